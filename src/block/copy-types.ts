@@ -1,0 +1,96 @@
+/** The shapes of a copy request and its result, shared by the engine, the Lab and the CLI. */
+import type { BlockDevice } from './device.js';
+import type { CopySource } from './bio.js';
+import type { Trace } from './trace.js';
+
+/**
+ * One range of a copy: `length` bytes from `srcOffset` on `src` (default: the destination
+ * device) to `dstOffset` on the destination device. The COPYCHUNK shape (SMB2 SRV_COPYCHUNK,
+ * BLKCOPY's {src, dst, len}) with a source device added.
+ */
+export interface CopyRange {
+  readonly src?: BlockDevice;
+  readonly srcOffset: number;
+  readonly dstOffset: number;
+  readonly length: number;
+}
+
+/** Why the engine emulated a piece instead of offloading it. */
+export type EmulationReasonCode =
+  | 'no_offload' // destination's copy_max_bytes is 0
+  | 'src_no_offload' // a source device cannot copy
+  | 'cross_domain' // source and destination are not in one copy domain
+  | 'driver_refused' // the destination driver cannot reach the source
+  | 'unaligned_limit' // copy_max_bytes is smaller than the blocks of the devices involved
+  | 'below_min' // shorter than copy_offload_min_bytes
+  | 'offload_failed'; // the device failed the copy; fell back
+
+export interface EmulationReason {
+  readonly code: EmulationReasonCode;
+  readonly detail: string;
+}
+
+/** A piece of a copy as the engine planned it: one destination extent, one or more sources. */
+export interface CopyPiece {
+  readonly dstOffset: number;
+  readonly length: number;
+  readonly sources: readonly CopySource[];
+  readonly offload: boolean;
+  readonly reason?: EmulationReason;
+}
+
+export type CopyPath = 'offload' | 'emulated' | 'mixed' | 'none';
+
+export interface PieceResult {
+  readonly dst_offset: number;
+  readonly length: number;
+  readonly sources: number;
+  readonly path: 'offload' | 'emulated';
+  readonly reason?: EmulationReason;
+  /** Bytes copied, or the negative errno the piece failed with. */
+  readonly res: number;
+  readonly host_bytes: number;
+}
+
+export interface CopyResult {
+  /** Bytes copied, 0 for an empty copy, or a negative errno. */
+  readonly res: number;
+  /** Bytes copied before the request finished (equal to res on success). */
+  readonly bytes: number;
+  readonly path: CopyPath;
+  readonly pieces: readonly PieceResult[];
+  /** Bytes moved through host buffers for this request: 0 offloaded, 2 × length emulated. */
+  readonly host_bytes: number;
+  /** Distinct emulation reasons, in the order met. */
+  readonly reasons: readonly string[];
+  /** Set when the request was rejected before any I/O: what was wrong with it. */
+  readonly message?: string;
+  readonly trace: Trace;
+}
+
+export interface CopyOptions {
+  /** Fall back to emulation when an offloaded piece fails (default true). */
+  readonly fallback: boolean;
+  /** Cap on the emulation bounce buffer, bytes. */
+  readonly emulationBufferBytes: number;
+  /** Most ranges one request may carry; more is -EINVAL. */
+  readonly maxRanges: number;
+  /** Most bytes one request may copy; more is -EINVAL. */
+  readonly maxBytes: number;
+}
+
+/** Defaults for CopyOptions; the Lab and scenarios may override each. */
+export const COPY_DEFAULTS: CopyOptions = {
+  fallback: true,
+  // One emulation chunk is min(both queues' max_hw_sectors, this cap) as blkdev_copy_emulation sizes it.
+  emulationBufferBytes: 4 * 1024 * 1024,
+  maxRanges: 1024,
+  maxBytes: 4 * 1024 ** 3,
+};
+
+/** Bounds on the options themselves. */
+export const COPY_OPTION_LIMITS = {
+  emulationBufferBytes: { min: 4096, max: 256 * 1024 * 1024 },
+  maxRanges: { min: 1, max: 65536 },
+  maxBytes: { min: 4096, max: 2 ** 50 },
+} as const;

@@ -1,0 +1,64 @@
+/**
+ * Per-request trace events in blktrace's vocabulary (blkparse(1) "Trace actions"):
+ * Q queued, X split, A remapped, D issued to the driver, C completed; copylab adds
+ * E emulated (with the reason the copy engine did not offload).
+ */
+import { OP_RWBS, SECTOR_SIZE, type ReqOp } from './ops.js';
+import { errnoName } from '../util/errno.js';
+
+export type TraceAction = 'Q' | 'X' | 'A' | 'D' | 'C' | 'E';
+
+export interface TraceEvent {
+  /** Nanoseconds since the request was queued. */
+  readonly ns: number;
+  readonly action: TraceAction;
+  readonly dev: string;
+  readonly op: ReqOp;
+  /** Start and length in 512-byte sectors, as blktrace prints them. */
+  readonly sector: number;
+  readonly sectors: number;
+  /** Completion result for C (bytes or negative errno). */
+  readonly res?: number;
+  /** Free text: split piece, remap origin, emulation reason. */
+  readonly info?: string;
+}
+
+/** Events kept per request; beyond it only a count is kept (a limit on everything). */
+export const TRACE_MAX_EVENTS = 65536;
+
+export class Trace {
+  readonly events: TraceEvent[] = [];
+  dropped = 0;
+  private readonly t0 = process.hrtime.bigint();
+
+  add(action: TraceAction, dev: string, op: ReqOp, offset: number, length: number, extra?: { res?: number; info?: string }): void {
+    if (this.events.length >= TRACE_MAX_EVENTS) {
+      this.dropped++;
+      return;
+    }
+    this.events.push({
+      ns: Number(process.hrtime.bigint() - this.t0),
+      action,
+      dev,
+      op,
+      sector: Math.floor(offset / SECTOR_SIZE),
+      sectors: Math.ceil(length / SECTOR_SIZE),
+      ...extra,
+    });
+  }
+
+  /** blkparse-like lines: `nullb0  0.000012345  Q  CP 0 + 8192 [info]`. */
+  format(): string {
+    const width = Math.max(6, ...this.events.map((e) => e.dev.length));
+    const lines = this.events.map((e) => {
+      const t = (e.ns / 1e9).toFixed(9).padStart(12);
+      const rwbs = OP_RWBS[e.op].padEnd(3);
+      let tail = '';
+      if (e.res !== undefined) tail = e.res < 0 ? ` [${e.res} ${errnoName(e.res)}]` : ` [${e.res}]`;
+      if (e.info) tail += ` [${e.info}]`;
+      return `${e.dev.padEnd(width)} ${t}  ${e.action}  ${rwbs} ${e.sector} + ${e.sectors}${tail}`;
+    });
+    if (this.dropped) lines.push(`(${this.dropped} more events not kept)`);
+    return lines.join('\n');
+  }
+}

@@ -1,0 +1,25 @@
+/** copylab's library entry point: `import { Lab } from 'copylab'`. */
+export { Lab, COPY_STRATEGIES, LAB_MAX_DEVICES } from './lab.js';
+export type { LabOptions, LabCopyRange, CopyStrategy } from './lab.js';
+export { ReqOp, ReqFlag, OP_NAME, SECTOR_SIZE } from './block/ops.js';
+export type { Bio, CopySource } from './block/bio.js';
+export type { BlockDevice, DeviceStats } from './block/device.js';
+export { newDeviceStats } from './block/device.js';
+export { FaultInjector } from './block/fault.js';
+export type { QueueLimits } from './block/limits.js';
+export { defaultLimits, stackLimits, stackingLimits, BLK_COPY_MAX_BYTES } from './block/limits.js';
+export { submitBio, submitBioWait } from './block/submit.js';
+export { blkdevCopy } from './block/copy-engine.js';
+export type { CopyRange, CopyResult, CopyOptions, PieceResult, EmulationReason, CopyPath } from './block/copy-types.js';
+export { COPY_DEFAULTS } from './block/copy-types.js';
+export { Trace } from './block/trace.js';
+export type { TraceEvent, TraceAction } from './block/trace.js';
+export { Sysfs } from './sysfs/tree.js';
+export type { SysfsResult } from './sysfs/tree.js';
+export { Errno, ErrnoError, errnoName } from './util/errno.js';
+export { fillPattern, findPatternMismatch } from './util/pattern.js';
+export { parseSize, formatSize } from './util/size.js';
+export { NullBlkDevice, NULLBLK_DEFAULTS } from '../devices/nullblk/nullblk.js';
+export type { NullBlkOptions } from '../devices/nullblk/nullblk.js';
+export { runScenario, loadScenario, ScenarioError } from './scenario/run.js';
+export type { StepResult, ScenarioReport } from './scenario/run.js';

@@ -1,0 +1,140 @@
+/**
+ * The Lab: owns devices, the sysfs tree and the copy engine's settings, and offers the
+ * library API (open a device by path, read/write/copy on it, read/write sysfs).
+ */
+import type { BlockDevice } from './block/device.js';
+import type { CopyOptions, CopyRange, CopyResult } from './block/copy-types.js';
+import { COPY_DEFAULTS, COPY_OPTION_LIMITS } from './block/copy-types.js';
+import { blkdevCopy } from './block/copy-engine.js';
+import { submitBioWait } from './block/submit.js';
+import { ReqOp } from './block/ops.js';
+import { Trace } from './block/trace.js';
+import { Sysfs, type SysfsResult } from './sysfs/tree.js';
+import { registerBlockDevice } from './sysfs/block-attrs.js';
+import { Errno, ErrnoError } from './util/errno.js';
+import { NullBlkDevice, type NullBlkOptions } from '../devices/nullblk/nullblk.js';
+
+/** How a copy travels through the stack; `vectored` is the one built so far. */
+export type CopyStrategy = 'vectored';
+export const COPY_STRATEGIES: readonly CopyStrategy[] = ['vectored'];
+
+export interface LabOptions {
+  /** Fall back to emulation when an offloaded piece fails (default true). */
+  readonly fallback?: boolean;
+  readonly emulationBufferBytes?: number;
+  readonly maxCopyRanges?: number;
+  readonly maxCopyBytes?: number;
+  readonly copyStrategy?: CopyStrategy;
+}
+
+/** Devices per lab (a limit on everything). */
+export const LAB_MAX_DEVICES = 256;
+
+/** A copy range as the Lab takes it: the source may be named by path. */
+export interface LabCopyRange {
+  readonly src?: string | BlockDevice;
+  readonly srcOffset: number;
+  readonly dstOffset: number;
+  readonly length: number;
+}
+
+export class Lab {
+  readonly sysfs = new Sysfs();
+  readonly copyStrategy: CopyStrategy;
+  private readonly devices = new Map<string, BlockDevice>();
+  private copyOptions: CopyOptions;
+
+  constructor(options: LabOptions = {}) {
+    this.copyOptions = {
+      fallback: options.fallback ?? COPY_DEFAULTS.fallback,
+      emulationBufferBytes: options.emulationBufferBytes ?? COPY_DEFAULTS.emulationBufferBytes,
+      maxRanges: options.maxCopyRanges ?? COPY_DEFAULTS.maxRanges,
+      maxBytes: options.maxCopyBytes ?? COPY_DEFAULTS.maxBytes,
+    };
+    for (const key of ['emulationBufferBytes', 'maxRanges', 'maxBytes'] as const) {
+      const v = this.copyOptions[key];
+      const { min, max } = COPY_OPTION_LIMITS[key];
+      if (!Number.isSafeInteger(v) || v < min || v > max) throw new RangeError(`${key} must be an integer in ${min}..${max}`);
+    }
+    this.copyStrategy = options.copyStrategy ?? 'vectored';
+    if (!COPY_STRATEGIES.includes(this.copyStrategy)) throw new RangeError(`unknown copy strategy ${String(this.copyStrategy)}`);
+  }
+
+  get fallback(): boolean {
+    return this.copyOptions.fallback;
+  }
+
+  set fallback(on: boolean) {
+    this.copyOptions = { ...this.copyOptions, fallback: on };
+  }
+
+  /** Registers a block device: it appears as /dev/<name> and in /sys/block/<name>. */
+  addDevice<D extends BlockDevice>(dev: D): D {
+    if (this.devices.has(dev.name)) throw new ErrnoError(Errno.EBUSY, `device ${dev.name} already exists`);
+    if (this.devices.size >= LAB_MAX_DEVICES) throw new ErrnoError(Errno.ENOSPC, `a lab holds at most ${LAB_MAX_DEVICES} devices`);
+    this.devices.set(dev.name, dev);
+    registerBlockDevice(this.sysfs, dev);
+    return dev;
+  }
+
+  addNullBlk(options: NullBlkOptions): NullBlkDevice {
+    return this.addDevice(new NullBlkDevice(options));
+  }
+
+  /** The device at a path (`/dev/nullb0` or `nullb0`), or undefined. */
+  findDevice(path: string): BlockDevice | undefined {
+    return this.devices.get(path.startsWith('/dev/') ? path.slice(5) : path);
+  }
+
+  /** The device at a path; throws ErrnoError(-ENOENT) when there is none. */
+  device(path: string | BlockDevice): BlockDevice {
+    if (typeof path !== 'string') return path;
+    const dev = this.findDevice(path);
+    if (!dev) throw new ErrnoError(Errno.ENOENT, `no block device ${path}`);
+    return dev;
+  }
+
+  list(): BlockDevice[] {
+    return [...this.devices.values()];
+  }
+
+  /** Submits one bio and resolves with its result (bytes, 0 or -errno); never rejects for I/O errors. */
+  submit(path: string | BlockDevice, bio: { op: ReqOp; offset: number; length: number; data?: Uint8Array; flags?: number }, trace?: Trace): Promise<number> {
+    return submitBioWait(this.device(path), { ...bio, ...(trace ? { trace } : {}) });
+  }
+
+  async read(path: string | BlockDevice, offset: number, length: number): Promise<Uint8Array> {
+    const data = new Uint8Array(length);
+    const res = await this.submit(path, { op: ReqOp.READ, offset, length, data });
+    if (res < 0) throw new ErrnoError(-res, `read ${offset}+${length} from ${this.device(path).name}`);
+    return data;
+  }
+
+  async write(path: string | BlockDevice, offset: number, data: Uint8Array): Promise<void> {
+    const res = await this.submit(path, { op: ReqOp.WRITE, offset, length: data.length, data });
+    if (res < 0) throw new ErrnoError(-res, `write ${offset}+${data.length} to ${this.device(path).name}`);
+  }
+
+  /**
+   * Copies ranges onto the destination device through the copy engine. Resolves with the
+   * result (res = bytes or -errno, path, pieces, host bytes, trace); never rejects for I/O errors.
+   */
+  copy(dst: string | BlockDevice, ranges: readonly LabCopyRange[], options: Partial<CopyOptions> = {}, trace?: Trace): Promise<CopyResult> {
+    const d = this.device(dst);
+    const resolved: CopyRange[] = ranges.map((r) => ({
+      srcOffset: r.srcOffset,
+      dstOffset: r.dstOffset,
+      length: r.length,
+      ...(r.src !== undefined ? { src: this.device(r.src) } : {}),
+    }));
+    return blkdevCopy(d, resolved, { ...this.copyOptions, ...options }, trace ?? new Trace());
+  }
+
+  readSysfs(path: string): SysfsResult {
+    return this.sysfs.read(path);
+  }
+
+  writeSysfs(path: string, value: string): SysfsResult {
+    return this.sysfs.write(path, value);
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Reading scenario values with errors that name where they are (`steps[2].copy.length`).
+ * Every problem is a ScenarioError: the CLI prints it and exits 2.
+ */
+import { parseSize } from '../util/size.js';
+import { parseErrno } from '../util/errno.js';
+
+export class ScenarioError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScenarioError';
+  }
+}
+
+export type Obj = Record<string, unknown>;
+
+export function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A value at a named place in the scenario. */
+export class Field {
+  constructor(readonly where: string, readonly value: unknown) {}
+
+  fail(message: string): never {
+    throw new ScenarioError(`${this.where}: ${message}`);
+  }
+
+  get present(): boolean {
+    return this.value !== undefined && this.value !== null;
+  }
+
+  /** An object whose keys must all be among `allowed`. */
+  obj(allowed: readonly string[]): Obj {
+    if (!isObj(this.value)) this.fail('expected a mapping');
+    for (const k of Object.keys(this.value)) {
+      if (!allowed.includes(k)) this.fail(`unknown key '${k}' (allowed: ${allowed.join(', ')})`);
+    }
+    return this.value;
+  }
+
+  key(k: string): Field {
+    const v = isObj(this.value) ? this.value[k] : undefined;
+    return new Field(`${this.where}.${k}`, v);
+  }
+
+  required(): this {
+    if (!this.present) this.fail('is required');
+    return this;
+  }
+
+  list(max: number): Field[] {
+    if (!Array.isArray(this.value)) this.fail('expected a list');
+    if (this.value.length > max) this.fail(`at most ${max} entries`);
+    return this.value.map((v, i) => new Field(`${this.where}[${i}]`, v));
+  }
+
+  str(): string {
+    if (typeof this.value !== 'string' || this.value.length === 0) this.fail('expected a non-empty string');
+    return this.value;
+  }
+
+  /** A string or number written as text (sysfs values). */
+  text(): string {
+    if (typeof this.value === 'number') return String(this.value);
+    if (typeof this.value !== 'string') this.fail('expected a string');
+    return this.value;
+  }
+
+  bool(): boolean {
+    if (typeof this.value !== 'boolean') this.fail('expected true or false');
+    return this.value;
+  }
+
+  /** A byte count: an integer or "4KiB", "64MiB", … */
+  size(): number {
+    const n = parseSize(this.value);
+    if (n === undefined) this.fail(`bad size ${JSON.stringify(this.value)} (write bytes or 4KiB, 1MiB, 2GiB…)`);
+    return n;
+  }
+
+  int(min: number, max: number): number {
+    const v = this.value;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) this.fail(`expected an integer in ${min}..${max}`);
+    return v;
+  }
+
+  oneOf<T extends string | number>(choices: readonly T[]): T {
+    if (!choices.includes(this.value as T)) this.fail(`expected one of ${choices.join(', ')}, got ${JSON.stringify(this.value)}`);
+    return this.value as T;
+  }
+
+  errno(): number {
+    const e = typeof this.value === 'string' || typeof this.value === 'number' ? parseErrno(this.value) : undefined;
+    if (e === undefined) this.fail(`unknown errno ${JSON.stringify(this.value)} (write EINVAL, EIO, …)`);
+    return e;
+  }
+
+  /** A device path as /dev/NAME. */
+  devPath(): string {
+    const s = this.str();
+    if (!/^\/dev\/[A-Za-z0-9_.\-/]+$/.test(s)) this.fail(`expected a device path like /dev/nullb0, got ${JSON.stringify(s)}`);
+    return s;
+  }
+}

@@ -1,0 +1,48 @@
+/** Printing a scenario report: a table for people, one JSON object per step for programs. */
+import Table from 'cli-table3';
+import type { ScenarioReport, StepResult } from './run.js';
+import { formatSize } from '../util/size.js';
+
+const size = (n: number | undefined): string => (n === undefined ? '' : formatSize(n));
+
+function note(r: StepResult): string {
+  if (!r.ok) return r.message ?? '';
+  if (r.reason) return r.reason;
+  if (r.errno) return `refused: ${r.errno}${r.message ? ` (${r.message})` : ''}`;
+  if (r.value !== undefined) return `= ${r.value.trim()}`;
+  return r.message ?? '';
+}
+
+export function formatTable(report: ScenarioReport, opts: { color?: boolean; width?: number } = {}): string {
+  const noteWidth = Math.max(30, (opts.width ?? 160) - 96);
+  const table = new Table({
+    head: ['#', 'step', 'target', 'ok', 'path', 'pieces', 'bytes', 'host bytes', 'time', 'note'],
+    colAligns: ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'left'],
+    colWidths: [null, null, null, null, null, null, null, null, null, noteWidth],
+    wordWrap: true,
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    style: { head: opts.color ? ['cyan'] : [], border: opts.color ? ['grey'] : [] },
+  });
+  for (const r of report.steps) {
+    table.push([
+      r.step,
+      r.kind,
+      r.target,
+      r.ok ? 'ok' : 'FAIL',
+      r.path ?? '',
+      r.pieces === undefined ? '' : `${r.offloaded_pieces ?? 0}/${r.pieces}`,
+      size(r.bytes),
+      size(r.host_bytes),
+      `${r.wall_ms.toFixed(2)} ms`,
+      note(r),
+    ]);
+  }
+  const failed = report.steps.filter((r) => !r.ok).length;
+  const summary = failed ? `${failed} of ${report.steps.length} steps failed` : `all ${report.steps.length} steps ok`;
+  return `${table.toString()}\npieces = offloaded/total; host bytes = bytes moved through host buffers (0 when the device copies).\n${summary}`;
+}
+
+/** One JSON object per step, with the keys the issue names (step, ok, path, pieces, bytes, host_bytes, errno, wall time, reason). */
+export function formatJsonLines(report: ScenarioReport): string {
+  return report.steps.map((r) => JSON.stringify(r)).join('\n');
+}
