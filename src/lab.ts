@@ -3,6 +3,7 @@
  * library API (open a device by path, read/write/copy on it, read/write sysfs).
  */
 import type { BlockDevice } from './block/device.js';
+import type { Bio } from './block/bio.js';
 import type { CopyOptions, CopyRange, CopyResult } from './block/copy-types.js';
 import { COPY_DEFAULTS, COPY_OPTION_LIMITS } from './block/copy-types.js';
 import { blkdevCopy } from './block/copy-engine.js';
@@ -99,7 +100,7 @@ export class Lab {
   }
 
   /** Submits one bio and resolves with its result (bytes, 0 or -errno); never rejects for I/O errors. */
-  submit(path: string | BlockDevice, bio: { op: ReqOp; offset: number; length: number; data?: Uint8Array; flags?: number }, trace?: Trace): Promise<number> {
+  submit(path: string | BlockDevice, bio: { op: ReqOp; offset: number; length: number; data?: Uint8Array; sources?: Bio['sources']; flags?: number }, trace?: Trace): Promise<number> {
     return submitBioWait(this.device(path), { ...bio, ...(trace ? { trace } : {}) });
   }
 

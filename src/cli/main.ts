@@ -34,7 +34,7 @@ async function cmdRun(file: string | undefined, opts: { json?: boolean; trace?: 
     if (report.steps.length) process.stdout.write(formatJsonLines(report) + '\n');
   } else {
     process.stdout.write(`${file ?? 'default lab'}\n`);
-    process.stdout.write(formatTable(report, { color: process.stdout.isTTY, width: process.stdout.columns ?? 160 }) + '\n');
+    process.stdout.write(formatTable(report, process.stdout.isTTY ? { color: true, width: process.stdout.columns } : {}) + '\n');
     if (opts.trace) {
       for (const r of report.steps) if (r.trace) process.stdout.write(`\n# step ${r.step} ${r.kind} ${r.target}\n${r.trace}\n`);
     }

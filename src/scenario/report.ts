@@ -13,13 +13,13 @@ function note(r: StepResult): string {
   return r.message ?? '';
 }
 
+/** `width`: the terminal's columns, to wrap the note column; no wrapping when absent (pipes, files). */
 export function formatTable(report: ScenarioReport, opts: { color?: boolean; width?: number } = {}): string {
-  const noteWidth = Math.max(30, (opts.width ?? 160) - 96);
+  const wrap = opts.width !== undefined ? { colWidths: [null, null, null, null, null, null, null, null, null, Math.max(30, opts.width - 100)], wordWrap: true } : {};
   const table = new Table({
     head: ['#', 'step', 'target', 'ok', 'path', 'pieces', 'bytes', 'host bytes', 'time', 'note'],
     colAligns: ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'left'],
-    colWidths: [null, null, null, null, null, null, null, null, null, noteWidth],
-    wordWrap: true,
+    ...wrap,
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
     style: { head: opts.color ? ['cyan'] : [], border: opts.color ? ['grey'] : [] },
   });
