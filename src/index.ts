@@ -21,5 +21,6 @@ export { fillPattern, findPatternMismatch } from './util/pattern.js';
 export { parseSize, formatSize } from './util/size.js';
 export { NullBlkDevice, NULLBLK_DEFAULTS } from '../devices/nullblk/nullblk.js';
 export type { NullBlkOptions } from '../devices/nullblk/nullblk.js';
-export { runScenario, loadScenario, ScenarioError } from './scenario/run.js';
+export { runScenario, loadScenario, buildLab, ScenarioError } from './scenario/run.js';
+export { parseScenarioText } from './scenario/parse.js';
 export type { StepResult, ScenarioReport } from './scenario/run.js';

@@ -44,6 +44,7 @@ export class Lab {
   readonly copyStrategy: CopyStrategy;
   private readonly devices = new Map<string, BlockDevice>();
   private copyOptions: CopyOptions;
+  private readonly closers: (() => void | Promise<void>)[] = [];
 
   constructor(options: LabOptions = {}) {
     this.copyOptions = {
@@ -129,6 +130,16 @@ export class Lab {
       ...(r.src !== undefined ? { src: this.device(r.src) } : {}),
     }));
     return blkdevCopy(d, resolved, { ...this.copyOptions, ...options }, trace ?? new Trace());
+  }
+
+  /** Releases what the lab holds (worker threads, servers); a closed lab takes no more I/O. */
+  async close(): Promise<void> {
+    for (const fn of this.closers.splice(0).reverse()) await fn();
+  }
+
+  /** Registers something to release on close (device workers, pools). */
+  onClose(fn: () => void | Promise<void>): void {
+    this.closers.push(fn);
   }
 
   readSysfs(path: string): SysfsResult {

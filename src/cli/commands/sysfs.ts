@@ -1,0 +1,61 @@
+/** `copylab sysfs ls|cat|write` over the devices of a scenario (default: the default lab's). */
+import type { Command } from 'commander';
+import { buildLab } from '../../scenario/run.js';
+import { EXIT_OK, fail, scenarioFrom, type SetExit } from '../common.js';
+
+const labOf = (opts: { scenario?: string }) => buildLab(scenarioFrom(opts.scenario));
+
+export function registerSysfs(program: Command, setExit: SetExit): void {
+  const sysfs = program.command('sysfs').description("read and write the lab's sysfs tree (devices from --scenario or the default lab)");
+  sysfs
+    .command('ls [path]')
+    .option('-s, --scenario <file>', 'scenario whose devices make up the lab')
+    .option('-R, --recursive', 'list every file below path with its value')
+    .action(async (path: string | undefined, opts: { scenario?: string; recursive?: boolean }) => {
+      const lab = labOf(opts);
+      const p = path ?? '/sys/block';
+      if (opts.recursive) {
+        const files = lab.sysfs.walk(p);
+        if (!files.length) setExit(fail(`${p}: No such file or directory`, -2));
+        else {
+          for (const f of files) process.stdout.write(`${f} = ${lab.sysfs.read(f).value ?? ''}\n`);
+          setExit(EXIT_OK);
+        }
+      } else {
+        const r = lab.sysfs.ls(p);
+        if (r.res < 0) setExit(fail(r.message ?? p, r.res));
+        else {
+          for (const e of r.entries!) process.stdout.write(`${e.name}${e.type === 'dir' ? '/' : e.mode === 'rw' ? '  (rw)' : ''}\n`);
+          setExit(EXIT_OK);
+        }
+      }
+      await lab.close();
+    });
+  sysfs
+    .command('cat <path>')
+    .option('-s, --scenario <file>', 'scenario whose devices make up the lab')
+    .action(async (path: string, opts: { scenario?: string }) => {
+      const lab = labOf(opts);
+      const r = lab.sysfs.read(path);
+      if (r.res < 0) setExit(fail(r.message ?? path, r.res));
+      else {
+        process.stdout.write(`${r.value}\n`);
+        setExit(EXIT_OK);
+      }
+      await lab.close();
+    });
+  sysfs
+    .command('write <path> <value>')
+    .option('-s, --scenario <file>', 'scenario whose devices make up the lab')
+    .description('write a value and print what the attribute reads back (the lab lives for this command only)')
+    .action(async (path: string, value: string, opts: { scenario?: string }) => {
+      const lab = labOf(opts);
+      const r = lab.sysfs.write(path, value);
+      if (r.res < 0) setExit(fail(`write error: ${r.message ?? path}`, r.res));
+      else {
+        process.stdout.write(`${r.value}\n`);
+        setExit(EXIT_OK);
+      }
+      await lab.close();
+    });
+}

@@ -1,0 +1,21 @@
+/** Every device kind and step kind a scenario may use: one line each. */
+import type { DeviceDef, StepDef } from './types.js';
+import { nullblkDevice } from './devices/nullblk.js';
+import { fillStep, verifyStep, readStep, discardStep, writeZeroesStep, flushStep } from './steps/io.js';
+import { copyStep } from './steps/copy.js';
+import { sysfsStep } from './steps/sysfs.js';
+import { faultStep } from './steps/fault.js';
+
+export const DEVICE_KINDS: readonly DeviceDef[] = [nullblkDevice];
+
+export const STEP_KINDS: readonly StepDef[] = [
+  fillStep,
+  verifyStep,
+  readStep,
+  copyStep,
+  sysfsStep,
+  discardStep,
+  writeZeroesStep,
+  flushStep,
+  faultStep,
+];

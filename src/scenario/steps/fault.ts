@@ -1,0 +1,32 @@
+/** The fault step: make the block layer fail the next matching bios of a device. */
+import { ReqOp } from '../../block/ops.js';
+import { Errno, errnoName } from '../../util/errno.js';
+import type { StepDef } from '../types.js';
+
+const FAULT_OPS: Readonly<Record<string, ReqOp>> = {
+  read: ReqOp.READ,
+  write: ReqOp.WRITE,
+  flush: ReqOp.FLUSH,
+  discard: ReqOp.DISCARD,
+  write_zeroes: ReqOp.WRITE_ZEROES,
+  copy: ReqOp.COPY,
+};
+
+export const faultStep: StepDef = {
+  kind: 'fault',
+  parse(body, ctx) {
+    body.obj(['dev', 'op', 'errno', 'count', 'skip']);
+    const dev = ctx.devPath(body.key('dev'));
+    const op = FAULT_OPS[body.key('op').required().oneOf(Object.keys(FAULT_OPS))]!;
+    const errno = body.key('errno').present ? body.key('errno').errno() : Errno.EIO;
+    const count = body.key('count').present ? body.key('count').int(1, 1_000_000) : 1;
+    const skip = body.key('skip').present ? body.key('skip').int(0, 1_000_000) : 0;
+    return {
+      kind: 'fault',
+      async run(lab) {
+        lab.device(dev).faults.add(op, errno, count, skip);
+        return { target: dev, res: 0, ok: true, message: `next ${count} matching bio(s) after ${skip} fail with ${errnoName(errno)}` };
+      },
+    };
+  },
+};

@@ -1,0 +1,132 @@
+/** Data steps: fill (seeded pattern), verify (against a pattern or zeros), read, discard, write_zeroes, flush. */
+import { ReqOp } from '../../block/ops.js';
+import { errnoName } from '../../util/errno.js';
+import { fillPattern, findPatternMismatch } from '../../util/pattern.js';
+import type { Field } from '../fields.js';
+import { errnoOk, parseErrnoExpect } from '../expect.js';
+import type { ParseContext, StepDef } from '../types.js';
+
+/** Bytes one fill/verify/read step may touch. */
+export const IO_STEP_MAX_BYTES = 64 * 1024 ** 3;
+/** Data moves in chunks of this size (bounded memory whatever the step length). */
+const CHUNK = 4 * 1024 * 1024;
+
+function ioLength(f: Field): number {
+  const n = f.required().size();
+  if (n > IO_STEP_MAX_BYTES) f.fail(`at most ${IO_STEP_MAX_BYTES} bytes per step`);
+  return n;
+}
+
+const offsetOf = (body: Field): number => (body.key('offset').present ? body.key('offset').size() : 0);
+const seedOf = (f: Field): number => f.int(0, 2 ** 32 - 1);
+
+export const fillStep: StepDef = {
+  kind: 'fill',
+  parse(body: Field, ctx: ParseContext) {
+    body.obj(['dev', 'offset', 'length', 'seed', 'pattern_offset']);
+    const dev = ctx.devPath(body.key('dev'));
+    const offset = offsetOf(body);
+    const length = ioLength(body.key('length'));
+    const seed = seedOf(body.key('seed').required());
+    const patternOffset = body.key('pattern_offset').present ? body.key('pattern_offset').size() : offset;
+    return {
+      kind: 'fill',
+      async run(lab, trace) {
+        let done = 0;
+        while (done < length) {
+          const n = Math.min(CHUNK, length - done);
+          const buf = new Uint8Array(n);
+          fillPattern(buf, seed, patternOffset + done);
+          const res = await lab.submit(dev, { op: ReqOp.WRITE, offset: offset + done, length: n, data: buf }, trace);
+          if (res < 0) return { target: dev, res, ok: false, bytes: done, message: `write at ${offset + done} failed with ${errnoName(res)}` };
+          done += n;
+        }
+        return { target: dev, res: done, ok: true, bytes: done, host_bytes: done };
+      },
+    };
+  },
+};
+
+function readLike(kind: 'verify' | 'read'): StepDef {
+  return {
+    kind,
+    parse(body, ctx) {
+      body.obj(kind === 'verify' ? ['dev', 'offset', 'length', 'seed', 'pattern_offset', 'zero', 'expect'] : ['dev', 'offset', 'length', 'expect']);
+      const dev = ctx.devPath(body.key('dev'));
+      const offset = offsetOf(body);
+      const length = ioLength(body.key('length'));
+      let seed: number | null = null;
+      let patternOffset = offset;
+      if (kind === 'verify') {
+        const zero = body.key('zero').present && body.key('zero').bool();
+        if (zero === body.key('seed').present) body.fail('give either seed (a pattern) or zero: true');
+        if (!zero) seed = seedOf(body.key('seed'));
+        if (body.key('pattern_offset').present) patternOffset = body.key('pattern_offset').size();
+      }
+      const expectErrno = parseErrnoExpect(body);
+      return {
+        kind,
+        async run(lab, trace) {
+          let done = 0;
+          while (done < length) {
+            const n = Math.min(CHUNK, length - done);
+            const buf = new Uint8Array(n);
+            const res = await lab.submit(dev, { op: ReqOp.READ, offset: offset + done, length: n, data: buf }, trace);
+            if (res < 0) return { target: dev, res, bytes: done, ...errnoOk(res, expectErrno) };
+            if (kind === 'verify') {
+              const bad = seed === null ? buf.findIndex((b) => b !== 0) : findPatternMismatch(buf, seed, patternOffset + done);
+              if (bad >= 0) {
+                const what = seed === null ? 'zeros' : `pattern seed ${seed}`;
+                return { target: dev, res: done + bad, ok: false, bytes: done + bad, message: `mismatch against ${what} at device offset ${offset + done + bad}` };
+              }
+            }
+            done += n;
+          }
+          return { target: dev, res: done, bytes: done, host_bytes: done, ...errnoOk(done, expectErrno) };
+        },
+      };
+    },
+  };
+}
+
+export const verifyStep = readLike('verify');
+export const readStep = readLike('read');
+
+function rangeOp(kind: 'discard' | 'write_zeroes', op: ReqOp): StepDef {
+  return {
+    kind,
+    parse(body, ctx) {
+      body.obj(['dev', 'offset', 'length', 'expect']);
+      const dev = ctx.devPath(body.key('dev'));
+      const offset = offsetOf(body);
+      const length = body.key('length').required().size();
+      const expectErrno = parseErrnoExpect(body);
+      return {
+        kind,
+        async run(lab, trace) {
+          const res = await lab.submit(dev, { op, offset, length }, trace);
+          return { target: dev, res, bytes: res < 0 ? 0 : length, ...errnoOk(res, expectErrno) };
+        },
+      };
+    },
+  };
+}
+
+export const discardStep = rangeOp('discard', ReqOp.DISCARD);
+export const writeZeroesStep = rangeOp('write_zeroes', ReqOp.WRITE_ZEROES);
+
+export const flushStep: StepDef = {
+  kind: 'flush',
+  parse(body, ctx) {
+    body.obj(['dev', 'expect']);
+    const dev = ctx.devPath(body.key('dev'));
+    const expectErrno = parseErrnoExpect(body);
+    return {
+      kind: 'flush',
+      async run(lab, trace) {
+        const res = await lab.submit(dev, { op: ReqOp.FLUSH, offset: 0, length: 0 }, trace);
+        return { target: dev, res, ...errnoOk(res, expectErrno) };
+      },
+    };
+  },
+};
