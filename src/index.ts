@@ -24,3 +24,4 @@ export type { NullBlkOptions } from '../devices/nullblk/nullblk.js';
 export { runScenario, loadScenario, buildLab, ScenarioError } from './scenario/run.js';
 export { parseScenarioText } from './scenario/parse.js';
 export type { StepResult, ScenarioReport } from './scenario/run.js';
+export * from './ring/index.js';

@@ -14,6 +14,9 @@ import { Sysfs, type SysfsResult } from './sysfs/tree.js';
 import { registerBlockDevice } from './sysfs/block-attrs.js';
 import { Errno, ErrnoError } from './util/errno.js';
 import { NullBlkDevice, type NullBlkOptions } from '../devices/nullblk/nullblk.js';
+import { CompletionPoller } from './block/completion-poller.js';
+import { Ring, type RingParams } from './ring/ring.js';
+import type { RingHost } from './ring/consumer.js';
 
 /** How a copy travels through the stack; `vectored` is the one built so far. */
 export type CopyStrategy = 'vectored';
@@ -39,8 +42,26 @@ export interface LabCopyRange {
   readonly length: number;
 }
 
-export class Lab {
+/** Open device file descriptors per lab. */
+export const LAB_MAX_FDS = 4096;
+/** The first fd lab.open() hands out (0-2 are stdin, stdout, stderr). */
+const FIRST_FD = 3;
+
+/** A device that failed under the lab (a worker that died), as the lab reports it. */
+export interface DeviceFailure {
+  readonly device: string;
+  readonly reason: string;
+  readonly at: Date;
+}
+
+export class Lab implements RingHost {
   readonly sysfs = new Sysfs();
+  /** Reaps completions of devices that run on worker threads. */
+  readonly poller = new CompletionPoller();
+  /** Devices that failed (for example a worker that exited), oldest first. */
+  readonly failures: DeviceFailure[] = [];
+  private readonly fds = new Map<number, BlockDevice>();
+  private nextFd = FIRST_FD;
   readonly copyStrategy: CopyStrategy;
   private readonly devices = new Map<string, BlockDevice>();
   private copyOptions: CopyOptions;
@@ -140,6 +161,50 @@ export class Lab {
   /** Registers something to release on close (device workers, pools). */
   onClose(fn: () => void | Promise<void>): void {
     this.closers.push(fn);
+  }
+
+  /** Opens a device by path (open(2) of /dev/NAME); returns a file descriptor for rings. */
+  open(path: string): number {
+    const dev = this.device(path);
+    if (this.fds.size >= LAB_MAX_FDS) throw new ErrnoError(Errno.EMFILE, `at most ${LAB_MAX_FDS} open devices`);
+    while (this.fds.has(this.nextFd)) this.nextFd = this.nextFd >= FIRST_FD + LAB_MAX_FDS * 2 ? FIRST_FD : this.nextFd + 1;
+    const fd = this.nextFd++;
+    this.fds.set(fd, dev);
+    return fd;
+  }
+
+  closeFd(fd: number): void {
+    if (!this.fds.delete(fd)) throw new ErrnoError(Errno.EBADF, `fd ${fd} is not open`);
+  }
+
+  fdDevice(fd: number): BlockDevice | undefined {
+    return this.fds.get(fd);
+  }
+
+  /** io_uring_queue_init_params: a ring whose SQEs run against this lab's devices. */
+  createRing(params: RingParams): Ring {
+    return new Ring(this, params);
+  }
+
+  /** Reaps completions of worker-run devices; returns how many. */
+  poll(): number {
+    return this.poller.poll();
+  }
+
+  get deviceWorkPending(): boolean {
+    return this.poller.inflight > 0;
+  }
+
+  /** Resolves when worker-run devices may have completed something. */
+  waitEvent(): Promise<void> {
+    return this.poller.wait();
+  }
+
+  /** Records a device failure (the lab's report of it). */
+  reportFailure(device: string, reason: string): void {
+    this.failures.push({ device, reason, at: new Date() });
+    if (this.failures.length > 1000) this.failures.shift();
+    process.emitWarning(`copylab: device ${device} failed: ${reason}`);
   }
 
   readSysfs(path: string): SysfsResult {

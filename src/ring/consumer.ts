@@ -1,0 +1,479 @@
+/**
+ * The consumer side of the ring (what io_uring_enter does in the kernel): reads SQEs, checks
+ * them, builds link chains and drain barriers, executes them against block devices, and posts
+ * CQEs, keeping completions aside when the CQ is full (IORING_FEAT_NODROP) so none is lost.
+ *
+ * Semantics follow io_uring's documentation (io_uring_enter(2), io_uring_sqe_set_flags(3)):
+ * - IO_LINK: the next SQE starts when this one completes; a failure (a short read or write too)
+ *   completes the rest of the chain with -ECANCELED. A chain never crosses a submit call.
+ * - IO_HARDLINK: like IO_LINK, but the chain goes on whatever the result.
+ * - IO_DRAIN: starts when every earlier SQE has completed; later SQEs wait for it.
+ * - CQE_SKIP_SUCCESS: no CQE on success.
+ * - ASYNC: never run inline in submit(); punted to the next turn of the event loop.
+ * - A request whose SQE is bad fails with its errno and its chain with -ECANCELED.
+ */
+import { COPY_RANGE, HDR, SQE } from './layout.js';
+import { IORING_OP, IOSQE, IOSQE_SUPPORTED, IORING_SQ } from './opcodes.js';
+import { getU64 } from './prep.js';
+import { BUFFER_ADDRESS_STRIDE, MAX_REGISTERED_BUFFERS, MAX_REGISTERED_FILES, type Ring } from './ring.js';
+import type { BlockDevice } from '../block/device.js';
+import type { CopyResult } from '../block/copy-types.js';
+import { submitBio } from '../block/submit.js';
+import { ReqOp } from '../block/ops.js';
+import { Errno, ErrnoError } from '../util/errno.js';
+
+/** What the consumer needs from the lab. */
+export interface RingHost {
+  /** The device an open lab file descriptor names. */
+  fdDevice(fd: number): BlockDevice | undefined;
+  /** Opens a device path and returns its lab fd. */
+  open(path: string): number;
+  copy(dst: BlockDevice, ranges: readonly { src?: BlockDevice; srcOffset: number; dstOffset: number; length: number }[]): Promise<CopyResult>;
+  /** Reaps finished work of devices that run on other threads; returns how many completed. */
+  poll(): number;
+  /** Resolves when device work may have finished (the next poll may reap something). */
+  waitEvent(): Promise<void>;
+  /** True while devices on other threads hold requests (waitEvent can then resolve). */
+  readonly deviceWorkPending: boolean;
+}
+
+/** Results of passthrough commands (URING_CMD): res, and big_cqe[0..1] for CQE32 rings. */
+export interface UringCmdResult {
+  readonly res: number;
+  readonly big0?: bigint;
+  readonly big1?: bigint;
+}
+
+/** A device that takes passthrough commands implements this (NVMe, SCSI). */
+export interface UringCmdDevice {
+  uringCmd(cmdOp: number, cmd: Uint8Array, buffers: BufferResolver, done: (r: UringCmdResult) => void): void;
+}
+
+/** Resolves an address range in the ring's registered buffers (for passthrough data pointers). */
+export type BufferResolver = (addr: number, len: number) => Uint8Array | null;
+
+/** Requests in flight per ring (a limit on everything); beyond it submit() returns -EAGAIN. */
+export const RING_MAX_INFLIGHT = 65536;
+
+interface Req {
+  readonly op: number;
+  readonly flags: number;
+  readonly fd: number;
+  readonly off: number;
+  readonly addr: number;
+  readonly len: number;
+  readonly opFlags: number;
+  readonly userData: number;
+  readonly bufIndex: number;
+  readonly cmdOp: number;
+  readonly cmd: Uint8Array | null;
+  next: Req | null;
+  /** Set when preparing the SQE found it bad: the errno it fails with. */
+  bad: number;
+}
+
+interface PendingCqe {
+  readonly userData: number;
+  readonly res: number;
+  readonly flags: number;
+  readonly big0: bigint;
+  readonly big1: bigint;
+}
+
+export class RingConsumer {
+  private readonly buffers: Uint8Array[] = [];
+  private readonly files: (BlockDevice | null)[] = [];
+  private readonly overflow: PendingCqe[] = [];
+  private readonly deferred: Req[] = [];
+  /** Requests inside deferred chains (counted in inflight, not started). */
+  private deferredMembers = 0;
+  /** A started IO_DRAIN chain later SQEs wait behind. */
+  private drainBarrier: Req | null = null;
+  private readonly ready: Req[] = [];
+  private readyHead = 0;
+  private pumping = false;
+  /** Requests submitted and not yet completed (chain members not yet started included). */
+  inflight = 0;
+  private wakers: (() => void)[] = [];
+
+  constructor(private readonly ring: Ring, private readonly host: RingHost) {}
+
+  get busy(): boolean {
+    return this.inflight > 0 || this.overflow.length > 0;
+  }
+
+  registerBuffers(bufs: readonly Uint8Array[]): number[] {
+    if (this.buffers.length + bufs.length > MAX_REGISTERED_BUFFERS) throw new ErrnoError(Errno.EINVAL, `at most ${MAX_REGISTERED_BUFFERS} registered buffers`);
+    const addrs: number[] = [];
+    for (const b of bufs) {
+      if (b.length === 0 || b.length > BUFFER_ADDRESS_STRIDE) throw new ErrnoError(Errno.EINVAL, 'a registered buffer must be 1 byte .. 1 TiB');
+      this.buffers.push(b);
+      addrs.push(this.ring.bufferAddress(this.buffers.length - 1));
+    }
+    return addrs;
+  }
+
+  registerFiles(files: readonly (number | string)[]): void {
+    if (this.files.length + files.length > MAX_REGISTERED_FILES) throw new ErrnoError(Errno.EINVAL, `at most ${MAX_REGISTERED_FILES} registered files`);
+    for (const f of files) {
+      const fd = typeof f === 'string' ? this.host.open(f) : f;
+      const dev = this.host.fdDevice(fd);
+      if (!dev) throw new ErrnoError(Errno.EBADF, `fd ${String(f)} is not an open device`);
+      this.files.push(dev);
+    }
+  }
+
+  /** Resolves [addr, addr+len) in the registered buffers (io_import_fixed); null is -EFAULT. */
+  private buffer(addr: number, len: number, bufIndex = -1): Uint8Array | null {
+    const index = Math.floor(addr / BUFFER_ADDRESS_STRIDE) - 1;
+    if (index < 0 || (bufIndex >= 0 && index !== bufIndex)) return null;
+    const b = this.buffers[index];
+    if (!b) return null;
+    const off = addr - (index + 1) * BUFFER_ADDRESS_STRIDE;
+    if (off + len > b.length) return null;
+    return b.subarray(off, off + len);
+  }
+
+  readonly resolveBuffer: BufferResolver = (addr, len) => this.buffer(addr, len);
+
+  private device(req: Req): BlockDevice | undefined {
+    if (req.flags & IOSQE.FIXED_FILE) return this.files[req.fd] ?? undefined;
+    return this.host.fdDevice(req.fd);
+  }
+
+  // ── submission ─────────────────────────────────────────────────────────────────────────
+
+  /** Consumes up to `n` SQEs; returns how many, or -EBUSY / -EAGAIN (nothing consumed). */
+  enter(n: number): number {
+    this.poll();
+    this.flushOverflow();
+    if (this.overflow.length > 0) return -Errno.EBUSY;
+    if (this.inflight >= RING_MAX_INFLIGHT) return -Errno.EAGAIN;
+    const hdr = this.ring.hdr;
+    let head = hdr[HDR.SQ_HEAD]!;
+    const tail = Atomics.load(hdr, HDR.SQ_TAIL);
+    const count = Math.min(n, tail - head, RING_MAX_INFLIGHT - this.inflight);
+    let chainHead: Req | null = null;
+    let chainTail: Req | null = null;
+    let consumed = 0;
+    for (let i = 0; i < count; i++) {
+      const idx = this.ring.sqArray[head & this.ring.sqMask]!;
+      head++;
+      consumed++;
+      if (idx >= this.ring.sqEntries) {
+        // An index outside the SQE array is dropped and counted, as io_uring does.
+        Atomics.add(hdr, HDR.SQ_DROPPED, 1);
+        continue;
+      }
+      const req = this.readSqe(idx);
+      if (chainTail) chainTail.next = req;
+      else chainHead = req;
+      chainTail = req;
+      // A chain ends at the first SQE without a link flag, and always at the end of a submit.
+      if (!(req.flags & (IOSQE.IO_LINK | IOSQE.IO_HARDLINK)) || i === count - 1) {
+        this.queue(chainHead!);
+        chainHead = chainTail = null;
+      }
+    }
+    Atomics.store(hdr, HDR.SQ_HEAD, head);
+    this.pump();
+    return consumed;
+  }
+
+  /** Copies an SQE out of the ring (its slot is free again once the head moves). */
+  private readSqe(idx: number): Req {
+    const v = this.ring.view;
+    const o = this.ring.sqesOffset + idx * this.ring.sqeSize;
+    const op = v.getUint8(o + SQE.OPCODE);
+    const flags = v.getUint8(o + SQE.FLAGS);
+    let bad = 0;
+    if (flags & ~IOSQE_SUPPORTED) bad = -Errno.EINVAL;
+    let cmd: Uint8Array | null = null;
+    if (op === IORING_OP.URING_CMD) {
+      cmd = new Uint8Array(this.ring.sab.slice(o + SQE.CMD, o + this.ring.sqeSize));
+    }
+    return {
+      op,
+      flags,
+      fd: v.getInt32(o + SQE.FD, true),
+      off: getU64(v, o + SQE.OFF),
+      addr: getU64(v, o + SQE.ADDR),
+      len: v.getUint32(o + SQE.LEN, true),
+      opFlags: v.getUint32(o + SQE.OP_FLAGS, true),
+      userData: getU64(v, o + SQE.USER_DATA),
+      bufIndex: v.getUint16(o + SQE.BUF_INDEX, true),
+      cmdOp: v.getUint32(o + SQE.CMD_OP, true),
+      cmd,
+      next: null,
+      bad,
+    };
+  }
+
+  private queue(chain: Req): void {
+    let n = 0;
+    let failed = false;
+    for (let r: Req | null = chain; r; r = r.next) {
+      n++;
+      if (r.bad === 0) r.bad = this.prep(r);
+      if (r.bad !== 0) failed = true;
+    }
+    this.inflight += n;
+    if (failed) {
+      // io_uring fails a whole chain when one of its SQEs is bad: the bad one with its errno,
+      // the others with -ECANCELED.
+      for (let r: Req | null = chain; r; r = r.next) this.finish(r, r.bad !== 0 ? r.bad : -Errno.ECANCELED);
+      return;
+    }
+    if (this.drainBarrier || this.deferred.length || (chain.flags & IOSQE.IO_DRAIN && this.inflight > n)) {
+      this.deferred.push(chain);
+      this.deferredMembers += n;
+      return;
+    }
+    this.start(chain);
+  }
+
+  private start(chain: Req): void {
+    if (chain.flags & IOSQE.IO_DRAIN) this.drainBarrier = chain;
+    this.issue(chain);
+  }
+
+  private issue(req: Req): void {
+    if (req.flags & IOSQE.ASYNC) {
+      setImmediate(() => {
+        this.execute(req);
+        this.pump();
+      });
+      return;
+    }
+    this.ready.push(req);
+    if (!this.pumping) this.pump();
+  }
+
+  /** Runs ready requests iteratively, so inline completions of long chains do not recurse. */
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.readyHead < this.ready.length) {
+        const req = this.ready[this.readyHead++]!;
+        this.execute(req);
+      }
+      this.ready.length = 0;
+      this.readyHead = 0;
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Checks an SQE before it runs; returns 0 or the errno it fails with. Touches nothing. */
+  private prep(req: Req): number {
+    switch (req.op) {
+      case IORING_OP.NOP:
+        return 0;
+      case IORING_OP.READ:
+      case IORING_OP.WRITE:
+      case IORING_OP.READ_FIXED:
+      case IORING_OP.WRITE_FIXED: {
+        if (!this.device(req)) return -Errno.EBADF;
+        const fixed = req.op === IORING_OP.READ_FIXED || req.op === IORING_OP.WRITE_FIXED;
+        // io_import_fixed: an address outside the registered buffer is -EFAULT.
+        if (!this.buffer(req.addr, req.len, fixed ? req.bufIndex : -1)) return -Errno.EFAULT;
+        return 0;
+      }
+      case IORING_OP.FSYNC:
+      case IORING_OP.DISCARD:
+      case IORING_OP.WRITE_ZEROES:
+        return this.device(req) ? 0 : -Errno.EBADF;
+      case IORING_OP.COPY:
+        if (!this.device(req)) return -Errno.EBADF;
+        if (req.len === 0) return 0;
+        return this.buffer(req.addr, req.len * COPY_RANGE.SIZE) ? 0 : -Errno.EFAULT;
+      case IORING_OP.URING_CMD:
+        return this.device(req) ? 0 : -Errno.EBADF;
+      default:
+        return -Errno.EINVAL;
+    }
+  }
+
+  private execute(req: Req): void {
+    const done = (res: number): void => this.complete(req, res);
+    switch (req.op) {
+      case IORING_OP.NOP:
+        return done(0);
+      case IORING_OP.READ:
+      case IORING_OP.READ_FIXED:
+      case IORING_OP.WRITE:
+      case IORING_OP.WRITE_FIXED: {
+        const dev = this.device(req)!;
+        const write = req.op === IORING_OP.WRITE || req.op === IORING_OP.WRITE_FIXED;
+        // blkdev_read_iter / blkdev_write_iter: a read at or past the end returns 0 and one
+        // crossing it is cut short; a write at or past the end is -ENOSPC, one crossing it short.
+        let len = req.len;
+        if (req.off >= dev.capacity) return done(write ? -Errno.ENOSPC : 0);
+        if (req.off + len > dev.capacity) len = dev.capacity - req.off;
+        if (len === 0) return done(0);
+        const data = this.buffer(req.addr, len)!;
+        submitBio(dev, { op: write ? ReqOp.WRITE : ReqOp.READ, offset: req.off, length: len, data, flags: 0, endIo: done });
+        return;
+      }
+      case IORING_OP.FSYNC:
+        submitBio(this.device(req)!, { op: ReqOp.FLUSH, offset: 0, length: 0, flags: 0, endIo: done });
+        return;
+      case IORING_OP.DISCARD:
+      case IORING_OP.WRITE_ZEROES:
+        submitBio(this.device(req)!, { op: req.op === IORING_OP.DISCARD ? ReqOp.DISCARD : ReqOp.WRITE_ZEROES, offset: req.off, length: req.len, flags: 0, endIo: done });
+        return;
+      case IORING_OP.COPY:
+        return this.executeCopy(req, done);
+      case IORING_OP.URING_CMD: {
+        const dev = this.device(req)! as BlockDevice & Partial<UringCmdDevice>;
+        if (!dev.uringCmd) return done(-Errno.ENOTSUP);
+        dev.uringCmd(req.cmdOp, req.cmd!, this.resolveBuffer, (r) => this.complete(req, r.res, r.big0, r.big1));
+        return;
+      }
+      default:
+        return done(-Errno.EINVAL);
+    }
+  }
+
+  private executeCopy(req: Req, done: (res: number) => void): void {
+    const dst = this.device(req)!;
+    if (req.len === 0) return done(0);
+    const list = this.buffer(req.addr, req.len * COPY_RANGE.SIZE)!;
+    const v = new DataView(list.buffer, list.byteOffset, list.byteLength);
+    const ranges: { src?: BlockDevice; srcOffset: number; dstOffset: number; length: number }[] = [];
+    for (let i = 0; i < req.len; i++) {
+      const at = i * COPY_RANGE.SIZE;
+      const srcFd = v.getInt32(at + COPY_RANGE.SRC_FD, true);
+      let src: BlockDevice | undefined = dst;
+      if (srcFd !== -1) src = req.flags & IOSQE.FIXED_FILE ? (this.files[srcFd] ?? undefined) : this.host.fdDevice(srcFd);
+      if (!src) return done(-Errno.EBADF);
+      ranges.push({ src, srcOffset: getU64(v, at + COPY_RANGE.SRC_OFF), dstOffset: getU64(v, at + COPY_RANGE.DST_OFF), length: getU64(v, at + COPY_RANGE.LEN) });
+    }
+    this.host.copy(dst, ranges).then(
+      (r) => {
+        done(r.res);
+        this.pump();
+      },
+      () => {
+        done(-Errno.EIO);
+        this.pump();
+      },
+    );
+  }
+
+  // ── completion ─────────────────────────────────────────────────────────────────────────
+
+  private complete(req: Req, res: number, big0 = 0n, big1 = 0n): void {
+    this.finish(req, res, big0, big1);
+    const next = req.next;
+    if (next) {
+      const short = (req.op === IORING_OP.READ || req.op === IORING_OP.READ_FIXED || req.op === IORING_OP.WRITE || req.op === IORING_OP.WRITE_FIXED) && res >= 0 && res < req.len;
+      if ((res < 0 || short) && !(req.flags & IOSQE.IO_HARDLINK)) {
+        for (let r: Req | null = next; r; r = r.next) this.finish(r, -Errno.ECANCELED);
+      } else {
+        this.issue(next);
+      }
+    }
+    if (this.drainBarrier && this.chainDone(this.drainBarrier)) this.drainBarrier = null;
+    this.runDeferred();
+  }
+
+  private readonly doneSet = new WeakSet<Req>();
+
+  private chainDone(chain: Req): boolean {
+    for (let r: Req | null = chain; r; r = r.next) if (!this.doneSet.has(r)) return false;
+    return true;
+  }
+
+  /** Posts a request's CQE (unless skipped) and counts it done. */
+  private finish(req: Req, res: number, big0 = 0n, big1 = 0n): void {
+    this.doneSet.add(req);
+    this.inflight--;
+    if (!(req.flags & IOSQE.CQE_SKIP_SUCCESS) || res < 0) this.postCqe(req.userData, res, 0, big0, big1);
+  }
+
+  private runDeferred(): void {
+    while (this.deferred.length && !this.drainBarrier) {
+      const chain = this.deferred[0]!;
+      let members = 0;
+      for (let r: Req | null = chain; r; r = r.next) members++;
+      // A drain chain starts when nothing but deferred chains is outstanding.
+      if (chain.flags & IOSQE.IO_DRAIN && this.inflight - this.deferredMembers > 0) return;
+      this.deferred.shift();
+      this.deferredMembers -= members;
+      this.start(chain);
+    }
+  }
+
+  private postCqe(userData: number, res: number, flags: number, big0: bigint, big1: bigint): void {
+    const hdr = this.ring.hdr;
+    const tail = hdr[HDR.CQ_TAIL]!;
+    if (this.overflow.length === 0 && tail - Atomics.load(hdr, HDR.CQ_HEAD) < this.ring.cqEntries) {
+      this.writeCqe(tail, userData, res, flags, big0, big1);
+      Atomics.store(hdr, HDR.CQ_TAIL, tail + 1);
+    } else {
+      this.overflow.push({ userData, res, flags, big0, big1 });
+      Atomics.or(hdr, HDR.SQ_FLAGS, IORING_SQ.CQ_OVERFLOW);
+    }
+    this.wake();
+  }
+
+  private writeCqe(tail: number, userData: number, res: number, flags: number, big0: bigint, big1: bigint): void {
+    const v = this.ring.view;
+    const o = this.ring.cqesOffset + (tail & this.ring.cqMask) * this.ring.cqeSize;
+    v.setUint32(o, userData % 0x1_0000_0000, true);
+    v.setUint32(o + 4, Math.floor(userData / 0x1_0000_0000), true);
+    v.setInt32(o + 8, res, true);
+    v.setUint32(o + 12, flags, true);
+    if (this.ring.cqeSize === 32) {
+      v.setBigUint64(o + 16, big0, true);
+      v.setBigUint64(o + 24, big1, true);
+    }
+  }
+
+  /** Moves completions kept aside into the CQ as room allows (io_cqring_overflow_flush). */
+  flushOverflow(): void {
+    if (this.overflow.length === 0) return;
+    const hdr = this.ring.hdr;
+    let tail = hdr[HDR.CQ_TAIL]!;
+    let moved = 0;
+    while (moved < this.overflow.length && tail - Atomics.load(hdr, HDR.CQ_HEAD) < this.ring.cqEntries) {
+      const c = this.overflow[moved++]!;
+      this.writeCqe(tail++, c.userData, c.res, c.flags, c.big0, c.big1);
+    }
+    this.overflow.splice(0, moved);
+    Atomics.store(hdr, HDR.CQ_TAIL, tail);
+    if (this.overflow.length === 0) Atomics.and(hdr, HDR.SQ_FLAGS, ~IORING_SQ.CQ_OVERFLOW);
+    if (moved) this.wake();
+  }
+
+  /** Reaps device completions (worker-run devices) and runs what they unblocked. */
+  poll(): void {
+    if (this.inflight > 0 && this.host.poll() > 0) this.pump();
+  }
+
+  private wake(): void {
+    if (this.wakers.length === 0) return;
+    const w = this.wakers;
+    this.wakers = [];
+    for (const fn of w) fn();
+  }
+
+  /** Resolves at the next CQE posted, or when device work may have finished. */
+  nextEvent(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let settled = false;
+      const once = (): void => {
+        if (!settled) {
+          settled = true;
+          resolve();
+        }
+      };
+      this.wakers.push(once);
+      // Only device work on other threads needs the doorbell; inline and ASYNC work posts CQEs
+      // through wake() on this thread.
+      if (this.host.deviceWorkPending) this.host.waitEvent().then(once, once);
+    });
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * The ring: submission and completion queues in one SharedArrayBuffer, laid out as io_uring's
+ * (64/128-byte SQEs behind an index array, 16/32-byte CQEs, head/tail/mask), and the
+ * application side of io_uring's API under liburing's names. The consumer side (the "kernel":
+ * parsing SQEs, links, drain, executing against block devices, posting CQEs) is consumer.ts.
+ *
+ * Memory ordering: the producer fills entries, then publishes the tail with Atomics.store
+ * (a release for the plain writes before it); the consumer reads the tail with Atomics.load
+ * (an acquire) before it reads entries. Heads are published the same way in the other direction.
+ */
+import { CQE, HDR, SQE } from './layout.js';
+import { IORING_MAX_CQ_ENTRIES, IORING_MAX_ENTRIES, IORING_SQ, IORING_FEAT } from './opcodes.js';
+import { RingConsumer, type RingHost } from './consumer.js';
+import { Errno, ErrnoError } from '../util/errno.js';
+
+export interface RingParams {
+  /** SQ entries (rounded up to a power of two, 1..32768). */
+  readonly entries: number;
+  /** CQ entries (default 2 × entries; at least entries, at most 65536). */
+  readonly cqEntries?: number;
+  /** 128-byte SQEs (IORING_SETUP_SQE128), needed for NVMe and SCSI passthrough. */
+  readonly sqe128?: boolean;
+  /** 32-byte CQEs (IORING_SETUP_CQE32): passthrough results in big_cqe. */
+  readonly cqe32?: boolean;
+}
+
+/** An SQE slot handed out by getSqe(): a view of its bytes in the ring. */
+export interface Sqe {
+  readonly view: DataView;
+  /** Byte offset of the SQE in `view`. */
+  readonly offset: number;
+  readonly index: number;
+}
+
+/** A CQE in the completion ring; valid until cqeSeen() releases it. */
+export class Cqe {
+  constructor(private readonly view: DataView, private readonly offset: number) {}
+  get user_data(): number {
+    return this.view.getUint32(this.offset + CQE.USER_DATA, true) + this.view.getUint32(this.offset + CQE.USER_DATA + 4, true) * 0x1_0000_0000;
+  }
+  get res(): number {
+    return this.view.getInt32(this.offset + CQE.RES, true);
+  }
+  get flags(): number {
+    return this.view.getUint32(this.offset + CQE.FLAGS, true);
+  }
+  /** big_cqe[i] of a 32-byte CQE (as a bigint: a full u64). */
+  big(i: 0 | 1): bigint {
+    return this.view.getBigUint64(this.offset + CQE.BIG_CQE + 8 * i, true);
+  }
+}
+
+/** Registered buffers live in a flat address space: buffer i starts at (i + 1) × 2^40. */
+export const BUFFER_ADDRESS_STRIDE = 2 ** 40;
+/** Most registered buffers (UIO_MAXIOV). */
+export const MAX_REGISTERED_BUFFERS = 1024;
+/** Most registered files (devices) per ring. */
+export const MAX_REGISTERED_FILES = 4096;
+
+function roundPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** A Uint8Array on a SharedArrayBuffer: host memory that device workers can DMA into. */
+export function allocBuffer(size: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(size));
+}
+
+export class Ring {
+  readonly sab: SharedArrayBuffer;
+  readonly hdr: Int32Array;
+  readonly view: DataView;
+  readonly sqEntries: number;
+  readonly cqEntries: number;
+  readonly sqeSize: number;
+  readonly cqeSize: number;
+  readonly features = IORING_FEAT.NODROP;
+  /** Byte offsets of the SQ index array, the SQEs and the CQEs in `sab`. */
+  readonly sqArrayOffset: number;
+  readonly sqesOffset: number;
+  readonly cqesOffset: number;
+  readonly sqArray: Uint32Array;
+  private readonly bytes: Uint8Array;
+  private readonly sqeSlots: Sqe[];
+  private readonly cqeSlots: Cqe[];
+  /** Local SQE counters (liburing's sqe_head/sqe_tail): handed out, and flushed to the SQ. */
+  private sqeTail = 0;
+  private sqeHead = 0;
+  readonly consumer: RingConsumer;
+  private closed = false;
+
+  constructor(host: RingHost, params: RingParams) {
+    const { entries } = params;
+    if (!Number.isInteger(entries) || entries < 1 || entries > IORING_MAX_ENTRIES) {
+      throw new ErrnoError(Errno.EINVAL, `entries must be 1..${IORING_MAX_ENTRIES}`);
+    }
+    this.sqEntries = roundPow2(entries);
+    const cq = params.cqEntries ?? 2 * this.sqEntries;
+    if (!Number.isInteger(cq) || cq < 1 || cq > IORING_MAX_CQ_ENTRIES) throw new ErrnoError(Errno.EINVAL, `cq entries must be 1..${IORING_MAX_CQ_ENTRIES}`);
+    this.cqEntries = roundPow2(cq);
+    if (this.cqEntries < this.sqEntries) throw new ErrnoError(Errno.EINVAL, 'cq entries must be at least the sq entries');
+    this.sqeSize = params.sqe128 ? SQE.SIZE128 : SQE.SIZE;
+    this.cqeSize = params.cqe32 ? CQE.SIZE32 : CQE.SIZE;
+    this.sqArrayOffset = HDR.WORDS * 4;
+    this.sqesOffset = this.sqArrayOffset + this.sqEntries * 4;
+    this.cqesOffset = this.sqesOffset + this.sqEntries * this.sqeSize;
+    const size = this.cqesOffset + this.cqEntries * this.cqeSize;
+    this.sab = new SharedArrayBuffer(size);
+    this.hdr = new Int32Array(this.sab, 0, HDR.WORDS);
+    this.view = new DataView(this.sab);
+    this.bytes = new Uint8Array(this.sab);
+    this.sqArray = new Uint32Array(this.sab, this.sqArrayOffset, this.sqEntries);
+    this.sqeSlots = Array.from({ length: this.sqEntries }, (_, i) => ({ view: this.view, offset: this.sqesOffset + i * this.sqeSize, index: i }));
+    this.cqeSlots = Array.from({ length: this.cqEntries }, (_, i) => new Cqe(this.view, this.cqesOffset + i * this.cqeSize));
+    this.consumer = new RingConsumer(this, host);
+  }
+
+  get sqMask(): number {
+    return this.sqEntries - 1;
+  }
+
+  get cqMask(): number {
+    return this.cqEntries - 1;
+  }
+
+  /** IORING_SQ_* flags: CQ_OVERFLOW while completions wait outside a full CQ. */
+  get sqFlags(): number {
+    return Atomics.load(this.hdr, HDR.SQ_FLAGS);
+  }
+
+  get overflowed(): boolean {
+    return (this.sqFlags & IORING_SQ.CQ_OVERFLOW) !== 0;
+  }
+
+  // ── submission side ────────────────────────────────────────────────────────────────────
+
+  /** io_uring_get_sqe: the next free SQE, zeroed, or null when the SQ is full. */
+  getSqe(): Sqe | null {
+    if (this.closed) return null;
+    const head = Atomics.load(this.hdr, HDR.SQ_HEAD);
+    if (this.sqeTail - head >= this.sqEntries) return null;
+    const sqe = this.sqeSlots[this.sqeTail & this.sqMask]!;
+    this.sqeTail++;
+    this.bytes.fill(0, sqe.offset, sqe.offset + this.sqeSize);
+    return sqe;
+  }
+
+  /** io_uring_sq_space_left */
+  sqSpaceLeft(): number {
+    return this.sqEntries - (this.sqeTail - Atomics.load(this.hdr, HDR.SQ_HEAD));
+  }
+
+  /** Publishes the SQEs handed out since the last flush; returns how many are now in the SQ. */
+  private flushSq(): number {
+    let tail = this.hdr[HDR.SQ_TAIL]!;
+    const toSubmit = this.sqeTail - this.sqeHead;
+    for (let i = 0; i < toSubmit; i++) {
+      this.sqArray[tail & this.sqMask] = this.sqeHead & this.sqMask;
+      tail++;
+      this.sqeHead++;
+    }
+    Atomics.store(this.hdr, HDR.SQ_TAIL, tail);
+    return tail - Atomics.load(this.hdr, HDR.SQ_HEAD);
+  }
+
+  /**
+   * io_uring_submit: hands the queued SQEs to the consumer, which starts them (inline devices
+   * may complete them before this returns). Returns the number consumed, or -EBUSY when
+   * completions are waiting in the overflow list and the CQ has no room for them.
+   */
+  submit(): number {
+    if (this.closed) return -Errno.EBADF;
+    const pending = this.flushSq();
+    return this.consumer.enter(pending);
+  }
+
+  /** io_uring_submit_and_wait: submit, then wait until at least `waitNr` CQEs are ready. */
+  async submitAndWait(waitNr: number): Promise<number> {
+    const submitted = this.submit();
+    if (submitted < 0) return submitted;
+    await this.waitReady(waitNr);
+    return submitted;
+  }
+
+  // ── completion side ────────────────────────────────────────────────────────────────────
+
+  /** CQEs ready to be reaped (io_uring_cq_ready). Reaps finished device work first. */
+  cqReady(): number {
+    this.consumer.poll();
+    return Atomics.load(this.hdr, HDR.CQ_TAIL) - this.hdr[HDR.CQ_HEAD]!;
+  }
+
+  /** io_uring_peek_cqe: the next CQE, or null when none is ready. */
+  peekCqe(): Cqe | null {
+    this.consumer.poll();
+    const head = this.hdr[HDR.CQ_HEAD]!;
+    if (Atomics.load(this.hdr, HDR.CQ_TAIL) === head) return null;
+    return this.cqeSlots[head & this.cqMask]!;
+  }
+
+  /** io_uring_wait_cqe: resolves with the next CQE. Rejects with EAGAIN when nothing is in flight to wait for. */
+  async waitCqe(): Promise<Cqe> {
+    await this.waitReady(1);
+    return this.peekCqe()!;
+  }
+
+  private async waitReady(n: number): Promise<void> {
+    while (this.cqReady() < n) {
+      if (!this.consumer.busy) {
+        throw new ErrnoError(Errno.EAGAIN, `waiting for ${n} CQE(s) with ${this.cqReady()} ready and nothing in flight: it would wait forever`);
+      }
+      await this.consumer.nextEvent();
+    }
+  }
+
+  /** io_uring_cqe_seen: releases the oldest CQE slot. */
+  cqeSeen(_cqe?: Cqe): void {
+    this.cqAdvance(1);
+  }
+
+  /** io_uring_cq_advance: releases `n` CQE slots; completions waiting in overflow move in. */
+  cqAdvance(n: number): void {
+    const head = this.hdr[HDR.CQ_HEAD]!;
+    const ready = Atomics.load(this.hdr, HDR.CQ_TAIL) - head;
+    Atomics.store(this.hdr, HDR.CQ_HEAD, head + Math.min(n, ready));
+    this.consumer.flushOverflow();
+  }
+
+  // ── registration ───────────────────────────────────────────────────────────────────────
+
+  /** io_uring_register_buffers: buffers I/O may use; returns their base addresses. */
+  registerBuffers(buffers: readonly Uint8Array[]): number[] {
+    return this.consumer.registerBuffers(buffers);
+  }
+
+  /** The address of byte `offset` of registered buffer `index`, for prepRead/prepWrite/prepCopy. */
+  bufferAddress(index: number, offset = 0): number {
+    return (index + 1) * BUFFER_ADDRESS_STRIDE + offset;
+  }
+
+  /** io_uring_register_files: devices (by lab fd or path) that SQEs name by index with IOSQE_FIXED_FILE. */
+  registerFiles(files: readonly (number | string)[]): void {
+    this.consumer.registerFiles(files);
+  }
+
+  /** io_uring_queue_exit: no more submissions; work in flight still completes. */
+  close(): void {
+    this.closed = true;
+  }
+}
