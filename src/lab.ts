@@ -101,7 +101,10 @@ export class Lab implements RingHost {
   }
 
   addNullBlk(options: NullBlkOptions): NullBlkDevice {
-    return this.addDevice(new NullBlkDevice(options));
+    if (this.devices.has(options.name)) throw new ErrnoError(Errno.EBUSY, `device ${options.name} already exists`);
+    const dev = this.addDevice(new NullBlkDevice(options, { poller: this.poller, onFailure: (d, r) => this.reportFailure(d, r) }));
+    if (dev.queue) this.onClose(() => dev.shutdown());
+    return dev;
   }
 
   /** The device at a path (`/dev/nullb0` or `nullb0`), or undefined. */

@@ -14,9 +14,13 @@ import { BLK_COPY_MAX_BYTES, checkLimits, defaultLimits, updateCopyLimit, type Q
 import { ReqOp, SECTOR_SIZE } from '../../src/block/ops.js';
 import { Errno } from '../../src/util/errno.js';
 import type { Backing } from '../backing/backing.js';
-import { copyBetween } from '../backing/backing.js';
 import { MemoryBacking } from '../backing/memory.js';
 import { SparseBacking, SPARSE_DEFAULT_LIMIT } from '../backing/sparse.js';
+import { NullBlkModel, type ModelSource } from './model.js';
+import { WorkerQueue, type SharedSource } from '../worker/host-queue.js';
+import { QUEUE_DEPTH } from '../worker/queue-layout.js';
+import { shmId } from '../worker/shm.js';
+import type { CompletionPoller } from '../../src/block/completion-poller.js';
 
 export interface NullBlkOptions {
   readonly name: string;
@@ -37,6 +41,18 @@ export interface NullBlkOptions {
   readonly discard?: boolean;
   /** Sparse backing: the most memory its chunks may take. */
   readonly memory_limit?: number;
+  /** Where the device runs: on the lab's thread, or on a worker thread of its own (memory backing). */
+  readonly execution?: 'inline' | 'worker';
+  /** Worker mode: commands in flight (tags), as the kernel's nr_requests. */
+  readonly queue_depth?: number;
+  /** Worker mode: microseconds the worker busy-polls after its last command before sleeping. */
+  readonly idle_us?: number;
+}
+
+/** What a worker-run device needs from its lab. */
+export interface DeviceHost {
+  readonly poller: CompletionPoller;
+  onFailure(device: string, reason: string): void;
 }
 
 /** Device defaults in one table (QEMU's habit): what a nullblk is when the scenario says nothing. */
@@ -49,6 +65,9 @@ export const NULLBLK_DEFAULTS = {
   max_hw_sectors_kb: 1280,
   discard: true,
   memory_limit: SPARSE_DEFAULT_LIMIT,
+  execution: 'inline' as 'inline' | 'worker',
+  queue_depth: QUEUE_DEPTH.default,
+  idle_us: 200,
 };
 
 /** Limits on the options themselves. */
@@ -65,8 +84,11 @@ export class NullBlkDevice implements BlockDevice {
   readonly stats: DeviceStats = newDeviceStats();
   readonly faults = new FaultInjector();
   readonly backing: Backing;
+  readonly model: NullBlkModel;
+  /** Set in worker mode: the queue to the device's thread. */
+  readonly queue: WorkerQueue | null = null;
 
-  constructor(options: NullBlkOptions) {
+  constructor(options: NullBlkOptions, host?: DeviceHost) {
     const o = { ...NULLBLK_DEFAULTS, ...options };
     const problem = nullBlkOptionProblem(o);
     if (problem) throw new RangeError(`nullblk ${o.name}: ${problem}`);
@@ -89,53 +111,56 @@ export class NullBlkDevice implements BlockDevice {
     if (bad) throw new RangeError(`nullblk ${o.name}: ${bad}`);
     this.limits = l;
     this.backing = o.backing === 'memory' ? new MemoryBacking(o.size) : new SparseBacking(o.size, o.memory_limit);
+    this.model = new NullBlkModel(this.backing);
+    if (o.execution === 'worker') {
+      if (!host) throw new RangeError(`nullblk ${o.name}: execution: worker needs a lab`);
+      const media = (this.backing as MemoryBacking).bytes.buffer as SharedArrayBuffer;
+      this.queue = new WorkerQueue({
+        data: { kind: 'nullblk', name: o.name, depth: o.queue_depth, maxSources: o.copy_max_segments, mediaId: shmId(media), media, mediaSize: o.size, idleMicros: o.idle_us },
+        poller: host.poller,
+        onFailure: (reason) => host.onFailure(o.name, reason),
+      });
+    }
+  }
+
+  /** The device's medium when another device's worker can reach it (memory backing), else null. */
+  get sharedMedia(): SharedArrayBuffer | null {
+    return this.backing instanceof MemoryBacking ? (this.backing.bytes.buffer as SharedArrayBuffer) : null;
   }
 
   copyOffloadRefusal(src: BlockDevice): string | null {
-    return src instanceof NullBlkDevice ? null : `${this.name} copies only from nullblk devices, not ${src.name}`;
+    if (!(src instanceof NullBlkDevice)) return `${this.name} copies only from nullblk devices, not ${src.name}`;
+    if (this.queue && src !== this && !src.sharedMedia) return `${this.name} runs on a worker and cannot reach ${src.name}'s sparse medium`;
+    return null;
   }
 
   queueBio(bio: Bio): void {
-    bio.endIo(this.execute(bio));
-  }
-
-  private execute(bio: Bio): number {
-    switch (bio.op) {
-      case ReqOp.READ:
-        this.backing.read(bio.offset, bio.data!);
-        return bio.length;
-      case ReqOp.WRITE: {
-        const res = this.backing.write(bio.offset, bio.data!);
-        return res < 0 ? res : bio.length;
-      }
-      case ReqOp.FLUSH:
-        return 0;
-      case ReqOp.DISCARD:
-      case ReqOp.WRITE_ZEROES:
-        this.backing.zero(bio.offset, bio.length);
-        return 0;
-      case ReqOp.COPY:
-        return this.copy(bio);
-      default:
-        return -Errno.ENOTSUP;
-    }
-  }
-
-  /** The device-internal copy: check every source first, then move the data. */
-  private copy(bio: Bio): number {
-    const sources = bio.sources ?? [];
-    for (const s of sources) {
-      if (!(s.dev instanceof NullBlkDevice) || (s.dev !== this && (s.dev.limits.copy_domain === null || s.dev.limits.copy_domain !== this.limits.copy_domain))) {
-        return -Errno.EXDEV;
+    let sources: ModelSource[] | undefined;
+    let shared: SharedSource[] | null = null;
+    if (bio.op === ReqOp.COPY) {
+      // The device checks it can reach every source before it moves anything.
+      sources = [];
+      shared = [];
+      for (const s of bio.sources ?? []) {
+        const src = s.dev;
+        const sameDomain = src === this || (src instanceof NullBlkDevice && src.limits.copy_domain !== null && src.limits.copy_domain === this.limits.copy_domain);
+        if (!(src instanceof NullBlkDevice) || !sameDomain) return bio.endIo(-Errno.EXDEV);
+        if (this.queue) {
+          const media = src.sharedMedia;
+          if (!media) return bio.endIo(-Errno.EXDEV);
+          shared.push({ media, offset: s.offset, length: s.length });
+        } else {
+          sources.push({ backing: src.backing, offset: s.offset, length: s.length });
+        }
       }
     }
-    let at = bio.offset;
-    for (const s of sources) {
-      const res = copyBetween((s.dev as NullBlkDevice).backing, s.offset, this.backing, at, s.length);
-      if (res < 0) return res;
-      at += s.length;
-    }
-    return bio.length;
+    if (this.queue) return this.queue.submit(bio, shared);
+    bio.endIo(this.model.execute(bio.op, bio.offset, bio.length, bio.data, sources));
+  }
+
+  /** Stops the device's worker, if it has one. */
+  async shutdown(): Promise<void> {
+    await this.queue?.close();
   }
 }
 
@@ -159,5 +184,9 @@ export function nullBlkOptionProblem(o: Required<Omit<NullBlkOptions, 'domain'>>
   }
   if (o.domain !== null && !/^[A-Za-z0-9_.:-]{1,64}$/.test(o.domain)) return 'domain must be 1-64 characters of [A-Za-z0-9_.:-]';
   if (!Number.isSafeInteger(o.memory_limit) || o.memory_limit < 0) return 'memory_limit must be a non-negative integer';
+  if (o.execution !== 'inline' && o.execution !== 'worker') return `execution must be inline or worker, not ${String(o.execution)}`;
+  if (o.execution === 'worker' && o.backing !== 'memory') return 'execution: worker needs backing: memory (a sparse medium cannot be shared with a worker)';
+  if (!Number.isSafeInteger(o.queue_depth) || o.queue_depth < QUEUE_DEPTH.min || o.queue_depth > QUEUE_DEPTH.max) return `queue_depth must be ${QUEUE_DEPTH.min}..${QUEUE_DEPTH.max}`;
+  if (!Number.isSafeInteger(o.idle_us) || o.idle_us < 0 || o.idle_us > 1_000_000) return 'idle_us must be 0..1000000';
   return null;
 }

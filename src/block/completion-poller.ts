@@ -67,6 +67,24 @@ export class CompletionPoller {
     return p;
   }
 
+  private background = false;
+
+  /**
+   * Keeps reaping in the background while anything is in flight, so that completions of
+   * requests nobody polls for (promise-based callers) are delivered. Queues call it on submit.
+   */
+  ensureReaping(): void {
+    if (this.background) return;
+    this.background = true;
+    void (async () => {
+      try {
+        while (this.inflight > 0) await this.wait();
+      } finally {
+        this.background = false;
+      }
+    })();
+  }
+
   /** Wakes a waiter from this thread (a device failed, or was removed). */
   kick(): void {
     Atomics.add(this.doorbell, DOORBELL.COUNTER, 1);

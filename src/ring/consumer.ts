@@ -96,7 +96,7 @@ export class RingConsumer {
   inflight = 0;
   private wakers: (() => void)[] = [];
 
-  constructor(private readonly ring: Ring, private readonly host: RingHost) {}
+  constructor(private readonly ring: Ring, readonly host: RingHost) {}
 
   get busy(): boolean {
     return this.inflight > 0 || this.overflow.length > 0;
