@@ -12,7 +12,7 @@ import { NvmeController } from './controller.js';
 import { NvmeNamespace } from './namespace.js';
 import { NvmeHost } from './host.js';
 import { NvmeNamespaceDevice } from './driver.js';
-import { controllerProblem, NVME_DEFAULTS, type NvmeControllerOptions } from './defaults.js';
+import { controllerProblem, NVME_DEFAULTS, NVME_LIMITS, type NvmeControllerOptions } from './defaults.js';
 import { NVME_VERSION } from './spec.js';
 
 export interface NvmeAttachment {
@@ -70,7 +70,9 @@ export function addNvmeController(lab: Lab, o: NvmeControllerOptions): NvmeAttac
   }
   const mine: number[] = [];
   for (const nso of o.namespaces) {
-    const ns = new NvmeNamespace(sub.nextNsid(), nso);
+    const nsid = nso.nsid ?? sub.nextNsid();
+    if (!Number.isInteger(nsid) || nsid < 1 || nsid > NVME_LIMITS.maxNamespaces) throw new RangeError(`${o.name}: nsid must be 1..${NVME_LIMITS.maxNamespaces}`);
+    const ns = new NvmeNamespace(nsid, nso);
     sub.addNamespace(ns);
     mine.push(ns.nsid);
   }

@@ -54,6 +54,8 @@ export const NVME_LIMITS = {
 };
 
 export interface NvmeNamespaceOptions {
+  /** NSID in the subsystem; default: the next free one. */
+  readonly nsid?: number;
   readonly size: number;
   readonly lbs?: 512 | 4096;
   readonly backing?: 'memory' | 'sparse';
@@ -90,7 +92,7 @@ export interface NvmeControllerOptions {
 
 const isInt = (v: unknown, min: number, max: number): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
 
-export function namespaceProblem(o: Required<Omit<NvmeNamespaceOptions, 'read_only_zones' | 'offline_zones'>>): string | null {
+export function namespaceProblem(o: Required<Omit<NvmeNamespaceOptions, 'read_only_zones' | 'offline_zones' | 'nsid'>>): string | null {
   if (o.lbs !== 512 && o.lbs !== 4096) return `lbs must be 512 or 4096, not ${String(o.lbs)}`;
   if (!isInt(o.size, o.lbs, NVME_LIMITS.maxNamespaceBytes) || o.size % o.lbs) return `size must be a positive multiple of ${o.lbs} up to ${NVME_LIMITS.maxNamespaceBytes}`;
   if (o.pif !== 0 && o.pif !== 1 && o.pif !== 2) return 'pif must be 0, 1 or 2';
