@@ -1,0 +1,210 @@
+/**
+ * `copylab nvme id-ctrl|id-ns|copy|zone-report|zone-mgmt|passthru` in nvme-cli's style, against
+ * the NVMe devices of a scenario (--scenario FILE) or a built-in one (nvme0: two namespaces and a
+ * zoned one). The lab lives for the one command. Every subcommand takes --json.
+ */
+import type { Command } from 'commander';
+import { buildLab } from '../../scenario/run.js';
+import { parseScenarioText } from '../../scenario/parse.js';
+import { loadScenario } from '../../scenario/run.js';
+import { nvmeController, type NvmeAttachment } from '../../../devices/nvme/attach.js';
+import { buildSqe, copyCdws, dv, encodeRanges, getAscii, getU64 } from '../../../devices/nvme/codec.js';
+import { parseHex } from '../../scenario/steps/nvme.js';
+import {
+  AdminOpc, Cns, Csi, ID_CTRL, ID_NS, ID_NS_ZNS, IDENTIFY_SIZE, IoOpc, statusName, ZONE_REPORT, ZONE_STATE_NAME, ZSA, ZMS_SELECT_ALL,
+} from '../../../devices/nvme/spec.js';
+import type { PassthruResult } from '../../../devices/nvme/host.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type SetExit } from '../common.js';
+import type { Lab } from '../../lab.js';
+
+export const NVME_CLI_DEFAULT_YAML = `\
+devices:
+  - kind: nvme
+    name: nvme0
+    namespaces:
+      - { size: 64MiB, lbs: 4096 }
+      - { size: 64MiB, lbs: 4096 }
+      - { size: 64MiB, lbs: 4096, zoned: true, zone_size: 4MiB }
+`;
+
+interface Common { scenario?: string; json?: boolean }
+
+function open(dev: string, opts: Common): { lab: Lab; att: NvmeAttachment; nsid: number } | string {
+  const s = opts.scenario ? loadScenario(opts.scenario) : parseScenarioText(NVME_CLI_DEFAULT_YAML, 'nvme default');
+  const lab = buildLab(s);
+  const m = /^(?:\/dev\/)?(nvme\d+)(?:n(\d+))?$/.exec(dev);
+  if (!m) return `${dev}: expected /dev/nvmeN or /dev/nvmeNnM`;
+  const att = nvmeController(lab, m[1]!);
+  if (!att) return `${dev}: no such NVMe controller`;
+  return { lab, att, nsid: m[2] ? Number(m[2]) : 0 };
+}
+
+const num = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a number: ${v}`);
+  return n;
+};
+const list = (v: string | undefined): number[] => (v ? v.split(',').map((x) => num(x.trim())) : []);
+
+function out(opts: Common, json: unknown, text: string): void {
+  process.stdout.write(opts.json ? JSON.stringify(json, null, 2) + '\n' : text + '\n');
+}
+
+function statusExit(r: PassthruResult): number {
+  if (r.status !== 0) process.stderr.write(`NVMe status: ${r.status < 0 ? `host error ${r.status}` : statusName(r.status)}\n`);
+  return r.status === 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+async function identify(att: NvmeAttachment, cns: number, nsid = 0, csi = 0): Promise<PassthruResult> {
+  return att.host.passthru({ admin: true, cmd: buildSqe({ opcode: AdminOpc.IDENTIFY, nsid, cdw: { 10: cns, 11: csi << 24 } }), dataLen: IDENTIFY_SIZE });
+}
+
+function action(setExit: SetExit, fn: (dev: string, opts: Common & Record<string, string | boolean | undefined>, lab: Lab, att: NvmeAttachment, nsid: number) => Promise<number>) {
+  return async (dev: string, opts: Common & Record<string, string | boolean | undefined>) => {
+    let res: ReturnType<typeof open>;
+    try {
+      res = open(dev, opts);
+    } catch (err) {
+      process.stderr.write(`copylab: ${(err as Error).message}\n`);
+      return setExit(EXIT_USAGE);
+    }
+    if (typeof res === 'string') {
+      process.stderr.write(`copylab: ${res}\n`);
+      return setExit(EXIT_USAGE);
+    }
+    try {
+      setExit(await fn(dev, opts, res.lab, res.att, res.nsid));
+    } catch (err) {
+      process.stderr.write(`copylab: ${(err as Error).message}\n`);
+      setExit(EXIT_USAGE);
+    } finally {
+      await res.lab.close();
+    }
+  };
+}
+
+export function registerNvme(program: Command, setExit: SetExit): void {
+  const nvme = program.command('nvme').description('NVMe tools in nvme-cli style over the NVMe devices of --scenario (default: a built-in nvme0)');
+  const common = (c: Command) => c.option('--scenario <file>', 'scenario whose devices make up the lab').option('--json', 'print JSON');
+
+  common(nvme.command('id-ctrl <dev>').description('Identify Controller')).action(
+    action(setExit, async (_d, opts, _lab, att) => {
+      const r = await identify(att, Cns.CTRL);
+      if (r.status || !r.data) return statusExit(r);
+      const b = r.data;
+      const v = dv(b);
+      const j = {
+        sn: getAscii(b, ID_CTRL.SN, ID_CTRL.SN_LEN), mn: getAscii(b, ID_CTRL.MN, ID_CTRL.MN_LEN), fr: getAscii(b, ID_CTRL.FR, ID_CTRL.FR_LEN),
+        cntlid: v.getUint16(ID_CTRL.CNTLID, true), ver: v.getUint32(ID_CTRL.VER, true), mdts: v.getUint8(ID_CTRL.MDTS),
+        nn: v.getUint32(ID_CTRL.NN, true), oncs: v.getUint16(ID_CTRL.ONCS, true), ocfs: v.getUint16(ID_CTRL.OCFS, true),
+        subnqn: new TextDecoder().decode(b.subarray(ID_CTRL.SUBNQN, ID_CTRL.SUBNQN + 256)).replace(/\0+$/, ''),
+      };
+      out(opts, j, Object.entries(j).map(([k, val]) => `${k.padEnd(9)}: ${typeof val === 'number' && k !== 'cntlid' && k !== 'nn' && k !== 'mdts' ? '0x' + val.toString(16) : val}`).join('\n'));
+      return EXIT_OK;
+    }),
+  );
+
+  common(nvme.command('id-ns <dev>').description('Identify Namespace (with the ZNS data of a zoned namespace)').option('-n, --namespace-id <nsid>', 'namespace')).action(
+    action(setExit, async (_d, opts, _lab, att, devNsid) => {
+      const nsid = opts['namespaceId'] ? num(String(opts['namespaceId'])) : devNsid;
+      const r = await identify(att, Cns.NS, nsid);
+      if (r.status || !r.data) return statusExit(r);
+      const v = dv(r.data);
+      const flbas = v.getUint8(ID_NS.FLBAS) & 0xf;
+      const j: Record<string, number> = {
+        nsze: getU64(v, ID_NS.NSZE), ncap: getU64(v, ID_NS.NCAP), nuse: getU64(v, ID_NS.NUSE), nlbaf: v.getUint8(ID_NS.NLBAF), flbas,
+        mssrl: v.getUint16(ID_NS.MSSRL, true), mcl: v.getUint32(ID_NS.MCL, true), msrc: v.getUint8(ID_NS.MSRC),
+        lbads: (v.getUint32(ID_NS.LBAF0 + 4 * flbas, true) >>> 16) & 0xff,
+      };
+      const z = await identify(att, Cns.CSI_NS, nsid, Csi.ZNS);
+      if (z.status === 0 && z.data) {
+        const zv = dv(z.data);
+        j['mar'] = zv.getUint32(ID_NS_ZNS.MAR, true);
+        j['mor'] = zv.getUint32(ID_NS_ZNS.MOR, true);
+        j['zsze'] = getU64(zv, ID_NS_ZNS.LBAFE0 + ID_NS_ZNS.LBAFE_SIZE * flbas);
+      }
+      out(opts, j, Object.entries(j).map(([k, val]) => `${k.padEnd(6)}: ${val}`).join('\n'));
+      return EXIT_OK;
+    }),
+  );
+
+  common(
+    nvme.command('copy <dev>').description('Copy (nvme-cli options; --blocks are 0-based as nvme-cli takes them)')
+      .requiredOption('-d, --sdlba <lba>', 'destination start LBA')
+      .requiredOption('-s, --slbs <list>', 'source start LBAs, comma separated')
+      .requiredOption('-b, --blocks <list>', 'blocks per range, 0-based, comma separated')
+      .option('-N, --snsids <list>', 'source namespaces (formats 2/3)')
+      .option('-F, --format <n>', 'descriptor format 0..3', '0')
+      .option('-f, --force-unit-access', 'FUA')
+      .option('-n, --namespace-id <nsid>', 'destination namespace'),
+  ).action(
+    action(setExit, async (_d, opts, _lab, att, devNsid) => {
+      const nsid = opts['namespaceId'] ? num(String(opts['namespaceId'])) : devNsid;
+      const slbs = list(String(opts['slbs']));
+      const blocks = list(String(opts['blocks']));
+      const snsids = list(opts['snsids'] as string | undefined);
+      const format = num(String(opts['format']));
+      if (slbs.length !== blocks.length || (snsids.length && snsids.length !== slbs.length)) throw new Error('--slbs, --blocks (and --snsids) must have the same number of entries');
+      if (slbs.length === 0 || slbs.length > 256 || format > 3) throw new Error('1..256 ranges and a format 0..3');
+      const ranges = slbs.map((slba, i) => ({ slba, nlb: blocks[i]! + 1, snsid: snsids[i] ?? nsid }));
+      const cdw = copyCdws({ sdlba: num(String(opts['sdlba'])), nr: ranges.length, format, fua: !!opts['forceUnitAccess'] });
+      const r = await att.host.passthru({ admin: false, cmd: buildSqe({ opcode: IoOpc.COPY, nsid, cdw }), data: encodeRanges(format, ranges) });
+      out(opts, { status: r.status, status_name: statusName(r.status), dw0: r.dw0 }, r.status === 0 ? 'NVMe Copy: success' : `NVMe Copy: ${statusName(r.status)}, ranges copied ${r.dw0}`);
+      return r.status === 0 ? EXIT_OK : EXIT_FAILED;
+    }),
+  );
+
+  common(nvme.command('zone-report <dev>').description('Report Zones').option('--slba <lba>', 'start LBA', '0').option('-d, --zones <n>', 'zones to report', '16').option('--state <n>', 'ZRASF filter 0..7', '0')).action(
+    action(setExit, async (_d, opts, _lab, att, nsid) => {
+      const n = Math.min(num(String(opts['zones'])), 1024);
+      const len = ZONE_REPORT.HEADER + n * ZONE_REPORT.DESC;
+      const slba = num(String(opts['slba']));
+      const r = await att.host.passthru({ admin: false, cmd: buildSqe({ opcode: IoOpc.ZONE_MGMT_RECV, nsid, cdw: { 10: slba >>> 0, 11: Math.floor(slba / 2 ** 32), 12: len / 4 - 1, 13: num(String(opts['state'])) << 8 } }), dataLen: len });
+      if (r.status || !r.data) return statusExit(r);
+      const v = dv(r.data);
+      const nr = getU64(v, 0);
+      const zones = [];
+      for (let i = 0; i < Math.min(nr, n); i++) {
+        const o = ZONE_REPORT.HEADER + i * ZONE_REPORT.DESC;
+        const wp = getU64(v, o + ZONE_REPORT.WP);
+        zones.push({ slba: getU64(v, o + ZONE_REPORT.ZSLBA), wp: wp >= 2 ** 64 - 4096 ? null : wp, cap: getU64(v, o + ZONE_REPORT.ZCAP), state: ZONE_STATE_NAME[v.getUint8(o + 1) >> 4] ?? '?', type: 'SEQWRITE_REQ' });
+      }
+      out(opts, { nr_zones: nr, zones }, [`nr_zones: ${nr}`, ...zones.map((z) => `SLBA: 0x${z.slba.toString(16).padStart(8, '0')} WP: ${z.wp === null ? '-'.padEnd(10) : '0x' + z.wp.toString(16).padStart(8, '0')} Cap: 0x${z.cap.toString(16)} State: ${z.state.padEnd(10)} Type: ${z.type}`)].join('\n'));
+      return EXIT_OK;
+    }),
+  );
+
+  common(nvme.command('zone-mgmt <dev>').description('Zone Management Send').requiredOption('-a, --action <name>', 'open, close, finish, reset, offline').option('--slba <lba>', 'zone start LBA', '0').option('--select-all', 'all zones the action applies to')).action(
+    action(setExit, async (_d, opts, _lab, att, nsid) => {
+      const names: Record<string, number> = { open: ZSA.OPEN, close: ZSA.CLOSE, finish: ZSA.FINISH, reset: ZSA.RESET, offline: ZSA.OFFLINE };
+      const zsa = names[String(opts['action'])];
+      if (zsa === undefined) throw new Error(`--action must be one of ${Object.keys(names).join(', ')}`);
+      const slba = num(String(opts['slba']));
+      const r = await att.host.passthru({ admin: false, cmd: buildSqe({ opcode: IoOpc.ZONE_MGMT_SEND, nsid, cdw: { 10: slba >>> 0, 11: Math.floor(slba / 2 ** 32), 13: zsa | (opts['selectAll'] ? ZMS_SELECT_ALL : 0) } }) });
+      out(opts, { status: r.status, status_name: statusName(r.status) }, `zone-mgmt ${String(opts['action'])}: ${statusName(r.status)}`);
+      return r.status === 0 ? EXIT_OK : EXIT_FAILED;
+    }),
+  );
+
+  const pt = nvme.command('passthru <dev>').description('a raw command (io-passthru; --admin for admin-passthru)').requiredOption('-o, --opcode <op>', 'opcode').option('--admin', 'admin queue')
+    .option('-n, --namespace-id <nsid>', 'NSID').option('-l, --data-len <n>', 'controller-to-host length').option('--data-hex <hex>', 'host-to-controller data');
+  for (let i = 2; i <= 15; i++) if (i < 4 || i > 9) pt.option(`--cdw${i} <v>`, `command dword ${i}`);
+  common(pt).action(
+    action(setExit, async (_d, opts, _lab, att, devNsid) => {
+      const cdw: Record<number, number> = {};
+      for (let i = 2; i <= 15; i++) if (opts[`cdw${i}`] !== undefined) cdw[i] = num(String(opts[`cdw${i}`]));
+      const data = opts['dataHex'] ? parseHex(String(opts['dataHex'])) : undefined;
+      if (opts['dataHex'] && !data) throw new Error('--data-hex: not hex bytes');
+      const r = await att.host.passthru({
+        admin: !!opts['admin'],
+        cmd: buildSqe({ opcode: num(String(opts['opcode'])), nsid: opts['namespaceId'] ? num(String(opts['namespaceId'])) : devNsid, cdw }),
+        ...(data ? { data } : {}),
+        ...(opts['dataLen'] ? { dataLen: num(String(opts['dataLen'])) } : {}),
+      });
+      const hex = r.data ? Buffer.from(r.data).toString('hex') : undefined;
+      out(opts, { status: r.status, status_name: r.status < 0 ? null : statusName(r.status), dw0: r.dw0, dw1: r.dw1, ...(hex ? { data_hex: hex } : {}) },
+        `NVMe command result: ${r.status < 0 ? r.status : statusName(r.status)} dw0 0x${r.dw0.toString(16)} dw1 0x${r.dw1.toString(16)}${hex ? `\n${hex.slice(0, 512)}` : ''}`);
+      return r.status === 0 ? EXIT_OK : EXIT_FAILED;
+    }),
+  );
+}

@@ -1,0 +1,96 @@
+/**
+ * The `nvme` step: one raw command through the host driver's passthrough (as `nvme io-passthru` /
+ * `nvme admin-passthru`), with expectations on status ((SCT << 8) | SC), DW0, DW1 and returned data.
+ */
+import { readFileSync } from 'node:fs';
+import { buildSqe } from '../../../devices/nvme/codec.js';
+import { nvmeController } from '../../../devices/nvme/attach.js';
+import { nvmeStatusToErrno } from '../../../devices/nvme/driver.js';
+import { PASSTHRU_MAX_BYTES } from '../../../devices/nvme/host.js';
+import { statusName } from '../../../devices/nvme/spec.js';
+import type { Field } from '../fields.js';
+import type { StepDef } from '../types.js';
+
+/** Hex bytes ("0a 0b", "0a0b", "0x0a0b") → bytes; undefined when it is not hex. */
+export function parseHex(s: string): Uint8Array | undefined {
+  const t = s.replace(/0x/gi, '').replace(/[\s:,_]/g, '');
+  if (t.length % 2 || !/^[0-9a-fA-F]*$/.test(t)) return undefined;
+  return Uint8Array.from({ length: t.length / 2 }, (_, i) => parseInt(t.slice(i * 2, i * 2 + 2), 16));
+}
+
+const u32 = (f: Field): number => {
+  if (typeof f.value === 'string' && /^0x[0-9a-f]{1,8}$/i.test(f.value)) return Number(f.value);
+  return f.int(0, 0xffffffff);
+};
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+export const nvmeStep: StepDef = {
+  kind: 'nvme',
+  parse(body, ctx) {
+    const cdwKeys = Array.from({ length: 14 }, (_, i) => `cdw${i + 2}`).filter((k) => !['cdw4', 'cdw5', 'cdw6', 'cdw7', 'cdw8', 'cdw9'].includes(k));
+    body.obj(['dev', 'admin', 'opcode', 'nsid', ...cdwKeys, 'data_hex', 'data_file', 'data_len', 'expect']);
+    const devF = body.key('dev');
+    const dev = devF.required().devPath().slice('/dev/'.length);
+    const m = /^(nvme\d+)(?:n(\d+))?$/.exec(dev) ?? devF.fail('expected /dev/nvmeN (controller) or /dev/nvmeNnM (namespace)');
+    const ctrlName = m[1]!;
+    if (![...ctx.devices].some((d) => d.startsWith(`${ctrlName}n`))) devF.fail(`unknown NVMe controller ${ctrlName}`);
+    if (m[2] && !ctx.devices.has(dev)) devF.fail(`unknown namespace /dev/${dev}`);
+    const admin = body.key('admin').present ? body.key('admin').bool() : false;
+    const opcode = body.key('opcode').required().present ? u32(body.key('opcode')) : 0;
+    if (opcode > 0xff) body.key('opcode').fail('an opcode is 0..255');
+    const nsid = body.key('nsid').present ? u32(body.key('nsid')) : m[2] ? Number(m[2]) : 0;
+    const cdw: Record<number, number> = {};
+    for (const k of cdwKeys) if (body.key(k).present) cdw[Number(k.slice(3))] = u32(body.key(k));
+    if (body.key('data_hex').present && body.key('data_file').present) body.fail('give data_hex or data_file, not both');
+    let data: Uint8Array | undefined;
+    if (body.key('data_hex').present) {
+      data = parseHex(body.key('data_hex').text());
+      if (!data) body.key('data_hex').fail('expected hex bytes');
+    }
+    const dataFile = body.key('data_file').present ? body.key('data_file').str() : undefined;
+    const dataLen = body.key('data_len').present ? body.key('data_len').int(0, PASSTHRU_MAX_BYTES) : undefined;
+    const e = body.key('expect');
+    const expect: { status?: number; dw0?: number; dw1?: number; data_hex?: string } = {};
+    if (e.present) {
+      e.obj(['status', 'dw0', 'dw1', 'data_hex']);
+      if (e.key('status').present) expect.status = u32(e.key('status'));
+      if (e.key('dw0').present) expect.dw0 = u32(e.key('dw0'));
+      if (e.key('dw1').present) expect.dw1 = u32(e.key('dw1'));
+      if (e.key('data_hex').present) {
+        const d = parseHex(e.key('data_hex').text()) ?? e.key('data_hex').fail('expected hex bytes');
+        expect.data_hex = hex(d);
+      }
+    }
+    return {
+      kind: 'nvme',
+      async run(lab) {
+        const att = nvmeController(lab, ctrlName);
+        if (!att) return { target: `/dev/${dev}`, res: -19, ok: false, message: `no controller ${ctrlName}` };
+        let payload = data;
+        if (dataFile !== undefined) {
+          try {
+            payload = new Uint8Array(readFileSync(dataFile));
+          } catch (err) {
+            return { target: `/dev/${dev}`, res: -2, ok: false, message: `data_file ${dataFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
+          }
+        }
+        const r = await att.host.passthru({ admin, cmd: buildSqe({ opcode, nsid, cdw }), ...(payload ? { data: payload } : {}), ...(dataLen !== undefined ? { dataLen } : {}) });
+        const problems: string[] = [];
+        const want = expect.status ?? 0;
+        if (r.status !== want) problems.push(`expected status 0x${want.toString(16).padStart(4, '0')}, got ${r.status < 0 ? r.status : statusName(r.status)}`);
+        if (expect.dw0 !== undefined && r.dw0 !== expect.dw0) problems.push(`expected dw0 ${expect.dw0}, got ${r.dw0}`);
+        if (expect.dw1 !== undefined && r.dw1 !== expect.dw1) problems.push(`expected dw1 ${expect.dw1}, got ${r.dw1}`);
+        if (expect.data_hex !== undefined && (!r.data || !hex(r.data).startsWith(expect.data_hex))) problems.push('returned data does not start with the expected bytes');
+        return {
+          target: `/dev/${dev}`,
+          res: r.status === 0 ? 0 : nvmeStatusToErrno(r.status),
+          ok: problems.length === 0,
+          value: r.status < 0 ? String(r.status) : statusName(r.status),
+          message: problems.length ? problems.join('; ') : r.status < 0 ? `refused by the host (${r.status})` : statusName(r.status),
+          details: { status: r.status, dw0: r.dw0, dw1: r.dw1, dnr: r.dnr, ...(r.data ? { data_bytes: r.data.length } : {}) },
+        };
+      },
+    };
+  },
+};
