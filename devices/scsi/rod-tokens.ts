@@ -116,7 +116,7 @@ export class TokenStore {
 
   ownedBy(initiator: string): RodToken[] {
     this.expire();
-    return [...this.tokens.values()].filter((t) => t.creator === initiator);
+    return [...this.tokens.values()].filter((t) => t.creator === initiator && !t.revoked);
   }
 }
 
