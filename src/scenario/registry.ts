@@ -5,8 +5,10 @@ import { fillStep, verifyStep, readStep, discardStep, writeZeroesStep, flushStep
 import { copyStep } from './steps/copy.js';
 import { sysfsStep } from './steps/sysfs.js';
 import { faultStep } from './steps/fault.js';
+import { scsiDevice } from './devices/scsi.js';
+import { scsiStep } from './steps/scsi.js';
 
-export const DEVICE_KINDS: readonly DeviceDef[] = [nullblkDevice];
+export const DEVICE_KINDS: readonly DeviceDef[] = [nullblkDevice, scsiDevice];
 
 export const STEP_KINDS: readonly StepDef[] = [
   fillStep,
@@ -18,4 +20,5 @@ export const STEP_KINDS: readonly StepDef[] = [
   writeZeroesStep,
   flushStep,
   faultStep,
+  scsiStep,
 ];
