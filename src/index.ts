@@ -25,3 +25,9 @@ export { runScenario, loadScenario, buildLab, ScenarioError } from './scenario/r
 export { parseScenarioText } from './scenario/parse.js';
 export type { StepResult, ScenarioReport } from './scenario/run.js';
 export * from './ring/index.js';
+export { ScsiFabric, ScsiArray } from '../devices/scsi/array.js';
+export type { ScsiArrayOptions } from '../devices/scsi/array.js';
+export { addScsiArray, scsiFabricOf } from '../devices/scsi/lab.js';
+export { SdDevice } from '../devices/scsi/sd.js';
+export { decodeSense, buildSense } from '../devices/scsi/sense.js';
+export type { ScsiResult, DecodedSense } from '../devices/scsi/sense.js';

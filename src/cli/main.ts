@@ -9,6 +9,7 @@ import { EXIT_OK, EXIT_USAGE } from './common.js';
 import { registerRun } from './commands/run.js';
 import { registerSysfs } from './commands/sysfs.js';
 import { registerNvme } from './commands/nvme.js';
+import { registerScsi } from './commands/scsi.js';
 
 export function makeProgram(setExit: (code: number) => void): Command {
   const program = new Command('copylab')
@@ -19,6 +20,7 @@ export function makeProgram(setExit: (code: number) => void): Command {
   registerRun(program, setExit);
   registerSysfs(program, setExit);
   registerNvme(program, setExit);
+  registerScsi(program, setExit);
   return program;
 }
 

@@ -7,8 +7,10 @@ import { sysfsStep } from './steps/sysfs.js';
 import { faultStep } from './steps/fault.js';
 import { nvmeDevice } from './devices/nvme.js';
 import { nvmeStep } from './steps/nvme.js';
+import { scsiDevice } from './devices/scsi.js';
+import { scsiStep } from './steps/scsi.js';
 
-export const DEVICE_KINDS: readonly DeviceDef[] = [nullblkDevice, nvmeDevice];
+export const DEVICE_KINDS: readonly DeviceDef[] = [nullblkDevice, nvmeDevice, scsiDevice];
 
 export const STEP_KINDS: readonly StepDef[] = [
   fillStep,
@@ -21,4 +23,5 @@ export const STEP_KINDS: readonly StepDef[] = [
   flushStep,
   faultStep,
   nvmeStep,
+  scsiStep,
 ];

@@ -23,9 +23,13 @@ export const Errno = {
   EFBIG: 27,
   ENOSPC: 28,
   EROFS: 30,
+  /** BLK_STS_RESV_CONFLICT: a SCSI RESERVATION CONFLICT (drivers/scsi/scsi_lib.c). */
+  EBADE: 52,
   ERANGE: 34,
   ENOTSUP: 95, // EOPNOTSUPP
   ETIMEDOUT: 110,
+  /** BLK_STS_TARGET: the target refused the command (ILLEGAL REQUEST). */
+  EREMOTEIO: 121,
   ECANCELED: 125,
 } as const;
 

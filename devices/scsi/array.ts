@@ -1,0 +1,153 @@
+/**
+ * Arrays and the fabric. A ScsiArray is a SCSI target device with logical units, per-initiator
+ * LUN access lists and one copy manager (the SNIA paper's sections 2.2-2.3): LUs of the same
+ * array are internal to its copy manager, LUs of other arrays it reaches are external. The
+ * fabric (a SAN) holds the arrays, resolves VPD 83h designators to LUs and answers whether an
+ * initiator may access an LU.
+ *
+ * `execute` is the one entry point: initiator, LUN, CDB, Data-Out and allocation length in;
+ * status, fixed-format sense and Data-In out. It never throws. An iSCSI target and a ring's
+ * URING_CMD call it; the sd driver calls it.
+ */
+import { ASC, SenseKey, Status } from './constants.js';
+import { ScsiCheck, ScsiStatus, checkCondition, good, illegal, invalidFieldInCdb, type ScsiResult } from './sense.js';
+import { LogicalUnit, type LuOptions } from './lu.js';
+import { CopyManager } from './copy-manager.js';
+import { TokenStore } from './rod-tokens.js';
+import { COMMANDS, SA_OPCODES, type CommandDef } from './commands.js';
+import type { CmdContext } from './context.js';
+
+export interface ScsiArrayOptions {
+  readonly name: string;
+  readonly lus?: readonly LuOptions[];
+  /**
+   * Per-initiator LUN access lists (LUN masking): initiator name → LUNs it may see. Absent: every
+   * initiator sees every LU.
+   */
+  readonly initiators?: Readonly<Record<string, readonly number[]>>;
+  /** Arrays (by name) this array's copy manager can reach besides itself; absent: every array of the fabric. */
+  readonly reach?: readonly string[];
+  /** Offer third-party copy (3PC bit, EXTENDED COPY, tokens); default true. */
+  readonly copyManager?: boolean;
+  /** Copy domain exported by sd for this array's LUs (default: the array name). */
+  readonly domain?: string;
+}
+
+/** Limits on arrays (a limit on everything). */
+export const ARRAY_LIMITS = { maxLus: 256, maxArrays: 64, maxInitiators: 256, maxCdb: 32, maxDataOut: 64 * 1024 * 1024 } as const;
+
+const byKey = new Map<string, CommandDef>(COMMANDS.map((d) => [`${d.op}/${d.sa ?? ''}`, d]));
+
+export class ScsiFabric {
+  readonly arrays = new Map<string, ScsiArray>();
+  /** Milliseconds; tests replace it to expire ROD tokens without waiting. */
+  now: () => number = () => Date.now();
+
+  addArray(o: ScsiArrayOptions): ScsiArray {
+    if (this.arrays.has(o.name)) throw new RangeError(`array ${o.name} already exists`);
+    if (this.arrays.size >= ARRAY_LIMITS.maxArrays) throw new RangeError(`at most ${ARRAY_LIMITS.maxArrays} arrays`);
+    const a = new ScsiArray(this, o);
+    this.arrays.set(o.name, a);
+    return a;
+  }
+
+  /** The LU whose VPD 83h LU designator matches (SPC-4 7.8.6; NAA as LIO requires, or T10 vendor id). */
+  findByDesignator(codeSet: number, type: number, value: Uint8Array): LogicalUnit | null {
+    for (const a of this.arrays.values()) {
+      for (const lu of a.lus) {
+        if (type === 0x3 && codeSet === 0x1 && value.length === lu.naa.length && value.every((b, i) => b === lu.naa[i])) return lu;
+      }
+    }
+    return null;
+  }
+
+  mayAccess(initiator: string, lu: LogicalUnit): boolean {
+    const a = this.arrays.get(lu.arrayName);
+    return !!a && a.visibleLuns(initiator).includes(lu.lun);
+  }
+}
+
+export class ScsiArray {
+  readonly name: string;
+  readonly lus: LogicalUnit[] = [];
+  readonly copyManager: CopyManager;
+  readonly tokens: TokenStore;
+  readonly copyManagerEnabled: boolean;
+  readonly domain: string;
+  private readonly acl: Map<string, Set<number>> | null;
+  private readonly reach: readonly string[] | null;
+
+  constructor(readonly fabric: ScsiFabric, o: ScsiArrayOptions) {
+    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(o.name)) throw new RangeError('array name must be 1-64 characters of [A-Za-z0-9_.:-]');
+    this.name = o.name;
+    this.copyManagerEnabled = o.copyManager ?? true;
+    this.domain = o.domain ?? `scsi:${o.name}`;
+    this.copyManager = new CopyManager(this);
+    this.tokens = new TokenStore(() => fabric.now());
+    if (o.initiators) {
+      const entries = Object.entries(o.initiators);
+      if (entries.length > ARRAY_LIMITS.maxInitiators) throw new RangeError(`at most ${ARRAY_LIMITS.maxInitiators} initiators per array`);
+      this.acl = new Map(entries.map(([k, v]) => [k, new Set(v)]));
+    } else this.acl = null;
+    this.reach = o.reach ?? null;
+    for (const lu of o.lus ?? []) this.addLu(lu);
+  }
+
+  addLu(o: LuOptions): LogicalUnit {
+    if (this.lus.length >= ARRAY_LIMITS.maxLus) throw new RangeError(`at most ${ARRAY_LIMITS.maxLus} LUs per array`);
+    if (this.lus.some((l) => l.name === o.name)) throw new RangeError(`LU ${o.name} already exists in ${this.name}`);
+    const lu = new LogicalUnit(this.name, o);
+    lu.lun = this.lus.length;
+    lu.onWrite(this.tokens.noteWrite);
+    this.lus.push(lu);
+    return lu;
+  }
+
+  lu(nameOrLun: string | number): LogicalUnit | undefined {
+    return typeof nameOrLun === 'number' ? this.lus[nameOrLun] : this.lus.find((l) => l.name === nameOrLun);
+  }
+
+  visibleLuns(initiator: string): number[] {
+    const all = this.lus.map((l) => l.lun);
+    if (!this.acl) return all;
+    const allowed = this.acl.get(initiator);
+    return allowed ? all.filter((n) => allowed.has(n)) : [];
+  }
+
+  reaches(arrayName: string): boolean {
+    return arrayName === this.name || this.reach === null || this.reach.includes(arrayName);
+  }
+
+  /** Executes one command (SAM-5 5.1 "Execute Command"): never throws. */
+  execute(initiator: string, lun: number, cdb: Uint8Array, dataOut?: Uint8Array, allocLen = 0): ScsiResult {
+    try {
+      return this.dispatch(initiator, lun, cdb, dataOut ?? new Uint8Array(0), allocLen);
+    } catch (err) {
+      if (err instanceof ScsiCheck) return checkCondition(err);
+      if (err instanceof ScsiStatus) return { status: err.status, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) };
+      // A model bug must not take the initiator down: report it as a hardware error.
+      return checkCondition(new ScsiCheck(SenseKey.HARDWARE_ERROR, ASC.NO_ADDITIONAL_SENSE));
+    }
+  }
+
+  private dispatch(initiator: string, lun: number, cdb: Uint8Array, dataOut: Uint8Array, allocLen: number): ScsiResult {
+    if (cdb.length < 6 || cdb.length > ARRAY_LIMITS.maxCdb) throw invalidFieldInCdb(0);
+    if (dataOut.length > ARRAY_LIMITS.maxDataOut) throw illegal(ASC.PARAMETER_LIST_LENGTH_ERROR);
+    const op = cdb[0]!;
+    const sa = SA_OPCODES.has(op) ? cdb[1]! & 0x1f : undefined;
+    const def = byKey.get(`${op}/${sa ?? ''}`);
+    if (!def || (def.tpc && !this.copyManagerEnabled)) {
+      if (!def && SA_OPCODES.has(op)) throw invalidFieldInCdb(1, 4); // known opcode, unknown service action
+      throw illegal(ASC.INVALID_COMMAND_OPERATION_CODE);
+    }
+    if (cdb.length < def.cdbLength) throw invalidFieldInCdb(0);
+    if (cdb[def.cdbLength - 1]! & 0x04) throw invalidFieldInCdb(def.cdbLength - 1, 2); // NACA
+    const visible = Number.isSafeInteger(lun) && lun >= 0 && this.visibleLuns(initiator).includes(lun);
+    const lu = visible ? this.lus[lun]! : null;
+    if (!lu && !def.noLu) throw illegal(ASC.LOGICAL_UNIT_NOT_SUPPORTED);
+    if (lu && def.access && lu.pr.conflicts(initiator, def.access)) return { status: Status.RESERVATION_CONFLICT, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) };
+    const ctx: CmdContext = { array: this, initiator, lun, lu, cdb, dataOut };
+    const data = def.run(ctx);
+    return good(data ?? undefined, allocLen);
+  }
+}

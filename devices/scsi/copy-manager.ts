@@ -1,0 +1,376 @@
+/**
+ * The copy manager of an array (SPC-4 5.17): EXTENDED COPY (LID1 and LID4) with identification
+ * CSCD descriptors (E4h) and block → block segment descriptors (02h), RECEIVE COPY RESULTS
+ * (operating parameters, copy status LID1/LID4, failure details) and COPY OPERATION ABORT.
+ * Limits are in tpc-limits.ts. As in FreeBSD CTL, a parameter list is parsed completely before
+ * anything moves; then segments run in order, each in chunks, so a failing segment leaves the
+ * earlier ones copied and reports COPY ABORTED with its number and residual.
+ *
+ * Reading of the segment descriptor list (pinned by a test): the header's lengths define the
+ * lists and the parameter list length may exceed their sum (bytes after the lists are not
+ * read); a parameter list shorter than header + lists is truncated (PARAMETER LIST LENGTH
+ * ERROR, SPC-4 6.4.1). Inside the segment list each descriptor is 4 + DESCRIPTOR LENGTH bytes
+ * (SPC-4 6.4.6.1). Trailing bytes of the list that are all zero are padding and are ignored (the
+ * SNIA paper pads a 28-byte descriptor to 32; SBC-3 treats an incomplete trailing range
+ * descriptor the same way); any other remainder that does not hold a whole descriptor is a
+ * truncated descriptor: PARAMETER LIST LENGTH ERROR, nothing copied.
+ */
+import {
+  ASC, CopyStatus, Desig, Lid1, Lid4, ListIdUsage, SenseKey, Status, TpcInSa, TpcOutSa, XcopyDesc,
+} from './constants.js';
+import { be16, be32, be64, put16, put32, put64 } from './bytes.js';
+import {
+  ScsiCheck, ScsiStatus, illegal, invalidFieldInCdb, invalidFieldInParam, paramListLengthError, reservationConflict,
+} from './sense.js';
+import type { CmdContext } from './context.js';
+import type { LogicalUnit } from './lu.js';
+import { TPC_LIMITS } from './tpc-limits.js';
+import { moveBytes } from './move.js';
+import type { ScsiArray } from './array.js';
+
+/** A parsed identification CSCD descriptor (SPC-4 6.4.5.2.4). */
+export interface Cscd {
+  readonly offset: number;
+  readonly codeSet: number;
+  readonly association: number;
+  readonly designatorType: number;
+  readonly designator: Uint8Array;
+  readonly blockLength: number;
+}
+
+/** A parsed block → block segment descriptor (SPC-4 6.4.6.5). */
+export interface Segment {
+  readonly offset: number;
+  readonly dc: boolean;
+  readonly src: number;
+  readonly dst: number;
+  readonly blocks: number;
+  readonly srcLba: number;
+  readonly dstLba: number;
+}
+
+export interface ParsedList {
+  readonly lid4: boolean;
+  readonly listId: number;
+  readonly usage: number;
+  readonly priority: number;
+  readonly immed: boolean;
+  readonly gSense: boolean;
+  readonly cscds: readonly Cscd[];
+  readonly segments: readonly Segment[];
+}
+
+/** What RECEIVE COPY RESULTS / RECEIVE ROD TOKEN INFORMATION report about one copy operation. */
+export interface ListRecord {
+  /** Service action of the command that started it (83h/xx). */
+  readonly sa: number;
+  status: number;
+  segmentsProcessed: number;
+  /** Bytes (XCOPY) or logical blocks (token commands) transferred. */
+  transferCount: number;
+  readonly units: 'bytes' | 'blocks';
+  sense: Uint8Array | null;
+  /** POPULATE TOKEN: the token made. */
+  token?: Uint8Array;
+}
+
+/** Parses an EXTENDED COPY parameter list; throws the standard's sense for anything wrong. */
+export function parseXcopyList(p: Uint8Array, lid4: boolean): ParsedList {
+  const H = lid4 ? Lid4.HEADER_LENGTH : Lid1.HEADER_LENGTH;
+  if (p.length < H) throw paramListLengthError();
+  if (p.length > H + TPC_LIMITS.maxDescriptorListLength + TPC_LIMITS.maxInlineData) throw paramListLengthError();
+  let listId: number, flags: number, cscdLen: number, segLen: number, inlineLen: number;
+  let immed = false;
+  let gSense = false;
+  if (lid4) {
+    if (p[Lid4.OFF_LIST_FORMAT] !== Lid4.LIST_FORMAT) throw invalidFieldInParam(Lid4.OFF_LIST_FORMAT);
+    flags = p[Lid4.OFF_FLAGS]!;
+    immed = (p[Lid4.OFF_FLAGS2]! & 0x01) !== 0;
+    gSense = (p[Lid4.OFF_FLAGS2]! & 0x02) !== 0;
+    listId = be32(p, Lid4.OFF_LIST_ID);
+    cscdLen = be16(p, Lid4.OFF_CSCD_LIST_LENGTH);
+    segLen = be16(p, Lid4.OFF_SEGMENT_LIST_LENGTH);
+    inlineLen = be16(p, Lid4.OFF_INLINE_LENGTH);
+  } else {
+    listId = p[Lid1.OFF_LIST_ID]!;
+    flags = p[Lid1.OFF_FLAGS]!;
+    cscdLen = be16(p, Lid1.OFF_CSCD_LIST_LENGTH);
+    segLen = be32(p, Lid1.OFF_SEGMENT_LIST_LENGTH);
+    inlineLen = be32(p, Lid1.OFF_INLINE_LENGTH);
+  }
+  const usage = (flags >> 3) & 0x3;
+  const priority = flags & 0x7;
+  const flagsOff = lid4 ? Lid4.OFF_FLAGS : Lid1.OFF_FLAGS;
+  // Counts first (SPC-4 6.4.3.4, 6.4.3.5), as libiscsi's DescrLimits expects.
+  if (cscdLen / XcopyDesc.CSCD_LENGTH > TPC_LIMITS.maxCscdDescriptors) throw illegal(ASC.TOO_MANY_TARGET_DESCRIPTORS);
+  if (Math.floor(segLen / XcopyDesc.SEG_B2B_LENGTH) > TPC_LIMITS.maxSegmentDescriptors) throw illegal(ASC.TOO_MANY_SEGMENT_DESCRIPTORS);
+  if (cscdLen + segLen > TPC_LIMITS.maxDescriptorListLength) throw paramListLengthError();
+  if (inlineLen > TPC_LIMITS.maxInlineData) throw invalidFieldInParam(lid4 ? Lid4.OFF_INLINE_LENGTH : Lid1.OFF_INLINE_LENGTH);
+  if (p.length < H + cscdLen + segLen + inlineLen) throw paramListLengthError();
+  if (usage === 0b01) throw invalidFieldInParam(flagsOff, 3);
+  if (usage === ListIdUsage.NONE && listId !== 0) throw invalidFieldInParam(lid4 ? Lid4.OFF_LIST_ID : Lid1.OFF_LIST_ID);
+  if (lid4 && immed && (gSense || usage === ListIdUsage.NONE)) throw invalidFieldInParam(Lid4.OFF_FLAGS2);
+  if (cscdLen % XcopyDesc.CSCD_LENGTH !== 0) throw paramListLengthError();
+
+  const cscds: Cscd[] = [];
+  for (let off = H; off < H + cscdLen; off += XcopyDesc.CSCD_LENGTH) {
+    if (p[off] !== XcopyDesc.CSCD_IDENTIFICATION) throw illegal(ASC.UNSUPPORTED_TARGET_DESCRIPTOR_TYPE, { field: off, cd: false });
+    if (p[off + 1]! & 0x20) throw invalidFieldInParam(off + 1, 5); // NUL: null CSCDs are not supported
+    if ((p[off + 1]! & 0x1f) !== 0) throw invalidFieldInParam(off + 1); // peripheral device type: block only
+    const dlen = p[off + 7]!;
+    if (dlen === 0 || dlen > 20) throw invalidFieldInParam(off + 7);
+    cscds.push({
+      offset: off,
+      codeSet: p[off + 4]! & 0x0f,
+      association: (p[off + 5]! >> 4) & 0x3,
+      designatorType: p[off + 5]! & 0x0f,
+      designator: p.slice(off + 8, off + 8 + dlen),
+      blockLength: (p[off + 29]! << 16) | (p[off + 30]! << 8) | p[off + 31]!,
+    });
+  }
+
+  const segments: Segment[] = [];
+  const base = H + cscdLen;
+  let off = 0;
+  while (off < segLen) {
+    const abs = base + off;
+    const remaining = segLen - off;
+    if (p.subarray(abs, base + segLen).every((b) => b === 0)) break; // trailing zero padding
+    if (remaining < XcopyDesc.SEG_HEADER_LENGTH) throw paramListLengthError();
+    const type = p[abs]!;
+    const total = XcopyDesc.SEG_HEADER_LENGTH + be16(p, abs + 2);
+    if (total > remaining) throw paramListLengthError();
+    if (type !== XcopyDesc.SEG_BLOCK_TO_BLOCK) throw illegal(ASC.UNSUPPORTED_SEGMENT_DESCRIPTOR_TYPE, { field: abs, cd: false });
+    if (segments.length >= TPC_LIMITS.maxSegmentDescriptors) throw illegal(ASC.TOO_MANY_SEGMENT_DESCRIPTORS);
+    if (be16(p, abs + 2) !== XcopyDesc.SEG_B2B_DESCRIPTOR_LENGTH) throw invalidFieldInParam(abs + 2);
+    const src = be16(p, abs + 4);
+    const dst = be16(p, abs + 6);
+    if (src >= cscds.length) throw invalidFieldInParam(abs + 4);
+    if (dst >= cscds.length) throw invalidFieldInParam(abs + 6);
+    segments.push({
+      offset: abs,
+      dc: (p[abs + 1]! & 0x02) !== 0,
+      src,
+      dst,
+      blocks: be16(p, abs + 10),
+      srcLba: be64(p, abs + 12),
+      dstLba: be64(p, abs + 20),
+    });
+    off += total;
+  }
+  return { lid4, listId, usage, priority, immed, gSense, cscds, segments };
+}
+
+/** COPY ABORTED sense for a failing segment (SPC-4 5.17.7.3; CTL tpc_process_b2b). */
+function copyAborted(code: typeof ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, seg: Segment, index: number, residual: number, field: number): ScsiCheck {
+  return new ScsiCheck(SenseKey.COPY_ABORTED, code, { information: residual, csi: index, field, cd: false });
+}
+
+export class CopyManager {
+  private readonly lists = new Map<string, ListRecord>();
+
+  constructor(private readonly array: ScsiArray) {}
+
+  private key(c: CmdContext, space: 1 | 4, listId: number): string {
+    return `${c.lun}|${c.initiator}|${space}|${listId}`;
+  }
+
+  /** Stores a list record, forgetting this initiator's oldest when it has too many. */
+  remember(c: CmdContext, space: 1 | 4, listId: number, rec: ListRecord): void {
+    const k = this.key(c, space, listId);
+    this.lists.delete(k);
+    this.lists.set(k, rec);
+    const prefix = `${c.lun}|${c.initiator}|`;
+    const mine = [...this.lists.keys()].filter((x) => x.startsWith(prefix));
+    for (const old of mine.slice(0, Math.max(0, mine.length - TPC_LIMITS.maxListsPerInitiator))) this.lists.delete(old);
+  }
+
+  find(c: CmdContext, space: 1 | 4, listId: number): ListRecord | undefined {
+    return this.lists.get(this.key(c, space, listId));
+  }
+
+  /** EXTENDED COPY (LID1) and (LID4) (SPC-4 6.4, 6.5). */
+  extendedCopy(c: CmdContext, lid4: boolean): void {
+    const len = be32(c.cdb, 10);
+    if (len === 0) return; // SPC-4 6.4.1: not an error, nothing transferred (a discovery method)
+    if (c.dataOut.length < len) throw paramListLengthError();
+    const list = parseXcopyList(c.dataOut.subarray(0, len), lid4);
+    const space = lid4 ? 4 : 1;
+    const tracked = list.usage !== ListIdUsage.NONE;
+
+    // Resolve what can be resolved, then check access and reservations for every segment before
+    // anything moves (the paper's section 3): refused here means nothing was transferred.
+    const lus = list.cscds.map((d) => this.resolve(d));
+    for (const seg of list.segments) {
+      for (const [idx, access] of [[seg.src, 'read'], [seg.dst, 'write']] as const) {
+        const lu = lus[idx];
+        if (!lu) continue;
+        if (!this.array.fabric.mayAccess(c.initiator, lu)) {
+          throw illegal(ASC.ACCESS_DENIED_NO_ACCESS_RIGHTS, { field: list.cscds[idx]!.offset, cd: false });
+        }
+        if (lu.pr.conflicts(c.initiator, access)) throw reservationConflict();
+      }
+    }
+
+    const rec: ListRecord = {
+      sa: lid4 ? TpcOutSa.EXTENDED_COPY_LID4 : TpcOutSa.EXTENDED_COPY_LID1,
+      status: CopyStatus.LID4_IN_PROGRESS_FOREGROUND,
+      segmentsProcessed: 0,
+      transferCount: 0,
+      units: 'bytes',
+      sense: null,
+    };
+    if (tracked) this.remember(c, space, list.listId, rec);
+    try {
+      list.segments.forEach((seg, i) => {
+        rec.transferCount += this.runSegment(seg, i, lus);
+        rec.segmentsProcessed = i + 1;
+      });
+      rec.status = CopyStatus.COMPLETED_GOOD;
+    } catch (err) {
+      if (!(err instanceof ScsiCheck)) throw err;
+      rec.status = CopyStatus.COMPLETED_ERROR;
+      rec.sense = err.sense;
+      if (lid4 && list.immed) return; // the error is reported through RECEIVE COPY STATUS
+      throw err;
+    }
+  }
+
+  /** Resolves an E4 descriptor to an LU the copy manager can reach, by its VPD 83h designator. */
+  private resolve(d: Cscd): LogicalUnit | null {
+    if (d.association !== Desig.ASSOC_LU) return null;
+    const lu = this.array.fabric.findByDesignator(d.codeSet, d.designatorType, d.designator);
+    if (!lu || !this.array.reaches(lu.arrayName)) return null;
+    return lu;
+  }
+
+  /** Runs one block → block segment; returns bytes moved or throws COPY ABORTED. */
+  private runSegment(seg: Segment, index: number, lus: readonly (LogicalUnit | null)[]): number {
+    const src = lus[seg.src];
+    const dst = lus[seg.dst];
+    if (!src) throw copyAborted(ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, seg, index, seg.blocks, seg.offset + 4);
+    if (!dst) throw copyAborted(ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, seg, index, seg.blocks, seg.offset + 6);
+    const unit = seg.dc ? dst.lbs : src.lbs;
+    const bytes = seg.blocks * unit;
+    if (bytes % src.lbs !== 0 || bytes % dst.lbs !== 0) {
+      throw new ScsiCheck(SenseKey.COPY_ABORTED, ASC.INVALID_FIELD_IN_PARAMETER_LIST, { information: seg.blocks, csi: index, field: seg.offset + 10, cd: false });
+    }
+    if (bytes > TPC_LIMITS.maxSegmentBytes) throw invalidFieldInParam(seg.offset + 10);
+    if (!src.inRange(seg.srcLba, bytes / src.lbs)) {
+      throw new ScsiCheck(SenseKey.COPY_ABORTED, ASC.LBA_OUT_OF_RANGE, { information: seg.blocks, csi: index, field: seg.offset + 12, cd: false });
+    }
+    if (!dst.inRange(seg.dstLba, bytes / dst.lbs)) {
+      throw new ScsiCheck(SenseKey.COPY_ABORTED, ASC.LBA_OUT_OF_RANGE, { information: seg.blocks, csi: index, field: seg.offset + 20, cd: false });
+    }
+    const r = moveBytes(src, seg.srcLba * src.lbs, dst, seg.dstLba * dst.lbs, bytes);
+    if (r.error < 0) {
+      const residual = (bytes - r.bytes) / unit;
+      throw copyAborted(ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, seg, index, residual, seg.offset);
+    }
+    return bytes;
+  }
+
+  /** RECEIVE COPY RESULTS service actions 00h, 03h, 04h, 05h (SPC-4 6.18-6.24). */
+  receiveCopyResults(c: CmdContext, sa: number): Uint8Array {
+    const alloc = be32(c.cdb, 10);
+    const cut = (d: Uint8Array): Uint8Array => d.subarray(0, Math.min(d.length, alloc));
+    switch (sa) {
+      case TpcInSa.RECEIVE_COPY_OPERATING_PARAMETERS:
+        return cut(operatingParameters());
+      case TpcInSa.RECEIVE_COPY_STATUS_LID1: {
+        const rec = this.find(c, 1, c.cdb[2]!);
+        if (!rec) throw invalidFieldInCdb(2);
+        const d = new Uint8Array(12);
+        put32(d, 0, 8);
+        d[4] = rec.status === CopyStatus.LID4_IN_PROGRESS_FOREGROUND ? CopyStatus.IN_PROGRESS : rec.status;
+        put16(d, 5, Math.min(rec.segmentsProcessed, 0xffff));
+        const [units, count] = transferUnits(rec.transferCount);
+        d[7] = units;
+        put32(d, 8, count);
+        return cut(d);
+      }
+      case TpcInSa.RECEIVE_COPY_FAILURE_DETAILS_LID1: {
+        const rec = this.find(c, 1, c.cdb[2]!);
+        if (!rec) throw invalidFieldInCdb(2);
+        const sense = rec.status === CopyStatus.COMPLETED_ERROR && rec.sense ? rec.sense : new Uint8Array(0);
+        const d = new Uint8Array(60 + sense.length);
+        put32(d, 0, d.length - 4);
+        d[56] = sense.length ? Status.CHECK_CONDITION : Status.GOOD;
+        put16(d, 58, sense.length);
+        d.set(sense, 60);
+        return cut(d);
+      }
+      case TpcInSa.RECEIVE_COPY_STATUS_LID4: {
+        const rec = this.find(c, 4, be32(c.cdb, 2));
+        if (!rec || (rec.sa !== TpcOutSa.EXTENDED_COPY_LID4 && rec.sa !== TpcOutSa.EXTENDED_COPY_LID1)) throw invalidFieldInCdb(2);
+        return cut(lid4Status(rec, TpcInSa.RECEIVE_COPY_STATUS_LID4, new Uint8Array(0)));
+      }
+      default:
+        throw invalidFieldInCdb(1, 4);
+    }
+  }
+
+  /** COPY OPERATION ABORT (SPC-4 6.3): copies run to completion inside one command, so a known list is already done. */
+  copyOperationAbort(c: CmdContext): void {
+    const rec = this.find(c, 4, be32(c.cdb, 2));
+    if (!rec) throw invalidFieldInCdb(2);
+    if (rec.status === CopyStatus.LID4_IN_PROGRESS_FOREGROUND) rec.status = CopyStatus.LID4_ABORTED;
+  }
+}
+
+/** The TRANSFER COUNT UNITS code and count for a byte count (SPC-4 6.19 table 268). */
+function transferUnits(bytes: number): [number, number] {
+  let units = 0;
+  let n = bytes;
+  while (n > 0xffffffff && units < 6) {
+    n = Math.floor(n / 1024);
+    units++;
+  }
+  return [units, n];
+}
+
+/** The header shared by RECEIVE COPY STATUS (LID4) and RECEIVE ROD TOKEN INFORMATION (SPC-4 6.24, 6.26). */
+export function lid4Status(rec: ListRecord, responseSa: number, tail: Uint8Array): Uint8Array {
+  const sense = rec.sense ?? new Uint8Array(0);
+  const d = new Uint8Array(32 + sense.length + tail.length);
+  put32(d, 0, d.length - 4);
+  void responseSa;
+  d[4] = rec.sa & 0x1f; // RESPONSE TO SERVICE ACTION: the command that started the operation (CTL does the same)
+  d[5] = rec.status;
+  put16(d, 6, 0); // OPERATION COUNTER
+  put32(d, 8, 0xfffffffe); // ESTIMATED STATUS UPDATE DELAY: not applicable, the operation is over
+  d[12] = rec.sense ? Status.CHECK_CONDITION : Status.GOOD;
+  d[13] = sense.length;
+  d[14] = sense.length;
+  d[15] = rec.units === 'blocks' ? 0xf1 : 0x00; // TRANSFER COUNT UNITS: logical blocks / bytes
+  put64(d, 16, rec.transferCount);
+  put16(d, 24, Math.min(rec.segmentsProcessed, 0xffff));
+  d.set(sense, 32);
+  d.set(tail, 32 + sense.length);
+  return d;
+}
+
+/** RECEIVE COPY OPERATING PARAMETERS data (SPC-4 6.22 table 276). */
+export function operatingParameters(): Uint8Array {
+  const codes = [XcopyDesc.SEG_BLOCK_TO_BLOCK, XcopyDesc.CSCD_IDENTIFICATION];
+  const d = new Uint8Array(44 + codes.length);
+  put32(d, 0, d.length - 4);
+  d[4] = 0x01; // SNLID: supports the LID4 list identifier space too
+  put16(d, 8, TPC_LIMITS.maxCscdDescriptors);
+  put16(d, 10, TPC_LIMITS.maxSegmentDescriptors);
+  put32(d, 12, TPC_LIMITS.maxDescriptorListLength);
+  put32(d, 16, TPC_LIMITS.maxSegmentBytes);
+  put32(d, 20, TPC_LIMITS.maxInlineData);
+  put32(d, 24, TPC_LIMITS.heldDataLimit);
+  put32(d, 28, 0); // MAXIMUM STREAM DEVICE TRANSFER SIZE: no stream devices
+  put16(d, 34, TPC_LIMITS.totalConcurrentCopies);
+  d[36] = TPC_LIMITS.maxConcurrentCopies;
+  d[37] = 9; // DATA SEGMENT GRANULARITY: 512 bytes (log2)
+  d[38] = 0;
+  d[39] = 0;
+  d[43] = codes.length;
+  d.set(codes, 44);
+  return d;
+}
+
+export { ScsiStatus };

@@ -1,0 +1,130 @@
+/**
+ * A logical unit: a direct-access block device (SBC-3) with 512- or 4096-byte blocks on a
+ * sparse backing store, its identity (NAA 6 designator, unit serial number) and its persistent
+ * reservations. Every change of its media goes through write/zero here, so that ROD tokens that
+ * cover the changed blocks learn about it (point-in-time, change vulnerable tokens).
+ */
+import { createHash } from 'node:crypto';
+import type { Backing } from '../backing/backing.js';
+import { SparseBacking } from '../backing/sparse.js';
+import { MemoryBacking } from '../backing/memory.js';
+import { Desig } from './constants.js';
+import { PersistentReservations } from './pr.js';
+
+export interface LuOptions {
+  /** Name of the LU in its array (also the default sd name: sda…). */
+  readonly name: string;
+  /** Capacity in bytes, a multiple of lbs. */
+  readonly size: number;
+  readonly lbs?: 512 | 4096;
+  readonly backing?: 'memory' | 'sparse';
+  /** Unit serial number (VPD 80h); default derived from array and LU names. */
+  readonly serial?: string;
+}
+
+/** Limits on LUs themselves. */
+export const LU_LIMITS = {
+  maxSize: 2 ** 50,
+  serialLength: 32,
+} as const;
+
+/**
+ * IEEE company id for the NAA 6 designators. A made-up, locally chosen 24-bit value: designators
+ * only need to be unique inside one lab.
+ */
+export const NAA_COMPANY_ID = 0xc0b1ab;
+
+export type WriteListener = (lu: LogicalUnit, lba: number, blocks: number) => void;
+
+export class LogicalUnit {
+  readonly name: string;
+  readonly lbs: 512 | 4096;
+  readonly blocks: number;
+  readonly backing: Backing;
+  /** The 16-byte NAA IEEE Registered Extended designator (SPC-4 7.8.6.6.5). */
+  readonly naa: Uint8Array;
+  readonly serial: string;
+  readonly pr = new PersistentReservations();
+  /** Set when the LU joins an array. */
+  arrayName = '';
+  lun = -1;
+  private readonly writeListeners: WriteListener[] = [];
+  /** Fault injection for the copy manager's data path: fail the next copy chunk at or after this many bytes. */
+  private copyWriteFaultAfter: number | null = null;
+
+  constructor(arrayName: string, o: LuOptions) {
+    const lbs = o.lbs ?? 512;
+    if (!/^[A-Za-z0-9_.-]{1,32}$/.test(o.name)) throw new RangeError(`LU name must be 1-32 characters of [A-Za-z0-9_.-]`);
+    if (lbs !== 512 && lbs !== 4096) throw new RangeError(`LU ${o.name}: lbs must be 512 or 4096`);
+    if (!Number.isSafeInteger(o.size) || o.size <= 0 || o.size % lbs !== 0) throw new RangeError(`LU ${o.name}: size must be a positive multiple of ${lbs}`);
+    if (o.size > LU_LIMITS.maxSize) throw new RangeError(`LU ${o.name}: size exceeds ${LU_LIMITS.maxSize}`);
+    this.name = o.name;
+    this.lbs = lbs;
+    this.blocks = o.size / lbs;
+    this.arrayName = arrayName;
+    this.backing = (o.backing ?? 'sparse') === 'memory' ? new MemoryBacking(o.size) : new SparseBacking(o.size);
+    const h = createHash('sha256').update(`${arrayName}/${o.name}`).digest();
+    this.naa = naa6(h);
+    const serial = o.serial ?? h.subarray(0, 8).toString('hex').toUpperCase();
+    if (!/^[\x21-\x7e]{1,32}$/.test(serial)) throw new RangeError(`LU ${o.name}: serial must be 1-${LU_LIMITS.serialLength} printable ASCII characters`);
+    this.serial = serial;
+  }
+
+  get capacity(): number {
+    return this.blocks * this.lbs;
+  }
+
+  /** Makes the next device-internal copy into this LU fail once `afterBytes` of it have moved. */
+  injectCopyWriteFault(afterBytes: number): void {
+    this.copyWriteFaultAfter = afterBytes;
+  }
+
+  /** True (once) when the armed copy fault fires at this point of a copy. */
+  takeWriteFault(doneBytes: number): boolean {
+    if (this.copyWriteFaultAfter === null || doneBytes < this.copyWriteFaultAfter) return false;
+    this.copyWriteFaultAfter = null;
+    return true;
+  }
+
+  onWrite(fn: WriteListener): void {
+    this.writeListeners.push(fn);
+  }
+
+  inRange(lba: number, blocks: number): boolean {
+    return Number.isSafeInteger(lba) && lba >= 0 && blocks >= 0 && lba + blocks <= this.blocks;
+  }
+
+  read(lba: number, blocks: number, out?: Uint8Array): Uint8Array {
+    const buf = out ?? new Uint8Array(blocks * this.lbs);
+    this.backing.read(lba * this.lbs, buf.subarray(0, blocks * this.lbs));
+    return buf;
+  }
+
+  /** 0 or a negative errno (the store is full). */
+  write(lba: number, data: Uint8Array): number {
+    const res = this.backing.write(lba * this.lbs, data);
+    if (res === 0) this.changed(lba, data.length / this.lbs);
+    return res;
+  }
+
+  zero(lba: number, blocks: number): void {
+    this.backing.zero(lba * this.lbs, blocks * this.lbs);
+    this.changed(lba, blocks);
+  }
+
+  /** Tells listeners (ROD tokens) that blocks changed without going through write (device-internal copies). */
+  changed(lba: number, blocks: number): void {
+    for (const fn of this.writeListeners) fn(this, lba, blocks);
+  }
+}
+
+/** NAA 6 designator: NAA nibble, 24-bit company id, 36-bit id, 64-bit extension (SPC-4 table 475). */
+function naa6(hash: Uint8Array): Uint8Array {
+  const d = new Uint8Array(16);
+  d[0] = (Desig.NAA_IEEE_REGISTERED_EXTENDED << 4) | ((NAA_COMPANY_ID >>> 20) & 0x0f);
+  d[1] = (NAA_COMPANY_ID >>> 12) & 0xff;
+  d[2] = (NAA_COMPANY_ID >>> 4) & 0xff;
+  d[3] = ((NAA_COMPANY_ID & 0x0f) << 4) | (hash[0]! & 0x0f);
+  d.set(hash.subarray(1, 13), 4);
+  return d;
+}

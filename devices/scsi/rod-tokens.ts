@@ -1,0 +1,254 @@
+/**
+ * ROD tokens (SPC-4 5.17.6, SBC-3 4.26): POPULATE TOKEN, WRITE USING TOKEN, RECEIVE ROD TOKEN
+ * INFORMATION and REPORT ALL ROD TOKENS. A token is 512 bytes, most of them from
+ * crypto.randomBytes, so it cannot be guessed; it is tied to the LU and ranges it was made for,
+ * is point in time and change vulnerable (a write to its ranges revokes it), expires after its
+ * inactivity timeout and is known only to the array whose copy manager made it. The block
+ * device zero ROD token (ROD type FFFF0001h) writes zeros wherever it is used.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { ASC, CopyStatus, Rod, SenseKey, Token, TpcInSa, TpcOutSa, XcopyDesc } from './constants.js';
+import { be16, be32, be64, put16, put32, put64, toHex } from './bytes.js';
+import { ScsiCheck, illegal, invalidFieldInCdb, invalidFieldInParam, lbaOutOfRange, paramListLengthError, reservationConflict } from './sense.js';
+import { luOf, type CmdContext } from './context.js';
+import type { LogicalUnit } from './lu.js';
+import { TPC_LIMITS } from './tpc-limits.js';
+import { lid4Status, type CopyManager, type ListRecord } from './copy-manager.js';
+import { moveBytes, zeroBytes } from './move.js';
+
+interface Range {
+  readonly lba: number;
+  readonly blocks: number;
+}
+
+export interface RodToken {
+  readonly bytes: Uint8Array;
+  readonly lu: LogicalUnit;
+  readonly ranges: readonly Range[];
+  readonly totalBytes: number;
+  readonly creator: string;
+  readonly timeoutMs: number;
+  lastUse: number;
+  revoked: boolean;
+}
+
+/** Parses block device range descriptors (SBC-3 5.9.2, 5.35.2); an incomplete trailing one is ignored. */
+function parseRanges(p: Uint8Array, lenOff: number, listOff: number, lu: LogicalUnit): Range[] {
+  const listLen = be16(p, lenOff);
+  if (listLen < Token.RANGE_DESCRIPTOR_LENGTH) throw invalidFieldInParam(lenOff);
+  const avail = Math.min(listLen, p.length - listOff);
+  const count = Math.floor(avail / Token.RANGE_DESCRIPTOR_LENGTH);
+  if (count > TPC_LIMITS.maxRangeDescriptors) throw illegal(ASC.TOO_MANY_SEGMENT_DESCRIPTORS);
+  const ranges: Range[] = [];
+  for (let i = 0; i < count; i++) {
+    const o = listOff + i * Token.RANGE_DESCRIPTOR_LENGTH;
+    const lba = be64(p, o);
+    const blocks = be32(p, o + 8);
+    if (!lu.inRange(lba, blocks)) throw lbaOutOfRange();
+    ranges.push({ lba, blocks });
+  }
+  // SBC-3: the same LBA in more than one range is an error.
+  const sorted = ranges.filter((r) => r.blocks > 0).sort((a, b) => a.lba - b.lba);
+  for (let i = 1; i < sorted.length; i++) if (sorted[i]!.lba < sorted[i - 1]!.lba + sorted[i - 1]!.blocks) throw invalidFieldInParam(listOff);
+  return ranges;
+}
+
+export class TokenStore {
+  private readonly tokens = new Map<string, RodToken>();
+
+  constructor(private readonly now: () => number) {}
+
+  get size(): number {
+    return this.tokens.size;
+  }
+
+  /** A write to blocks a token covers revokes the token (point in time, change vulnerable). */
+  noteWrite = (lu: LogicalUnit, lba: number, blocks: number): void => {
+    for (const t of this.tokens.values()) {
+      if (t.lu !== lu || t.revoked) continue;
+      if (t.ranges.some((r) => lba < r.lba + r.blocks && r.lba < lba + blocks)) t.revoked = true;
+    }
+  };
+
+  private expire(): void {
+    const now = this.now();
+    for (const [k, t] of this.tokens) if (now - t.lastUse >= t.timeoutMs) this.tokens.delete(k);
+  }
+
+  create(lu: LogicalUnit, ranges: Range[], creator: string, timeoutS: number): RodToken {
+    this.expire();
+    if (this.tokens.size >= TPC_LIMITS.maxTokens) throw illegal(ASC.INSUFFICIENT_RESOURCES);
+    const totalBytes = ranges.reduce((n, r) => n + r.blocks * lu.lbs, 0);
+    // Token layout (SPC-4 5.17.6.1 table 110): ROD type, length 1F8h, copy manager ROD token id,
+    // creator LU (an E4 CSCD naming the LU), number of bytes represented, then random bytes.
+    const b = new Uint8Array(Rod.TOKEN_LENGTH);
+    put32(b, 0, Rod.TYPE_PIT_CHANGE_VULNERABLE);
+    put16(b, 6, Rod.TOKEN_LENGTH_FIELD);
+    b.set(randomBytes(8), 8);
+    b[16] = XcopyDesc.CSCD_IDENTIFICATION;
+    b[20] = 0x01; // code set binary
+    b[21] = 0x03; // association LU, designator type NAA
+    b[23] = lu.naa.length;
+    b.set(lu.naa, 24);
+    b[45] = (lu.lbs >> 16) & 0xff;
+    b[46] = (lu.lbs >> 8) & 0xff;
+    b[47] = lu.lbs & 0xff;
+    put64(b, 56, totalBytes); // NUMBER OF BYTES REPRESENTED (low 8 of 16 bytes)
+    b.set(randomBytes(Rod.TOKEN_LENGTH - 64), 64);
+    const t: RodToken = { bytes: b, lu, ranges, totalBytes, creator, timeoutMs: timeoutS * 1000, lastUse: this.now(), revoked: false };
+    this.tokens.set(toHex(b), t);
+    return t;
+  }
+
+  /** The token with exactly these bytes, or a CHECK CONDITION saying why there is none. */
+  lookup(bytes: Uint8Array): RodToken {
+    this.expire();
+    const t = this.tokens.get(toHex(bytes));
+    if (!t || !timingSafeEqual(t.bytes, bytes)) throw illegal(ASC.TOKEN_UNKNOWN);
+    if (t.revoked) throw illegal(ASC.TOKEN_REVOKED);
+    t.lastUse = this.now();
+    return t;
+  }
+
+  delete(t: RodToken): void {
+    this.tokens.delete(toHex(t.bytes));
+  }
+
+  ownedBy(initiator: string): RodToken[] {
+    this.expire();
+    return [...this.tokens.values()].filter((t) => t.creator === initiator && !t.revoked);
+  }
+}
+
+/** POPULATE TOKEN (SBC-3 5.9). */
+export function populateToken(c: CmdContext, cm: CopyManager, store: TokenStore): void {
+  const lu = luOf(c);
+  const listId = be32(c.cdb, 6);
+  const len = be32(c.cdb, 10);
+  if (len < Token.PT_HEADER_LENGTH + Token.RANGE_DESCRIPTOR_LENGTH) throw invalidFieldInCdb(10);
+  if (c.dataOut.length < len) throw paramListLengthError();
+  const p = c.dataOut.subarray(0, len);
+  if (be16(p, 0) + 2 > len) throw paramListLengthError();
+  const rtv = (p[Token.PT_OFF_FLAGS]! & 0x02) !== 0;
+  if (p[Token.PT_OFF_FLAGS]! & 0x01) throw invalidFieldInParam(Token.PT_OFF_FLAGS, 0); // IMMED: we complete in the command
+  let timeout = be32(p, Token.PT_OFF_INACTIVITY_TIMEOUT);
+  if (timeout === 0) timeout = TPC_LIMITS.defaultInactivityTimeout;
+  if (timeout > TPC_LIMITS.maxInactivityTimeout || timeout < TPC_LIMITS.minInactivityTimeout) throw invalidFieldInParam(Token.PT_OFF_INACTIVITY_TIMEOUT);
+  if (rtv) {
+    const type = be32(p, Token.PT_OFF_ROD_TYPE);
+    const ok = type === Rod.TYPE_PIT_DEFAULT || type === Rod.TYPE_PIT_CHANGE_VULNERABLE || type === Rod.TYPE_PIT_ANY;
+    if (!ok) throw invalidFieldInParam(Token.PT_OFF_ROD_TYPE);
+  }
+  const ranges = parseRanges(p, Token.PT_OFF_RANGE_LIST_LENGTH, Token.PT_HEADER_LENGTH, lu);
+  const total = ranges.reduce((n, r) => n + r.blocks * lu.lbs, 0);
+  if (total > TPC_LIMITS.maxTokenBytes) throw invalidFieldInParam(Token.PT_OFF_RANGE_LIST_LENGTH);
+  if (lu.pr.conflicts(c.initiator, 'read')) throw reservationConflict();
+  const t = store.create(lu, ranges, c.initiator, timeout);
+  const rec: ListRecord = {
+    sa: TpcOutSa.POPULATE_TOKEN,
+    status: CopyStatus.COMPLETED_GOOD,
+    segmentsProcessed: ranges.length,
+    transferCount: total / lu.lbs,
+    units: 'blocks',
+    sense: null,
+    token: t.bytes,
+  };
+  cm.remember(c, 4, listId, rec);
+}
+
+/** WRITE USING TOKEN (SBC-3 5.35), with OFFSET INTO ROD and DEL_TKN. */
+export function writeUsingToken(c: CmdContext, cm: CopyManager, store: TokenStore): void {
+  const lu = luOf(c);
+  const listId = be32(c.cdb, 6);
+  const len = be32(c.cdb, 10);
+  if (len < Token.WUT_HEADER_LENGTH + Token.RANGE_DESCRIPTOR_LENGTH) throw invalidFieldInCdb(10);
+  if (c.dataOut.length < len) throw paramListLengthError();
+  const p = c.dataOut.subarray(0, len);
+  if (be16(p, 0) + 2 > len) throw paramListLengthError();
+  if (p[Token.WUT_OFF_FLAGS]! & 0x01) throw invalidFieldInParam(Token.WUT_OFF_FLAGS, 0); // IMMED
+  const delTkn = (p[Token.WUT_OFF_FLAGS]! & 0x02) !== 0;
+  const offsetBlocks = be64(p, Token.WUT_OFF_OFFSET_INTO_ROD);
+  const tokenBytes = p.subarray(Token.WUT_OFF_TOKEN, Token.WUT_OFF_TOKEN + Rod.TOKEN_LENGTH);
+  if (be16(tokenBytes, 6) !== Rod.TOKEN_LENGTH_FIELD) throw illegal(ASC.INVALID_TOKEN_LENGTH);
+  const ranges = parseRanges(p, Token.WUT_OFF_RANGE_LIST_LENGTH, Token.WUT_HEADER_LENGTH, lu);
+  const zero = be32(tokenBytes, 0) === Rod.TYPE_BLOCK_ZERO && tokenBytes.subarray(8).every((b) => b === 0);
+  const token = zero ? null : store.lookup(tokenBytes);
+  if (token && !c.array.fabric.mayAccess(c.initiator, token.lu)) throw illegal(ASC.ACCESS_DENIED_NO_ACCESS_RIGHTS, { field: Token.WUT_OFF_TOKEN, cd: false });
+  if (token && token.lu.pr.conflicts(c.initiator, 'read')) throw reservationConflict();
+  if (lu.pr.conflicts(c.initiator, 'write')) throw reservationConflict();
+  const offsetBytes = offsetBlocks * lu.lbs;
+  if (token && offsetBytes >= token.totalBytes) throw invalidFieldInParam(Token.WUT_OFF_OFFSET_INTO_ROD);
+
+  const rec: ListRecord = { sa: TpcOutSa.WRITE_USING_TOKEN, status: CopyStatus.LID4_IN_PROGRESS_FOREGROUND, segmentsProcessed: 0, transferCount: 0, units: 'blocks', sense: null };
+  cm.remember(c, 4, listId, rec);
+  // Walk the ROD from the offset: the token's ranges laid end to end.
+  let rodAt = offsetBytes;
+  try {
+    for (const [i, r] of ranges.entries()) {
+      let dstOff = r.lba * lu.lbs;
+      let left = r.blocks * lu.lbs;
+      while (left > 0) {
+        if (!token) {
+          zeroBytes(lu, dstOff, left);
+          rec.transferCount += left / lu.lbs;
+          break;
+        }
+        const piece = rodPiece(token, rodAt);
+        if (!piece) break; // the ROD is exhausted: a partial transfer, reported by the transfer count
+        const n = Math.min(left, piece.length);
+        const m = moveBytes(token.lu, piece.offset, lu, dstOff, n);
+        rec.transferCount += m.bytes / lu.lbs;
+        if (m.error < 0) throw new ScsiCheck(SenseKey.COPY_ABORTED, ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, { information: (left - m.bytes) / lu.lbs, csi: i });
+        rodAt += n;
+        dstOff += n;
+        left -= n;
+      }
+      rec.segmentsProcessed = i + 1;
+    }
+    rec.status = CopyStatus.COMPLETED_GOOD;
+  } catch (err) {
+    if (err instanceof ScsiCheck) {
+      rec.status = CopyStatus.COMPLETED_ERROR;
+      rec.sense = err.sense;
+    }
+    throw err;
+  }
+  if (delTkn && token) store.delete(token);
+}
+
+/** The source extent at byte `at` of a token's ROD, or null past its end. */
+function rodPiece(t: RodToken, at: number): { offset: number; length: number } | null {
+  let base = 0;
+  for (const r of t.ranges) {
+    const len = r.blocks * t.lu.lbs;
+    if (at < base + len) return { offset: r.lba * t.lu.lbs + (at - base), length: base + len - at };
+    base += len;
+  }
+  return null;
+}
+
+/** RECEIVE ROD TOKEN INFORMATION (SPC-4 6.26). */
+export function receiveRodTokenInformation(c: CmdContext, cm: CopyManager): Uint8Array {
+  const listId = be32(c.cdb, 2);
+  const alloc = be32(c.cdb, 10);
+  const rec = cm.find(c, 4, listId);
+  if (!rec || (rec.sa !== TpcOutSa.POPULATE_TOKEN && rec.sa !== TpcOutSa.WRITE_USING_TOKEN)) throw invalidFieldInCdb(2);
+  let tail = new Uint8Array(4);
+  if (rec.token) {
+    tail = new Uint8Array(4 + 2 + Rod.TOKEN_LENGTH);
+    put32(tail, 0, 2 + Rod.TOKEN_LENGTH); // ROD TOKEN DESCRIPTORS LENGTH
+    tail.set(rec.token, 6);
+  }
+  const d = lid4Status(rec, TpcInSa.RECEIVE_ROD_TOKEN_INFORMATION, tail);
+  return d.subarray(0, Math.min(d.length, alloc));
+}
+
+/** REPORT ALL ROD TOKENS (SPC-4 6.30): the tokens this initiator made and that are still alive. */
+export function reportAllRodTokens(c: CmdContext, store: TokenStore): Uint8Array {
+  const alloc = be32(c.cdb, 10);
+  const mine = store.ownedBy(c.initiator);
+  const d = new Uint8Array(8 + Rod.TOKEN_LENGTH * mine.length);
+  put32(d, 0, d.length - 4);
+  mine.forEach((t, i) => d.set(t.bytes, 8 + i * Rod.TOKEN_LENGTH));
+  return d.subarray(0, Math.min(d.length, alloc));
+}

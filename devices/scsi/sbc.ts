@@ -1,0 +1,231 @@
+/**
+ * SBC-3 block commands: READ/WRITE (6/10/12/16), VERIFY, WRITE SAME, UNMAP, COMPARE AND WRITE,
+ * SYNCHRONIZE CACHE, READ CAPACITY (10)/(16) and GET LBA STATUS. Each parses its CDB into
+ * {lba, blocks, flags}, checks it, then touches the media.
+ */
+import { ASC, Op, SenseKey } from './constants.js';
+import { be16, be32, be64, put16, put32, put64 } from './bytes.js';
+import { ScsiCheck, illegal, invalidFieldInCdb, invalidFieldInParam, lbaOutOfRange, paramListLengthError } from './sense.js';
+import { luOf, type CmdContext } from './context.js';
+import type { LogicalUnit } from './lu.js';
+
+/** Block limits the LUs report in VPD B0h and enforce (SBC-3 6.5.3). */
+export const BLOCK_LIMITS = {
+  /** MAXIMUM TRANSFER LENGTH, bytes (reported in blocks). */
+  maxTransferBytes: 8 * 1024 * 1024,
+  optimalTransferBytes: 1024 * 1024,
+  maxCompareAndWriteBlocks: 64,
+  /** MAXIMUM UNMAP LBA COUNT and BLOCK DESCRIPTOR COUNT. */
+  maxUnmapBlocks: 0x400000,
+  maxUnmapDescriptors: 256,
+  maxWriteSameBlocks: 0x400000,
+  /** GET LBA STATUS: descriptors per response. */
+  maxLbaStatusDescriptors: 1024,
+} as const;
+
+interface Rw {
+  readonly lba: number;
+  readonly blocks: number;
+}
+
+/** Parses the LBA and transfer length of a READ/WRITE/VERIFY CDB (SBC-3 5.x tables). */
+export function parseRw(cdb: Uint8Array): Rw {
+  switch (cdb[0]) {
+    case Op.READ_6:
+    case Op.WRITE_6: {
+      const lba = ((cdb[1]! & 0x1f) << 16) | (cdb[2]! << 8) | cdb[3]!;
+      return { lba, blocks: cdb[4] === 0 ? 256 : cdb[4]! }; // SBC-3 5.13: 0 means 256 blocks
+    }
+    case Op.READ_10:
+    case Op.WRITE_10:
+    case Op.VERIFY_10:
+      return { lba: be32(cdb, 2), blocks: be16(cdb, 7) };
+    case Op.READ_12:
+    case Op.WRITE_12:
+    case Op.VERIFY_12:
+      return { lba: be32(cdb, 2), blocks: be32(cdb, 6) };
+    default:
+      return { lba: be64(cdb, 2), blocks: be32(cdb, 10) };
+  }
+}
+
+function checkRange(lu: LogicalUnit, lba: number, blocks: number, lengthField: number): void {
+  if (blocks * lu.lbs > BLOCK_LIMITS.maxTransferBytes) throw invalidFieldInCdb(lengthField);
+  if (!lu.inRange(lba, blocks)) throw lbaOutOfRange();
+}
+
+const lengthFieldOf = (op: number): number => (op === Op.READ_6 || op === Op.WRITE_6 ? 4 : op === Op.READ_10 || op === Op.WRITE_10 || op === Op.VERIFY_10 ? 7 : op === Op.READ_12 || op === Op.WRITE_12 || op === Op.VERIFY_12 ? 6 : 10);
+
+export function read(c: CmdContext): Uint8Array {
+  const lu = luOf(c);
+  const { lba, blocks } = parseRw(c.cdb);
+  if (c.cdb[0] !== Op.READ_6 && c.cdb[1]! & 0xe0) throw invalidFieldInCdb(1, 5); // RDPROTECT: no protection information
+  checkRange(lu, lba, blocks, lengthFieldOf(c.cdb[0]!));
+  return lu.read(lba, blocks);
+}
+
+export function write(c: CmdContext): void {
+  const lu = luOf(c);
+  const { lba, blocks } = parseRw(c.cdb);
+  if (c.cdb[0] !== Op.WRITE_6 && c.cdb[1]! & 0xe0) throw invalidFieldInCdb(1, 5); // WRPROTECT
+  checkRange(lu, lba, blocks, lengthFieldOf(c.cdb[0]!));
+  const bytes = blocks * lu.lbs;
+  if (c.dataOut.length < bytes) throw new ScsiCheck(SenseKey.ABORTED_COMMAND, ASC.DATA_PHASE_ERROR);
+  if (blocks === 0) return;
+  if (lu.write(lba, c.dataOut.subarray(0, bytes)) < 0) throw new ScsiCheck(SenseKey.MEDIUM_ERROR, ASC.INSUFFICIENT_RESOURCES);
+}
+
+/** VERIFY (10/12/16) (SBC-3 5.25): BYTCHK 00b checks the medium; 01b compares the Data-Out. */
+export function verify(c: CmdContext): void {
+  const lu = luOf(c);
+  const { lba, blocks } = parseRw(c.cdb);
+  if (c.cdb[1]! & 0xe0) throw invalidFieldInCdb(1, 5);
+  const bytchk = (c.cdb[1]! >> 1) & 0x3;
+  if (bytchk > 1) throw invalidFieldInCdb(1, 2);
+  checkRange(lu, lba, blocks, lengthFieldOf(c.cdb[0]!));
+  if (bytchk === 0 || blocks === 0) return;
+  const bytes = blocks * lu.lbs;
+  if (c.dataOut.length < bytes) throw new ScsiCheck(SenseKey.ABORTED_COMMAND, ASC.DATA_PHASE_ERROR);
+  const media = lu.read(lba, blocks);
+  const at = firstMismatch(media, c.dataOut.subarray(0, bytes));
+  if (at >= 0) throw new ScsiCheck(SenseKey.MISCOMPARE, ASC.MISCOMPARE_DURING_VERIFY, { information: at });
+}
+
+function firstMismatch(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}
+
+/** WRITE SAME (10)/(16) (SBC-3 5.42, 5.44), with UNMAP: zero data unmaps (LBPRZ reads zeros). */
+export function writeSame(c: CmdContext): void {
+  const lu = luOf(c);
+  const ten = c.cdb[0] === Op.WRITE_SAME_10;
+  const unmap = (c.cdb[1]! & 0x08) !== 0;
+  const ndob = !ten && (c.cdb[1]! & 0x01) !== 0;
+  if (c.cdb[1]! & 0xe0) throw invalidFieldInCdb(1, 5);
+  if (c.cdb[1]! & 0x10) throw invalidFieldInCdb(1, 4); // ANCHOR: not supported
+  const lba = ten ? be32(c.cdb, 2) : be64(c.cdb, 2);
+  const blocks = ten ? be16(c.cdb, 7) : be32(c.cdb, 10);
+  const lenField = ten ? 7 : 10;
+  if (blocks === 0 || blocks > BLOCK_LIMITS.maxWriteSameBlocks) throw invalidFieldInCdb(lenField); // WSNZ = 1
+  if (!lu.inRange(lba, blocks)) throw lbaOutOfRange();
+  let block: Uint8Array;
+  if (ndob) block = new Uint8Array(lu.lbs);
+  else {
+    if (c.dataOut.length < lu.lbs) throw new ScsiCheck(SenseKey.ABORTED_COMMAND, ASC.DATA_PHASE_ERROR);
+    block = c.dataOut.subarray(0, lu.lbs);
+  }
+  if (block.every((b) => b === 0)) {
+    lu.zero(lba, blocks);
+    return;
+  }
+  void unmap; // non-zero data is written whether or not UNMAP is set (SBC-3 4.7.3.4.4 lets the LU choose)
+  const chunkBlocks = Math.max(1, Math.floor(BLOCK_LIMITS.optimalTransferBytes / lu.lbs));
+  const buf = new Uint8Array(Math.min(blocks, chunkBlocks) * lu.lbs);
+  for (let o = 0; o < buf.length; o += lu.lbs) buf.set(block, o);
+  for (let done = 0; done < blocks; ) {
+    const n = Math.min(chunkBlocks, blocks - done);
+    if (lu.write(lba + done, buf.subarray(0, n * lu.lbs)) < 0) throw new ScsiCheck(SenseKey.MEDIUM_ERROR, ASC.INSUFFICIENT_RESOURCES, { information: lba + done });
+    done += n;
+  }
+}
+
+/** UNMAP (SBC-3 5.28): parse every block descriptor first, then unmap; nothing happens on an error. */
+export function unmap(c: CmdContext): void {
+  const lu = luOf(c);
+  if (c.cdb[1]! & 0x01) throw invalidFieldInCdb(1, 0); // ANCHOR
+  const len = be16(c.cdb, 7);
+  if (len === 0) return;
+  if (len < 8 || c.dataOut.length < len) throw paramListLengthError();
+  const p = c.dataOut.subarray(0, len);
+  const dataLen = be16(p, 0);
+  const descLen = be16(p, 2);
+  if (dataLen + 2 > len || descLen + 8 > len) throw paramListLengthError();
+  const count = Math.floor(descLen / 16);
+  if (count > BLOCK_LIMITS.maxUnmapDescriptors) throw invalidFieldInParam(2);
+  const ranges: [number, number][] = [];
+  for (let i = 0; i < count; i++) {
+    const o = 8 + 16 * i;
+    const lba = be64(p, o);
+    const n = be32(p, o + 8);
+    if (n > BLOCK_LIMITS.maxUnmapBlocks) throw invalidFieldInParam(o + 8);
+    if (!lu.inRange(lba, n)) throw lbaOutOfRange();
+    ranges.push([lba, n]);
+  }
+  for (const [lba, n] of ranges) if (n > 0) lu.zero(lba, n);
+}
+
+/** COMPARE AND WRITE (SBC-3 5.2): compare the first half of Data-Out, write the second when equal. */
+export function compareAndWrite(c: CmdContext): void {
+  const lu = luOf(c);
+  if (c.cdb[1]! & 0xe0) throw invalidFieldInCdb(1, 5);
+  const lba = be64(c.cdb, 2);
+  const blocks = c.cdb[13]!;
+  if (blocks > BLOCK_LIMITS.maxCompareAndWriteBlocks) throw invalidFieldInCdb(13);
+  if (!lu.inRange(lba, blocks)) throw lbaOutOfRange();
+  if (blocks === 0) return;
+  const bytes = blocks * lu.lbs;
+  if (c.dataOut.length < 2 * bytes) throw new ScsiCheck(SenseKey.ABORTED_COMMAND, ASC.DATA_PHASE_ERROR);
+  const at = firstMismatch(lu.read(lba, blocks), c.dataOut.subarray(0, bytes));
+  if (at >= 0) throw new ScsiCheck(SenseKey.MISCOMPARE, ASC.MISCOMPARE_DURING_VERIFY, { information: at });
+  if (lu.write(lba, c.dataOut.subarray(bytes, 2 * bytes)) < 0) throw new ScsiCheck(SenseKey.MEDIUM_ERROR, ASC.INSUFFICIENT_RESOURCES);
+}
+
+/** SYNCHRONIZE CACHE (10)/(16) (SBC-3 5.22, 5.23): the range is checked; media is always stable. */
+export function synchronizeCache(c: CmdContext): void {
+  const lu = luOf(c);
+  const ten = c.cdb[0] === Op.SYNCHRONIZE_CACHE_10;
+  const lba = ten ? be32(c.cdb, 2) : be64(c.cdb, 2);
+  const blocks = ten ? be16(c.cdb, 7) : be32(c.cdb, 10);
+  if (!lu.inRange(lba, blocks === 0 ? 0 : blocks)) throw lbaOutOfRange();
+}
+
+/** READ CAPACITY (10) (SBC-3 5.15). */
+export function readCapacity10(c: CmdContext): Uint8Array {
+  const lu = luOf(c);
+  if (!(c.cdb[8]! & 0x01) && be32(c.cdb, 2) !== 0) throw invalidFieldInCdb(2); // LBA must be 0 without PMI
+  const d = new Uint8Array(8);
+  put32(d, 0, Math.min(lu.blocks - 1, 0xffffffff));
+  put32(d, 4, lu.lbs);
+  return d;
+}
+
+/** READ CAPACITY (16) (SBC-3 5.16): LBPME and LBPRZ set (thin provisioning with UNMAP). */
+export function readCapacity16(c: CmdContext): Uint8Array {
+  const lu = luOf(c);
+  const alloc = be32(c.cdb, 10);
+  const d = new Uint8Array(32);
+  put64(d, 0, lu.blocks - 1);
+  put32(d, 8, lu.lbs);
+  put16(d, 14, 0x8000 | 0x4000); // LBPME | LBPRZ, LOWEST ALIGNED LBA 0
+  return d.subarray(0, Math.min(d.length, alloc));
+}
+
+/** GET LBA STATUS (SBC-3 5.6): mapped/deallocated extents from the sparse store. */
+export function getLbaStatus(c: CmdContext): Uint8Array {
+  const lu = luOf(c);
+  const start = be64(c.cdb, 2);
+  const alloc = be32(c.cdb, 10);
+  if (!lu.inRange(start, 1)) throw lbaOutOfRange();
+  const descs: [number, number, number][] = [];
+  const maxDescs = Math.min(BLOCK_LIMITS.maxLbaStatusDescriptors, Math.max(1, Math.floor((alloc - 8) / 16)));
+  const window = Math.min(lu.blocks - start, Math.floor(BLOCK_LIMITS.maxUnmapBlocks));
+  lu.backing.extents(start * lu.lbs, window * lu.lbs, (view, at, len) => {
+    const status = view ? 0 : 1; // 0 mapped, 1 deallocated
+    const lba = Math.floor(at / lu.lbs);
+    const n = Math.ceil(len / lu.lbs);
+    const last = descs[descs.length - 1];
+    if (last && last[2] === status && last[0] + last[1] === lba) last[1] += n;
+    else if (descs.length < maxDescs) descs.push([lba, n, status]);
+  });
+  const d = new Uint8Array(8 + 16 * descs.length);
+  put32(d, 0, d.length - 4);
+  descs.forEach(([lba, n, st], i) => {
+    put64(d, 8 + 16 * i, lba);
+    put32(d, 16 + 16 * i, n);
+    d[20 + 16 * i] = st;
+  });
+  return d.subarray(0, Math.min(d.length, alloc));
+}
+
+export { illegal };

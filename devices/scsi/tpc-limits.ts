@@ -1,0 +1,36 @@
+/**
+ * Limits of the copy manager, in one table a reader finds first (FreeBSD CTL keeps its TPC_MAX_*
+ * at the top of ctl_tpc.c). Reported in RECEIVE COPY OPERATING PARAMETERS and the Third-party
+ * Copy VPD page, and enforced by the parser: a list beyond them gets the standard's sense.
+ * More generous than LIO (2 CSCD descriptors, 1 segment) and at least FreeBSD CTL's (64, 64).
+ */
+export const TPC_LIMITS = {
+  /** MAXIMUM CSCD DESCRIPTOR COUNT. */
+  maxCscdDescriptors: 128,
+  /** MAXIMUM SEGMENT DESCRIPTOR COUNT. */
+  maxSegmentDescriptors: 256,
+  /** MAXIMUM DESCRIPTOR LIST LENGTH: CSCD + segment descriptor bytes. */
+  maxDescriptorListLength: 128 * 32 + 256 * 28,
+  /** MAXIMUM SEGMENT LENGTH (bytes one segment may move). */
+  maxSegmentBytes: 256 * 1024 * 1024,
+  /** No inline or held data (block → block copies only). */
+  maxInlineData: 0,
+  heldDataLimit: 0,
+  /** TOTAL CONCURRENT COPIES and MAXIMUM CONCURRENT COPIES (copies run to completion one at a time). */
+  totalConcurrentCopies: 1,
+  maxConcurrentCopies: 1,
+  /** Completed lists remembered per initiator for RECEIVE COPY RESULTS (oldest dropped first). */
+  maxListsPerInitiator: 64,
+  /** Data moves inside the array in chunks of this size (CTL: 1 MiB I/Os). */
+  chunkBytes: 1024 * 1024,
+  /** POPULATE TOKEN: range descriptors per token. */
+  maxRangeDescriptors: 64,
+  /** Bytes one ROD token may represent. */
+  maxTokenBytes: 1024 * 1024 * 1024,
+  /** Inactivity timeout of ROD tokens, seconds (CTL: default 60, max 600; minimum 1). */
+  defaultInactivityTimeout: 60,
+  minInactivityTimeout: 1,
+  maxInactivityTimeout: 600,
+  /** Live ROD tokens per array. */
+  maxTokens: 1024,
+} as const;

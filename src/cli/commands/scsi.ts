@@ -1,0 +1,185 @@
+/**
+ * `copylab scsi` in sg3_utils' style (sg_inq, sg_vpd, sg_readcap, sg_xcopy/ddpt, sg_copy_results,
+ * sg_raw): one command against an sd disk of the lab built from --scenario (or the default lab).
+ * The lab lives for one command, so tokens made by populate-token die with it.
+ */
+import type { Command } from 'commander';
+import { buildLab } from '../../scenario/run.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, scenarioFrom, type SetExit } from '../common.js';
+import { SdDevice } from '../../../devices/scsi/sd.js';
+import * as b from '../../../devices/scsi/build.js';
+import { fromHex, toHex, be16, be32, be64 } from '../../../devices/scsi/bytes.js';
+import { decodeSense, type ScsiResult } from '../../../devices/scsi/sense.js';
+import { SENSE_KEY_NAME, STATUS_NAME, TpcInSa, TpcOutSa } from '../../../devices/scsi/constants.js';
+import type { Lab } from '../../lab.js';
+
+interface Common {
+  scenario?: string;
+  json?: boolean;
+  initiator?: string;
+}
+
+function sdOf(lab: Lab, dev: string): SdDevice {
+  const d = lab.findDevice(dev);
+  if (!(d instanceof SdDevice)) throw new UsageError(`${dev} is not a SCSI disk of this lab`);
+  return d;
+}
+
+class UsageError extends Error {}
+
+function report(r: ScsiResult, o: Common, extra: Record<string, unknown>, text: () => string): number {
+  const s = decodeSense(r.senseData);
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify({ status: r.status, status_name: STATUS_NAME[r.status] ?? null, sense: s, sense_hex: toHex(r.senseData), data_in_hex: toHex(r.dataIn), ...extra }, null, 2)}\n`);
+  } else if (r.status !== 0) {
+    process.stderr.write(`copylab scsi: ${STATUS_NAME[r.status] ?? r.status}${s ? `: ${SENSE_KEY_NAME[s.key] ?? s.key}, asc 0x${s.asc.toString(16).padStart(2, '0')} ascq 0x${s.ascq.toString(16).padStart(2, '0')}${s.information !== null ? `, information ${s.information}` : ''}${s.field !== null ? `, field pointer ${s.field}${s.cd ? ' (CDB)' : ' (parameter list)'}` : ''}` : ''}\n`);
+  } else process.stdout.write(text());
+  return r.status === 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+const hexdump = (d: Uint8Array): string => {
+  const lines: string[] = [];
+  for (let o = 0; o < d.length; o += 16) lines.push(`${o.toString(16).padStart(4, '0')}  ${toHex(d.subarray(o, o + 16)).replace(/(..)/g, '$1 ').trim()}`);
+  return lines.join('\n') + (lines.length ? '\n' : '');
+};
+
+type Action = (lab: Lab, sd: SdDevice, o: Common & Record<string, unknown>, args: string[]) => number;
+
+function run(setExit: SetExit, action: Action) {
+  return async (...argv: unknown[]) => {
+    const cmd = argv[argv.length - 1] as Command;
+    const o = cmd.opts() as Common & Record<string, unknown>;
+    const args = cmd.args;
+    let lab: Lab | undefined;
+    try {
+      lab = buildLab(scenarioFrom(o.scenario));
+      const sd = sdOf(lab, args[0]!);
+      setExit(action(lab, sd, o, args));
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      process.stderr.write(`copylab scsi: ${err.message}\n`);
+      setExit(EXIT_USAGE);
+    } finally {
+      await lab?.close();
+    }
+  };
+}
+
+const exec = (sd: SdDevice, o: Common, cdb: Uint8Array, out?: Uint8Array, alloc = 65536): ScsiResult => sd.array.execute(o.initiator ?? sd.initiator, sd.lun, cdb, out, alloc);
+const num = (v: unknown, what: string): number => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${what} must be a non-negative integer`);
+  return n;
+};
+/** "lba:blocks" ranges. */
+const ranges = (list: unknown): { lba: number; blocks: number }[] =>
+  ((list as string[] | undefined) ?? []).map((r) => {
+    const [lba, blocks] = r.split(':');
+    return { lba: num(lba, 'range LBA'), blocks: num(blocks, 'range blocks') };
+  });
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+export function registerScsi(program: Command, setExit: SetExit): void {
+  const scsi = program.command('scsi').description('send SCSI commands to a SCSI disk of the lab (sg3_utils style)');
+  const sub = (name: string, desc: string) =>
+    scsi.command(name).description(desc).option('-s, --scenario <file>', 'scenario whose devices make up the lab').option('--json', 'print status, sense and data as JSON').option('--initiator <name>', 'initiator name (default: the host\'s)');
+
+  sub('inq <dev>', 'standard INQUIRY data (sg_inq)').action(run(setExit, (_l, sd, o) => {
+    const r = exec(sd, o, b.inquiryCdb(null), undefined, 96);
+    const d = r.dataIn;
+    const ascii = (a: number, n: number) => Buffer.from(d.subarray(a, a + n)).toString('latin1').trim();
+    const fields = r.status === 0 ? { vendor: ascii(8, 8), product: ascii(16, 16), revision: ascii(32, 4), version: d[2], threePc: (d[5]! & 0x08) !== 0, pdt: d[0]! & 0x1f } : {};
+    return report(r, o, fields, () => `Vendor: ${fields.vendor}  Product: ${fields.product}  Revision: ${fields.revision}\nPDT=${fields.pdt}  VERSION=0x${(fields.version ?? 0).toString(16)}  3PC=${fields.threePc ? 1 : 0}\n`);
+  }));
+
+  sub('vpd <dev> [page]', 'a VPD page, hex dump (sg_vpd); page as 0x83 or 131, default 0x00').action(run(setExit, (_l, sd, o, args) => {
+    const page = args[1] === undefined ? 0 : Number(args[1]);
+    if (!Number.isInteger(page) || page < 0 || page > 255) throw new UsageError('page must be 0..255');
+    const r = exec(sd, o, b.inquiryCdb(page, 4096), undefined, 4096);
+    return report(r, o, { page }, () => hexdump(r.dataIn));
+  }));
+
+  sub('readcap <dev>', 'READ CAPACITY(16) (sg_readcap --16)').action(run(setExit, (_l, sd, o) => {
+    const r = exec(sd, o, b.readCapacity16Cdb(), undefined, 32);
+    const f = r.status === 0 ? { last_lba: be64(r.dataIn, 0), block_length: be32(r.dataIn, 8), lbpme: (r.dataIn[14]! & 0x80) !== 0, lbprz: (r.dataIn[14]! & 0x40) !== 0 } : {};
+    return report(r, o, f, () => `Last LBA=${f.last_lba}  Logical block length=${f.block_length}\nLBPME=${f.lbpme ? 1 : 0}  LBPRZ=${f.lbprz ? 1 : 0}\nCapacity=${((f.last_lba ?? 0) + 1) * (f.block_length ?? 0)} bytes\n`);
+  }));
+
+  sub('xcopy <dev>', 'EXTENDED COPY(LID1) sent to dev: --segment SRC:LBA:DST:LBA:BLOCKS (repeatable; SRC/DST are devices)')
+    .option('--segment <spec>', 'src_dev:src_lba:dst_dev:dst_lba:blocks', collect)
+    .option('--list-id <n>', 'list identifier (held for rcr)', '0')
+    .action(run(setExit, (lab, sd, o) => {
+      const specs = (o.segment as string[] | undefined) ?? [];
+      const devs: SdDevice[] = [];
+      const idx = (name: string): number => {
+        const d = sdOf(lab, name);
+        let i = devs.indexOf(d);
+        if (i < 0) i = devs.push(d) - 1;
+        return i;
+      };
+      const segments = specs.map((s) => {
+        const p = s.split(':');
+        if (p.length !== 5) throw new UsageError(`bad segment ${s} (want src:lba:dst:lba:blocks)`);
+        return b.b2bSegment({ src: idx(p[0]!), srcLba: num(p[1], 'source LBA'), dst: idx(p[2]!), dstLba: num(p[3], 'destination LBA'), blocks: num(p[4], 'blocks') });
+      });
+      const list = b.xcopyLid1({ listId: num(o.listId, 'list id') & 0xff, cscds: devs.map((d) => b.e4Descriptor(d.array.lus[d.lun]!.naa, d.limits.logical_block_size)), segments });
+      const r = exec(sd, o, b.tpcOutCdb(TpcOutSa.EXTENDED_COPY_LID1, segments.length ? list.length : 0), list);
+      return report(r, o, { parameter_list_hex: toHex(list) }, () => `EXTENDED COPY: ${segments.length} segment(s), GOOD\n`);
+    }));
+
+  sub('populate-token <dev>', 'POPULATE TOKEN then RECEIVE ROD TOKEN INFORMATION; prints the token')
+    .option('--range <lba:blocks>', 'source range (repeatable)', collect)
+    .option('--list-id <n>', 'list identifier', '1')
+    .option('--timeout <s>', 'inactivity timeout, seconds (0: default)', '0')
+    .action(run(setExit, (_l, sd, o) => {
+      const id = num(o.listId, 'list id');
+      const p = b.populateTokenList(ranges(o.range), { timeout: num(o.timeout, 'timeout') });
+      const r = exec(sd, o, b.tpcOutCdb(TpcOutSa.POPULATE_TOKEN, p.length, id), p);
+      if (r.status !== 0) return report(r, o, {}, () => '');
+      const info = exec(sd, o, b.tpcInCdb(TpcInSa.RECEIVE_ROD_TOKEN_INFORMATION, id), undefined, 1024);
+      const token = b.tokenFromRrti(info.dataIn);
+      return report(info, o, { token_hex: token ? toHex(token) : null }, () => `${token ? toHex(token) : ''}\n`);
+    }));
+
+  sub('write-using-token <dev>', 'WRITE USING TOKEN with --token HEX or --zero (the block device zero token)')
+    .option('--token <hex>', 'the 512-byte ROD token')
+    .option('--zero', 'use the block device zero ROD token')
+    .option('--range <lba:blocks>', 'destination range (repeatable)', collect)
+    .option('--offset <blocks>', 'offset into the ROD', '0')
+    .option('--del-tkn', 'delete the token afterwards')
+    .action(run(setExit, (_l, sd, o) => {
+      const token = o.zero ? b.zeroRodToken() : fromHex(String(o.token ?? ''));
+      if (!token || token.length !== 512) throw new UsageError('give --zero or --token with 512 bytes of hex');
+      const p = b.writeUsingTokenList(token, ranges(o.range), { offset: num(o.offset, 'offset'), delTkn: !!o.delTkn });
+      const r = exec(sd, o, b.tpcOutCdb(TpcOutSa.WRITE_USING_TOKEN, p.length, 1), p);
+      return report(r, o, {}, () => 'WRITE USING TOKEN: GOOD\n');
+    }));
+
+  sub('rcr <dev>', 'RECEIVE COPY RESULTS (sg_copy_results): --params (default), --status, --failed, --status4')
+    .option('--params', 'operating parameters')
+    .option('--status', 'copy status (LID1)')
+    .option('--failed', 'failure details (LID1)')
+    .option('--status4', 'copy status (LID4)')
+    .option('--list-id <n>', 'list identifier', '0')
+    .action(run(setExit, (_l, sd, o) => {
+      const sa = o.status ? TpcInSa.RECEIVE_COPY_STATUS_LID1 : o.failed ? TpcInSa.RECEIVE_COPY_FAILURE_DETAILS_LID1 : o.status4 ? TpcInSa.RECEIVE_COPY_STATUS_LID4 : TpcInSa.RECEIVE_COPY_OPERATING_PARAMETERS;
+      const r = exec(sd, o, b.tpcInCdb(sa, num(o.listId, 'list id')), undefined, 1024);
+      const d = r.dataIn;
+      const f = r.status === 0 && sa === TpcInSa.RECEIVE_COPY_OPERATING_PARAMETERS
+        ? { max_target_descriptors: be16(d, 8), max_segment_descriptors: be16(d, 10), max_descriptor_list_length: be32(d, 12), max_segment_length: be32(d, 16), implemented_descriptors: [...d.subarray(44, 44 + d[43]!)] }
+        : {};
+      return report(r, o, f, () => (sa === TpcInSa.RECEIVE_COPY_OPERATING_PARAMETERS ? Object.entries(f).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n') + '\n' : hexdump(d)));
+    }));
+
+  sub('raw <dev> <cdb...>', 'send any CDB (sg_raw): bytes as hex')
+    .option('--data-out <hex>', 'Data-Out bytes')
+    .option('--alloc-len <n>', 'Data-In buffer length', '4096')
+    .action(run(setExit, (_l, sd, o, args) => {
+      const cdb = fromHex(args.slice(1).join(''));
+      if (!cdb || cdb.length < 6 || cdb.length > 32) throw new UsageError('the CDB must be 6..32 bytes of hex');
+      const out = o.dataOut !== undefined ? fromHex(String(o.dataOut)) : undefined;
+      if (out === null) throw new UsageError('--data-out must be hex');
+      const r = exec(sd, o, cdb, out, num(o.allocLen, 'alloc-len'));
+      return report(r, o, {}, () => (r.dataIn.length ? hexdump(r.dataIn) : 'GOOD\n'));
+    }));
+}
