@@ -14,10 +14,11 @@ import { Sysfs, type SysfsResult } from './sysfs/tree.js';
 import { registerBlockDevice } from './sysfs/block-attrs.js';
 import { Errno, ErrnoError } from './util/errno.js';
 import { NullBlkDevice, type NullBlkOptions } from '../devices/nullblk/nullblk.js';
+import { DeviceMapper } from './dm/control.js';
+import { COPY_STRATEGIES, type CopyStrategy } from './block/copy-types.js';
 
-/** How a copy travels through the stack; `vectored` is the one built so far. */
-export type CopyStrategy = 'vectored';
-export const COPY_STRATEGIES: readonly CopyStrategy[] = ['vectored'];
+/** How a copy travels through the stack (block/copy-strategies.ts): vectored, paired, token. */
+export { COPY_STRATEGIES, type CopyStrategy };
 
 export interface LabOptions {
   /** Fall back to emulation when an offloaded piece fails (default true). */
@@ -42,6 +43,8 @@ export interface LabCopyRange {
 export class Lab {
   readonly sysfs = new Sysfs();
   readonly copyStrategy: CopyStrategy;
+  /** The device mapper: dmsetup's verbs; devices appear as /dev/mapper/NAME and /dev/dm-N. */
+  readonly dm: DeviceMapper = new DeviceMapper(this);
   private readonly devices = new Map<string, BlockDevice>();
   private copyOptions: CopyOptions;
   private readonly closers: (() => void | Promise<void>)[] = [];
@@ -52,6 +55,7 @@ export class Lab {
       emulationBufferBytes: options.emulationBufferBytes ?? COPY_DEFAULTS.emulationBufferBytes,
       maxRanges: options.maxCopyRanges ?? COPY_DEFAULTS.maxRanges,
       maxBytes: options.maxCopyBytes ?? COPY_DEFAULTS.maxBytes,
+      strategy: options.copyStrategy ?? COPY_DEFAULTS.strategy,
     };
     for (const key of ['emulationBufferBytes', 'maxRanges', 'maxBytes'] as const) {
       const v = this.copyOptions[key];
@@ -85,7 +89,17 @@ export class Lab {
 
   /** The device at a path (`/dev/nullb0` or `nullb0`), or undefined. */
   findDevice(path: string): BlockDevice | undefined {
+    if (path.startsWith('/dev/mapper/')) return this.dm.find(path.slice('/dev/mapper/'.length));
     return this.devices.get(path.startsWith('/dev/') ? path.slice(5) : path);
+  }
+
+  /** Removes a device and its sysfs directory; refused (EBUSY) while a dm table maps onto it. */
+  removeDevice(name: string): void {
+    const dev = this.devices.get(name);
+    if (!dev) throw new ErrnoError(Errno.ENOENT, `no block device ${name}`);
+    if (this.dm.holds(dev)) throw new ErrnoError(Errno.EBUSY, `device ${name} is in use by a dm table`);
+    this.devices.delete(name);
+    this.sysfs.removeTree(`/sys/block/${name}`);
   }
 
   /** The device at a path; throws ErrnoError(-ENOENT) when there is none. */
