@@ -119,6 +119,8 @@ export async function blkdevCopy(
   const offloaded = results.some((p) => p.path === 'offload' && p.res >= 0);
   const emulated = results.some((p) => p.path === 'emulated');
   const path = offloaded && emulated ? 'mixed' : emulated ? 'emulated' : offloaded ? 'offload' : 'none';
+  // On success every requested byte was copied (leg and parity pieces are not counted twice).
+  if (failure === 0) bytes = check.total;
   const res = failure < 0 ? failure : bytes;
   trace.add('C', dst.name, ReqOp.COPY, firstDst, requested, { res, info: `${path}, ${results.length} piece(s)` });
   return { res, bytes, path, pieces: results, host_bytes: hostBytes, reasons, trace, strategy: opts.strategy, offloaded_bytes: offloadedBytes, emulated_bytes: emulatedBytes };
