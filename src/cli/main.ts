@@ -8,6 +8,7 @@ import { ScenarioError } from '../scenario/run.js';
 import { EXIT_OK, EXIT_USAGE } from './common.js';
 import { registerRun } from './commands/run.js';
 import { registerSysfs } from './commands/sysfs.js';
+import { registerDm } from './commands/dm.js';
 
 export function makeProgram(setExit: (code: number) => void): Command {
   const program = new Command('copylab')
@@ -17,6 +18,7 @@ export function makeProgram(setExit: (code: number) => void): Command {
     .configureOutput({ outputError: (s, write) => write(s) });
   registerRun(program, setExit);
   registerSysfs(program, setExit);
+  registerDm(program, setExit);
   return program;
 }
 

@@ -5,6 +5,7 @@ import { fillStep, verifyStep, readStep, discardStep, writeZeroesStep, flushStep
 import { copyStep } from './steps/copy.js';
 import { sysfsStep } from './steps/sysfs.js';
 import { faultStep } from './steps/fault.js';
+import { dmsetupStep } from './steps/dmsetup.js';
 
 export const DEVICE_KINDS: readonly DeviceDef[] = [nullblkDevice];
 
@@ -18,4 +19,5 @@ export const STEP_KINDS: readonly StepDef[] = [
   writeZeroesStep,
   flushStep,
   faultStep,
+  dmsetupStep,
 ];
