@@ -138,11 +138,12 @@ export function mapSide(dev: BlockDevice, off: number, length: number, role: 'sr
     if (!budget.spend()) return refuse(pos, length - pos, limitReason);
     const e = dev.copyMap(off + pos, length - pos, role);
     const n = e.length;
-    if (e.kind === 'refuse') refuse(pos, n, e.reason);
+    if (e.kind === 'refuse' && !opts.straight) refuse(pos, n, e.reason);
+    else if (opts.straight && e.target !== 'linear') {
+      refuse(pos, n, { code: 'strategy_refused', detail: `${opts.strategy}: ${e.target} target does not pass copy bios (only dm-linear does in the 2024 series)` });
+    } else if (e.kind === 'refuse') refuse(pos, n, e.reason);
     else if (e.kind === 'stripe') {
       refuse(pos, n, { code: 'strategy_refused', detail: `${opts.strategy}: ${e.target} full-stripe copy needs the source stripe alongside the destination (only the vectored strategy sees both)` });
-    } else if (opts.straight && e.target !== 'linear') {
-      refuse(pos, n, { code: 'strategy_refused', detail: `${opts.strategy}: ${e.target} target does not pass copy bios (only dm-linear does in the 2024 series)` });
     } else if (opts.straight && n < length - pos) {
       refuse(pos, length - pos, { code: 'strategy_refused', detail: `${opts.strategy}: the copy bio crosses a ${dev.name} target boundary and copy bios are not split` });
       return;
@@ -194,8 +195,18 @@ export function emulationItems(D: BlockDevice, b: number, S: BlockDevice, a: num
 export function partsToItems(parts: readonly Part[], opts: CopyOptions): WorkItem[] {
   const items: WorkItem[] = [];
   const groups = new Map<BlockDevice, Extract<Part, { kind: 'raw' }>[]>();
+  // Emulation parts that continue each other on both sides (a partial-stripe run) go as one.
+  const emus: Extract<Part, { kind: 'emulate' }>[] = [];
   for (const p of parts) {
-    if (p.kind === 'emulate') items.push(...emulationItems(p.dst.dev, p.dst.offset, p.src.dev, p.src.offset, p.length, p.reason, opts, p.mirror));
+    if (p.kind !== 'emulate') continue;
+    const last = emus[emus.length - 1];
+    if (last && last.dst.dev === p.dst.dev && last.src.dev === p.src.dev && last.dst.offset + last.length === p.dst.offset && last.src.offset + last.length === p.src.offset && last.reason.detail === p.reason.detail && last.mirror === p.mirror) {
+      emus[emus.length - 1] = { ...last, length: last.length + p.length };
+    } else emus.push(p);
+  }
+  for (const p of emus) items.push(...emulationItems(p.dst.dev, p.dst.offset, p.src.dev, p.src.offset, p.length, p.reason, opts, p.mirror));
+  for (const p of parts) {
+    if (p.kind === 'emulate') continue;
     else {
       const g = groups.get(p.dst.dev) ?? [];
       g.push(p);
