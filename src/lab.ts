@@ -17,10 +17,11 @@ import { NullBlkDevice, type NullBlkOptions } from '../devices/nullblk/nullblk.j
 import { CompletionPoller } from './block/completion-poller.js';
 import { Ring, type RingParams } from './ring/ring.js';
 import type { RingHost } from './ring/consumer.js';
+import { DeviceMapper } from './dm/control.js';
+import { COPY_STRATEGIES, type CopyStrategy } from './block/copy-types.js';
 
-/** How a copy travels through the stack; `vectored` is the one built so far. */
-export type CopyStrategy = 'vectored';
-export const COPY_STRATEGIES: readonly CopyStrategy[] = ['vectored'];
+/** How a copy travels through the stack (block/copy-strategies.ts): vectored, paired, token. */
+export { COPY_STRATEGIES, type CopyStrategy };
 
 export interface LabOptions {
   /** Fall back to emulation when an offloaded piece fails (default true). */
@@ -63,6 +64,8 @@ export class Lab implements RingHost {
   private readonly fds = new Map<number, BlockDevice>();
   private nextFd = FIRST_FD;
   readonly copyStrategy: CopyStrategy;
+  /** The device mapper: dmsetup's verbs; devices appear as /dev/mapper/NAME and /dev/dm-N. */
+  readonly dm: DeviceMapper = new DeviceMapper(this);
   private readonly devices = new Map<string, BlockDevice>();
   private copyOptions: CopyOptions;
   private readonly closers: (() => void | Promise<void>)[] = [];
@@ -73,6 +76,7 @@ export class Lab implements RingHost {
       emulationBufferBytes: options.emulationBufferBytes ?? COPY_DEFAULTS.emulationBufferBytes,
       maxRanges: options.maxCopyRanges ?? COPY_DEFAULTS.maxRanges,
       maxBytes: options.maxCopyBytes ?? COPY_DEFAULTS.maxBytes,
+      strategy: options.copyStrategy ?? COPY_DEFAULTS.strategy,
     };
     for (const key of ['emulationBufferBytes', 'maxRanges', 'maxBytes'] as const) {
       const v = this.copyOptions[key];
@@ -109,7 +113,17 @@ export class Lab implements RingHost {
 
   /** The device at a path (`/dev/nullb0` or `nullb0`), or undefined. */
   findDevice(path: string): BlockDevice | undefined {
+    if (path.startsWith('/dev/mapper/')) return this.dm.find(path.slice('/dev/mapper/'.length));
     return this.devices.get(path.startsWith('/dev/') ? path.slice(5) : path);
+  }
+
+  /** Removes a device and its sysfs directory; refused (EBUSY) while a dm table maps onto it. */
+  removeDevice(name: string): void {
+    const dev = this.devices.get(name);
+    if (!dev) throw new ErrnoError(Errno.ENOENT, `no block device ${name}`);
+    if (this.dm.holds(dev)) throw new ErrnoError(Errno.EBUSY, `device ${name} is in use by a dm table`);
+    this.devices.delete(name);
+    this.sysfs.removeTree(`/sys/block/${name}`);
   }
 
   /** The device at a path; throws ErrnoError(-ENOENT) when there is none. */

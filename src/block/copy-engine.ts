@@ -16,6 +16,26 @@ import { submitBioWait } from './submit.js';
 import { ReqOp } from './ops.js';
 import { Trace } from './trace.js';
 import { errnoName } from '../util/errno.js';
+import { isStacked } from './remap.js';
+import type { WorkItem } from './copy-stack.js';
+import { planPaired, planToken, planVectored } from './copy-strategies.js';
+
+/** True when the copy must be remapped: a stacked device on either end. */
+function involvesStack(dst: BlockDevice, ranges: readonly CopyRange[]): boolean {
+  return isStacked(dst) || ranges.some((r) => r.src !== undefined && isStacked(r.src));
+}
+
+/**
+ * The work for a validated request. Plain devices with the vectored strategy are planned on the
+ * destination as they always were; stacks and the other strategies are remapped
+ * (copy-strategies.ts) into pieces on the devices at the bottom and emulations where refused.
+ */
+function planWork(dst: BlockDevice, ranges: readonly CopyRange[], opts: CopyOptions, trace: Trace): WorkItem[] {
+  if (opts.strategy === 'paired') return planPaired(dst, ranges, opts, trace);
+  if (opts.strategy === 'token') return planToken(dst, ranges, opts, trace);
+  if (involvesStack(dst, ranges)) return planVectored(dst, ranges, opts, trace);
+  return planCopy(dst, ranges, opts).map((piece) => ({ dev: dst, piece, topBytes: piece.length }));
+}
 
 export async function blkdevCopy(
   dst: BlockDevice,
@@ -38,10 +58,10 @@ export async function blkdevCopy(
     return { res: 0, bytes: 0, path: 'none', pieces: [], host_bytes: 0, reasons: [], trace };
   }
 
-  const plan = planCopy(dst, ranges, opts);
+  const plan = planWork(dst, ranges, opts, trace);
   if (plan.length > 1) {
-    plan.forEach((p, i) =>
-      trace.add('X', dst.name, ReqOp.COPY, p.dstOffset, p.length, { info: `piece ${i + 1}/${plan.length}, ${p.sources.length} source(s), ${p.offload ? 'offload' : 'emulate'}` }),
+    plan.forEach(({ dev, piece: p }, i) =>
+      trace.add('X', dev.name, ReqOp.COPY, p.dstOffset, p.length, { info: `piece ${i + 1}/${plan.length}, ${p.sources.length} source(s), ${p.offload ? 'offload' : 'emulate'}` }),
     );
   }
 
@@ -55,21 +75,35 @@ export async function blkdevCopy(
   let failure = 0;
   const bounce = new Bounce();
 
-  for (const piece of plan) {
+  let offloadedBytes = 0;
+  let emulatedBytes = 0;
+  for (const item of plan) {
+    const { piece } = item;
     let r: PieceResult;
+    let ranOn = item.dev;
     if (piece.offload) {
-      const res = await submitBioWait(dst, { op: ReqOp.COPY, offset: piece.dstOffset, length: piece.length, sources: piece.sources, trace });
+      let res: number;
+      if (item.planned) {
+        trace.add('C', item.dev.name, ReqOp.COPY, piece.dstOffset, piece.length, { res: item.planned.res, info: item.planned.info });
+        res = item.planned.res;
+      } else {
+        res = await submitBioWait(item.dev, { op: ReqOp.COPY, offset: piece.dstOffset, length: piece.length, sources: piece.sources, trace });
+      }
       if (res >= 0) {
         r = { dst_offset: piece.dstOffset, length: piece.length, sources: piece.sources.length, path: 'offload', res, host_bytes: 0 };
       } else if (opts.fallback) {
-        const reason: EmulationReason = { code: 'offload_failed', detail: `offload failed with ${res} (${errnoName(res)}); fell back to emulation` };
-        r = await emulatePiece(dst, piece, reason, bounce, trace);
+        const why = item.planned ? item.planned.info : `offload failed with ${res} (${errnoName(res)})`;
+        const reason: EmulationReason = { code: 'offload_failed', detail: `${why}; fell back to emulation` };
+        const fb = item.fallback ?? { dev: item.dev, piece };
+        ranOn = fb.dev;
+        r = await emulatePiece(fb.dev, fb.piece, reason, bounce, trace);
       } else {
         r = { dst_offset: piece.dstOffset, length: piece.length, sources: piece.sources.length, path: 'offload', res, host_bytes: 0 };
       }
     } else {
-      r = await emulatePiece(dst, piece, piece.reason!, bounce, trace);
+      r = await emulatePiece(item.dev, piece, piece.reason!, bounce, trace);
     }
+    if (ranOn !== dst) r = { ...r, dev: ranOn.name };
     if (r.reason) noteReason(r.reason);
     results.push(r);
     hostBytes += r.host_bytes;
@@ -77,15 +111,19 @@ export async function blkdevCopy(
       failure = r.res;
       break;
     }
-    bytes += piece.length;
+    if (r.path === 'offload') offloadedBytes += r.length;
+    else emulatedBytes += r.length;
+    bytes += item.topBytes;
   }
 
   const offloaded = results.some((p) => p.path === 'offload' && p.res >= 0);
   const emulated = results.some((p) => p.path === 'emulated');
   const path = offloaded && emulated ? 'mixed' : emulated ? 'emulated' : offloaded ? 'offload' : 'none';
+  // On success every requested byte was copied (leg and parity pieces are not counted twice).
+  if (failure === 0) bytes = check.total;
   const res = failure < 0 ? failure : bytes;
   trace.add('C', dst.name, ReqOp.COPY, firstDst, requested, { res, info: `${path}, ${results.length} piece(s)` });
-  return { res, bytes, path, pieces: results, host_bytes: hostBytes, reasons, trace };
+  return { res, bytes, path, pieces: results, host_bytes: hostBytes, reasons, trace, strategy: opts.strategy, offloaded_bytes: offloadedBytes, emulated_bytes: emulatedBytes };
 }
 
 /** The emulation bounce buffer, allocated on first use and reused for every piece of a request. */

@@ -15,6 +15,17 @@ export interface CopyRange {
   readonly length: number;
 }
 
+/**
+ * How a copy travels down a stack (ARCHITECTURE.md, block/copy-strategies.ts):
+ * - `vectored`: one request, many sources, one destination (NVMe Copy, GC; Keith Busch 2025);
+ * - `paired`: REQ_OP_COPY_DST + REQ_OP_COPY_SRC matched at the bottom, one range per pair, no
+ *   split (the 2024 v20 kernel series);
+ * - `token`: a read-token to the sources, then a write-token to the destination (Mikulas
+ *   Patocka's design; SCSI POPULATE TOKEN / WRITE USING TOKEN).
+ */
+export type CopyStrategy = 'vectored' | 'paired' | 'token';
+export const COPY_STRATEGIES: readonly CopyStrategy[] = ['vectored', 'paired', 'token'];
+
 /** Why the engine emulated a piece instead of offloading it. */
 export type EmulationReasonCode =
   | 'no_offload' // destination's copy_max_bytes is 0
@@ -23,7 +34,11 @@ export type EmulationReasonCode =
   | 'driver_refused' // the destination driver cannot reach the source
   | 'unaligned_limit' // copy_max_bytes is smaller than the blocks of the devices involved
   | 'below_min' // shorter than copy_offload_min_bytes
-  | 'offload_failed'; // the device failed the copy; fell back
+  | 'offload_failed' // the device failed the copy; fell back
+  | 'target_refused' // a dm target cannot pass a raw copy there (raid5 parity, degraded raid)
+  | 'transform' // the data below is transformed differently (dm-crypt key or IV sector differ)
+  | 'strategy_refused' // the plumbing strategy cannot carry the copy through this stack
+  | 'remap_limit'; // remapping exceeded its depth or extent limit
 
 export interface EmulationReason {
   readonly code: EmulationReasonCode;
@@ -50,6 +65,8 @@ export interface PieceResult {
   /** Bytes copied, or the negative errno the piece failed with. */
   readonly res: number;
   readonly host_bytes: number;
+  /** The device the piece ran on, when it is not the request's destination (a leg of a stack). */
+  readonly dev?: string;
 }
 
 export interface CopyResult {
@@ -66,6 +83,11 @@ export interface CopyResult {
   /** Set when the request was rejected before any I/O: what was wrong with it. */
   readonly message?: string;
   readonly trace: Trace;
+  /** The plumbing strategy the copy travelled by. */
+  readonly strategy?: CopyStrategy;
+  /** Bytes copied by offloaded pieces (each leg of a raid1 counts) and by emulated pieces. */
+  readonly offloaded_bytes?: number;
+  readonly emulated_bytes?: number;
 }
 
 export interface CopyOptions {
@@ -77,6 +99,8 @@ export interface CopyOptions {
   readonly maxRanges: number;
   /** Most bytes one request may copy; more is -EINVAL. */
   readonly maxBytes: number;
+  /** How the copy travels through stacked devices (default vectored). */
+  readonly strategy: CopyStrategy;
 }
 
 /** Defaults for CopyOptions; the Lab and scenarios may override each. */
@@ -86,6 +110,7 @@ export const COPY_DEFAULTS: CopyOptions = {
   emulationBufferBytes: 4 * 1024 * 1024,
   maxRanges: 1024,
   maxBytes: 4 * 1024 ** 3,
+  strategy: 'vectored',
 };
 
 /** Bounds on the options themselves. */

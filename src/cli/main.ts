@@ -10,6 +10,7 @@ import { registerRun } from './commands/run.js';
 import { registerSysfs } from './commands/sysfs.js';
 import { registerNvme } from './commands/nvme.js';
 import { registerScsi } from './commands/scsi.js';
+import { registerDm } from './commands/dm.js';
 
 export function makeProgram(setExit: (code: number) => void): Command {
   const program = new Command('copylab')
@@ -21,6 +22,7 @@ export function makeProgram(setExit: (code: number) => void): Command {
   registerSysfs(program, setExit);
   registerNvme(program, setExit);
   registerScsi(program, setExit);
+  registerDm(program, setExit);
   return program;
 }
 

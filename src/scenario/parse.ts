@@ -8,6 +8,7 @@ import { Field, ScenarioError, isObj } from './fields.js';
 import { COPY_STRATEGIES, type CopyStrategy, type LabOptions } from '../lab.js';
 import { DEVICE_KINDS, STEP_KINDS } from './registry.js';
 import type { ParseContext, ParsedDevice, ParsedStep } from './types.js';
+import { parseStack, stackNames, type StackDef } from '../dm/scenario.js';
 
 /** Limits on a scenario (a limit on everything). */
 export const SCENARIO_LIMITS = {
@@ -19,6 +20,8 @@ export const SCENARIO_LIMITS = {
 export interface Scenario {
   readonly lab: LabOptions;
   readonly devices: readonly ParsedDevice[];
+  /** dm devices, created after `devices` (src/dm/scenario.ts). */
+  readonly stack: readonly StackDef[];
   readonly steps: readonly ParsedStep[];
 }
 
@@ -37,7 +40,7 @@ export function parseScenarioText(text: string, source = 'scenario'): Scenario {
 export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
   const root = new Field(source, doc);
   if (!isObj(doc)) root.fail('expected a mapping with devices and steps');
-  root.obj(['lab', 'devices', 'steps', 'description']);
+  root.obj(['lab', 'devices', 'stack', 'steps', 'description']);
   const lab = parseLab(root.key('lab'));
   const names = new Set<string>();
   const devices = root.key('devices').required().list(SCENARIO_LIMITS.devices).map((f) => {
@@ -50,6 +53,8 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
     }
     return parsed;
   });
+  const stack = parseStack(root.key('stack'));
+  for (const n of stackNames(stack)) names.add(n);
   const ctx: ParseContext = {
     devices: names,
     devPath(f: Field): string {
@@ -59,7 +64,7 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
     },
   };
   const steps = root.key('steps').present ? root.key('steps').list(SCENARIO_LIMITS.steps).map((f) => parseStep(f, ctx)) : [];
-  return { lab, devices, steps };
+  return { lab, devices, stack, steps };
 }
 
 function parseLab(f: Field): LabOptions {

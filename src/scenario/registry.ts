@@ -9,6 +9,7 @@ import { nvmeDevice } from './devices/nvme.js';
 import { nvmeStep } from './steps/nvme.js';
 import { scsiDevice } from './devices/scsi.js';
 import { scsiStep } from './steps/scsi.js';
+import { dmsetupStep } from './steps/dmsetup.js';
 
 export const DEVICE_KINDS: readonly DeviceDef[] = [nullblkDevice, nvmeDevice, scsiDevice];
 
@@ -24,4 +25,5 @@ export const STEP_KINDS: readonly StepDef[] = [
   faultStep,
   nvmeStep,
   scsiStep,
+  dmsetupStep,
 ];

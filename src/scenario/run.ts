@@ -10,6 +10,7 @@ import { errnoName } from '../util/errno.js';
 import { ScenarioError } from './fields.js';
 import { parseScenarioText, type Scenario } from './parse.js';
 import type { StepOutcome } from './types.js';
+import { createStack } from '../dm/scenario.js';
 
 export { ScenarioError };
 
@@ -60,6 +61,8 @@ export function buildLab(s: Scenario): Lab {
       throw new ScenarioError(`devices[${i}] (${d.provides.join(', ')}): ${(err as Error).message}`);
     }
   });
+  const bad = createStack(lab, s.stack);
+  if (bad) throw new ScenarioError(bad);
   return lab;
 }
 

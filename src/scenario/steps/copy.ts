@@ -1,5 +1,5 @@
 /** The copy step: ranges onto one destination through the copy engine, with expectations on how it went. */
-import type { CopyPath } from '../../block/copy-types.js';
+import { COPY_STRATEGIES, type CopyPath, type CopyStrategy } from '../../block/copy-types.js';
 import { errnoOk } from '../expect.js';
 import type { StepDef } from '../types.js';
 
@@ -9,7 +9,7 @@ export const COPY_STEP_MAX_RANGES = 65536;
 export const copyStep: StepDef = {
   kind: 'copy',
   parse(body, ctx) {
-    body.obj(['dev', 'ranges', 'fallback', 'expect']);
+    body.obj(['dev', 'ranges', 'fallback', 'strategy', 'expect']);
     const dev = ctx.devPath(body.key('dev'));
     const ranges = body.key('ranges').required().list(COPY_STEP_MAX_RANGES).map((r) => {
       r.obj(['src_dev', 'src', 'dst', 'length']);
@@ -21,6 +21,7 @@ export const copyStep: StepDef = {
       };
     });
     const fallback = body.key('fallback').present ? body.key('fallback').bool() : undefined;
+    const strategy = body.key('strategy').present ? body.key('strategy').oneOf<CopyStrategy>(COPY_STRATEGIES) : undefined;
     const e = body.key('expect');
     const expect: { path?: CopyPath; pieces?: number; bytes?: number; host_bytes?: number; errno?: number } = {};
     if (e.present) {
@@ -34,7 +35,7 @@ export const copyStep: StepDef = {
     return {
       kind: 'copy',
       async run(lab, trace) {
-        const r = await lab.copy(dev, ranges, fallback === undefined ? {} : { fallback }, trace);
+        const r = await lab.copy(dev, ranges, { ...(fallback === undefined ? {} : { fallback }), ...(strategy ? { strategy } : {}) }, trace);
         const problems: string[] = [];
         const base = errnoOk(r.res, expect.errno);
         if (!base.ok) problems.push(base.message!);
@@ -53,6 +54,7 @@ export const copyStep: StepDef = {
           bytes: r.bytes,
           host_bytes: r.host_bytes,
           ...(reason ? { reason } : {}),
+          details: { strategy: r.strategy, offloaded_bytes: r.offloaded_bytes, emulated_bytes: r.emulated_bytes, reasons: r.reasons },
           ...(problems.length ? { message: problems.join('; ') } : r.message ? { message: r.message } : {}),
         };
       },

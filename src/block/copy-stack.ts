@@ -1,0 +1,223 @@
+/**
+ * Copies through stacked devices: the part of the copy engine that remaps a copy down a dm
+ * stack from what each target declares (remap.ts: copyMap), and turns the result into work
+ * items the engine runs (offloaded COPY bios on the devices at the bottom, or emulation at
+ * the level where a target refused). Nothing here moves data; copy-engine.ts does.
+ *
+ * Shared by the three plumbing strategies (copy-strategies.ts). The `vectored` strategy remaps
+ * source and destination together, level by level (resolvePair), so it can pick the raid1
+ * source leg that shares a copy domain with each destination leg and pair raid5 full stripes.
+ */
+import type { BlockDevice } from './device.js';
+import type { CopySource } from './bio.js';
+import type { CopyOptions, CopyPiece, CopyRange, EmulationReason } from './copy-types.js';
+import { copyDomainOf, emulationChunk, planCopy } from './copy-plan.js';
+import { isStacked, REMAP_MAX_DEPTH, REMAP_MAX_EXTENTS, type CopyExtent, type DataTransform, type LowerLocation } from './remap.js';
+import { ReqOp, SECTOR_SIZE } from './ops.js';
+import type { Trace } from './trace.js';
+
+/** A piece of work for the engine. */
+export interface WorkItem {
+  /** The device the piece runs on (a bottom device for an offload, any level for emulation). */
+  readonly dev: BlockDevice;
+  readonly piece: CopyPiece;
+  /** What to emulate when the offload fails (default: the piece itself on `dev`). */
+  readonly fallback?: { readonly dev: BlockDevice; readonly piece: CopyPiece };
+  /** The offload is known to fail where the bios meet (paired strategy): result and why. */
+  readonly planned?: { readonly res: number; readonly info: string };
+  /** Bytes of the request's destination this item completes (0 for a second raid1 leg). */
+  readonly topBytes: number;
+}
+
+/** A raw copy between two bottom devices, or an emulation at some level. */
+export type Part =
+  | { readonly kind: 'raw'; readonly src: LowerLocation; readonly dst: LowerLocation; readonly length: number; readonly mirror: boolean }
+  | { readonly kind: 'emulate'; readonly src: LowerLocation; readonly dst: LowerLocation; readonly length: number; readonly reason: EmulationReason; readonly mirror: boolean };
+
+/** Counts remap work per request (a limit on everything). */
+export class RemapBudget {
+  extents = 0;
+  spend(): boolean {
+    return ++this.extents <= REMAP_MAX_EXTENTS;
+  }
+}
+
+const identity = (dev: BlockDevice, offset: number, length: number): CopyExtent => ({ kind: 'remap', length, target: '', copies: [{ dev, offset }] });
+
+const limitReason: EmulationReason = { code: 'remap_limit', detail: `remapping exceeded ${REMAP_MAX_DEPTH} levels or ${REMAP_MAX_EXTENTS} extents` };
+
+export function sameTransform(a: DataTransform | undefined, b: DataTransform | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.id === b.id && a.tweak === b.tweak && a.unit === b.unit;
+}
+
+function transformReason(s: DataTransform | undefined, d: DataTransform | undefined): EmulationReason {
+  const what = !s || !d ? 'only one side is encrypted' : s.id !== d.id ? 'different keys or ciphers' : `IV sectors differ (${s.tweak} vs ${d.tweak})`;
+  return { code: 'transform', detail: `crypt: a raw copy would not decrypt to the source's plaintext (${what}); emulated through decrypt and encrypt` };
+}
+
+/** Emits an 'A' (remap) event: `lower` receives what `from` had at `fromOffset`. */
+export function traceRemap(trace: Trace, op: ReqOp, lower: LowerLocation, length: number, from: BlockDevice, fromOffset: number, target: string): void {
+  trace.add('A', lower.dev.name, op, lower.offset, length, { info: `<- ${from.name} ${fromOffset / SECTOR_SIZE}${target ? ` ${target}` : ''}` });
+}
+
+/**
+ * The vectored remap: source S at `a` and destination D at `b`, `length` bytes, walked down both
+ * stacks together. Appends raw parts (bottom device to bottom device) and emulation parts.
+ */
+export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number, length: number, mirror: boolean, trace: Trace, budget: RemapBudget, out: Part[], depth = 0): void {
+  const emulate = (pos: number, n: number, reason: EmulationReason, m: boolean): void => {
+    out.push({ kind: 'emulate', src: { dev: S, offset: a + pos }, dst: { dev: D, offset: b + pos }, length: n, reason, mirror: m });
+  };
+  if (!isStacked(S) && !isStacked(D)) {
+    out.push({ kind: 'raw', src: { dev: S, offset: a }, dst: { dev: D, offset: b }, length, mirror });
+    return;
+  }
+  if (depth >= REMAP_MAX_DEPTH) return emulate(0, length, limitReason, mirror);
+  for (let pos = 0; pos < length; ) {
+    if (!budget.spend()) return emulate(pos, length - pos, limitReason, mirror);
+    const left = length - pos;
+    const dE = isStacked(D) ? D.copyMap(b + pos, left, 'dst') : identity(D, b + pos, left);
+    const sE = isStacked(S) ? S.copyMap(a + pos, dE.length, 'src', dE.kind === 'stripe' ? dE.layout : undefined) : identity(S, a + pos, dE.length);
+    const n = Math.min(dE.length, sE.length);
+    if (dE.kind === 'refuse') emulate(pos, n, dE.reason, mirror);
+    else if (sE.kind === 'refuse') emulate(pos, n, sE.reason, mirror);
+    else if (dE.kind === 'stripe' || sE.kind === 'stripe') {
+      if (dE.kind === 'stripe' && sE.kind === 'stripe' && sE.layout === dE.layout && n === dE.length && n === sE.length) {
+        dE.segments.forEach((ds, i) => {
+          const ss = sE.segments[i]!;
+          traceRemap(trace, ReqOp.COPY, ds, ds.length, D, b + pos, `${dE.target} stripe ${i}`);
+          traceRemap(trace, ReqOp.COPY_SRC, ss, ss.length, S, a + pos, `${sE.target} stripe ${i}`);
+          resolvePair(ss.dev, ss.offset, ds.dev, ds.offset, ds.length, mirror, trace, budget, out, depth + 1);
+        });
+      } else {
+        emulate(pos, n, { code: 'target_refused', detail: `${dE.target}: a full-stripe copy needs a source stripe of the same geometry (parity is copied with it); otherwise parity must be recomputed` }, mirror);
+      }
+    } else if (!sameTransform(sE.transform, dE.transform)) {
+      emulate(pos, n, transformReason(sE.transform, dE.transform), mirror);
+    } else {
+      dE.copies.forEach((dc, k) => {
+        // A source copy in the destination copy's domain offloads where another would not.
+        const dd = copyDomainOf(dc.dev);
+        const sc = sE.copies.find((c) => copyDomainOf(c.dev) === dd) ?? sE.copies[0]!;
+        if (dE.target) traceRemap(trace, ReqOp.COPY, dc, n, D, b + pos, dE.target);
+        if (sE.target) traceRemap(trace, ReqOp.COPY_SRC, sc, n, S, a + pos, sE.target);
+        resolvePair(sc.dev, sc.offset, dc.dev, dc.offset, n, mirror || k > 0, trace, budget, out, depth + 1);
+      });
+    }
+    pos += n;
+  }
+}
+
+/** One side of a copy mapped to the bottom on its own (token and paired strategies). */
+export interface SideExtent {
+  /** Offset from the start of the mapped range. */
+  readonly rel: number;
+  readonly length: number;
+  readonly loc?: LowerLocation;
+  readonly transforms: readonly DataTransform[];
+  readonly reason?: EmulationReason;
+  readonly mirror: boolean;
+}
+
+/**
+ * Maps [off, off+length) of `dev` to the bottom devices. For role 'src' the first copy is taken
+ * (a token is made before the destination is known); for 'dst' every copy (raid1 fan-out).
+ * `straight` (paired strategy): only dm-linear passes, and an extent may not be split.
+ */
+export function mapSide(dev: BlockDevice, off: number, length: number, role: 'src' | 'dst', trace: Trace, budget: RemapBudget, out: SideExtent[], opts: { straight?: boolean; strategy: string }, rel = 0, transforms: readonly DataTransform[] = [], mirror = false, depth = 0): void {
+  if (!isStacked(dev)) {
+    out.push({ rel, length, loc: { dev, offset: off }, transforms, mirror });
+    return;
+  }
+  const refuse = (pos: number, n: number, reason: EmulationReason): void => {
+    out.push({ rel: rel + pos, length: n, transforms, reason, mirror });
+  };
+  if (depth >= REMAP_MAX_DEPTH) return refuse(0, length, limitReason);
+  for (let pos = 0; pos < length; ) {
+    if (!budget.spend()) return refuse(pos, length - pos, limitReason);
+    const e = dev.copyMap(off + pos, length - pos, role);
+    const n = e.length;
+    if (e.kind === 'refuse' && !opts.straight) refuse(pos, n, e.reason);
+    else if (opts.straight && e.target !== 'linear') {
+      refuse(pos, n, { code: 'strategy_refused', detail: `${opts.strategy}: ${e.target} target does not pass copy bios (only dm-linear does in the 2024 series)` });
+    } else if (e.kind === 'refuse') refuse(pos, n, e.reason);
+    else if (e.kind === 'stripe') {
+      refuse(pos, n, { code: 'strategy_refused', detail: `${opts.strategy}: ${e.target} full-stripe copy needs the source stripe alongside the destination (only the vectored strategy sees both)` });
+    } else if (opts.straight && n < length - pos) {
+      refuse(pos, length - pos, { code: 'strategy_refused', detail: `${opts.strategy}: the copy bio crosses a ${dev.name} target boundary and copy bios are not split` });
+      return;
+    } else {
+      const t = e.transform ? [...transforms, e.transform] : transforms;
+      const copies = role === 'src' ? e.copies.slice(0, 1) : e.copies;
+      copies.forEach((c, k) => {
+        traceRemap(trace, role === 'src' ? ReqOp.COPY_SRC : ReqOp.COPY_DST, c, n, dev, off + pos, e.target);
+        mapSide(c.dev, c.offset, n, role, trace, budget, out, opts, rel + pos, t, mirror || k > 0, depth + 1);
+      });
+    }
+    pos += n;
+  }
+}
+
+/** The transform at `rel` of a side extent's level `i` (its tweak advanced from the extent's start). */
+function transformAt(x: SideExtent, i: number, rel: number): DataTransform | undefined {
+  const t = x.transforms[i];
+  return t && { ...t, tweak: t.tweak + (rel - x.rel) / t.unit };
+}
+
+/** Null when a raw copy from `s` to `d` at `rel` is correct for every transform level, else why not. */
+export function chainRefusal(s: SideExtent, d: SideExtent, rel: number): EmulationReason | null {
+  for (let i = 0; i < Math.max(s.transforms.length, d.transforms.length); i++) {
+    const ts = transformAt(s, i, rel);
+    const td = transformAt(d, i, rel);
+    if (!sameTransform(ts, td)) return transformReason(ts, td);
+  }
+  return null;
+}
+
+/** Emulation pieces for `length` bytes from S at `a` to D at `b`, cut to the bounce buffer. */
+export function emulationItems(D: BlockDevice, b: number, S: BlockDevice, a: number, length: number, reason: EmulationReason, opts: CopyOptions, mirror: boolean): WorkItem[] {
+  const chunk = emulationChunk(D, [S], opts.emulationBufferBytes);
+  const items: WorkItem[] = [];
+  for (let pos = 0; pos < length; pos += chunk) {
+    const n = Math.min(chunk, length - pos);
+    const sources: CopySource[] = [{ dev: S, offset: a + pos, length: n }];
+    items.push({ dev: D, piece: { dstOffset: b + pos, length: n, sources, offload: false, reason }, topBytes: mirror ? 0 : n });
+  }
+  return items;
+}
+
+/**
+ * Turns parts into work items: emulation parts as they are; raw parts grouped by bottom
+ * destination device and planned there as the plain engine plans (gathering contiguous
+ * destinations into many-sources pieces, cutting by that device's copy limits).
+ */
+export function partsToItems(parts: readonly Part[], opts: CopyOptions): WorkItem[] {
+  const items: WorkItem[] = [];
+  const groups = new Map<BlockDevice, Extract<Part, { kind: 'raw' }>[]>();
+  // Emulation parts that continue each other on both sides (a partial-stripe run) go as one.
+  const emus: Extract<Part, { kind: 'emulate' }>[] = [];
+  for (const p of parts) {
+    if (p.kind !== 'emulate') continue;
+    const last = emus[emus.length - 1];
+    if (last && last.dst.dev === p.dst.dev && last.src.dev === p.src.dev && last.dst.offset + last.length === p.dst.offset && last.src.offset + last.length === p.src.offset && last.reason.detail === p.reason.detail && last.mirror === p.mirror) {
+      emus[emus.length - 1] = { ...last, length: last.length + p.length };
+    } else emus.push(p);
+  }
+  for (const p of emus) items.push(...emulationItems(p.dst.dev, p.dst.offset, p.src.dev, p.src.offset, p.length, p.reason, opts, p.mirror));
+  for (const p of parts) {
+    if (p.kind === 'emulate') continue;
+    else {
+      const g = groups.get(p.dst.dev) ?? [];
+      g.push(p);
+      groups.set(p.dst.dev, g);
+    }
+  }
+  for (const [dev, group] of groups) {
+    group.sort((x, y) => x.dst.offset - y.dst.offset);
+    const mirror = group.every((p) => p.mirror);
+    const ranges: CopyRange[] = group.map((p) => ({ src: p.src.dev, srcOffset: p.src.offset, dstOffset: p.dst.offset, length: p.length }));
+    for (const piece of planCopy(dev, ranges, opts)) items.push({ dev, piece, topBytes: mirror ? 0 : piece.length });
+  }
+  return items;
+}

@@ -1,0 +1,91 @@
+/**
+ * The remap interface a stacked device (device mapper) offers the copy engine. The engine never
+ * asks a target to copy: it asks where an extent lives below and whether a raw copy of the bytes
+ * below is a correct copy of the bytes above, then decides per piece (offload or emulate).
+ *
+ * `copyMap(offset, length, role)` answers for the FIRST extent of [offset, offset+length): it
+ * stops at a target, chunk or stripe boundary and says what the target declares for it:
+ * - `remap`: the data lives unchanged (or transformed, see `transform`) at `copies` below.
+ *   For role 'src' any one copy may be read (raid1 legs are alternatives); for role 'dst' every
+ *   copy must be written (raid1 fans out to each in-sync leg).
+ * - `stripe`: a full raid5 stripe, data chunks then parity, paired position by position with a
+ *   source stripe of the same `layout` (parity of the copied data is the copied parity).
+ * - `refuse`: the target cannot pass a raw copy here (raid5 parity, degraded reconstruction).
+ */
+import type { BlockDevice } from './device.js';
+import type { EmulationReason } from './copy-types.js';
+
+export type CopyRole = 'src' | 'dst';
+
+/** A location on a lower device (byte offset). */
+export interface LowerLocation {
+  readonly dev: BlockDevice;
+  readonly offset: number;
+}
+
+/**
+ * A sector-dependent transform of the data below (dm-crypt's cipher + key + IV generator).
+ * A raw copy between two extents is correct only when both carry the same transform with the
+ * same tweak (the IV sector number at the extent's start, which advances at the same rate on
+ * both sides).
+ */
+export interface DataTransform {
+  /** Identifies the function: cipher, key digest, encryption sector size, IV generator. */
+  readonly id: string;
+  /** IV sector number of the extent's first byte (in the IV generator's sector unit). */
+  readonly tweak: number;
+  /** Bytes per tweak step (512, or the encryption sector with iv_large_sectors). */
+  readonly unit: number;
+}
+
+export interface RemapExtent {
+  readonly kind: 'remap';
+  readonly length: number;
+  /** Target type that mapped it ("linear", "striped", …): the engine's rules per strategy use it. */
+  readonly target: string;
+  readonly copies: readonly LowerLocation[];
+  readonly transform?: DataTransform;
+}
+
+export interface StripeSegment extends LowerLocation {
+  readonly length: number;
+}
+
+export interface StripeExtent {
+  readonly kind: 'stripe';
+  readonly length: number;
+  readonly target: string;
+  /** Geometry; two stripes pair only when their layouts are equal. */
+  readonly layout: string;
+  /** Data chunks in stripe order, then the parity chunk. */
+  readonly segments: readonly StripeSegment[];
+}
+
+export interface RefuseExtent {
+  readonly kind: 'refuse';
+  readonly length: number;
+  readonly target: string;
+  readonly reason: EmulationReason;
+}
+
+export type CopyExtent = RemapExtent | StripeExtent | RefuseExtent;
+
+/** A block device that maps onto others (a dm device). */
+export interface StackedDevice extends BlockDevice {
+  /**
+   * The first extent of [offset, offset + length) (length > 0, in bounds). `peerLayout`: for
+   * role 'src', the layout of the destination's stripe, so a raid5 source may answer with the
+   * matching full stripe. For role 'dst', mapping marks what a target must remember about the
+   * write (raid1 marks regions of failed legs for resync), as a target's map function does.
+   */
+  copyMap(offset: number, length: number, role: CopyRole, peerLayout?: string): CopyExtent;
+}
+
+export function isStacked(dev: BlockDevice): dev is StackedDevice {
+  return typeof (dev as Partial<StackedDevice>).copyMap === 'function';
+}
+
+/** Most levels a copy is remapped through (a limit on everything; dm stacks rarely pass 4). */
+export const REMAP_MAX_DEPTH = 16;
+/** Most extents one copy may be remapped into before the engine emulates the rest. */
+export const REMAP_MAX_EXTENTS = 1 << 20;

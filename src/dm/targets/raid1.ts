@@ -1,0 +1,145 @@
+/**
+ * dm-raid raid1: a mirror. Reads go to the first in-sync leg (a leg that fails a read is
+ * marked dead and the next leg is tried, as dm-raid1 does); writes go to every live leg, and a
+ * leg that fails a write is marked dead. While a leg is not in sync, every region written is
+ * marked for it (the dirty log's job); `dmsetup message NAME 0 resync` copies the marked
+ * regions from an in-sync leg through the copy engine (offloaded where the legs can copy).
+ *
+ * Copies: the destination fans out to every live leg (each offloaded where it can be), the
+ * source may be read from any in-sync leg; regions of dead legs are marked for resync.
+ */
+import { ReqOp, SECTOR_SIZE } from '../../block/ops.js';
+import type { BlockDevice } from '../../block/device.js';
+import type { CopyExtent, CopyRole } from '../../block/remap.js';
+import { blkdevCopy } from '../../block/copy-engine.js';
+import { Errno } from '../../util/errno.js';
+import { devPath, lowerIo, type DmTarget, type TargetIo } from '../target.js';
+import { legIndex, type RaidLeg } from './raid.js';
+
+export class Raid1Target implements DmTarget {
+  readonly type = 'raid';
+  readonly devices: readonly BlockDevice[];
+  /** Per leg: regions (index) it is missing. */
+  private readonly dirty: Set<number>[];
+  private resyncing = false;
+
+  constructor(readonly legs: RaidLeg[], readonly length: number, readonly regionSize: number) {
+    this.devices = legs.map((l) => l.dev);
+    this.dirty = legs.map(() => new Set<number>());
+  }
+
+  private markDirty(offset: number, length: number): void {
+    if (length <= 0) return;
+    const first = Math.floor(offset / this.regionSize);
+    const last = Math.floor((offset + length - 1) / this.regionSize);
+    this.legs.forEach((leg, i) => {
+      if (leg.health === 'A') return;
+      for (let r = first; r <= last; r++) this.dirty[i]!.add(r);
+    });
+  }
+
+  private fail(i: number): void {
+    this.legs[i]!.health = 'D';
+  }
+
+  async io(req: TargetIo): Promise<number> {
+    if (req.op === ReqOp.READ) {
+      for (let i = 0; i < this.legs.length; i++) {
+        if (this.legs[i]!.health !== 'A') continue;
+        const res = await lowerIo(this.legs[i]!.dev, ReqOp.READ, req.offset, req.length, req.trace, req.data, req.flags);
+        if (res >= 0) return res;
+        this.fail(i);
+      }
+      return -Errno.EIO;
+    }
+    const live = this.legs.map((l, i) => ({ l, i })).filter(({ l }) => l.health !== 'D');
+    if (req.op !== ReqOp.FLUSH) this.markDirty(req.offset, req.length);
+    const rs = await Promise.all(live.map(({ l }) => lowerIo(l.dev, req.op, req.op === ReqOp.FLUSH ? 0 : req.offset, req.length, req.trace, req.data, req.flags)));
+    let ok = false;
+    let err = -Errno.EIO;
+    rs.forEach((res, k) => {
+      const { l, i } = live[k]!;
+      if (res >= 0) {
+        if (l.health === 'A') ok = true;
+        return;
+      }
+      if (res === -Errno.ENOTSUP) {
+        err = res;
+        return;
+      }
+      this.fail(i);
+    });
+    if (req.op !== ReqOp.FLUSH) this.markDirty(req.offset, req.length);
+    if (!ok) return err;
+    return req.op === ReqOp.WRITE ? req.length : 0;
+  }
+
+  copyMap(offset: number, length: number, role: CopyRole): CopyExtent {
+    const inSync = this.legs.filter((l) => l.health === 'A');
+    if (inSync.length === 0) {
+      return { kind: 'refuse', length, target: 'raid1', reason: { code: 'target_refused', detail: 'raid1 has no in-sync leg' } };
+    }
+    if (role === 'src') return { kind: 'remap', length, target: 'raid1', copies: inSync.map((l) => ({ dev: l.dev, offset })) };
+    this.markDirty(offset, length);
+    const live = this.legs.filter((l) => l.health !== 'D');
+    return { kind: 'remap', length, target: 'raid1', copies: live.map((l) => ({ dev: l.dev, offset })) };
+  }
+
+  /** Regions a leg is missing, for status and tests. */
+  outOfSync(leg: number): number {
+    return this.dirty[leg]?.size ?? 0;
+  }
+
+  async message(args: readonly string[]): Promise<string | null> {
+    const [verb, arg] = args;
+    if (verb === 'fail' || verb === 'revive') {
+      const i = legIndex(arg, this.legs.length);
+      if (i === null) return `${verb}: expected a leg index 0..${this.legs.length - 1}`;
+      if (verb === 'fail') this.fail(i);
+      else if (this.legs[i]!.health === 'D') this.legs[i]!.health = 'a';
+      return null;
+    }
+    if (verb === 'resync' || verb === 'recover') return this.resync();
+    return `unknown message ${verb ?? ''} (fail N, revive N, resync)`;
+  }
+
+  /** Copies every region a recovering leg misses from an in-sync leg, through the copy engine. */
+  private async resync(): Promise<string | null> {
+    if (this.resyncing) return 'resync already running';
+    const from = this.legs.find((l) => l.health === 'A');
+    if (!from) return 'no in-sync leg to resync from';
+    this.resyncing = true;
+    try {
+      for (let i = 0; i < this.legs.length; i++) {
+        const leg = this.legs[i]!;
+        if (leg.health !== 'a') continue;
+        const regions = [...this.dirty[i]!].sort((a, b) => a - b);
+        const ranges = regions.map((r) => {
+          const off = r * this.regionSize;
+          return { src: from.dev, srcOffset: off, dstOffset: off, length: Math.min(this.regionSize, this.length - off) };
+        });
+        for (let k = 0; k < ranges.length; k += 1024) {
+          const r = await blkdevCopy(leg.dev, ranges.slice(k, k + 1024));
+          if (r.res < 0) return `resync of leg ${i} failed: ${r.message ?? r.res}`;
+        }
+        this.dirty[i]!.clear();
+        leg.health = 'A';
+      }
+      return null;
+    } finally {
+      this.resyncing = false;
+    }
+  }
+
+  tableArgs(): string {
+    return `raid1 3 0 region_size ${this.regionSize / SECTOR_SIZE} ${this.legs.length} ${this.legs.map((l) => `- ${devPath(l.dev)}`).join(' ')}`;
+  }
+
+  statusArgs(): string {
+    const regions = Math.ceil(this.length / this.regionSize);
+    const missing = Math.max(0, ...this.dirty.map((d) => d.size));
+    const synced = Math.min(this.length, (regions - missing) * this.regionSize) / SECTOR_SIZE;
+    const action = this.legs.some((l) => l.health === 'a') ? 'recover' : 'idle';
+    return `raid1 ${this.legs.length} ${this.legs.map((l) => l.health).join('')} ${synced}/${this.length / SECTOR_SIZE} ${action} 0`;
+  }
+}
