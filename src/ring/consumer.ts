@@ -70,6 +70,8 @@ interface Req {
   next: Req | null;
   /** Set when preparing the SQE found it bad: the errno it fails with. */
   bad: number;
+  /** On a chain head: some member has IO_DRAIN, so the whole chain drains (io_uring marks the head). */
+  drain: boolean;
 }
 
 interface PendingCqe {
@@ -206,6 +208,7 @@ export class RingConsumer {
       cmd,
       next: null,
       bad,
+      drain: false,
     };
   }
 
@@ -216,6 +219,7 @@ export class RingConsumer {
       n++;
       if (r.bad === 0) r.bad = this.prep(r);
       if (r.bad !== 0) failed = true;
+      if (r.flags & IOSQE.IO_DRAIN) chain.drain = true;
     }
     this.inflight += n;
     if (failed) {
@@ -224,7 +228,7 @@ export class RingConsumer {
       for (let r: Req | null = chain; r; r = r.next) this.finish(r, r.bad !== 0 ? r.bad : -Errno.ECANCELED);
       return;
     }
-    if (this.drainBarrier || this.deferred.length || (chain.flags & IOSQE.IO_DRAIN && this.inflight > n)) {
+    if (this.drainBarrier || this.deferred.length || (chain.drain && this.inflight > n)) {
       this.deferred.push(chain);
       this.deferredMembers += n;
       return;
@@ -233,7 +237,7 @@ export class RingConsumer {
   }
 
   private start(chain: Req): void {
-    if (chain.flags & IOSQE.IO_DRAIN) this.drainBarrier = chain;
+    if (chain.drain) this.drainBarrier = chain;
     this.issue(chain);
   }
 
@@ -399,7 +403,7 @@ export class RingConsumer {
       let members = 0;
       for (let r: Req | null = chain; r; r = r.next) members++;
       // A drain chain starts when nothing but deferred chains is outstanding.
-      if (chain.flags & IOSQE.IO_DRAIN && this.inflight - this.deferredMembers > 0) return;
+      if (chain.drain && this.inflight - this.deferredMembers > 0) return;
       this.deferred.shift();
       this.deferredMembers -= members;
       this.start(chain);

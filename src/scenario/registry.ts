@@ -5,6 +5,7 @@ import { fillStep, verifyStep, readStep, discardStep, writeZeroesStep, flushStep
 import { copyStep } from './steps/copy.js';
 import { sysfsStep } from './steps/sysfs.js';
 import { faultStep } from './steps/fault.js';
+import { ringStep } from './steps/ring.js';
 import { nvmeDevice } from './devices/nvme.js';
 import { nvmeStep } from './steps/nvme.js';
 import { scsiDevice } from './devices/scsi.js';
@@ -23,6 +24,7 @@ export const STEP_KINDS: readonly StepDef[] = [
   writeZeroesStep,
   flushStep,
   faultStep,
+  ringStep,
   nvmeStep,
   scsiStep,
   dmsetupStep,
