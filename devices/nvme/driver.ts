@@ -19,6 +19,8 @@ import type { NvmeHost, NsInfo } from './host.js';
 import { DSM_AD, DSM_MAX_RANGES, DSM_RANGE_SIZE, IoOpc, NVME_PAGE_SIZE, RW_FUA, Status } from './spec.js';
 import { ReqFlag } from '../../src/block/ops.js';
 import { setU64 } from './codec.js';
+import type { BufferResolver, UringCmdResult } from '../../src/ring/consumer.js';
+import { nvmeUringCmd } from './uring-cmd.js';
 
 /**
  * NVMe status → errno, as the kernel's nvme_error_status() maps status to blk_status_t and
@@ -105,6 +107,11 @@ export class NvmeNamespaceDevice implements BlockDevice {
 
   queueBio(bio: Bio): void {
     this.execute(bio).then(bio.endIo, () => bio.endIo(-Errno.EIO));
+  }
+
+  /** IORING_OP_URING_CMD: NVMe passthrough (uring-cmd.ts). */
+  uringCmd(cmdOp: number, cmd: Uint8Array, buffers: BufferResolver, done: (r: UringCmdResult) => void): void {
+    nvmeUringCmd(this, cmdOp, cmd, buffers, done);
   }
 
   private async run(f: Parameters<typeof buildSqe>[0], data?: Uint8Array, readLen = 0): Promise<{ res: number; data?: Uint8Array; status: number }> {

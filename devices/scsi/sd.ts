@@ -22,6 +22,8 @@ import { SenseKey, Status, TpcInSa, TpcOutSa, Vpd, Op, ListIdUsage } from './con
 import { be16, be32, be64 } from './bytes.js';
 import { decodeSense, type ScsiResult } from './sense.js';
 import * as b from './build.js';
+import type { BufferResolver, UringCmdResult } from '../../src/ring/consumer.js';
+import { scsiUringCmd } from './uring-cmd.js';
 
 export type CopyMode = 'xcopy' | 'token' | 'none';
 export const COPY_MODES: readonly (CopyMode | 'auto')[] = ['auto', 'xcopy', 'token', 'none'];
@@ -66,6 +68,11 @@ function errnoOf(r: ScsiResult): number {
 }
 
 export class SdDevice implements BlockDevice {
+  /** IORING_OP_URING_CMD: a CDB to this disk's LU (uring-cmd.ts). */
+  uringCmd(cmdOp: number, cmd: Uint8Array, buffers: BufferResolver, done: (r: UringCmdResult) => void): void {
+    scsiUringCmd(this, cmdOp, cmd, buffers, done);
+  }
+
   readonly name: string;
   readonly capacity: number;
   readonly limits: QueueLimits;
