@@ -15,6 +15,7 @@ import { registerBlockDevice } from './sysfs/block-attrs.js';
 import { Errno, ErrnoError } from './util/errno.js';
 import { NullBlkDevice, type NullBlkOptions } from '../devices/nullblk/nullblk.js';
 import { CompletionPoller } from './block/completion-poller.js';
+import { WorkPool } from './util/pool.js';
 import { Ring, type RingParams } from './ring/ring.js';
 import type { RingHost } from './ring/consumer.js';
 import { DeviceMapper } from './dm/control.js';
@@ -59,6 +60,8 @@ export class Lab implements RingHost {
   readonly sysfs = new Sysfs();
   /** Reaps completions of devices that run on worker threads. */
   readonly poller = new CompletionPoller();
+  /** Worker pool for CPU work that is not a device queue (parallel verify, transforms). */
+  readonly pool = new WorkPool();
   /** Devices that failed (for example a worker that exited), oldest first. */
   readonly failures: DeviceFailure[] = [];
   private readonly fds = new Map<number, BlockDevice>();
@@ -173,6 +176,7 @@ export class Lab implements RingHost {
   /** Releases what the lab holds (worker threads, servers); a closed lab takes no more I/O. */
   async close(): Promise<void> {
     for (const fn of this.closers.splice(0).reverse()) await fn();
+    await this.pool.destroy();
   }
 
   /** Registers something to release on close (device workers, pools). */

@@ -106,3 +106,22 @@ describe('scenario runner', () => {
     }
   });
 });
+
+describe('parallel verify on the worker pool', () => {
+  it('verifies a large range on the pool and finds the first mismatch across chunks', async () => {
+    const text = `devices:
+  - { kind: nullblk, name: nullb0, size: 64MiB, lbs: 4096, backing: memory }
+steps:
+  - fill: { dev: /dev/nullb0, offset: 0, length: 40MiB, seed: 3 }
+  - verify: { dev: /dev/nullb0, offset: 0, length: 40MiB, seed: 3 }
+  - write_zeroes: { dev: /dev/nullb0, offset: 36MiB, length: 4KiB }
+  - write_zeroes: { dev: /dev/nullb0, offset: 21MiB, length: 4KiB }
+  - verify: { dev: /dev/nullb0, offset: 0, length: 40MiB, seed: 3 }
+  - verify: { dev: /dev/nullb0, offset: 40MiB, length: 24MiB, zero: true }
+`;
+    const r = await runScenario(parseScenarioText(text));
+    expect(r.steps[1]).toMatchObject({ ok: true, message: expect.stringMatching(/pool thread/) });
+    expect(r.steps[4]).toMatchObject({ ok: false, message: `mismatch against pattern seed 3 at device offset ${21 * 1024 * 1024}` });
+    expect(r.steps[5]!.ok).toBe(true);
+  });
+});

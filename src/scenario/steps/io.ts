@@ -5,11 +5,46 @@ import { fillPattern, findPatternMismatch } from '../../util/pattern.js';
 import type { Field } from '../fields.js';
 import { errnoOk, parseErrnoExpect } from '../expect.js';
 import type { ParseContext, StepDef } from '../types.js';
+import type { Lab } from '../../lab.js';
+import type { Trace } from '../../block/trace.js';
+import type { VerifyTask } from '../../../workers/verify-task.js';
 
 /** Bytes one fill/verify/read step may touch. */
 export const IO_STEP_MAX_BYTES = 64 * 1024 ** 3;
 /** Data moves in chunks of this size (bounded memory whatever the step length). */
 const CHUNK = 4 * 1024 * 1024;
+/** Verify steps at least this long check chunks on the lab's worker pool, in parallel. */
+export const PARALLEL_VERIFY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads [offset, offset+length) chunk by chunk and has the pool compare each against the pattern
+ * (seed null: zeros) while the next chunk is read. Returns the device offset of the first
+ * mismatch, -1, or a negative errno from a read.
+ */
+async function verifyOnPool(lab: Lab, dev: string, offset: number, length: number, seed: number | null, patternOffset: number, trace: Trace): Promise<{ res: number; mismatch: number }> {
+  const window = lab.pool.threads * 2;
+  const checks: Promise<{ at: number; bad: number }>[] = [];
+  let first = -1;
+  const settle = async (p: Promise<{ at: number; bad: number }>): Promise<void> => {
+    const { at, bad } = await p;
+    if (bad >= 0 && (first < 0 || at + bad < first)) first = at + bad;
+  };
+  for (let done = 0; done < length; ) {
+    const n = Math.min(CHUNK, length - done);
+    const sab = new SharedArrayBuffer(n);
+    const res = await lab.submit(dev, { op: ReqOp.READ, offset: offset + done, length: n, data: new Uint8Array(sab) }, trace);
+    if (res < 0) {
+      await Promise.all(checks.map(settle));
+      return { res, mismatch: -1 };
+    }
+    const at = done;
+    checks.push(lab.pool.run<VerifyTask, number>('verify-task', { sab, length: n, seed, patternOffset: patternOffset + at }).then((bad) => ({ at, bad })));
+    if (checks.length >= window) await settle(checks.shift()!);
+    done += n;
+  }
+  await Promise.all(checks.map(settle));
+  return { res: length, mismatch: first < 0 ? -1 : offset + first };
+}
 
 function ioLength(f: Field): number {
   const n = f.required().size();
@@ -67,6 +102,15 @@ function readLike(kind: 'verify' | 'read'): StepDef {
       return {
         kind,
         async run(lab, trace) {
+          if (kind === 'verify' && length >= PARALLEL_VERIFY_BYTES) {
+            const r = await verifyOnPool(lab, dev, offset, length, seed, patternOffset, trace);
+            if (r.res < 0) return { target: dev, res: r.res, ...errnoOk(r.res, expectErrno) };
+            if (r.mismatch >= 0) {
+              const what = seed === null ? 'zeros' : `pattern seed ${seed}`;
+              return { target: dev, res: r.mismatch - offset, ok: false, bytes: r.mismatch - offset, message: `mismatch against ${what} at device offset ${r.mismatch}` };
+            }
+            return { target: dev, res: length, bytes: length, host_bytes: length, message: `verified on ${lab.pool.threads} pool thread(s)`, ...errnoOk(length, expectErrno) };
+          }
           let done = 0;
           while (done < length) {
             const n = Math.min(CHUNK, length - done);
