@@ -173,6 +173,11 @@ export class Lab implements RingHost {
     return blkdevCopy(d, resolved, { ...this.copyOptions, ...options }, trace ?? new Trace());
   }
 
+  /** The copy engine on resolved devices with the lab's settings (the ring's COPY opcode). */
+  copyRanges(dst: BlockDevice, ranges: readonly CopyRange[]): Promise<CopyResult> {
+    return blkdevCopy(dst, ranges, this.copyOptions, new Trace());
+  }
+
   /** Releases what the lab holds (worker threads, servers); a closed lab takes no more I/O. */
   async close(): Promise<void> {
     for (const fn of this.closers.splice(0).reverse()) await fn();

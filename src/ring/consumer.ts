@@ -17,7 +17,7 @@ import { IORING_OP, IOSQE, IOSQE_SUPPORTED, IORING_SQ } from './opcodes.js';
 import { getU64 } from './prep.js';
 import { BUFFER_ADDRESS_STRIDE, MAX_REGISTERED_BUFFERS, MAX_REGISTERED_FILES, type Ring } from './ring.js';
 import type { BlockDevice } from '../block/device.js';
-import type { CopyResult } from '../block/copy-types.js';
+import type { CopyRange, CopyResult } from '../block/copy-types.js';
 import { submitBio } from '../block/submit.js';
 import { ReqOp } from '../block/ops.js';
 import { Errno, ErrnoError } from '../util/errno.js';
@@ -28,7 +28,7 @@ export interface RingHost {
   fdDevice(fd: number): BlockDevice | undefined;
   /** Opens a device path and returns its lab fd. */
   open(path: string): number;
-  copy(dst: BlockDevice, ranges: readonly { src?: BlockDevice; srcOffset: number; dstOffset: number; length: number }[]): Promise<CopyResult>;
+  copyRanges(dst: BlockDevice, ranges: readonly CopyRange[]): Promise<CopyResult>;
   /** Reaps finished work of devices that run on other threads; returns how many completed. */
   poll(): number;
   /** Resolves when device work may have finished (the next poll may reap something). */
@@ -72,6 +72,9 @@ interface Req {
   bad: number;
   /** On a chain head: some member has IO_DRAIN, so the whole chain drains (io_uring marks the head). */
   drain: boolean;
+  /** The head of this request's chain, and (on the head) members not yet finished. */
+  head: Req | null;
+  remaining: number;
 }
 
 interface PendingCqe {
@@ -167,6 +170,13 @@ export class RingConsumer {
         Atomics.add(hdr, HDR.SQ_DROPPED, 1);
         continue;
       }
+      // Fast path: a NOP with no flags outside any chain or barrier completes at once.
+      const so = this.ring.sqesOffset + idx * this.ring.sqeSize;
+      const v = this.ring.view;
+      if (!chainTail && v.getUint8(so + SQE.OPCODE) === IORING_OP.NOP && v.getUint8(so + SQE.FLAGS) === 0 && !this.drainBarrier && this.deferred.length === 0) {
+        this.postCqe(getU64(v, so + SQE.USER_DATA), 0, 0, 0n, 0n);
+        continue;
+      }
       const req = this.readSqe(idx);
       if (chainTail) chainTail.next = req;
       else chainHead = req;
@@ -209,6 +219,8 @@ export class RingConsumer {
       next: null,
       bad,
       drain: false,
+      head: null,
+      remaining: 0,
     };
   }
 
@@ -217,11 +229,13 @@ export class RingConsumer {
     let failed = false;
     for (let r: Req | null = chain; r; r = r.next) {
       n++;
+      r.head = chain;
       if (r.bad === 0) r.bad = this.prep(r);
       if (r.bad !== 0) failed = true;
       if (r.flags & IOSQE.IO_DRAIN) chain.drain = true;
     }
     this.inflight += n;
+    chain.remaining = n;
     if (failed) {
       // io_uring fails a whole chain when one of its SQEs is bad: the bad one with its errno,
       // the others with -ECANCELED.
@@ -340,21 +354,27 @@ export class RingConsumer {
     }
   }
 
+  /** A DataView per registered buffer, made once (COPY reads its range list through it). */
+  private readonly views: DataView[] = [];
+
   private executeCopy(req: Req, done: (res: number) => void): void {
     const dst = this.device(req)!;
     if (req.len === 0) return done(0);
-    const list = this.buffer(req.addr, req.len * COPY_RANGE.SIZE)!;
-    const v = new DataView(list.buffer, list.byteOffset, list.byteLength);
-    const ranges: { src?: BlockDevice; srcOffset: number; dstOffset: number; length: number }[] = [];
+    // prep() checked the list lies inside one registered buffer.
+    const index = Math.floor(req.addr / BUFFER_ADDRESS_STRIDE) - 1;
+    const b = this.buffers[index]!;
+    const v = (this.views[index] ??= new DataView(b.buffer, b.byteOffset, b.byteLength));
+    const base = req.addr - (index + 1) * BUFFER_ADDRESS_STRIDE;
+    const ranges: CopyRange[] = [];
     for (let i = 0; i < req.len; i++) {
-      const at = i * COPY_RANGE.SIZE;
+      const at = base + i * COPY_RANGE.SIZE;
       const srcFd = v.getInt32(at + COPY_RANGE.SRC_FD, true);
       let src: BlockDevice | undefined = dst;
       if (srcFd !== -1) src = req.flags & IOSQE.FIXED_FILE ? (this.files[srcFd] ?? undefined) : this.host.fdDevice(srcFd);
       if (!src) return done(-Errno.EBADF);
       ranges.push({ src, srcOffset: getU64(v, at + COPY_RANGE.SRC_OFF), dstOffset: getU64(v, at + COPY_RANGE.DST_OFF), length: getU64(v, at + COPY_RANGE.LEN) });
     }
-    this.host.copy(dst, ranges).then(
+    this.host.copyRanges(dst, ranges).then(
       (r) => {
         done(r.res);
         this.pump();
@@ -379,20 +399,13 @@ export class RingConsumer {
         this.issue(next);
       }
     }
-    if (this.drainBarrier && this.chainDone(this.drainBarrier)) this.drainBarrier = null;
-    this.runDeferred();
-  }
-
-  private readonly doneSet = new WeakSet<Req>();
-
-  private chainDone(chain: Req): boolean {
-    for (let r: Req | null = chain; r; r = r.next) if (!this.doneSet.has(r)) return false;
-    return true;
+    if (this.drainBarrier && this.drainBarrier.remaining === 0) this.drainBarrier = null;
+    if (this.deferred.length) this.runDeferred();
   }
 
   /** Posts a request's CQE (unless skipped) and counts it done. */
   private finish(req: Req, res: number, big0 = 0n, big1 = 0n): void {
-    this.doneSet.add(req);
+    if (req.head) req.head.remaining--;
     this.inflight--;
     if (!(req.flags & IOSQE.CQE_SKIP_SUCCESS) || res < 0) this.postCqe(req.userData, res, 0, big0, big1);
   }
@@ -420,7 +433,7 @@ export class RingConsumer {
       this.overflow.push({ userData, res, flags, big0, big1 });
       Atomics.or(hdr, HDR.SQ_FLAGS, IORING_SQ.CQ_OVERFLOW);
     }
-    this.wake();
+    if (this.wakers.length) this.wake();
   }
 
   private writeCqe(tail: number, userData: number, res: number, flags: number, big0: bigint, big1: bigint): void {

@@ -180,11 +180,10 @@ export class Ring {
   }
 
   /** io_uring_submit_and_wait: submit, then wait until at least `waitNr` CQEs are ready. */
-  async submitAndWait(waitNr: number): Promise<number> {
+  submitAndWait(waitNr: number): Promise<number> {
     const submitted = this.submit();
-    if (submitted < 0) return submitted;
-    await this.waitReady(waitNr);
-    return submitted;
+    if (submitted < 0 || this.cqReady() >= waitNr) return Promise.resolve(submitted);
+    return this.waitReady(waitNr).then(() => submitted);
   }
 
   // ── completion side ────────────────────────────────────────────────────────────────────
@@ -204,9 +203,10 @@ export class Ring {
   }
 
   /** io_uring_wait_cqe: resolves with the next CQE. Rejects with EAGAIN when nothing is in flight to wait for. */
-  async waitCqe(): Promise<Cqe> {
-    await this.waitReady(1);
-    return this.peekCqe()!;
+  waitCqe(): Promise<Cqe> {
+    const c = this.peekCqe();
+    if (c) return Promise.resolve(c);
+    return this.waitReady(1).then(() => this.peekCqe()!);
   }
 
   private async waitReady(n: number): Promise<void> {
