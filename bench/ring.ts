@@ -16,6 +16,9 @@ import { prepCopy, prepNop, prepRead, setCopyRange, sqeSetData } from '../src/ri
 import { ReqOp } from '../src/block/ops.js';
 import { Prng } from '../src/util/prng.js';
 import { flag, table, MiB, KiB } from './common.js';
+import { Worker } from 'node:worker_threads';
+import { workerScript } from '../src/util/worker-path.js';
+import type { RingAppJob, RingAppResult } from '../workers/ring-app.js';
 
 const DEV_SIZE = 256 * MiB;
 const BLOCKS = DEV_SIZE / 4096;
@@ -39,6 +42,21 @@ function nops(lab: Lab, batch: number, ms: number): number {
     }
   }
   return n / ((now() - t0) / 1000);
+}
+
+/** NOPs submitted by an application thread into an SQPOLL ring polled by the lab's thread; ops/s. */
+async function nopsAcrossThreads(lab: Lab, batch: number, ms: number): Promise<number> {
+  const ring = lab.createRing({ entries: batch, cqEntries: 4 * batch, sqpoll: true });
+  const job: RingAppJob = { ring: ring.shareable(), count: 0, batch, ms };
+  const worker = new Worker(workerScript('ring-app'), { workerData: job });
+  const r = await new Promise<RingAppResult>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+  ring.close();
+  if (!r.inOrder) throw new Error('CQEs out of order across threads');
+  return r.ops / r.seconds;
 }
 
 /** 4 KiB random reads through the ring at a queue depth; IOPS. */
@@ -157,6 +175,10 @@ async function main(): Promise<void> {
   const nop64 = nops(lab, 64, ms);
   t.push(['NOP', 'inline, batches of 1', `${(nop1 / 1e6).toFixed(2)} M ops/s`, '']);
   t.push(['NOP', 'inline, batches of 64', `${(nop64 / 1e6).toFixed(2)} M ops/s`, `${(nop64 / 5e6).toFixed(2)}× of 5 M target`]);
+  for (const batch of [256, 1024]) {
+    const across = await nopsAcrossThreads(lab, batch, ms);
+    t.push(['NOP', `app thread → SQPOLL, batches of ${batch}`, `${(across / 1e6).toFixed(2)} M ops/s`, `${(across / 2e6).toFixed(2)}× of 2 M target`]);
+  }
 
   const fio32 = fio(32, Math.max(1, Math.round(ms / 1000)));
   const fio1 = fio(1, Math.max(1, Math.round(ms / 1000)));

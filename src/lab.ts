@@ -209,7 +209,9 @@ export class Lab implements RingHost {
 
   /** io_uring_queue_init_params: a ring whose SQEs run against this lab's devices. */
   createRing(params: RingParams): Ring {
-    return new Ring(this, params);
+    const ring = new Ring(this, params);
+    if (ring.sqpoll) this.onClose(() => ring.close());
+    return ring;
   }
 
   /** Reaps completions of worker-run devices; returns how many. */

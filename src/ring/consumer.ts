@@ -103,8 +103,9 @@ export class RingConsumer {
 
   constructor(private readonly ring: Ring, readonly host: RingHost) {}
 
+  /** Work is outstanding: requests in flight, completions in overflow, or SQEs the poller has yet to consume. */
   get busy(): boolean {
-    return this.inflight > 0 || this.overflow.length > 0;
+    return this.inflight > 0 || this.overflow.length > 0 || (this.polling && Atomics.load(this.ring.hdr, HDR.SQ_TAIL) !== this.ring.hdr[HDR.SQ_HEAD]);
   }
 
   registerBuffers(bufs: readonly Uint8Array[]): number[] {
@@ -174,10 +175,15 @@ export class RingConsumer {
       const so = this.ring.sqesOffset + idx * this.ring.sqeSize;
       const v = this.ring.view;
       if (!chainTail && v.getUint8(so + SQE.OPCODE) === IORING_OP.NOP && v.getUint8(so + SQE.FLAGS) === 0 && !this.drainBarrier && this.deferred.length === 0) {
-        this.postCqe(getU64(v, so + SQE.USER_DATA), 0, 0, 0n, 0n);
+        const userData = getU64(v, so + SQE.USER_DATA);
+        Atomics.store(hdr, HDR.SQ_HEAD, head);
+        this.postCqe(userData, 0, 0, 0n, 0n);
         continue;
       }
       const req = this.readSqe(idx);
+      // The SQE is copied out: free its slot before its CQE can appear (io_uring consumes SQEs
+      // first), so a producer that has reaped every CQE always finds room in the SQ.
+      Atomics.store(hdr, HDR.SQ_HEAD, head);
       if (chainTail) chainTail.next = req;
       else chainHead = req;
       chainTail = req;
@@ -429,6 +435,7 @@ export class RingConsumer {
     if (this.overflow.length === 0 && tail - Atomics.load(hdr, HDR.CQ_HEAD) < this.ring.cqEntries) {
       this.writeCqe(tail, userData, res, flags, big0, big1);
       Atomics.store(hdr, HDR.CQ_TAIL, tail + 1);
+      this.cqDirty = true;
     } else {
       this.overflow.push({ userData, res, flags, big0, big1 });
       Atomics.or(hdr, HDR.SQ_FLAGS, IORING_SQ.CQ_OVERFLOW);
@@ -461,8 +468,64 @@ export class RingConsumer {
     }
     this.overflow.splice(0, moved);
     Atomics.store(hdr, HDR.CQ_TAIL, tail);
+    if (moved) this.cqDirty = true;
     if (this.overflow.length === 0) Atomics.and(hdr, HDR.SQ_FLAGS, ~IORING_SQ.CQ_OVERFLOW);
     if (moved) this.wake();
+  }
+
+  // ── SQPOLL ─────────────────────────────────────────────────────────────────────────────
+
+  private polling = false;
+  /** CQEs were posted since the poller last woke sleeping application threads. */
+  private cqDirty = false;
+
+  /** Wakes application threads sleeping on the CQ tail, once per batch of CQEs (SQPOLL rings). */
+  private publishCq(): void {
+    if (!this.cqDirty) return;
+    this.cqDirty = false;
+    if (Atomics.load(this.ring.hdr, HDR.CQ_WAITERS)) Atomics.notify(this.ring.hdr, HDR.CQ_TAIL);
+  }
+
+  /**
+   * The SQ poller (IORING_SETUP_SQPOLL) on the lab's thread: consumes SQEs as they are published,
+   * reaps device completions and moves overflowed CQEs in; after `idleMs` without work it sets
+   * NEED_WAKEUP and sleeps on the SQ tail (Atomics.waitAsync) until a submit wakes it. It yields
+   * to the event loop regularly so device workers' and ASYNC completions are delivered.
+   */
+  startPoller(idleMs: number): void {
+    if (this.polling) return;
+    this.polling = true;
+    const hdr = this.ring.hdr;
+    const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
+    void (async () => {
+      let lastWork = performance.now();
+      let spins = 0;
+      while (this.polling) {
+        const avail = Atomics.load(hdr, HDR.SQ_TAIL) - hdr[HDR.SQ_HEAD]!;
+        this.flushOverflow();
+        if (avail > 0 && this.overflow.length === 0) {
+          this.enter(avail);
+          lastWork = performance.now();
+        } else {
+          this.poll();
+        }
+        this.publishCq();
+        if ((++spins & 255) === 0) await yieldNow();
+        if (avail > 0 || this.busy || performance.now() - lastWork < idleMs) continue;
+        Atomics.or(hdr, HDR.SQ_FLAGS, IORING_SQ.NEED_WAKEUP);
+        const head = hdr[HDR.SQ_HEAD]!;
+        if (Atomics.load(hdr, HDR.SQ_TAIL) === head && this.polling) {
+          const w = Atomics.waitAsync(hdr, HDR.SQ_TAIL, head, 100);
+          if (w.async) await w.value;
+        }
+        Atomics.and(hdr, HDR.SQ_FLAGS, ~IORING_SQ.NEED_WAKEUP);
+        lastWork = performance.now();
+      }
+    })();
+  }
+
+  stopPoller(): void {
+    this.polling = false;
   }
 
   /** Reaps device completions (worker-run devices) and runs what they unblocked. */

@@ -61,6 +61,8 @@ export const HDR = {
   CQ_TAIL: 80,
   CQ_OVERFLOW: 96,
   CQ_FLAGS: 112,
+  /** copylab: non-zero while an application thread sleeps on CQ_TAIL (the consumer then notifies). */
+  CQ_WAITERS: 120,
   /** Words in the header (as Int32 indices: 128 words = 512 bytes). */
   WORDS: 128,
 } as const;

@@ -22,6 +22,23 @@ export interface RingParams {
   readonly sqe128?: boolean;
   /** 32-byte CQEs (IORING_SETUP_CQE32): passthrough results in big_cqe. */
   readonly cqe32?: boolean;
+  /**
+   * IORING_SETUP_SQPOLL: the lab's thread polls the SQ, so submit() only publishes the tail
+   * (waking the poller when it set NEED_WAKEUP); the application may then run on another thread
+   * (Ring.attach). The poller sleeps after `sqThreadIdle` ms without work.
+   */
+  readonly sqpoll?: boolean;
+  readonly sqThreadIdle?: number;
+}
+
+/** What another thread needs to attach to a ring (post it with postMessage). */
+export interface SharedRing {
+  readonly sab: SharedArrayBuffer;
+  readonly sqEntries: number;
+  readonly cqEntries: number;
+  readonly sqeSize: number;
+  readonly cqeSize: number;
+  readonly sqpoll: boolean;
 }
 
 /** An SQE slot handed out by getSqe(): a view of its bytes in the ring. */
@@ -49,6 +66,9 @@ export class Cqe {
     return this.view.getBigUint64(this.offset + CQE.BIG_CQE + 8 * i, true);
   }
 }
+
+/** Default sq_thread_idle for SQPOLL rings (ms). */
+export const SQ_THREAD_IDLE_MS = 10;
 
 /** How long waits busy-poll worker devices before sleeping (ns). */
 export const RING_SPIN_NS = 100_000;
@@ -91,10 +111,28 @@ export class Ring {
   /** Local SQE counters (liburing's sqe_head/sqe_tail): handed out, and flushed to the SQ. */
   private sqeTail = 0;
   private sqeHead = 0;
-  readonly consumer: RingConsumer;
+  /** The consumer, on the thread that created the ring; null on a ring attached from another thread. */
+  private readonly _consumer: RingConsumer | null;
+  readonly sqpoll: boolean;
   private closed = false;
 
-  constructor(host: RingHost, params: RingParams) {
+  /** The consumer side (only on the ring's own thread). */
+  get consumer(): RingConsumer {
+    if (!this._consumer) throw new ErrnoError(Errno.EINVAL, 'an attached ring has no consumer on this thread');
+    return this._consumer;
+  }
+
+  /** Attaches the application side to a ring created on another thread (SQPOLL rings). */
+  static attach(shared: SharedRing): Ring {
+    return new Ring(null, { entries: shared.sqEntries, cqEntries: shared.cqEntries, sqe128: shared.sqeSize === SQE.SIZE128, cqe32: shared.cqeSize === CQE.SIZE32, sqpoll: shared.sqpoll }, shared.sab);
+  }
+
+  /** The description another thread attaches with. */
+  shareable(): SharedRing {
+    return { sab: this.sab, sqEntries: this.sqEntries, cqEntries: this.cqEntries, sqeSize: this.sqeSize, cqeSize: this.cqeSize, sqpoll: this.sqpoll };
+  }
+
+  constructor(host: RingHost | null, params: RingParams, sab?: SharedArrayBuffer) {
     const { entries } = params;
     if (!Number.isInteger(entries) || entries < 1 || entries > IORING_MAX_ENTRIES) {
       throw new ErrnoError(Errno.EINVAL, `entries must be 1..${IORING_MAX_ENTRIES}`);
@@ -110,14 +148,19 @@ export class Ring {
     this.sqesOffset = this.sqArrayOffset + this.sqEntries * 4;
     this.cqesOffset = this.sqesOffset + this.sqEntries * this.sqeSize;
     const size = this.cqesOffset + this.cqEntries * this.cqeSize;
-    this.sab = new SharedArrayBuffer(size);
+    if (sab && sab.byteLength !== size) throw new ErrnoError(Errno.EINVAL, 'shared ring memory does not match its parameters');
+    this.sab = sab ?? new SharedArrayBuffer(size);
+    this.sqpoll = params.sqpoll ?? false;
     this.hdr = new Int32Array(this.sab, 0, HDR.WORDS);
     this.view = new DataView(this.sab);
     this.bytes = new Uint8Array(this.sab);
     this.sqArray = new Uint32Array(this.sab, this.sqArrayOffset, this.sqEntries);
     this.sqeSlots = Array.from({ length: this.sqEntries }, (_, i) => ({ view: this.view, offset: this.sqesOffset + i * this.sqeSize, index: i }));
     this.cqeSlots = Array.from({ length: this.cqEntries }, (_, i) => new Cqe(this.view, this.cqesOffset + i * this.cqeSize));
-    this.consumer = new RingConsumer(this, host);
+    this._consumer = host ? new RingConsumer(this, host) : null;
+    if (this._consumer && this.sqpoll) this._consumer.startPoller(params.sqThreadIdle ?? SQ_THREAD_IDLE_MS);
+    // An attached view starts where the ring's producer left off.
+    this.sqeTail = this.sqeHead = Atomics.load(this.hdr, HDR.SQ_TAIL);
   }
 
   get sqMask(): number {
@@ -176,6 +219,11 @@ export class Ring {
   submit(): number {
     if (this.closed) return -Errno.EBADF;
     const pending = this.flushSq();
+    if (this.sqpoll) {
+      // The poller consumes the SQ; wake it if it went to sleep (IORING_ENTER_SQ_WAKEUP).
+      if (Atomics.load(this.hdr, HDR.SQ_FLAGS) & IORING_SQ.NEED_WAKEUP) Atomics.notify(this.hdr, HDR.SQ_TAIL);
+      return pending;
+    }
     return this.consumer.enter(pending);
   }
 
@@ -190,13 +238,13 @@ export class Ring {
 
   /** CQEs ready to be reaped (io_uring_cq_ready). Reaps finished device work first. */
   cqReady(): number {
-    this.consumer.poll();
+    if (this._consumer && !this.sqpoll) this._consumer.poll();
     return Atomics.load(this.hdr, HDR.CQ_TAIL) - this.hdr[HDR.CQ_HEAD]!;
   }
 
   /** io_uring_peek_cqe: the next CQE, or null when none is ready. */
   peekCqe(): Cqe | null {
-    this.consumer.poll();
+    if (this._consumer && !this.sqpoll) this._consumer.poll();
     const head = this.hdr[HDR.CQ_HEAD]!;
     if (Atomics.load(this.hdr, HDR.CQ_TAIL) === head) return null;
     return this.cqeSlots[head & this.cqMask]!;
@@ -210,6 +258,10 @@ export class Ring {
   }
 
   private async waitReady(n: number): Promise<void> {
+    if (!this._consumer) {
+      this.waitCqeSync(n);
+      return;
+    }
     while (this.cqReady() < n) {
       if (!this.consumer.busy) {
         throw new ErrnoError(Errno.EAGAIN, `waiting for ${n} CQE(s) with ${this.cqReady()} ready and nothing in flight: it would wait forever`);
@@ -218,6 +270,24 @@ export class Ring {
       // device answers a small batch in microseconds, far less than a sleep and wake-up costs.
       if (this.spinUntilReady(n, RING_SPIN_NS)) return;
       await this.consumer.nextEvent();
+    }
+  }
+
+  /**
+   * Blocks this thread until `n` CQEs are ready (a thread attached to an SQPOLL ring): polls
+   * briefly, then sleeps on the CQ tail with Atomics.wait, announcing itself so the consumer
+   * notifies. Not for the lab's own thread, which would block its poller.
+   */
+  waitCqeSync(n = 1, timeoutMs = 10_000): number {
+    const deadline = Date.now() + timeoutMs;
+    for (let i = 0; ; i++) {
+      const tail = Atomics.load(this.hdr, HDR.CQ_TAIL);
+      if (tail - this.hdr[HDR.CQ_HEAD]! >= n) return tail - this.hdr[HDR.CQ_HEAD]!;
+      if (i < 1000) continue;
+      if (Date.now() > deadline) throw new ErrnoError(Errno.ETIMEDOUT, `no ${n} CQE(s) within ${timeoutMs} ms`);
+      Atomics.add(this.hdr, HDR.CQ_WAITERS, 1);
+      if (Atomics.load(this.hdr, HDR.CQ_TAIL) === tail) Atomics.wait(this.hdr, HDR.CQ_TAIL, tail, 50);
+      Atomics.sub(this.hdr, HDR.CQ_WAITERS, 1);
     }
   }
 
@@ -241,7 +311,8 @@ export class Ring {
     const head = this.hdr[HDR.CQ_HEAD]!;
     const ready = Atomics.load(this.hdr, HDR.CQ_TAIL) - head;
     Atomics.store(this.hdr, HDR.CQ_HEAD, head + Math.min(n, ready));
-    this.consumer.flushOverflow();
+    // With SQPOLL the poller moves overflowed completions in; otherwise do it now.
+    if (this._consumer && !this.sqpoll) this._consumer.flushOverflow();
   }
 
   // ── registration ───────────────────────────────────────────────────────────────────────
@@ -264,5 +335,6 @@ export class Ring {
   /** io_uring_queue_exit: no more submissions; work in flight still completes. */
   close(): void {
     this.closed = true;
+    this._consumer?.stopPoller();
   }
 }
