@@ -27,6 +27,7 @@ import { decodeRanges, parseCopyCmd } from './codec.js';
 import { descSize, NSID_BROADCAST, SOPT_FCO, Status } from './spec.js';
 import { NVME_LIMITS } from './defaults.js';
 import { copyBetween } from '../backing/backing.js';
+import { Errno } from '../../src/util/errno.js';
 import { mediaStatus } from './io.js';
 
 export function copyCommand(req: Request, dns: NvmeNamespace): CmdResult {
@@ -89,7 +90,11 @@ export function copyCommand(req: Request, dns: NvmeNamespace): CmdResult {
       if (st) return failAt(st);
     }
     if (dns.faultAt('write', dlba, r.nlb)) return failAt(Status.WRITE_FAULT);
-    const st = mediaStatus(copyBetween(sns.backing, r.slba * sns.lbs, dns.backing, dlba * dns.lbs, r.nlb * dns.lbs));
+    const moved = copyBetween(sns.backing, r.slba * sns.lbs, dns.backing, dlba * dns.lbs, r.nlb * dns.lbs);
+    // A thin-provisioned destination that cannot grow leaves the controller without the resources
+    // to finish the copy: Insufficient Resources (NVM Command Set, Copy command specific status 89h).
+    if (moved === -Errno.ENOSPC) return failAt(Status.INSUFFICIENT_RESOURCES);
+    const st = mediaStatus(moved);
     if (st) return failAt(st);
     if (zs && zone) zs.advance(zone, r.nlb);
     ctrl.stats.copy_bytes += r.nlb * dns.lbs;

@@ -8,6 +8,8 @@ export const NVME_DEFAULTS = {
   /** Namespace. */
   lbs: 4096 as 512 | 4096,
   backing: 'sparse' as 'memory' | 'sparse',
+  /** Sparse media: the most memory its chunks may take (a thin-provisioned namespace). */
+  memory_limit: 4 * 1024 ** 3,
   /** Protection information format (QEMU pif): 0 = 16b guard (formats 0/2), 1 or 2 = 32b/64b guard (formats 1/3). PI itself is not checked. */
   pif: 0 as 0 | 1 | 2,
   mssrl: 128,
@@ -59,6 +61,8 @@ export interface NvmeNamespaceOptions {
   readonly size: number;
   readonly lbs?: 512 | 4096;
   readonly backing?: 'memory' | 'sparse';
+  /** Sparse backing: memory its chunks may take; writes beyond fail (Capacity Exceeded; Copy: Insufficient Resources). */
+  readonly memory_limit?: number;
   readonly pif?: 0 | 1 | 2;
   readonly mssrl?: number;
   readonly mcl?: number;
@@ -96,6 +100,7 @@ export function namespaceProblem(o: Required<Omit<NvmeNamespaceOptions, 'read_on
   if (o.lbs !== 512 && o.lbs !== 4096) return `lbs must be 512 or 4096, not ${String(o.lbs)}`;
   if (!isInt(o.size, o.lbs, NVME_LIMITS.maxNamespaceBytes) || o.size % o.lbs) return `size must be a positive multiple of ${o.lbs} up to ${NVME_LIMITS.maxNamespaceBytes}`;
   if (o.pif !== 0 && o.pif !== 1 && o.pif !== 2) return 'pif must be 0, 1 or 2';
+  if (!isInt(o.memory_limit, 0, Number.MAX_SAFE_INTEGER)) return 'memory_limit must be a non-negative integer';
   if (!isInt(o.mssrl, 1, 0xffff)) return 'mssrl must be 1..65535 blocks';
   if (!isInt(o.mcl, 1, 0xffffffff)) return 'mcl must be 1..4294967295 blocks';
   if (!isInt(o.msrc, 0, 255)) return 'msrc must be 0..255 (0-based)';

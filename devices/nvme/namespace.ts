@@ -36,6 +36,7 @@ export class NvmeNamespace {
       size: o.size,
       lbs: o.lbs ?? NVME_DEFAULTS.lbs,
       backing: o.backing ?? NVME_DEFAULTS.backing,
+      memory_limit: o.memory_limit ?? NVME_DEFAULTS.memory_limit,
       pif: o.pif ?? NVME_DEFAULTS.pif,
       mssrl: o.mssrl ?? NVME_DEFAULTS.mssrl,
       mcl: o.mcl ?? NVME_DEFAULTS.mcl,
@@ -55,7 +56,7 @@ export class NvmeNamespace {
     this.mssrl = opts.mssrl;
     this.mcl = opts.mcl;
     this.msrc = opts.msrc;
-    this.backing = opts.backing === 'memory' ? new MemoryBacking(opts.size) : new SparseBacking(opts.size);
+    this.backing = opts.backing === 'memory' ? new MemoryBacking(opts.size) : new SparseBacking(opts.size, opts.memory_limit);
     if (opts.zoned) {
       const zsze = opts.zone_size / opts.lbs;
       const zcap = (opts.zone_capacity || opts.zone_size) / opts.lbs;

@@ -6,7 +6,7 @@ import type { DeviceDef } from '../types.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-const NS_KEYS = ['nsid', 'size', 'lbs', 'backing', 'pif', 'mssrl', 'mcl', 'msrc', 'zoned', 'zone_size', 'zone_capacity', 'max_open', 'max_active', 'auto_transition', 'read_only_zones', 'offline_zones'];
+const NS_KEYS = ['nsid', 'size', 'lbs', 'backing', 'memory_limit', 'pif', 'mssrl', 'mcl', 'msrc', 'zoned', 'zone_size', 'zone_capacity', 'max_open', 'max_active', 'auto_transition', 'read_only_zones', 'offline_zones'];
 
 export const nvmeDevice: DeviceDef = {
   kind: 'nvme',
@@ -24,6 +24,7 @@ export const nvmeDevice: DeviceDef = {
       used.add(o.nsid);
       if (k('lbs').present) o.lbs = k('lbs').oneOf([512, 4096] as const);
       if (k('backing').present) o.backing = k('backing').oneOf(['memory', 'sparse'] as const);
+      if (k('memory_limit').present) o.memory_limit = k('memory_limit').size();
       if (k('pif').present) o.pif = k('pif').oneOf([0, 1, 2] as const);
       if (k('mssrl').present) o.mssrl = k('mssrl').int(1, 0xffff);
       if (k('mcl').present) o.mcl = k('mcl').int(1, 0xffffffff);

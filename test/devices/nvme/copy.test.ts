@@ -112,6 +112,19 @@ describe('NVMe Copy command', () => {
     expect([w.status, w.dw0]).toEqual([Status.WRITE_FAULT, 1]);
   });
 
+  it('a thin-provisioned namespace that cannot grow: Insufficient Resources (0x0189), DW0 = ranges copied', async () => {
+    // Sparse media in 64 KiB chunks (16 LBAs), at most 2 chunks: the source takes chunk 0 (LBA 0-15).
+    const { lab, n } = nvmeLab([ns4k(16 * MiB, { backing: 'sparse', memory_limit: 2 * 64 * 1024 })]);
+    const src = await fill(lab, 'nvme0n1', 0, 16 * B, 3);
+    // LBA 1024-1035 open chunk 64, the second and last chunk allowed.
+    expect((await copy(n, 1, 1024, [{ slba: 0, nlb: 12 }])).status).toBe(0);
+    // Range 0 lands in chunk 64 (LBA 1036-1039); range 1 would need chunk 65: the copy stops there.
+    const r = await copy(n, 1, 1036, [{ slba: 0, nlb: 4 }, { slba: 4, nlb: 4 }]);
+    expect([r.status, r.dw0]).toEqual([Status.INSUFFICIENT_RESOURCES, 1]);
+    expect(eq(await lab.read('nvme0n1', 1024 * B, 16 * B), Uint8Array.from([...src.subarray(0, 12 * B), ...src.subarray(0, 4 * B)]))).toBe(true);
+    expect(eq(await lab.read('nvme0n1', 1040 * B, 4 * B), new Uint8Array(4 * B))).toBe(true);
+  });
+
   it('splits a long block-layer copy into Copy commands of ≤ MSRC+1 ranges and ≤ MCL blocks', async () => {
     const { lab, n } = nvmeLab([ns4k(16 * MiB, { msrc: 1, mssrl: 8, mcl: 32 })]);
     expect(lab.readSysfs('/sys/block/nvme0n1/queue/copy_max_hw_bytes').value).toBe(String(32 * B));
