@@ -74,64 +74,88 @@ export async function blkdevCopy(
   let hostBytes = 0;
   let failure = 0;
   const bounce = new Bounce();
-
-  let offloadedBytes = 0;
-  let emulatedBytes = 0;
-  for (const item of plan) {
-    const { piece } = item;
-    let r: PieceResult;
-    let ranOn = item.dev;
-    if (piece.offload) {
-      let res: number;
-      if (item.planned) {
-        trace.add('C', item.dev.name, ReqOp.COPY, piece.dstOffset, piece.length, { res: item.planned.res, info: item.planned.info });
-        res = item.planned.res;
-      } else {
-        res = await submitBioWait(item.dev, { op: ReqOp.COPY, offset: piece.dstOffset, length: piece.length, sources: piece.sources, trace });
-      }
-      if (res >= 0) {
-        r = { dst_offset: piece.dstOffset, length: piece.length, sources: piece.sources.length, path: 'offload', res, host_bytes: 0 };
-      } else if (opts.fallback) {
-        const why = item.planned ? item.planned.info : `offload failed with ${res} (${errnoName(res)})`;
-        const reason: EmulationReason = { code: 'offload_failed', detail: `${why}; fell back to emulation` };
-        const fb = item.fallback ?? { dev: item.dev, piece };
-        ranOn = fb.dev;
-        r = await emulatePiece(fb.dev, fb.piece, reason, bounce, trace);
-      } else {
-        r = { dst_offset: piece.dstOffset, length: piece.length, sources: piece.sources.length, path: 'offload', res, host_bytes: 0 };
-      }
-    } else {
-      r = await emulatePiece(item.dev, piece, piece.reason!, bounce, trace);
-    }
-    if (ranOn !== dst) r = { ...r, dev: ranOn.name };
-    if (r.reason) noteReason(r.reason);
-    results.push(r);
-    hostBytes += r.host_bytes;
-    if (r.res < 0) {
-      failure = r.res;
-      break;
-    }
-    if (r.path === 'offload') offloadedBytes += r.length;
-    else emulatedBytes += r.length;
-    bytes += item.topBytes;
+  try {
+    return await runPlan();
+  } finally {
+    bounce.release();
   }
 
-  const offloaded = results.some((p) => p.path === 'offload' && p.res >= 0);
-  const emulated = results.some((p) => p.path === 'emulated');
-  const path = offloaded && emulated ? 'mixed' : emulated ? 'emulated' : offloaded ? 'offload' : 'none';
-  // On success every requested byte was copied (leg and parity pieces are not counted twice).
-  if (failure === 0) bytes = check.total;
-  const res = failure < 0 ? failure : bytes;
-  trace.add('C', dst.name, ReqOp.COPY, firstDst, requested, { res, info: `${path}, ${results.length} piece(s)` });
-  return { res, bytes, path, pieces: results, host_bytes: hostBytes, reasons, trace, strategy: opts.strategy, offloaded_bytes: offloadedBytes, emulated_bytes: emulatedBytes };
+  async function runPlan(): Promise<CopyResult> {
+    let offloadedBytes = 0;
+    let emulatedBytes = 0;
+    for (const item of plan) {
+      const { piece } = item;
+      let r: PieceResult;
+      let ranOn = item.dev;
+      if (piece.offload) {
+        let res: number;
+        if (item.planned) {
+          trace.add('C', item.dev.name, ReqOp.COPY, piece.dstOffset, piece.length, { res: item.planned.res, info: item.planned.info });
+          res = item.planned.res;
+        } else {
+          res = await submitBioWait(item.dev, { op: ReqOp.COPY, offset: piece.dstOffset, length: piece.length, sources: piece.sources, trace });
+        }
+        if (res >= 0) {
+          r = { dst_offset: piece.dstOffset, length: piece.length, sources: piece.sources.length, path: 'offload', res, host_bytes: 0 };
+        } else if (opts.fallback) {
+          const why = item.planned ? item.planned.info : `offload failed with ${res} (${errnoName(res)})`;
+          const reason: EmulationReason = { code: 'offload_failed', detail: `${why}; fell back to emulation` };
+          const fb = item.fallback ?? { dev: item.dev, piece };
+          ranOn = fb.dev;
+          r = await emulatePiece(fb.dev, fb.piece, reason, bounce, trace);
+        } else {
+          r = { dst_offset: piece.dstOffset, length: piece.length, sources: piece.sources.length, path: 'offload', res, host_bytes: 0 };
+        }
+      } else {
+        r = await emulatePiece(item.dev, piece, piece.reason!, bounce, trace);
+      }
+      if (ranOn !== dst) r = { ...r, dev: ranOn.name };
+      if (r.reason) noteReason(r.reason);
+      results.push(r);
+      hostBytes += r.host_bytes;
+      if (r.res < 0) {
+        failure = r.res;
+        break;
+      }
+      if (r.path === 'offload') offloadedBytes += r.length;
+      else emulatedBytes += r.length;
+      bytes += item.topBytes;
+    }
+
+    const offloaded = results.some((p) => p.path === 'offload' && p.res >= 0);
+    const emulated = results.some((p) => p.path === 'emulated');
+    const path = offloaded && emulated ? 'mixed' : emulated ? 'emulated' : offloaded ? 'offload' : 'none';
+    // On success every requested byte was copied (leg and parity pieces are not counted twice).
+    if (failure === 0) bytes = check.total;
+    const res = failure < 0 ? failure : bytes;
+    trace.add('C', dst.name, ReqOp.COPY, firstDst, requested, { res, info: `${path}, ${results.length} piece(s)` });
+    return { res, bytes, path, pieces: results, host_bytes: hostBytes, reasons, trace, strategy: opts.strategy, offloaded_bytes: offloadedBytes, emulated_bytes: emulatedBytes };
+  }
 }
 
-/** The emulation bounce buffer, allocated on first use and reused for every piece of a request. */
+/**
+ * Bounce buffers kept for reuse between requests (sizes rounded up to a power of two): an
+ * emulated copy then costs its reads and writes, not a fresh zero-filled allocation each time.
+ * Bounded in count and size (a limit on everything).
+ */
+const BOUNCE_POOL_MAX = 8;
+const BOUNCE_POOL_MAX_BYTES = 16 * 1024 * 1024;
+const bouncePool: Uint8Array[] = [];
+
+/** The emulation bounce buffer of one request, reused for every piece, returned to the pool at the end. */
 class Bounce {
   private buf: Uint8Array | null = null;
   get(size: number): Uint8Array {
-    if (!this.buf || this.buf.length < size) this.buf = new Uint8Array(size);
+    if (!this.buf || this.buf.length < size) {
+      this.release();
+      const i = bouncePool.findIndex((b) => b.length >= size);
+      this.buf = i >= 0 ? bouncePool.splice(i, 1)[0]! : new Uint8Array(2 ** Math.ceil(Math.log2(Math.max(size, 4096))));
+    }
     return this.buf.subarray(0, size);
+  }
+  release(): void {
+    if (this.buf && this.buf.length <= BOUNCE_POOL_MAX_BYTES && bouncePool.length < BOUNCE_POOL_MAX) bouncePool.push(this.buf);
+    this.buf = null;
   }
 }
 
