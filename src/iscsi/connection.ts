@@ -468,18 +468,20 @@ export class Connection implements SessionMember {
   }
 
   /**
-   * A DataSN or offset out of sequence: with ErrorRecoveryLevel 0 this is a protocol error that
-   * ends the connection (RFC 7143 7.1.1, 7.11: session recovery); the Reject tells why first.
+   * A DataSN, offset or length out of sequence: a protocol error (RFC 7143 7.1.1). With
+   * ErrorRecoveryLevel 0 the task cannot be recovered: it is dropped, the PDU is rejected and the
+   * initiator's timeout ends the task on its side; the connection and other tasks go on.
    */
   private sequenceError(bhs: Uint8Array): void {
+    const t = this.tasks.get(u32(bhs, Off.ITT));
+    if (t) this.forget(t);
     this.reject(bhs, RejectReason.PROTOCOL_ERROR);
-    this.closeAfterFlush('Data-Out out of sequence');
   }
 
   private failTaskOf(bhs: Uint8Array): void {
     if (opcodeOf(bhs) !== Op.DATA_OUT) return;
     const t = this.tasks.get(u32(bhs, Off.ITT));
-    if (t) this.closeAfterFlush('oversize Data-Out');
+    if (t) this.forget(t);
   }
 
   private forget(t: WriteTask): void {

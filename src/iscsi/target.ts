@@ -137,7 +137,19 @@ export class IscsiTarget implements TargetHost {
 
   private endSession(s: Session, reason: string): void {
     for (const c of [...s.connections]) c.close(reason);
+    this.sessionEnded(s);
+  }
+
+  /** The I_T nexus is gone: the array forgets what it held for it (copy results). */
+  private sessionEnded(s: Session): void {
+    if (this.sessions.get(s.tsih) !== s) return;
+    s.dropWaiting();
     this.sessions.delete(s.tsih);
+    if (s.target && !this.sessionsOfInitiator(s.target, s.initiatorName)) s.target.array.nexusLoss(s.initiatorPort);
+  }
+
+  private sessionsOfInitiator(t: ExportedTarget, initiator: string): number {
+    return [...this.sessions.values()].filter((x) => x.target === t && x.initiatorName === initiator).length;
   }
 
   sessionsOf(t: ExportedTarget): Session[] {
@@ -147,11 +159,8 @@ export class IscsiTarget implements TargetHost {
   connectionClosed(conn: Connection): void {
     this.connections.delete(conn);
     const s = conn.session;
-    if (s && s.connections.size === 0 && this.sessions.get(s.tsih) === s) {
-      // ErrorRecoveryLevel 0 with DefaultTime2Retain 0: the session ends with its last connection.
-      s.dropWaiting();
-      this.sessions.delete(s.tsih);
-    }
+    // ErrorRecoveryLevel 0 with DefaultTime2Retain 0: the session ends with its last connection.
+    if (s && s.connections.size === 0) this.sessionEnded(s);
   }
 
   log(msg: string): void {

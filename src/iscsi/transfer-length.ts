@@ -25,6 +25,7 @@ const SHAPES: ReadonlyMap<number, RwShape> = new Map<number, RwShape>([
   [0x88, { at: 10, width: 4, dir: 'read', factor: 1 }], // READ(16)
   [0x8a, { at: 10, width: 4, dir: 'write', factor: 1 }], // WRITE(16)
   [0x8e, { at: 10, width: 4, dir: 'write', factor: 1 }], // WRITE AND VERIFY(16)
+  [0x8b, { at: 10, width: 4, dir: 'write', factor: 1 }], // ORWRITE(16)
 ]);
 
 export function rwShape(cdb: Uint8Array): RwShape | undefined {
