@@ -15,8 +15,11 @@ export const BLOCK_LIMITS = {
   maxTransferBytes: 8 * 1024 * 1024,
   optimalTransferBytes: 1024 * 1024,
   maxCompareAndWriteBlocks: 64,
-  /** MAXIMUM UNMAP LBA COUNT and BLOCK DESCRIPTOR COUNT. */
-  maxUnmapBlocks: 0x400000,
+  /**
+   * MAXIMUM UNMAP LBA COUNT and BLOCK DESCRIPTOR COUNT. 1 Mi blocks: libiscsi's
+   * Inquiry.BlockLimits holds a larger count to be unreasonable.
+   */
+  maxUnmapBlocks: 0x100000,
   maxUnmapDescriptors: 256,
   maxWriteSameBlocks: 0x400000,
   /** GET LBA STATUS: descriptors per response. */

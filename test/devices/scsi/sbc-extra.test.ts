@@ -23,6 +23,14 @@ function cdb16(op: number, lba: number, blocks: number, byte1 = 0): Uint8Array {
 }
 
 describe('SBC-3 WRITE AND VERIFY, PRE-FETCH, ORWRITE', () => {
+  it('Block Limits VPD reports a MAXIMUM UNMAP LBA COUNT of at most 1 Mi blocks (libiscsi Inquiry.BlockLimits)', () => {
+    const { a0 } = twoArrays();
+    const bl = ok(a0.execute(HOST, 0, Uint8Array.of(0x12, 0x01, 0xb0, 0, 0xff, 0), undefined, 255)).dataIn;
+    const maxUnmap = new DataView(bl.buffer, bl.byteOffset).getUint32(20);
+    expect(maxUnmap).toBeGreaterThan(0);
+    expect(maxUnmap).toBeLessThanOrEqual(1024 * 1024);
+  });
+
   it('WRITE AND VERIFY (10/16) writes the blocks (BYTCHK 0 and 1); WRPROTECT and a range past the end are refused', () => {
     const { a0 } = twoArrays();
     const data = pattern(4 * 512, 11, 0);
