@@ -118,6 +118,14 @@ export class ScsiArray {
     return arrayName === this.name || this.reach === null || this.reach.includes(arrayName);
   }
 
+  /**
+   * I_T nexus loss (SAM-5 6.3.4): a transport (an iSCSI session) ended for this initiator; state
+   * held per nexus (copy results) goes. Persistent reservations survive (SPC-4 5.13).
+   */
+  nexusLoss(initiator: string): void {
+    this.copyManager.nexusLoss(initiator);
+  }
+
   /** Executes one command (SAM-5 5.1 "Execute Command"): never throws. */
   execute(initiator: string, lun: number, cdb: Uint8Array, dataOut?: Uint8Array, allocLen = 0): ScsiResult {
     try {

@@ -147,6 +147,15 @@ export const Op = {
   READ_12: 0xa8,
   WRITE_12: 0xaa,
   VERIFY_12: 0xaf,
+  /** SBC-3 5.40-5.42. */
+  WRITE_AND_VERIFY_10: 0x2e,
+  WRITE_AND_VERIFY_12: 0xae,
+  WRITE_AND_VERIFY_16: 0x8e,
+  /** SBC-3 5.8-5.9. */
+  PRE_FETCH_10: 0x34,
+  PRE_FETCH_16: 0x90,
+  /** SBC-3 5.15 ORWRITE (16). */
+  ORWRITE_16: 0x8b,
 } as const;
 
 /** Service actions of 83h (SPC-4 6.3-6.5, SBC-3 5.9/5.35). */

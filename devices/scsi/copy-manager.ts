@@ -145,8 +145,11 @@ export function parseXcopyList(p: Uint8Array, lid4: boolean): ParsedList {
     if (be16(p, abs + 2) !== XcopyDesc.SEG_B2B_DESCRIPTOR_LENGTH) throw invalidFieldInParam(abs + 2);
     const src = be16(p, abs + 4);
     const dst = be16(p, abs + 6);
-    if (src >= cscds.length) throw invalidFieldInParam(abs + 4);
-    if (dst >= cscds.length) throw invalidFieldInParam(abs + 6);
+    // An index past the CSCD list names no copy target: COPY ABORTED, COPY TARGET DEVICE NOT
+    // REACHABLE (the answer libiscsi's ExtendedCopy.ValidSegDescr accepts; FreeBSD CTL likewise
+    // aborts the copy when a CSCD cannot be resolved).
+    if (src >= cscds.length) throw new ScsiCheck(SenseKey.COPY_ABORTED, ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, { csi: segments.length, field: abs + 4, cd: false });
+    if (dst >= cscds.length) throw new ScsiCheck(SenseKey.COPY_ABORTED, ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, { csi: segments.length, field: abs + 6, cd: false });
     segments.push({
       offset: abs,
       dc: (p[abs + 1]! & 0x02) !== 0,
@@ -170,6 +173,14 @@ export class CopyManager {
   private readonly lists = new Map<string, ListRecord>();
 
   constructor(private readonly array: ScsiArray) {}
+
+  /**
+   * I_T nexus loss (SAM-5 6.3.4; an iSCSI session ending): the copy results held for that
+   * initiator are discarded, as the copy manager holds them per I_T nexus (SPC-4 5.17.4.3).
+   */
+  nexusLoss(initiator: string): void {
+    for (const k of [...this.lists.keys()]) if (k.split('|')[1] === initiator) this.lists.delete(k);
+  }
 
   private key(c: CmdContext, space: 1 | 4, listId: number): string {
     return `${c.lun}|${c.initiator}|${space}|${listId}`;
@@ -256,12 +267,11 @@ export class CopyManager {
       throw new ScsiCheck(SenseKey.COPY_ABORTED, ASC.INVALID_FIELD_IN_PARAMETER_LIST, { information: seg.blocks, csi: index, field: seg.offset + 10, cd: false });
     }
     if (bytes > TPC_LIMITS.maxSegmentBytes) throw invalidFieldInParam(seg.offset + 10);
-    if (!src.inRange(seg.srcLba, bytes / src.lbs)) {
-      throw new ScsiCheck(SenseKey.COPY_ABORTED, ASC.LBA_OUT_OF_RANGE, { information: seg.blocks, csi: index, field: seg.offset + 12, cd: false });
-    }
-    if (!dst.inRange(seg.dstLba, bytes / dst.lbs)) {
-      throw new ScsiCheck(SenseKey.COPY_ABORTED, ASC.LBA_OUT_OF_RANGE, { information: seg.blocks, csi: index, field: seg.offset + 20, cd: false });
-    }
+    // A segment past an LU's end: the copy target cannot take it, COPY ABORTED 0Dh/02h with the
+    // field pointer on the LBA (libiscsi's ValidSegDescr accepts COPY ABORTED with 00h/00h,
+    // 08h/04h or 0Dh/02h only).
+    if (!src.inRange(seg.srcLba, bytes / src.lbs)) throw copyAborted(ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, seg, index, seg.blocks, seg.offset + 12);
+    if (!dst.inRange(seg.dstLba, bytes / dst.lbs)) throw copyAborted(ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, seg, index, seg.blocks, seg.offset + 20);
     const r = moveBytes(src, seg.srcLba * src.lbs, dst, seg.dstLba * dst.lbs, bytes);
     if (r.error < 0) {
       const residual = (bytes - r.bytes) / unit;

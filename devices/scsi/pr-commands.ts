@@ -77,7 +77,9 @@ export function persistentReserveOut(c: CmdContext): void {
       if (saKey === 0n) {
         if (mine !== undefined) {
           pr.keys.delete(me);
-          if (pr.reserved && (pr.holder === me || (pr.allRegistrants() && pr.keys.size === 0))) pr.release();
+          // An all-registrants reservation lasts while any registrant is left (SPC-4 5.13.10:
+          // every registrant is a holder); other types end with their holder's registration.
+          if (pr.reserved && (pr.allRegistrants() ? pr.keys.size === 0 : pr.holder === me)) pr.release();
         }
       } else {
         if (mine === undefined && pr.keys.size >= PR_MAX_REGISTRATIONS) throw illegal(ASC.INSUFFICIENT_RESOURCES);

@@ -15,8 +15,11 @@ export const BLOCK_LIMITS = {
   maxTransferBytes: 8 * 1024 * 1024,
   optimalTransferBytes: 1024 * 1024,
   maxCompareAndWriteBlocks: 64,
-  /** MAXIMUM UNMAP LBA COUNT and BLOCK DESCRIPTOR COUNT. */
-  maxUnmapBlocks: 0x400000,
+  /**
+   * MAXIMUM UNMAP LBA COUNT and BLOCK DESCRIPTOR COUNT. 1 Mi blocks: libiscsi's
+   * Inquiry.BlockLimits holds a larger count to be unreasonable.
+   */
+  maxUnmapBlocks: 0x100000,
   maxUnmapDescriptors: 256,
   maxWriteSameBlocks: 0x400000,
   /** GET LBA STATUS: descriptors per response. */
@@ -39,10 +42,13 @@ export function parseRw(cdb: Uint8Array): Rw {
     case Op.READ_10:
     case Op.WRITE_10:
     case Op.VERIFY_10:
+    case Op.WRITE_AND_VERIFY_10:
+    case Op.PRE_FETCH_10:
       return { lba: be32(cdb, 2), blocks: be16(cdb, 7) };
     case Op.READ_12:
     case Op.WRITE_12:
     case Op.VERIFY_12:
+    case Op.WRITE_AND_VERIFY_12:
       return { lba: be32(cdb, 2), blocks: be32(cdb, 6) };
     default:
       return { lba: be64(cdb, 2), blocks: be32(cdb, 10) };
@@ -54,7 +60,9 @@ function checkRange(lu: LogicalUnit, lba: number, blocks: number, lengthField: n
   if (!lu.inRange(lba, blocks)) throw lbaOutOfRange();
 }
 
-const lengthFieldOf = (op: number): number => (op === Op.READ_6 || op === Op.WRITE_6 ? 4 : op === Op.READ_10 || op === Op.WRITE_10 || op === Op.VERIFY_10 ? 7 : op === Op.READ_12 || op === Op.WRITE_12 || op === Op.VERIFY_12 ? 6 : 10);
+const TEN_BYTE: ReadonlySet<number> = new Set([Op.READ_10, Op.WRITE_10, Op.VERIFY_10, Op.WRITE_AND_VERIFY_10, Op.PRE_FETCH_10]);
+const TWELVE_BYTE: ReadonlySet<number> = new Set([Op.READ_12, Op.WRITE_12, Op.VERIFY_12, Op.WRITE_AND_VERIFY_12]);
+const lengthFieldOf = (op: number): number => (op === Op.READ_6 || op === Op.WRITE_6 ? 4 : TEN_BYTE.has(op) ? 7 : TWELVE_BYTE.has(op) ? 6 : 10);
 
 export function read(c: CmdContext): Uint8Array {
   const lu = luOf(c);
@@ -73,6 +81,45 @@ export function write(c: CmdContext): void {
   if (c.dataOut.length < bytes) throw new ScsiCheck(SenseKey.ABORTED_COMMAND, ASC.DATA_PHASE_ERROR);
   if (blocks === 0) return;
   if (lu.write(lba, c.dataOut.subarray(0, bytes)) < 0) throw new ScsiCheck(SenseKey.MEDIUM_ERROR, ASC.INSUFFICIENT_RESOURCES);
+}
+
+/**
+ * WRITE AND VERIFY (10/12/16) (SBC-3 5.40-5.42): the write, then a verify of the medium against
+ * the Data-Out (BYTCHK 1) or of the medium alone (BYTCHK 0); the store does not fail reads, so
+ * the verify passes once the write did.
+ */
+export function writeAndVerify(c: CmdContext): void {
+  if (c.cdb[1]! & 0xe0) throw invalidFieldInCdb(1, 5); // WRPROTECT: no protection information
+  write(c);
+  const lu = luOf(c);
+  const { lba, blocks } = parseRw(c.cdb);
+  if ((c.cdb[1]! & 0x02) && blocks && firstMismatch(lu.read(lba, blocks), c.dataOut.subarray(0, blocks * lu.lbs)) >= 0) {
+    throw new ScsiCheck(SenseKey.MISCOMPARE, ASC.MISCOMPARE_DURING_VERIFY);
+  }
+}
+
+/**
+ * PRE-FETCH (10/16) (SBC-3 5.8-5.9): the blocks are in memory already, so the range is checked
+ * and the command completes GOOD (CONDITION MET would promise cache space that is not modelled).
+ */
+export function preFetch(c: CmdContext): void {
+  const lu = luOf(c);
+  const { lba, blocks } = parseRw(c.cdb);
+  if (!lu.inRange(lba, blocks)) throw lbaOutOfRange();
+}
+
+/** ORWRITE (16) (SBC-3 5.15): each block becomes the medium OR the Data-Out. */
+export function orWrite(c: CmdContext): void {
+  const lu = luOf(c);
+  const { lba, blocks } = parseRw(c.cdb);
+  if (c.cdb[1]! & 0xe0) throw invalidFieldInCdb(1, 5); // ORPROTECT
+  checkRange(lu, lba, blocks, 10);
+  const bytes = blocks * lu.lbs;
+  if (c.dataOut.length < bytes) throw new ScsiCheck(SenseKey.ABORTED_COMMAND, ASC.DATA_PHASE_ERROR);
+  if (blocks === 0) return;
+  const media = lu.read(lba, blocks);
+  for (let i = 0; i < bytes; i++) media[i]! |= c.dataOut[i]!;
+  if (lu.write(lba, media) < 0) throw new ScsiCheck(SenseKey.MEDIUM_ERROR, ASC.INSUFFICIENT_RESOURCES);
 }
 
 /** VERIFY (10/12/16) (SBC-3 5.25): BYTCHK 00b checks the medium; 01b compares the Data-Out. */

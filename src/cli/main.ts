@@ -11,6 +11,7 @@ import { registerSysfs } from './commands/sysfs.js';
 import { registerNvme } from './commands/nvme.js';
 import { registerScsi } from './commands/scsi.js';
 import { registerDm } from './commands/dm.js';
+import { registerServe } from './commands/serve.js';
 
 export function makeProgram(setExit: (code: number) => void): Command {
   const program = new Command('copylab')
@@ -23,6 +24,7 @@ export function makeProgram(setExit: (code: number) => void): Command {
   registerNvme(program, setExit);
   registerScsi(program, setExit);
   registerDm(program, setExit);
+  registerServe(program, setExit);
   return program;
 }
 

@@ -9,6 +9,7 @@ import { COPY_STRATEGIES, type CopyStrategy, type LabOptions } from '../lab.js';
 import { DEVICE_KINDS, STEP_KINDS } from './registry.js';
 import type { ParseContext, ParsedDevice, ParsedStep } from './types.js';
 import { parseStack, stackNames, type StackDef } from '../dm/scenario.js';
+import { parseIscsi, type IscsiSpec } from '../iscsi/scenario.js';
 
 /** Limits on a scenario (a limit on everything). */
 export const SCENARIO_LIMITS = {
@@ -23,6 +24,8 @@ export interface Scenario {
   /** dm devices, created after `devices` (src/dm/scenario.ts). */
   readonly stack: readonly StackDef[];
   readonly steps: readonly ParsedStep[];
+  /** Targets `copylab serve iscsi` exports (src/iscsi/scenario.ts). */
+  readonly iscsi?: IscsiSpec;
 }
 
 export function parseScenarioText(text: string, source = 'scenario'): Scenario {
@@ -40,7 +43,7 @@ export function parseScenarioText(text: string, source = 'scenario'): Scenario {
 export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
   const root = new Field(source, doc);
   if (!isObj(doc)) root.fail('expected a mapping with devices and steps');
-  root.obj(['lab', 'devices', 'stack', 'steps', 'description']);
+  root.obj(['lab', 'devices', 'stack', 'steps', 'description', 'iscsi']);
   const lab = parseLab(root.key('lab'));
   const names = new Set<string>();
   const devices = root.key('devices').required().list(SCENARIO_LIMITS.devices).map((f) => {
@@ -64,7 +67,8 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
     },
   };
   const steps = root.key('steps').present ? root.key('steps').list(SCENARIO_LIMITS.steps).map((f) => parseStep(f, ctx)) : [];
-  return { lab, devices, stack, steps };
+  const iscsi = parseIscsi(root.key('iscsi'), (f) => ctx.devPath(f));
+  return { lab, devices, stack, steps, ...(iscsi ? { iscsi } : {}) };
 }
 
 function parseLab(f: Field): LabOptions {

@@ -110,6 +110,19 @@ describe('EXTENDED COPY (LID1)', () => {
     expect([st2[32 + 2]! & 0xf, st2[32 + 12], st2[32 + 13]]).toEqual([0x0a, 0x0d, 0x02]);
   });
 
+  it('I_T nexus loss discards the copy results held for that initiator only (libiscsi CopyStatus: no copy, no status)', () => {
+    const { a0 } = twoArrays();
+    fill(a0, 0, 0, 4, 3);
+    const list = xcopyLid1({ listId: 1, cscds: [e4Descriptor(a0.lus[0]!.naa, 512), e4Descriptor(a0.lus[1]!.naa, 512)], segments: [b2bSegment({ src: 0, dst: 1, blocks: 4, srcLba: 0, dstLba: 0 })] });
+    ok(a0.execute(HOST, 0, xcopy(list), list));
+    ok(a0.execute('iqn.2024-01.org.copylab:other', 0, xcopy(list), list));
+    ok(a0.execute(HOST, 0, tpcInCdb(TpcInSa.RECEIVE_COPY_STATUS_LID1, 1), undefined, 256));
+    a0.nexusLoss(HOST);
+    const s = sense(a0.execute(HOST, 0, tpcInCdb(TpcInSa.RECEIVE_COPY_STATUS_LID1, 1), undefined, 256));
+    expect([s.key, s.asc, s.ascq]).toEqual([0x5, 0x24, 0x00]);
+    ok(a0.execute('iqn.2024-01.org.copylab:other', 0, tpcInCdb(TpcInSa.RECEIVE_COPY_STATUS_LID1, 1), undefined, 256));
+  });
+
   it('reports its limits in RECEIVE COPY OPERATING PARAMETERS and enforces them', () => {
     const { a0 } = twoArrays();
     const op = ok(a0.execute(HOST, 0, tpcInCdb(TpcInSa.RECEIVE_COPY_OPERATING_PARAMETERS), undefined, 256)).dataIn;
@@ -162,7 +175,8 @@ describe('EXTENDED COPY errors', () => {
       s[0] = 0x03; // block → stream+application client: not supported
       cases.push(['unsupported segment descriptor', xcopyLid1({ cscds, segments: [s] }), 0x5, 0x26, 0x09, 16 + 64]);
     }
-    cases.push(['invalid CSCD index', xcopyLid1({ cscds, segments: [seg({ dst: 5 })] }), 0x5, 0x26, 0x00, 16 + 64 + 6]);
+    cases.push(['invalid CSCD index', xcopyLid1({ cscds, segments: [seg({ dst: 5 })] }), 0xa, 0x0d, 0x02, 16 + 64 + 6]);
+    cases.push(['segment past the destination LU end', xcopyLid1({ cscds, segments: [seg({ dstLba: a0.lus[1]!.blocks - 1, blocks: 2 })] }), 0xa, 0x0d, 0x02, 16 + 64 + 20]);
     {
       const s = seg();
       put16(s, 2, 0x10);

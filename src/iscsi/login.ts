@@ -1,0 +1,156 @@
+/**
+ * The login phase of one connection (RFC 7143 6.x, 11.12-13): security negotiation (None or
+ * CHAP), operational negotiation, then the step into the full feature phase, where a new
+ * session is made or the connection joins an existing one (TSIH). Pure decisions over the
+ * request; the connection sends what this returns.
+ */
+import { Login, LoginStatus, Stage, ISCSI_LIMITS } from './constants.js';
+import { type KeyValues } from './text.js';
+import { negotiateKey, defaultSessionParams, type ConnectionParams, type SessionParams, type TargetPrefs } from './params.js';
+import { decodeBinary, hex, newChallenge, verifyResponse, chapResponse, CHAP_ALGORITHM_MD5, type ChapChallenge } from './chap.js';
+import type { ExportedTarget } from './target-config.js';
+
+export interface LoginState {
+  first: boolean;
+  initiatorName: string;
+  targetName: string;
+  sessionType: 'Normal' | 'Discovery';
+  target: ExportedTarget | null;
+  auth: 'none-yet' | 'none' | 'chap-offered' | 'chap-challenged' | 'done';
+  chap: ChapChallenge | null;
+  declaredMrdsl: boolean;
+  sentTpgt: boolean;
+  session: SessionParams;
+  conn: ConnectionParams;
+}
+
+export function newLoginState(conn: ConnectionParams): LoginState {
+  return {
+    first: true, initiatorName: '', targetName: '', sessionType: 'Normal', target: null, auth: 'none-yet', chap: null,
+    declaredMrdsl: false, sentTpgt: false, session: defaultSessionParams(), conn,
+  };
+}
+
+export interface LoginStep {
+  /** Non-zero: fail the login with this status class/detail. */
+  readonly status: number;
+  readonly answer: [string, string][];
+  /** The stage the target moves to (when it agrees to the transit). */
+  readonly transit: boolean;
+  readonly nsg: number;
+}
+
+export interface LoginEnv {
+  readonly findTarget: (iqn: string) => ExportedTarget | undefined;
+  readonly prefs: TargetPrefs;
+}
+
+const fail = (status: number): LoginStep => ({ status, answer: [], transit: false, nsg: 0 });
+
+/** Handles one complete login request (continuations already joined). */
+export function loginStep(st: LoginState, csg: number, transitWanted: boolean, nsg: number, keys: KeyValues, env: LoginEnv): LoginStep {
+  if (csg !== Stage.SECURITY_NEGOTIATION && csg !== Stage.OPERATIONAL_NEGOTIATION) return fail(LoginStatus.INITIATOR_ERROR);
+  if (transitWanted && (nsg <= csg || nsg === 2)) return fail(LoginStatus.INITIATOR_ERROR);
+  const kv = new Map<string, string>();
+  for (const [k, v] of keys) {
+    if (kv.has(k)) return fail(LoginStatus.INITIATOR_ERROR); // a key offered twice (RFC 7143 6.2)
+    kv.set(k, v);
+  }
+  const answer: [string, string][] = [];
+  if (st.first) {
+    st.first = false;
+    const ini = kv.get('InitiatorName');
+    if (!ini) return fail(LoginStatus.MISSING_PARAMETER);
+    st.initiatorName = ini;
+    const type = kv.get('SessionType') ?? 'Normal';
+    if (type !== 'Normal' && type !== 'Discovery') return fail(LoginStatus.SESSION_TYPE_NOT_SUPPORTED);
+    st.sessionType = type;
+    if (type === 'Normal') {
+      const tn = kv.get('TargetName');
+      if (!tn) return fail(LoginStatus.MISSING_PARAMETER);
+      const t = env.findTarget(tn);
+      if (!t) return fail(LoginStatus.NOT_FOUND);
+      if (t.initiators && !t.initiators.includes(ini)) return fail(LoginStatus.AUTHORIZATION_FAILURE);
+      st.targetName = tn;
+      st.target = t;
+    }
+  } else if (kv.has('InitiatorName') || kv.has('TargetName') || kv.has('SessionType')) {
+    // Leading-only keys may not change after the first request (RFC 7143 13.4, 13.21).
+    if ((kv.get('InitiatorName') ?? st.initiatorName) !== st.initiatorName) return fail(LoginStatus.INITIATOR_ERROR);
+  }
+  const discovery = st.sessionType === 'Discovery';
+  const chapCfg = st.target?.chap;
+
+  for (const [k, v] of kv) {
+    if (k === 'InitiatorName' || k === 'TargetName' || k === 'SessionType' || k === 'InitiatorAlias') continue;
+    if (k === 'AuthMethod') {
+      if (csg !== Stage.SECURITY_NEGOTIATION) return fail(LoginStatus.INITIATOR_ERROR);
+      const offered = v.split(',');
+      const pick = chapCfg ? (offered.includes('CHAP') ? 'CHAP' : null) : offered.includes('None') ? 'None' : null;
+      if (!pick) return fail(LoginStatus.AUTHENTICATION_FAILURE);
+      st.auth = pick === 'CHAP' ? 'chap-offered' : 'none';
+      answer.push([k, pick]);
+      continue;
+    }
+    if (k.startsWith('CHAP_')) {
+      if (csg !== Stage.SECURITY_NEGOTIATION || !chapCfg) return fail(LoginStatus.INITIATOR_ERROR);
+      continue; // handled below as a group
+    }
+    const a = negotiateKey(k, v, st.session, st.conn, env.prefs, discovery);
+    if (a !== null) answer.push([k, a]);
+  }
+
+  if (chapCfg && csg === Stage.SECURITY_NEGOTIATION) {
+    if (st.auth === 'chap-offered' && kv.has('CHAP_A')) {
+      const algs = kv.get('CHAP_A')!.split(',');
+      if (!algs.includes(String(CHAP_ALGORITHM_MD5))) return fail(LoginStatus.AUTHENTICATION_FAILURE);
+      st.chap = newChallenge();
+      st.auth = 'chap-challenged';
+      answer.push(['CHAP_A', String(CHAP_ALGORITHM_MD5)], ['CHAP_I', String(st.chap.id)], ['CHAP_C', hex(st.chap.challenge)]);
+    } else if (st.auth === 'chap-challenged' && (kv.has('CHAP_N') || kv.has('CHAP_R'))) {
+      const name = kv.get('CHAP_N');
+      const r = decodeBinary(kv.get('CHAP_R') ?? '');
+      if (name === undefined || !r || !verifyResponse(chapCfg, st.chap!, name, r)) return fail(LoginStatus.AUTHENTICATION_FAILURE);
+      // Mutual CHAP: the initiator challenges the target (RFC 7143 12.1.3).
+      if (kv.has('CHAP_I') || kv.has('CHAP_C')) {
+        const id = Number(kv.get('CHAP_I'));
+        const c = decodeBinary(kv.get('CHAP_C') ?? '');
+        if (!chapCfg.targetUser || !chapCfg.targetSecret || !Number.isInteger(id) || id < 0 || id > 255 || !c) return fail(LoginStatus.AUTHENTICATION_FAILURE);
+        // A reflected challenge is an attack (RFC 7143 12.1.3).
+        if (Buffer.from(c).equals(Buffer.from(st.chap!.challenge))) return fail(LoginStatus.AUTHENTICATION_FAILURE);
+        answer.push(['CHAP_N', chapCfg.targetUser], ['CHAP_R', hex(chapResponse(id, chapCfg.targetSecret, c))]);
+      }
+      st.auth = 'done';
+    } else if (kv.has('CHAP_A') || kv.has('CHAP_N') || kv.has('CHAP_R')) {
+      return fail(LoginStatus.INITIATOR_ERROR);
+    }
+  }
+
+  // Leaving the security stage needs authentication done (RFC 7143 6.3).
+  let transit = transitWanted;
+  if (csg === Stage.SECURITY_NEGOTIATION) {
+    if (chapCfg && st.auth !== 'done') {
+      if (transitWanted && st.auth !== 'chap-offered' && st.auth !== 'chap-challenged') return fail(LoginStatus.AUTHENTICATION_FAILURE);
+      transit = false;
+    } else if (!chapCfg && st.auth === 'none-yet' && transitWanted) {
+      st.auth = 'none';
+    }
+  } else if (chapCfg && st.auth !== 'done') {
+    // Skipping the security stage is not allowed when the target wants CHAP.
+    return fail(LoginStatus.AUTHENTICATION_FAILURE);
+  }
+  if (csg === Stage.OPERATIONAL_NEGOTIATION || (transit && nsg === Stage.FULL_FEATURE_PHASE)) {
+    if (!st.declaredMrdsl) {
+      st.declaredMrdsl = true;
+      answer.push(['MaxRecvDataSegmentLength', String(ISCSI_LIMITS.maxRecvDataSegmentLength)]);
+    }
+  }
+  if (!discovery && !st.sentTpgt) {
+    st.sentTpgt = true;
+    answer.push(['TargetPortalGroupTag', '1']); // RFC 7143 13.9: sent in the first login response
+  }
+  return { status: LoginStatus.SUCCESS, answer, transit, nsg: transit ? nsg : csg };
+}
+
+export const loginFlags = (transit: boolean, csg: number, nsg: number): number =>
+  (transit ? Login.FLAG_TRANSIT : 0) | (csg << Login.CSG_SHIFT) | (transit ? nsg : 0);
