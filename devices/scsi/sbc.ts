@@ -12,8 +12,11 @@ import { mediaRead, mediaWrite, mediaZero, type MediaRun } from './media.js';
 
 /** Block limits the LUs report in VPD B0h and enforce (SBC-3 6.5.3). */
 export const BLOCK_LIMITS = {
-  /** MAXIMUM TRANSFER LENGTH, bytes (reported in blocks). */
-  maxTransferBytes: 8 * 1024 * 1024,
+  /**
+   * MAXIMUM TRANSFER LENGTH, bytes (reported in blocks). 32 MiB: 65536 blocks of 512 bytes, the
+   * write and read libiscsi's WriteSame16.Unmap issues when MAXIMUM WRITE SAME LENGTH allows it.
+   */
+  maxTransferBytes: 32 * 1024 * 1024,
   optimalTransferBytes: 1024 * 1024,
   maxCompareAndWriteBlocks: 64,
   /**

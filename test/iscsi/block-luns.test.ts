@@ -138,6 +138,27 @@ describe('iSCSI target: lab block devices as LUNs', () => {
     expect(o.sense[2]! & 0x0f).toBe(SenseKey.ILLEGAL_REQUEST);
   });
 
+  it('COMPARE AND WRITE whose Data-Out is not twice its blocks is INVALID FIELD IN CDB, nothing written; a matching one compares and writes', async () => {
+    const i = await session('iqn.2024-01.org.copylab:null');
+    const caw = (blocks: number): Uint8Array => {
+      const c = new Uint8Array(16);
+      c[0] = 0x89; // COMPARE AND WRITE (SBC-3 5.2)
+      c[13] = blocks & 0xff;
+      return c;
+    };
+    const halves = new Uint8Array(2 * 256 * 512);
+    halves.fill(0xbb, 256 * 512); // compare zeros, write 0xbb
+    const r = await i.command(0, caw(256), { dataOut: halves }); // 256 wraps to 0 in the byte
+    expect(r.status).toBe(2);
+    expect([r.sense[2]! & 0x0f, r.sense[12]]).toEqual([SenseKey.ILLEGAL_REQUEST, 0x24]);
+    expect((await lab.read('/dev/nullb0', 0, 512)).every((x) => x === 0)).toBe(true);
+    const one = new Uint8Array(1024);
+    one.fill(0xbb, 512);
+    expect((await i.command(0, caw(1), { dataOut: one })).status).toBe(0);
+    expect((await lab.read('/dev/nullb0', 0, 512)).every((x) => x === 0xbb)).toBe(true);
+    expect((await i.command(0, caw(1), { dataOut: new Uint8Array(1024) })).sense[2]! & 0x0f).toBe(SenseKey.MISCOMPARE);
+  });
+
   it('REPORT LUNS lists only the LUNs mapped to the session\'s target', async () => {
     const i = await session('iqn.2024-01.org.copylab:sda-only');
     const r = await i.command(0, b.reportLunsCdb(), { readLength: 4096 });
