@@ -5,9 +5,13 @@
  * fabric (a SAN) holds the arrays, resolves VPD 83h designators to LUs and answers whether an
  * initiator may access an LU.
  *
- * `execute` is the one entry point: initiator, LUN, CDB, Data-Out and allocation length in;
- * status, fixed-format sense and Data-In out. It never throws. An iSCSI target and a ring's
- * URING_CMD call it; the sd driver calls it.
+ * `execute` is the entry point: initiator, LUN, CDB, Data-Out and allocation length in;
+ * status, fixed-format sense and Data-In out. It never throws. It completes at once, so it
+ * serves LUs whose medium is a store (the sd driver, unit tests). `executeAsync` is the same
+ * command execution for any LU, including one whose medium is a block device of the lab
+ * (media.ts); the iSCSI target and the ring's URING_CMD use it. Asynchronous commands of one
+ * array run one after the other (each completes before the next starts), so a COMPARE AND
+ * WRITE or a copy is atomic against the other commands of the task set, as with `execute`.
  */
 import { ASC, SenseKey, Status } from './constants.js';
 import { ScsiCheck, ScsiStatus, checkCondition, good, illegal, invalidFieldInCdb, type ScsiResult } from './sense.js';
@@ -16,6 +20,7 @@ import { CopyManager } from './copy-manager.js';
 import { TokenStore } from './rod-tokens.js';
 import { COMMANDS, SA_OPCODES, type CommandDef } from './commands.js';
 import type { CmdContext } from './context.js';
+import { isMediaRun, runAsync, runSync } from './media.js';
 
 export interface ScsiArrayOptions {
   readonly name: string;
@@ -34,7 +39,7 @@ export interface ScsiArrayOptions {
 }
 
 /** Limits on arrays (a limit on everything). */
-export const ARRAY_LIMITS = { maxLus: 256, maxArrays: 64, maxInitiators: 256, maxCdb: 32, maxDataOut: 64 * 1024 * 1024 } as const;
+export const ARRAY_LIMITS = { maxLus: 256, maxArrays: 64, maxInitiators: 256, maxCdb: 32, maxDataOut: 64 * 1024 * 1024, maxQueuedCommands: 1024 } as const;
 
 const byKey = new Map<string, CommandDef>(COMMANDS.map((d) => [`${d.op}/${d.sa ?? ''}`, d]));
 
@@ -107,8 +112,9 @@ export class ScsiArray {
     return typeof nameOrLun === 'number' ? this.lus[nameOrLun] : this.lus.find((l) => l.name === nameOrLun);
   }
 
-  visibleLuns(initiator: string): number[] {
-    const all = this.lus.map((l) => l.lun);
+  /** LUNs the initiator sees: the array's ACL, narrowed to a transport's LUN map when given. */
+  visibleLuns(initiator: string, exported: readonly number[] | null = null): number[] {
+    const all = this.lus.map((l) => l.lun).filter((n) => !exported || exported.includes(n));
     if (!this.acl) return all;
     const allowed = this.acl.get(initiator);
     return allowed ? all.filter((n) => allowed.has(n)) : [];
@@ -126,19 +132,44 @@ export class ScsiArray {
     this.copyManager.nexusLoss(initiator);
   }
 
-  /** Executes one command (SAM-5 5.1 "Execute Command"): never throws. */
-  execute(initiator: string, lun: number, cdb: Uint8Array, dataOut?: Uint8Array, allocLen = 0): ScsiResult {
+  /** Executes one command (SAM-5 5.1 "Execute Command") on store media: never throws. */
+  execute(initiator: string, lun: number, cdb: Uint8Array, dataOut?: Uint8Array, allocLen = 0, exported: readonly number[] | null = null): ScsiResult {
     try {
-      return this.dispatch(initiator, lun, cdb, dataOut ?? new Uint8Array(0), allocLen);
+      const out = this.dispatch(initiator, lun, cdb, dataOut ?? new Uint8Array(0), exported);
+      if ('status' in out) return out;
+      return good((isMediaRun(out.run) ? runSync(out.run) : out.run) ?? undefined, allocLen);
     } catch (err) {
-      if (err instanceof ScsiCheck) return checkCondition(err);
-      if (err instanceof ScsiStatus) return { status: err.status, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) };
-      // A model bug must not take the initiator down: report it as a hardware error.
-      return checkCondition(new ScsiCheck(SenseKey.HARDWARE_ERROR, ASC.NO_ADDITIONAL_SENSE));
+      return failed(err);
     }
   }
 
-  private dispatch(initiator: string, lun: number, cdb: Uint8Array, dataOut: Uint8Array, allocLen: number): ScsiResult {
+  private queue: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+
+  /**
+   * Executes one command on any LU, awaiting a block device medium; never rejects. `exported`
+   * narrows the LUNs this nexus sees to a transport's LUN map (REPORT LUNS, addressing).
+   */
+  executeAsync(initiator: string, lun: number, cdb: Uint8Array, dataOut?: Uint8Array, allocLen = 0, exported: readonly number[] | null = null): Promise<ScsiResult> {
+    if (this.queued >= ARRAY_LIMITS.maxQueuedCommands) return Promise.resolve({ status: Status.TASK_SET_FULL, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) });
+    const run = async (): Promise<ScsiResult> => {
+      try {
+        const out = this.dispatch(initiator, lun, cdb, dataOut ?? new Uint8Array(0), exported);
+        if ('status' in out) return out;
+        return good((isMediaRun(out.run) ? await runAsync(out.run) : out.run) ?? undefined, allocLen);
+      } catch (err) {
+        return failed(err);
+      } finally {
+        this.queued--;
+      }
+    };
+    this.queued++;
+    const p = this.queue.then(run);
+    this.queue = p;
+    return p;
+  }
+
+  private dispatch(initiator: string, lun: number, cdb: Uint8Array, dataOut: Uint8Array, exported: readonly number[] | null): ScsiResult | { run: ReturnType<CommandDef['run']> } {
     if (cdb.length < 6 || cdb.length > ARRAY_LIMITS.maxCdb) throw invalidFieldInCdb(0);
     if (dataOut.length > ARRAY_LIMITS.maxDataOut) throw illegal(ASC.PARAMETER_LIST_LENGTH_ERROR);
     const op = cdb[0]!;
@@ -150,12 +181,19 @@ export class ScsiArray {
     }
     if (cdb.length < def.cdbLength) throw invalidFieldInCdb(0);
     if (cdb[def.cdbLength - 1]! & 0x04) throw invalidFieldInCdb(def.cdbLength - 1, 2); // NACA
-    const visible = Number.isSafeInteger(lun) && lun >= 0 && this.visibleLuns(initiator).includes(lun);
+    const visible = Number.isSafeInteger(lun) && lun >= 0 && this.visibleLuns(initiator, exported).includes(lun);
     const lu = visible ? this.lus[lun]! : null;
     if (!lu && !def.noLu) throw illegal(ASC.LOGICAL_UNIT_NOT_SUPPORTED);
     if (lu && def.access && lu.pr.conflicts(initiator, def.access)) return { status: Status.RESERVATION_CONFLICT, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) };
-    const ctx: CmdContext = { array: this, initiator, lun, lu, cdb, dataOut };
-    const data = def.run(ctx);
-    return good(data ?? undefined, allocLen);
+    const ctx: CmdContext = { array: this, initiator, lun, lu, cdb, dataOut, exported };
+    return { run: def.run(ctx) };
   }
+}
+
+/** The answer to a command that ended with an exception. */
+function failed(err: unknown): ScsiResult {
+  if (err instanceof ScsiCheck) return checkCondition(err);
+  if (err instanceof ScsiStatus) return { status: err.status, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) };
+  // A model bug must not take the initiator down: report it as a hardware error.
+  return checkCondition(new ScsiCheck(SenseKey.HARDWARE_ERROR, ASC.NO_ADDITIONAL_SENSE));
 }

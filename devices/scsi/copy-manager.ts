@@ -25,7 +25,7 @@ import {
 import type { CmdContext } from './context.js';
 import type { LogicalUnit } from './lu.js';
 import { TPC_LIMITS } from './tpc-limits.js';
-import { moveBytes } from './move.js';
+import { mediaMove, type MediaRun } from './media.js';
 import type { ScsiArray } from './array.js';
 
 /** A parsed identification CSCD descriptor (SPC-4 6.4.5.2.4). */
@@ -201,7 +201,7 @@ export class CopyManager {
   }
 
   /** EXTENDED COPY (LID1) and (LID4) (SPC-4 6.4, 6.5). */
-  extendedCopy(c: CmdContext, lid4: boolean): void {
+  *extendedCopy(c: CmdContext, lid4: boolean): MediaRun<void> {
     const len = be32(c.cdb, 10);
     if (len === 0) return; // SPC-4 6.4.1: not an error, nothing transferred (a discovery method)
     if (c.dataOut.length < len) throw paramListLengthError();
@@ -233,10 +233,10 @@ export class CopyManager {
     };
     if (tracked) this.remember(c, space, list.listId, rec);
     try {
-      list.segments.forEach((seg, i) => {
-        rec.transferCount += this.runSegment(seg, i, lus);
+      for (const [i, seg] of list.segments.entries()) {
+        rec.transferCount += yield* this.runSegment(seg, i, lus);
         rec.segmentsProcessed = i + 1;
-      });
+      }
       rec.status = CopyStatus.COMPLETED_GOOD;
     } catch (err) {
       if (!(err instanceof ScsiCheck)) throw err;
@@ -256,7 +256,7 @@ export class CopyManager {
   }
 
   /** Runs one block → block segment; returns bytes moved or throws COPY ABORTED. */
-  private runSegment(seg: Segment, index: number, lus: readonly (LogicalUnit | null)[]): number {
+  private *runSegment(seg: Segment, index: number, lus: readonly (LogicalUnit | null)[]): MediaRun<number> {
     const src = lus[seg.src];
     const dst = lus[seg.dst];
     if (!src) throw copyAborted(ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, seg, index, seg.blocks, seg.offset + 4);
@@ -272,7 +272,7 @@ export class CopyManager {
     // 08h/04h or 0Dh/02h only).
     if (!src.inRange(seg.srcLba, bytes / src.lbs)) throw copyAborted(ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, seg, index, seg.blocks, seg.offset + 12);
     if (!dst.inRange(seg.dstLba, bytes / dst.lbs)) throw copyAborted(ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, seg, index, seg.blocks, seg.offset + 20);
-    const r = moveBytes(src, seg.srcLba * src.lbs, dst, seg.dstLba * dst.lbs, bytes);
+    const r = yield* mediaMove(src, seg.srcLba * src.lbs, dst, seg.dstLba * dst.lbs, bytes);
     if (r.error < 0) {
       const residual = (bytes - r.bytes) / unit;
       throw copyAborted(ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, seg, index, residual, seg.offset);

@@ -6,6 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Backing } from '../backing/backing.js';
+import type { BlockDevice } from '../../src/block/device.js';
+import type { CopyRange, CopyResult } from '../../src/block/copy-types.js';
 import { SparseBacking } from '../backing/sparse.js';
 import { MemoryBacking } from '../backing/memory.js';
 import { Desig } from './constants.js';
@@ -20,6 +22,20 @@ export interface LuOptions {
   readonly backing?: 'memory' | 'sparse';
   /** Unit serial number (VPD 80h); default derived from array and LU names. */
   readonly serial?: string;
+  /**
+   * A block device of the lab as the medium instead of a store (size and lbs are then the
+   * device's). Commands on such an LU complete asynchronously (ScsiArray.executeAsync).
+   */
+  readonly block?: BlockMedium;
+}
+
+/**
+ * A block device as an LU's medium: the device, and the copy engine with the lab's settings
+ * (Lab.copyRanges) for moves between two such LUs.
+ */
+export interface BlockMedium {
+  readonly dev: BlockDevice;
+  copy(dst: BlockDevice, ranges: readonly CopyRange[]): Promise<CopyResult>;
 }
 
 /** Limits on LUs themselves. */
@@ -40,7 +56,9 @@ export class LogicalUnit {
   readonly name: string;
   readonly lbs: 512 | 4096;
   readonly blocks: number;
-  readonly backing: Backing;
+  /** The store, for an LU whose medium is the model's own; null when `block` is the medium. */
+  readonly backing: Backing | null;
+  readonly block: BlockMedium | null;
   /** The 16-byte NAA IEEE Registered Extended designator (SPC-4 7.8.6.6.5). */
   readonly naa: Uint8Array;
   readonly serial: string;
@@ -62,7 +80,8 @@ export class LogicalUnit {
     this.lbs = lbs;
     this.blocks = o.size / lbs;
     this.arrayName = arrayName;
-    this.backing = (o.backing ?? 'sparse') === 'memory' ? new MemoryBacking(o.size) : new SparseBacking(o.size);
+    this.block = o.block ?? null;
+    this.backing = this.block ? null : (o.backing ?? 'sparse') === 'memory' ? new MemoryBacking(o.size) : new SparseBacking(o.size);
     const h = createHash('sha256').update(`${arrayName}/${o.name}`).digest();
     this.naa = naa6(h);
     const serial = o.serial ?? h.subarray(0, 8).toString('hex').toUpperCase();
@@ -94,21 +113,27 @@ export class LogicalUnit {
     return Number.isSafeInteger(lba) && lba >= 0 && blocks >= 0 && lba + blocks <= this.blocks;
   }
 
+  /** The store; store-medium access (read, write, zero) is only ever asked of an LU that has one. */
+  private get store(): Backing {
+    if (!this.backing) throw new Error(`LU ${this.name}: its medium is a block device`);
+    return this.backing;
+  }
+
   read(lba: number, blocks: number, out?: Uint8Array): Uint8Array {
     const buf = out ?? new Uint8Array(blocks * this.lbs);
-    this.backing.read(lba * this.lbs, buf.subarray(0, blocks * this.lbs));
+    this.store.read(lba * this.lbs, buf.subarray(0, blocks * this.lbs));
     return buf;
   }
 
   /** 0 or a negative errno (the store is full). */
   write(lba: number, data: Uint8Array): number {
-    const res = this.backing.write(lba * this.lbs, data);
+    const res = this.store.write(lba * this.lbs, data);
     if (res === 0) this.changed(lba, data.length / this.lbs);
     return res;
   }
 
   zero(lba: number, blocks: number): void {
-    this.backing.zero(lba * this.lbs, blocks * this.lbs);
+    this.store.zero(lba * this.lbs, blocks * this.lbs);
     this.changed(lba, blocks);
   }
 

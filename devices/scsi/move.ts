@@ -17,6 +17,7 @@ export interface MoveResult {
   readonly error: number;
 }
 
+/** Between two store-medium LUs (media.ts sends moves that involve a block device elsewhere). */
 export function moveBytes(src: LogicalUnit, srcOff: number, dst: LogicalUnit, dstOff: number, length: number): MoveResult {
   const chunk = TPC_LIMITS.chunkBytes;
   const overlap = src === dst && srcOff < dstOff + length && dstOff < srcOff + length;
@@ -25,7 +26,7 @@ export function moveBytes(src: LogicalUnit, srcOff: number, dst: LogicalUnit, ds
     while (done < length) {
       const n = Math.min(chunk, length - done);
       if (dst.takeWriteFault(done)) return { bytes: done, error: -EIO };
-      const res = copyBetween(src.backing, srcOff + done, dst.backing, dstOff + done, n);
+      const res = copyBetween(src.backing!, srcOff + done, dst.backing!, dstOff + done, n);
       if (res < 0) return { bytes: done, error: res };
       dst.changed(Math.floor((dstOff + done) / dst.lbs), n / dst.lbs);
       done += n;
@@ -40,17 +41,11 @@ export function moveBytes(src: LogicalUnit, srcOff: number, dst: LogicalUnit, ds
     const at = backward ? length - done - n : done;
     if (dst.takeWriteFault(done)) return { bytes: done, error: -EIO };
     const buf = bounce.subarray(0, n);
-    src.backing.read(srcOff + at, buf);
-    const res = dst.backing.write(dstOff + at, buf);
+    src.read((srcOff + at) / src.lbs, n / src.lbs, buf);
+    const res = dst.backing!.write(dstOff + at, buf);
     if (res < 0) return { bytes: done, error: res };
     dst.changed(Math.floor((dstOff + at) / dst.lbs), n / dst.lbs);
     done += n;
   }
   return { bytes: done, error: 0 };
-}
-
-/** Writes zeros (the block device zero ROD token). */
-export function zeroBytes(dst: LogicalUnit, dstOff: number, length: number): MoveResult {
-  dst.zero(dstOff / dst.lbs, length / dst.lbs);
-  return { bytes: length, error: 0 };
 }

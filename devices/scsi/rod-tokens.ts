@@ -14,7 +14,7 @@ import { luOf, type CmdContext } from './context.js';
 import type { LogicalUnit } from './lu.js';
 import { TPC_LIMITS } from './tpc-limits.js';
 import { lid4Status, type CopyManager, type ListRecord } from './copy-manager.js';
-import { moveBytes, zeroBytes } from './move.js';
+import { mediaMove, mediaZero, type MediaRun } from './media.js';
 
 interface Range {
   readonly lba: number;
@@ -157,7 +157,7 @@ export function populateToken(c: CmdContext, cm: CopyManager, store: TokenStore)
 }
 
 /** WRITE USING TOKEN (SBC-3 5.35), with OFFSET INTO ROD and DEL_TKN. */
-export function writeUsingToken(c: CmdContext, cm: CopyManager, store: TokenStore): void {
+export function* writeUsingToken(c: CmdContext, cm: CopyManager, store: TokenStore): MediaRun<void> {
   const lu = luOf(c);
   const listId = be32(c.cdb, 6);
   const len = be32(c.cdb, 10);
@@ -189,14 +189,15 @@ export function writeUsingToken(c: CmdContext, cm: CopyManager, store: TokenStor
       let left = r.blocks * lu.lbs;
       while (left > 0) {
         if (!token) {
-          zeroBytes(lu, dstOff, left);
+          const z = yield* mediaZero(lu, dstOff / lu.lbs, left / lu.lbs);
+          if (z < 0) throw new ScsiCheck(SenseKey.COPY_ABORTED, ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, { information: left / lu.lbs, csi: i });
           rec.transferCount += left / lu.lbs;
           break;
         }
         const piece = rodPiece(token, rodAt);
         if (!piece) break; // the ROD is exhausted: a partial transfer, reported by the transfer count
         const n = Math.min(left, piece.length);
-        const m = moveBytes(token.lu, piece.offset, lu, dstOff, n);
+        const m = yield* mediaMove(token.lu, piece.offset, lu, dstOff, n);
         rec.transferCount += m.bytes / lu.lbs;
         if (m.error < 0) throw new ScsiCheck(SenseKey.COPY_ABORTED, ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, { information: (left - m.bytes) / lu.lbs, csi: i });
         rodAt += n;

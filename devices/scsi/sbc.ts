@@ -8,11 +8,15 @@ import { be16, be32, be64, put16, put32, put64 } from './bytes.js';
 import { ScsiCheck, illegal, invalidFieldInCdb, invalidFieldInParam, lbaOutOfRange, paramListLengthError } from './sense.js';
 import { luOf, type CmdContext } from './context.js';
 import type { LogicalUnit } from './lu.js';
+import { mediaRead, mediaWrite, mediaZero, type MediaRun } from './media.js';
 
 /** Block limits the LUs report in VPD B0h and enforce (SBC-3 6.5.3). */
 export const BLOCK_LIMITS = {
-  /** MAXIMUM TRANSFER LENGTH, bytes (reported in blocks). */
-  maxTransferBytes: 8 * 1024 * 1024,
+  /**
+   * MAXIMUM TRANSFER LENGTH, bytes (reported in blocks). 32 MiB: 65536 blocks of 512 bytes, the
+   * write and read libiscsi's WriteSame16.Unmap issues when MAXIMUM WRITE SAME LENGTH allows it.
+   */
+  maxTransferBytes: 32 * 1024 * 1024,
   optimalTransferBytes: 1024 * 1024,
   maxCompareAndWriteBlocks: 64,
   /**
@@ -64,15 +68,15 @@ const TEN_BYTE: ReadonlySet<number> = new Set([Op.READ_10, Op.WRITE_10, Op.VERIF
 const TWELVE_BYTE: ReadonlySet<number> = new Set([Op.READ_12, Op.WRITE_12, Op.VERIFY_12, Op.WRITE_AND_VERIFY_12]);
 const lengthFieldOf = (op: number): number => (op === Op.READ_6 || op === Op.WRITE_6 ? 4 : TEN_BYTE.has(op) ? 7 : TWELVE_BYTE.has(op) ? 6 : 10);
 
-export function read(c: CmdContext): Uint8Array {
+export function* read(c: CmdContext): MediaRun<Uint8Array> {
   const lu = luOf(c);
   const { lba, blocks } = parseRw(c.cdb);
   if (c.cdb[0] !== Op.READ_6 && c.cdb[1]! & 0xe0) throw invalidFieldInCdb(1, 5); // RDPROTECT: no protection information
   checkRange(lu, lba, blocks, lengthFieldOf(c.cdb[0]!));
-  return lu.read(lba, blocks);
+  return yield* mediaRead(lu, lba, blocks);
 }
 
-export function write(c: CmdContext): void {
+export function* write(c: CmdContext): MediaRun<void> {
   const lu = luOf(c);
   const { lba, blocks } = parseRw(c.cdb);
   if (c.cdb[0] !== Op.WRITE_6 && c.cdb[1]! & 0xe0) throw invalidFieldInCdb(1, 5); // WRPROTECT
@@ -80,7 +84,7 @@ export function write(c: CmdContext): void {
   const bytes = blocks * lu.lbs;
   if (c.dataOut.length < bytes) throw new ScsiCheck(SenseKey.ABORTED_COMMAND, ASC.DATA_PHASE_ERROR);
   if (blocks === 0) return;
-  if (lu.write(lba, c.dataOut.subarray(0, bytes)) < 0) throw new ScsiCheck(SenseKey.MEDIUM_ERROR, ASC.INSUFFICIENT_RESOURCES);
+  if ((yield* mediaWrite(lu, lba, c.dataOut.subarray(0, bytes))) < 0) throw new ScsiCheck(SenseKey.MEDIUM_ERROR, ASC.INSUFFICIENT_RESOURCES);
 }
 
 /**
@@ -88,12 +92,12 @@ export function write(c: CmdContext): void {
  * the Data-Out (BYTCHK 1) or of the medium alone (BYTCHK 0); the store does not fail reads, so
  * the verify passes once the write did.
  */
-export function writeAndVerify(c: CmdContext): void {
+export function* writeAndVerify(c: CmdContext): MediaRun<void> {
   if (c.cdb[1]! & 0xe0) throw invalidFieldInCdb(1, 5); // WRPROTECT: no protection information
-  write(c);
+  yield* write(c);
   const lu = luOf(c);
   const { lba, blocks } = parseRw(c.cdb);
-  if ((c.cdb[1]! & 0x02) && blocks && firstMismatch(lu.read(lba, blocks), c.dataOut.subarray(0, blocks * lu.lbs)) >= 0) {
+  if ((c.cdb[1]! & 0x02) && blocks && firstMismatch(yield* mediaRead(lu, lba, blocks), c.dataOut.subarray(0, blocks * lu.lbs)) >= 0) {
     throw new ScsiCheck(SenseKey.MISCOMPARE, ASC.MISCOMPARE_DURING_VERIFY);
   }
 }
@@ -109,7 +113,7 @@ export function preFetch(c: CmdContext): void {
 }
 
 /** ORWRITE (16) (SBC-3 5.15): each block becomes the medium OR the Data-Out. */
-export function orWrite(c: CmdContext): void {
+export function* orWrite(c: CmdContext): MediaRun<void> {
   const lu = luOf(c);
   const { lba, blocks } = parseRw(c.cdb);
   if (c.cdb[1]! & 0xe0) throw invalidFieldInCdb(1, 5); // ORPROTECT
@@ -117,13 +121,13 @@ export function orWrite(c: CmdContext): void {
   const bytes = blocks * lu.lbs;
   if (c.dataOut.length < bytes) throw new ScsiCheck(SenseKey.ABORTED_COMMAND, ASC.DATA_PHASE_ERROR);
   if (blocks === 0) return;
-  const media = lu.read(lba, blocks);
+  const media = yield* mediaRead(lu, lba, blocks);
   for (let i = 0; i < bytes; i++) media[i]! |= c.dataOut[i]!;
-  if (lu.write(lba, media) < 0) throw new ScsiCheck(SenseKey.MEDIUM_ERROR, ASC.INSUFFICIENT_RESOURCES);
+  if ((yield* mediaWrite(lu, lba, media)) < 0) throw new ScsiCheck(SenseKey.MEDIUM_ERROR, ASC.INSUFFICIENT_RESOURCES);
 }
 
 /** VERIFY (10/12/16) (SBC-3 5.25): BYTCHK 00b checks the medium; 01b compares the Data-Out. */
-export function verify(c: CmdContext): void {
+export function* verify(c: CmdContext): MediaRun<void> {
   const lu = luOf(c);
   const { lba, blocks } = parseRw(c.cdb);
   if (c.cdb[1]! & 0xe0) throw invalidFieldInCdb(1, 5);
@@ -133,7 +137,7 @@ export function verify(c: CmdContext): void {
   if (bytchk === 0 || blocks === 0) return;
   const bytes = blocks * lu.lbs;
   if (c.dataOut.length < bytes) throw new ScsiCheck(SenseKey.ABORTED_COMMAND, ASC.DATA_PHASE_ERROR);
-  const media = lu.read(lba, blocks);
+  const media = yield* mediaRead(lu, lba, blocks);
   const at = firstMismatch(media, c.dataOut.subarray(0, bytes));
   if (at >= 0) throw new ScsiCheck(SenseKey.MISCOMPARE, ASC.MISCOMPARE_DURING_VERIFY, { information: at });
 }
@@ -144,7 +148,7 @@ function firstMismatch(a: Uint8Array, b: Uint8Array): number {
 }
 
 /** WRITE SAME (10)/(16) (SBC-3 5.42, 5.44), with UNMAP: zero data unmaps (LBPRZ reads zeros). */
-export function writeSame(c: CmdContext): void {
+export function* writeSame(c: CmdContext): MediaRun<void> {
   const lu = luOf(c);
   const ten = c.cdb[0] === Op.WRITE_SAME_10;
   const unmap = (c.cdb[1]! & 0x08) !== 0;
@@ -163,7 +167,7 @@ export function writeSame(c: CmdContext): void {
     block = c.dataOut.subarray(0, lu.lbs);
   }
   if (block.every((b) => b === 0)) {
-    lu.zero(lba, blocks);
+    if ((yield* mediaZero(lu, lba, blocks)) < 0) throw new ScsiCheck(SenseKey.MEDIUM_ERROR, ASC.INSUFFICIENT_RESOURCES, { information: lba });
     return;
   }
   void unmap; // non-zero data is written whether or not UNMAP is set (SBC-3 4.7.3.4.4 lets the LU choose)
@@ -172,13 +176,13 @@ export function writeSame(c: CmdContext): void {
   for (let o = 0; o < buf.length; o += lu.lbs) buf.set(block, o);
   for (let done = 0; done < blocks; ) {
     const n = Math.min(chunkBlocks, blocks - done);
-    if (lu.write(lba + done, buf.subarray(0, n * lu.lbs)) < 0) throw new ScsiCheck(SenseKey.MEDIUM_ERROR, ASC.INSUFFICIENT_RESOURCES, { information: lba + done });
+    if ((yield* mediaWrite(lu, lba + done, buf.subarray(0, n * lu.lbs))) < 0) throw new ScsiCheck(SenseKey.MEDIUM_ERROR, ASC.INSUFFICIENT_RESOURCES, { information: lba + done });
     done += n;
   }
 }
 
 /** UNMAP (SBC-3 5.28): parse every block descriptor first, then unmap; nothing happens on an error. */
-export function unmap(c: CmdContext): void {
+export function* unmap(c: CmdContext): MediaRun<void> {
   const lu = luOf(c);
   if (c.cdb[1]! & 0x01) throw invalidFieldInCdb(1, 0); // ANCHOR
   const len = be16(c.cdb, 7);
@@ -199,11 +203,13 @@ export function unmap(c: CmdContext): void {
     if (!lu.inRange(lba, n)) throw lbaOutOfRange();
     ranges.push([lba, n]);
   }
-  for (const [lba, n] of ranges) if (n > 0) lu.zero(lba, n);
+  for (const [lba, n] of ranges) {
+    if (n > 0 && (yield* mediaZero(lu, lba, n)) < 0) throw new ScsiCheck(SenseKey.MEDIUM_ERROR, ASC.INSUFFICIENT_RESOURCES, { information: lba });
+  }
 }
 
 /** COMPARE AND WRITE (SBC-3 5.2): compare the first half of Data-Out, write the second when equal. */
-export function compareAndWrite(c: CmdContext): void {
+export function* compareAndWrite(c: CmdContext): MediaRun<void> {
   const lu = luOf(c);
   if (c.cdb[1]! & 0xe0) throw invalidFieldInCdb(1, 5);
   const lba = be64(c.cdb, 2);
@@ -213,9 +219,9 @@ export function compareAndWrite(c: CmdContext): void {
   if (blocks === 0) return;
   const bytes = blocks * lu.lbs;
   if (c.dataOut.length < 2 * bytes) throw new ScsiCheck(SenseKey.ABORTED_COMMAND, ASC.DATA_PHASE_ERROR);
-  const at = firstMismatch(lu.read(lba, blocks), c.dataOut.subarray(0, bytes));
+  const at = firstMismatch(yield* mediaRead(lu, lba, blocks), c.dataOut.subarray(0, bytes));
   if (at >= 0) throw new ScsiCheck(SenseKey.MISCOMPARE, ASC.MISCOMPARE_DURING_VERIFY, { information: at });
-  if (lu.write(lba, c.dataOut.subarray(bytes, 2 * bytes)) < 0) throw new ScsiCheck(SenseKey.MEDIUM_ERROR, ASC.INSUFFICIENT_RESOURCES);
+  if ((yield* mediaWrite(lu, lba, c.dataOut.subarray(bytes, 2 * bytes))) < 0) throw new ScsiCheck(SenseKey.MEDIUM_ERROR, ASC.INSUFFICIENT_RESOURCES);
 }
 
 /** SYNCHRONIZE CACHE (10)/(16) (SBC-3 5.22, 5.23): the range is checked; media is always stable. */
@@ -257,7 +263,9 @@ export function getLbaStatus(c: CmdContext): Uint8Array {
   const descs: [number, number, number][] = [];
   const maxDescs = Math.min(BLOCK_LIMITS.maxLbaStatusDescriptors, Math.max(1, Math.floor((alloc - 8) / 16)));
   const window = Math.min(lu.blocks - start, Math.floor(BLOCK_LIMITS.maxUnmapBlocks));
-  lu.backing.extents(start * lu.lbs, window * lu.lbs, (view, at, len) => {
+  // A block device medium does not tell its allocation: its blocks are reported mapped.
+  const extents = lu.backing ? lu.backing.extents.bind(lu.backing) : (off: number, len: number, fn: (view: Uint8Array | null, at: number, len: number) => void) => fn(new Uint8Array(0), off, len);
+  extents(start * lu.lbs, window * lu.lbs, (view, at, len) => {
     const status = view ? 0 : 1; // 0 mapped, 1 deallocated
     const lba = Math.floor(at / lu.lbs);
     const n = Math.ceil(len / lu.lbs);

@@ -226,7 +226,7 @@ export function reportLuns(c: CmdContext): Uint8Array {
   const alloc = be32(c.cdb, 6);
   if (select > 0x02) throw invalidFieldInCdb(2);
   if (alloc < 16) throw invalidFieldInCdb(6);
-  const luns = c.array.visibleLuns(c.initiator);
+  const luns = c.array.visibleLuns(c.initiator, c.exported);
   const d = new Uint8Array(8 + 8 * luns.length);
   put32(d, 0, 8 * luns.length);
   luns.forEach((lun, i) => {

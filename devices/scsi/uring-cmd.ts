@@ -47,18 +47,20 @@ export function scsiUringCmd(dev: SdDevice, cmdOp: number, cmd: Uint8Array, buff
   }
   const cdb = cmd.slice(SCSI_URING_CMD.CDB, SCSI_URING_CMD.CDB + cdbLen);
   const out = flags & SCSI_URING_FLAG_DATA_OUT;
-  const r = dev.array.execute(dev.initiator, dev.lun, cdb, out && data ? data : undefined, out ? 0 : dataLen);
-  let inBytes = 0;
-  if (!out && data) {
-    inBytes = Math.min(data.length, r.dataIn.length);
-    data.set(r.dataIn.subarray(0, inBytes));
-  }
-  let senseBytes = 0;
-  if (sense && r.senseData.length) {
-    senseBytes = Math.min(sense.length, r.senseData.length);
-    sense.set(r.senseData.subarray(0, senseBytes));
-  }
-  done({ res: r.status, big0: BigInt(inBytes) | (BigInt(senseBytes) << 32n) });
+  // executeAsync: the LU's medium may be a block device that completes later.
+  void dev.array.executeAsync(dev.initiator, dev.lun, cdb, out && data ? data : undefined, out ? 0 : dataLen).then((r) => {
+    let inBytes = 0;
+    if (!out && data) {
+      inBytes = Math.min(data.length, r.dataIn.length);
+      data.set(r.dataIn.subarray(0, inBytes));
+    }
+    let senseBytes = 0;
+    if (sense && r.senseData.length) {
+      senseBytes = Math.min(sense.length, r.senseData.length);
+      sense.set(r.senseData.subarray(0, senseBytes));
+    }
+    done({ res: r.status, big0: BigInt(inBytes) | (BigInt(senseBytes) << 32n) });
+  });
 }
 
 /** Fills a scsi_uring_cmd (for prepUringCmd). */

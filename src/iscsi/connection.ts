@@ -17,7 +17,8 @@ import { loginFlags, loginStep, newLoginState, type LoginState } from './login.j
 import { Session, type SessionMember } from './session.js';
 import type { ExportedTarget } from './target-config.js';
 import { rwShape, transferBlocks, withTransferBlocks } from './transfer-length.js';
-import { Status } from '../../devices/scsi/constants.js';
+import { Op as ScsiOp, Status } from '../../devices/scsi/constants.js';
+import { checkCondition, invalidFieldInCdb, type ScsiResult } from '../../devices/scsi/sense.js';
 
 /** What a connection needs from the target server. */
 export interface TargetHost {
@@ -82,6 +83,8 @@ export class Connection implements SessionMember {
   private readonly tasks = new Map<number, WriteTask>();
   private readonly byTtt = new Map<number, WriteTask>();
   private bufferedDataOut = 0;
+  /** Commands handed to the SCSI model and not completed yet, by ITT. */
+  private readonly running = new Map<number, { readonly lun: number; aborted: boolean }>();
   /** Text response parts still to send (continuation), keyed by TTT. */
   private textRest: { ttt: number; data: Uint8Array } | null = null;
   private textIn: Uint8Array[] = [];
@@ -108,7 +111,7 @@ export class Connection implements SessionMember {
   }
 
   get idle(): boolean {
-    return this.tasks.size === 0;
+    return this.tasks.size === 0 && this.running.size === 0;
   }
 
   private onData(chunk: Buffer): void {
@@ -377,7 +380,7 @@ export class Connection implements SessionMember {
     const lun = decodeLun(bhs);
     const edtl = u32(bhs, Cmd.OFF_EDTL);
     const cdb = this.cdbOf(p);
-    if (!cdb || this.tasks.has(itt)) return this.reject(bhs, RejectReason.INVALID_PDU_FIELD);
+    if (!cdb || this.tasks.has(itt) || this.running.has(itt)) return this.reject(bhs, RejectReason.INVALID_PDU_FIELD);
     const write = (flags & Cmd.FLAG_WRITE) !== 0;
     const s = this.session!;
     if (!write) {
@@ -518,7 +521,27 @@ export class Connection implements SessionMember {
         } else if (edtl > tl) underflow = edtl - tl;
       }
     }
-    const r = skip ? { status: Status.GOOD, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) } : array.execute(this.session!.initiatorPort, modelLun, runCdb, dataOut, Infinity);
+    if (skip) return this.complete(itt, lun, edtl, read, shape, overflow, underflow, { status: Status.GOOD, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) });
+    if (lu && cdb[0] === ScsiOp.COMPARE_AND_WRITE && edtl !== 2 * cdb[13]! * lu.lbs) {
+      // COMPARE AND WRITE moves exactly its verify and write halves (SBC-3 5.2); a transfer of
+      // another size cannot be cut into them (an initiator that wraps 256 blocks into the 1-byte
+      // NUMBER OF LOGICAL BLOCKS sends 0 with 256 blocks of data): INVALID FIELD IN CDB, as LIO
+      // answers a data CDB whose length and EDTL disagree. libiscsi's CompareAndWrite tests
+      // expect this.
+      return this.complete(itt, lun, edtl, read, shape, 0, 0, checkCondition(invalidFieldInCdb(13)));
+    }
+    // The model completes asynchronously when the LU's medium is a block device; the task stays
+    // known (TMF can abort it: then no response is sent, RFC 7143 4.2.3.x) until it completes.
+    const running = { lun, aborted: false };
+    this.running.set(itt, running);
+    void array.executeAsync(this.session!.initiatorPort, modelLun, runCdb, dataOut, Infinity, target.luns).then((r) => {
+      if (this.running.get(itt) === running) this.running.delete(itt);
+      if (running.aborted || this.phase === 'closed') return;
+      this.complete(itt, lun, edtl, read, shape, overflow, underflow, r);
+    });
+  }
+
+  private complete(itt: number, lun: number, edtl: number, read: boolean, shape: ReturnType<typeof rwShape>, overflow: number, underflow: number, r: ScsiResult): void {
     let dataIn = read ? r.dataIn : new Uint8Array(0);
     if (read) {
       if (dataIn.length > edtl) {
@@ -588,11 +611,18 @@ export class Connection implements SessionMember {
   // ---------------------------------------------------------------- task management
 
   hasTask(itt: number): boolean {
-    return this.tasks.has(itt);
+    return this.tasks.has(itt) || this.running.has(itt);
   }
 
   abortTasks(filter: (lun: number, itt: number) => boolean): number {
     let n = 0;
+    for (const [itt, r] of [...this.running]) {
+      if (filter(r.lun, itt)) {
+        r.aborted = true;
+        this.running.delete(itt);
+        n++;
+      }
+    }
     for (const t of [...this.tasks.values()]) {
       if (filter(t.lun, t.itt)) {
         this.forget(t);

@@ -8,13 +8,21 @@
  *         initiators: [ iqn.2005-03.org.open-iscsi:host1 ]   # optional: who may log in
  *         chap: { user: alice, secret: s3cret-12chars }       # optional
  *
- * A LUN is an LU of a SCSI array: an sd disk of the lab, exported at its own LUN, so the target
- * is the front of that array (REPORT LUNS, copy manager and ROD tokens are the array's).
+ * A LUN is any block device of the lab (`/dev/nullb0`, `/dev/mapper/x`, `/dev/nvme0n1`, an sd
+ * disk), exported through the SCSI model:
+ * - when every LUN is an sd disk of one SCSI array at its own LUN, the target is the front of
+ *   that array (REPORT LUNS, copy manager and ROD tokens are the array's);
+ * - otherwise the target gets an array of its own (a gateway, as LIO's block backstores are)
+ *   whose LUs have the devices as their media: SCSI commands become bios, and EXTENDED COPY or
+ *   token copies between two of its LUs go through the block layer's copy engine. The LUNs of
+ *   such a target are numbered 0..n-1.
  */
 import type { Field } from '../scenario/fields.js';
 import type { Lab } from '../lab.js';
 import { SdDevice } from '../../devices/scsi/sd.js';
 import type { ScsiArray } from '../../devices/scsi/array.js';
+import { scsiFabricOf } from '../../devices/scsi/lab.js';
+import type { BlockDevice } from '../block/device.js';
 import type { ChapConfig } from './chap.js';
 import { validIscsiName, type ExportedTarget } from './target-config.js';
 
@@ -91,17 +99,46 @@ export function parseIscsi(f: Field, devPath: (f: Field) => string): IscsiSpec |
 
 /** Resolves the spec against a built lab; throws RangeError naming the target and LUN. */
 export function exportTargets(lab: Lab, spec: IscsiSpec): ExportedTarget[] {
-  return spec.targets.map((t) => {
-    let array: ScsiArray | null = null;
-    for (const l of t.luns) {
+  return spec.targets.map((t, i) => {
+    if (!t.luns.length) throw new RangeError(`iscsi target ${t.iqn}: no LUNs`);
+    const devs = t.luns.map((l) => {
       const d = lab.findDevice(l.dev);
-      const where = `iscsi target ${t.iqn} LUN ${l.lun}`;
-      if (!(d instanceof SdDevice)) throw new RangeError(`${where}: ${l.dev} is not a SCSI disk (export LUs of a scsi array)`);
-      if (array && d.array !== array) throw new RangeError(`${where}: ${l.dev} is in array ${d.array.name}, the target fronts ${array.name}`);
-      if (d.lun !== l.lun) throw new RangeError(`${where}: ${l.dev} is LUN ${d.lun} of its array; export it as LUN ${d.lun}`);
-      array = d.array;
-    }
-    if (!array) throw new RangeError(`iscsi target ${t.iqn}: no LUNs`);
+      if (!d) throw new RangeError(`iscsi target ${t.iqn} LUN ${l.lun}: no block device ${l.dev}`);
+      return d;
+    });
+    const array = frontedArray(t, devs) ?? gatewayArray(lab, t, devs, i);
     return { iqn: t.iqn, array, luns: t.luns.map((l) => l.lun), ...(t.alias ? { alias: t.alias } : {}), ...(t.initiators ? { initiators: t.initiators } : {}), ...(t.chap ? { chap: t.chap } : {}) };
+  });
+}
+
+/** The array whose sd disks the target exports at their own LUNs, or null. */
+function frontedArray(t: TargetSpec, devs: readonly BlockDevice[]): ScsiArray | null {
+  const first = devs[0];
+  if (!(first instanceof SdDevice)) return null;
+  const same = devs.every((d, k) => d instanceof SdDevice && d.array === first.array && d.lun === t.luns[k]!.lun);
+  return same ? first.array : null;
+}
+
+/** An array of the target's own, one LU per device with the device as its medium. */
+function gatewayArray(lab: Lab, t: TargetSpec, devs: readonly BlockDevice[], index: number): ScsiArray {
+  const order = t.luns.map((l, k) => ({ lun: l.lun, dev: devs[k]! })).sort((a, b) => a.lun - b.lun);
+  order.forEach((o, k) => {
+    if (o.lun !== k) throw new RangeError(`iscsi target ${t.iqn} LUN ${o.lun}: a target that exports lab block devices numbers its LUNs 0..${order.length - 1}`);
+    const lbs = o.dev.limits.logical_block_size;
+    if (lbs !== 512 && lbs !== 4096) throw new RangeError(`iscsi target ${t.iqn} LUN ${o.lun}: ${o.dev.name} has ${lbs}-byte blocks; an LU has 512 or 4096`);
+  });
+  const fabric = scsiFabricOf(lab);
+  let name = `iscsi${index}`;
+  for (let n = 1; fabric.arrays.has(name); n++) name = `iscsi${index}.${n}`;
+  const names = new Set<string>();
+  return fabric.addArray({
+    name,
+    lus: order.map((o) => {
+      let lu = o.dev.name.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 28);
+      while (names.has(lu)) lu = `${lu}_`;
+      names.add(lu);
+      const lbs = o.dev.limits.logical_block_size as 512 | 4096;
+      return { name: lu, size: o.dev.capacity, lbs, block: { dev: o.dev, copy: (dst, ranges) => lab.copyRanges(dst, ranges) } };
+    }),
   });
 }

@@ -9,6 +9,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FAMILIES, countOf, requireTool, resultsTable, runFamilies, startCopylab, type RunningTarget, type TestResult } from '../../bench/iscsi/conformance.js';
 
 interface Expectations {
@@ -56,6 +57,42 @@ describe('iscsi-test-cu against copylab serve iscsi', () => {
     const regressions = expectations.mustPass
       .map((n) => byName.get(n))
       .map((r, i) => (r && r.outcome === 'passed' ? null : `${expectations.mustPass[i]}: ${r ? `${r.outcome} ${r.note}` : 'did not run'}`))
+      .filter((x): x is string => x !== null);
+    expect(regressions).toEqual([]);
+  });
+});
+
+/**
+ * The SCSI family again, against LUNs whose medium is a lab block device (nullblk, through the
+ * target's gateway array: commands become bios, copies go through the copy engine).
+ * expectations-nullblk.json lists what must pass there.
+ */
+describe('iscsi-test-cu SCSI family against nullblk-backed LUNs', () => {
+  const nullblkExpectations = JSON.parse(readFileSync(new URL('./expectations-nullblk.json', import.meta.url), 'utf8')) as Expectations;
+  let results: TestResult[] = [];
+
+  beforeAll(async () => {
+    requireTool('iscsi-test-cu');
+    const target = await startCopylab({ scenario: fileURLToPath(new URL('./nullblk-lun.yaml', import.meta.url)) });
+    try {
+      results = (await runFamilies(target.url, ['SCSI'])).results;
+    } finally {
+      await target.stop();
+    }
+    process.stdout.write(`iscsi-test-cu (nullblk LUN): SCSI ${JSON.stringify(countOf(results, 'SCSI.'))}\n`);
+  }, 300_000);
+
+  it('every ExtendedCopy and ReceiveCopyResults test runs and passes', () => {
+    const copy = results.filter((r) => /^SCSI\.(ExtendedCopy|ReceiveCopyResults)\./.test(r.name));
+    expect(copy.length).toBeGreaterThanOrEqual(8);
+    expect(copy.filter((r) => r.outcome !== 'passed').map((r) => `${r.name}: ${r.outcome} ${r.note}`)).toEqual([]);
+  });
+
+  it('no regression: every test in expectations-nullblk.json passes', () => {
+    const byName = new Map(results.map((r) => [r.name, r]));
+    const regressions = nullblkExpectations.mustPass
+      .map((n) => byName.get(n))
+      .map((r, i) => (r && r.outcome === 'passed' ? null : `${nullblkExpectations.mustPass[i]}: ${r ? `${r.outcome} ${r.note}` : 'did not run'}`))
       .filter((x): x is string => x !== null);
     expect(regressions).toEqual([]);
   });
