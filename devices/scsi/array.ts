@@ -47,12 +47,15 @@ export class ScsiFabric {
   readonly arrays = new Map<string, ScsiArray>();
   /** Milliseconds; tests replace it to expire ROD tokens without waiting. */
   now: () => number = () => Date.now();
+  /** Some LU of the fabric has a block device as its medium (commands may then wait on it). */
+  hasBlockMedia = false;
 
   addArray(o: ScsiArrayOptions): ScsiArray {
     if (this.arrays.has(o.name)) throw new RangeError(`array ${o.name} already exists`);
     if (this.arrays.size >= ARRAY_LIMITS.maxArrays) throw new RangeError(`at most ${ARRAY_LIMITS.maxArrays} arrays`);
     const a = new ScsiArray(this, o);
     this.arrays.set(o.name, a);
+    if (a.lus.some((lu) => lu.block)) this.hasBlockMedia = true;
     return a;
   }
 
@@ -143,6 +146,16 @@ export class ScsiArray {
     }
   }
 
+  /**
+   * Runs the command at once when no step of it can wait (only store media in the fabric, nothing
+   * queued), returning its result; null when it must go through executeAsync. Lets a transport
+   * answer in the same turn, as before block-device media existed.
+   */
+  executeNow(initiator: string, lun: number, cdb: Uint8Array, dataOut?: Uint8Array, allocLen = 0, exported: readonly number[] | null = null): ScsiResult | null {
+    if (this.queued !== 0 || this.fabric.hasBlockMedia) return null;
+    return this.execute(initiator, lun, cdb, dataOut, allocLen, exported);
+  }
+
   private queue: Promise<unknown> = Promise.resolve();
   private queued = 0;
 
@@ -152,6 +165,8 @@ export class ScsiArray {
    */
   executeAsync(initiator: string, lun: number, cdb: Uint8Array, dataOut?: Uint8Array, allocLen = 0, exported: readonly number[] | null = null): Promise<ScsiResult> {
     if (this.queued >= ARRAY_LIMITS.maxQueuedCommands) return Promise.resolve({ status: Status.TASK_SET_FULL, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) });
+    const now = this.executeNow(initiator, lun, cdb, dataOut, allocLen, exported);
+    if (now) return Promise.resolve(now);
     const run = async (): Promise<ScsiResult> => {
       try {
         const out = this.dispatch(initiator, lun, cdb, dataOut ?? new Uint8Array(0), exported);

@@ -530,6 +530,8 @@ export class Connection implements SessionMember {
       // expect this.
       return this.complete(itt, lun, edtl, read, shape, 0, 0, checkCondition(invalidFieldInCdb(13)));
     }
+    const now = array.executeNow(this.session!.initiatorPort, modelLun, runCdb, dataOut, Infinity, target.luns);
+    if (now) return this.complete(itt, lun, edtl, read, shape, overflow, underflow, now);
     // The model completes asynchronously when the LU's medium is a block device; the task stays
     // known (TMF can abort it: then no response is sent, RFC 7143 4.2.3.x) until it completes.
     const running = { lun, aborted: false };
