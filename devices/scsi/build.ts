@@ -3,7 +3,7 @@
  * sg3_utils/ddpt) sends them. Same layouts as the device parses (constants.ts), built with DataView.
  */
 import { Lid1, Lid4, Op, Rod, TpcInSa, TpcOutSa, MaintInSa, SaIn16, Token, XcopyDesc, Desig } from './constants.js';
-import { put16, put32, put64 } from './bytes.js';
+import { concatBytes, put16, put32, put64 } from './bytes.js';
 
 export function cdb6(op: number, b: number[] = []): Uint8Array {
   const c = new Uint8Array(6);
@@ -174,15 +174,7 @@ export interface XcopyList {
   readonly immed?: boolean;
 }
 
-const concat = (parts: readonly Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
+const concat = concatBytes;
 
 /** An EXTENDED COPY(LID1) parameter list (SPC-4 6.5 table 172). */
 export function xcopyLid1(l: XcopyList): Uint8Array {

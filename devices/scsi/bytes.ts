@@ -36,3 +36,14 @@ export function fromHex(text: string): Uint8Array | null {
   if (t.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(t)) return null;
   return new Uint8Array(Buffer.from(t, 'hex'));
 }
+
+/** The parts one after another in a new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -6,7 +6,7 @@ import {
   ASC, Desig, INQUIRY_PRODUCT, INQUIRY_REVISION, INQUIRY_VENDOR, ModePage, PDT_DIRECT_ACCESS, PQ_NOT_CONNECTED,
   SenseKey, VersionDescriptor, Vpd,
 } from './constants.js';
-import { ascii, be16, be32, put16, put32, put64 } from './bytes.js';
+import { ascii, be16, be32, concatBytes, put16, put32, put64 } from './bytes.js';
 import { buildSense, illegal, invalidFieldInCdb } from './sense.js';
 import { luOf, type CmdContext } from './context.js';
 import type { LogicalUnit } from './lu.js';
@@ -129,13 +129,7 @@ export function deviceIdentification(lu: LogicalUnit): Uint8Array {
     designator(Desig.CODE_SET_ASCII, Desig.ASSOC_LU, Desig.TYPE_T10_VENDOR_ID, t10),
     designator(Desig.CODE_SET_BINARY, Desig.ASSOC_TARGET_PORT, Desig.TYPE_RELATIVE_TARGET_PORT, port),
   ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** VPD B0h body (SBC-3 6.5.3 table 183; page length 3Ch). */

@@ -4,7 +4,7 @@
  * PARAMETERS reports and the copy manager enforces (all from TPC_LIMITS).
  */
 import { Op, Rod, TpcInSa, TpcOutSa, TpcVpdDesc, XcopyDesc } from './constants.js';
-import { put16, put32, put64 } from './bytes.js';
+import { concatBytes, put16, put32, put64 } from './bytes.js';
 import { TPC_LIMITS } from './tpc-limits.js';
 import type { LogicalUnit } from './lu.js';
 
@@ -77,11 +77,5 @@ export function tpcVpdPage(lu: LogicalUnit): Uint8Array {
     b[13] = 0;
     parts.push(desc(TpcVpdDesc.GENERAL_COPY_OPERATIONS, b));
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
