@@ -6,16 +6,14 @@
  * MEDIUM ERROR; REPORT LUNS lists only the LUNs of the session's target.
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { parseScenarioText } from '../../src/scenario/parse.js';
-import { buildLab } from '../../src/scenario/run.js';
-import { exportTargets } from '../../src/iscsi/scenario.js';
-import { IscsiTarget } from '../../src/iscsi/target.js';
+import type { IscsiTarget } from '../../src/iscsi/target.js';
 import * as b from '../../devices/scsi/build.js';
 import { SenseKey, TpcInSa, TpcOutSa } from '../../devices/scsi/constants.js';
 import { ReqOp } from '../../src/block/ops.js';
 import { Errno } from '../../src/util/errno.js';
 import { pattern, eq } from '../helpers.js';
 import { TestInitiator } from './initiator.js';
+import { login, naaOf, serve, unserve } from './fixture.js';
 import type { Lab } from '../../src/lab.js';
 
 const YAML = `
@@ -47,31 +45,13 @@ let target: IscsiTarget;
 let port = 0;
 const open: TestInitiator[] = [];
 
-async function session(targetName: string): Promise<TestInitiator> {
-  const i = await TestInitiator.open(port);
-  open.push(i);
-  expect(await i.login({ target: targetName })).toBe(true);
-  return i;
-}
+const session = (targetName: string): Promise<TestInitiator> => login(port, open, { target: targetName });
 
 beforeEach(async () => {
-  const s = parseScenarioText(YAML, 'test');
-  lab = buildLab(s);
-  target = new IscsiTarget({ targets: exportTargets(lab, s.iscsi!) });
-  port = (await target.listen({ host: '127.0.0.1', port: 0 })).port;
+  ({ lab, target, port } = await serve(YAML));
 });
 
-afterEach(async () => {
-  for (const i of open.splice(0)) i.close();
-  await target.close(100);
-  await lab.close();
-});
-
-async function naaOf(i: TestInitiator, lun: number): Promise<Uint8Array> {
-  const r = await i.command(lun, b.inquiryCdb(0x83), { readLength: 255 });
-  expect(r.status).toBe(0);
-  return r.dataIn.slice(8, 24);
-}
+afterEach(() => unserve({ lab, target, port }, open));
 
 async function tokenCopy(i: TestInitiator, srcLun: number, src: { lba: number; blocks: number }, dstLun: number, dstLba: number): Promise<void> {
   const pt = b.populateTokenList([src]);

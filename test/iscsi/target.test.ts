@@ -6,10 +6,7 @@
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { spawn } from 'node:child_process';
-import { parseScenarioText } from '../../src/scenario/parse.js';
-import { buildLab } from '../../src/scenario/run.js';
-import { exportTargets } from '../../src/iscsi/scenario.js';
-import { IscsiTarget } from '../../src/iscsi/target.js';
+import type { IscsiTarget } from '../../src/iscsi/target.js';
 import { DEFAULT_ISCSI_SCENARIO_YAML } from '../../src/iscsi/default-scenario.js';
 import { BHS_LENGTH, Cmd, FLAG_FINAL, ISCSI_LIMITS, LoginStatus, Off, Op, RejectReason, Rsp } from '../../src/iscsi/constants.js';
 import { newBhs, opcodeOf, put32, u32 } from '../../src/iscsi/pdu.js';
@@ -19,6 +16,7 @@ import * as b from '../../devices/scsi/build.js';
 import { TpcInSa, TpcOutSa } from '../../devices/scsi/constants.js';
 import { pattern, eq } from '../helpers.js';
 import { TestInitiator } from './initiator.js';
+import { login, naaOf, serve, unserve } from './fixture.js';
 import type { Lab } from '../../src/lab.js';
 
 const CHAP_YAML = `${DEFAULT_ISCSI_SCENARIO_YAML}    - iqn: iqn.2024-01.org.copylab:secret
@@ -32,32 +30,13 @@ let target: IscsiTarget;
 let port = 0;
 const open: TestInitiator[] = [];
 
-async function session(o: Parameters<TestInitiator['login']>[0] = {}): Promise<TestInitiator> {
-  const i = await TestInitiator.open(port);
-  open.push(i);
-  expect(await i.login(o)).toBe(true);
-  return i;
-}
+const session = (o: Parameters<TestInitiator['login']>[0] = {}): Promise<TestInitiator> => login(port, open, o);
 
 beforeEach(async () => {
-  const s = parseScenarioText(CHAP_YAML, 'test');
-  lab = buildLab(s);
-  target = new IscsiTarget({ targets: exportTargets(lab, s.iscsi!) });
-  port = (await target.listen({ host: '127.0.0.1', port: 0 })).port;
+  ({ lab, target, port } = await serve(CHAP_YAML));
 });
 
-afterEach(async () => {
-  for (const i of open.splice(0)) i.close();
-  await target.close(100);
-  await lab.close();
-});
-
-/** The NAA designator of a LUN, read through INQUIRY VPD 83h over iSCSI. */
-async function naaOf(i: TestInitiator, lun: number): Promise<Uint8Array> {
-  const r = await i.command(lun, b.inquiryCdb(0x83), { readLength: 255 });
-  expect(r.status).toBe(0);
-  return r.dataIn.slice(8, 24);
-}
+afterEach(() => unserve({ lab, target, port }, open));
 
 describe('iSCSI target: data path', () => {
   it('writes (immediate data + R2T), copies by EXTENDED COPY and by ROD token inside the target, reads back equal', async () => {
