@@ -21,6 +21,7 @@ import { TokenStore } from './rod-tokens.js';
 import { COMMANDS, SA_OPCODES, type CommandDef } from './commands.js';
 import type { CmdContext } from './context.js';
 import { isMediaRun, runAsync, runSync } from './media.js';
+import type { TokenScope } from './copy-access.js';
 
 export interface ScsiArrayOptions {
   readonly name: string;
@@ -30,8 +31,14 @@ export interface ScsiArrayOptions {
    * initiator sees every LU.
    */
   readonly initiators?: Readonly<Record<string, readonly number[]>>;
-  /** Arrays (by name) this array's copy manager can reach besides itself; absent: every array of the fabric. */
+  /**
+   * Arrays (by name) this array's copy manager can reach besides itself (copy-access.ts). Absent:
+   * every array of the fabric for the lab's own host, none for a command through a transport
+   * (an iSCSI target); a list applies to both.
+   */
   readonly reach?: readonly string[];
+  /** Who may use a ROD token of this array besides nexuses that may read its LU (copy-access.ts); default 'access'. */
+  readonly tokenScope?: TokenScope;
   /** Offer third-party copy (3PC bit, EXTENDED COPY, tokens); default true. */
   readonly copyManager?: boolean;
   /** Copy domain exported by sd for this array's LUs (default: the array name). */
@@ -82,6 +89,7 @@ export class ScsiArray {
   readonly tokens: TokenStore;
   readonly copyManagerEnabled: boolean;
   readonly domain: string;
+  readonly tokenScope: TokenScope;
   private readonly acl: Map<string, Set<number>> | null;
   private readonly reach: readonly string[] | null;
 
@@ -98,6 +106,7 @@ export class ScsiArray {
       this.acl = new Map(entries.map(([k, v]) => [k, new Set(v)]));
     } else this.acl = null;
     this.reach = o.reach ?? null;
+    this.tokenScope = o.tokenScope ?? 'access';
     for (const lu of o.lus ?? []) this.addLu(lu);
   }
 
@@ -123,8 +132,13 @@ export class ScsiArray {
     return allowed ? all.filter((n) => allowed.has(n)) : [];
   }
 
-  reaches(arrayName: string): boolean {
-    return arrayName === this.name || this.reach === null || this.reach.includes(arrayName);
+  /**
+   * Whether this array's copy manager reaches an array: itself always; others when listed in
+   * `reach`, or, without a list, for the lab's own host only (not through a transport).
+   */
+  reaches(arrayName: string, viaTransport = false): boolean {
+    if (arrayName === this.name) return true;
+    return this.reach === null ? !viaTransport : this.reach.includes(arrayName);
   }
 
   /**

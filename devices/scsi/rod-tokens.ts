@@ -15,6 +15,7 @@ import type { LogicalUnit } from './lu.js';
 import { TPC_LIMITS } from './tpc-limits.js';
 import { lid4Status, type CopyManager, type ListRecord } from './copy-manager.js';
 import { mediaMove, mediaZero, type MediaRun } from './media.js';
+import { tokenUsable } from './copy-access.js';
 
 interface Range {
   readonly lba: number;
@@ -173,7 +174,8 @@ export function* writeUsingToken(c: CmdContext, cm: CopyManager, store: TokenSto
   const ranges = parseRanges(p, Token.WUT_OFF_RANGE_LIST_LENGTH, Token.WUT_HEADER_LENGTH, lu);
   const zero = be32(tokenBytes, 0) === Rod.TYPE_BLOCK_ZERO && tokenBytes.subarray(8).every((b) => b === 0);
   const token = zero ? null : store.lookup(tokenBytes);
-  if (token && !c.array.fabric.mayAccess(c.initiator, token.lu)) throw illegal(ASC.ACCESS_DENIED_NO_ACCESS_RIGHTS, { field: Token.WUT_OFF_TOKEN, cd: false });
+  // A token serves only a nexus that may read its LU through its own path (copy-access.ts).
+  if (token && !tokenUsable(c, token.lu, token.creator)) throw illegal(ASC.ACCESS_DENIED_NO_ACCESS_RIGHTS, { field: Token.WUT_OFF_TOKEN, cd: false });
   if (token && token.lu.pr.conflicts(c.initiator, 'read')) throw reservationConflict();
   if (lu.pr.conflicts(c.initiator, 'write')) throw reservationConflict();
   const offsetBytes = offsetBlocks * lu.lbs;
