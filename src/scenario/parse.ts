@@ -35,6 +35,8 @@ export function parseScenarioText(text: string, source = 'scenario'): Scenario {
     doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
   } catch (err) {
     if (err instanceof YAMLParseError) throw new ScenarioError(`${source}: YAML error: ${err.message.split('\n')[0]}`);
+    // The yaml library reports alias problems (unresolved, too many) as ReferenceError.
+    if (err instanceof ReferenceError) throw new ScenarioError(`${source}: YAML error: ${err.message.split('\n')[0]}`);
     throw err;
   }
   return parseScenario(doc, source);
