@@ -1,9 +1,9 @@
 /** The fuzz run's table and, for a failure, the seed and the command that replays it. */
-import Table from 'cli-table3';
+import { table } from '../bench/common.js';
 import type { FuzzReport } from './engine.js';
 
 export function printReport(r: FuzzReport, out: (s: string) => void): void {
-  const t = new Table({ head: ['target', 'cases', 'seconds', 'cases/s', 'heap Δ MiB', 'result'] });
+  const t = table(['target', 'cases', 'seconds', 'cases/s', 'heap Δ MiB', 'result'], ['left', 'right', 'right', 'right', 'right', 'left']);
   for (const x of r.targets) t.push([x.name, x.cases, (x.ms / 1000).toFixed(2), Math.round(x.cases / (x.ms / 1000)), x.heapGrowthMiB.toFixed(1), x.failure ? 'FAIL' : 'ok']);
   out(`${t.toString()}\n`);
   for (const x of r.targets.filter((y) => y.failure)) {
