@@ -246,10 +246,13 @@ export function receiveRodTokenInformation(c: CmdContext, cm: CopyManager): Uint
   return d.subarray(0, Math.min(d.length, alloc));
 }
 
-/** REPORT ALL ROD TOKENS (SPC-4 6.30): the tokens this initiator made and that are still alive. */
+/**
+ * REPORT ALL ROD TOKENS (SPC-4 6.30): the tokens this initiator made that are still alive and
+ * whose LU this nexus may read (a token made through another target stays there, copy-access.ts).
+ */
 export function reportAllRodTokens(c: CmdContext, store: TokenStore): Uint8Array {
   const alloc = be32(c.cdb, 10);
-  const mine = store.ownedBy(c.initiator);
+  const mine = store.ownedBy(c.initiator).filter((t) => tokenUsable(c, t.lu, t.creator));
   const d = new Uint8Array(8 + Rod.TOKEN_LENGTH * mine.length);
   put32(d, 0, d.length - 4);
   mine.forEach((t, i) => d.set(t.bytes, 8 + i * Rod.TOKEN_LENGTH));

@@ -53,6 +53,7 @@ describe('iSCSI admission: a target that cannot be starved', () => {
     const flood = await idle(served.port, 600);
     await sleep(200);
     expect(served.target.preLoginCount).toBeLessThanOrEqual(DEFAULT_ADMISSION.maxPreLoginPerHost);
+    expect(served.target.connectionCount).toBeLessThanOrEqual(DEFAULT_ADMISSION.maxPreLoginPerHost + 1);
     expect(flood.closed()).toBeGreaterThanOrEqual(600 - DEFAULT_ADMISSION.maxPreLoginPerHost);
     const t0 = Date.now();
     const i = await TestInitiator.open(served.port);

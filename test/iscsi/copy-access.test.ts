@@ -37,6 +37,10 @@ iscsi:
     - iqn: ${IQN}:a
       luns: [ { lun: 0, dev: /dev/sda } ]
       initiators: [ ${ALICE} ]
+    - iqn: ${IQN}:a2
+      luns: [ { lun: 1, dev: /dev/sdb } ]
+      initiators: [ ${ALICE} ]
+      chap: { user: alice, secret: alice-secret-12 }
     - iqn: ${IQN}:b
       luns: [ { lun: 1, dev: /dev/sdb } ]
       initiators: [ ${BOB} ]
@@ -118,13 +122,13 @@ describe('iSCSI copy-manager access (SNIA section 3 bypasses, refused)', () => {
     const bob = await as(BOB, 'b', BOB_CHAP);
     expect(eq(await naaOf(bob, 1), offlineNaa('arr', 'sdb'))).toBe(true);
     const alice = await as(ALICE, 'gw');
-    expect(eq(await naaOf(alice, 0), offlineNaa('iscsi2', 'nullb0'))).toBe(true);
+    expect(eq(await naaOf(alice, 0), offlineNaa('iscsi3', 'nullb0'))).toBe(true);
   });
 
   it('an LU of the same array outside the target\'s LUN map, as source or destination: COPY ABORTED 0Dh/02h, nothing moved', async () => {
     const alice = await as(ALICE, 'a');
     const sda = await naaOf(alice, 0);
-    const sdb = offlineNaa('arr', 'sdb'); // exported only by target b (bob, CHAP)
+    const sdb = offlineNaa('arr', 'sdb'); // not in target a's LUN map (targets a2 and b export it)
     expect(senseOf(await xcopy(alice, 0, sdb, sda))).toEqual(NOT_REACHABLE); // copy out of it
     expect(senseOf(await xcopy(alice, 0, sda, sdb))).toEqual(NOT_REACHABLE); // copy into it
     expect(senseOf(await xcopy(alice, 0, sdb, sdb, true))).toEqual(NOT_REACHABLE); // both, LID4
@@ -138,7 +142,7 @@ describe('iSCSI copy-manager access (SNIA section 3 bypasses, refused)', () => {
   it('source and destination on another target\'s LU (its initiator list excludes us): refused, nothing moved', async () => {
     const alice = await as(ALICE, 'gw');
     const mine = await naaOf(alice, 0);
-    const bobs = offlineNaa('iscsi3', 'nullb2'); // target gw-bob admits only bob
+    const bobs = offlineNaa('iscsi4', 'nullb2'); // target gw-bob admits only bob
     expect(senseOf(await xcopy(alice, 0, bobs, mine))).toEqual(NOT_REACHABLE);
     expect(senseOf(await xcopy(alice, 0, mine, bobs))).toEqual(NOT_REACHABLE);
     expect(senseOf(await xcopy(alice, 0, bobs, bobs, true))).toEqual(NOT_REACHABLE);
@@ -169,13 +173,41 @@ describe('iSCSI copy-manager access (SNIA section 3 bypasses, refused)', () => {
     // The token is still good for bob, through his own target.
     await nothingMoved();
     const bobGw = await as(BOB, 'gw-bob');
-    const t2 = await populate(bobGw, 0, 6); // nullb2 (iscsi3)
+    const t2 = await populate(bobGw, 0, 6); // nullb2 (iscsi4)
     // A token is known only to its own array: another array's copy manager does not know it.
     const aliceGw = await as(ALICE, 'gw');
     const r = await writeUsing(aliceGw, 0, t2);
     expect(senseOf(r)).toEqual([2, SenseKey.ILLEGAL_REQUEST, 0x23, 0x04]);
     await nothingMoved();
     expect((await writeUsing(bob, 1, token)).status).toBe(0);
+  });
+
+  it('the same initiator through another target of the same array: its token is not usable there, nor listed', async () => {
+    const alice = await as(ALICE, 'a');
+    const token = await populate(alice, 0, 3); // sda, through target a
+    const viaA2 = await as(ALICE, 'a2', { user: 'alice', secret: 'alice-secret-12' }); // exports only sdb
+    expect(senseOf(await writeUsing(viaA2, 1, token))).toEqual(ACCESS_DENIED);
+    await nothingMoved();
+    const all = await viaA2.command(1, b.tpcInCdb(TpcInSa.REPORT_ALL_ROD_TOKENS, 0, 8192), { readLength: 8192 });
+    expect(all.status).toBe(0);
+    expect(new DataView(all.dataIn.buffer, all.dataIn.byteOffset).getUint32(0)).toBe(4); // no token listed
+    const mine = await alice.command(0, b.tpcInCdb(TpcInSa.REPORT_ALL_ROD_TOKENS, 0, 8192), { readLength: 8192 });
+    expect(new DataView(mine.dataIn.buffer, mine.dataIn.byteOffset).getUint32(0)).toBe(4 + 512); // through a: listed
+  });
+
+  it('reach names existing arrays and belongs to the array for a target that fronts one', async () => {
+    const { parseScenarioText } = await import('../../src/scenario/parse.js');
+    const { buildLab } = await import('../../src/scenario/run.js');
+    const { exportTargets } = await import('../../src/iscsi/scenario.js');
+    const base = 'devices:\n  - { kind: scsi, array: arr, lus: [ { name: sda, size: 1MiB } ] }\n  - { kind: nullblk, name: nullb0, size: 1MiB }\niscsi:\n  targets:\n';
+    const build = (t: string): unknown => {
+      const sc = parseScenarioText(base + t, 't');
+      return exportTargets(buildLab(sc), sc.iscsi!);
+    };
+    expect(() => build(`    - { iqn: ${IQN}:g, luns: [ /dev/nullb0 ], reach: [ nowhere ] }\n`)).toThrow(/reach names no array nowhere/);
+    expect(() => build(`    - { iqn: ${IQN}:f, luns: [ /dev/sda ], reach: [ arr ] }\n`)).toThrow(/fronts array arr/);
+    expect(() => parseScenarioText(`${base}    - { iqn: ${IQN}:g, luns: [ /dev/nullb0 ], token_scope: everyone }\n`)).toThrow(/token_scope/);
+    expect(build(`    - { iqn: ${IQN}:g, luns: [ /dev/nullb0 ], reach: [ arr ], token_scope: initiator }\n`)).toHaveLength(1);
   });
 
   it('token_scope: tokens usable by any nexus that may read the LU by default, by the creator only with token_scope initiator', async () => {
