@@ -1,11 +1,13 @@
 /**
  * Admission control through the real target: idle or slow connections that never finish login
- * cannot lock initiators out (login timer, pre-login caps with eviction of the oldest), logged-in
+ * cannot lock initiators out (login timer, pre-login caps with eviction of the oldest; libiscsi's
+ * iscsi-inq logs in through a flood), logged-in
  * sessions outlive a flood, Data-Out held for pending writes stays under the target-wide cap,
  * a wrong CHAP response is answered late; and the RFC 7143 login points (first acceptable
  * digest of the offer, a key negotiated again in a later PDU, invalid iSCSI names).
  */
 import { connect, type Socket } from 'node:net';
+import { execFile } from 'node:child_process';
 import { describe, it, expect, afterEach } from 'vitest';
 import * as b from '../../devices/scsi/build.js';
 import { LoginStatus, Op, R2t, Rsp, Stage } from '../../src/iscsi/constants.js';
@@ -63,6 +65,10 @@ describe('iSCSI admission: a target that cannot be starved', () => {
     expect((await i.command(0, b.testUnitReadyCdb())).status).toBe(0);
     expect(await before.ping()).not.toBeNull();
     expect((await before.command(0, b.testUnitReadyCdb())).status).toBe(0);
+    // A real initiator's verdict: libiscsi's iscsi-inq logs in through a second flood.
+    await idle(served.port, 600);
+    const out = await new Promise<string>((res, rej) => execFile('iscsi-inq', [`iscsi://127.0.0.1:${served!.port}/${IQN}:lab/0`], { timeout: 20_000 }, (err, stdout) => (err ? rej(err) : res(stdout))));
+    expect(out).toMatch(/DIRECT_ACCESS/);
   });
 
   it('the login timer ends connections that have not completed login (silent, or stalled after the first PDU)', async () => {
