@@ -165,6 +165,21 @@ describe('sg3_utils peer: INQUIRY and VPD pages decoded by sg_inq / sg_vpd --inh
   });
 });
 
+describe('sg3_utils peer: the CLI piped into sg_vpd and sg_inq as a user would', () => {
+  it('copylab scsi vpd --raw | sg_vpd --inhex=- --raw, and copylab scsi inq --raw | sg_inq', async () => {
+    const pipe = (cli: string[], peer: string[]): Promise<{ code: number; out: string }> =>
+      tool('sh', ['-c', `"${process.execPath}" bin/copylab.js ${cli.join(' ')} | ${peer.join(' ')}`]);
+    const vpd = await pipe(['scsi', 'vpd', '/dev/sda', '0x8f', '-s', 'examples/scsi-xcopy.yaml', '--raw'], ['sg_vpd', '--inhex=-', '--raw']);
+    expect(vpd.code, vpd.out).toBe(0);
+    expect(vpd.out).toMatch(/ROD type: point in time copy - change vulnerable \[0x800001\]\s+Internal: no\s+Token in: yes\s+Token out: yes/);
+    expect(vpd.out).toMatch(/ROD type: block device zero \[0xffff0001\]\s+Internal: no\s+Token in: yes\s+Token out: no/);
+    const inq = await pipe(['scsi', 'inq', '/dev/sda', '-s', 'examples/scsi-xcopy.yaml', '-r'], ['sg_inq', '--inhex=-', '--raw']);
+    expect(inq.code, inq.out).toBe(0);
+    expect(inq.out).toMatch(/\b3PC=1\b/);
+    expect(inq.out).toContain(`Vendor identification: ${INQUIRY_VENDOR}`);
+  });
+});
+
 describe('sg3_utils peer: sense data decoded by sg_decode_sense', () => {
   it('COPY ABORTED with the residual in INFORMATION and a segment pointer into the parameter list', async () => {
     const [sda, sdb] = [a.lus[0]!, a.lus[1]!];
