@@ -85,10 +85,10 @@ export function negotiateKey(key: string, value: string, s: SessionParams, c: Co
   switch (key) {
     case 'HeaderDigest':
     case 'DataDigest': {
-      // A list key: the responder takes the first value of the offer it supports (RFC 7143 6.2.1).
       const offered = value.split(',');
       const mine = prefs.digests ? ['CRC32C', 'None'] : ['None'];
-      const pick = offered.find((o) => mine.includes(o));
+      // List negotiation (RFC 7143 6.2.1): the first value of the initiator's list we support.
+      const pick = offered.find((m) => mine.includes(m));
       if (!pick) return 'Reject';
       if (key === 'HeaderDigest') c.headerDigest = pick === 'CRC32C';
       else c.dataDigest = pick === 'CRC32C';
