@@ -1,7 +1,7 @@
 /** Printing a scenario report: a table for people, one JSON object per step for programs. */
-import Table from 'cli-table3';
 import type { ScenarioReport, StepResult } from './run.js';
 import { formatSize } from '../util/size.js';
+import { formatTextTable } from '../util/text-table.js';
 
 const size = (n: number | undefined): string => (n === undefined ? '' : formatSize(n));
 
@@ -15,31 +15,27 @@ function note(r: StepResult): string {
 
 /** `width`: the terminal's columns, to wrap the note column; no wrapping when absent (pipes, files). */
 export function formatTable(report: ScenarioReport, opts: { color?: boolean; width?: number } = {}): string {
-  const wrap = opts.width !== undefined ? { colWidths: [null, null, null, null, null, null, null, null, null, Math.max(30, opts.width - 100)], wordWrap: true } : {};
-  const table = new Table({
+  const rows = report.steps.map((r) => [
+    r.step,
+    r.kind,
+    r.target,
+    r.ok ? 'ok' : 'FAIL',
+    r.path ?? '',
+    r.pieces === undefined ? '' : `${r.offloaded_pieces ?? 0}/${r.pieces}`,
+    size(r.bytes),
+    size(r.host_bytes),
+    `${r.wall_ms.toFixed(2)} ms`,
+    note(r),
+  ]);
+  const table = formatTextTable(rows, {
     head: ['#', 'step', 'target', 'ok', 'path', 'pieces', 'bytes', 'host bytes', 'time', 'note'],
-    colAligns: ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'left'],
-    ...wrap,
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-    style: { head: opts.color ? ['cyan'] : [], border: opts.color ? ['grey'] : [] },
+    aligns: ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'left'],
+    ...(opts.width !== undefined ? { lastColumnWidth: Math.max(30, opts.width - 100) - 2 } : {}),
+    ...(opts.color ? { color: true } : {}),
   });
-  for (const r of report.steps) {
-    table.push([
-      r.step,
-      r.kind,
-      r.target,
-      r.ok ? 'ok' : 'FAIL',
-      r.path ?? '',
-      r.pieces === undefined ? '' : `${r.offloaded_pieces ?? 0}/${r.pieces}`,
-      size(r.bytes),
-      size(r.host_bytes),
-      `${r.wall_ms.toFixed(2)} ms`,
-      note(r),
-    ]);
-  }
   const failed = report.steps.filter((r) => !r.ok).length;
   const summary = failed ? `${failed} of ${report.steps.length} steps failed` : `all ${report.steps.length} steps ok`;
-  return `${table.toString()}\npieces = offloaded/total; host bytes = bytes moved through host buffers (0 when the device copies).\n${summary}`;
+  return `${table}\npieces = offloaded/total; host bytes = bytes moved through host buffers (0 when the device copies).\n${summary}`;
 }
 
 /** One JSON object per step, with the keys the issue names (step, ok, path, pieces, bytes, host_bytes, errno, wall time, reason). */
