@@ -15,6 +15,8 @@ function note(r: StepResult): string {
 
 /** `width`: the terminal's columns, to wrap the note column; no wrapping when absent (pipes, files). */
 export function formatTable(report: ScenarioReport, opts: { color?: boolean; width?: number } = {}): string {
+  // Modeled time gets its own column once any step took some (a lab with a timed device).
+  const modeled = report.steps.some((r) => r.modeled_us > 0);
   const rows = report.steps.map((r) => [
     r.step,
     r.kind,
@@ -24,18 +26,27 @@ export function formatTable(report: ScenarioReport, opts: { color?: boolean; wid
     r.pieces === undefined ? '' : `${r.offloaded_pieces ?? 0}/${r.pieces}`,
     size(r.bytes),
     size(r.host_bytes),
+    ...(modeled ? [formatModeled(r.modeled_us)] : []),
     `${r.wall_ms.toFixed(2)} ms`,
     note(r),
   ]);
   const table = formatTextTable(rows, {
-    head: ['#', 'step', 'target', 'ok', 'path', 'pieces', 'bytes', 'host bytes', 'time', 'note'],
-    aligns: ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'left'],
-    ...(opts.width !== undefined ? { lastColumnWidth: Math.max(30, opts.width - 100) - 2 } : {}),
+    head: ['#', 'step', 'target', 'ok', 'path', 'pieces', 'bytes', 'host bytes', ...(modeled ? ['modeled'] : []), 'time', 'note'],
+    aligns: ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right', ...(modeled ? ['right' as const] : []), 'right', 'left'],
+    ...(opts.width !== undefined ? { lastColumnWidth: Math.max(30, opts.width - (modeled ? 112 : 100)) - 2 } : {}),
     ...(opts.color ? { color: true } : {}),
   });
   const failed = report.steps.filter((r) => !r.ok).length;
   const summary = failed ? `${failed} of ${report.steps.length} steps failed` : `all ${report.steps.length} steps ok`;
-  return `${table}\npieces = offloaded/total; host bytes = bytes moved through host buffers (0 when the device copies).\n${summary}`;
+  const legend = modeled ? '; modeled = device time from the timing models, time = wall time' : '';
+  return `${table}\npieces = offloaded/total; host bytes = bytes moved through host buffers (0 when the device copies)${legend}.\n${summary}`;
+}
+
+/** Modeled microseconds in the unit that reads best (µs, ms, s). */
+export function formatModeled(us: number): string {
+  if (us < 1000) return `${us.toFixed(1)} µs`;
+  if (us < 1e6) return `${(us / 1e3).toFixed(2)} ms`;
+  return `${(us / 1e6).toFixed(3)} s`;
 }
 
 /** One JSON object per step, with the keys the issue names (step, ok, path, pieces, bytes, host_bytes, errno, wall time, reason). */
