@@ -71,7 +71,7 @@ export function tpcVpdPage(lu: LogicalUnit): Uint8Array {
   {
     const b = new Uint8Array(0x20);
     put32(b, 0, TPC_LIMITS.totalConcurrentCopies);
-    put32(b, 4, TPC_LIMITS.maxListsPerInitiator);
+    put32(b, 4, TPC_LIMITS.maxConcurrentCopies); // MAXIMUM IDENTIFIED CONCURRENT COPIES
     put32(b, 8, TPC_LIMITS.maxSegmentBytes);
     b[12] = Math.log2(lu.lbs); // DATA SEGMENT GRANULARITY (log2)
     b[13] = 0;

@@ -1,0 +1,151 @@
+/**
+ * Command execution on the lab's clock, for arrays with a timing model (docs/scsi.md "Timing
+ * and background copies"). What a command costs:
+ *
+ * | command | model call |
+ * |---|---|
+ * | READ, VERIFY, COMPARE AND WRITE's read | `read(offset, length)` per media read |
+ * | WRITE, WRITE SAME, ORWRITE | `write(offset, length)` per media write |
+ * | UNMAP, WRITE SAME with UNMAP, zero token | `discard` (a mapping update) |
+ * | SYNCHRONIZE CACHE | `flush()` |
+ * | POPULATE TOKEN | `populateToken()` |
+ * | EXTENDED COPY segment, WRITE USING TOKEN piece | `copy(source, dst)` (the media), then `copyManagerSegment(bytes, mediaDone)` |
+ * | anything else (INQUIRY, MODE SENSE, errors) | `discard(0, 0)`: link latency + controller time |
+ *
+ * Offsets are the LU's `timingBase` plus the byte offset, so LUs sharing the array's model
+ * contend for its dies, channels, link and copy manager. A plain command's bytes move when it
+ * is dispatched (in arrival order, as executeAsync always ran them) and its answer comes at the
+ * latest completion time of its media steps. A copy operation's steps instead run one after
+ * the other: each waits for its modeled completion, then its bytes move (copy-operations.ts);
+ * with IMMED the command is answered when the operation starts and the steps go on in the
+ * background; an aborted foreground operation ends its command with TASK ABORTED (FreeBSD CTL
+ * ctl_tpc.c does the same).
+ */
+import type { Clock } from '../../src/time/clock.js';
+import type { TimingModel } from '../timing/model.js';
+import { Op, Status, TpcOutSa } from './constants.js';
+import { good, type ScsiResult } from './sense.js';
+import type { LogicalUnit } from './lu.js';
+import { blockOp, involvesBlockDevice, isMediaRun, storeOp, type MediaOp, type MediaRun, type StoreOrBlockOp } from './media.js';
+import { failed, type ScsiArray } from './array.js';
+import type { RunningCopy } from './copy-operations.js';
+
+type Dispatched = ScsiResult | { run: unknown };
+
+/** Runs one command of a timed array; resolves with its answer at its modeled completion time. */
+export function executeOnClock(array: ScsiArray, initiator: string, lu: LogicalUnit | null, cdb: Uint8Array, allocLen: number, dispatch: () => Dispatched): Promise<ScsiResult> {
+  const model = lu?.timing ?? array.anyTiming()!;
+  const clock = model.clock;
+  return new Promise<ScsiResult>((resolve) => {
+    let answered = false;
+    const answer = (r: ScsiResult, t: number): void => {
+      if (answered) return;
+      answered = true;
+      clock.at(t, () => resolve(r));
+    };
+    let out: Dispatched;
+    try {
+      out = dispatch();
+    } catch (err) {
+      return answer(failed(err), model.discard(0, 0));
+    }
+    if ('status' in out) return answer(out, model.discard(0, 0));
+    if (!isMediaRun(out.run)) return answer(good((out.run as Uint8Array | void) ?? undefined, allocLen), plainCost(model, cdb));
+    void drive(array, initiator, out.run, model, allocLen, answer);
+  });
+}
+
+/** What a command without media steps costs. */
+function plainCost(model: TimingModel, cdb: Uint8Array): number {
+  const op = cdb[0]!;
+  if (op === Op.SYNCHRONIZE_CACHE_10 || op === Op.SYNCHRONIZE_CACHE_16) return model.flush();
+  if (op === Op.THIRD_PARTY_COPY_OUT && (cdb[1]! & 0x1f) === TpcOutSa.POPULATE_TOKEN) return model.populateToken();
+  return model.discard(0, 0); // controller time only
+}
+
+/** Sleeps on the clock until t (no abort). */
+function until(clock: Clock, t: number): Promise<boolean> {
+  return new Promise((resolve) => clock.at(t, () => resolve(true)));
+}
+
+/** Drives a command's media program on the clock. */
+async function drive(array: ScsiArray, initiator: string, g: MediaRun<Uint8Array | void>, model: TimingModel, allocLen: number, answer: (r: ScsiResult, t: number) => void): Promise<void> {
+  const clock = model.clock;
+  let done = clock.now();
+  let op: RunningCopy | null = null;
+  try {
+    let r = g.next();
+    while (!r.done) {
+      const m: MediaOp = r.value;
+      if (m.kind === 'operation') {
+        try {
+          op = array.copyOps.start(initiator, m.rec, m.immed, clock);
+        } catch (err) {
+          r = g.throw(err);
+          continue;
+        }
+        // IMMED: the command is done once the operation is under way (SPC-4 6.4.3.2).
+        if (m.immed) answer(good(undefined, allocLen), Math.max(done, model.discard(0, 0)));
+        r = g.next();
+        continue;
+      }
+      if (involvesBlockDevice(m)) {
+        // Another array's block device medium: its own timing (or none) applies.
+        if (op?.aborted) break;
+        const res = await blockOp(m);
+        done = Math.max(done, clock.now());
+        r = g.next(res);
+        continue;
+      }
+      const t = stepCost(array, m, model);
+      if (op) {
+        // A copy operation: the step's bytes move when its modeled time comes, unless aborted first.
+        if (!(await op.waitUntil(t))) break;
+        done = clock.now();
+      } else if (m.kind === 'move') {
+        if (!(await until(clock, t))) break;
+        done = clock.now();
+      } else if (t > done) {
+        done = t;
+      }
+      r = g.next(storeOp(m));
+    }
+    if (op?.aborted) {
+      g.return(undefined);
+      answer({ status: Status.TASK_ABORTED, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) }, clock.now());
+      return;
+    }
+    if (r.done) answer(good(r.value ?? undefined, allocLen), done);
+  } catch (err) {
+    answer(failed(err), Math.max(done, clock.now()));
+  } finally {
+    if (op) array.copyOps.finish(op);
+  }
+}
+
+/** Reserves a media step on the models; returns its modeled completion time. */
+function stepCost(array: ScsiArray, m: StoreOrBlockOp, model: TimingModel): number {
+  switch (m.kind) {
+    case 'read': {
+      const mm = m.lu.timing ?? model;
+      return mm.read(m.lu.timingBase + m.lba * m.lu.lbs, m.blocks * m.lu.lbs);
+    }
+    case 'write': {
+      const mm = m.lu.timing ?? model;
+      return mm.write(m.lu.timingBase + m.lba * m.lu.lbs, m.data.length);
+    }
+    case 'zero': {
+      const mm = m.lu.timing ?? model;
+      return mm.discard(m.lu.timingBase + m.lba * m.lu.lbs, m.blocks * m.lu.lbs);
+    }
+    case 'move': {
+      // The media copy on the destination's model (sources on another model cross the fabric),
+      // then the copy manager's data mover: its rate and per-segment cost.
+      const dstM = m.dst.timing ?? m.src.timing ?? model;
+      const srcM = m.src.timing ?? dstM;
+      const media = dstM.copy([{ model: srcM, offset: m.src.timingBase + m.srcOff, length: m.length }], m.dst.timingBase + m.dstOff, 0);
+      const cm = array.timing ?? dstM;
+      return cm.copyManagerSegment(m.length, media);
+    }
+  }
+}
