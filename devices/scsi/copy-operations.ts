@@ -22,7 +22,8 @@ import { TPC_LIMITS } from './tpc-limits.js';
 
 export class RunningCopy {
   private pendingId: number | null = null;
-  private wake: ((fired: boolean) => void) | null = null;
+  /** What the runner does when the operation is aborted while it waits for a step. */
+  private onAbort: (() => void) | null = null;
   /** Set by COPY OPERATION ABORT (or nexus loss): the operation moves nothing more. */
   aborted = false;
 
@@ -33,18 +34,20 @@ export class RunningCopy {
     private readonly clock: Clock,
   ) {}
 
-  /** Resolves true at modeled time t, or false at once if the operation is (or gets) aborted. */
-  waitUntil(t: number): Promise<boolean> {
-    if (this.aborted) return Promise.resolve(false);
+  /**
+   * Runs `due` at modeled time t (the step's bytes move then), or `aborted` instead if the
+   * operation is aborted before t. False when it is aborted already.
+   */
+  schedule(t: number, due: () => void, aborted: () => void): boolean {
+    if (this.aborted) return false;
     this.rec.estimatedDelayMs = Math.max(1, Math.ceil((t - this.clock.now()) / 1e6));
-    return new Promise((resolve) => {
-      this.wake = resolve;
-      this.pendingId = this.clock.at(t, () => {
-        this.pendingId = null;
-        this.wake = null;
-        resolve(true);
-      });
+    this.onAbort = aborted;
+    this.pendingId = this.clock.at(t, () => {
+      this.pendingId = null;
+      this.onAbort = null;
+      due();
     });
+    return true;
   }
 
   /** Stops the operation before its next step: the step waited for is cancelled and never moves. */
@@ -54,9 +57,9 @@ export class RunningCopy {
     this.rec.status = CopyStatus.LID4_ABORTED;
     if (this.pendingId !== null) this.clock.cancel(this.pendingId);
     this.pendingId = null;
-    const w = this.wake;
-    this.wake = null;
-    w?.(false);
+    const f = this.onAbort;
+    this.onAbort = null;
+    f?.();
   }
 }
 

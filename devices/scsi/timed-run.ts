@@ -21,7 +21,6 @@
  * background; an aborted foreground operation ends its command with TASK ABORTED (FreeBSD CTL
  * ctl_tpc.c does the same).
  */
-import type { Clock } from '../../src/time/clock.js';
 import type { TimingModel } from '../timing/model.js';
 import { Op, Status, TpcOutSa } from './constants.js';
 import { good, type ScsiResult } from './sense.js';
@@ -51,7 +50,7 @@ export function executeOnClock(array: ScsiArray, initiator: string, lu: LogicalU
     }
     if ('status' in out) return answer(out, model.discard(0, 0));
     if (!isMediaRun(out.run)) return answer(good((out.run as Uint8Array | void) ?? undefined, allocLen), plainCost(model, cdb));
-    void drive(array, initiator, out.run, model, allocLen, answer);
+    drive(array, initiator, out.run, model, allocLen, answer);
   });
 }
 
@@ -63,64 +62,82 @@ function plainCost(model: TimingModel, cdb: Uint8Array): number {
   return model.discard(0, 0); // controller time only
 }
 
-/** Sleeps on the clock until t (no abort). */
-function until(clock: Clock, t: number): Promise<boolean> {
-  return new Promise((resolve) => clock.at(t, () => resolve(true)));
-}
-
-/** Drives a command's media program on the clock. */
-async function drive(array: ScsiArray, initiator: string, g: MediaRun<Uint8Array | void>, model: TimingModel, allocLen: number, answer: (r: ScsiResult, t: number) => void): Promise<void> {
+/**
+ * Drives a command's media program on the clock. Callback-driven: a copy step's bytes move
+ * inside the clock event of its modeled completion, and the next step is reserved from that
+ * event's time, so steps follow each other at their modeled pace (in realtime too, whatever the
+ * host's lateness). Never throws: every outcome is an answer.
+ */
+function drive(array: ScsiArray, initiator: string, g: MediaRun<Uint8Array | void>, model: TimingModel, allocLen: number, answer: (r: ScsiResult, t: number) => void): void {
   const clock = model.clock;
   let done = clock.now();
   let op: RunningCopy | null = null;
-  try {
-    let r = g.next();
-    while (!r.done) {
-      const m: MediaOp = r.value;
-      if (m.kind === 'operation') {
-        try {
-          op = array.copyOps.start(initiator, m.rec, m.immed, clock);
-        } catch (err) {
-          r = g.throw(err);
+  const end = (r: ScsiResult, t: number): void => {
+    if (op) array.copyOps.finish(op);
+    answer(r, t);
+  };
+  const aborted = (): void => {
+    try {
+      g.return(undefined);
+    } catch {
+      // a handler's cleanup failing changes nothing: the operation is over
+    }
+    end({ status: Status.TASK_ABORTED, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) }, clock.now());
+  };
+  /** Resumes the program with `input` (or throws `error` into it) and runs it until it must wait. */
+  const resume = (input: unknown, error?: unknown): void => {
+    try {
+      let r = error !== undefined ? g.throw(error) : g.next(input);
+      while (!r.done) {
+        const m: MediaOp = r.value;
+        if (m.kind === 'operation') {
+          try {
+            op = array.copyOps.start(initiator, m.rec, m.immed, clock);
+          } catch (err) {
+            r = g.throw(err);
+            continue;
+          }
+          // IMMED: the command is done once the operation is under way (SPC-4 6.4.3.2).
+          if (m.immed) answer(good(undefined, allocLen), Math.max(done, model.discard(0, 0)));
+          r = g.next();
           continue;
         }
-        // IMMED: the command is done once the operation is under way (SPC-4 6.4.3.2).
-        if (m.immed) answer(good(undefined, allocLen), Math.max(done, model.discard(0, 0)));
-        r = g.next();
-        continue;
+        if (op?.aborted) return aborted();
+        if (involvesBlockDevice(m)) {
+          // Another array's block device medium: its own timing (or none) applies.
+          void blockOp(m).then((res) => {
+            done = Math.max(done, clock.now());
+            if (op?.aborted) return aborted();
+            resume(res);
+          }, (err: unknown) => resume(undefined, err));
+          return;
+        }
+        const t = stepCost(array, m, model);
+        if (op) {
+          // A copy operation: the step's bytes move when its modeled time comes, unless aborted first.
+          const running = op;
+          running.schedule(t, () => {
+            done = clock.now();
+            resume(storeOp(m));
+          }, aborted);
+          return;
+        }
+        if (m.kind === 'move') {
+          clock.at(t, () => {
+            done = clock.now();
+            resume(storeOp(m));
+          });
+          return;
+        }
+        if (t > done) done = t;
+        r = g.next(storeOp(m));
       }
-      if (involvesBlockDevice(m)) {
-        // Another array's block device medium: its own timing (or none) applies.
-        if (op?.aborted) break;
-        const res = await blockOp(m);
-        done = Math.max(done, clock.now());
-        r = g.next(res);
-        continue;
-      }
-      const t = stepCost(array, m, model);
-      if (op) {
-        // A copy operation: the step's bytes move when its modeled time comes, unless aborted first.
-        if (!(await op.waitUntil(t))) break;
-        done = clock.now();
-      } else if (m.kind === 'move') {
-        if (!(await until(clock, t))) break;
-        done = clock.now();
-      } else if (t > done) {
-        done = t;
-      }
-      r = g.next(storeOp(m));
+      end(good(r.value ?? undefined, allocLen), done);
+    } catch (err) {
+      end(failed(err), Math.max(done, clock.now()));
     }
-    if (op?.aborted) {
-      g.return(undefined);
-      answer({ status: Status.TASK_ABORTED, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) }, clock.now());
-      return;
-    }
-    if (r.done) answer(good(r.value ?? undefined, allocLen), done);
-  } catch (err) {
-    answer(failed(err), Math.max(done, clock.now()));
-  } finally {
-    if (op) array.copyOps.finish(op);
-  }
+  };
+  resume(undefined);
 }
 
 /** Reserves a media step on the models; returns its modeled completion time. */
