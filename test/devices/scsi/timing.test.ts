@@ -296,4 +296,22 @@ describe('copies that take time (LID4 background copies, SPC-4 5.17.4)', () => {
     expect(op.dataIn[36]).toBe(TPC_LIMITS.maxConcurrentCopies);
     await lab.close();
   });
+
+  it('I_T nexus loss aborts the initiator\'s background copies: nothing moves after it', async () => {
+    const { lab, array } = timedLab();
+    const marks = await markSource(array, 4);
+    const list = lid4List(array, 9, 4, true);
+    await ok(run(array, 0, tpcOutCdb(TpcOutSa.EXTENDED_COPY_LID4, list.length), list));
+    await lab.clock.sleep(1.5 * (SEG * 1000) / 500); // segment 0 copied, segment 1 in flight
+    array.nexusLoss(HOST);
+    expect(array.copyOps.size).toBe(0);
+    await lab.clock.sleep(2e9);
+    const per = SEG / LBS;
+    for (const [lba, data] of marks) {
+      const back = await readBlock(array, 1, lba);
+      if (lba < per) expect(eq(back, data)).toBe(true);
+      else expect(back.every((b) => b === 0)).toBe(true);
+    }
+    await lab.close();
+  });
 });
