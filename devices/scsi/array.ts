@@ -197,7 +197,7 @@ export class ScsiArray {
    * answer in the same turn, as before block-device media existed.
    */
   executeNow(initiator: string, lun: number, cdb: Uint8Array, dataOut?: Uint8Array, allocLen = 0, exported: readonly number[] | null = null): ScsiResult | null {
-    if (this.queued !== 0 || this.fabric.hasBlockMedia || this.timed) return null;
+    if (this.queued !== 0 || this.fabric.hasBlockMedia || this.onClock(lun)) return null;
     return this.execute(initiator, lun, cdb, dataOut, allocLen, exported);
   }
 
@@ -210,10 +210,10 @@ export class ScsiArray {
    */
   executeAsync(initiator: string, lun: number, cdb: Uint8Array, dataOut?: Uint8Array, allocLen = 0, exported: readonly number[] | null = null): Promise<ScsiResult> {
     if (this.queued >= ARRAY_LIMITS.maxQueuedCommands) return Promise.resolve({ status: Status.TASK_SET_FULL, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) });
-    if (this.timed) {
+    if (this.onClock(lun)) {
       // On the clock: dispatched now, answered at its modeled time (timed-run.ts); no queue.
       this.queued++;
-      const lu = Number.isSafeInteger(lun) ? this.lus[lun] ?? null : null;
+      const lu = this.lus[lun]?.timing ? this.lus[lun]! : null;
       const p = executeOnClock(this, initiator, lu, cdb, allocLen, () => this.dispatch(initiator, lun, cdb, dataOut ?? new Uint8Array(0), exported));
       return p.finally(() => this.queued--);
     }
@@ -236,7 +236,18 @@ export class ScsiArray {
     return p;
   }
 
-  /** A model to charge commands that address no timed LU (REPORT LUNS, a bad LUN) on. */
+  /**
+   * Whether a command to `lun` runs on the clock: the LU has a timing model, or there is no LU
+   * there and the array has one (REPORT LUNS, a bad LUN). An untimed LU of an array whose other
+   * LUs have models of their own answers at once.
+   */
+  onClock(lun: number): boolean {
+    if (!this.timed) return false;
+    const lu = Number.isSafeInteger(lun) && lun >= 0 ? this.lus[lun] : undefined;
+    return lu ? lu.timing !== null : this.timing !== null;
+  }
+
+  /** The model to charge commands that address no timed LU on (the array's). */
   anyTiming(): TimingModel | null {
     return this.timing ?? this.lus.find((l) => l.timing)?.timing ?? null;
   }

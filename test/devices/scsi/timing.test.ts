@@ -91,6 +91,12 @@ describe('a timed SCSI array', () => {
     const plain = addScsiArray(lab, { name: 'arr1', lus: [{ name: 'sdc', size: 1 << 20 }] }).array;
     expect(plain.executeNow(HOST, 0, rw16Cdb(false, 0, 1), undefined, 512)?.status).toBe(Status.GOOD);
     expect(lab.readSysfs('/sys/block/sdc/timing/preset').value).toBe('none');
+    // An LU with a model of its own in an otherwise untimed array: only it goes on the clock.
+    const mixed = addScsiArray(lab, { name: 'arr2', lus: [{ name: 'sdx', size: 1 << 20 }, { name: 'sdy', size: 1 << 20, timing: 'femu' }] }).array;
+    expect(mixed.executeNow(HOST, 0, rw16Cdb(false, 0, 1), undefined, 512)?.status).toBe(Status.GOOD);
+    expect(mixed.executeNow(HOST, 1, rw16Cdb(false, 0, 1), undefined, 512)).toBeNull();
+    expect(lab.readSysfs('/sys/block/sdy/timing/preset').value).toBe('femu');
+    expect(() => addScsiArray(lab, { name: 'arr3', timing: 'warp' as never, lus: [] })).toThrow(/unknown preset "warp"/);
     await lab.close();
   });
 
