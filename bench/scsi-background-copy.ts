@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   console.log(`1 GiB EXTENDED COPY (LID4, IMMED=1) on sas-array, copy manager ${xcopyMbps} MB/s, 16 × 64 MiB segments, 4 KiB QD 1 random reads on the source LU meanwhile:`);
   console.log(t.toString());
   console.log(`idle array, same reads: p50 ${us(idle.getValueAtPercentile(50))} µs, p99 ${us(idle.getValueAtPercentile(99))} µs, max ${us(idle.maxValue)} µs (${idle.totalCount} reads)`);
-  console.log('A segment reserves its media work (source reads, destination programs) when it starts: the read in flight then waits behind that burst (max); the others see an idle array between bursts.');
+  console.log('The copy manager reserves each 1 MiB chunk\'s media work (source reads, destination programs) as its data mover reaches it: a read that lands on a die busy with a chunk waits for that die (p99, max).');
   console.log(`copy: closed form ${(closed / 1e6).toFixed(1)} ms (segments × (xcopy_segment_us + 64 MiB / xcopy_mbps)); modeled until the poll that saw it end ${(modeledNs / 1e6).toFixed(1)} ms`);
   console.log(`simulator: ${(modeledNs / 1e6).toFixed(0)} ms modeled in ${wallMs.toFixed(0)} ms wall (${(modeledNs / 1e6 / wallMs).toFixed(2)}× real time)`);
 }

@@ -40,7 +40,6 @@ export class RunningCopy {
    */
   schedule(t: number, due: () => void, aborted: () => void): boolean {
     if (this.aborted) return false;
-    this.rec.estimatedDelayMs = Math.max(1, Math.ceil((t - this.clock.now()) / 1e6));
     this.onAbort = aborted;
     this.pendingId = this.clock.at(t, () => {
       this.pendingId = null;

@@ -9,7 +9,7 @@
  * | UNMAP, WRITE SAME with UNMAP, zero token | `discard` (a mapping update) |
  * | SYNCHRONIZE CACHE | `flush()` |
  * | POPULATE TOKEN | `populateToken()` |
- * | EXTENDED COPY segment, WRITE USING TOKEN piece | `copy(source, dst)` (the media), then `copyManagerSegment(bytes, mediaDone)` |
+ * | EXTENDED COPY segment, WRITE USING TOKEN piece | `copyManagerSegment` (the data mover), and `copy(source, dst)` per 1 MiB chunk as the mover reaches it (the media) |
  * | anything else (INQUIRY, MODE SENSE, errors) | `discard(0, 0)`: link latency + controller time |
  *
  * Offsets are the LU's `timingBase` plus the byte offset, so LUs sharing the array's model
@@ -24,6 +24,7 @@
 import type { TimingModel } from '../timing/model.js';
 import { Op, Status, TpcOutSa } from './constants.js';
 import { good, type ScsiResult } from './sense.js';
+import { TPC_LIMITS } from './tpc-limits.js';
 import type { LogicalUnit } from './lu.js';
 import { blockOp, involvesBlockDevice, isMediaRun, storeOp, type MediaOp, type MediaRun, type StoreOrBlockOp } from './media.js';
 import { failed, type ScsiArray } from './array.js';
@@ -112,18 +113,23 @@ function drive(array: ScsiArray, initiator: string, g: MediaRun<Uint8Array | voi
           }, (err: unknown) => resume(undefined, err));
           return;
         }
-        const t = stepCost(array, m, model);
-        if (op) {
-          // A copy operation: the step's bytes move when its modeled time comes, unless aborted first.
-          const running = op;
-          running.schedule(t, () => {
-            done = clock.now();
-            resume(storeOp(m));
-          }, aborted);
+        // A copy operation's step waits for its modeled time unless aborted first; so does a move.
+        const running = op;
+        const wait = running ? (t: number, fn: () => void): void => void running.schedule(t, fn, aborted) : (t: number, fn: () => void): void => void clock.at(t, fn);
+        if (m.kind === 'move') {
+          reserveMove(array, m, model, wait, (t) => {
+            if (running) running.rec.estimatedDelayMs = Math.max(1, Math.ceil((t - clock.now()) / 1e6));
+            wait(t, () => {
+              done = clock.now();
+              resume(storeOp(m));
+            });
+          });
           return;
         }
-        if (m.kind === 'move') {
-          clock.at(t, () => {
+        const t = stepCost(m, model);
+        if (running) {
+          running.rec.estimatedDelayMs = Math.max(1, Math.ceil((t - clock.now()) / 1e6));
+          wait(t, () => {
             done = clock.now();
             resume(storeOp(m));
           });
@@ -140,29 +146,45 @@ function drive(array: ScsiArray, initiator: string, g: MediaRun<Uint8Array | voi
   resume(undefined);
 }
 
-/** Reserves a media step on the models; returns its modeled completion time. */
-function stepCost(array: ScsiArray, m: StoreOrBlockOp, model: TimingModel): number {
+/** Reserves a read, write or zero on the LU's model; returns its modeled completion time. */
+function stepCost(m: Exclude<StoreOrBlockOp, { kind: 'move' }>, model: TimingModel): number {
+  const mm = m.lu.timing ?? model;
+  const at = m.lu.timingBase + m.lba * m.lu.lbs;
   switch (m.kind) {
-    case 'read': {
-      const mm = m.lu.timing ?? model;
-      return mm.read(m.lu.timingBase + m.lba * m.lu.lbs, m.blocks * m.lu.lbs);
-    }
-    case 'write': {
-      const mm = m.lu.timing ?? model;
-      return mm.write(m.lu.timingBase + m.lba * m.lu.lbs, m.data.length);
-    }
-    case 'zero': {
-      const mm = m.lu.timing ?? model;
-      return mm.discard(m.lu.timingBase + m.lba * m.lu.lbs, m.blocks * m.lu.lbs);
-    }
-    case 'move': {
-      // The media copy on the destination's model (sources on another model cross the fabric),
-      // then the copy manager's data mover: its rate and per-segment cost.
-      const dstM = m.dst.timing ?? m.src.timing ?? model;
-      const srcM = m.src.timing ?? dstM;
-      const media = dstM.copy([{ model: srcM, offset: m.src.timingBase + m.srcOff, length: m.length }], m.dst.timingBase + m.dstOff, 0);
-      const cm = array.timing ?? dstM;
-      return cm.copyManagerSegment(m.length, media);
-    }
+    case 'read':
+      return mm.read(at, m.blocks * m.lu.lbs);
+    case 'write':
+      return mm.write(at, m.data.length);
+    case 'zero':
+      return mm.discard(at, m.blocks * m.lu.lbs);
   }
+}
+
+/**
+ * Reserves a move (an EXTENDED COPY segment, a WRITE USING TOKEN piece) at the copy manager's
+ * pace: its data mover is booked for the whole move (`copyManagerSegment`: per-segment cost plus
+ * bytes at xcopy_mbps), and the media work (`copy`: source reads, destination programs; another
+ * model's LU across the fabric) is reserved one chunk (TPC_LIMITS.chunkBytes) at a time as the
+ * mover gets to it, so foreground commands interleave with a long segment instead of queueing
+ * behind all of it. `done` gets the move's completion: the mover's end or the last media work.
+ */
+function reserveMove(array: ScsiArray, m: Extract<StoreOrBlockOp, { kind: 'move' }>, model: TimingModel, wait: (t: number, fn: () => void) => void, done: (t: number) => void): void {
+  const dstM = m.dst.timing ?? m.src.timing ?? model;
+  const srcM = m.src.timing ?? dstM;
+  const cm = array.timing ?? dstM;
+  const start = model.clock.now();
+  const moverEnd = cm.copyManagerSegment(m.length, start);
+  const chunk = TPC_LIMITS.chunkBytes;
+  const pieces = Math.max(1, Math.ceil(m.length / chunk));
+  // The mover reaches chunk k after its per-segment cost and k chunks' worth of bytes.
+  const first = Math.max(start, moverEnd - (m.length * 1000) / cm.params.xcopy_mbps);
+  let mediaEnd = start;
+  const reserve = (k: number): void => {
+    const off = k * chunk;
+    const n = Math.min(chunk, m.length - off);
+    if (n > 0) mediaEnd = Math.max(mediaEnd, dstM.copy([{ model: srcM, offset: m.src.timingBase + m.srcOff + off, length: n }], m.dst.timingBase + m.dstOff + off, 0));
+    if (k + 1 < pieces) wait(first + ((k + 1) * chunk * 1000) / cm.params.xcopy_mbps, () => reserve(k + 1));
+    else done(Math.max(moverEnd, mediaEnd));
+  };
+  reserve(0);
 }
