@@ -117,13 +117,14 @@ function drive(array: ScsiArray, initiator: string, g: MediaRun<Uint8Array | voi
         const running = op;
         const wait = running ? (t: number, fn: () => void): void => void running.schedule(t, fn, aborted) : (t: number, fn: () => void): void => void clock.at(t, fn);
         if (m.kind === 'move') {
-          reserveMove(array, m, model, wait, (t) => {
-            if (running) running.rec.estimatedDelayMs = Math.max(1, Math.ceil((t - clock.now()) / 1e6));
+          const moverEnd = reserveMove(array, m, model, wait, (t) => {
             wait(t, () => {
               done = clock.now();
               resume(storeOp(m));
             });
           });
+          // ESTIMATED STATUS UPDATE DELAY: the status changes when this step ends (about when the mover does).
+          if (running) running.rec.estimatedDelayMs = Math.max(1, Math.ceil((moverEnd - clock.now()) / 1e6));
           return;
         }
         const t = stepCost(m, model);
@@ -167,8 +168,9 @@ function stepCost(m: Exclude<StoreOrBlockOp, { kind: 'move' }>, model: TimingMod
  * model's LU across the fabric) is reserved one chunk (TPC_LIMITS.chunkBytes) at a time as the
  * mover gets to it, so foreground commands interleave with a long segment instead of queueing
  * behind all of it. `done` gets the move's completion: the mover's end or the last media work.
+ * Returns when the mover will be done.
  */
-function reserveMove(array: ScsiArray, m: Extract<StoreOrBlockOp, { kind: 'move' }>, model: TimingModel, wait: (t: number, fn: () => void) => void, done: (t: number) => void): void {
+function reserveMove(array: ScsiArray, m: Extract<StoreOrBlockOp, { kind: 'move' }>, model: TimingModel, wait: (t: number, fn: () => void) => void, done: (t: number) => void): number {
   const dstM = m.dst.timing ?? m.src.timing ?? model;
   const srcM = m.src.timing ?? dstM;
   const cm = array.timing ?? dstM;
@@ -187,4 +189,5 @@ function reserveMove(array: ScsiArray, m: Extract<StoreOrBlockOp, { kind: 'move'
     else done(Math.max(moverEnd, mediaEnd));
   };
   reserve(0);
+  return moverEnd;
 }

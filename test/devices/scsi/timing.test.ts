@@ -161,7 +161,9 @@ describe('copies that take time (LID4 background copies, SPC-4 5.17.4)', () => {
       const s = await copyStatus(array, 42);
       seen.push(s);
       if (s.status !== CopyStatus.LID4_IN_PROGRESS_BG) break;
+      // ESTIMATED STATUS UPDATE DELAY: until the segment in flight ends (at most one segment's time).
       expect(s.delayMs).toBeGreaterThan(0);
+      expect(s.delayMs).toBeLessThanOrEqual(Math.ceil((20_000 + (SEG * 1000) / 500) / MS));
       await lab.clock.sleep(100 * MS);
     }
     const elapsed = lab.clock.now() - t0;
