@@ -276,6 +276,18 @@ describe('copies that take time (LID4 background copies, SPC-4 5.17.4)', () => {
     expect(s.count).toBe(blocks);
     expect(s.units).toBe(0xf1); // logical blocks
     for (const lba of marks) expect(eq(await readBlock(array, 1, lba), pattern(LBS, lba, 0))).toBe(true);
+    // The same copy again, in 64 MiB ranges, aborted during the second: the first range is there, the rest is not.
+    const half = blocks / 2;
+    const info2 = await ok(run(array, 0, tpcInCdb(TpcInSa.RECEIVE_ROD_TOKEN_INFORMATION, 11), undefined, 1024));
+    const wut2 = writeUsingTokenList(tokenFromRrti(info2.dataIn)!, [{ lba: half * 4, blocks: half }, { lba: half * 6, blocks: half }]);
+    wut2[2]! |= 0x01;
+    await ok(run(array, 1, tpcOutCdb(TpcOutSa.WRITE_USING_TOKEN, wut2.length, 13), wut2));
+    await lab.clock.sleep((1.5 * half * LBS * 1000) / 500);
+    await ok(run(array, 1, tpcOutCdb(TpcOutSa.COPY_OPERATION_ABORT, 0, 13)));
+    const ab = await copyStatus(array, 13, TpcInSa.RECEIVE_ROD_TOKEN_INFORMATION, 1);
+    expect([ab.status, ab.count, ab.segments]).toEqual([CopyStatus.LID4_ABORTED, half, 1]);
+    expect(eq(await readBlock(array, 1, half * 4), pattern(LBS, 0, 0))).toBe(true);
+    expect((await readBlock(array, 1, half * 6)).every((x) => x === 0)).toBe(true);
     await lab.close();
   });
 
