@@ -24,7 +24,11 @@ export function formatHeuristic(r: HeuristicResult): string {
   for (const row of r.rows) {
     t.push([formatSize(row.size), us(row.offload_us), us(row.emulated_us), row.speedup === null ? '-' : `${row.speedup.toFixed(2)}×`, formatSize(row.host_bytes_saved), row.note ?? '']);
   }
-  const cross = r.crossover === null ? 'offload never pays at the measured sizes' : r.crossover === 0 ? 'offload pays at every measured size (crossover 0)' : `offload pays from ${formatSize(r.crossover)} (crossover)`;
+  const cross = r.crossover === null
+    ? r.loses_from !== null
+      ? `offload pays below ${formatSize(r.loses_from)} and loses from there up (the copy path is slower than the host path for bulk data); copy_offload_min_bytes sets only a floor, so nothing is applied`
+      : 'offload never pays at the measured sizes'
+    : r.crossover === 0 ? 'offload pays at every measured size (crossover 0)' : `offload pays from ${formatSize(r.crossover)} (crossover)`;
   return `${r.device} (timing preset ${r.preset}), modeled time per copy on an idle device:\n${t.toString()}\n${cross}`;
 }
 
