@@ -5,6 +5,7 @@
  */
 import { OP_RWBS, SECTOR_SIZE, type ReqOp } from './ops.js';
 import { errnoName } from '../util/errno.js';
+import type { TraceSink } from '../trace/record.js';
 
 export type TraceAction = 'Q' | 'X' | 'A' | 'D' | 'C' | 'E';
 
@@ -31,7 +32,11 @@ export class Trace {
   dropped = 0;
   private readonly t0 = process.hrtime.bigint();
 
+  /** With a sink, every event also streams to it (trace files), tagged with request `req`. */
+  constructor(private readonly sink?: TraceSink, private readonly req?: number) {}
+
   add(action: TraceAction, dev: string, op: ReqOp, offset: number, length: number, extra?: { res?: number; info?: string }): void {
+    this.sink?.event({ ...(this.req !== undefined ? { req: this.req } : {}), dev, action, op, sector: Math.floor(offset / SECTOR_SIZE), sectors: Math.ceil(length / SECTOR_SIZE), ...extra });
     if (this.events.length >= TRACE_MAX_EVENTS) {
       this.dropped++;
       return;
@@ -50,15 +55,18 @@ export class Trace {
   /** blkparse-like lines: `nullb0  0.000012345  Q  CP 0 + 8192 [info]`. */
   format(): string {
     const width = Math.max(6, ...this.events.map((e) => e.dev.length));
-    const lines = this.events.map((e) => {
-      const t = (e.ns / 1e9).toFixed(9).padStart(12);
-      const rwbs = OP_RWBS[e.op].padEnd(3);
-      let tail = '';
-      if (e.res !== undefined) tail = e.res < 0 ? ` [${e.res} ${errnoName(e.res)}]` : ` [${e.res}]`;
-      if (e.info) tail += ` [${e.info}]`;
-      return `${e.dev.padEnd(width)} ${t}  ${e.action}  ${rwbs} ${e.sector} + ${e.sectors}${tail}`;
-    });
+    const lines = this.events.map((e) => formatTraceLine(e, e.ns, width));
     if (this.dropped) lines.push(`(${this.dropped} more events not kept)`);
     return lines.join('\n');
   }
+}
+
+/** One blkparse-like line: device, seconds, action, RWBS, sector + sectors, [result], [info]. */
+export function formatTraceLine(e: Pick<TraceEvent, 'action' | 'dev' | 'op' | 'sector' | 'sectors' | 'res' | 'info'>, ns: number, devWidth = 6): string {
+  const t = (ns / 1e9).toFixed(9).padStart(12);
+  const rwbs = OP_RWBS[e.op].padEnd(3);
+  let tail = '';
+  if (e.res !== undefined) tail = e.res < 0 ? ` [${e.res} ${errnoName(e.res)}]` : ` [${e.res}]`;
+  if (e.info) tail += ` [${e.info}]`;
+  return `${e.dev.padEnd(devWidth)} ${t}  ${e.action}  ${rwbs} ${e.sector} + ${e.sectors}${tail}`;
 }

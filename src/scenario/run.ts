@@ -11,6 +11,7 @@ import { ScenarioError } from './fields.js';
 import { parseScenarioText, type Scenario } from './parse.js';
 import type { StepOutcome } from './types.js';
 import { createStack } from '../dm/scenario.js';
+import type { TraceSink } from '../trace/record.js';
 
 export { ScenarioError };
 
@@ -31,6 +32,8 @@ export interface ScenarioReport {
 export interface RunOptions {
   /** Keep each step's blktrace-style trace in the result. */
   readonly trace?: boolean;
+  /** Streams every step's trace events here (trace files); each step is one request id. */
+  readonly traceSink?: TraceSink;
   /** Called after each step (progress). */
   readonly onStep?: (r: StepResult, total: number) => void;
 }
@@ -72,7 +75,7 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
   try {
     for (const [i, step] of s.steps.entries()) {
       const t0 = process.hrtime.bigint();
-      const trace = new Trace();
+      const trace = options.traceSink ? new Trace(options.traceSink, options.traceSink.nextRequest()) : new Trace();
       let outcome: StepOutcome;
       try {
         outcome = await step.run(lab, trace);
