@@ -352,7 +352,7 @@ async function runSync(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
     const io = loop.w.next();
     const wait = loop.rateWait(io);
     if (wait > 0) await (modeled && loop.primary === modeled ? modeled : wallClock).sleep(wait);
-    const trace = sink ? new Trace(sink, sink.nextRequest()) : undefined;
+    const trace = sink ? new Trace(lab.clock, sink, sink.nextRequest()) : undefined;
     const iw = wallClock.now();
     const im = modeled?.now() ?? 0;
     loop.issued(io);
@@ -405,6 +405,21 @@ async function layOut(lab: Lab, jobs: readonly Resolved[]): Promise<void> {
   }
 }
 
+/** The lab's clock as the harness reads it. */
+export function modeledClockOf(lab: Lab): BenchClock {
+  return { kind: 'modeled', now: () => lab.clock.now(), sleep: (dt) => lab.clock.sleep(dt) };
+}
+
+/**
+ * Whether a job on `dev` runs in modeled time: the device has a timing model, or it is a
+ * device-mapper device over a lab that has timed devices (its time is its legs' time).
+ */
+export function timedDevice(lab: Lab, dev: BlockDevice): boolean {
+  if (dev.timing) return true;
+  const isDm = lab.dm.names().some((n) => lab.dm.find(n) === dev);
+  return isDm && lab.list().some((d) => d.timing);
+}
+
 /** Runs every job (groups in order, the jobs of a group together); returns one JobRun per clone. */
 export async function runJobs(jobs: readonly JobSpec[], opts: BenchOptions): Promise<JobRun[]> {
   const resolved = jobs.map((j) => resolveJob(opts.lab, j));
@@ -420,6 +435,9 @@ export async function runJobs(jobs: readonly JobSpec[], opts: BenchOptions): Pro
     let lastYield = wallClock.now();
     let lastProgress = lastYield;
     const groupStart = lastYield;
+    // On modeled time the lab's clock yields to the event loop itself; a yield here would let
+    // modeled time run on while completions wait to be reaped, stamping them late.
+    const allModeled = loops.every((l) => l.modeled !== undefined);
     const tick = async (): Promise<void> => {
       const now = wallClock.now();
       if (now - lastYield < YIELD_EVERY_NS) return;
@@ -428,7 +446,7 @@ export async function runJobs(jobs: readonly JobSpec[], opts: BenchOptions): Pro
         lastProgress = now;
         opts.onProgress(progressOf(loops, now - groupStart));
       }
-      await yieldNow();
+      if (!allModeled) await yieldNow();
     };
     for (const l of loops) {
       l.start();

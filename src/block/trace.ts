@@ -7,11 +7,18 @@ import { OP_RWBS, SECTOR_SIZE, type ReqOp } from './ops.js';
 import { errnoName } from '../util/errno.js';
 import type { TraceSink } from '../trace/record.js';
 
+/** What a trace reads modeled time from (the lab's Clock). */
+export interface ModeledTimeSource {
+  now(): number;
+}
+
 export type TraceAction = 'Q' | 'X' | 'A' | 'D' | 'C' | 'E';
 
 export interface TraceEvent {
-  /** Nanoseconds since the request was queued. */
+  /** Wall nanoseconds since the request was queued. */
   readonly ns: number;
+  /** Modeled nanoseconds since the request was queued (docs/timing.md); 0 on an untimed lab. */
+  readonly mns: number;
   readonly action: TraceAction;
   readonly dev: string;
   readonly op: ReqOp;
@@ -31,9 +38,20 @@ export class Trace {
   readonly events: TraceEvent[] = [];
   dropped = 0;
   private readonly t0 = process.hrtime.bigint();
+  private readonly m0: number;
 
-  /** With a sink, every event also streams to it (trace files), tagged with request `req`. */
-  constructor(private readonly sink?: TraceSink, private readonly req?: number) {}
+  /**
+   * `clock`: the lab's clock, so events carry modeled time next to wall time. With a `sink`,
+   * every event also streams to it (trace files), tagged with request `req`.
+   */
+  constructor(private readonly clock?: ModeledTimeSource, private readonly sink?: TraceSink, private readonly req?: number) {
+    this.m0 = clock ? clock.now() : 0;
+  }
+
+  /** Modeled nanoseconds since the request was queued. */
+  modeledNs(): number {
+    return this.clock ? this.clock.now() - this.m0 : 0;
+  }
 
   add(action: TraceAction, dev: string, op: ReqOp, offset: number, length: number, extra?: { res?: number; info?: string }): void {
     this.sink?.event({ ...(this.req !== undefined ? { req: this.req } : {}), dev, action, op, sector: Math.floor(offset / SECTOR_SIZE), sectors: Math.ceil(length / SECTOR_SIZE), ...extra });
@@ -43,6 +61,7 @@ export class Trace {
     }
     this.events.push({
       ns: Number(process.hrtime.bigint() - this.t0),
+      mns: this.clock ? this.clock.now() - this.m0 : 0,
       action,
       dev,
       op,
@@ -52,18 +71,21 @@ export class Trace {
     });
   }
 
-  /** blkparse-like lines: `nullb0  0.000012345  Q  CP 0 + 8192 [info]`. */
-  format(): string {
+  /**
+   * blkparse-like lines: `nullb0  0.000012345  Q  CP 0 + 8192 [info]`. With `modeled`, the time
+   * column is modeled time and wall time follows in braces.
+   */
+  format(modeled = false): string {
     const width = Math.max(6, ...this.events.map((e) => e.dev.length));
-    const lines = this.events.map((e) => formatTraceLine(e, e.ns, width));
+    const lines = this.events.map((e) => formatTraceLine(e, modeled ? e.mns : e.ns, width, modeled ? e.ns : undefined));
     if (this.dropped) lines.push(`(${this.dropped} more events not kept)`);
     return lines.join('\n');
   }
 }
 
 /** One blkparse-like line: device, seconds, action, RWBS, sector + sectors, [result], [info]. */
-export function formatTraceLine(e: Pick<TraceEvent, 'action' | 'dev' | 'op' | 'sector' | 'sectors' | 'res' | 'info'>, ns: number, devWidth = 6): string {
-  const t = (ns / 1e9).toFixed(9).padStart(12);
+export function formatTraceLine(e: Pick<TraceEvent, 'action' | 'dev' | 'op' | 'sector' | 'sectors' | 'res' | 'info'>, ns: number, devWidth = 6, wallInBraces?: number): string {
+  const t = (ns / 1e9).toFixed(9).padStart(12) + (wallInBraces !== undefined ? ` {${(wallInBraces / 1e9).toFixed(6)}}` : '');
   const rwbs = OP_RWBS[e.op].padEnd(3);
   let tail = '';
   if (e.res !== undefined) tail = e.res < 0 ? ` [${e.res} ${errnoName(e.res)}]` : ` [${e.res}]`;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { buildLab } from '../../scenario/run.js';
 import { loadJobFiles, JobFileError } from '../../bench/jobfile.js';
-import { runJobs } from '../../bench/engine.js';
+import { modeledClockOf, runJobs, timedDevice } from '../../bench/engine.js';
 import { fioResult } from '../../bench/result.js';
 import { formatNormal, formatTerse } from '../../bench/format.js';
 import { progressLine, PROGRESS_AFTER_NS } from '../../bench/progress.js';
@@ -36,13 +36,15 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
     throw err;
   }
   const lab = buildLab(scenarioFrom(opts.scenario));
-  const trace = opts.traceOut ? openTraceFile(opts.traceOut, `copylab bench ${files.join(' ')}`) : undefined;
+  const trace = opts.traceOut ? openTraceFile(opts.traceOut, `copylab bench ${files.join(' ')}`, () => lab.clock.now()) : undefined;
   const progress = format !== 'json' && process.stderr.isTTY === true;
   let shown = false;
   const started = new Date();
   try {
     const runs = await runJobs(jobs, {
       lab,
+      modeled: modeledClockOf(lab),
+      timed: (dev) => timedDevice(lab, dev),
       trace,
       onProgress: progress
         ? (p) => {
