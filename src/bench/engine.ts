@@ -180,7 +180,8 @@ class JobLoop {
     let at = 0;
     if (rate) at = Math.max(at, (this.rateBytes[d] / rate) * 1e9);
     if (iops) at = Math.max(at, (this.rateIos[d] / iops) * 1e9);
-    return Math.max(0, at - elapsed);
+    // Whole nanoseconds: a fraction left by floating point would never be slept away.
+    return Math.max(0, Math.ceil(at - elapsed - 1e-3));
   }
 
   issued(io: Io): void {
@@ -313,7 +314,7 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
         if (ret < 0) throw new Error(`ring submit failed: ${errnoName(ret)}`);
       }
       if (inflight === 0) {
-        if (pending) {
+        if (pending && loop.more()) {
           await (modeled && loop.primary === modeled ? modeled : wallClock).sleep(loop.rateWait(pending));
           continue;
         }
