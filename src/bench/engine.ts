@@ -226,11 +226,11 @@ class JobLoop {
   }
 
   traceQ(io: Io, req: number): void {
-    this.opts.trace?.event({ req, dev: this.r.dev.name, action: 'Q', op: OP_OF[io.dir], sector: io.offset / 512, sectors: Math.ceil(io.len / 512) });
+    this.opts.trace?.event({ req, ...(this.modeled ? { mns: this.modeled.now() } : {}), dev: this.r.dev.name, action: 'Q', op: OP_OF[io.dir], sector: io.offset / 512, sectors: Math.ceil(io.len / 512) });
   }
 
   traceC(io: Io, req: number, res: number): void {
-    this.opts.trace?.event({ req, dev: this.r.dev.name, action: 'C', op: OP_OF[io.dir], sector: io.offset / 512, sectors: Math.ceil(io.len / 512), res });
+    this.opts.trace?.event({ req, ...(this.modeled ? { mns: this.modeled.now() } : {}), dev: this.r.dev.name, action: 'C', op: OP_OF[io.dir], sector: io.offset / 512, sectors: Math.ceil(io.len / 512), res });
   }
 }
 

@@ -56,7 +56,8 @@ export class LatencyStats {
   }
 
   percentile(p: number): number {
-    return this.count ? this.h.getValueAtPercentile(p) : 0;
+    // The histogram answers with its bucket's value; keep it inside what was really seen.
+    return this.count ? Math.min(this.max, Math.max(this.min, this.h.getValueAtPercentile(p))) : 0;
   }
 
   /** fio's JSON object; `percentiles` adds the percentile map with fio's keys ("99.900000"). */

@@ -54,7 +54,7 @@ export class Trace {
   }
 
   add(action: TraceAction, dev: string, op: ReqOp, offset: number, length: number, extra?: { res?: number; info?: string }): void {
-    this.sink?.event({ ...(this.req !== undefined ? { req: this.req } : {}), dev, action, op, sector: Math.floor(offset / SECTOR_SIZE), sectors: Math.ceil(length / SECTOR_SIZE), ...extra });
+    this.sink?.event({ ...(this.req !== undefined ? { req: this.req } : {}), ...(this.clock ? { mns: this.clock.now() } : {}), dev, action, op, sector: Math.floor(offset / SECTOR_SIZE), sectors: Math.ceil(length / SECTOR_SIZE), ...extra });
     if (this.events.length >= TRACE_MAX_EVENTS) {
       this.dropped++;
       return;

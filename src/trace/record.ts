@@ -21,8 +21,8 @@ export interface TraceRecord {
 }
 
 export interface TraceSink {
-  /** Records one event; `wns`/`mns` are stamped by the sink. */
-  event(e: Omit<TraceRecord, 'wns' | 'mns'>): void;
+  /** Records one event; the sink stamps `wns`, and `mns` when the caller gives none. */
+  event(e: Omit<TraceRecord, 'wns'>): void;
   /** A new request id for grouping events. */
   nextRequest(): number;
 }

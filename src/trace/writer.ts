@@ -54,10 +54,11 @@ export class TraceWriter implements TraceSink {
     return ++this.req;
   }
 
-  event(e: Omit<TraceRecord, 'wns' | 'mns'>): void {
+  event(e: Omit<TraceRecord, 'wns'>): void {
     if (this.closed) return;
     const rec: Record<string, number | string> = { w: Number(process.hrtime.bigint() - this.t0) };
-    if (this.modeledNow) rec.m = this.modeledNow();
+    const m = e.mns ?? this.modeledNow?.();
+    if (m !== undefined) rec.m = m;
     rec.d = e.dev;
     rec.a = e.action;
     rec.o = e.op;
