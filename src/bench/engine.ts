@@ -386,8 +386,7 @@ function fillPattern(buf: Uint8Array, seed: number): void {
 const LAYOUT_CHUNK = 1024 * 1024;
 
 /** Writes the regions the jobs will read, so reads measure the device and not first-touch page faults. */
-async function layOut(lab: Lab, jobs: readonly Resolved[]): Promise<void> {
-  const done = new Set<string>();
+async function layOut(lab: Lab, jobs: readonly Resolved[], done: Set<string>): Promise<void> {
   for (const r of jobs) {
     const reads = r.spec.rw !== 'write' && r.spec.rw !== 'randwrite' && r.spec.rw !== 'trim' && r.spec.rw !== 'randtrim';
     if (!reads) continue;
@@ -426,8 +425,9 @@ export async function runJobs(jobs: readonly JobSpec[], opts: BenchOptions): Pro
   const resolved = jobs.map((j) => resolveJob(opts.lab, j));
   const groups = [...new Set(jobs.map((j) => j.group))];
   const runs: JobRun[] = [];
+  const laidOut = new Set<string>();
   for (const g of groups) {
-    await layOut(opts.lab, resolved.filter((x) => x.spec.group === g));
+    await layOut(opts.lab, resolved.filter((x) => x.spec.group === g), laidOut);
     const loops: JobLoop[] = [];
     for (const r of resolved.filter((x) => x.spec.group === g)) {
       const timed = opts.modeled !== undefined && (opts.timed?.(r.dev) ?? false);

@@ -35,7 +35,17 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
     }
     throw err;
   }
-  const lab = buildLab(scenarioFrom(opts.scenario));
+  const scenario = scenarioFrom(opts.scenario);
+  const lab = buildLab(scenario);
+  // The scenario's steps prepare the lab (sysfs settings, fills) before the jobs run.
+  for (const [i, step] of scenario.steps.entries()) {
+    const o = await step.run(lab, lab.newTrace());
+    if (!o.ok) {
+      await lab.close();
+      process.stderr.write(`copylab: ${opts.scenario ?? 'default lab'}: step ${i + 1} (${step.kind}) failed: ${o.message ?? `res ${o.res}`}\n`);
+      return EXIT_USAGE;
+    }
+  }
   const trace = opts.traceOut ? openTraceFile(opts.traceOut, `copylab bench ${files.join(' ')}`, () => lab.clock.now()) : undefined;
   const progress = format !== 'json' && process.stderr.isTTY === true;
   let shown = false;
