@@ -66,13 +66,17 @@ export function resultsSpec(result: FioResult, title = 'copylab bench'): Spec {
         x: { field: 'bs', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'block size (bytes)' },
         y: { field: 'bw_mib', type: 'quantitative', title: 'MiB/s' },
         color: { field: 'dir', type: 'nominal', title: 'direction' },
+        // One line per queue depth: jobs at other depths do not join this curve.
+        detail: { field: 'iodepth', type: 'ordinal' },
         tooltip: [{ field: 'job' }, { field: 'bw_mib', format: '.1f' }],
       },
     });
+    // Series per direction and block size, so a queue-depth curve joins only like requests.
+    const kib = (b: number): string => (b >= 1 << 20 ? `${b / (1 << 20)}M` : `${b / 1024}k`);
     const fold = io.flatMap((r) => [
-      { job: r.job, dir: r.dir, iodepth: r.iodepth, metric: 'IOPS (k)', value: r.iops / 1000, series: `${r.dir} IOPS` },
-      { job: r.job, dir: r.dir, iodepth: r.iodepth, metric: 'clat (µs)', value: r.p50_us, series: `${r.dir} p50` },
-      { job: r.job, dir: r.dir, iodepth: r.iodepth, metric: 'clat (µs)', value: r.p99_us, series: `${r.dir} p99` },
+      { job: r.job, dir: r.dir, iodepth: r.iodepth, metric: 'IOPS (k)', value: r.iops / 1000, series: `${r.dir} ${kib(r.bs)} IOPS` },
+      { job: r.job, dir: r.dir, iodepth: r.iodepth, metric: 'clat (µs)', value: r.p50_us, series: `${r.dir} ${kib(r.bs)} p50` },
+      { job: r.job, dir: r.dir, iodepth: r.iodepth, metric: 'clat (µs)', value: r.p99_us, series: `${r.dir} ${kib(r.bs)} p99` },
     ]);
     panels.push({
       title: 'IOPS and latency percentiles vs queue depth',
