@@ -8,7 +8,7 @@
  * until then copyOffloadRefusal says why and the copy engine emulates.
  */
 import type { Bio } from '../../src/block/bio.js';
-import type { BlockDevice, DeviceStats } from '../../src/block/device.js';
+import type { BlockDevice, DeviceStats, DeviceTimingInfo } from '../../src/block/device.js';
 import { newDeviceStats } from '../../src/block/device.js';
 import { FaultInjector } from '../../src/block/fault.js';
 import { BLK_COPY_MAX_BYTES, BLK_DEF_MAX_SECTORS_CAP, checkLimits, defaultLimits, updateCopyLimit, type QueueLimits } from '../../src/block/limits.js';
@@ -21,6 +21,7 @@ import { ReqFlag } from '../../src/block/ops.js';
 import { setU64 } from './codec.js';
 import type { BufferResolver, UringCmdResult } from '../../src/ring/consumer.js';
 import { nvmeUringCmd } from './uring-cmd.js';
+import { offloadMinBytesFor } from '../timing/heuristics.js';
 
 /**
  * NVMe status → errno, as the kernel's nvme_error_status() maps status to blk_status_t and
@@ -61,7 +62,11 @@ export class NvmeNamespaceDevice implements BlockDevice {
   /** The last NVMe status a command of this device completed with (0 = success). */
   lastStatus = 0;
 
-  constructor(readonly host: NvmeHost, readonly ns: NsInfo, ctrlName: string) {
+  /** The namespace's timing model as sysfs shows it (the device charges it; docs/timing.md). */
+  readonly timing: DeviceTimingInfo | null;
+
+  constructor(readonly host: NvmeHost, readonly ns: NsInfo, ctrlName: string, timing: DeviceTimingInfo | null = null) {
+    this.timing = timing;
     this.name = `${ctrlName}n${ns.nsid}`;
     this.capacity = ns.nsze * ns.lbs;
     const l = defaultLimits(ns.lbs);
@@ -81,6 +86,8 @@ export class NvmeNamespaceDevice implements BlockDevice {
       l.copy_domain = host.info.subnqn;
     }
     if (ns.zoned) l.zoned = 'host-managed';
+    // A timed namespace starts from its preset's measured crossover (devices/timing/heuristics.ts).
+    if (timing) l.copy_offload_min_bytes = offloadMinBytesFor(timing.params.preset);
     updateCopyLimit(l);
     const bad = checkLimits(l);
     if (bad) throw new RangeError(`${this.name}: ${bad}`);

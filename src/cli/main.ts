@@ -15,6 +15,7 @@ import { registerServe } from './commands/serve.js';
 import { registerBench } from './commands/bench.js';
 import { registerTrace } from './commands/trace.js';
 import { registerPlot } from './commands/plot.js';
+import { registerHeuristic } from './commands/heuristic.js';
 
 export function makeProgram(setExit: (code: number) => void): Command {
   const program = new Command('copylab')
@@ -31,6 +32,7 @@ export function makeProgram(setExit: (code: number) => void): Command {
   registerBench(program, setExit);
   registerTrace(program, setExit);
   registerPlot(program, setExit);
+  registerHeuristic(program, setExit);
   return program;
 }
 
