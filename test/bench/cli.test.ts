@@ -118,4 +118,13 @@ describe('copylab bench', () => {
     expect(jobs).toHaveLength(4);
     for (const j of jobs) expect(j.write.io_bytes).toBe(32 * 1024 * 1024);
   });
+
+  it('heuristic --plot draws offload and emulation per size as SVG', () => {
+    const svgFile = join(dir, 'heuristic.svg');
+    const r = copylab('heuristic', '--timing', 'nvmevirt-zns', '--plot', svgFile);
+    expect(r.code).toBe(0);
+    const svg = readFileSync(svgFile, 'utf8');
+    expect(XMLValidator.validate(svg)).toBe(true);
+    for (const s of ['Offload vs emulation per copy size', '>offload<', '>emulated<', 'nvmevirt-zns']) expect(svg).toContain(s);
+  });
 });
