@@ -74,7 +74,7 @@ export class TraceSummary {
       `  ${name.padEnd(10)} ${String(l.count).padStart(8)} ${us(l.min).padStart(12)} ${us(l.mean).padStart(12)} ${us(l.percentile(50)).padStart(12)} ${us(l.percentile(99)).padStart(12)} ${us(l.max).padStart(12)}`;
     out.push('', 'Q2C latency per request (µs):', `  ${''.padEnd(10)} ${'N'.padStart(8)} ${'min'.padStart(12)} ${'avg'.padStart(12)} ${'p50'.padStart(12)} ${'p99'.padStart(12)} ${'max'.padStart(12)}`);
     out.push(line('wall', this.q2c));
-    if (this.q2cModeled.count) out.push(line('modeled', this.q2cModeled));
+    if (this.q2cModeled.max > 0) out.push(line('modeled', this.q2cModeled));
     if (this.dropped) out.push(`(${this.dropped} requests beyond ${SUMMARY_MAX_OPEN_REQUESTS} open not timed)`);
     return out.join('\n');
   }
