@@ -3,7 +3,7 @@
  * after them, `;` and `#` start comment lines, an option without `=` is a boolean flag. Every
  * problem is a JobFileError naming the file, the section and the line.
  */
-import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { readFileBounded, BoundedReadError } from '../util/read-bounded.js';
 import { applyOption, defaultDraft, type JobDraft } from './options.js';
 import type { JobSpec } from './job.js';
 
@@ -22,28 +22,13 @@ export class JobFileError extends Error {
   }
 }
 
-/** Reads a job file, refusing one larger than the limit before reading it. */
+/** Reads a job file ("-" is the standard input), refusing one larger than the limit before holding it. */
 export function readJobFile(file: string, limit: number = JOBFILE_LIMITS.bytes): string {
-  let fd: number;
   try {
-    fd = openSync(file, 'r');
+    return new TextDecoder().decode(readFileBounded(file, limit));
   } catch (err) {
-    throw new JobFileError(file, null, null, `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new JobFileError(file, null, null, 'not a regular file');
-    if (st.size > limit) throw new JobFileError(file, null, null, `is ${st.size} bytes, larger than the ${limit}-byte limit for a job file`);
-    const buf = Buffer.alloc(st.size);
-    let got = 0;
-    while (got < st.size) {
-      const n = readSync(fd, buf, got, st.size - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    return buf.subarray(0, got).toString('utf8');
-  } finally {
-    closeSync(fd);
+    if (err instanceof BoundedReadError) throw new JobFileError(file, null, null, err.message);
+    throw err;
   }
 }
 

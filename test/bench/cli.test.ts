@@ -106,7 +106,7 @@ describe('copylab bench', () => {
     const big = jobFile('big.fio', '[j]\nfilename=/dev/nullb0\n' + ';'.repeat(2 * 1024 * 1024));
     const r = copylab('bench', big);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/larger than the 1048576-byte limit/);
+    expect(r.err).toMatch(/big\.fio: larger than 1048576 bytes/);
   });
 
   it('a job written from fio\'s documentation alone runs (new user)', () => {
