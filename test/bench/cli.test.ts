@@ -127,4 +127,16 @@ describe('copylab bench', () => {
     expect(XMLValidator.validate(svg)).toBe(true);
     for (const s of ['Offload vs emulation per copy size', '>offload<', '>emulated<', 'nvmevirt-zns']) expect(svg).toContain(s);
   });
+
+  it('shows fio\'s status line at a terminal for runs over a second, and none with json', () => {
+    const f = jobFile('tty.fio', '[r]\nfilename=/dev/nullb0\nrw=randread\nsize=4m\ntime_based\nruntime=2\n');
+    // script(1) gives the command a pseudo-terminal, as a user's shell would.
+    const atTty = (...args: string[]) => spawnSync('script', ['-qfec', [process.execPath, 'bin/copylab.js', ...args].join(' '), '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
+    const normal = atTty('bench', f);
+    expect(normal.status).toBe(0);
+    expect(normal.stdout).toMatch(/Jobs: 1 \(f=1\): \[R\(1\)\]\[\d+\.\d%\]\[r=\d+\w+\/s\]\[r=\d+k? IOPS\]\[eta \d\dm:\d\ds\]/);
+    const json = atTty('bench', f, '--output-format=json');
+    expect(json.status).toBe(0);
+    expect(json.stdout).not.toMatch(/Jobs:/);
+  });
 });
