@@ -12,6 +12,9 @@ import { registerNvme } from './commands/nvme.js';
 import { registerScsi } from './commands/scsi.js';
 import { registerDm } from './commands/dm.js';
 import { registerServe } from './commands/serve.js';
+import { registerBench } from './commands/bench.js';
+import { registerTrace } from './commands/trace.js';
+import { registerPlot } from './commands/plot.js';
 import { registerHeuristic } from './commands/heuristic.js';
 
 export function makeProgram(setExit: (code: number) => void): Command {
@@ -26,6 +29,9 @@ export function makeProgram(setExit: (code: number) => void): Command {
   registerScsi(program, setExit);
   registerDm(program, setExit);
   registerServe(program, setExit);
+  registerBench(program, setExit);
+  registerTrace(program, setExit);
+  registerPlot(program, setExit);
   registerHeuristic(program, setExit);
   return program;
 }
