@@ -301,7 +301,9 @@ export class SdDevice implements BlockDevice {
     const segments: Uint8Array[] = [];
     let dst = bio.offset;
     for (const s of sources) {
-      const sd = s.dev as SdDevice;
+      const sd = s.dev;
+      // The submit path refuses foreign sources (-EXDEV); a driver never trusts that blindly.
+      if (!(sd instanceof SdDevice)) return -Errno.EXDEV;
       let idx = lus.indexOf(sd);
       if (idx < 0) {
         idx = lus.push(sd) - 1;
@@ -322,7 +324,8 @@ export class SdDevice implements BlockDevice {
     const lbs = this.limits.logical_block_size;
     let dst = bio.offset;
     for (let i = 0; i < sources.length; ) {
-      const sd = sources[i]!.dev as SdDevice;
+      const sd = sources[i]!.dev;
+      if (!(sd instanceof SdDevice)) return -Errno.EXDEV;
       const group = [];
       let bytes = 0;
       while (i < sources.length && sources[i]!.dev === sd && group.length < this.caps.maxRangeDescriptors) {

@@ -9,6 +9,7 @@ import type { BlockDevice, DeviceStats } from './device.js';
 import { ReqOp, OP_NAME, SECTOR_SIZE, type ReqOp as ReqOpT } from './ops.js';
 import { Errno } from '../util/errno.js';
 import type { Trace } from './trace.js';
+import { offloadRefusal } from './copy-plan.js';
 
 /** Why a bio is refused before it reaches the driver, or null when it may go. */
 export function checkBio(dev: BlockDevice, bio: Bio): number {
@@ -37,7 +38,13 @@ export function checkBio(dev: BlockDevice, bio: Bio): number {
   }
 }
 
-function checkCopyBio(dev: BlockDevice, bio: Bio): number {
+/**
+ * A copy bio as the driver may receive it: within the queue's copy limits, and every source one the
+ * planner would offload from (copy_max_bytes on both sides, one copy domain, the driver's
+ * copyOffloadRefusal). A source the destination cannot reach is -EXDEV for every driver alike,
+ * decided here once, so no driver ever sees a foreign source.
+ */
+export function checkCopyBio(dev: BlockDevice, bio: Bio): number {
   const l = dev.limits;
   if (l.max_copy_sectors === 0) return -Errno.ENOTSUP;
   const sources = bio.sources;
@@ -52,7 +59,9 @@ function checkCopyBio(dev: BlockDevice, bio: Bio): number {
     if (s.offset + s.length > s.dev.capacity) return -Errno.EINVAL;
     sum += s.length;
   }
-  return sum === bio.length ? 0 : -Errno.EINVAL;
+  if (sum !== bio.length) return -Errno.EINVAL;
+  for (const s of sources) if (offloadRefusal(dev, s.dev) !== null) return -Errno.EXDEV;
+  return 0;
 }
 
 /** Largest bio (bytes) of this op that the driver takes in one piece; Infinity when not split. */
