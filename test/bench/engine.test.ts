@@ -5,7 +5,6 @@ import { parseJobText, JobFileError } from '../../src/bench/jobfile.js';
 import { modeledClockOf, runJobs, timedDevice } from '../../src/bench/engine.js';
 import { fioResult } from '../../src/bench/result.js';
 import type { Lab } from '../../src/lab.js';
-import { eq } from '../helpers.js';
 
 const LAB = `
 devices:
@@ -54,7 +53,7 @@ describe('bench engine', () => {
     const { result, lab: l } = await bench('[c]\nfilename=/dev/nullb2\ncopy_src=/dev/nullb0\nrw=copy\nbs=256k\ncopy_ranges=2\niodepth=4\nsize=4m\n');
     const c = result.jobs[0]!.copy;
     expect(c).toMatchObject({ io_bytes: 4194304, total_ios: 8, offloaded_bytes: 4194304, emulated_bytes: 0, host_bytes: 0, requests: 8 });
-    expect(eq(await l.read('nullb2', 0, 4 << 20), await l.read('nullb0', 0, 4 << 20))).toBe(true);
+    expect(await l.read('nullb2', 0, 4 << 20)).toEqualBytes(await l.read('nullb0', 0, 4 << 20));
   });
 
   it('copies that cannot offload are emulated, with the reason and host bytes counted', async () => {
@@ -63,7 +62,7 @@ describe('bench engine', () => {
     expect(c).toMatchObject({ io_bytes: 1 << 20, emulated_bytes: 1 << 20, offloaded_bytes: 0, host_bytes: 2 << 20 });
     expect(c.reasons).toEqual({ no_offload: 16 });
     // One device: sources are the region's first half, destinations its second half.
-    expect(eq(await l.read('nullb1', 1 << 20, 1 << 20), await l.read('nullb1', 0, 1 << 20))).toBe(true);
+    expect(await l.read('nullb1', 1 << 20, 1 << 20)).toEqualBytes(await l.read('nullb1', 0, 1 << 20));
   });
 
   it('a device error stops the job and sets fio\'s error to the errno', async () => {

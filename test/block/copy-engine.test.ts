@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Errno } from '../../src/util/errno.js';
 import { ReqOp } from '../../src/block/ops.js';
-import { labWith, pattern, eq, KiB, MiB } from '../helpers.js';
+import { labWith, pattern, KiB, MiB } from '../helpers.js';
 
 const SEED = 42;
 
@@ -17,7 +17,7 @@ describe('copy engine: data', () => {
     const r = await lab.copy('nullb0', [{ srcOffset: 0, dstOffset: 8 * MiB, length: 4096 }]);
     expect(r).toMatchObject({ res: 4096, path: 'offload', host_bytes: 0 });
     expect(r.pieces).toHaveLength(1);
-    expect(eq(await lab.read('nullb0', 8 * MiB, 4096), pattern(4096, SEED, 0))).toBe(true);
+    expect(await lab.read('nullb0', 8 * MiB, 4096)).toEqualBytes(pattern(4096, SEED, 0));
   });
 
   it('copies many ranges; contiguous destinations gather into one many-sources piece', async () => {
@@ -30,7 +30,7 @@ describe('copy engine: data', () => {
     expect(r.path).toBe('offload');
     expect(r.pieces.map((p) => p.sources)).toEqual([8, 8]);
     for (const [i, rg] of ranges.entries()) {
-      expect(eq(await lab.read('nullb0', rg.dstOffset, rg.length), pattern(rg.length, SEED, rg.srcOffset)), `range ${i}`).toBe(true);
+      expect(await lab.read('nullb0', rg.dstOffset, rg.length), `range ${i}`).toEqualBytes(pattern(rg.length, SEED, rg.srcOffset));
     }
   });
 
@@ -42,7 +42,7 @@ describe('copy engine: data', () => {
     expect(r.res).toBe(len);
     expect(r.pieces).toHaveLength(16);
     expect(r.pieces.every((p) => p.length <= 256 * KiB && p.path === 'offload')).toBe(true);
-    expect(eq(await lab.read('nullb0', 8 * MiB, len), pattern(len, SEED, 0))).toBe(true);
+    expect(await lab.read('nullb0', 8 * MiB, len)).toEqualBytes(pattern(len, SEED, 0));
   });
 
   it('respects a lower user copy_max_bytes from sysfs', async () => {
@@ -67,9 +67,9 @@ describe('copy engine: data', () => {
       const other = await lab.copy(dst, [{ src: '/dev/nullb0', srcOffset: 0, dstOffset: 0, length: 2 * MiB }]);
       expect(other).toMatchObject({ res: 2 * MiB, path: 'emulated', host_bytes: 4 * MiB });
       expect(other.pieces.every((p) => p.reason?.code === 'cross_domain')).toBe(true);
-      expect(eq(await lab.read(dst, 0, 2 * MiB), pattern(2 * MiB, SEED, 0))).toBe(true);
+      expect(await lab.read(dst, 0, 2 * MiB)).toEqualBytes(pattern(2 * MiB, SEED, 0));
     }
-    expect(eq(await lab.read('nullb1', 0, 2 * MiB), pattern(2 * MiB, SEED, 0))).toBe(true);
+    expect(await lab.read('nullb1', 0, 2 * MiB)).toEqualBytes(pattern(2 * MiB, SEED, 0));
   });
 
   it('copies between 512- and 4096-byte devices (emulated), aligned to the larger block', async () => {
@@ -78,7 +78,7 @@ describe('copy engine: data', () => {
     expect((await lab.copy('nullb1', [{ src: 'nullb0', srcOffset: 512, dstOffset: 0, length: 4096 }])).res).toBe(-Errno.EINVAL);
     const r = await lab.copy('nullb1', [{ src: 'nullb0', srcOffset: 4096, dstOffset: 0, length: 64 * KiB - 4096 }]);
     expect(r.res).toBe(60 * KiB);
-    expect(eq(await lab.read('nullb1', 0, 60 * KiB), pattern(60 * KiB, SEED, 4096))).toBe(true);
+    expect(await lab.read('nullb1', 0, 60 * KiB)).toEqualBytes(pattern(60 * KiB, SEED, 4096));
   });
 
   it('copy_max_bytes = 0 emulates with correct data and says why', async () => {
@@ -88,7 +88,7 @@ describe('copy engine: data', () => {
     const r = await lab.copy('nullb0', [{ srcOffset: 0, dstOffset: 8 * MiB, length: 3 * MiB }]);
     expect(r).toMatchObject({ res: 3 * MiB, path: 'emulated', host_bytes: 6 * MiB });
     expect(r.reasons[0]).toMatch(/copy_max_bytes = 0/);
-    expect(eq(await lab.read('nullb0', 8 * MiB, 3 * MiB), pattern(3 * MiB, SEED, 0))).toBe(true);
+    expect(await lab.read('nullb0', 8 * MiB, 3 * MiB)).toEqualBytes(pattern(3 * MiB, SEED, 0));
   });
 
   it('emulates pieces below copy_offload_min_bytes', async () => {
@@ -100,7 +100,7 @@ describe('copy engine: data', () => {
     expect(small.pieces[0]!.reason?.code).toBe('below_min');
     const big = await lab.copy('nullb0', [{ srcOffset: 0, dstOffset: 6 * MiB, length: 128 * KiB }]);
     expect(big.path).toBe('offload');
-    expect(eq(await lab.read('nullb0', 4 * MiB, 64 * KiB), pattern(64 * KiB, SEED, 0))).toBe(true);
+    expect(await lab.read('nullb0', 4 * MiB, 64 * KiB)).toEqualBytes(pattern(64 * KiB, SEED, 0));
   });
 
   it('an injected offload failure falls back to emulation, with correct data and a trace that says why', async () => {
@@ -114,7 +114,7 @@ describe('copy engine: data', () => {
     const text = r.trace.format();
     expect(text).toMatch(/ C  CP .*\[-5 EIO\] \[injected fault\]/);
     expect(text).toMatch(/ E  CP .*offload_failed: offload failed with -5 \(EIO\)/);
-    expect(eq(await lab.read('nullb0', 8 * MiB, 2 * MiB), pattern(2 * MiB, SEED, 0))).toBe(true);
+    expect(await lab.read('nullb0', 8 * MiB, 2 * MiB)).toEqualBytes(pattern(2 * MiB, SEED, 0));
   });
 
   it('with fallback switched off, a failed offload fails the copy and stops at the failed piece', async () => {
@@ -125,7 +125,7 @@ describe('copy engine: data', () => {
     expect(r.res).toBe(-Errno.EIO);
     expect(r.bytes).toBe(MiB);
     expect(r.pieces).toHaveLength(2);
-    expect(eq(await lab.read('nullb0', 8 * MiB, MiB), pattern(MiB, SEED, 0))).toBe(true);
+    expect(await lab.read('nullb0', 8 * MiB, MiB)).toEqualBytes(pattern(MiB, SEED, 0));
     expect((await lab.read('nullb0', 9 * MiB, 2 * MiB)).every((b) => b === 0)).toBe(true);
   });
 
@@ -173,7 +173,7 @@ describe('copy engine: rejected copies write nothing', () => {
       expect(r.res).toBe(-Errno.EINVAL);
       expect(r.message).toMatch(message);
       expect(r.pieces).toHaveLength(0);
-      expect(eq(await lab.read('nullb0', 0, 16 * MiB), before)).toBe(true);
+      expect(await lab.read('nullb0', 0, 16 * MiB)).toEqualBytes(before);
       expect(lab.device('nullb0').stats.ios.copy).toBe(0);
     });
   }
@@ -220,12 +220,12 @@ describe('copy engine: property', () => {
         const after = await lab.read('nullb0', 0, MiB);
         if (!valid) {
           expect(result.res).toBe(-Errno.EINVAL);
-          expect(eq(after, ref[0]!)).toBe(true);
+          expect(after).toEqualBytes(ref[0]!);
           return;
         }
         for (const r of raw) expected.set(ref[r.srcDev]!.subarray(r.src * 4096, (r.src + r.len) * 4096), r.dst * 4096);
         expect(result.res).toBe(raw.reduce((n, r) => n + r.len * 4096, 0));
-        expect(eq(after, expected)).toBe(true);
+        expect(after).toEqualBytes(expected);
         const emulatedBytes = result.pieces.filter((p) => p.path === 'emulated').reduce((n, p) => n + p.length, 0);
         expect(result.host_bytes).toBe(2 * emulatedBytes);
       }),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ReqOp } from '../../src/block/ops.js';
 import { Trace } from '../../src/block/trace.js';
 import { Errno } from '../../src/util/errno.js';
-import { labWith, pattern, eq, KiB, MiB } from '../helpers.js';
+import { labWith, pattern, KiB, MiB } from '../helpers.js';
 
 describe('block layer submit path', () => {
   it('round-trips written data, for 512- and 4096-byte blocks and both backings', async () => {
@@ -11,7 +11,7 @@ describe('block layer submit path', () => {
         const lab = labWith([{ lbs, backing }]);
         const data = pattern(3 * lbs, 11, 77);
         await lab.write('/dev/nullb0', 5 * lbs, data);
-        expect(eq(await lab.read('/dev/nullb0', 5 * lbs, 3 * lbs), data)).toBe(true);
+        expect(await lab.read('/dev/nullb0', 5 * lbs, 3 * lbs)).toEqualBytes(data);
         // Unwritten blocks read as zeros.
         expect((await lab.read('nullb0', 0, lbs)).every((b) => b === 0)).toBe(true);
       }
@@ -47,7 +47,7 @@ describe('block layer submit path', () => {
     expect(await lab.submit('nullb0', { op: ReqOp.WRITE, offset: 0, length: data.length, data }, trace)).toBe(data.length);
     expect(trace.events.filter((e) => e.action === 'X')).toHaveLength(4);
     expect(trace.events.filter((e) => e.action === 'D')).toHaveLength(4);
-    expect(eq(await lab.read('nullb0', 0, data.length), data)).toBe(true);
+    expect(await lab.read('nullb0', 0, data.length)).toEqualBytes(data);
     expect(lab.device('nullb0').stats.ios.write).toBe(4);
   });
 
@@ -58,7 +58,7 @@ describe('block layer submit path', () => {
     expect(await lab.submit('nullb0', { op: ReqOp.WRITE_ZEROES, offset: 128 * KiB, length: 64 * KiB })).toBe(0);
     const back = await lab.read('nullb0', 0, 256 * KiB);
     expect(back.subarray(0, 192 * KiB).every((b) => b === 0)).toBe(true);
-    expect(eq(back.subarray(192 * KiB), pattern(64 * KiB, 5, 192 * KiB))).toBe(true);
+    expect(back.subarray(192 * KiB)).toEqualBytes(pattern(64 * KiB, 5, 192 * KiB));
     expect(await lab.submit('nullb1', { op: ReqOp.DISCARD, offset: 0, length: 4096 })).toBe(-Errno.ENOTSUP);
   });
 

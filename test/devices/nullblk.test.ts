@@ -4,7 +4,7 @@ import { NullBlkDevice } from '../../devices/nullblk/nullblk.js';
 import { SparseBacking, SPARSE_CHUNK } from '../../devices/backing/sparse.js';
 import { ReqOp } from '../../src/block/ops.js';
 import { Errno } from '../../src/util/errno.js';
-import { pattern, eq, MiB } from '../helpers.js';
+import { pattern, MiB } from '../helpers.js';
 
 const TiB = 1024 ** 4;
 
@@ -18,12 +18,12 @@ describe('nullblk', () => {
     // Each 1 MiB write covers 16 or 17 chunks of 64 KiB (17 when it straddles chunk boundaries).
     expect(backing.allocatedBytes).toBeLessThanOrEqual(offsets.length * (MiB + SPARSE_CHUNK));
     expect(backing.allocatedBytes).toBeGreaterThanOrEqual(offsets.length * MiB);
-    for (const off of offsets) expect(eq(await lab.read('big', off, MiB), pattern(MiB, 1, off))).toBe(true);
+    for (const off of offsets) expect(await lab.read('big', off, MiB)).toEqualBytes(pattern(MiB, 1, off));
     expect((await lab.read('big', TiB / 4, MiB)).every((b) => b === 0)).toBe(true);
     // Offloaded copy between distant offsets inside the device.
     const r = await lab.copy('big', [{ srcOffset: TiB - MiB, dstOffset: 7 * 1024 ** 3, length: MiB }]);
     expect(r.path).toBe('offload');
-    expect(eq(await lab.read('big', 7 * 1024 ** 3, MiB), pattern(MiB, 1, TiB - MiB))).toBe(true);
+    expect(await lab.read('big', 7 * 1024 ** 3, MiB)).toEqualBytes(pattern(MiB, 1, TiB - MiB));
   });
 
   it('copying a hole keeps the destination sparse and reading zeros', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createCipheriv, createHash } from 'node:crypto';
 import type { Lab } from '../../src/lab.js';
 import { dmLab, create, fill, expectCopied, XTS_KEY, XTS_KEY2, CBC_KEY, MiB } from './helpers.js';
-import { eq, KiB } from '../helpers.js';
+import { KiB } from '../helpers.js';
 
 const S = 512;
 
@@ -76,7 +76,7 @@ describe('raid1', () => {
     const r = await lab.copy('/dev/mapper/m', [{ srcOffset: 0, dstOffset: 3 * MiB, length: MiB }]);
     expect(r).toMatchObject({ res: MiB, path: 'offload', offloaded_bytes: MiB });
     await expectCopied(lab, '/dev/mapper/m', 3 * MiB, MiB, 6, 0);
-    expect(eq(await lab.read('nullb1', 3 * MiB, MiB), new Uint8Array(MiB))).toBe(true); // skipped
+    expect(await lab.read('nullb1', 3 * MiB, MiB)).toEqualBytes(new Uint8Array(MiB)); // skipped
     await lab.dm.message('m', 0, ['revive', '1']);
     expect(lab.dm.status('m').output).toMatch(/raid1 2 Aa \d+\/16384 recover/);
     expect((await lab.dm.message('m', 0, ['resync'])).res).toBe(0);
@@ -168,7 +168,7 @@ describe('crypt', () => {
       const c = createCipheriv('aes-256-xts', key, ivFor('plain64', key, 107 + i)).setAutoPadding(false);
       expect(Buffer.concat([c.update(plain.subarray(i * S, (i + 1) * S)), c.final()]).equals(Buffer.from(lower.subarray(i * S, (i + 1) * S)))).toBe(true);
     }
-    expect(eq(await lab.read('/dev/mapper/c', 7 * S, 1024), plain)).toBe(true);
+    expect(await lab.read('/dev/mapper/c', 7 * S, 1024)).toEqualBytes(plain);
   });
 
   it('aes-cbc-essiv:sha256 with 4096-byte sectors and iv_large_sectors matches the ESSIV definition', async () => {
@@ -193,7 +193,7 @@ describe('crypt', () => {
       expect(r.pieces.every((p) => p.reason?.code === 'transform')).toBe(true);
       await expectCopied(lab, '/dev/mapper/c', 4 * MiB, 256 * KiB, 11, 4 * KiB);
       // the raw ciphertext below differs from the source's ciphertext (different IVs)
-      expect(eq(await lab.read('nullb0', 4 * MiB, 4096), await lab.read('nullb0', 4 * KiB, 4096))).toBe(false);
+      expect(await lab.read('nullb0', 4 * MiB, 4096)).not.toEqualBytes(await lab.read('nullb0', 4 * KiB, 4096));
     });
   }
 
@@ -235,7 +235,7 @@ describe('stacks', () => {
     expect(r.path).toBe('emulated');
     await expectCopied(lab, '/dev/mapper/secret', 2 * MiB, 700 * KiB, 13, 12 * KiB);
     // both legs hold the same ciphertext
-    expect(eq(await lab.read('nullb0', 2048 * S + 2 * MiB, 700 * KiB), await lab.read('nullb1', 2 * MiB, 700 * KiB))).toBe(true);
+    expect(await lab.read('nullb0', 2048 * S + 2 * MiB, 700 * KiB)).toEqualBytes(await lab.read('nullb1', 2 * MiB, 700 * KiB));
     // and a leg alone still decrypts: fail leg 0, read through the stack
     await lab.dm.message('mirror', 0, ['fail', '0']);
     await expectCopied(lab, '/dev/mapper/secret', 2 * MiB, 700 * KiB, 13, 12 * KiB);

@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import { Lab } from '../../src/lab.js';
 import type { CopyStrategy } from '../../src/block/copy-types.js';
 import type { NullBlkOptions } from '../../devices/nullblk/nullblk.js';
-import { pattern, eq, MiB } from '../helpers.js';
+import { pattern, MiB } from '../helpers.js';
 
 export const XTS_KEY = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f';
 export const XTS_KEY2 = 'ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f';
@@ -29,7 +29,7 @@ export async function fill(lab: Lab, dev: string, offset: number, length: number
 /** Reads [dst, +length) and compares it with the pattern the source had at `srcOffset`. */
 export async function expectCopied(lab: Lab, dev: string, dst: number, length: number, seed: number, srcOffset: number): Promise<void> {
   const got = await lab.read(dev, dst, length);
-  expect(eq(got, pattern(length, seed, srcOffset))).toBe(true);
+  expect(got).toEqualBytes(pattern(length, seed, srcOffset));
 }
 
 export { MiB };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { COPY_STRATEGIES } from '../../src/block/copy-types.js';
 import { dmLab, create, XTS_KEY } from './helpers.js';
-import { pattern, eq } from '../helpers.js';
+import { pattern } from '../helpers.js';
 
 const S = 512;
 const SIZE = 2048 * S; // 1 MiB dm devices
@@ -30,7 +30,7 @@ describe('random copies through stacks give the bytes of a plain reference copy,
           await lab.write(`/dev/mapper/${from}`, 0, src);
           const r = await lab.copy(`/dev/mapper/${to}`, [{ src: `/dev/mapper/${from}`, srcOffset: a * S, dstOffset: b * S, length: n * S }]);
           expect(r.res).toBe(n * S);
-          expect(eq(await lab.read(`/dev/mapper/${to}`, b * S, n * S), src.subarray(a * S, (a + n) * S))).toBe(true);
+          expect(await lab.read(`/dev/mapper/${to}`, b * S, n * S)).toEqualBytes(src.subarray(a * S, (a + n) * S));
         },
       ),
       { numRuns: 80, seed: 7 },

@@ -11,7 +11,7 @@ import * as b from '../../devices/scsi/build.js';
 import { SenseKey, TpcInSa, TpcOutSa } from '../../devices/scsi/constants.js';
 import { ReqOp } from '../../src/block/ops.js';
 import { Errno } from '../../src/util/errno.js';
-import { pattern, eq } from '../helpers.js';
+import { pattern } from '../helpers.js';
 import { TestInitiator } from './initiator.js';
 import { login, naaOf, serve, unserve } from './fixture.js';
 import type { Lab } from '../../src/lab.js';
@@ -67,8 +67,8 @@ describe('iSCSI target: lab block devices as LUNs', () => {
     const i = await session('iqn.2024-01.org.copylab:null');
     const data = pattern(512 * 1024, 7, 0); // 1024 blocks: immediate data, then R2T
     expect((await i.command(0, b.rw16Cdb(true, 0, 1024), { dataOut: data })).status).toBe(0);
-    expect(eq((await i.command(0, b.rw16Cdb(false, 0, 1024), { readLength: data.length })).dataIn, data)).toBe(true);
-    expect(eq(await lab.read('/dev/nullb0', 0, data.length), data)).toBe(true);
+    expect((await i.command(0, b.rw16Cdb(false, 0, 1024), { readLength: data.length })).dataIn).toEqualBytes(data);
+    expect(await lab.read('/dev/nullb0', 0, data.length)).toEqualBytes(data);
 
     const nullb1 = lab.device('/dev/nullb1');
     const copiesBefore = nullb1.stats.ios.copy;
@@ -78,14 +78,14 @@ describe('iSCSI target: lab block devices as LUNs', () => {
     // The copy engine offloaded it: a COPY bio on nullb1, no host bytes.
     expect(nullb1.stats.ios.copy).toBeGreaterThan(copiesBefore);
     expect(nullb1.stats.host_bytes).toBe(hostBefore);
-    expect(eq(await lab.read('/dev/nullb1', 4096 * 512, data.length), data)).toBe(true);
-    expect(eq((await i.command(1, b.rw16Cdb(false, 4096, 1024), { readLength: data.length })).dataIn, data)).toBe(true);
+    expect(await lab.read('/dev/nullb1', 4096 * 512, data.length)).toEqualBytes(data);
+    expect((await i.command(1, b.rw16Cdb(false, 4096, 1024), { readLength: data.length })).dataIn).toEqualBytes(data);
 
     await tokenCopy(i, 0, { lba: 0, blocks: 1024 }, 1, 8192);
-    expect(eq(await lab.read('/dev/nullb1', 8192 * 512, data.length), data)).toBe(true);
+    expect(await lab.read('/dev/nullb1', 8192 * 512, data.length)).toEqualBytes(data);
     // Within one LU too (source and destination on nullb0).
     await tokenCopy(i, 0, { lba: 0, blocks: 256 }, 0, 20000);
-    expect(eq(await lab.read('/dev/nullb0', 20000 * 512, 256 * 512), data.subarray(0, 256 * 512))).toBe(true);
+    expect(await lab.read('/dev/nullb0', 20000 * 512, 256 * 512)).toEqualBytes(data.subarray(0, 256 * 512));
   });
 
   it('dm-backed LUN: write across the linear boundary, EXTENDED COPY and token copy inside the stack, read back equal', async () => {
@@ -93,14 +93,14 @@ describe('iSCSI target: lab block devices as LUNs', () => {
     const data = pattern(1024 * 1024, 11, 0);
     const lba = 16384 - 1024; // straddles nullb2 / nullb3
     expect((await i.command(0, b.rw16Cdb(true, lba, 2048), { dataOut: data })).status).toBe(0);
-    expect(eq(await lab.read('/dev/mapper/lin', lba * 512, data.length), data)).toBe(true);
+    expect(await lab.read('/dev/mapper/lin', lba * 512, data.length)).toEqualBytes(data);
     const naa = await naaOf(i, 0);
     const list = b.xcopyLid4({ listId: 9, cscds: [b.e4Descriptor(naa, 512)], segments: [b.b2bSegment({ src: 0, dst: 0, blocks: 2048, srcLba: lba, dstLba: 0 })] });
     expect((await i.command(0, b.tpcOutCdb(TpcOutSa.EXTENDED_COPY_LID4, list.length), { dataOut: list })).status).toBe(0);
-    expect(eq((await i.command(0, b.rw16Cdb(false, 0, 2048), { readLength: data.length })).dataIn, data)).toBe(true);
+    expect((await i.command(0, b.rw16Cdb(false, 0, 2048), { readLength: data.length })).dataIn).toEqualBytes(data);
     await tokenCopy(i, 0, { lba, blocks: 2048 }, 0, 24000);
-    expect(eq(await lab.read('/dev/mapper/lin', 24000 * 512, data.length), data)).toBe(true);
-    expect(eq(await lab.read('/dev/nullb3', (24000 - 16384) * 512, data.length), data)).toBe(true);
+    expect(await lab.read('/dev/mapper/lin', 24000 * 512, data.length)).toEqualBytes(data);
+    expect(await lab.read('/dev/nullb3', (24000 - 16384) * 512, data.length)).toEqualBytes(data);
   });
 
   it('a failing bio on the device is MEDIUM ERROR; an out-of-range read is ILLEGAL REQUEST with nothing read', async () => {

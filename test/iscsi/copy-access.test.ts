@@ -12,7 +12,7 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import * as b from '../../devices/scsi/build.js';
 import { Desig, SenseKey, TpcInSa, TpcOutSa } from '../../devices/scsi/constants.js';
 import { NAA_COMPANY_ID } from '../../devices/scsi/lu.js';
-import { pattern, eq } from '../helpers.js';
+import { pattern } from '../helpers.js';
 import { TestInitiator, type CommandResult } from './initiator.js';
 import { login, naaOf, serve, unserve, type Served } from './fixture.js';
 
@@ -101,7 +101,7 @@ const ACCESS_DENIED = [2, SenseKey.ILLEGAL_REQUEST, 0x20, 0x02];
 /** Every device still holds its own pattern: nothing was moved anywhere. */
 async function nothingMoved(): Promise<void> {
   for (const [k, dev] of ['/dev/sda', '/dev/sdb', '/dev/nullb0', '/dev/nullb1', '/dev/nullb2', '/dev/nullb3', '/dev/nullb4', '/dev/nullb5'].entries()) {
-    expect(eq(await served.lab.read(dev, 0, BYTES), pattern(BYTES, 100 + k)), dev).toBe(true);
+    expect(await served.lab.read(dev, 0, BYTES), dev).toEqualBytes(pattern(BYTES, 100 + k));
   }
 }
 
@@ -120,9 +120,9 @@ function writeUsing(i: TestInitiator, lun: number, token: Uint8Array): Promise<C
 describe('iSCSI copy-manager access (SNIA section 3 bypasses, refused)', () => {
   it('the designators computed offline are the LUs\' real ones (the attack needs no VPD access)', async () => {
     const bob = await as(BOB, 'b', BOB_CHAP);
-    expect(eq(await naaOf(bob, 1), offlineNaa('arr', 'sdb'))).toBe(true);
+    expect(await naaOf(bob, 1)).toEqualBytes(offlineNaa('arr', 'sdb'));
     const alice = await as(ALICE, 'gw');
-    expect(eq(await naaOf(alice, 0), offlineNaa('iscsi3', 'nullb0'))).toBe(true);
+    expect(await naaOf(alice, 0)).toEqualBytes(offlineNaa('iscsi3', 'nullb0'));
   });
 
   it('an LU of the same array outside the target\'s LUN map, as source or destination: COPY ABORTED 0Dh/02h, nothing moved', async () => {
@@ -136,7 +136,7 @@ describe('iSCSI copy-manager access (SNIA section 3 bypasses, refused)', () => {
     // The same copy inside alice's own view moves data.
     const ok = b.xcopyLid1({ cscds: [b.e4Descriptor(sda, 512)], segments: [b.b2bSegment({ src: 0, dst: 0, blocks: BLOCKS, srcLba: 0, dstLba: 4096 })] });
     expect((await alice.command(0, b.tpcOutCdb(TpcOutSa.EXTENDED_COPY_LID1, ok.length), { dataOut: ok })).status).toBe(0);
-    expect(eq(await served.lab.read('/dev/sda', 4096 * 512, BYTES), pattern(BYTES, 100))).toBe(true);
+    expect(await served.lab.read('/dev/sda', 4096 * 512, BYTES)).toEqualBytes(pattern(BYTES, 100));
   });
 
   it('source and destination on another target\'s LU (its initiator list excludes us): refused, nothing moved', async () => {
@@ -162,7 +162,7 @@ describe('iSCSI copy-manager access (SNIA section 3 bypasses, refused)', () => {
     // gw-reach has `reach: [arr]`: the operator made arr reachable for third-party copy.
     const carol = await as(`${IQN}:carol`, 'gw-reach');
     expect((await xcopy(carol, 0, sdb, await naaOf(carol, 0))).status).toBe(0);
-    expect(eq(await served.lab.read('/dev/nullb3', 0, BYTES), pattern(BYTES, 101))).toBe(true);
+    expect(await served.lab.read('/dev/nullb3', 0, BYTES)).toEqualBytes(pattern(BYTES, 101));
   });
 
   it('WRITE USING TOKEN with a token another initiator made on an LU the writer cannot see: 20h/02h, nothing written', async () => {
@@ -215,13 +215,13 @@ describe('iSCSI copy-manager access (SNIA section 3 bypasses, refused)', () => {
     const bob = await as(BOB, 'gw');
     const t = await populate(alice, 0, 7);
     expect((await writeUsing(bob, 1, t)).status).toBe(0); // default scope: bob may read nullb0 through gw
-    expect(eq(await served.lab.read('/dev/nullb1', 0, BYTES), pattern(BYTES, 102))).toBe(true);
+    expect(await served.lab.read('/dev/nullb1', 0, BYTES)).toEqualBytes(pattern(BYTES, 102));
     const aliceS = await as(ALICE, 'gw-scoped');
     const bobS = await as(BOB, 'gw-scoped');
     const ts = await populate(aliceS, 0, 8);
     expect(senseOf(await writeUsing(bobS, 1, ts))).toEqual(ACCESS_DENIED);
-    expect(eq(await served.lab.read('/dev/nullb5', 0, BYTES), pattern(BYTES, 107))).toBe(true);
+    expect(await served.lab.read('/dev/nullb5', 0, BYTES)).toEqualBytes(pattern(BYTES, 107));
     expect((await writeUsing(aliceS, 1, ts)).status).toBe(0);
-    expect(eq(await served.lab.read('/dev/nullb5', 0, BYTES), pattern(BYTES, 106))).toBe(true);
+    expect(await served.lab.read('/dev/nullb5', 0, BYTES)).toEqualBytes(pattern(BYTES, 106));
   });
 });

@@ -43,11 +43,11 @@ describe('iSCSI target: data path', () => {
     const i = await session();
     const data = pattern(512 * 1024, 42, 0); // 1024 blocks: 64 KiB immediate, the rest solicited by R2T
     expect((await i.command(0, b.rw16Cdb(true, 0, 1024), { dataOut: data })).status).toBe(0);
-    expect(eq((await i.command(0, b.rw16Cdb(false, 0, 1024), { readLength: data.length })).dataIn, data)).toBe(true);
+    expect((await i.command(0, b.rw16Cdb(false, 0, 1024), { readLength: data.length })).dataIn).toEqualBytes(data);
     // EXTENDED COPY (LID1) from LUN 0 to LUN 1, issued to LUN 0: the data moves inside the array.
     const list = b.xcopyLid1({ listId: 7, cscds: [b.e4Descriptor(await naaOf(i, 0), 512), b.e4Descriptor(await naaOf(i, 1), 512)], segments: [b.b2bSegment({ src: 0, dst: 1, blocks: 1024, srcLba: 0, dstLba: 2048 })] });
     expect((await i.command(0, b.tpcOutCdb(TpcOutSa.EXTENDED_COPY_LID1, list.length), { dataOut: list })).status).toBe(0);
-    expect(eq((await i.command(1, b.rw16Cdb(false, 2048, 1024), { readLength: data.length })).dataIn, data)).toBe(true);
+    expect((await i.command(1, b.rw16Cdb(false, 2048, 1024), { readLength: data.length })).dataIn).toEqualBytes(data);
     // POPULATE TOKEN on LUN 0, RECEIVE ROD TOKEN INFORMATION, WRITE USING TOKEN on LUN 1.
     const pt = b.populateTokenList([{ lba: 0, blocks: 1024 }]);
     expect((await i.command(0, b.tpcOutCdb(TpcOutSa.POPULATE_TOKEN, pt.length, 9), { dataOut: pt })).status).toBe(0);
@@ -57,7 +57,7 @@ describe('iSCSI target: data path', () => {
     expect(token).not.toBeNull();
     const wut = b.writeUsingTokenList(token, [{ lba: 8192, blocks: 1024 }]);
     expect((await i.command(1, b.tpcOutCdb(TpcOutSa.WRITE_USING_TOKEN, wut.length, 10), { dataOut: wut })).status).toBe(0);
-    expect(eq((await i.command(1, b.rw16Cdb(false, 8192, 1024), { readLength: data.length })).dataIn, data)).toBe(true);
+    expect((await i.command(1, b.rw16Cdb(false, 8192, 1024), { readLength: data.length })).dataIn).toEqualBytes(data);
     expect(lab.findDevice('/dev/sdb')!.stats.host_bytes).toBe(0); // nothing went through the lab's host
   });
 
@@ -79,7 +79,7 @@ describe('iSCSI target: data path', () => {
     expect([i.keys.get('HeaderDigest'), i.keys.get('DataDigest')]).toEqual(['CRC32C', 'CRC32C']);
     const data = pattern(4096, 3, 0);
     expect((await i.command(0, b.rw16Cdb(true, 0, 8), { dataOut: data })).status).toBe(0);
-    expect(eq((await i.command(0, b.rw16Cdb(false, 0, 8), { readLength: 4096 })).dataIn, data)).toBe(true);
+    expect((await i.command(0, b.rw16Cdb(false, 0, 8), { readLength: 4096 })).dataIn).toEqualBytes(data);
     // A NOP-Out whose data digest is wrong: Reject with DATA DIGEST ERROR, the session goes on.
     const nop = newBhs(Op.NOP_OUT | 0x40, FLAG_FINAL);
     put32(nop, Off.ITT, 77);
@@ -150,7 +150,7 @@ describe('iSCSI target: robustness', () => {
     i.send(bad);
     const r = await i.next();
     expect([r && opcodeOf(r.bhs), r?.bhs[2]]).toEqual([Op.REJECT, RejectReason.COMMAND_NOT_SUPPORTED]);
-    expect(eq(r!.data, bad.subarray(0, BHS_LENGTH))).toBe(true);
+    expect(r!.data).toEqualBytes(bad.subarray(0, BHS_LENGTH));
     // A data segment over our MaxRecvDataSegmentLength: skipped without buffering, rejected.
     const big = i.commandBhs(0, b.rw16Cdb(true, 0, 1024), 1024 * 512, false, true);
     i.send(big, new Uint8Array(ISCSI_LIMITS.maxRecvDataSegmentLength + 512));

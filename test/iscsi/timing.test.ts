@@ -8,7 +8,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import * as b from '../../devices/scsi/build.js';
 import { CopyStatus, TpcInSa, TpcOutSa } from '../../devices/scsi/constants.js';
 import { be16, be64 } from '../../devices/scsi/bytes.js';
-import { pattern, eq } from '../helpers.js';
+import { pattern } from '../helpers.js';
 import type { TestInitiator } from './initiator.js';
 import { login, naaOf, serve, unserve, type Served } from './fixture.js';
 
@@ -82,7 +82,7 @@ describe('iSCSI: a background copy in realtime', () => {
     expect(be16(last.dataIn, 24)).toBe(n);
     for (const [lba, data] of marks) {
       const r = await i.command(1, b.rw16Cdb(false, lba, 1), { readLength: LBS });
-      expect(eq(r.dataIn, data), `LBA ${lba}`).toBe(true);
+      expect(r.dataIn, `LBA ${lba}`).toEqualBytes(data);
     }
   }, 30_000);
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { decodeRange, buildSqe, parseSqe, parseCopyCmd } from '../../devices/nvme/codec.js';
 import { IoOpc } from '../../devices/nvme/spec.js';
 import { nvmeLab, ns4k } from '../devices/nvme/nvme-helpers.js';
-import { pattern, eq } from '../helpers.js';
+import { pattern } from '../helpers.js';
 
 const hexBytes = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
 
@@ -69,7 +69,7 @@ describe('libnvme peer: Copy descriptors and command bytes', () => {
     const cmd = buildSqe({ opcode: sqe.opcode, nsid: sqe.nsid, cdw: { 10: sqe.cdw10, 11: sqe.cdw11, 12: sqe.cdw12, 13: sqe.cdw13, 14: sqe.cdw14, 15: sqe.cdw15 } });
     const r = await n.host.passthru({ admin: false, cmd, data });
     expect(r.status).toBe(0);
-    expect(eq(await lab.read('nvme0n1', 1000 * 4096, 8 * 4096), src.subarray(0, 8 * 4096))).toBe(true);
-    expect(eq(await lab.read('nvme0n1', 1008 * 4096, 4 * 4096), src.subarray(16 * 4096, 20 * 4096))).toBe(true);
+    expect(await lab.read('nvme0n1', 1000 * 4096, 8 * 4096)).toEqualBytes(src.subarray(0, 8 * 4096));
+    expect(await lab.read('nvme0n1', 1008 * 4096, 4 * 4096)).toEqualBytes(src.subarray(16 * 4096, 20 * 4096));
   });
 });

@@ -5,7 +5,7 @@ import { IOSQE, IORING_OP } from '../../src/ring/opcodes.js';
 import { prepNop, prepRead, prepWrite, prepReadFixed, prepCopy, prepFsync, prepDiscard, prepUringCmd, prepRw, sqeSetData, sqeSetFlags, setCopyRange } from '../../src/ring/prep.js';
 import { ReqOp } from '../../src/block/ops.js';
 import { Errno } from '../../src/util/errno.js';
-import { pattern, eq, MiB } from '../helpers.js';
+import { pattern, MiB } from '../helpers.js';
 
 function setup(entries = 8, cqEntries?: number) {
   const lab = new Lab();
@@ -52,8 +52,8 @@ describe('ring basics', () => {
     add(ring, (s) => prepReadFixed(s, fd, base + 16384, 8192, 64 * 1024, 0), 2);
     await ring.submitAndWait(2);
     expect(reap(ring)).toEqual([{ user_data: 1, res: 8192 }, { user_data: 2, res: 8192 }]);
-    expect(eq(buf.subarray(16384, 16384 + 8192), pattern(8192, 3))).toBe(true);
-    expect(eq(await lab.read('nullb0', 64 * 1024, 8192), pattern(8192, 3))).toBe(true);
+    expect(buf.subarray(16384, 16384 + 8192)).toEqualBytes(pattern(8192, 3));
+    expect(await lab.read('nullb0', 64 * 1024, 8192)).toEqualBytes(pattern(8192, 3));
   });
 
   it('a read crossing the end of the device is short; at the end it returns 0; a write there is -ENOSPC', async () => {
@@ -82,7 +82,7 @@ describe('ring basics', () => {
     add(ring, (s) => prepCopy(s, fd, base, 2), 5);
     await ring.submitAndWait(1);
     expect(reap(ring)).toEqual([{ user_data: 5, res: 64 * 1024 }]);
-    expect(eq(await lab.read('nullb0', 512 * 1024, 64 * 1024), pattern(64 * 1024, 9))).toBe(true);
+    expect(await lab.read('nullb0', 512 * 1024, 64 * 1024)).toEqualBytes(pattern(64 * 1024, 9));
     expect(lab.device('nullb0').stats.ios.copy).toBe(1);
   });
 

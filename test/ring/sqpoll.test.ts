@@ -6,7 +6,7 @@ import { IORING_SQ } from '../../src/ring/opcodes.js';
 import { prepRead, prepWrite, sqeSetData } from '../../src/ring/prep.js';
 import { workerScript } from '../../src/util/worker-path.js';
 import type { RingAppJob, RingAppResult } from '../../workers/ring-app.js';
-import { eq, pattern, MiB } from '../helpers.js';
+import { pattern, MiB } from '../helpers.js';
 
 describe('SQPOLL rings', () => {
   it('the poller consumes SQEs without submit() entering, then sleeps with NEED_WAKEUP and is woken', async () => {
@@ -32,7 +32,7 @@ describe('SQPOLL rings', () => {
     ring.submit(); // wakes the poller
     const c = await ring.waitCqe();
     expect([c.user_data, c.res]).toEqual([2, 4096]);
-    expect(eq(buf.subarray(4096), pattern(4096, 2))).toBe(true);
+    expect(buf.subarray(4096)).toEqualBytes(pattern(4096, 2));
     await lab.close();
   });
 

@@ -8,7 +8,7 @@ import { addNvmeController } from '../../devices/nvme/attach.js';
 import { buildNvmeUringCmd } from '../../devices/nvme/uring-cmd.js';
 import { addScsiArray } from '../../devices/scsi/lab.js';
 import { buildScsiUringCmd } from '../../devices/scsi/uring-cmd.js';
-import { pattern, eq, MiB } from '../helpers.js';
+import { pattern, MiB } from '../helpers.js';
 
 async function one(ring: Ring, fd: number, cmdOp: number, cmd: Uint8Array): Promise<{ res: number; big0: bigint }> {
   const sqe = ring.getSqe()!;
@@ -35,8 +35,8 @@ describe('URING_CMD passthrough', () => {
     expect(w.res).toBe(0);
     const r = await one(ring, fd, URING_CMD_OP.NVME_URING_CMD_IO, buildNvmeUringCmd({ opcode: 0x02, nsid: 1, addr: base! + 16384, dataLen: 8192, cdw: { 10: 10, 12: 1 } }));
     expect(r.res).toBe(0);
-    expect(eq(buf.subarray(16384, 16384 + 8192), pattern(8192, 4))).toBe(true);
-    expect(eq(await lab.read('nvme0n1', 40960, 8192), pattern(8192, 4))).toBe(true);
+    expect(buf.subarray(16384, 16384 + 8192)).toEqualBytes(pattern(8192, 4));
+    expect(await lab.read('nvme0n1', 40960, 8192)).toEqualBytes(pattern(8192, 4));
     // Identify Controller (admin 0x06, CNS 1): 4096 bytes, VID/SSVID then the serial number at 4.
     const id = await one(ring, fd, URING_CMD_OP.NVME_URING_CMD_ADMIN, buildNvmeUringCmd({ opcode: 0x06, nsid: 0, addr: base! + 32768, dataLen: 4096, cdw: { 10: 1 } }));
     expect(id.res).toBe(0);
@@ -67,7 +67,7 @@ describe('URING_CMD passthrough', () => {
     buf.set(pattern(1024, 6), 4096);
     const wr = await one(ring, fd, URING_CMD_OP.SCSI_URING_CMD, buildScsiUringCmd({ cdb: Uint8Array.of(0x2a, 0, 0, 0, 0, 8, 0, 0, 2, 0), dataAddr: base! + 4096, dataLen: 1024, dataOut: true }));
     expect(wr.res).toBe(0);
-    expect(eq(await lab.read('sda', 4096, 1024), pattern(1024, 6))).toBe(true);
+    expect(await lab.read('sda', 4096, 1024)).toEqualBytes(pattern(1024, 6));
     // An unsupported opcode: CHECK CONDITION, ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE.
     const cc = await one(ring, fd, URING_CMD_OP.SCSI_URING_CMD, buildScsiUringCmd({ cdb: Uint8Array.of(0xc7, 0, 0, 0, 0, 0), senseAddr: base! + 8192, senseLen: 32 }));
     expect(cc.res).toBe(0x02);

@@ -5,7 +5,7 @@ import { prepRead, prepWrite, prepCopy, prepDiscard, prepWriteZeroes, prepFsync,
 import { Prng } from '../../src/util/prng.js';
 import { fillPattern } from '../../src/util/pattern.js';
 import { Errno } from '../../src/util/errno.js';
-import { eq, pattern, MiB, KiB } from '../helpers.js';
+import { pattern, MiB, KiB } from '../helpers.js';
 import type { NullBlkDevice } from '../../devices/nullblk/nullblk.js';
 
 const labs: Lab[] = [];
@@ -24,10 +24,10 @@ describe('devices on worker threads', () => {
     const l = lab();
     l.addNullBlk({ name: 'w', size: 8 * MiB, lbs: 4096, backing: 'memory', execution: 'worker', copy_max_hw_bytes: MiB });
     await l.write('w', 0, pattern(2 * MiB, 4));
-    expect(eq(await l.read('w', 0, 2 * MiB), pattern(2 * MiB, 4))).toBe(true);
+    expect(await l.read('w', 0, 2 * MiB)).toEqualBytes(pattern(2 * MiB, 4));
     const r = await l.copy('w', [{ srcOffset: 0, dstOffset: 4 * MiB, length: 2 * MiB }]);
     expect(r).toMatchObject({ res: 2 * MiB, path: 'offload', host_bytes: 0 });
-    expect(eq(await l.read('w', 4 * MiB, 2 * MiB), pattern(2 * MiB, 4))).toBe(true);
+    expect(await l.read('w', 4 * MiB, 2 * MiB)).toEqualBytes(pattern(2 * MiB, 4));
     expect(await l.submit('w', { op: 3, offset: 0, length: MiB })).toBe(0);
     expect((await l.read('w', 0, MiB)).every((b) => b === 0)).toBe(true);
   });
@@ -40,13 +40,13 @@ describe('devices on worker threads', () => {
     await l.write('a', 0, pattern(MiB, 8));
     const r = await l.copy('b', [{ src: 'a', srcOffset: 0, dstOffset: MiB, length: MiB }]);
     expect(r).toMatchObject({ path: 'offload', host_bytes: 0 });
-    expect(eq(await l.read('b', MiB, MiB), pattern(MiB, 8))).toBe(true);
+    expect(await l.read('b', MiB, MiB)).toEqualBytes(pattern(MiB, 8));
     // A sparse medium cannot be shared with a worker: the engine emulates and says why.
     await l.write('s', 0, pattern(64 * KiB, 2));
     const e = await l.copy('b', [{ src: 's', srcOffset: 0, dstOffset: 0, length: 64 * KiB }]);
     expect(e.path).toBe('emulated');
     expect(e.reasons[0]).toMatch(/cannot reach s's sparse medium/);
-    expect(eq(await l.read('b', 0, 64 * KiB), pattern(64 * KiB, 2))).toBe(true);
+    expect(await l.read('b', 0, 64 * KiB)).toEqualBytes(pattern(64 * KiB, 2));
   });
 
   it('worker mode needs memory backing', () => {
@@ -110,7 +110,7 @@ describe('devices on worker threads', () => {
     }
     expect(results.wrk).toEqual(results.inl);
     expect(results.inl!.every((r) => r >= 0)).toBe(true);
-    expect(eq(await l.read('wrk', 0, size), await l.read('inl', 0, size))).toBe(true);
+    expect(await l.read('wrk', 0, size)).toEqualBytes(await l.read('inl', 0, size));
   });
 
   it('a worker killed mid-run: requests in flight complete with -EIO, nothing hangs, the lab reports it and stays usable', async () => {
@@ -133,6 +133,6 @@ describe('devices on worker threads', () => {
     expect(ring.peekCqe()!.res).toBe(-Errno.EIO);
     // The rest of the lab works.
     await l.write('ok', 0, pattern(8192, 1));
-    expect(eq(await l.read('ok', 0, 8192), pattern(8192, 1))).toBe(true);
+    expect(await l.read('ok', 0, 8192)).toEqualBytes(pattern(8192, 1));
   });
 });

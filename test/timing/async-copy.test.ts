@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Lab } from '../../src/lab.js';
 import { Errno } from '../../src/util/errno.js';
-import { eq, pattern } from '../helpers.js';
+import { pattern } from '../helpers.js';
 import { allocBuffer } from '../../src/ring/ring.js';
 import { prepCancel, prepCopy, setCopyRange, sqeSetData } from '../../src/ring/prep.js';
 
@@ -34,7 +34,7 @@ describe('lab.copyAsync: a copy with a cookie', () => {
     expect(seen.some((b) => b > 0 && b < 16 * MiB)).toBe(true);
     for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThanOrEqual(seen[i - 1]!);
     expect(r.pieces.every((p) => (p.modeled_us ?? 0) > 0)).toBe(true);
-    expect(eq(await lab.read('/dev/nullb0', 64 * MiB, 16 * MiB), src)).toBe(true);
+    expect(await lab.read('/dev/nullb0', 64 * MiB, 16 * MiB)).toEqualBytes(src);
     expect(lab.copyOperation(op.cookie)).toBeUndefined();
     await lab.close();
   });
@@ -54,8 +54,8 @@ describe('lab.copyAsync: a copy with a cookie', () => {
     expect(done % MiB).toBe(0);
     expect(done).toBeGreaterThanOrEqual(4 * MiB);
     expect(done).toBeLessThan(16 * MiB);
-    expect(eq(await lab.read('/dev/nullb0', 64 * MiB, done), src.subarray(0, done))).toBe(true);
-    expect(eq(await lab.read('/dev/nullb0', 64 * MiB + done, 16 * MiB - done), new Uint8Array(16 * MiB - done))).toBe(true);
+    expect(await lab.read('/dev/nullb0', 64 * MiB, done)).toEqualBytes(src.subarray(0, done));
+    expect(await lab.read('/dev/nullb0', 64 * MiB + done, 16 * MiB - done)).toEqualBytes(new Uint8Array(16 * MiB - done));
     await lab.close();
   });
 });
@@ -94,7 +94,7 @@ describe('IORING_OP_ASYNC_CANCEL', () => {
     const done = Number(cqes.get(77)!.big0);
     expect(done).toBeGreaterThan(0);
     expect(done).toBeLessThan(16 * MiB);
-    expect(eq(await lab.read('/dev/nullb0', 64 * MiB, done), src.subarray(0, done))).toBe(true);
+    expect(await lab.read('/dev/nullb0', 64 * MiB, done)).toEqualBytes(src.subarray(0, done));
     await lab.close();
   });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Lab } from '../../src/lab.js';
 import { resolveTiming } from '../../devices/timing/params.js';
-import { eq } from '../helpers.js';
 import { parseScenarioText as loadScenarioText } from '../../src/scenario/parse.js';
 import { runScenario } from '../../src/scenario/run.js';
 
@@ -39,12 +38,12 @@ describe('a timed nullblk in a lab', () => {
     const offloadNs = lab.clock.now() - t0;
     expect(off.res).toBe(len);
     expect(off.path).toBe('offload');
-    expect(eq(await lab.read('/dev/nullb0', 64 << 20, len), src)).toBe(true);
+    expect(await lab.read('/dev/nullb0', 64 << 20, len)).toEqualBytes(src);
     t0 = lab.clock.now();
     const emu = await lab.copy('/dev/nullb1', [{ srcOffset: 0, dstOffset: 64 << 20, length: len }]);
     const emulatedNs = lab.clock.now() - t0;
     expect(emu.path).toBe('emulated');
-    expect(eq(await lab.read('/dev/nullb1', 64 << 20, len), src)).toBe(true);
+    expect(await lab.read('/dev/nullb1', 64 << 20, len)).toEqualBytes(src);
     // Offload: no link transfer at all. Emulation: 4 MiB up and 4 MiB down the link at least.
     expect(off.host_bytes).toBe(0);
     expect(emulatedNs).toBeGreaterThan((2 * len * 1000) / resolveTiming('femu')!.link_mbps);

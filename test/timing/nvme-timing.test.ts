@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Lab } from '../../src/lab.js';
 import { addNvmeController } from '../../devices/nvme/attach.js';
 import { resolveTiming } from '../../devices/timing/params.js';
-import { eq, pattern } from '../helpers.js';
+import { pattern } from '../helpers.js';
 
 const US = 1000;
 
@@ -28,7 +28,7 @@ describe('NVMe with a timing model', () => {
     await lab.write('/dev/nvme0n1', 1 << 20, data);
     await lab.clock.sleep(1e9);
     const t0 = lab.clock.now();
-    expect(eq(await lab.read('/dev/nvme0n1', 1 << 20, 4096), data)).toBe(true);
+    expect(await lab.read('/dev/nvme0n1', 1 << 20, 4096)).toEqualBytes(data);
     const expected = (p.link_latency_us + p.ctrl_overhead_us + p.tr_us) * US + (4096 * 1000) / p.channel_mbps + (4096 * 1000) / p.link_mbps;
     expect(lab.clock.now() - t0).toBeCloseTo(expected, 3);
     expect(lab.readSysfs('/sys/block/nvme0n1/timing/preset').value).toBe('femu');
@@ -63,7 +63,7 @@ describe('NVMe with a timing model', () => {
     // At least one tR + tPROG; far less than 256 serial page copies.
     expect(took).toBeGreaterThan((p.tr_us + p.tprog_us) * US);
     expect(took).toBeLessThan(256 * (p.tr_us + p.tprog_us) * US);
-    expect(eq(await lab.read('/dev/nvme0n1', 16 << 20, len), src)).toBe(true);
+    expect(await lab.read('/dev/nvme0n1', 16 << 20, len)).toEqualBytes(src);
     await lab.close();
   });
 });

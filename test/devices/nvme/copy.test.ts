@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { nvmeLab, ns4k, io, admin, copy, lba } from './nvme-helpers.js';
-import { pattern, eq, KiB, MiB } from '../../helpers.js';
+import { pattern, KiB, MiB } from '../../helpers.js';
 import { AdminOpc, Fid, HBS_SIZE, IoOpc, SOPT_FCO, Status } from '../../../devices/nvme/spec.js';
 
 const B = 4096;
@@ -27,8 +27,8 @@ describe('NVMe Copy command', () => {
     expect(r.status).toBe(Status.SUCCESS);
     // Only the descriptor list crossed the bus.
     expect(n.ctrl.stats.dma_bytes - dma0).toBe(2 * 32);
-    expect(eq(await lab.read('nvme0n1', 1000 * B, 8 * B), a)).toBe(true);
-    expect(eq(await lab.read('nvme0n1', 1008 * B, 4 * B), b)).toBe(true);
+    expect(await lab.read('nvme0n1', 1000 * B, 8 * B)).toEqualBytes(a);
+    expect(await lab.read('nvme0n1', 1008 * B, 4 * B)).toEqualBytes(b);
   });
 
   it('carries 128 ranges in one command (MSRC 127) and copies each', async () => {
@@ -39,7 +39,7 @@ describe('NVMe Copy command', () => {
     const r = await copy(n, 1, 2048, ranges);
     expect(r.status).toBe(Status.SUCCESS);
     const out = await lab.read('nvme0n1', 2048 * B, 128 * B);
-    for (let i = 0; i < 128; i++) expect(eq(out.subarray(i * B, (i + 1) * B), src.subarray(2 * i * B, (2 * i + 1) * B))).toBe(true);
+    for (let i = 0; i < 128; i++) expect(out.subarray(i * B, (i + 1) * B)).toEqualBytes(src.subarray(2 * i * B, (2 * i + 1) * B));
   });
 
   it('refuses NR > MSRC + 1, a total above MCL and a range above MSSRL with 0x0183, writing nothing', async () => {
@@ -55,9 +55,9 @@ describe('NVMe Copy command', () => {
     const single = await copy(n, 1, 1600, [{ slba: 0, nlb: 4 }, { slba: 4, nlb: 17 }]);
     expect(single.status).toBe(Status.CMD_SIZE_LIMIT); // 17 > MSSRL, at range 1
     expect(single.dw0).toBe(1); // range 0 was copied
-    expect(eq(await lab.read('nvme0n1', 1600 * B, 4 * B), await lab.read('nvme0n1', 0, 4 * B))).toBe(true);
-    expect(eq(await lab.read('nvme0n1', 1604 * B, 4 * B), new Uint8Array(4 * B))).toBe(true);
-    expect(eq(await lab.read('nvme0n1', 1400 * B, 4 * B), new Uint8Array(4 * B))).toBe(true);
+    expect(await lab.read('nvme0n1', 1600 * B, 4 * B)).toEqualBytes(await lab.read('nvme0n1', 0, 4 * B));
+    expect(await lab.read('nvme0n1', 1604 * B, 4 * B)).toEqualBytes(new Uint8Array(4 * B));
+    expect(await lab.read('nvme0n1', 1400 * B, 4 * B)).toEqualBytes(new Uint8Array(4 * B));
   });
 
   it('refuses an unsupported or disabled format (0x0002), a format that does not match PI (0x010A), out of range (0x0080), overlap (0x0187)', async () => {
@@ -71,12 +71,12 @@ describe('NVMe Copy command', () => {
     expect((await copy(n, 1, 100, [{ slba: 4096, nlb: 1 }])).status).toBe(Status.LBA_RANGE);
     expect((await copy(n, 1, 4095, [{ slba: 0, nlb: 2 }])).status).toBe(Status.LBA_RANGE);
     expect((await copy(n, 1, 4, [{ slba: 0, nlb: 8 }])).status).toBe(Status.OVERLAPPING_IO_RANGE);
-    expect(eq(await lab.read('nvme0n1', 4 * B, 4 * B), pattern(4 * B, 5, 4 * B))).toBe(true);
+    expect(await lab.read('nvme0n1', 4 * B, 4 * B)).toEqualBytes(pattern(4 * B, 5, 4 * B));
     // Ranges are checked one after another: range 0 lands, range 1 overlaps the destination [4, 8).
     const part = await copy(n, 1, 4, [{ slba: 10, nlb: 2 }, { slba: 6, nlb: 2 }]);
     expect([part.status, part.dw0]).toEqual([Status.OVERLAPPING_IO_RANGE, 1]);
-    expect(eq(await lab.read('nvme0n1', 4 * B, 2 * B), pattern(2 * B, 5, 10 * B))).toBe(true);
-    expect(eq(await lab.read('nvme0n1', 6 * B, 2 * B), pattern(2 * B, 5, 6 * B))).toBe(true);
+    expect(await lab.read('nvme0n1', 4 * B, 2 * B)).toEqualBytes(pattern(2 * B, 5, 10 * B));
+    expect(await lab.read('nvme0n1', 6 * B, 2 * B)).toEqualBytes(pattern(2 * B, 5, 6 * B));
   });
 
   it('copies across namespaces only after the host enables formats 2/3; checks SNSID, LBA format, fast copy', async () => {
@@ -86,7 +86,7 @@ describe('NVMe Copy command', () => {
     expect((await admin(n, AdminOpc.SET_FEATURES, 0, { 10: Fid.HOST_BEHAVIOR }, hbs(0b1100))).status).toBe(0);
     expect(n.host.cdfe).toBe(0b1100);
     expect((await copy(n, 2, 0, [{ snsid: 1, slba: 0, nlb: 8 }], 2)).status).toBe(Status.SUCCESS);
-    expect(eq(await lab.read('nvme0n2', 0, 8 * B), src)).toBe(true);
+    expect(await lab.read('nvme0n2', 0, 8 * B)).toEqualBytes(src);
     // Same namespace named by SNSID: an overlap is still checked.
     expect((await copy(n, 1, 4, [{ snsid: 1, slba: 0, nlb: 8 }], 2)).status).toBe(Status.OVERLAPPING_IO_RANGE);
     const bad = await copy(n, 2, 100, [{ snsid: 1, slba: 0, nlb: 1 }, { snsid: 0xffffffff, slba: 0, nlb: 1 }], 2);
@@ -105,8 +105,8 @@ describe('NVMe Copy command', () => {
     n.ctrl.namespace(1)!.injectFault({ op: 'read', slba: 9, nlb: 1 });
     const r = await copy(n, 1, 100, [{ slba: 0, nlb: 4 }, { slba: 4, nlb: 4 }, { slba: 8, nlb: 4 }]);
     expect([r.status, r.dw0]).toEqual([Status.UNRECOVERED_READ, 2]);
-    expect(eq(await lab.read('nvme0n1', 100 * B, 8 * B), src.subarray(0, 8 * B))).toBe(true);
-    expect(eq(await lab.read('nvme0n1', 108 * B, 4 * B), new Uint8Array(4 * B))).toBe(true);
+    expect(await lab.read('nvme0n1', 100 * B, 8 * B)).toEqualBytes(src.subarray(0, 8 * B));
+    expect(await lab.read('nvme0n1', 108 * B, 4 * B)).toEqualBytes(new Uint8Array(4 * B));
     n.ctrl.namespace(1)!.injectFault({ op: 'write', slba: 204, nlb: 1 });
     const w = await copy(n, 1, 200, [{ slba: 0, nlb: 4 }, { slba: 4, nlb: 4 }]);
     expect([w.status, w.dw0]).toEqual([Status.WRITE_FAULT, 1]);
@@ -121,8 +121,8 @@ describe('NVMe Copy command', () => {
     // Range 0 lands in chunk 64 (LBA 1036-1039); range 1 would need chunk 65: the copy stops there.
     const r = await copy(n, 1, 1036, [{ slba: 0, nlb: 4 }, { slba: 4, nlb: 4 }]);
     expect([r.status, r.dw0]).toEqual([Status.INSUFFICIENT_RESOURCES, 1]);
-    expect(eq(await lab.read('nvme0n1', 1024 * B, 16 * B), Uint8Array.from([...src.subarray(0, 12 * B), ...src.subarray(0, 4 * B)]))).toBe(true);
-    expect(eq(await lab.read('nvme0n1', 1040 * B, 4 * B), new Uint8Array(4 * B))).toBe(true);
+    expect(await lab.read('nvme0n1', 1024 * B, 16 * B)).toEqualBytes(Uint8Array.from([...src.subarray(0, 12 * B), ...src.subarray(0, 4 * B)]));
+    expect(await lab.read('nvme0n1', 1040 * B, 4 * B)).toEqualBytes(new Uint8Array(4 * B));
   });
 
   it('splits a long block-layer copy into Copy commands of ≤ MSRC+1 ranges and ≤ MCL blocks', async () => {
@@ -137,7 +137,7 @@ describe('NVMe Copy command', () => {
     expect(r.host_bytes).toBe(0);
     // 2 pieces of 32 blocks (copy_max_bytes); each: a 32-block source → 4 descriptors of MSSRL 8 → 2 commands of 2 descriptors.
     expect(n.devices[0]!.commands.copy).toBe(4);
-    expect(eq(await lab.read('nvme0n1', MiB, 64 * B), src)).toBe(true);
+    expect(await lab.read('nvme0n1', MiB, 64 * B)).toEqualBytes(src);
   });
 
   it('through the block layer: same namespace offloads; across namespaces emulated until CDFE is set', async () => {
@@ -147,12 +147,12 @@ describe('NVMe Copy command', () => {
     expect(a.path).toBe('emulated');
     expect(a.reasons.join()).toMatch(/CDFE/);
     expect(a.host_bytes).toBe(128 * KiB);
-    expect(eq(await lab.read('nvme0n2', 0, 64 * KiB), src)).toBe(true);
+    expect(await lab.read('nvme0n2', 0, 64 * KiB)).toEqualBytes(src);
     expect((await admin(n, AdminOpc.SET_FEATURES, 0, { 10: Fid.HOST_BEHAVIOR }, hbs(0b1100))).status).toBe(0);
     const b = await lab.copy('nvme0n2', [{ src: 'nvme0n1', srcOffset: 0, dstOffset: 1 * MiB, length: 64 * KiB }]);
     expect(b.path).toBe('offload');
     expect(b.host_bytes).toBe(0);
-    expect(eq(await lab.read('nvme0n2', MiB, 64 * KiB), src)).toBe(true);
+    expect(await lab.read('nvme0n2', MiB, 64 * KiB)).toEqualBytes(src);
     const before = n.devices[1]!.commands.copy;
     expect(before).toBeGreaterThan(0);
   });

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { nvmeLab, io, copy, lba } from './nvme-helpers.js';
-import { pattern, eq, MiB } from '../../helpers.js';
+import { pattern, MiB } from '../../helpers.js';
 import { IoOpc, Status, ZoneState, ZSA, ZMS_SELECT_ALL, ZONE_REPORT, AdminOpc, Cns, Csi } from '../../../devices/nvme/spec.js';
 import type { NvmeAttachment } from '../../../devices/nvme/attach.js';
 
@@ -57,7 +57,7 @@ describe('Zoned Namespaces', () => {
     expect((await write(n, 48, 1)).status).toBe(Status.ZONE_FULL);
     // A read across the zone boundary fails; within the zone it returns what was written.
     expect((await io(n, IoOpc.READ, 1, lba(60, 7), undefined, 8 * B)).status).toBe(Status.ZONE_BOUNDARY_ERROR);
-    expect(eq(await lab.read('nvme0n1', 0, 48 * B), pattern(48 * B, 1, 0))).toBe(true);
+    expect(await lab.read('nvme0n1', 0, 48 * B)).toEqualBytes(pattern(48 * B, 1, 0));
   });
 
   it('every transition: open/close/finish/reset/offline, Select All, and invalid transitions', async () => {
@@ -131,7 +131,7 @@ describe('Zoned Namespaces', () => {
     // Submission alternates between the two queues and arbitration picks the order; whatever it is,
     // the assigned LBAs pack the zone without a gap or a collision.
     expect([...lbas].sort((a, b) => a - b)).toEqual(Array.from({ length: 32 }, (_, i) => ZB + 2 * i));
-    for (let i = 0; i < 32; i++) expect(eq(await lab.read('nvme0n1', lbas[i]! * B, 2 * B), chunks[i]!)).toBe(true);
+    for (let i = 0; i < 32; i++) expect(await lab.read('nvme0n1', lbas[i]! * B, 2 * B)).toEqualBytes(chunks[i]!);
     expect((await append(n, ZB + 1, chunks[0]!)).status).toBe(Status.INVALID_FIELD); // not the zone start
     // 32 appends of 2 blocks fill the 64-block zone: Full, its write pointer no longer valid.
     expect((await report(n, ZB)).zones[0]!.zs).toBe(ZoneState.FULL);
@@ -148,8 +148,8 @@ describe('Zoned Namespaces', () => {
     const r = await copy(n, 1, ZB + 12, [{ slba: 12, nlb: 4 }]);
     expect(r.status).toBe(0);
     expect((await report(n, ZB)).zones[0]!.zs).toBe(ZoneState.FULL);
-    expect(eq(await lab.read('nvme0n1', ZB * B, 12 * B), pattern(12 * B, 3, 0))).toBe(true);
-    expect(eq(await lab.read('nvme0n1', (ZB + 12) * B, 4 * B), pattern(4 * B, 3, 12 * B))).toBe(true);
+    expect(await lab.read('nvme0n1', ZB * B, 12 * B)).toEqualBytes(pattern(12 * B, 3, 0));
+    expect(await lab.read('nvme0n1', (ZB + 12) * B, 4 * B)).toEqualBytes(pattern(4 * B, 3, 12 * B));
     // As QEMU: the Copy implicitly opens the destination zone first, and a Full zone cannot be opened.
     expect((await copy(n, 1, ZB + 16, [{ slba: 0, nlb: 1 }])).status).toBe(Status.ZONE_INVALID_TRANSITION);
     expect((await write(n, ZB, 1)).status).toBe(Status.ZONE_FULL);
@@ -157,6 +157,6 @@ describe('Zoned Namespaces', () => {
     // Through the block layer: a copy onto the write pointer offloads.
     const b = await lab.copy('nvme0n1', [{ srcOffset: 0, dstOffset: 2 * ZB * B, length: 8 * B }]);
     expect([b.path, b.res]).toEqual(['offload', 8 * B]);
-    expect(eq(await lab.read('nvme0n1', 2 * ZB * B, 8 * B), pattern(8 * B, 3, 0))).toBe(true);
+    expect(await lab.read('nvme0n1', 2 * ZB * B, 8 * B)).toEqualBytes(pattern(8 * B, 3, 0));
   });
 });

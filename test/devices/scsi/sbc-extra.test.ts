@@ -1,7 +1,7 @@
 /** SBC-3 commands added for libiscsi's conformance suite: WRITE AND VERIFY, PRE-FETCH, ORWRITE. */
 import { describe, expect, it } from 'vitest';
 import { Op } from '../../../devices/scsi/constants.js';
-import { eq, pattern } from '../../helpers.js';
+import { pattern } from '../../helpers.js';
 import { HOST, fill, ok, readBack, sense, twoArrays } from './helpers.js';
 
 function cdb10(op: number, lba: number, blocks: number, byte1 = 0): Uint8Array {
@@ -35,10 +35,10 @@ describe('SBC-3 WRITE AND VERIFY, PRE-FETCH, ORWRITE', () => {
     const { a0 } = twoArrays();
     const data = pattern(4 * 512, 11, 0);
     ok(a0.execute(HOST, 0, cdb10(Op.WRITE_AND_VERIFY_10, 8, 4, 0x02), data));
-    expect(eq(readBack(a0, 0, 8, 4), data)).toBe(true);
+    expect(readBack(a0, 0, 8, 4)).toEqualBytes(data);
     const d2 = pattern(2 * 512, 12, 0);
     ok(a0.execute(HOST, 0, cdb16(Op.WRITE_AND_VERIFY_16, 100, 2), d2));
-    expect(eq(readBack(a0, 0, 100, 2), d2)).toBe(true);
+    expect(readBack(a0, 0, 100, 2)).toEqualBytes(d2);
     expect(sense(a0.execute(HOST, 0, cdb10(Op.WRITE_AND_VERIFY_10, 0, 1, 0x20), data)).asc).toBe(0x24);
     const end = a0.lus[0]!.blocks;
     expect(sense(a0.execute(HOST, 0, cdb10(Op.WRITE_AND_VERIFY_10, end - 1, 2), data)).asc).toBe(0x21);
@@ -59,6 +59,6 @@ describe('SBC-3 WRITE AND VERIFY, PRE-FETCH, ORWRITE', () => {
     expect(readBack(a0, 0, 0, 1).every((b) => b === 0xff)).toBe(true);
     const before = fill(a0, 0, 10, 1, 5);
     expect(sense(a0.execute(HOST, 0, cdb16(Op.ORWRITE_16, 10, 1, 0x20), new Uint8Array(512))).asc).toBe(0x24);
-    expect(eq(readBack(a0, 0, 10, 1), before)).toBe(true);
+    expect(readBack(a0, 0, 10, 1)).toEqualBytes(before);
   });
 });

@@ -4,7 +4,7 @@ import { addScsiArray } from '../../../devices/scsi/lab.js';
 import type { SdDevice } from '../../../devices/scsi/sd.js';
 import { ReqOp } from '../../../src/block/ops.js';
 import { Errno } from '../../../src/util/errno.js';
-import { eq, pattern, MiB } from '../../helpers.js';
+import { pattern, MiB } from '../../helpers.js';
 
 function lab2(mode: 'auto' | 'xcopy' | 'token' = 'auto') {
   const lab = new Lab();
@@ -42,9 +42,9 @@ describe('sd host driver', () => {
       expect(r.res).toBe(3 * MiB);
       expect(r.path).toBe('offload');
       expect(r.host_bytes).toBe(0);
-      expect(eq(await lab.read('sdb', 16 * MiB, MiB), pattern(MiB, 1))).toBe(true);
-      expect(eq(await lab.read('sdb', 17 * MiB, MiB), pattern(MiB, 1, 2 * MiB))).toBe(true);
-      expect(eq(await lab.read('sdb', 18 * MiB, MiB), pattern(MiB, 2))).toBe(true);
+      expect(await lab.read('sdb', 16 * MiB, MiB)).toEqualBytes(pattern(MiB, 1));
+      expect(await lab.read('sdb', 17 * MiB, MiB)).toEqualBytes(pattern(MiB, 1, 2 * MiB));
+      expect(await lab.read('sdb', 18 * MiB, MiB)).toEqualBytes(pattern(MiB, 2));
       const sent = (sdb.commands['0x83'] ?? 0) - (before['0x83'] ?? 0);
       expect(sent).toBe(mode === 'xcopy' ? 1 : 3); // one EXTENDED COPY; or per source LU a WRITE USING TOKEN, plus POPULATE TOKEN for sdb's own source
     });
@@ -58,11 +58,11 @@ describe('sd host driver', () => {
     await lab.write('sda', 0, pattern(MiB, 3));
     const r = await lab.copy('sdb', [{ src: 'sda', srcOffset: 0, dstOffset: 0, length: MiB }]);
     expect([r.path, r.host_bytes]).toEqual(['offload', 0]);
-    expect(eq(await lab.read('sdb', 0, MiB), pattern(MiB, 3))).toBe(true);
+    expect(await lab.read('sdb', 0, MiB)).toEqualBytes(pattern(MiB, 3));
     const r2 = await lab.copy('sdc', [{ src: 'sda', srcOffset: 0, dstOffset: 0, length: MiB }]);
     expect(r2.path).toBe('emulated');
     expect(r2.reasons.join()).toMatch(/not in one copy domain/);
-    expect(eq(await lab.read('sdc', 0, MiB), pattern(MiB, 3))).toBe(true);
+    expect(await lab.read('sdc', 0, MiB)).toEqualBytes(pattern(MiB, 3));
   });
 
   it('a reservation held by another initiator fails writes and offloaded copies with EBADE', async () => {
@@ -87,7 +87,7 @@ describe('sd host driver', () => {
     expect(await lab.submit('sda', { op: ReqOp.FLUSH, offset: 0, length: 0 })).toBe(0);
     const back = await lab.read('sda', 0, MiB);
     expect(back.subarray(0, 512 * 1024 + 4096).every((x) => x === 0)).toBe(true);
-    expect(eq(back.subarray(512 * 1024 + 4096), pattern(MiB, 5).subarray(512 * 1024 + 4096))).toBe(true);
+    expect(back.subarray(512 * 1024 + 4096)).toEqualBytes(pattern(MiB, 5).subarray(512 * 1024 + 4096));
     const sda = lab.device('sda') as SdDevice;
     expect([sda.commands['0x42'], sda.commands['0x93'], sda.commands['0x35']]).toEqual([1, 1, 1]);
   });

@@ -8,7 +8,7 @@ import { be16, be32, be64 } from '../../../devices/scsi/bytes.js';
 import { decodeSense, type ScsiResult } from '../../../devices/scsi/sense.js';
 import { resolveTiming } from '../../../devices/timing/params.js';
 import { TPC_LIMITS } from '../../../devices/scsi/tpc-limits.js';
-import { eq, pattern } from '../../helpers.js';
+import { pattern } from '../../helpers.js';
 import { parseScenarioText } from '../../../src/scenario/parse.js';
 import { runScenario } from '../../../src/scenario/run.js';
 
@@ -81,7 +81,7 @@ describe('a timed SCSI array', () => {
     await lab.clock.sleep(1e9); // the write-back buffer drains; every die is idle again
     const t0 = lab.clock.now();
     const back = await readBlock(array, 0, 8);
-    expect(eq(back, pattern(LBS, 5, 0))).toBe(true);
+    expect(back).toEqualBytes(pattern(LBS, 5, 0));
     // Link latency + controller + tR + channel transfer + link transfer (the model's closed form).
     const expected = (p.link_latency_us + p.ctrl_overhead_us + p.tr_us) * 1000 + (LBS * 1000) / p.channel_mbps + (LBS * 1000) / p.link_mbps;
     expect(lab.clock.now() - t0).toBeCloseTo(expected, 3);
@@ -111,7 +111,7 @@ describe('a timed SCSI array', () => {
     expect(r.path).toBe('offload');
     expect(r.host_bytes).toBe(0);
     t0 = lab.clock.now();
-    expect(eq(await lab.read('/dev/sdb', 4 << 20, len), src)).toBe(true);
+    expect(await lab.read('/dev/sdb', 4 << 20, len)).toEqualBytes(src);
     expect(lab.clock.now() - t0).toBeGreaterThan(0);
     // One segment at 500 MB/s plus its 20 µs; at least that, and not the link's 2 × 8 MiB.
     expect(copyNs).toBeGreaterThanOrEqual((len * 1000) / 500);
@@ -179,7 +179,7 @@ describe('copies that take time (LID4 background copies, SPC-4 5.17.4)', () => {
     // Modeled time: 16 segments of 64 MiB at 500 MB/s and 20 µs each (the copy manager binds).
     const expected = n * (20_000 + (SEG * 1000) / 500);
     expect(Math.abs(elapsed - expected) / expected).toBeLessThan(0.06); // polls land every 100 ms
-    for (const [lba, data] of marks) expect(eq(await readBlock(array, 1, lba), data), `LBA ${lba}`).toBe(true);
+    for (const [lba, data] of marks) expect(await readBlock(array, 1, lba), `LBA ${lba}`).toEqualBytes(data);
     await lab.close();
   });
 
@@ -202,7 +202,7 @@ describe('copies that take time (LID4 background copies, SPC-4 5.17.4)', () => {
     const per = SEG / LBS;
     for (const [lba, data] of marks) {
       const back = await readBlock(array, 1, lba);
-      if (lba < 8 * per) expect(eq(back, data), `copied LBA ${lba}`).toBe(true);
+      if (lba < 8 * per) expect(back, `copied LBA ${lba}`).toEqualBytes(data);
       else expect(back.every((b) => b === 0), `untouched LBA ${lba}`).toBe(true);
     }
     // The list identifier is free again once the operation ended.
@@ -222,7 +222,7 @@ describe('copies that take time (LID4 background copies, SPC-4 5.17.4)', () => {
     const start = lab.clock.now();
     await ok(run(array, 0, tpcOutCdb(TpcOutSa.EXTENDED_COPY_LID4, list.length), list));
     t0 = lab.clock.now();
-    expect(eq(await readBlock(array, 0, 0), pattern(LBS, 9, 0))).toBe(true);
+    expect(await readBlock(array, 0, 0)).toEqualBytes(pattern(LBS, 9, 0));
     const busy = lab.clock.now() - t0;
     expect(busy).toBeGreaterThan(idle); // queued behind the copy's media reads on the same die
     const s = await copyStatus(array, 3);
@@ -275,7 +275,7 @@ describe('copies that take time (LID4 background copies, SPC-4 5.17.4)', () => {
     expect(s.status).toBe(CopyStatus.COMPLETED_GOOD);
     expect(s.count).toBe(blocks);
     expect(s.units).toBe(0xf1); // logical blocks
-    for (const lba of marks) expect(eq(await readBlock(array, 1, lba), pattern(LBS, lba, 0))).toBe(true);
+    for (const lba of marks) expect(await readBlock(array, 1, lba)).toEqualBytes(pattern(LBS, lba, 0));
     // The same copy again, in 64 MiB ranges, aborted during the second: the first range is there, the rest is not.
     const half = blocks / 2;
     const info2 = await ok(run(array, 0, tpcInCdb(TpcInSa.RECEIVE_ROD_TOKEN_INFORMATION, 11), undefined, 1024));
@@ -286,7 +286,7 @@ describe('copies that take time (LID4 background copies, SPC-4 5.17.4)', () => {
     await ok(run(array, 1, tpcOutCdb(TpcOutSa.COPY_OPERATION_ABORT, 0, 13)));
     const ab = await copyStatus(array, 13, TpcInSa.RECEIVE_ROD_TOKEN_INFORMATION, 1);
     expect([ab.status, ab.count, ab.segments]).toEqual([CopyStatus.LID4_ABORTED, half, 1]);
-    expect(eq(await readBlock(array, 1, half * 4), pattern(LBS, 0, 0))).toBe(true);
+    expect(await readBlock(array, 1, half * 4)).toEqualBytes(pattern(LBS, 0, 0));
     expect((await readBlock(array, 1, half * 6)).every((x) => x === 0)).toBe(true);
     await lab.close();
   });
@@ -329,7 +329,7 @@ describe('copies that take time (LID4 background copies, SPC-4 5.17.4)', () => {
     const per = SEG / LBS;
     for (const [lba, data] of marks) {
       const back = await readBlock(array, 1, lba);
-      if (lba < per) expect(eq(back, data)).toBe(true);
+      if (lba < per) expect(back).toEqualBytes(data);
       else expect(back.every((b) => b === 0)).toBe(true);
     }
     await lab.close();

@@ -82,13 +82,13 @@ describe('ROD tokens', () => {
     const token = populate(a0, 0, [{ lba: 10, blocks: 8 }, { lba: 100, blocks: 8 }], 1);
     expect(token.length).toBe(512);
     ok(wut(a0, 1, token, [{ lba: 0, blocks: 16 }]));
-    expect(eq(readBack(a0, 1, 0, 8), s1)).toBe(true);
-    expect(eq(readBack(a0, 1, 8, 8), s2)).toBe(true);
+    expect(readBack(a0, 1, 0, 8)).toEqualBytes(s1);
+    expect(readBack(a0, 1, 8, 8)).toEqualBytes(s2);
     // Offset 4 blocks: the ROD from its 5th block, into two destination ranges.
     ok(wut(a0, 1, token, [{ lba: 500, blocks: 6 }, { lba: 600, blocks: 6 }], { offset: 4 }));
-    expect(eq(readBack(a0, 1, 500, 4), s1.subarray(4 * 512))).toBe(true);
-    expect(eq(readBack(a0, 1, 504, 2), s2.subarray(0, 2 * 512))).toBe(true);
-    expect(eq(readBack(a0, 1, 600, 6), s2.subarray(2 * 512))).toBe(true);
+    expect(readBack(a0, 1, 500, 4)).toEqualBytes(s1.subarray(4 * 512));
+    expect(readBack(a0, 1, 504, 2)).toEqualBytes(s2.subarray(0, 2 * 512));
+    expect(readBack(a0, 1, 600, 6)).toEqualBytes(s2.subarray(2 * 512));
     const info = ok(a0.execute(HOST, 1, tpcInCdb(TpcInSa.RECEIVE_ROD_TOKEN_INFORMATION, 77), undefined, 1024)).dataIn;
     expect(info[4]).toBe(TpcOutSa.WRITE_USING_TOKEN);
     expect(Number(new DataView(info.buffer).getBigUint64(16))).toBe(12);
@@ -141,7 +141,7 @@ describe('ROD tokens', () => {
     // Tokens are random: two populates of the same range differ.
     const t4 = populate(a0, 0, [{ lba: 0, blocks: 8 }], 7);
     const t5 = populate(a0, 0, [{ lba: 0, blocks: 8 }], 8);
-    expect(eq(t4, t5)).toBe(false);
+    expect(t4).not.toEqualBytes(t5);
     const all = ok(a0.execute(HOST, 0, tpcInCdb(TpcInSa.REPORT_ALL_ROD_TOKENS), undefined, 8192)).dataIn;
     expect(all.length).toBe(8 + 2 * 512);
   });

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { B2B_MAX_BLOCKS, b2bSegmentCount, b2bSegmentsSplit, e4Descriptor, tpcOutCdb, xcopyLid1 } from '../../../devices/scsi/build.js';
 import { TpcOutSa } from '../../../devices/scsi/constants.js';
 import { be16 } from '../../../devices/scsi/bytes.js';
-import { eq } from '../../helpers.js';
 import { HOST, fill, ok, readBack, twoArrays } from './helpers.js';
 
 describe('EXTENDED COPY segments longer than the 16-bit block count', () => {
@@ -19,7 +18,7 @@ describe('EXTENDED COPY segments longer than the 16-bit block count', () => {
     for (const s of segs) expect(be16(s, 10) % 8).toBe(0); // 5,992 = 749 destination blocks each
     const list = xcopyLid1({ cscds: [e4Descriptor(sda.naa, 512), e4Descriptor(sdc.naa, 4096)], segments: segs });
     ok(a0.execute(HOST, 0, tpcOutCdb(TpcOutSa.EXTENDED_COPY_LID1, list.length), list));
-    expect(eq(readBack(a0, 2, 0, blocks / 8), src)).toBe(true);
+    expect(readBack(a0, 2, 0, blocks / 8)).toEqualBytes(src);
   });
 
   it('never writes a count above 65535: 65536 blocks are two descriptors', () => {

@@ -4,7 +4,6 @@ import { b2bSegment, e4Descriptor, tpcInCdb, tpcOutCdb, xcopyLid1, xcopyLid4 } f
 import { TpcInSa, TpcOutSa } from '../../../devices/scsi/constants.js';
 import { TPC_LIMITS } from '../../../devices/scsi/tpc-limits.js';
 import { be16, be32, put16 } from '../../../devices/scsi/bytes.js';
-import { eq } from '../../helpers.js';
 import { HOST, fill, ok, readBack, sense, twoArrays } from './helpers.js';
 
 const xcopy = (list: Uint8Array, len = list.length) => tpcOutCdb(TpcOutSa.EXTENDED_COPY_LID1, len);
@@ -19,7 +18,7 @@ describe('EXTENDED COPY (LID1)', () => {
     expect(list.length).toBe(112);
     expect(be32(list, 8)).toBe(32); // segment descriptor list length counts the pad
     ok(a0.execute(HOST, 0, xcopy(list), list));
-    expect(eq(readBack(a0, 1, 200, 16), src)).toBe(true);
+    expect(readBack(a0, 1, 200, 16)).toEqualBytes(src);
   });
 
   it('pins the reading of the trailing pad: zero padding is ignored, a non-zero remainder is a truncated descriptor', () => {
@@ -32,7 +31,7 @@ describe('EXTENDED COPY (LID1)', () => {
     const padded = new Uint8Array(112);
     padded.set(tight);
     ok(a0.execute(HOST, 0, xcopy(padded), padded));
-    expect(eq(readBack(a0, 1, 0, 8), src)).toBe(true);
+    expect(readBack(a0, 1, 0, 8)).toEqualBytes(src);
     // (b) Segment list length 32 whose last 4 bytes are not zero: a truncated descriptor, nothing copied.
     const bad = xcopyLid1({ ...base, segments: [b2bSegment({ src: 0, dst: 1, blocks: 8, srcLba: 0, dstLba: 64 })], segmentPad: 4 });
     bad[bad.length - 4] = 0x02; // a block → block header whose DESCRIPTOR LENGTH (18h) runs past the list
@@ -63,9 +62,9 @@ describe('EXTENDED COPY (LID1)', () => {
       ],
     });
     ok(a0.execute(HOST, 0, xcopy(list), list));
-    expect(eq(readBack(a0, 2, 0, 8), s1)).toBe(true);
-    expect(eq(readBack(a1, 0, 4096, 32), s2)).toBe(true);
-    expect(eq(readBack(a0, 2, 8, 2), s3)).toBe(true);
+    expect(readBack(a0, 2, 0, 8)).toEqualBytes(s1);
+    expect(readBack(a1, 0, 4096, 32)).toEqualBytes(s2);
+    expect(readBack(a0, 2, 8, 2)).toEqualBytes(s3);
     // RECEIVE COPY RESULTS: copy status of list 7.
     const st = ok(a0.execute(HOST, 0, tpcInCdb(TpcInSa.RECEIVE_COPY_STATUS_LID1, 7), undefined, 64)).dataIn;
     expect(st[4]).toBe(0x01);
@@ -83,13 +82,13 @@ describe('EXTENDED COPY (LID1)', () => {
     for (let lba = 0; lba < blocks; lba += 65535) segs.push(b2bSegment({ src: 0, dst: 1, blocks: Math.min(65535, blocks - lba), srcLba: lba, dstLba: lba }));
     const list = xcopyLid1({ cscds: [e4Descriptor(a.lus[0]!.naa, 512), e4Descriptor(a.lus[1]!.naa, 512)], segments: segs });
     ok(a.execute(HOST, 0, xcopy(list), list));
-    for (let lba = 0; lba < blocks; lba += 16384) expect(eq(readBack(a, 1, lba, 16384), readBack(a, 0, lba, 16384))).toBe(true);
+    for (let lba = 0; lba < blocks; lba += 16384) expect(readBack(a, 1, lba, 16384)).toEqualBytes(readBack(a, 0, lba, 16384));
     // A VM's extents (scattered) to a 4K LU of another array, sent to that array's copy manager.
     const extents = [[0, 8], [4096, 64], [70000, 16], [123456, 8]] as const;
     const vmSegs = extents.map(([lba, n], i) => b2bSegment({ src: 0, dst: 1, blocks: n, srcLba: lba, dstLba: i * 64, dc: false }));
     const vmList = xcopyLid1({ cscds: [e4Descriptor(a.lus[0]!.naa, 512), e4Descriptor(b.lus[0]!.naa, 4096)], segments: vmSegs });
     ok(b.execute(HOST, 0, xcopy(vmList), vmList));
-    extents.forEach(([lba, n], i) => expect(eq(readBack(b, 0, i * 64, n / 8), readBack(a, 0, lba, n))).toBe(true));
+    extents.forEach(([lba, n], i) => expect(readBack(b, 0, i * 64, n / 8)).toEqualBytes(readBack(a, 0, lba, n)));
   });
 
   it('a zero-length EXTENDED COPY completes GOOD and LID4 with IMMED reports errors through RECEIVE COPY STATUS', () => {
@@ -98,7 +97,7 @@ describe('EXTENDED COPY (LID1)', () => {
     const src = fill(a0, 0, 0, 4, 9);
     const good = xcopyLid4({ listId: 0x1234, cscds: [e4Descriptor(a0.lus[0]!.naa, 512), e4Descriptor(a0.lus[1]!.naa, 512)], segments: [b2bSegment({ src: 0, dst: 1, blocks: 4, srcLba: 0, dstLba: 4 })] });
     ok(a0.execute(HOST, 0, tpcOutCdb(TpcOutSa.EXTENDED_COPY_LID4, good.length), good));
-    expect(eq(readBack(a0, 1, 4, 4), src)).toBe(true);
+    expect(readBack(a0, 1, 4, 4)).toEqualBytes(src);
     const st = ok(a0.execute(HOST, 0, tpcInCdb(TpcInSa.RECEIVE_COPY_STATUS_LID4, 0x1234), undefined, 256)).dataIn;
     expect(st[4]).toBe(TpcOutSa.EXTENDED_COPY_LID4);
     expect(st[5]).toBe(0x01);
@@ -216,7 +215,7 @@ describe('EXTENDED COPY errors', () => {
     const big = xcopyLid1({ cscds, segments: [seg({ blocks: 8, dstLba: 100 }), seg({ blocks: 4096, srcLba: 0, dstLba: 8192 })] });
     const s3 = sense(run(a0, big));
     expect([s3.key, s3.asc, s3.ascq, s3.csi, s3.information]).toEqual([0x0a, 0x0d, 0x02, 1, 2048]);
-    expect(eq(readBack(a0, 1, 8192, 2048), readBack(a0, 0, 0, 2048))).toBe(true);
+    expect(readBack(a0, 1, 8192, 2048)).toEqualBytes(readBack(a0, 0, 0, 2048));
     expect(readBack(a0, 1, 8192 + 2048, 8).every((b) => b === 0)).toBe(true);
   });
 
@@ -247,6 +246,6 @@ describe('EXTENDED COPY errors', () => {
     expect(readBack(a, 1, 0, 8).every((b) => b === 0)).toBe(true);
     // The holder's own copy goes through.
     ok(a.execute('other', 0, xcopy(toY), toY));
-    expect(eq(readBack(a, 1, 0, 8), readBack(a, 0, 0, 8))).toBe(true);
+    expect(readBack(a, 1, 0, 8)).toEqualBytes(readBack(a, 0, 0, 8));
   });
 });
