@@ -1,5 +1,5 @@
 /**
- * The three plumbing strategies (ARCHITECTURE.md; facts in the block-copy reference): how a
+ * The three plumbing strategies (docs/architecture.md, docs/dm.md; facts in the block-copy reference): how a
  * copy request travels from the device it was issued on down to the devices that copy. Each
  * turns a validated request into work items; the engine (copy-engine.ts) runs them the same
  * way, so the same copy can be compared strategy by strategy.

@@ -16,7 +16,7 @@ export interface CopyRange {
 }
 
 /**
- * How a copy travels down a stack (ARCHITECTURE.md, block/copy-strategies.ts):
+ * How a copy travels down a stack (docs/architecture.md, docs/dm.md, block/copy-strategies.ts):
  * - `vectored`: one request, many sources, one destination (NVMe Copy, GC; Keith Busch 2025);
  * - `paired`: REQ_OP_COPY_DST + REQ_OP_COPY_SRC matched at the bottom, one range per pair, no
  *   split (the 2024 v20 kernel series);
