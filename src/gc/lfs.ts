@@ -30,10 +30,12 @@ export interface MovePlan {
   readonly lba: Uint32Array;
   /** The latest tag of each moved logical block: what a read of `src` must return. */
   readonly tag: Uint32Array;
+  /** Dense block numbers are consecutive across a section end; device addresses are not. */
+  readonly sectionBlocks: number;
 }
 
 export function newMovePlan(sectionBlocks: number): MovePlan {
-  return { victim: -1, count: 0, src: new Uint32Array(sectionBlocks), dst: new Uint32Array(sectionBlocks), lba: new Uint32Array(sectionBlocks), tag: new Uint32Array(sectionBlocks) };
+  return { sectionBlocks, victim: -1, count: 0, src: new Uint32Array(sectionBlocks), dst: new Uint32Array(sectionBlocks), lba: new Uint32Array(sectionBlocks), tag: new Uint32Array(sectionBlocks) };
 }
 
 export class NoSpaceError extends Error {}

@@ -84,7 +84,7 @@ export function accountPlan(path: GcPathName, plan: MovePlan, lim: PathLimits, c
   let perExtWrites = 0;
   let perExtAppends = 0;
   for (let i = 0; i < n; i++) {
-    const newExt = i === 0 || dst[i] !== dst[i - 1]! + 1;
+    const newExt = i === 0 || dst[i] !== dst[i - 1]! + 1 || dst[i]! % plan.sectionBlocks === 0;
     if (newExt) {
       if (i > 0) {
         perExtWrites += cmds(extLen, lim.ioBlocks);

@@ -38,7 +38,7 @@ export function layoutOf(o: GcOptions): Layout {
 }
 
 /** The plan as the buggy GC of a fault-injection run would execute it. */
-function injectFault(plan: MovePlan, movedBefore: number, inject: NonNullable<GcOptions['inject']>): boolean {
+export function injectFault(plan: MovePlan, movedBefore: number, inject: NonNullable<GcOptions['inject']>): boolean {
   const i = inject.at - movedBefore;
   if (i < 0 || i >= plan.count) return false;
   if (inject.kind === 'drop') {
@@ -51,7 +51,13 @@ function injectFault(plan: MovePlan, movedBefore: number, inject: NonNullable<Gc
     }
     plan.count--;
   } else {
-    plan.dst[i] = plan.dst[i]! ^ 1;
+    // Two blocks written to each other's place (or one beside its own when it moves alone).
+    const k = i + 1 < plan.count ? i + 1 : i - 1;
+    if (k >= 0) {
+      const d = plan.dst[i]!;
+      plan.dst[i] = plan.dst[k]!;
+      plan.dst[k] = d;
+    } else plan.dst[i] = plan.dst[i]! ^ 1;
   }
   return true;
 }
