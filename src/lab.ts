@@ -20,6 +20,7 @@ import { Ring, type RingParams } from './ring/ring.js';
 import type { RingHost } from './ring/consumer.js';
 import { DeviceMapper } from './dm/control.js';
 import { COPY_STRATEGIES, type CopyStrategy } from './block/copy-types.js';
+import { Clock, type ClockMode } from './time/clock.js';
 
 /** How a copy travels through the stack (block/copy-strategies.ts): vectored, paired, token. */
 export { COPY_STRATEGIES, type CopyStrategy };
@@ -31,6 +32,8 @@ export interface LabOptions {
   readonly maxCopyRanges?: number;
   readonly maxCopyBytes?: number;
   readonly copyStrategy?: CopyStrategy;
+  /** The lab's clock (docs/timing.md): `virtual` (default) or `realtime`. */
+  readonly clock?: { readonly mode?: ClockMode };
 }
 
 /** Devices per lab (a limit on everything). */
@@ -58,6 +61,8 @@ export interface DeviceFailure {
 
 export class Lab implements RingHost {
   readonly sysfs = new Sysfs();
+  /** The one clock of the lab: modeled time, read by every layer; timed devices complete on it. */
+  readonly clock: Clock;
   /** Reaps completions of devices that run on worker threads. */
   readonly poller = new CompletionPoller();
   /** Worker pool for CPU work that is not a device queue (parallel verify, transforms). */
@@ -74,6 +79,8 @@ export class Lab implements RingHost {
   private readonly closers: (() => void | Promise<void>)[] = [];
 
   constructor(options: LabOptions = {}) {
+    this.clock = new Clock(options.clock ?? {});
+    this.onClose(() => this.clock.stop());
     this.copyOptions = {
       fallback: options.fallback ?? COPY_DEFAULTS.fallback,
       emulationBufferBytes: options.emulationBufferBytes ?? COPY_DEFAULTS.emulationBufferBytes,
@@ -109,7 +116,7 @@ export class Lab implements RingHost {
 
   addNullBlk(options: NullBlkOptions): NullBlkDevice {
     if (this.devices.has(options.name)) throw new ErrnoError(Errno.EBUSY, `device ${options.name} already exists`);
-    const dev = this.addDevice(new NullBlkDevice(options, { poller: this.poller, onFailure: (d, r) => this.reportFailure(d, r) }));
+    const dev = this.addDevice(new NullBlkDevice(options, { poller: this.poller, clock: this.clock, onFailure: (d, r) => this.reportFailure(d, r) }));
     if (dev.queue) this.onClose(() => dev.shutdown());
     return dev;
   }
@@ -146,6 +153,11 @@ export class Lab implements RingHost {
     return submitBioWait(this.device(path), { ...bio, ...(trace ? { trace } : {}) });
   }
 
+  /** A trace whose events carry this lab's modeled time next to wall time. */
+  newTrace(): Trace {
+    return new Trace(this.clock);
+  }
+
   async read(path: string | BlockDevice, offset: number, length: number): Promise<Uint8Array> {
     const data = new Uint8Array(length);
     const res = await this.submit(path, { op: ReqOp.READ, offset, length, data });
@@ -170,12 +182,12 @@ export class Lab implements RingHost {
       length: r.length,
       ...(r.src !== undefined ? { src: this.device(r.src) } : {}),
     }));
-    return blkdevCopy(d, resolved, { ...this.copyOptions, ...options }, trace ?? new Trace());
+    return blkdevCopy(d, resolved, { ...this.copyOptions, ...options }, trace ?? this.newTrace());
   }
 
   /** The copy engine on resolved devices with the lab's settings (the ring's COPY opcode). */
   copyRanges(dst: BlockDevice, ranges: readonly CopyRange[]): Promise<CopyResult> {
-    return blkdevCopy(dst, ranges, this.copyOptions, new Trace());
+    return blkdevCopy(dst, ranges, this.copyOptions, this.newTrace());
   }
 
   /** Releases what the lab holds (worker threads, servers); a closed lab takes no more I/O. */

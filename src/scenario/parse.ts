@@ -6,6 +6,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { Field, ScenarioError, isObj } from './fields.js';
 import { COPY_STRATEGIES, type CopyStrategy, type LabOptions } from '../lab.js';
+import { CLOCK_MODES } from '../time/clock.js';
 import { DEVICE_KINDS, STEP_KINDS } from './registry.js';
 import type { ParseContext, ParsedDevice, ParsedStep } from './types.js';
 import { parseStack, stackNames, type StackDef } from '../dm/scenario.js';
@@ -73,13 +74,14 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
 
 function parseLab(f: Field): LabOptions {
   if (!f.present) return {};
-  f.obj(['fallback', 'emulation_buffer', 'max_copy_ranges', 'max_copy_bytes', 'copy_strategy']);
+  f.obj(['fallback', 'emulation_buffer', 'max_copy_ranges', 'max_copy_bytes', 'copy_strategy', 'clock']);
   const out: { -readonly [K in keyof LabOptions]: LabOptions[K] } = {};
   if (f.key('fallback').present) out.fallback = f.key('fallback').bool();
   if (f.key('emulation_buffer').present) out.emulationBufferBytes = f.key('emulation_buffer').size();
   if (f.key('max_copy_ranges').present) out.maxCopyRanges = f.key('max_copy_ranges').int(1, 65536);
   if (f.key('max_copy_bytes').present) out.maxCopyBytes = f.key('max_copy_bytes').size();
   if (f.key('copy_strategy').present) out.copyStrategy = f.key('copy_strategy').oneOf<CopyStrategy>(COPY_STRATEGIES);
+  if (f.key('clock').present) out.clock = { mode: f.key('clock').oneOf(CLOCK_MODES) };
   return out;
 }
 

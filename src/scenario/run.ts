@@ -20,6 +20,8 @@ export interface StepResult extends StepOutcome {
   readonly kind: string;
   readonly errno: string | null;
   readonly wall_ms: number;
+  /** Modeled time the step took (docs/timing.md); 0 when no device of the lab has a timing model. */
+  readonly modeled_us: number;
   readonly trace?: string;
 }
 
@@ -69,10 +71,12 @@ export function buildLab(s: Scenario): Lab {
 export async function runScenario(s: Scenario, options: RunOptions = {}): Promise<ScenarioReport & { lab: Lab }> {
   const lab = buildLab(s);
   const results: StepResult[] = [];
+  const timed = lab.list().some((d) => d.timing);
   try {
     for (const [i, step] of s.steps.entries()) {
       const t0 = process.hrtime.bigint();
-      const trace = new Trace();
+      const m0 = lab.clock.now();
+      const trace = lab.newTrace();
       let outcome: StepOutcome;
       try {
         outcome = await step.run(lab, trace);
@@ -86,7 +90,8 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
         errno: outcome.res < 0 ? errnoName(outcome.res) : null,
         ...outcome,
         wall_ms: Number(process.hrtime.bigint() - t0) / 1e6,
-        ...(options.trace && trace.events.length ? { trace: trace.format() } : {}),
+        modeled_us: (lab.clock.now() - m0) / 1e3,
+        ...(options.trace && trace.events.length ? { trace: trace.format(timed) } : {}),
       };
       results.push(r);
       options.onStep?.(r, s.steps.length);

@@ -5,7 +5,7 @@ import type { DeviceDef } from '../types.js';
 export const nullblkDevice: DeviceDef = {
   kind: 'nullblk',
   parse(f) {
-    f.obj(['kind', 'name', 'size', 'lbs', 'backing', 'copy_max_hw_bytes', 'copy_max_segments', 'domain', 'max_hw_sectors_kb', 'discard', 'memory_limit', 'copy_offload_min_bytes', 'execution', 'queue_depth', 'idle_us']);
+    f.obj(['kind', 'name', 'size', 'lbs', 'backing', 'copy_max_hw_bytes', 'copy_max_segments', 'domain', 'max_hw_sectors_kb', 'discard', 'memory_limit', 'copy_offload_min_bytes', 'execution', 'queue_depth', 'idle_us', 'timing']);
     const opts: { -readonly [K in keyof NullBlkOptions]: NullBlkOptions[K] } = {
       name: f.key('name').required().str(),
       size: f.key('size').required().size(),
@@ -22,6 +22,7 @@ export const nullblkDevice: DeviceDef = {
     if (k('execution').present) opts.execution = k('execution').oneOf(['inline', 'worker'] as const);
     if (k('queue_depth').present) opts.queue_depth = k('queue_depth').int(1, 4096);
     if (k('idle_us').present) opts.idle_us = k('idle_us').int(0, 1_000_000);
+    if (k('timing').present) opts.timing = k('timing').timing();
     const minBytes = k('copy_offload_min_bytes').present ? k('copy_offload_min_bytes').size() : undefined;
     return {
       provides: [opts.name],
