@@ -10,7 +10,7 @@
  * backend executes the plan (and checks what it reads), and freeVictim gives the section back.
  */
 import { GC_RESERVED_SECTIONS } from './constants.js';
-import type { Layout } from './layout.js';
+import { LayoutError, type Layout } from './layout.js';
 import type { VictimPolicy } from './policies.js';
 import { SectionState, Sit } from './sit.js';
 import { Generations, GcIntegrityError, TAG_LBA_MASK, TAG_MAX_LBAS, makeTag } from './tag.js';
@@ -94,7 +94,7 @@ export class LogStructured {
     this.freeCount = layout.sections;
     this.reserved = GC_RESERVED_SECTIONS;
     if ((layout.sections - this.reserved - NR_LOGS) * this.sb <= layout.userBlocks) {
-      throw new RangeError(`spare factor ${layout.spareFactor} leaves no room for GC: the user space needs more than ${layout.sections - this.reserved - NR_LOGS} of ${layout.sections} sections`);
+      throw new LayoutError(`spare factor ${layout.spareFactor} leaves no room for GC: the user space needs more than ${layout.sections - this.reserved - NR_LOGS} of ${layout.sections} sections`);
     }
   }
   readonly ssa: Uint32Array;

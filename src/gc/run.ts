@@ -7,6 +7,9 @@
  */
 import { GC_BLOCK_BYTES } from './constants.js';
 import { NoTimer, type GcTimer } from './cost.js';
+import { ModelTimer } from './model-timer.js';
+import { resolveTiming } from '../../devices/timing/params.js';
+import { GcOptionError } from './options.js';
 import { wafGreedy, wafLru } from './desnoyers.js';
 import { makeLayout, type Layout } from './layout.js';
 import { LogStructured, Temp, UNMAPPED, newMovePlan, type MovePlan } from './lfs.js';
@@ -62,6 +65,17 @@ export function injectFault(plan: MovePlan, movedBefore: number, inject: NonNull
   return true;
 }
 
+/** The timer for a preset name: none → no modeled time; otherwise a TimingModel on its own clock. */
+export function makeTimer(preset: string, layout: Layout, limits: PathLimits): GcTimer {
+  let params;
+  try {
+    params = resolveTiming(preset);
+  } catch (err) {
+    throw new GcOptionError('--timing', (err as Error).message);
+  }
+  return params ? new ModelTimer(params, layout, limits) : new NoTimer();
+}
+
 export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
   checkGcOptions(o);
   const t0 = performance.now();
@@ -69,9 +83,9 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
   const dev = new TagDevice(layout);
   const lfs = new LogStructured(layout, makePolicy(o.policy, Math.round(o.ageThreshold * layout.userBlocks)), dev.tags);
   const wl = makeWorkload(o.workload, layout.userBlocks, o.seed, hooks.trace);
-  const timer = hooks.timer ?? new NoTimer();
-  const timed = !(timer instanceof NoTimer);
   const limits = hooks.limits ?? DEFAULT_PATH_LIMITS;
+  const timer = hooks.timer ?? makeTimer(o.timing, layout, limits);
+  const timed = !(timer instanceof NoTimer);
   const gc = newPathCounters();
   const plan = newMovePlan(layout.sectionBlocks);
   const tags = dev.tags;
