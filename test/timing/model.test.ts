@@ -112,4 +112,11 @@ describe('closed forms', () => {
     const bound = Math.min(p.link_mbps, p.channels * p.channel_mbps, (m.dies * p.page_bytes) / p.tprog_us);
     expect(Math.abs(mbps - bound) / bound).toBeLessThan(0.05);
   });
+
+  it('an erase of a zone spanning every die costs one tBERS (dies erase in parallel)', () => {
+    const m = model('femu');
+    const p = m.params;
+    const t = m.erase(0, 64 << 20);
+    expect(t).toBeCloseTo((p.link_latency_us + p.ctrl_overhead_us + p.tbers_us) * US, 6);
+  });
 });

@@ -6,12 +6,12 @@ import type { DeviceDef } from '../types.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-const NS_KEYS = ['nsid', 'size', 'lbs', 'backing', 'memory_limit', 'pif', 'mssrl', 'mcl', 'msrc', 'zoned', 'zone_size', 'zone_capacity', 'max_open', 'max_active', 'auto_transition', 'read_only_zones', 'offline_zones'];
+const NS_KEYS = ['nsid', 'size', 'lbs', 'backing', 'memory_limit', 'pif', 'mssrl', 'mcl', 'msrc', 'zoned', 'zone_size', 'zone_capacity', 'max_open', 'max_active', 'auto_transition', 'read_only_zones', 'offline_zones', 'timing'];
 
 export const nvmeDevice: DeviceDef = {
   kind: 'nvme',
   parse(f) {
-    f.obj(['kind', 'name', 'subsystem', 'namespaces', 'copy_formats', 'cdfe', 'mdts', 'zasl', 'fast_copy', 'io_queues', 'queue_depth', 'serial']);
+    f.obj(['kind', 'name', 'subsystem', 'namespaces', 'copy_formats', 'cdfe', 'mdts', 'zasl', 'fast_copy', 'io_queues', 'queue_depth', 'serial', 'timing']);
     const name = f.key('name').required().str();
     if (!/^nvme\d{1,3}$/.test(name)) f.key('name').fail('expected nvme<N> (nvme0, nvme1, …)');
     const used = new Set<number>();
@@ -36,6 +36,7 @@ export const nvmeDevice: DeviceDef = {
       if (k('max_active').present) o.max_active = k('max_active').int(0, NVME_LIMITS.maxZones);
       if (k('auto_transition').present) o.auto_transition = k('auto_transition').bool();
       if (k('read_only_zones').present) o.read_only_zones = k('read_only_zones').list(NVME_LIMITS.maxZones).map((z) => z.int(0, NVME_LIMITS.maxZones - 1));
+      if (k('timing').present) o.timing = k('timing').timing();
       if (k('offline_zones').present) o.offline_zones = k('offline_zones').list(NVME_LIMITS.maxZones).map((z) => z.int(0, NVME_LIMITS.maxZones - 1));
       return o;
     });
@@ -50,6 +51,7 @@ export const nvmeDevice: DeviceDef = {
     if (k('io_queues').present) opts.io_queues = k('io_queues').int(1, NVME_LIMITS.maxIoQueues);
     if (k('queue_depth').present) opts.queue_depth = k('queue_depth').int(2, NVME_LIMITS.maxQueueDepth);
     if (k('serial').present) opts.serial = k('serial').str();
+    if (k('timing').present) opts.timing = k('timing').timing();
     return {
       provides: namespaces.map((n) => `${name}n${n.nsid}`),
       create(lab) {
