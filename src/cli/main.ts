@@ -12,6 +12,7 @@ import { registerNvme } from './commands/nvme.js';
 import { registerScsi } from './commands/scsi.js';
 import { registerDm } from './commands/dm.js';
 import { registerServe } from './commands/serve.js';
+import { registerGc } from './commands/gc.js';
 
 export function makeProgram(setExit: (code: number) => void): Command {
   const program = new Command('copylab')
@@ -25,6 +26,7 @@ export function makeProgram(setExit: (code: number) => void): Command {
   registerScsi(program, setExit);
   registerDm(program, setExit);
   registerServe(program, setExit);
+  registerGc(program, setExit);
   return program;
 }
 

@@ -28,6 +28,7 @@ import { GcOptionError, checkGcOptions, type GcOptions } from './options.js';
 import { newPathCounters, type PathCounters } from './paths.js';
 import { makePolicy } from './policies.js';
 import type { GcResult } from './result.js';
+import { LatencyHistogram } from './histogram.js';
 import { GcIntegrityError, describeTag } from './tag.js';
 import { TraceOp, makeWorkload } from './workload.js';
 import { injectFault, type GcHooks } from './run.js';
@@ -300,11 +301,21 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
       lfs.freeVictim(plan);
     }
   };
+  // Modeled time is the lab clock's: a timed device completes each command at its modeled time.
+  const clock = lab.clock;
+  const lat = new LatencyHistogram();
+  let gcNs = 0;
+  let measuring = false;
   const write = async (lba: number, temp: number): Promise<void> => {
-    if (lfs.gcNeeded) await collect();
+    const t = clock.now();
+    if (lfs.gcNeeded) {
+      await collect();
+      if (measuring) gcNs += clock.now() - t;
+    }
     const p = lfs.userWrite(lba, temp);
     await drainResets();
     await mover.userWrite(p, lfs.lastTag);
+    if (measuring) lat.record(clock.now() - t);
   };
 
   const total = U + Math.round(o.overwrites * U);
@@ -315,6 +326,8 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
   }
   const fillUser = lfs.counters.userBlocks;
   const fillMoved = lfs.counters.gcMoved;
+  const fillNs = clock.now();
+  measuring = true;
   const n = Math.round(o.overwrites * U);
   const half = Math.floor(n / 2);
   let halfUser = 0;
@@ -331,6 +344,8 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
     if (++done % 4096 === 0) hooks.onProgress?.(done / total);
   }
   hooks.onProgress?.(1);
+  const modeledNs = clock.now() - fillNs;
+  const timing = dev.timing;
 
   let verified = 0;
   for (let lba = 0; lba < U; lba++) {
@@ -362,7 +377,7 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
     sections: layout.sections,
     user_blocks: U,
     seed: o.seed,
-    timing: 'none',
+    timing: timing ? timing.params.preset : 'none',
     device: `/dev/${dev.name}`,
     waf: user > 0 ? (user + moved) / user : 0,
     waf_steady: su > 0 ? (su + sm) / su : 0,
@@ -378,11 +393,12 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
     freed_clean: lfs.counters.freedClean,
     resets: lfs.counters.resets,
     victim_valid_histogram: Array.from(lfs.victimHistogram),
-    modeled_s: 0,
-    gc_modeled_s: 0,
-    p50_us: 0,
-    p99_us: 0,
-    p999_us: 0,
+    modeled_s: modeledNs / 1e9,
+    gc_modeled_s: gcNs / 1e9,
+    p50_us: lat.quantile(0.5) / 1e3,
+    p99_us: lat.quantile(0.99) / 1e3,
+    p999_us: lat.quantile(0.999) / 1e3,
+    max_us: lat.max / 1e3,
     wall_s: wall,
     block_moves_per_s: wall > 0 ? (lfs.counters.gcMoved + lfs.counters.userBlocks) / wall : 0,
     peak_rss_bytes: process.memoryUsage.rss(),

@@ -35,11 +35,18 @@ export interface Layout {
   readonly segsPerSection: number;
 }
 
-export class LayoutError extends Error {}
+export class LayoutError extends Error {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`${option}: ${message}`);
+  }
+}
 
 export function makeLayout(o: LayoutOptions): Layout {
-  if (!Number.isFinite(o.bytes) || o.bytes < GC_LIMITS.minBytes || o.bytes > GC_LIMITS.maxBytes) throw new LayoutError(`size must be ${GC_LIMITS.minBytes / 2 ** 20} MiB … ${GC_LIMITS.maxBytes / 2 ** 40} TiB`);
-  if (!(o.spareFactor >= GC_LIMITS.minSpareFactor && o.spareFactor <= GC_LIMITS.maxSpareFactor)) throw new LayoutError(`spare factor must be ${GC_LIMITS.minSpareFactor} … ${GC_LIMITS.maxSpareFactor}`);
+  if (!Number.isFinite(o.bytes) || o.bytes < GC_LIMITS.minBytes || o.bytes > GC_LIMITS.maxBytes) throw new LayoutError('--size', `must be ${GC_LIMITS.minBytes / 2 ** 20} MiB … ${GC_LIMITS.maxBytes / 2 ** 40} TiB`);
+  if (!(o.spareFactor >= GC_LIMITS.minSpareFactor && o.spareFactor <= GC_LIMITS.maxSpareFactor)) throw new LayoutError('--spare-factor', `must be ${GC_LIMITS.minSpareFactor} … ${GC_LIMITS.maxSpareFactor}`);
   let sectionBlocks: number;
   let stride: number;
   let segs: number;
@@ -47,21 +54,21 @@ export function makeLayout(o: LayoutOptions): Layout {
   if (zoned) {
     const zs = o.zoneBytes!;
     const zc = o.zoneCapacityBytes ?? zs;
-    if (zs % GC_BLOCK_BYTES || zc % GC_BLOCK_BYTES || zc <= 0 || zc > zs) throw new LayoutError('zone size and capacity must be multiples of 4 KiB with 0 < capacity ≤ size');
+    if (zs % GC_BLOCK_BYTES || zc % GC_BLOCK_BYTES || zc <= 0 || zc > zs) throw new LayoutError('--zone-size', 'zone size and capacity must be multiples of 4 KiB with 0 < capacity ≤ size');
     stride = zs / GC_BLOCK_BYTES;
     sectionBlocks = zc / GC_BLOCK_BYTES;
     segs = Math.ceil(sectionBlocks / GC_SEGMENT_BLOCKS);
   } else {
     segs = o.segsPerSection ?? 1;
-    if (!Number.isInteger(segs) || segs < 1) throw new LayoutError('segments per section must be a positive integer');
+    if (!Number.isInteger(segs) || segs < 1) throw new LayoutError('--segs-per-section', 'segments per section must be a positive integer');
     sectionBlocks = segs * GC_SEGMENT_BLOCKS;
     stride = sectionBlocks;
   }
-  if (sectionBlocks > GC_LIMITS.maxSectionBlocks) throw new LayoutError(`a section may hold at most ${GC_LIMITS.maxSectionBlocks} blocks`);
+  if (sectionBlocks > GC_LIMITS.maxSectionBlocks) throw new LayoutError('--zone-size', `a section may hold at most ${GC_LIMITS.maxSectionBlocks} blocks`);
   const sections = Math.floor(o.bytes / GC_BLOCK_BYTES / stride);
-  if (sections < 16) throw new LayoutError(`the device holds ${sections} sections; at least 16 are needed`);
+  if (sections < 16) throw new LayoutError('--size', `the device holds ${sections} sections; at least 16 are needed`);
   const physBlocks = sections * sectionBlocks;
-  if (physBlocks >= 2 ** 32 - 1) throw new LayoutError('too many blocks for 32-bit map entries');
+  if (physBlocks >= 2 ** 32 - 1) throw new LayoutError('--size', 'too many blocks for 32-bit map entries');
   const userBlocks = Math.floor(physBlocks * (1 - o.spareFactor));
   return { zoned, sectionBlocks, sectionStrideBlocks: stride, sections, physBlocks, userBlocks, spareFactor: o.spareFactor, segsPerSection: segs };
 }

@@ -81,7 +81,7 @@ export class LogStructured {
     readonly policy: VictimPolicy,
     ssa?: Uint32Array,
   ) {
-    if (layout.userBlocks > TAG_MAX_LBAS) throw new RangeError(`at most ${TAG_MAX_LBAS} logical blocks (1 TiB of user space)`);
+    if (layout.userBlocks > TAG_MAX_LBAS) throw new LayoutError('--size', `at most ${TAG_MAX_LBAS} logical blocks (1 TiB of user space)`);
     this.sb = layout.sectionBlocks;
     this.sit = new Sit(layout.sections, layout.sectionBlocks);
     this.l2p = new Uint32Array(layout.userBlocks).fill(UNMAPPED);
@@ -94,7 +94,7 @@ export class LogStructured {
     this.freeCount = layout.sections;
     this.reserved = GC_RESERVED_SECTIONS;
     if ((layout.sections - this.reserved - NR_LOGS) * this.sb <= layout.userBlocks) {
-      throw new LayoutError(`spare factor ${layout.spareFactor} leaves no room for GC: the user space needs more than ${layout.sections - this.reserved - NR_LOGS} of ${layout.sections} sections`);
+      throw new LayoutError('--spare-factor', `${layout.spareFactor} leaves no room for GC: the user space needs more than ${layout.sections - this.reserved - NR_LOGS} of ${layout.sections} sections`);
     }
   }
   readonly ssa: Uint32Array;

@@ -55,6 +55,7 @@ export interface GcResult {
   readonly p50_us: number;
   readonly p99_us: number;
   readonly p999_us: number;
+  readonly max_us: number;
   readonly wall_s: number;
   readonly block_moves_per_s: number;
   readonly peak_rss_bytes: number;

@@ -254,6 +254,7 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
     p50_us: all.quantile(0.5) / 1e3,
     p99_us: all.quantile(0.99) / 1e3,
     p999_us: all.quantile(0.999) / 1e3,
+    max_us: all.max / 1e3,
     wall_s: wall,
     block_moves_per_s: wall > 0 ? (lfs.counters.gcMoved + lfs.counters.userBlocks) / wall : 0,
     peak_rss_bytes: peakRss,
