@@ -40,7 +40,7 @@ export const GC_RESERVED_SECTIONS = 2;
 export const GC_LIMITS = {
   /** Largest simulated device: 16 TiB (2^32 blocks is the L2P entry's range). */
   maxBytes: 16 * 1024 ** 4,
-  minBytes: 64 * 1024 * 1024,
+  minBytes: 16 * 1024 * 1024,
   /** Section (zone capacity) from one segment to 4 GiB. */
   maxSectionBlocks: 1 << 20,
   minSpareFactor: 0.01,
