@@ -23,7 +23,7 @@ import { IoOpc, ZONE_REPORT, ZSA, ZRA, ZRASF, ZMR_PARTIAL, statusName } from '..
 import { GC_BLOCK_BYTES, GC_LIMITS } from './constants.js';
 import { wafGreedy, wafLru } from './desnoyers.js';
 import { makeLayout, physToDeviceOffset, type Layout } from './layout.js';
-import { LogStructured, Temp, UNMAPPED, newMovePlan, type MovePlan } from './lfs.js';
+import { LogStructured, Temp, newMovePlan, type MovePlan } from './lfs.js';
 import { GcOptionError, checkGcOptions, type GcOptions } from './options.js';
 import { newPathCounters, type PathCounters } from './paths.js';
 import { makePolicy } from './policies.js';
@@ -349,9 +349,9 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
 
   let verified = 0;
   for (let lba = 0; lba < U; lba++) {
-    const p = lfs.l2p[lba]!;
-    if (p === UNMAPPED) continue;
-    const want = lfs.gens.latest(lba);
+    const p = lfs.physOf(lba);
+    if (p < 0) continue;
+    const want = lfs.latestTag(lba);
     const b = await mover.readBack(p);
     const got = tagOfPayload(b);
     if (got !== want) throw new GcIntegrityError(`verify: lba ${lba} at physical ${p} holds ${got < 0 ? 'a block that is not a tagged payload' : describeTag(got)}, expected ${describeTag(want)}`, lba, p);

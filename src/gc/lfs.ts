@@ -13,13 +13,12 @@ import { GC_RESERVED_SECTIONS } from './constants.js';
 import { LayoutError, type Layout } from './layout.js';
 import type { VictimPolicy } from './policies.js';
 import { SectionState, Sit } from './sit.js';
-import { Generations, GcIntegrityError, TAG_LBA_MASK, TAG_MAX_LBAS, makeTag } from './tag.js';
+import { GcIntegrityError, MAP_MAX_PHYS, MAP_PHYS_MASK, TAG_GEN_MAX, TAG_LBA_BITS, TAG_LBA_MASK, TAG_MAX_LBAS, makeTag } from './tag.js';
 
 /** Logs by temperature (F2FS enum log_type's data logs). */
 export const Temp = { HOT: 0, WARM: 1, COLD: 2 } as const;
 export const LOG_NAMES = ['hot', 'warm', 'cold'] as const;
 const NR_LOGS = 3;
-export const UNMAPPED = 0xffffffff;
 
 /** One victim's moves: parallel arrays, `count` entries, sources in ascending order. */
 export interface MovePlan {
@@ -51,8 +50,8 @@ export interface LfsCounters {
 
 export class LogStructured {
   readonly sit: Sit;
+  /** Logical → physical: (generation << 28) | physical block per logical block; 0 = unmapped (tag.ts). */
   readonly l2p: Uint32Array;
-  readonly gens: Generations;
   /** Free sections, FIFO (a ring). */
   private readonly freeRing: Int32Array;
   private freeHead = 0;
@@ -84,8 +83,8 @@ export class LogStructured {
     if (layout.userBlocks > TAG_MAX_LBAS) throw new LayoutError('--size', `at most ${TAG_MAX_LBAS} logical blocks (1 TiB of user space)`);
     this.sb = layout.sectionBlocks;
     this.sit = new Sit(layout.sections, layout.sectionBlocks);
-    this.l2p = new Uint32Array(layout.userBlocks).fill(UNMAPPED);
-    this.gens = new Generations(layout.userBlocks);
+    if (layout.physBlocks > MAP_MAX_PHYS) throw new LayoutError('--size', `at most ${MAP_MAX_PHYS} physical blocks (1 TiB of 4 KiB blocks)`);
+    this.l2p = new Uint32Array(layout.userBlocks);
     this.ownSsa = ssa === undefined;
     this.ssa = ssa ?? new Uint32Array(layout.physBlocks);
     this.freeRing = new Int32Array(layout.sections);
@@ -155,12 +154,19 @@ export class LogStructured {
    * physical block to write; the tag to write is `lastTag`. The caller runs GC first when
    * `gcNeeded` says so.
    */
-  lastTag = 0;
+  get lastTag(): number {
+    return this.lastTagBuf[0]!;
+  }
+  /** The tag of the last user write, in a typed array so the hot loop never boxes a 32-bit value. */
+  readonly lastTagBuf = new Uint32Array(1);
   userWrite(lba: number, temp: number): number {
     const sb = this.sb;
     const sit = this.sit;
-    const old = this.l2p[lba]!;
-    if (old !== UNMAPPED) {
+    const e = this.l2p[lba]!;
+    let g = 1;
+    if (e !== 0) {
+      const old = e & MAP_PHYS_MASK;
+      g = (e >>> TAG_LBA_BITS) % TAG_GEN_MAX + 1;
       const s = (old / sb) | 0;
       if (sit.invalidate(old, s) === 0 && sit.state[s] === SectionState.FULL) {
         this.freeSection(s);
@@ -168,23 +174,33 @@ export class LogStructured {
       }
     }
     const p = this.allocBlock(temp);
-    const tag = makeTag(lba, this.gens.bump(lba));
-    this.l2p[lba] = p;
+    const tag = makeTag(lba, g);
+    this.l2p[lba] = ((g << TAG_LBA_BITS) | p) >>> 0;
     sit.validate(p, (p / sb) | 0, this.now);
     if (this.ownSsa) this.ssa[p] = tag;
-    this.lastTag = tag;
+    this.lastTagBuf[0] = tag;
     this.now++;
     this.counters.userBlocks++;
     return p;
   }
 
+  /** Where the logical block is (−1: unmapped) and the tag its latest write carried (0: none). */
+  physOf(lba: number): number {
+    const e = this.l2p[lba]!;
+    return e === 0 ? -1 : e & MAP_PHYS_MASK;
+  }
+  latestTag(lba: number): number {
+    const e = this.l2p[lba]!;
+    return e === 0 ? 0 : makeTag(lba, e >>> TAG_LBA_BITS);
+  }
+
   /** A user discard (trim) of one logical block: its old copy becomes invalid. */
   trim(lba: number): void {
-    const old = this.l2p[lba]!;
-    if (old === UNMAPPED) return;
+    const e = this.l2p[lba]!;
+    if (e === 0) return;
+    const old = e & MAP_PHYS_MASK;
     const s = (old / this.sb) | 0;
-    this.l2p[lba] = UNMAPPED;
-    this.gens.bump(lba);
+    this.l2p[lba] = 0;
     if (this.sit.invalidate(old, s) === 0 && this.sit.state[s] === SectionState.FULL) {
       this.freeSection(s);
       this.counters.freedClean++;
@@ -208,7 +224,6 @@ export class LogStructured {
     const bm = sit.bitmap;
     const l2p = this.l2p;
     const ssa = this.ssa;
-    const gens = this.gens.nibbles;
     const first = v * sb;
     const end = first + sb;
     let n = 0;
@@ -225,11 +240,11 @@ export class LogStructured {
         const p = base + 31 - Math.clz32(low);
         bits ^= low;
         const lba = ssa[p]! & TAG_LBA_MASK;
-        if (lba >= l2p.length || l2p[lba] !== p) {
-          throw new GcIntegrityError(`GC: physical block ${p} is marked valid but the map puts its owner (lba ${lba}) at ${lba < l2p.length ? l2p[lba] : 'nowhere'}`, lba, p);
+        const e = lba < l2p.length ? l2p[lba]! : 0;
+        if (e === 0 || (e & MAP_PHYS_MASK) !== p) {
+          throw new GcIntegrityError(`GC: physical block ${p} is marked valid but the map puts its owner (lba ${lba}) at ${e === 0 ? 'nowhere' : e & MAP_PHYS_MASK}`, lba, p);
         }
-        const gb = gens[lba >>> 1]!;
-        const g = lba & 1 ? gb >>> 4 : gb & 15;
+        const g = e >>> TAG_LBA_BITS;
         // Count what went into the cold section before allocBlock may close it.
         if (dsAdded && this.logOffset[Temp.COLD] === sb) {
           this.addValid(ds, dsAdded, vm);
@@ -249,8 +264,8 @@ export class LogStructured {
         }
         bm[d >>> 5]! |= 1 << (d & 31);
         dsAdded++;
-        l2p[lba] = d;
-        const tag = ((g << 28) | lba) >>> 0;
+        l2p[lba] = ((g << TAG_LBA_BITS) | d) >>> 0;
+        const tag = ((g << TAG_LBA_BITS) | lba) >>> 0;
         plan.src[n] = p;
         plan.dst[n] = d;
         plan.lba[n] = lba;

@@ -12,14 +12,14 @@ import { resolveTiming } from '../../devices/timing/params.js';
 import { GcOptionError } from './options.js';
 import { wafGreedy, wafLru } from './desnoyers.js';
 import { makeLayout, type Layout } from './layout.js';
-import { LogStructured, Temp, UNMAPPED, newMovePlan, type MovePlan } from './lfs.js';
+import { LogStructured, Temp, newMovePlan, type MovePlan } from './lfs.js';
 import { LatencyHistogram } from './histogram.js';
 import { checkGcOptions, type GcOptions } from './options.js';
 import { DEFAULT_PATH_LIMITS, accountPlan, newPathCounters, type PathLimits } from './paths.js';
 import { makePolicy } from './policies.js';
 import type { GcResult, GcSeriesPoint } from './result.js';
 import { TagDevice } from './tag-device.js';
-import { GcIntegrityError, describeTag } from './tag.js';
+import { GcIntegrityError, MAP_PHYS_MASK, TAG_LBA_BITS, describeTag } from './tag.js';
 import { TraceOp, makeWorkload } from './workload.js';
 import type { GcTrace } from './trace-file.js';
 
@@ -91,6 +91,7 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
   const tags = dev.tags;
   const U = layout.userBlocks;
   const resets = lfs.resetQueue;
+  const lastTag = lfs.lastTagBuf;
   let gcNs = 0;
   let injected = false;
   let peakRss = process.memoryUsage.rss();
@@ -127,7 +128,7 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
     if (lfs.freeCount <= lfs.reserved) collect();
     const p = lfs.userWrite(lba, Temp.WARM);
     if (resets.length) drainResets();
-    tags[p] = lfs.lastTag;
+    tags[p] = lastTag[0]!;
     if (timed) timer.advanceTo(timer.userWrite(p));
     if (++done % progressEvery === 0) hooks.onProgress?.(done / total);
   }
@@ -162,7 +163,7 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
       if (lfs.freeCount <= lfs.reserved) collect();
       const p = lfs.userWrite(lba, wl.temp);
       if (resets.length) drainResets();
-      tags[p] = lfs.lastTag;
+      tags[p] = lastTag[0]!;
       if (timed) {
         const c = timer.userWrite(p);
         timer.advanceTo(c);
@@ -205,10 +206,11 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
   const l2p = lfs.l2p;
   let verified = 0;
   for (let lba = 0; lba < U; lba++) {
-    const want = lfs.gens.latest(lba);
-    const p = l2p[lba]!;
+    const e = l2p[lba]!;
     // Never written, or trimmed: nothing to read.
-    if (p === UNMAPPED) continue;
+    if (e === 0) continue;
+    const p = e & MAP_PHYS_MASK;
+    const want = ((e >>> TAG_LBA_BITS << TAG_LBA_BITS) | lba) >>> 0;
     const got = tags[p]!;
     if (got !== want) throw new GcIntegrityError(`verify: lba ${lba} at physical ${p} holds ${describeTag(got)}, expected ${describeTag(want)}`, lba, p);
     verified++;
