@@ -19,6 +19,8 @@ export function makeProgram(setExit: (code: number) => void): Command {
     .description('A laboratory for storage copy offload: block layer, REQ_OP_COPY, virtual devices.')
     .version('0.1.0')
     .exitOverride()
+    // Program options (only --version) come before a subcommand, so that `gc sweep` keeps its own options.
+    .enablePositionalOptions()
     .configureOutput({ outputError: (s, write) => write(s) });
   registerRun(program, setExit);
   registerSysfs(program, setExit);

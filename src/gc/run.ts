@@ -65,11 +65,21 @@ export function injectFault(plan: MovePlan, movedBefore: number, inject: NonNull
   return true;
 }
 
-/** The timer for a preset name: none → no modeled time; otherwise a TimingModel on its own clock. */
-export function makeTimer(preset: string, layout: Layout, limits: PathLimits): GcTimer {
+/**
+ * The timer for `PRESET[,key=value…]` (timing keys as in a scenario's timing: mapping, e.g.
+ * `nvmevirt-zns,dram_bytes=0`): none → no modeled time; otherwise a TimingModel on its own clock.
+ */
+export function makeTimer(spec: string, layout: Layout, limits: PathLimits): GcTimer {
   let params;
   try {
-    params = resolveTiming(preset);
+    const [preset, ...kv] = spec.split(',');
+    const o: Record<string, string | number> = { preset: preset! };
+    for (const p of kv) {
+      const m = /^([a-z_]+)=(.+)$/.exec(p.trim());
+      if (!m) throw new RangeError(`expected key=value after the preset, got "${p}"`);
+      o[m[1]!] = m[1] === 'link' ? m[2]! : Number(m[2]);
+    }
+    params = resolveTiming(kv.length ? (o as Parameters<typeof resolveTiming>[0]) : preset!);
   } catch (err) {
     throw new GcOptionError('--timing', (err as Error).message);
   }

@@ -1,9 +1,11 @@
 /**
  * The GC trace file: a MessagePack map (written and read with msgpackr) holding
  *   { format: "copylab-gc-trace", version: 1, block_bytes: 4096,
- *     op: Uint8Array (0 write, 1 read, 2 discard), lba: Uint32Array (4 KiB blocks),
- *     blocks: Uint32Array (length in 4 KiB blocks) }
- * one entry per request, in issue order. Replay writes and discards; reads are counted and
+ *     op: bin (one byte per request: 0 write, 1 read, 2 discard),
+ *     lba: bin (a little-endian u32 per request: first 4 KiB block),
+ *     blocks: bin (a little-endian u32 per request: length in 4 KiB blocks) }
+ * one entry per request, in issue order (MessagePack bin fields, so any MessagePack reader can
+ * take them). Replay writes and discards; reads are counted and
  * skipped (they do not change what GC must do). `importBlkparse` builds one from blkparse's
  * default text output.
  */
@@ -26,8 +28,22 @@ export interface GcTrace {
 
 export class TraceFileError extends Error {}
 
+function u32le(a: Uint32Array): Uint8Array {
+  const out = new Uint8Array(a.length * 4);
+  const v = new DataView(out.buffer);
+  for (let i = 0; i < a.length; i++) v.setUint32(i * 4, a[i]!, true);
+  return out;
+}
+
+function fromU32le(b: Uint8Array): Uint32Array {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const out = new Uint32Array(b.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = v.getUint32(i * 4, true);
+  return out;
+}
+
 export function encodeTrace(t: GcTrace): Uint8Array {
-  return pack({ format: GC_TRACE_FORMAT, version: GC_TRACE_VERSION, block_bytes: GC_BLOCK_BYTES, op: t.op, lba: t.lba, blocks: t.blocks });
+  return pack({ format: GC_TRACE_FORMAT, version: GC_TRACE_VERSION, block_bytes: GC_BLOCK_BYTES, op: t.op, lba: u32le(t.lba), blocks: u32le(t.blocks) });
 }
 
 export function decodeTrace(bytes: Uint8Array): GcTrace {
@@ -41,9 +57,11 @@ export function decodeTrace(bytes: Uint8Array): GcTrace {
   if (typeof o !== 'object' || o === null || o.format !== GC_TRACE_FORMAT) throw new TraceFileError(`not a ${GC_TRACE_FORMAT} file`);
   if (o.version !== GC_TRACE_VERSION) throw new TraceFileError(`trace version ${String(o.version)} is not ${GC_TRACE_VERSION}`);
   if (o.block_bytes !== GC_BLOCK_BYTES) throw new TraceFileError(`block_bytes must be ${GC_BLOCK_BYTES}`);
-  const { op, lba, blocks } = o;
-  if (!(op instanceof Uint8Array) || !(lba instanceof Uint32Array) || !(blocks instanceof Uint32Array)) throw new TraceFileError('op must be a Uint8Array, lba and blocks Uint32Arrays');
-  if (op.length !== lba.length || op.length !== blocks.length) throw new TraceFileError('op, lba and blocks must have one entry per request');
+  const { op, lba: lbaBytes, blocks: blockBytes } = o;
+  if (!(op instanceof Uint8Array) || !(lbaBytes instanceof Uint8Array) || !(blockBytes instanceof Uint8Array)) throw new TraceFileError('op, lba and blocks must be MessagePack bin fields');
+  if (lbaBytes.length !== op.length * 4 || blockBytes.length !== op.length * 4) throw new TraceFileError('lba and blocks must hold one little-endian u32 per request (4 bytes × the length of op)');
+  const lba = fromU32le(lbaBytes);
+  const blocks = fromU32le(blockBytes);
   if (op.length > GC_TRACE_MAX_RECORDS) throw new TraceFileError(`more than ${GC_TRACE_MAX_RECORDS} requests`);
   for (let i = 0; i < op.length; i++) if (op[i]! > TraceOp.DISCARD) throw new TraceFileError(`request ${i}: op ${op[i]} is not 0 (write), 1 (read) or 2 (discard)`);
   return { op, lba, blocks };

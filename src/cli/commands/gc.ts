@@ -261,7 +261,7 @@ function runOptions(cmd: Command): Command {
 }
 
 export function registerGc(program: Command, setExit: SetExit): void {
-  const gc = runOptions(program.command('gc').description('the GC lab: an F2FS-like log-structured layer whose GC copies through the lab (docs/gc.md)'))
+  const gc = runOptions(program.command('gc').enablePositionalOptions().description('the GC lab: an F2FS-like log-structured layer whose GC copies through the lab (docs/gc.md)'))
     .option('--scenario <file>', 'run on a device of this scenario (with --dev)')
     .option('--dev <path>', 'the scenario device to run on (/dev/nvme0n2, /dev/nullb0, /dev/mapper/x, /dev/sda)')
     .action(async (opts: GcCliOptions) => setExit(await gcCommand(opts)));
