@@ -4,7 +4,7 @@
  */
 import type { BlockDevice } from './block/device.js';
 import type { Bio } from './block/bio.js';
-import type { CopyOptions, CopyRange, CopyResult } from './block/copy-types.js';
+import type { CopyControl, CopyOptions, CopyRange, CopyResult } from './block/copy-types.js';
 import { COPY_DEFAULTS, COPY_OPTION_LIMITS } from './block/copy-types.js';
 import { blkdevCopy } from './block/copy-engine.js';
 import { submitBioWait } from './block/submit.js';
@@ -47,6 +47,23 @@ export interface LabCopyRange {
   readonly length: number;
 }
 
+/** Asynchronous copies running at once per lab. */
+export const LAB_MAX_ASYNC_COPIES = 1024;
+
+/** An asynchronous copy (lab.copyAsync): its cookie, progress, cancel and result. */
+export interface CopyOperation {
+  readonly cookie: number;
+  readonly state: 'running' | 'done' | 'cancelled' | 'failed';
+  readonly bytesDone: number;
+  readonly piecesDone: number;
+  readonly totalBytes: number;
+  /** Modeled time since it started (until it finished). */
+  readonly modeledUs: number;
+  /** Asks it to stop at the next piece boundary; false when it is no longer running. */
+  cancel(): boolean;
+  readonly done: Promise<CopyResult>;
+}
+
 /** Open device file descriptors per lab. */
 export const LAB_MAX_FDS = 4096;
 /** The first fd lab.open() hands out (0-2 are stdin, stdout, stderr). */
@@ -77,6 +94,8 @@ export class Lab implements RingHost {
   private readonly devices = new Map<string, BlockDevice>();
   private copyOptions: CopyOptions;
   private readonly closers: (() => void | Promise<void>)[] = [];
+  private readonly asyncCopies = new Map<number, CopyOperation>();
+  private nextCookie = 0;
 
   constructor(options: LabOptions = {}) {
     this.clock = new Clock(options.clock ?? {});
@@ -174,7 +193,7 @@ export class Lab implements RingHost {
    * Copies ranges onto the destination device through the copy engine. Resolves with the
    * result (res = bytes or -errno, path, pieces, host bytes, trace); never rejects for I/O errors.
    */
-  copy(dst: string | BlockDevice, ranges: readonly LabCopyRange[], options: Partial<CopyOptions> = {}, trace?: Trace): Promise<CopyResult> {
+  copy(dst: string | BlockDevice, ranges: readonly LabCopyRange[], options: Partial<CopyOptions> = {}, trace?: Trace, control?: CopyControl): Promise<CopyResult> {
     const d = this.device(dst);
     const resolved: CopyRange[] = ranges.map((r) => ({
       srcOffset: r.srcOffset,
@@ -182,12 +201,65 @@ export class Lab implements RingHost {
       length: r.length,
       ...(r.src !== undefined ? { src: this.device(r.src) } : {}),
     }));
-    return blkdevCopy(d, resolved, { ...this.copyOptions, ...options }, trace ?? this.newTrace());
+    return blkdevCopy(d, resolved, { ...this.copyOptions, ...options }, trace ?? this.newTrace(), control);
   }
 
   /** The copy engine on resolved devices with the lab's settings (the ring's COPY opcode). */
-  copyRanges(dst: BlockDevice, ranges: readonly CopyRange[]): Promise<CopyResult> {
-    return blkdevCopy(dst, ranges, this.copyOptions, this.newTrace());
+  copyRanges(dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl): Promise<CopyResult> {
+    return blkdevCopy(dst, ranges, this.copyOptions, this.newTrace(), control);
+  }
+
+  /**
+   * Starts a copy and returns at once with its cookie (LSF/MM 2013's asynchronous copy): progress
+   * while it runs, cancel() to stop it at the next piece boundary (it then completes with
+   * -ECANCELED and the bytes done), and `done` for its result. At most LAB_MAX_ASYNC_COPIES run
+   * at once (EBUSY beyond).
+   */
+  copyAsync(dst: string | BlockDevice, ranges: readonly LabCopyRange[], options: Partial<CopyOptions> = {}): CopyOperation {
+    if (this.asyncCopies.size >= LAB_MAX_ASYNC_COPIES) throw new ErrnoError(Errno.EBUSY, `at most ${LAB_MAX_ASYNC_COPIES} asynchronous copies run at once`);
+    const cookie = ++this.nextCookie;
+    const control: CopyControl & { bytes: number; pieces: number; total: number } = {
+      cancelled: false,
+      bytes: 0,
+      pieces: 0,
+      total: ranges.reduce((n, r) => n + r.length, 0),
+      onProgress(bytes, pieces, total) {
+        control.bytes = bytes;
+        control.pieces = pieces;
+        control.total = total;
+      },
+    };
+    const clock = this.clock;
+    const started = clock.now();
+    let state: CopyOperation['state'] = 'running';
+    let finished: number | null = null;
+    const done = this.copy(dst, ranges, options, undefined, control).then((r) => {
+      state = r.res === -Errno.ECANCELED ? 'cancelled' : r.res < 0 ? 'failed' : 'done';
+      finished = this.clock.now();
+      this.asyncCopies.delete(cookie);
+      return r;
+    });
+    const op: CopyOperation = {
+      cookie,
+      get state() { return state; },
+      get bytesDone() { return control.bytes; },
+      get piecesDone() { return control.pieces; },
+      get totalBytes() { return control.total; },
+      get modeledUs() { return ((finished ?? clock.now()) - started) / 1000; },
+      cancel: () => {
+        if (state !== 'running' || control.cancelled) return false;
+        control.cancelled = true;
+        return true;
+      },
+      done,
+    };
+    this.asyncCopies.set(cookie, op);
+    return op;
+  }
+
+  /** A running asynchronous copy by its cookie. */
+  copyOperation(cookie: number): CopyOperation | undefined {
+    return this.asyncCopies.get(cookie);
   }
 
   /** Releases what the lab holds (worker threads, servers); a closed lab takes no more I/O. */

@@ -13,6 +13,7 @@ import { registerScsi } from './commands/scsi.js';
 import { registerDm } from './commands/dm.js';
 import { registerServe } from './commands/serve.js';
 import { registerGc } from './commands/gc.js';
+import { registerHeuristic } from './commands/heuristic.js';
 
 export function makeProgram(setExit: (code: number) => void): Command {
   const program = new Command('copylab')
@@ -29,6 +30,7 @@ export function makeProgram(setExit: (code: number) => void): Command {
   registerDm(program, setExit);
   registerServe(program, setExit);
   registerGc(program, setExit);
+  registerHeuristic(program, setExit);
   return program;
 }
 
