@@ -217,6 +217,8 @@ export class LogStructured {
     const v = this.policy.select(sit, this.now);
     if (v < 0) return false;
     const sb = this.sb;
+    // Moving a section whose every block is valid frees nothing: the device is full (ENOSPC).
+    if (sit.valid[v] === sb) throw new NoSpaceError(`GC found no section with an invalid block to clean (ENOSPC)`);
     sit.removeFull(v);
     sit.state[v] = SectionState.OPEN; // being cleaned: neither a candidate nor free
     this.victimHistogram[Math.min(10, Math.floor((sit.valid[v]! * 10) / sb))]!++;

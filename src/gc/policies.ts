@@ -61,7 +61,7 @@ export class CostBenefit implements VictimPolicy {
     s = this.lastVictim;
     let stop = s;
     for (let i = 0; i < n && seen < this.maxSearch; i++, s = s + 1 === n ? 0 : s + 1) {
-      if (sit.state[s] !== SectionState.FULL) continue;
+      if (sit.state[s] !== SectionState.FULL || sit.valid[s] === sb) continue;
       seen++;
       stop = s;
       const u = Math.floor((sit.valid[s]! * 100) / sb);
@@ -83,33 +83,28 @@ export class AgeThreshold implements VictimPolicy {
   constructor(readonly ageThreshold: number) {}
 
   select(sit: Sit, now: number): number {
-    const n = sit.sections;
     const sb = sit.sectionBlocks;
     let dirty = 0;
     let minM = Infinity;
-    for (let s = 0; s < n; s++) {
+    for (let s = 0; s < sit.sections; s++) {
       if (sit.state[s] !== SectionState.FULL) continue;
       dirty++;
       if (sit.mtime[s]! < minM) minM = sit.mtime[s]!;
     }
     if (dirty === 0) return -1;
     const want = Math.max(DEF_GC_THREAD_MAX_CANDIDATE_COUNT, Math.floor((DEF_GC_THREAD_CANDIDATE_RATIO * dirty) / 100));
-    if (this.cand.length < want) this.cand = new Int32Array(want);
-    // The oldest `want` sections older than the threshold (an insertion-sorted window; the rb-tree's first entries).
-    let k = 0;
+    // The oldest `want` sections at least the threshold old (the rb-tree's first entries).
+    if (this.cand.length < dirty) this.cand = new Int32Array(dirty);
+    let n = 0;
     const limit = now - this.ageThreshold;
-    for (let s = 0; s < n; s++) {
-      if (sit.state[s] !== SectionState.FULL) continue;
-      const m = sit.mtime[s]!;
-      if (m > limit) continue;
-      if (k === want && m >= sit.mtime[this.cand[k - 1]!]!) continue;
-      let j = k < want ? k++ : k - 1;
-      while (j > 0 && sit.mtime[this.cand[j - 1]!]! > m) {
-        this.cand[j] = this.cand[j - 1]!;
-        j--;
-      }
-      this.cand[j] = s;
+    for (let s = 0; s < sit.sections; s++) {
+      // A section with every block valid is not dirty: moving it frees nothing.
+      if (sit.state[s] !== SectionState.FULL || sit.mtime[s]! > limit || sit.valid[s] === sb) continue;
+      this.cand[n++] = s;
     }
+    const cand = this.cand.subarray(0, n);
+    if (n > want) cand.sort((a, b) => sit.mtime[a]! - sit.mtime[b]!);
+    const k = Math.min(n, want);
     if (k === 0) return sit.fewestValid();
     const total = now + 1 - minM;
     let best = -1;
