@@ -16,7 +16,7 @@ describe('GC write amplification against Desnoyers', () => {
     expect(Math.abs(r.waf_steady / r.waf_desnoyers_greedy - 1)).toBeLessThan(0.03);
     expect(r.verified_blocks).toBe(r.user_blocks);
     expect(r.gc_moved_bytes).toBeGreaterThan(0);
-  });
+  }, 300_000);
 
   it('a seed reproduces a run', () => {
     const a = runGc(opts({ size: 256 * MiB, overwrites: 1, seed: 3 }));
@@ -34,7 +34,7 @@ describe('hot/cold (90% of writes to 10% of blocks)', () => {
     const greedy = runGc(opts({ ...base, policy: 'greedy' }));
     const cb = runGc(opts({ ...base, policy: 'cost-benefit' }));
     expect(cb.waf_steady).toBeLessThan(greedy.waf_steady);
-  });
+  }, 300_000);
 });
 
 describe('GC integrity: a GC bug fails the run on its tag check', () => {
