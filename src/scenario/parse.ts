@@ -17,6 +17,8 @@ export const SCENARIO_LIMITS = {
   devices: 64,
   steps: 10000,
   textBytes: 4 * 1024 * 1024,
+  /** The yaml package's maxAliasCount: how far aliases may expand the document. */
+  yamlAliases: 100,
 };
 
 export interface Scenario {
@@ -33,9 +35,14 @@ export function parseScenarioText(text: string, source = 'scenario'): Scenario {
   if (text.length > SCENARIO_LIMITS.textBytes) throw new ScenarioError(`${source}: larger than ${SCENARIO_LIMITS.textBytes} bytes`);
   let doc: unknown;
   try {
-    doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
+    doc = parseYaml(text, { maxAliasCount: SCENARIO_LIMITS.yamlAliases, uniqueKeys: true });
   } catch (err) {
+    // The yaml package reports syntax errors as YAMLParseError and an alias expansion past
+    // maxAliasCount (a "billion laughs" document) as a ReferenceError: both are the file's fault.
     if (err instanceof YAMLParseError) throw new ScenarioError(`${source}: YAML error: ${err.message.split('\n')[0]}`);
+    if (err instanceof ReferenceError && /alias/i.test(err.message)) {
+      throw new ScenarioError(`${source}: YAML error: aliases expand past ${SCENARIO_LIMITS.yamlAliases} nodes (an alias bomb?)`);
+    }
     throw err;
   }
   return parseScenario(doc, source);
@@ -47,6 +54,7 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
   root.obj(['lab', 'devices', 'stack', 'steps', 'description', 'iscsi']);
   const lab = parseLab(root.key('lab'));
   const names = new Set<string>();
+  const kindOfName = new Map<string, string>();
   const devices = root.key('devices').required().list(SCENARIO_LIMITS.devices).map((f) => {
     const kinds = DEVICE_KINDS.map((d) => d.kind);
     const kind = f.key('kind').required().oneOf(kinds);
@@ -54,11 +62,15 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
     for (const n of parsed.provides) {
       if (names.has(n)) f.fail(`duplicate device ${n}`);
       names.add(n);
+      kindOfName.set(n, kind);
     }
     return parsed;
   });
   const stack = parseStack(root.key('stack'));
-  for (const n of stackNames(stack)) names.add(n);
+  for (const n of stackNames(stack)) {
+    names.add(n);
+    kindOfName.set(n, 'dm');
+  }
   const ctx: ParseContext = {
     devices: names,
     devPath(f: Field): string {
@@ -66,6 +78,7 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
       if (!names.has(p.slice('/dev/'.length))) f.fail(`unknown device ${p}`);
       return p;
     },
+    kindOf: (path) => kindOfName.get(path.slice('/dev/'.length)),
   };
   const steps = root.key('steps').present ? root.key('steps').list(SCENARIO_LIMITS.steps).map((f) => parseStep(f, ctx)) : [];
   const iscsi = parseIscsi(root.key('iscsi'), (f) => ctx.devPath(f));

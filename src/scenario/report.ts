@@ -1,7 +1,7 @@
 /** Printing a scenario report: a table for people, one JSON object per step for programs. */
-import Table from 'cli-table3';
 import type { ScenarioReport, StepResult } from './run.js';
 import { formatSize } from '../util/size.js';
+import { formatTextTable } from '../util/text-table.js';
 
 const size = (n: number | undefined): string => (n === undefined ? '' : formatSize(n));
 
@@ -17,33 +17,29 @@ function note(r: StepResult): string {
 export function formatTable(report: ScenarioReport, opts: { color?: boolean; width?: number } = {}): string {
   // Modeled time gets its own column once any step took some (a lab with a timed device).
   const modeled = report.steps.some((r) => r.modeled_us > 0);
-  const wrap = opts.width !== undefined ? { colWidths: [...Array<null>(modeled ? 10 : 9).fill(null), Math.max(30, opts.width - (modeled ? 112 : 100))], wordWrap: true } : {};
-  const table = new Table({
+  const rows = report.steps.map((r) => [
+    r.step,
+    r.kind,
+    r.target,
+    r.ok ? 'ok' : 'FAIL',
+    r.path ?? '',
+    r.pieces === undefined ? '' : `${r.offloaded_pieces ?? 0}/${r.pieces}`,
+    size(r.bytes),
+    size(r.host_bytes),
+    ...(modeled ? [formatModeled(r.modeled_us)] : []),
+    `${r.wall_ms.toFixed(2)} ms`,
+    note(r),
+  ]);
+  const table = formatTextTable(rows, {
     head: ['#', 'step', 'target', 'ok', 'path', 'pieces', 'bytes', 'host bytes', ...(modeled ? ['modeled'] : []), 'time', 'note'],
-    colAligns: ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right', ...(modeled ? ['right' as const] : []), 'right', 'left'],
-    ...wrap,
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-    style: { head: opts.color ? ['cyan'] : [], border: opts.color ? ['grey'] : [] },
+    aligns: ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right', ...(modeled ? ['right' as const] : []), 'right', 'left'],
+    ...(opts.width !== undefined ? { lastColumnWidth: Math.max(30, opts.width - (modeled ? 112 : 100)) - 2 } : {}),
+    ...(opts.color ? { color: true } : {}),
   });
-  for (const r of report.steps) {
-    table.push([
-      r.step,
-      r.kind,
-      r.target,
-      r.ok ? 'ok' : 'FAIL',
-      r.path ?? '',
-      r.pieces === undefined ? '' : `${r.offloaded_pieces ?? 0}/${r.pieces}`,
-      size(r.bytes),
-      size(r.host_bytes),
-      ...(modeled ? [formatModeled(r.modeled_us)] : []),
-      `${r.wall_ms.toFixed(2)} ms`,
-      note(r),
-    ]);
-  }
   const failed = report.steps.filter((r) => !r.ok).length;
   const summary = failed ? `${failed} of ${report.steps.length} steps failed` : `all ${report.steps.length} steps ok`;
   const legend = modeled ? '; modeled = device time from the timing models, time = wall time' : '';
-  return `${table.toString()}\npieces = offloaded/total; host bytes = bytes moved through host buffers (0 when the device copies)${legend}.\n${summary}`;
+  return `${table}\npieces = offloaded/total; host bytes = bytes moved through host buffers (0 when the device copies)${legend}.\n${summary}`;
 }
 
 /** Modeled microseconds in the unit that reads best (µs, ms, s). */

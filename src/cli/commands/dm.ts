@@ -5,9 +5,9 @@
  */
 import type { Command } from 'commander';
 import { buildLab } from '../../scenario/run.js';
-import { dmsetup, DMSETUP_VERBS } from '../../dm/dmsetup.js';
+import { dmsetup, dmsetupUsageError, DMSETUP_VERBS } from '../../dm/dmsetup.js';
 import { compareStrategies, formatStrategies } from '../../scenario/compare.js';
-import { EXIT_FAILED, EXIT_OK, fail, scenarioFrom, type SetExit } from '../common.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, scenarioFrom, type SetExit } from '../common.js';
 
 export function registerDm(program: Command, setExit: SetExit): void {
   program
@@ -16,6 +16,11 @@ export function registerDm(program: Command, setExit: SetExit): void {
     .allowUnknownOption()
     .helpOption(false)
     .action(async (file: string, verb: string, args: string[]) => {
+      const bad = dmsetupUsageError([verb, ...args]);
+      if (bad) {
+        process.stderr.write(`copylab dmsetup: ${bad}\n`);
+        return setExit(EXIT_USAGE);
+      }
       const lab = buildLab(scenarioFrom(file));
       const r = await dmsetup(lab, [verb, ...args]);
       if (r.res < 0) setExit(fail(r.message ?? verb, r.res));
