@@ -13,6 +13,9 @@ import { registerScsi } from './commands/scsi.js';
 import { registerDm } from './commands/dm.js';
 import { registerServe } from './commands/serve.js';
 import { registerGc } from './commands/gc.js';
+import { registerBench } from './commands/bench.js';
+import { registerTrace } from './commands/trace.js';
+import { registerPlot } from './commands/plot.js';
 import { registerHeuristic } from './commands/heuristic.js';
 
 export function makeProgram(setExit: (code: number) => void): Command {
@@ -30,6 +33,9 @@ export function makeProgram(setExit: (code: number) => void): Command {
   registerDm(program, setExit);
   registerServe(program, setExit);
   registerGc(program, setExit);
+  registerBench(program, setExit);
+  registerTrace(program, setExit);
+  registerPlot(program, setExit);
   registerHeuristic(program, setExit);
   return program;
 }

@@ -8,14 +8,15 @@ import { SD_DEFAULT_INITIATOR } from '../../../devices/scsi/sd.js';
 export const scsiDevice: DeviceDef = {
   kind: 'scsi',
   parse(f) {
-    f.obj(['kind', 'array', 'lus', 'initiators', 'host_initiator', 'copy_mode', 'domain', 'reach', 'copy_manager']);
+    f.obj(['kind', 'array', 'lus', 'initiators', 'host_initiator', 'copy_mode', 'domain', 'reach', 'copy_manager', 'timing']);
     const name = f.key('array').required().str();
     const lus: LuOptions[] = f.key('lus').required().list(256).map((l) => {
-      l.obj(['name', 'size', 'lbs', 'backing', 'serial']);
+      l.obj(['name', 'size', 'lbs', 'backing', 'serial', 'timing']);
       const lu: { -readonly [K in keyof LuOptions]: LuOptions[K] } = { name: l.key('name').required().str(), size: l.key('size').required().size() };
       if (l.key('lbs').present) lu.lbs = l.key('lbs').oneOf([512, 4096] as const);
       if (l.key('backing').present) lu.backing = l.key('backing').oneOf(['memory', 'sparse'] as const);
       if (l.key('serial').present) lu.serial = l.key('serial').str();
+      if (l.key('timing').present) lu.timing = l.key('timing').timing();
       return lu;
     });
     const o: { -readonly [K in keyof ScsiLabOptions]: ScsiLabOptions[K] } = { name, lus };
@@ -31,6 +32,8 @@ export const scsiDevice: DeviceDef = {
     if (f.key('domain').present) o.domain = f.key('domain').str();
     if (f.key('reach').present) o.reach = f.key('reach').list(64).map((x) => x.str());
     if (f.key('copy_manager').present) o.copyManager = f.key('copy_manager').bool();
+    // A timing model the array's LUs share (an LU's own `timing` replaces it for that LU).
+    if (f.key('timing').present) o.timing = f.key('timing').timing();
     const host = o.hostInitiator ?? SD_DEFAULT_INITIATOR;
     const provides = lus.filter((_, i) => !o.initiators || (o.initiators[host] ?? []).includes(i)).map((l) => l.name);
     return {
