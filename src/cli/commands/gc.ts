@@ -19,6 +19,7 @@ import { GC_PATHS, type GcPathName } from '../../gc/paths.js';
 import { VICTIM_POLICIES, type VictimPolicyName } from '../../gc/policies.js';
 import type { GcResult } from '../../gc/result.js';
 import { runSweep, sweepRuns } from '../../gc/sweep.js';
+import { renderGcSvg } from '../../plot/gc.js';
 import { buildLab, loadScenario } from '../../scenario/run.js';
 import { formatSize, parseSize } from '../../util/size.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type SetExit } from '../common.js';
@@ -42,6 +43,7 @@ interface GcCliOptions {
   dev?: string;
   json?: boolean;
   seriesOut?: string;
+  plot?: string;
 }
 
 const usage = (option: string, message: string): never => {
@@ -179,12 +181,23 @@ async function gcCommand(c: GcCliOptions): Promise<number> {
     } else r = runGc(o, { onProgress: bar.update, ...(trace ? { trace } : {}) });
     bar.end();
     if (c.seriesOut) writeFileSync(c.seriesOut, pack(r));
+    if (c.plot) await writePlot(c.plot, [r]);
     if (c.json) process.stdout.write(JSON.stringify({ ...r, series: undefined }) + '\n');
     else printResult(r);
     return EXIT_OK;
   } catch (err) {
     return reportError(err);
   }
+}
+
+/** Writes the SVG chart of the results, or says why there is none. */
+async function writePlot(file: string, results: readonly GcResult[]): Promise<void> {
+  const svg = await renderGcSvg(results);
+  if (svg === null) {
+    process.stderr.write('copylab gc: nothing to plot: throughput over time needs a timing model (--timing), WAF vs spare factor a sweep over two or more\n');
+    return;
+  }
+  writeFileSync(file, svg);
 }
 
 const list = (v: string | undefined, dflt: string): string[] => (v ?? dflt).split(',').map((s) => s.trim()).filter(Boolean);
@@ -208,8 +221,9 @@ async function sweepCommand(c: GcCliOptions & { policies?: string; paths?: strin
     const tty = !c.json && process.stderr.isTTY === true;
     const results = await runSweep(runs, (d, n) => tty && process.stderr.write(`\r  ${d}/${n} runs`));
     if (tty) process.stderr.write('\r\x1b[K');
+    if (c.plot) await writePlot(c.plot, results);
     if (c.json) {
-      for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
+      for (const r of results) process.stdout.write(JSON.stringify({ ...r, series: undefined }) + '\n');
       return EXIT_OK;
     }
     const t = new Table({ head: ['workload', 'policy', 'path', 'Sf', 'WAF', 'steady', 'Desnoyers greedy', 'ratio', 'GC cmds', 'host bytes', 'modeled s', 'p99 µs', 'wall s'], chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }, style: { head: [], border: [] } });
@@ -257,7 +271,8 @@ function runOptions(cmd: Command): Command {
     .option('--age-threshold <capacities>', 'age-threshold policy: minimum age, in capacities of writes', '0.5')
     .option('--series-points <n>', 'time-series samples', '100')
     .option('--json', 'print one JSON object')
-    .option('--series-out <file>', 'write the result with its time series (MessagePack, msgpackr)');
+    .option('--series-out <file>', 'write the result with its time series (MessagePack, msgpackr)')
+    .option('--plot <file>', 'SVG chart: throughput and p99.9 over the run (with --timing); a sweep adds WAF vs spare factor with Desnoyers beside');
 }
 
 export function registerGc(program: Command, setExit: SetExit): void {
