@@ -4,11 +4,12 @@ import { addScsiArray, type ScsiLabOptions } from '../../../devices/scsi/lab.js'
 import type { LuOptions } from '../../../devices/scsi/lu.js';
 import { COPY_MODES } from '../../../devices/scsi/sd.js';
 import { SD_DEFAULT_INITIATOR } from '../../../devices/scsi/sd.js';
+import { TOKEN_SCOPES } from '../../../devices/scsi/copy-access.js';
 
 export const scsiDevice: DeviceDef = {
   kind: 'scsi',
   parse(f) {
-    f.obj(['kind', 'array', 'lus', 'initiators', 'host_initiator', 'copy_mode', 'domain', 'reach', 'copy_manager', 'timing']);
+    f.obj(['kind', 'array', 'lus', 'initiators', 'host_initiator', 'copy_mode', 'domain', 'reach', 'token_scope', 'copy_manager', 'timing']);
     const name = f.key('array').required().str();
     const lus: LuOptions[] = f.key('lus').required().list(256).map((l) => {
       l.obj(['name', 'size', 'lbs', 'backing', 'serial', 'timing']);
@@ -31,6 +32,7 @@ export const scsiDevice: DeviceDef = {
     if (f.key('copy_mode').present) o.copyMode = f.key('copy_mode').oneOf(COPY_MODES);
     if (f.key('domain').present) o.domain = f.key('domain').str();
     if (f.key('reach').present) o.reach = f.key('reach').list(64).map((x) => x.str());
+    if (f.key('token_scope').present) o.tokenScope = f.key('token_scope').oneOf(TOKEN_SCOPES);
     if (f.key('copy_manager').present) o.copyManager = f.key('copy_manager').bool();
     // A timing model the array's LUs share (an LU's own `timing` replaces it for that LU).
     if (f.key('timing').present) o.timing = f.key('timing').timing();
