@@ -12,6 +12,7 @@ import { registerNvme } from './commands/nvme.js';
 import { registerScsi } from './commands/scsi.js';
 import { registerDm } from './commands/dm.js';
 import { registerServe } from './commands/serve.js';
+import { registerGc } from './commands/gc.js';
 import { registerBench } from './commands/bench.js';
 import { registerTrace } from './commands/trace.js';
 import { registerPlot } from './commands/plot.js';
@@ -22,6 +23,8 @@ export function makeProgram(setExit: (code: number) => void): Command {
     .description('A laboratory for storage copy offload: block layer, REQ_OP_COPY, virtual devices.')
     .version('0.1.0')
     .exitOverride()
+    // Program options (only --version) come before a subcommand, so that `gc sweep` keeps its own options.
+    .enablePositionalOptions()
     .configureOutput({ outputError: (s, write) => write(s) });
   registerRun(program, setExit);
   registerSysfs(program, setExit);
@@ -29,6 +32,7 @@ export function makeProgram(setExit: (code: number) => void): Command {
   registerScsi(program, setExit);
   registerDm(program, setExit);
   registerServe(program, setExit);
+  registerGc(program, setExit);
   registerBench(program, setExit);
   registerTrace(program, setExit);
   registerPlot(program, setExit);
