@@ -8,14 +8,60 @@ import { Field, ScenarioError, isObj } from './fields.js';
 import { COPY_STRATEGIES, type CopyStrategy, type LabOptions } from '../lab.js';
 import { DEVICE_KINDS, STEP_KINDS } from './registry.js';
 import type { ParseContext, ParsedDevice, ParsedStep } from './types.js';
-import { parseStack, stackNames, type StackDef } from '../dm/scenario.js';
-import { parseIscsi, type IscsiSpec } from '../iscsi/scenario.js';
+import { parseStack, stackNames, STACK_ENTRY_SPEC, STACK_MAX_ENTRIES, type StackDef } from '../dm/scenario.js';
+import { parseIscsi, ISCSI_SPEC, type IscsiSpec } from '../iscsi/scenario.js';
+import { k, objectSchema, type ObjSpec } from './keys.js';
+import { COPY_DEFAULTS } from '../block/copy-types.js';
+import { formatSize } from '../util/size.js';
+
+/** The `lab` section: copy engine settings. */
+export const LAB_SPEC: ObjSpec = {
+  description: 'copy engine settings',
+  keys: {
+    fallback: k.bool('when an offloaded piece fails, emulate it (and say so) instead of failing the copy', { default: COPY_DEFAULTS.fallback }),
+    emulation_buffer: k.size('cap on the bounce buffer of emulated copies (4 KiB … 256 MiB); the chunk is also capped by both devices\' max_hw_sectors_kb', { default: formatSize(COPY_DEFAULTS.emulationBufferBytes) }),
+    max_copy_ranges: k.int(1, 65536, 'ranges one copy may carry; more is EINVAL', { default: COPY_DEFAULTS.maxRanges }),
+    max_copy_bytes: k.size('bytes one copy may move; more is EINVAL', { default: formatSize(COPY_DEFAULTS.maxBytes) }),
+    copy_strategy: k.oneOf(COPY_STRATEGIES, 'how a copy travels: vectored (one request, many sources), paired (COPY_DST + COPY_SRC bios), token (read-token then write-token)', { default: COPY_DEFAULTS.strategy }),
+  },
+};
+
 
 /** Limits on a scenario (a limit on everything). */
 export const SCENARIO_LIMITS = {
   devices: 64,
   steps: 10000,
   textBytes: 4 * 1024 * 1024,
+};
+
+/** The top level of a scenario file. */
+export const ROOT_SPEC: ObjSpec = {
+  description: 'a copylab scenario: devices, an optional dm stack, and steps run in order (docs/scenario.md)',
+  keys: {
+    description: k.str('free text'),
+    lab: k.obj(LAB_SPEC),
+    devices: {
+      schema: { type: 'array', maxItems: SCENARIO_LIMITS.devices, items: { oneOf: DEVICE_KINDS.map((d) => objectSchema(d.spec)) } },
+      type: `list of devices (kind: ${DEVICE_KINDS.map((d) => d.kind).join(', ')})`,
+      description: 'the block devices',
+      required: true,
+      example: [{ kind: 'nullblk', name: 'nullb0', size: '64MiB', lbs: 4096, copy_max_hw_bytes: '1MiB', domain: 'd0' }],
+    },
+    stack: k.list(k.obj(STACK_ENTRY_SPEC), STACK_MAX_ENTRIES, 'device-mapper devices over the devices, created in order (docs/dm.md)'),
+    steps: {
+      schema: {
+        type: 'array',
+        maxItems: SCENARIO_LIMITS.steps,
+        items: {
+          oneOf: STEP_KINDS.map((s) => ({ type: 'object', description: s.spec.description, properties: { [s.kind]: objectSchema(s.spec) }, required: [s.kind], additionalProperties: false })),
+        },
+      },
+      type: `list of steps, each a mapping with one key (${STEP_KINDS.map((s) => s.kind).join(', ')})`,
+      description: 'what to do, in order',
+      example: [{ fill: { dev: '/dev/nullb0', offset: 0, length: '4MiB', seed: 7 } }],
+    },
+    iscsi: k.obj(ISCSI_SPEC),
+  },
 };
 
 export interface Scenario {
@@ -43,7 +89,7 @@ export function parseScenarioText(text: string, source = 'scenario'): Scenario {
 export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
   const root = new Field(source, doc);
   if (!isObj(doc)) root.fail('expected a mapping with devices and steps');
-  root.obj(['lab', 'devices', 'stack', 'steps', 'description', 'iscsi']);
+  root.obj(ROOT_SPEC);
   const lab = parseLab(root.key('lab'));
   const names = new Set<string>();
   const devices = root.key('devices').required().list(SCENARIO_LIMITS.devices).map((f) => {
@@ -73,7 +119,7 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
 
 function parseLab(f: Field): LabOptions {
   if (!f.present) return {};
-  f.obj(['fallback', 'emulation_buffer', 'max_copy_ranges', 'max_copy_bytes', 'copy_strategy']);
+  f.obj(LAB_SPEC);
   const out: { -readonly [K in keyof LabOptions]: LabOptions[K] } = {};
   if (f.key('fallback').present) out.fallback = f.key('fallback').bool();
   if (f.key('emulation_buffer').present) out.emulationBufferBytes = f.key('emulation_buffer').size();

@@ -5,6 +5,31 @@ import { fillPattern, findPatternMismatch } from '../../util/pattern.js';
 import type { Field } from '../fields.js';
 import { errnoOk, parseErrnoExpect } from '../expect.js';
 import type { ParseContext, StepDef } from '../types.js';
+import { k, type ObjSpec } from '../keys.js';
+import { expectErrnoKey } from '../expect.js';
+
+const dev = k.dev('the block device', { required: true, example: '/dev/nullb0' });
+const offset = k.size('byte offset on the device', { default: 0 });
+const seed = k.int(0, 2 ** 32 - 1, 'pattern seed: each byte depends only on the seed and its pattern offset', { example: 7 });
+const patternOffset = k.size('pattern offset of the first byte (a copy\'s destination is checked against its source\'s pattern)', { default: 'offset' });
+
+export const FILL_SPEC: ObjSpec = {
+  description: 'writes a seeded pattern',
+  keys: { dev, offset, length: k.size('bytes to write', { required: true, example: '4MiB' }), seed: { ...seed, required: true }, pattern_offset: patternOffset },
+};
+export const VERIFY_SPEC: ObjSpec = {
+  description: 'reads a range and checks it against the pattern at pattern_offset, or against zeros',
+  keys: { dev, offset, length: k.size('bytes to check', { required: true, example: '4MiB' }), seed, pattern_offset: patternOffset, zero: k.bool('check for zeros instead of a pattern'), expect: expectErrnoKey },
+};
+export const READ_SPEC: ObjSpec = {
+  description: 'reads a range',
+  keys: { dev, offset, length: k.size('bytes to read', { required: true, example: '4KiB' }), expect: expectErrnoKey },
+};
+const rangeSpec = (what: string): ObjSpec => ({
+  description: what,
+  keys: { dev, offset, length: k.size('bytes', { required: true, example: '1MiB' }), expect: expectErrnoKey },
+});
+export const FLUSH_SPEC: ObjSpec = { description: 'a FLUSH bio', keys: { dev, expect: expectErrnoKey } };
 import type { Lab } from '../../lab.js';
 import type { Trace } from '../../block/trace.js';
 import type { VerifyTask } from '../../../workers/verify-task.js';
@@ -57,8 +82,9 @@ const seedOf = (f: Field): number => f.int(0, 2 ** 32 - 1);
 
 export const fillStep: StepDef = {
   kind: 'fill',
+  spec: FILL_SPEC,
   parse(body: Field, ctx: ParseContext) {
-    body.obj(['dev', 'offset', 'length', 'seed', 'pattern_offset']);
+    body.obj(FILL_SPEC);
     const dev = ctx.devPath(body.key('dev'));
     const offset = offsetOf(body);
     const length = ioLength(body.key('length'));
@@ -83,10 +109,12 @@ export const fillStep: StepDef = {
 };
 
 function readLike(kind: 'verify' | 'read'): StepDef {
+  const spec = kind === 'verify' ? VERIFY_SPEC : READ_SPEC;
   return {
     kind,
+    spec,
     parse(body, ctx) {
-      body.obj(kind === 'verify' ? ['dev', 'offset', 'length', 'seed', 'pattern_offset', 'zero', 'expect'] : ['dev', 'offset', 'length', 'expect']);
+      body.obj(spec);
       const dev = ctx.devPath(body.key('dev'));
       const offset = offsetOf(body);
       const length = ioLength(body.key('length'));
@@ -137,10 +165,12 @@ export const verifyStep = readLike('verify');
 export const readStep = readLike('read');
 
 function rangeOp(kind: 'discard' | 'write_zeroes', op: ReqOp): StepDef {
+  const spec = rangeSpec(kind === 'discard' ? 'a DISCARD bio over a range' : 'a WRITE_ZEROES bio over a range');
   return {
     kind,
+    spec,
     parse(body, ctx) {
-      body.obj(['dev', 'offset', 'length', 'expect']);
+      body.obj(spec);
       const dev = ctx.devPath(body.key('dev'));
       const offset = offsetOf(body);
       const length = body.key('length').required().size();
@@ -161,8 +191,9 @@ export const writeZeroesStep = rangeOp('write_zeroes', ReqOp.WRITE_ZEROES);
 
 export const flushStep: StepDef = {
   kind: 'flush',
+  spec: FLUSH_SPEC,
   parse(body, ctx) {
-    body.obj(['dev', 'expect']);
+    body.obj(FLUSH_SPEC);
     const dev = ctx.devPath(body.key('dev'));
     const expectErrno = parseErrnoExpect(body);
     return {
