@@ -124,9 +124,15 @@ export function nearest(word: string, choices: readonly string[]): string | unde
 function editDistance(a: string, b: string, cap: number): number {
   if (Math.abs(a.length - b.length) >= cap || a.length > 64 || b.length > 64) return cap;
   let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  let pprev = prev;
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      // A swap of neighbours counts once (Damerau): 'cdef' is one step from 'cdfe'.
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) cur[j] = Math.min(cur[j]!, pprev[j - 2]! + 1);
+    }
+    pprev = prev;
     prev = cur;
   }
   return Math.min(prev[b.length]!, cap);

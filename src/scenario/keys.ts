@@ -23,6 +23,8 @@ export interface KeySpec {
 
 export interface ObjSpec {
   readonly description: string;
+  /** A whole example (when the keys' own examples do not make a valid one together). */
+  readonly example?: Readonly<Record<string, unknown>>;
   readonly keys: Readonly<Record<string, KeySpec>>;
 }
 

@@ -104,17 +104,37 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
   });
   const stack = parseStack(root.key('stack'));
   for (const n of stackNames(stack)) names.add(n);
-  const ctx: ParseContext = {
-    devices: names,
-    devPath(f: Field): string {
-      const p = f.required().devPath();
-      if (!names.has(p.slice('/dev/'.length))) f.fail(`unknown device ${p}`);
-      return p;
-    },
-  };
+  const ctx = contextFor(names);
   const steps = root.key('steps').present ? root.key('steps').list(SCENARIO_LIMITS.steps).map((f) => parseStep(f, ctx)) : [];
   const iscsi = parseIscsi(root.key('iscsi'), (f) => ctx.devPath(f));
   return { lab, devices, stack, steps, ...(iscsi ? { iscsi } : {}) };
+}
+
+/** What steps resolve device paths against: the names of a scenario's (or a live lab's) devices. */
+export function contextFor(names: ReadonlySet<string>): ParseContext {
+  return {
+    devices: names,
+    devPath(f: Field): string {
+      const p = f.required().devPath();
+      if (!names.has(p.slice('/dev/'.length))) f.fail(`unknown device ${p} (devices: ${[...names].map((n) => `/dev/${n}`).join(', ')})`);
+      return p;
+    },
+  };
+}
+
+/** Steps written as YAML on their own (a list, or one `kind: {…}` mapping) against known devices. */
+export function parseStepsText(text: string, devices: ReadonlySet<string>, source = 'steps'): ParsedStep[] {
+  if (text.length > SCENARIO_LIMITS.textBytes) throw new ScenarioError(`${source}: larger than ${SCENARIO_LIMITS.textBytes} bytes`);
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
+  } catch (err) {
+    if (err instanceof YAMLParseError) throw new ScenarioError(`${source}: YAML error: ${err.message.split('\n')[0]}`);
+    throw err;
+  }
+  const ctx = contextFor(devices);
+  const list = Array.isArray(doc) ? doc : [doc];
+  return new Field(source, list).list(SCENARIO_LIMITS.steps).map((f) => parseStep(f, ctx));
 }
 
 function parseLab(f: Field): LabOptions {

@@ -5,6 +5,7 @@
  */
 import { ROOT_SPEC } from './parse.js';
 import { DEVICE_KINDS, STEP_KINDS } from './registry.js';
+import { stringify } from 'yaml';
 import { objectSchema, type JsonSchema, type KeySpec, type ObjSpec } from './keys.js';
 
 /** The schema's $id: where the package ships it (`copylab schema` prints the same text). */
@@ -78,6 +79,13 @@ export function formatExplained(e: Explained): string {
     lines.push(`  type:     ${e.key.type}${e.key.required ? ' (required)' : ''}`);
     if (e.key.default !== undefined) lines.push(`  default:  ${show(e.key.default)}`);
     if (e.key.example !== undefined) lines.push(`  example:  ${e.path.split('.').pop()}: ${show(e.key.example)}`);
+  }
+  if (e.object && (e.what === 'step' || e.what === 'device')) {
+    const ex: Record<string, unknown> = { ...e.object.example };
+    if (!e.object.example) for (const [n, key] of Object.entries(e.object.keys)) if (key.example !== undefined && (key.required || e.what === 'step')) ex[n] = key.example;
+    const name = e.path.split('.').pop()!;
+    const flow = (v: unknown): string => stringify(v, { collectionStyle: 'flow', lineWidth: 0 }).trim();
+    lines.push(`  example:  - ${e.what === 'step' ? `${name}: ${flow(ex)}` : flow({ kind: name, ...ex })}`);
   }
   if (e.object) {
     lines.push('  keys:');

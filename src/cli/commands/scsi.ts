@@ -1,11 +1,11 @@
 /**
  * `copylab scsi` in sg3_utils' style (sg_inq, sg_vpd, sg_readcap, sg_xcopy/ddpt, sg_copy_results,
  * sg_raw): one command against an sd disk of the lab built from --scenario (or the default lab).
- * The lab lives for one command, so tokens made by populate-token die with it.
+ * Outside `copylab shell` the lab lives for one command, so tokens made by populate-token die
+ * with it; inside the shell a later write-using-token can use them.
  */
 import type { Command } from 'commander';
-import { buildLab } from '../../scenario/run.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, scenarioFrom, type SetExit } from '../common.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, notInLab, openLab, UsageError, type LabHandle, type SetExit } from '../common.js';
 import { SdDevice } from '../../../devices/scsi/sd.js';
 import * as b from '../../../devices/scsi/build.js';
 import { fromHex, toHex, be16, be32, be64 } from '../../../devices/scsi/bytes.js';
@@ -21,11 +21,9 @@ interface Common {
 
 function sdOf(lab: Lab, dev: string): SdDevice {
   const d = lab.findDevice(dev);
-  if (!(d instanceof SdDevice)) throw new UsageError(`${dev} is not a SCSI disk of this lab`);
+  if (!(d instanceof SdDevice)) throw new UsageError(notInLab(dev, lab, 'SCSI disk', (n) => lab.findDevice(n) instanceof SdDevice));
   return d;
 }
-
-class UsageError extends Error {}
 
 function report(r: ScsiResult, o: Common, extra: Record<string, unknown>, text: () => string): number {
   const s = decodeSense(r.senseData);
@@ -50,17 +48,17 @@ function run(setExit: SetExit, action: Action) {
     const cmd = argv[argv.length - 1] as Command;
     const o = cmd.opts() as Common & Record<string, unknown>;
     const args = cmd.args;
-    let lab: Lab | undefined;
+    let h: LabHandle | undefined;
     try {
-      lab = buildLab(scenarioFrom(o.scenario));
-      const sd = sdOf(lab, args[0]!);
-      setExit(action(lab, sd, o, args));
+      h = openLab(o.scenario);
+      const sd = sdOf(h.lab, args[0]!);
+      setExit(action(h.lab, sd, o, args));
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;
       process.stderr.write(`copylab scsi: ${err.message}\n`);
       setExit(EXIT_USAGE);
     } finally {
-      await lab?.close();
+      await h?.release();
     }
   };
 }

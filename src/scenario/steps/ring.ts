@@ -62,7 +62,7 @@ export const RING_SPEC: ObjSpec = {
   keys: {
     entries: k.int(1, 32768, 'SQ size', { default: 8 }),
     cq_entries: k.int(1, 65536, 'CQ size', { default: '2 × entries' }),
-    submit: k.list(k.obj(SQE_SPEC), RING_STEP_LIMITS.sqes, 'the SQEs, in order; more than entries go in several submits', { required: true }),
+    submit: k.list(k.obj(SQE_SPEC), RING_STEP_LIMITS.sqes, 'the SQEs, in order; more than entries go in several submits', { required: true, example: [{ op: 'read', dev: '/dev/nullb0', offset: 0, length: '4KiB', user_data: 1 }] }),
     expect: k.list(k.obj(CQE_SPEC), RING_STEP_LIMITS.sqes, 'the CQEs that must arrive (and no others)', { example: [{ user_data: 1, res: 4096 }] }),
   },
 };

@@ -9,6 +9,7 @@ const SYSFS_EXPECT: ObjSpec = {
 };
 export const SYSFS_SPEC: ObjSpec = {
   description: 'reads or writes one sysfs attribute',
+  example: { read: '/sys/block/nullb0/queue/copy_max_hw_bytes', expect: '1048576' },
   keys: {
     read: k.str('the attribute to read (a path under /sys/)', { example: '/sys/block/nullb0/queue/copy_max_hw_bytes' }),
     write: k.str('the attribute to write (a path under /sys/)', { example: '/sys/block/nullb0/queue/copy_max_bytes' }),
