@@ -15,7 +15,7 @@ import { planCopy } from './copy-plan.js';
 import { submitBioWait } from './submit.js';
 import { ReqOp } from './ops.js';
 import { Trace } from './trace.js';
-import { errnoName } from '../util/errno.js';
+import { Errno, errnoName } from '../util/errno.js';
 import { isStacked } from './remap.js';
 import type { WorkItem } from './copy-stack.js';
 import { planPaired, planToken, planVectored } from './copy-strategies.js';
@@ -56,6 +56,16 @@ export async function blkdevCopy(
   if (check.total === 0) {
     trace.add('C', dst.name, ReqOp.COPY, firstDst, 0, { res: 0, info: 'empty copy' });
     return { res: 0, bytes: 0, path: 'none', pieces: [], host_bytes: 0, reasons: [], trace };
+  }
+
+  // A suspended stacked device holds the copy until it is resumed, as dm holds bios.
+  for (const dev of new Set([dst, ...ranges.map((r) => r.src ?? dst)])) {
+    if (!isStacked(dev) || !dev.whenActive) continue;
+    if (!(await dev.whenActive())) {
+      const message = `${dev.name} is suspended and holds as much as it may (resume it)`;
+      trace.add('C', dst.name, ReqOp.COPY, firstDst, requested, { res: -Errno.EAGAIN, info: message });
+      return { res: -Errno.EAGAIN, bytes: 0, path: 'none', pieces: [], host_bytes: 0, reasons: [], message, trace };
+    }
   }
 
   const plan = planWork(dst, ranges, opts, trace);

@@ -6,6 +6,10 @@
  * ranges: […] }`). Interactive on a terminal (node:readline: history kept in
  * ~/.copylab_history, Tab completes commands, subcommands, step kinds and device paths);
  * scriptable from stdin (`copylab shell < script`), where each line is echoed after `copylab> `.
+ * Variables as in sh: `tok=$(scsi populate-token /dev/sda --range 0:8)` keeps a command's output
+ * (trimmed), `$tok` or `${tok}` uses it (not inside single quotes); `name=value` sets one.
+ * A line ending in `&` runs in the background (a copy on a suspended dm device waits for
+ * `dmsetup resume`); `wait` waits for background lines, as does the end of input.
  * The exit code is 0 when every line succeeded, else the last failing line's code.
  */
 import { createInterface, type Interface } from 'node:readline';
@@ -24,8 +28,49 @@ import type { Lab } from '../../lab.js';
 import type { StepResult } from '../../scenario/run.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, scenarioFrom, setShellLab, UsageError, type SetExit } from '../common.js';
 
-/** Limits of a shell: line length, lines kept in the history file. */
-export const SHELL_LIMITS = { lineBytes: 64 * 1024, history: 1000 } as const;
+/** Limits of a shell: line length, lines kept in the history file, variables and their size. */
+export const SHELL_LIMITS = { lineBytes: 64 * 1024, history: 1000, variables: 256, valueBytes: 64 * 1024, jobs: 64 } as const;
+
+/** Replaces $name and ${name} outside single quotes; an unset variable is an error (not ''). */
+export function expandVariables(line: string, vars: ReadonlyMap<string, string>): string {
+  let out = '';
+  let single = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === "'") single = !single;
+    if (c === '$' && !single) {
+      const m = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/.exec(line.slice(i));
+      if (m) {
+        const name = (m[1] ?? m[2])!;
+        const v = vars.get(name);
+        if (v === undefined) throw new UsageError(`$${name} is not set (set it with ${name}=$(command) or ${name}=value)`);
+        out += v;
+        i += m[0].length - 1;
+        continue;
+      }
+    }
+    out += c;
+  }
+  return out;
+}
+
+/** Runs fn with process.stdout captured; returns what it wrote and its result. */
+async function captureStdout(fn: () => Promise<number>): Promise<[string, number]> {
+  const write = process.stdout.write;
+  let text = '';
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    cb?.();
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    const code = await fn();
+    return [text, code];
+  } finally {
+    process.stdout.write = write;
+  }
+}
 const PROMPT = 'copylab> ';
 /** Commands that make no sense inside a shell (a second shell; a server that would block it). */
 const NOT_IN_SHELL = new Set(['shell', 'serve']);
@@ -151,7 +196,43 @@ export function registerShell(program: Command, setExit: SetExit): void {
       });
       let worst = EXIT_OK;
       let n = 0;
+      const vars = new Map<string, string>();
+      /** One line: a step, a command, or an assignment; returns its exit code. */
+      const runLine = async (line: string): Promise<number> => {
+        const assign = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+        if (assign) {
+          const [, name, rhs] = assign as unknown as [string, string, string];
+          if (!vars.has(name) && vars.size >= SHELL_LIMITS.variables) throw new UsageError(`at most ${SHELL_LIMITS.variables} variables`);
+          const sub = /^\$\((.*)\)$/.exec(rhs.trim());
+          let value: string;
+          let code = EXIT_OK;
+          if (sub) [value, code] = await captureStdout(() => runLine(sub[1]!.trim()));
+          else value = splitWords(expandVariables(rhs, vars)).join(' ');
+          value = value.trim();
+          if (value.length > SHELL_LIMITS.valueBytes) throw new UsageError(`${name}: value longer than ${SHELL_LIMITS.valueBytes} characters`);
+          vars.set(name, value);
+          if (sub) process.stdout.write(`${name} = ${value.length > 40 ? `${value.slice(0, 32)}… (${value.length} characters)` : value}\n`);
+          return code;
+        }
+        const text = expandVariables(line, vars);
+        if (stepKindOf(text)) return runStep(lab, text, n);
+        const argv = splitWords(text);
+        if (argv[0] === 'copylab') argv.shift();
+        if (NOT_IN_SHELL.has(argv[0] ?? '')) throw new UsageError(`${argv[0]}: not available inside the shell`);
+        return runCommand(argv);
+      };
       if (tty) process.stdout.write(`copylab shell on the ${source}: \`lab\` shows it, \`help\` lists commands, Ctrl-D ends.\n`);
+      const jobs = new Map<number, Promise<number>>();
+      let jobId = 0;
+      const waitJobs = async (): Promise<number> => {
+        let code = EXIT_OK;
+        for (const [id, p] of [...jobs]) {
+          const c = await p;
+          jobs.delete(id);
+          if (c !== EXIT_OK) code = c;
+        }
+        return code;
+      };
       try {
         if (tty) rl.setPrompt(PROMPT), rl.prompt();
         for await (const raw of rl) {
@@ -164,13 +245,22 @@ export function registerShell(program: Command, setExit: SetExit): void {
             else if (line.length > SHELL_LIMITS.lineBytes) throw new UsageError(`line ${n}: longer than ${SHELL_LIMITS.lineBytes} characters`);
             else if (line === 'exit' || line === 'quit') break;
             else if (line === 'help' || line === '?') process.stdout.write(`${shellHelp(helpProgram)}\n`);
-            else if (stepKindOf(line)) code = await runStep(lab, line, n);
-            else {
-              const argv = splitWords(line);
-              if (argv[0] === 'copylab') argv.shift();
-              if (NOT_IN_SHELL.has(argv[0] ?? '')) throw new UsageError(`${argv[0]}: not available inside the shell`);
-              code = await runCommand(argv);
-            }
+            else if (line === 'wait') code = await waitJobs();
+            else if (line.endsWith('&')) {
+              if (jobs.size >= SHELL_LIMITS.jobs) throw new UsageError(`at most ${SHELL_LIMITS.jobs} background lines; \`wait\` for them`);
+              const id = ++jobId;
+              const body = line.slice(0, -1).trim();
+              const done = runLine(body).catch((err: unknown) => {
+                if (!(err instanceof UsageError || err instanceof ScenarioError)) throw err;
+                process.stderr.write(`copylab: ${err.message}\n`);
+                return EXIT_USAGE;
+              }).then((c) => {
+                process.stdout.write(`[${id}] done (exit ${c}): ${body}\n`);
+                return c;
+              });
+              jobs.set(id, done);
+              process.stdout.write(`[${id}] running in the background: ${body}\n`);
+            } else code = await runLine(line);
             if (tty && line) {
               try {
                 appendFileSync(HISTORY_FILE(), `${line}\n`);
@@ -186,6 +276,8 @@ export function registerShell(program: Command, setExit: SetExit): void {
           if (code !== EXIT_OK) worst = code;
           if (tty) rl.prompt();
         }
+        const c = await waitJobs();
+        if (c !== EXIT_OK) worst = c;
       } finally {
         rl.close();
         setShellLab(undefined);
