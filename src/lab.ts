@@ -4,7 +4,7 @@
  */
 import type { BlockDevice } from './block/device.js';
 import type { Bio } from './block/bio.js';
-import type { CopyOptions, CopyRange, CopyResult } from './block/copy-types.js';
+import type { CopyControl, CopyOptions, CopyRange, CopyResult } from './block/copy-types.js';
 import { COPY_DEFAULTS, COPY_OPTION_LIMITS } from './block/copy-types.js';
 import { blkdevCopy } from './block/copy-engine.js';
 import { submitBioWait } from './block/submit.js';
@@ -20,6 +20,7 @@ import { Ring, type RingParams } from './ring/ring.js';
 import type { RingHost } from './ring/consumer.js';
 import { DeviceMapper } from './dm/control.js';
 import { COPY_STRATEGIES, type CopyStrategy } from './block/copy-types.js';
+import { Clock, type ClockMode } from './time/clock.js';
 
 /** How a copy travels through the stack (block/copy-strategies.ts): vectored, paired, token. */
 export { COPY_STRATEGIES, type CopyStrategy };
@@ -31,6 +32,8 @@ export interface LabOptions {
   readonly maxCopyRanges?: number;
   readonly maxCopyBytes?: number;
   readonly copyStrategy?: CopyStrategy;
+  /** The lab's clock (docs/timing.md): `virtual` (default) or `realtime`. */
+  readonly clock?: { readonly mode?: ClockMode };
 }
 
 /** Devices per lab (a limit on everything). */
@@ -42,6 +45,23 @@ export interface LabCopyRange {
   readonly srcOffset: number;
   readonly dstOffset: number;
   readonly length: number;
+}
+
+/** Asynchronous copies running at once per lab. */
+export const LAB_MAX_ASYNC_COPIES = 1024;
+
+/** An asynchronous copy (lab.copyAsync): its cookie, progress, cancel and result. */
+export interface CopyOperation {
+  readonly cookie: number;
+  readonly state: 'running' | 'done' | 'cancelled' | 'failed';
+  readonly bytesDone: number;
+  readonly piecesDone: number;
+  readonly totalBytes: number;
+  /** Modeled time since it started (until it finished). */
+  readonly modeledUs: number;
+  /** Asks it to stop at the next piece boundary; false when it is no longer running. */
+  cancel(): boolean;
+  readonly done: Promise<CopyResult>;
 }
 
 /** Open device file descriptors per lab. */
@@ -58,6 +78,8 @@ export interface DeviceFailure {
 
 export class Lab implements RingHost {
   readonly sysfs = new Sysfs();
+  /** The one clock of the lab: modeled time, read by every layer; timed devices complete on it. */
+  readonly clock: Clock;
   /** Reaps completions of devices that run on worker threads. */
   readonly poller = new CompletionPoller();
   /** Worker pool for CPU work that is not a device queue (parallel verify, transforms). */
@@ -72,8 +94,12 @@ export class Lab implements RingHost {
   private readonly devices = new Map<string, BlockDevice>();
   private copyOptions: CopyOptions;
   private readonly closers: (() => void | Promise<void>)[] = [];
+  private readonly asyncCopies = new Map<number, CopyOperation>();
+  private nextCookie = 0;
 
   constructor(options: LabOptions = {}) {
+    this.clock = new Clock(options.clock ?? {});
+    this.onClose(() => this.clock.stop());
     this.copyOptions = {
       fallback: options.fallback ?? COPY_DEFAULTS.fallback,
       emulationBufferBytes: options.emulationBufferBytes ?? COPY_DEFAULTS.emulationBufferBytes,
@@ -109,7 +135,7 @@ export class Lab implements RingHost {
 
   addNullBlk(options: NullBlkOptions): NullBlkDevice {
     if (this.devices.has(options.name)) throw new ErrnoError(Errno.EBUSY, `device ${options.name} already exists`);
-    const dev = this.addDevice(new NullBlkDevice(options, { poller: this.poller, onFailure: (d, r) => this.reportFailure(d, r) }));
+    const dev = this.addDevice(new NullBlkDevice(options, { poller: this.poller, clock: this.clock, onFailure: (d, r) => this.reportFailure(d, r) }));
     if (dev.queue) this.onClose(() => dev.shutdown());
     return dev;
   }
@@ -146,6 +172,11 @@ export class Lab implements RingHost {
     return submitBioWait(this.device(path), { ...bio, ...(trace ? { trace } : {}) });
   }
 
+  /** A trace whose events carry this lab's modeled time next to wall time. */
+  newTrace(): Trace {
+    return new Trace(this.clock);
+  }
+
   async read(path: string | BlockDevice, offset: number, length: number): Promise<Uint8Array> {
     const data = new Uint8Array(length);
     const res = await this.submit(path, { op: ReqOp.READ, offset, length, data });
@@ -162,7 +193,7 @@ export class Lab implements RingHost {
    * Copies ranges onto the destination device through the copy engine. Resolves with the
    * result (res = bytes or -errno, path, pieces, host bytes, trace); never rejects for I/O errors.
    */
-  copy(dst: string | BlockDevice, ranges: readonly LabCopyRange[], options: Partial<CopyOptions> = {}, trace?: Trace): Promise<CopyResult> {
+  copy(dst: string | BlockDevice, ranges: readonly LabCopyRange[], options: Partial<CopyOptions> = {}, trace?: Trace, control?: CopyControl): Promise<CopyResult> {
     const d = this.device(dst);
     const resolved: CopyRange[] = ranges.map((r) => ({
       srcOffset: r.srcOffset,
@@ -170,12 +201,65 @@ export class Lab implements RingHost {
       length: r.length,
       ...(r.src !== undefined ? { src: this.device(r.src) } : {}),
     }));
-    return blkdevCopy(d, resolved, { ...this.copyOptions, ...options }, trace ?? new Trace());
+    return blkdevCopy(d, resolved, { ...this.copyOptions, ...options }, trace ?? this.newTrace(), control);
   }
 
   /** The copy engine on resolved devices with the lab's settings (the ring's COPY opcode). */
-  copyRanges(dst: BlockDevice, ranges: readonly CopyRange[]): Promise<CopyResult> {
-    return blkdevCopy(dst, ranges, this.copyOptions, new Trace());
+  copyRanges(dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl): Promise<CopyResult> {
+    return blkdevCopy(dst, ranges, this.copyOptions, this.newTrace(), control);
+  }
+
+  /**
+   * Starts a copy and returns at once with its cookie (LSF/MM 2013's asynchronous copy): progress
+   * while it runs, cancel() to stop it at the next piece boundary (it then completes with
+   * -ECANCELED and the bytes done), and `done` for its result. At most LAB_MAX_ASYNC_COPIES run
+   * at once (EBUSY beyond).
+   */
+  copyAsync(dst: string | BlockDevice, ranges: readonly LabCopyRange[], options: Partial<CopyOptions> = {}): CopyOperation {
+    if (this.asyncCopies.size >= LAB_MAX_ASYNC_COPIES) throw new ErrnoError(Errno.EBUSY, `at most ${LAB_MAX_ASYNC_COPIES} asynchronous copies run at once`);
+    const cookie = ++this.nextCookie;
+    const control: CopyControl & { bytes: number; pieces: number; total: number } = {
+      cancelled: false,
+      bytes: 0,
+      pieces: 0,
+      total: ranges.reduce((n, r) => n + r.length, 0),
+      onProgress(bytes, pieces, total) {
+        control.bytes = bytes;
+        control.pieces = pieces;
+        control.total = total;
+      },
+    };
+    const clock = this.clock;
+    const started = clock.now();
+    let state: CopyOperation['state'] = 'running';
+    let finished: number | null = null;
+    const done = this.copy(dst, ranges, options, undefined, control).then((r) => {
+      state = r.res === -Errno.ECANCELED ? 'cancelled' : r.res < 0 ? 'failed' : 'done';
+      finished = this.clock.now();
+      this.asyncCopies.delete(cookie);
+      return r;
+    });
+    const op: CopyOperation = {
+      cookie,
+      get state() { return state; },
+      get bytesDone() { return control.bytes; },
+      get piecesDone() { return control.pieces; },
+      get totalBytes() { return control.total; },
+      get modeledUs() { return ((finished ?? clock.now()) - started) / 1000; },
+      cancel: () => {
+        if (state !== 'running' || control.cancelled) return false;
+        control.cancelled = true;
+        return true;
+      },
+      done,
+    };
+    this.asyncCopies.set(cookie, op);
+    return op;
+  }
+
+  /** A running asynchronous copy by its cookie. */
+  copyOperation(cookie: number): CopyOperation | undefined {
+    return this.asyncCopies.get(cookie);
   }
 
   /** Releases what the lab holds (worker threads, servers); a closed lab takes no more I/O. */

@@ -21,6 +21,10 @@ import { WorkerQueue, type SharedSource } from '../worker/host-queue.js';
 import { QUEUE_DEPTH } from '../worker/queue-layout.js';
 import { shmId } from '../worker/shm.js';
 import type { CompletionPoller } from '../../src/block/completion-poller.js';
+import type { Clock } from '../../src/time/clock.js';
+import { resolveTiming, type TimingSpec } from '../timing/params.js';
+import { TimingModel } from '../timing/model.js';
+import { timedCost } from '../timing/bio-cost.js';
 
 export interface NullBlkOptions {
   readonly name: string;
@@ -47,11 +51,15 @@ export interface NullBlkOptions {
   readonly queue_depth?: number;
   /** Worker mode: microseconds the worker busy-polls after its last command before sleeping. */
   readonly idle_us?: number;
+  /** Timing model (docs/timing.md): a preset name or `{ preset, …overrides }`; `none` (default) completes at once. */
+  readonly timing?: TimingSpec;
 }
 
 /** What a worker-run device needs from its lab. */
 export interface DeviceHost {
   readonly poller: CompletionPoller;
+  /** The lab's clock: timed devices complete on it. */
+  readonly clock?: Clock;
   onFailure(device: string, reason: string): void;
 }
 
@@ -87,6 +95,8 @@ export class NullBlkDevice implements BlockDevice {
   readonly model: NullBlkModel;
   /** Set in worker mode: the queue to the device's thread. */
   readonly queue: WorkerQueue | null = null;
+  /** The device's timing model, or null (completes at once). */
+  readonly timing: TimingModel | null = null;
 
   constructor(options: NullBlkOptions, host?: DeviceHost) {
     const o = { ...NULLBLK_DEFAULTS, ...options };
@@ -112,6 +122,11 @@ export class NullBlkDevice implements BlockDevice {
     this.limits = l;
     this.backing = o.backing === 'memory' ? new MemoryBacking(o.size) : new SparseBacking(o.size, o.memory_limit);
     this.model = new NullBlkModel(this.backing);
+    const timing = resolveTiming(o.timing);
+    if (timing) {
+      if (!host?.clock) throw new RangeError(`nullblk ${o.name}: a timing model needs a lab (its clock)`);
+      this.timing = new TimingModel(timing, host.clock);
+    }
     if (o.execution === 'worker') {
       if (!host) throw new RangeError(`nullblk ${o.name}: execution: worker needs a lab`);
       const media = (this.backing as MemoryBacking).bytes.buffer as SharedArrayBuffer;
@@ -154,6 +169,20 @@ export class NullBlkDevice implements BlockDevice {
         }
       }
     }
+    const timing = this.timing;
+    if (timing) {
+      // Modeled time: the command occupies the model's resources from now; the bytes move as
+      // before and the completion is delivered at the modeled time (docs/timing.md).
+      const t = timedCost(timing, bio);
+      const clock = timing.clock;
+      if (this.queue) {
+        clock.hold();
+        return this.queue.submit({ ...bio, endIo: (res) => { clock.at(t, () => bio.endIo(res)); clock.release(); } }, shared);
+      }
+      const res = this.model.execute(bio.op, bio.offset, bio.length, bio.data, sources);
+      clock.at(t, () => bio.endIo(res));
+      return;
+    }
     if (this.queue) return this.queue.submit(bio, shared);
     bio.endIo(this.model.execute(bio.op, bio.offset, bio.length, bio.data, sources));
   }
@@ -165,7 +194,7 @@ export class NullBlkDevice implements BlockDevice {
 }
 
 /** Checks nullblk options; returns a message or null. */
-export function nullBlkOptionProblem(o: Required<Omit<NullBlkOptions, 'domain'>> & { domain: string | null }): string | null {
+export function nullBlkOptionProblem(o: Required<Omit<NullBlkOptions, 'domain' | 'timing'>> & { domain: string | null }): string | null {
   if (!/^[A-Za-z0-9_.-]{1,32}$/.test(o.name)) return 'name must be 1-32 characters of [A-Za-z0-9_.-]';
   if (o.lbs !== 512 && o.lbs !== 4096) return `lbs must be 512 or 4096, not ${String(o.lbs)}`;
   if (!Number.isSafeInteger(o.size) || o.size <= 0 || o.size % o.lbs !== 0) return `size must be a positive multiple of ${o.lbs}`;

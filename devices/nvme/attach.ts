@@ -14,6 +14,8 @@ import { NvmeHost } from './host.js';
 import { NvmeNamespaceDevice } from './driver.js';
 import { controllerProblem, NVME_DEFAULTS, NVME_LIMITS, type NvmeControllerOptions } from './defaults.js';
 import { NVME_VERSION } from './spec.js';
+import { resolveTiming } from '../timing/params.js';
+import { TimingModel } from '../timing/model.js';
 
 export interface NvmeAttachment {
   readonly name: string;
@@ -73,17 +75,21 @@ export function addNvmeController(lab: Lab, o: NvmeControllerOptions): NvmeAttac
     const nsid = nso.nsid ?? sub.nextNsid();
     if (!Number.isInteger(nsid) || nsid < 1 || nsid > NVME_LIMITS.maxNamespaces) throw new RangeError(`${o.name}: nsid must be 1..${NVME_LIMITS.maxNamespaces}`);
     const ns = new NvmeNamespace(nsid, nso);
+    const nsTiming = resolveTiming(nso.timing);
+    if (nsTiming) ns.timing = new TimingModel(nsTiming, lab.clock);
     sub.addNamespace(ns);
     mine.push(ns.nsid);
   }
   const ctrl = new NvmeController(o.name, sub, st.arena, o);
+  const ctrlTiming = resolveTiming(o.timing);
+  if (ctrlTiming) ctrl.timing = new TimingModel(ctrlTiming, lab.clock);
   const host = new NvmeHost(ctrl, st.arena, o.io_queues ?? NVME_DEFAULTS.io_queues, o.queue_depth ?? NVME_DEFAULTS.queue_depth);
   if (o.cdfe ?? NVME_DEFAULTS.cdfe) {
     const s = host.setCdfe(ctrl.ocfs & 0b1100);
     if (s) throw new RangeError(`${o.name}: enabling copy descriptor formats failed (0x${s.toString(16)})`);
   }
   // Block devices for the namespaces this controller entry defines (a shared namespace gets one node).
-  const devices = host.namespaces.filter((n) => mine.includes(n.nsid)).map((n) => lab.addDevice(new NvmeNamespaceDevice(host, n, o.name)));
+  const devices = host.namespaces.filter((n) => mine.includes(n.nsid)).map((n) => lab.addDevice(new NvmeNamespaceDevice(host, n, o.name, ctrl.timingOf(n.nsid))));
   for (const d of devices) registerNamespaceAttrs(lab, d);
   registerControllerAttrs(lab, o.name, ctrl, host);
   const att: NvmeAttachment = { name: o.name, ctrl, host, devices };

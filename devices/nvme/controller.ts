@@ -18,6 +18,8 @@ import type { NvmeNamespace } from './namespace.js';
 import { NVME_DEFAULTS, NVME_LIMITS, type NvmeControllerOptions } from './defaults.js';
 import { adminCommand } from './admin.js';
 import { ioCommand } from './io.js';
+import type { TimingModel, TimedSource } from '../timing/model.js';
+import { commandTime } from './timing.js';
 
 /** What a handler returns: a status ((SCT << 8) | SC) and the result dwords. */
 export interface CmdResult {
@@ -26,6 +28,8 @@ export interface CmdResult {
   readonly dw1?: number;
   /** Do Not Retry; set on every failure the command would meet again. */
   readonly dnr?: boolean;
+  /** A Copy's source extents (byte offsets), for its modeled time (devices/timing/). */
+  readonly copySources?: readonly { readonly nsid: number; readonly offset: number; readonly length: number }[];
 }
 
 export const ok = (dw0 = 0, dw1 = 0): CmdResult => ({ status: Status.SUCCESS, dw0, dw1 });
@@ -69,6 +73,8 @@ export class NvmeController {
   readonly stats: ControllerStats = { commands: 0, errors: 0, dma_bytes: 0, copy_bytes: 0 };
   /** Host Behavior Support CDFE (bit n enables descriptor format n). */
   cdfe = 0;
+  /** The controller's timing model (docs/timing.md): I/O commands complete at their modeled time. */
+  timing: TimingModel | null = null;
   /** Number of Queues feature, as last set (0-based counts). */
   numQueues = { nsqr: 0, ncqr: 0 };
   private readonly sqs = new Map<number, SubmissionQueue>();
@@ -216,11 +222,35 @@ export class NvmeController {
     }
     this.stats.commands++;
     if (r.status !== Status.SUCCESS) this.logError(sq.qid, cmd, r.status);
+    const t = sq.qid === 0 ? null : commandTime(this, cmd, r);
+    if (t === null) return this.post(sq, cq, cmd.cid, r);
+    // Modeled time: the command's effects are done; its completion is posted when the model says.
+    cq.reserved = (cq.reserved ?? 0) + 1;
+    t.clock.at(t.at, () => {
+      cq.reserved!--;
+      if (this.cqs.get(cq.qid) !== cq) return; // the queue was deleted meanwhile
+      this.post(sq, cq, cmd.cid, r);
+      this.irq.get(cq.qid)?.();
+      this.schedule(); // a full CQ may have held commands back
+    });
+  }
+
+  private post(sq: SubmissionQueue, cq: CompletionQueue, cid: number, r: CmdResult): void {
     const slot = this.arena.view(cq.base + cq.tail * CQE_SIZE, CQE_SIZE);
     if (!slot) return;
-    writeCqe(slot, { dw0: r.dw0 ?? 0, dw1: r.dw1 ?? 0, sqhd: sq.head, sqid: sq.qid, cid: cmd.cid, phase: cq.phase, status: r.status, dnr: r.dnr ?? false });
+    writeCqe(slot, { dw0: r.dw0 ?? 0, dw1: r.dw1 ?? 0, sqhd: sq.head, sqid: sq.qid, cid, phase: cq.phase, status: r.status, dnr: r.dnr ?? false });
     cq.tail = (cq.tail + 1) % cq.size;
     if (cq.tail === 0) cq.phase ^= 1;
+  }
+
+  /** The timing model a namespace's commands use: its own, else the controller's. */
+  timingOf(nsid: number): TimingModel | null {
+    return this.namespace(nsid)?.timing ?? this.timing;
+  }
+
+  /** Copy sources as the timing model takes them. */
+  timedSources(sources: NonNullable<CmdResult['copySources']>, fallback: TimingModel): TimedSource[] {
+    return sources.map((s) => ({ model: this.timingOf(s.nsid) ?? fallback, offset: s.offset, length: s.length }));
   }
 
   private logError(sqid: number, cmd: Sqe, status: number): void {

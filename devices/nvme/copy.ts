@@ -57,6 +57,7 @@ export function copyCommand(req: Request, dns: NvmeNamespace): CmdResult {
   if (total > dns.mcl) return fail(Status.CMD_SIZE_LIMIT);
 
   let dlba = c.sdlba;
+  const moved: { nsid: number; offset: number; length: number }[] = [];
   for (let idx = 0; idx < ranges.length; idx++) {
     const r = ranges[idx]!;
     const failAt = (status: number): CmdResult => fail(status, idx);
@@ -90,16 +91,17 @@ export function copyCommand(req: Request, dns: NvmeNamespace): CmdResult {
       if (st) return failAt(st);
     }
     if (dns.faultAt('write', dlba, r.nlb)) return failAt(Status.WRITE_FAULT);
-    const moved = copyBetween(sns.backing, r.slba * sns.lbs, dns.backing, dlba * dns.lbs, r.nlb * dns.lbs);
+    const res = copyBetween(sns.backing, r.slba * sns.lbs, dns.backing, dlba * dns.lbs, r.nlb * dns.lbs);
     // A thin-provisioned destination that cannot grow leaves the controller without the resources
     // to finish the copy: Insufficient Resources (NVM Command Set, Copy command specific status 89h).
-    if (moved === -Errno.ENOSPC) return failAt(Status.INSUFFICIENT_RESOURCES);
-    const st = mediaStatus(moved);
+    if (res === -Errno.ENOSPC) return failAt(Status.INSUFFICIENT_RESOURCES);
+    const st = mediaStatus(res);
     if (st) return failAt(st);
     if (zs && zone) zs.advance(zone, r.nlb);
     ctrl.stats.copy_bytes += r.nlb * dns.lbs;
+    moved.push({ nsid: sns.nsid, offset: r.slba * sns.lbs, length: r.nlb * sns.lbs });
     dlba += r.nlb;
   }
   // FUA: the model has no volatile write cache (VWC = 0), so every copy is durable when it completes.
-  return ok();
+  return { ...ok(), copySources: moved };
 }

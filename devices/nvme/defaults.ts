@@ -4,6 +4,7 @@
  * 128, mcl 128, msrc 127); zone defaults are QEMU's (zoned.zone_size 128 MiB, capacity = size,
  * no open/active limit); MDTS 7 (512 KiB) is QEMU's default.
  */
+import type { TimingSpec } from '../timing/params.js';
 export const NVME_DEFAULTS = {
   /** Namespace. */
   lbs: 4096 as 512 | 4096,
@@ -76,6 +77,8 @@ export interface NvmeNamespaceOptions {
   /** Zone indexes put in Read Only or Offline at start (as null_blk's zone_readonly / zone_offline). */
   readonly read_only_zones?: readonly number[];
   readonly offline_zones?: readonly number[];
+  /** A timing model of this namespace's own (docs/timing.md); default: the controller's. */
+  readonly timing?: TimingSpec;
 }
 
 export interface NvmeControllerOptions {
@@ -92,11 +95,13 @@ export interface NvmeControllerOptions {
   readonly io_queues?: number;
   readonly queue_depth?: number;
   readonly serial?: string;
+  /** The controller's timing model, shared by its namespaces (docs/timing.md); default none. */
+  readonly timing?: TimingSpec;
 }
 
 const isInt = (v: unknown, min: number, max: number): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
 
-export function namespaceProblem(o: Required<Omit<NvmeNamespaceOptions, 'read_only_zones' | 'offline_zones' | 'nsid'>>): string | null {
+export function namespaceProblem(o: Required<Omit<NvmeNamespaceOptions, 'read_only_zones' | 'offline_zones' | 'nsid' | 'timing'>>): string | null {
   if (o.lbs !== 512 && o.lbs !== 4096) return `lbs must be 512 or 4096, not ${String(o.lbs)}`;
   if (!isInt(o.size, o.lbs, NVME_LIMITS.maxNamespaceBytes) || o.size % o.lbs) return `size must be a positive multiple of ${o.lbs} up to ${NVME_LIMITS.maxNamespaceBytes}`;
   if (o.pif !== 0 && o.pif !== 1 && o.pif !== 2) return 'pif must be 0, 1 or 2';

@@ -8,7 +8,7 @@
  * until then copyOffloadRefusal says why and the copy engine emulates.
  */
 import type { Bio } from '../../src/block/bio.js';
-import type { BlockDevice, DeviceStats } from '../../src/block/device.js';
+import type { BlockDevice, DeviceStats, DeviceTimingInfo } from '../../src/block/device.js';
 import { newDeviceStats } from '../../src/block/device.js';
 import { FaultInjector } from '../../src/block/fault.js';
 import { BLK_COPY_MAX_BYTES, BLK_DEF_MAX_SECTORS_CAP, checkLimits, defaultLimits, updateCopyLimit, type QueueLimits } from '../../src/block/limits.js';
@@ -61,7 +61,11 @@ export class NvmeNamespaceDevice implements BlockDevice {
   /** The last NVMe status a command of this device completed with (0 = success). */
   lastStatus = 0;
 
-  constructor(readonly host: NvmeHost, readonly ns: NsInfo, ctrlName: string) {
+  /** The namespace's timing model as sysfs shows it (the device charges it; docs/timing.md). */
+  readonly timing: DeviceTimingInfo | null;
+
+  constructor(readonly host: NvmeHost, readonly ns: NsInfo, ctrlName: string, timing: DeviceTimingInfo | null = null) {
+    this.timing = timing;
     this.name = `${ctrlName}n${ns.nsid}`;
     this.capacity = ns.nsze * ns.lbs;
     const l = defaultLimits(ns.lbs);

@@ -2,6 +2,7 @@
  * A namespace: its media (a backing store), its LBA format, copy limits and, when zoned, its
  * zones. Namespaces belong to a subsystem and are attached to every controller in it.
  */
+import type { TimingModel } from '../timing/model.js';
 import type { Backing } from '../backing/backing.js';
 import { MemoryBacking } from '../backing/memory.js';
 import { SparseBacking } from '../backing/sparse.js';
@@ -28,6 +29,8 @@ export class NvmeNamespace {
   readonly mcl: number;
   readonly msrc: number;
   readonly backing: Backing;
+  /** This namespace's own timing model (docs/timing.md); null: the controller's, if any. */
+  timing: TimingModel | null = null;
   readonly zones: ZoneSet | null;
   readonly faults: MediaFault[] = [];
 

@@ -25,7 +25,10 @@ export interface CompletionQueue {
   head: number;
   /** Phase tag of the entries being written; starts at 1 (Base 4.6). */
   phase: number;
+  /** Slots promised to commands whose completion waits for its modeled time (docs/timing.md). */
+  reserved?: number;
 }
 
-export const cqFull = (cq: CompletionQueue): boolean => (cq.tail + 1) % cq.size === cq.head;
+/** No slot left: the entries written and the ones promised fill the queue but one (Base 4.6). */
+export const cqFull = (cq: CompletionQueue): boolean => ((cq.tail - cq.head + cq.size) % cq.size) + (cq.reserved ?? 0) >= cq.size - 1;
 export const sqEmpty = (sq: SubmissionQueue): boolean => sq.head === sq.tail;

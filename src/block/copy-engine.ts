@@ -8,14 +8,15 @@
  * does, so a failure leaves every earlier piece copied and nothing after it touched.
  */
 import type { BlockDevice } from './device.js';
-import type { CopyOptions, CopyPiece, CopyRange, CopyResult, EmulationReason, PieceResult } from './copy-types.js';
+import type { CopyControl, CopyOptions, CopyPiece, CopyRange, CopyResult, EmulationReason, PieceResult } from './copy-types.js';
+import { Errno } from '../util/errno.js';
 import { COPY_DEFAULTS } from './copy-types.js';
 import { validateCopy } from './copy-validate.js';
 import { planCopy } from './copy-plan.js';
 import { submitBioWait } from './submit.js';
 import { ReqOp } from './ops.js';
 import { Trace } from './trace.js';
-import { Errno, errnoName } from '../util/errno.js';
+import { errnoName } from '../util/errno.js';
 import { isStacked } from './remap.js';
 import type { WorkItem } from './copy-stack.js';
 import { planPaired, planToken, planVectored } from './copy-strategies.js';
@@ -42,6 +43,7 @@ export async function blkdevCopy(
   ranges: readonly CopyRange[],
   options: Partial<CopyOptions> = {},
   trace: Trace = new Trace(),
+  control?: CopyControl,
 ): Promise<CopyResult> {
   const opts: CopyOptions = { ...COPY_DEFAULTS, ...options };
   const requested = ranges.reduce((n, r) => n + (Number.isFinite(r.length) ? r.length : 0), 0);
@@ -95,6 +97,13 @@ export async function blkdevCopy(
     let emulatedBytes = 0;
     for (const item of plan) {
       const { piece } = item;
+      if (control?.cancelled) {
+        // Cancelled: stop at this piece boundary; earlier pieces stay copied.
+        failure = -Errno.ECANCELED;
+        trace.add('C', dst.name, ReqOp.COPY, piece.dstOffset, piece.length, { res: failure, info: 'cancelled before this piece' });
+        break;
+      }
+      const m0 = trace.modeledNs();
       let r: PieceResult;
       let ranOn = item.dev;
       if (piece.offload) {
@@ -120,6 +129,8 @@ export async function blkdevCopy(
         r = await emulatePiece(item.dev, piece, piece.reason!, bounce, trace);
       }
       if (ranOn !== dst) r = { ...r, dev: ranOn.name };
+      const modeled = trace.modeledNs() - m0;
+      if (modeled > 0) r = { ...r, modeled_us: modeled / 1000 };
       if (r.reason) noteReason(r.reason);
       results.push(r);
       hostBytes += r.host_bytes;
@@ -130,6 +141,7 @@ export async function blkdevCopy(
       if (r.path === 'offload') offloadedBytes += r.length;
       else emulatedBytes += r.length;
       bytes += item.topBytes;
+      control?.onProgress?.(bytes, results.length, check.total);
     }
 
     const offloaded = results.some((p) => p.path === 'offload' && p.res >= 0);

@@ -65,6 +65,8 @@ export interface PieceResult {
   /** Bytes copied, or the negative errno the piece failed with. */
   readonly res: number;
   readonly host_bytes: number;
+  /** Modeled time the piece took (docs/timing.md); 0 on untimed devices. */
+  readonly modeled_us?: number;
   /** The device the piece ran on, when it is not the request's destination (a leg of a stack). */
   readonly dev?: string;
 }
@@ -88,6 +90,17 @@ export interface CopyResult {
   /** Bytes copied by offloaded pieces (each leg of a raid1 counts) and by emulated pieces. */
   readonly offloaded_bytes?: number;
   readonly emulated_bytes?: number;
+}
+
+/**
+ * Control of a running copy (the asynchronous copy with a cookie of LSF/MM 2013; the SNIA
+ * paper's completion and status): the engine reports progress after every piece and stops at
+ * the next piece boundary once `cancelled` is set, completing with -ECANCELED.
+ */
+export interface CopyControl {
+  cancelled: boolean;
+  /** Called after each piece with the bytes and pieces done so far and the total bytes. */
+  onProgress?(bytesDone: number, piecesDone: number, totalBytes: number): void;
 }
 
 export interface CopyOptions {

@@ -23,6 +23,11 @@ export function newDeviceStats(): DeviceStats {
   };
 }
 
+/** What the block layer and sysfs see of a timing model: its parameters, read-only. */
+export interface DeviceTimingInfo {
+  readonly params: { readonly preset: string } & Readonly<Record<string, string | number>>;
+}
+
 export interface BlockDevice {
   /** Kernel name without /dev/ ("nullb0", "nvme0n1", "dm-0"). */
   readonly name: string;
@@ -31,6 +36,8 @@ export interface BlockDevice {
   readonly limits: QueueLimits;
   readonly stats: DeviceStats;
   readonly faults: FaultInjector;
+  /** The device's timing model (devices/timing/, docs/timing.md); absent or null: commands complete at once. */
+  readonly timing?: DeviceTimingInfo | null;
   /**
    * The driver's entry point (queue_rq). Called only with a bio the block layer has checked:
    * aligned, in bounds, within the queue limits. Must call bio.endIo exactly once.

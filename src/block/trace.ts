@@ -6,11 +6,18 @@
 import { OP_RWBS, SECTOR_SIZE, type ReqOp } from './ops.js';
 import { errnoName } from '../util/errno.js';
 
+/** What a trace reads modeled time from (the lab's Clock). */
+export interface ModeledTimeSource {
+  now(): number;
+}
+
 export type TraceAction = 'Q' | 'X' | 'A' | 'D' | 'C' | 'E';
 
 export interface TraceEvent {
-  /** Nanoseconds since the request was queued. */
+  /** Wall nanoseconds since the request was queued. */
   readonly ns: number;
+  /** Modeled nanoseconds since the request was queued (docs/timing.md); 0 on an untimed lab. */
+  readonly mns: number;
   readonly action: TraceAction;
   readonly dev: string;
   readonly op: ReqOp;
@@ -30,6 +37,17 @@ export class Trace {
   readonly events: TraceEvent[] = [];
   dropped = 0;
   private readonly t0 = process.hrtime.bigint();
+  private readonly m0: number;
+
+  /** `clock`: the lab's clock, so events carry modeled time next to wall time. */
+  constructor(private readonly clock?: ModeledTimeSource) {
+    this.m0 = clock ? clock.now() : 0;
+  }
+
+  /** Modeled nanoseconds since the request was queued. */
+  modeledNs(): number {
+    return this.clock ? this.clock.now() - this.m0 : 0;
+  }
 
   add(action: TraceAction, dev: string, op: ReqOp, offset: number, length: number, extra?: { res?: number; info?: string }): void {
     if (this.events.length >= TRACE_MAX_EVENTS) {
@@ -38,6 +56,7 @@ export class Trace {
     }
     this.events.push({
       ns: Number(process.hrtime.bigint() - this.t0),
+      mns: this.clock ? this.clock.now() - this.m0 : 0,
       action,
       dev,
       op,
@@ -47,11 +66,14 @@ export class Trace {
     });
   }
 
-  /** blkparse-like lines: `nullb0  0.000012345  Q  CP 0 + 8192 [info]`. */
-  format(): string {
+  /**
+   * blkparse-like lines: `nullb0  0.000012345  Q  CP 0 + 8192 [info]`. With `modeled`, the time
+   * column is modeled time and wall time follows in braces.
+   */
+  format(modeled = false): string {
     const width = Math.max(6, ...this.events.map((e) => e.dev.length));
     const lines = this.events.map((e) => {
-      const t = (e.ns / 1e9).toFixed(9).padStart(12);
+      const t = modeled ? `${(e.mns / 1e9).toFixed(9).padStart(12)} {${(e.ns / 1e9).toFixed(6)}}` : (e.ns / 1e9).toFixed(9).padStart(12);
       const rwbs = OP_RWBS[e.op].padEnd(3);
       let tail = '';
       if (e.res !== undefined) tail = e.res < 0 ? ` [${e.res} ${errnoName(e.res)}]` : ` [${e.res}]`;

@@ -13,11 +13,11 @@
  * - A request whose SQE is bad fails with its errno and its chain with -ECANCELED.
  */
 import { COPY_RANGE, HDR, SQE } from './layout.js';
-import { IORING_OP, IOSQE, IOSQE_SUPPORTED, IORING_SQ } from './opcodes.js';
+import { IORING_ASYNC_CANCEL, IORING_OP, IOSQE, IOSQE_SUPPORTED, IORING_SQ } from './opcodes.js';
 import { getU64 } from './prep.js';
 import { BUFFER_ADDRESS_STRIDE, MAX_REGISTERED_BUFFERS, MAX_REGISTERED_FILES, type Ring } from './ring.js';
 import type { BlockDevice } from '../block/device.js';
-import type { CopyRange, CopyResult } from '../block/copy-types.js';
+import type { CopyControl, CopyRange, CopyResult } from '../block/copy-types.js';
 import { submitBio } from '../block/submit.js';
 import { ReqOp } from '../block/ops.js';
 import { Errno, ErrnoError } from '../util/errno.js';
@@ -28,7 +28,7 @@ export interface RingHost {
   fdDevice(fd: number): BlockDevice | undefined;
   /** Opens a device path and returns its lab fd. */
   open(path: string): number;
-  copyRanges(dst: BlockDevice, ranges: readonly CopyRange[]): Promise<CopyResult>;
+  copyRanges(dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl): Promise<CopyResult>;
   /** Reaps finished work of devices that run on other threads; returns how many completed. */
   poll(): number;
   /** Resolves when device work may have finished (the next poll may reap something). */
@@ -314,9 +314,29 @@ export class RingConsumer {
         return this.buffer(req.addr, req.len * COPY_RANGE.SIZE) ? 0 : -Errno.EFAULT;
       case IORING_OP.URING_CMD:
         return this.device(req) ? 0 : -Errno.EBADF;
+      case IORING_OP.ASYNC_CANCEL:
+        return req.opFlags & ~IORING_ASYNC_CANCEL.ALL ? -Errno.EINVAL : 0;
       default:
         return -Errno.EINVAL;
     }
+  }
+
+  /** Running copies by user_data, so ASYNC_CANCEL can find them. */
+  private readonly copies = new Map<number, CopyControl[]>();
+
+  /** io_async_cancel by user_data: 0 / -ENOENT, or the count with IORING_ASYNC_CANCEL_ALL. */
+  private cancel(req: Req): number {
+    const all = (req.opFlags & IORING_ASYNC_CANCEL.ALL) !== 0;
+    const list = this.copies.get(req.addr);
+    let n = 0;
+    for (const c of list ?? []) {
+      if (c.cancelled) continue;
+      c.cancelled = true;
+      n++;
+      if (!all) break;
+    }
+    if (all) return n;
+    return n > 0 ? 0 : -Errno.ENOENT;
   }
 
   private execute(req: Req): void {
@@ -349,6 +369,8 @@ export class RingConsumer {
         return;
       case IORING_OP.COPY:
         return this.executeCopy(req, done);
+      case IORING_OP.ASYNC_CANCEL:
+        return done(this.cancel(req));
       case IORING_OP.URING_CMD: {
         const dev = this.device(req)! as BlockDevice & Partial<UringCmdDevice>;
         if (!dev.uringCmd) return done(-Errno.ENOTSUP);
@@ -380,12 +402,26 @@ export class RingConsumer {
       if (!src) return done(-Errno.EBADF);
       ranges.push({ src, srcOffset: getU64(v, at + COPY_RANGE.SRC_OFF), dstOffset: getU64(v, at + COPY_RANGE.DST_OFF), length: getU64(v, at + COPY_RANGE.LEN) });
     }
-    this.host.copyRanges(dst, ranges).then(
+    const control: CopyControl = { cancelled: false };
+    const list = this.copies.get(req.userData);
+    if (list) list.push(control);
+    else this.copies.set(req.userData, [control]);
+    const forget = (): void => {
+      const l = this.copies.get(req.userData);
+      if (!l) return;
+      l.splice(l.indexOf(control), 1);
+      if (l.length === 0) this.copies.delete(req.userData);
+    };
+    this.host.copyRanges(dst, ranges, control).then(
       (r) => {
-        done(r.res);
+        forget();
+        // A cancelled copy: -ECANCELED, with the bytes done in big_cqe[0] on CQE32 rings.
+        if (r.res === -Errno.ECANCELED) this.complete(req, r.res, BigInt(r.bytes), 0n);
+        else done(r.res);
         this.pump();
       },
       () => {
+        forget();
         done(-Errno.EIO);
         this.pump();
       },

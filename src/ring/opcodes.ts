@@ -16,6 +16,12 @@ export const IORING_OP = {
   /** READ/WRITE with addr in the ring's registered-buffer address space (no buf_index). */
   READ: 22,
   WRITE: 23,
+  /**
+   * Cancels an earlier request by its user_data (addr), io_uring's io_async_cancel: res 0 when
+   * found, -ENOENT when not, or the number cancelled with IORING_ASYNC_CANCEL_ALL. A queued or
+   * running COPY stops at its next piece boundary and completes with -ECANCELED.
+   */
+  ASYNC_CANCEL: 14,
   /** Passthrough: the command travels in the SQE's cmd area (SQE128 for NVMe and SCSI). */
   URING_CMD: 46,
   // ── copylab private range (0xC0-0xDF): block operations io_uring has no opcode for ──
@@ -80,4 +86,9 @@ export const URING_CMD_OP = {
   NVME_URING_CMD_ADMIN: 0xc0484e82,
   /** copylab: a SCSI CDB with data (the sg_io_v4 idea in the SQE's cmd area). */
   SCSI_URING_CMD: 0xc0485380,
+} as const;
+
+/** ASYNC_CANCEL flags in the SQE's op flags (cancel_flags; IORING_ASYNC_CANCEL_*). */
+export const IORING_ASYNC_CANCEL = {
+  ALL: 1 << 0,
 } as const;

@@ -69,6 +69,15 @@ export function prepCopy(sqe: Sqe, fd: number, addr: number, nr: number): void {
   prepRw(sqe, IORING_OP.COPY, fd, addr, nr, 0);
 }
 
+/**
+ * io_uring_prep_cancel64: cancel the request whose user_data is `userData` (flags:
+ * IORING_ASYNC_CANCEL_ALL to cancel every match; res is then the count).
+ */
+export function prepCancel(sqe: Sqe, userData: number, flags = 0): void {
+  prepRw(sqe, IORING_OP.ASYNC_CANCEL, -1, userData, 0, 0);
+  sqe.view.setUint32(sqe.offset + SQE.OP_FLAGS, flags, true);
+}
+
 /** io_uring_prep_uring_cmd: `cmd` (up to 16 bytes, 80 with SQE128) goes into the SQE's cmd area. */
 export function prepUringCmd(sqe: Sqe, fd: number, cmdOp: number, cmd: Uint8Array): void {
   prepRw(sqe, IORING_OP.URING_CMD, fd, 0, 0, 0);

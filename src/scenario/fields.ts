@@ -5,6 +5,7 @@
 import { parseSize } from '../util/size.js';
 import { parseErrno } from '../util/errno.js';
 import { keysOf, type ObjSpec } from './keys.js';
+import { resolveTiming, type TimingSpec } from '../../devices/timing/params.js';
 
 export class ScenarioError extends Error {
   constructor(message: string) {
@@ -93,6 +94,18 @@ export class Field {
   oneOf<T extends string | number>(choices: readonly T[]): T {
     if (!choices.includes(this.value as T)) this.fail(`expected one of ${choices.join(', ')}, got ${JSON.stringify(this.value)}`);
     return this.value as T;
+  }
+
+  /** A timing model: a preset name or `{ preset, …overrides }` (docs/timing.md), checked here. */
+  timing(): TimingSpec {
+    const v = this.value;
+    if (typeof v !== 'string' && !isObj(v)) this.fail('expected a preset name or a mapping { preset, …overrides }');
+    try {
+      resolveTiming(v as TimingSpec);
+    } catch (err) {
+      this.fail((err as Error).message.replace(/^timing[.:]\s*/, ''));
+    }
+    return v as TimingSpec;
   }
 
   errno(): number {

@@ -6,6 +6,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { Field, ScenarioError, isObj } from './fields.js';
 import { COPY_STRATEGIES, type CopyStrategy, type LabOptions } from '../lab.js';
+import { CLOCK_MODES } from '../time/clock.js';
 import { DEVICE_KINDS, STEP_KINDS } from './registry.js';
 import type { ParseContext, ParsedDevice, ParsedStep } from './types.js';
 import { parseStack, stackNames, STACK_ENTRY_SPEC, STACK_MAX_ENTRIES, type StackDef } from '../dm/scenario.js';
@@ -23,6 +24,7 @@ export const LAB_SPEC: ObjSpec = {
     max_copy_ranges: k.int(1, 65536, 'ranges one copy may carry; more is EINVAL', { default: COPY_DEFAULTS.maxRanges }),
     max_copy_bytes: k.size('bytes one copy may move; more is EINVAL', { default: formatSize(COPY_DEFAULTS.maxBytes) }),
     copy_strategy: k.oneOf(COPY_STRATEGIES, 'how a copy travels: vectored (one request, many sources), paired (COPY_DST + COPY_SRC bios), token (read-token then write-token)', { default: COPY_DEFAULTS.strategy }),
+    clock: k.oneOf(CLOCK_MODES, 'modeled time: virtual (a discrete-event clock, runs as fast as it can) or realtime (modeled delays are waited out)', { default: 'virtual' }),
   },
 };
 
@@ -146,6 +148,7 @@ function parseLab(f: Field): LabOptions {
   if (f.key('max_copy_ranges').present) out.maxCopyRanges = f.key('max_copy_ranges').int(1, 65536);
   if (f.key('max_copy_bytes').present) out.maxCopyBytes = f.key('max_copy_bytes').size();
   if (f.key('copy_strategy').present) out.copyStrategy = f.key('copy_strategy').oneOf<CopyStrategy>(COPY_STRATEGIES);
+  if (f.key('clock').present) out.clock = { mode: f.key('clock').oneOf(CLOCK_MODES) };
   return out;
 }
 

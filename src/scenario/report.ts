@@ -15,10 +15,12 @@ function note(r: StepResult): string {
 
 /** `width`: the terminal's columns, to wrap the note column; no wrapping when absent (pipes, files). */
 export function formatTable(report: ScenarioReport, opts: { color?: boolean; width?: number } = {}): string {
-  const wrap = opts.width !== undefined ? { colWidths: [null, null, null, null, null, null, null, null, null, Math.max(30, opts.width - 100)], wordWrap: true } : {};
+  // Modeled time gets its own column once any step took some (a lab with a timed device).
+  const modeled = report.steps.some((r) => r.modeled_us > 0);
+  const wrap = opts.width !== undefined ? { colWidths: [...Array<null>(modeled ? 10 : 9).fill(null), Math.max(30, opts.width - (modeled ? 112 : 100))], wordWrap: true } : {};
   const table = new Table({
-    head: ['#', 'step', 'target', 'ok', 'path', 'pieces', 'bytes', 'host bytes', 'time', 'note'],
-    colAligns: ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'left'],
+    head: ['#', 'step', 'target', 'ok', 'path', 'pieces', 'bytes', 'host bytes', ...(modeled ? ['modeled'] : []), 'time', 'note'],
+    colAligns: ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right', ...(modeled ? ['right' as const] : []), 'right', 'left'],
     ...wrap,
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
     style: { head: opts.color ? ['cyan'] : [], border: opts.color ? ['grey'] : [] },
@@ -33,13 +35,22 @@ export function formatTable(report: ScenarioReport, opts: { color?: boolean; wid
       r.pieces === undefined ? '' : `${r.offloaded_pieces ?? 0}/${r.pieces}`,
       size(r.bytes),
       size(r.host_bytes),
+      ...(modeled ? [formatModeled(r.modeled_us)] : []),
       `${r.wall_ms.toFixed(2)} ms`,
       note(r),
     ]);
   }
   const failed = report.steps.filter((r) => !r.ok).length;
   const summary = failed ? `${failed} of ${report.steps.length} steps failed` : `all ${report.steps.length} steps ok`;
-  return `${table.toString()}\npieces = offloaded/total; host bytes = bytes moved through host buffers (0 when the device copies).\n${summary}`;
+  const legend = modeled ? '; modeled = device time from the timing models, time = wall time' : '';
+  return `${table.toString()}\npieces = offloaded/total; host bytes = bytes moved through host buffers (0 when the device copies)${legend}.\n${summary}`;
+}
+
+/** Modeled microseconds in the unit that reads best (µs, ms, s). */
+export function formatModeled(us: number): string {
+  if (us < 1000) return `${us.toFixed(1)} µs`;
+  if (us < 1e6) return `${(us / 1e3).toFixed(2)} ms`;
+  return `${(us / 1e6).toFixed(3)} s`;
 }
 
 /** One JSON object per step, with the keys the issue names (step, ok, path, pieces, bytes, host_bytes, errno, wall time, reason). */

@@ -9,7 +9,7 @@ import { Trace } from '../block/trace.js';
 import { errnoName } from '../util/errno.js';
 import { ScenarioError } from './fields.js';
 import { parseScenarioText, type Scenario } from './parse.js';
-import type { StepOutcome } from './types.js';
+import type { ParsedStep, StepOutcome } from './types.js';
 import { createStack } from '../dm/scenario.js';
 
 export { ScenarioError };
@@ -20,6 +20,8 @@ export interface StepResult extends StepOutcome {
   readonly kind: string;
   readonly errno: string | null;
   readonly wall_ms: number;
+  /** Modeled time the step took (docs/timing.md); 0 when no device of the lab has a timing model. */
+  readonly modeled_us: number;
   readonly trace?: string;
 }
 
@@ -66,28 +68,37 @@ export function buildLab(s: Scenario): Lab {
   return lab;
 }
 
+/** Runs one parsed step on a lab (scenario runs and `copylab shell` lines); never throws. */
+export async function runStep(lab: Lab, step: ParsedStep, i: number, options: RunOptions = {}): Promise<StepResult> {
+  const timed = lab.list().some((d) => d.timing);
+  const t0 = process.hrtime.bigint();
+  const m0 = lab.clock.now();
+  const trace = lab.newTrace();
+  let outcome: StepOutcome;
+  try {
+    outcome = await step.run(lab, trace);
+  } catch (err) {
+    // A step must not take the run down: report what threw as the step's failure.
+    outcome = { target: '', res: -5, ok: false, message: `internal error: ${(err as Error).message}` };
+  }
+  const r: StepResult = {
+    step: i + 1,
+    kind: step.kind,
+    errno: outcome.res < 0 ? errnoName(outcome.res) : null,
+    ...outcome,
+    wall_ms: Number(process.hrtime.bigint() - t0) / 1e6,
+    modeled_us: (lab.clock.now() - m0) / 1e3,
+    ...(options.trace && trace.events.length ? { trace: trace.format(timed) } : {}),
+  };
+  return r;
+}
+
 export async function runScenario(s: Scenario, options: RunOptions = {}): Promise<ScenarioReport & { lab: Lab }> {
   const lab = buildLab(s);
   const results: StepResult[] = [];
   try {
     for (const [i, step] of s.steps.entries()) {
-      const t0 = process.hrtime.bigint();
-      const trace = new Trace();
-      let outcome: StepOutcome;
-      try {
-        outcome = await step.run(lab, trace);
-      } catch (err) {
-        // A step must not take the run down: report what threw as the step's failure.
-        outcome = { target: '', res: -5, ok: false, message: `internal error: ${(err as Error).message}` };
-      }
-      const r: StepResult = {
-        step: i + 1,
-        kind: step.kind,
-        errno: outcome.res < 0 ? errnoName(outcome.res) : null,
-        ...outcome,
-        wall_ms: Number(process.hrtime.bigint() - t0) / 1e6,
-        ...(options.trace && trace.events.length ? { trace: trace.format() } : {}),
-      };
+      const r = await runStep(lab, step, i, options);
       results.push(r);
       options.onStep?.(r, s.steps.length);
     }

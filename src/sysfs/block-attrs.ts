@@ -40,6 +40,11 @@ export function registerBlockDevice(sysfs: Sysfs, dev: BlockDevice): void {
   sysfs.add(`${q}/copy_max_hw_bytes`, ro(() => bytesOf(l.max_copy_hw_sectors)));
   sysfs.add(`${q}/copy_max_segments`, ro(() => (Number.isFinite(l.max_copy_src_segments) ? l.max_copy_src_segments : 0)));
   sysfs.add(`${q}/copy_domain`, ro(() => copyDomainOf(dev)));
+  // copylab: the device's timing model, read-only (docs/timing.md). `preset` is "none" untimed.
+  sysfs.add(`${base}/timing/preset`, ro(() => dev.timing?.params.preset ?? 'none'));
+  if (dev.timing) {
+    for (const [k, v] of Object.entries(dev.timing.params)) if (k !== 'preset') sysfs.add(`${base}/timing/${k}`, ro(() => v));
+  }
 
   // queue_max_sectors_store (block/blk-sysfs.c): 0 restores the default; otherwise between one
   // page and max_hw_sectors_kb.

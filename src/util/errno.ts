@@ -32,6 +32,7 @@ export const Errno = {
   /** BLK_STS_TARGET: the target refused the command (ILLEGAL REQUEST). */
   EREMOTEIO: 121,
   ECANCELED: 125,
+  EALREADY: 114,
 } as const;
 
 export type ErrnoName = keyof typeof Errno;

@@ -17,12 +17,10 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { buildLab } from '../../scenario/run.js';
+import { buildLab, runStep } from '../../scenario/run.js';
 import { parseStepsText } from '../../scenario/parse.js';
 import { STEP_KINDS } from '../../scenario/registry.js';
 import { formatTable } from '../../scenario/report.js';
-import { Trace } from '../../block/trace.js';
-import { errnoName } from '../../util/errno.js';
 import { ScenarioError } from '../../scenario/fields.js';
 import type { Lab } from '../../lab.js';
 import type { StepResult } from '../../scenario/run.js';
@@ -118,20 +116,10 @@ function stepKindOf(line: string): string | undefined {
   return m && STEP_KINDS.some((s) => s.kind === m[1]) ? m[1] : undefined;
 }
 
-async function runStep(lab: Lab, text: string, n: number): Promise<number> {
+async function runStepLine(lab: Lab, text: string, n: number): Promise<number> {
   const steps = parseStepsText(text, labNames(lab), `line ${n}`);
   const results: StepResult[] = [];
-  for (const [i, step] of steps.entries()) {
-    const t0 = process.hrtime.bigint();
-    const trace = new Trace();
-    let outcome;
-    try {
-      outcome = await step.run(lab, trace);
-    } catch (err) {
-      outcome = { target: '', res: -5, ok: false, message: `internal error: ${(err as Error).message}` };
-    }
-    results.push({ step: i + 1, kind: step.kind, errno: outcome.res < 0 ? errnoName(outcome.res) : null, ...outcome, wall_ms: Number(process.hrtime.bigint() - t0) / 1e6 });
-  }
+  for (const [i, step] of steps.entries()) results.push(await runStep(lab, step, i));
   const report = { ok: results.every((r) => r.ok), steps: results };
   const tty = process.stdout.isTTY;
   process.stdout.write(`${formatTable(report, tty ? { color: true, width: process.stdout.columns } : {})}\n`);
@@ -215,7 +203,7 @@ export function registerShell(program: Command, setExit: SetExit): void {
           return code;
         }
         const text = expandVariables(line, vars);
-        if (stepKindOf(text)) return runStep(lab, text, n);
+        if (stepKindOf(text)) return runStepLine(lab, text, n);
         const argv = splitWords(text);
         if (argv[0] === 'copylab') argv.shift();
         if (NOT_IN_SHELL.has(argv[0] ?? '')) throw new UsageError(`${argv[0]}: not available inside the shell`);

@@ -3,6 +3,7 @@ import { NULLBLK_DEFAULTS as D, type NullBlkOptions } from '../../../devices/nul
 import { formatSize } from '../../util/size.js';
 import type { DeviceDef } from '../types.js';
 import { k, type ObjSpec } from '../keys.js';
+import { timingKey } from '../timing-key.js';
 
 export const NULLBLK_SPEC: ObjSpec = {
   description: 'a null_blk-like RAM disk: /dev/NAME and /sys/block/NAME',
@@ -21,6 +22,7 @@ export const NULLBLK_SPEC: ObjSpec = {
     copy_offload_min_bytes: k.size('the size heuristic: shorter copies are emulated (also writable in sysfs)', { default: 0, example: '256KiB' }),
     execution: k.oneOf(['inline', 'worker'], 'inline: the device runs on the lab\'s thread; worker: on a worker thread of its own (needs backing: memory)', { default: D.execution }),
     queue_depth: k.int(1, 4096, 'worker mode: commands in flight', { default: D.queue_depth }),
+    timing: timingKey('the device'),
     idle_us: k.int(0, 1_000_000, 'worker mode: microseconds the worker polls after its last command before it sleeps', { default: D.idle_us }),
   },
 };
@@ -46,6 +48,7 @@ export const nullblkDevice: DeviceDef = {
     if (k('execution').present) opts.execution = k('execution').oneOf(['inline', 'worker'] as const);
     if (k('queue_depth').present) opts.queue_depth = k('queue_depth').int(1, 4096);
     if (k('idle_us').present) opts.idle_us = k('idle_us').int(0, 1_000_000);
+    if (k('timing').present) opts.timing = k('timing').timing();
     const minBytes = k('copy_offload_min_bytes').present ? k('copy_offload_min_bytes').size() : undefined;
     return {
       provides: [opts.name],

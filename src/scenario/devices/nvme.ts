@@ -4,6 +4,7 @@ import { NVME_LIMITS } from '../../../devices/nvme/defaults.js';
 import { addNvmeController } from '../../../devices/nvme/attach.js';
 import type { DeviceDef } from '../types.js';
 import { k, type ObjSpec } from '../keys.js';
+import { timingKey } from '../timing-key.js';
 
 const NAMESPACE_SPEC: ObjSpec = {
   description: 'an NVMe namespace: /dev/<controller>n<nsid>',
@@ -24,6 +25,7 @@ const NAMESPACE_SPEC: ObjSpec = {
     max_active: k.int(0, NVME_LIMITS.maxZones, 'most active zones, 0 = no limit', { default: 0 }),
     auto_transition: k.bool('close implicitly opened zones when the open limit is reached', { default: true }),
     read_only_zones: k.list(k.int(0, NVME_LIMITS.maxZones - 1, 'zone index'), NVME_LIMITS.maxZones, 'zones that start Read Only (null_blk\'s zone_readonly)'),
+    timing: timingKey('the namespace (overrides the controller\'s)'),
     offline_zones: k.list(k.int(0, NVME_LIMITS.maxZones - 1, 'zone index'), NVME_LIMITS.maxZones, 'zones that start Offline (null_blk\'s zone_offline)'),
   },
 };
@@ -43,6 +45,7 @@ export const NVME_SPEC: ObjSpec = {
     io_queues: k.int(1, NVME_LIMITS.maxIoQueues, 'I/O queue pairs', { default: 2 }),
     queue_depth: k.int(2, NVME_LIMITS.maxQueueDepth, 'entries per I/O queue', { default: 64 }),
     serial: k.str('serial number (Identify Controller SN)'),
+    timing: timingKey('the controller\'s namespaces'),
   },
 };
 
@@ -77,6 +80,7 @@ export const nvmeDevice: DeviceDef = {
       if (k('max_active').present) o.max_active = k('max_active').int(0, NVME_LIMITS.maxZones);
       if (k('auto_transition').present) o.auto_transition = k('auto_transition').bool();
       if (k('read_only_zones').present) o.read_only_zones = k('read_only_zones').list(NVME_LIMITS.maxZones).map((z) => z.int(0, NVME_LIMITS.maxZones - 1));
+      if (k('timing').present) o.timing = k('timing').timing();
       if (k('offline_zones').present) o.offline_zones = k('offline_zones').list(NVME_LIMITS.maxZones).map((z) => z.int(0, NVME_LIMITS.maxZones - 1));
       return o;
     });
@@ -91,6 +95,7 @@ export const nvmeDevice: DeviceDef = {
     if (k('io_queues').present) opts.io_queues = k('io_queues').int(1, NVME_LIMITS.maxIoQueues);
     if (k('queue_depth').present) opts.queue_depth = k('queue_depth').int(2, NVME_LIMITS.maxQueueDepth);
     if (k('serial').present) opts.serial = k('serial').str();
+    if (k('timing').present) opts.timing = k('timing').timing();
     return {
       provides: namespaces.map((n) => `${name}n${n.nsid}`),
       create(lab) {

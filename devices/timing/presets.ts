@@ -1,0 +1,97 @@
+/**
+ * Timing presets from the public simulators' published defaults (facts sheet "GC copy paths and
+ * storage simulation"), plus host links. Where a simulator publishes no value for a key the
+ * preset says what was assumed and why, next to the value.
+ */
+import type { TimingParams } from './params.js';
+
+/**
+ * Host links, per direction. PCIe: GT/s × lanes × 128b/130b (PCIe 3.0+ encoding) / 8 bits.
+ * SAS-3: 12 Gb/s with 8b/10b → 1200 MB/s per lane; SAS-4 "24G": 22.5 Gb/s with 128b/150b
+ * → 2400 MB/s. FC 32GFC: 3200 MB/s nominal (FC-PI-6). Ethernet: line rate / 8, before
+ * protocol overhead. Latencies are typical one-way figures for the link plus its HBA/NIC.
+ */
+export const LINKS = {
+  pcie3x4: { mbps: 3938, latency_us: 1 },
+  pcie4x4: { mbps: 7877, latency_us: 1 },
+  pcie5x4: { mbps: 15754, latency_us: 1 },
+  sas12: { mbps: 1200, latency_us: 5 },
+  sas12x4: { mbps: 4800, latency_us: 5 },
+  sas24: { mbps: 2400, latency_us: 5 },
+  fc32: { mbps: 3200, latency_us: 10 },
+  eth25: { mbps: 3125, latency_us: 15 },
+  eth100: { mbps: 12500, latency_us: 10 },
+} as const;
+export type LinkName = keyof typeof LINKS;
+
+/** What every preset shares unless it says otherwise. */
+const COMMON = {
+  planes: 1,
+  ctrl_overhead_us: 2,
+  ctrl_units: 4,
+  dram_bytes: 64 << 20,
+  link: 'pcie3x4' as LinkName,
+  link_mbps: LINKS.pcie3x4.mbps,
+  link_latency_us: LINKS.pcie3x4.latency_us,
+  copy_range_us: 0.5,
+  xcopy_mbps: 2000,
+  xcopy_segment_us: 20,
+  populate_token_us: 50,
+  fabric_mbps: 3200,
+  fabric_latency_us: 2,
+};
+
+export const TIMING_PRESETS: Readonly<Record<string, TimingParams>> = {
+  // FEMU blackbox (hw/femu/bbssd): tR 40 µs, tPROG 200 µs, erase 2 ms, 8 ch × 8 LUNs, 256 pages
+  // per block, 4 KiB pages. FEMU's channel transfer latency defaults to 0; 800 MB/s (ONFI 4) is
+  // assumed here so that channels can bind at all.
+  femu: {
+    ...COMMON, preset: 'femu', channels: 8, dies_per_channel: 8, page_bytes: 4096, pages_per_block: 256,
+    tr_us: 40, tprog_us: 200, tbers_us: 2000, channel_mbps: 800,
+  },
+  // FEMU ZNS with TLC timings (read 32 µs, program 937.5 µs); geometry as blackbox, 16 KiB pages.
+  'femu-zns-tlc': {
+    ...COMMON, preset: 'femu-zns-tlc', channels: 8, dies_per_channel: 8, page_bytes: 16384, pages_per_block: 256,
+    tr_us: 32, tprog_us: 937.5, tbers_us: 2000, channel_mbps: 800,
+  },
+  // NVMeVirt ZNS: 8 ch × 16 LUNs, 64 KiB page, 32 MiB zones, tR 40.95 µs, tPROG 1.91 ms,
+  // channel 800 MB/s, PCIe 3200 MB/s. Erase: NVMeVirt's NAND_ERASE_LATENCY is not in the sheet;
+  // 3.5 ms (a TLC erase) is assumed.
+  'nvmevirt-zns': {
+    ...COMMON, preset: 'nvmevirt-zns', channels: 8, dies_per_channel: 16, page_bytes: 65536, pages_per_block: 512,
+    tr_us: 40.95, tprog_us: 1910, tbers_us: 3500, channel_mbps: 800, link_mbps: 3200,
+  },
+  // NVMeVirt's ZN540 preset: the same flash with 2 GiB zones (the zone size is the namespace's).
+  'nvmevirt-zn540': {
+    ...COMMON, preset: 'nvmevirt-zn540', channels: 8, dies_per_channel: 16, page_bytes: 65536, pages_per_block: 512,
+    tr_us: 40.95, tprog_us: 1910, tbers_us: 3500, channel_mbps: 800, link_mbps: 3200,
+  },
+  // MQSim (MLC): 8 KiB page, read 75 µs, program 750 µs, erase 3.8 ms, 8 ch × 4 chips; its
+  // ONFI channel at 333 MT/s × 8 bits = 333 MB/s; PCIe 3.0 x4.
+  mqsim: {
+    ...COMMON, preset: 'mqsim', channels: 8, dies_per_channel: 4, page_bytes: 8192, pages_per_block: 256,
+    tr_us: 75, tprog_us: 750, tbers_us: 3800, channel_mbps: 333,
+  },
+  // SimpleSSD: read 40 µs (LSB), program 500 µs (LSB), erase 3.5 ms; 8 ch × 4 packages assumed,
+  // 8 KiB pages, 400 MB/s channels (ONFI 3).
+  simplessd: {
+    ...COMMON, preset: 'simplessd', channels: 8, dies_per_channel: 4, page_bytes: 8192, pages_per_block: 512,
+    tr_us: 40, tprog_us: 500, tbers_us: 3500, channel_mbps: 400,
+  },
+  // ConfZNS: tR 65 µs, tPROG 450 µs, erase 2 ms, channel transfer 25 µs per page; with 16 KiB
+  // pages that is 655 MB/s. 8 ch × 8 dies assumed.
+  confzns: {
+    ...COMMON, preset: 'confzns', channels: 8, dies_per_channel: 8, page_bytes: 16384, pages_per_block: 256,
+    tr_us: 65, tprog_us: 450, tbers_us: 2000, channel_mbps: 655.36,
+  },
+  // A SAS-attached all-flash array: many SSDs behind a RAID controller (modeled as one wide
+  // flash pool), a 12G SAS x4 wide port, a controller that costs more per command than an SSD's,
+  // a large write cache, and a copy manager that moves data at 2 GB/s with 20 µs per segment.
+  'sas-array': {
+    ...COMMON, preset: 'sas-array', channels: 32, dies_per_channel: 8, page_bytes: 16384, pages_per_block: 256,
+    tr_us: 60, tprog_us: 600, tbers_us: 3000, channel_mbps: 800,
+    ctrl_overhead_us: 25, ctrl_units: 16, dram_bytes: 4 << 30,
+    link: 'sas12x4', link_mbps: LINKS.sas12x4.mbps, link_latency_us: LINKS.sas12x4.latency_us,
+    xcopy_mbps: 2000, xcopy_segment_us: 20, populate_token_us: 100, fabric_mbps: 2400, fabric_latency_us: 5,
+  },
+};
