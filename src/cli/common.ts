@@ -56,7 +56,7 @@ export function notInLab(dev: string, lab: Lab, what: string, matching: (name: s
   const mapper = lab.dm.names().map((n) => `/dev/mapper/${n}`);
   const all = [...names.map((n) => `/dev/${n}`), ...mapper];
   const where = shellLab ? `this shell's lab (${shellLab.source})` : 'this lab';
-  const article = /^([aeiou]|NVMe|SCSI)/i.test(what) ? 'an' : 'a';
+  const article = /^([aeiou]|NVMe)/i.test(what) ? 'an' : 'a';
   return `${dev}: not ${article} ${what} of ${where}; ${these.length ? `its ${what}s: ${these.join(', ')}` : `it has no ${what}`} (devices: ${all.join(', ') || 'none'})${shellLab ? '' : '; --scenario FILE builds another lab'}`;
 }
 

@@ -37,15 +37,15 @@ export interface RunOptions {
   readonly onStep?: (r: StepResult, total: number) => void;
 }
 
-/** Reads and parses a scenario file; every problem is a ScenarioError. */
+/** Reads and parses a scenario file (`-`: standard input); every problem is a ScenarioError. */
 export function loadScenario(file: string): Scenario {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (err) {
     throw new ScenarioError(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  return parseScenarioText(text, file);
+  return parseScenarioText(text, file === '-' ? 'stdin' : file);
 }
 
 /** Creates the scenario's lab and devices; a device the model refuses is a ScenarioError. */
