@@ -112,7 +112,7 @@ describe.each(runnable('sh').map((b) => [name(b), b] as const))('sh %s', (_n, b)
     const cmds = shCommands(b);
     for (const c of cmds) expect(c.cmd, `${b.file}:${c.line}: only copylab commands run here; mark the block as an excerpt`).toMatch(/^copylab\b/);
     for (const c of cmds) {
-      const r = spawnSync('sh', ['-c', c.cmd], { cwd: work, encoding: 'utf8', timeout: 60_000, env: { ...process.env, PATH: `${join(work, 'bin')}:${process.env.PATH}`, COLUMNS: '100' } });
+      const r = spawnSync('sh', ['-c', c.cmd], { cwd: work, encoding: 'utf8', timeout: 60_000, env: { ...process.env, PATH: `${join(work, 'bin')}:${process.env.PATH}` } });
       expect(r.status, `${b.file}:${c.line}: ${c.cmd}\n${r.stderr}`).toBe(c.exit);
       let at = 0;
       const got = squash(r.stdout + r.stderr);

@@ -71,7 +71,7 @@ export const copyStep: StepDef = {
         const r = await lab.copy(dev, ranges, { ...(fallback === undefined ? {} : { fallback }), ...(strategy ? { strategy } : {}) }, trace);
         const problems: string[] = [];
         const base = errnoOk(r.res, expect.errno);
-        if (!base.ok) problems.push(base.message!);
+        if (!base.ok) problems.push(r.message ? `${base.message}: ${r.message}` : base.message!);
         if (expect.path !== undefined && r.path !== expect.path) problems.push(`expected path ${expect.path}, got ${r.path}`);
         if (expect.pieces !== undefined && r.pieces.length !== expect.pieces) problems.push(`expected ${expect.pieces} pieces, got ${r.pieces.length}`);
         if (expect.bytes !== undefined && r.bytes !== expect.bytes) problems.push(`expected ${expect.bytes} bytes, got ${r.bytes}`);

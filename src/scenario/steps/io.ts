@@ -3,7 +3,7 @@ import { ReqOp } from '../../block/ops.js';
 import { errnoName } from '../../util/errno.js';
 import { fillPattern, findPatternMismatch } from '../../util/pattern.js';
 import type { Field } from '../fields.js';
-import { errnoOk, parseErrnoExpect } from '../expect.js';
+import { errnoOk, ioHint, ioOk, parseErrnoExpect } from '../expect.js';
 import type { ParseContext, StepDef } from '../types.js';
 import { k, type ObjSpec } from '../keys.js';
 import { expectErrnoKey } from '../expect.js';
@@ -99,7 +99,10 @@ export const fillStep: StepDef = {
           const buf = new Uint8Array(n);
           fillPattern(buf, seed, patternOffset + done);
           const res = await lab.submit(dev, { op: ReqOp.WRITE, offset: offset + done, length: n, data: buf }, trace);
-          if (res < 0) return { target: dev, res, ok: false, bytes: done, message: `write at ${offset + done} failed with ${errnoName(res)}` };
+          if (res < 0) {
+            const hint = ioHint(lab, dev, offset + done, n, res);
+            return { target: dev, res, ok: false, bytes: done, message: `write at ${offset + done} failed with ${errnoName(res)}${hint ? `: ${hint}` : ''}` };
+          }
           done += n;
         }
         return { target: dev, res: done, ok: true, bytes: done, host_bytes: done };
@@ -132,7 +135,7 @@ function readLike(kind: 'verify' | 'read'): StepDef {
         async run(lab, trace) {
           if (kind === 'verify' && length >= PARALLEL_VERIFY_BYTES) {
             const r = await verifyOnPool(lab, dev, offset, length, seed, patternOffset, trace);
-            if (r.res < 0) return { target: dev, res: r.res, ...errnoOk(r.res, expectErrno) };
+            if (r.res < 0) return { target: dev, res: r.res, ...ioOk(lab, dev, offset, length, r.res, expectErrno) };
             if (r.mismatch >= 0) {
               const what = seed === null ? 'zeros' : `pattern seed ${seed}`;
               return { target: dev, res: r.mismatch - offset, ok: false, bytes: r.mismatch - offset, message: `mismatch against ${what} at device offset ${r.mismatch}` };
@@ -144,7 +147,7 @@ function readLike(kind: 'verify' | 'read'): StepDef {
             const n = Math.min(CHUNK, length - done);
             const buf = new Uint8Array(n);
             const res = await lab.submit(dev, { op: ReqOp.READ, offset: offset + done, length: n, data: buf }, trace);
-            if (res < 0) return { target: dev, res, bytes: done, ...errnoOk(res, expectErrno) };
+            if (res < 0) return { target: dev, res, bytes: done, ...ioOk(lab, dev, offset + done, n, res, expectErrno) };
             if (kind === 'verify') {
               const bad = seed === null ? buf.findIndex((b) => b !== 0) : findPatternMismatch(buf, seed, patternOffset + done);
               if (bad >= 0) {
@@ -179,7 +182,7 @@ function rangeOp(kind: 'discard' | 'write_zeroes', op: ReqOp): StepDef {
         kind,
         async run(lab, trace) {
           const res = await lab.submit(dev, { op, offset, length }, trace);
-          return { target: dev, res, bytes: res < 0 ? 0 : length, ...errnoOk(res, expectErrno) };
+          return { target: dev, res, bytes: res < 0 ? 0 : length, ...ioOk(lab, dev, offset, length, res, expectErrno) };
         },
       };
     },
