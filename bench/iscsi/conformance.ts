@@ -128,6 +128,8 @@ export interface RunningTarget {
   readonly portal: string;
   readonly iqn: string;
   readonly lun: number;
+  /** The target's process id (its CPU time is read from /proc by the benchmark). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -176,7 +178,7 @@ export async function startCopylab(options: { scenario?: string; extraArgs?: rea
   });
   const iqn = 'iqn.2024-01.org.copylab:lab';
   return {
-    url: `iscsi://127.0.0.1:${port}/${iqn}/0`, portal: `127.0.0.1:${port}`, iqn, lun: 0,
+    url: `iscsi://127.0.0.1:${port}/${iqn}/0`, portal: `127.0.0.1:${port}`, iqn, lun: 0, pid: p.pid ?? 0,
     async stop() {
       p.kill('SIGTERM');
       await waitExit(p, 5000);
@@ -213,7 +215,7 @@ export async function startTgtd(sizeMiB = 64): Promise<RunningTarget> {
     await stop();
     throw new Error('tgtd did not take its configuration (tgtadm failed)');
   }
-  return { url: `iscsi://127.0.0.1:${port}/${iqn}/1`, portal: `127.0.0.1:${port}`, iqn, lun: 1, stop };
+  return { url: `iscsi://127.0.0.1:${port}/${iqn}/1`, portal: `127.0.0.1:${port}`, iqn, lun: 1, pid: p.pid ?? 0, stop };
 }
 
 /** Runs every family in order against one target. */

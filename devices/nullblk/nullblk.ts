@@ -25,6 +25,7 @@ import type { Clock } from '../../src/time/clock.js';
 import { resolveTiming, type TimingSpec } from '../timing/params.js';
 import { TimingModel } from '../timing/model.js';
 import { timedCost } from '../timing/bio-cost.js';
+import { offloadMinBytesFor } from '../timing/heuristics.js';
 
 export interface NullBlkOptions {
   readonly name: string;
@@ -126,6 +127,8 @@ export class NullBlkDevice implements BlockDevice {
     if (timing) {
       if (!host?.clock) throw new RangeError(`nullblk ${o.name}: a timing model needs a lab (its clock)`);
       this.timing = new TimingModel(timing, host.clock);
+      // The preset's measured crossover (devices/timing/heuristics.ts); a scenario may override it.
+      l.copy_offload_min_bytes = offloadMinBytesFor(timing.preset);
     }
     if (o.execution === 'worker') {
       if (!host) throw new RangeError(`nullblk ${o.name}: execution: worker needs a lab`);

@@ -21,6 +21,7 @@ import { ReqFlag } from '../../src/block/ops.js';
 import { setU64 } from './codec.js';
 import type { BufferResolver, UringCmdResult } from '../../src/ring/consumer.js';
 import { nvmeUringCmd } from './uring-cmd.js';
+import { offloadMinBytesFor } from '../timing/heuristics.js';
 
 /**
  * NVMe status → errno, as the kernel's nvme_error_status() maps status to blk_status_t and
@@ -85,6 +86,8 @@ export class NvmeNamespaceDevice implements BlockDevice {
       l.copy_domain = host.info.subnqn;
     }
     if (ns.zoned) l.zoned = 'host-managed';
+    // A timed namespace starts from its preset's measured crossover (devices/timing/heuristics.ts).
+    if (timing) l.copy_offload_min_bytes = offloadMinBytesFor(timing.params.preset);
     updateCopyLimit(l);
     const bad = checkLimits(l);
     if (bad) throw new RangeError(`${this.name}: ${bad}`);

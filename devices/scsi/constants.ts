@@ -321,6 +321,14 @@ export const Token = {
   RANGE_DESCRIPTOR_LENGTH: 16,
 } as const;
 
+/**
+ * ROD type descriptor flags byte (SPC-4 7.8.17.7, Supported ROD Types descriptor, byte 4 of each
+ * 64-byte ROD type descriptor). TOKEN_IN: the copy manager accepts a ROD token of this type (WRITE
+ * USING TOKEN); TOKEN_OUT: it creates ROD tokens of this type (POPULATE TOKEN); ECPY_INT: the type
+ * is usable in EXTENDED COPY ROD CSCD descriptors.
+ */
+export const RodTypeFlag = { ECPY_INT: 0x80, TOKEN_IN: 0x02, TOKEN_OUT: 0x01 } as const;
+
 /** Third-party copy VPD descriptor types (SPC-4 7.8.17; SBC-3 6.5.5). */
 export const TpcVpdDesc = {
   BLOCK_DEVICE_ROD_LIMITS: 0x0000,

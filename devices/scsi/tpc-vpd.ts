@@ -3,7 +3,7 @@
  * what the copy manager supports and its limits, the same numbers RECEIVE COPY OPERATING
  * PARAMETERS reports and the copy manager enforces (all from TPC_LIMITS).
  */
-import { Op, Rod, TpcInSa, TpcOutSa, TpcVpdDesc, XcopyDesc } from './constants.js';
+import { Op, Rod, RodTypeFlag, TpcInSa, TpcOutSa, TpcVpdDesc, XcopyDesc } from './constants.js';
 import { concatBytes, put16, put32, put64 } from './bytes.js';
 import { TPC_LIMITS } from './tpc-limits.js';
 import type { LogicalUnit } from './lu.js';
@@ -23,6 +23,21 @@ export const SUPPORTED_TPC_COMMANDS: readonly (readonly [number, readonly number
     TpcInSa.RECEIVE_COPY_STATUS_LID1, TpcInSa.RECEIVE_COPY_OPERATING_PARAMETERS, TpcInSa.RECEIVE_COPY_FAILURE_DETAILS_LID1,
     TpcInSa.RECEIVE_COPY_STATUS_LID4, TpcInSa.RECEIVE_ROD_TOKEN_INFORMATION, TpcInSa.REPORT_ALL_ROD_TOKENS,
   ]],
+];
+
+/** ROD type descriptor length and its flags byte (SPC-4 7.8.17.7). */
+const ROD_TYPE_DESCRIPTOR_LENGTH = 64;
+const ROD_TYPE_OFF_FLAGS = 4;
+
+/**
+ * The ROD types the copy manager advertises, with what it does with each: POPULATE TOKEN creates
+ * point-in-time, change-vulnerable tokens (TOKEN_OUT) and WRITE USING TOKEN accepts them (TOKEN_IN);
+ * the block device zero ROD token (SBC-3 4.26.4) is accepted by WRITE USING TOKEN but never made by
+ * POPULATE TOKEN, so it is TOKEN_IN alone (as FreeBSD CTL advertises it).
+ */
+export const SUPPORTED_ROD_TYPES: readonly { readonly type: number; readonly flags: number }[] = [
+  { type: Rod.TYPE_PIT_CHANGE_VULNERABLE, flags: RodTypeFlag.TOKEN_IN | RodTypeFlag.TOKEN_OUT },
+  { type: Rod.TYPE_BLOCK_ZERO, flags: RodTypeFlag.TOKEN_IN },
 ];
 
 export function tpcVpdPage(lu: LogicalUnit): Uint8Array {
@@ -56,14 +71,13 @@ export function tpcVpdPage(lu: LogicalUnit): Uint8Array {
   parts.push(desc(TpcVpdDesc.SUPPORTED_DESCRIPTORS, Uint8Array.from([2, XcopyDesc.SEG_BLOCK_TO_BLOCK, XcopyDesc.CSCD_IDENTIFICATION])));
   // Supported CSCD Descriptor IDs (SPC-4 7.8.17.6): none beyond list indexes.
   parts.push(desc(TpcVpdDesc.SUPPORTED_CSCD_IDS, new Uint8Array(2)));
-  // Supported ROD Types (SPC-4 7.8.17.7): our point-in-time token and the zero token.
+  // Supported ROD Types (SPC-4 7.8.17.7): one 64-byte ROD type descriptor per type.
   {
-    const types = [Rod.TYPE_PIT_CHANGE_VULNERABLE, Rod.TYPE_BLOCK_ZERO];
-    const b = new Uint8Array(4 + 64 * types.length);
-    put16(b, 2, 64 * types.length);
-    types.forEach((t, i) => {
-      put32(b, 4 + 64 * i, t);
-      b[8 + 64 * i] = t === Rod.TYPE_BLOCK_ZERO ? 0x01 : 0x03; // TOUT (usable by WRITE USING TOKEN), TIN (made by POPULATE TOKEN)
+    const b = new Uint8Array(4 + ROD_TYPE_DESCRIPTOR_LENGTH * SUPPORTED_ROD_TYPES.length);
+    put16(b, 2, ROD_TYPE_DESCRIPTOR_LENGTH * SUPPORTED_ROD_TYPES.length);
+    SUPPORTED_ROD_TYPES.forEach(({ type, flags }, i) => {
+      put32(b, 4 + ROD_TYPE_DESCRIPTOR_LENGTH * i, type);
+      b[4 + ROD_TYPE_DESCRIPTOR_LENGTH * i + ROD_TYPE_OFF_FLAGS] = flags;
     });
     parts.push(desc(TpcVpdDesc.SUPPORTED_ROD_TYPES, b));
   }
@@ -71,7 +85,7 @@ export function tpcVpdPage(lu: LogicalUnit): Uint8Array {
   {
     const b = new Uint8Array(0x20);
     put32(b, 0, TPC_LIMITS.totalConcurrentCopies);
-    put32(b, 4, TPC_LIMITS.maxListsPerInitiator);
+    put32(b, 4, TPC_LIMITS.maxConcurrentCopies); // MAXIMUM IDENTIFIED CONCURRENT COPIES, as RECEIVE COPY OPERATING PARAMETERS says
     put32(b, 8, TPC_LIMITS.maxSegmentBytes);
     b[12] = Math.log2(lu.lbs); // DATA SEGMENT GRANULARITY (log2)
     b[13] = 0;

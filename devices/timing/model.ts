@@ -6,19 +6,25 @@
  * the order the work flows, each step starting when both its input is ready and the resource is
  * free, so contention queues commands and completions come out in modeled-time order.
  *
- * Where data lives: page-level striping, channel first (logical page p is on channel p mod C,
- * way ⌊p / C⌋ mod W), as simulators stripe sequential pages across channels. Reads cost a full
+ * Where data lives: a page-mapped FTL's placement. Writes (and copies through the controller)
+ * are programmed at a write frontier that moves across the dies channel first, one die per page
+ * of data written, as FEMU's and NVMeVirt's page allocators advance their write pointer; the die
+ * each logical page was last written to is remembered (a paged table, memory in proportion to
+ * the pages touched). A page never written is read from its striped home (logical page p on
+ * channel p mod C, way ⌊p / C⌋ mod W). Reads cost a full
  * tR per page touched and move only the bytes asked for over the channel; the die stays busy
  * until its page register has been emptied onto the channel. Host writes go over the link into
  * the write-back buffer (dram_bytes) and complete there; the buffer drains by programming, each
  * chunk costing its share of tPROG on its die (an FTL packs small writes into whole pages), and a
  * write waits when the buffer is full. With dram_bytes 0 a write completes when programmed.
  *
- * Copies inside the device complete when their data is programmed:
- * - same-die copyback (a whole page onto a page of the same die): the die is busy tR + tPROG, no
- *   channel transfer (the path ZNS+ relies on);
+ * Copies inside the device:
+ * - same-die copyback (with `copyback` on, a whole page is rewritten on the die it is read from):
+ *   the die is busy tR + tPROG, no channel transfer (the path ZNS+ relies on); it completes when
+ *   programmed;
  * - cross-die through the controller: tR, a transfer over the source channel, a transfer over the
- *   destination channel, tPROG;
+ *   destination channel, tPROG; the data enters the write-back buffer like a host write's and the
+ *   piece completes there (with dram_bytes 0: when programmed);
  * - cross-device inside a copy domain: as cross-die, with the fabric between the two devices in
  *   the middle (the source device's dies and channels are the ones used for the read).
  */
@@ -47,6 +53,9 @@ export interface TimedSource {
   readonly length: number;
 }
 
+/** Pages per placement-table chunk (128 KiB of Uint16 each). */
+const PLACE_CHUNK = 65536;
+
 /** Write-back buffer entries kept at most (a limit; older releases are merged). */
 const BUFFER_MAX_ENTRIES = 1 << 16;
 
@@ -72,6 +81,10 @@ export class TimingModel {
   private readonly tBers: number;
   private readonly ctrlNs: number;
   private readonly linkLat: number;
+  // Placement: die + 1 of each logical page last written (0 = never), in chunks of PLACE_CHUNK pages.
+  private readonly placed = new Map<number, Uint16Array>();
+  private frontierPage = 0;
+  private frontierFill = 0;
 
   constructor(params: TimingParams, readonly clock: Clock) {
     this.params = params;
@@ -86,12 +99,41 @@ export class TimingModel {
     this.linkLat = params.link_latency_us * NS_PER_US;
   }
 
-  /** Die index of the logical page holding byte `offset` (channel-first striping). */
+  /** Die holding the logical page of byte `offset`: where it was last written, else its striped home. */
   dieOf(offset: number): number {
     const p = Math.floor(offset / this.params.page_bytes);
+    const chunk = this.placed.get(Math.floor(p / PLACE_CHUNK));
+    const d = chunk ? chunk[p % PLACE_CHUNK]! : 0;
+    return d > 0 ? d - 1 : this.stripedDie(p);
+  }
+
+  /** Channel-first striping of page index p. */
+  private stripedDie(p: number): number {
     const c = p % this.params.channels;
     const w = Math.floor(p / this.params.channels) % this.params.dies_per_channel;
     return c * this.params.dies_per_channel + w;
+  }
+
+  /** The die the write frontier programs `bytes` of the logical page of `offset` on; records it. */
+  private placeWrite(offset: number, bytes: number): number {
+    const d = this.stripedDie(this.frontierPage);
+    this.frontierFill += bytes;
+    if (this.frontierFill >= this.params.page_bytes) {
+      this.frontierFill = 0;
+      this.frontierPage++;
+    }
+    this.record(Math.floor(offset / this.params.page_bytes), d);
+    return d;
+  }
+
+  private record(page: number, die: number): void {
+    const key = Math.floor(page / PLACE_CHUNK);
+    let chunk = this.placed.get(key);
+    if (!chunk) {
+      chunk = new Uint16Array(PLACE_CHUNK);
+      this.placed.set(key, chunk);
+    }
+    chunk[page % PLACE_CHUNK] = die + 1;
   }
 
   private channelOfDie(d: number): number {
@@ -160,7 +202,7 @@ export class TimingModel {
     for (let at = offset, end = offset + length; at < end; ) {
       const next = Math.min(end, (Math.floor(at / page) + 1) * page);
       const bytes = next - at;
-      const d = this.dieOf(at);
+      const d = this.placeWrite(at, bytes);
       const c = this.channelOfDie(d);
       const chEnd = Math.max(ready, this.ch[c]!) + xferNs(bytes, chRate);
       this.ch[c] = chEnd;
@@ -266,12 +308,12 @@ export class TimingModel {
       // A piece stays inside one source page and one destination page.
       const bytes = Math.min(end - s, (Math.floor(s / srcPage) + 1) * srcPage - s, (Math.floor(d / page) + 1) * page - d);
       const sd = src.dieOf(s);
-      const dd = this.dieOf(d);
       let pieceEnd: number;
-      if (src === this && sd === dd && bytes === page && s % page === 0 && d % page === 0) {
+      if (src === this && this.params.copyback && bytes === page && s % page === 0 && d % page === 0) {
         // Same-die copyback: the page goes from the array to the page register and back.
-        pieceEnd = Math.max(t, this.die[dd]!) + this.tR + this.tProg;
-        this.die[dd] = pieceEnd;
+        pieceEnd = Math.max(t, this.die[sd]!) + this.tR + this.tProg;
+        this.die[sd] = pieceEnd;
+        this.record(Math.floor(d / page), sd);
         this.stats.copyback_pages++;
       } else {
         const sc = src.channelOfDie(sd);
@@ -289,11 +331,21 @@ export class TimingModel {
         } else {
           this.stats.cross_die_pieces++;
         }
+        // In the controller: through the write-back buffer as host writes are, or straight on.
+        const buffered = this.params.dram_bytes > 0 ? this.bufferAdmit(bytes, ready) : ready;
+        const dd = this.placeWrite(d, bytes);
         const dc = this.channelOfDie(dd);
-        const inEnd = Math.max(ready, this.ch[dc]!) + xferNs(bytes, this.params.channel_mbps);
+        const inEnd = Math.max(buffered, this.ch[dc]!) + xferNs(bytes, this.params.channel_mbps);
         this.ch[dc] = inEnd;
-        pieceEnd = Math.max(inEnd, this.die[dd]!) + (this.tProg * bytes) / page;
-        this.die[dd] = pieceEnd;
+        const progEnd = Math.max(inEnd, this.die[dd]!) + (this.tProg * bytes) / page;
+        this.die[dd] = progEnd;
+        if (progEnd > this.lastProgram) this.lastProgram = progEnd;
+        if (this.params.dram_bytes > 0) {
+          this.bufferPush(progEnd, bytes);
+          pieceEnd = buffered;
+        } else {
+          pieceEnd = progEnd;
+        }
       }
       if (pieceEnd > this.lastProgram) this.lastProgram = pieceEnd;
       if (pieceEnd > done) done = pieceEnd;

@@ -35,6 +35,8 @@ export type TimingParams = {
   /** One-way latency of a command reaching the device. */
   readonly link_latency_us: number;
   // ── internal copy paths ──
+  /** 1: the FTL copies a whole page on the die it reads it from (copyback); 0: always through the controller. */
+  readonly copyback: number;
   /** NVMe Copy: controller time per source range (descriptor fetch, FTL lookups). */
   readonly copy_range_us: number;
   /** SCSI copy manager: its data mover's rate and per-segment cost (EXTENDED COPY, WRITE USING TOKEN). */
@@ -65,6 +67,7 @@ export const TIMING_BOUNDS: Readonly<Record<NumericKey, readonly [number, number
   dram_bytes: [0, 2 ** 40, 'int'],
   link_mbps: [1, 1e6, 'real'],
   link_latency_us: [0, 1e6, 'real'],
+  copyback: [0, 1, 'int'],
   copy_range_us: [0, 1e6, 'real'],
   xcopy_mbps: [1, 1e6, 'real'],
   xcopy_segment_us: [0, 1e6, 'real'],

@@ -16,6 +16,7 @@ import { registerServe } from './commands/serve.js';
 import { registerLab } from './commands/lab.js';
 import { registerSchema } from './commands/schema.js';
 import { registerShell } from './commands/shell.js';
+import { registerHeuristic } from './commands/heuristic.js';
 
 export function makeProgram(setExit: (code: number) => void): Command {
   const program = new Command('copylab')
@@ -31,6 +32,7 @@ export function makeProgram(setExit: (code: number) => void): Command {
   registerScsi(program, setExit);
   registerDm(program, setExit);
   registerServe(program, setExit);
+  registerHeuristic(program, setExit);
   registerSchema(program, setExit);
   registerShell(program, setExit);
   // Subcommands inherit exitOverride and the output settings (so a shell line never exits the process).

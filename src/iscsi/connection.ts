@@ -123,16 +123,23 @@ export class Connection implements SessionMember {
       this.close('framing error');
       return;
     }
-    for (const e of events) {
-      if (this.ended) return;
-      try {
-        this.onEvent(e);
-      } catch (err) {
-        // A bug must not take the target down: this connection ends, others go on.
-        this.host.log(`connection ${this.cid}: internal error: ${(err as Error).message}`);
-        this.close('internal error');
-        return;
+    // Every answer to this chunk's PDUs goes out in one writev when the chunk is done (a 4 KiB read
+    // at queue depth 32 is otherwise two write syscalls per command: header, then data).
+    this.sock.cork();
+    try {
+      for (const e of events) {
+        if (this.ended) return;
+        try {
+          this.onEvent(e);
+        } catch (err) {
+          // A bug must not take the target down: this connection ends, others go on.
+          this.host.log(`connection ${this.cid}: internal error: ${(err as Error).message}`);
+          this.close('internal error');
+          return;
+        }
       }
+    } finally {
+      this.sock.uncork();
     }
   }
 
@@ -160,7 +167,13 @@ export class Connection implements SessionMember {
   private send(bhs: Uint8Array, data: Uint8Array = new Uint8Array(0)): void {
     if (this.phase === 'closed') return;
     const parts = encodePdu(bhs, data, this.digests);
-    for (const p of parts) this.sock.write(p);
+    if (parts.length === 1) this.sock.write(parts[0]!);
+    else {
+      // One PDU, one writev: header, data, padding and digests leave together.
+      this.sock.cork();
+      for (const p of parts) this.sock.write(p);
+      this.sock.uncork();
+    }
     if (!this.paused && this.sock.writableLength > ISCSI_LIMITS.maxPendingWriteBytes) {
       // Backpressure: stop reading until the initiator takes our responses.
       this.paused = true;

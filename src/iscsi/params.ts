@@ -87,7 +87,8 @@ export function negotiateKey(key: string, value: string, s: SessionParams, c: Co
     case 'DataDigest': {
       const offered = value.split(',');
       const mine = prefs.digests ? ['CRC32C', 'None'] : ['None'];
-      const pick = mine.find((m) => offered.includes(m));
+      // List negotiation (RFC 7143 6.2.1): the first value of the initiator's list we support.
+      const pick = offered.find((m) => mine.includes(m));
       if (!pick) return 'Reject';
       if (key === 'HeaderDigest') c.headerDigest = pick === 'CRC32C';
       else c.dataDigest = pick === 'CRC32C';

@@ -17,6 +17,8 @@ interface Common {
   scenario?: string;
   json?: boolean;
   initiator?: string;
+  /** The response bytes in binary on stdout (sg3_utils' --raw). */
+  raw?: boolean;
 }
 
 function sdOf(lab: Lab, dev: string): SdDevice {
@@ -31,7 +33,8 @@ function report(r: ScsiResult, o: Common, extra: Record<string, unknown>, text: 
     process.stdout.write(`${JSON.stringify({ status: r.status, status_name: STATUS_NAME[r.status] ?? null, sense: s, sense_hex: toHex(r.senseData), data_in_hex: toHex(r.dataIn), ...extra }, null, 2)}\n`);
   } else if (r.status !== 0) {
     process.stderr.write(`copylab scsi: ${STATUS_NAME[r.status] ?? r.status}${s ? `: ${SENSE_KEY_NAME[s.key] ?? s.key}, asc 0x${s.asc.toString(16).padStart(2, '0')} ascq 0x${s.ascq.toString(16).padStart(2, '0')}${s.information !== null ? `, information ${s.information}` : ''}${s.field !== null ? `, field pointer ${s.field}${s.cd ? ' (CDB)' : ' (parameter list)'}` : ''}` : ''}\n`);
-  } else process.stdout.write(text());
+  } else if (o.raw) process.stdout.write(r.dataIn);
+  else process.stdout.write(text());
   return r.status === 0 ? EXIT_OK : EXIT_FAILED;
 }
 
@@ -82,7 +85,8 @@ export function registerScsi(program: Command, setExit: SetExit): void {
   const sub = (name: string, desc: string) =>
     scsi.command(name).description(desc).option('-s, --scenario <file>', 'scenario whose devices make up the lab').option('--json', 'print status, sense and data as JSON').option('--initiator <name>', 'initiator name (default: the host\'s)');
 
-  sub('inq <dev>', 'standard INQUIRY data (sg_inq)').action(run(setExit, (_l, sd, o) => {
+  const RAW = 'output the response in binary (decode it with sg_inq/sg_vpd --inhex=FILE --raw)';
+  sub('inq <dev>', 'standard INQUIRY data (sg_inq)').option('-r, --raw', RAW).action(run(setExit, (_l, sd, o) => {
     const r = exec(sd, o, b.inquiryCdb(null), undefined, 96);
     const d = r.dataIn;
     const ascii = (a: number, n: number) => Buffer.from(d.subarray(a, a + n)).toString('latin1').trim();
@@ -90,7 +94,7 @@ export function registerScsi(program: Command, setExit: SetExit): void {
     return report(r, o, fields, () => `Vendor: ${fields.vendor}  Product: ${fields.product}  Revision: ${fields.revision}\nPDT=${fields.pdt}  VERSION=0x${(fields.version ?? 0).toString(16)}  3PC=${fields.threePc ? 1 : 0}\n`);
   }));
 
-  sub('vpd <dev> [page]', 'a VPD page, hex dump (sg_vpd); page as 0x83 or 131, default 0x00').action(run(setExit, (_l, sd, o, args) => {
+  sub('vpd <dev> [page]', 'a VPD page, hex dump (sg_vpd); page as 0x83 or 131, default 0x00').option('-r, --raw', RAW).action(run(setExit, (_l, sd, o, args) => {
     const page = args[1] === undefined ? 0 : Number(args[1]);
     if (!Number.isInteger(page) || page < 0 || page > 255) throw new UsageError('page must be 0..255');
     const r = exec(sd, o, b.inquiryCdb(page, 4096), undefined, 4096);

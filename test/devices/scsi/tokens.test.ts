@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { populateTokenList, tokenFromRrti, tpcInCdb, tpcOutCdb, writeUsingTokenList, zeroRodToken } from '../../../devices/scsi/build.js';
-import { TpcInSa, TpcOutSa } from '../../../devices/scsi/constants.js';
+import { inquiryCdb, populateTokenList, tokenFromRrti, tpcInCdb, tpcOutCdb, writeUsingTokenList, zeroRodToken } from '../../../devices/scsi/build.js';
+import { Rod, RodTypeFlag, Token, TpcInSa, TpcOutSa, TpcVpdDesc, Vpd } from '../../../devices/scsi/constants.js';
+import { be16, be32 } from '../../../devices/scsi/bytes.js';
 import { TPC_LIMITS } from '../../../devices/scsi/tpc-limits.js';
 import { eq } from '../../helpers.js';
 import { HOST, fill, ok, readBack, sense, twoArrays } from './helpers.js';
@@ -19,7 +20,61 @@ const wut = (a: ScsiArray, lun: number, token: Uint8Array, ranges: { lba: number
   return a.execute(who, lun, tpcOutCdb(TpcOutSa.WRITE_USING_TOKEN, p.length, 77), p);
 };
 
+/** The ROD type descriptors of VPD 8Fh's Supported ROD Types descriptor (SPC-4 7.8.17.7), as read off the wire. */
+function advertisedRodTypes(a: ScsiArray): { type: number; flags: number }[] {
+  const page = ok(a.execute(HOST, 0, inquiryCdb(Vpd.THIRD_PARTY_COPY, 4096), undefined, 4096)).dataIn;
+  for (let at = 4; at + 4 <= page.length; at += 4 + be16(page, at + 2)) {
+    if (be16(page, at) !== TpcVpdDesc.SUPPORTED_ROD_TYPES) continue;
+    const out: { type: number; flags: number }[] = [];
+    for (let d = at + 8; d < at + 8 + be16(page, at + 6); d += 64) out.push({ type: be32(page, d), flags: page[d + 4]! });
+    return out;
+  }
+  throw new Error('VPD 8Fh has no Supported ROD Types descriptor');
+}
+
 describe('ROD tokens', () => {
+  it('advertises in VPD 8Fh what it does: TOKEN_OUT types come out of POPULATE TOKEN, TOKEN_IN types go into WRITE USING TOKEN', () => {
+    const { a0 } = twoArrays();
+    const types = advertisedRodTypes(a0);
+    expect(types).toEqual([
+      { type: Rod.TYPE_PIT_CHANGE_VULNERABLE, flags: RodTypeFlag.TOKEN_IN | RodTypeFlag.TOKEN_OUT },
+      { type: Rod.TYPE_BLOCK_ZERO, flags: RodTypeFlag.TOKEN_IN },
+    ]);
+    let listId = 10;
+    for (const { type, flags } of types) {
+      const name = `ROD type ${type.toString(16)}`;
+      const src = fill(a0, 0, 0, 16, type & 0xff);
+      fill(a0, 1, 0, 64, 99);
+      // POPULATE TOKEN asking for this ROD type (RTV): made if and only if TOKEN_OUT.
+      const p = populateTokenList([{ lba: 0, blocks: 16 }], { rodType: type });
+      const r = a0.execute(HOST, 0, tpcOutCdb(TpcOutSa.POPULATE_TOKEN, p.length, ++listId), p);
+      let token: Uint8Array | null = null;
+      if (flags & RodTypeFlag.TOKEN_OUT) {
+        ok(r);
+        const info = ok(a0.execute(HOST, 0, tpcInCdb(TpcInSa.RECEIVE_ROD_TOKEN_INFORMATION, listId), undefined, 1024)).dataIn;
+        token = tokenFromRrti(info);
+        expect([name, be32(token!, 0)]).toEqual([name, type]);
+      } else {
+        const s = sense(r);
+        expect([name, s.key, s.asc, s.ascq, s.field, s.cd]).toEqual([name, 0x05, 0x26, 0x00, 8, false]);
+      }
+      // WRITE USING TOKEN with a token of this type: accepted if and only if TOKEN_IN.
+      if (!token && type === Rod.TYPE_BLOCK_ZERO) token = zeroRodToken();
+      if (!token) throw new Error(`${name}: advertised without TOKEN_OUT and the test cannot make one`);
+      const w = wut(a0, 1, token, [{ lba: 8, blocks: 16 }]);
+      if (flags & RodTypeFlag.TOKEN_IN) {
+        ok(w);
+        const back = readBack(a0, 1, 8, 16);
+        expect([name, type === Rod.TYPE_BLOCK_ZERO ? back.every((b) => b === 0) : eq(back, src)]).toEqual([name, true]);
+      } else {
+        expect([name, w.status]).toEqual([name, 0x02]);
+      }
+    }
+    // A ROD type it does not advertise (point in time, persistent: 00800002h) is refused by POPULATE TOKEN.
+    const p = populateTokenList([{ lba: 0, blocks: 8 }], { rodType: 0x00800002 });
+    expect(sense(a0.execute(HOST, 0, tpcOutCdb(TpcOutSa.POPULATE_TOKEN, p.length, 99), p)).field).toBe(Token.PT_OFF_ROD_TYPE);
+  });
+
   it('copies through POPULATE TOKEN + WRITE USING TOKEN, with and without an offset into the ROD', () => {
     const { a0 } = twoArrays();
     const s1 = fill(a0, 0, 10, 8, 1);
