@@ -96,8 +96,8 @@ function action(setExit: SetExit, fn: (dev: string, opts: Common & Record<string
 }
 
 export function registerNvme(program: Command, setExit: SetExit): void {
-  const nvme = program.command('nvme').description('NVMe tools in nvme-cli style over the NVMe devices of --scenario (default: a built-in nvme0)');
-  const common = (c: Command) => c.option('--scenario <file>', 'scenario whose devices make up the lab').option('--json', 'print JSON');
+  const nvme = program.command('nvme').description('NVMe tools in nvme-cli style over the NVMe devices of --scenario (default: the default lab\'s nvme0: nvme0n1 conventional, nvme0n2 zoned)');
+  const common = (c: Command) => c.option('--scenario <file>', 'scenario whose devices make up the lab (default: the default lab, `copylab lab`)').option('--json', 'print JSON');
 
   common(nvme.command('id-ctrl <dev>').description('Identify Controller')).action(
     action(setExit, async (_d, opts, _lab, att) => {

@@ -81,9 +81,9 @@ const ranges = (list: unknown): { lba: number; blocks: number }[] =>
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function registerScsi(program: Command, setExit: SetExit): void {
-  const scsi = program.command('scsi').description('send SCSI commands to a SCSI disk of the lab (sg3_utils style)');
+  const scsi = program.command('scsi').description('send SCSI commands to a SCSI disk of the lab in sg3_utils style (default lab: /dev/sda, /dev/sdb)');
   const sub = (name: string, desc: string) =>
-    scsi.command(name).description(desc).option('-s, --scenario <file>', 'scenario whose devices make up the lab').option('--json', 'print status, sense and data as JSON').option('--initiator <name>', 'initiator name (default: the host\'s)');
+    scsi.command(name).description(desc).option('-s, --scenario <file>', 'scenario whose devices make up the lab (default: the default lab, `copylab lab`)').option('--json', 'print status, sense and data as JSON').option('--initiator <name>', 'initiator name (default: the host\'s)');
 
   const RAW = 'output the response in binary (decode it with sg_inq/sg_vpd --inhex=FILE --raw)';
   sub('inq <dev>', 'standard INQUIRY data (sg_inq)').option('-r, --raw', RAW).action(run(setExit, (_l, sd, o) => {
