@@ -1,12 +1,14 @@
 /**
- * A device on its own thread: polls its submission ring while busy, sleeps with Atomics.wait
- * after an idle period (announcing NEED_WAKEUP first, as io_uring's SQPOLL thread does), runs
+ * A device on its own thread: polls its submission ring while busy, spins for the next command
+ * only as long as that pays (adaptive: not when work is sparse or the CPU is shared), then sleeps
+ * with Atomics.wait (announcing NEED_WAKEUP first, as io_uring's SQPOLL thread does), runs
  * each command through the same device model the inline mode uses, and posts completions,
  * bumping the lab's doorbell (and waking it only when it waits).
  */
 import { workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { CMD, CPL, CTRL, QUEUE_FLAG, QUEUE_STATE, SRC, queueLayout, type DeviceWorkerData, type ShmMessage } from '../devices/worker/queue-layout.js';
 import { DOORBELL } from '../src/block/completion-poller.js';
+import { AdaptiveSpin } from '../src/block/adaptive-spin.js';
 import { MemoryBacking } from '../devices/backing/memory.js';
 import { NullBlkModel, type ModelSource } from '../devices/nullblk/model.js';
 import { Errno } from '../src/util/errno.js';
@@ -20,6 +22,8 @@ const shm = new Map<number, SharedArrayBuffer>([[data.mediaId, data.media]]);
 const backings = new Map<number, MemoryBacking>();
 const model = new NullBlkModel(new MemoryBacking(data.mediaSize, data.media));
 backings.set(data.mediaId, model.backing as MemoryBacking);
+/** Longest single sleep; the loop re-checks STOP after it. */
+const PARK_MS = 1000;
 
 /** Shared memory by id, reading the port for ids not seen yet (posted before their command). */
 function sharedMemory(id: number): SharedArrayBuffer | undefined {
@@ -71,11 +75,12 @@ function execute(at: number): number {
   return model.execute(op, offset, length, buf, sources);
 }
 
-const idleNs = BigInt(Math.max(0, data.idleMicros)) * 1000n;
 let sqHead = 0;
 let cqTail = 0;
-let lastWork = process.hrtime.bigint();
-let spins = 0;
+// Spin for the next command at most idle_us, as long as spinning pays (src/block/adaptive-spin.ts).
+const spin = new AdaptiveSpin(Math.max(0, data.idleMicros));
+const stopping = (): boolean => Atomics.load(ctrl, CTRL.STATE) === QUEUE_STATE.STOP;
+const hasWork = (): boolean => Atomics.load(ctrl, CTRL.SQ_TAIL) !== sqHead || stopping();
 
 for (;;) {
   const tail = Atomics.load(ctrl, CTRL.SQ_TAIL);
@@ -99,17 +104,15 @@ for (;;) {
     Atomics.store(ctrl, CTRL.CQ_TAIL, cqTail);
     Atomics.add(doorbell, DOORBELL.COUNTER, 1);
     if (Atomics.load(doorbell, DOORBELL.WAITING)) Atomics.notify(doorbell, DOORBELL.COUNTER);
-    lastWork = process.hrtime.bigint();
     continue;
   }
-  if (Atomics.load(ctrl, CTRL.STATE) === QUEUE_STATE.STOP) break;
-  // Busy-poll for the idle period (reading the clock only every 256 spins), then sleep.
-  if (++spins & 255 || process.hrtime.bigint() - lastWork < idleNs) continue;
+  if (stopping()) break;
+  if (spin.spin(hasWork)) continue;
+  // Park: announce NEED_WAKEUP, re-check, sleep on the SQ tail until a submit notifies.
   Atomics.store(ctrl, CTRL.FLAGS, QUEUE_FLAG.NEED_WAKEUP);
-  if (Atomics.load(ctrl, CTRL.SQ_TAIL) === sqHead && Atomics.load(ctrl, CTRL.STATE) !== QUEUE_STATE.STOP) {
-    Atomics.wait(ctrl, CTRL.SQ_TAIL, sqHead, 1000);
-  }
+  const t0 = performance.now();
+  if (Atomics.load(ctrl, CTRL.SQ_TAIL) === sqHead && !stopping()) Atomics.wait(ctrl, CTRL.SQ_TAIL, sqHead, PARK_MS);
   Atomics.store(ctrl, CTRL.FLAGS, 0);
-  lastWork = process.hrtime.bigint();
+  if (Atomics.load(ctrl, CTRL.SQ_TAIL) !== sqHead) spin.parked(performance.now() - t0);
 }
 data.port.close();

@@ -162,6 +162,43 @@ export function b2bSegment(s: B2BSegment): Uint8Array {
   return d;
 }
 
+/** NUMBER OF BLOCKS of a block → block segment descriptor is 16 bits wide (SPC-4 6.4.6.5). */
+export const B2B_MAX_BLOCKS = 0xffff;
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * One block → block copy as consecutive segment descriptors, as sg_xcopy/ddpt split a copy: each
+ * moves at most `maxBlocks` source blocks (the 16-bit field, or fewer for the copy manager's
+ * MAXIMUM SEGMENT LENGTH) and a whole number of destination blocks (the device refuses a segment
+ * that ends inside one). Nothing is truncated to fit a field.
+ */
+export function b2bSegmentsSplit(s: B2BSegment, blockLengths: { src: number; dst: number }, maxBlocks = B2B_MAX_BLOCKS): Uint8Array[] {
+  const per = b2bBlocksPerSegment(blockLengths, maxBlocks);
+  if (per === 0) throw new RangeError('a segment cannot hold one destination block');
+  const out: Uint8Array[] = [];
+  let done = 0;
+  do {
+    const n = Math.min(per, s.blocks - done);
+    const dstDone = (done * blockLengths.src) / blockLengths.dst;
+    out.push(b2bSegment({ ...s, srcLba: s.srcLba + done, dstLba: s.dstLba + dstDone, blocks: n }));
+    done += n;
+  } while (done < s.blocks);
+  return out;
+}
+
+/** Source blocks one split segment moves: a whole number of destination blocks, at most maxBlocks (0: none fits). */
+export function b2bBlocksPerSegment(blockLengths: { src: number; dst: number }, maxBlocks = B2B_MAX_BLOCKS): number {
+  const unit = blockLengths.dst / gcd(blockLengths.src, blockLengths.dst);
+  return Math.floor(Math.min(maxBlocks, B2B_MAX_BLOCKS) / unit) * unit;
+}
+
+/** How many descriptors b2bSegmentsSplit makes, without making them. */
+export function b2bSegmentCount(blocks: number, blockLengths: { src: number; dst: number }, maxBlocks = B2B_MAX_BLOCKS): number {
+  const per = b2bBlocksPerSegment(blockLengths, maxBlocks);
+  return per === 0 ? Infinity : Math.max(1, Math.ceil(blocks / per));
+}
+
 export interface XcopyList {
   readonly listId?: number;
   /** LIST ID USAGE (default 00b: hold, so RECEIVE COPY RESULTS can find it). */

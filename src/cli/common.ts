@@ -12,8 +12,9 @@ export const EXIT_USAGE = 2;
 /** Subcommands report their exit code through this. */
 export type SetExit = (code: number) => void;
 
-/** A command line that cannot be used: printed as `copylab: message`, exit 2. */
-export class UsageError extends Error {}
+/** A command line that cannot be used: printed as `copylab: message`, exit 2 (numbers.ts). */
+export { UsageError } from './numbers.js';
+import { UsageError } from './numbers.js';
 
 /** The scenario in FILE, or the built-in default lab when there is none. */
 export function scenarioFrom(file: string | undefined): Scenario {

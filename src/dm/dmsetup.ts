@@ -33,6 +33,22 @@ function each(lab: Lab, name: string | undefined, fn: (n: string) => DmResult): 
   return { res: 0, output: out.length ? out.join('\n') : 'No devices found' };
 }
 
+/**
+ * What is wrong with a dmsetup command line before it meets a lab (an unknown verb, a missing
+ * NAME, SECTOR or --table), or undefined when it is well formed. The CLI and the scenario step
+ * refuse such a line as unusable (exit 2) instead of running it.
+ */
+export function dmsetupUsageError(argv: readonly string[]): string | undefined {
+  const args = [...argv];
+  const table = takeTable(args);
+  const [verb, name, ...rest] = args;
+  if (!(DMSETUP_VERBS as readonly string[]).includes(verb ?? '')) return `unknown dmsetup command ${JSON.stringify(verb ?? '')} (${DMSETUP_VERBS.join(', ')})`;
+  if ((verb === 'create' || verb === 'reload') && (!name || table === undefined)) return `usage: dmsetup ${verb} NAME --table TABLE`;
+  if ((verb === 'suspend' || verb === 'resume' || verb === 'remove') && !name) return `usage: dmsetup ${verb} NAME`;
+  if (verb === 'message' && (!name || rest[0] === undefined || !/^\d+$/.test(rest[0]) || rest.length < 2)) return 'usage: dmsetup message NAME SECTOR MESSAGE…';
+  return undefined;
+}
+
 export async function dmsetup(lab: Lab, argv: readonly string[]): Promise<DmResult> {
   const args = [...argv];
   const table = takeTable(args);

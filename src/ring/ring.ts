@@ -12,6 +12,7 @@ import { CQE, HDR, SQE } from './layout.js';
 import { IORING_MAX_CQ_ENTRIES, IORING_MAX_ENTRIES, IORING_SQ, IORING_FEAT } from './opcodes.js';
 import { RingConsumer, type RingHost } from './consumer.js';
 import { Errno, ErrnoError } from '../util/errno.js';
+import { AdaptiveSpin } from '../block/adaptive-spin.js';
 
 export interface RingParams {
   /** SQ entries (rounded up to a power of two, 1..32768). */
@@ -70,8 +71,8 @@ export class Cqe {
 /** Default sq_thread_idle for SQPOLL rings (ms). */
 export const SQ_THREAD_IDLE_MS = 10;
 
-/** How long waits busy-poll worker devices before sleeping (ns). */
-export const RING_SPIN_NS = 100_000;
+/** Longest busy-poll of worker devices before a wait sleeps (µs); adaptive below it (src/block/adaptive-spin.ts). */
+export const RING_SPIN_US = 100;
 
 /** Registered buffers live in a flat address space: buffer i starts at (i + 1) × 2^40. */
 export const BUFFER_ADDRESS_STRIDE = 2 ** 40;
@@ -115,6 +116,8 @@ export class Ring {
   private readonly _consumer: RingConsumer | null;
   readonly sqpoll: boolean;
   private closed = false;
+  /** How long a wait busy-polls worker devices before sleeping, learned per ring. */
+  private readonly spin = new AdaptiveSpin(RING_SPIN_US, 1);
 
   /** The consumer side (only on the ring's own thread). */
   get consumer(): RingConsumer {
@@ -268,8 +271,10 @@ export class Ring {
       }
       // Busy-poll device completions briefly before sleeping (io_uring's IOPOLL idea): a worker
       // device answers a small batch in microseconds, far less than a sleep and wake-up costs.
-      if (this.spinUntilReady(n, RING_SPIN_NS)) return;
+      if (this.consumer.host.deviceWorkPending && this.spin.spin(() => this.cqReady() >= n)) return;
+      const t0 = performance.now();
       await this.consumer.nextEvent();
+      if (this.cqReady() >= n) this.spin.parked(performance.now() - t0);
     }
   }
 
@@ -288,16 +293,6 @@ export class Ring {
       Atomics.add(this.hdr, HDR.CQ_WAITERS, 1);
       if (Atomics.load(this.hdr, HDR.CQ_TAIL) === tail) Atomics.wait(this.hdr, HDR.CQ_TAIL, tail, 50);
       Atomics.sub(this.hdr, HDR.CQ_WAITERS, 1);
-    }
-  }
-
-  /** Polls for up to `ns` nanoseconds; true when `n` CQEs became ready. */
-  private spinUntilReady(n: number, ns: number): boolean {
-    if (!this.consumer.host.deviceWorkPending) return false;
-    const end = process.hrtime.bigint() + BigInt(ns);
-    for (let i = 1; ; i++) {
-      if (this.cqReady() >= n) return true;
-      if ((i & 63) === 0 && process.hrtime.bigint() > end) return false;
     }
   }
 

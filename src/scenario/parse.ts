@@ -34,6 +34,8 @@ export const SCENARIO_LIMITS = {
   devices: 64,
   steps: 10000,
   textBytes: 4 * 1024 * 1024,
+  /** The yaml package's maxAliasCount: how far aliases may expand the document. */
+  yamlAliases: 100,
 };
 
 /** The top level of a scenario file. */
@@ -77,15 +79,25 @@ export interface Scenario {
 }
 
 export function parseScenarioText(text: string, source = 'scenario'): Scenario {
+  return parseScenario(parseYamlText(text, source), source);
+}
+
+/** YAML text → a document, within the scenario limits; every problem is a ScenarioError. */
+function parseYamlText(text: string, source: string): unknown {
   if (text.length > SCENARIO_LIMITS.textBytes) throw new ScenarioError(`${source}: larger than ${SCENARIO_LIMITS.textBytes} bytes`);
   let doc: unknown;
   try {
-    doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
+    doc = parseYaml(text, { maxAliasCount: SCENARIO_LIMITS.yamlAliases, uniqueKeys: true });
   } catch (err) {
+    // The yaml package reports syntax errors as YAMLParseError and an alias expansion past
+    // maxAliasCount (a "billion laughs" document) as a ReferenceError: both are the file's fault.
     if (err instanceof YAMLParseError) throw new ScenarioError(`${source}: YAML error: ${err.message.split('\n')[0]}`);
+    if (err instanceof ReferenceError && /alias/i.test(err.message)) {
+      throw new ScenarioError(`${source}: YAML error: aliases expand past ${SCENARIO_LIMITS.yamlAliases} nodes (an alias bomb?)`);
+    }
     throw err;
   }
-  return parseScenario(doc, source);
+  return doc;
 }
 
 export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
@@ -94,6 +106,7 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
   root.obj(ROOT_SPEC);
   const lab = parseLab(root.key('lab'));
   const names = new Set<string>();
+  const kindOfName = new Map<string, string>();
   const devices = root.key('devices').required().list(SCENARIO_LIMITS.devices).map((f) => {
     const kinds = DEVICE_KINDS.map((d) => d.kind);
     const kind = f.key('kind').required().oneOf(kinds);
@@ -101,19 +114,27 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
     for (const n of parsed.provides) {
       if (names.has(n)) f.fail(`duplicate device ${n}`);
       names.add(n);
+      kindOfName.set(n, kind);
     }
     return parsed;
   });
   const stack = parseStack(root.key('stack'));
-  for (const n of stackNames(stack)) names.add(n);
-  const ctx = contextFor(names);
+  for (const n of stackNames(stack)) {
+    names.add(n);
+    kindOfName.set(n, 'dm');
+  }
+  const ctx = contextFor(kindOfName);
   const steps = root.key('steps').present ? root.key('steps').list(SCENARIO_LIMITS.steps).map((f) => parseStep(f, ctx)) : [];
   const iscsi = parseIscsi(root.key('iscsi'), (f) => ctx.devPath(f));
   return { lab, devices, stack, steps, ...(iscsi ? { iscsi } : {}) };
 }
 
-/** What steps resolve device paths against: the names of a scenario's (or a live lab's) devices. */
-export function contextFor(names: ReadonlySet<string>): ParseContext {
+/**
+ * What steps resolve device paths against: the names of a scenario's (or a live lab's) devices
+ * and the kind that provides each (nullblk, nvme, scsi; dm for the stack).
+ */
+export function contextFor(kinds: ReadonlyMap<string, string>): ParseContext {
+  const names = new Set(kinds.keys());
   return {
     devices: names,
     devPath(f: Field): string {
@@ -121,19 +142,13 @@ export function contextFor(names: ReadonlySet<string>): ParseContext {
       if (!names.has(p.slice('/dev/'.length))) f.fail(`unknown device ${p} (devices: ${[...names].map((n) => `/dev/${n}`).join(', ')})`);
       return p;
     },
+    kindOf: (path) => kinds.get(path.slice('/dev/'.length)),
   };
 }
 
 /** Steps written as YAML on their own (a list, or one `kind: {…}` mapping) against known devices. */
-export function parseStepsText(text: string, devices: ReadonlySet<string>, source = 'steps'): ParsedStep[] {
-  if (text.length > SCENARIO_LIMITS.textBytes) throw new ScenarioError(`${source}: larger than ${SCENARIO_LIMITS.textBytes} bytes`);
-  let doc: unknown;
-  try {
-    doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
-  } catch (err) {
-    if (err instanceof YAMLParseError) throw new ScenarioError(`${source}: YAML error: ${err.message.split('\n')[0]}`);
-    throw err;
-  }
+export function parseStepsText(text: string, devices: ReadonlyMap<string, string>, source = 'steps'): ParsedStep[] {
+  const doc = parseYamlText(text, source);
   const ctx = contextFor(devices);
   const list = Array.isArray(doc) ? doc : [doc];
   return new Field(source, list).list(SCENARIO_LIMITS.steps).map((f) => parseStep(f, ctx));

@@ -1,7 +1,7 @@
 /** Printing a scenario report: a table for people, one JSON object per step for programs. */
-import Table from 'cli-table3';
 import type { ScenarioReport, StepResult } from './run.js';
 import { formatSize } from '../util/size.js';
+import { formatTextTable } from '../util/text-table.js';
 
 const size = (n: number | undefined): string => (n === undefined ? '' : formatSize(n));
 
@@ -77,18 +77,16 @@ export function formatTable(report: ScenarioReport, opts: { color?: boolean; wid
       cut ||= w.cut;
     }
   }
-  const table = new Table({
-    head: ['#', 'step', 'target', 'ok', 'path', 'pieces', 'bytes', 'host bytes', ...(modeled ? ['modeled'] : []), 'time', 'note'],
-    colAligns: ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right', ...(modeled ? ['right' as const] : []), 'right', 'left'],
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-    style: { head: opts.color ? ['cyan'] : [], border: opts.color ? ['grey'] : [] },
+  const table = formatTextTable(rows, {
+    head,
+    aligns: ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right', ...(modeled ? ['right' as const] : []), 'right', 'left'],
+    ...(opts.color ? { color: true } : {}),
   });
-  for (const row of rows) table.push(row);
   const failed = report.steps.filter((r) => !r.ok).length;
   const summary = failed ? `${failed} of ${report.steps.length} steps failed` : `all ${report.steps.length} steps ok`;
   const legend = modeled ? '; modeled = device time from the timing models, time = wall time' : '';
   const cutNote = cut ? `\nnotes are cut to the terminal's width (…): --json prints them in full.` : '';
-  return `${table.toString()}\npieces = offloaded/total; host bytes = bytes moved through host buffers (0 when the device copies)${legend}.${cutNote}\n${summary}`;
+  return `${table}\npieces = offloaded/total; host bytes = bytes moved through host buffers (0 when the device copies)${legend}.${cutNote}\n${summary}`;
 }
 
 /** Modeled microseconds in the unit that reads best (µs, ms, s). */

@@ -3,12 +3,12 @@
  * step's expectations. A failed expectation marks the step (and the report) not ok but the run
  * goes on, so one run shows every problem.
  */
-import { readFileSync } from 'node:fs';
 import { Lab } from '../lab.js';
 import { Trace } from '../block/trace.js';
 import { errnoName } from '../util/errno.js';
 import { ScenarioError } from './fields.js';
-import { parseScenarioText, type Scenario } from './parse.js';
+import { parseScenarioText, SCENARIO_LIMITS, type Scenario } from './parse.js';
+import { BoundedReadError, readFileBounded } from '../util/read-bounded.js';
 import type { ParsedStep, StepOutcome } from './types.js';
 import { createStack } from '../dm/scenario.js';
 
@@ -37,13 +37,15 @@ export interface RunOptions {
   readonly onStep?: (r: StepResult, total: number) => void;
 }
 
-/** Reads and parses a scenario file (`-`: standard input); every problem is a ScenarioError. */
+/** Reads (at most SCENARIO_LIMITS.textBytes) and parses a scenario file (`-`: standard input); every problem is a ScenarioError. */
 export function loadScenario(file: string): Scenario {
   let text: string;
   try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+    text = new TextDecoder('utf-8', { fatal: true }).decode(readFileBounded(file, SCENARIO_LIMITS.textBytes));
   } catch (err) {
-    throw new ScenarioError(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    if (err instanceof BoundedReadError) throw new ScenarioError(`${file}: ${err.message}`);
+    if (err instanceof TypeError) throw new ScenarioError(`${file}: not UTF-8 text`);
+    throw err;
   }
   return parseScenarioText(text, file === '-' ? 'stdin' : file);
 }
@@ -78,7 +80,9 @@ export async function runStep(lab: Lab, step: ParsedStep, i: number, options: Ru
   try {
     outcome = await step.run(lab, trace);
   } catch (err) {
-    // A step must not take the run down: report what threw as the step's failure.
+    // A step that finds the scenario unusable while running (too many fault rules on a
+    // device) stops the run like a parse error; anything else is the step's failure.
+    if (err instanceof ScenarioError) throw err;
     outcome = { target: '', res: -5, ok: false, message: `internal error: ${(err as Error).message}` };
   }
   const r: StepResult = {

@@ -37,6 +37,8 @@ export interface ParseContext {
   readonly devices: ReadonlySet<string>;
   /** Resolves a device path key, failing with a message naming the key when it is unknown. */
   devPath(f: Field): string;
+  /** The kind of device (nullblk, nvme, scsi; dm for the stack) that provides a /dev/NAME path. */
+  kindOf(path: string): string | undefined;
 }
 
 export interface StepDef {

@@ -6,9 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { dmsetup, DMSETUP_VERBS } from '../../dm/dmsetup.js';
+import { dmsetup, dmsetupUsageError, DMSETUP_VERBS } from '../../dm/dmsetup.js';
 import { compareStrategies, formatStrategies } from '../../scenario/compare.js';
-import { EXIT_FAILED, EXIT_OK, fail, openLab, scenarioFrom, type SetExit } from '../common.js';
+import { EXIT_FAILED, EXIT_OK, fail, openLab, scenarioFrom, UsageError, type SetExit } from '../common.js';
 
 /** Each verb: its arguments (commander syntax) and what it does (dmsetup(8)). */
 const VERBS: readonly { readonly verb: (typeof DMSETUP_VERBS)[number]; readonly args: string; readonly help: string; readonly table?: boolean }[] = [
@@ -43,9 +43,13 @@ export function registerDm(program: Command, setExit: SetExit): void {
       const cmd = a[a.length - 1] as Command;
       const opts = cmd.opts() as { scenario?: string; table?: string };
       const args = cmd.args.flatMap((x) => (Array.isArray(x) ? x : [x])) as string[];
+      const argv = [v.verb, ...args, ...(opts.table !== undefined ? ['--table', opts.table] : [])];
+      // A command line dmsetup would not take is a usage error (exit 2), found before any lab is built.
+      const bad = dmsetupUsageError(argv);
+      if (bad) throw new UsageError(`dmsetup: ${bad}`);
       const h = openLab(opts.scenario);
       try {
-        const r = await dmsetup(h.lab, [v.verb, ...args, ...(opts.table !== undefined ? ['--table', opts.table] : [])]);
+        const r = await dmsetup(h.lab, argv);
         if (r.res < 0) setExit(fail(r.message ?? v.verb, r.res));
         else {
           if (r.output) process.stdout.write(`${r.output}\n`);

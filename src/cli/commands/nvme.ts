@@ -7,7 +7,9 @@
 import type { Command } from 'commander';
 import { nvmeController, type NvmeAttachment } from '../../../devices/nvme/attach.js';
 import { buildSqe, copyCdws, dv, encodeRanges, getAscii, getU64 } from '../../../devices/nvme/codec.js';
-import { parseHex } from '../../scenario/steps/nvme.js';
+import { hexTextMax, parseHex } from '../../scenario/steps/nvme.js';
+import { PASSTHRU_MAX_BYTES } from '../../../devices/nvme/host.js';
+import { cliInt, cliIntList, U16, U32, U64, U8, UsageError } from '../numbers.js';
 import {
   AdminOpc, Cns, Csi, ID_CTRL, ID_NS, ID_NS_ZNS, IDENTIFY_SIZE, IoOpc, statusName, ZONE_REPORT, ZONE_STATE_NAME, ZSA, ZMS_SELECT_ALL,
 } from '../../../devices/nvme/spec.js';
@@ -16,6 +18,11 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, notInLab, openLab, type LabHandle, ty
 import type { Lab } from '../../lab.js';
 
 interface Common { scenario?: string; json?: boolean }
+
+/** Most zones one zone-report asks for. */
+const ZONE_REPORT_MAX_ZONES = 1024;
+/** Zone Receive Action Specific Field values (list all, empty, implicitly/explicitly open, closed, full, read only, offline). */
+const ZRASF_MAX = 7;
 
 const isNvme = (n: string): boolean => /^nvme\d+n\d+$/.test(n);
 
@@ -30,13 +37,6 @@ function open(dev: string, opts: Common): { h: LabHandle; att: NvmeAttachment; n
   }
   return { h, att, nsid: m[2] ? Number(m[2]) : 0 };
 }
-
-const num = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a number: ${v}`);
-  return n;
-};
-const list = (v: string | undefined): number[] => (v ? v.split(',').map((x) => num(x.trim())) : []);
 
 function out(opts: Common, json: unknown, text: string): void {
   process.stdout.write(opts.json ? JSON.stringify(json, null, 2) + '\n' : text + '\n');
@@ -87,7 +87,8 @@ function action(setExit: SetExit, fn: (dev: string, opts: Common & Record<string
     try {
       setExit(await fn(dev, opts, res.h.lab, res.att, res.nsid));
     } catch (err) {
-      process.stderr.write(`copylab: ${(err as Error).message}\n`);
+      if (!(err instanceof UsageError)) throw err;
+      process.stderr.write(`copylab nvme: ${err.message}\n`);
       setExit(EXIT_USAGE);
     } finally {
       await res.h.release();
@@ -118,7 +119,7 @@ export function registerNvme(program: Command, setExit: SetExit): void {
 
   common(nvme.command('id-ns <dev>').description('Identify Namespace (with the ZNS data of a zoned namespace)').option('-n, --namespace-id <nsid>', 'namespace')).action(
     action(setExit, async (_d, opts, _lab, att, devNsid) => {
-      const nsid = opts['namespaceId'] ? num(String(opts['namespaceId'])) : devNsid;
+      const nsid = opts['namespaceId'] ? cliInt(opts['namespaceId'], '--namespace-id', U32) : devNsid;
       const r = await identify(att, Cns.NS, nsid);
       if (r.status || !r.data) return statusExit(r);
       const v = dv(r.data);
@@ -151,15 +152,17 @@ export function registerNvme(program: Command, setExit: SetExit): void {
       .option('-n, --namespace-id <nsid>', 'destination namespace'),
   ).action(
     action(setExit, async (_d, opts, _lab, att, devNsid) => {
-      const nsid = opts['namespaceId'] ? num(String(opts['namespaceId'])) : devNsid;
-      const slbs = list(String(opts['slbs']));
-      const blocks = list(String(opts['blocks']));
-      const snsids = list(opts['snsids'] as string | undefined);
-      const format = num(String(opts['format']));
-      if (slbs.length !== blocks.length || (snsids.length && snsids.length !== slbs.length)) throw new Error('--slbs, --blocks (and --snsids) must have the same number of entries');
-      if (slbs.length === 0 || slbs.length > 256 || format > 3) throw new Error('1..256 ranges and a format 0..3');
+      const nsid = opts['namespaceId'] ? cliInt(opts['namespaceId'], '--namespace-id', U32) : devNsid;
+      const slbs = cliIntList(String(opts['slbs']), '--slbs', U64);
+      // NLB is a 16-bit 0-based field in every source range format (NVM Command Set 3.3.1).
+      const blocks = cliIntList(String(opts['blocks']), '--blocks', U16);
+      const snsids = cliIntList(opts['snsids'] as string | undefined, '--snsids', U32);
+      const format = cliInt(opts['format'], '--format', 3);
+      if (slbs.length !== blocks.length || (snsids.length && snsids.length !== slbs.length)) throw new UsageError('--slbs, --blocks (and --snsids) must have the same number of entries');
+      // NR is an 8-bit 0-based field: 1..256 ranges.
+      if (slbs.length === 0 || slbs.length > 256) throw new UsageError('--slbs: 1..256 ranges');
       const ranges = slbs.map((slba, i) => ({ slba, nlb: blocks[i]! + 1, snsid: snsids[i] ?? nsid }));
-      const cdw = copyCdws({ sdlba: num(String(opts['sdlba'])), nr: ranges.length, format, fua: !!opts['forceUnitAccess'] });
+      const cdw = copyCdws({ sdlba: cliInt(opts['sdlba'], '--sdlba', U64), nr: ranges.length, format, fua: !!opts['forceUnitAccess'] });
       const r = await att.host.passthru({ admin: false, cmd: buildSqe({ opcode: IoOpc.COPY, nsid, cdw }), data: encodeRanges(format, ranges) });
       const hint = copyHint(_lab, att.name, format, r.status);
       out(opts, { status: r.status, status_name: statusName(r.status), dw0: r.dw0, ...(hint ? { hint } : {}) }, r.status === 0 ? 'NVMe Copy: success' : `NVMe Copy: ${statusName(r.status)}, ranges copied ${r.dw0}${hint ? `\n${hint}` : ''}`);
@@ -169,10 +172,11 @@ export function registerNvme(program: Command, setExit: SetExit): void {
 
   common(nvme.command('zone-report <dev>').description('Report Zones').option('--slba <lba>', 'start LBA', '0').option('-d, --zones <n>', 'zones to report', '16').option('--state <n>', 'ZRASF filter 0..7', '0')).action(
     action(setExit, async (_d, opts, lab, att, nsid) => {
-      const n = Math.min(num(String(opts['zones'])), 1024);
+      const n = cliInt(opts['zones'], '--zones', ZONE_REPORT_MAX_ZONES);
       const len = ZONE_REPORT.HEADER + n * ZONE_REPORT.DESC;
-      const slba = num(String(opts['slba']));
-      const r = await att.host.passthru({ admin: false, cmd: buildSqe({ opcode: IoOpc.ZONE_MGMT_RECV, nsid, cdw: { 10: slba >>> 0, 11: Math.floor(slba / 2 ** 32), 12: len / 4 - 1, 13: num(String(opts['state'])) << 8 } }), dataLen: len });
+      const slba = cliInt(opts['slba'], '--slba', U64);
+      const zrasf = cliInt(opts['state'], '--state', ZRASF_MAX);
+      const r = await att.host.passthru({ admin: false, cmd: buildSqe({ opcode: IoOpc.ZONE_MGMT_RECV, nsid, cdw: { 10: slba >>> 0, 11: Math.floor(slba / 2 ** 32), 12: len / 4 - 1, 13: zrasf << 8 } }), dataLen: len });
       if (r.status || !r.data) return statusExit(r, r.status === SC_INVALID_OPCODE ? zonedHint(lab, att.name, nsid) : undefined);
       const v = dv(r.data);
       const nr = getU64(v, 0);
@@ -191,8 +195,8 @@ export function registerNvme(program: Command, setExit: SetExit): void {
     action(setExit, async (_d, opts, _lab, att, nsid) => {
       const names: Record<string, number> = { open: ZSA.OPEN, close: ZSA.CLOSE, finish: ZSA.FINISH, reset: ZSA.RESET, offline: ZSA.OFFLINE };
       const zsa = names[String(opts['action'])];
-      if (zsa === undefined) throw new Error(`--action must be one of ${Object.keys(names).join(', ')}`);
-      const slba = num(String(opts['slba']));
+      if (zsa === undefined) throw new UsageError(`--action must be one of ${Object.keys(names).join(', ')}`);
+      const slba = cliInt(opts['slba'], '--slba', U64);
       const r = await att.host.passthru({ admin: false, cmd: buildSqe({ opcode: IoOpc.ZONE_MGMT_SEND, nsid, cdw: { 10: slba >>> 0, 11: Math.floor(slba / 2 ** 32), 13: zsa | (opts['selectAll'] ? ZMS_SELECT_ALL : 0) } }) });
       out(opts, { status: r.status, status_name: statusName(r.status) }, `zone-mgmt ${String(opts['action'])}: ${statusName(r.status)}`);
       return r.status === 0 ? EXIT_OK : EXIT_FAILED;
@@ -205,14 +209,20 @@ export function registerNvme(program: Command, setExit: SetExit): void {
   common(pt).action(
     action(setExit, async (_d, opts, _lab, att, devNsid) => {
       const cdw: Record<number, number> = {};
-      for (let i = 2; i <= 15; i++) if (opts[`cdw${i}`] !== undefined) cdw[i] = num(String(opts[`cdw${i}`]));
-      const data = opts['dataHex'] ? parseHex(String(opts['dataHex'])) : undefined;
-      if (opts['dataHex'] && !data) throw new Error('--data-hex: not hex bytes');
+      for (let i = 2; i <= 15; i++) if (opts[`cdw${i}`] !== undefined) cdw[i] = cliInt(opts[`cdw${i}`], `--cdw${i}`, U32);
+      const opcode = cliInt(opts['opcode'], '--opcode', U8);
+      const nsid = opts['namespaceId'] ? cliInt(opts['namespaceId'], '--namespace-id', U32) : devNsid;
+      const dataLen = opts['dataLen'] ? cliInt(opts['dataLen'], '--data-len', PASSTHRU_MAX_BYTES) : undefined;
+      const dataText = opts['dataHex'] ? String(opts['dataHex']) : undefined;
+      if (dataText !== undefined && dataText.length > hexTextMax(PASSTHRU_MAX_BYTES)) throw new UsageError(`--data-hex: at most ${PASSTHRU_MAX_BYTES} bytes`);
+      const data = dataText !== undefined ? parseHex(dataText) : undefined;
+      if (dataText !== undefined && !data) throw new UsageError('--data-hex: not hex bytes');
+      if (data && data.length > PASSTHRU_MAX_BYTES) throw new UsageError(`--data-hex: at most ${PASSTHRU_MAX_BYTES} bytes`);
       const r = await att.host.passthru({
         admin: !!opts['admin'],
-        cmd: buildSqe({ opcode: num(String(opts['opcode'])), nsid: opts['namespaceId'] ? num(String(opts['namespaceId'])) : devNsid, cdw }),
+        cmd: buildSqe({ opcode, nsid, cdw }),
         ...(data ? { data } : {}),
-        ...(opts['dataLen'] ? { dataLen: num(String(opts['dataLen'])) } : {}),
+        ...(dataLen !== undefined ? { dataLen } : {}),
       });
       const hex = r.data ? Buffer.from(r.data).toString('hex') : undefined;
       out(opts, { status: r.status, status_name: r.status < 0 ? null : statusName(r.status), dw0: r.dw0, dw1: r.dw1, ...(hex ? { data_hex: hex } : {}) },

@@ -5,13 +5,15 @@
  * with it; inside the shell a later write-using-token can use them.
  */
 import type { Command } from 'commander';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, notInLab, openLab, UsageError, type LabHandle, type SetExit } from '../common.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, notInLab, openLab, type LabHandle, type SetExit } from '../common.js';
 import { SdDevice } from '../../../devices/scsi/sd.js';
 import * as b from '../../../devices/scsi/build.js';
 import { fromHex, toHex, be16, be32, be64 } from '../../../devices/scsi/bytes.js';
 import { decodeSense, type ScsiResult } from '../../../devices/scsi/sense.js';
 import { SENSE_KEY_NAME, STATUS_NAME, TpcInSa, TpcOutSa } from '../../../devices/scsi/constants.js';
 import type { Lab } from '../../lab.js';
+import { cliInt, U32, U64, U8, UsageError } from '../numbers.js';
+import { SCSI_STEP_MAX_DATA } from '../../scenario/steps/scsi.js';
 
 interface Common {
   scenario?: string;
@@ -67,17 +69,22 @@ function run(setExit: SetExit, action: Action) {
 }
 
 const exec = (sd: SdDevice, o: Common, cdb: Uint8Array, out?: Uint8Array, alloc = 65536): ScsiResult => sd.array.execute(o.initiator ?? sd.initiator, sd.lun, cdb, out, alloc);
-const num = (v: unknown, what: string): number => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${what} must be a non-negative integer`);
-  return n;
-};
-/** "lba:blocks" ranges. */
+/** "lba:blocks" block device range descriptors (SBC-3 5.9: 64-bit LBA, 32-bit NUMBER OF LOGICAL BLOCKS). */
 const ranges = (list: unknown): { lba: number; blocks: number }[] =>
   ((list as string[] | undefined) ?? []).map((r) => {
-    const [lba, blocks] = r.split(':');
-    return { lba: num(lba, 'range LBA'), blocks: num(blocks, 'range blocks') };
+    const p = r.split(':');
+    if (p.length !== 2) throw new UsageError(`--range: expected LBA:BLOCKS, got ${JSON.stringify(r)}`);
+    return { lba: cliInt(p[0], '--range LBA', U64), blocks: cliInt(p[1], '--range blocks', U32) };
   });
+/** Segments one xcopy command builds when the device does not report its limit. */
+const XCOPY_DEFAULT_MAX_SEGMENTS = 256;
+
+/** The copy manager's MAXIMUM SEGMENT DESCRIPTOR COUNT and MAXIMUM SEGMENT LENGTH (RECEIVE COPY OPERATING PARAMETERS), as sg_xcopy reads them. */
+function copyLimits(sd: SdDevice, o: Common): { maxSegments: number; maxSegmentBytes: number } {
+  const r = exec(sd, o, b.tpcInCdb(TpcInSa.RECEIVE_COPY_OPERATING_PARAMETERS), undefined, 1024);
+  if (r.status !== 0 || r.dataIn.length < 20) return { maxSegments: XCOPY_DEFAULT_MAX_SEGMENTS, maxSegmentBytes: 0 };
+  return { maxSegments: be16(r.dataIn, 10), maxSegmentBytes: be32(r.dataIn, 16) };
+}
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function registerScsi(program: Command, setExit: SetExit): void {
@@ -95,8 +102,7 @@ export function registerScsi(program: Command, setExit: SetExit): void {
   }));
 
   sub('vpd <dev> [page]', 'a VPD page, hex dump (sg_vpd); page as 0x83 or 131, default 0x00').option('-r, --raw', RAW).action(run(setExit, (_l, sd, o, args) => {
-    const page = args[1] === undefined ? 0 : Number(args[1]);
-    if (!Number.isInteger(page) || page < 0 || page > 255) throw new UsageError('page must be 0..255');
+    const page = args[1] === undefined ? 0 : cliInt(args[1], 'page', U8);
     const r = exec(sd, o, b.inquiryCdb(page, 4096), undefined, 4096);
     return report(r, o, { page }, () => hexdump(r.dataIn));
   }));
@@ -119,12 +125,28 @@ export function registerScsi(program: Command, setExit: SetExit): void {
         if (i < 0) i = devs.push(d) - 1;
         return i;
       };
-      const segments = specs.map((s) => {
+      const listId = cliInt(o.listId, '--list-id', U8);
+      const limits = copyLimits(sd, o);
+      // A --segment longer than one descriptor can carry (16-bit block count, the device's maximum
+      // segment length) becomes consecutive descriptors, as sg_xcopy splits a copy; never a truncated count.
+      const segments: Uint8Array[] = [];
+      for (const s of specs) {
         const p = s.split(':');
-        if (p.length !== 5) throw new UsageError(`bad segment ${s} (want src:lba:dst:lba:blocks)`);
-        return b.b2bSegment({ src: idx(p[0]!), srcLba: num(p[1], 'source LBA'), dst: idx(p[2]!), dstLba: num(p[3], 'destination LBA'), blocks: num(p[4], 'blocks') });
-      });
-      const list = b.xcopyLid1({ listId: num(o.listId, 'list id') & 0xff, cscds: devs.map((d) => b.e4Descriptor(d.array.lus[d.lun]!.naa, d.limits.logical_block_size)), segments });
+        if (p.length !== 5) throw new UsageError(`--segment: bad segment ${s} (want src:lba:dst:lba:blocks)`);
+        const src = idx(p[0]!);
+        const dst = idx(p[2]!);
+        const srcLba = cliInt(p[1], '--segment source LBA', U64);
+        const dstLba = cliInt(p[3], '--segment destination LBA', U64);
+        const blocks = cliInt(p[4], '--segment blocks', U64);
+        const lengths = { src: devs[src]!.limits.logical_block_size, dst: devs[dst]!.limits.logical_block_size };
+        const maxBlocks = limits.maxSegmentBytes ? Math.floor(limits.maxSegmentBytes / lengths.src) : b.B2B_MAX_BLOCKS;
+        const pieces = b.b2bSegmentCount(blocks, lengths, maxBlocks);
+        if (segments.length + pieces > limits.maxSegments) {
+          throw new UsageError(`--segment ${s}: ${blocks} blocks need ${pieces} segment descriptors (at most ${b.b2bBlocksPerSegment(lengths, maxBlocks)} blocks each); ${sd.name} takes at most ${limits.maxSegments} per EXTENDED COPY`);
+        }
+        segments.push(...b.b2bSegmentsSplit({ src, srcLba, dst, dstLba, blocks }, lengths, maxBlocks));
+      }
+      const list = b.xcopyLid1({ listId, cscds: devs.map((d) => b.e4Descriptor(d.array.lus[d.lun]!.naa, d.limits.logical_block_size)), segments });
       const r = exec(sd, o, b.tpcOutCdb(TpcOutSa.EXTENDED_COPY_LID1, segments.length ? list.length : 0), list);
       return report(r, o, { parameter_list_hex: toHex(list) }, () => `EXTENDED COPY: ${segments.length} segment(s), GOOD\n`);
     }));
@@ -134,8 +156,8 @@ export function registerScsi(program: Command, setExit: SetExit): void {
     .option('--list-id <n>', 'list identifier', '1')
     .option('--timeout <s>', 'inactivity timeout, seconds (0: default)', '0')
     .action(run(setExit, (_l, sd, o) => {
-      const id = num(o.listId, 'list id');
-      const p = b.populateTokenList(ranges(o.range), { timeout: num(o.timeout, 'timeout') });
+      const id = cliInt(o.listId, '--list-id', U32);
+      const p = b.populateTokenList(ranges(o.range), { timeout: cliInt(o.timeout, '--timeout', U32) });
       const r = exec(sd, o, b.tpcOutCdb(TpcOutSa.POPULATE_TOKEN, p.length, id), p);
       if (r.status !== 0) return report(r, o, {}, () => '');
       const info = exec(sd, o, b.tpcInCdb(TpcInSa.RECEIVE_ROD_TOKEN_INFORMATION, id), undefined, 1024);
@@ -152,7 +174,7 @@ export function registerScsi(program: Command, setExit: SetExit): void {
     .action(run(setExit, (_l, sd, o) => {
       const token = o.zero ? b.zeroRodToken() : fromHex(String(o.token ?? ''));
       if (!token || token.length !== 512) throw new UsageError('give --zero or --token with 512 bytes of hex');
-      const p = b.writeUsingTokenList(token, ranges(o.range), { offset: num(o.offset, 'offset'), delTkn: !!o.delTkn });
+      const p = b.writeUsingTokenList(token, ranges(o.range), { offset: cliInt(o.offset, '--offset', U64), delTkn: !!o.delTkn });
       const r = exec(sd, o, b.tpcOutCdb(TpcOutSa.WRITE_USING_TOKEN, p.length, 1), p);
       return report(r, o, {}, () => 'WRITE USING TOKEN: GOOD\n');
     }));
@@ -165,7 +187,9 @@ export function registerScsi(program: Command, setExit: SetExit): void {
     .option('--list-id <n>', 'list identifier', '0')
     .action(run(setExit, (_l, sd, o) => {
       const sa = o.status ? TpcInSa.RECEIVE_COPY_STATUS_LID1 : o.failed ? TpcInSa.RECEIVE_COPY_FAILURE_DETAILS_LID1 : o.status4 ? TpcInSa.RECEIVE_COPY_STATUS_LID4 : TpcInSa.RECEIVE_COPY_OPERATING_PARAMETERS;
-      const r = exec(sd, o, b.tpcInCdb(sa, num(o.listId, 'list id')), undefined, 1024);
+      // LID1 results name the list in one byte of the CDB, LID4 results in four.
+      const lid1 = sa === TpcInSa.RECEIVE_COPY_STATUS_LID1 || sa === TpcInSa.RECEIVE_COPY_FAILURE_DETAILS_LID1;
+      const r = exec(sd, o, b.tpcInCdb(sa, cliInt(o.listId, '--list-id', lid1 ? U8 : U32)), undefined, 1024);
       const d = r.dataIn;
       const f = r.status === 0 && sa === TpcInSa.RECEIVE_COPY_OPERATING_PARAMETERS
         ? { max_target_descriptors: be16(d, 8), max_segment_descriptors: be16(d, 10), max_descriptor_list_length: be32(d, 12), max_segment_length: be32(d, 16), implemented_descriptors: [...d.subarray(44, 44 + d[43]!)] }
@@ -181,7 +205,7 @@ export function registerScsi(program: Command, setExit: SetExit): void {
       if (!cdb || cdb.length < 6 || cdb.length > 32) throw new UsageError('the CDB must be 6..32 bytes of hex');
       const out = o.dataOut !== undefined ? fromHex(String(o.dataOut)) : undefined;
       if (out === null) throw new UsageError('--data-out must be hex');
-      const r = exec(sd, o, cdb, out, num(o.allocLen, 'alloc-len'));
+      const r = exec(sd, o, cdb, out, cliInt(o.allocLen, '--alloc-len', SCSI_STEP_MAX_DATA));
       return report(r, o, {}, () => (r.dataIn.length ? hexdump(r.dataIn) : 'GOOD\n'));
     }));
 }

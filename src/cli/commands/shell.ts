@@ -24,6 +24,7 @@ import { formatTable } from '../../scenario/report.js';
 import { ScenarioError } from '../../scenario/fields.js';
 import type { Lab } from '../../lab.js';
 import type { StepResult } from '../../scenario/run.js';
+import { labDevices } from './lab.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, scenarioFrom, setShellLab, UsageError, type SetExit } from '../common.js';
 
 /** Limits of a shell: line length, lines kept in the history file, variables and their size. */
@@ -105,9 +106,10 @@ export function splitWords(line: string): string[] {
   return words;
 }
 
-/** The block device names of a live lab, as steps name them (nullb0, mapper/lin, dm-0). */
-function labNames(lab: Lab): Set<string> {
-  return new Set([...lab.list().map((d) => d.name), ...lab.dm.names().map((n) => `mapper/${n}`)]);
+/** The block devices of a live lab as steps name them (nullb0, mapper/lin, dm-0), with their scenario kind. */
+function labNames(lab: Lab): Map<string, string> {
+  const kind = { nullblk: 'nullblk', nvme: 'nvme', sd: 'scsi', dm: 'dm', other: 'other' } as const;
+  return new Map([...labDevices(lab).map((d): [string, string] => [d.device.slice('/dev/'.length), kind[d.kind]]), ...lab.dm.names().map((n): [string, string] => [`mapper/${n}`, 'dm'])]);
 }
 
 /** `kind: …` or `- kind: …` with a step kind: a scenario step. */
@@ -144,7 +146,7 @@ function completer(program: Command, lab: Lab) {
     const words = line.split(/\s+/);
     const last = words[words.length - 1] ?? '';
     let choices: string[];
-    if (last.startsWith('/dev/')) choices = [...labNames(lab)].map((n) => `/dev/${n}`);
+    if (last.startsWith('/dev/')) choices = [...labNames(lab).keys()].map((n) => `/dev/${n}`);
     else if (words.length <= 1) choices = [...program.commands.filter((c) => !NOT_IN_SHELL.has(c.name())).map((c) => c.name()), ...STEP_KINDS.map((s) => `${s.kind}:`), 'help', 'exit'];
     else {
       const cmd = program.commands.find((c) => c.name() === words[0]);

@@ -1,5 +1,5 @@
 /** The `dmsetup` step: one dmsetup command against the lab (`message mirror 0 fail 1`, `suspend x`…). */
-import { dmsetup } from '../../dm/dmsetup.js';
+import { dmsetup, dmsetupUsageError } from '../../dm/dmsetup.js';
 import { errnoOk, expectErrnoKey, parseErrnoExpect } from '../expect.js';
 import type { StepDef } from '../types.js';
 import { k, type ObjSpec } from '../keys.js';
@@ -20,6 +20,8 @@ export const dmsetupStep: StepDef = {
     body.obj(DMSETUP_SPEC);
     const argv = body.key('cmd').required().str().trim().split(/\s+/);
     if (body.key('table').present) argv.push('--table', body.key('table').str());
+    const bad = dmsetupUsageError(argv);
+    if (bad) body.key('cmd').fail(bad);
     const expectErrno = parseErrnoExpect(body);
     return {
       kind: 'dmsetup',

@@ -1,5 +1,7 @@
 /** The fault step: make the block layer fail the next matching bios of a device. */
 import { ReqOp } from '../../block/ops.js';
+import { MAX_FAULT_RULES } from '../../block/fault.js';
+import { ScenarioError } from '../fields.js';
 import { Errno, errnoName } from '../../util/errno.js';
 import type { StepDef } from '../types.js';
 import { k, type ObjSpec } from '../keys.js';
@@ -37,7 +39,11 @@ export const faultStep: StepDef = {
     return {
       kind: 'fault',
       async run(lab) {
-        lab.device(dev).faults.add(op, errno, count, skip);
+        const faults = lab.device(dev).faults;
+        // Rules are used up as bios fail, so only the run can tell when a device has too many:
+        // the scenario is then unusable (exit 2), as a bad key would be.
+        if (faults.active >= MAX_FAULT_RULES) throw new ScenarioError(`${body.where}: ${dev} already has ${MAX_FAULT_RULES} fault rules that have not fired (at most ${MAX_FAULT_RULES} per device)`);
+        faults.add(op, errno, count, skip);
         return { target: dev, res: 0, ok: true, message: `next ${count} matching bio(s) after ${skip} fail with ${errnoName(errno)}` };
       },
     };

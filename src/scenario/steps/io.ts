@@ -47,23 +47,27 @@ export const PARALLEL_VERIFY_BYTES = 16 * 1024 * 1024;
  * mismatch, -1, or a negative errno from a read.
  */
 async function verifyOnPool(lab: Lab, dev: string, offset: number, length: number, seed: number | null, patternOffset: number, trace: Trace): Promise<{ res: number; mismatch: number }> {
+  // At most `window` chunks are being checked while one more is read: window + 1 buffers, reused
+  // for the whole step, so memory does not grow with the step's length (nor wait for the GC).
   const window = lab.pool.threads * 2;
-  const checks: Promise<{ at: number; bad: number }>[] = [];
+  const free: SharedArrayBuffer[] = [];
+  const checks: { sab: SharedArrayBuffer; done: Promise<{ at: number; bad: number }> }[] = [];
   let first = -1;
-  const settle = async (p: Promise<{ at: number; bad: number }>): Promise<void> => {
-    const { at, bad } = await p;
+  const settle = async (c: (typeof checks)[number]): Promise<void> => {
+    const { at, bad } = await c.done;
     if (bad >= 0 && (first < 0 || at + bad < first)) first = at + bad;
+    free.push(c.sab);
   };
   for (let done = 0; done < length; ) {
     const n = Math.min(CHUNK, length - done);
-    const sab = new SharedArrayBuffer(n);
-    const res = await lab.submit(dev, { op: ReqOp.READ, offset: offset + done, length: n, data: new Uint8Array(sab) }, trace);
+    const sab = free.pop() ?? new SharedArrayBuffer(CHUNK);
+    const res = await lab.submit(dev, { op: ReqOp.READ, offset: offset + done, length: n, data: new Uint8Array(sab, 0, n) }, trace);
     if (res < 0) {
       await Promise.all(checks.map(settle));
       return { res, mismatch: -1 };
     }
     const at = done;
-    checks.push(lab.pool.run<VerifyTask, number>('verify-task', { sab, length: n, seed, patternOffset: patternOffset + at }).then((bad) => ({ at, bad })));
+    checks.push({ sab, done: lab.pool.run<VerifyTask, number>('verify-task', { sab, length: n, seed, patternOffset: patternOffset + at }).then((bad) => ({ at, bad })) });
     if (checks.length >= window) await settle(checks.shift()!);
     done += n;
   }
@@ -94,9 +98,10 @@ export const fillStep: StepDef = {
       kind: 'fill',
       async run(lab, trace) {
         let done = 0;
+        const chunk = new Uint8Array(Math.min(CHUNK, length));
         while (done < length) {
           const n = Math.min(CHUNK, length - done);
-          const buf = new Uint8Array(n);
+          const buf = chunk.subarray(0, n);
           fillPattern(buf, seed, patternOffset + done);
           const res = await lab.submit(dev, { op: ReqOp.WRITE, offset: offset + done, length: n, data: buf }, trace);
           if (res < 0) {
@@ -143,9 +148,10 @@ function readLike(kind: 'verify' | 'read'): StepDef {
             return { target: dev, res: length, bytes: length, host_bytes: length, message: `verified on ${lab.pool.threads} pool thread(s)`, ...errnoOk(length, expectErrno) };
           }
           let done = 0;
+          const chunk = new Uint8Array(Math.min(CHUNK, length));
           while (done < length) {
             const n = Math.min(CHUNK, length - done);
-            const buf = new Uint8Array(n);
+            const buf = chunk.subarray(0, n);
             const res = await lab.submit(dev, { op: ReqOp.READ, offset: offset + done, length: n, data: buf }, trace);
             if (res < 0) return { target: dev, res, bytes: done, ...ioOk(lab, dev, offset + done, n, res, expectErrno) };
             if (kind === 'verify') {

@@ -2,13 +2,13 @@
  * The `nvme` step: one raw command through the host driver's passthrough (as `nvme io-passthru` /
  * `nvme admin-passthru`), with expectations on status ((SCT << 8) | SC), DW0, DW1 and returned data.
  */
-import { readFileSync } from 'node:fs';
 import { buildSqe } from '../../../devices/nvme/codec.js';
 import { nvmeController } from '../../../devices/nvme/attach.js';
 import { nvmeStatusToErrno } from '../../../devices/nvme/driver.js';
 import { PASSTHRU_MAX_BYTES } from '../../../devices/nvme/host.js';
 import { statusName } from '../../../devices/nvme/spec.js';
 import type { Field } from '../fields.js';
+import { BoundedReadError, readFileBounded } from '../../util/read-bounded.js';
 import type { StepDef } from '../types.js';
 import { k, type KeySpec, type ObjSpec } from '../keys.js';
 
@@ -49,6 +49,18 @@ const u32 = (f: Field): number => {
   return f.int(0, 0xffffffff);
 };
 
+/** Most characters a hex string of `maxBytes` bytes may take ("0x0a, " is six per byte): checked before parsing. */
+export const hexTextMax = (maxBytes: number): number => maxBytes * 6 + 2;
+
+/** The field's hex bytes, at most `max` of them. */
+function hexOf(f: Field, max: number): Uint8Array {
+  const t = f.text();
+  if (t.length > hexTextMax(max)) f.fail(`at most ${max} bytes of hex`);
+  const d = parseHex(t) ?? f.fail('expected hex bytes');
+  if (d.length > max) f.fail(`at most ${max} bytes of hex`);
+  return d;
+}
+
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 export const nvmeStep: StepDef = {
@@ -71,11 +83,17 @@ export const nvmeStep: StepDef = {
     for (const k of cdwKeys) if (body.key(k).present) cdw[Number(k.slice(3))] = u32(body.key(k));
     if (body.key('data_hex').present && body.key('data_file').present) body.fail('give data_hex or data_file, not both');
     let data: Uint8Array | undefined;
-    if (body.key('data_hex').present) {
-      data = parseHex(body.key('data_hex').text());
-      if (!data) body.key('data_hex').fail('expected hex bytes');
+    if (body.key('data_hex').present) data = hexOf(body.key('data_hex'), PASSTHRU_MAX_BYTES);
+    if (body.key('data_file').present) {
+      // Read when the scenario is parsed, so a missing or oversized file stops the run before it starts.
+      const f = body.key('data_file');
+      try {
+        data = readFileBounded(f.str(), PASSTHRU_MAX_BYTES);
+      } catch (err) {
+        if (!(err instanceof BoundedReadError)) throw err;
+        f.fail(`${f.str()}: ${err.message}`);
+      }
     }
-    const dataFile = body.key('data_file').present ? body.key('data_file').str() : undefined;
     const dataLen = body.key('data_len').present ? body.key('data_len').int(0, PASSTHRU_MAX_BYTES) : undefined;
     const e = body.key('expect');
     const expect: { status?: number; dw0?: number; dw1?: number; data_hex?: string } = {};
@@ -85,8 +103,7 @@ export const nvmeStep: StepDef = {
       if (e.key('dw0').present) expect.dw0 = u32(e.key('dw0'));
       if (e.key('dw1').present) expect.dw1 = u32(e.key('dw1'));
       if (e.key('data_hex').present) {
-        const d = parseHex(e.key('data_hex').text()) ?? e.key('data_hex').fail('expected hex bytes');
-        expect.data_hex = hex(d);
+        expect.data_hex = hex(hexOf(e.key('data_hex'), PASSTHRU_MAX_BYTES));
       }
     }
     return {
@@ -94,15 +111,7 @@ export const nvmeStep: StepDef = {
       async run(lab) {
         const att = nvmeController(lab, ctrlName);
         if (!att) return { target: `/dev/${dev}`, res: -19, ok: false, message: `no controller ${ctrlName}` };
-        let payload = data;
-        if (dataFile !== undefined) {
-          try {
-            payload = new Uint8Array(readFileSync(dataFile));
-          } catch (err) {
-            return { target: `/dev/${dev}`, res: -2, ok: false, message: `data_file ${dataFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
-          }
-        }
-        const r = await att.host.passthru({ admin, cmd: buildSqe({ opcode, nsid, cdw }), ...(payload ? { data: payload } : {}), ...(dataLen !== undefined ? { dataLen } : {}) });
+        const r = await att.host.passthru({ admin, cmd: buildSqe({ opcode, nsid, cdw }), ...(data ? { data } : {}), ...(dataLen !== undefined ? { dataLen } : {}) });
         const problems: string[] = [];
         const want = expect.status ?? 0;
         if (r.status !== want) problems.push(`expected status 0x${want.toString(16).padStart(4, '0')}, got ${r.status < 0 ? r.status : statusName(r.status)}`);

@@ -1,5 +1,4 @@
 /** The `scsi` step: one CDB passed through to the LU behind an sd disk, with status, sense and data checks. */
-import { readFileSync } from 'node:fs';
 import type { StepDef } from '../types.js';
 import { k, type ObjSpec } from '../keys.js';
 import type { Field } from '../fields.js';
@@ -8,11 +7,14 @@ import { fromHex, toHex } from '../../../devices/scsi/bytes.js';
 import { decodeSense } from '../../../devices/scsi/sense.js';
 import { STATUS_NAME, SENSE_KEY_NAME } from '../../../devices/scsi/constants.js';
 import { Errno } from '../../util/errno.js';
+import { BoundedReadError, readFileBounded } from '../../util/read-bounded.js';
+import { hexTextMax } from './nvme.js';
 
 /** Data-Out bytes a step may carry. */
 export const SCSI_STEP_MAX_DATA = 16 * 1024 * 1024;
 
 function hexField(f: Field, max: number): Uint8Array {
+  if (f.str().length > hexTextMax(max)) f.fail(`at most ${max} bytes`);
   const b = fromHex(f.str());
   if (!b) f.fail('expected hex bytes (spaces allowed)');
   if (b.length > max) f.fail(`at most ${max} bytes`);
@@ -56,6 +58,8 @@ export const scsiStep: StepDef = {
   parse(body, ctx) {
     body.obj(SCSI_STEP_SPEC);
     const dev = ctx.devPath(body.key('dev'));
+    const kind = ctx.kindOf(dev);
+    if (kind !== 'scsi') body.key('dev').fail(`${dev} is not a SCSI disk (it is a ${kind ?? 'unknown'} device)`);
     const initiator = body.key('initiator').present ? body.key('initiator').str() : undefined;
     const cdb = hexField(body.key('cdb').required(), 32);
     if (cdb.length < 6) body.key('cdb').fail('a CDB has at least 6 bytes');
@@ -63,13 +67,13 @@ export const scsiStep: StepDef = {
     let dataOut: Uint8Array | undefined;
     if (body.key('data_out').present) dataOut = hexField(body.key('data_out'), SCSI_STEP_MAX_DATA);
     if (body.key('data_file').present) {
-      const file = body.key('data_file').str();
+      const f = body.key('data_file');
       try {
-        dataOut = new Uint8Array(readFileSync(file));
+        dataOut = readFileBounded(f.str(), SCSI_STEP_MAX_DATA);
       } catch (err) {
-        body.key('data_file').fail(`cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+        if (!(err instanceof BoundedReadError)) throw err;
+        f.fail(`${f.str()}: ${err.message}`);
       }
-      if (dataOut && dataOut.length > SCSI_STEP_MAX_DATA) body.key('data_file').fail(`at most ${SCSI_STEP_MAX_DATA} bytes`);
     }
     const allocLen = body.key('alloc_len').present ? body.key('alloc_len').int(0, SCSI_STEP_MAX_DATA) : 4096;
     const e = body.key('expect');
