@@ -44,8 +44,9 @@ export function blocksOf(root: string, file: string): DocBlock[] {
     const start = i;
     const body: string[] = [];
     for (i++; i < lines.length && !/^\s*```\s*$/.test(lines[i]!); i++) body.push(lines[i]!.slice(m[1]!.length));
-    const marks = (start > 0 ? MARK.exec(lines[start - 1]!)?.[1] ?? '' : '').split(/[\s,]+/).filter(Boolean);
-    const exitMark = /exit\s+(\d+)/.exec(start > 0 ? lines[start - 1]! : '');
+    const mark = start > 0 ? MARK.exec(lines[start - 1]!)?.[1] ?? '' : '';
+    const marks = mark.split(/[\s,]+/).filter(Boolean);
+    const exitMark = /exit\s+(\d+)/.exec(mark);
     out.push({
       file,
       line: start + 1,

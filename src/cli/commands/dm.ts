@@ -23,13 +23,17 @@ const VERBS: readonly { readonly verb: (typeof DMSETUP_VERBS)[number]; readonly 
   { verb: 'message', args: '<name> <sector> <words...>', help: 'send a message to a target (raid: fail N, revive N, resync)' },
 ];
 
-/** `dmsetup FILE VERB …` (the older form) → `dmsetup VERB … --scenario FILE`. */
+/**
+ * `dmsetup FILE VERB …` (the older form) → `dmsetup VERB … --scenario FILE`; a verb dmsetup does
+ * not have is a UsageError naming the verbs it has.
+ */
 export function rewriteDmsetupArgv(argv: readonly string[]): string[] {
-  const i = argv.indexOf('dmsetup');
-  const file = argv[i + 1];
-  if (i !== 0 || file === undefined || file.startsWith('-') || (DMSETUP_VERBS as readonly string[]).includes(file)) return [...argv];
-  if (!/\.ya?ml$/i.test(file) && !existsSync(file)) return [...argv];
-  return ['dmsetup', ...argv.slice(2), '--scenario', file];
+  if (argv[0] !== 'dmsetup') return [...argv];
+  const file = argv[1];
+  const isVerb = (w: string | undefined): boolean => w !== undefined && (w.startsWith('-') || w === 'help' || (DMSETUP_VERBS as readonly string[]).includes(w));
+  const out = file !== undefined && !isVerb(file) && (/\.ya?ml$/i.test(file) || existsSync(file)) ? ['dmsetup', ...argv.slice(2), '--scenario', file] : [...argv];
+  if (out[1] !== undefined && !isVerb(out[1])) throw new UsageError(`dmsetup: ${dmsetupUsageError([out[1]])}`);
+  return out;
 }
 
 export function registerDm(program: Command, setExit: SetExit): void {
@@ -38,7 +42,7 @@ export function registerDm(program: Command, setExit: SetExit): void {
     .description(`device-mapper commands in dmsetup's syntax (${DMSETUP_VERBS.join(', ')}) on the lab: the default lab, --scenario FILE, or the shell's`);
   for (const v of VERBS) {
     const c = dm.command(`${v.verb}${v.args ? ` ${v.args}` : ''}`).description(v.help).option('-s, --scenario <file>', 'scenario whose devices and stack make up the lab');
-    if (v.table) c.requiredOption('--table <table>', "the table: 'start length target args…' lines in 512-byte sectors (';' separates lines)");
+    if (v.table) c.option('--table <table>', "(required) the table: 'start length target args…' lines in 512-byte sectors (';' separates lines)");
     c.action(async (...a: unknown[]) => {
       const cmd = a[a.length - 1] as Command;
       const opts = cmd.opts() as { scenario?: string; table?: string };
