@@ -12,6 +12,13 @@
  * (media.ts); the iSCSI target and the ring's URING_CMD use it. Asynchronous commands of one
  * array run one after the other (each completes before the next starts), so a COMPARE AND
  * WRITE or a copy is atomic against the other commands of the task set, as with `execute`.
+ *
+ * Modeled time (docs/scsi.md "Timing and background copies"): an array with `timing` (a model
+ * its LUs share; an LU may have its own) completes commands on the lab's clock. executeNow
+ * declines them, and executeAsync runs them with timed-run.ts: the bytes of a READ or WRITE
+ * move when the command is dispatched (in arrival order, so atomicity holds as before), its
+ * answer comes at the model's completion time, and copies move segment by segment at their
+ * modeled times, in the foreground or (IMMED) in the background (copy-operations.ts).
  */
 import { ASC, SenseKey, Status } from './constants.js';
 import { ScsiCheck, ScsiStatus, checkCondition, good, illegal, invalidFieldInCdb, type ScsiResult } from './sense.js';
@@ -21,6 +28,11 @@ import { TokenStore } from './rod-tokens.js';
 import { COMMANDS, SA_OPCODES, type CommandDef } from './commands.js';
 import type { CmdContext } from './context.js';
 import { isMediaRun, runAsync, runSync } from './media.js';
+import type { Clock } from '../../src/time/clock.js';
+import { resolveTiming, type TimingSpec } from '../timing/params.js';
+import { TimingModel } from '../timing/model.js';
+import { CopyOperations } from './copy-operations.js';
+import { executeOnClock } from './timed-run.js';
 
 export interface ScsiArrayOptions {
   readonly name: string;
@@ -36,6 +48,12 @@ export interface ScsiArrayOptions {
   readonly copyManager?: boolean;
   /** Copy domain exported by sd for this array's LUs (default: the array name). */
   readonly domain?: string;
+  /**
+   * Timing model shared by the array's LUs (docs/timing.md: a preset such as `sas-array`, or
+   * `{ preset, …overrides }`); absent or `none`: commands complete at once. Needs a fabric with
+   * a clock (a lab's).
+   */
+  readonly timing?: TimingSpec;
 }
 
 /** Limits on arrays (a limit on everything). */
@@ -45,6 +63,8 @@ const byKey = new Map<string, CommandDef>(COMMANDS.map((d) => [`${d.op}/${d.sa ?
 
 export class ScsiFabric {
   readonly arrays = new Map<string, ScsiArray>();
+  /** The lab's clock, on which timed arrays complete their commands; null outside a lab. */
+  constructor(readonly clock: Clock | null = null) {}
   /** Milliseconds; tests replace it to expire ROD tokens without waiting. */
   now: () => number = () => Date.now();
   /** Some LU of the fabric has a block device as its medium (commands may then wait on it). */
@@ -84,6 +104,13 @@ export class ScsiArray {
   readonly domain: string;
   private readonly acl: Map<string, Set<number>> | null;
   private readonly reach: readonly string[] | null;
+  /** The model the array's LUs share, or null (untimed, or LUs with models of their own). */
+  readonly timing: TimingModel | null = null;
+  /** Copy operations running on the clock (background or foreground), with their limits. */
+  readonly copyOps = new CopyOperations();
+  /** Some LU of the array has a timing model: commands complete on the clock. */
+  timed = false;
+  private sharedBytes = 0;
 
   constructor(readonly fabric: ScsiFabric, o: ScsiArrayOptions) {
     if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(o.name)) throw new RangeError('array name must be 1-64 characters of [A-Za-z0-9_.:-]');
@@ -98,6 +125,11 @@ export class ScsiArray {
       this.acl = new Map(entries.map(([k, v]) => [k, new Set(v)]));
     } else this.acl = null;
     this.reach = o.reach ?? null;
+    const timing = resolveTiming(o.timing);
+    if (timing) {
+      if (!fabric.clock) throw new RangeError(`array ${o.name}: a timing model needs a lab (its clock)`);
+      this.timing = new TimingModel(timing, fabric.clock);
+    }
     for (const lu of o.lus ?? []) this.addLu(lu);
   }
 
@@ -106,6 +138,18 @@ export class ScsiArray {
     if (this.lus.some((l) => l.name === o.name)) throw new RangeError(`LU ${o.name} already exists in ${this.name}`);
     const lu = new LogicalUnit(this.name, o);
     lu.lun = this.lus.length;
+    const own = resolveTiming(o.timing);
+    if ((own || this.timing) && lu.block) throw new RangeError(`LU ${o.name}: a block device medium has its own timing; array and LU timing models apply to store media`);
+    if (own) {
+      if (!this.fabric.clock) throw new RangeError(`LU ${o.name}: a timing model needs a lab (its clock)`);
+      lu.timing = new TimingModel(own, this.fabric.clock);
+    } else if (this.timing) {
+      // LUs sharing the array's model sit end to end in its address space, so they spread over its dies.
+      lu.timing = this.timing;
+      lu.timingBase = this.sharedBytes;
+      this.sharedBytes += lu.capacity;
+    }
+    if (lu.timing) this.timed = true;
     lu.onWrite(this.tokens.noteWrite);
     this.lus.push(lu);
     return lu;
@@ -132,6 +176,7 @@ export class ScsiArray {
    * held per nexus (copy results) goes. Persistent reservations survive (SPC-4 5.13).
    */
   nexusLoss(initiator: string): void {
+    this.copyOps.nexusLoss(initiator);
     this.copyManager.nexusLoss(initiator);
   }
 
@@ -152,7 +197,7 @@ export class ScsiArray {
    * answer in the same turn, as before block-device media existed.
    */
   executeNow(initiator: string, lun: number, cdb: Uint8Array, dataOut?: Uint8Array, allocLen = 0, exported: readonly number[] | null = null): ScsiResult | null {
-    if (this.queued !== 0 || this.fabric.hasBlockMedia) return null;
+    if (this.queued !== 0 || this.fabric.hasBlockMedia || this.onClock(lun)) return null;
     return this.execute(initiator, lun, cdb, dataOut, allocLen, exported);
   }
 
@@ -165,6 +210,13 @@ export class ScsiArray {
    */
   executeAsync(initiator: string, lun: number, cdb: Uint8Array, dataOut?: Uint8Array, allocLen = 0, exported: readonly number[] | null = null): Promise<ScsiResult> {
     if (this.queued >= ARRAY_LIMITS.maxQueuedCommands) return Promise.resolve({ status: Status.TASK_SET_FULL, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) });
+    if (this.onClock(lun)) {
+      // On the clock: dispatched now, answered at its modeled time (timed-run.ts); no queue.
+      this.queued++;
+      const lu = this.lus[lun]?.timing ? this.lus[lun]! : null;
+      const p = executeOnClock(this, initiator, lu, cdb, allocLen, () => this.dispatch(initiator, lun, cdb, dataOut ?? new Uint8Array(0), exported));
+      return p.finally(() => this.queued--);
+    }
     const now = this.executeNow(initiator, lun, cdb, dataOut, allocLen, exported);
     if (now) return Promise.resolve(now);
     const run = async (): Promise<ScsiResult> => {
@@ -182,6 +234,22 @@ export class ScsiArray {
     const p = this.queue.then(run);
     this.queue = p;
     return p;
+  }
+
+  /**
+   * Whether a command to `lun` runs on the clock: the LU has a timing model, or there is no LU
+   * there and the array has one (REPORT LUNS, a bad LUN). An untimed LU of an array whose other
+   * LUs have models of their own answers at once.
+   */
+  onClock(lun: number): boolean {
+    if (!this.timed) return false;
+    const lu = Number.isSafeInteger(lun) && lun >= 0 ? this.lus[lun] : undefined;
+    return lu ? lu.timing !== null : this.timing !== null;
+  }
+
+  /** The model to charge commands that address no timed LU on (the array's). */
+  anyTiming(): TimingModel | null {
+    return this.timing ?? this.lus.find((l) => l.timing)?.timing ?? null;
   }
 
   private dispatch(initiator: string, lun: number, cdb: Uint8Array, dataOut: Uint8Array, exported: readonly number[] | null): ScsiResult | { run: ReturnType<CommandDef['run']> } {
@@ -206,7 +274,7 @@ export class ScsiArray {
 }
 
 /** The answer to a command that ended with an exception. */
-function failed(err: unknown): ScsiResult {
+export function failed(err: unknown): ScsiResult {
   if (err instanceof ScsiCheck) return checkCondition(err);
   if (err instanceof ScsiStatus) return { status: err.status, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) };
   // A model bug must not take the initiator down: report it as a hardware error.

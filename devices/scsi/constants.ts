@@ -67,6 +67,8 @@ const asc = (a: number, q: number, name: string): Asc => ({ asc: a, ascq: q, nam
 
 export const ASC = {
   NO_ADDITIONAL_SENSE: asc(0x00, 0x00, 'NO ADDITIONAL SENSE INFORMATION'),
+  /** SPC-4 5.17.4.3: a list identifier still held by a copy operation in progress. */
+  OPERATION_IN_PROGRESS: asc(0x00, 0x16, 'OPERATION IN PROGRESS'),
   THIRD_PARTY_DEVICE_FAILURE: asc(0x0d, 0x01, 'THIRD PARTY DEVICE FAILURE'),
   COPY_TARGET_DEVICE_NOT_REACHABLE: asc(0x0d, 0x02, 'COPY TARGET DEVICE NOT REACHABLE'),
   LOGICAL_UNIT_NOT_READY_CAUSE_NOT_REPORTABLE: asc(0x04, 0x00, 'LOGICAL UNIT NOT READY, CAUSE NOT REPORTABLE'),
@@ -288,9 +290,19 @@ export const CopyStatus = {
   IN_PROGRESS: 0x00,
   COMPLETED_GOOD: 0x01,
   COMPLETED_ERROR: 0x02,
+  /** 10h: in progress, foreground or background not reported (untimed arrays, whose copies finish inside their command). */
   LID4_IN_PROGRESS_FOREGROUND: 0x10,
+  /** 11h: in progress, foreground (its EXTENDED COPY or WRITE USING TOKEN has not completed). */
+  LID4_IN_PROGRESS_FG: 0x11,
+  /** 12h: in progress, background (IMMED=1: the command completed, the copy goes on). */
+  LID4_IN_PROGRESS_BG: 0x12,
   LID4_ABORTED: 0x60,
 } as const;
+
+/** COPY OPERATION STATUS 10h-12h: the operation has not ended (SPC-4 6.18 table 263). */
+export function copyInProgress(status: number): boolean {
+  return status >= CopyStatus.LID4_IN_PROGRESS_FOREGROUND && status <= CopyStatus.LID4_IN_PROGRESS_BG;
+}
 
 /** ROD token layout and ROD types (SPC-4 5.17.6, table 110; SBC-3 4.26). */
 export const Rod = {

@@ -16,7 +16,7 @@
  * truncated descriptor: PARAMETER LIST LENGTH ERROR, nothing copied.
  */
 import {
-  ASC, CopyStatus, Desig, Lid1, Lid4, ListIdUsage, SenseKey, Status, TpcInSa, TpcOutSa, XcopyDesc,
+  ASC, CopyStatus, copyInProgress, Desig, Lid1, Lid4, ListIdUsage, SenseKey, Status, TpcInSa, TpcOutSa, XcopyDesc,
 } from './constants.js';
 import { be16, be32, be64, put16, put32, put64 } from './bytes.js';
 import {
@@ -25,7 +25,7 @@ import {
 import type { CmdContext } from './context.js';
 import type { LogicalUnit } from './lu.js';
 import { TPC_LIMITS } from './tpc-limits.js';
-import { mediaMove, type MediaRun } from './media.js';
+import { mediaMove, mediaOperation, type MediaRun } from './media.js';
 import type { ScsiArray } from './array.js';
 
 /** A parsed identification CSCD descriptor (SPC-4 6.4.5.2.4). */
@@ -72,6 +72,8 @@ export interface ListRecord {
   sense: Uint8Array | null;
   /** POPULATE TOKEN: the token made. */
   token?: Uint8Array;
+  /** While the operation runs on the clock: milliseconds until its next step ends (copy-operations.ts). */
+  estimatedDelayMs?: number;
 }
 
 /** Parses an EXTENDED COPY parameter list; throws the standard's sense for anything wrong. */
@@ -192,12 +194,19 @@ export class CopyManager {
     this.lists.delete(k);
     this.lists.set(k, rec);
     const prefix = `${c.lun}|${c.initiator}|`;
-    const mine = [...this.lists.keys()].filter((x) => x.startsWith(prefix));
+    // A record whose operation still runs is kept: it is how the initiator learns how it ends.
+    const mine = [...this.lists.entries()].filter(([x, r]) => x.startsWith(prefix) && !copyInProgress(r.status)).map(([x]) => x);
     for (const old of mine.slice(0, Math.max(0, mine.length - TPC_LIMITS.maxListsPerInitiator))) this.lists.delete(old);
   }
 
   find(c: CmdContext, space: 1 | 4, listId: number): ListRecord | undefined {
     return this.lists.get(this.key(c, space, listId));
+  }
+
+  /** SPC-4 5.17.4.3: a list identifier held by an operation still in progress may not be reused. */
+  checkListIdFree(c: CmdContext, space: 1 | 4, listId: number): void {
+    const old = this.find(c, space, listId);
+    if (old && copyInProgress(old.status)) throw illegal(ASC.OPERATION_IN_PROGRESS);
   }
 
   /** EXTENDED COPY (LID1) and (LID4) (SPC-4 6.4, 6.5). */
@@ -231,7 +240,12 @@ export class CopyManager {
       units: 'bytes',
       sense: null,
     };
-    if (tracked) this.remember(c, space, list.listId, rec);
+    if (tracked) {
+      this.checkListIdFree(c, space, list.listId);
+      // On a timed array the operation runs on the clock, with IMMED in the background.
+      yield* mediaOperation(rec, lid4 && list.immed);
+      this.remember(c, space, list.listId, rec);
+    }
     try {
       for (const [i, seg] of list.segments.entries()) {
         rec.transferCount += yield* this.runSegment(seg, i, lus);
@@ -292,7 +306,7 @@ export class CopyManager {
         if (!rec) throw invalidFieldInCdb(2);
         const d = new Uint8Array(12);
         put32(d, 0, 8);
-        d[4] = rec.status === CopyStatus.LID4_IN_PROGRESS_FOREGROUND ? CopyStatus.IN_PROGRESS : rec.status;
+        d[4] = copyInProgress(rec.status) ? CopyStatus.IN_PROGRESS : rec.status;
         put16(d, 5, Math.min(rec.segmentsProcessed, 0xffff));
         const [units, count] = transferUnits(rec.transferCount);
         d[7] = units;
@@ -320,11 +334,16 @@ export class CopyManager {
     }
   }
 
-  /** COPY OPERATION ABORT (SPC-4 6.3): copies run to completion inside one command, so a known list is already done. */
+  /**
+   * COPY OPERATION ABORT (SPC-4 6.3). On an untimed array copies run to completion inside their
+   * command, so a known list is already done; on a timed one a running operation stops before
+   * its next step (copy-operations.ts) and its record keeps what was transferred.
+   */
   copyOperationAbort(c: CmdContext): void {
     const rec = this.find(c, 4, be32(c.cdb, 2));
     if (!rec) throw invalidFieldInCdb(2);
-    if (rec.status === CopyStatus.LID4_IN_PROGRESS_FOREGROUND) rec.status = CopyStatus.LID4_ABORTED;
+    if (this.array.copyOps.abort(rec)) return;
+    if (copyInProgress(rec.status)) rec.status = CopyStatus.LID4_ABORTED;
   }
 }
 
@@ -348,7 +367,9 @@ export function lid4Status(rec: ListRecord, responseSa: number, tail: Uint8Array
   d[4] = rec.sa & 0x1f; // RESPONSE TO SERVICE ACTION: the command that started the operation (CTL does the same)
   d[5] = rec.status;
   put16(d, 6, 0); // OPERATION COUNTER
-  put32(d, 8, 0xfffffffe); // ESTIMATED STATUS UPDATE DELAY: not applicable, the operation is over
+  // ESTIMATED STATUS UPDATE DELAY (ms): until the running operation's next step ends; FFFFFFFEh
+  // once it is over (nothing will change).
+  put32(d, 8, copyInProgress(rec.status) && rec.estimatedDelayMs !== undefined ? Math.min(rec.estimatedDelayMs, 0xfffffffd) : 0xfffffffe);
   d[12] = rec.sense ? Status.CHECK_CONDITION : Status.GOOD;
   d[13] = sense.length;
   d[14] = sense.length;

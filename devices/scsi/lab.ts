@@ -14,7 +14,7 @@ const fabrics = new WeakMap<Lab, ScsiFabric>();
 export function scsiFabricOf(lab: Lab): ScsiFabric {
   let f = fabrics.get(lab);
   if (!f) {
-    f = new ScsiFabric();
+    f = new ScsiFabric(lab.clock);
     fabrics.set(lab, f);
   }
   return f;

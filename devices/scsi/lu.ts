@@ -12,6 +12,8 @@ import { SparseBacking } from '../backing/sparse.js';
 import { MemoryBacking } from '../backing/memory.js';
 import { Desig } from './constants.js';
 import { PersistentReservations } from './pr.js';
+import type { TimingSpec } from '../timing/params.js';
+import type { TimingModel } from '../timing/model.js';
 
 export interface LuOptions {
   /** Name of the LU in its array (also the default sd name: sda…). */
@@ -27,6 +29,11 @@ export interface LuOptions {
    * device's). Commands on such an LU complete asynchronously (ScsiArray.executeAsync).
    */
   readonly block?: BlockMedium;
+  /**
+   * A timing model of this LU's own (docs/timing.md: a preset or `{ preset, …overrides }`),
+   * instead of sharing its array's. Store media only: a block device medium has its own.
+   */
+  readonly timing?: TimingSpec;
 }
 
 /**
@@ -66,6 +73,13 @@ export class LogicalUnit {
   /** Set when the LU joins an array. */
   arrayName = '';
   lun = -1;
+  /**
+   * The timing model this LU's commands are charged on (its own or its array's), or null:
+   * commands complete at once. Set when the LU joins an array (array.ts).
+   */
+  timing: TimingModel | null = null;
+  /** Where the LU's byte 0 lies in the model's address space (LUs sharing an array's model sit end to end). */
+  timingBase = 0;
   private readonly writeListeners: WriteListener[] = [];
   /** Fault injection for the copy manager's data path: fail the next copy chunk at or after this many bytes. */
   private copyWriteFaultAfter: number | null = null;

@@ -25,12 +25,30 @@ export type MediaOp =
   | { readonly kind: 'read'; readonly lu: LogicalUnit; readonly lba: number; readonly blocks: number }
   | { readonly kind: 'write'; readonly lu: LogicalUnit; readonly lba: number; readonly data: Uint8Array }
   | { readonly kind: 'zero'; readonly lu: LogicalUnit; readonly lba: number; readonly blocks: number }
-  | { readonly kind: 'move'; readonly src: LogicalUnit; readonly srcOff: number; readonly dst: LogicalUnit; readonly dstOff: number; readonly length: number };
+  | { readonly kind: 'move'; readonly src: LogicalUnit; readonly srcOff: number; readonly dst: LogicalUnit; readonly dstOff: number; readonly length: number }
+  | { readonly kind: 'operation'; readonly rec: CopyOperationRecord; readonly immed: boolean };
+
+/**
+ * The part of a copy operation's record (copy-manager.ts ListRecord) the runners touch: a copy
+ * handler announces its operation before its first move, so that a runner on the clock
+ * (timed-run.ts) can track it, abort it, and with IMMED complete the command and go on in the
+ * background. Runners without a clock ignore the announcement (the copy finishes in the command).
+ */
+export interface CopyOperationRecord {
+  status: number;
+  transferCount: number;
+  segmentsProcessed: number;
+  /** Milliseconds until the status next changes, while the operation runs on the clock. */
+  estimatedDelayMs?: number;
+}
 
 /** A handler's media program: yields ops, receives their results, returns its Data-In or nothing. */
 export type MediaRun<T> = Generator<MediaOp, T, unknown>;
 
 /** Reads blocks; a failed read of a block device is MEDIUM ERROR, UNRECOVERED READ ERROR (SBC-3 4.13). */
+/** The ops that touch media (every op but the operation announcement). */
+export type StoreOrBlockOp = Exclude<MediaOp, { kind: 'operation' }>;
+
 export function* mediaRead(lu: LogicalUnit, lba: number, blocks: number): MediaRun<Uint8Array> {
   const r = (yield { kind: 'read', lu, lba, blocks }) as Uint8Array | number;
   if (typeof r === 'number') throw new ScsiCheck(SenseKey.MEDIUM_ERROR, ASC.UNRECOVERED_READ_ERROR, { information: lba });
@@ -52,6 +70,11 @@ export function* mediaMove(src: LogicalUnit, srcOff: number, dst: LogicalUnit, d
   return (yield { kind: 'move', src, srcOff, dst, dstOff, length }) as MoveResult;
 }
 
+/** Announces a copy operation (see CopyOperationRecord); may throw when the copy manager cannot take one more. */
+export function* mediaOperation(rec: CopyOperationRecord, immed: boolean): MediaRun<void> {
+  yield { kind: 'operation', rec, immed };
+}
+
 export function isMediaRun(x: unknown): x is MediaRun<Uint8Array | void> {
   return typeof x === 'object' && x !== null && typeof (x as { next?: unknown }).next === 'function' && Symbol.iterator in x;
 }
@@ -61,6 +84,10 @@ export function runSync<T>(g: MediaRun<T>): T {
   let r = g.next();
   while (!r.done) {
     const op = r.value;
+    if (op.kind === 'operation') {
+      r = g.next();
+      continue;
+    }
     if (involvesBlockDevice(op)) {
       // A block device completes asynchronously: only executeAsync can run this command.
       r = g.throw(new ScsiCheck(SenseKey.NOT_READY, ASC.LOGICAL_UNIT_NOT_READY_CAUSE_NOT_REPORTABLE));
@@ -76,16 +103,20 @@ export async function runAsync<T>(g: MediaRun<T>): Promise<T> {
   let r = g.next();
   while (!r.done) {
     const op = r.value;
+    if (op.kind === 'operation') {
+      r = g.next();
+      continue;
+    }
     r = g.next(involvesBlockDevice(op) ? await blockOp(op) : storeOp(op));
   }
   return r.value;
 }
 
-function involvesBlockDevice(op: MediaOp): boolean {
+export function involvesBlockDevice(op: StoreOrBlockOp): boolean {
   return op.kind === 'move' ? op.src.block !== null || op.dst.block !== null : op.lu.block !== null;
 }
 
-function storeOp(op: MediaOp): Uint8Array | number | MoveResult {
+export function storeOp(op: StoreOrBlockOp): Uint8Array | number | MoveResult {
   switch (op.kind) {
     case 'read':
       return op.lu.read(op.lba, op.blocks);
@@ -99,7 +130,7 @@ function storeOp(op: MediaOp): Uint8Array | number | MoveResult {
   }
 }
 
-async function blockOp(op: MediaOp): Promise<Uint8Array | number | MoveResult> {
+export async function blockOp(op: StoreOrBlockOp): Promise<Uint8Array | number | MoveResult> {
   switch (op.kind) {
     case 'read': {
       const data = new Uint8Array(op.blocks * op.lu.lbs);

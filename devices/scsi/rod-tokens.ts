@@ -14,7 +14,7 @@ import { luOf, type CmdContext } from './context.js';
 import type { LogicalUnit } from './lu.js';
 import { TPC_LIMITS } from './tpc-limits.js';
 import { lid4Status, type CopyManager, type ListRecord } from './copy-manager.js';
-import { mediaMove, mediaZero, type MediaRun } from './media.js';
+import { mediaMove, mediaOperation, mediaZero, type MediaRun } from './media.js';
 
 interface Range {
   readonly lba: number;
@@ -165,7 +165,9 @@ export function* writeUsingToken(c: CmdContext, cm: CopyManager, store: TokenSto
   if (c.dataOut.length < len) throw paramListLengthError();
   const p = c.dataOut.subarray(0, len);
   if (be16(p, 0) + 2 > len) throw paramListLengthError();
-  if (p[Token.WUT_OFF_FLAGS]! & 0x01) throw invalidFieldInParam(Token.WUT_OFF_FLAGS, 0); // IMMED
+  // IMMED: on a timed array the copy goes on in the background (timed-run.ts); otherwise it
+  // completes inside the command, which IMMED allows (SBC-3 5.35).
+  const immed = (p[Token.WUT_OFF_FLAGS]! & 0x01) !== 0;
   const delTkn = (p[Token.WUT_OFF_FLAGS]! & 0x02) !== 0;
   const offsetBlocks = be64(p, Token.WUT_OFF_OFFSET_INTO_ROD);
   const tokenBytes = p.subarray(Token.WUT_OFF_TOKEN, Token.WUT_OFF_TOKEN + Rod.TOKEN_LENGTH);
@@ -180,6 +182,8 @@ export function* writeUsingToken(c: CmdContext, cm: CopyManager, store: TokenSto
   if (token && offsetBytes >= token.totalBytes) throw invalidFieldInParam(Token.WUT_OFF_OFFSET_INTO_ROD);
 
   const rec: ListRecord = { sa: TpcOutSa.WRITE_USING_TOKEN, status: CopyStatus.LID4_IN_PROGRESS_FOREGROUND, segmentsProcessed: 0, transferCount: 0, units: 'blocks', sense: null };
+  cm.checkListIdFree(c, 4, listId);
+  yield* mediaOperation(rec, immed);
   cm.remember(c, 4, listId, rec);
   // Walk the ROD from the offset: the token's ranges laid end to end.
   let rodAt = offsetBytes;

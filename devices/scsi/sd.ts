@@ -9,6 +9,12 @@
  * SUPPORTED OPERATION CODES for 83h/00h (and 83h/10h, 83h/11h for tokens), RECEIVE COPY
  * OPERATING PARAMETERS and the Third-party Copy VPD page for the limits. What it finds becomes
  * the queue limits (copy_max_hw_bytes, copy_max_segments, copy_domain = the array's domain).
+ *
+ * A bio becomes a short program of CDBs (a generator yielding each command and getting its
+ * result). On an untimed array the program runs inside queueBio through ScsiArray.execute and
+ * the bio completes at once, as always; on a timed array (its LU has a timing model) it runs
+ * through executeAsync, so each command completes at its modeled time and the bio after the
+ * last one. The disk shows its LU's model (`timing`, /sys/block/<sd>/timing/).
  */
 import type { Bio } from '../../src/block/bio.js';
 import type { BlockDevice, DeviceStats } from '../../src/block/device.js';
@@ -24,6 +30,16 @@ import { decodeSense, type ScsiResult } from './sense.js';
 import * as b from './build.js';
 import type { BufferResolver, UringCmdResult } from '../../src/ring/consumer.js';
 import { scsiUringCmd } from './uring-cmd.js';
+import type { TimingModel } from '../timing/model.js';
+
+/** One command of a bio's program: which disk's LU it goes to, the CDB, Data-Out, allocation length. */
+interface CmdReq {
+  readonly sd: SdDevice;
+  readonly cdb: Uint8Array;
+  readonly dataOut?: Uint8Array;
+  readonly allocLen: number;
+}
+type CmdProgram = Generator<CmdReq, number, ScsiResult>;
 
 export type CopyMode = 'xcopy' | 'token' | 'none';
 export const COPY_MODES: readonly (CopyMode | 'auto')[] = ['auto', 'xcopy', 'token', 'none'];
@@ -83,6 +99,8 @@ export class SdDevice implements BlockDevice {
   readonly initiator: string;
   readonly caps: SdCapabilities;
   private mode: CopyMode;
+  /** The LU's timing model (the array's, or the LU's own), or null: commands complete at once. */
+  readonly timing: TimingModel | null;
   private listId = 1;
   /** CDBs sent, by operation name (what a copy cost in commands). */
   readonly commands: Record<string, number> = {};
@@ -92,6 +110,7 @@ export class SdDevice implements BlockDevice {
     this.array = o.array;
     this.lun = o.lun;
     this.initiator = o.initiator ?? SD_DEFAULT_INITIATOR;
+    this.timing = o.array.lus[o.lun]?.timing ?? null;
     const rc = this.cmd(b.readCapacity16Cdb(), undefined, 32);
     if (rc.status !== Status.GOOD) throw new RangeError(`${o.name}: READ CAPACITY(16) failed: LUN ${o.lun} is not visible to ${this.initiator}`);
     const lbs = be32(rc.dataIn, 8);
@@ -148,11 +167,26 @@ export class SdDevice implements BlockDevice {
     updateCopyLimit(l);
   }
 
-  /** Sends one CDB to the LU (the SCSI midlayer's scsi_execute_cmd). */
+  /** Sends one CDB to the LU (the SCSI midlayer's scsi_execute_cmd), completing at once. */
   cmd(cdb: Uint8Array, dataOut?: Uint8Array, allocLen = 0): ScsiResult {
+    this.count(cdb);
+    return this.array.execute(this.initiator, this.lun, cdb, dataOut, allocLen);
+  }
+
+  /** Sends one CDB and waits for its answer (at its modeled time on a timed array). */
+  cmdAsync(cdb: Uint8Array, dataOut?: Uint8Array, allocLen = 0): Promise<ScsiResult> {
+    this.count(cdb);
+    return this.array.executeAsync(this.initiator, this.lun, cdb, dataOut, allocLen);
+  }
+
+  private count(cdb: Uint8Array): void {
     const key = `0x${cdb[0]!.toString(16).padStart(2, '0')}`;
     this.commands[key] = (this.commands[key] ?? 0) + 1;
-    return this.array.execute(this.initiator, this.lun, cdb, dataOut, allocLen);
+  }
+
+  /** A command of a bio's program, to this disk's LU. */
+  private req(cdb: Uint8Array, dataOut?: Uint8Array, allocLen = 0): CmdReq {
+    return { sd: this, cdb, ...(dataOut ? { dataOut } : {}), allocLen };
   }
 
   /** The SNIA paper's section 2.6 discovery, plus the block limits sd reads (sd_read_block_limits). */
@@ -219,41 +253,48 @@ export class SdDevice implements BlockDevice {
   }
 
   queueBio(bio: Bio): void {
-    bio.endIo(this.execute(bio));
+    const g = this.execute(bio);
+    if (this.timing) {
+      void runProgramAsync(g).then((res) => bio.endIo(res));
+      return;
+    }
+    let r = g.next();
+    while (!r.done) r = g.next(r.value.sd.cmd(r.value.cdb, r.value.dataOut, r.value.allocLen));
+    bio.endIo(r.value);
   }
 
-  private execute(bio: Bio): number {
+  private *execute(bio: Bio): CmdProgram {
     const lbs = this.limits.logical_block_size;
     const lba = bio.offset / lbs;
     const blocks = bio.length / lbs;
     switch (bio.op) {
       case ReqOp.READ: {
-        const r = this.cmd(b.rw16Cdb(false, lba, blocks), undefined, bio.length);
+        const r = (yield this.req(b.rw16Cdb(false, lba, blocks), undefined, bio.length));
         if (r.status !== Status.GOOD) return errnoOf(r);
         bio.data!.set(r.dataIn);
         return bio.length;
       }
       case ReqOp.WRITE: {
-        const r = this.cmd(b.rw16Cdb(true, lba, blocks), bio.data);
+        const r = (yield this.req(b.rw16Cdb(true, lba, blocks), bio.data));
         return r.status === Status.GOOD ? bio.length : errnoOf(r);
       }
       case ReqOp.FLUSH:
-        return errnoOf(this.cmd(b.syncCache10Cdb()));
+        return errnoOf((yield this.req(b.syncCache10Cdb())));
       case ReqOp.DISCARD: {
         const u = b.unmap([{ lba, blocks }]);
-        return errnoOf(this.cmd(u.cdb, u.data));
+        return errnoOf((yield this.req(u.cdb, u.data)));
       }
       case ReqOp.WRITE_ZEROES:
-        return errnoOf(this.cmd(b.writeSame16Cdb(lba, blocks, true), new Uint8Array(lbs)));
+        return errnoOf((yield this.req(b.writeSame16Cdb(lba, blocks, true), new Uint8Array(lbs))));
       case ReqOp.COPY:
-        return this.mode === 'token' ? this.copyWithTokens(bio) : this.mode === 'xcopy' ? this.copyWithXcopy(bio) : -Errno.ENOTSUP;
+        return this.mode === 'token' ? yield* this.copyWithTokens(bio) : this.mode === 'xcopy' ? yield* this.copyWithXcopy(bio) : -Errno.ENOTSUP;
       default:
         return -Errno.ENOTSUP;
     }
   }
 
   /** One EXTENDED COPY(LID1): CSCD 0 is this LU, one CSCD per distinct source LU, one segment per source. */
-  private copyWithXcopy(bio: Bio): number {
+  private *copyWithXcopy(bio: Bio): CmdProgram {
     const sources = bio.sources ?? [];
     const lus: SdDevice[] = [this];
     const cscds = [b.e4Descriptor(this.array.lus[this.lun]!.naa, this.limits.logical_block_size)];
@@ -271,12 +312,12 @@ export class SdDevice implements BlockDevice {
       dst += s.length;
     }
     const list = b.xcopyLid1({ usage: ListIdUsage.NONE, cscds, segments });
-    const r = this.cmd(b.tpcOutCdb(TpcOutSa.EXTENDED_COPY_LID1, list.length), list);
+    const r = (yield this.req(b.tpcOutCdb(TpcOutSa.EXTENDED_COPY_LID1, list.length), list));
     return r.status === Status.GOOD ? bio.length : errnoOf(r);
   }
 
   /** POPULATE TOKEN on the source LU, RECEIVE ROD TOKEN INFORMATION, WRITE USING TOKEN here (DEL_TKN). */
-  private copyWithTokens(bio: Bio): number {
+  private *copyWithTokens(bio: Bio): CmdProgram {
     const sources = bio.sources ?? [];
     const lbs = this.limits.logical_block_size;
     let dst = bio.offset;
@@ -292,16 +333,23 @@ export class SdDevice implements BlockDevice {
       const slbs = sd.limits.logical_block_size;
       const listId = this.listId++;
       const pt = b.populateTokenList(group.map((s) => ({ lba: s.offset / slbs, blocks: s.length / slbs })));
-      const r1 = sd.cmd(b.tpcOutCdb(TpcOutSa.POPULATE_TOKEN, pt.length, listId), pt);
+      const r1 = (yield sd.req(b.tpcOutCdb(TpcOutSa.POPULATE_TOKEN, pt.length, listId), pt));
       if (r1.status !== Status.GOOD) return errnoOf(r1);
-      const info = sd.cmd(b.tpcInCdb(TpcInSa.RECEIVE_ROD_TOKEN_INFORMATION, listId), undefined, 1024);
+      const info = (yield sd.req(b.tpcInCdb(TpcInSa.RECEIVE_ROD_TOKEN_INFORMATION, listId), undefined, 1024));
       const token = info.status === Status.GOOD ? b.tokenFromRrti(info.dataIn) : null;
       if (!token) return info.status === Status.GOOD ? -Errno.EIO : errnoOf(info);
       const wut = b.writeUsingTokenList(token, [{ lba: dst / lbs, blocks: bytes / lbs }], { delTkn: true });
-      const r2 = this.cmd(b.tpcOutCdb(TpcOutSa.WRITE_USING_TOKEN, wut.length, listId), wut);
+      const r2 = (yield this.req(b.tpcOutCdb(TpcOutSa.WRITE_USING_TOKEN, wut.length, listId), wut));
       if (r2.status !== Status.GOOD) return errnoOf(r2);
       dst += bytes;
     }
     return bio.length;
   }
+}
+
+/** Runs a bio's program through executeAsync: each command answers at its modeled time. */
+async function runProgramAsync(g: CmdProgram): Promise<number> {
+  let r = g.next();
+  while (!r.done) r = g.next(await r.value.sd.cmdAsync(r.value.cdb, r.value.dataOut, r.value.allocLen));
+  return r.value;
 }

@@ -16,9 +16,14 @@ export const TPC_LIMITS = {
   /** No inline or held data (block → block copies only). */
   maxInlineData: 0,
   heldDataLimit: 0,
-  /** TOTAL CONCURRENT COPIES and MAXIMUM CONCURRENT COPIES (copies run to completion one at a time). */
-  totalConcurrentCopies: 1,
-  maxConcurrentCopies: 1,
+  /**
+   * TOTAL CONCURRENT COPIES (per array) and MAXIMUM CONCURRENT COPIES (identified copy operations
+   * per I_T nexus; the VPD page's MAXIMUM IDENTIFIED CONCURRENT COPIES). An untimed array finishes
+   * each copy inside its command; a timed one runs them on the clock, in the background with
+   * IMMED (copy-operations.ts enforces both).
+   */
+  totalConcurrentCopies: 32,
+  maxConcurrentCopies: 8,
   /** Completed lists remembered per initiator for RECEIVE COPY RESULTS (oldest dropped first). */
   maxListsPerInitiator: 64,
   /** Data moves inside the array in chunks of this size (CTL: 1 MiB I/Os). */

@@ -5,6 +5,7 @@
  */
 import { OP_RWBS, SECTOR_SIZE, type ReqOp } from './ops.js';
 import { errnoName } from '../util/errno.js';
+import type { TraceSink } from '../trace/record.js';
 
 /** What a trace reads modeled time from (the lab's Clock). */
 export interface ModeledTimeSource {
@@ -39,8 +40,11 @@ export class Trace {
   private readonly t0 = process.hrtime.bigint();
   private readonly m0: number;
 
-  /** `clock`: the lab's clock, so events carry modeled time next to wall time. */
-  constructor(private readonly clock?: ModeledTimeSource) {
+  /**
+   * `clock`: the lab's clock, so events carry modeled time next to wall time. With a `sink`,
+   * every event also streams to it (trace files), tagged with request `req`.
+   */
+  constructor(private readonly clock?: ModeledTimeSource, private readonly sink?: TraceSink, private readonly req?: number) {
     this.m0 = clock ? clock.now() : 0;
   }
 
@@ -50,6 +54,7 @@ export class Trace {
   }
 
   add(action: TraceAction, dev: string, op: ReqOp, offset: number, length: number, extra?: { res?: number; info?: string }): void {
+    this.sink?.event({ ...(this.req !== undefined ? { req: this.req } : {}), ...(this.clock ? { mns: this.clock.now() } : {}), dev, action, op, sector: Math.floor(offset / SECTOR_SIZE), sectors: Math.ceil(length / SECTOR_SIZE), ...extra });
     if (this.events.length >= TRACE_MAX_EVENTS) {
       this.dropped++;
       return;
@@ -72,15 +77,18 @@ export class Trace {
    */
   format(modeled = false): string {
     const width = Math.max(6, ...this.events.map((e) => e.dev.length));
-    const lines = this.events.map((e) => {
-      const t = modeled ? `${(e.mns / 1e9).toFixed(9).padStart(12)} {${(e.ns / 1e9).toFixed(6)}}` : (e.ns / 1e9).toFixed(9).padStart(12);
-      const rwbs = OP_RWBS[e.op].padEnd(3);
-      let tail = '';
-      if (e.res !== undefined) tail = e.res < 0 ? ` [${e.res} ${errnoName(e.res)}]` : ` [${e.res}]`;
-      if (e.info) tail += ` [${e.info}]`;
-      return `${e.dev.padEnd(width)} ${t}  ${e.action}  ${rwbs} ${e.sector} + ${e.sectors}${tail}`;
-    });
+    const lines = this.events.map((e) => formatTraceLine(e, modeled ? e.mns : e.ns, width, modeled ? e.ns : undefined));
     if (this.dropped) lines.push(`(${this.dropped} more events not kept)`);
     return lines.join('\n');
   }
+}
+
+/** One blkparse-like line: device, seconds, action, RWBS, sector + sectors, [result], [info]. */
+export function formatTraceLine(e: Pick<TraceEvent, 'action' | 'dev' | 'op' | 'sector' | 'sectors' | 'res' | 'info'>, ns: number, devWidth = 6, wallInBraces?: number): string {
+  const t = (ns / 1e9).toFixed(9).padStart(12) + (wallInBraces !== undefined ? ` {${(wallInBraces / 1e9).toFixed(6)}}` : '');
+  const rwbs = OP_RWBS[e.op].padEnd(3);
+  let tail = '';
+  if (e.res !== undefined) tail = e.res < 0 ? ` [${e.res} ${errnoName(e.res)}]` : ` [${e.res}]`;
+  if (e.info) tail += ` [${e.info}]`;
+  return `${e.dev.padEnd(devWidth)} ${t}  ${e.action}  ${rwbs} ${e.sector} + ${e.sectors}${tail}`;
 }

@@ -16,6 +16,9 @@ import { registerServe } from './commands/serve.js';
 import { registerLab } from './commands/lab.js';
 import { registerSchema } from './commands/schema.js';
 import { registerShell } from './commands/shell.js';
+import { registerBench } from './commands/bench.js';
+import { registerTrace } from './commands/trace.js';
+import { registerPlot } from './commands/plot.js';
 import { registerHeuristic } from './commands/heuristic.js';
 
 export function makeProgram(setExit: (code: number) => void): Command {
@@ -32,6 +35,9 @@ export function makeProgram(setExit: (code: number) => void): Command {
   registerScsi(program, setExit);
   registerDm(program, setExit);
   registerServe(program, setExit);
+  registerBench(program, setExit);
+  registerTrace(program, setExit);
+  registerPlot(program, setExit);
   registerHeuristic(program, setExit);
   registerSchema(program, setExit);
   registerShell(program, setExit);

@@ -40,6 +40,12 @@ export interface HeuristicResult {
    * offload wins everywhere; null when it never does.
    */
   readonly crossover: number | null;
+  /**
+   * When offload wins at small sizes and loses from some size up (a copy manager slower than the
+   * host path for bulk data): the first size it loses at. copy_offload_min_bytes can only set a
+   * floor, so such a device is best left at 0 with its copy_max_bytes telling the story.
+   */
+  readonly loses_from: number | null;
 }
 
 async function timedCopy(lab: Lab, dev: BlockDevice, size: number, dst: number, emulate: boolean): Promise<{ us: number | null; path: string; host: number; note?: string }> {
@@ -95,7 +101,10 @@ export async function measureHeuristic(lab: Lab, path: string, sizes: readonly n
   } finally {
     lab.writeSysfs(`${q}/copy_offload_min_bytes`, minBefore);
   }
-  return { device: dev.name, preset: dev.timing.params.preset, rows, crossover: crossoverOf(rows) };
+  const crossover = crossoverOf(rows);
+  const firstWin = rows.find((r) => r.speedup !== null && r.speedup >= 1);
+  const losesAfterWin = crossover === null && firstWin ? rows.find((r) => r.size > firstWin.size && r.speedup !== null && r.speedup < 1) : undefined;
+  return { device: dev.name, preset: dev.timing.params.preset, rows, crossover, loses_from: losesAfterWin?.size ?? null };
 }
 
 /** The smallest size from which offload wins (speedup ≥ 1) at every larger measured size. */

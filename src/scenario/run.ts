@@ -11,6 +11,7 @@ import { parseScenarioText, SCENARIO_LIMITS, type Scenario } from './parse.js';
 import { BoundedReadError, readFileBounded } from '../util/read-bounded.js';
 import type { ParsedStep, StepOutcome } from './types.js';
 import { createStack } from '../dm/scenario.js';
+import type { TraceSink } from '../trace/record.js';
 
 export { ScenarioError };
 
@@ -33,6 +34,8 @@ export interface ScenarioReport {
 export interface RunOptions {
   /** Keep each step's blktrace-style trace in the result. */
   readonly trace?: boolean;
+  /** Streams every step's trace events here (trace files); each step is one request id. */
+  readonly traceSink?: TraceSink;
   /** Called after each step (progress). */
   readonly onStep?: (r: StepResult, total: number) => void;
 }
@@ -75,7 +78,7 @@ export async function runStep(lab: Lab, step: ParsedStep, i: number, options: Ru
   const timed = lab.list().some((d) => d.timing);
   const t0 = process.hrtime.bigint();
   const m0 = lab.clock.now();
-  const trace = lab.newTrace();
+  const trace = options.traceSink ? new Trace(lab.clock, options.traceSink, options.traceSink.nextRequest()) : lab.newTrace();
   let outcome: StepOutcome;
   try {
     outcome = await step.run(lab, trace);

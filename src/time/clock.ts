@@ -56,6 +56,10 @@ export class Clock {
   private nextSeq = 0;
   private holds = 0;
   private armed = false;
+  /** The time of the event whose callback is running, or null. */
+  private firing: number | null = null;
+  /** Realtime: the modeled time the pending timer was set for (an earlier event re-arms it). */
+  private timerFor = Infinity;
   private firedSinceYield = 0;
   private lastYield = 0;
   private readonly wallStart = process.hrtime.bigint();
@@ -71,6 +75,10 @@ export class Clock {
 
   /** Modeled nanoseconds since the clock started. In realtime mode, wall time (never behind an event that fired). */
   now(): number {
+    // Inside an event's callback it is that event's time, in both modes: work an event starts
+    // (the next step of a copy, a completion it schedules) is timed from when the event was due,
+    // so in realtime the host's lateness (timer jitter, CPU) does not add up from step to step.
+    if (this.firing !== null) return this.firing;
     if (this.mode === 'realtime') {
       const wall = this.wallNs();
       if (wall > this.modeled) this.modeled = wall;
@@ -97,9 +105,17 @@ export class Clock {
   at(t: number, fn: () => void): number {
     if (!Number.isFinite(t)) throw new RangeError(`event time must be finite, not ${t}`);
     if (this.live.size >= CLOCK_MAX_EVENTS) throw new RangeError(`at most ${CLOCK_MAX_EVENTS} events may be pending`);
-    const when = t < this.modeled ? this.modeled : t;
+    // Not before now: inside an event's callback that is the event's time (see now()).
+    const floor = this.firing ?? this.modeled;
+    const when = t < floor ? floor : t;
     const id = ++this.nextSeq;
     this.push(when, id, fn);
+    if (this.timer && when < this.timerFor) {
+      // Realtime: the timer waits for a later event; this one must not wait for it.
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.armed = false;
+    }
     this.arm();
     return id;
   }
@@ -168,6 +184,7 @@ export class Clock {
     }
     const wait = this.times[0]! - this.now();
     if (wait > REALTIME_SPIN_NS) {
+      this.timerFor = this.times[0]!;
       this.timer = setTimeout(this.pump, Math.max(0, Math.floor((wait - REALTIME_SPIN_NS) / NS_PER_MS)));
     } else {
       setImmediate(this.pump);
@@ -207,7 +224,13 @@ export class Clock {
     this.live.delete(id);
     if (t > this.modeled) this.modeled = t;
     this.fired++;
-    fn();
+    const outer = this.firing;
+    this.firing = t;
+    try {
+      fn();
+    } finally {
+      this.firing = outer;
+    }
     return true;
   }
 

@@ -97,3 +97,38 @@ describe('iscsi-test-cu SCSI family against nullblk-backed LUNs', () => {
     expect(regressions).toEqual([]);
   });
 });
+
+/**
+ * The copy and basic I/O suites against a timed array (test/iscsi/timed-lun.yaml): commands
+ * answer at their modeled time, EXTENDED COPY runs as a copy operation on the clock; libiscsi's
+ * verdicts must be the same as untimed.
+ */
+describe('iscsi-test-cu copy and I/O suites against a timed SCSI array', () => {
+  const SUITES = ['SCSI.ExtendedCopy', 'SCSI.ReceiveCopyResults', 'SCSI.Read16', 'SCSI.Write16', 'SCSI.CompareAndWrite', 'SCSI.Inquiry'];
+  let results: TestResult[] = [];
+
+  beforeAll(async () => {
+    requireTool('iscsi-test-cu');
+    const target = await startCopylab({ scenario: fileURLToPath(new URL('./timed-lun.yaml', import.meta.url)) });
+    try {
+      results = (await runFamilies(target.url, SUITES)).results;
+    } finally {
+      await target.stop();
+    }
+    process.stdout.write(`iscsi-test-cu (timed array): ${JSON.stringify(countOf(results, 'SCSI.'))}\n`);
+  }, 300_000);
+
+  it('every ExtendedCopy and ReceiveCopyResults test runs and passes', () => {
+    const copy = results.filter((r) => /^SCSI\.(ExtendedCopy|ReceiveCopyResults)\./.test(r.name));
+    expect(copy.length).toBeGreaterThanOrEqual(8);
+    expect(copy.filter((r) => r.outcome !== 'passed').map((r) => `${r.name}: ${r.outcome} ${r.note}`)).toEqual([]);
+  });
+
+  it('every test of these suites that expectations.json lists passes here too', () => {
+    const byName = new Map(results.map((r) => [r.name, r]));
+    const listed = expectations.mustPass.filter((n) => SUITES.some((s) => n.startsWith(`${s}.`)));
+    expect(listed.length).toBeGreaterThan(10);
+    const regressions = listed.map((n) => byName.get(n)).map((r, i) => (r && r.outcome === 'passed' ? null : `${listed[i]}: ${r ? `${r.outcome} ${r.note}` : 'did not run'}`)).filter((x): x is string => x !== null);
+    expect(regressions).toEqual([]);
+  });
+});

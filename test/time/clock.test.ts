@@ -76,4 +76,31 @@ describe('Clock (realtime)', () => {
     expect(waited).toBeGreaterThanOrEqual(15e6);
     expect(c.now()).toBeGreaterThanOrEqual(15e6);
   });
+
+  it('an event earlier than the one the timer waits for does not wait for it', async () => {
+    const c = new Clock({ mode: 'realtime' });
+    c.after(400e6, () => {}); // the timer is set for 400 ms
+    const start = c.wallNs();
+    await c.sleep(20e6);
+    expect(c.wallNs() - start).toBeLessThan(300e6);
+    c.stop();
+  });
+
+  it('inside an event, now() is the event time, so chained steps keep their pace', async () => {
+    const c = new Clock({ mode: 'realtime' });
+    const t0 = c.now();
+    const seen: number[] = [];
+    await new Promise<void>((done) => {
+      const step = (k: number): void => {
+        seen.push(c.now());
+        const until = performance.now() + 3; // the host is late by 3 ms every step
+        while (performance.now() < until) { /* busy */ }
+        if (k < 5) c.at(c.now() + 10e6, () => step(k + 1));
+        else done();
+      };
+      c.at(t0 + 10e6, () => step(1));
+    });
+    // Every step saw exactly its due time: 10, 20, ... 50 ms, the 3 ms of host work did not add up.
+    expect(seen.map((t) => Math.round((t - t0) / 1e6))).toEqual([10, 20, 30, 40, 50]);
+  });
 });

@@ -3,6 +3,7 @@
  * heuristic measured in modeled time (src/heuristic/measure.ts, docs/heuristics.md).
  */
 import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import { Lab } from '../../lab.js';
 import { buildLab } from '../../scenario/run.js';
@@ -24,7 +25,11 @@ export function formatHeuristic(r: HeuristicResult): string {
   for (const row of r.rows) {
     t.push([formatSize(row.size), us(row.offload_us), us(row.emulated_us), row.speedup === null ? '-' : `${row.speedup.toFixed(2)}×`, formatSize(row.host_bytes_saved), row.note ?? '']);
   }
-  const cross = r.crossover === null ? 'offload never pays at the measured sizes' : r.crossover === 0 ? 'offload pays at every measured size (crossover 0)' : `offload pays from ${formatSize(r.crossover)} (crossover)`;
+  const cross = r.crossover === null
+    ? r.loses_from !== null
+      ? `offload pays below ${formatSize(r.loses_from)} and loses from there up (the copy path is slower than the host path for bulk data); copy_offload_min_bytes sets only a floor, so nothing is applied`
+      : 'offload never pays at the measured sizes'
+    : r.crossover === 0 ? 'offload pays at every measured size (crossover 0)' : `offload pays from ${formatSize(r.crossover)} (crossover)`;
   return `${r.device} (timing preset ${r.preset}), modeled time per copy on an idle device:\n${t.toString()}\n${cross}`;
 }
 
@@ -44,7 +49,8 @@ export function registerHeuristic(program: Command, setExit: SetExit): void {
     .option('-t, --timing <preset>', `a nullblk with this timing preset (${presetNames().filter((p) => p !== TIMING_NONE).join(', ')}, or "all")`)
     .option('--apply', "write the crossover to the device's copy_offload_min_bytes")
     .option('--json', 'one JSON object per device')
-    .action(async (dev: string | undefined, opts: { scenario?: string; timing?: string; apply?: boolean; json?: boolean }) => {
+    .option('--plot <file>', 'also draw time per copy vs size, offloaded and emulated, as an SVG chart')
+    .action(async (dev: string | undefined, opts: { scenario?: string; timing?: string; apply?: boolean; json?: boolean; plot?: string }) => {
       if (opts.timing && opts.scenario) {
         process.stderr.write('copylab: heuristic: give --scenario with a device, or --timing, not both\n');
         return setExit(EXIT_USAGE);
@@ -65,9 +71,11 @@ export function registerHeuristic(program: Command, setExit: SetExit): void {
         return setExit(EXIT_USAGE);
       }
       let code = EXIT_OK;
+      const measured: HeuristicResult[] = [];
       for (const job of jobs) {
         try {
           const r = await measureHeuristic(job.lab, job.dev);
+          measured.push(r);
           if (opts.apply && r.crossover !== null) {
             const w = job.lab.writeSysfs(`/sys/block/${r.device}/queue/copy_offload_min_bytes`, String(r.crossover));
             if (w.res < 0) code = fail(w.message ?? 'copy_offload_min_bytes', w.res);
@@ -81,6 +89,10 @@ export function registerHeuristic(program: Command, setExit: SetExit): void {
         } finally {
           await job.lab.close();
         }
+      }
+      if (opts.plot && measured.length) {
+        const { renderHeuristicSvg } = await import('../../plot/heuristic.js');
+        writeFileSync(opts.plot, await renderHeuristicSvg(measured));
       }
       setExit(code);
     });

@@ -1,6 +1,7 @@
 /** The `scsi` device kind: an array with logical units, seen by the lab's host through sd (docs/scsi.md). */
 import type { DeviceDef } from '../types.js';
 import { k, type ObjSpec } from '../keys.js';
+import { timingKey } from '../timing-key.js';
 import { addScsiArray, type ScsiLabOptions } from '../../../devices/scsi/lab.js';
 import type { LuOptions } from '../../../devices/scsi/lu.js';
 import { COPY_MODES } from '../../../devices/scsi/sd.js';
@@ -14,6 +15,7 @@ const LU_SPEC: ObjSpec = {
     lbs: k.oneOf([512, 4096], 'logical block size', { default: 512 }),
     backing: k.oneOf(['memory', 'sparse'], 'media store', { default: 'sparse' }),
     serial: k.str('unit serial number (VPD 80h)'),
+    timing: timingKey('the LU (replaces the array\'s)'),
   },
 };
 
@@ -29,6 +31,7 @@ export const SCSI_SPEC: ObjSpec = {
     domain: k.str('copy domain of its disks (arrays sharing a domain copy between each other)', { default: 'scsi:<array>' }),
     reach: k.list(k.str('array name'), 64, 'arrays its copy manager reaches (default all)'),
     copy_manager: k.bool('false: no third-party copy', { default: true }),
+    timing: timingKey('the array\'s LUs'),
   },
 };
 
@@ -44,6 +47,7 @@ export const scsiDevice: DeviceDef = {
       if (l.key('lbs').present) lu.lbs = l.key('lbs').oneOf([512, 4096] as const);
       if (l.key('backing').present) lu.backing = l.key('backing').oneOf(['memory', 'sparse'] as const);
       if (l.key('serial').present) lu.serial = l.key('serial').str();
+      if (l.key('timing').present) lu.timing = l.key('timing').timing();
       return lu;
     });
     const o: { -readonly [K in keyof ScsiLabOptions]: ScsiLabOptions[K] } = { name, lus };
@@ -59,6 +63,8 @@ export const scsiDevice: DeviceDef = {
     if (f.key('domain').present) o.domain = f.key('domain').str();
     if (f.key('reach').present) o.reach = f.key('reach').list(64).map((x) => x.str());
     if (f.key('copy_manager').present) o.copyManager = f.key('copy_manager').bool();
+    // A timing model the array's LUs share (an LU's own `timing` replaces it for that LU).
+    if (f.key('timing').present) o.timing = f.key('timing').timing();
     const host = o.hostInitiator ?? SD_DEFAULT_INITIATOR;
     const provides = lus.filter((_, i) => !o.initiators || (o.initiators[host] ?? []).includes(i)).map((l) => l.name);
     return {

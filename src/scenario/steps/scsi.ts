@@ -92,7 +92,8 @@ export const scsiStep: StepDef = {
       async run(lab) {
         const sd = lab.device(dev);
         if (!(sd instanceof SdDevice)) return { target: dev, res: -Errno.ENOTSUP, ok: false, message: `${dev} is not a SCSI disk` };
-        const r = sd.array.execute(initiator ?? sd.initiator, sd.lun, cdb, dataOut, allocLen);
+        // executeAsync: answered at once on store media, at its modeled time on a timed array.
+        const r = await sd.array.executeAsync(initiator ?? sd.initiator, sd.lun, cdb, dataOut, allocLen);
         const s = decodeSense(r.senseData);
         const problems: string[] = [];
         if (r.status !== expectStatus) problems.push(`expected status ${STATUS_NAME[expectStatus] ?? expectStatus}, got ${STATUS_NAME[r.status] ?? r.status}`);

@@ -1,0 +1,110 @@
+/**
+ * The same job files through fio and through copylab, side by side in one run: fio 3.x with its
+ * io_uring engine on a file in /dev/shm (tmpfs: memory, like the lab's memory-backed nullblk),
+ * copylab with its ring engine on a memory-backed nullblk (bench/jobs/lab.yaml). The job file is
+ * the same text; only `filename` (and ioengine) are rewritten for fio. Prints one row per job
+ * and direction with IOPS, bandwidth and clat p50/p99 for both, and copylab / fio.
+ *
+ *   npm run bench:vs-fio                             # the read/write job files of bench/jobs
+ *   npm run bench:vs-fio -- bench/jobs/seq-bs.fio    # chosen job files
+ *
+ * fio is installed with apt-get when it is missing and this runs as root.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { table } from './common.js';
+
+const DEFAULT_JOBS = ['bench/jobs/randread-qd.fio', 'bench/jobs/seq-bs.fio'];
+const SHM_FILE = '/dev/shm/copylab-vs-fio.dat';
+
+interface Dir {
+  io_bytes: number;
+  bw_bytes: number;
+  iops: number;
+  total_ios: number;
+  lat_ns: { mean: number };
+  clat_ns: { percentile?: Record<string, number> };
+}
+interface Job {
+  jobname: string;
+  read: Dir;
+  write: Dir;
+  trim: Dir;
+}
+
+function haveFio(): string | null {
+  let v = spawnSync('fio', ['--version'], { encoding: 'utf8' });
+  if (v.status !== 0 && process.getuid?.() === 0) {
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'fio'], { stdio: 'ignore' });
+    v = spawnSync('fio', ['--version'], { encoding: 'utf8' });
+  }
+  return v.status === 0 ? v.stdout.trim() : null;
+}
+
+/** The job file as fio runs it: the lab device becomes a tmpfs file, the ring engine io_uring. */
+function forFio(text: string): string {
+  const lines = text.split('\n').map((l) => {
+    if (/^\s*filename\s*=/.test(l)) return `filename=${SHM_FILE}`;
+    if (/^\s*ioengine\s*=\s*copylab-sync/.test(l)) return 'ioengine=psync';
+    if (/^\s*ioengine\s*=/.test(l)) return 'ioengine=io_uring';
+    return l;
+  });
+  return `[global]\nioengine=io_uring\n\n${lines.join('\n')}`;
+}
+
+function jsonOf(out: string): Job[] {
+  return (JSON.parse(out.slice(out.indexOf('{'))) as { jobs: Job[] }).jobs;
+}
+
+function p(d: Dir, q: string): number {
+  return (d.clat_ns.percentile?.[q] ?? 0) / 1000;
+}
+
+function main(): void {
+  const files = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const jobs = files.length ? files : DEFAULT_JOBS;
+  const version = haveFio();
+  if (!version) {
+    process.stderr.write('fio is not installed (apt-get install fio) and could not be installed: nothing to compare with\n');
+    process.exit(1);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'copylab-vs-fio-'));
+  const t = table(['job', 'dir', 'fio IOPS', 'copylab IOPS', 'ratio', 'fio MiB/s', 'copylab MiB/s', 'fio lat µs', 'copylab lat µs', 'fio clat p99', 'copylab clat p99'], ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+  try {
+    for (const file of jobs) {
+      const text = readFileSync(file, 'utf8');
+      const fioFile = join(dir, 'job.fio');
+      writeFileSync(fioFile, forFio(text));
+      process.stderr.write(`${file}: fio …\n`);
+      const fioJobs = jsonOf(execFileSync('fio', ['--output-format=json', fioFile], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+      rmSync(SHM_FILE, { force: true });
+      process.stderr.write(`${file}: copylab …\n`);
+      const labJobs = jsonOf(execFileSync(process.execPath, ['bin/copylab.js', 'bench', file, '--scenario', 'bench/jobs/lab.yaml', '--output-format=json'], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+      for (const [i, lj] of labJobs.entries()) {
+        const fj = fioJobs[i];
+        if (!fj) continue;
+        for (const d of ['read', 'write', 'trim'] as const) {
+          const a = fj[d];
+          const b = lj[d];
+          if (!a.total_ios && !b.total_ios) continue;
+          t.push([
+            lj.jobname, d,
+            `${(a.iops / 1000).toFixed(1)} k`, `${(b.iops / 1000).toFixed(1)} k`, a.iops ? `${(b.iops / a.iops).toFixed(2)}×` : 'n/a',
+            (a.bw_bytes / 2 ** 20).toFixed(0), (b.bw_bytes / 2 ** 20).toFixed(0),
+            (a.lat_ns.mean / 1000).toFixed(1), (b.lat_ns.mean / 1000).toFixed(1), p(a, '99.000000').toFixed(1), p(b, '99.000000').toFixed(1),
+          ]);
+        }
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(SHM_FILE, { force: true });
+  }
+  console.log(`the same job files: ${version} (io_uring, file in /dev/shm) vs copylab ring engine (memory nullblk), ${process.version}, one run`);
+  console.log(t.toString());
+  console.log('ratio = copylab IOPS / fio IOPS; lat = mean issue-to-completion latency; clat p99 = 99th percentile of submission to completion');
+}
+
+main();

@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildLab } from '../../src/scenario/run.js';
+import { parseScenarioText } from '../../src/scenario/parse.js';
+import { parseJobText, JobFileError } from '../../src/bench/jobfile.js';
+import { modeledClockOf, runJobs, timedDevice } from '../../src/bench/engine.js';
+import { fioResult } from '../../src/bench/result.js';
+import type { Lab } from '../../src/lab.js';
+import { eq } from '../helpers.js';
+
+const LAB = `
+devices:
+  - { kind: nullblk, name: nullb0, size: 16MiB, lbs: 4096, backing: memory, copy_max_hw_bytes: 8MiB, domain: d }
+  - { kind: nullblk, name: nullb1, size: 16MiB, lbs: 4096, backing: memory, copy_max_hw_bytes: 0 }
+  - { kind: nullblk, name: nullb2, size: 16MiB, lbs: 4096, backing: memory, copy_max_hw_bytes: 8MiB, domain: d, discard: false }
+steps: []
+`;
+const TIMED = `
+devices:
+  - { kind: nullblk, name: nullb0, size: 16MiB, lbs: 4096, backing: memory, copy_max_hw_bytes: 8MiB, timing: { preset: nvmevirt-zns } }
+steps: []
+`;
+
+let lab: Lab | undefined;
+afterEach(async () => {
+  await lab?.close();
+  lab = undefined;
+});
+
+async function bench(jobText: string, scenario = LAB) {
+  lab = buildLab(parseScenarioText(scenario, 'test lab'));
+  const l = lab;
+  const jobs = parseJobText(jobText, 't.fio');
+  const runs = await runJobs(jobs, { lab: l, modeled: modeledClockOf(l), timed: (d) => timedDevice(l, d) });
+  return { runs, result: fioResult(runs, (r) => r.spec.filename!, new Date()), lab: l };
+}
+
+describe('bench engine', () => {
+  it('reads and writes exactly io_size in bs requests, reported with fio\'s field names', async () => {
+    const { result } = await bench('[global]\nfilename=/dev/nullb0\nsize=4m\nstonewall\n[r]\nrw=randread\nbs=4k\niodepth=8\nio_size=1m\n[w]\nrw=write\nbs=64k\niodepth=4\n');
+    const [r, w] = result.jobs;
+    expect(r!.jobname).toBe('r');
+    expect(r!.read).toMatchObject({ io_bytes: 1048576, io_kbytes: 1024, total_ios: 256 });
+    expect(r!.write.total_ios).toBe(0);
+    expect(w!.write).toMatchObject({ io_bytes: 4194304, total_ios: 64 });
+    for (const k of ['bw', 'bw_bytes', 'iops', 'runtime']) expect(r!.read).toHaveProperty(k);
+    expect(r!.read.clat_ns.N).toBe(256);
+    expect(Object.keys(r!.read.clat_ns.percentile!)).toContain('99.900000');
+    expect(r!.read.lat_ns.min).toBeGreaterThan(0);
+    expect(r!.read.lat_ns.max).toBeGreaterThanOrEqual(r!.read.lat_ns.mean);
+    expect(r!['job options']).toEqual({ rw: 'randread', bs: '4k', iodepth: '8', io_size: '1m' });
+  });
+
+  it('copies: the destination reads back equal to the source, offloaded in a copy domain', async () => {
+    const { result, lab: l } = await bench('[c]\nfilename=/dev/nullb2\ncopy_src=/dev/nullb0\nrw=copy\nbs=256k\ncopy_ranges=2\niodepth=4\nsize=4m\n');
+    const c = result.jobs[0]!.copy;
+    expect(c).toMatchObject({ io_bytes: 4194304, total_ios: 8, offloaded_bytes: 4194304, emulated_bytes: 0, host_bytes: 0, requests: 8 });
+    expect(eq(await l.read('nullb2', 0, 4 << 20), await l.read('nullb0', 0, 4 << 20))).toBe(true);
+  });
+
+  it('copies that cannot offload are emulated, with the reason and host bytes counted', async () => {
+    const { result, lab: l } = await bench('[c]\nfilename=/dev/nullb1\nrw=copy\nbs=64k\nsize=2m\nioengine=copylab-sync\n');
+    const c = result.jobs[0]!.copy;
+    expect(c).toMatchObject({ io_bytes: 1 << 20, emulated_bytes: 1 << 20, offloaded_bytes: 0, host_bytes: 2 << 20 });
+    expect(c.reasons).toEqual({ no_offload: 16 });
+    // One device: sources are the region's first half, destinations its second half.
+    expect(eq(await l.read('nullb1', 1 << 20, 1 << 20), await l.read('nullb1', 0, 1 << 20))).toBe(true);
+  });
+
+  it('a device error stops the job and sets fio\'s error to the errno', async () => {
+    const { runs, result } = await bench('[t]\nfilename=/dev/nullb2\nrw=trim\nbs=64k\nsize=1m\n');
+    expect(result.jobs[0]!.error).toBe(95); // EOPNOTSUPP: nullb2 has no discard
+    expect(runs[0]!.errorMessage).toMatch(/ENOTSUP/);
+  });
+
+  it('a device that is not in the lab is an error naming the file, section and line', async () => {
+    await expect(bench('[global]\nrw=read\n[j]\nbs=4k\nfilename=/dev/sdz\n')).rejects.toThrow(/^t\.fio:5: \[j\] filename=\/dev\/sdz: no such device in the lab \(have \/dev\/nullb0/);
+    await expect(bench('[j]\nfilename=/dev/nullb0\nsize=64m\n')).rejects.toThrow(JobFileError);
+    await expect(bench('[j]\nfilename=/dev/nullb0\nbs=1000\n')).rejects.toThrow(/t\.fio:3: \[j\] block size 1000 is not a multiple of nullb0's 4096-byte/);
+  });
+
+  it('numjobs clones merge into one entry with group_reporting', async () => {
+    const { result } = await bench('[r]\nfilename=/dev/nullb0\nrw=randread\nsize=4m\nio_size=256k\nnumjobs=3\ngroup_reporting\n');
+    expect(result.jobs).toHaveLength(1);
+    expect(result.jobs[0]!.read.total_ios).toBe(192);
+    expect(result.jobs[0]!.copylab.jobs).toBe(3);
+  });
+
+  it('on a timed device reports modeled time in fio\'s fields, wall time beside it, the same from the same seed', async () => {
+    const job = '[r]\nfilename=/dev/nullb0\nrw=randread\nbs=4k\niodepth=4\nsize=8m\nio_size=512k\n';
+    const a = (await bench(job, TIMED)).result.jobs[0]!;
+    await lab!.close();
+    const b = (await bench(job, TIMED)).result.jobs[0]!;
+    expect(a.copylab.clock).toBe('modeled');
+    expect(a.read.wall).toBeDefined();
+    expect(a.read.clat_ns.min).toBeGreaterThan(1000); // a flash read takes microseconds of modeled time
+    expect(a.read.slat_ns.max).toBe(0); // host code takes no modeled time
+    expect(a.read.clat_ns).toEqual(b.read.clat_ns);
+    expect(a.read.iops).toBe(b.read.iops);
+  });
+
+  it('rate_iops caps requests per second of modeled time', async () => {
+    const { result } = await bench('[r]\nfilename=/dev/nullb0\nrw=randread\nsize=8m\ntime_based\nruntime=100ms\nrate_iops=1000\n', TIMED);
+    const n = result.jobs[0]!.read.total_ios;
+    expect(n).toBeGreaterThanOrEqual(99);
+    expect(n).toBeLessThanOrEqual(101);
+  });
+
+  it('zonemode=zbd writes each zone sequentially and resets full zones', async () => {
+    const { runs, result } = await bench('[z]\nfilename=/dev/nullb0\nrw=randwrite\nbs=64k\nzonemode=zbd\nzonesize=1m\nmax_open_zones=2\nsize=4m\nio_size=8m\n');
+    expect(result.jobs[0]!.write.io_bytes).toBe(8 << 20);
+    expect(runs[0]!.zoneResets).toBeGreaterThan(0);
+  });
+});
