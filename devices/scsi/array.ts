@@ -28,6 +28,7 @@ import { TokenStore } from './rod-tokens.js';
 import { COMMANDS, SA_OPCODES, type CommandDef } from './commands.js';
 import type { CmdContext } from './context.js';
 import { isMediaRun, runAsync, runSync } from './media.js';
+import type { TokenScope } from './copy-access.js';
 import type { Clock } from '../../src/time/clock.js';
 import { resolveTiming, type TimingSpec } from '../timing/params.js';
 import { TimingModel } from '../timing/model.js';
@@ -42,8 +43,14 @@ export interface ScsiArrayOptions {
    * initiator sees every LU.
    */
   readonly initiators?: Readonly<Record<string, readonly number[]>>;
-  /** Arrays (by name) this array's copy manager can reach besides itself; absent: every array of the fabric. */
+  /**
+   * Arrays (by name) this array's copy manager can reach besides itself (copy-access.ts). Absent:
+   * every array of the fabric for the lab's own host, none for a command through a transport
+   * (an iSCSI target); a list applies to both.
+   */
   readonly reach?: readonly string[];
+  /** Who may use a ROD token of this array besides nexuses that may read its LU (copy-access.ts); default 'access'. */
+  readonly tokenScope?: TokenScope;
   /** Offer third-party copy (3PC bit, EXTENDED COPY, tokens); default true. */
   readonly copyManager?: boolean;
   /** Copy domain exported by sd for this array's LUs (default: the array name). */
@@ -102,6 +109,7 @@ export class ScsiArray {
   readonly tokens: TokenStore;
   readonly copyManagerEnabled: boolean;
   readonly domain: string;
+  readonly tokenScope: TokenScope;
   private readonly acl: Map<string, Set<number>> | null;
   private readonly reach: readonly string[] | null;
   /** The model the array's LUs share, or null (untimed, or LUs with models of their own). */
@@ -125,6 +133,7 @@ export class ScsiArray {
       this.acl = new Map(entries.map(([k, v]) => [k, new Set(v)]));
     } else this.acl = null;
     this.reach = o.reach ?? null;
+    this.tokenScope = o.tokenScope ?? 'access';
     const timing = resolveTiming(o.timing);
     if (timing) {
       if (!fabric.clock) throw new RangeError(`array ${o.name}: a timing model needs a lab (its clock)`);
@@ -167,8 +176,13 @@ export class ScsiArray {
     return allowed ? all.filter((n) => allowed.has(n)) : [];
   }
 
-  reaches(arrayName: string): boolean {
-    return arrayName === this.name || this.reach === null || this.reach.includes(arrayName);
+  /**
+   * Whether this array's copy manager reaches an array: itself always; others when listed in
+   * `reach`, or, without a list, for the lab's own host only (not through a transport).
+   */
+  reaches(arrayName: string, viaTransport = false): boolean {
+    if (arrayName === this.name) return true;
+    return this.reach === null ? !viaTransport : this.reach.includes(arrayName);
   }
 
   /**

@@ -27,6 +27,7 @@ import type { LogicalUnit } from './lu.js';
 import { TPC_LIMITS } from './tpc-limits.js';
 import { mediaMove, mediaOperation, type MediaRun } from './media.js';
 import type { ScsiArray } from './array.js';
+import { nexusReaches } from './copy-access.js';
 
 /** A parsed identification CSCD descriptor (SPC-4 6.4.5.2.4). */
 export interface Cscd {
@@ -218,19 +219,9 @@ export class CopyManager {
     const space = lid4 ? 4 : 1;
     const tracked = list.usage !== ListIdUsage.NONE;
 
-    // Resolve what can be resolved, then check access and reservations for every segment before
-    // anything moves (the paper's section 3): refused here means nothing was transferred.
-    const lus = list.cscds.map((d) => this.resolve(d));
-    for (const seg of list.segments) {
-      for (const [idx, access] of [[seg.src, 'read'], [seg.dst, 'write']] as const) {
-        const lu = lus[idx];
-        if (!lu) continue;
-        if (!this.array.fabric.mayAccess(c.initiator, lu)) {
-          throw illegal(ASC.ACCESS_DENIED_NO_ACCESS_RIGHTS, { field: list.cscds[idx]!.offset, cd: false });
-        }
-        if (lu.pr.conflicts(c.initiator, access)) throw reservationConflict();
-      }
-    }
+    // Resolve the CSCDs to LUs this nexus may address (copy-access.ts); the checks of every
+    // segment run below before anything moves (the paper's section 3).
+    const lus = list.cscds.map((d) => this.resolve(c, d));
 
     const rec: ListRecord = {
       sa: lid4 ? TpcOutSa.EXTENDED_COPY_LID4 : TpcOutSa.EXTENDED_COPY_LID1,
@@ -247,6 +238,7 @@ export class CopyManager {
       this.remember(c, space, list.listId, rec);
     }
     try {
+      this.preflight(c, list, lus);
       for (const [i, seg] of list.segments.entries()) {
         rec.transferCount += yield* this.runSegment(seg, i, lus);
         rec.segmentsProcessed = i + 1;
@@ -261,12 +253,32 @@ export class CopyManager {
     }
   }
 
-  /** Resolves an E4 descriptor to an LU the copy manager can reach, by its VPD 83h designator. */
-  private resolve(d: Cscd): LogicalUnit | null {
+  /**
+   * Every segment's CSCDs resolved, readable/writable by the initiator and free of another's
+   * reservation, before anything moves: refused here means nothing was transferred. An
+   * unresolved CSCD is COPY ABORTED 0Dh/02h (segment number, field pointer on the index).
+   */
+  private preflight(c: CmdContext, list: ParsedList, lus: readonly (LogicalUnit | null)[]): void {
+    for (const [i, seg] of list.segments.entries()) {
+      for (const [idx, access, field] of [[seg.src, 'read', 4], [seg.dst, 'write', 6]] as const) {
+        const lu = lus[idx];
+        if (!lu) throw copyAborted(ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, seg, i, seg.blocks, seg.offset + field);
+        if (!this.array.fabric.mayAccess(c.initiator, lu)) {
+          throw illegal(ASC.ACCESS_DENIED_NO_ACCESS_RIGHTS, { field: list.cscds[idx]!.offset, cd: false });
+        }
+        if (lu.pr.conflicts(c.initiator, access)) throw reservationConflict();
+      }
+    }
+  }
+
+  /**
+   * Resolves an E4 descriptor by its VPD 83h designator to an LU the requesting nexus may
+   * address through its own path (copy-access.ts); null otherwise, as for an unknown designator.
+   */
+  private resolve(c: CmdContext, d: Cscd): LogicalUnit | null {
     if (d.association !== Desig.ASSOC_LU) return null;
     const lu = this.array.fabric.findByDesignator(d.codeSet, d.designatorType, d.designator);
-    if (!lu || !this.array.reaches(lu.arrayName)) return null;
-    return lu;
+    return lu && nexusReaches(c, lu) ? lu : null;
   }
 
   /** Runs one block → block segment; returns bytes moved or throws COPY ABORTED. */

@@ -15,6 +15,7 @@ import type { LogicalUnit } from './lu.js';
 import { TPC_LIMITS } from './tpc-limits.js';
 import { lid4Status, type CopyManager, type ListRecord } from './copy-manager.js';
 import { mediaMove, mediaOperation, mediaZero, type MediaRun } from './media.js';
+import { tokenUsable } from './copy-access.js';
 
 interface Range {
   readonly lba: number;
@@ -175,7 +176,8 @@ export function* writeUsingToken(c: CmdContext, cm: CopyManager, store: TokenSto
   const ranges = parseRanges(p, Token.WUT_OFF_RANGE_LIST_LENGTH, Token.WUT_HEADER_LENGTH, lu);
   const zero = be32(tokenBytes, 0) === Rod.TYPE_BLOCK_ZERO && tokenBytes.subarray(8).every((b) => b === 0);
   const token = zero ? null : store.lookup(tokenBytes);
-  if (token && !c.array.fabric.mayAccess(c.initiator, token.lu)) throw illegal(ASC.ACCESS_DENIED_NO_ACCESS_RIGHTS, { field: Token.WUT_OFF_TOKEN, cd: false });
+  // A token serves only a nexus that may read its LU through its own path (copy-access.ts).
+  if (token && !tokenUsable(c, token.lu, token.creator)) throw illegal(ASC.ACCESS_DENIED_NO_ACCESS_RIGHTS, { field: Token.WUT_OFF_TOKEN, cd: false });
   if (token && token.lu.pr.conflicts(c.initiator, 'read')) throw reservationConflict();
   if (lu.pr.conflicts(c.initiator, 'write')) throw reservationConflict();
   const offsetBytes = offsetBlocks * lu.lbs;
@@ -248,10 +250,13 @@ export function receiveRodTokenInformation(c: CmdContext, cm: CopyManager): Uint
   return d.subarray(0, Math.min(d.length, alloc));
 }
 
-/** REPORT ALL ROD TOKENS (SPC-4 6.30): the tokens this initiator made and that are still alive. */
+/**
+ * REPORT ALL ROD TOKENS (SPC-4 6.30): the tokens this initiator made that are still alive and
+ * whose LU this nexus may read (a token made through another target stays there, copy-access.ts).
+ */
 export function reportAllRodTokens(c: CmdContext, store: TokenStore): Uint8Array {
   const alloc = be32(c.cdb, 10);
-  const mine = store.ownedBy(c.initiator);
+  const mine = store.ownedBy(c.initiator).filter((t) => tokenUsable(c, t.lu, t.creator));
   const d = new Uint8Array(8 + Rod.TOKEN_LENGTH * mine.length);
   put32(d, 0, d.length - 4);
   mine.forEach((t, i) => d.set(t.bytes, 8 + i * Rod.TOKEN_LENGTH));

@@ -17,12 +17,18 @@ import { loginFlags, loginStep, newLoginState, type LoginState } from './login.j
 import { Session, type SessionMember } from './session.js';
 import type { ExportedTarget } from './target-config.js';
 import { rwShape, transferBlocks, withTransferBlocks } from './transfer-length.js';
+import type { AdmissionLimits, DataOutBudget } from './admission.js';
 import { Op as ScsiOp, Status } from '../../devices/scsi/constants.js';
 import { checkCondition, invalidFieldInCdb, type ScsiResult } from '../../devices/scsi/sense.js';
 
 /** What a connection needs from the target server. */
 export interface TargetHost {
   readonly prefs: TargetPrefs;
+  readonly admission: AdmissionLimits;
+  /** Data-Out bytes buffered across the target. */
+  readonly dataOut: DataOutBudget;
+  /** The connection reached the full feature phase (it no longer counts as logging in). */
+  loginComplete(conn: Connection): void;
   findTarget(iqn: string): ExportedTarget | undefined;
   /** Targets an initiator may see (SendTargets). */
   visibleTargets(initiator: string): ExportedTarget[];
@@ -90,9 +96,15 @@ export class Connection implements SessionMember {
   private textIn: Uint8Array[] = [];
   private textInBytes = 0;
   private paused = false;
+  /** Ends a connection that has not reached the full feature phase in time (admission.ts). */
+  private loginTimer: ReturnType<typeof setTimeout> | null;
 
   constructor(readonly sock: Socket, private readonly host: TargetHost) {
     this.login = newLoginState(defaultConnectionParams());
+    this.loginTimer = setTimeout(() => {
+      if (this.phase === 'login') this.close('login timeout');
+    }, host.admission.loginTimeoutMs);
+    this.loginTimer.unref();
     this.reader = new PduReader(this.digests, () => (this.phase === 'ffp' ? ISCSI_LIMITS.maxRecvDataSegmentLength : ISCSI_LIMITS.maxTextSegment), ISCSI_LIMITS.maxAhsBytes);
     sock.setNoDelay(true);
     sock.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -206,6 +218,7 @@ export class Connection implements SessionMember {
   close(reason: string): void {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
+    this.stopLoginTimer();
     this.dropAllTasks();
     if (this.session) this.session.connections.delete(this);
     this.host.connectionClosed(this);
@@ -215,6 +228,11 @@ export class Connection implements SessionMember {
       setTimeout(() => this.sock.destroy(), 2000).unref();
     }
     void reason;
+  }
+
+  private stopLoginTimer(): void {
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.loginTimer = null;
   }
 
   /** Sends what is queued, then closes (logout, shutdown). */
@@ -259,6 +277,8 @@ export class Connection implements SessionMember {
       this.session = bound;
       this.loginReply(bhs, loginFlags(true, csg, Stage.FULL_FEATURE_PHASE), encodeText(step.answer), LoginStatus.SUCCESS);
       this.phase = 'ffp';
+      this.stopLoginTimer();
+      this.host.loginComplete(this);
       // Digests start with the first PDU after the final login response (RFC 7143 13.1).
       this.digests.header = this.login.conn.headerDigest;
       this.digests.data = this.login.conn.dataDigest;
@@ -286,8 +306,21 @@ export class Connection implements SessionMember {
     this.send(b, data);
   }
 
-  /** A login failure ends the connection after the response (RFC 7143 11.13.5). */
+  /**
+   * A login failure ends the connection after the response (RFC 7143 11.13.5); after a wrong
+   * CHAP response the answer waits (admission.ts), and the connection reads nothing meanwhile.
+   */
   private loginFail(req: Uint8Array, status: number): void {
+    if (this.login.chapFailed && this.host.admission.chapFailureDelayMs > 0 && this.phase === 'login') {
+      this.phase = 'closing';
+      setTimeout(() => this.loginFailNow(req, status), this.host.admission.chapFailureDelayMs).unref();
+      return;
+    }
+    this.loginFailNow(req, status);
+  }
+
+  private loginFailNow(req: Uint8Array, status: number): void {
+    if (this.phase === 'closed') return;
     this.loginReply(req, req[Off.FLAGS]! & (Login.STAGE_MASK << Login.CSG_SHIFT), new Uint8Array(0), status);
     this.host.log(`login failed: status 0x${status.toString(16).padStart(4, '0')} (${this.login.initiatorName || 'unknown initiator'})`);
     this.closeAfterFlush('login failed');
@@ -364,7 +397,8 @@ export class Connection implements SessionMember {
   /** Checks a write's resource needs before it takes a CmdSN; false when rejected. */
   private admitWrite(p: Pdu): boolean {
     const edtl = u32(p.bhs, Cmd.OFF_EDTL);
-    if (edtl > ISCSI_LIMITS.maxTransferLength || this.tasks.size >= ISCSI_LIMITS.maxTasksPerConnection || this.bufferedDataOut + edtl > ISCSI_LIMITS.maxBufferedDataOut) {
+    const budget = this.host.dataOut;
+    if (edtl > ISCSI_LIMITS.maxTransferLength || this.tasks.size >= ISCSI_LIMITS.maxTasksPerConnection || this.bufferedDataOut + edtl > ISCSI_LIMITS.maxBufferedDataOut || budget.bytes + edtl > budget.cap) {
       this.respond(u32(p.bhs, Off.ITT), Status.TASK_SET_FULL, new Uint8Array(0), 0, 0);
       // The command still consumes its CmdSN (it was received).
       this.session!.order({ cmdSN: u32(p.bhs, Off.CMDSN), deliver: () => {} });
@@ -405,6 +439,9 @@ export class Connection implements SessionMember {
       return this.reject(bhs, RejectReason.PROTOCOL_ERROR);
     }
     if (imm.length === edtl) return this.execute(itt, lun, cdb, edtl, imm, (flags & Cmd.FLAG_READ) !== 0);
+    // The target-wide budget, checked again now that the buffer is about to exist (admitWrite
+    // saw it before other connections' commands were admitted).
+    if (!this.host.dataOut.reserve(edtl)) return this.respond(itt, Status.TASK_SET_FULL, new Uint8Array(0), 0, 0);
     const buf = new Uint8Array(edtl);
     buf.set(imm, 0);
     const unsolicited = s.params.initialR2T ? imm.length : Math.min(edtl, s.params.firstBurstLength);
@@ -504,6 +541,7 @@ export class Connection implements SessionMember {
     this.tasks.delete(t.itt);
     for (const ttt of t.r2ts.keys()) this.byTtt.delete(ttt);
     this.bufferedDataOut -= t.edtl;
+    this.host.dataOut.release(t.edtl);
   }
 
   private dropAllTasks(): void {

@@ -5,7 +5,8 @@
  * request; the connection sends what this returns.
  */
 import { Login, LoginStatus, Stage, ISCSI_LIMITS } from './constants.js';
-import { type KeyValues } from './text.js';
+import { TEXT_LIMITS, type KeyValues } from './text.js';
+import { validIscsiName } from './target-config.js';
 import { negotiateKey, defaultSessionParams, type ConnectionParams, type SessionParams, type TargetPrefs } from './params.js';
 import { decodeBinary, hex, newChallenge, verifyResponse, chapResponse, CHAP_ALGORITHM_MD5, type ChapChallenge } from './chap.js';
 import type { ExportedTarget } from './target-config.js';
@@ -18,6 +19,10 @@ export interface LoginState {
   target: ExportedTarget | null;
   auth: 'none-yet' | 'none' | 'chap-offered' | 'chap-challenged' | 'done';
   chap: ChapChallenge | null;
+  /** The initiator's CHAP response was wrong (the answer is delayed, admission.ts). */
+  chapFailed: boolean;
+  /** Operational and security keys negotiated so far, across the login's PDUs (RFC 7143 6.2). */
+  readonly negotiated: Set<string>;
   declaredMrdsl: boolean;
   sentTpgt: boolean;
   session: SessionParams;
@@ -27,7 +32,7 @@ export interface LoginState {
 export function newLoginState(conn: ConnectionParams): LoginState {
   return {
     first: true, initiatorName: '', targetName: '', sessionType: 'Normal', target: null, auth: 'none-yet', chap: null,
-    declaredMrdsl: false, sentTpgt: false, session: defaultSessionParams(), conn,
+    chapFailed: false, negotiated: new Set(), declaredMrdsl: false, sentTpgt: false, session: defaultSessionParams(), conn,
   };
 }
 
@@ -45,6 +50,9 @@ export interface LoginEnv {
   readonly prefs: TargetPrefs;
 }
 
+/** Keys of the first request that identify the nexus; repeating one with the same value is harmless. */
+const IDENTITY_KEYS: ReadonlySet<string> = new Set(['InitiatorName', 'TargetName', 'SessionType', 'InitiatorAlias']);
+
 const fail = (status: number): LoginStep => ({ status, answer: [], transit: false, nsg: 0 });
 
 /** Handles one complete login request (continuations already joined). */
@@ -54,6 +62,13 @@ export function loginStep(st: LoginState, csg: number, transitWanted: boolean, n
   const kv = new Map<string, string>();
   for (const [k, v] of keys) {
     if (kv.has(k)) return fail(LoginStatus.INITIATOR_ERROR); // a key offered twice (RFC 7143 6.2)
+    // Nor may a key be negotiated again in a later PDU of the login (RFC 7143 6.2: the target
+    // answers Login reject, initiator error). The leading-only identity keys are compared below.
+    if (!IDENTITY_KEYS.has(k)) {
+      if (st.negotiated.has(k)) return fail(LoginStatus.INITIATOR_ERROR);
+      if (st.negotiated.size >= TEXT_LIMITS.maxPairs) return fail(LoginStatus.INITIATOR_ERROR);
+      st.negotiated.add(k);
+    }
     kv.set(k, v);
   }
   const answer: [string, string][] = [];
@@ -61,6 +76,7 @@ export function loginStep(st: LoginState, csg: number, transitWanted: boolean, n
     st.first = false;
     const ini = kv.get('InitiatorName');
     if (!ini) return fail(LoginStatus.MISSING_PARAMETER);
+    if (!validIscsiName(ini)) return fail(LoginStatus.INITIATOR_ERROR); // RFC 7143 4.2.7, RFC 3722
     st.initiatorName = ini;
     const type = kv.get('SessionType') ?? 'Normal';
     if (type !== 'Normal' && type !== 'Discovery') return fail(LoginStatus.SESSION_TYPE_NOT_SUPPORTED);
@@ -110,7 +126,10 @@ export function loginStep(st: LoginState, csg: number, transitWanted: boolean, n
     } else if (st.auth === 'chap-challenged' && (kv.has('CHAP_N') || kv.has('CHAP_R'))) {
       const name = kv.get('CHAP_N');
       const r = decodeBinary(kv.get('CHAP_R') ?? '');
-      if (name === undefined || !r || !verifyResponse(chapCfg, st.chap!, name, r)) return fail(LoginStatus.AUTHENTICATION_FAILURE);
+      if (name === undefined || !r || !verifyResponse(chapCfg, st.chap!, name, r)) {
+        st.chapFailed = true;
+        return fail(LoginStatus.AUTHENTICATION_FAILURE);
+      }
       // Mutual CHAP: the initiator challenges the target (RFC 7143 12.1.3).
       if (kv.has('CHAP_I') || kv.has('CHAP_C')) {
         const id = Number(kv.get('CHAP_I'));

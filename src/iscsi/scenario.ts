@@ -7,6 +7,8 @@
  *         luns: [ { lun: 0, dev: /dev/sda }, { lun: 1, dev: /dev/sdb } ]
  *         initiators: [ iqn.2005-03.org.open-iscsi:host1 ]   # optional: who may log in
  *         chap: { user: alice, secret: s3cret-12chars }       # optional
+ *         reach: [ arr ]        # optional: arrays its copy manager reaches for third-party copy
+ *         token_scope: access   # optional: access (default) | initiator
  *
  * A LUN is any block device of the lab (`/dev/nullb0`, `/dev/mapper/x`, `/dev/nvme0n1`, an sd
  * disk), exported through the SCSI model:
@@ -26,6 +28,7 @@ import { scsiFabricOf } from '../../devices/scsi/lab.js';
 import type { BlockDevice } from '../block/device.js';
 import type { ChapConfig } from './chap.js';
 import { validIscsiName, type ExportedTarget } from './target-config.js';
+import { TOKEN_SCOPES, type TokenScope } from '../../devices/scsi/copy-access.js';
 
 export const ISCSI_SCENARIO_LIMITS = { targets: 64, lunsPerTarget: 256, initiators: 256, secretMin: 12, secretMax: 16 } as const;
 
@@ -50,6 +53,8 @@ const TARGET_SPEC: ObjSpec = {
     luns: k.list(k.anyOf([k.dev('the device, at LUN = its position'), k.obj(LUN_SPEC)], 'device path or { lun, dev }', 'a LUN'), ISCSI_SCENARIO_LIMITS.lunsPerTarget, 'the LUNs', { required: true, example: ['/dev/sda', '/dev/sdb'] }),
     initiators: k.list(k.str('an iSCSI name'), ISCSI_SCENARIO_LIMITS.initiators, 'initiators allowed to log in (default: any)'),
     chap: k.obj(CHAP_SPEC),
+    reach: k.list(k.str('array name'), ISCSI_SCENARIO_LIMITS.targets, 'gateway targets: arrays reachable for third-party copy (default none)'),
+    token_scope: k.oneOf(TOKEN_SCOPES, 'gateway targets: who may use a ROD token (access: anyone who may read its LU; initiator: only its maker)', { default: 'access' }),
   },
 };
 export const ISCSI_SPEC: ObjSpec = {
@@ -68,6 +73,9 @@ export interface TargetSpec {
   readonly luns: readonly LunSpec[];
   readonly initiators?: readonly string[];
   readonly chap?: ChapConfig;
+  /** Arrays a gateway target's copy manager reaches besides its own (copy-access.ts); default none. */
+  readonly reach?: readonly string[];
+  readonly tokenScope?: TokenScope;
 }
 
 export interface IscsiSpec {
@@ -105,6 +113,8 @@ export function parseIscsi(f: Field, devPath: (f: Field) => string): IscsiSpec |
         return n;
       });
     }
+    if (t.key('reach').present) out.reach = t.key('reach').list(ISCSI_SCENARIO_LIMITS.targets).map((x) => x.str());
+    if (t.key('token_scope').present) out.tokenScope = t.key('token_scope').oneOf(TOKEN_SCOPES);
     if (t.key('chap').present) {
       const c = t.key('chap');
       c.obj(CHAP_SPEC);
@@ -128,16 +138,21 @@ export function parseIscsi(f: Field, devPath: (f: Field) => string): IscsiSpec |
 
 /** Resolves the spec against a built lab; throws RangeError naming the target and LUN. */
 export function exportTargets(lab: Lab, spec: IscsiSpec): ExportedTarget[] {
-  return spec.targets.map((t, i) => {
+  const out = spec.targets.map((t, i) => {
     if (!t.luns.length) throw new RangeError(`iscsi target ${t.iqn}: no LUNs`);
     const devs = t.luns.map((l) => {
       const d = lab.findDevice(l.dev);
       if (!d) throw new RangeError(`iscsi target ${t.iqn} LUN ${l.lun}: no block device ${l.dev}`);
       return d;
     });
-    const array = frontedArray(t, devs) ?? gatewayArray(lab, t, devs, i);
+    const fronted = frontedArray(t, devs);
+    if (fronted && (t.reach || t.tokenScope)) throw new RangeError(`iscsi target ${t.iqn}: reach and token_scope of a target that fronts array ${fronted.name} are that array's (keys of its scsi device)`);
+    const array = fronted ?? gatewayArray(lab, t, devs, i);
     return { iqn: t.iqn, array, luns: t.luns.map((l) => l.lun), ...(t.alias ? { alias: t.alias } : {}), ...(t.initiators ? { initiators: t.initiators } : {}), ...(t.chap ? { chap: t.chap } : {}) };
   });
+  const fabric = scsiFabricOf(lab);
+  for (const t of spec.targets) for (const r of t.reach ?? []) if (!fabric.arrays.has(r)) throw new RangeError(`iscsi target ${t.iqn}: reach names no array ${r}`);
+  return out;
 }
 
 /** The array whose sd disks the target exports at their own LUNs, or null. */
@@ -162,6 +177,8 @@ function gatewayArray(lab: Lab, t: TargetSpec, devs: readonly BlockDevice[], ind
   const names = new Set<string>();
   return fabric.addArray({
     name,
+    ...(t.reach ? { reach: t.reach } : {}),
+    ...(t.tokenScope ? { tokenScope: t.tokenScope } : {}),
     lus: order.map((o) => {
       let lu = o.dev.name.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 28);
       while (names.has(lu)) lu = `${lu}_`;

@@ -17,10 +17,16 @@ export interface ExportedTarget {
   readonly chap?: ChapConfig;
 }
 
-/** RFC 7143 4.2.7.2 iqn format (and eui./naa. names, 4.2.7.3-4). */
-export const ISCSI_NAME = /^(iqn\.\d{4}-\d{2}\.[a-z0-9.-]+(:[\x21-\x7e]*)?|eui\.[0-9A-Fa-f]{16}|naa\.[0-9A-Fa-f]{16}([0-9A-Fa-f]{16})?)$/;
+/**
+ * iSCSI names (RFC 7143 4.2.7): "iqn." date "." reversed domain name [":" unique part]
+ * (4.2.7.2), "eui." 16 hex digits (4.2.7.3) or "naa." 16 or 32 hex digits (4.2.7.4). A name is
+ * sent in its normalized form (RFC 3722 stringprep profile): ASCII letters lowercase, and of the
+ * ASCII punctuation only '-', '.' and ':' (non-ASCII characters are allowed; 0x80-0x9f and
+ * U+FFFD are not). The month is 01-12; the whole name is at most 223 bytes of UTF-8.
+ */
+export const ISCSI_NAME = /^(iqn\.\d{4}-(0[1-9]|1[0-2])\.[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(:[a-z0-9.:\u00a0-\ufffc-]*)?|eui\.[0-9A-Fa-f]{16}|naa\.[0-9A-Fa-f]{16}([0-9A-Fa-f]{16})?)$/u;
 export const MAX_ISCSI_NAME = 223;
 
 export function validIscsiName(n: string): boolean {
-  return n.length <= MAX_ISCSI_NAME && ISCSI_NAME.test(n);
+  return Buffer.byteLength(n, 'utf8') <= MAX_ISCSI_NAME && ISCSI_NAME.test(n);
 }

@@ -10,10 +10,13 @@ import { Session } from './session.js';
 import { DEFAULT_PREFS, type TargetPrefs } from './params.js';
 import type { LoginState } from './login.js';
 import type { ExportedTarget } from './target-config.js';
+import { DataOutBudget, PreLoginTable, admissionLimits, type AdmissionLimits } from './admission.js';
 
 export interface IscsiTargetOptions {
   readonly targets: readonly ExportedTarget[];
   readonly prefs?: Partial<TargetPrefs>;
+  /** Login timer, pre-login caps, the target-wide Data-Out budget, CHAP failure delay (admission.ts). */
+  readonly admission?: Partial<AdmissionLimits>;
   /** Diagnostics (login failures, ignored commands); default: nothing. */
   readonly log?: (msg: string) => void;
 }
@@ -28,6 +31,9 @@ export const PORTAL_GROUP_TAG = 1;
 
 export class IscsiTarget implements TargetHost {
   readonly prefs: TargetPrefs;
+  readonly admission: AdmissionLimits;
+  readonly dataOut: DataOutBudget;
+  private readonly preLogin: PreLoginTable<Connection>;
   private readonly targets = new Map<string, ExportedTarget>();
   private readonly sessions = new Map<number, Session>();
   private readonly connections = new Set<Connection>();
@@ -37,6 +43,9 @@ export class IscsiTarget implements TargetHost {
 
   constructor(o: IscsiTargetOptions) {
     this.prefs = { ...DEFAULT_PREFS, ...o.prefs };
+    this.admission = admissionLimits(o.admission);
+    this.dataOut = new DataOutBudget(this.admission.maxBufferedDataOutTotal);
+    this.preLogin = new PreLoginTable(this.admission);
     for (const t of o.targets) {
       if (this.targets.has(t.iqn)) throw new RangeError(`target ${t.iqn} is defined twice`);
       this.targets.set(t.iqn, t);
@@ -64,7 +73,15 @@ export class IscsiTarget implements TargetHost {
       sock.destroy();
       return;
     }
-    this.connections.add(new Connection(sock, this));
+    const conn = new Connection(sock, this);
+    this.connections.add(conn);
+    // Unfinished logins are capped per host and in total: the oldest gives way (admission.ts).
+    for (const old of this.preLogin.add(conn, sock.remoteAddress ?? '')) old.close('pre-login cap: evicted by a newer connection');
+  }
+
+  /** Connections that have not completed login. */
+  get preLoginCount(): number {
+    return this.preLogin.size;
   }
 
   get connectionCount(): number {
@@ -156,8 +173,13 @@ export class IscsiTarget implements TargetHost {
     return [...this.sessions.values()].filter((s) => s.target === t);
   }
 
+  loginComplete(conn: Connection): void {
+    this.preLogin.remove(conn);
+  }
+
   connectionClosed(conn: Connection): void {
     this.connections.delete(conn);
+    this.preLogin.remove(conn);
     const s = conn.session;
     // ErrorRecoveryLevel 0 with DefaultTime2Retain 0: the session ends with its last connection.
     if (s && s.connections.size === 0) this.sessionEnded(s);

@@ -90,8 +90,10 @@ function parseYamlText(text: string, source: string): unknown {
     doc = parseYaml(text, { maxAliasCount: SCENARIO_LIMITS.yamlAliases, uniqueKeys: true });
   } catch (err) {
     // The yaml package reports syntax errors as YAMLParseError and an alias expansion past
-    // maxAliasCount (a "billion laughs" document) as a ReferenceError: both are the file's fault.
+    // maxAliasCount (a "billion laughs" document) or an alias without its anchor as a
+    // ReferenceError: all are the file's fault.
     if (err instanceof YAMLParseError) throw new ScenarioError(`${source}: YAML error: ${err.message.split('\n')[0]}`);
+    if (err instanceof ReferenceError && /unresolved alias/i.test(err.message)) throw new ScenarioError(`${source}: YAML error: ${err.message.split('\n')[0]}`);
     if (err instanceof ReferenceError && /alias/i.test(err.message)) {
       throw new ScenarioError(`${source}: YAML error: aliases expand past ${SCENARIO_LIMITS.yamlAliases} nodes (an alias bomb?)`);
     }

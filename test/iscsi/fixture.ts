@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import { parseScenarioText } from '../../src/scenario/parse.js';
 import { buildLab } from '../../src/scenario/run.js';
 import { exportTargets } from '../../src/iscsi/scenario.js';
-import { IscsiTarget } from '../../src/iscsi/target.js';
+import { IscsiTarget, type IscsiTargetOptions } from '../../src/iscsi/target.js';
 import * as b from '../../devices/scsi/build.js';
 import { TestInitiator } from './initiator.js';
 import type { Lab } from '../../src/lab.js';
@@ -15,10 +15,10 @@ export interface Served {
 }
 
 /** Builds the scenario's lab and serves its `iscsi:` targets on 127.0.0.1, a free port. */
-export async function serve(yaml: string): Promise<Served> {
+export async function serve(yaml: string, o: Omit<IscsiTargetOptions, 'targets'> = {}): Promise<Served> {
   const s = parseScenarioText(yaml, 'test');
   const lab = buildLab(s);
-  const target = new IscsiTarget({ targets: exportTargets(lab, s.iscsi!) });
+  const target = new IscsiTarget({ ...o, targets: exportTargets(lab, s.iscsi!) });
   const port = (await target.listen({ host: '127.0.0.1', port: 0 })).port;
   return { lab, target, port };
 }

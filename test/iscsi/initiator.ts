@@ -107,6 +107,12 @@ export class TestInitiator {
     return p;
   }
 
+  /** One login request/response exchange with the given keys (for tests of the login phase). */
+  async loginExchange(csg: number, nsg: number, transit: boolean, pairs: [string, string][]): Promise<Pdu | null> {
+    this.loginPdu(csg, nsg, transit, pairs);
+    return this.loginReply();
+  }
+
   /** Logs in; true when the full feature phase is reached. */
   async login(o: LoginOptions = {}): Promise<boolean> {
     const first: [string, string][] = [['InitiatorName', o.initiator ?? 'iqn.2024-01.org.copylab:test-initiator'], ['SessionType', o.discovery ? 'Discovery' : 'Normal']];

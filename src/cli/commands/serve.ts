@@ -11,12 +11,14 @@ import { EXIT_OK, EXIT_USAGE, scenarioFrom, type SetExit } from '../common.js';
 import { IscsiTarget } from '../../iscsi/target.js';
 import { exportTargets } from '../../iscsi/scenario.js';
 import { ISCSI_PORT } from '../../iscsi/constants.js';
+import { DEFAULT_ADMISSION } from '../../iscsi/admission.js';
 
 interface ServeOptions {
   scenario?: string;
   portal: string;
   verbose?: boolean;
   digests?: boolean;
+  loginTimeout: string;
 }
 
 export function parsePortal(s: string): { host: string; port: number } | null {
@@ -35,11 +37,17 @@ export function registerServe(program: Command, setExit: SetExit): void {
     .option('-s, --scenario <file>', 'scenario with devices and an iscsi section (default: the default lab: array lab, LUNs 0 and 1 = /dev/sda, /dev/sdb)')
     .option('-p, --portal <host:port>', 'address to listen on', `127.0.0.1:${ISCSI_PORT}`)
     .option('--no-digests', 'do not offer CRC32C header/data digests')
+    .option('--login-timeout <seconds>', 'end connections that have not completed login after this long (1-3600)', String(DEFAULT_ADMISSION.loginTimeoutMs / 1000))
     .option('-v, --verbose', 'log logins, rejected PDUs and ignored commands to stderr')
     .action(async (o: ServeOptions) => {
       const portal = parsePortal(o.portal);
       if (!portal) {
         process.stderr.write(`copylab serve iscsi: --portal: expected HOST:PORT, got ${o.portal}\n`);
+        return setExit(EXIT_USAGE);
+      }
+      const loginTimeout = /^\d{1,4}$/.test(o.loginTimeout) ? Number(o.loginTimeout) : NaN;
+      if (!(loginTimeout >= 1 && loginTimeout <= 3600)) {
+        process.stderr.write(`copylab serve iscsi: --login-timeout: expected 1-3600 seconds, got ${o.loginTimeout}\n`);
         return setExit(EXIT_USAGE);
       }
       const scenario = scenarioFrom(o.scenario);
@@ -50,6 +58,7 @@ export function registerServe(program: Command, setExit: SetExit): void {
         target = new IscsiTarget({
           targets: exportTargets(lab, scenario.iscsi),
           prefs: { digests: o.digests !== false },
+          admission: { loginTimeoutMs: loginTimeout * 1000 },
           ...(o.verbose ? { log: (m: string) => process.stderr.write(`copylab iscsi: ${m}\n`) } : {}),
         });
       } catch (err) {

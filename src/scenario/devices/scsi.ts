@@ -6,6 +6,7 @@ import { addScsiArray, type ScsiLabOptions } from '../../../devices/scsi/lab.js'
 import type { LuOptions } from '../../../devices/scsi/lu.js';
 import { COPY_MODES } from '../../../devices/scsi/sd.js';
 import { SD_DEFAULT_INITIATOR } from '../../../devices/scsi/sd.js';
+import { TOKEN_SCOPES } from '../../../devices/scsi/copy-access.js';
 
 const LU_SPEC: ObjSpec = {
   description: 'a logical unit; the host sees it as /dev/NAME',
@@ -30,6 +31,7 @@ export const SCSI_SPEC: ObjSpec = {
     copy_mode: k.oneOf(COPY_MODES, 'how sd sends REQ_OP_COPY: EXTENDED COPY, POPULATE TOKEN + WRITE USING TOKEN, or not at all', { default: 'auto' }),
     domain: k.str('copy domain of its disks (arrays sharing a domain copy between each other)', { default: 'scsi:<array>' }),
     reach: k.list(k.str('array name'), 64, 'arrays its copy manager reaches (default all)'),
+    token_scope: k.oneOf(TOKEN_SCOPES, 'who may use a ROD token: access (anyone who may read its LU) or initiator (only its maker)', { default: 'access' }),
     copy_manager: k.bool('false: no third-party copy', { default: true }),
     timing: timingKey('the array\'s LUs'),
   },
@@ -62,6 +64,7 @@ export const scsiDevice: DeviceDef = {
     if (f.key('copy_mode').present) o.copyMode = f.key('copy_mode').oneOf(COPY_MODES);
     if (f.key('domain').present) o.domain = f.key('domain').str();
     if (f.key('reach').present) o.reach = f.key('reach').list(64).map((x) => x.str());
+    if (f.key('token_scope').present) o.tokenScope = f.key('token_scope').oneOf(TOKEN_SCOPES);
     if (f.key('copy_manager').present) o.copyManager = f.key('copy_manager').bool();
     // A timing model the array's LUs share (an LU's own `timing` replaces it for that LU).
     if (f.key('timing').present) o.timing = f.key('timing').timing();

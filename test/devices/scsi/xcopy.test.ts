@@ -197,7 +197,7 @@ describe('EXTENDED COPY errors', () => {
     expect([s2.key, s2.asc, s2.ascq, s2.field, s2.cd]).toEqual([0x5, 0x24, 0x00, 2, true]);
   });
 
-  it('COPY ABORTED mid-copy: residual in INFORMATION, segment number in COMMAND-SPECIFIC INFORMATION, earlier segments copied', () => {
+  it('COPY ABORTED: an unresolved CSCD refuses the list before anything moves; a device failure mid-copy leaves earlier segments copied', () => {
     const { a0, cscds, seg } = setup();
     const unknown = e4Descriptor(new Uint8Array(16).fill(0x6a), 512);
     const list = xcopyLid1({ listId: 3, cscds: [...cscds, unknown], segments: [seg({ blocks: 8 }), seg({ srcLba: 8, dstLba: 8, blocks: 8 }), seg({ dst: 2, srcLba: 16, dstLba: 16, blocks: 12 })] });
@@ -205,7 +205,8 @@ describe('EXTENDED COPY errors', () => {
     expect([s.key, s.asc, s.ascq]).toEqual([0x0a, 0x0d, 0x02]);
     expect(s.information).toBe(12);
     expect(s.csi).toBe(2);
-    expect(eq(readBack(a0, 1, 0, 16), readBack(a0, 0, 0, 16))).toBe(true);
+    expect(s.field).toBe(16 + 3 * 32 + 2 * 28 + 6); // the destination index of segment 2
+    untouched(a0); // checked before segment 0 ran: nothing moved
     // RECEIVE COPY FAILURE DETAILS returns the same sense.
     const fd = ok(a0.execute(HOST, 0, tpcInCdb(TpcInSa.RECEIVE_COPY_FAILURE_DETAILS_LID1, 3), undefined, 256)).dataIn;
     expect(fd[56]).toBe(0x02);
