@@ -62,6 +62,8 @@ export interface FioJob {
     clock: 'wall' | 'modeled';
     jobs: number;
     bs: { read: number; write: number; trim: number };
+    /** The job's effective rw= (fio's "job options" list only the section's own keys). */
+    rw: string;
     iodepth: number;
     error_message?: string;
     zone_resets?: number;
@@ -133,6 +135,7 @@ export function jobObject(run: JobRun, device: string): FioJob {
       file: run.spec.file,
       device,
       ioengine: run.spec.ioengine,
+      rw: run.spec.rw,
       clock: modeled ? 'modeled' : 'wall',
       jobs: run.jobs,
       bs: { ...run.spec.bs },

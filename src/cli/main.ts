@@ -16,6 +16,7 @@ import { registerServe } from './commands/serve.js';
 import { registerLab } from './commands/lab.js';
 import { registerSchema } from './commands/schema.js';
 import { registerShell } from './commands/shell.js';
+import { registerGc } from './commands/gc.js';
 import { registerBench } from './commands/bench.js';
 import { registerTrace } from './commands/trace.js';
 import { registerPlot } from './commands/plot.js';
@@ -27,6 +28,8 @@ export function makeProgram(setExit: (code: number) => void): Command {
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
+    // Program options (only --version) come before a subcommand, so that `gc sweep` keeps its own options.
+    .enablePositionalOptions()
     .configureOutput({ outputError: (s, write) => write(s) });
   registerRun(program, setExit);
   registerLab(program, setExit);
@@ -35,6 +38,7 @@ export function makeProgram(setExit: (code: number) => void): Command {
   registerScsi(program, setExit);
   registerDm(program, setExit);
   registerServe(program, setExit);
+  registerGc(program, setExit);
   registerBench(program, setExit);
   registerTrace(program, setExit);
   registerPlot(program, setExit);

@@ -16,6 +16,8 @@ import type { FioResult } from '../bench/result.js';
 export interface PlotRow {
   readonly job: string;
   readonly dir: string;
+  /** The job's access pattern in fio's words for this direction: read, randread, write, randwrite, … */
+  readonly rw: string;
   readonly bs: number;
   readonly iodepth: number;
   readonly bw_mib: number;
@@ -33,9 +35,12 @@ export function plotRows(result: FioResult): PlotRow[] {
       const d = j[dir];
       if (!d.total_ios) continue;
       const pct = d.clat_ns.percentile ?? {};
+      const rwOpt = j.copylab.rw ?? j['job options'].rw ?? '';
+      const random = rwOpt.startsWith('rand');
       rows.push({
         job: j.jobname,
         dir,
+        rw: dir === 'copy' ? dir : `${random ? 'rand' : ''}${dir}`,
         bs: dir === 'copy' ? d.io_bytes / d.total_ios : j.copylab.bs[dir],
         iodepth: j.copylab.iodepth,
         bw_mib: d.bw_bytes / 2 ** 20,
@@ -60,23 +65,28 @@ export function resultsSpec(result: FioResult, title = 'copylab bench'): Spec {
   if (io.length) {
     panels.push({
       title: 'Bandwidth vs block size',
-      data: { values: io },
+      data: { values: io.map((r) => ({ ...r, series: `${r.rw} QD${r.iodepth}` })) },
       mark: { type: 'line', point: true },
       encoding: {
         x: { field: 'bs', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'block size (bytes)' },
         y: { field: 'bw_mib', type: 'quantitative', title: 'MiB/s' },
-        color: { field: 'dir', type: 'nominal', title: 'direction' },
-        // One line per queue depth: jobs at other depths do not join this curve.
-        detail: { field: 'iodepth', type: 'ordinal' },
+        // One line per access pattern and queue depth: random and sequential jobs, or jobs at
+        // other depths, do not join one curve.
+        color: { field: 'series', type: 'nominal', title: 'pattern, depth' },
         tooltip: [{ field: 'job' }, { field: 'bw_mib', format: '.1f' }],
       },
     });
     // Series per direction and block size, so a queue-depth curve joins only like requests.
     const kib = (b: number): string => (b >= 1 << 20 ? `${b / (1 << 20)}M` : `${b / 1024}k`);
-    const fold = io.flatMap((r) => [
-      { job: r.job, dir: r.dir, iodepth: r.iodepth, metric: 'IOPS (k)', value: r.iops / 1000, series: `${r.dir} ${kib(r.bs)} IOPS` },
-      { job: r.job, dir: r.dir, iodepth: r.iodepth, metric: 'clat (µs)', value: r.p50_us, series: `${r.dir} ${kib(r.bs)} p50` },
-      { job: r.job, dir: r.dir, iodepth: r.iodepth, metric: 'clat (µs)', value: r.p99_us, series: `${r.dir} ${kib(r.bs)} p99` },
+    // A queue-depth curve needs a series measured at two depths or more; jobs at one depth
+    // (a block-size sweep) are left to the panel above, unless nothing else is there.
+    const depths = new Map<string, Set<number>>();
+    for (const r of io) depths.set(`${r.rw} ${r.bs}`, (depths.get(`${r.rw} ${r.bs}`) ?? new Set()).add(r.iodepth));
+    const curves = io.filter((r) => depths.get(`${r.rw} ${r.bs}`)!.size > 1);
+    const fold = (curves.length ? curves : io).flatMap((r) => [
+      { job: r.job, dir: r.dir, iodepth: r.iodepth, metric: 'IOPS (k)', value: r.iops / 1000, series: `${r.rw} ${kib(r.bs)} IOPS` },
+      { job: r.job, dir: r.dir, iodepth: r.iodepth, metric: 'clat (µs)', value: r.p50_us, series: `${r.rw} ${kib(r.bs)} p50` },
+      { job: r.job, dir: r.dir, iodepth: r.iodepth, metric: 'clat (µs)', value: r.p99_us, series: `${r.rw} ${kib(r.bs)} p99` },
     ]);
     panels.push({
       title: 'IOPS and latency percentiles vs queue depth',
@@ -111,7 +121,8 @@ export function resultsSpec(result: FioResult, title = 'copylab bench'): Spec {
     });
   }
   if (!panels.length) panels.push({ data: { values: [] }, mark: 'point', title: 'no I/O in these results' });
-  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, vconcat: panels, config: { font: 'sans-serif' } };
+  // Each panel has its own colour legend: series of one panel mean nothing in another.
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, vconcat: panels, resolve: { scale: { color: 'independent' } }, config: { font: 'sans-serif' } };
 }
 
 /** Renders a Vega-Lite spec to an SVG document. */

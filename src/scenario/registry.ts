@@ -11,6 +11,7 @@ import { nvmeStep } from './steps/nvme.js';
 import { scsiDevice } from './devices/scsi.js';
 import { scsiStep } from './steps/scsi.js';
 import { dmsetupStep } from './steps/dmsetup.js';
+import { gcStep } from './steps/gc.js';
 
 export const DEVICE_KINDS: readonly DeviceDef[] = [nullblkDevice, nvmeDevice, scsiDevice];
 
@@ -28,4 +29,5 @@ export const STEP_KINDS: readonly StepDef[] = [
   nvmeStep,
   scsiStep,
   dmsetupStep,
+  gcStep,
 ];

@@ -54,7 +54,7 @@ describe('copylab bench', () => {
     expect(svg).toContain('Bandwidth vs block size');
     expect(svg).toContain('IOPS and latency percentiles vs queue depth');
     // The legend names each series.
-    for (const series of ['read', 'write', 'read 4k p99', 'write 1M IOPS']) expect(svg).toContain(`>${series}<`);
+    for (const series of ['read QD8', 'write QD8', 'read 4k p99', 'write 1M IOPS']) expect(svg).toContain(`>${series}<`);
   });
 
   it('normal output reads like fio\'s; terse is semicolon-separated v3', () => {

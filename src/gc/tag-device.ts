@@ -1,0 +1,36 @@
+/**
+ * The tag-only backing: a device that stores one 32-bit generation tag per physical block
+ * (tag.ts) and no payload, so a terabyte-sized namespace fits in memory. Its reads check: every
+ * block the GC moves must hold the tag of the latest write of its logical block, or the run
+ * fails with a GcIntegrityError naming the block. Zone (section) reset clears the tags.
+ */
+import type { Layout } from './layout.js';
+import type { MovePlan } from './lfs.js';
+import { GcIntegrityError, describeTag } from './tag.js';
+
+export class TagDevice {
+  readonly tags: Uint32Array;
+  constructor(readonly layout: Layout) {
+    this.tags = new Uint32Array(layout.physBlocks);
+  }
+
+  write(p: number, tag: number): void {
+    this.tags[p] = tag;
+  }
+
+  reset(section: number): void {
+    const sb = this.layout.sectionBlocks;
+    this.tags.fill(0, section * sb, section * sb + sb);
+  }
+
+  /** Moves the plan's blocks (whatever the path, the device ends up with the same tags), checking each read. */
+  move(plan: MovePlan): void {
+    const tags = this.tags;
+    const { src, dst, tag, count } = plan;
+    for (let i = 0; i < count; i++) {
+      const t = tags[src[i]!]!;
+      if (t !== tag[i]) throw new GcIntegrityError(`GC read of physical block ${src[i]} returned ${describeTag(t)}, expected ${describeTag(tag[i]!)}`, plan.lba[i]!, src[i]!);
+      tags[dst[i]!] = t;
+    }
+  }
+}

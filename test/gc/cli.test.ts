@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { unpack } from 'msgpackr';
+
+// Runs the built command as a user would (npm test builds dist/ before vitest runs).
+function copylab(...args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/copylab.js', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'copylab-gc-'));
+
+describe('copylab gc', () => {
+  it('--json prints one object with the documented fields', () => {
+    const r = copylab('gc', '--size', '128MiB', '--overwrites', '1', '--json');
+    expect(r.code).toBe(0);
+    const o = JSON.parse(r.out);
+    for (const k of ['waf', 'user_bytes', 'gc_moved_bytes', 'host_bytes', 'modeled_s', 'wall_s', 'policy', 'path', 'spare_factor', 'waf_desnoyers_greedy', 'p99_us', 'victim_valid_histogram']) expect(o).toHaveProperty(k);
+    expect(o).toMatchObject({ policy: 'greedy', path: 'copy', spare_factor: 0.1, host_bytes: 0 });
+    expect(o.waf).toBeGreaterThan(1);
+  });
+
+  it('prints WAF next to Desnoyers’ formula, and modeled time with a timing preset; --series-out writes MessagePack', () => {
+    const f = join(tmp(), 'series.mpk');
+    const r = copylab('gc', '--size', '256MiB', '--zone-size', '4MiB', '--overwrites', '1', '--path', 'host', '--timing', 'nvmevirt-zns', '--series-points', '5', '--series-out', f);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Desnoyers greedy/);
+    expect(r.out).toMatch(/zoned, 64 sections of 4MiB/);
+    expect(r.out).toMatch(/p99 [\d.]+ µs/);
+    const saved = unpack(readFileSync(f)) as { series: { modeled_s: number }[]; modeled_s: number };
+    expect(saved.series).toHaveLength(5);
+    expect(saved.modeled_s).toBeGreaterThan(0);
+  });
+
+  it.each([
+    [['--policy', 'lru'], /--policy/],
+    [['--path', 'teleport'], /--path/],
+    [['--spare-factor', '2'], /--spare-factor/],
+    [['--size', 'big'], /--size/],
+    [['--workload', 'zipf:-1'], /zipf/],
+    [['--workload', 'zoned:50/10:10/90'], /zoned/],
+    [['--path', 'izc'], /--path: izc needs a zoned layout/],
+    [['--timing', 'warp-drive'], /--timing/],
+    [['--dev', '/dev/nvme0n1'], /--scenario/],
+    [['--workload', 'trace:/nonexistent'], /nonexistent/],
+  ])('%j is a usage error (exit 2) naming the option', (args, msg) => {
+    const r = copylab('gc', '--size', '128MiB', ...(args as string[]));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(msg as RegExp);
+  });
+
+  it('runs on a scenario device (--scenario, --dev) with its bytes verified', () => {
+    const r = copylab('gc', '--scenario', 'examples/gc-izc.yaml', '--dev', '/dev/nvme0n1', '--path', 'izc', '--spare-factor', '0.25', '--overwrites', '0.5', '--json');
+    expect(r.code).toBe(0);
+    const o = JSON.parse(r.out);
+    expect(o).toMatchObject({ device: '/dev/nvme0n1', path: 'izc', zoned: true, host_bytes: 0, timing: 'nvmevirt-zns' });
+    expect(o.verified_blocks).toBe(o.user_blocks);
+    expect(o.modeled_s).toBeGreaterThan(0);
+  });
+
+  it('import-blkparse builds a trace that --workload trace:FILE replays', () => {
+    const d = tmp();
+    const lines = ['  8,0    0        1     0.000000000   100  Q   W 0 + 64 [fio]', '  8,0    0        2     0.000001000   100  C   W 0 + 64 [fio]', '  8,0    0        3     0.000002000   100  Q   R 8 + 8 [fio]', '  8,0    0        4     0.000003000   100  Q   D 64 + 8 [fio]', 'CPU0 (8,0):', ' Reads Queued: 1'];
+    const text: string[] = [];
+    for (let i = 0; i < 2000; i++) text.push(`  8,0    0   ${i + 10}     0.0001   100  Q  WS ${(i * 7919 * 8) % 200000} + 8 [fio]`);
+    writeFileSync(join(d, 'blk.txt'), [...lines, ...text].join('\n'));
+    const imp = copylab('gc', 'import-blkparse', join(d, 'blk.txt'), join(d, 't.mpk'));
+    expect(imp.code).toBe(0);
+    expect(imp.out).toMatch(/2003 requests \(2001 writes\)/);
+    const r = copylab('gc', '--size', '64MiB', '--spare-factor', '0.2', '--workload', `trace:${join(d, 't.mpk')}`, '--overwrites', '1', '--json');
+    expect(r.code).toBe(0);
+    // 8 blocks, then 2000 one-block writes; the read and the discard write nothing.
+    expect(JSON.parse(r.out).user_bytes).toBe((8 + 2000) * 4096);
+  });
+
+  it('gc sweep runs a grid on the worker pool and prints a table', () => {
+    const r = copylab('gc', 'sweep', '--size', '64MiB', '--overwrites', '1', '--policies', 'greedy,cost-benefit', '--spare-factors', '0.2');
+    expect(r.code).toBe(0);
+    expect(r.out.match(/(greedy|cost-benefit)\s+│ copy/g)).toHaveLength(2);
+    expect(r.out).toMatch(/Desnoyers greedy/);
+  });
+});
