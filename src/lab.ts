@@ -20,6 +20,11 @@ import { Ring, type RingParams } from './ring/ring.js';
 import type { RingHost } from './ring/consumer.js';
 import { DeviceMapper } from './dm/control.js';
 import { COPY_STRATEGIES, type CopyStrategy } from './block/copy-types.js';
+import { addNvmeController, nvmeController, type NvmeAttachment } from '../devices/nvme/attach.js';
+import type { NvmeControllerOptions } from '../devices/nvme/defaults.js';
+import { addScsiArray, type ScsiLabOptions } from '../devices/scsi/lab.js';
+import type { ScsiArray } from '../devices/scsi/array.js';
+import type { SdDevice } from '../devices/scsi/sd.js';
 import { Clock, type ClockMode } from './time/clock.js';
 
 /** How a copy travels through the stack (block/copy-strategies.ts): vectored, paired, token. */
@@ -138,6 +143,27 @@ export class Lab implements RingHost {
     const dev = this.addDevice(new NullBlkDevice(options, { poller: this.poller, clock: this.clock, onFailure: (d, r) => this.reportFailure(d, r) }));
     if (dev.queue) this.onClose(() => dev.shutdown());
     return dev;
+  }
+
+  /**
+   * Adds an NVMe controller and its namespaces (`/dev/nvme0n1`, …) with the host driver bound to
+   * it (docs/nvme.md); `.host.passthru()` sends raw commands. Options as a scenario's `kind: nvme`.
+   */
+  addNvmeController(options: NvmeControllerOptions): NvmeAttachment {
+    return addNvmeController(this, options);
+  }
+
+  /** The NVMe controller named `nvme0` (its host driver, controller and namespace devices), or undefined. */
+  nvmeController(name: string): NvmeAttachment | undefined {
+    return nvmeController(this, name.replace(/^\/dev\//, ''));
+  }
+
+  /**
+   * Adds a SCSI array (logical units and a copy manager) and the sd disks the host initiator sees
+   * (`/dev/sda`, …) (docs/scsi.md). Options as a scenario's `kind: scsi`.
+   */
+  addScsiArray(options: ScsiLabOptions): { array: ScsiArray; disks: SdDevice[] } {
+    return addScsiArray(this, options);
   }
 
   /** The device at a path (`/dev/nullb0` or `nullb0`), or undefined. */

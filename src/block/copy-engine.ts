@@ -60,6 +60,16 @@ export async function blkdevCopy(
     return { res: 0, bytes: 0, path: 'none', pieces: [], host_bytes: 0, reasons: [], trace };
   }
 
+  // A suspended stacked device holds the copy until it is resumed, as dm holds bios.
+  for (const dev of new Set([dst, ...ranges.map((r) => r.src ?? dst)])) {
+    if (!isStacked(dev) || !dev.whenActive) continue;
+    if (!(await dev.whenActive())) {
+      const message = `${dev.name} is suspended and holds as much as it may (resume it)`;
+      trace.add('C', dst.name, ReqOp.COPY, firstDst, requested, { res: -Errno.EAGAIN, info: message });
+      return { res: -Errno.EAGAIN, bytes: 0, path: 'none', pieces: [], host_bytes: 0, reasons: [], message, trace };
+    }
+  }
+
   const plan = planWork(dst, ranges, opts, trace);
   if (plan.length > 1) {
     plan.forEach(({ dev, piece: p }, i) =>

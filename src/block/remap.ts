@@ -79,6 +79,11 @@ export interface StackedDevice extends BlockDevice {
    * write (raid1 marks regions of failed legs for resync), as a target's map function does.
    */
   copyMap(offset: number, length: number, role: CopyRole, peerLayout?: string): CopyExtent;
+  /**
+   * A suspended device (dm suspend) holds a copy as it holds bios: resolves true once it is
+   * active again, false when it cannot hold more (the copy fails with EAGAIN, as a bio would).
+   */
+  whenActive?(): Promise<boolean>;
 }
 
 export function isStacked(dev: BlockDevice): dev is StackedDevice {

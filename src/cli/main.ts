@@ -1,17 +1,21 @@
 /**
  * The copylab command. Exit codes: 0 success, 1 an expectation or operation failed,
  * 2 the command line or scenario could not be used (named in the message).
- * Each subcommand lives in commands/ and registers itself here.
+ * Each subcommand lives in commands/ and registers itself here; every command and subcommand
+ * has a description and answers --help (test/cli/help.test.ts walks them all).
  */
 import { Command, CommanderError } from 'commander';
 import { ScenarioError } from '../scenario/run.js';
-import { EXIT_OK, EXIT_USAGE } from './common.js';
+import { EXIT_OK, EXIT_USAGE, UsageError } from './common.js';
 import { registerRun } from './commands/run.js';
 import { registerSysfs } from './commands/sysfs.js';
 import { registerNvme } from './commands/nvme.js';
 import { registerScsi } from './commands/scsi.js';
-import { registerDm } from './commands/dm.js';
+import { registerDm, rewriteDmsetupArgv } from './commands/dm.js';
 import { registerServe } from './commands/serve.js';
+import { registerLab } from './commands/lab.js';
+import { registerSchema } from './commands/schema.js';
+import { registerShell } from './commands/shell.js';
 import { registerGc } from './commands/gc.js';
 import { registerBench } from './commands/bench.js';
 import { registerTrace } from './commands/trace.js';
@@ -20,13 +24,15 @@ import { registerHeuristic } from './commands/heuristic.js';
 
 export function makeProgram(setExit: (code: number) => void): Command {
   const program = new Command('copylab')
-    .description('A laboratory for storage copy offload: block layer, REQ_OP_COPY, virtual devices.')
+    .description('A laboratory for storage copy offload: block layer, REQ_OP_COPY, virtual devices. Without --scenario every command works on the default lab (`copylab lab` shows it).')
     .version('0.1.0')
     .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
     // Program options (only --version) come before a subcommand, so that `gc sweep` keeps its own options.
     .enablePositionalOptions()
     .configureOutput({ outputError: (s, write) => write(s) });
   registerRun(program, setExit);
+  registerLab(program, setExit);
   registerSysfs(program, setExit);
   registerNvme(program, setExit);
   registerScsi(program, setExit);
@@ -37,21 +43,36 @@ export function makeProgram(setExit: (code: number) => void): Command {
   registerTrace(program, setExit);
   registerPlot(program, setExit);
   registerHeuristic(program, setExit);
+  registerSchema(program, setExit);
+  registerShell(program, setExit);
+  // Subcommands inherit exitOverride and the output settings (so a shell line never exits the process).
+  const inherit = (c: Command): void => {
+    for (const sub of c.commands) {
+      sub.exitOverride().showHelpAfterError('(add --help for usage)').configureOutput({ outputError: (s, write) => write(s) });
+      inherit(sub);
+    }
+  };
+  inherit(program);
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Runs one command line (without `copylab`) and returns its exit code; prints its own errors. */
+export async function runCommand(argv: readonly string[]): Promise<number> {
   let code = EXIT_OK;
   const program = makeProgram((c) => (code = c));
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(rewriteDmsetupArgv(argv), { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    if (err instanceof ScenarioError) {
+    if (err instanceof ScenarioError || err instanceof UsageError) {
       process.stderr.write(`copylab: ${err.message}\n`);
       return EXIT_USAGE;
     }
     throw err;
   }
   return code;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  return runCommand(argv);
 }

@@ -129,6 +129,16 @@ export class DmDevice implements StackedDevice {
     return e.target.copyMap(rel, n, role, peerLayout);
   }
 
+  /** Copies waiting for resume (they are held like bios: the copy engine asks before remapping). */
+  private readonly waiting: (() => void)[] = [];
+
+  /** Resolves true once the device is not suspended; false at once when too much is held already. */
+  whenActive(): Promise<boolean> {
+    if (!this.suspended) return Promise.resolve(true);
+    if (this.held.length + this.waiting.length >= DM_MAX_SUSPENDED_BIOS) return Promise.resolve(false);
+    return new Promise((resolve) => this.waiting.push(() => resolve(true)));
+  }
+
   /** dm suspend: stop issuing, wait for in-flight bios. */
   async suspend(): Promise<void> {
     this.suspended = true;
@@ -147,5 +157,6 @@ export class DmDevice implements StackedDevice {
     }
     this.suspended = false;
     for (const bio of this.held.splice(0)) this.queueBio(bio);
+    for (const go of this.waiting.splice(0)) go();
   }
 }

@@ -10,9 +10,18 @@
  */
 import type { Lab } from '../lab.js';
 import type { Field } from '../scenario/fields.js';
+import { k, type ObjSpec } from '../scenario/keys.js';
 
 /** dm devices per scenario (a limit on everything). */
 export const STACK_MAX_ENTRIES = 64;
+
+export const STACK_ENTRY_SPEC: ObjSpec = {
+  description: 'one dm device: /dev/mapper/NAME and /dev/dm-N (N counts from 0 in order)',
+  keys: {
+    dm: k.str('the dm device name (1-127 characters of [A-Za-z0-9_.+-])', { required: true, example: 'lin' }),
+    table: k.str('its table in dmsetup syntax: one "start length target args…" line per target, sectors of 512 bytes', { required: true, example: '0 8192 linear /dev/nullb1 0' }),
+  },
+};
 
 export interface StackDef {
   readonly name: string;
@@ -23,7 +32,7 @@ export function parseStack(f: Field): StackDef[] {
   if (!f.present) return [];
   const seen = new Set<string>();
   return f.list(STACK_MAX_ENTRIES).map((e) => {
-    e.obj(['dm', 'table']);
+    e.obj(STACK_ENTRY_SPEC);
     const name = e.key('dm').required().str();
     if (!/^[A-Za-z0-9_.+-]{1,127}$/.test(name)) e.key('dm').fail('expected 1-127 characters of [A-Za-z0-9_.+-]');
     if (seen.has(name)) e.key('dm').fail(`duplicate dm device ${name}`);

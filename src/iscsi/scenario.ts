@@ -20,6 +20,7 @@
  *   such a target are numbered 0..n-1.
  */
 import type { Field } from '../scenario/fields.js';
+import { k, type ObjSpec } from '../scenario/keys.js';
 import type { Lab } from '../lab.js';
 import { SdDevice } from '../../devices/scsi/sd.js';
 import type { ScsiArray } from '../../devices/scsi/array.js';
@@ -30,6 +31,36 @@ import { validIscsiName, type ExportedTarget } from './target-config.js';
 import { TOKEN_SCOPES, type TokenScope } from '../../devices/scsi/copy-access.js';
 
 export const ISCSI_SCENARIO_LIMITS = { targets: 64, lunsPerTarget: 256, initiators: 256, secretMin: 12, secretMax: 16 } as const;
+
+const LUN_SPEC: ObjSpec = {
+  description: 'a LUN and the lab block device behind it',
+  keys: { lun: k.int(0, 16383, 'the LUN', { required: true }), dev: k.dev('any block device of the lab', { required: true, example: '/dev/sda' }) },
+};
+const CHAP_SPEC: ObjSpec = {
+  description: 'CHAP authentication (RFC 7143 12.1.3): the initiator\'s user and secret, and optionally the target\'s for mutual CHAP',
+  keys: {
+    user: k.str('the initiator\'s CHAP name', { required: true }),
+    secret: k.str('its secret, 12-16 characters', { required: true }),
+    target_user: k.str('mutual CHAP: the target\'s name'),
+    target_secret: k.str('mutual CHAP: the target\'s secret, 12-16 characters'),
+  },
+};
+const TARGET_SPEC: ObjSpec = {
+  description: 'one iSCSI target',
+  keys: {
+    iqn: k.str('the target name (iqn.YYYY-MM.domain[:id], RFC 7143 4.2.7)', { required: true, example: 'iqn.2024-01.org.copylab:lab' }),
+    alias: k.str('TargetAlias'),
+    luns: k.list(k.anyOf([k.dev('the device, at LUN = its position'), k.obj(LUN_SPEC)], 'device path or { lun, dev }', 'a LUN'), ISCSI_SCENARIO_LIMITS.lunsPerTarget, 'the LUNs', { required: true, example: ['/dev/sda', '/dev/sdb'] }),
+    initiators: k.list(k.str('an iSCSI name'), ISCSI_SCENARIO_LIMITS.initiators, 'initiators allowed to log in (default: any)'),
+    chap: k.obj(CHAP_SPEC),
+    reach: k.list(k.str('array name'), ISCSI_SCENARIO_LIMITS.targets, 'gateway targets: arrays reachable for third-party copy (default none)'),
+    token_scope: k.oneOf(TOKEN_SCOPES, 'gateway targets: who may use a ROD token (access: anyone who may read its LU; initiator: only its maker)', { default: 'access' }),
+  },
+};
+export const ISCSI_SPEC: ObjSpec = {
+  description: 'targets `copylab serve iscsi` exports (docs/iscsi.md)',
+  keys: { targets: k.list(k.obj(TARGET_SPEC), ISCSI_SCENARIO_LIMITS.targets, 'the targets', { required: true }) },
+};
 
 export interface LunSpec {
   readonly lun: number;
@@ -53,10 +84,10 @@ export interface IscsiSpec {
 
 export function parseIscsi(f: Field, devPath: (f: Field) => string): IscsiSpec | undefined {
   if (!f.present) return undefined;
-  f.obj(['targets']);
+  f.obj(ISCSI_SPEC);
   const seen = new Set<string>();
   const targets = f.key('targets').required().list(ISCSI_SCENARIO_LIMITS.targets).map((t) => {
-    t.obj(['iqn', 'alias', 'luns', 'initiators', 'chap', 'reach', 'token_scope']);
+    t.obj(TARGET_SPEC);
     const iqn = t.key('iqn').required().str();
     if (!validIscsiName(iqn)) t.key('iqn').fail('expected an iSCSI name (iqn.YYYY-MM.domain[:id], RFC 7143 4.2.7)');
     if (seen.has(iqn)) t.key('iqn').fail(`duplicate target ${iqn}`);
@@ -66,7 +97,7 @@ export function parseIscsi(f: Field, devPath: (f: Field) => string): IscsiSpec |
       let spec: LunSpec;
       if (typeof l.value === 'string') spec = { lun: i, dev: devPath(l) };
       else {
-        l.obj(['lun', 'dev']);
+        l.obj(LUN_SPEC);
         spec = { lun: l.key('lun').required().int(0, 16383), dev: devPath(l.key('dev')) };
       }
       if (lunSeen.has(spec.lun)) l.fail(`duplicate LUN ${spec.lun}`);
@@ -86,7 +117,7 @@ export function parseIscsi(f: Field, devPath: (f: Field) => string): IscsiSpec |
     if (t.key('token_scope').present) out.tokenScope = t.key('token_scope').oneOf(TOKEN_SCOPES);
     if (t.key('chap').present) {
       const c = t.key('chap');
-      c.obj(['user', 'secret', 'target_user', 'target_secret']);
+      c.obj(CHAP_SPEC);
       const secret = (k: string): string => {
         const s = c.key(k).required().str();
         // RFC 7143 12.1.3 / common practice (open-iscsi, LIO): 12-16 byte secrets.

@@ -1,7 +1,9 @@
 /**
- * The built-in default lab that `copylab run` (and `npm start`) runs when given no file: each
- * way a copy can travel, side by side in one table. Print it with `copylab run --print` to start
- * a scenario of your own.
+ * The built-in default lab: every command without --scenario works on these devices (shown by
+ * `copylab lab`), and `copylab run` (and `npm start`) runs its steps: each way a copy can travel,
+ * side by side in one table. Print it with `copylab run --print` to start a scenario of your own.
+ * The steps use the nullblk devices only; the NVMe controller, the SCSI array, the dm device and
+ * the iSCSI target are there for `copylab nvme`, `scsi`, `dmsetup`, `serve iscsi` and the shell.
  */
 export const DEFAULT_SCENARIO_YAML = `\
 description: >-
@@ -14,6 +16,28 @@ devices:
   - { kind: nullblk, name: nullb1, size: 64MiB, lbs: 4096, copy_max_hw_bytes: 0 }
   - { kind: nullblk, name: nullb2, size: 64MiB, lbs: 4096, copy_max_hw_bytes: 1MiB, domain: d0 }
   - { kind: nullblk, name: nullb3, size: 64MiB, lbs: 4096, copy_max_hw_bytes: 8MiB, domain: d1 }
+  # An NVMe controller: nvme0n1 conventional, nvme0n2 zoned (4 MiB zones); Copy formats 0-3,
+  # cross-namespace formats 2/3 refused until the host enables them (cdfe: true).
+  - kind: nvme
+    name: nvme0
+    namespaces:
+      - { size: 64MiB, lbs: 4096 }
+      - { size: 64MiB, lbs: 4096, zoned: true, zone_size: 4MiB }
+  # A SCSI array (one copy manager: EXTENDED COPY, ROD tokens) with two LUs, seen as sda and sdb.
+  - kind: scsi
+    array: lab
+    lus: [ { name: sda, size: 64MiB }, { name: sdb, size: 64MiB } ]
+stack:
+  # /dev/mapper/lin (dm-0): the second halves of nullb2 and nullb3, end to end.
+  - dm: lin
+    table: |
+      0 65536 linear /dev/nullb2 65536
+      65536 65536 linear /dev/nullb3 65536
+iscsi:
+  # What \`copylab serve iscsi\` exports: the array's LUs as LUNs 0 and 1.
+  targets:
+    - iqn: iqn.2024-01.org.copylab:lab
+      luns: [ /dev/sda, /dev/sdb ]
 steps:
   - fill:   { dev: /dev/nullb0, offset: 0, length: 4MiB, seed: 7 }
   # One piece, done inside the device: no host bytes.

@@ -4,6 +4,7 @@
  */
 import { parseSize } from '../util/size.js';
 import { parseErrno } from '../util/errno.js';
+import { keysOf, type ObjSpec } from './keys.js';
 import { resolveTiming, type TimingSpec } from '../../devices/timing/params.js';
 
 export class ScenarioError extends Error {
@@ -31,11 +32,15 @@ export class Field {
     return this.value !== undefined && this.value !== null;
   }
 
-  /** An object whose keys must all be among `allowed`. */
-  obj(allowed: readonly string[]): Obj {
-    if (!isObj(this.value)) this.fail('expected a mapping');
+  /** An object whose keys must all be among `allowed` (a list, or the keys a spec declares). */
+  obj(allowed: readonly string[] | ObjSpec): Obj {
+    const keys = Array.isArray(allowed) ? (allowed as readonly string[]) : keysOf(allowed as ObjSpec);
+    if (!isObj(this.value)) this.fail(`expected a mapping${keys.length ? ` with keys among ${keys.join(', ')}` : ''}`);
     for (const k of Object.keys(this.value)) {
-      if (!allowed.includes(k)) this.fail(`unknown key '${k}' (allowed: ${allowed.join(', ')})`);
+      if (!keys.includes(k)) {
+        const near = nearest(k, keys);
+        this.fail(`unknown key '${k}'${near ? ` (did you mean '${near}'?)` : ''} (allowed: ${keys.join(', ')})`);
+      }
     }
     return this.value;
   }
@@ -115,4 +120,33 @@ export class Field {
     if (!/^\/dev\/[A-Za-z0-9_.\-/]+$/.test(s)) this.fail(`expected a device path like /dev/nullb0, got ${JSON.stringify(s)}`);
     return s;
   }
+}
+
+/** The allowed key closest to a misspelt one (edit distance at most 2), or undefined. */
+export function nearest(word: string, choices: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const c of choices) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase(), bestD);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance, giving up (returning `cap`) once it reaches cap; bounded inputs only. */
+function editDistance(a: string, b: string, cap: number): number {
+  if (Math.abs(a.length - b.length) >= cap || a.length > 64 || b.length > 64) return cap;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  let pprev = prev;
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      // A swap of neighbours counts once (Damerau): 'cdef' is one step from 'cdfe'.
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) cur[j] = Math.min(cur[j]!, pprev[j - 2]! + 1);
+    }
+    pprev = prev;
+    prev = cur;
+  }
+  return Math.min(prev[b.length]!, cap);
 }

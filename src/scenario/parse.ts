@@ -9,8 +9,25 @@ import { COPY_STRATEGIES, type CopyStrategy, type LabOptions } from '../lab.js';
 import { CLOCK_MODES } from '../time/clock.js';
 import { DEVICE_KINDS, STEP_KINDS } from './registry.js';
 import type { ParseContext, ParsedDevice, ParsedStep } from './types.js';
-import { parseStack, stackNames, type StackDef } from '../dm/scenario.js';
-import { parseIscsi, type IscsiSpec } from '../iscsi/scenario.js';
+import { parseStack, stackNames, STACK_ENTRY_SPEC, STACK_MAX_ENTRIES, type StackDef } from '../dm/scenario.js';
+import { parseIscsi, ISCSI_SPEC, type IscsiSpec } from '../iscsi/scenario.js';
+import { k, objectSchema, type ObjSpec } from './keys.js';
+import { COPY_DEFAULTS } from '../block/copy-types.js';
+import { formatSize } from '../util/size.js';
+
+/** The `lab` section: copy engine settings. */
+export const LAB_SPEC: ObjSpec = {
+  description: 'copy engine settings',
+  keys: {
+    fallback: k.bool('when an offloaded piece fails, emulate it (and say so) instead of failing the copy', { default: COPY_DEFAULTS.fallback }),
+    emulation_buffer: k.size('cap on the bounce buffer of emulated copies (4 KiB … 256 MiB); the chunk is also capped by both devices\' max_hw_sectors_kb', { default: formatSize(COPY_DEFAULTS.emulationBufferBytes) }),
+    max_copy_ranges: k.int(1, 65536, 'ranges one copy may carry; more is EINVAL', { default: COPY_DEFAULTS.maxRanges }),
+    max_copy_bytes: k.size('bytes one copy may move; more is EINVAL', { default: formatSize(COPY_DEFAULTS.maxBytes) }),
+    copy_strategy: k.oneOf(COPY_STRATEGIES, 'how a copy travels: vectored (one request, many sources), paired (COPY_DST + COPY_SRC bios), token (read-token then write-token)', { default: COPY_DEFAULTS.strategy }),
+    clock: k.oneOf(CLOCK_MODES, 'modeled time: virtual (a discrete-event clock, runs as fast as it can) or realtime (modeled delays are waited out)', { default: 'virtual' }),
+  },
+};
+
 
 /** Limits on a scenario (a limit on everything). */
 export const SCENARIO_LIMITS = {
@@ -19,6 +36,36 @@ export const SCENARIO_LIMITS = {
   textBytes: 4 * 1024 * 1024,
   /** The yaml package's maxAliasCount: how far aliases may expand the document. */
   yamlAliases: 100,
+};
+
+/** The top level of a scenario file. */
+export const ROOT_SPEC: ObjSpec = {
+  description: 'a copylab scenario: devices, an optional dm stack, and steps run in order (docs/scenario.md)',
+  keys: {
+    description: k.str('free text'),
+    lab: k.obj(LAB_SPEC),
+    devices: {
+      schema: { type: 'array', maxItems: SCENARIO_LIMITS.devices, items: { oneOf: DEVICE_KINDS.map((d) => objectSchema(d.spec)) } },
+      type: `list of devices (kind: ${DEVICE_KINDS.map((d) => d.kind).join(', ')})`,
+      description: 'the block devices',
+      required: true,
+      example: [{ kind: 'nullblk', name: 'nullb0', size: '64MiB', lbs: 4096, copy_max_hw_bytes: '1MiB', domain: 'd0' }],
+    },
+    stack: k.list(k.obj(STACK_ENTRY_SPEC), STACK_MAX_ENTRIES, 'device-mapper devices over the devices, created in order (docs/dm.md)'),
+    steps: {
+      schema: {
+        type: 'array',
+        maxItems: SCENARIO_LIMITS.steps,
+        items: {
+          oneOf: STEP_KINDS.map((s) => ({ type: 'object', description: s.spec.description, properties: { [s.kind]: objectSchema(s.spec) }, required: [s.kind], additionalProperties: false })),
+        },
+      },
+      type: `list of steps, each a mapping with one key (${STEP_KINDS.map((s) => s.kind).join(', ')})`,
+      description: 'what to do, in order',
+      example: [{ fill: { dev: '/dev/nullb0', offset: 0, length: '4MiB', seed: 7 } }],
+    },
+    iscsi: k.obj(ISCSI_SPEC),
+  },
 };
 
 export interface Scenario {
@@ -32,6 +79,11 @@ export interface Scenario {
 }
 
 export function parseScenarioText(text: string, source = 'scenario'): Scenario {
+  return parseScenario(parseYamlText(text, source), source);
+}
+
+/** YAML text → a document, within the scenario limits; every problem is a ScenarioError. */
+function parseYamlText(text: string, source: string): unknown {
   if (text.length > SCENARIO_LIMITS.textBytes) throw new ScenarioError(`${source}: larger than ${SCENARIO_LIMITS.textBytes} bytes`);
   let doc: unknown;
   try {
@@ -47,13 +99,13 @@ export function parseScenarioText(text: string, source = 'scenario'): Scenario {
     }
     throw err;
   }
-  return parseScenario(doc, source);
+  return doc;
 }
 
 export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
   const root = new Field(source, doc);
   if (!isObj(doc)) root.fail('expected a mapping with devices and steps');
-  root.obj(['lab', 'devices', 'stack', 'steps', 'description', 'iscsi']);
+  root.obj(ROOT_SPEC);
   const lab = parseLab(root.key('lab'));
   const names = new Set<string>();
   const kindOfName = new Map<string, string>();
@@ -73,23 +125,40 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
     names.add(n);
     kindOfName.set(n, 'dm');
   }
-  const ctx: ParseContext = {
-    devices: names,
-    devPath(f: Field): string {
-      const p = f.required().devPath();
-      if (!names.has(p.slice('/dev/'.length))) f.fail(`unknown device ${p}`);
-      return p;
-    },
-    kindOf: (path) => kindOfName.get(path.slice('/dev/'.length)),
-  };
+  const ctx = contextFor(kindOfName);
   const steps = root.key('steps').present ? root.key('steps').list(SCENARIO_LIMITS.steps).map((f) => parseStep(f, ctx)) : [];
   const iscsi = parseIscsi(root.key('iscsi'), (f) => ctx.devPath(f));
   return { lab, devices, stack, steps, ...(iscsi ? { iscsi } : {}) };
 }
 
+/**
+ * What steps resolve device paths against: the names of a scenario's (or a live lab's) devices
+ * and the kind that provides each (nullblk, nvme, scsi; dm for the stack).
+ */
+export function contextFor(kinds: ReadonlyMap<string, string>): ParseContext {
+  const names = new Set(kinds.keys());
+  return {
+    devices: names,
+    devPath(f: Field): string {
+      const p = f.required().devPath();
+      if (!names.has(p.slice('/dev/'.length))) f.fail(`unknown device ${p} (devices: ${[...names].map((n) => `/dev/${n}`).join(', ')})`);
+      return p;
+    },
+    kindOf: (path) => kinds.get(path.slice('/dev/'.length)),
+  };
+}
+
+/** Steps written as YAML on their own (a list, or one `kind: {…}` mapping) against known devices. */
+export function parseStepsText(text: string, devices: ReadonlyMap<string, string>, source = 'steps'): ParsedStep[] {
+  const doc = parseYamlText(text, source);
+  const ctx = contextFor(devices);
+  const list = Array.isArray(doc) ? doc : [doc];
+  return new Field(source, list).list(SCENARIO_LIMITS.steps).map((f) => parseStep(f, ctx));
+}
+
 function parseLab(f: Field): LabOptions {
   if (!f.present) return {};
-  f.obj(['fallback', 'emulation_buffer', 'max_copy_ranges', 'max_copy_bytes', 'copy_strategy', 'clock']);
+  f.obj(LAB_SPEC);
   const out: { -readonly [K in keyof LabOptions]: LabOptions[K] } = {};
   if (f.key('fallback').present) out.fallback = f.key('fallback').bool();
   if (f.key('emulation_buffer').present) out.emulationBufferBytes = f.key('emulation_buffer').size();

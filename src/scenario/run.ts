@@ -9,7 +9,7 @@ import { errnoName } from '../util/errno.js';
 import { ScenarioError } from './fields.js';
 import { parseScenarioText, SCENARIO_LIMITS, type Scenario } from './parse.js';
 import { BoundedReadError, readFileBounded } from '../util/read-bounded.js';
-import type { StepOutcome } from './types.js';
+import type { ParsedStep, StepOutcome } from './types.js';
 import { createStack } from '../dm/scenario.js';
 import type { TraceSink } from '../trace/record.js';
 
@@ -40,7 +40,7 @@ export interface RunOptions {
   readonly onStep?: (r: StepResult, total: number) => void;
 }
 
-/** Reads (at most SCENARIO_LIMITS.textBytes) and parses a scenario file; every problem is a ScenarioError. */
+/** Reads (at most SCENARIO_LIMITS.textBytes) and parses a scenario file (`-`: standard input); every problem is a ScenarioError. */
 export function loadScenario(file: string): Scenario {
   let text: string;
   try {
@@ -50,7 +50,7 @@ export function loadScenario(file: string): Scenario {
     if (err instanceof TypeError) throw new ScenarioError(`${file}: not UTF-8 text`);
     throw err;
   }
-  return parseScenarioText(text, file);
+  return parseScenarioText(text, file === '-' ? 'stdin' : file);
 }
 
 /** Creates the scenario's lab and devices; a device the model refuses is a ScenarioError. */
@@ -73,33 +73,39 @@ export function buildLab(s: Scenario): Lab {
   return lab;
 }
 
+/** Runs one parsed step on a lab (scenario runs and `copylab shell` lines); never throws. */
+export async function runStep(lab: Lab, step: ParsedStep, i: number, options: RunOptions = {}): Promise<StepResult> {
+  const timed = lab.list().some((d) => d.timing);
+  const t0 = process.hrtime.bigint();
+  const m0 = lab.clock.now();
+  const trace = options.traceSink ? new Trace(lab.clock, options.traceSink, options.traceSink.nextRequest()) : lab.newTrace();
+  let outcome: StepOutcome;
+  try {
+    outcome = await step.run(lab, trace);
+  } catch (err) {
+    // A step that finds the scenario unusable while running (too many fault rules on a
+    // device) stops the run like a parse error; anything else is the step's failure.
+    if (err instanceof ScenarioError) throw err;
+    outcome = { target: '', res: -5, ok: false, message: `internal error: ${(err as Error).message}` };
+  }
+  const r: StepResult = {
+    step: i + 1,
+    kind: step.kind,
+    errno: outcome.res < 0 ? errnoName(outcome.res) : null,
+    ...outcome,
+    wall_ms: Number(process.hrtime.bigint() - t0) / 1e6,
+    modeled_us: (lab.clock.now() - m0) / 1e3,
+    ...(options.trace && trace.events.length ? { trace: trace.format(timed) } : {}),
+  };
+  return r;
+}
+
 export async function runScenario(s: Scenario, options: RunOptions = {}): Promise<ScenarioReport & { lab: Lab }> {
   const lab = buildLab(s);
   const results: StepResult[] = [];
-  const timed = lab.list().some((d) => d.timing);
   try {
     for (const [i, step] of s.steps.entries()) {
-      const t0 = process.hrtime.bigint();
-      const m0 = lab.clock.now();
-      const trace = options.traceSink ? new Trace(lab.clock, options.traceSink, options.traceSink.nextRequest()) : lab.newTrace();
-      let outcome: StepOutcome;
-      try {
-        outcome = await step.run(lab, trace);
-      } catch (err) {
-        // A step that finds the scenario unusable while running (too many fault rules on a
-        // device) stops the run like a parse error; anything else is the step's failure.
-        if (err instanceof ScenarioError) throw err;
-        outcome = { target: '', res: -5, ok: false, message: `internal error: ${(err as Error).message}` };
-      }
-      const r: StepResult = {
-        step: i + 1,
-        kind: step.kind,
-        errno: outcome.res < 0 ? errnoName(outcome.res) : null,
-        ...outcome,
-        wall_ms: Number(process.hrtime.bigint() - t0) / 1e6,
-        modeled_us: (lab.clock.now() - m0) / 1e3,
-        ...(options.trace && trace.events.length ? { trace: trace.format(timed) } : {}),
-      };
+      const r = await runStep(lab, step, i, options);
       results.push(r);
       options.onStep?.(r, s.steps.length);
     }

@@ -6,6 +6,7 @@
 import type { Lab } from '../lab.js';
 import type { Trace } from '../block/trace.js';
 import type { Field } from './fields.js';
+import type { ObjSpec } from './keys.js';
 
 /** What a step reports; the runner adds step number, kind, errno name, wall time and trace. */
 export interface StepOutcome {
@@ -42,6 +43,8 @@ export interface ParseContext {
 
 export interface StepDef {
   readonly kind: string;
+  /** The step's keys: what the parser allows, the schema and `copylab explain` print. */
+  readonly spec: ObjSpec;
   /** `body` is the step's mapping (the value under its kind). */
   parse(body: Field, ctx: ParseContext): ParsedStep;
 }
@@ -54,5 +57,7 @@ export interface ParsedDevice {
 
 export interface DeviceDef {
   readonly kind: string;
+  /** The device's keys (with `kind`): what the parser allows, the schema and `copylab explain` print. */
+  readonly spec: ObjSpec;
   parse(f: Field): ParsedDevice;
 }

@@ -94,7 +94,7 @@ describe('exit codes as documented (2: the command line or scenario cannot be us
     expectUsage(copylab(['nvme', 'passthru', '/dev/nvme0n1', '--opcode', '2', '--namespace-id', '-1']), /--namespace-id: expected an integer/);
     expectUsage(copylab(['nvme', 'passthru', '/dev/nvme0n1', '--opcode', '2', '--data-len', '1e9']), /--data-len: expected an integer/);
     expectUsage(copylab(['nvme', 'copy', '/dev/nvme0n1', '-d', '0', '-s', '0', '-b', '65536']), /--blocks: 65536 does not fit \(0\.\.65535/);
-    expectUsage(copylab(['nvme', 'zone-report', '/dev/nvme0n3', '-d', '5000']), /--zones: 5000 does not fit/);
+    expectUsage(copylab(['nvme', 'zone-report', '/dev/nvme0n2', '-d', '5000']), /--zones: 5000 does not fit/);
     const step = `${NVME}steps: [ { nvme: { dev: /dev/nvme0n1, opcode: 0x1ff } } ]\n`;
     expectUsage(copylab(['run', file('op.yaml', step)]), /steps\[0\]\.nvme\.opcode: an opcode is 0\.\.255/);
     expect(copylab(['nvme', 'passthru', '/dev/nvme0', '--admin', '--opcode', '0x06', '--cdw10', '1', '--data-len', '4096']).code).toBe(0);

@@ -1,12 +1,10 @@
 /**
  * `copylab nvme id-ctrl|id-ns|copy|zone-report|zone-mgmt|passthru` in nvme-cli's style, against
- * the NVMe devices of a scenario (--scenario FILE) or a built-in one (nvme0: two namespaces and a
- * zoned one). The lab lives for the one command. Every subcommand takes --json.
+ * the NVMe devices of a scenario (--scenario FILE) or of the default lab (nvme0: nvme0n1
+ * conventional, nvme0n2 zoned). Outside `copylab shell` the lab lives for the one command.
+ * Every subcommand takes --json.
  */
 import type { Command } from 'commander';
-import { buildLab } from '../../scenario/run.js';
-import { parseScenarioText } from '../../scenario/parse.js';
-import { loadScenario } from '../../scenario/run.js';
 import { nvmeController, type NvmeAttachment } from '../../../devices/nvme/attach.js';
 import { buildSqe, copyCdws, dv, encodeRanges, getAscii, getU64 } from '../../../devices/nvme/codec.js';
 import { hexTextMax, parseHex } from '../../scenario/steps/nvme.js';
@@ -16,18 +14,8 @@ import {
   AdminOpc, Cns, Csi, ID_CTRL, ID_NS, ID_NS_ZNS, IDENTIFY_SIZE, IoOpc, statusName, ZONE_REPORT, ZONE_STATE_NAME, ZSA, ZMS_SELECT_ALL,
 } from '../../../devices/nvme/spec.js';
 import type { PassthruResult } from '../../../devices/nvme/host.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type SetExit } from '../common.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, notInLab, openLab, type LabHandle, type SetExit } from '../common.js';
 import type { Lab } from '../../lab.js';
-
-export const NVME_CLI_DEFAULT_YAML = `\
-devices:
-  - kind: nvme
-    name: nvme0
-    namespaces:
-      - { size: 64MiB, lbs: 4096 }
-      - { size: 64MiB, lbs: 4096 }
-      - { size: 64MiB, lbs: 4096, zoned: true, zone_size: 4MiB }
-`;
 
 interface Common { scenario?: string; json?: boolean }
 
@@ -36,23 +24,47 @@ const ZONE_REPORT_MAX_ZONES = 1024;
 /** Zone Receive Action Specific Field values (list all, empty, implicitly/explicitly open, closed, full, read only, offline). */
 const ZRASF_MAX = 7;
 
-function open(dev: string, opts: Common): { lab: Lab; att: NvmeAttachment; nsid: number } | string {
-  const s = opts.scenario ? loadScenario(opts.scenario) : parseScenarioText(NVME_CLI_DEFAULT_YAML, 'nvme default');
-  const lab = buildLab(s);
+const isNvme = (n: string): boolean => /^nvme\d+n\d+$/.test(n);
+
+function open(dev: string, opts: Common): { h: LabHandle; att: NvmeAttachment; nsid: number } | string {
+  const h = openLab(opts.scenario);
   const m = /^(?:\/dev\/)?(nvme\d+)(?:n(\d+))?$/.exec(dev);
-  if (!m) return `${dev}: expected /dev/nvmeN or /dev/nvmeNnM`;
-  const att = nvmeController(lab, m[1]!);
-  if (!att) return `${dev}: no such NVMe controller`;
-  return { lab, att, nsid: m[2] ? Number(m[2]) : 0 };
+  const att = m ? nvmeController(h.lab, m[1]!) : undefined;
+  if (!m || !att || (m[2] && !h.lab.findDevice(`${m[1]}n${m[2]}`))) {
+    const message = `${notInLab(dev, h.lab, 'NVMe namespace', isNvme)}${m ? '' : ' (a controller is /dev/nvmeN, a namespace /dev/nvmeNnM)'}`;
+    void h.release();
+    return message;
+  }
+  return { h, att, nsid: m[2] ? Number(m[2]) : 0 };
 }
 
 function out(opts: Common, json: unknown, text: string): void {
   process.stdout.write(opts.json ? JSON.stringify(json, null, 2) + '\n' : text + '\n');
 }
 
-function statusExit(r: PassthruResult): number {
-  if (r.status !== 0) process.stderr.write(`NVMe status: ${r.status < 0 ? `host error ${r.status}` : statusName(r.status)}\n`);
+function statusExit(r: PassthruResult, hint?: string): number {
+  if (r.status !== 0) process.stderr.write(`NVMe status: ${r.status < 0 ? `host error ${r.status}` : statusName(r.status)}${hint ? `\n${hint}` : ''}\n`);
   return r.status === 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+/** Status Code Type 0, Invalid Command Opcode / Invalid Field in Command (NVMe base spec 4.1.3.1, fig. 101). */
+const SC_INVALID_OPCODE = 0x0001;
+const SC_INVALID_FIELD = 0x0002;
+
+/** A zoned namespace of the lab answers Report Zones; any other answers Invalid Opcode: say so. */
+function zonedHint(lab: Lab, ctrl: string, nsid: number): string | undefined {
+  const ns = `${ctrl}n${nsid}`;
+  if (lab.readSysfs(`/sys/block/${ns}/queue/zoned`).value?.trim() !== 'none') return undefined;
+  const zoned = lab.list().filter((d) => isNvme(d.name) && d.limits.zoned !== 'none').map((d) => `/dev/${d.name}`);
+  return `/dev/${ns} is not a zoned namespace; zone commands need one (${zoned.length ? `zoned namespaces of this lab: ${zoned.join(', ')}` : 'this lab has none: add `zoned: true` to a namespace of the scenario'})`;
+}
+
+/** Why a Copy got Invalid Field, and the scenario key that changes it. */
+function copyHint(lab: Lab, ctrl: string, format: number, status: number): string | undefined {
+  if (status !== SC_INVALID_FIELD) return undefined;
+  const ocfs = lab.readSysfs(`/sys/class/nvme/${ctrl}/ocfs`);
+  if (format >= 2) return `Copy descriptor format ${format} (cross-namespace) needs the host to enable it (Host Behavior Support CDFE): set \`cdfe: true\` on ${ctrl} in the scenario, or send Set Features 0x16 first`;
+  return ocfs.res === 0 ? `format ${format} is not among the controller's Copy formats (OCFS ${ocfs.value?.trim()}): see \`copy_formats\`` : `format ${format} is not among the controller's Copy formats (\`copy_formats\`)`;
 }
 
 async function identify(att: NvmeAttachment, cns: number, nsid = 0, csi = 0): Promise<PassthruResult> {
@@ -73,20 +85,20 @@ function action(setExit: SetExit, fn: (dev: string, opts: Common & Record<string
       return setExit(EXIT_USAGE);
     }
     try {
-      setExit(await fn(dev, opts, res.lab, res.att, res.nsid));
+      setExit(await fn(dev, opts, res.h.lab, res.att, res.nsid));
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;
       process.stderr.write(`copylab nvme: ${err.message}\n`);
       setExit(EXIT_USAGE);
     } finally {
-      await res.lab.close();
+      await res.h.release();
     }
   };
 }
 
 export function registerNvme(program: Command, setExit: SetExit): void {
-  const nvme = program.command('nvme').description('NVMe tools in nvme-cli style over the NVMe devices of --scenario (default: a built-in nvme0)');
-  const common = (c: Command) => c.option('--scenario <file>', 'scenario whose devices make up the lab').option('--json', 'print JSON');
+  const nvme = program.command('nvme').description('NVMe tools in nvme-cli style over the NVMe devices of --scenario (default: the default lab\'s nvme0: nvme0n1 conventional, nvme0n2 zoned)');
+  const common = (c: Command) => c.option('--scenario <file>', 'scenario whose devices make up the lab (default: the default lab, `copylab lab`)').option('--json', 'print JSON');
 
   common(nvme.command('id-ctrl <dev>').description('Identify Controller')).action(
     action(setExit, async (_d, opts, _lab, att) => {
@@ -152,19 +164,20 @@ export function registerNvme(program: Command, setExit: SetExit): void {
       const ranges = slbs.map((slba, i) => ({ slba, nlb: blocks[i]! + 1, snsid: snsids[i] ?? nsid }));
       const cdw = copyCdws({ sdlba: cliInt(opts['sdlba'], '--sdlba', U64), nr: ranges.length, format, fua: !!opts['forceUnitAccess'] });
       const r = await att.host.passthru({ admin: false, cmd: buildSqe({ opcode: IoOpc.COPY, nsid, cdw }), data: encodeRanges(format, ranges) });
-      out(opts, { status: r.status, status_name: statusName(r.status), dw0: r.dw0 }, r.status === 0 ? 'NVMe Copy: success' : `NVMe Copy: ${statusName(r.status)}, ranges copied ${r.dw0}`);
+      const hint = copyHint(_lab, att.name, format, r.status);
+      out(opts, { status: r.status, status_name: statusName(r.status), dw0: r.dw0, ...(hint ? { hint } : {}) }, r.status === 0 ? 'NVMe Copy: success' : `NVMe Copy: ${statusName(r.status)}, ranges copied ${r.dw0}${hint ? `\n${hint}` : ''}`);
       return r.status === 0 ? EXIT_OK : EXIT_FAILED;
     }),
   );
 
   common(nvme.command('zone-report <dev>').description('Report Zones').option('--slba <lba>', 'start LBA', '0').option('-d, --zones <n>', 'zones to report', '16').option('--state <n>', 'ZRASF filter 0..7', '0')).action(
-    action(setExit, async (_d, opts, _lab, att, nsid) => {
+    action(setExit, async (_d, opts, lab, att, nsid) => {
       const n = cliInt(opts['zones'], '--zones', ZONE_REPORT_MAX_ZONES);
       const len = ZONE_REPORT.HEADER + n * ZONE_REPORT.DESC;
       const slba = cliInt(opts['slba'], '--slba', U64);
       const zrasf = cliInt(opts['state'], '--state', ZRASF_MAX);
       const r = await att.host.passthru({ admin: false, cmd: buildSqe({ opcode: IoOpc.ZONE_MGMT_RECV, nsid, cdw: { 10: slba >>> 0, 11: Math.floor(slba / 2 ** 32), 12: len / 4 - 1, 13: zrasf << 8 } }), dataLen: len });
-      if (r.status || !r.data) return statusExit(r);
+      if (r.status || !r.data) return statusExit(r, r.status === SC_INVALID_OPCODE ? zonedHint(lab, att.name, nsid) : undefined);
       const v = dv(r.data);
       const nr = getU64(v, 0);
       const zones = [];

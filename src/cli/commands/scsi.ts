@@ -1,11 +1,11 @@
 /**
  * `copylab scsi` in sg3_utils' style (sg_inq, sg_vpd, sg_readcap, sg_xcopy/ddpt, sg_copy_results,
  * sg_raw): one command against an sd disk of the lab built from --scenario (or the default lab).
- * The lab lives for one command, so tokens made by populate-token die with it.
+ * Outside `copylab shell` the lab lives for one command, so tokens made by populate-token die
+ * with it; inside the shell a later write-using-token can use them.
  */
 import type { Command } from 'commander';
-import { buildLab } from '../../scenario/run.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, scenarioFrom, type SetExit } from '../common.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, notInLab, openLab, type LabHandle, type SetExit } from '../common.js';
 import { SdDevice } from '../../../devices/scsi/sd.js';
 import * as b from '../../../devices/scsi/build.js';
 import { fromHex, toHex, be16, be32, be64 } from '../../../devices/scsi/bytes.js';
@@ -25,7 +25,7 @@ interface Common {
 
 function sdOf(lab: Lab, dev: string): SdDevice {
   const d = lab.findDevice(dev);
-  if (!(d instanceof SdDevice)) throw new UsageError(`${dev} is not a SCSI disk of this lab`);
+  if (!(d instanceof SdDevice)) throw new UsageError(notInLab(dev, lab, 'SCSI disk', (n) => lab.findDevice(n) instanceof SdDevice));
   return d;
 }
 
@@ -53,17 +53,17 @@ function run(setExit: SetExit, action: Action) {
     const cmd = argv[argv.length - 1] as Command;
     const o = cmd.opts() as Common & Record<string, unknown>;
     const args = cmd.args;
-    let lab: Lab | undefined;
+    let h: LabHandle | undefined;
     try {
-      lab = buildLab(scenarioFrom(o.scenario));
-      const sd = sdOf(lab, args[0]!);
-      setExit(action(lab, sd, o, args));
+      h = openLab(o.scenario);
+      const sd = sdOf(h.lab, args[0]!);
+      setExit(action(h.lab, sd, o, args));
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;
       process.stderr.write(`copylab scsi: ${err.message}\n`);
       setExit(EXIT_USAGE);
     } finally {
-      await lab?.close();
+      await h?.release();
     }
   };
 }
@@ -88,9 +88,9 @@ function copyLimits(sd: SdDevice, o: Common): { maxSegments: number; maxSegmentB
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function registerScsi(program: Command, setExit: SetExit): void {
-  const scsi = program.command('scsi').description('send SCSI commands to a SCSI disk of the lab (sg3_utils style)');
+  const scsi = program.command('scsi').description('send SCSI commands to a SCSI disk of the lab in sg3_utils style (default lab: /dev/sda, /dev/sdb)');
   const sub = (name: string, desc: string) =>
-    scsi.command(name).description(desc).option('-s, --scenario <file>', 'scenario whose devices make up the lab').option('--json', 'print status, sense and data as JSON').option('--initiator <name>', 'initiator name (default: the host\'s)');
+    scsi.command(name).description(desc).option('-s, --scenario <file>', 'scenario whose devices make up the lab (default: the default lab, `copylab lab`)').option('--json', 'print status, sense and data as JSON').option('--initiator <name>', 'initiator name (default: the host\'s)');
 
   const RAW = 'output the response in binary (decode it with sg_inq/sg_vpd --inhex=FILE --raw)';
   sub('inq <dev>', 'standard INQUIRY data (sg_inq)').option('-r, --raw', RAW).action(run(setExit, (_l, sd, o) => {

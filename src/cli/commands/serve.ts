@@ -6,13 +6,10 @@
  */
 import type { Command } from 'commander';
 import { buildLab } from '../../scenario/run.js';
-import { loadScenario } from '../../scenario/run.js';
-import { parseScenarioText } from '../../scenario/parse.js';
 import { ScenarioError } from '../../scenario/fields.js';
-import { EXIT_OK, EXIT_USAGE, type SetExit } from '../common.js';
+import { EXIT_OK, EXIT_USAGE, scenarioFrom, type SetExit } from '../common.js';
 import { IscsiTarget } from '../../iscsi/target.js';
 import { exportTargets } from '../../iscsi/scenario.js';
-import { DEFAULT_ISCSI_SCENARIO_YAML } from '../../iscsi/default-scenario.js';
 import { ISCSI_PORT } from '../../iscsi/constants.js';
 import { DEFAULT_ADMISSION } from '../../iscsi/admission.js';
 
@@ -37,7 +34,7 @@ export function registerServe(program: Command, setExit: SetExit): void {
   serve
     .command('iscsi')
     .description('an iSCSI target (RFC 7143) exporting the scenario\'s iscsi targets through the SCSI model')
-    .option('-s, --scenario <file>', 'scenario with devices and an iscsi section (default: one array, two LUs)')
+    .option('-s, --scenario <file>', 'scenario with devices and an iscsi section (default: the default lab: array lab, LUNs 0 and 1 = /dev/sda, /dev/sdb)')
     .option('-p, --portal <host:port>', 'address to listen on', `127.0.0.1:${ISCSI_PORT}`)
     .option('--no-digests', 'do not offer CRC32C header/data digests')
     .option('--login-timeout <seconds>', 'end connections that have not completed login after this long (1-3600)', String(DEFAULT_ADMISSION.loginTimeoutMs / 1000))
@@ -53,7 +50,7 @@ export function registerServe(program: Command, setExit: SetExit): void {
         process.stderr.write(`copylab serve iscsi: --login-timeout: expected 1-3600 seconds, got ${o.loginTimeout}\n`);
         return setExit(EXIT_USAGE);
       }
-      const scenario = o.scenario ? loadScenario(o.scenario) : parseScenarioText(DEFAULT_ISCSI_SCENARIO_YAML, 'default iscsi lab');
+      const scenario = scenarioFrom(o.scenario);
       if (!scenario.iscsi) throw new ScenarioError(`${o.scenario}: no iscsi section (targets to export)`);
       const lab = buildLab(scenario);
       let target: IscsiTarget;
@@ -66,7 +63,7 @@ export function registerServe(program: Command, setExit: SetExit): void {
         });
       } catch (err) {
         await lab.close();
-        throw new ScenarioError(`${o.scenario ?? 'default iscsi lab'}: ${(err as Error).message}`);
+        throw new ScenarioError(`${o.scenario ?? 'default lab'}: ${(err as Error).message}`);
       }
       let bound;
       try {

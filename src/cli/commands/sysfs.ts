@@ -1,18 +1,16 @@
 /** `copylab sysfs ls|cat|write` over the devices of a scenario (default: the default lab's). */
 import type { Command } from 'commander';
-import { buildLab } from '../../scenario/run.js';
-import { EXIT_OK, fail, scenarioFrom, type SetExit } from '../common.js';
+import { EXIT_OK, fail, openLab, type SetExit } from '../common.js';
 
-const labOf = (opts: { scenario?: string }) => buildLab(scenarioFrom(opts.scenario));
+const scenarioOption = (c: Command): Command => c.option('-s, --scenario <file>', 'scenario whose devices make up the lab (default: the default lab, see `copylab lab`)');
 
 export function registerSysfs(program: Command, setExit: SetExit): void {
-  const sysfs = program.command('sysfs').description("read and write the lab's sysfs tree (devices from --scenario or the default lab)");
-  sysfs
-    .command('ls [path]')
-    .option('-s, --scenario <file>', 'scenario whose devices make up the lab')
+  const sysfs = program.command('sysfs').description("read and write the lab's sysfs tree (/sys/block/<dev>/queue/…, /sys/class/nvme, /sys/class/scsi_disk)");
+  scenarioOption(sysfs.command('ls [path]').description('list a directory (default /sys/block); (rw) marks writable attributes'))
     .option('-R, --recursive', 'list every file below path with its value')
     .action(async (path: string | undefined, opts: { scenario?: string; recursive?: boolean }) => {
-      const lab = labOf(opts);
+      const h = openLab(opts.scenario);
+      const lab = h.lab;
       const p = path ?? '/sys/block';
       if (opts.recursive) {
         const files = lab.sysfs.walk(p);
@@ -29,33 +27,28 @@ export function registerSysfs(program: Command, setExit: SetExit): void {
           setExit(EXIT_OK);
         }
       }
-      await lab.close();
+      await h.release();
     });
-  sysfs
-    .command('cat <path>')
-    .option('-s, --scenario <file>', 'scenario whose devices make up the lab')
-    .action(async (path: string, opts: { scenario?: string }) => {
-      const lab = labOf(opts);
-      const r = lab.sysfs.read(path);
-      if (r.res < 0) setExit(fail(r.message ?? path, r.res));
-      else {
-        process.stdout.write(`${r.value}\n`);
-        setExit(EXIT_OK);
-      }
-      await lab.close();
-    });
-  sysfs
-    .command('write <path> <value>')
-    .option('-s, --scenario <file>', 'scenario whose devices make up the lab')
-    .description('write a value and print what the attribute reads back (the lab lives for this command only)')
+  scenarioOption(sysfs.command('cat <path>').description('print an attribute\'s value')).action(async (path: string, opts: { scenario?: string }) => {
+    const h = openLab(opts.scenario);
+    const r = h.lab.sysfs.read(path);
+    if (r.res < 0) setExit(fail(r.message ?? path, r.res));
+    else {
+      process.stdout.write(`${r.value}\n`);
+      setExit(EXIT_OK);
+    }
+    await h.release();
+  });
+  scenarioOption(sysfs.command('write <path> <value>'))
+    .description('write a value and print what the attribute reads back (outside `copylab shell` the lab lives for this command only)')
     .action(async (path: string, value: string, opts: { scenario?: string }) => {
-      const lab = labOf(opts);
-      const r = lab.sysfs.write(path, value);
+      const h = openLab(opts.scenario);
+      const r = h.lab.sysfs.write(path, value);
       if (r.res < 0) setExit(fail(`write error: ${r.message ?? path}`, r.res));
       else {
         process.stdout.write(`${r.value}\n`);
         setExit(EXIT_OK);
       }
-      await lab.close();
+      await h.release();
     });
 }

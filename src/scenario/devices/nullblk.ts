@@ -1,11 +1,37 @@
 /** The `nullblk` device kind of scenario files (docs/scenario.md). */
-import type { NullBlkOptions } from '../../../devices/nullblk/nullblk.js';
+import { NULLBLK_DEFAULTS as D, type NullBlkOptions } from '../../../devices/nullblk/nullblk.js';
+import { formatSize } from '../../util/size.js';
 import type { DeviceDef } from '../types.js';
+import { k, type ObjSpec } from '../keys.js';
+import { timingKey } from '../timing-key.js';
+
+export const NULLBLK_SPEC: ObjSpec = {
+  description: 'a null_blk-like RAM disk: /dev/NAME and /sys/block/NAME',
+  keys: {
+    kind: k.oneOf(['nullblk'], 'the device kind', { required: true }),
+    name: k.str('kernel name; the device is /dev/NAME and /sys/block/NAME', { required: true, example: 'nullb0' }),
+    size: k.size('capacity, a multiple of lbs (up to 1 PiB sparse, 4 GiB memory)', { required: true, example: '64MiB' }),
+    lbs: k.oneOf([512, 4096], 'logical (and physical) block size in bytes', { default: D.lbs, example: 4096 }),
+    backing: k.oneOf(['memory', 'sparse'], 'sparse: 64 KiB chunks allocated on first write, holes read as zeros; memory: one SharedArrayBuffer', { default: D.backing }),
+    copy_max_hw_bytes: k.size('longest copy the device takes per command (BLK_COPY_MAX_BYTES); 0 = no offload, as null_blk\'s copy_max_bytes parameter', { default: formatSize(D.copy_max_hw_bytes), example: '1MiB' }),
+    copy_max_segments: k.int(1, 65536, 'source ranges per copy command', { default: D.copy_max_segments }),
+    domain: k.str('copy domain: devices with the same domain copy between each other inside the device; without one a device copies only within itself', { example: 'd0' }),
+    max_hw_sectors_kb: k.int(4, 65536, 'largest read/write per command, KiB', { default: D.max_hw_sectors_kb }),
+    discard: k.bool('advertise discard and write zeroes', { default: D.discard }),
+    memory_limit: k.size('sparse only: most chunk memory; a write past it fails with ENOSPC and writes nothing', { default: formatSize(D.memory_limit) }),
+    copy_offload_min_bytes: k.size('the size heuristic: shorter copies are emulated (also writable in sysfs)', { default: 0, example: '256KiB' }),
+    execution: k.oneOf(['inline', 'worker'], 'inline: the device runs on the lab\'s thread; worker: on a worker thread of its own (needs backing: memory)', { default: D.execution }),
+    queue_depth: k.int(1, 4096, 'worker mode: commands in flight', { default: D.queue_depth }),
+    timing: timingKey('the device'),
+    idle_us: k.int(0, 1_000_000, 'worker mode: microseconds the worker polls after its last command before it sleeps', { default: D.idle_us }),
+  },
+};
 
 export const nullblkDevice: DeviceDef = {
   kind: 'nullblk',
+  spec: NULLBLK_SPEC,
   parse(f) {
-    f.obj(['kind', 'name', 'size', 'lbs', 'backing', 'copy_max_hw_bytes', 'copy_max_segments', 'domain', 'max_hw_sectors_kb', 'discard', 'memory_limit', 'copy_offload_min_bytes', 'execution', 'queue_depth', 'idle_us', 'timing']);
+    f.obj(NULLBLK_SPEC);
     const opts: { -readonly [K in keyof NullBlkOptions]: NullBlkOptions[K] } = {
       name: f.key('name').required().str(),
       size: f.key('size').required().size(),

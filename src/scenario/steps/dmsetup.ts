@@ -1,12 +1,23 @@
 /** The `dmsetup` step: one dmsetup command against the lab (`message mirror 0 fail 1`, `suspend x`…). */
 import { dmsetup, dmsetupUsageError } from '../../dm/dmsetup.js';
-import { errnoOk, parseErrnoExpect } from '../expect.js';
+import { errnoOk, expectErrnoKey, parseErrnoExpect } from '../expect.js';
 import type { StepDef } from '../types.js';
+import { k, type ObjSpec } from '../keys.js';
+
+export const DMSETUP_SPEC: ObjSpec = {
+  description: 'one dmsetup command on the lab (create, table, status, reload, suspend, resume, remove, ls, message); the output is the step\'s value',
+  keys: {
+    cmd: k.str('the dmsetup command line without the table', { required: true, example: 'message mirror 0 fail 1' }),
+    table: k.str('the table for create or reload (dmsetup syntax, sectors of 512 bytes)', { example: '0 8192 linear /dev/nullb1 0' }),
+    expect: expectErrnoKey,
+  },
+};
 
 export const dmsetupStep: StepDef = {
   kind: 'dmsetup',
+  spec: DMSETUP_SPEC,
   parse(body) {
-    body.obj(['cmd', 'table', 'expect']);
+    body.obj(DMSETUP_SPEC);
     const argv = body.key('cmd').required().str().trim().split(/\s+/);
     if (body.key('table').present) argv.push('--table', body.key('table').str());
     const bad = dmsetupUsageError(argv);

@@ -4,6 +4,7 @@ import { MAX_FAULT_RULES } from '../../block/fault.js';
 import { ScenarioError } from '../fields.js';
 import { Errno, errnoName } from '../../util/errno.js';
 import type { StepDef } from '../types.js';
+import { k, type ObjSpec } from '../keys.js';
 
 const FAULT_OPS: Readonly<Record<string, ReqOp>> = {
   read: ReqOp.READ,
@@ -14,10 +15,22 @@ const FAULT_OPS: Readonly<Record<string, ReqOp>> = {
   copy: ReqOp.COPY,
 };
 
+export const FAULT_SPEC: ObjSpec = {
+  description: 'makes the block layer fail the next count bios of op on a device (after skip matching ones)',
+  keys: {
+    dev: k.dev('the device', { required: true, example: '/dev/nullb0' }),
+    op: k.oneOf(Object.keys(FAULT_OPS), 'the operation to fail', { required: true, example: 'copy' }),
+    errno: k.errno('the errno the bios complete with', { default: 'EIO' }),
+    count: k.int(1, 1_000_000, 'how many bios fail', { default: 1 }),
+    skip: k.int(0, 1_000_000, 'matching bios to let through first', { default: 0 }),
+  },
+};
+
 export const faultStep: StepDef = {
   kind: 'fault',
+  spec: FAULT_SPEC,
   parse(body, ctx) {
-    body.obj(['dev', 'op', 'errno', 'count', 'skip']);
+    body.obj(FAULT_SPEC);
     const dev = ctx.devPath(body.key('dev'));
     const op = FAULT_OPS[body.key('op').required().oneOf(Object.keys(FAULT_OPS))]!;
     const errno = body.key('errno').present ? body.key('errno').errno() : Errno.EIO;

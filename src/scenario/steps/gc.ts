@@ -11,6 +11,37 @@ import { VICTIM_POLICIES, type VictimPolicyName } from '../../gc/policies.js';
 import { GC_LIMITS } from '../../gc/constants.js';
 import type { Field } from '../fields.js';
 import type { StepDef } from '../types.js';
+import { k as key, type ObjSpec } from '../keys.js';
+
+const num = (min: number, max: number, description: string, extra: { default?: unknown } = {}) => ({
+  schema: { type: 'number', minimum: min, maximum: max },
+  type: `number ${min}..${max}`,
+  description,
+  ...extra,
+});
+const GC_EXPECT: ObjSpec = {
+  description: 'what the garbage collection must achieve',
+  keys: {
+    waf_max: num(1, 1000, 'largest write amplification allowed'),
+    host_bytes: key.size('bytes moved through host buffers (0: every relocation offloaded)'),
+    min_victims: key.int(0, 2 ** 31, 'fewest victim zones/segments cleaned'),
+  },
+};
+export const GC_SPEC: ObjSpec = {
+  description: 'garbage collection on a device: a workload of overwrites, victims chosen by a policy, live data relocated by a copy path',
+  example: { dev: '/dev/nullb0', workload: 'uniform', seed: 1 },
+  keys: {
+    dev: key.dev('the device', { required: true, example: '/dev/nullb0' }),
+    path: key.oneOf(GC_PATHS, 'how live data moves: a copy path of the stack', { default: 'copy' }),
+    policy: key.oneOf(VICTIM_POLICIES, 'victim selection policy', { default: 'greedy' }),
+    spare_factor: num(GC_LIMITS.minSpareFactor, GC_LIMITS.maxSpareFactor, 'over-provisioned share of the device', { default: 0.25 }),
+    overwrites: num(0.01, GC_LIMITS.maxOverwrites, 'device capacities of overwrites to run', { default: 1 }),
+    workload: key.str('the overwrite pattern (uniform, …; trace: workloads run from the command line)', { default: 'uniform' }),
+    seed: key.int(0, 2 ** 32 - 1, 'workload seed', { default: 1 }),
+    age_threshold: num(0, 100, 'age threshold of age-aware policies', { default: GC_DEFAULTS.ageThreshold }),
+    expect: key.obj(GC_EXPECT),
+  },
+};
 
 function real(f: Field, min: number, max: number): number {
   const v = f.required().value;
@@ -21,8 +52,9 @@ function real(f: Field, min: number, max: number): number {
 
 export const gcStep: StepDef = {
   kind: 'gc',
+  spec: GC_SPEC,
   parse(body) {
-    body.obj(['dev', 'path', 'policy', 'spare_factor', 'overwrites', 'workload', 'seed', 'age_threshold', 'expect']);
+    body.obj(GC_SPEC);
     const dev = body.key('dev').required().devPath();
     const k = (n: string): Field => body.key(n);
     const o: GcOptions = {
@@ -39,7 +71,7 @@ export const gcStep: StepDef = {
     const e = body.key('expect');
     const expect: { waf_max?: number; host_bytes?: number; min_victims?: number } = {};
     if (e.present) {
-      e.obj(['waf_max', 'host_bytes', 'min_victims']);
+      e.obj(GC_EXPECT);
       if (e.key('waf_max').present) expect.waf_max = real(e.key('waf_max'), 1, 1000);
       if (e.key('host_bytes').present) expect.host_bytes = e.key('host_bytes').size();
       if (e.key('min_victims').present) expect.min_victims = e.key('min_victims').int(0, 2 ** 31);

@@ -3,8 +3,33 @@ import { ReqOp } from '../../block/ops.js';
 import { errnoName } from '../../util/errno.js';
 import { fillPattern, findPatternMismatch } from '../../util/pattern.js';
 import type { Field } from '../fields.js';
-import { errnoOk, parseErrnoExpect } from '../expect.js';
+import { errnoOk, ioHint, ioOk, parseErrnoExpect } from '../expect.js';
 import type { ParseContext, StepDef } from '../types.js';
+import { k, type ObjSpec } from '../keys.js';
+import { expectErrnoKey } from '../expect.js';
+
+const dev = k.dev('the block device', { required: true, example: '/dev/nullb0' });
+const offset = k.size('byte offset on the device', { default: 0 });
+const seed = k.int(0, 2 ** 32 - 1, 'pattern seed: each byte depends only on the seed and its pattern offset', { example: 7 });
+const patternOffset = k.size('pattern offset of the first byte (a copy\'s destination is checked against its source\'s pattern)', { default: 'offset' });
+
+export const FILL_SPEC: ObjSpec = {
+  description: 'writes a seeded pattern',
+  keys: { dev, offset, length: k.size('bytes to write', { required: true, example: '4MiB' }), seed: { ...seed, required: true }, pattern_offset: patternOffset },
+};
+export const VERIFY_SPEC: ObjSpec = {
+  description: 'reads a range and checks it against the pattern at pattern_offset, or against zeros',
+  keys: { dev, offset, length: k.size('bytes to check', { required: true, example: '4MiB' }), seed, pattern_offset: patternOffset, zero: k.bool('check for zeros instead of a pattern'), expect: expectErrnoKey },
+};
+export const READ_SPEC: ObjSpec = {
+  description: 'reads a range',
+  keys: { dev, offset, length: k.size('bytes to read', { required: true, example: '4KiB' }), expect: expectErrnoKey },
+};
+const rangeSpec = (what: string): ObjSpec => ({
+  description: what,
+  keys: { dev, offset, length: k.size('bytes', { required: true, example: '1MiB' }), expect: expectErrnoKey },
+});
+export const FLUSH_SPEC: ObjSpec = { description: 'a FLUSH bio', keys: { dev, expect: expectErrnoKey } };
 import type { Lab } from '../../lab.js';
 import type { Trace } from '../../block/trace.js';
 import type { VerifyTask } from '../../../workers/verify-task.js';
@@ -61,8 +86,9 @@ const seedOf = (f: Field): number => f.int(0, 2 ** 32 - 1);
 
 export const fillStep: StepDef = {
   kind: 'fill',
+  spec: FILL_SPEC,
   parse(body: Field, ctx: ParseContext) {
-    body.obj(['dev', 'offset', 'length', 'seed', 'pattern_offset']);
+    body.obj(FILL_SPEC);
     const dev = ctx.devPath(body.key('dev'));
     const offset = offsetOf(body);
     const length = ioLength(body.key('length'));
@@ -78,7 +104,10 @@ export const fillStep: StepDef = {
           const buf = chunk.subarray(0, n);
           fillPattern(buf, seed, patternOffset + done);
           const res = await lab.submit(dev, { op: ReqOp.WRITE, offset: offset + done, length: n, data: buf }, trace);
-          if (res < 0) return { target: dev, res, ok: false, bytes: done, message: `write at ${offset + done} failed with ${errnoName(res)}` };
+          if (res < 0) {
+            const hint = ioHint(lab, dev, offset + done, n, res);
+            return { target: dev, res, ok: false, bytes: done, message: `write at ${offset + done} failed with ${errnoName(res)}${hint ? `: ${hint}` : ''}` };
+          }
           done += n;
         }
         return { target: dev, res: done, ok: true, bytes: done, host_bytes: done };
@@ -88,10 +117,12 @@ export const fillStep: StepDef = {
 };
 
 function readLike(kind: 'verify' | 'read'): StepDef {
+  const spec = kind === 'verify' ? VERIFY_SPEC : READ_SPEC;
   return {
     kind,
+    spec,
     parse(body, ctx) {
-      body.obj(kind === 'verify' ? ['dev', 'offset', 'length', 'seed', 'pattern_offset', 'zero', 'expect'] : ['dev', 'offset', 'length', 'expect']);
+      body.obj(spec);
       const dev = ctx.devPath(body.key('dev'));
       const offset = offsetOf(body);
       const length = ioLength(body.key('length'));
@@ -109,7 +140,7 @@ function readLike(kind: 'verify' | 'read'): StepDef {
         async run(lab, trace) {
           if (kind === 'verify' && length >= PARALLEL_VERIFY_BYTES) {
             const r = await verifyOnPool(lab, dev, offset, length, seed, patternOffset, trace);
-            if (r.res < 0) return { target: dev, res: r.res, ...errnoOk(r.res, expectErrno) };
+            if (r.res < 0) return { target: dev, res: r.res, ...ioOk(lab, dev, offset, length, r.res, expectErrno) };
             if (r.mismatch >= 0) {
               const what = seed === null ? 'zeros' : `pattern seed ${seed}`;
               return { target: dev, res: r.mismatch - offset, ok: false, bytes: r.mismatch - offset, message: `mismatch against ${what} at device offset ${r.mismatch}` };
@@ -122,7 +153,7 @@ function readLike(kind: 'verify' | 'read'): StepDef {
             const n = Math.min(CHUNK, length - done);
             const buf = chunk.subarray(0, n);
             const res = await lab.submit(dev, { op: ReqOp.READ, offset: offset + done, length: n, data: buf }, trace);
-            if (res < 0) return { target: dev, res, bytes: done, ...errnoOk(res, expectErrno) };
+            if (res < 0) return { target: dev, res, bytes: done, ...ioOk(lab, dev, offset + done, n, res, expectErrno) };
             if (kind === 'verify') {
               const bad = seed === null ? buf.findIndex((b) => b !== 0) : findPatternMismatch(buf, seed, patternOffset + done);
               if (bad >= 0) {
@@ -143,10 +174,12 @@ export const verifyStep = readLike('verify');
 export const readStep = readLike('read');
 
 function rangeOp(kind: 'discard' | 'write_zeroes', op: ReqOp): StepDef {
+  const spec = rangeSpec(kind === 'discard' ? 'a DISCARD bio over a range' : 'a WRITE_ZEROES bio over a range');
   return {
     kind,
+    spec,
     parse(body, ctx) {
-      body.obj(['dev', 'offset', 'length', 'expect']);
+      body.obj(spec);
       const dev = ctx.devPath(body.key('dev'));
       const offset = offsetOf(body);
       const length = body.key('length').required().size();
@@ -155,7 +188,7 @@ function rangeOp(kind: 'discard' | 'write_zeroes', op: ReqOp): StepDef {
         kind,
         async run(lab, trace) {
           const res = await lab.submit(dev, { op, offset, length }, trace);
-          return { target: dev, res, bytes: res < 0 ? 0 : length, ...errnoOk(res, expectErrno) };
+          return { target: dev, res, bytes: res < 0 ? 0 : length, ...ioOk(lab, dev, offset, length, res, expectErrno) };
         },
       };
     },
@@ -167,8 +200,9 @@ export const writeZeroesStep = rangeOp('write_zeroes', ReqOp.WRITE_ZEROES);
 
 export const flushStep: StepDef = {
   kind: 'flush',
+  spec: FLUSH_SPEC,
   parse(body, ctx) {
-    body.obj(['dev', 'expect']);
+    body.obj(FLUSH_SPEC);
     const dev = ctx.devPath(body.key('dev'));
     const expectErrno = parseErrnoExpect(body);
     return {

@@ -10,6 +10,32 @@ import { statusName } from '../../../devices/nvme/spec.js';
 import type { Field } from '../fields.js';
 import { BoundedReadError, readFileBounded } from '../../util/read-bounded.js';
 import type { StepDef } from '../types.js';
+import { k, type KeySpec, type ObjSpec } from '../keys.js';
+
+const CDW_KEYS = Array.from({ length: 14 }, (_, i) => `cdw${i + 2}`).filter((key) => !['cdw4', 'cdw5', 'cdw6', 'cdw7', 'cdw8', 'cdw9'].includes(key));
+const NVME_EXPECT: ObjSpec = {
+  description: 'what the command must complete with',
+  keys: {
+    status: k.u32('status as (SCT << 8) | SC', { default: 0, example: '0x0183' }),
+    dw0: k.u32('completion DW0'),
+    dw1: k.u32('completion DW1'),
+    data_hex: k.hex('a prefix of the returned data'),
+  },
+};
+export const NVME_STEP_SPEC: ObjSpec = {
+  description: 'one raw NVMe command through the host driver\'s passthrough (nvme io-passthru / admin-passthru)',
+  keys: {
+    dev: k.dev('a controller (/dev/nvme0, NSID 0 unless nsid is given) or a namespace (its NSID)', { required: true, example: '/dev/nvme0n1' }),
+    admin: k.bool('send on the admin queue', { default: false }),
+    opcode: k.u32('the opcode (0..255)', { required: true, example: '0x19' }),
+    nsid: k.u32('namespace ID', { default: 'the namespace of dev' }),
+    ...Object.fromEntries(CDW_KEYS.map((key): [string, KeySpec] => [key, k.u32(`command dword ${key.slice(3)}`)])),
+    data_hex: k.hex('host-to-controller data'),
+    data_file: k.str('host-to-controller data from a file'),
+    data_len: k.int(0, PASSTHRU_MAX_BYTES, 'controller-to-host data length (and the padded length of host data)'),
+    expect: k.obj(NVME_EXPECT, { example: { status: '0x0183' } }),
+  },
+};
 
 /** Hex bytes ("0a 0b", "0a0b", "0x0a0b") → bytes; undefined when it is not hex. */
 export function parseHex(s: string): Uint8Array | undefined {
@@ -39,9 +65,10 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 export const nvmeStep: StepDef = {
   kind: 'nvme',
+  spec: NVME_STEP_SPEC,
   parse(body, ctx) {
-    const cdwKeys = Array.from({ length: 14 }, (_, i) => `cdw${i + 2}`).filter((k) => !['cdw4', 'cdw5', 'cdw6', 'cdw7', 'cdw8', 'cdw9'].includes(k));
-    body.obj(['dev', 'admin', 'opcode', 'nsid', ...cdwKeys, 'data_hex', 'data_file', 'data_len', 'expect']);
+    const cdwKeys = CDW_KEYS;
+    body.obj(NVME_STEP_SPEC);
     const devF = body.key('dev');
     const dev = devF.required().devPath().slice('/dev/'.length);
     const m = /^(nvme\d+)(?:n(\d+))?$/.exec(dev) ?? devF.fail('expected /dev/nvmeN (controller) or /dev/nvmeNnM (namespace)');
@@ -71,7 +98,7 @@ export const nvmeStep: StepDef = {
     const e = body.key('expect');
     const expect: { status?: number; dw0?: number; dw1?: number; data_hex?: string } = {};
     if (e.present) {
-      e.obj(['status', 'dw0', 'dw1', 'data_hex']);
+      e.obj(NVME_EXPECT);
       if (e.key('status').present) expect.status = u32(e.key('status'));
       if (e.key('dw0').present) expect.dw0 = u32(e.key('dw0'));
       if (e.key('dw1').present) expect.dw1 = u32(e.key('dw1'));

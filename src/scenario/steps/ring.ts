@@ -12,6 +12,7 @@ import { fillPattern } from '../../util/pattern.js';
 import { errnoName } from '../../util/errno.js';
 import type { Field } from '../fields.js';
 import type { StepDef } from '../types.js';
+import { k, type ObjSpec } from '../keys.js';
 
 /** Limits of one ring step. */
 export const RING_STEP_LIMITS = { sqes: 4096, dataBytes: 256 * 1024 * 1024, rangesPerCopy: 1024 };
@@ -26,6 +27,45 @@ const FLAG_NAMES: Readonly<Record<string, number>> = {
 
 const OPS = ['nop', 'read', 'write', 'fsync', 'flush', 'discard', 'write_zeroes', 'copy'] as const;
 type OpName = (typeof OPS)[number];
+
+const RING_RANGE_SPEC: ObjSpec = {
+  description: 'a COPY range entry',
+  keys: {
+    src_dev: k.dev('the source device', { default: 'dev' }),
+    src: k.size('source byte offset', { required: true }),
+    dst: k.size('destination byte offset', { required: true }),
+    length: k.size('bytes', { required: true }),
+  },
+};
+const SQE_SPEC: ObjSpec = {
+  description: 'one SQE',
+  keys: {
+    op: k.oneOf(OPS, 'the operation', { required: true, example: 'read' }),
+    dev: k.dev('the device (not for nop)', { example: '/dev/nullb0' }),
+    offset: k.size('device byte offset', { default: 0 }),
+    length: k.size('bytes (read, write, discard, write_zeroes)'),
+    user_data: k.int(0, Number.MAX_SAFE_INTEGER, 'user_data, copied to the CQE', { default: 0 }),
+    flags: k.list(k.oneOf(Object.keys(FLAG_NAMES), 'flag'), 8, 'IOSQE flags', { example: ['link'] }),
+    seed: k.int(0, 2 ** 32 - 1, 'write: the seeded pattern written', { default: 1 }),
+    ranges: k.list(k.obj(RING_RANGE_SPEC), RING_STEP_LIMITS.rangesPerCopy, 'copy: the ranges'),
+  },
+};
+const CQE_SPEC: ObjSpec = {
+  description: 'an expected CQE',
+  keys: {
+    user_data: k.int(0, Number.MAX_SAFE_INTEGER, 'the SQE\'s user_data', { required: true }),
+    res: k.anyOf([k.int(-(2 ** 31), 2 ** 31 - 1, 'res'), k.errno('an errno name')], 'integer or errno name', 'the CQE\'s res: bytes, 0, or a negative errno (-ECANCELED)', { required: true, example: 4096 }),
+  },
+};
+export const RING_SPEC: ObjSpec = {
+  description: 'a submission batch on an io_uring-style ring; CQEs are checked by user_data (docs/ring.md)',
+  keys: {
+    entries: k.int(1, 32768, 'SQ size', { default: 8 }),
+    cq_entries: k.int(1, 65536, 'CQ size', { default: '2 × entries' }),
+    submit: k.list(k.obj(SQE_SPEC), RING_STEP_LIMITS.sqes, 'the SQEs, in order; more than entries go in several submits', { required: true, example: [{ op: 'read', dev: '/dev/nullb0', offset: 0, length: '4KiB', user_data: 1 }] }),
+    expect: k.list(k.obj(CQE_SPEC), RING_STEP_LIMITS.sqes, 'the CQEs that must arrive (and no others)', { example: [{ user_data: 1, res: 4096 }] }),
+  },
+};
 
 interface SqeSpec {
   readonly op: OpName;
@@ -46,13 +86,14 @@ function resValue(f: Field): number {
 
 export const ringStep: StepDef = {
   kind: 'ring',
+  spec: RING_SPEC,
   parse(body, ctx) {
-    body.obj(['entries', 'cq_entries', 'submit', 'expect']);
+    body.obj(RING_SPEC);
     const entries = body.key('entries').present ? body.key('entries').int(1, 32768) : 8;
     const cqEntries = body.key('cq_entries').present ? body.key('cq_entries').int(1, 65536) : undefined;
     let dataBytes = 0;
     const sqes: SqeSpec[] = body.key('submit').required().list(RING_STEP_LIMITS.sqes).map((f) => {
-      f.obj(['op', 'dev', 'offset', 'length', 'user_data', 'flags', 'seed', 'ranges']);
+      f.obj(SQE_SPEC);
       const op = f.key('op').required().oneOf(OPS);
       const dev = op === 'nop' ? null : ctx.devPath(f.key('dev'));
       if (op === 'nop' && f.key('dev').present) f.key('dev').fail('a nop names no device');
@@ -68,7 +109,7 @@ export const ringStep: StepDef = {
       }
       const ranges = op === 'copy'
         ? f.key('ranges').required().list(RING_STEP_LIMITS.rangesPerCopy).map((r) => {
-            r.obj(['src_dev', 'src', 'dst', 'length']);
+            r.obj(RING_RANGE_SPEC);
             return { srcDev: r.key('src_dev').present ? ctx.devPath(r.key('src_dev')) : null, src: r.key('src').required().size(), dst: r.key('dst').required().size(), length: r.key('length').required().size() };
           })
         : [];
@@ -88,7 +129,7 @@ export const ringStep: StepDef = {
     let expect: { userData: number; res: number }[] | null = null;
     if (body.key('expect').present) {
       expect = body.key('expect').list(RING_STEP_LIMITS.sqes).map((e) => {
-        e.obj(['user_data', 'res']);
+        e.obj(CQE_SPEC);
         return { userData: e.key('user_data').required().int(0, Number.MAX_SAFE_INTEGER), res: resValue(e.key('res').required()) };
       });
     }

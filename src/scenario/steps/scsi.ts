@@ -1,5 +1,6 @@
 /** The `scsi` step: one CDB passed through to the LU behind an sd disk, with status, sense and data checks. */
 import type { StepDef } from '../types.js';
+import { k, type ObjSpec } from '../keys.js';
 import type { Field } from '../fields.js';
 import { SdDevice } from '../../../devices/scsi/sd.js';
 import { fromHex, toHex } from '../../../devices/scsi/bytes.js';
@@ -28,10 +29,34 @@ function statusOf(f: Field): number {
   return Number(hit[0]);
 }
 
+const SCSI_EXPECT: ObjSpec = {
+  description: 'status, sense and Data-In the command must end with',
+  keys: {
+    status: k.anyOf([k.oneOf(Object.values(STATUS_NAME).flatMap((n) => [n.replace(/ /g, '_'), ...(n.includes(' ') ? [n] : [])]), 'status name'), k.int(0, 255, 'status byte')], 'status name or number', 'SAM status (default GOOD, or CHECK_CONDITION when a sense key or ASC is expected)'),
+    sense_key: k.int(0, 15, 'sense key', { example: 5 }),
+    asc: k.int(0, 255, 'additional sense code', { example: 0x20 }),
+    ascq: k.int(0, 255, 'additional sense code qualifier', { example: 0 }),
+    data_in_hex: k.hex('the Data-In bytes'),
+  },
+};
+export const SCSI_STEP_SPEC: ObjSpec = {
+  description: 'one CDB to the LU behind an sd disk, with status, sense and data checks',
+  keys: {
+    dev: k.dev('an sd disk of the lab', { required: true, example: '/dev/sda' }),
+    initiator: k.str('the initiator name the command comes from', { default: 'the host\'s' }),
+    cdb: k.hex('the CDB, 6..32 bytes', { required: true, example: '12 00 00 00 08 00' }),
+    data_out: k.hex('Data-Out bytes'),
+    data_file: k.str('Data-Out bytes from a file'),
+    alloc_len: k.int(0, SCSI_STEP_MAX_DATA, 'Data-In buffer length', { default: 4096 }),
+    expect: k.obj(SCSI_EXPECT, { example: { status: 'GOOD' } }),
+  },
+};
+
 export const scsiStep: StepDef = {
   kind: 'scsi',
+  spec: SCSI_STEP_SPEC,
   parse(body, ctx) {
-    body.obj(['dev', 'initiator', 'cdb', 'data_out', 'data_file', 'alloc_len', 'expect']);
+    body.obj(SCSI_STEP_SPEC);
     const dev = ctx.devPath(body.key('dev'));
     const kind = ctx.kindOf(dev);
     if (kind !== 'scsi') body.key('dev').fail(`${dev} is not a SCSI disk (it is a ${kind ?? 'unknown'} device)`);
@@ -54,7 +79,7 @@ export const scsiStep: StepDef = {
     const e = body.key('expect');
     const exp: { status?: number; key?: number; asc?: number; ascq?: number; data?: string } = {};
     if (e.present) {
-      e.obj(['status', 'sense_key', 'asc', 'ascq', 'data_in_hex']);
+      e.obj(SCSI_EXPECT);
       if (e.key('status').present) exp.status = statusOf(e.key('status'));
       if (e.key('sense_key').present) exp.key = e.key('sense_key').int(0, 15);
       if (e.key('asc').present) exp.asc = e.key('asc').int(0, 255);

@@ -1,11 +1,28 @@
 /** The sysfs step: read or write one attribute, expecting a value or an errno. */
 import { errnoOk } from '../expect.js';
 import type { StepDef } from '../types.js';
+import { k, type ObjSpec } from '../keys.js';
+
+const SYSFS_EXPECT: ObjSpec = {
+  description: 'the value read back and/or the errno',
+  keys: { errno: k.errno('the errno the read or write must fail with', { example: 'EINVAL' }), value: k.text('the value the attribute must read') },
+};
+export const SYSFS_SPEC: ObjSpec = {
+  description: 'reads or writes one sysfs attribute',
+  example: { read: '/sys/block/nullb0/queue/copy_max_hw_bytes', expect: '1048576' },
+  keys: {
+    read: k.str('the attribute to read (a path under /sys/)', { example: '/sys/block/nullb0/queue/copy_max_hw_bytes' }),
+    write: k.str('the attribute to write (a path under /sys/)', { example: '/sys/block/nullb0/queue/copy_max_bytes' }),
+    value: k.text('with write: the value to write', { example: '65536' }),
+    expect: k.anyOf([k.text('the value as text'), k.obj(SYSFS_EXPECT)], 'text, or a mapping with errno and value', 'the value as text, or { errno, value }', { example: '1048576' }),
+  },
+};
 
 export const sysfsStep: StepDef = {
   kind: 'sysfs',
+  spec: SYSFS_SPEC,
   parse(body) {
-    body.obj(['read', 'write', 'value', 'expect']);
+    body.obj(SYSFS_SPEC);
     const hasRead = body.key('read').present;
     if (hasRead === body.key('write').present) body.fail('give exactly one of read or write');
     const pathField = hasRead ? body.key('read') : body.key('write');
@@ -16,7 +33,7 @@ export const sysfsStep: StepDef = {
     if (e.present) {
       if (typeof e.value === 'string' || typeof e.value === 'number') expect.value = e.text();
       else {
-        e.obj(['errno', 'value']);
+        e.obj(SYSFS_EXPECT);
         if (e.key('errno').present) expect.errno = e.key('errno').errno();
         if (e.key('value').present) expect.value = e.key('value').text();
       }

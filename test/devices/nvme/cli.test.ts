@@ -17,7 +17,7 @@ describe('copylab nvme', () => {
   });
 
   it('id-ns shows the copy limits (QEMU defaults) and zone size of a zoned namespace', () => {
-    const j = JSON.parse(copylab('nvme', 'id-ns', '/dev/nvme0n3', '--json').out);
+    const j = JSON.parse(copylab('nvme', 'id-ns', '/dev/nvme0n2', '--json').out);
     expect([j.mssrl, j.mcl, j.msrc]).toEqual([128, 128, 127]);
     expect(j.zsze).toBe(1024);
   });
@@ -29,14 +29,31 @@ describe('copylab nvme', () => {
     expect(JSON.parse(bad.out).status).toBe(0x0187);
     const fmt2 = copylab('nvme', 'copy', '/dev/nvme0n2', '--sdlba', '0', '--slbs', '0', '--blocks', '0', '--snsids', '1', '--format', '2', '--json');
     expect(JSON.parse(fmt2.out).status).toBe(0x0002); // formats 2/3 not enabled
+    // The refusal says what to change.
+    expect(JSON.parse(fmt2.out).hint).toMatch(/set `cdfe: true` on nvme0/);
+    const text = copylab('nvme', 'copy', '/dev/nvme0n2', '--sdlba', '0', '--slbs', '0', '--blocks', '0', '--snsids', '1', '--format', '2');
+    expect(text.out).toMatch(/Invalid Field|INVALID_FIELD/i);
+    expect(text.out).toMatch(/needs the host to enable it .*cdfe: true/);
+  });
+
+  it('zone-report on a conventional namespace says it is not a zoned namespace and names the zoned ones', () => {
+    const r = copylab('nvme', 'zone-report', '/dev/nvme0n1');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/\/dev\/nvme0n1 is not a zoned namespace.*zoned namespaces of this lab: \/dev\/nvme0n2/);
+  });
+
+  it('a device the lab does not have: exit 2, and the message lists what the lab has', () => {
+    const r = copylab('nvme', 'id-ns', '/dev/nvme1n1');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/not an NVMe namespace of this lab; its NVMe namespaces: \/dev\/nvme0n1, \/dev\/nvme0n2 \(devices: .*\/dev\/sda/);
   });
 
   it('zone-report, zone-mgmt and passthru', () => {
-    const rep = JSON.parse(copylab('nvme', 'zone-report', '/dev/nvme0n3', '-d', '2', '--json').out);
+    const rep = JSON.parse(copylab('nvme', 'zone-report', '/dev/nvme0n2', '-d', '2', '--json').out);
     expect(rep.nr_zones).toBe(16);
     expect(rep.zones[0]).toMatchObject({ slba: 0, wp: 0, state: 'EMPTY' });
-    expect(copylab('nvme', 'zone-mgmt', '/dev/nvme0n3', '-a', 'finish', '--slba', '0').code).toBe(0);
-    expect(copylab('nvme', 'zone-mgmt', '/dev/nvme0n3', '-a', 'open', '--slba', '1').code).toBe(1);
+    expect(copylab('nvme', 'zone-mgmt', '/dev/nvme0n2', '-a', 'finish', '--slba', '0').code).toBe(0);
+    expect(copylab('nvme', 'zone-mgmt', '/dev/nvme0n2', '-a', 'open', '--slba', '1').code).toBe(1);
     const pt = JSON.parse(copylab('nvme', 'passthru', '/dev/nvme0n1', '-o', '0x02', '--cdw12', '0', '-l', '4096', '--json').out);
     expect(pt).toMatchObject({ status: 0, dw0: 0 });
     expect(copylab('nvme', 'id-ctrl', '/dev/sda').code).toBe(2);
