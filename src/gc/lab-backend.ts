@@ -17,6 +17,9 @@
 import type { Lab } from '../lab.js';
 import type { BlockDevice } from '../block/device.js';
 import { ReqOp } from '../block/ops.js';
+import { Trace } from '../block/trace.js';
+import type { TraceSink } from '../trace/record.js';
+import { ErrnoError } from '../util/errno.js';
 import { NvmeNamespaceDevice } from '../../devices/nvme/driver.js';
 import { buildSqe, copyCdws, dv, encodeRanges, getU64 } from '../../devices/nvme/codec.js';
 import { IoOpc, ZONE_REPORT, ZSA, ZRA, ZRASF, ZMR_PARTIAL, statusName } from '../../devices/nvme/spec.js';
@@ -77,7 +80,25 @@ class LabMover {
     private readonly layout: Layout,
     private readonly zns: ZnsInfo | null,
     private readonly path: GcOptions['path'],
+    private readonly traceSink?: TraceSink,
   ) {}
+
+  /** A trace for one request when the run streams one (`--trace-out`), else none. */
+  private trace(): Trace | undefined {
+    return this.traceSink ? new Trace(this.lab.clock, this.traceSink, this.traceSink.nextRequest()) : undefined;
+  }
+
+  private async read(offset: number, length: number): Promise<Uint8Array> {
+    const data = new Uint8Array(length);
+    const res = await this.lab.submit(this.dev, { op: ReqOp.READ, offset, length, data }, this.trace());
+    if (res < 0) throw new ErrnoError(-res, `read ${offset}+${length} from ${this.dev.name}`);
+    return data;
+  }
+
+  private async write(offset: number, data: Uint8Array): Promise<void> {
+    const res = await this.lab.submit(this.dev, { op: ReqOp.WRITE, offset, length: data.length, data }, this.trace());
+    if (res < 0) throw new ErrnoError(-res, `write ${offset}+${data.length} to ${this.dev.name}`);
+  }
 
   off(p: number): number {
     return physToDeviceOffset(this.layout, p);
@@ -91,7 +112,7 @@ class LabMover {
   async userWrite(p: number, tag: number): Promise<void> {
     const b = this.buf.subarray(0, GC_BLOCK_BYTES);
     payloadOf(tag, b);
-    await this.lab.write(this.dev, this.off(p), b);
+    await this.write(this.off(p), b);
   }
 
   async reset(section: number): Promise<void> {
@@ -102,7 +123,7 @@ class LabMover {
       this.gc.commands++;
       if (r.status !== 0) throw new Error(`zone reset at ${start} failed: ${statusName(r.status)}`);
     } else if (this.dev.limits.max_discard_sectors > 0) {
-      const res = await this.lab.submit(this.dev, { op: ReqOp.DISCARD, offset: start, length: this.layout.sectionBlocks * GC_BLOCK_BYTES });
+      const res = await this.lab.submit(this.dev, { op: ReqOp.DISCARD, offset: start, length: this.layout.sectionBlocks * GC_BLOCK_BYTES }, this.trace());
       if (res < 0) throw new Error(`discard of section ${section} failed (${res})`);
     }
   }
@@ -132,7 +153,7 @@ class LabMover {
   /** Reads every valid block of the plan into `into` (index i at i × 4 KiB), checking each. */
   private async readSources(plan: MovePlan, into: Uint8Array): Promise<void> {
     for (const [i, j] of this.srcRuns(plan, GC_LIMITS.maxIoBlocks)) {
-      const data = await this.lab.read(this.dev, this.off(plan.src[i]!), (j - i) * GC_BLOCK_BYTES);
+      const data = await this.read(this.off(plan.src[i]!), (j - i) * GC_BLOCK_BYTES);
       for (let k = i; k < j; k++) this.check(data.subarray((k - i) * GC_BLOCK_BYTES, (k - i + 1) * GC_BLOCK_BYTES), plan.tag[k]!, plan.lba[k]!, plan.src[k]!, 'GC read');
       into.set(data, i * GC_BLOCK_BYTES);
     }
@@ -141,7 +162,7 @@ class LabMover {
   /** Reads the moved blocks back at their destinations (offloaded paths: the host never saw them). */
   async verifyDestinations(plan: MovePlan): Promise<void> {
     for (const [i, j] of this.dstRuns(plan, GC_LIMITS.maxIoBlocks)) {
-      const data = await this.lab.read(this.dev, this.off(plan.dst[i]!), (j - i) * GC_BLOCK_BYTES);
+      const data = await this.read(this.off(plan.dst[i]!), (j - i) * GC_BLOCK_BYTES);
       for (let k = i; k < j; k++) this.check(data.subarray((k - i) * GC_BLOCK_BYTES, (k - i + 1) * GC_BLOCK_BYTES), plan.tag[k]!, plan.lba[k]!, plan.dst[k]!, 'read-back of moved block');
       this.verifiedMoves += j - i;
     }
@@ -154,7 +175,7 @@ class LabMover {
       case 'host': {
         await this.readSources(plan, all);
         for (const [i, j] of this.dstRuns(plan, GC_LIMITS.maxIoBlocks)) {
-          await this.lab.write(this.dev, this.off(plan.dst[i]!), all.subarray(i * GC_BLOCK_BYTES, j * GC_BLOCK_BYTES));
+          await this.write(this.off(plan.dst[i]!), all.subarray(i * GC_BLOCK_BYTES, j * GC_BLOCK_BYTES));
         }
         break;
       }
@@ -163,7 +184,7 @@ class LabMover {
         this.gc.ranges += ranges.length;
         // Ranges with consecutive destinations make one many-sources copy; cut by the engine's range limit.
         for (let k = 0; k < ranges.length; k += 1024) {
-          const r = await this.lab.copy(this.dev, ranges.slice(k, k + 1024));
+          const r = await this.lab.copy(this.dev, ranges.slice(k, k + 1024), {}, this.trace());
           if (r.res < 0) throw new Error(`GC copy failed: ${r.message ?? r.res} (${r.reasons.join(', ')})`);
         }
         break;
@@ -239,7 +260,7 @@ class LabMover {
   }
 
   async readBack(p: number): Promise<Uint8Array> {
-    return this.lab.read(this.dev, this.off(p), GC_BLOCK_BYTES);
+    return this.read(this.off(p), GC_BLOCK_BYTES);
   }
 }
 
@@ -277,7 +298,7 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
   }
   const lfs = new LogStructured(layout, makePolicy(o.policy, Math.round(o.ageThreshold * layout.userBlocks)));
   const wl = makeWorkload(o.workload, layout.userBlocks, o.seed, hooks.trace);
-  const mover = new LabMover(lab, dev, layout, zns, o.path);
+  const mover = new LabMover(lab, dev, layout, zns, o.path, hooks.traceSink);
   const plan = newMovePlan(layout.sectionBlocks);
   const U = layout.userBlocks;
   let injected = false;

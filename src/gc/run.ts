@@ -22,6 +22,7 @@ import { TagDevice } from './tag-device.js';
 import { GcIntegrityError, MAP_PHYS_MASK, TAG_LBA_BITS, describeTag } from './tag.js';
 import { TraceOp, makeWorkload } from './workload.js';
 import type { GcTrace } from './trace-file.js';
+import type { TraceSink } from '../trace/record.js';
 
 export interface GcHooks {
   /** Called about every million blocks with the share done (0..1). */
@@ -29,6 +30,8 @@ export interface GcHooks {
   readonly timer?: GcTimer;
   readonly trace?: GcTrace;
   readonly limits?: PathLimits;
+  /** Lab devices only: every block-layer request the GC issues streams its trace events here (`--trace-out`). */
+  readonly traceSink?: TraceSink;
 }
 
 export function layoutOf(o: GcOptions): Layout {

@@ -14,6 +14,7 @@ import { LayoutError } from '../../gc/layout.js';
 import { GcIntegrityError } from '../../gc/tag.js';
 import { NoSpaceError } from '../../gc/lfs.js';
 import { WorkloadError } from '../../gc/workload.js';
+import { openTraceFile } from '../../trace/writer.js';
 import { TraceFileError, encodeTrace, importBlkparse, readTraceFile, type GcTrace } from '../../gc/trace-file.js';
 import { GC_PATHS, type GcPathName } from '../../gc/paths.js';
 import { VICTIM_POLICIES, type VictimPolicyName } from '../../gc/policies.js';
@@ -43,6 +44,7 @@ interface GcCliOptions {
   dev?: string;
   json?: boolean;
   seriesOut?: string;
+  traceOut?: string;
   plot?: string;
 }
 
@@ -171,11 +173,16 @@ async function gcCommand(c: GcCliOptions): Promise<number> {
     const trace = loadTrace(o);
     const bar = progressBar(!c.json && process.stderr.isTTY === true);
     let r: GcResult;
+    if (c.traceOut !== undefined && c.scenario === undefined) {
+      usage('--trace-out', 'the tag-only device has no block layer to trace: run on a lab device (--scenario FILE --dev PATH)');
+    }
     if (c.scenario !== undefined) {
       const lab = buildLab(loadScenario(c.scenario));
+      const sink = c.traceOut !== undefined ? openTraceFile(c.traceOut, `copylab gc --dev ${c.dev!}`, () => lab.clock.now()) : undefined;
       try {
-        r = await runGcOnLab({ lab, dev: c.dev! }, o, { onProgress: bar.update, ...(trace ? { trace } : {}) });
+        r = await runGcOnLab({ lab, dev: c.dev! }, o, { onProgress: bar.update, ...(trace ? { trace } : {}), ...(sink ? { traceSink: sink } : {}) });
       } finally {
+        sink?.close();
         await lab.close();
       }
     } else r = runGc(o, { onProgress: bar.update, ...(trace ? { trace } : {}) });
@@ -272,6 +279,7 @@ function runOptions(cmd: Command): Command {
     .option('--series-points <n>', 'time-series samples', '100')
     .option('--json', 'print one JSON object')
     .option('--series-out <file>', 'write the result with its time series (MessagePack, msgpackr)')
+    .option('--trace-out <file>', 'lab devices: stream every block-layer trace event of the run to FILE (read with copylab trace)')
     .option('--plot <file>', 'SVG chart: throughput and p99.9 over the run (with --timing); a sweep adds WAF vs spare factor with Desnoyers beside');
 }
 
