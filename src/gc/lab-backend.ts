@@ -24,13 +24,12 @@ import { NvmeNamespaceDevice } from '../../devices/nvme/driver.js';
 import { buildSqe, copyCdws, dv, encodeRanges, getU64 } from '../../devices/nvme/codec.js';
 import { IoOpc, ZONE_REPORT, ZSA, ZRA, ZRASF, ZMR_PARTIAL, statusName } from '../../devices/nvme/spec.js';
 import { GC_BLOCK_BYTES, GC_LIMITS } from './constants.js';
-import { wafGreedy, wafLru } from './desnoyers.js';
 import { makeLayout, physToDeviceOffset, type Layout } from './layout.js';
 import { LogStructured, Temp, newMovePlan, type MovePlan } from './lfs.js';
 import { GcOptionError, checkGcOptions, type GcOptions } from './options.js';
 import { newPathCounters, type PathCounters } from './paths.js';
 import { makePolicy } from './policies.js';
-import type { GcResult } from './result.js';
+import { gcResult, type GcResult } from './result.js';
 import { LatencyHistogram } from './histogram.js';
 import { GcIntegrityError, describeTag } from './tag.js';
 import { TraceOp, makeWorkload } from './workload.js';
@@ -382,48 +381,26 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
   const gc = mover.gc;
   gc.commands += gcIos;
   gc.host_bytes += gcHost;
-  const user = lfs.counters.userBlocks - fillUser;
-  const moved = lfs.counters.gcMoved - fillMoved;
-  const su = lfs.counters.userBlocks - halfUser;
-  const sm = lfs.counters.gcMoved - halfMoved;
-  const wall = (performance.now() - t0) / 1e3;
-  return {
-    policy: o.policy,
-    path: o.path,
-    workload: o.workload,
-    spare_factor: o.spareFactor,
+  return gcResult({
+    options: o,
     size: dev.capacity,
     zoned: layout.zoned,
-    section_bytes: layout.sectionBlocks * GC_BLOCK_BYTES,
+    sectionBlocks: layout.sectionBlocks,
     sections: layout.sections,
-    user_blocks: U,
-    seed: o.seed,
+    userBlocks: U,
     timing: timing ? timing.params.preset : 'none',
     device: `/dev/${dev.name}`,
-    waf: user > 0 ? (user + moved) / user : 0,
-    waf_steady: su > 0 ? (su + sm) / su : 0,
-    waf_desnoyers_greedy: wafGreedy(o.spareFactor, layout.sectionBlocks),
-    waf_desnoyers_lru: wafLru(o.spareFactor),
-    user_bytes: user * GC_BLOCK_BYTES,
-    fill_bytes: fillUser * GC_BLOCK_BYTES,
-    gc_moved_bytes: moved * GC_BLOCK_BYTES,
-    host_bytes: gc.host_bytes,
-    commands: gc.commands,
+    counters: lfs.counters,
+    fill: { user: fillUser, moved: fillMoved },
+    half: { user: halfUser, moved: halfMoved },
+    victimHistogram: lfs.victimHistogram,
     gc,
-    victims: lfs.counters.victims,
-    freed_clean: lfs.counters.freedClean,
-    resets: lfs.counters.resets,
-    victim_valid_histogram: Array.from(lfs.victimHistogram),
-    modeled_s: modeledNs / 1e9,
-    gc_modeled_s: gcNs / 1e9,
-    p50_us: lat.quantile(0.5) / 1e3,
-    p99_us: lat.quantile(0.99) / 1e3,
-    p999_us: lat.quantile(0.999) / 1e3,
-    max_us: lat.max / 1e3,
-    wall_s: wall,
-    block_moves_per_s: wall > 0 ? (lfs.counters.gcMoved + lfs.counters.userBlocks) / wall : 0,
-    peak_rss_bytes: process.memoryUsage.rss(),
-    verified_blocks: verified,
+    modeledNs,
+    gcNs,
+    latency: lat,
+    wallS: (performance.now() - t0) / 1e3,
+    peakRss: process.memoryUsage.rss(),
+    verified,
     series: [],
-  };
+  });
 }

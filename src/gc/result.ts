@@ -1,6 +1,8 @@
 /** What a GC run reports (`copylab gc --json` prints one of these). */
 import type { GcPathName, PathCounters } from './paths.js';
 import type { VictimPolicyName } from './policies.js';
+import { GC_BLOCK_BYTES } from './constants.js';
+import { wafGreedy, wafLru } from './desnoyers.js';
 
 export interface GcSeriesPoint {
   /** User bytes written since the fill, at the end of this interval. */
@@ -61,4 +63,76 @@ export interface GcResult {
   readonly peak_rss_bytes: number;
   readonly verified_blocks: number;
   readonly series: readonly GcSeriesPoint[];
+}
+
+/** What a finished run knows; `gcResult` turns it into the result both backends report. */
+export interface RunTotals {
+  readonly options: { readonly policy: VictimPolicyName; readonly path: GcPathName; readonly workload: string; readonly spareFactor: number; readonly seed: number };
+  readonly size: number;
+  readonly zoned: boolean;
+  readonly sectionBlocks: number;
+  readonly sections: number;
+  readonly userBlocks: number;
+  readonly timing: string;
+  readonly device: string;
+  /** Counters of the log-structured layer at the end, after the fill, and at the run's half. */
+  readonly counters: { readonly userBlocks: number; readonly gcMoved: number; readonly victims: number; readonly freedClean: number; readonly resets: number };
+  readonly fill: { readonly user: number; readonly moved: number };
+  readonly half: { readonly user: number; readonly moved: number };
+  readonly victimHistogram: ArrayLike<number>;
+  readonly gc: PathCounters;
+  readonly modeledNs: number;
+  readonly gcNs: number;
+  readonly latency: { quantile(q: number): number; readonly max: number };
+  readonly wallS: number;
+  readonly peakRss: number;
+  readonly verified: number;
+  readonly series: GcSeriesPoint[];
+}
+
+/** The one place a run's figures are derived (WAF over the run and its steady half, rates, percentiles). */
+export function gcResult(t: RunTotals): GcResult {
+  const user = t.counters.userBlocks - t.fill.user;
+  const moved = t.counters.gcMoved - t.fill.moved;
+  const su = t.counters.userBlocks - t.half.user;
+  const sm = t.counters.gcMoved - t.half.moved;
+  return {
+    policy: t.options.policy,
+    path: t.options.path,
+    workload: t.options.workload,
+    spare_factor: t.options.spareFactor,
+    size: t.size,
+    zoned: t.zoned,
+    section_bytes: t.sectionBlocks * GC_BLOCK_BYTES,
+    sections: t.sections,
+    user_blocks: t.userBlocks,
+    seed: t.options.seed,
+    timing: t.timing,
+    device: t.device,
+    waf: user > 0 ? (user + moved) / user : 0,
+    waf_steady: su > 0 ? (su + sm) / su : 0,
+    waf_desnoyers_greedy: wafGreedy(t.options.spareFactor, t.sectionBlocks),
+    waf_desnoyers_lru: wafLru(t.options.spareFactor),
+    user_bytes: user * GC_BLOCK_BYTES,
+    fill_bytes: t.fill.user * GC_BLOCK_BYTES,
+    gc_moved_bytes: moved * GC_BLOCK_BYTES,
+    host_bytes: t.gc.host_bytes,
+    commands: t.gc.commands,
+    gc: t.gc,
+    victims: t.counters.victims,
+    freed_clean: t.counters.freedClean,
+    resets: t.counters.resets,
+    victim_valid_histogram: Array.from(t.victimHistogram),
+    modeled_s: t.modeledNs / 1e9,
+    gc_modeled_s: t.gcNs / 1e9,
+    p50_us: t.latency.quantile(0.5) / 1e3,
+    p99_us: t.latency.quantile(0.99) / 1e3,
+    p999_us: t.latency.quantile(0.999) / 1e3,
+    max_us: t.latency.max / 1e3,
+    wall_s: t.wallS,
+    block_moves_per_s: t.wallS > 0 ? (t.counters.gcMoved + t.counters.userBlocks) / t.wallS : 0,
+    peak_rss_bytes: t.peakRss,
+    verified_blocks: t.verified,
+    series: t.series,
+  };
 }

@@ -10,14 +10,13 @@ import { NoTimer, type GcTimer } from './cost.js';
 import { ModelTimer } from './model-timer.js';
 import { resolveTiming } from '../../devices/timing/params.js';
 import { GcOptionError } from './options.js';
-import { wafGreedy, wafLru } from './desnoyers.js';
 import { makeLayout, type Layout } from './layout.js';
 import { LogStructured, Temp, newMovePlan, type MovePlan } from './lfs.js';
 import { LatencyHistogram } from './histogram.js';
 import { checkGcOptions, type GcOptions } from './options.js';
 import { DEFAULT_PATH_LIMITS, accountPlan, newPathCounters, type PathLimits } from './paths.js';
 import { makePolicy } from './policies.js';
-import type { GcResult, GcSeriesPoint } from './result.js';
+import { gcResult, type GcResult, type GcSeriesPoint } from './result.js';
 import { TagDevice } from './tag-device.js';
 import { GcIntegrityError, MAP_PHYS_MASK, TAG_LBA_BITS, describeTag } from './tag.js';
 import { TraceOp, makeWorkload } from './workload.js';
@@ -229,51 +228,30 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
     verified++;
   }
 
-  const user = lfs.counters.userBlocks - fillUser;
-  const moved = lfs.counters.gcMoved - fillMoved;
-  const steadyUser = lfs.counters.userBlocks - halfUser;
-  const steadyMoved = lfs.counters.gcMoved - halfMoved;
   const wall = (performance.now() - t0) / 1e3;
   const r = process.memoryUsage.rss();
   if (r > peakRss) peakRss = r;
   const modeledNs = timed ? timer.now() - fillNs : 0;
-  return {
-    policy: o.policy,
-    path: o.path,
-    workload: o.workload,
-    spare_factor: o.spareFactor,
+  return gcResult({
+    options: o,
     size: o.size,
     zoned: layout.zoned,
-    section_bytes: layout.sectionBlocks * GC_BLOCK_BYTES,
+    sectionBlocks: layout.sectionBlocks,
     sections: layout.sections,
-    user_blocks: U,
-    seed: o.seed,
+    userBlocks: U,
     timing: timer.preset,
     device: 'tag-only',
-    waf: user > 0 ? (user + moved) / user : 0,
-    waf_steady: steadyUser > 0 ? (steadyUser + steadyMoved) / steadyUser : 0,
-    waf_desnoyers_greedy: wafGreedy(o.spareFactor, layout.sectionBlocks),
-    waf_desnoyers_lru: wafLru(o.spareFactor),
-    user_bytes: user * GC_BLOCK_BYTES,
-    fill_bytes: fillUser * GC_BLOCK_BYTES,
-    gc_moved_bytes: moved * GC_BLOCK_BYTES,
-    host_bytes: gc.host_bytes,
-    commands: gc.commands,
+    counters: lfs.counters,
+    fill: { user: fillUser, moved: fillMoved },
+    half: { user: halfUser, moved: halfMoved },
+    victimHistogram: lfs.victimHistogram,
     gc,
-    victims: lfs.counters.victims,
-    freed_clean: lfs.counters.freedClean,
-    resets: lfs.counters.resets,
-    victim_valid_histogram: Array.from(lfs.victimHistogram),
-    modeled_s: modeledNs / 1e9,
-    gc_modeled_s: gcNs / 1e9,
-    p50_us: all.quantile(0.5) / 1e3,
-    p99_us: all.quantile(0.99) / 1e3,
-    p999_us: all.quantile(0.999) / 1e3,
-    max_us: all.max / 1e3,
-    wall_s: wall,
-    block_moves_per_s: wall > 0 ? (lfs.counters.gcMoved + lfs.counters.userBlocks) / wall : 0,
-    peak_rss_bytes: peakRss,
-    verified_blocks: verified,
+    modeledNs,
+    gcNs,
+    latency: all,
+    wallS: wall,
+    peakRss,
+    verified,
     series,
-  };
+  });
 }
