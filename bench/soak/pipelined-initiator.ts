@@ -5,8 +5,8 @@
  * it names. CmdSN stays inside the target's window (MaxCmdSN); callers bound their depth.
  */
 import { connect, type Socket } from 'node:net';
-import { Cmd, Data, FLAG_FINAL, Login, Off, Op, R2t, RESERVED_TAG, Rsp, Stage } from '../../src/iscsi/constants.js';
-import { PduReader, encodePdu, newBhs, opcodeOf, put32, u16, u32, type DigestState, type Pdu } from '../../src/iscsi/pdu.js';
+import { Cmd, Data, FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Rsp, Stage } from '../../src/iscsi/constants.js';
+import { PduReader, dataOutForR2t, encodePdu, newBhs, opcodeOf, put32, u16, u32, type DigestState, type Pdu } from '../../src/iscsi/pdu.js';
 import { encodeText } from '../../src/iscsi/text.js';
 
 export interface Completion {
@@ -115,20 +115,7 @@ export class PipelinedInitiator {
     const t = this.tasks.get(itt);
     if (!t) return;
     if (op === Op.R2T && t.dataOut) {
-      const off = u32(p.bhs, R2t.OFF_BUFFER_OFFSET);
-      const len = u32(p.bhs, R2t.OFF_DESIRED_LENGTH);
-      let sn = 0;
-      for (let at = off; at < off + len; at += 262144) {
-        const n = Math.min(262144, off + len - at);
-        const d = newBhs(Op.DATA_OUT, at + n === off + len ? FLAG_FINAL : 0);
-        d.set(p.bhs.subarray(Off.LUN, Off.LUN + 8), Off.LUN);
-        put32(d, Off.ITT, itt);
-        put32(d, Off.TTT, u32(p.bhs, Off.TTT));
-        put32(d, Off.EXP_STATSN, this.expStatSN);
-        put32(d, Data.OFF_DATASN, sn++);
-        put32(d, Data.OFF_BUFFER_OFFSET, at);
-        this.send(d, t.dataOut.subarray(at, at + n));
-      }
+      for (const d of dataOutForR2t(p.bhs, itt, this.expStatSN, t.dataOut, 262144)) this.send(d.bhs, d.data);
     } else if (op === Op.DATA_IN) {
       const off = u32(p.bhs, Data.OFF_BUFFER_OFFSET);
       if (t.dataIn && off + p.data.length <= t.dataIn.length) t.dataIn.set(p.data, off);

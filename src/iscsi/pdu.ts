@@ -4,7 +4,7 @@
  * whole PDUs; it holds at most one PDU's worth of bytes and skips (without buffering) a data
  * segment larger than the declared limit, reporting it so the connection can Reject it.
  */
-import { BHS_LENGTH, BHS_OPCODE_MASK, DIGEST_LENGTH, Off } from './constants.js';
+import { BHS_LENGTH, BHS_OPCODE_MASK, DIGEST_LENGTH, Data, FLAG_FINAL, Off, Op, R2t } from './constants.js';
 import { crc32c } from './crc32c.js';
 
 export interface Pdu {
@@ -162,6 +162,31 @@ export function newBhs(opcode: number, flags: number): Uint8Array {
   b[Off.OPCODE] = opcode;
   b[Off.FLAGS] = flags;
   return b;
+}
+
+/**
+ * The Data-Out PDUs an initiator sends for an R2T (RFC 7143 11.7, 11.8): the desired data length
+ * from the R2T's buffer offset, in segments of at most `maxSegment` bytes (the target's
+ * MaxRecvDataSegmentLength), DataSN from 0, F on the last, LUN and TTT copied from the R2T.
+ * Shared by the byte-level initiators (tests, soak); the target never sends Data-Out.
+ */
+export function dataOutForR2t(r2t: Uint8Array, itt: number, expStatSN: number, data: Uint8Array, maxSegment: number): { bhs: Uint8Array; data: Uint8Array }[] {
+  const off = u32(r2t, R2t.OFF_BUFFER_OFFSET);
+  const end = Math.min(data.length, off + u32(r2t, R2t.OFF_DESIRED_LENGTH));
+  const out: { bhs: Uint8Array; data: Uint8Array }[] = [];
+  let sn = 0;
+  for (let at = off; at < end; at += maxSegment) {
+    const n = Math.min(maxSegment, end - at);
+    const d = newBhs(Op.DATA_OUT, at + n === end ? FLAG_FINAL : 0);
+    d.set(r2t.subarray(Off.LUN, Off.LUN + 8), Off.LUN);
+    put32(d, Off.ITT, itt);
+    put32(d, Off.TTT, u32(r2t, Off.TTT));
+    put32(d, Off.EXP_STATSN, expStatSN);
+    put32(d, Data.OFF_DATASN, sn++);
+    put32(d, Data.OFF_BUFFER_OFFSET, at);
+    out.push({ bhs: d, data: data.subarray(at, at + n) });
+  }
+  return out;
 }
 
 export function setDataSegmentLength(bhs: Uint8Array, n: number): void {

@@ -4,8 +4,8 @@
  * It builds every PDU from the constants of src/iscsi/constants.ts, byte by byte.
  */
 import { connect, type Socket } from 'node:net';
-import { BHS_LENGTH, Cmd, Data, FLAG_FINAL, Login, Off, Op, R2t, RESERVED_TAG, Rsp, Stage } from '../../src/iscsi/constants.js';
-import { PduReader, encodePdu, newBhs, opcodeOf, put32, u16, u32, type DigestState, type Pdu } from '../../src/iscsi/pdu.js';
+import { BHS_LENGTH, Cmd, Data, FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Rsp, Stage } from '../../src/iscsi/constants.js';
+import { PduReader, dataOutForR2t, encodePdu, newBhs, opcodeOf, put32, u16, u32, type DigestState, type Pdu } from '../../src/iscsi/pdu.js';
 import { encodeText, parseText } from '../../src/iscsi/text.js';
 import { chapResponse, decodeBinary, hex } from '../../src/iscsi/chap.js';
 
@@ -170,20 +170,7 @@ export class TestInitiator {
       const op = opcodeOf(p.bhs);
       if (u32(p.bhs, Off.ITT) !== itt) continue;
       if (op === Op.R2T && out) {
-        const off = u32(p.bhs, R2t.OFF_BUFFER_OFFSET);
-        const len = u32(p.bhs, R2t.OFF_DESIRED_LENGTH);
-        let sn = 0;
-        for (let at = off; at < off + len; at += 65536) {
-          const n = Math.min(65536, off + len - at);
-          const d = newBhs(Op.DATA_OUT, at + n === off + len ? FLAG_FINAL : 0);
-          d.set(p.bhs.subarray(Off.LUN, Off.LUN + 8), Off.LUN);
-          put32(d, Off.ITT, itt);
-          put32(d, Off.TTT, u32(p.bhs, Off.TTT));
-          put32(d, Off.EXP_STATSN, this.expStatSN);
-          put32(d, Data.OFF_DATASN, sn++);
-          put32(d, Data.OFF_BUFFER_OFFSET, at);
-          this.send(d, out.subarray(at, at + n));
-        }
+        for (const d of dataOutForR2t(p.bhs, itt, this.expStatSN, out, 65536)) this.send(d.bhs, d.data);
       } else if (op === Op.DATA_IN) {
         chunks.push({ off: u32(p.bhs, Data.OFF_BUFFER_OFFSET), data: p.data });
         if (p.bhs[Off.FLAGS]! & Data.FLAG_STATUS) {
