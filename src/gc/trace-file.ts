@@ -9,7 +9,7 @@
  * skipped (they do not change what GC must do). `importBlkparse` builds one from blkparse's
  * default text output.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { BoundedReadError, readFileBounded } from '../util/read-bounded.js';
 import { pack, unpack } from 'msgpackr';
 import { GC_BLOCK_BYTES } from './constants.js';
 import { TraceOp } from './workload.js';
@@ -19,6 +19,8 @@ export const GC_TRACE_VERSION = 1;
 /** Largest trace file read (a limit on everything). */
 export const GC_TRACE_MAX_BYTES = 1024 ** 3;
 export const GC_TRACE_MAX_RECORDS = 100_000_000;
+/** Largest blkparse text imported (a JavaScript string holds at most about 512 Mi characters). */
+export const GC_BLKPARSE_MAX_BYTES = 256 * 1024 ** 2;
 
 export interface GcTrace {
   readonly op: Uint8Array;
@@ -68,14 +70,17 @@ export function decodeTrace(bytes: Uint8Array): GcTrace {
 }
 
 export function readTraceFile(path: string): GcTrace {
-  let size: number;
+  return decodeTrace(readBounded(path, GC_TRACE_MAX_BYTES));
+}
+
+/** A file read with the project's bounded reader (a device or a pipe never runs away); problems as TraceFileError. */
+export function readBounded(path: string, maxBytes: number): Uint8Array {
   try {
-    size = statSync(path).size;
+    return readFileBounded(path, maxBytes);
   } catch (err) {
-    throw new TraceFileError(`${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    if (err instanceof BoundedReadError) throw new TraceFileError(`${path}: ${err.message}`);
+    throw err;
   }
-  if (size > GC_TRACE_MAX_BYTES) throw new TraceFileError(`${path}: larger than ${GC_TRACE_MAX_BYTES} bytes`);
-  return decodeTrace(readFileSync(path));
 }
 
 /**

@@ -104,4 +104,14 @@ describe('copylab gc', () => {
     expect(t.code).toBe(2);
     expect(t.err).toMatch(/--trace-out/);
   });
+
+  it('trace and blkparse inputs are read with a limit: a character device is refused with exit 2, nothing read', () => {
+    const dir = tmp();
+    let r = copylab('gc', 'import-blkparse', '/dev/zero', join(dir, 'o.trace'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/character device/);
+    r = copylab('gc', '--size', '64MiB', '--workload', 'trace:/dev/zero');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/character device/);
+  });
 });

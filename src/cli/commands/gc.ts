@@ -3,7 +3,7 @@
  * --dev, on a lab block device; `gc sweep` runs a grid on the worker pool; `gc import-blkparse`
  * turns blkparse text into a GC trace file.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { pack } from 'msgpackr';
@@ -15,7 +15,7 @@ import { GcIntegrityError } from '../../gc/tag.js';
 import { NoSpaceError } from '../../gc/lfs.js';
 import { WorkloadError } from '../../gc/workload.js';
 import { openTraceFile } from '../../trace/writer.js';
-import { TraceFileError, encodeTrace, importBlkparse, readTraceFile, type GcTrace } from '../../gc/trace-file.js';
+import { GC_BLKPARSE_MAX_BYTES, TraceFileError, encodeTrace, importBlkparse, readBounded, readTraceFile, type GcTrace } from '../../gc/trace-file.js';
 import { GC_PATHS, type GcPathName } from '../../gc/paths.js';
 import { VICTIM_POLICIES, type VictimPolicyName } from '../../gc/policies.js';
 import type { GcResult } from '../../gc/result.js';
@@ -245,9 +245,10 @@ async function sweepCommand(c: GcCliOptions & { policies?: string; paths?: strin
 function importCommand(input: string, output: string, opts: { action?: string }): number {
   let text: string;
   try {
-    text = readFileSync(input, 'utf8');
+    text = new TextDecoder().decode(readBounded(input, GC_BLKPARSE_MAX_BYTES));
   } catch (err) {
-    process.stderr.write(`copylab gc import-blkparse: ${input}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
+    if (!(err instanceof TraceFileError)) throw err;
+    process.stderr.write(`copylab gc import-blkparse: ${err.message}\n`);
     return EXIT_USAGE;
   }
   const action = opts.action ?? 'Q';
