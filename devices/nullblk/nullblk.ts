@@ -6,13 +6,13 @@
  * Native copy: a COPY bio's sources are read straight out of the backing stores of nullblk
  * devices in the same copy domain; no host buffer is touched (host_bytes stays 0).
  */
-import type { Bio } from '../../src/block/bio.js';
-import type { BlockDevice, DeviceStats } from '../../src/block/device.js';
-import { newDeviceStats } from '../../src/block/device.js';
-import { FaultInjector } from '../../src/block/fault.js';
-import { BLK_COPY_MAX_BYTES, checkLimits, defaultLimits, updateCopyLimit, type QueueLimits } from '../../src/block/limits.js';
-import { ReqOp, SECTOR_SIZE } from '../../src/block/ops.js';
-import { Errno } from '../../src/util/errno.js';
+import type { Bio } from '../../core/block/bio.js';
+import type { BlockDevice, DeviceStats } from '../../core/block/device.js';
+import { newDeviceStats } from '../../core/block/device.js';
+import { FaultInjector } from '../../core/block/fault.js';
+import { BLK_COPY_MAX_BYTES, checkLimits, defaultLimits, updateCopyLimit, type QueueLimits } from '../../core/block/limits.js';
+import { ReqOp, SECTOR_SIZE } from '../../core/block/ops.js';
+import { Errno } from '../../core/util/errno.js';
 import type { Backing } from '../backing/backing.js';
 import { MemoryBacking } from '../backing/memory.js';
 import { SparseBacking, SPARSE_DEFAULT_LIMIT } from '../backing/sparse.js';
@@ -20,8 +20,8 @@ import { NullBlkModel, type ModelSource } from './model.js';
 import { WorkerQueue, type SharedSource } from '../worker/host-queue.js';
 import { QUEUE_DEPTH } from '../worker/queue-layout.js';
 import { shmId } from '../worker/shm.js';
-import type { CompletionPoller } from '../../src/block/completion-poller.js';
-import type { Clock } from '../../src/time/clock.js';
+import type { CompletionPoller } from '../../core/block/completion-poller.js';
+import type { Clock } from '../../core/time/clock.js';
 import { resolveTiming, type TimingSpec } from '../timing/params.js';
 import { TimingModel } from '../timing/model.js';
 import { timedCost } from '../timing/bio-cost.js';

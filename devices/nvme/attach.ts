@@ -4,8 +4,8 @@
  * namespace (`nvme0n1`, …) and their sysfs attributes (the zoned ones of
  * Documentation/ABI/stable/sysfs-block, and /sys/class/nvme/<ctrl>/).
  */
-import type { Lab } from '../../src/lab.js';
-import { SECTOR_SIZE } from '../../src/block/ops.js';
+import type { Lab } from '../../app/lab.js';
+import { SECTOR_SIZE } from '../../core/block/ops.js';
 import { DmaArena, ARENA_DEFAULT_BYTES } from './dma.js';
 import { NvmeSubsystem } from './subsystem.js';
 import { NvmeController } from './controller.js';

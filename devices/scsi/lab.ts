@@ -2,7 +2,7 @@
  * Wiring SCSI arrays into a Lab: one fabric per lab, an sd BlockDevice per LU (/dev/sda, …)
  * and the sysfs entries sd adds: /sys/block/<sd>/device/* and /sys/class/scsi_disk/H:C:T:L/*.
  */
-import type { Lab } from '../../src/lab.js';
+import type { Lab } from '../../app/lab.js';
 import { ScsiFabric, type ScsiArray, type ScsiArrayOptions } from './array.js';
 import { SdDevice, type CopyMode } from './sd.js';
 import { INQUIRY_PRODUCT, INQUIRY_REVISION, INQUIRY_VENDOR } from './constants.js';
