@@ -8,7 +8,7 @@
  * --write-expectations writes copylab's passing tests as the CI expectations.
  */
 import { writeFileSync } from 'node:fs';
-import { FAMILIES, countOf, runFamilies, startCopylab, startTgtd, type RunningTarget, type TestResult } from './iscsi/conformance.js';
+import { FAMILIES, countOf, runFamilies, startCopylab, startTgtd, type RunningTarget, type TestResult } from '../test/peers/iscsi-test-cu.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);

@@ -12,10 +12,10 @@
  * - ASYNC: never run inline in submit(); punted to the next turn of the event loop.
  * - A request whose SQE is bad fails with its errno and its chain with -ECANCELED.
  */
-import { COPY_RANGE, HDR, SQE } from './layout.js';
+import { BUFFER_ADDRESS_STRIDE, COPY_RANGE, HDR, MAX_REGISTERED_BUFFERS, MAX_REGISTERED_FILES, SQE } from './layout.js';
 import { IORING_ASYNC_CANCEL, IORING_OP, IOSQE, IOSQE_SUPPORTED, IORING_SQ } from './opcodes.js';
 import { getU64 } from './prep.js';
-import { BUFFER_ADDRESS_STRIDE, MAX_REGISTERED_BUFFERS, MAX_REGISTERED_FILES, type Ring } from './ring.js';
+import type { Ring } from './ring.js';
 import type { BlockDevice } from '../block/device.js';
 import type { CopyControl, CopyRange, CopyResult } from '../block/copy-types.js';
 import { submitBio } from '../block/submit.js';

@@ -8,7 +8,7 @@
  * (a release for the plain writes before it); the consumer reads the tail with Atomics.load
  * (an acquire) before it reads entries. Heads are published the same way in the other direction.
  */
-import { CQE, HDR, SQE } from './layout.js';
+import { BUFFER_ADDRESS_STRIDE, CQE, HDR, SQE } from './layout.js';
 import { IORING_MAX_CQ_ENTRIES, IORING_MAX_ENTRIES, IORING_SQ, IORING_FEAT } from './opcodes.js';
 import { RingConsumer, type RingHost } from './consumer.js';
 import { Errno, ErrnoError } from '../util/errno.js';
@@ -73,13 +73,6 @@ export const SQ_THREAD_IDLE_MS = 10;
 
 /** Longest busy-poll of worker devices before a wait sleeps (µs); adaptive below it (core/block/adaptive-spin.ts). */
 export const RING_SPIN_US = 100;
-
-/** Registered buffers live in a flat address space: buffer i starts at (i + 1) × 2^40. */
-export const BUFFER_ADDRESS_STRIDE = 2 ** 40;
-/** Most registered buffers (UIO_MAXIOV). */
-export const MAX_REGISTERED_BUFFERS = 1024;
-/** Most registered files (devices) per ring. */
-export const MAX_REGISTERED_FILES = 4096;
 
 function roundPow2(n: number): number {
   let p = 1;

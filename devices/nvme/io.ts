@@ -3,17 +3,17 @@
  * Zone Append, Zone Management Send/Receive; Copy lives in copy.ts. Each handler checks in QEMU's
  * order (MDTS, bounds, zone state) and touches the media only once every check has passed.
  */
-import { fail, ok, type CmdResult, type Request } from './controller.js';
+import { fail, ok, type CmdResult, type Request } from './command.js';
 import type { NvmeNamespace } from './namespace.js';
 import { slbaOf, dv, getU64, setU64 } from './codec.js';
 import { copyCommand } from './copy.js';
+import { mediaStatus } from './media-status.js';
 import {
   DSM_AD, DSM_RANGE_SIZE, IoOpc, NSID_BROADCAST, RW_NLB_MASK, Status, ZMR_PARTIAL, ZMS_SELECT_ALL, ZONE_REPORT, ZONE_TYPE_SEQ_WRITE_REQUIRED,
   ZRA, ZRASF, ZSA, ZoneState, type ZoneStateT,
 } from './spec.js';
 import { NVME_LIMITS } from './defaults.js';
 import type { Zone } from './zns.js';
-import { Errno } from '../../core/util/errno.js';
 
 export function ioCommand(req: Request): CmdResult {
   const { cmd, ctrl } = req;
@@ -43,13 +43,6 @@ export function ioCommand(req: Request): CmdResult {
     default:
       return fail(Status.INVALID_OPCODE);
   }
-}
-
-/** A media write result: 0, or the status a backing store failure maps to. */
-export function mediaStatus(res: number): number {
-  if (res === 0) return Status.SUCCESS;
-  // A sparse store that cannot grow is out of capacity (thin provisioning, Base Figure 94 81h).
-  return res === -Errno.ENOSPC ? Status.CAPACITY_EXCEEDED : Status.WRITE_FAULT;
 }
 
 function read(req: Request, ns: NvmeNamespace): CmdResult {

@@ -20,8 +20,8 @@
  * answer comes at the model's completion time, and copies move segment by segment at their
  * modeled times, in the foreground or (IMMED) in the background (copy-operations.ts).
  */
-import { ASC, SenseKey, Status } from './constants.js';
-import { ScsiCheck, ScsiStatus, checkCondition, good, illegal, invalidFieldInCdb, type ScsiResult } from './sense.js';
+import { ASC, Status } from './constants.js';
+import { failed, good, illegal, invalidFieldInCdb, type ScsiResult } from './sense.js';
 import { LogicalUnit, type LuOptions } from './lu.js';
 import { CopyManager } from './copy-manager.js';
 import { TokenStore } from './rod-tokens.js';
@@ -285,12 +285,4 @@ export class ScsiArray {
     const ctx: CmdContext = { array: this, initiator, lun, lu, cdb, dataOut, exported };
     return { run: def.run(ctx) };
   }
-}
-
-/** The answer to a command that ended with an exception. */
-export function failed(err: unknown): ScsiResult {
-  if (err instanceof ScsiCheck) return checkCondition(err);
-  if (err instanceof ScsiStatus) return { status: err.status, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) };
-  // A model bug must not take the initiator down: report it as a hardware error.
-  return checkCondition(new ScsiCheck(SenseKey.HARDWARE_ERROR, ASC.NO_ADDITIONAL_SENSE));
 }

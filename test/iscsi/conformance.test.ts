@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FAMILIES, countOf, requireTool, resultsTable, runFamilies, startCopylab, type RunningTarget, type TestResult } from '../../bench/iscsi/conformance.js';
+import { FAMILIES, countOf, requireTool, resultsTable, runFamilies, startCopylab, type RunningTarget, type TestResult } from '../peers/iscsi-test-cu.js';
 
 interface Expectations {
   readonly mustPass: readonly string[];

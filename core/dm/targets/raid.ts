@@ -14,13 +14,7 @@ import type { BlockDevice } from '../../block/device.js';
 import { deviceArg, parseCount, parseSectors, TableError, type TableContext, type TargetType } from '../target.js';
 import { Raid1Target } from './raid1.js';
 import { Raid5Target } from './raid5.js';
-
-export type LegHealth = 'A' | 'a' | 'D';
-
-export interface RaidLeg {
-  readonly dev: BlockDevice;
-  health: LegHealth;
-}
+import type { LegHealth } from './raid-leg.js';
 
 /** Legs per array (dm-raid's MAX_RAID_DEVICES is 253; a tighter limit here). */
 export const RAID_MAX_LEGS = 16;
@@ -91,10 +85,3 @@ export const raidType: TargetType = {
     return new Raid5Target(a.legs.map((dev) => ({ dev, health: 'A' as LegHealth })), length, a.chunk);
   },
 };
-
-/** Parses a leg index of a `dmsetup message` (fail N, revive N). */
-export function legIndex(text: string | undefined, legs: number): number | null {
-  if (text === undefined || !/^\d+$/.test(text)) return null;
-  const i = Number(text);
-  return i < legs ? i : null;
-}

@@ -14,7 +14,7 @@ import type { CopyExtent, CopyRole } from '../../block/remap.js';
 import { blkdevCopy } from '../../block/copy-engine.js';
 import { Errno } from '../../util/errno.js';
 import { devPath, lowerIo, type DmTarget, type TargetIo } from '../target.js';
-import { legIndex, type RaidLeg } from './raid.js';
+import { legIndex, type RaidLeg } from './raid-leg.js';
 
 export class Raid1Target implements DmTarget {
   readonly type = 'raid';
