@@ -5,7 +5,7 @@
  */
 import { Lab } from '../lab.js';
 import { Trace } from '../../core/block/trace.js';
-import { errnoName } from '../../core/util/errno.js';
+import { Errno, errnoName } from '../../core/util/errno.js';
 import { ScenarioError } from './fields.js';
 import { parseScenarioText, SCENARIO_LIMITS, type Scenario } from './parse.js';
 import { BoundedReadError, readFileBounded } from '../../core/util/read-bounded.js';
@@ -86,7 +86,7 @@ export async function runStep(lab: Lab, step: ParsedStep, i: number, options: Ru
     // A step that finds the scenario unusable while running (too many fault rules on a
     // device) stops the run like a parse error; anything else is the step's failure.
     if (err instanceof ScenarioError) throw err;
-    outcome = { target: '', res: -5, ok: false, message: `internal error: ${(err as Error).message}` };
+    outcome = { target: '', res: -Errno.EIO, ok: false, message: `internal error: ${(err as Error).message}` };
   }
   const r: StepResult = {
     step: i + 1,

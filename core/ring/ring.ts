@@ -45,6 +45,8 @@ export interface SharedRing {
 /** An SQE slot handed out by getSqe(): a view of its bytes in the ring. */
 export interface Sqe {
   readonly view: DataView;
+  /** The same memory as `view`, as bytes (core/util/bytes.ts reads and writes fields in it). */
+  readonly bytes: Uint8Array;
   /** Byte offset of the SQE in `view`. */
   readonly offset: number;
   readonly index: number;
@@ -99,7 +101,8 @@ export class Ring {
   readonly sqesOffset: number;
   readonly cqesOffset: number;
   readonly sqArray: Uint32Array;
-  private readonly bytes: Uint8Array;
+  /** The ring memory as bytes (SQE and CQE fields through core/util/bytes.ts). */
+  readonly bytes: Uint8Array;
   private readonly sqeSlots: Sqe[];
   private readonly cqeSlots: Cqe[];
   /** Local SQE counters (liburing's sqe_head/sqe_tail): handed out, and flushed to the SQ. */
@@ -151,7 +154,7 @@ export class Ring {
     this.view = new DataView(this.sab);
     this.bytes = new Uint8Array(this.sab);
     this.sqArray = new Uint32Array(this.sab, this.sqArrayOffset, this.sqEntries);
-    this.sqeSlots = Array.from({ length: this.sqEntries }, (_, i) => ({ view: this.view, offset: this.sqesOffset + i * this.sqeSize, index: i }));
+    this.sqeSlots = Array.from({ length: this.sqEntries }, (_, i) => ({ view: this.view, bytes: this.bytes, offset: this.sqesOffset + i * this.sqeSize, index: i }));
     this.cqeSlots = Array.from({ length: this.cqEntries }, (_, i) => new Cqe(this.view, this.cqesOffset + i * this.cqeSize));
     this._consumer = host ? new RingConsumer(this, host) : null;
     if (this._consumer && this.sqpoll) this._consumer.startPoller(params.sqThreadIdle ?? SQ_THREAD_IDLE_MS);

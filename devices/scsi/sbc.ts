@@ -4,7 +4,7 @@
  * {lba, blocks, flags}, checks it, then touches the media.
  */
 import { ASC, Op, SenseKey } from './constants.js';
-import { be16, be32, be64, put16, put32, put64 } from './bytes.js';
+import { be16, be32, be64, putBe16, putBe32, putBe64 } from '../../core/util/bytes.js';
 import { ScsiCheck, illegal, invalidFieldInCdb, invalidFieldInParam, lbaOutOfRange, paramListLengthError } from './sense.js';
 import { luOf, type CmdContext } from './context.js';
 import type { LogicalUnit } from './lu.js';
@@ -238,8 +238,8 @@ export function readCapacity10(c: CmdContext): Uint8Array {
   const lu = luOf(c);
   if (!(c.cdb[8]! & 0x01) && be32(c.cdb, 2) !== 0) throw invalidFieldInCdb(2); // LBA must be 0 without PMI
   const d = new Uint8Array(8);
-  put32(d, 0, Math.min(lu.blocks - 1, 0xffffffff));
-  put32(d, 4, lu.lbs);
+  putBe32(d, 0, Math.min(lu.blocks - 1, 0xffffffff));
+  putBe32(d, 4, lu.lbs);
   return d;
 }
 
@@ -248,9 +248,9 @@ export function readCapacity16(c: CmdContext): Uint8Array {
   const lu = luOf(c);
   const alloc = be32(c.cdb, 10);
   const d = new Uint8Array(32);
-  put64(d, 0, lu.blocks - 1);
-  put32(d, 8, lu.lbs);
-  put16(d, 14, 0x8000 | 0x4000); // LBPME | LBPRZ, LOWEST ALIGNED LBA 0
+  putBe64(d, 0, lu.blocks - 1);
+  putBe32(d, 8, lu.lbs);
+  putBe16(d, 14, 0x8000 | 0x4000); // LBPME | LBPRZ, LOWEST ALIGNED LBA 0
   return d.subarray(0, Math.min(d.length, alloc));
 }
 
@@ -274,10 +274,10 @@ export function getLbaStatus(c: CmdContext): Uint8Array {
     else if (descs.length < maxDescs) descs.push([lba, n, status]);
   });
   const d = new Uint8Array(8 + 16 * descs.length);
-  put32(d, 0, d.length - 4);
+  putBe32(d, 0, d.length - 4);
   descs.forEach(([lba, n, st], i) => {
-    put64(d, 8 + 16 * i, lba);
-    put32(d, 16 + 16 * i, n);
+    putBe64(d, 8 + 16 * i, lba);
+    putBe32(d, 16 + 16 * i, n);
     d[20 + 16 * i] = st;
   });
   return d.subarray(0, Math.min(d.length, alloc));
