@@ -44,7 +44,12 @@ export function nvmeStatusToErrno(status: number): number {
   }
 }
 
-/** Outstanding bios per namespace device beyond which new ones wait (a limit on everything). */
+/**
+ * Bios a namespace device has turned into commands and not yet completed (in flight on the I/O
+ * queues, or built and waiting for a free submission queue slot, each holding its DMA pages).
+ * Beyond it new bios wait in the device, as plain bios holding nothing, until one completes —
+ * as blk-mq makes a submitter wait for a tag rather than fail it (a limit on everything).
+ */
 export const NVME_NS_MAX_QUEUED = 4096;
 
 export class NvmeNamespaceDevice implements BlockDevice {
@@ -108,8 +113,44 @@ export class NvmeNamespaceDevice implements BlockDevice {
     return null;
   }
 
+  /** Bios turned into commands and not yet completed (at most NVME_NS_MAX_QUEUED). */
+  get outstanding(): number {
+    return this.issued;
+  }
+
+  /** Bios waiting for the number outstanding to drop under NVME_NS_MAX_QUEUED. */
+  get waiting(): number {
+    return this.held.length - this.heldHead;
+  }
+
+  private issued = 0;
+  private readonly held: Bio[] = [];
+  private heldHead = 0;
+
   queueBio(bio: Bio): void {
-    this.execute(bio).then(bio.endIo, () => bio.endIo(-Errno.EIO));
+    if (this.issued >= NVME_NS_MAX_QUEUED || this.waiting > 0) {
+      this.held.push(bio); // in arrival order: a bio never overtakes one that waits
+      return;
+    }
+    this.issue(bio);
+  }
+
+  private issue(bio: Bio): void {
+    this.issued++;
+    const end = (res: number): void => {
+      this.issued--;
+      if (this.heldHead < this.held.length) {
+        const next = this.held[this.heldHead]!;
+        this.held[this.heldHead++] = undefined as unknown as Bio;
+        if (this.heldHead === this.held.length) {
+          this.held.length = 0;
+          this.heldHead = 0;
+        }
+        this.issue(next);
+      }
+      bio.endIo(res);
+    };
+    this.execute(bio).then(end, () => end(-Errno.EIO));
   }
 
   /** IORING_OP_URING_CMD: NVMe passthrough (uring-cmd.ts). */
