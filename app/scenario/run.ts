@@ -100,17 +100,27 @@ export async function runStep(lab: Lab, step: ParsedStep, i: number, options: Ru
   return r;
 }
 
-export async function runScenario(s: Scenario, options: RunOptions = {}): Promise<ScenarioReport & { lab: Lab }> {
+/**
+ * Builds the scenario's lab, runs its steps and returns the report. The lab is closed when the
+ * steps end, and not returned; with `keepOpen: true` it stays open and comes back with the
+ * report, for a caller that inspects it afterwards (and then closes it with `lab.close()`).
+ */
+export async function runScenario(s: Scenario, options?: RunOptions & { readonly keepOpen?: false }): Promise<ScenarioReport>;
+export async function runScenario(s: Scenario, options: RunOptions & { readonly keepOpen: true }): Promise<ScenarioReport & { readonly lab: Lab }>;
+export async function runScenario(s: Scenario, options: RunOptions & { readonly keepOpen?: boolean } = {}): Promise<ScenarioReport | (ScenarioReport & { readonly lab: Lab })> {
   const lab = buildLab(s);
   const results: StepResult[] = [];
+  let open = false;
   try {
     for (const [i, step] of s.steps.entries()) {
       const r = await runStep(lab, step, i, options);
       results.push(r);
       options.onStep?.(r, s.steps.length);
     }
+    open = options.keepOpen === true;
   } finally {
-    await lab.close();
+    if (!open) await lab.close();
   }
-  return { ok: results.every((r) => r.ok), steps: results, lab };
+  const report: ScenarioReport = { ok: results.every((r) => r.ok), steps: results };
+  return open ? { ...report, lab } : report;
 }
