@@ -17,9 +17,9 @@ import { defaultConnectionParams, type TargetPrefs } from './params.js';
 import { loginFlags, loginStep, newLoginState, type LoginState } from './login.js';
 import { Session, type SessionMember } from './session.js';
 import type { ExportedTarget } from './target-config.js';
-import { rwShape, transferBlocks, withTransferBlocks } from './transfer-length.js';
+import { exactDataOut, rwShape, transferBlocks, withTransferBlocks } from '../../devices/scsi/transfer-length.js';
 import type { AdmissionLimits, DataOutBudget } from './admission.js';
-import { Op as ScsiOp, Status } from '../../devices/scsi/constants.js';
+import { Status } from '../../devices/scsi/constants.js';
 import { checkCondition, invalidFieldInCdb, type ScsiResult } from '../../devices/scsi/sense.js';
 
 /** What a connection needs from the target server. */
@@ -574,14 +574,11 @@ export class Connection implements SessionMember {
       }
     }
     if (skip) return this.complete(itt, lun, edtl, read, shape, overflow, underflow, { status: Status.GOOD, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) });
-    if (lu && cdb[0] === ScsiOp.COMPARE_AND_WRITE && edtl !== 2 * cdb[13]! * lu.lbs) {
-      // COMPARE AND WRITE moves exactly its verify and write halves (SBC-3 5.2); a transfer of
-      // another size cannot be cut into them (an initiator that wraps 256 blocks into the 1-byte
-      // NUMBER OF LOGICAL BLOCKS sends 0 with 256 blocks of data): INVALID FIELD IN CDB, as LIO
-      // answers a data CDB whose length and EDTL disagree. libiscsi's CompareAndWrite tests
-      // expect this.
-      return this.complete(itt, lun, edtl, read, shape, 0, 0, checkCondition(invalidFieldInCdb(13)));
-    }
+    // A command whose data cannot be cut (COMPARE AND WRITE: the model says how much it must
+    // carry) and an EDTL that disagrees: INVALID FIELD IN CDB. libiscsi's CompareAndWrite tests
+    // expect this.
+    const exact = lu ? exactDataOut(cdb, lu.lbs) : undefined;
+    if (exact && edtl !== exact.bytes) return this.complete(itt, lun, edtl, read, shape, 0, 0, checkCondition(invalidFieldInCdb(exact.field)));
     const now = array.executeNow(this.session!.initiatorPort, modelLun, runCdb, dataOut, Infinity, target.luns);
     if (now) return this.complete(itt, lun, edtl, read, shape, overflow, underflow, now);
     // The model completes asynchronously when the LU's medium is a block device; the task stays

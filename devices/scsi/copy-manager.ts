@@ -18,7 +18,7 @@
 import {
   ASC, CopyStatus, copyInProgress, Desig, Lid1, Lid4, ListIdUsage, SenseKey, Status, TpcInSa, TpcOutSa, XcopyDesc,
 } from './constants.js';
-import { be16, be32, be64, putBe16, putBe32, putBe64 } from '../../core/util/bytes.js';
+import { be16, be24, be32, be64, putBe16, putBe32, putBe64 } from '../../core/util/bytes.js';
 import {
   ScsiCheck, ScsiStatus, illegal, invalidFieldInCdb, invalidFieldInParam, paramListLengthError, reservationConflict,
 } from './sense.js';
@@ -128,7 +128,7 @@ export function parseXcopyList(p: Uint8Array, lid4: boolean): ParsedList {
       association: (p[off + 5]! >> 4) & 0x3,
       designatorType: p[off + 5]! & 0x0f,
       designator: p.slice(off + 8, off + 8 + dlen),
-      blockLength: (p[off + 29]! << 16) | (p[off + 30]! << 8) | p[off + 31]!,
+      blockLength: be24(p, off + 29),
     });
   }
 

@@ -9,6 +9,7 @@ import { ScsiCheck, illegal, invalidFieldInCdb, invalidFieldInParam, lbaOutOfRan
 import { luOf, type CmdContext } from './context.js';
 import type { LogicalUnit } from './lu.js';
 import { mediaRead, mediaWrite, mediaZero, type MediaRun } from './media.js';
+import { CAW_NUMBER_OF_BLOCKS } from './transfer-length.js';
 
 /** Block limits the LUs report in VPD B0h and enforce (SBC-3 6.5.3). */
 export const BLOCK_LIMITS = {
@@ -213,8 +214,8 @@ export function* compareAndWrite(c: CmdContext): MediaRun<void> {
   const lu = luOf(c);
   if (c.cdb[1]! & 0xe0) throw invalidFieldInCdb(1, 5);
   const lba = be64(c.cdb, 2);
-  const blocks = c.cdb[13]!;
-  if (blocks > BLOCK_LIMITS.maxCompareAndWriteBlocks) throw invalidFieldInCdb(13);
+  const blocks = c.cdb[CAW_NUMBER_OF_BLOCKS]!;
+  if (blocks > BLOCK_LIMITS.maxCompareAndWriteBlocks) throw invalidFieldInCdb(CAW_NUMBER_OF_BLOCKS);
   if (!lu.inRange(lba, blocks)) throw lbaOutOfRange();
   if (blocks === 0) return;
   const bytes = blocks * lu.lbs;
