@@ -135,7 +135,7 @@ export function deviceIdentification(lu: LogicalUnit): Uint8Array {
 /** VPD B0h body (SBC-3 6.5.3 table 183; page length 3Ch). */
 function blockLimits(lu: LogicalUnit): Uint8Array {
   const b = new Uint8Array(0x3c);
-  b[0] = 0x01; // WSNZ: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 is refused
+  // WSNZ 0: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 writes through the last LBA (SBC-4 6.6.4).
   b[1] = BLOCK_LIMITS.maxCompareAndWriteBlocks;
   put16(b, 2, 1); // OPTIMAL TRANSFER LENGTH GRANULARITY
   put32(b, 4, BLOCK_LIMITS.maxTransferBytes / lu.lbs);
