@@ -92,6 +92,8 @@ export const ASC = {
   SAVING_PARAMETERS_NOT_SUPPORTED: asc(0x39, 0x00, 'SAVING PARAMETERS NOT SUPPORTED'),
   DATA_PHASE_ERROR: asc(0x4b, 0x00, 'DATA PHASE ERROR'),
   INSUFFICIENT_RESOURCES: asc(0x55, 0x03, 'INSUFFICIENT RESOURCES'),
+  /** SAM-5 6.3.3: the unit attention a LOGICAL UNIT RESET leaves for every I_T nexus. */
+  BUS_DEVICE_RESET_FUNCTION_OCCURRED: asc(0x29, 0x03, 'BUS DEVICE RESET FUNCTION OCCURRED'),
 } as const;
 
 /** SPC-4 4.5.3 table 41: fixed-format sense data. */

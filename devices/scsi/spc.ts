@@ -20,7 +20,10 @@ export function testUnitReady(): void {
 /** REQUEST SENSE (SPC-4 6.39): autosense is used, so nothing is pending: NO SENSE, fixed format. */
 export function requestSense(c: CmdContext): Uint8Array {
   if (c.cdb[1]! & 0x01) throw invalidFieldInCdb(1, 0); // DESC: descriptor format is not supported
-  const s = buildSense(SenseKey.NO_SENSE, ASC.NO_ADDITIONAL_SENSE);
+  // A pending unit attention is the sense data REQUEST SENSE returns, and is cleared (SAM-5 5.14).
+  const ua = c.lu?.unitAttentions.get(c.initiator);
+  if (ua) c.lu!.unitAttentions.delete(c.initiator);
+  const s = ua ? buildSense(SenseKey.UNIT_ATTENTION, ua) : buildSense(SenseKey.NO_SENSE, ASC.NO_ADDITIONAL_SENSE);
   return s.subarray(0, Math.min(s.length, c.cdb[4]!));
 }
 
