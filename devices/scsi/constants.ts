@@ -227,7 +227,25 @@ export const PDT_DIRECT_ACCESS = 0x00;
 export const PQ_NOT_CONNECTED = 0x7f;
 
 /** PERSISTENT RESERVE IN / OUT (SPC-4 6.15, 6.16). */
-export const PrInSa = { READ_KEYS: 0x00, READ_RESERVATION: 0x01, REPORT_CAPABILITIES: 0x02 } as const;
+export const PrInSa = { READ_KEYS: 0x00, READ_RESERVATION: 0x01, REPORT_CAPABILITIES: 0x02, READ_FULL_STATUS: 0x03 } as const;
+
+/**
+ * The relative target port identifier every array reports (VPD 83h, READ FULL STATUS): one
+ * target port (SPC-4 7.8.6.7).
+ */
+export const RELATIVE_TARGET_PORT = 1;
+
+/** TransportID of an iSCSI initiator (SPC-4 7.6.4.6): the fabric names every initiator by its iSCSI name. */
+export const TransportId = {
+  /** PROTOCOL IDENTIFIER for iSCSI (SPC-4 7.6.1 table 444). */
+  PROTOCOL_ISCSI: 0x5,
+  /** FORMAT CODE 00b: the iSCSI name of the initiator device (bits 7-6 of byte 0). */
+  FORMAT_ISCSI_NAME: 0x00,
+  /** Header: byte 0 format and protocol, byte 1 reserved, bytes 2-3 ADDITIONAL LENGTH. */
+  HEADER: 4,
+  /** A TransportID is at least 24 bytes long and its ISCSI NAME a multiple of 4 (SPC-4 7.6.4.1, 7.6.4.6). */
+  MIN_LENGTH: 24,
+} as const;
 export const PrOutSa = {
   REGISTER: 0x00,
   RESERVE: 0x01,

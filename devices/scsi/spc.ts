@@ -4,7 +4,7 @@
  */
 import {
   ASC, Desig, INQUIRY_PRODUCT, INQUIRY_REVISION, INQUIRY_VENDOR, ModePage, PDT_DIRECT_ACCESS, PQ_NOT_CONNECTED,
-  SenseKey, VersionDescriptor, Vpd,
+  RELATIVE_TARGET_PORT, SenseKey, VersionDescriptor, Vpd,
 } from './constants.js';
 import { ascii, be16, be32, concatBytes, put16, put32, put64 } from './bytes.js';
 import { buildSense, illegal, invalidFieldInCdb } from './sense.js';
@@ -126,7 +126,7 @@ export function deviceIdentification(lu: LogicalUnit): Uint8Array {
   ascii(t10, 0, INQUIRY_VENDOR, 8);
   ascii(t10, 8, lu.serial, lu.serial.length);
   const port = new Uint8Array(4);
-  put32(port, 0, 1);
+  put32(port, 0, RELATIVE_TARGET_PORT);
   const parts = [
     designator(Desig.CODE_SET_BINARY, Desig.ASSOC_LU, Desig.TYPE_NAA, lu.naa),
     designator(Desig.CODE_SET_ASCII, Desig.ASSOC_LU, Desig.TYPE_T10_VENDOR_ID, t10),
