@@ -161,6 +161,9 @@ export const Op = {
   PRE_FETCH_16: 0x90,
   /** SBC-3 5.15 ORWRITE (16). */
   ORWRITE_16: 0x8b,
+  /** SBC-3 READ DEFECT DATA (10) and (12). */
+  READ_DEFECT_DATA_10: 0x37,
+  READ_DEFECT_DATA_12: 0xb7,
 } as const;
 
 /** Service actions of 83h (SPC-4 6.3-6.5, SBC-3 5.9/5.35). */
