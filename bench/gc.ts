@@ -7,10 +7,10 @@
  * reservation per command costs more than the tag-only move itself, so the terabyte run is
  * untimed). Options: --size BYTES, --overwrites N, --timed-size BYTES (0 skips the timed run).
  */
-import { runGc } from '../src/gc/run.js';
-import { GC_DEFAULTS, type GcOptions } from '../src/gc/options.js';
-import { progressBar } from '../src/cli/commands/gc.js';
-import { parseSize } from '../src/util/size.js';
+import { runGc } from '../app/gc/run.js';
+import { GC_DEFAULTS, type GcOptions } from '../app/gc/options.js';
+import { progressBar } from '../app/cli/commands/gc.js';
+import { parseSize } from '../core/util/size.js';
 import { table } from './common.js';
 
 const arg = (name: string): string | undefined => {
