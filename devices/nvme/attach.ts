@@ -16,10 +16,14 @@ import { controllerProblem, NVME_DEFAULTS, NVME_LIMITS, type NvmeControllerOptio
 import { NVME_VERSION } from './spec.js';
 import { resolveTiming } from '../timing/params.js';
 import { TimingModel } from '../timing/model.js';
+import { NvmeWorkerBar } from './worker-bar.js';
 
 export interface NvmeAttachment {
   readonly name: string;
-  readonly ctrl: NvmeController;
+  /** The controller model, when it runs on the lab's thread (`execution: inline`); null on a worker. */
+  readonly ctrl: NvmeController | null;
+  /** The registers of a controller that runs on a worker thread (`execution: worker`), else null. */
+  readonly worker: NvmeWorkerBar | null;
   readonly host: NvmeHost;
   readonly devices: readonly NvmeNamespaceDevice[];
 }
@@ -28,6 +32,8 @@ interface LabNvme {
   readonly arena: DmaArena;
   readonly subsystems: Map<string, NvmeSubsystem>;
   readonly controllers: Map<string, NvmeAttachment>;
+  /** Subsystems whose controller runs on a worker: it holds their namespaces alone. */
+  readonly workerSubsystems: Set<string>;
 }
 
 const perLab = new WeakMap<Lab, LabNvme>();
@@ -35,7 +41,7 @@ const perLab = new WeakMap<Lab, LabNvme>();
 function stateOf(lab: Lab): LabNvme {
   let s = perLab.get(lab);
   if (!s) {
-    s = { arena: new DmaArena(ARENA_DEFAULT_BYTES), subsystems: new Map(), controllers: new Map() };
+    s = { arena: new DmaArena(ARENA_DEFAULT_BYTES), subsystems: new Map(), controllers: new Map(), workerSubsystems: new Set() };
     perLab.set(lab, s);
   }
   return s;
@@ -65,6 +71,8 @@ export function addNvmeController(lab: Lab, o: NvmeControllerOptions): NvmeAttac
   const st = stateOf(lab);
   if (st.controllers.has(o.name)) throw new RangeError(`controller ${o.name} exists`);
   const subName = o.subsystem ?? o.name;
+  if (st.workerSubsystems.has(subName)) throw new RangeError(`${o.name}: subsystem ${subName} belongs to a controller on a worker thread (execution: worker), which holds its namespaces alone`);
+  if ((o.execution ?? NVME_DEFAULTS.execution) === 'worker') return addWorkerController(lab, st, subName, o);
   let sub = st.subsystems.get(subName);
   if (!sub) {
     sub = new NvmeSubsystem(subName);
@@ -92,7 +100,57 @@ export function addNvmeController(lab: Lab, o: NvmeControllerOptions): NvmeAttac
   const devices = host.namespaces.filter((n) => mine.includes(n.nsid)).map((n) => lab.addDevice(new NvmeNamespaceDevice(host, n, o.name, ctrl.timingOf(n.nsid))));
   for (const d of devices) registerNamespaceAttrs(lab, d);
   registerControllerAttrs(lab, o.name, ctrl, host);
-  const att: NvmeAttachment = { name: o.name, ctrl, host, devices };
+  const att: NvmeAttachment = { name: o.name, ctrl, worker: null, host, devices };
+  st.controllers.set(o.name, att);
+  return att;
+}
+
+/**
+ * `execution: worker`: the controller, its subsystem and namespaces are built on a worker thread
+ * (worker-entry.ts) from the same options; the host driver here reaches it through shared
+ * registers and the shared DMA arena. Timing models run there too, on the lab clock's time as
+ * published with each doorbell write; a subsystem another controller already uses is refused.
+ */
+function addWorkerController(lab: Lab, st: LabNvme, subName: string, o: NvmeControllerOptions): NvmeAttachment {
+  if (st.subsystems.has(subName)) throw new RangeError(`${o.name}: execution: worker needs a subsystem of its own; ${subName} is used by another controller`);
+  // NSIDs fixed here, as the worker's subsystem would number them, so both ends agree.
+  const used = new Set<number>();
+  const namespaces = o.namespaces.map((n) => {
+    let nsid = n.nsid;
+    for (let c = 1; nsid === undefined && c <= NVME_LIMITS.maxNamespaces; c++) if (!used.has(c)) nsid = c;
+    if (nsid === undefined || !Number.isInteger(nsid) || nsid < 1 || nsid > NVME_LIMITS.maxNamespaces) throw new RangeError(`${o.name}: nsid must be 1..${NVME_LIMITS.maxNamespaces}`);
+    if (used.has(nsid)) throw new RangeError(`subsystem ${subName}: NSID ${nsid} exists`);
+    used.add(nsid);
+    return { ...n, nsid };
+  });
+  // Timing models run on the worker against the lab clock's published time; the lab keeps one
+  // per namespace only to show its parameters (sysfs) and pick the offload crossover.
+  const timingOf = new Map<number, TimingModel>();
+  const ctrlTiming = resolveTiming(o.timing);
+  for (const n of namespaces) {
+    const params = resolveTiming(n.timing) ?? ctrlTiming;
+    if (params && n.nsid !== undefined) timingOf.set(n.nsid, new TimingModel(params, lab.clock));
+  }
+  const timed = ctrlTiming !== null || timingOf.size > 0;
+  const bar = new NvmeWorkerBar({ options: { ...o, namespaces }, arena: st.arena, poller: lab.poller, idleMicros: o.idle_us ?? NVME_DEFAULTS.idle_us, clock: timed ? lab.clock : null, onFailure: (r) => lab.reportFailure(o.name, r) });
+  lab.onClose(() => bar.close());
+  let host: NvmeHost;
+  try {
+    host = new NvmeHost(bar, st.arena, o.io_queues ?? NVME_DEFAULTS.io_queues, o.queue_depth ?? NVME_DEFAULTS.queue_depth);
+    bar.bind(host);
+    if (o.cdfe ?? NVME_DEFAULTS.cdfe) {
+      const s = host.setCdfe(host.info.ocfs & 0b1100);
+      if (s) throw new RangeError(`${o.name}: enabling copy descriptor formats failed (0x${s.toString(16)})`);
+    }
+  } catch (err) {
+    void bar.close();
+    throw err;
+  }
+  st.workerSubsystems.add(subName);
+  const devices = host.namespaces.map((n) => lab.addDevice(new NvmeNamespaceDevice(host, n, o.name, timingOf.get(n.nsid) ?? null)));
+  for (const d of devices) registerNamespaceAttrs(lab, d);
+  registerControllerAttrs(lab, o.name, bar, host);
+  const att: NvmeAttachment = { name: o.name, ctrl: null, worker: bar, host, devices };
   st.controllers.set(o.name, att);
   return att;
 }
@@ -114,7 +172,7 @@ function registerNamespaceAttrs(lab: Lab, d: NvmeNamespaceDevice): void {
   lab.sysfs.add(`/sys/block/${d.name}/device/nsid`, ro(() => d.ns.nsid));
 }
 
-function registerControllerAttrs(lab: Lab, name: string, ctrl: NvmeController, host: NvmeHost): void {
+function registerControllerAttrs(lab: Lab, name: string, ctrl: Pick<NvmeController, 'cntlid' | 'numQueues'>, host: NvmeHost): void {
   const base = `/sys/class/nvme/${name}`;
   lab.sysfs.add(`${base}/subsysnqn`, ro(() => host.info.subnqn));
   lab.sysfs.add(`${base}/serial`, ro(() => host.info.serial));
