@@ -13,16 +13,18 @@ import { Trace } from '../core/block/trace.js';
 import { Sysfs, type SysfsResult } from '../core/sysfs/tree.js';
 import { registerBlockDevice } from '../core/sysfs/block-attrs.js';
 import { Errno, ErrnoError } from '../core/util/errno.js';
-import { NullBlkDevice, type NullBlkOptions } from '../devices/nullblk/nullblk.js';
+import type { NullBlkDevice, NullBlkOptions } from '../devices/nullblk/nullblk.js';
 import { CompletionPoller } from '../core/block/completion-poller.js';
 import { WorkPool } from '../core/util/pool.js';
 import { Ring, type RingParams } from '../core/ring/ring.js';
 import type { RingHost } from '../core/ring/consumer.js';
 import { DeviceMapper } from '../core/dm/control.js';
 import { COPY_STRATEGIES, type CopyStrategy } from '../core/block/copy-types.js';
-import { addNvmeController, nvmeController, type NvmeAttachment } from '../devices/nvme/attach.js';
+import { nvmeController, type NvmeAttachment } from '../devices/nvme/attach.js';
 import type { NvmeControllerOptions } from '../devices/nvme/defaults.js';
-import { addScsiArray, type ScsiLabOptions } from '../devices/scsi/lab.js';
+import type { ScsiLabOptions } from '../devices/scsi/attach.js';
+import { DEVICE_BACKENDS, type BackendAttachment, type BackendOptions, type DeviceKind } from '../devices/backends.js';
+import type { DeviceHost } from '../core/block/host.js';
 import type { ScsiArray } from '../devices/scsi/array.js';
 import type { SdDevice } from '../devices/scsi/sd.js';
 import { Clock, type ClockMode } from '../core/time/clock.js';
@@ -81,7 +83,7 @@ export interface DeviceFailure {
   readonly at: Date;
 }
 
-export class Lab implements RingHost {
+export class Lab implements RingHost, DeviceHost {
   readonly sysfs = new Sysfs();
   /** The one clock of the lab: modeled time, read by every layer; timed devices complete on it. */
   readonly clock: Clock;
@@ -138,11 +140,23 @@ export class Lab implements RingHost {
     return dev;
   }
 
+  hasDevice(name: string): boolean {
+    return this.devices.has(name);
+  }
+
+  /**
+   * Attaches a device of a registered kind (devices/backends.ts): `nullblk`, `nvme`, `scsi`.
+   * Options as the scenario's device entry of that kind; RangeError for options the model refuses.
+   */
+  attach<K extends DeviceKind>(kind: K, options: BackendOptions<K>): BackendAttachment<K> {
+    if (!Object.hasOwn(DEVICE_BACKENDS, kind)) throw new RangeError(`unknown device kind ${String(kind)} (one of ${Object.keys(DEVICE_BACKENDS).join(', ')})`);
+    const backend = DEVICE_BACKENDS[kind] as unknown as { attach(host: DeviceHost, o: BackendOptions<K>): BackendAttachment<K> };
+    return backend.attach(this, options);
+  }
+
+  /** Adds a null_blk device (docs/scenario.md); options as a scenario's `kind: nullblk`. */
   addNullBlk(options: NullBlkOptions): NullBlkDevice {
-    if (this.devices.has(options.name)) throw new ErrnoError(Errno.EBUSY, `device ${options.name} already exists`);
-    const dev = this.addDevice(new NullBlkDevice(options, { poller: this.poller, clock: this.clock, onFailure: (d, r) => this.reportFailure(d, r) }));
-    if (dev.queue) this.onClose(() => dev.shutdown());
-    return dev;
+    return this.attach('nullblk', options);
   }
 
   /**
@@ -150,7 +164,7 @@ export class Lab implements RingHost {
    * it (docs/nvme.md); `.host.passthru()` sends raw commands. Options as a scenario's `kind: nvme`.
    */
   addNvmeController(options: NvmeControllerOptions): NvmeAttachment {
-    return addNvmeController(this, options);
+    return this.attach('nvme', options);
   }
 
   /** The NVMe controller named `nvme0` (its host driver, controller and namespace devices), or undefined. */
@@ -163,7 +177,7 @@ export class Lab implements RingHost {
    * (`/dev/sda`, …) (docs/scsi.md). Options as a scenario's `kind: scsi`.
    */
   addScsiArray(options: ScsiLabOptions): { array: ScsiArray; disks: SdDevice[] } {
-    return addScsiArray(this, options);
+    return this.attach('scsi', options);
   }
 
   /** The device at a path (`/dev/nullb0` or `nullb0`), or undefined. */

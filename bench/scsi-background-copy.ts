@@ -13,7 +13,7 @@
  */
 import * as hdr from 'hdr-histogram-js';
 import { Lab } from '../app/lab.js';
-import { addScsiArray } from '../devices/scsi/lab.js';
+import { addScsiArray } from '../devices/scsi/attach.js';
 import type { ScsiArray } from '../devices/scsi/array.js';
 import { b2bSegment, e4Descriptor, rw16Cdb, tpcInCdb, tpcOutCdb, xcopyLid4 } from '../devices/scsi/build.js';
 import { CopyStatus, TpcInSa, TpcOutSa } from '../devices/scsi/constants.js';

@@ -24,7 +24,7 @@ import { k, type ObjSpec } from '../scenario/keys.js';
 import type { Lab } from '../lab.js';
 import { SdDevice } from '../../devices/scsi/sd.js';
 import type { ScsiArray } from '../../devices/scsi/array.js';
-import { scsiFabricOf } from '../../devices/scsi/lab.js';
+import { scsiFabricOf } from '../../devices/scsi/attach.js';
 import type { BlockDevice } from '../../core/block/device.js';
 import type { ChapConfig } from './chap.js';
 import { validIscsiName, type ExportedTarget } from './target-config.js';

@@ -20,8 +20,7 @@ import { NullBlkModel, type ModelSource } from './model.js';
 import { WorkerQueue, type SharedSource } from '../worker/host-queue.js';
 import { QUEUE_DEPTH } from '../worker/queue-layout.js';
 import { shmId } from '../worker/shm.js';
-import type { CompletionPoller } from '../../core/block/completion-poller.js';
-import type { Clock } from '../../core/time/clock.js';
+import type { DeviceHost } from '../../core/block/host.js';
 import { resolveTiming, type TimingSpec } from '../timing/params.js';
 import { TimingModel } from '../timing/model.js';
 import { timedCost } from '../timing/bio-cost.js';
@@ -56,13 +55,8 @@ export interface NullBlkOptions {
   readonly timing?: TimingSpec;
 }
 
-/** What a worker-run device needs from its lab. */
-export interface DeviceHost {
-  readonly poller: CompletionPoller;
-  /** The lab's clock: timed devices complete on it. */
-  readonly clock?: Clock;
-  onFailure(device: string, reason: string): void;
-}
+/** What a nullblk needs from its host (core/block/host.ts): the poller and failure report for a worker, the clock for timing. */
+export type NullBlkHost = Pick<DeviceHost, 'poller' | 'clock' | 'reportFailure'>;
 
 /** Device defaults in one table (QEMU's habit): what a nullblk is when the scenario says nothing. */
 export const NULLBLK_DEFAULTS = {
@@ -99,7 +93,7 @@ export class NullBlkDevice implements BlockDevice {
   /** The device's timing model, or null (completes at once). */
   readonly timing: TimingModel | null = null;
 
-  constructor(options: NullBlkOptions, host?: DeviceHost) {
+  constructor(options: NullBlkOptions, host?: NullBlkHost) {
     const o = { ...NULLBLK_DEFAULTS, ...options };
     const problem = nullBlkOptionProblem(o);
     if (problem) throw new RangeError(`nullblk ${o.name}: ${problem}`);
@@ -136,7 +130,7 @@ export class NullBlkDevice implements BlockDevice {
       this.queue = new WorkerQueue({
         data: { kind: 'nullblk', name: o.name, depth: o.queue_depth, maxSources: o.copy_max_segments, mediaId: shmId(media), media, mediaSize: o.size, idleMicros: o.idle_us },
         poller: host.poller,
-        onFailure: (reason) => host.onFailure(o.name, reason),
+        onFailure: (reason) => host.reportFailure(o.name, reason),
       });
     }
   }

@@ -1,10 +1,10 @@
 /**
- * Puts an NVMe controller into a Lab: the lab's host DMA arena and subsystems (one per lab,
- * kept beside it), the controller and its namespaces, the host driver, one block device per
+ * Puts an NVMe controller into a host (core/block/host.ts, the Lab): the host's DMA arena and
+ * subsystems (one per host, kept beside it), the controller and its namespaces, the host driver, one block device per
  * namespace (`nvme0n1`, …) and their sysfs attributes (the zoned ones of
  * Documentation/ABI/stable/sysfs-block, and /sys/class/nvme/<ctrl>/).
  */
-import type { Lab } from '../../app/lab.js';
+import type { DeviceBackend, DeviceHost } from '../../core/block/host.js';
 import { SECTOR_SIZE } from '../../core/block/ops.js';
 import { DmaArena, ARENA_DEFAULT_BYTES } from './dma.js';
 import { NvmeSubsystem } from './subsystem.js';
@@ -28,7 +28,7 @@ export interface NvmeAttachment {
   readonly devices: readonly NvmeNamespaceDevice[];
 }
 
-interface LabNvme {
+interface HostNvme {
   readonly arena: DmaArena;
   readonly subsystems: Map<string, NvmeSubsystem>;
   readonly controllers: Map<string, NvmeAttachment>;
@@ -36,28 +36,28 @@ interface LabNvme {
   readonly workerSubsystems: Set<string>;
 }
 
-const perLab = new WeakMap<Lab, LabNvme>();
+const perHost = new WeakMap<DeviceHost, HostNvme>();
 
-function stateOf(lab: Lab): LabNvme {
-  let s = perLab.get(lab);
+function stateOf(host: DeviceHost): HostNvme {
+  let s = perHost.get(host);
   if (!s) {
     s = { arena: new DmaArena(ARENA_DEFAULT_BYTES), subsystems: new Map(), controllers: new Map(), workerSubsystems: new Set() };
-    perLab.set(lab, s);
+    perHost.set(host, s);
   }
   return s;
 }
 
-/** The lab's host DMA arena (created with the first controller). */
-export function labArena(lab: Lab): DmaArena {
+/** The host's DMA arena (created with the first controller). */
+export function labArena(lab: DeviceHost): DmaArena {
   return stateOf(lab).arena;
 }
 
-/** A controller of the lab by name (`nvme0` or `/dev/nvme0`), or undefined. */
-export function nvmeController(lab: Lab, name: string): NvmeAttachment | undefined {
+/** A controller of the host by name (`nvme0` or `/dev/nvme0`), or undefined. */
+export function nvmeController(lab: DeviceHost, name: string): NvmeAttachment | undefined {
   return stateOf(lab).controllers.get(name.replace(/^\/dev\//, ''));
 }
 
-export function nvmeControllers(lab: Lab): NvmeAttachment[] {
+export function nvmeControllers(lab: DeviceHost): NvmeAttachment[] {
   return [...stateOf(lab).controllers.values()];
 }
 
@@ -65,7 +65,7 @@ export function nvmeControllers(lab: Lab): NvmeAttachment[] {
  * Creates a controller with its namespaces (in a new or an existing subsystem) and registers one
  * block device per namespace it defines. Throws RangeError for options the model refuses.
  */
-export function addNvmeController(lab: Lab, o: NvmeControllerOptions): NvmeAttachment {
+export function addNvmeController(lab: DeviceHost, o: NvmeControllerOptions): NvmeAttachment {
   const problem = controllerProblem(o);
   if (problem) throw new RangeError(`${o.name}: ${problem}`);
   const st = stateOf(lab);
@@ -111,7 +111,7 @@ export function addNvmeController(lab: Lab, o: NvmeControllerOptions): NvmeAttac
  * registers and the shared DMA arena. Timing models run there too, on the lab clock's time as
  * published with each doorbell write; a subsystem another controller already uses is refused.
  */
-function addWorkerController(lab: Lab, st: LabNvme, subName: string, o: NvmeControllerOptions): NvmeAttachment {
+function addWorkerController(lab: DeviceHost, st: HostNvme, subName: string, o: NvmeControllerOptions): NvmeAttachment {
   if (st.subsystems.has(subName)) throw new RangeError(`${o.name}: execution: worker needs a subsystem of its own; ${subName} is used by another controller`);
   // NSIDs fixed here, as the worker's subsystem would number them, so both ends agree.
   const used = new Set<number>();
@@ -157,7 +157,7 @@ function addWorkerController(lab: Lab, st: LabNvme, subName: string, o: NvmeCont
 
 const ro = (v: () => string | number) => ({ show: () => String(v()) });
 
-function registerNamespaceAttrs(lab: Lab, d: NvmeNamespaceDevice): void {
+function registerNamespaceAttrs(lab: DeviceHost, d: NvmeNamespaceDevice): void {
   const q = `/sys/block/${d.name}/queue`;
   const z = d.ns.zoned;
   const zsBytes = z ? z.zsze * d.ns.lbs : 0;
@@ -172,7 +172,7 @@ function registerNamespaceAttrs(lab: Lab, d: NvmeNamespaceDevice): void {
   lab.sysfs.add(`/sys/block/${d.name}/device/nsid`, ro(() => d.ns.nsid));
 }
 
-function registerControllerAttrs(lab: Lab, name: string, ctrl: Pick<NvmeController, 'cntlid' | 'numQueues'>, host: NvmeHost): void {
+function registerControllerAttrs(lab: DeviceHost, name: string, ctrl: Pick<NvmeController, 'cntlid' | 'numQueues'>, host: NvmeHost): void {
   const base = `/sys/class/nvme/${name}`;
   lab.sysfs.add(`${base}/subsysnqn`, ro(() => host.info.subnqn));
   lab.sysfs.add(`${base}/serial`, ro(() => host.info.serial));
@@ -184,3 +184,8 @@ function registerControllerAttrs(lab: Lab, name: string, ctrl: Pick<NvmeControll
   lab.sysfs.add(`${base}/state`, ro(() => 'live'));
   lab.sysfs.add(`${base}/version`, ro(() => `${NVME_VERSION >>> 16}.${(NVME_VERSION >>> 8) & 0xff}`));
 }
+
+export const nvmeBackend: DeviceBackend<NvmeControllerOptions, NvmeAttachment> = {
+  kind: 'nvme',
+  attach: addNvmeController,
+};

@@ -20,7 +20,7 @@ import { encodeText } from '../../app/iscsi/text.js';
 import * as b from '../../devices/scsi/build.js';
 import { TpcOutSa } from '../../devices/scsi/constants.js';
 import type { Lab } from '../../app/lab.js';
-import { scsiFabricOf } from '../../devices/scsi/lab.js';
+import { scsiFabricOf } from '../../devices/scsi/attach.js';
 import type { Prng } from '../../core/util/prng.js';
 import { invariant, type FuzzTarget } from '../engine.js';
 import { chance, mutate, patterned, pick, randomBytes } from '../mutate.js';

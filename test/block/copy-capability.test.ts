@@ -3,7 +3,7 @@ import { Lab } from '../../app/lab.js';
 import { ReqOp } from '../../core/block/ops.js';
 import { Errno } from '../../core/util/errno.js';
 import { addNvmeController } from '../../devices/nvme/attach.js';
-import { addScsiArray } from '../../devices/scsi/lab.js';
+import { addScsiArray } from '../../devices/scsi/attach.js';
 import { pattern, MiB } from '../helpers.js';
 
 /** One lab with a nullblk source, an sd disk (each copy mode) and an NVMe namespace. */

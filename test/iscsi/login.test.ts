@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { Lab } from '../../app/lab.js';
-import { addScsiArray } from '../../devices/scsi/lab.js';
+import { addScsiArray } from '../../devices/scsi/attach.js';
 import { loginStep, newLoginState, loginFlags, type LoginEnv, type LoginState } from '../../app/iscsi/login.js';
 import { defaultConnectionParams, DEFAULT_PREFS } from '../../app/iscsi/params.js';
 import { LoginStatus, Stage, Login, ISCSI_LIMITS } from '../../app/iscsi/constants.js';

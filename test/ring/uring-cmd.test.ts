@@ -6,7 +6,7 @@ import { prepUringCmd, sqeSetData } from '../../core/ring/prep.js';
 import { Errno } from '../../core/util/errno.js';
 import { addNvmeController } from '../../devices/nvme/attach.js';
 import { buildNvmeUringCmd } from '../../devices/nvme/uring-cmd.js';
-import { addScsiArray } from '../../devices/scsi/lab.js';
+import { addScsiArray } from '../../devices/scsi/attach.js';
 import { buildScsiUringCmd } from '../../devices/scsi/uring-cmd.js';
 import { pattern, MiB } from '../helpers.js';
 

@@ -53,7 +53,7 @@ export const nullblkDevice: DeviceDef = {
     return {
       provides: [opts.name],
       create(lab) {
-        lab.addNullBlk(opts);
+        lab.attach('nullblk', opts);
         if (minBytes !== undefined) {
           const r = lab.writeSysfs(`/sys/block/${opts.name}/queue/copy_offload_min_bytes`, String(minBytes));
           if (r.res < 0) throw new Error(`copy_offload_min_bytes: ${r.message}`);

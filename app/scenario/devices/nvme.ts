@@ -1,7 +1,6 @@
 /** The `nvme` device kind of scenario files: a controller with namespaces (docs/nvme.md). */
 import type { NvmeControllerOptions, NvmeNamespaceOptions } from '../../../devices/nvme/defaults.js';
 import { NVME_LIMITS } from '../../../devices/nvme/defaults.js';
-import { addNvmeController } from '../../../devices/nvme/attach.js';
 import type { DeviceDef } from '../types.js';
 import { k, type ObjSpec } from '../keys.js';
 import { timingKey } from '../timing-key.js';
@@ -103,7 +102,7 @@ export const nvmeDevice: DeviceDef = {
     return {
       provides: namespaces.map((n) => `${name}n${n.nsid}`),
       create(lab) {
-        addNvmeController(lab, opts);
+        lab.attach('nvme', opts);
       },
     };
   },

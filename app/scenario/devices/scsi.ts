@@ -2,7 +2,7 @@
 import type { DeviceDef } from '../types.js';
 import { k, type ObjSpec } from '../keys.js';
 import { timingKey } from '../timing-key.js';
-import { addScsiArray, type ScsiLabOptions } from '../../../devices/scsi/lab.js';
+import type { ScsiLabOptions } from '../../../devices/scsi/attach.js';
 import type { LuOptions } from '../../../devices/scsi/lu.js';
 import { COPY_MODES } from '../../../devices/scsi/sd.js';
 import { SD_DEFAULT_INITIATOR } from '../../../devices/scsi/sd.js';
@@ -73,7 +73,7 @@ export const scsiDevice: DeviceDef = {
     return {
       provides,
       create(lab) {
-        addScsiArray(lab, o);
+        lab.attach('scsi', o);
       },
     };
   },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Lab } from '../../../app/lab.js';
-import { addScsiArray } from '../../../devices/scsi/lab.js';
+import { addScsiArray } from '../../../devices/scsi/attach.js';
 import type { SdDevice } from '../../../devices/scsi/sd.js';
 import { ReqOp } from '../../../core/block/ops.js';
 import { Errno } from '../../../core/util/errno.js';

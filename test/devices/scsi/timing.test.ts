@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Lab } from '../../../app/lab.js';
-import { addScsiArray } from '../../../devices/scsi/lab.js';
+import { addScsiArray } from '../../../devices/scsi/attach.js';
 import type { ScsiArray } from '../../../devices/scsi/array.js';
 import { b2bSegment, e4Descriptor, rw16Cdb, tpcInCdb, tpcOutCdb, xcopyLid4, populateTokenList, writeUsingTokenList, tokenFromRrti } from '../../../devices/scsi/build.js';
 import { CopyStatus, Status, TpcInSa, TpcOutSa } from '../../../devices/scsi/constants.js';

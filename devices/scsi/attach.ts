@@ -1,17 +1,17 @@
 /**
- * Wiring SCSI arrays into a Lab: one fabric per lab, an sd BlockDevice per LU (/dev/sda, …)
+ * Wiring SCSI arrays into a host (core/block/host.ts, the Lab): one fabric per host, an sd BlockDevice per LU (/dev/sda, …)
  * and the sysfs entries sd adds: /sys/block/<sd>/device/* and /sys/class/scsi_disk/H:C:T:L/*.
  */
-import type { Lab } from '../../app/lab.js';
+import type { DeviceBackend, DeviceHost } from '../../core/block/host.js';
 import { ScsiFabric, type ScsiArray, type ScsiArrayOptions } from './array.js';
 import { SdDevice, type CopyMode } from './sd.js';
 import { INQUIRY_PRODUCT, INQUIRY_REVISION, INQUIRY_VENDOR } from './constants.js';
 import { TPC_LIMITS } from './tpc-limits.js';
 
-const fabrics = new WeakMap<Lab, ScsiFabric>();
+const fabrics = new WeakMap<DeviceHost, ScsiFabric>();
 
-/** The lab's SCSI fabric (made on first use). */
-export function scsiFabricOf(lab: Lab): ScsiFabric {
+/** The host's SCSI fabric (made on first use). */
+export function scsiFabricOf(lab: DeviceHost): ScsiFabric {
   let f = fabrics.get(lab);
   if (!f) {
     f = new ScsiFabric(lab.clock);
@@ -27,7 +27,7 @@ export interface ScsiLabOptions extends ScsiArrayOptions {
 }
 
 /** Adds an array and an sd disk per LU the host can see; the disks are named after the LUs. */
-export function addScsiArray(lab: Lab, o: ScsiLabOptions): { array: ScsiArray; disks: SdDevice[] } {
+export function addScsiArray(lab: DeviceHost, o: ScsiLabOptions): { array: ScsiArray; disks: SdDevice[] } {
   const fabric = scsiFabricOf(lab);
   const array = fabric.addArray(o);
   const host = [...fabric.arrays.keys()].indexOf(array.name);
@@ -42,7 +42,7 @@ export function addScsiArray(lab: Lab, o: ScsiLabOptions): { array: ScsiArray; d
   return { array, disks };
 }
 
-function registerScsiDisk(lab: Lab, sd: SdDevice, hctl: string): void {
+function registerScsiDisk(lab: DeviceHost, sd: SdDevice, hctl: string): void {
   const ro = (v: () => string | number) => ({ show: () => String(v()) });
   const dev = `/sys/block/${sd.name}/device`;
   lab.sysfs.add(`${dev}/vendor`, ro(() => INQUIRY_VENDOR.trim()));
@@ -64,3 +64,8 @@ function registerScsiDisk(lab: Lab, sd: SdDevice, hctl: string): void {
   lab.sysfs.add(`${sdisk}/rod_default_inactivity_timeout`, ro(() => TPC_LIMITS.defaultInactivityTimeout));
   lab.sysfs.add(`${sdisk}/copy_offload`, { show: () => sd.copyMode, store: (v) => sd.setCopyMode(v.trim()) });
 }
+
+export const scsiBackend: DeviceBackend<ScsiLabOptions, { array: ScsiArray; disks: SdDevice[] }> = {
+  kind: 'scsi',
+  attach: addScsiArray,
+};
