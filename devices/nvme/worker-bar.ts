@@ -169,10 +169,7 @@ export class NvmeWorkerBar implements NvmeBar, Pollable {
     let n = 0;
     for (const fn of this.irq.values()) n += fn() ?? 0;
     this.release(n);
-    if (this.referenced && this.inflight === 0) {
-      this.referenced = false;
-      this.worker.unref();
-    }
+    this.settle();
     return n;
   }
 
@@ -183,7 +180,18 @@ export class NvmeWorkerBar implements NvmeBar, Pollable {
     const at = this.due && i < this.due.length ? this.due[i]! : NaN;
     if (!clock || Number.isNaN(at)) return finish();
     this.due![i] = NaN;
-    clock.at(at, finish);
+    clock.at(at, () => {
+      finish();
+      this.settle();
+    });
+  }
+
+  /** Nothing outstanding: the worker no longer keeps the process alive. */
+  private settle(): void {
+    if (this.referenced && this.inflight === 0) {
+      this.referenced = false;
+      this.worker.unref();
+    }
   }
 
   /** `n` commands came back from the worker: their holds on the virtual clock go. */
