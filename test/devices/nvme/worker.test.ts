@@ -115,6 +115,17 @@ describe('NVMe controllers with execution: worker', () => {
     expect(lab.failures.map((f) => f.device)).toContain('nvme0');
   });
 
+  it('lab.close() stops the controller\'s thread; a command after it fails with EIO', async () => {
+    const lab = new Lab();
+    const att = lab.addNvmeController({ name: 'nvme0', execution: 'worker', namespaces: [{ size: 1 << 20 }] });
+    await lab.write('/dev/nvme0n1', 0, pattern(4096, 3));
+    await lab.close();
+    expect(att.worker!.alive).toBe(false);
+    expect(lab.failures).toEqual([]); // a close is not a failure
+    const r = await att.host.passthru({ admin: false, cmd: buildSqe({ opcode: IoOpc.READ, nsid: 1, cdw: {} }), dataLen: 4096 });
+    expect(r.status).toBe(-5);
+  });
+
   it('the scenario key is validated and a worker subsystem is not shared', () => {
     expect(() => parseScenarioText(`devices: [ { kind: nvme, name: nvme0, execution: thread, namespaces: [ { size: 1MiB } ] } ]`)).toThrow(/execution/);
     const s = parseScenarioText(`
