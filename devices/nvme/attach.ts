@@ -17,6 +17,7 @@ import { NVME_VERSION } from './spec.js';
 import { resolveTiming } from '../timing/params.js';
 import { TimingModel } from '../timing/model.js';
 import { NvmeWorkerBar } from './worker-bar.js';
+import { NvmeSubsystemThread } from './worker-thread.js';
 
 export interface NvmeAttachment {
   readonly name: string;
@@ -32,8 +33,8 @@ interface HostNvme {
   readonly arena: DmaArena;
   readonly subsystems: Map<string, NvmeSubsystem>;
   readonly controllers: Map<string, NvmeAttachment>;
-  /** Subsystems whose controller runs on a worker: it holds their namespaces alone. */
-  readonly workerSubsystems: Set<string>;
+  /** Subsystems whose controllers run on a worker thread (execution: worker): the thread and the NSIDs in use. */
+  readonly workerSubsystems: Map<string, { readonly thread: NvmeSubsystemThread; readonly nsids: Set<number> }>;
 }
 
 const perHost = new WeakMap<DeviceHost, HostNvme>();
@@ -41,7 +42,7 @@ const perHost = new WeakMap<DeviceHost, HostNvme>();
 function stateOf(host: DeviceHost): HostNvme {
   let s = perHost.get(host);
   if (!s) {
-    s = { arena: new DmaArena(ARENA_DEFAULT_BYTES), subsystems: new Map(), controllers: new Map(), workerSubsystems: new Set() };
+    s = { arena: new DmaArena(ARENA_DEFAULT_BYTES), subsystems: new Map(), controllers: new Map(), workerSubsystems: new Map() };
     perHost.set(host, s);
   }
   return s;
@@ -71,8 +72,8 @@ export function addNvmeController(lab: DeviceHost, o: NvmeControllerOptions): Nv
   const st = stateOf(lab);
   if (st.controllers.has(o.name)) throw new RangeError(`controller ${o.name} exists`);
   const subName = o.subsystem ?? o.name;
-  if (st.workerSubsystems.has(subName)) throw new RangeError(`${o.name}: subsystem ${subName} belongs to a controller on a worker thread (execution: worker), which holds its namespaces alone`);
   if ((o.execution ?? NVME_DEFAULTS.execution) === 'worker') return addWorkerController(lab, st, subName, o);
+  if (st.workerSubsystems.has(subName)) throw new RangeError(`${o.name}: subsystem ${subName} runs on a worker thread; its controllers all need execution: worker`);
   let sub = st.subsystems.get(subName);
   if (!sub) {
     sub = new NvmeSubsystem(subName);
@@ -106,15 +107,17 @@ export function addNvmeController(lab: DeviceHost, o: NvmeControllerOptions): Nv
 }
 
 /**
- * `execution: worker`: the controller, its subsystem and namespaces are built on a worker thread
- * (worker-entry.ts) from the same options; the host driver here reaches it through shared
- * registers and the shared DMA arena. Timing models run there too, on the lab clock's time as
- * published with each doorbell write; a subsystem another controller already uses is refused.
+ * `execution: worker`: the controller is built on its subsystem's worker thread (worker-entry.ts,
+ * one thread per subsystem, started by its first controller) from the same options, with the
+ * namespaces its entry defines; the host driver here reaches it through shared registers and the
+ * shared DMA arena. Timing models run there too, on the lab clock's time as published with each
+ * doorbell write. A subsystem is all inline or all on its worker.
  */
 function addWorkerController(lab: DeviceHost, st: HostNvme, subName: string, o: NvmeControllerOptions): NvmeAttachment {
-  if (st.subsystems.has(subName)) throw new RangeError(`${o.name}: execution: worker needs a subsystem of its own; ${subName} is used by another controller`);
-  // NSIDs fixed here, as the worker's subsystem would number them, so both ends agree.
-  const used = new Set<number>();
+  if (st.subsystems.has(subName)) throw new RangeError(`${o.name}: subsystem ${subName} runs on the lab's thread; its controllers all need execution: inline`);
+  const existing = st.workerSubsystems.get(subName);
+  // NSIDs fixed here, as the subsystem would number them (the first free one), so both ends agree.
+  const used = new Set(existing?.nsids);
   const namespaces = o.namespaces.map((n) => {
     let nsid = n.nsid;
     for (let c = 1; nsid === undefined && c <= NVME_LIMITS.maxNamespaces; c++) if (!used.has(c)) nsid = c;
@@ -123,17 +126,23 @@ function addWorkerController(lab: DeviceHost, st: HostNvme, subName: string, o: 
     used.add(nsid);
     return { ...n, nsid };
   });
+  const mine = namespaces.map((n) => n.nsid);
   // Timing models run on the worker against the lab clock's published time; the lab keeps one
   // per namespace only to show its parameters (sysfs) and pick the offload crossover.
   const timingOf = new Map<number, TimingModel>();
   const ctrlTiming = resolveTiming(o.timing);
   for (const n of namespaces) {
     const params = resolveTiming(n.timing) ?? ctrlTiming;
-    if (params && n.nsid !== undefined) timingOf.set(n.nsid, new TimingModel(params, lab.clock));
+    if (params) timingOf.set(n.nsid, new TimingModel(params, lab.clock));
   }
-  const timed = ctrlTiming !== null || timingOf.size > 0;
-  const bar = new NvmeWorkerBar({ options: { ...o, namespaces }, arena: st.arena, poller: lab.poller, idleMicros: o.idle_us ?? NVME_DEFAULTS.idle_us, clock: timed ? lab.clock : null, onFailure: (r) => lab.reportFailure(o.name, r) });
-  lab.onClose(() => bar.close());
+  let sub = existing;
+  if (!sub) {
+    const thread = new NvmeSubsystemThread(subName, st.arena.buffer, lab.poller.doorbell.buffer as SharedArrayBuffer, o.idle_us ?? NVME_DEFAULTS.idle_us);
+    lab.onClose(() => thread.close());
+    sub = { thread, nsids: new Set() };
+  }
+  // The lab's clock always: a command may address a timed namespace another controller defined.
+  const bar = new NvmeWorkerBar({ options: { ...o, namespaces }, thread: sub.thread, poller: lab.poller, clock: lab.clock, onFailure: (r) => lab.reportFailure(o.name, r) });
   let host: NvmeHost;
   try {
     host = new NvmeHost(bar, st.arena, o.io_queues ?? NVME_DEFAULTS.io_queues, o.queue_depth ?? NVME_DEFAULTS.queue_depth);
@@ -143,11 +152,13 @@ function addWorkerController(lab: DeviceHost, st: HostNvme, subName: string, o: 
       if (s) throw new RangeError(`${o.name}: enabling copy descriptor formats failed (0x${s.toString(16)})`);
     }
   } catch (err) {
-    void bar.close();
+    if (!existing) void sub.thread.close();
     throw err;
   }
-  st.workerSubsystems.add(subName);
-  const devices = host.namespaces.map((n) => lab.addDevice(new NvmeNamespaceDevice(host, n, o.name, timingOf.get(n.nsid) ?? null)));
+  if (!existing) st.workerSubsystems.set(subName, sub);
+  for (const n of mine) sub.nsids.add(n);
+  // Block devices for the namespaces this controller entry defines (a shared namespace gets one node).
+  const devices = host.namespaces.filter((n) => mine.includes(n.nsid)).map((n) => lab.addDevice(new NvmeNamespaceDevice(host, n, o.name, timingOf.get(n.nsid) ?? null)));
   for (const d of devices) registerNamespaceAttrs(lab, d);
   registerControllerAttrs(lab, o.name, bar, host);
   const att: NvmeAttachment = { name: o.name, ctrl: null, worker: bar, host, devices };

@@ -176,6 +176,9 @@ export class NvmeHost {
     const asq = arena.allocContiguous(Math.ceil((aq * SQE_SIZE) / NVME_PAGE_SIZE));
     const acq = arena.allocContiguous(Math.ceil((aq * CQE_SIZE) / NVME_PAGE_SIZE));
     if (asq === null || acq === null) throw new RangeError('DMA arena too small for the admin queues');
+    // Queue memory starts zeroed (the kernel's dma_alloc_coherent): a stale phase tag left by an
+    // earlier user of the pages would read as a completion.
+    arena.view(acq, aq * CQE_SIZE)!.fill(0);
     ctrl.setAdminQueues(asq, acq, aq, aq);
     this.admin = new HostQueuePair(this, 0, asq, acq, aq);
     ctrl.onInterrupt(0, () => this.admin.reap());
@@ -213,6 +216,7 @@ export class NvmeHost {
       const sq = this.arena.allocContiguous(sqPages);
       const cq = this.arena.allocContiguous(cqPages);
       if (sq === null || cq === null) throw new RangeError('DMA arena too small for the I/O queues');
+      this.arena.view(cq, cqPages * NVME_PAGE_SIZE)!.fill(0);
       const rc = this.adminSync({ opcode: AdminOpc.CREATE_IO_CQ, prp1: cq, cdw: { 10: ((depth - 1) << 16) | q, 11: QUEUE_PC } });
       const rs = this.adminSync({ opcode: AdminOpc.CREATE_IO_SQ, prp1: sq, cdw: { 10: ((depth - 1) << 16) | q, 11: (q << 16) | QUEUE_PC } });
       if (rc.status || rs.status) throw new Error(`creating I/O queue ${q} failed (0x${(rc.status || rs.status).toString(16)})`);

@@ -1,24 +1,23 @@
 /**
  * The host's end of an NVMe controller that runs on a worker thread: register writes become
- * Atomics stores into the shared registers (worker-regs.ts) plus a wake-up when the controller
- * sleeps, as a PCIe doorbell write is a posted write to BAR0. The controller fetches commands and
- * PRP lists from the lab's DMA arena (shared memory), moves data, and posts CQEs there with the
- * phase tag; the host learns of them through the lab's completion poller (an interrupt is a bump
- * of the poller's doorbell), then reaps the CQs by phase tag exactly as inline.
+ * Atomics stores into the controller's shared registers (worker-regs.ts) plus a wake-up of the
+ * subsystem's thread when it sleeps (worker-thread.ts), as a PCIe doorbell write is a posted
+ * write to BAR0. The controller fetches commands and PRP lists from the lab's DMA arena (shared
+ * memory), moves data, and posts CQEs there with the phase tag; the host learns of them through
+ * the lab's completion poller (an interrupt is a bump of the poller's doorbell), then reaps the
+ * CQs by phase tag exactly as inline.
  *
- * If the worker dies, every command in flight and every later one completes with -EIO and the
- * lab is told; close() stops the worker.
+ * If the thread dies, every command in flight and every later one completes with -EIO and the
+ * lab is told.
  */
-import { Worker } from 'node:worker_threads';
 import type { CompletionPoller, Pollable } from '../../core/block/completion-poller.js';
 import type { Clock } from '../../core/time/clock.js';
 import { Errno } from '../../core/util/errno.js';
-import { workerScript } from '../../core/util/worker-path.js';
 import type { NvmeBar } from './bar.js';
 import type { ControllerStats } from './controller.js';
-import type { DmaArena } from './dma.js';
 import type { NvmeControllerOptions } from './defaults.js';
-import { CSTS, DOORBELL_QUEUES, DUE_STRIDE, REG, REG_FLAG, REG_STATE, REGS_BYTES, STAT, STATS_OFFSET, type NvmeWorkerData } from './worker-regs.js';
+import type { NvmeSubsystemThread, ThreadMember } from './worker-thread.js';
+import { CSTS, DOORBELL_QUEUES, DUE_STRIDE, REG, REGS_BYTES, STAT, STATS_OFFSET } from './worker-regs.js';
 
 /** Longest the host waits for one probe-time admin command (the worker starting included), ms. */
 export const PROBE_TIMEOUT_MS = 30_000;
@@ -27,9 +26,8 @@ const PROBE_WAIT_SLICE_MS = 50;
 
 export interface NvmeWorkerBarOptions {
   readonly options: NvmeControllerOptions;
-  readonly arena: DmaArena;
+  readonly thread: NvmeSubsystemThread;
   readonly poller: CompletionPoller;
-  readonly idleMicros: number;
   /** The lab's clock when the controller or a namespace has a timing model; null: untimed. */
   readonly clock: Clock | null;
   readonly onFailure: (reason: string) => void;
@@ -41,19 +39,16 @@ export interface BarClient {
   abortAll(errno: number): void;
 }
 
-export class NvmeWorkerBar implements NvmeBar, Pollable {
-  private readonly worker: Worker;
+export class NvmeWorkerBar implements NvmeBar, Pollable, ThreadMember {
   private readonly regs: Int32Array;
   private readonly statWords: Float64Array;
   private readonly irq = new Map<number, () => number | void>();
   private client: BarClient | null = null;
   private dead: string | null = null;
-  private closing = false;
   private referenced = false;
   /** Timed: commands on the worker, each holding the lab's virtual clock; and the due-time table. */
   private holds = 0;
   private readonly due: Float64Array | null;
-  readonly exited: Promise<void>;
 
   constructor(private readonly o: NvmeWorkerBarOptions) {
     const regs = new SharedArrayBuffer(REGS_BYTES);
@@ -61,17 +56,8 @@ export class NvmeWorkerBar implements NvmeBar, Pollable {
     this.statWords = new Float64Array(regs, STATS_OFFSET, STAT.COUNT);
     const due = o.clock ? new SharedArrayBuffer(DOORBELL_QUEUES * DUE_STRIDE * 8) : null;
     this.due = due ? new Float64Array(due).fill(NaN) : null;
-    const workerData: NvmeWorkerData = { kind: 'nvme', options: o.options, regs, arena: o.arena.buffer, doorbell: o.poller.doorbell.buffer as SharedArrayBuffer, idleMicros: o.idleMicros, due };
-    this.worker = new Worker(workerScript('devices/nvme/worker-entry'), { workerData, name: `copylab-${o.options.name}` });
-    this.worker.unref();
-    this.exited = new Promise((resolve) => {
-      this.worker.once('exit', (code) => {
-        this.fail(this.closing ? 'device closed' : `controller worker exited with code ${code}`);
-        resolve();
-      });
-    });
-    this.worker.on('error', (err) => this.fail(`controller worker error: ${err.message}`));
     o.poller.add(this);
+    o.thread.join(this, { options: o.options, regs, due });
   }
 
   /** Binds the host driver (after its probe): the poller asks it what is outstanding. */
@@ -102,7 +88,7 @@ export class NvmeWorkerBar implements NvmeBar, Pollable {
 
   private event(): void {
     Atomics.add(this.regs, REG.EVENT, 1);
-    if (Atomics.load(this.regs, REG.FLAGS) & REG_FLAG.NEED_WAKEUP) Atomics.notify(this.regs, REG.EVENT, 1);
+    this.o.thread.wake();
   }
 
   setAdminQueues(asq: number, acq: number, sqEntries: number, cqEntries: number): void {
@@ -138,7 +124,7 @@ export class NvmeWorkerBar implements NvmeBar, Pollable {
     this.event();
     if (!this.referenced) {
       this.referenced = true;
-      this.worker.ref();
+      this.o.thread.hold(true);
     }
     this.o.poller.ensureReaping();
   }
@@ -186,11 +172,11 @@ export class NvmeWorkerBar implements NvmeBar, Pollable {
     });
   }
 
-  /** Nothing outstanding: the worker no longer keeps the process alive. */
+  /** Nothing outstanding: this controller no longer keeps the process alive. */
   private settle(): void {
     if (this.referenced && this.inflight === 0) {
       this.referenced = false;
-      this.worker.unref();
+      this.o.thread.hold(false);
     }
   }
 
@@ -199,33 +185,23 @@ export class NvmeWorkerBar implements NvmeBar, Pollable {
     for (; n > 0 && this.holds > 0; n--, this.holds--) this.o.clock!.release();
   }
 
-  private fail(reason: string): void {
+  /** The subsystem's thread is gone: every outstanding and later command completes with EIO. */
+  threadFailed(reason: string): void {
     if (this.dead !== null) return;
     this.dead = reason;
-    if (!this.closing) this.o.onFailure(reason);
+    if (!this.o.thread.closed) this.o.onFailure(reason);
     this.client?.abortAll(Errno.EIO);
     this.release(this.holds);
     if (this.referenced) {
       this.referenced = false;
-      this.worker.unref();
+      this.o.thread.hold(false);
     }
     this.o.poller.remove(this);
     this.o.poller.kick();
   }
 
-  /** Kills the worker as a crash would (for fault-injection tests). */
-  async kill(): Promise<void> {
-    await this.worker.terminate();
-    await this.exited;
-  }
-
-  /** Stops the controller's worker; commands still outstanding complete with -EIO. */
-  async close(): Promise<void> {
-    if (this.dead !== null) return;
-    this.closing = true;
-    Atomics.store(this.regs, REG.STATE, REG_STATE.STOP);
-    Atomics.notify(this.regs, REG.EVENT);
-    await this.worker.terminate();
-    await this.exited;
+  /** Kills the subsystem's thread as a crash would (for fault-injection tests). */
+  kill(): Promise<void> {
+    return this.o.thread.kill();
   }
 }

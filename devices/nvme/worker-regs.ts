@@ -8,14 +8,17 @@
  */
 import { NVME_LIMITS, type NvmeControllerOptions } from './defaults.js';
 
-/** Int32 indices; handshake words on their own 64-byte lines. */
+/**
+ * The words of the subsystem's thread (one worker runs every worker-mode controller of a
+ * subsystem, so they share its namespaces): WAKE, bumped by any controller's register write or a
+ * new controller, which the thread sleeps on; NEED_WAKEUP while it sleeps; STOP.
+ */
+export const THREAD = { WAKE: 0, FLAGS: 16, STATE: 32, WORDS: 48 } as const;
+
+/** Int32 indices of one controller's registers; handshake words on their own 64-byte lines. */
 export const REG = {
-  /** Host: bumped after every doorbell or CC write; the worker sleeps on it. */
+  /** Host: bumped after every doorbell or CC write of this controller (then THREAD.WAKE). */
   EVENT: 0,
-  /** Worker: NEED_WAKEUP while it sleeps (the host then notifies EVENT). */
-  FLAGS: 16,
-  /** Host: STOP asks the worker to leave its loop. */
-  STATE: 32,
   /** Worker: bumped after it raised interrupts (posted CQEs); the probe waits on it. */
   IRQ: 48,
   /** AQA: admin SQ and CQ entries (Base 3.1.3.8; kept as two words). */
@@ -55,21 +58,29 @@ const REG_WORDS = REG.DB + 2 * DOORBELL_QUEUES;
 export const STATS_OFFSET = Math.ceil((REG_WORDS * 4) / 64) * 64;
 export const REGS_BYTES = STATS_OFFSET + STAT.COUNT * 8;
 
-/** What the controller's worker is started with (workerData). */
-export interface NvmeWorkerData {
-  readonly kind: 'nvme';
+/** One controller the subsystem's thread runs: its options (namespaces it adds), registers and due-time table. */
+export interface NvmeWorkerController {
   readonly options: NvmeControllerOptions;
   readonly regs: SharedArrayBuffer;
-  /** The lab's DMA arena. */
-  readonly arena: SharedArrayBuffer;
-  /** The lab's completion doorbell (CompletionPoller.doorbell). */
-  readonly doorbell: SharedArrayBuffer;
-  readonly idleMicros: number;
   /**
    * Timed controllers: modeled completion time (ns) per queue and CID, DUE_STRIDE entries per
    * queue (NaN: none); the worker writes it before posting the CQE, the host reads and clears it.
    */
   readonly due: SharedArrayBuffer | null;
+}
+
+/** What the subsystem's worker is started with (workerData); later controllers arrive on its port. */
+export interface NvmeWorkerData {
+  readonly kind: 'nvme';
+  /** Subsystem name (its NQN follows from it). */
+  readonly subsystem: string;
+  /** THREAD words. */
+  readonly thread: SharedArrayBuffer;
+  /** The lab's DMA arena. */
+  readonly arena: SharedArrayBuffer;
+  /** The lab's completion doorbell (CompletionPoller.doorbell). */
+  readonly doorbell: SharedArrayBuffer;
+  readonly idleMicros: number;
 }
 
 /** CIDs per queue in the due-time table (CAP.MQES + 1). */

@@ -45,8 +45,8 @@ export const NVME_SPEC: ObjSpec = {
     queue_depth: k.int(2, NVME_LIMITS.maxQueueDepth, 'entries per I/O queue', { default: 64 }),
     serial: k.str('serial number (Identify Controller SN)'),
     timing: timingKey('the controller\'s namespaces'),
-    execution: k.oneOf(['inline', 'worker'], 'inline: the controller runs on the lab\'s thread; worker: on a worker thread of its own, reached through queues and doorbells in shared memory (a subsystem of its own)', { default: 'inline' }),
-    idle_us: k.int(0, 1_000_000, 'worker mode: microseconds the controller polls its doorbells after its last command before it sleeps', { default: 200 }),
+    execution: k.oneOf(['inline', 'worker'], 'inline: the controller runs on the lab\'s thread; worker: on its subsystem\'s worker thread, reached through queues and doorbells in shared memory (a subsystem\'s controllers are all inline or all worker)', { default: 'inline' }),
+    idle_us: k.int(0, 1_000_000, 'worker mode: microseconds the subsystem\'s thread polls its doorbells after its last command before it sleeps (the first controller of the subsystem sets it)', { default: 200 }),
   },
 };
 

@@ -126,13 +126,30 @@ describe('NVMe controllers with execution: worker', () => {
     expect(r.status).toBe(-5);
   });
 
-  it('the scenario key is validated and a worker subsystem is not shared', () => {
+  it('controllers of one subsystem share its worker thread: a Copy through one reaches the namespace the other defined', async () => {
+    const lab = newLab();
+    const a = lab.addNvmeController({ name: 'nvme0', subsystem: 's0', execution: 'worker', cdfe: true, namespaces: [{ size: 4 << 20 }] });
+    const b = lab.addNvmeController({ name: 'nvme1', subsystem: 's0', execution: 'worker', cdfe: true, namespaces: [{ size: 4 << 20, nsid: 2 }] });
+    expect([a.worker!.cntlid, b.worker!.cntlid]).toEqual([1, 2]);
+    expect(lab.readSysfs('/sys/block/nvme0n1/queue/copy_domain').value).toBe(lab.readSysfs('/sys/block/nvme1n2/queue/copy_domain').value);
+    const data = pattern(1 << 20, 4);
+    await lab.write('/dev/nvme0n1', 0, data);
+    const r = await lab.copy('/dev/nvme1n2', [{ src: '/dev/nvme0n1', srcOffset: 0, dstOffset: 1 << 20, length: 1 << 20 }]);
+    expect(r.path).toBe('offload');
+    expect(r.host_bytes).toBe(0);
+    expect(b.worker!.stats.copy_bytes).toBe(1 << 20);
+    expect(await lab.read('/dev/nvme1n2', 1 << 20, 1 << 20)).toEqualBytes(data);
+  });
+
+  it('the scenario key is validated; a subsystem is all inline or all on its worker', async () => {
     expect(() => parseScenarioText(`devices: [ { kind: nvme, name: nvme0, execution: thread, namespaces: [ { size: 1MiB } ] } ]`)).toThrow(/execution/);
-    const s = parseScenarioText(`
+    for (const [first, second] of [['worker', 'inline'], ['inline', 'worker']]) {
+      const s = parseScenarioText(`
 devices:
-  - { kind: nvme, name: nvme0, subsystem: s0, execution: worker, namespaces: [ { size: 1MiB } ] }
-  - { kind: nvme, name: nvme1, subsystem: s0, namespaces: [ { size: 1MiB, nsid: 2 } ] }
+  - { kind: nvme, name: nvme0, subsystem: s0, execution: ${first}, namespaces: [ { size: 1MiB } ] }
+  - { kind: nvme, name: nvme1, subsystem: s0, execution: ${second}, namespaces: [ { size: 1MiB, nsid: 2 } ] }
 `);
-    return expect(runScenario(s)).rejects.toThrow(ScenarioError);
+      await expect(runScenario(s)).rejects.toThrow(/subsystem s0 runs on/);
+    }
   });
 });
