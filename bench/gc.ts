@@ -20,6 +20,8 @@ const arg = (name: string): string | undefined => {
 const size = parseSize(arg('--size') ?? '1TiB')!;
 const overwrites = Number(arg('--overwrites') ?? 2);
 const timedSize = parseSize(arg('--timed-size') ?? '8GiB')!;
+const mapWorkerArg = arg('--map-worker') ?? 'auto';
+const mapWorker = mapWorkerArg === 'on' ? true : mapWorkerArg === 'off' ? false : undefined;
 
 const big: GcOptions = { ...GC_DEFAULTS, size, zoneBytes: 2 * 1024 ** 2, zoneCapacityBytes: 2 * 1024 ** 2, spareFactor: 0.1, overwrites, policy: 'greedy', path: 'copy', workload: 'uniform', seed: 1, timing: 'none', seriesPoints: 10 };
 const gib = (b: number): string => (b / 1024 ** 3).toFixed(2);
@@ -37,7 +39,7 @@ const onProgress = (d: number): void => {
     process.stderr.write(`  ${(d * 100).toFixed(0)}%  wall ${((performance.now() - t0) / 1000).toFixed(0)} s  cpu ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s  rss ${(process.memoryUsage.rss() / 1024 ** 3).toFixed(2)} GiB\n`);
   }
 };
-const r = runGc(big, { onProgress });
+const r = runGc(big, { onProgress, ...(mapWorker !== undefined ? { mapWorker } : {}) });
 bar.end();
 const peak = process.resourceUsage().maxRSS * 1024;
 const moves = (r.gc_moved_bytes + r.user_bytes + r.fill_bytes) / 4096;
