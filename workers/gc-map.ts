@@ -24,8 +24,13 @@ const more = (): boolean => {
 };
 
 // The map and the tags are new memory: touching a word of each page here (an atomic no-op, so no
-// write of the main thread is lost) takes the kernel's page faults off the main thread's fill.
-for (const a of [l2p, tags]) for (let i = 0; i < a.length; i += PREFAULT_STRIDE) Atomics.or(a, i, 0);
+// write of the main thread is lost) takes the kernel's page faults off the main thread's fill,
+// from the end backwards (the fill starts at the beginning), until the two meet.
+for (let i = Math.floor((l2p.length - 1) / PREFAULT_STRIDE) * PREFAULT_STRIDE, j = Math.floor((tags.length - 1) / PREFAULT_STRIDE) * PREFAULT_STRIDE; i >= 0; i -= PREFAULT_STRIDE, j -= PREFAULT_STRIDE) {
+  // Stop where the fill has been: its pages are mapped already.
+  if (Atomics.or(l2p, i, 0) !== 0) break;
+  Atomics.or(tags, j, 0);
+}
 
 let failed = false;
 while (!failed) {

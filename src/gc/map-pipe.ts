@@ -128,8 +128,9 @@ export class MapPipe {
   /** The worker's progress as last seen. */
   applied = 0;
   private readonly spin = new AdaptiveSpin(MAP_PIPE.spinUs);
-  /** Times the main thread waited for the worker (for the bench). */
+  /** Times the main thread waited for the worker, and for how long in all (ms): for the bench. */
   waits = 0;
+  waitMs = 0;
   private readonly appliedReached = (): boolean => this.poll();
   private target = 0;
 
@@ -183,7 +184,16 @@ export class MapPipe {
     this.waits++;
     this.target = target;
     let last = this.applied;
-    let since = performance.now();
+    const start = performance.now();
+    let since = start;
+    try {
+      this.waitLoop(last, since);
+    } finally {
+      this.waitMs += performance.now() - start;
+    }
+  }
+
+  private waitLoop(last: number, since: number): void {
     while (!this.spin.spin(this.appliedReached)) {
       Atomics.store(this.ctrl, PIPE_CTRL.MAIN_PARKED, 1);
       const seen = Atomics.load(this.ctrl, PIPE_CTRL.APPLIED);

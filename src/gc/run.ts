@@ -42,6 +42,8 @@ export interface GcHooks {
    * spaces of MAP_PIPE.autoMinBlocks and more). The run's result is the same either way.
    */
   readonly mapWorker?: boolean;
+  /** Filled in at the end of a run with a map worker: how often and how long the main thread waited for it. */
+  readonly pipeStats?: { waits: number; waitMs: number };
 }
 
 /** The map pipe and its worker, started for a run. */
@@ -120,6 +122,10 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
     return runOn(o, hooks, t0, layout, dev, lfs);
   } finally {
     if (mapWorker) {
+      if (hooks.pipeStats) {
+        hooks.pipeStats.waits = mapWorker.pipe.waits;
+        hooks.pipeStats.waitMs = mapWorker.pipe.waitMs;
+      }
       mapWorker.pipe.stop();
       void mapWorker.worker.terminate();
     }

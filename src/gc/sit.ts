@@ -43,6 +43,15 @@ export class Sit {
     return this.valid[s]! ^ this.state[s]! ^ this.next[s]! ^ this.prev[s]!;
   }
 
+  /** The same for the bucket neighbours that moving section s to the next bucket down touches. */
+  touchNeighbours(s: number): number {
+    const p = this.prev[s]!;
+    const n = this.next[s]!;
+    const v = this.valid[s]!;
+    const h = v > 0 ? this.head[v - 1]! : -1;
+    return (p >= 0 ? this.next[p]! : 0) ^ (n >= 0 ? this.prev[n]! : 0) ^ (h >= 0 ? this.prev[h]! : 0);
+  }
+
   /** A full section joins the bucket of its valid count. */
   insertFull(s: number): void {
     const v = this.valid[s]!;
