@@ -3,23 +3,23 @@
  * device, spare factor 0.1, filled once, then 2 capacities of uniform random 4 KiB overwrites
  * with greedy victims on the copy path: about two billion block moves, every GC move checked
  * against the map and every logical block read back at the end. Target: ≤ 120 s wall, ≤ 2.5 GiB
- * peak RSS. GC map updates run on a worker thread (src/gc/map-pipe.ts).
+ * peak RSS. GC map updates run on a worker thread (app/gc/map-pipe.ts).
  *
  * Modeled time: a smaller run first puts every command through the NVMeVirt-like timing model;
  * its modeled nanoseconds per user write and per moved block, applied to the terabyte run's
- * counts, give the terabyte run's modeled time (src/gc/modeled-estimate.ts: an estimate, and
+ * counts, give the terabyte run's modeled time (app/gc/modeled-estimate.ts: an estimate, and
  * printed as one).
  *
  * Options: --size BYTES, --overwrites N, --timed-size BYTES (0: no timed run, no modeled time),
  * --map-worker on|off|auto.
  */
 import { loadavg } from 'node:os';
-import { runGc } from '../src/gc/run.js';
-import { GC_DEFAULTS, type GcOptions } from '../src/gc/options.js';
-import { estimateModeled, modeledRates } from '../src/gc/modeled-estimate.js';
-import type { GcResult } from '../src/gc/result.js';
-import { progressBar } from '../src/cli/commands/gc.js';
-import { parseSize } from '../src/util/size.js';
+import { runGc } from '../app/gc/run.js';
+import { GC_DEFAULTS, type GcOptions } from '../app/gc/options.js';
+import { estimateModeled, modeledRates } from '../app/gc/modeled-estimate.js';
+import type { GcResult } from '../app/gc/result.js';
+import { progressBar } from '../app/cli/commands/gc.js';
+import { parseSize } from '../core/util/size.js';
 import { table } from './common.js';
 
 /** The targets for the terabyte run. */

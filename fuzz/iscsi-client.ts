@@ -4,9 +4,9 @@
  * login PDU (security stage straight to the full feature phase, AuthMethod=None, RFC 7143 6.3).
  */
 import { connect, type Socket } from 'node:net';
-import { FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Stage } from '../src/iscsi/constants.js';
-import { PduReader, encodePdu, newBhs, opcodeOf, put32, u32, type DigestState, type Pdu } from '../src/iscsi/pdu.js';
-import { encodeText } from '../src/iscsi/text.js';
+import { FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Stage } from '../app/iscsi/constants.js';
+import { PduReader, encodePdu, newBhs, opcodeOf, put32, u32, type DigestState, type Pdu } from '../app/iscsi/pdu.js';
+import { encodeText } from '../app/iscsi/text.js';
 
 export class RawIscsi {
   readonly digests: DigestState = { header: false, data: false };

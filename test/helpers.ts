@@ -1,5 +1,5 @@
-import { Lab } from '../src/lab.js';
-import { fillPattern } from '../src/util/pattern.js';
+import { Lab } from '../app/lab.js';
+import { fillPattern } from '../core/util/pattern.js';
 import type { NullBlkOptions } from '../devices/nullblk/nullblk.js';
 
 export const KiB = 1024;

@@ -8,14 +8,14 @@
  * differs); throughput in MiB/s and IOPS. Sessions alternate between two targets: one exporting
  * a nullblk device (gateway LU, commands become bios), one fronting a SCSI array's LU.
  */
-import { parseScenarioText } from '../../src/scenario/parse.js';
-import { buildLab } from '../../src/scenario/run.js';
-import { exportTargets } from '../../src/iscsi/scenario.js';
-import { IscsiTarget } from '../../src/iscsi/target.js';
-import { fillPattern } from '../../src/util/pattern.js';
+import { parseScenarioText } from '../../app/scenario/parse.js';
+import { buildLab } from '../../app/scenario/run.js';
+import { exportTargets } from '../../app/iscsi/scenario.js';
+import { IscsiTarget } from '../../app/iscsi/target.js';
+import { fillPattern } from '../../core/util/pattern.js';
 import * as b from '../../devices/scsi/build.js';
 import { PipelinedInitiator } from './pipelined-initiator.js';
-import type { Lab } from '../../src/lab.js';
+import type { Lab } from '../../app/lab.js';
 
 export const SOAK_LIMITS = { maxSessions: 64, maxDepth: 64, maxSeconds: 86_400, maxIoBytes: 1024 * 1024 } as const;
 

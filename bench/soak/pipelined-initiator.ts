@@ -5,9 +5,9 @@
  * it names. CmdSN stays inside the target's window (MaxCmdSN); callers bound their depth.
  */
 import { connect, type Socket } from 'node:net';
-import { Cmd, Data, FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Rsp, Stage } from '../../src/iscsi/constants.js';
-import { PduReader, dataOutForR2t, encodePdu, newBhs, opcodeOf, put32, u16, u32, type DigestState, type Pdu } from '../../src/iscsi/pdu.js';
-import { encodeText } from '../../src/iscsi/text.js';
+import { Cmd, Data, FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Rsp, Stage } from '../../app/iscsi/constants.js';
+import { PduReader, dataOutForR2t, encodePdu, newBhs, opcodeOf, put32, u16, u32, type DigestState, type Pdu } from '../../app/iscsi/pdu.js';
+import { encodeText } from '../../app/iscsi/text.js';
 
 export interface Completion {
   readonly status: number;

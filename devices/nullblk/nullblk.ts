@@ -6,13 +6,13 @@
  * Native copy: a COPY bio's sources are read straight out of the backing stores of nullblk
  * devices in the same copy domain; no host buffer is touched (host_bytes stays 0).
  */
-import type { Bio } from '../../src/block/bio.js';
-import type { BlockDevice, DeviceStats } from '../../src/block/device.js';
-import { newDeviceStats } from '../../src/block/device.js';
-import { FaultInjector } from '../../src/block/fault.js';
-import { BLK_COPY_MAX_BYTES, checkLimits, defaultLimits, updateCopyLimit, type QueueLimits } from '../../src/block/limits.js';
-import { ReqOp, SECTOR_SIZE } from '../../src/block/ops.js';
-import { Errno } from '../../src/util/errno.js';
+import type { Bio } from '../../core/block/bio.js';
+import type { BlockDevice, DeviceStats } from '../../core/block/device.js';
+import { newDeviceStats } from '../../core/block/device.js';
+import { FaultInjector } from '../../core/block/fault.js';
+import { BLK_COPY_MAX_BYTES, checkLimits, defaultLimits, updateCopyLimit, type QueueLimits } from '../../core/block/limits.js';
+import { ReqOp, SECTOR_SIZE } from '../../core/block/ops.js';
+import { Errno } from '../../core/util/errno.js';
 import type { Backing } from '../backing/backing.js';
 import { MemoryBacking } from '../backing/memory.js';
 import { SparseBacking, SPARSE_DEFAULT_LIMIT } from '../backing/sparse.js';
@@ -20,8 +20,7 @@ import { NullBlkModel, type ModelSource } from './model.js';
 import { WorkerQueue, type SharedSource } from '../worker/host-queue.js';
 import { QUEUE_DEPTH } from '../worker/queue-layout.js';
 import { shmId } from '../worker/shm.js';
-import type { CompletionPoller } from '../../src/block/completion-poller.js';
-import type { Clock } from '../../src/time/clock.js';
+import type { DeviceHost } from '../../core/block/host.js';
 import { resolveTiming, type TimingSpec } from '../timing/params.js';
 import { TimingModel } from '../timing/model.js';
 import { timedCost } from '../timing/bio-cost.js';
@@ -56,13 +55,8 @@ export interface NullBlkOptions {
   readonly timing?: TimingSpec;
 }
 
-/** What a worker-run device needs from its lab. */
-export interface DeviceHost {
-  readonly poller: CompletionPoller;
-  /** The lab's clock: timed devices complete on it. */
-  readonly clock?: Clock;
-  onFailure(device: string, reason: string): void;
-}
+/** What a nullblk needs from its host (core/block/host.ts): the poller and failure report for a worker, the clock for timing. */
+export type NullBlkHost = Pick<DeviceHost, 'poller' | 'clock' | 'reportFailure'>;
 
 /** Device defaults in one table (QEMU's habit): what a nullblk is when the scenario says nothing. */
 export const NULLBLK_DEFAULTS = {
@@ -99,7 +93,7 @@ export class NullBlkDevice implements BlockDevice {
   /** The device's timing model, or null (completes at once). */
   readonly timing: TimingModel | null = null;
 
-  constructor(options: NullBlkOptions, host?: DeviceHost) {
+  constructor(options: NullBlkOptions, host?: NullBlkHost) {
     const o = { ...NULLBLK_DEFAULTS, ...options };
     const problem = nullBlkOptionProblem(o);
     if (problem) throw new RangeError(`nullblk ${o.name}: ${problem}`);
@@ -136,7 +130,7 @@ export class NullBlkDevice implements BlockDevice {
       this.queue = new WorkerQueue({
         data: { kind: 'nullblk', name: o.name, depth: o.queue_depth, maxSources: o.copy_max_segments, mediaId: shmId(media), media, mediaSize: o.size, idleMicros: o.idle_us },
         poller: host.poller,
-        onFailure: (reason) => host.onFailure(o.name, reason),
+        onFailure: (reason) => host.reportFailure(o.name, reason),
       });
     }
   }

@@ -1,11 +1,11 @@
 /**
- * Puts an NVMe controller into a Lab: the lab's host DMA arena and subsystems (one per lab,
- * kept beside it), the controller and its namespaces, the host driver, one block device per
+ * Puts an NVMe controller into a host (core/block/host.ts, the Lab): the host's DMA arena and
+ * subsystems (one per host, kept beside it), the controller and its namespaces, the host driver, one block device per
  * namespace (`nvme0n1`, …) and their sysfs attributes (the zoned ones of
  * Documentation/ABI/stable/sysfs-block, and /sys/class/nvme/<ctrl>/).
  */
-import type { Lab } from '../../src/lab.js';
-import { SECTOR_SIZE } from '../../src/block/ops.js';
+import type { DeviceBackend, DeviceHost } from '../../core/block/host.js';
+import { SECTOR_SIZE } from '../../core/block/ops.js';
 import { DmaArena, ARENA_DEFAULT_BYTES } from './dma.js';
 import { NvmeSubsystem } from './subsystem.js';
 import { NvmeController } from './controller.js';
@@ -24,34 +24,34 @@ export interface NvmeAttachment {
   readonly devices: readonly NvmeNamespaceDevice[];
 }
 
-interface LabNvme {
+interface HostNvme {
   readonly arena: DmaArena;
   readonly subsystems: Map<string, NvmeSubsystem>;
   readonly controllers: Map<string, NvmeAttachment>;
 }
 
-const perLab = new WeakMap<Lab, LabNvme>();
+const perHost = new WeakMap<DeviceHost, HostNvme>();
 
-function stateOf(lab: Lab): LabNvme {
-  let s = perLab.get(lab);
+function stateOf(host: DeviceHost): HostNvme {
+  let s = perHost.get(host);
   if (!s) {
     s = { arena: new DmaArena(ARENA_DEFAULT_BYTES), subsystems: new Map(), controllers: new Map() };
-    perLab.set(lab, s);
+    perHost.set(host, s);
   }
   return s;
 }
 
-/** The lab's host DMA arena (created with the first controller). */
-export function labArena(lab: Lab): DmaArena {
+/** The host's DMA arena (created with the first controller). */
+export function labArena(lab: DeviceHost): DmaArena {
   return stateOf(lab).arena;
 }
 
-/** A controller of the lab by name (`nvme0` or `/dev/nvme0`), or undefined. */
-export function nvmeController(lab: Lab, name: string): NvmeAttachment | undefined {
+/** A controller of the host by name (`nvme0` or `/dev/nvme0`), or undefined. */
+export function nvmeController(lab: DeviceHost, name: string): NvmeAttachment | undefined {
   return stateOf(lab).controllers.get(name.replace(/^\/dev\//, ''));
 }
 
-export function nvmeControllers(lab: Lab): NvmeAttachment[] {
+export function nvmeControllers(lab: DeviceHost): NvmeAttachment[] {
   return [...stateOf(lab).controllers.values()];
 }
 
@@ -59,7 +59,7 @@ export function nvmeControllers(lab: Lab): NvmeAttachment[] {
  * Creates a controller with its namespaces (in a new or an existing subsystem) and registers one
  * block device per namespace it defines. Throws RangeError for options the model refuses.
  */
-export function addNvmeController(lab: Lab, o: NvmeControllerOptions): NvmeAttachment {
+export function addNvmeController(lab: DeviceHost, o: NvmeControllerOptions): NvmeAttachment {
   const problem = controllerProblem(o);
   if (problem) throw new RangeError(`${o.name}: ${problem}`);
   const st = stateOf(lab);
@@ -99,7 +99,7 @@ export function addNvmeController(lab: Lab, o: NvmeControllerOptions): NvmeAttac
 
 const ro = (v: () => string | number) => ({ show: () => String(v()) });
 
-function registerNamespaceAttrs(lab: Lab, d: NvmeNamespaceDevice): void {
+function registerNamespaceAttrs(lab: DeviceHost, d: NvmeNamespaceDevice): void {
   const q = `/sys/block/${d.name}/queue`;
   const z = d.ns.zoned;
   const zsBytes = z ? z.zsze * d.ns.lbs : 0;
@@ -114,7 +114,7 @@ function registerNamespaceAttrs(lab: Lab, d: NvmeNamespaceDevice): void {
   lab.sysfs.add(`/sys/block/${d.name}/device/nsid`, ro(() => d.ns.nsid));
 }
 
-function registerControllerAttrs(lab: Lab, name: string, ctrl: NvmeController, host: NvmeHost): void {
+function registerControllerAttrs(lab: DeviceHost, name: string, ctrl: NvmeController, host: NvmeHost): void {
   const base = `/sys/class/nvme/${name}`;
   lab.sysfs.add(`${base}/subsysnqn`, ro(() => host.info.subnqn));
   lab.sysfs.add(`${base}/serial`, ro(() => host.info.serial));
@@ -126,3 +126,8 @@ function registerControllerAttrs(lab: Lab, name: string, ctrl: NvmeController, h
   lab.sysfs.add(`${base}/state`, ro(() => 'live'));
   lab.sysfs.add(`${base}/version`, ro(() => `${NVME_VERSION >>> 16}.${(NVME_VERSION >>> 8) & 0xff}`));
 }
+
+export const nvmeBackend: DeviceBackend<NvmeControllerOptions, NvmeAttachment> = {
+  kind: 'nvme',
+  attach: addNvmeController,
+};

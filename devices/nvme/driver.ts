@@ -7,19 +7,19 @@
  * use descriptor formats 2/3, so they are offloaded only once the host has enabled those formats;
  * until then copyOffloadRefusal says why and the copy engine emulates.
  */
-import type { Bio } from '../../src/block/bio.js';
-import type { BlockDevice, DeviceStats, DeviceTimingInfo } from '../../src/block/device.js';
-import { newDeviceStats } from '../../src/block/device.js';
-import { FaultInjector } from '../../src/block/fault.js';
-import { BLK_COPY_MAX_BYTES, BLK_DEF_MAX_SECTORS_CAP, checkLimits, defaultLimits, updateCopyLimit, type QueueLimits } from '../../src/block/limits.js';
-import { ReqOp, SECTOR_SIZE } from '../../src/block/ops.js';
-import { Errno } from '../../src/util/errno.js';
+import type { Bio } from '../../core/block/bio.js';
+import type { BlockDevice, DeviceStats, DeviceTimingInfo } from '../../core/block/device.js';
+import { newDeviceStats } from '../../core/block/device.js';
+import { FaultInjector } from '../../core/block/fault.js';
+import { BLK_COPY_MAX_BYTES, BLK_DEF_MAX_SECTORS_CAP, checkLimits, defaultLimits, updateCopyLimit, type QueueLimits } from '../../core/block/limits.js';
+import { ReqOp, SECTOR_SIZE } from '../../core/block/ops.js';
+import { Errno } from '../../core/util/errno.js';
 import { buildSqe, copyCdws, encodeRanges, type SourceRange } from './codec.js';
 import type { NvmeHost, NsInfo } from './host.js';
 import { DSM_AD, DSM_MAX_RANGES, DSM_RANGE_SIZE, IoOpc, NVME_PAGE_SIZE, RW_FUA, Status } from './spec.js';
-import { ReqFlag } from '../../src/block/ops.js';
+import { ReqFlag } from '../../core/block/ops.js';
 import { setU64 } from './codec.js';
-import type { BufferResolver, UringCmdResult } from '../../src/ring/consumer.js';
+import type { BufferResolver, UringCmdResult } from '../../core/ring/consumer.js';
 import { nvmeUringCmd } from './uring-cmd.js';
 import { offloadMinBytesFor } from '../timing/heuristics.js';
 

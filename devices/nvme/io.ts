@@ -13,7 +13,7 @@ import {
 } from './spec.js';
 import { NVME_LIMITS } from './defaults.js';
 import type { Zone } from './zns.js';
-import { Errno } from '../../src/util/errno.js';
+import { Errno } from '../../core/util/errno.js';
 
 export function ioCommand(req: Request): CmdResult {
   const { cmd, ctrl } = req;

@@ -2,14 +2,14 @@
  * The driver's end of a device that runs on a worker thread: tags, the submission ring, the
  * completion ring, bounce buffers for host memory the worker cannot see, and what happens when
  * the worker dies (every request in flight completes with -EIO, later ones too, and the lab is
- * told). The worker end is workers/device-worker.ts; the layout is queue-layout.ts.
+ * told). The worker end is devices/worker/device-worker.ts; the layout is queue-layout.ts.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import type { Bio } from '../../src/block/bio.js';
-import type { CompletionPoller, Pollable } from '../../src/block/completion-poller.js';
-import { ReqOp } from '../../src/block/ops.js';
-import { Errno } from '../../src/util/errno.js';
-import { workerScript } from '../../src/util/worker-path.js';
+import type { Bio } from '../../core/block/bio.js';
+import type { CompletionPoller, Pollable } from '../../core/block/completion-poller.js';
+import { ReqOp } from '../../core/block/ops.js';
+import { Errno } from '../../core/util/errno.js';
+import { workerScript } from '../../core/util/worker-path.js';
 import { CMD, CPL, CTRL, QUEUE_FLAG, QUEUE_STATE, SRC, queueLayout, type DeviceWorkerData, type ShmMessage } from './queue-layout.js';
 import { shmId } from './shm.js';
 
@@ -67,7 +67,7 @@ export class WorkerQueue implements Pollable {
     this.port = port1;
     const workerData: DeviceWorkerData & { port: MessagePort } = { ...opts.data, queue, doorbell: opts.poller.doorbell.buffer as SharedArrayBuffer, port: port2 };
     this.sent.add(opts.data.mediaId);
-    this.worker = new Worker(workerScript('device-worker'), { workerData, transferList: [port2], name: `copylab-${opts.data.name}` });
+    this.worker = new Worker(workerScript('devices/worker/device-worker'), { workerData, transferList: [port2], name: `copylab-${opts.data.name}` });
     this.worker.unref();
     this.port.unref();
     this.exited = new Promise((resolve) => {

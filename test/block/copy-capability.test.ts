@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Lab } from '../../src/lab.js';
-import { ReqOp } from '../../src/block/ops.js';
-import { Errno } from '../../src/util/errno.js';
+import { Lab } from '../../app/lab.js';
+import { ReqOp } from '../../core/block/ops.js';
+import { Errno } from '../../core/util/errno.js';
 import { addNvmeController } from '../../devices/nvme/attach.js';
-import { addScsiArray } from '../../devices/scsi/lab.js';
+import { addScsiArray } from '../../devices/scsi/attach.js';
 import { pattern, MiB } from '../helpers.js';
 
 /** One lab with a nullblk source, an sd disk (each copy mode) and an NVMe namespace. */

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
-import { runGc } from '../../src/gc/run.js';
-import { GC_DEFAULTS, type GcOptions } from '../../src/gc/options.js';
-import { GcIntegrityError, TAG_LBA_BITS } from '../../src/gc/tag.js';
-import { MapPipe } from '../../src/gc/map-pipe.js';
-import { workerScript } from '../../src/util/worker-path.js';
+import { runGc } from '../../app/gc/run.js';
+import { GC_DEFAULTS, type GcOptions } from '../../app/gc/options.js';
+import { GcIntegrityError, TAG_LBA_BITS } from '../../app/gc/tag.js';
+import { MapPipe } from '../../app/gc/map-pipe.js';
+import { workerScript } from '../../core/util/worker-path.js';
 
 const MiB = 1024 ** 2;
 const opts = (o: Partial<GcOptions>): GcOptions => ({ ...GC_DEFAULTS, seriesPoints: 10, zoneBytes: 2 * MiB, zoneCapacityBytes: 2 * MiB, ...o });
@@ -39,7 +39,7 @@ describe('GC map updates on a worker thread (map pipe)', () => {
     l2p[5] = gen(3, 100);
     l2p[6] = gen(2, 101);
     const pipe = new MapPipe(l2p, tags);
-    const worker = new Worker(workerScript('gc-map'), { workerData: pipe.data() });
+    const worker = new Worker(workerScript('app/gc/map-worker'), { workerData: pipe.data() });
     try {
       // lba 5 moves from 100 to 40 (the map agrees), then lba 6 claims to move from 102 (the map says 101).
       pipe.push(gen(3, 5), 100, 40);
@@ -71,7 +71,7 @@ describe('GC map updates on a worker thread (map pipe)', () => {
       tags[l + 10] = gen(1, l);
     }
     const pipe = new MapPipe(l2p, tags);
-    const worker = new Worker(workerScript('gc-map'), { workerData: pipe.data() });
+    const worker = new Worker(workerScript('app/gc/map-worker'), { workerData: pipe.data() });
     try {
       expect(pipe.verify(0, 64)).toEqual({ verified: 64, bad: -1 });
       tags[50] = gen(2, 40); // lba 40 (the worker's half) holds a newer generation than the map's

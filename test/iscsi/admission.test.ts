@@ -10,10 +10,10 @@ import { connect, type Socket } from 'node:net';
 import { execFile } from 'node:child_process';
 import { describe, it, expect, afterEach } from 'vitest';
 import * as b from '../../devices/scsi/build.js';
-import { LoginStatus, Op, R2t, Rsp, Stage } from '../../src/iscsi/constants.js';
-import { opcodeOf, u32 } from '../../src/iscsi/pdu.js';
-import { DEFAULT_ISCSI_SCENARIO_YAML } from '../../src/iscsi/default-scenario.js';
-import { DEFAULT_ADMISSION } from '../../src/iscsi/admission.js';
+import { LoginStatus, Op, R2t, Rsp, Stage } from '../../app/iscsi/constants.js';
+import { opcodeOf, u32 } from '../../app/iscsi/pdu.js';
+import { DEFAULT_ISCSI_SCENARIO_YAML } from '../../app/iscsi/default-scenario.js';
+import { DEFAULT_ADMISSION } from '../../app/iscsi/admission.js';
 import { TestInitiator } from './initiator.js';
 import { login, serve, unserve, type Served } from './fixture.js';
 

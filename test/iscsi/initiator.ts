@@ -1,13 +1,13 @@
 /**
  * A small iSCSI initiator for tests (RFC 7143): login (None or CHAP), SCSI commands with
  * immediate data and R2T-solicited Data-Out, Data-In reassembly, raw PDUs for attacks.
- * It builds every PDU from the constants of src/iscsi/constants.ts, byte by byte.
+ * It builds every PDU from the constants of app/iscsi/constants.ts, byte by byte.
  */
 import { connect, type Socket } from 'node:net';
-import { BHS_LENGTH, Cmd, Data, FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Rsp, Stage } from '../../src/iscsi/constants.js';
-import { PduReader, dataOutForR2t, encodePdu, newBhs, opcodeOf, put32, u16, u32, type DigestState, type Pdu } from '../../src/iscsi/pdu.js';
-import { encodeText, parseText } from '../../src/iscsi/text.js';
-import { chapResponse, decodeBinary, hex } from '../../src/iscsi/chap.js';
+import { BHS_LENGTH, Cmd, Data, FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Rsp, Stage } from '../../app/iscsi/constants.js';
+import { PduReader, dataOutForR2t, encodePdu, newBhs, opcodeOf, put32, u16, u32, type DigestState, type Pdu } from '../../app/iscsi/pdu.js';
+import { encodeText, parseText } from '../../app/iscsi/text.js';
+import { chapResponse, decodeBinary, hex } from '../../app/iscsi/chap.js';
 
 export interface LoginOptions {
   readonly initiator?: string;

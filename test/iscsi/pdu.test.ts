@@ -4,9 +4,9 @@
  * digest, an oversize segment and an oversize AHS.
  */
 import { describe, expect, it } from 'vitest';
-import { BHS_LENGTH, DIGEST_LENGTH, Off, Op, FLAG_FINAL, BHS_IMMEDIATE } from '../../src/iscsi/constants.js';
-import { PduReader, encodePdu, newBhs, opcodeOf, dataSegmentLength, setDataSegmentLength, pad4, put32, u32, put16, u16, snLess, snAdd, type PduEvent } from '../../src/iscsi/pdu.js';
-import { crc32c, digestBytes } from '../../src/iscsi/crc32c.js';
+import { BHS_LENGTH, DIGEST_LENGTH, Off, Op, FLAG_FINAL, BHS_IMMEDIATE } from '../../app/iscsi/constants.js';
+import { PduReader, encodePdu, newBhs, opcodeOf, dataSegmentLength, setDataSegmentLength, pad4, put32, u32, put16, u16, snLess, snAdd, type PduEvent } from '../../app/iscsi/pdu.js';
+import { crc32c, digestBytes } from '../../app/iscsi/crc32c.js';
 
 const concat = (parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
 const h = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));

@@ -6,18 +6,18 @@
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { spawn } from 'node:child_process';
-import type { IscsiTarget } from '../../src/iscsi/target.js';
-import { DEFAULT_ISCSI_SCENARIO_YAML } from '../../src/iscsi/default-scenario.js';
-import { BHS_LENGTH, Cmd, FLAG_FINAL, ISCSI_LIMITS, LoginStatus, Off, Op, RejectReason, Rsp } from '../../src/iscsi/constants.js';
-import { newBhs, opcodeOf, put32, u32 } from '../../src/iscsi/pdu.js';
-import { parseText } from '../../src/iscsi/text.js';
-import { crc32c } from '../../src/iscsi/crc32c.js';
+import type { IscsiTarget } from '../../app/iscsi/target.js';
+import { DEFAULT_ISCSI_SCENARIO_YAML } from '../../app/iscsi/default-scenario.js';
+import { BHS_LENGTH, Cmd, FLAG_FINAL, ISCSI_LIMITS, LoginStatus, Off, Op, RejectReason, Rsp } from '../../app/iscsi/constants.js';
+import { newBhs, opcodeOf, put32, u32 } from '../../app/iscsi/pdu.js';
+import { parseText } from '../../app/iscsi/text.js';
+import { crc32c } from '../../app/iscsi/crc32c.js';
 import * as b from '../../devices/scsi/build.js';
 import { TpcInSa, TpcOutSa } from '../../devices/scsi/constants.js';
 import { pattern, eq } from '../helpers.js';
 import { TestInitiator } from './initiator.js';
 import { login, naaOf, serve, unserve } from './fixture.js';
-import type { Lab } from '../../src/lab.js';
+import type { Lab } from '../../app/lab.js';
 
 const CHAP_YAML = `${DEFAULT_ISCSI_SCENARIO_YAML}    - iqn: iqn.2024-01.org.copylab:secret
       luns: [ /dev/sda ]

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Lab } from '../../src/lab.js';
-import { allocBuffer, type Ring } from '../../src/ring/ring.js';
-import { URING_CMD_OP } from '../../src/ring/opcodes.js';
-import { prepUringCmd, sqeSetData } from '../../src/ring/prep.js';
-import { Errno } from '../../src/util/errno.js';
+import { Lab } from '../../app/lab.js';
+import { allocBuffer, type Ring } from '../../core/ring/ring.js';
+import { URING_CMD_OP } from '../../core/ring/opcodes.js';
+import { prepUringCmd, sqeSetData } from '../../core/ring/prep.js';
+import { Errno } from '../../core/util/errno.js';
 import { addNvmeController } from '../../devices/nvme/attach.js';
 import { buildNvmeUringCmd } from '../../devices/nvme/uring-cmd.js';
-import { addScsiArray } from '../../devices/scsi/lab.js';
+import { addScsiArray } from '../../devices/scsi/attach.js';
 import { buildScsiUringCmd } from '../../devices/scsi/uring-cmd.js';
 import { pattern, MiB } from '../helpers.js';
 

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Lab } from '../../src/lab.js';
-import { allocBuffer, type Ring } from '../../src/ring/ring.js';
-import { prepRead, prepWrite, prepCopy, prepDiscard, prepWriteZeroes, prepFsync, sqeSetData, setCopyRange } from '../../src/ring/prep.js';
-import { Prng } from '../../src/util/prng.js';
-import { fillPattern } from '../../src/util/pattern.js';
-import { Errno } from '../../src/util/errno.js';
+import { Lab } from '../../app/lab.js';
+import { allocBuffer, type Ring } from '../../core/ring/ring.js';
+import { prepRead, prepWrite, prepCopy, prepDiscard, prepWriteZeroes, prepFsync, sqeSetData, setCopyRange } from '../../core/ring/prep.js';
+import { Prng } from '../../core/util/prng.js';
+import { fillPattern } from '../../core/util/pattern.js';
+import { Errno } from '../../core/util/errno.js';
 import { pattern, MiB, KiB } from '../helpers.js';
 import type { NullBlkDevice } from '../../devices/nullblk/nullblk.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Lab } from '../../src/lab.js';
+import { Lab } from '../../app/lab.js';
 import { resolveTiming } from '../../devices/timing/params.js';
-import { parseScenarioText as loadScenarioText } from '../../src/scenario/parse.js';
-import { runScenario } from '../../src/scenario/run.js';
+import { parseScenarioText as loadScenarioText } from '../../app/scenario/parse.js';
+import { runScenario } from '../../app/scenario/run.js';
 
 const US = 1000;
 

@@ -1,0 +1,476 @@
+/**
+ * Runs jobs against a lab: each job (and each numjobs clone) is a loop that keeps `iodepth`
+ * requests in flight on its own ring (ioengine=copylab-ring) or issues one at a time through the
+ * block layer (copylab-sync). Jobs of one group run together; groups run one after another.
+ * Latency = completion minus submission, read on the harness clocks (clock.ts).
+ */
+import type { Lab } from '../lab.js';
+import type { BlockDevice } from '../../core/block/device.js';
+import type { CopyResult, CopyRange } from '../../core/block/copy-types.js';
+import { ReqOp } from '../../core/block/ops.js';
+import { Trace } from '../../core/block/trace.js';
+import { Ring, allocBuffer } from '../../core/ring/ring.js';
+import type { RingHost } from '../../core/ring/consumer.js';
+import { prepCopy, prepDiscard, prepRead, prepWrite, sqeSetData, setCopyRange } from '../../core/ring/prep.js';
+import { Prng } from '../../core/util/prng.js';
+import { errnoName } from '../../core/util/errno.js';
+import { JobFileError } from './jobfile.js';
+import { isCopy, type JobSpec } from './job.js';
+import { wallClock, type BenchClock } from './clock.js';
+import { ClockStats, JobRun, type CopyAccount } from './stats.js';
+import { Workload, type Io, type IoDir, type Layout } from './workload.js';
+import type { TraceSink } from '../../core/trace/record.js';
+
+/** Data buffer memory one job may pin (iodepth × largest block). */
+export const BENCH_MAX_BUFFER_BYTES = 1024 * 1024 * 1024;
+/** The loop yields to the event loop at least this often (ns of wall time) so jobs interleave and progress prints. */
+const YIELD_EVERY_NS = 5e6;
+/** Progress callbacks at most this often (ns of wall time). */
+const PROGRESS_EVERY_NS = 500e6;
+
+export interface Progress {
+  readonly elapsed_ns: number;
+  /** Fraction done, 0..1, when it can be known. */
+  readonly done: number | null;
+  readonly bytes: Readonly<Record<IoDir, number>>;
+  readonly ios: Readonly<Record<IoDir, number>>;
+  readonly jobs: number;
+}
+
+export interface BenchOptions {
+  readonly lab: Lab;
+  /** The modeled clock, when the lab has one (its timing models give devices a time). */
+  readonly modeled?: BenchClock | undefined;
+  /** Whether a device has a timing model (modeled time applies to its jobs). */
+  readonly timed?: (dev: BlockDevice) => boolean;
+  readonly trace?: TraceSink | undefined;
+  readonly onProgress?: ((p: Progress) => void) | undefined;
+}
+
+interface Resolved {
+  readonly spec: JobSpec;
+  readonly dev: BlockDevice;
+  readonly src: BlockDevice | undefined;
+  readonly layout: Layout;
+  readonly align: number;
+}
+
+function jobError(spec: JobSpec, key: string, msg: string): JobFileError {
+  return new JobFileError(spec.file, spec.name, spec.lines[key] ?? spec.line, msg);
+}
+
+/** Checks a job against the lab (devices exist, region fits, sizes align); errors name the line. */
+export function resolveJob(lab: Lab, spec: JobSpec): Resolved {
+  const find = (key: string, path: string): BlockDevice => {
+    const dev = lab.findDevice(path);
+    if (!dev) throw jobError(spec, key, `${key}=${path}: no such device in the lab (have ${lab.list().map((d) => `/dev/${d.name}`).concat(lab.dm.names().map((n) => `/dev/mapper/${n}`)).join(', ')})`);
+    return dev;
+  };
+  const dev = find('filename', spec.filename!);
+  const src = spec.copy_src !== undefined ? find('copy_src', spec.copy_src) : undefined;
+  const lbs = dev.limits.logical_block_size;
+  const cap = dev.capacity;
+  if (spec.offset % lbs) throw jobError(spec, 'offset', `offset=${spec.offset} is not a multiple of ${dev.name}'s ${lbs}-byte logical block`);
+  if (spec.offset >= cap) throw jobError(spec, 'offset', `offset=${spec.offset} is beyond ${dev.name}'s ${cap} bytes`);
+  const size = spec.size ?? cap - spec.offset;
+  if (spec.offset + size > cap) throw jobError(spec, 'size', `offset+size (${spec.offset}+${size}) is beyond ${dev.name}'s ${cap} bytes`);
+  for (const d of ['read', 'write', 'trim'] as const) {
+    const sizes = [spec.bs[d], ...(spec.bssplit?.[d] ?? []).map((e) => e.bs)];
+    for (const b of sizes) {
+      if (b % lbs) throw jobError(spec, spec.bssplit?.[d]?.length ? 'bssplit' : 'bs', `block size ${b} is not a multiple of ${dev.name}'s ${lbs}-byte logical block`);
+      if (b > size) throw jobError(spec, 'bs', `block size ${b} is larger than the job's region (${size} bytes)`);
+    }
+  }
+  if (spec.zonemode === 'zbd' && (spec.zonesize! % lbs || spec.zonesize! > size)) throw jobError(spec, 'zonesize', `zonesize=${spec.zonesize} must be a multiple of ${lbs} and at most the region (${size} bytes)`);
+  let layout: Layout = { io: { start: spec.offset, size } };
+  if (isCopy(spec.rw)) {
+    const per = spec.bs.write * spec.copy_ranges;
+    if (src) {
+      if (src.capacity < spec.offset + size) throw jobError(spec, 'copy_src', `copy_src ${src.name} is smaller than offset+size`);
+      layout = { io: { start: spec.offset, size }, src: { start: spec.offset, size } };
+    } else {
+      // One device: sources in the first half of the region, destinations in the second.
+      const half = Math.floor(size / 2 / lbs) * lbs;
+      layout = { io: { start: spec.offset + half, size: half }, src: { start: spec.offset, size: half } };
+    }
+    if (per > layout.io.size) throw jobError(spec, 'copy_ranges', `copy_ranges × bs (${per} bytes) does not fit the destination region (${layout.io.size} bytes)`);
+  }
+  return { spec, dev, src, layout, align: lbs };
+}
+
+/** The ring's host: the lab, with every copy's result counted for the job that issued it. */
+function accountingHost(lab: Lab, acc: CopyAccount): RingHost {
+  return {
+    fdDevice: (fd) => lab.fdDevice(fd),
+    open: (p) => lab.open(p),
+    copyRanges: (dst: BlockDevice, ranges: readonly CopyRange[]) => lab.copyRanges(dst, ranges).then((r) => countCopy(acc, r)),
+    poll: () => lab.poll(),
+    waitEvent: () => lab.waitEvent(),
+    get deviceWorkPending() {
+      return lab.deviceWorkPending;
+    },
+  };
+}
+
+function countCopy(acc: CopyAccount, r: CopyResult): CopyResult {
+  acc.requests++;
+  if (r.res > 0) acc.bytes += r.res;
+  acc.offloaded_bytes += r.offloaded_bytes ?? 0;
+  acc.emulated_bytes += r.emulated_bytes ?? 0;
+  acc.host_bytes += r.host_bytes;
+  acc.pieces += r.pieces.length;
+  acc.paths.set(r.path, (acc.paths.get(r.path) ?? 0) + 1);
+  for (const p of r.pieces) if (p.reason) acc.reasons.set(p.reason.code, (acc.reasons.get(p.reason.code) ?? 0) + 1);
+  return r;
+}
+
+const OP_OF: Readonly<Record<IoDir, ReqOp>> = { read: ReqOp.READ, write: ReqOp.WRITE, trim: ReqOp.DISCARD, copy: ReqOp.COPY };
+
+/** One job clone's loop. */
+class JobLoop {
+  readonly run: JobRun;
+  readonly w: Workload;
+  private readonly wall = wallClock;
+  readonly modeled: BenchClock | undefined;
+  /** The clock that decides runtime and rate (modeled when the device is timed). */
+  readonly primary: BenchClock;
+  private t0 = 0;
+  private m0 = 0;
+  private measureFrom = 0;
+  private deadline = Infinity;
+  private issuedBytes = 0;
+  private readonly rateBytes: Record<IoDir, number> = { read: 0, write: 0, trim: 0, copy: 0 };
+  private readonly rateIos: Record<IoDir, number> = { read: 0, write: 0, trim: 0, copy: 0 };
+  stopped = false;
+
+  constructor(readonly r: Resolved, clone: number, readonly opts: BenchOptions, timed: boolean) {
+    this.run = new JobRun(r.spec, clone);
+    this.w = new Workload(r.spec, r.layout, clone, r.align);
+    this.modeled = timed ? opts.modeled : undefined;
+    this.primary = this.modeled ?? this.wall;
+  }
+
+  start(): void {
+    this.t0 = this.primary.now();
+    this.m0 = this.modeled?.now() ?? 0;
+    this.measureFrom = this.t0 + this.r.spec.ramp_time_ns;
+    if (this.r.spec.runtime_ns !== undefined) this.deadline = this.measureFrom + this.r.spec.runtime_ns;
+  }
+
+  get limit(): number {
+    return this.r.spec.io_size ?? this.r.layout.io.size;
+  }
+
+  /** Whether another request may be issued (runtime, io_size). */
+  more(): boolean {
+    if (this.stopped || this.run.error) return false;
+    if (this.primary.now() >= this.deadline) return false;
+    if (this.r.spec.time_based) return true;
+    return this.issuedBytes < this.limit;
+  }
+
+  /** ns to wait before `io` may be issued under rate / rate_iops (0 = now). */
+  rateWait(io: Io): number {
+    const d: IoDir = io.dir;
+    const dd = d === 'copy' ? 'write' : d;
+    const rate = this.r.spec.rate[dd];
+    const iops = this.r.spec.rate_iops[dd];
+    if (!rate && !iops) return 0;
+    const elapsed = this.primary.now() - this.t0;
+    let at = 0;
+    if (rate) at = Math.max(at, (this.rateBytes[d] / rate) * 1e9);
+    if (iops) at = Math.max(at, (this.rateIos[d] / iops) * 1e9);
+    // Whole nanoseconds: a fraction left by floating point would never be slept away.
+    return Math.max(0, Math.ceil(at - elapsed - 1e-3));
+  }
+
+  issued(io: Io): void {
+    this.rateBytes[io.dir] += io.len;
+    this.rateIos[io.dir]++;
+    if (this.primary.now() >= this.measureFrom) this.issuedBytes += io.len;
+  }
+
+  /** Records a completion: submission stamps on both clocks, result. */
+  complete(io: Io, subW: number, subM: number, issueW: number, issueM: number, res: number): void {
+    if (res < 0 || (res !== io.len && io.dir !== 'trim')) {
+      if (!this.run.error) {
+        this.run.error = res < 0 ? -res : 5;
+        this.run.errorMessage = `${io.dir} ${io.offset}+${io.len} on ${this.r.dev.name}: ${res < 0 ? errnoName(res) : `short (${res} bytes)`}`;
+      }
+      return;
+    }
+    const subPrimary = this.modeled ? subM : subW;
+    if (subPrimary < this.measureFrom) return;
+    const st = this.run.dirs[io.dir];
+    st.ios++;
+    st.bytes += io.len;
+    const cw = this.wall.now();
+    record(st.wall, issueW, subW, cw);
+    if (this.modeled) record((st.modeled ??= new ClockStats()), issueM, subM, this.modeled.now());
+  }
+
+  finish(): JobRun {
+    const end = this.primary.now();
+    this.run.runtime_ns = Math.max(0, (this.modeled ? this.wallElapsed() : end - this.measureFrom));
+    if (this.modeled) this.run.modeled_runtime_ns = Math.max(0, this.modeled.now() - Math.max(this.m0, this.measureFrom));
+    this.run.zoneResets = this.w.zoneResets;
+    return this.run;
+  }
+
+  private wallStart = this.wall.now();
+  markWallStart(): void {
+    this.wallStart = this.wall.now();
+  }
+  private wallElapsed(): number {
+    return this.wall.now() - this.wallStart;
+  }
+
+  traceQ(io: Io, req: number): void {
+    this.opts.trace?.event({ req, ...(this.modeled ? { mns: this.modeled.now() } : {}), dev: this.r.dev.name, action: 'Q', op: OP_OF[io.dir], sector: io.offset / 512, sectors: Math.ceil(io.len / 512) });
+  }
+
+  traceC(io: Io, req: number, res: number): void {
+    this.opts.trace?.event({ req, ...(this.modeled ? { mns: this.modeled.now() } : {}), dev: this.r.dev.name, action: 'C', op: OP_OF[io.dir], sector: io.offset / 512, sectors: Math.ceil(io.len / 512), res });
+  }
+}
+
+function record(c: ClockStats, issue: number, sub: number, done: number): void {
+  c.slat.record(sub - issue);
+  c.clat.record(done - sub);
+  c.lat.record(done - issue);
+}
+
+async function yieldNow(): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** ioengine=copylab-ring: iodepth requests in flight on a ring of the job's own. */
+async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Promise<void> {
+  const { spec, dev, src } = loop.r;
+  const qd = spec.iodepth;
+  const copying = isCopy(spec.rw);
+  const maxBs = copying ? 0 : loop.w.maxBlock();
+  if (qd * maxBs > BENCH_MAX_BUFFER_BYTES) throw jobError(spec, 'iodepth', `iodepth × largest block (${qd} × ${maxBs}) exceeds the ${BENCH_MAX_BUFFER_BYTES}-byte buffer limit`);
+  const ring = new Ring(accountingHost(lab, loop.run.copy), { entries: qd });
+  const data = allocBuffer(Math.max(1, qd * maxBs));
+  fillPattern(data, spec.randseed);
+  const ranges = allocBuffer(Math.max(32, qd * spec.copy_ranges * 32));
+  const [dataBase, rangeBase] = ring.registerBuffers([data, ranges]) as [number, number];
+  const fd = lab.open(`/dev/${dev.name}`);
+  const srcFd = src ? lab.open(`/dev/${src.name}`) : -1;
+  const slotIo: (Io | null)[] = new Array(qd).fill(null);
+  const slotIssueW = new Float64Array(qd);
+  const slotIssueM = new Float64Array(qd);
+  const slotSubW = new Float64Array(qd);
+  const slotSubM = new Float64Array(qd);
+  const slotReq = new Float64Array(qd);
+  const free: number[] = [];
+  for (let i = qd - 1; i >= 0; i--) free.push(i);
+  let inflight = 0;
+  let pending: Io | null = null;
+  const modeled = loop.modeled;
+  const sink = loop.opts.trace;
+  try {
+    for (;;) {
+      let prepared = 0;
+      const batch: number[] = [];
+      while (free.length && loop.more()) {
+        const io: Io = pending ?? loop.w.next();
+        pending = null;
+        if (loop.rateWait(io) > 0) {
+          pending = io;
+          break;
+        }
+        const slot = free.pop()!;
+        const sqe = ring.getSqe()!;
+        if (io.dir === 'copy') {
+          const first = slot * spec.copy_ranges;
+          io.ranges!.forEach((r, i) => setCopyRange(ranges, first + i, srcFd, r.src, r.dst, r.len));
+          prepCopy(sqe, fd, rangeBase + first * 32, io.ranges!.length);
+        } else if (io.dir === 'read') prepRead(sqe, fd, dataBase + slot * maxBs, io.len, io.offset);
+        else if (io.dir === 'write') prepWrite(sqe, fd, dataBase + slot * maxBs, io.len, io.offset);
+        else prepDiscard(sqe, fd, io.offset, io.len);
+        sqeSetData(sqe, slot);
+        slotIo[slot] = io;
+        slotIssueW[slot] = wallClock.now();
+        slotIssueM[slot] = modeled?.now() ?? 0;
+        if (sink) {
+          slotReq[slot] = sink.nextRequest();
+          loop.traceQ(io, slotReq[slot]!);
+        }
+        loop.issued(io);
+        batch.push(slot);
+        prepared++;
+        inflight++;
+      }
+      if (prepared) {
+        const ret = ring.submit();
+        const sw = wallClock.now();
+        const sm = modeled?.now() ?? 0;
+        for (const s of batch) {
+          slotSubW[s] = sw;
+          slotSubM[s] = sm;
+        }
+        if (ret < 0) throw new Error(`ring submit failed: ${errnoName(ret)}`);
+      }
+      if (inflight === 0) {
+        if (pending && loop.more()) {
+          await (modeled && loop.primary === modeled ? modeled : wallClock).sleep(loop.rateWait(pending));
+          continue;
+        }
+        break;
+      }
+      if (ring.cqReady() === 0) await ring.submitAndWait(1);
+      for (let c = ring.peekCqe(); c; c = ring.peekCqe()) {
+        const slot = c.user_data;
+        const res = c.res;
+        ring.cqeSeen(c);
+        const io = slotIo[slot]!;
+        slotIo[slot] = null;
+        inflight--;
+        free.push(slot);
+        loop.complete(io, slotSubW[slot]!, slotSubM[slot]!, slotIssueW[slot]!, slotIssueM[slot]!, res);
+        if (sink) loop.traceC(io, slotReq[slot]!, res);
+      }
+      await tick();
+    }
+  } finally {
+    lab.closeFd(fd);
+    if (srcFd >= 0) lab.closeFd(srcFd);
+    ring.close();
+  }
+}
+
+/** ioengine=copylab-sync: one request at a time through the block layer (full block-layer traces). */
+async function runSync(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Promise<void> {
+  const { spec, dev, src } = loop.r;
+  const copying = isCopy(spec.rw);
+  const data = new Uint8Array(copying ? 0 : loop.w.maxBlock());
+  fillPattern(data, spec.randseed);
+  const sink = loop.opts.trace;
+  const modeled = loop.modeled;
+  while (loop.more()) {
+    const io = loop.w.next();
+    const wait = loop.rateWait(io);
+    if (wait > 0) await (modeled && loop.primary === modeled ? modeled : wallClock).sleep(wait);
+    const trace = sink ? new Trace(lab.clock, sink, sink.nextRequest()) : undefined;
+    const iw = wallClock.now();
+    const im = modeled?.now() ?? 0;
+    loop.issued(io);
+    let res: number;
+    if (io.dir === 'copy') {
+      const r = await lab.copy(dev, io.ranges!.map((x) => ({ srcOffset: x.src, dstOffset: x.dst, length: x.len, ...(src ? { src } : {}) })), {}, trace);
+      countCopy(loop.run.copy, r);
+      res = r.res;
+    } else {
+      res = await lab.submit(dev, { op: OP_OF[io.dir], offset: io.offset, length: io.len, ...(io.dir === 'trim' ? {} : { data: data.subarray(0, io.len) }) }, trace);
+    }
+    loop.complete(io, iw, im, iw, im, res);
+    await tick();
+  }
+}
+
+/** Write buffers hold seeded pseudo-random bytes (fio fills its buffers with random data too). */
+function fillPattern(buf: Uint8Array, seed: number): void {
+  const rng = new Prng(seed ^ 0x5eed);
+  for (let i = 0; i + 4 <= buf.length; i += 4) {
+    const v = rng.nextU32();
+    buf[i] = v & 0xff;
+    buf[i + 1] = (v >>> 8) & 0xff;
+    buf[i + 2] = (v >>> 16) & 0xff;
+    buf[i + 3] = v >>> 24;
+  }
+}
+
+/** Layout chunk: regions a job reads are written once before it runs (fio lays out its files too). */
+const LAYOUT_CHUNK = 1024 * 1024;
+
+/** Writes the regions the jobs will read, so reads measure the device and not first-touch page faults. */
+async function layOut(lab: Lab, jobs: readonly Resolved[], done: Set<string>): Promise<void> {
+  for (const r of jobs) {
+    const reads = r.spec.rw !== 'write' && r.spec.rw !== 'randwrite' && r.spec.rw !== 'trim' && r.spec.rw !== 'randtrim';
+    if (!reads) continue;
+    const dev = isCopy(r.spec.rw) ? (r.src ?? r.dev) : r.dev;
+    const region = isCopy(r.spec.rw) ? r.layout.src! : r.layout.io;
+    const key = `${dev.name}:${region.start}:${region.size}`;
+    if (done.has(key)) continue;
+    done.add(key);
+    const chunk = new Uint8Array(Math.min(LAYOUT_CHUNK, region.size));
+    fillPattern(chunk, r.spec.randseed);
+    for (let off = 0; off < region.size; off += chunk.length) {
+      const len = Math.min(chunk.length, region.size - off);
+      const res = await lab.submit(dev, { op: ReqOp.WRITE, offset: region.start + off, length: len, data: chunk.subarray(0, len) });
+      if (res < 0) throw jobError(r.spec, 'filename', `laying out ${dev.name} ${region.start + off}+${len} failed: ${errnoName(res)}`);
+    }
+  }
+}
+
+/** The lab's clock as the harness reads it. */
+export function modeledClockOf(lab: Lab): BenchClock {
+  return { kind: 'modeled', now: () => lab.clock.now(), sleep: (dt) => lab.clock.sleep(dt) };
+}
+
+/**
+ * Whether a job on `dev` runs in modeled time: the device has a timing model, or it is a
+ * device-mapper device over a lab that has timed devices (its time is its legs' time).
+ */
+export function timedDevice(lab: Lab, dev: BlockDevice): boolean {
+  if (dev.timing) return true;
+  const isDm = lab.dm.names().some((n) => lab.dm.find(n) === dev);
+  return isDm && lab.list().some((d) => d.timing);
+}
+
+/** Runs every job (groups in order, the jobs of a group together); returns one JobRun per clone. */
+export async function runJobs(jobs: readonly JobSpec[], opts: BenchOptions): Promise<JobRun[]> {
+  const resolved = jobs.map((j) => resolveJob(opts.lab, j));
+  const groups = [...new Set(jobs.map((j) => j.group))];
+  const runs: JobRun[] = [];
+  const laidOut = new Set<string>();
+  for (const g of groups) {
+    await layOut(opts.lab, resolved.filter((x) => x.spec.group === g), laidOut);
+    const loops: JobLoop[] = [];
+    for (const r of resolved.filter((x) => x.spec.group === g)) {
+      const timed = opts.modeled !== undefined && (opts.timed?.(r.dev) ?? false);
+      for (let c = 0; c < r.spec.numjobs; c++) loops.push(new JobLoop(r, c, opts, timed));
+    }
+    let lastYield = wallClock.now();
+    let lastProgress = lastYield;
+    const groupStart = lastYield;
+    // On modeled time the lab's clock yields to the event loop itself; a yield here would let
+    // modeled time run on while completions wait to be reaped, stamping them late.
+    const allModeled = loops.every((l) => l.modeled !== undefined);
+    const tick = async (): Promise<void> => {
+      const now = wallClock.now();
+      if (now - lastYield < YIELD_EVERY_NS) return;
+      lastYield = now;
+      if (opts.onProgress && now - lastProgress >= PROGRESS_EVERY_NS) {
+        lastProgress = now;
+        opts.onProgress(progressOf(loops, now - groupStart));
+      }
+      if (!allModeled) await yieldNow();
+    };
+    for (const l of loops) {
+      l.start();
+      l.markWallStart();
+    }
+    await Promise.all(loops.map((l) => (l.r.spec.ioengine === 'copylab-sync' ? runSync(l, opts.lab, tick) : runRing(l, opts.lab, tick))));
+    runs.push(...loops.map((l) => l.finish()));
+  }
+  return runs;
+}
+
+function progressOf(loops: readonly JobLoop[], elapsed: number): Progress {
+  const bytes = { read: 0, write: 0, trim: 0, copy: 0 };
+  const ios = { read: 0, write: 0, trim: 0, copy: 0 };
+  let done: number | null = 0;
+  for (const l of loops) {
+    for (const d of ['read', 'write', 'trim', 'copy'] as const) {
+      bytes[d] += l.run.dirs[d].bytes;
+      ios[d] += l.run.dirs[d].ios;
+    }
+    const s = l.r.spec;
+    const f = s.time_based && s.runtime_ns ? elapsed / (s.ramp_time_ns + s.runtime_ns) : (l.run.dirs.read.bytes + l.run.dirs.write.bytes + l.run.dirs.trim.bytes + l.run.dirs.copy.bytes) / l.limit;
+    done = done === null ? null : Math.max(done, Math.min(1, f));
+  }
+  return { elapsed_ns: elapsed, done, bytes, ios, jobs: loops.length };
+}

@@ -1,0 +1,99 @@
+/** `copylab bench JOBFILE… [--scenario F] [--output-format normal|json|terse] [--trace-out FILE] [--plot FILE]` */
+import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { buildLab } from '../../scenario/run.js';
+import { loadJobFiles, JobFileError } from '../../bench/jobfile.js';
+import { modeledClockOf, runJobs, timedDevice } from '../../bench/engine.js';
+import { fioResult } from '../../bench/result.js';
+import { formatNormal, formatTerse } from '../../bench/format.js';
+import { progressLine, PROGRESS_AFTER_NS } from '../../bench/progress.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, scenarioFrom, type SetExit } from '../common.js';
+import { openTraceFile } from '../../../core/trace/writer.js';
+
+export const OUTPUT_FORMATS = ['normal', 'json', 'terse'] as const;
+
+interface BenchCliOptions {
+  scenario?: string;
+  outputFormat: string;
+  traceOut?: string;
+  plot?: string;
+}
+
+async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
+  const format = opts.outputFormat;
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
+    process.stderr.write(`copylab: --output-format: '${format}' is not one of ${OUTPUT_FORMATS.join(', ')}\n`);
+    return EXIT_USAGE;
+  }
+  let jobs;
+  try {
+    jobs = loadJobFiles(files);
+  } catch (err) {
+    if (err instanceof JobFileError) {
+      process.stderr.write(`copylab: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+  const scenario = scenarioFrom(opts.scenario);
+  const lab = buildLab(scenario);
+  // The scenario's steps prepare the lab (sysfs settings, fills) before the jobs run.
+  for (const [i, step] of scenario.steps.entries()) {
+    const o = await step.run(lab, lab.newTrace());
+    if (!o.ok) {
+      await lab.close();
+      process.stderr.write(`copylab: ${opts.scenario ?? 'default lab'}: step ${i + 1} (${step.kind}) failed: ${o.message ?? `res ${o.res}`}\n`);
+      return EXIT_USAGE;
+    }
+  }
+  const trace = opts.traceOut ? openTraceFile(opts.traceOut, `copylab bench ${files.join(' ')}`, () => lab.clock.now()) : undefined;
+  const progress = format !== 'json' && process.stderr.isTTY === true;
+  let shown = false;
+  const started = new Date();
+  try {
+    const runs = await runJobs(jobs, {
+      lab,
+      modeled: modeledClockOf(lab),
+      timed: (dev) => timedDevice(lab, dev),
+      trace,
+      onProgress: progress
+        ? (p) => {
+            if (p.elapsed_ns < PROGRESS_AFTER_NS) return;
+            shown = true;
+            process.stderr.write(`\r${progressLine(p)}\x1b[K`);
+          }
+        : undefined,
+    });
+    if (shown) process.stderr.write('\r\x1b[K');
+    const result = fioResult(runs, (r) => r.spec.filename!, started);
+    if (format === 'json') process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    else if (format === 'terse') process.stdout.write(formatTerse(result));
+    else process.stdout.write(formatNormal(result, jobs));
+    if (opts.plot) {
+      const { renderResultsSvg } = await import('../../plot/plot.js');
+      writeFileSync(opts.plot, await renderResultsSvg(result));
+    }
+    return runs.some((r) => r.error) ? EXIT_FAILED : EXIT_OK;
+  } catch (err) {
+    if (err instanceof JobFileError) {
+      process.stderr.write(`copylab: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  } finally {
+    trace?.close();
+    await lab.close();
+  }
+}
+
+export function registerBench(program: Command, setExit: SetExit): void {
+  program
+    .command('bench')
+    .description('run fio job files against the lab; results in fio\'s formats (normal, json, terse)')
+    .argument('<jobfile...>', 'fio job files (INI)')
+    .option('--scenario <file>', 'the lab to run in (YAML); default: the built-in default lab')
+    .option('--output-format <format>', `one of ${OUTPUT_FORMATS.join(', ')}`, 'normal')
+    .option('--trace-out <file>', 'stream every trace event to FILE (msgpack; read with copylab trace)')
+    .option('--plot <file>', 'also render the results as an SVG chart')
+    .action(async (files: string[], opts: BenchCliOptions) => setExit(await bench(files, opts)));
+}

@@ -1,0 +1,49 @@
+/** `copylab run [FILE] [--json] [--trace] [--print]` */
+import type { Command } from 'commander';
+import { runScenario } from '../../scenario/run.js';
+import { DEFAULT_SCENARIO_YAML } from '../../scenario/default-lab.js';
+import { formatJsonLines, formatTable } from '../../scenario/report.js';
+import { openTraceFile } from '../../../core/trace/writer.js';
+import { EXIT_FAILED, EXIT_OK, scenarioFrom, type SetExit } from '../common.js';
+
+async function run(file: string | undefined, opts: { json?: boolean; trace?: boolean; print?: boolean; traceOut?: string }): Promise<number> {
+  if (opts.print) {
+    process.stdout.write(DEFAULT_SCENARIO_YAML);
+    return EXIT_OK;
+  }
+  const scenario = scenarioFrom(file);
+  const progress = !opts.json && process.stderr.isTTY && scenario.steps.length > 1;
+  const sink = opts.traceOut ? openTraceFile(opts.traceOut, `copylab run ${file ?? ''}`.trim()) : undefined;
+  let report;
+  try {
+    report = await runScenario(scenario, {
+      ...(opts.trace ? { trace: true } : {}),
+      ...(sink ? { traceSink: sink } : {}),
+      ...(progress ? { onStep: (r, n) => process.stderr.write(`\r  step ${r.step}/${n} ${r.kind.padEnd(12)}`) } : {}),
+    });
+  } finally {
+    sink?.close();
+  }
+  if (progress) process.stderr.write('\r\x1b[K');
+  if (opts.json) {
+    if (report.steps.length) process.stdout.write(formatJsonLines(report) + '\n');
+  } else {
+    process.stdout.write(`${file ?? 'default lab'}\n`);
+    process.stdout.write(formatTable(report, process.stdout.isTTY ? { color: true, width: process.stdout.columns } : {}) + '\n');
+    if (opts.trace) {
+      for (const r of report.steps) if (r.trace) process.stdout.write(`\n# step ${r.step} ${r.kind} ${r.target}\n${r.trace}\n`);
+    }
+  }
+  return report.ok ? EXIT_OK : EXIT_FAILED;
+}
+
+export function registerRun(program: Command, setExit: SetExit): void {
+  program
+    .command('run [scenario]')
+    .description('run a scenario file (YAML); with no file, the built-in default lab')
+    .option('--json', 'print one JSON object per step')
+    .option('--trace', "print each step's blktrace-style trace")
+    .option('--trace-out <file>', 'stream every trace event to FILE (msgpack; read with copylab trace)')
+    .option('--print', "print the default lab's scenario instead of running it")
+    .action(async (file: string | undefined, opts) => setExit(await run(file, opts)));
+}
