@@ -206,8 +206,7 @@ export class LogStructured {
 
   /**
    * Warms the caches for the next user writes: first their map entries, then the bitmap word and
-   * the SIT entry of the block each one will invalidate, then the SIT entries of that section's
-   * neighbours in the greedy buckets. Three loops of independent loads, so the
+   * the SIT entry of the block each one will invalidate. Two loops of independent loads, so the
    * CPU overlaps the misses that the writes themselves (each a chain of dependent loads) would
    * take one after another. Only a hint: the writes read everything again.
    */
@@ -222,7 +221,6 @@ export class LogStructured {
       const p = l2p[lbas[j]!]! & MAP_PHYS_MASK;
       acc ^= bm[p >>> 5]! ^ sit.touch((p / sb) | 0);
     }
-    for (let j = 0; j < m; j++) acc ^= sit.touchNeighbours(((l2p[lbas[j]!]! & MAP_PHYS_MASK) / sb) | 0);
     this.sink = acc;
   }
   /** Where prefetch leaves what it read, so that its loads are not optimised away. */
