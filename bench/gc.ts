@@ -3,7 +3,7 @@
  * device, spare factor 0.1, filled once, then 2 capacities of uniform random 4 KiB overwrites
  * with greedy victims on the copy path: about two billion block moves, every GC move checked
  * against the map and every logical block read back at the end. Target: ≤ 120 s wall, ≤ 2.5 GiB
- * peak RSS. GC map updates run on a worker thread (app/gc/map-pipe.ts).
+ * peak RSS. A worker thread takes the page faults and half the read-back (app/gc/map-pipe.ts).
  *
  * Modeled time: a smaller run first puts every command through the NVMeVirt-like timing model;
  * its modeled nanoseconds per user write and per moved block, applied to the terabyte run's
@@ -11,12 +11,13 @@
  * printed as one).
  *
  * Options: --size BYTES, --overwrites N, --timed-size BYTES (0: no timed run, no modeled time),
- * --map-worker on|off|auto.
+ * --map-worker off|helper|moves (default: helper, app/gc/map-pipe.ts).
  */
 import { loadavg } from 'node:os';
 import { runGc } from '../app/gc/run.js';
 import { GC_DEFAULTS, type GcOptions } from '../app/gc/options.js';
 import { estimateModeled, modeledRates } from '../app/gc/modeled-estimate.js';
+import { MAP_WORKER_MODES, type MapWorkerMode } from '../app/gc/map-pipe.js';
 import type { GcResult } from '../app/gc/result.js';
 import { progressBar } from '../app/cli/commands/gc.js';
 import { parseSize } from '../core/util/size.js';
@@ -32,9 +33,9 @@ const arg = (name: string): string | undefined => {
 const size = parseSize(arg('--size') ?? '1TiB')!;
 const overwrites = Number(arg('--overwrites') ?? 2);
 const timedSize = parseSize(arg('--timed-size') ?? '4GiB')!;
-const mapWorkerArg = arg('--map-worker') ?? 'auto';
-if (!['on', 'off', 'auto'].includes(mapWorkerArg)) throw new RangeError('--map-worker: expected on, off or auto');
-const mapWorker = mapWorkerArg === 'auto' ? {} : { mapWorker: mapWorkerArg === 'on' };
+const mapWorkerArg = arg('--map-worker');
+if (mapWorkerArg !== undefined && !MAP_WORKER_MODES.includes(mapWorkerArg as MapWorkerMode)) throw new RangeError(`--map-worker: expected ${MAP_WORKER_MODES.join(', ')}`);
+const mapWorker = mapWorkerArg === undefined ? {} : { mapWorker: mapWorkerArg as MapWorkerMode };
 
 const big: GcOptions = { ...GC_DEFAULTS, size, zoneBytes: 2 * 1024 ** 2, zoneCapacityBytes: 2 * 1024 ** 2, spareFactor: 0.1, overwrites, policy: 'greedy', path: 'copy', workload: 'uniform', seed: 1, timing: 'none', seriesPoints: 10 };
 const gib = (b: number): string => (b / 1024 ** 3).toFixed(2);

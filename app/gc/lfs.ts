@@ -14,7 +14,7 @@ import { LayoutError, type Layout } from './layout.js';
 import type { VictimPolicy } from './policies.js';
 import { SectionState, Sit } from './sit.js';
 import { GcIntegrityError, MAP_MAX_PHYS, MAP_PHYS_MASK, TAG_GEN_MAX, TAG_LBA_BITS, TAG_LBA_MASK, TAG_MAX_LBAS, makeTag } from './tag.js';
-import { MAP_PIPE, moveFailure, type MapPipe } from './map-pipe.js';
+import { moveFailure, type MapPipe } from './map-pipe.js';
 
 /** Logs by temperature (F2FS enum log_type's data logs). */
 export const Temp = { HOT: 0, WARM: 1, COLD: 2 } as const;
@@ -420,7 +420,8 @@ export class LogStructured {
     const pipe = this.pipe!;
     const l2p = this.l2p;
     const { src, dst, lba, tag } = plan;
-    const share = MAP_PIPE.mainShareMask;
+    const share = pipe.workerMask;
+    const before = pipe.written;
     for (let i = 0; i < n; i++) {
       const t = tag[i]!;
       if (t === 0) throw new GcIntegrityError(`GC read of physical block ${src[i]} returned nothing (never written or reset), though it is marked valid`, -1, src[i]!);
@@ -434,7 +435,7 @@ export class LogStructured {
       if (e !== ((g | src[i]!) >>> 0)) throw moveFailure(l, src[i]!, e, t >>> TAG_LBA_BITS);
       l2p[l] = (g | dst[i]!) >>> 0;
     }
-    pipe.publish();
+    if (pipe.written !== before) pipe.publish();
   }
 
   /** k blocks written into section s, whose data was last modified at t (update_segment_mtime with the old mtime). */

@@ -12,8 +12,13 @@
  * section is free (and stays unused) until the worker has applied it, so a map entry that points
  * into a free section is a move in flight, and the main thread waits for it (settle) before it
  * uses the entry; it waits the same way before it reuses a freed section. Blocks whose owner
- * falls in the main thread's share (MAP_PIPE.mainShareMask) are applied inline, so that both
- * threads carry about the same load.
+ * falls in the main thread's share are applied inline.
+ *
+ * Two ways to use the worker (MapWorkerMode): `moves`, as above, with 7 of 8 owners on the
+ * worker; and `helper`, every move applied inline (no waits), the worker only taking the page
+ * faults of the new map and tags and half the final read-back: the two parts that need no
+ * exchange per victim. On this shared 2-core machine the per-victim exchange of `moves` cost more
+ * than it saved (docs/gc.md, Scale), so `helper` is what large runs use by default.
  */
 import { AdaptiveSpin } from '../../core/block/adaptive-spin.js';
 import { GcIntegrityError, MAP_PHYS_MASK, TAG_LBA_BITS, describeTag } from './tag.js';
@@ -30,10 +35,10 @@ export const MAP_PIPE = {
   /** A wait that sees no progress for this long means the worker is gone (ms). */
   stallMs: 60_000,
   /**
-   * Owners whose low bits (lba & mask) are 0 are applied by the main thread, the rest by the
-   * worker: 1 of 8 (the main thread also runs the user writes and plans the victims).
+   * `moves` mode: owners whose low bits (lba & mask) are 0 are applied by the main thread, the
+   * rest by the worker: 1 of 8 (the main thread also runs the user writes and plans the victims).
    */
-  mainShareMask: 7,
+  movesShareMask: 7,
   /** Smallest user space the pipe is worth a thread for (blocks; 16 GiB). */
   autoMinBlocks: 1 << 22,
 } as const;
@@ -118,6 +123,10 @@ export function moveFailure(lba: number, src: number, found: number | undefined,
   return new GcIntegrityError(`GC read of physical block ${src} returned ${describeTag(((expectedGen << TAG_LBA_BITS) | lba) >>> 0)}, but the map puts lba ${lba} at ${where}`, lba, src);
 }
 
+/** off: no worker; helper: page faults and half the read-back; moves: also the GC's map updates. */
+export type MapWorkerMode = 'off' | 'helper' | 'moves';
+export const MAP_WORKER_MODES: readonly MapWorkerMode[] = ['off', 'helper', 'moves'];
+
 /** The main thread's end of the pipe. */
 export class MapPipe {
   readonly ctrl: Int32Array;
@@ -134,10 +143,15 @@ export class MapPipe {
   private readonly appliedReached = (): boolean => this.poll();
   private target = 0;
 
+  /** Owners with (lba & workerMask) !== 0 go to the worker (0: none do). */
+  readonly workerMask: number;
+
   constructor(
     readonly l2p: Uint32Array,
     readonly tags: Uint32Array,
+    mode: 'helper' | 'moves' = 'moves',
   ) {
+    this.workerMask = mode === 'moves' ? MAP_PIPE.movesShareMask : 0;
     this.ctrl = new Int32Array(new SharedArrayBuffer(PIPE_CTRL.WORDS * 4));
     this.ring = new Uint32Array(new SharedArrayBuffer(MAP_PIPE.ringMoves * 12));
     this.mask = MAP_PIPE.ringMoves - 1;

@@ -24,7 +24,7 @@ import type { GcTrace } from './trace-file.js';
 import type { TraceSink } from '../../core/trace/record.js';
 import { Worker } from 'node:worker_threads';
 import { workerScript } from '../../core/util/worker-path.js';
-import { MAP_PIPE, MapPipe, verifyRange } from './map-pipe.js';
+import { MAP_PIPE, MapPipe, verifyRange, type MapWorkerMode } from './map-pipe.js';
 
 /** User writes whose map and SIT entries are prefetched together (lfs.ts prefetch). */
 const PREFETCH_WRITES = 256;
@@ -38,17 +38,18 @@ export interface GcHooks {
   /** Lab devices only: every block-layer request the GC issues streams its trace events here (`--trace-out`). */
   readonly traceSink?: TraceSink;
   /**
-   * GC map updates on a worker thread (map-pipe.ts): true, false, or by size (default: user
-   * spaces of MAP_PIPE.autoMinBlocks and more). The run's result is the same either way.
+   * A worker thread for the map (map-pipe.ts): off, helper (page faults and half the final
+   * read-back) or moves (also the GC's map updates). Default by size: helper for user spaces of
+   * MAP_PIPE.autoMinBlocks and more, else off. The run's result is the same in every mode.
    */
-  readonly mapWorker?: boolean;
+  readonly mapWorker?: MapWorkerMode;
   /** Filled in at the end of a run with a map worker: how often and how long the main thread waited for it. */
   readonly pipeStats?: { waits: number; waitMs: number };
 }
 
 /** The map pipe and its worker, started for a run. */
-function startMapWorker(lfs: LogStructured): { pipe: MapPipe; worker: Worker } {
-  const pipe = new MapPipe(lfs.l2p, lfs.ssa);
+function startMapWorker(lfs: LogStructured, mode: 'helper' | 'moves'): { pipe: MapPipe; worker: Worker } {
+  const pipe = new MapPipe(lfs.l2p, lfs.ssa, mode);
   const worker = new Worker(workerScript('app/gc/map-worker'), { workerData: pipe.data() });
   worker.unref();
   lfs.pipe = pipe;
@@ -114,10 +115,11 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
   checkGcOptions(o);
   const t0 = performance.now();
   const layout = layoutOf(o);
-  const piped = hooks.mapWorker ?? layout.userBlocks >= MAP_PIPE.autoMinBlocks;
+  const mode = hooks.mapWorker ?? (layout.userBlocks >= MAP_PIPE.autoMinBlocks ? 'helper' : 'off');
+  const piped = mode !== 'off';
   const dev = new TagDevice(layout, piped);
   const lfs = new LogStructured(layout, makePolicy(o.policy, Math.round(o.ageThreshold * layout.userBlocks)), dev.tags, piped);
-  const mapWorker = piped ? startMapWorker(lfs) : undefined;
+  const mapWorker = mode !== 'off' ? startMapWorker(lfs, mode) : undefined;
   try {
     return runOn(o, hooks, t0, layout, dev, lfs);
   } finally {

@@ -13,8 +13,12 @@ const gen = (g: number, x: number): number => ((g << TAG_LBA_BITS) | x) >>> 0;
 describe('GC map updates on a worker thread (map pipe)', () => {
   it('give the same run as the inline map: victims, moves, commands, WAF, every block read back', () => {
     const o = opts({ size: 256 * MiB, overwrites: 2, seed: 11 });
-    const inline = runGc(o, { mapWorker: false });
-    const piped = runGc(o, { mapWorker: true });
+    const inline = runGc(o, { mapWorker: 'off' });
+    const piped = runGc(o, { mapWorker: 'moves' });
+    const helped = runGc(o, { mapWorker: 'helper' });
+    expect(helped.victims).toBe(inline.victims);
+    expect(helped.gc_moved_bytes).toBe(inline.gc_moved_bytes);
+    expect(helped.verified_blocks).toBe(inline.verified_blocks);
     expect(piped.victims).toBe(inline.victims);
     expect(piped.gc_moved_bytes).toBe(inline.gc_moved_bytes);
     expect(piped.commands).toBe(inline.commands);
@@ -26,11 +30,11 @@ describe('GC map updates on a worker thread (map pipe)', () => {
   });
 
   it('a dropped block is caught', () => {
-    expect(() => runGc(opts({ size: 128 * MiB, overwrites: 1, inject: { kind: 'drop', at: 1000 } }), { mapWorker: true })).toThrow(GcIntegrityError);
+    expect(() => runGc(opts({ size: 128 * MiB, overwrites: 1, inject: { kind: 'drop', at: 1000 } }), { mapWorker: 'moves' })).toThrow(GcIntegrityError);
   });
 
   it('a misplaced block is caught', () => {
-    expect(() => runGc(opts({ size: 128 * MiB, overwrites: 1, inject: { kind: 'misplace', at: 1000 } }), { mapWorker: true })).toThrow(GcIntegrityError);
+    expect(() => runGc(opts({ size: 128 * MiB, overwrites: 1, inject: { kind: 'misplace', at: 1000 } }), { mapWorker: 'moves' })).toThrow(GcIntegrityError);
   });
 
   it('the worker applies each move only where the map agrees with the source, and a move it does not agree with fails the run naming the block', async () => {
