@@ -87,7 +87,6 @@ export class LogStructured {
     this.sit = new Sit(layout.sections, layout.sectionBlocks);
     if (layout.physBlocks > MAP_MAX_PHYS) throw new LayoutError('--size', `at most ${MAP_MAX_PHYS} physical blocks (1 TiB of 4 KiB blocks)`);
     this.l2p = new Uint32Array(shared ? new SharedArrayBuffer(layout.userBlocks * 4) : new ArrayBuffer(layout.userBlocks * 4));
-    this.movesEnd = new Int32Array(layout.sections);
     this.ownSsa = ssa === undefined;
     this.ssa = ssa ?? new Uint32Array(layout.physBlocks);
     this.freeRing = new Int32Array(layout.sections);
@@ -102,13 +101,11 @@ export class LogStructured {
   readonly ssa: Uint32Array;
   private readonly ownSsa: boolean;
   /**
-   * With a map pipe (map-pipe.ts), GC map updates are applied by a worker: planVictim queues
-   * them, and a map entry pointing into a free section is a move still in flight. `shared` (the
+   * With a map pipe (map-pipe.ts), GC map updates may be applied by a worker: planVictim queues
+   * them, and a user write first waits for a move of its block still in flight. `shared` (the
    * constructor's last argument) puts the map in shared memory for it.
    */
   pipe: MapPipe | undefined;
-  /** Per section: the pipe's move count after its last victim's moves (wrapping). */
-  private readonly movesEnd: Int32Array;
 
   get gcNeeded(): boolean {
     return this.freeCount <= this.reserved;
@@ -117,8 +114,6 @@ export class LogStructured {
   private takeFree(): number {
     if (this.freeCount === 0) throw new NoSpaceError('no free section left (ENOSPC)');
     const s = this.freeRing[this.freeHead]!;
-    // Reusing a victim's section waits until its moves are in the map (map-pipe.ts).
-    if (this.pipe !== undefined && !this.pipe.done(this.movesEnd[s]!)) this.pipe.waitFor(this.movesEnd[s]!);
     this.freeHead = this.freeHead + 1 === this.freeRing.length ? 0 : this.freeHead + 1;
     this.freeCount--;
     if (this.dirtySinceReset[s]) {
@@ -131,8 +126,6 @@ export class LogStructured {
   }
 
   private freeSection(s: number): void {
-    // With a map pipe, the section may be reused once the moves queued so far are applied.
-    if (this.pipe !== undefined) this.movesEnd[s] = this.pipe.written;
     this.sit.clearSection(s);
     this.sit.state[s] = SectionState.FREE;
     this.dirtySinceReset[s] = 1;
@@ -177,16 +170,13 @@ export class LogStructured {
   userWrite(lba: number, temp: number): number {
     const sb = this.sb;
     const sit = this.sit;
-    let e = this.l2p[lba]!;
+    if (this.pipe !== undefined && (lba & this.pipe.workerMask) !== 0) this.pipe.settle(lba);
+    const e = this.l2p[lba]!;
     let g = 1;
     if (e !== 0) {
-      let old = e & MAP_PHYS_MASK;
-      let s = (old / sb) | 0;
-      if (sit.state[s] === SectionState.FREE) {
-        e = this.settle(lba, s);
-        old = e & MAP_PHYS_MASK;
-        s = (old / sb) | 0;
-      }
+      const old = e & MAP_PHYS_MASK;
+      const s = (old / sb) | 0;
+      if (sit.state[s] === SectionState.FREE) this.lost(lba, s);
       g = (e >>> TAG_LBA_BITS) % TAG_GEN_MAX + 1;
       if (sit.invalidate(old, s) === 0 && sit.state[s] === SectionState.FULL) {
         this.freeSection(s);
@@ -226,17 +216,8 @@ export class LogStructured {
   /** Where prefetch leaves what it read, so that its loads are not optimised away. */
   sink = 0;
 
-  /**
-   * The map entry of `lba`, which points into free section `s`: a GC move still in flight on the
-   * map pipe. Waits until the section's moves are applied and reads the entry again; without a
-   * pipe, or if it still points into a free section, the block is lost.
-   */
-  private settle(lba: number, s: number): number {
-    if (this.pipe !== undefined) {
-      this.pipe.waitFor(this.movesEnd[s]!);
-      const e = this.l2p[lba]!;
-      if (this.sit.state[((e & MAP_PHYS_MASK) / this.sb) | 0] !== SectionState.FREE) return e;
-    }
+  /** The map entry of `lba` points into free section `s`: the block is lost. */
+  private lost(lba: number, s: number): never {
     const e = this.l2p[lba]!;
     throw new GcIntegrityError(`map: lba ${lba} points at physical block ${e & MAP_PHYS_MASK} in free section ${s}`, lba, e & MAP_PHYS_MASK);
   }
@@ -296,9 +277,10 @@ export class LogStructured {
 
   /** A user discard (trim) of one logical block: its old copy becomes invalid. */
   trim(lba: number): void {
-    let e = this.l2p[lba]!;
+    if (this.pipe !== undefined && (lba & this.pipe.workerMask) !== 0) this.pipe.settle(lba);
+    const e = this.l2p[lba]!;
     if (e === 0) return;
-    if (this.sit.state[((e & MAP_PHYS_MASK) / this.sb) | 0] === SectionState.FREE) e = this.settle(lba, ((e & MAP_PHYS_MASK) / this.sb) | 0);
+    if (this.sit.state[((e & MAP_PHYS_MASK) / this.sb) | 0] === SectionState.FREE) this.lost(lba, ((e & MAP_PHYS_MASK) / this.sb) | 0);
     const old = e & MAP_PHYS_MASK;
     const s = (old / this.sb) | 0;
     this.l2p[lba] = 0;

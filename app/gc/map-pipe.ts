@@ -8,11 +8,14 @@
  * carries, or the run fails naming the block. The result is the same run as the inline one: the
  * same victims, the same moves, the same checks, one namespace and one greedy GC.
  *
- * The main thread never reads a map entry the worker has still to rewrite: a move's source
- * section is free (and stays unused) until the worker has applied it, so a map entry that points
- * into a free section is a move in flight, and the main thread waits for it (settle) before it
- * uses the entry; it waits the same way before it reuses a freed section. Blocks whose owner
- * falls in the main thread's share are applied inline.
+ * The main thread never uses a map entry the worker has still to rewrite: it keeps an index of
+ * the logical blocks with a move on the ring (a small hash table, each entry the move's ring
+ * position; an entry the worker has passed is stale), looks a user write's block up there first,
+ * and waits for that move if it is still in flight (rare: a few hundred thousand moves in flight
+ * among a quarter billion blocks). So the threads meet only when the ring is full or on such a
+ * block, not per victim: a victim's section may be reused while its moves are still in flight,
+ * since no map entry is read without the index saying it is current. Blocks whose owner falls in
+ * the main thread's share are applied inline and never enter the ring.
  *
  * Two ways to use the worker (MapWorkerMode): `moves`, as above, with 7 of 8 owners on the
  * worker; and `helper`, every move applied inline (no waits), the worker only taking the page
@@ -26,7 +29,7 @@ import { GcIntegrityError, MAP_PHYS_MASK, TAG_LBA_BITS, describeTag } from './ta
 export const MAP_PIPE = {
   /** Moves the ring holds (a power of two); 12 bytes each. */
   ringMoves: 1 << 16,
-  /** Moves the worker applies before it publishes its progress. */
+  /** Moves the worker applies before it publishes its progress; a parked worker is woken for no fewer. */
   workerBatch: 4096,
   /** Longest spin before a thread parks (µs). */
   spinUs: 200,
@@ -42,6 +45,9 @@ export const MAP_PIPE = {
   /** Smallest user space the pipe is worth a thread for (blocks; 16 GiB). */
   autoMinBlocks: 1 << 22,
 } as const;
+
+/** Slots of the in-flight index (a power of two, four per ring move). */
+const INDEX_SLOTS = 4 * MAP_PIPE.ringMoves;
 
 /** Control words (Int32Array over the control buffer). */
 export const PIPE_CTRL = {
@@ -164,20 +170,83 @@ export class MapPipe {
   /** Queues one move (the owner's tag as read at the source, source, destination). */
   push(tag: number, src: number, dst: number): void {
     if (((this.written - this.applied) | 0) >= MAP_PIPE.ringMoves) {
-      this.publish();
+      this.publish(true);
       this.waitFor((this.written - MAP_PIPE.ringMoves + MAP_PIPE.workerBatch) | 0);
     }
     const k = (this.written & this.mask) * 3;
     this.ring[k] = tag;
     this.ring[k + 1] = src;
     this.ring[k + 2] = dst;
+    this.index(tag & MAP_PHYS_MASK, this.written);
     this.written = (this.written + 1) | 0;
   }
 
-  /** Makes the queued moves visible to the worker, waking it if it parked. */
-  publish(): void {
+  /**
+   * Makes the queued moves visible to the worker; wakes it if it parked and there are at least a
+   * batch of moves for it (or `wake`), so that a worker faster than the planning does not cost a
+   * wake-up per victim.
+   */
+  publish(wake = false): void {
     Atomics.store(this.ctrl, PIPE_CTRL.WRITTEN, this.written);
-    if (Atomics.load(this.ctrl, PIPE_CTRL.WORKER_PARKED) !== 0) Atomics.notify(this.ctrl, PIPE_CTRL.WRITTEN);
+    if (Atomics.load(this.ctrl, PIPE_CTRL.WORKER_PARKED) === 0) return;
+    if (wake || ((this.written - this.applied) | 0) >= MAP_PIPE.workerBatch) Atomics.notify(this.ctrl, PIPE_CTRL.WRITTEN);
+  }
+
+  // The index of blocks with a move on the ring: open addressing, keys lba + 1 (0: empty), values
+  // the move's ring position (wrapping). Rebuilt from the ring every `ringMoves` moves: it then
+  // holds at most `ringMoves` live entries and gains at most `ringMoves` more, half its slots.
+  private readonly keys = new Int32Array(INDEX_SLOTS);
+  private readonly at = new Int32Array(INDEX_SLOTS);
+  private readonly slots = INDEX_SLOTS - 1;
+  private readonly shift = 32 - Math.log2(INDEX_SLOTS);
+  private sinceRebuild = 0;
+
+  private index(lba: number, pos: number): void {
+    if (++this.sinceRebuild >= MAP_PIPE.ringMoves) this.rebuild();
+    const keys = this.keys;
+    let h = Math.imul(lba, 0x9e3779b1) >>> this.shift;
+    for (;;) {
+      const k = keys[h]!;
+      // An empty slot, this block's own, or one whose move is applied: take it.
+      if (k === 0 || k === lba + 1 || ((this.at[h]! - this.applied) | 0) < 0) {
+        keys[h] = lba + 1;
+        this.at[h] = pos;
+        return;
+      }
+      h = (h + 1) & this.slots;
+    }
+  }
+
+  private rebuild(): void {
+    this.sinceRebuild = 0;
+    this.applied = Atomics.load(this.ctrl, PIPE_CTRL.APPLIED);
+    this.keys.fill(0);
+    for (let i = this.applied; i !== this.written; i = (i + 1) | 0) {
+      const lba = this.ring[(i & this.mask) * 3]! & MAP_PHYS_MASK;
+      let h = Math.imul(lba, 0x9e3779b1) >>> this.shift;
+      while (this.keys[h] !== 0 && this.keys[h] !== lba + 1) h = (h + 1) & this.slots;
+      this.keys[h] = lba + 1;
+      this.at[h] = i;
+    }
+  }
+
+  /**
+   * Waits until no move of `lba` is in flight. A slot whose move is applied is skipped, not
+   * taken as the end of the probe: a later entry of the same block may sit beyond it.
+   */
+  settle(lba: number): void {
+    const keys = this.keys;
+    let h = Math.imul(lba, 0x9e3779b1) >>> this.shift;
+    for (;;) {
+      const k = keys[h]!;
+      if (k === 0) return;
+      if (k === lba + 1) {
+        const pos = this.at[h]!;
+        if (((pos - this.applied) | 0) >= 0) this.waitFor((pos + 1) | 0);
+        return;
+      }
+      h = (h + 1) & this.slots;
+    }
   }
 
   /** True once every move before `target` is applied. */
@@ -194,7 +263,7 @@ export class MapPipe {
   /** Waits until the worker has applied every move before `target` (a wrapping move count). */
   waitFor(target: number): void {
     if (this.done(target)) return;
-    this.publish();
+    this.publish(true);
     this.waits++;
     this.target = target;
     let last = this.applied;
@@ -228,7 +297,7 @@ export class MapPipe {
 
   /** Waits for every queued move. */
   drain(): void {
-    this.publish();
+    this.publish(true);
     this.waitFor(this.written);
   }
 
