@@ -20,8 +20,8 @@
  * Two ways to use the worker (MapWorkerMode): `moves`, as above, with 7 of 8 owners on the
  * worker; and `helper`, every move applied inline (no waits), the worker only taking the page
  * faults of the new map and tags and half the final read-back: the two parts that need no
- * exchange per victim. On this shared 2-core machine the per-victim exchange of `moves` cost more
- * than it saved (docs/gc.md, Scale), so `helper` is what large runs use by default.
+ * exchange at all. On the shared 2-core machine `moves` cost about twice the CPU and wall time of
+ * `helper` (docs/gc.md, Scale), so `helper` is what large runs use by default.
  */
 import { AdaptiveSpin } from '../../core/block/adaptive-spin.js';
 import { GcIntegrityError, MAP_PHYS_MASK, TAG_LBA_BITS, describeTag } from './tag.js';
