@@ -3,12 +3,15 @@
  * Debian's tgtd (another loopback port, a file-backed LUN) and prints both side by side: counts
  * per family, the copy rows, and every test whose outcome differs.
  *
- *   npm run build && node dist/bench/iscsi-compare-tgt.js [--write-expectations FILE] [--table FILE]
+ *   npm run build && node dist/bench/iscsi-compare-tgt.js [--expectations FILE] [--table FILE]
  *
- * --write-expectations writes copylab's passing tests as the CI expectations.
+ * --expectations holds copylab's run against a reviewed expectations file (the conformance
+ * test's, test/iscsi/expectations.json) and prints every disagreement: the review is edited by
+ * hand, with a reason for each test that does not pass, never generated from a run.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { FAMILIES, countOf, runFamilies, startCopylab, startTgtd, type RunningTarget, type TestResult } from './iscsi/conformance.js';
+import { reviewProblems, type Expectations } from './iscsi/expectations.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -47,8 +50,11 @@ async function main(): Promise<void> {
   process.stdout.write(`${out.join('\n')}\n`);
   const table = arg('--table');
   if (table) writeFileSync(table, `${out.join('\n')}\n`);
-  const exp = arg('--write-expectations');
-  if (exp) writeFileSync(exp, `${JSON.stringify({ mustPass: copylab.filter((r) => r.outcome === 'passed').map((r) => r.name) }, null, 2)}\n`);
+  const exp = arg('--expectations');
+  if (exp) {
+    const problems = reviewProblems(copylab, JSON.parse(readFileSync(exp, 'utf8')) as Expectations);
+    process.stdout.write(`\ncopylab against ${exp}: ${problems.length ? `\n${problems.join('\n')}` : 'agrees'}\n`);
+  }
 }
 
 main().catch((err: unknown) => {

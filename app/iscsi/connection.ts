@@ -717,6 +717,7 @@ export class Connection implements SessionMember {
           break;
         }
         for (const other of this.host.sessionsOf(target)) for (const c of other.connections) c.abortTasks((l) => l === lun);
+        target.array.logicalUnitReset(lun, [...this.host.sessionsOf(target)].map((o) => o.initiatorPort));
         break;
       case Tmf.TARGET_WARM_RESET:
       case Tmf.TARGET_COLD_RESET:

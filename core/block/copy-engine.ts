@@ -150,6 +150,13 @@ export async function blkdevCopy(
     // On success every requested byte was copied (leg and parity pieces are not counted twice).
     if (failure === 0) bytes = check.total;
     const res = failure < 0 ? failure : bytes;
+    // A stacked destination (dm-N) is the queue this request entered: its counters count it once,
+    // with the bytes copied, as submitBio counts a read or write it remaps (the pieces below are
+    // counted by the devices they ran on).
+    if (isStacked(dst)) {
+      dst.stats.ios.copy++;
+      dst.stats.bytes.copy += bytes;
+    }
     trace.add('C', dst.name, ReqOp.COPY, firstDst, requested, { res, info: `${path}, ${results.length} piece(s)` });
     return { res, bytes, path, pieces: results, host_bytes: hostBytes, reasons, trace, strategy: opts.strategy, offloaded_bytes: offloadedBytes, emulated_bytes: emulatedBytes };
   }

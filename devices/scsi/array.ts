@@ -20,7 +20,7 @@
  * answer comes at the model's completion time, and copies move segment by segment at their
  * modeled times, in the foreground or (IMMED) in the background (copy-operations.ts).
  */
-import { ASC, SenseKey, Status } from './constants.js';
+import { ASC, Op, SenseKey, Status } from './constants.js';
 import { ScsiCheck, ScsiStatus, checkCondition, good, illegal, invalidFieldInCdb, type ScsiResult } from './sense.js';
 import { LogicalUnit, type LuOptions } from './lu.js';
 import { CopyManager } from './copy-manager.js';
@@ -192,6 +192,18 @@ export class ScsiArray {
   nexusLoss(initiator: string): void {
     this.copyOps.nexusLoss(initiator);
     this.copyManager.nexusLoss(initiator);
+    for (const lu of this.lus) lu?.unitAttentions.delete(initiator);
+  }
+
+  /**
+   * LOGICAL UNIT RESET (SAM-5 6.3.3): a unit attention condition, BUS DEVICE RESET FUNCTION
+   * OCCURRED, for every I_T nexus the transport names (its sessions to this array), the one
+   * that asked included. The transport aborts the tasks itself.
+   */
+  logicalUnitReset(lun: number, nexuses: Iterable<string>): void {
+    const lu = Number.isSafeInteger(lun) && lun >= 0 ? this.lus[lun] : undefined;
+    if (!lu) return;
+    for (const n of nexuses) lu.unitAttentions.set(n, ASC.BUS_DEVICE_RESET_FUNCTION_OCCURRED);
   }
 
   /** Executes one command (SAM-5 5.1 "Execute Command") on store media: never throws. */
@@ -281,11 +293,23 @@ export class ScsiArray {
     const visible = Number.isSafeInteger(lun) && lun >= 0 && this.visibleLuns(initiator, exported).includes(lun);
     const lu = visible ? this.lus[lun]! : null;
     if (!lu && !def.noLu) throw illegal(ASC.LOGICAL_UNIT_NOT_SUPPORTED);
+    const ua = lu && !UA_TRANSPARENT.has(op) ? lu.unitAttentions.get(initiator) : undefined;
+    if (ua) {
+      // Reported once, before any reservation check (SAM-5 5.14).
+      lu!.unitAttentions.delete(initiator);
+      throw new ScsiCheck(SenseKey.UNIT_ATTENTION, ua);
+    }
     if (lu && def.access && lu.pr.conflicts(initiator, def.access)) return { status: Status.RESERVATION_CONFLICT, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) };
     const ctx: CmdContext = { array: this, initiator, lun, lu, cdb, dataOut, exported };
     return { run: def.run(ctx) };
   }
 }
+
+/**
+ * Commands a pending unit attention does not stop (SAM-5 5.14): INQUIRY and REPORT LUNS run and
+ * leave it pending; REQUEST SENSE returns it as its sense data and clears it (spc.ts).
+ */
+const UA_TRANSPARENT: ReadonlySet<number> = new Set([Op.INQUIRY, Op.REPORT_LUNS, Op.REQUEST_SENSE]);
 
 /** The answer to a command that ended with an exception. */
 export function failed(err: unknown): ScsiResult {

@@ -11,6 +11,7 @@ import type { CmdContext, Handler } from './context.js';
 import * as spc from './spc.js';
 import * as sbc from './sbc.js';
 import { persistentReserveIn, persistentReserveOut } from './pr-commands.js';
+import { readDefectData } from './defects.js';
 import { populateToken, receiveRodTokenInformation, reportAllRodTokens, writeUsingToken } from './rod-tokens.js';
 
 export interface CommandDef {
@@ -65,6 +66,9 @@ export const COMMANDS: readonly CommandDef[] = [
   c(Op.PRE_FETCH_10, 'PRE-FETCH(10)', 10, 'read', sbc.preFetch),
   c(Op.PRE_FETCH_16, 'PRE-FETCH(16)', 16, 'read', sbc.preFetch),
   c(Op.ORWRITE_16, 'ORWRITE(16)', 16, 'write', sbc.orWrite),
+  // READ DEFECT DATA conflicts with a reservation where a write does (SPC-2 table B.2, SBC-3).
+  c(Op.READ_DEFECT_DATA_10, 'READ DEFECT DATA(10)', 10, 'write', readDefectData),
+  c(Op.READ_DEFECT_DATA_12, 'READ DEFECT DATA(12)', 12, 'write', readDefectData),
   c(Op.THIRD_PARTY_COPY_OUT, 'EXTENDED COPY(LID1)', 16, null, (x) => x.array.copyManager.extendedCopy(x, false), { sa: TpcOutSa.EXTENDED_COPY_LID1, tpc: true }),
   c(Op.THIRD_PARTY_COPY_OUT, 'EXTENDED COPY(LID4)', 16, null, (x) => x.array.copyManager.extendedCopy(x, true), { sa: TpcOutSa.EXTENDED_COPY_LID4, tpc: true }),
   c(Op.THIRD_PARTY_COPY_OUT, 'POPULATE TOKEN', 16, null, (x) => populateToken(x, x.array.copyManager, x.array.tokens), { sa: TpcOutSa.POPULATE_TOKEN, tpc: true }),

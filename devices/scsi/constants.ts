@@ -92,6 +92,8 @@ export const ASC = {
   SAVING_PARAMETERS_NOT_SUPPORTED: asc(0x39, 0x00, 'SAVING PARAMETERS NOT SUPPORTED'),
   DATA_PHASE_ERROR: asc(0x4b, 0x00, 'DATA PHASE ERROR'),
   INSUFFICIENT_RESOURCES: asc(0x55, 0x03, 'INSUFFICIENT RESOURCES'),
+  /** SAM-5 6.3.3: the unit attention a LOGICAL UNIT RESET leaves for every I_T nexus. */
+  BUS_DEVICE_RESET_FUNCTION_OCCURRED: asc(0x29, 0x03, 'BUS DEVICE RESET FUNCTION OCCURRED'),
 } as const;
 
 /** SPC-4 4.5.3 table 41: fixed-format sense data. */
@@ -159,6 +161,9 @@ export const Op = {
   PRE_FETCH_16: 0x90,
   /** SBC-3 5.15 ORWRITE (16). */
   ORWRITE_16: 0x8b,
+  /** SBC-3 READ DEFECT DATA (10) and (12). */
+  READ_DEFECT_DATA_10: 0x37,
+  READ_DEFECT_DATA_12: 0xb7,
 } as const;
 
 /** Service actions of 83h (SPC-4 6.3-6.5, SBC-3 5.9/5.35). */
@@ -225,7 +230,25 @@ export const PDT_DIRECT_ACCESS = 0x00;
 export const PQ_NOT_CONNECTED = 0x7f;
 
 /** PERSISTENT RESERVE IN / OUT (SPC-4 6.15, 6.16). */
-export const PrInSa = { READ_KEYS: 0x00, READ_RESERVATION: 0x01, REPORT_CAPABILITIES: 0x02 } as const;
+export const PrInSa = { READ_KEYS: 0x00, READ_RESERVATION: 0x01, REPORT_CAPABILITIES: 0x02, READ_FULL_STATUS: 0x03 } as const;
+
+/**
+ * The relative target port identifier every array reports (VPD 83h, READ FULL STATUS): one
+ * target port (SPC-4 7.8.6.7).
+ */
+export const RELATIVE_TARGET_PORT = 1;
+
+/** TransportID of an iSCSI initiator (SPC-4 7.6.4.6): the fabric names every initiator by its iSCSI name. */
+export const TransportId = {
+  /** PROTOCOL IDENTIFIER for iSCSI (SPC-4 7.6.1 table 444). */
+  PROTOCOL_ISCSI: 0x5,
+  /** FORMAT CODE 00b: the iSCSI name of the initiator device (bits 7-6 of byte 0). */
+  FORMAT_ISCSI_NAME: 0x00,
+  /** Header: byte 0 format and protocol, byte 1 reserved, bytes 2-3 ADDITIONAL LENGTH. */
+  HEADER: 4,
+  /** A TransportID is at least 24 bytes long and its ISCSI NAME a multiple of 4 (SPC-4 7.6.4.1, 7.6.4.6). */
+  MIN_LENGTH: 24,
+} as const;
 export const PrOutSa = {
   REGISTER: 0x00,
   RESERVE: 0x01,

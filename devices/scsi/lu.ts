@@ -10,7 +10,7 @@ import type { BlockDevice } from '../../core/block/device.js';
 import type { CopyRange, CopyResult } from '../../core/block/copy-types.js';
 import { SparseBacking } from '../backing/sparse.js';
 import { MemoryBacking } from '../backing/memory.js';
-import { Desig } from './constants.js';
+import { Desig, type Asc } from './constants.js';
 import { PersistentReservations } from './pr.js';
 import type { TimingSpec } from '../timing/params.js';
 import type { TimingModel } from '../timing/model.js';
@@ -70,6 +70,11 @@ export class LogicalUnit {
   readonly naa: Uint8Array;
   readonly serial: string;
   readonly pr = new PersistentReservations();
+  /**
+   * Unit attention conditions pending per I_T nexus (SAM-5 5.14): the next command from that
+   * nexus is answered with it instead of running, once. At most one per nexus (the newest).
+   */
+  readonly unitAttentions = new Map<string, Asc>();
   /** Set when the LU joins an array. */
   arrayName = '';
   lun = -1;

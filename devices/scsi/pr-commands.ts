@@ -1,9 +1,9 @@
-/** PERSISTENT RESERVE IN / OUT (SPC-4 6.15, 6.16; semantics 5.13). */
-import { ASC, PrInSa, PrOutSa, PrType } from './constants.js';
-import { be16, be32, put16, put32, view } from './bytes.js';
+/** PERSISTENT RESERVE IN / OUT (SPC-4 6.15, 6.16; semantics 5.13). READ FULL STATUS is 6.15.5. */
+import { ASC, PrInSa, PrOutSa, PrType, RELATIVE_TARGET_PORT, TransportId } from './constants.js';
+import { be16, be32, concatBytes, put16, put32, view } from './bytes.js';
 import { illegal, invalidFieldInCdb, invalidFieldInParam, paramListLengthError, reservationConflict } from './sense.js';
 import { luOf, type CmdContext } from './context.js';
-import { PR_MAX_REGISTRATIONS, VALID_PR_TYPES } from './pr.js';
+import { PR_MAX_REGISTRATIONS, VALID_PR_TYPES, type PersistentReservations } from './pr.js';
 
 /** PR OUT parameter list length for every service action but REGISTER AND MOVE (SPC-4 6.16.3). */
 const PR_OUT_PARAM_LENGTH = 24;
@@ -42,10 +42,54 @@ export function persistentReserveIn(c: CmdContext): Uint8Array {
       d[5] = 0x01; // EX_AC_AR
       break;
     }
+    case PrInSa.READ_FULL_STATUS:
+      d = readFullStatus(pr);
+      break;
     default:
       throw invalidFieldInCdb(1, 4);
   }
   return d.subarray(0, Math.min(d.length, alloc));
+}
+
+/** Full status descriptor (SPC-4 6.15.5): the TransportID starts at byte 24. */
+const FULL_STATUS = { OFF_FLAGS: 12, R_HOLDER: 0x01, OFF_SCOPE_TYPE: 13, OFF_RELATIVE_PORT: 18, OFF_DESCRIPTOR_LENGTH: 20, HEADER: 24 } as const;
+
+/**
+ * READ FULL STATUS (SPC-4 6.15.5): every registration with its key, whether it holds the
+ * reservation (and then the reservation's scope and type), the target port it came through and
+ * the initiator's TransportID. Registrations are made through the one target port (ALL_TG_PT 0).
+ */
+function readFullStatus(pr: PersistentReservations): Uint8Array {
+  const descriptors = [...pr.keys].map(([initiator, key]) => {
+    const id = transportId(initiator);
+    const d = new Uint8Array(FULL_STATUS.HEADER + id.length);
+    view(d).setBigUint64(0, key);
+    if (pr.isHolder(initiator)) {
+      d[FULL_STATUS.OFF_FLAGS] = FULL_STATUS.R_HOLDER;
+      d[FULL_STATUS.OFF_SCOPE_TYPE] = pr.type; // SCOPE 0 (LU_SCOPE), TYPE
+    }
+    put16(d, FULL_STATUS.OFF_RELATIVE_PORT, RELATIVE_TARGET_PORT);
+    put32(d, FULL_STATUS.OFF_DESCRIPTOR_LENGTH, id.length);
+    d.set(id, FULL_STATUS.HEADER);
+    return d;
+  });
+  const body = concatBytes(descriptors);
+  const d = new Uint8Array(8 + body.length);
+  put32(d, 0, pr.generation);
+  put32(d, 4, body.length);
+  d.set(body, 8);
+  return d;
+}
+
+/** An iSCSI TransportID, format 00b (SPC-4 7.6.4.6): the name, null-terminated, padded to 4 bytes. */
+export function transportId(iscsiName: string): Uint8Array {
+  const name = new TextEncoder().encode(iscsiName);
+  const nameField = Math.max(TransportId.MIN_LENGTH - TransportId.HEADER, Math.ceil((name.length + 1) / 4) * 4);
+  const t = new Uint8Array(TransportId.HEADER + nameField);
+  t[0] = TransportId.FORMAT_ISCSI_NAME | TransportId.PROTOCOL_ISCSI;
+  put16(t, 2, nameField);
+  t.set(name, TransportId.HEADER);
+  return t;
 }
 
 export function persistentReserveOut(c: CmdContext): void {

@@ -147,7 +147,10 @@ function firstMismatch(a: Uint8Array, b: Uint8Array): number {
   return -1;
 }
 
-/** WRITE SAME (10)/(16) (SBC-3 5.42, 5.44), with UNMAP: zero data unmaps (LBPRZ reads zeros). */
+/**
+ * WRITE SAME (10)/(16) (SBC-3 5.42, 5.44), with UNMAP: zero data unmaps (LBPRZ reads zeros).
+ * A count of 0 reaches the end of the medium, bounded by MAXIMUM WRITE SAME LENGTH like any count.
+ */
 export function* writeSame(c: CmdContext): MediaRun<void> {
   const lu = luOf(c);
   const ten = c.cdb[0] === Op.WRITE_SAME_10;
@@ -156,9 +159,12 @@ export function* writeSame(c: CmdContext): MediaRun<void> {
   if (c.cdb[1]! & 0xe0) throw invalidFieldInCdb(1, 5);
   if (c.cdb[1]! & 0x10) throw invalidFieldInCdb(1, 4); // ANCHOR: not supported
   const lba = ten ? be32(c.cdb, 2) : be64(c.cdb, 2);
-  const blocks = ten ? be16(c.cdb, 7) : be32(c.cdb, 10);
+  const count = ten ? be16(c.cdb, 7) : be32(c.cdb, 10);
   const lenField = ten ? 7 : 10;
-  if (blocks === 0 || blocks > BLOCK_LIMITS.maxWriteSameBlocks) throw invalidFieldInCdb(lenField); // WSNZ = 1
+  // NUMBER OF LOGICAL BLOCKS 0 (WSNZ 0 in VPD B0h): from LBA through the last LBA (SBC-4 5.49, 5.50).
+  if (count === 0 && !lu.inRange(lba, 1)) throw lbaOutOfRange();
+  const blocks = count === 0 ? lu.blocks - lba : count;
+  if (blocks > BLOCK_LIMITS.maxWriteSameBlocks) throw invalidFieldInCdb(lenField);
   if (!lu.inRange(lba, blocks)) throw lbaOutOfRange();
   let block: Uint8Array;
   if (ndob) block = new Uint8Array(lu.lbs);

@@ -4,7 +4,7 @@
  */
 import {
   ASC, Desig, INQUIRY_PRODUCT, INQUIRY_REVISION, INQUIRY_VENDOR, ModePage, PDT_DIRECT_ACCESS, PQ_NOT_CONNECTED,
-  SenseKey, VersionDescriptor, Vpd,
+  RELATIVE_TARGET_PORT, SenseKey, VersionDescriptor, Vpd,
 } from './constants.js';
 import { ascii, be16, be32, concatBytes, put16, put32, put64 } from './bytes.js';
 import { buildSense, illegal, invalidFieldInCdb } from './sense.js';
@@ -20,7 +20,10 @@ export function testUnitReady(): void {
 /** REQUEST SENSE (SPC-4 6.39): autosense is used, so nothing is pending: NO SENSE, fixed format. */
 export function requestSense(c: CmdContext): Uint8Array {
   if (c.cdb[1]! & 0x01) throw invalidFieldInCdb(1, 0); // DESC: descriptor format is not supported
-  const s = buildSense(SenseKey.NO_SENSE, ASC.NO_ADDITIONAL_SENSE);
+  // A pending unit attention is the sense data REQUEST SENSE returns, and is cleared (SAM-5 5.14).
+  const ua = c.lu?.unitAttentions.get(c.initiator);
+  if (ua) c.lu!.unitAttentions.delete(c.initiator);
+  const s = ua ? buildSense(SenseKey.UNIT_ATTENTION, ua) : buildSense(SenseKey.NO_SENSE, ASC.NO_ADDITIONAL_SENSE);
   return s.subarray(0, Math.min(s.length, c.cdb[4]!));
 }
 
@@ -123,7 +126,7 @@ export function deviceIdentification(lu: LogicalUnit): Uint8Array {
   ascii(t10, 0, INQUIRY_VENDOR, 8);
   ascii(t10, 8, lu.serial, lu.serial.length);
   const port = new Uint8Array(4);
-  put32(port, 0, 1);
+  put32(port, 0, RELATIVE_TARGET_PORT);
   const parts = [
     designator(Desig.CODE_SET_BINARY, Desig.ASSOC_LU, Desig.TYPE_NAA, lu.naa),
     designator(Desig.CODE_SET_ASCII, Desig.ASSOC_LU, Desig.TYPE_T10_VENDOR_ID, t10),
@@ -135,7 +138,7 @@ export function deviceIdentification(lu: LogicalUnit): Uint8Array {
 /** VPD B0h body (SBC-3 6.5.3 table 183; page length 3Ch). */
 function blockLimits(lu: LogicalUnit): Uint8Array {
   const b = new Uint8Array(0x3c);
-  b[0] = 0x01; // WSNZ: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 is refused
+  // WSNZ 0: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 writes through the last LBA (SBC-4 6.6.4).
   b[1] = BLOCK_LIMITS.maxCompareAndWriteBlocks;
   put16(b, 2, 1); // OPTIMAL TRANSFER LENGTH GRANULARITY
   put32(b, 4, BLOCK_LIMITS.maxTransferBytes / lu.lbs);

@@ -276,3 +276,33 @@ describe('stacks', () => {
     await expectCopied(lab, '/dev/mapper/lin', MiB, 64 * KiB, 16, 0);
   });
 });
+
+describe('copies go through the dm device', () => {
+  it('a copy onto a suspended device waits for resume, like a write; then it lands and the dm counters count it', async () => {
+    const lab = dmLab(2);
+    create(lab, 'lin', '0 4096 linear /dev/nullb0 0\n4096 4096 linear /dev/nullb1 1024');
+    await fill(lab, '/dev/mapper/lin', 0, MiB, 4);
+    const dm = lab.device('/dev/mapper/lin');
+    const before = { ...dm.stats.ios, bytes: dm.stats.bytes.copy };
+    expect((await lab.dm.suspend('lin')).res).toBe(0);
+    let copied = false;
+    const copy = lab.copy('/dev/mapper/lin', [{ srcOffset: 0, dstOffset: 3 * MiB, length: 256 * KiB }]).then((r) => {
+      copied = true;
+      return r;
+    });
+    // Give the held copy every chance to run: timers and I/O turns pass, it must not land.
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(copied).toBe(false);
+    const held = await lab.read('/dev/nullb1', MiB + 512 * KiB, 256 * KiB); // dm 3 MiB = nullb1 sector 1024 + 1 MiB
+    expect(held.every((b) => b === 0)).toBe(true);
+    expect(dm.stats.ios.copy).toBe(before.copy);
+    expect((await lab.dm.resume('lin')).res).toBe(0);
+    const r = await copy;
+    expect(r).toMatchObject({ res: 256 * KiB, path: 'offload' });
+    await expectCopied(lab, '/dev/mapper/lin', 3 * MiB, 256 * KiB, 4, 0);
+    // One copy request entered dm-0's queue: counted once, with its bytes; none as reads or writes.
+    expect(dm.stats.ios.copy).toBe(before.copy + 1);
+    expect(dm.stats.bytes.copy).toBe(before.bytes + 256 * KiB);
+    expect(dm.stats.ios.write).toBe(before.write);
+  });
+});

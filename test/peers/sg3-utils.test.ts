@@ -134,7 +134,7 @@ describe('sg3_utils peer: INQUIRY and VPD pages decoded by sg_inq / sg_vpd --inh
     },
     [Vpd.BLOCK_LIMITS]: (o) => {
       const l = lines(o);
-      expect(l).toContain('Write same non-zero (WSNZ): 1');
+      expect(l).toContain('Write same non-zero (WSNZ): 0');
       expect(l).toContain(`Maximum compare and write length: ${BLOCK_LIMITS.maxCompareAndWriteBlocks} blocks`);
       expect(l).toContain(`Maximum transfer length: ${BLOCK_LIMITS.maxTransferBytes / 512} blocks`);
       expect(l).toContain(`Optimal transfer length: ${BLOCK_LIMITS.optimalTransferBytes / 512} blocks`);

@@ -47,6 +47,20 @@ describe('SCSI commands', () => {
     expect(st[20]).toBe(1); // deallocated from LBA 0
   });
 
+  it('WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 writes through the last LBA (WSNZ 0); past the end it is LBA OUT OF RANGE and writes nothing', () => {
+    const { a0 } = twoArrays();
+    const last = (8 << 20) / 512 - 1;
+    expect(ok(a0.execute(HOST, 0, inquiryCdb(Vpd.BLOCK_LIMITS), undefined, 64)).dataIn[4]! & 0x01).toBe(0); // WSNZ
+    const before = fill(a0, 0, last - 9, 10, 7);
+    const ones = new Uint8Array(512).fill(0xa5);
+    ok(a0.execute(HOST, 0, writeSame16Cdb(last - 3, 0, false), ones));
+    expect(readBack(a0, 0, last - 3, 4).every((b) => b === 0xa5)).toBe(true);
+    expect(readBack(a0, 0, last - 9, 6)).toEqual(before.subarray(0, 6 * 512));
+    for (const lba of [last + 1, last + 2]) expect(sense(a0.execute(HOST, 0, writeSame16Cdb(lba, 0, false), ones)).asc).toBe(0x21);
+    ok(a0.execute(HOST, 0, writeSame16Cdb(last - 1, 0, true), new Uint8Array(512))); // UNMAP to the end
+    expect(readBack(a0, 0, last - 1, 2).every((b) => b === 0)).toBe(true);
+  });
+
   it('REPORT LUNS follows the access list; an invisible LUN is LOGICAL UNIT NOT SUPPORTED; REPORT SUPPORTED OPERATION CODES lists 83h', () => {
     const a = new ScsiFabric().addArray({ name: 'a', lus: [{ name: 'x', size: 1 << 20 }, { name: 'y', size: 1 << 20 }], initiators: { h: [1] } });
     const rl = ok(a.execute('h', 0, reportLunsCdb(), undefined, 4096)).dataIn;
