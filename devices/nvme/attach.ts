@@ -16,10 +16,15 @@ import { controllerProblem, NVME_DEFAULTS, NVME_LIMITS, type NvmeControllerOptio
 import { NVME_VERSION } from './spec.js';
 import { resolveTiming } from '../timing/params.js';
 import { TimingModel } from '../timing/model.js';
+import { NvmeWorkerBar } from './worker-bar.js';
+import { NvmeSubsystemThread } from './worker-thread.js';
 
 export interface NvmeAttachment {
   readonly name: string;
-  readonly ctrl: NvmeController;
+  /** The controller model, when it runs on the lab's thread (`execution: inline`); null on a worker. */
+  readonly ctrl: NvmeController | null;
+  /** The registers of a controller that runs on a worker thread (`execution: worker`), else null. */
+  readonly worker: NvmeWorkerBar | null;
   readonly host: NvmeHost;
   readonly devices: readonly NvmeNamespaceDevice[];
 }
@@ -28,6 +33,8 @@ interface HostNvme {
   readonly arena: DmaArena;
   readonly subsystems: Map<string, NvmeSubsystem>;
   readonly controllers: Map<string, NvmeAttachment>;
+  /** Subsystems whose controllers run on a worker thread (execution: worker): the thread and the NSIDs in use. */
+  readonly workerSubsystems: Map<string, { readonly thread: NvmeSubsystemThread; readonly nsids: Set<number> }>;
 }
 
 const perHost = new WeakMap<DeviceHost, HostNvme>();
@@ -35,7 +42,7 @@ const perHost = new WeakMap<DeviceHost, HostNvme>();
 function stateOf(host: DeviceHost): HostNvme {
   let s = perHost.get(host);
   if (!s) {
-    s = { arena: new DmaArena(ARENA_DEFAULT_BYTES), subsystems: new Map(), controllers: new Map() };
+    s = { arena: new DmaArena(ARENA_DEFAULT_BYTES), subsystems: new Map(), controllers: new Map(), workerSubsystems: new Map() };
     perHost.set(host, s);
   }
   return s;
@@ -65,6 +72,8 @@ export function addNvmeController(lab: DeviceHost, o: NvmeControllerOptions): Nv
   const st = stateOf(lab);
   if (st.controllers.has(o.name)) throw new RangeError(`controller ${o.name} exists`);
   const subName = o.subsystem ?? o.name;
+  if ((o.execution ?? NVME_DEFAULTS.execution) === 'worker') return addWorkerController(lab, st, subName, o);
+  if (st.workerSubsystems.has(subName)) throw new RangeError(`${o.name}: subsystem ${subName} runs on a worker thread; its controllers all need execution: worker`);
   let sub = st.subsystems.get(subName);
   if (!sub) {
     sub = new NvmeSubsystem(subName);
@@ -92,7 +101,67 @@ export function addNvmeController(lab: DeviceHost, o: NvmeControllerOptions): Nv
   const devices = host.namespaces.filter((n) => mine.includes(n.nsid)).map((n) => lab.addDevice(new NvmeNamespaceDevice(host, n, o.name, ctrl.timingOf(n.nsid))));
   for (const d of devices) registerNamespaceAttrs(lab, d);
   registerControllerAttrs(lab, o.name, ctrl, host);
-  const att: NvmeAttachment = { name: o.name, ctrl, host, devices };
+  const att: NvmeAttachment = { name: o.name, ctrl, worker: null, host, devices };
+  st.controllers.set(o.name, att);
+  return att;
+}
+
+/**
+ * `execution: worker`: the controller is built on its subsystem's worker thread (worker-entry.ts,
+ * one thread per subsystem, started by its first controller) from the same options, with the
+ * namespaces its entry defines; the host driver here reaches it through shared registers and the
+ * shared DMA arena. Timing models run there too, on the lab clock's time as published with each
+ * doorbell write. A subsystem is all inline or all on its worker.
+ */
+function addWorkerController(lab: DeviceHost, st: HostNvme, subName: string, o: NvmeControllerOptions): NvmeAttachment {
+  if (st.subsystems.has(subName)) throw new RangeError(`${o.name}: subsystem ${subName} runs on the lab's thread; its controllers all need execution: inline`);
+  const existing = st.workerSubsystems.get(subName);
+  // NSIDs fixed here, as the subsystem would number them (the first free one), so both ends agree.
+  const used = new Set(existing?.nsids);
+  const namespaces = o.namespaces.map((n) => {
+    let nsid = n.nsid;
+    for (let c = 1; nsid === undefined && c <= NVME_LIMITS.maxNamespaces; c++) if (!used.has(c)) nsid = c;
+    if (nsid === undefined || !Number.isInteger(nsid) || nsid < 1 || nsid > NVME_LIMITS.maxNamespaces) throw new RangeError(`${o.name}: nsid must be 1..${NVME_LIMITS.maxNamespaces}`);
+    if (used.has(nsid)) throw new RangeError(`subsystem ${subName}: NSID ${nsid} exists`);
+    used.add(nsid);
+    return { ...n, nsid };
+  });
+  const mine = namespaces.map((n) => n.nsid);
+  // Timing models run on the worker against the lab clock's published time; the lab keeps one
+  // per namespace only to show its parameters (sysfs) and pick the offload crossover.
+  const timingOf = new Map<number, TimingModel>();
+  const ctrlTiming = resolveTiming(o.timing);
+  for (const n of namespaces) {
+    const params = resolveTiming(n.timing) ?? ctrlTiming;
+    if (params) timingOf.set(n.nsid, new TimingModel(params, lab.clock));
+  }
+  let sub = existing;
+  if (!sub) {
+    const thread = new NvmeSubsystemThread(subName, st.arena.buffer, lab.poller.doorbell.buffer as SharedArrayBuffer, o.idle_us ?? NVME_DEFAULTS.idle_us);
+    lab.onClose(() => thread.close());
+    sub = { thread, nsids: new Set() };
+  }
+  // The lab's clock always: a command may address a timed namespace another controller defined.
+  const bar = new NvmeWorkerBar({ options: { ...o, namespaces }, thread: sub.thread, poller: lab.poller, clock: lab.clock, onFailure: (r) => lab.reportFailure(o.name, r) });
+  let host: NvmeHost;
+  try {
+    host = new NvmeHost(bar, st.arena, o.io_queues ?? NVME_DEFAULTS.io_queues, o.queue_depth ?? NVME_DEFAULTS.queue_depth);
+    bar.bind(host);
+    if (o.cdfe ?? NVME_DEFAULTS.cdfe) {
+      const s = host.setCdfe(host.info.ocfs & 0b1100);
+      if (s) throw new RangeError(`${o.name}: enabling copy descriptor formats failed (0x${s.toString(16)})`);
+    }
+  } catch (err) {
+    if (!existing) void sub.thread.close();
+    throw err;
+  }
+  if (!existing) st.workerSubsystems.set(subName, sub);
+  for (const n of mine) sub.nsids.add(n);
+  // Block devices for the namespaces this controller entry defines (a shared namespace gets one node).
+  const devices = host.namespaces.filter((n) => mine.includes(n.nsid)).map((n) => lab.addDevice(new NvmeNamespaceDevice(host, n, o.name, timingOf.get(n.nsid) ?? null)));
+  for (const d of devices) registerNamespaceAttrs(lab, d);
+  registerControllerAttrs(lab, o.name, bar, host);
+  const att: NvmeAttachment = { name: o.name, ctrl: null, worker: bar, host, devices };
   st.controllers.set(o.name, att);
   return att;
 }
@@ -114,7 +183,7 @@ function registerNamespaceAttrs(lab: DeviceHost, d: NvmeNamespaceDevice): void {
   lab.sysfs.add(`/sys/block/${d.name}/device/nsid`, ro(() => d.ns.nsid));
 }
 
-function registerControllerAttrs(lab: DeviceHost, name: string, ctrl: NvmeController, host: NvmeHost): void {
+function registerControllerAttrs(lab: DeviceHost, name: string, ctrl: Pick<NvmeController, 'cntlid' | 'numQueues'>, host: NvmeHost): void {
   const base = `/sys/class/nvme/${name}`;
   lab.sysfs.add(`${base}/subsysnqn`, ro(() => host.info.subnqn));
   lab.sysfs.add(`${base}/serial`, ro(() => host.info.serial));

@@ -106,20 +106,35 @@ export function statusWord(status: number, phase: number, dnr: boolean, more = f
   return (phase & 1) | (sc << 1) | (sct << 9) | (more ? CQE_MORE : 0) | (dnr ? CQE_DNR : 0);
 }
 
+/**
+ * The status word (with the phase tag) as one 16-bit access: on host memory shared with a
+ * controller on another thread it is an Atomics store/load, so the host never sees a new phase
+ * tag before the rest of the entry (the device writes the CQE's last dword last, Base 4.6).
+ * Little-endian hosts only, as the rest of the model.
+ */
+function statusCell(b: Uint8Array): Uint16Array | null {
+  const at = b.byteOffset + CQE.STATUS;
+  return b.buffer instanceof SharedArrayBuffer && at % 2 === 0 ? new Uint16Array(b.buffer, at, 1) : null;
+}
+
 export function writeCqe(out: Uint8Array, c: Omit<Cqe, 'more'> & { more?: boolean }): void {
-  out.fill(0, 0, CQE_SIZE);
+  // Every byte is written below; the status word (and its phase tag) goes last.
   const v = dv(out);
   v.setUint32(CQE.DW0, c.dw0 >>> 0, true);
   v.setUint32(CQE.DW1, c.dw1 >>> 0, true);
   v.setUint16(CQE.SQHD, c.sqhd, true);
   v.setUint16(CQE.SQID, c.sqid, true);
   v.setUint16(CQE.CID, c.cid, true);
-  v.setUint16(CQE.STATUS, statusWord(c.status, c.phase, c.dnr, c.more ?? false), true);
+  const w = statusWord(c.status, c.phase, c.dnr, c.more ?? false);
+  const cell = statusCell(out);
+  if (cell) Atomics.store(cell, 0, w);
+  else v.setUint16(CQE.STATUS, w, true);
 }
 
 export function parseCqe(b: Uint8Array): Cqe {
   const v = dv(b);
-  const w = v.getUint16(CQE.STATUS, true);
+  const cell = statusCell(b);
+  const w = cell ? Atomics.load(cell, 0) : v.getUint16(CQE.STATUS, true);
   return {
     dw0: v.getUint32(CQE.DW0, true),
     dw1: v.getUint32(CQE.DW1, true),

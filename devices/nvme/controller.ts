@@ -75,6 +75,12 @@ export class NvmeController {
   cdfe = 0;
   /** The controller's timing model (docs/timing.md): I/O commands complete at their modeled time. */
   timing: TimingModel | null = null;
+  /**
+   * Set when the controller runs on a worker thread: modeled time is kept on the lab's thread,
+   * so a timed command's completion is posted at once and its modeled completion time handed
+   * here; the host finishes the command at that time (worker-bar.ts).
+   */
+  hostTimedCompletion: ((sqid: number, cid: number, at: number) => void) | null = null;
   /** Number of Queues feature, as last set (0-based counts). */
   numQueues = { nsqr: 0, ncqr: 0 };
   private readonly sqs = new Map<number, SubmissionQueue>();
@@ -224,6 +230,10 @@ export class NvmeController {
     if (r.status !== Status.SUCCESS) this.logError(sq.qid, cmd, r.status);
     const t = sq.qid === 0 ? null : commandTime(this, cmd, r);
     if (t === null) return this.post(sq, cq, cmd.cid, r);
+    if (this.hostTimedCompletion) {
+      this.hostTimedCompletion(sq.qid, cmd.cid, t.at);
+      return this.post(sq, cq, cmd.cid, r);
+    }
     // Modeled time: the command's effects are done; its completion is posted when the model says.
     cq.reserved = (cq.reserved ?? 0) + 1;
     t.clock.at(t.at, () => {

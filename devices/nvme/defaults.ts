@@ -41,6 +41,8 @@ export const NVME_DEFAULTS = {
   /** Error log entries kept (ELPE + 1). */
   error_log_entries: 64,
   serial: '',
+  execution: 'inline' as 'inline' | 'worker',
+  idle_us: 200,
   model: 'copylab NVMe Ctrl',
   firmware: '1.0',
 };
@@ -97,6 +99,10 @@ export interface NvmeControllerOptions {
   readonly serial?: string;
   /** The controller's timing model, shared by its namespaces (docs/timing.md); default none. */
   readonly timing?: TimingSpec;
+  /** Where the controller runs: on the lab's thread, or on a worker thread of its own (worker-bar.ts). */
+  readonly execution?: 'inline' | 'worker';
+  /** Worker mode: microseconds the controller polls its doorbells after its last command before it sleeps. */
+  readonly idle_us?: number;
 }
 
 const isInt = (v: unknown, min: number, max: number): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
@@ -131,5 +137,7 @@ export function controllerProblem(o: NvmeControllerOptions): string | null {
   if (o.io_queues !== undefined && !isInt(o.io_queues, 1, NVME_LIMITS.maxIoQueues)) return `io_queues must be 1..${NVME_LIMITS.maxIoQueues}`;
   if (o.queue_depth !== undefined && !isInt(o.queue_depth, 2, NVME_LIMITS.maxQueueDepth)) return `queue_depth must be 2..${NVME_LIMITS.maxQueueDepth}`;
   if (o.fast_copy !== undefined && o.fast_copy !== 'all' && o.fast_copy !== 'same-namespace') return "fast_copy must be 'all' or 'same-namespace'";
+  if (o.execution !== undefined && o.execution !== 'inline' && o.execution !== 'worker') return `execution must be inline or worker, not ${String(o.execution)}`;
+  if (o.idle_us !== undefined && !isInt(o.idle_us, 0, 1_000_000)) return 'idle_us must be 0..1000000';
   return null;
 }

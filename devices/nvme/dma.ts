@@ -24,14 +24,24 @@ export class DmaArena {
   /** Bytes the device moved through this arena (reads + writes): the "host bytes" of DMA. */
   dmaBytes = 0;
 
-  constructor(size = ARENA_DEFAULT_BYTES) {
+  /**
+   * The arena lives in a SharedArrayBuffer, as host memory a device reaches by DMA: a controller
+   * on a worker thread maps the same pages (`shared`: that buffer, on the device's side).
+   */
+  constructor(size = ARENA_DEFAULT_BYTES, shared?: SharedArrayBuffer) {
     if (!Number.isSafeInteger(size) || size < NVME_PAGE_SIZE * 4 || size > ARENA_MAX_BYTES || size % NVME_PAGE_SIZE) {
       throw new RangeError(`DMA arena size must be a multiple of ${NVME_PAGE_SIZE} in ${NVME_PAGE_SIZE * 4}..${ARENA_MAX_BYTES}`);
     }
-    this.bytes = new Uint8Array(size);
+    if (shared && shared.byteLength !== size) throw new RangeError('shared arena buffer does not match the arena size');
+    this.bytes = new Uint8Array(shared ?? new SharedArrayBuffer(size));
     this.pages = size / NVME_PAGE_SIZE;
     this.used = new Uint8Array(this.pages);
     this.free = this.pages;
+  }
+
+  /** The shared memory behind the arena (what a device worker maps). */
+  get buffer(): SharedArrayBuffer {
+    return this.bytes.buffer as SharedArrayBuffer;
   }
 
   get freePages(): number {

@@ -6,7 +6,7 @@
  * `passthru` is the entry point for raw commands (the ioctl NVME_IOCTL_IO_CMD / admin and the
  * io_uring URING_CMD path): a 64-byte command and a data buffer in, status and DW0/DW1 out.
  */
-import type { NvmeController } from './controller.js';
+import type { NvmeBar } from './bar.js';
 import type { DmaArena } from './dma.js';
 import { allocDmaBuffer, copyFromDma, copyToDma, type DmaBuffer } from './dma.js';
 import { buildSqe, dv, getAscii, getU64, parseCqe, setU64, type SqeFields } from './codec.js';
@@ -75,8 +75,24 @@ class HostQueuePair {
     this.host.ctrl.ringSqDoorbell(this.qid, this.sqTail);
   }
 
-  /** Interrupt handler: reaps every completion whose phase tag is current (nvme_process_cq). */
-  reap(): void {
+  /** Commands waiting for a command identifier. */
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  /** The controller is gone: every command in flight or waiting completes with `-errno` (no CQE will come). */
+  abortAll(errno: number): void {
+    const victims = [...this.pending.values(), ...this.waiting.splice(0).map((w) => w.p)];
+    for (const [cid, p] of this.pending) {
+      this.freeCids.push(cid);
+      if (p.buf) this.host.arena.freePagesAt(p.buf.owned);
+    }
+    this.pending.clear();
+    for (const p of victims) p.resolve({ status: -errno, dw0: 0, dw1: 0, dnr: true, more: false });
+  }
+
+  /** Interrupt handler: reaps every completion whose phase tag is current (nvme_process_cq); returns how many. */
+  reap(): number {
     let n = 0;
     for (; n < this.size; n++) {
       const cqe = parseCqe(this.host.arena.view(this.cqBase + this.cqHead * CQE_SIZE, CQE_SIZE)!);
@@ -85,19 +101,37 @@ class HostQueuePair {
       if (this.cqHead === 0) this.phase ^= 1;
       const p = this.pending.get(cqe.cid);
       if (!p) continue; // a completion for no command: ignored, as the kernel warns and drops it
-      this.pending.delete(cqe.cid);
-      this.freeCids.push(cqe.cid);
-      let data: Uint8Array | undefined;
-      if (p.buf) {
-        if (p.readLen > 0) {
-          data = new Uint8Array(p.readLen);
-          copyFromDma(this.host.arena, p.buf, data);
-        }
-        this.host.arena.freePagesAt(p.buf.owned);
+      const ctrl = this.host.ctrl;
+      if (ctrl.finishAt) {
+        ctrl.finishAt(this.qid, cqe.cid, () => {
+          this.finish(cqe, p);
+          this.submitWaiting();
+        });
       }
-      p.resolve({ status: cqe.status, dw0: cqe.dw0, dw1: cqe.dw1, dnr: cqe.dnr, more: cqe.more, ...(data ? { data } : {}) });
+      else this.finish(cqe, p);
     }
     if (n) this.host.ctrl.ringCqDoorbell(this.qid, this.cqHead);
+    this.submitWaiting();
+    return n;
+  }
+
+  /** A reaped command is done: its CID is free again, its data copied out, its pages freed. */
+  private finish(cqe: ReturnType<typeof parseCqe>, p: Pending): void {
+    if (this.pending.get(cqe.cid) !== p) return; // aborted meanwhile
+    this.pending.delete(cqe.cid);
+    this.freeCids.push(cqe.cid);
+    let data: Uint8Array | undefined;
+    if (p.buf) {
+      if (p.readLen > 0) {
+        data = new Uint8Array(p.readLen);
+        copyFromDma(this.host.arena, p.buf, data);
+      }
+      this.host.arena.freePagesAt(p.buf.owned);
+    }
+    p.resolve({ status: cqe.status, dw0: cqe.dw0, dw1: cqe.dw1, dnr: cqe.dnr, more: cqe.more, ...(data ? { data } : {}) });
+  }
+
+  private submitWaiting(): void {
     while (this.waiting.length && this.freeCids.length) {
       const w = this.waiting.shift()!;
       this.submit(w.sqe, w.p);
@@ -137,11 +171,14 @@ export class NvmeHost {
   /** Host Behavior Support CDFE as the host last set it (the kernel snoops Set Features the same way). */
   cdfe = 0;
 
-  constructor(readonly ctrl: NvmeController, readonly arena: DmaArena, ioQueues: number, depth: number) {
+  constructor(readonly ctrl: NvmeBar, readonly arena: DmaArena, ioQueues: number, depth: number) {
     const aq = 32;
     const asq = arena.allocContiguous(Math.ceil((aq * SQE_SIZE) / NVME_PAGE_SIZE));
     const acq = arena.allocContiguous(Math.ceil((aq * CQE_SIZE) / NVME_PAGE_SIZE));
     if (asq === null || acq === null) throw new RangeError('DMA arena too small for the admin queues');
+    // Queue memory starts zeroed (the kernel's dma_alloc_coherent): a stale phase tag left by an
+    // earlier user of the pages would read as a completion.
+    arena.view(acq, aq * CQE_SIZE)!.fill(0);
     ctrl.setAdminQueues(asq, acq, aq, aq);
     this.admin = new HostQueuePair(this, 0, asq, acq, aq);
     ctrl.onInterrupt(0, () => this.admin.reap());
@@ -152,7 +189,7 @@ export class NvmeHost {
   private adminSync(f: SqeFields, readLen = 0, write?: Uint8Array): PassthruResult {
     let out: PassthruResult | undefined;
     this.passthruQueued(this.admin, { admin: true, cmd: buildSqe(f), ...(write ? { data: write } : {}), dataLen: readLen }, (r) => (out = r), true);
-    this.ctrl.runPending();
+    this.ctrl.runPending(() => out !== undefined);
     return out ?? { status: Status.INTERNAL_ERROR, dw0: 0, dw1: 0, dnr: true, more: false };
   }
 
@@ -179,6 +216,7 @@ export class NvmeHost {
       const sq = this.arena.allocContiguous(sqPages);
       const cq = this.arena.allocContiguous(cqPages);
       if (sq === null || cq === null) throw new RangeError('DMA arena too small for the I/O queues');
+      this.arena.view(cq, cqPages * NVME_PAGE_SIZE)!.fill(0);
       const rc = this.adminSync({ opcode: AdminOpc.CREATE_IO_CQ, prp1: cq, cdw: { 10: ((depth - 1) << 16) | q, 11: QUEUE_PC } });
       const rs = this.adminSync({ opcode: AdminOpc.CREATE_IO_SQ, prp1: sq, cdw: { 10: ((depth - 1) << 16) | q, 11: (q << 16) | QUEUE_PC } });
       if (rc.status || rs.status) throw new Error(`creating I/O queue ${q} failed (0x${(rc.status || rs.status).toString(16)})`);
@@ -250,6 +288,16 @@ export class NvmeHost {
   /** Commands in flight on every I/O queue. */
   get inFlight(): number {
     return this.io.reduce((n, q) => n + q.inFlight, 0);
+  }
+
+  /** Commands not completed yet on every queue, admin included, and those waiting for a CID. */
+  get outstanding(): number {
+    return [this.admin, ...this.io].reduce((n, q) => n + q.inFlight + q.waitingCount, 0);
+  }
+
+  /** The controller is gone (its worker died or was closed): every outstanding command completes with -errno. */
+  abortAll(errno: number): void {
+    for (const q of [this.admin, ...this.io]) q.abortAll(errno);
   }
 
   /**

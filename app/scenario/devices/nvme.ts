@@ -45,6 +45,8 @@ export const NVME_SPEC: ObjSpec = {
     queue_depth: k.int(2, NVME_LIMITS.maxQueueDepth, 'entries per I/O queue', { default: 64 }),
     serial: k.str('serial number (Identify Controller SN)'),
     timing: timingKey('the controller\'s namespaces'),
+    execution: k.oneOf(['inline', 'worker'], 'inline: the controller runs on the lab\'s thread; worker: on its subsystem\'s worker thread, reached through queues and doorbells in shared memory (a subsystem\'s controllers are all inline or all worker)', { default: 'inline' }),
+    idle_us: k.int(0, 1_000_000, 'worker mode: microseconds the subsystem\'s thread polls its doorbells after its last command before it sleeps (the first controller of the subsystem sets it)', { default: 200 }),
   },
 };
 
@@ -95,6 +97,8 @@ export const nvmeDevice: DeviceDef = {
     if (k('queue_depth').present) opts.queue_depth = k('queue_depth').int(2, NVME_LIMITS.maxQueueDepth);
     if (k('serial').present) opts.serial = k('serial').str();
     if (k('timing').present) opts.timing = k('timing').timing();
+    if (k('execution').present) opts.execution = k('execution').oneOf(['inline', 'worker'] as const);
+    if (k('idle_us').present) opts.idle_us = k('idle_us').int(0, 1_000_000);
     return {
       provides: namespaces.map((n) => `${name}n${n.nsid}`),
       create(lab) {

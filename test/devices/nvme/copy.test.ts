@@ -22,11 +22,11 @@ describe('NVMe Copy command', () => {
     const { lab, n } = nvmeLab([ns4k()]);
     const a = await fill(lab, 'nvme0n1', 0, 8 * B, 1);
     const b = await fill(lab, 'nvme0n1', 100 * B, 4 * B, 2);
-    const dma0 = n.ctrl.stats.dma_bytes;
+    const dma0 = n.ctrl!.stats.dma_bytes;
     const r = await copy(n, 1, 1000, [{ slba: 0, nlb: 8 }, { slba: 100, nlb: 4 }], 0, { fua: true });
     expect(r.status).toBe(Status.SUCCESS);
     // Only the descriptor list crossed the bus.
-    expect(n.ctrl.stats.dma_bytes - dma0).toBe(2 * 32);
+    expect(n.ctrl!.stats.dma_bytes - dma0).toBe(2 * 32);
     expect(await lab.read('nvme0n1', 1000 * B, 8 * B)).toEqualBytes(a);
     expect(await lab.read('nvme0n1', 1008 * B, 4 * B)).toEqualBytes(b);
   });
@@ -102,12 +102,12 @@ describe('NVMe Copy command', () => {
   it('reports ranges fully copied in DW0 on a media error (0x0281 read, 0x0280 write)', async () => {
     const { lab, n } = nvmeLab([ns4k()]);
     const src = await fill(lab, 'nvme0n1', 0, 16 * B, 7);
-    n.ctrl.namespace(1)!.injectFault({ op: 'read', slba: 9, nlb: 1 });
+    n.ctrl!.namespace(1)!.injectFault({ op: 'read', slba: 9, nlb: 1 });
     const r = await copy(n, 1, 100, [{ slba: 0, nlb: 4 }, { slba: 4, nlb: 4 }, { slba: 8, nlb: 4 }]);
     expect([r.status, r.dw0]).toEqual([Status.UNRECOVERED_READ, 2]);
     expect(await lab.read('nvme0n1', 100 * B, 8 * B)).toEqualBytes(src.subarray(0, 8 * B));
     expect(await lab.read('nvme0n1', 108 * B, 4 * B)).toEqualBytes(new Uint8Array(4 * B));
-    n.ctrl.namespace(1)!.injectFault({ op: 'write', slba: 204, nlb: 1 });
+    n.ctrl!.namespace(1)!.injectFault({ op: 'write', slba: 204, nlb: 1 });
     const w = await copy(n, 1, 200, [{ slba: 0, nlb: 4 }, { slba: 4, nlb: 4 }]);
     expect([w.status, w.dw0]).toEqual([Status.WRITE_FAULT, 1]);
   });

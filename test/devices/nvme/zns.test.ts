@@ -100,12 +100,12 @@ describe('Zoned Namespaces', () => {
     expect((await report(n, 0, 5)).nr).toBe(3); // Full: zones 1, 2, 3
     expect((await zms(n, ZSA.RESET, 0, true)).status).toBe(0);
     expect((await report(n, 0, 1)).nr).toBe(14); // Empty: all but 14 (offline) and 15 (offline)
-    expect(n.ctrl.namespace(1)!.zones!.nrActive).toBe(0);
+    expect(n.ctrl!.namespace(1)!.zones!.nrActive).toBe(0);
   });
 
   it('max open and max active: too many open (0x01BE), too many active (0x01BD), auto-close of implicitly opened zones', async () => {
     const { n } = nvmeLab([zoned({ max_open: 2, max_active: 3 })]);
-    const zs = n.ctrl.namespace(1)!.zones!;
+    const zs = n.ctrl!.namespace(1)!.zones!;
     expect((await zms(n, ZSA.OPEN, 0)).status).toBe(0);
     expect((await zms(n, ZSA.OPEN, ZB)).status).toBe(0);
     expect((await zms(n, ZSA.OPEN, 2 * ZB)).status).toBe(Status.ZONE_TOO_MANY_OPEN); // explicit opens are never auto-closed
