@@ -8,8 +8,7 @@
  *  - IOPS and clat p50/p99 vs queue depth;
  *  - copies: offloaded vs emulated bytes per copy size.
  */
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import type * as VegaLite from 'vega-lite';
 import type { FioResult } from '../bench/result.js';
 
 /** Rows of the chart data: one per job and direction that did I/O. */
@@ -125,9 +124,13 @@ export function resultsSpec(result: FioResult, title = 'copylab bench'): Spec {
   return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, vconcat: panels, resolve: { scale: { color: 'independent' } }, config: { font: 'sans-serif' } };
 }
 
-/** Renders a Vega-Lite spec to an SVG document. */
+/**
+ * Renders a Vega-Lite spec to an SVG document. Vega and Vega-Lite load on the first chart, not
+ * with the program: together they are most of a `copylab` start-up that draws nothing.
+ */
 export async function renderSvg(spec: Spec): Promise<string> {
-  const compiled = vl.compile(spec as unknown as vl.TopLevelSpec).spec;
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  const compiled = vl.compile(spec as unknown as VegaLite.TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();
