@@ -44,12 +44,13 @@ export class WorkerScsiArray {
     return this.thread.call({ op: 'reaches', array: this.name, target: arrayName, viaTransport }) as boolean;
   }
 
+  /** Transport events: with the thread gone there is no state left to drop, so they never throw. */
   nexusLoss(initiator: string): void {
-    if (this.thread.alive) this.thread.call({ op: 'nexusLoss', array: this.name, initiator });
+    if (this.thread.alive) this.thread.notify({ op: 'nexusLoss', array: this.name, initiator });
   }
 
   logicalUnitReset(lun: number, nexuses: Iterable<string>): void {
-    if (this.thread.alive) this.thread.call({ op: 'logicalUnitReset', array: this.name, lun, nexuses: [...nexuses] });
+    if (this.thread.alive) this.thread.notify({ op: 'logicalUnitReset', array: this.name, lun, nexuses: [...nexuses] });
   }
 
   onClock(): boolean {

@@ -77,6 +77,11 @@ export class ScsiFabricThread {
     return a.value;
   }
 
+  /** A request whose answer carries nothing (transport events): done before this returns, never throws. */
+  notify(m: Request): void {
+    this.callSync(m, []);
+  }
+
   /** ScsiArray.execute on the thread; the thread gone: INTERNAL TARGET FAILURE. */
   execute(c: CommandArgs): ScsiResult {
     const o = own(c);
