@@ -8,11 +8,19 @@
 import type { ScsiResult } from './sense.js';
 import type { ArraySnapshot, LuSnapshot } from './worker-protocol.js';
 import type { ScsiFabricThread } from './worker-thread.js';
+import type { TimingModel } from '../timing/model.js';
 
-/** An LU of a worker-run array: what the lab reads of it (no timing model: refused on workers). */
-export interface WorkerLu extends LuSnapshot {
+/** Copies of the thread's timing models, for what the lab shows (their parameters); the thread's own time the commands. */
+export interface ShownTiming {
+  readonly array: TimingModel | null;
+  lu(index: number): TimingModel | null;
+}
+
+/** An LU of a worker-run array: what the lab reads of it. */
+export interface WorkerLu extends Omit<LuSnapshot, 'timing'> {
   readonly arrayName: string;
-  readonly timing: null;
+  /** A copy of its model (parameters to show; the thread's model times its commands), or null. */
+  readonly timing: TimingModel | null;
   readonly block: undefined;
 }
 
@@ -21,15 +29,18 @@ export class WorkerScsiArray {
   readonly domain: string;
   readonly copyManagerEnabled: boolean;
   readonly lus: readonly WorkerLu[];
-  /** Worker-run arrays have no timing model (refused at attach): commands never wait on the lab's clock. */
-  readonly timing = null;
-  readonly timed = false;
+  /** A copy of the array's shared model, or null. */
+  readonly timing: TimingModel | null;
+  /** Some LU has a timing model: its commands complete on the lab's clock. */
+  readonly timed: boolean;
 
-  constructor(readonly thread: ScsiFabricThread, s: ArraySnapshot) {
+  constructor(readonly thread: ScsiFabricThread, s: ArraySnapshot, shown: ShownTiming) {
     this.name = s.name;
     this.domain = s.domain;
     this.copyManagerEnabled = s.copyManagerEnabled;
-    this.lus = s.lus.map((l) => ({ ...l, arrayName: s.name, timing: null, block: undefined }));
+    this.timing = shown.array;
+    this.lus = s.lus.map((l, i) => ({ ...l, arrayName: s.name, timing: l.timing === 'own' ? shown.lu(i) : l.timing === 'array' ? shown.array : null, block: undefined }));
+    this.timed = this.lus.some((l) => l.timing !== null);
   }
 
   lu(nameOrLun: string | number): WorkerLu | undefined {
@@ -53,8 +64,11 @@ export class WorkerScsiArray {
     if (this.thread.alive) this.thread.notify({ op: 'logicalUnitReset', array: this.name, lun, nexuses: [...nexuses] });
   }
 
-  onClock(): boolean {
-    return false;
+  /** As ScsiArray.onClock: the LU has a model, or no LU is there and the array has one. */
+  onClock(lun: number): boolean {
+    if (!this.timed) return false;
+    const lu = Number.isSafeInteger(lun) && lun >= 0 ? this.lus[lun] : undefined;
+    return lu ? lu.timing !== null : this.timing !== null;
   }
 
   execute(initiator: string, lun: number, cdb: Uint8Array, dataOut?: Uint8Array, allocLen = 0, exported: readonly number[] | null = null): ScsiResult {

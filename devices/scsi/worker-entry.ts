@@ -8,8 +8,10 @@
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { ScsiFabric, type ScsiArray } from './array.js';
-import { ownResult, SYNC, type AsyncAnswer, type CommandArgs, type Request, type ArraySnapshot, type SyncAnswer } from './worker-protocol.js';
+import { ownResult, SYNC, type CommandArgs, type Request, type ArraySnapshot, type SyncAnswer, type WorkerEvent } from './worker-protocol.js';
 import { failed } from './array.js';
+import { RemoteClock } from './worker-clock.js';
+import type { ScsiResult } from './sense.js';
 
 interface ScsiWorkerData {
   readonly sync: SharedArrayBuffer;
@@ -20,7 +22,9 @@ interface ScsiWorkerData {
 
 const data = workerData as ScsiWorkerData;
 const flag = new Int32Array(data.sync);
-const fabric = new ScsiFabric(null);
+const post = (e: WorkerEvent, transfer: ArrayBuffer[] = []): void => data.asyncAnswers.postMessage(e, transfer);
+const clock = new RemoteClock(post);
+const fabric = new ScsiFabric(clock);
 
 function arrayOf(name: string): ScsiArray {
   const a = fabric.arrays.get(name);
@@ -33,7 +37,7 @@ function snapshot(a: ScsiArray): ArraySnapshot {
     name: a.name,
     domain: a.domain,
     copyManagerEnabled: a.copyManagerEnabled,
-    lus: a.lus.map((lu) => ({ name: lu.name, lun: lu.lun, lbs: lu.lbs, capacity: lu.capacity, naa: lu.naa.slice() })),
+    lus: a.lus.map((lu) => ({ name: lu.name, lun: lu.lun, lbs: lu.lbs, capacity: lu.capacity, naa: lu.naa.slice(), timing: lu.timing === null ? 'none' : lu.timing === a.timing ? 'array' : 'own' })),
   };
 }
 
@@ -45,10 +49,14 @@ function answerSync(a: SyncAnswer, transfer: ArrayBuffer[] = []): void {
   Atomics.notify(flag, SYNC.ANSWERED);
 }
 
+/** After the microtasks a request set off (answers, events) have run: tells the lab the instant is done here. */
+const idle = (): void => void setImmediate(() => post({ kind: 'idle' }));
+
 function handle(m: Request): void {
   if (m.op === 'executeAsync') {
     const c = m.args;
-    let p: Promise<AsyncAnswer['result']>;
+    clock.publish(m.now);
+    let p: Promise<ScsiResult>;
     try {
       p = arrayOf(c.array).executeAsync(c.initiator, c.lun, c.cdb, dataOutOf(c), c.allocLen, c.exported);
     } catch (err) {
@@ -56,8 +64,16 @@ function handle(m: Request): void {
     }
     void p.then((r) => {
       const own = ownResult(r);
-      data.asyncAnswers.postMessage({ id: m.id, result: own.result } satisfies AsyncAnswer, own.transfer);
+      post({ kind: 'answer', id: m.id, result: own.result }, own.transfer);
     });
+    return idle();
+  }
+  if (m.op === 'fire') {
+    try {
+      clock.fire(m.id, m.now);
+    } finally {
+      idle();
+    }
     return;
   }
   try {

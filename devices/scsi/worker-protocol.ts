@@ -44,6 +44,7 @@ export interface LuSnapshot {
   readonly lbs: 512 | 4096;
   readonly capacity: number;
   readonly naa: Uint8Array;
+  readonly timing: LuTiming;
 }
 
 export interface ArraySnapshot {
@@ -53,10 +54,16 @@ export interface ArraySnapshot {
   readonly lus: readonly LuSnapshot[];
 }
 
+/** An LU's timing on the worker: its own model, the array's, or none (the lab builds a copy of each to show). */
+export type LuTiming = 'own' | 'array' | 'none';
+
 export type Request =
   | { readonly op: 'addArray'; readonly options: ScsiArrayOptions }
   | { readonly op: 'execute'; readonly args: CommandArgs }
-  | { readonly op: 'executeAsync'; readonly id: number; readonly args: CommandArgs }
+  /** `now`: the lab clock's time when the command was sent (its arrival on the worker's models). */
+  | { readonly op: 'executeAsync'; readonly id: number; readonly now: number; readonly args: CommandArgs }
+  /** An event the thread scheduled on the lab's clock (worker-clock.ts) is due at `now`. */
+  | { readonly op: 'fire'; readonly id: number; readonly now: number }
   | { readonly op: 'visibleLuns'; readonly array: string; readonly initiator: string; readonly exported: readonly number[] | null }
   | { readonly op: 'reaches'; readonly array: string; readonly target: string; readonly viaTransport: boolean }
   | { readonly op: 'nexusLoss'; readonly array: string; readonly initiator: string }
@@ -65,10 +72,17 @@ export type Request =
 /** A synchronous answer: the value, or the message of the RangeError the thread threw. */
 export type SyncAnswer = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
 
-export interface AsyncAnswer {
-  readonly id: number;
-  readonly result: ScsiResult;
-}
+/**
+ * What the thread tells the lab on its one asynchronous port, in order: a command's answer, an
+ * event to schedule on (or take off) the lab's clock, and `idle` once everything a request
+ * (executeAsync or fire) set off at its instant has been posted: the lab holds its virtual clock
+ * from sending the request until then.
+ */
+export type WorkerEvent =
+  | { readonly kind: 'answer'; readonly id: number; readonly result: ScsiResult }
+  | { readonly kind: 'at'; readonly id: number; readonly t: number }
+  | { readonly kind: 'cancel'; readonly id: number }
+  | { readonly kind: 'idle' };
 
 /** A result whose buffers are exactly its bytes, ready to be transferred. */
 export function ownResult(r: ScsiResult): { result: ScsiResult; transfer: ArrayBuffer[] } {

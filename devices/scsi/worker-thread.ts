@@ -4,7 +4,10 @@
  * and ROD tokens. Synchronous calls (sd's probe at attach, sd's untimed bios, the lab's reads of
  * access lists) post their request and wait on a shared flag, then take the answer with
  * receiveMessageOnPort, as the NVMe worker's probe does; executeAsync answers on a listened port.
- * The thread keeps the process alive only while asynchronous commands are out. When it dies,
+ * Modeled time: each asynchronous request carries the lab clock's time and holds the clock until
+ * the thread says it is idle; events the thread's timing models schedule go on the lab's clock
+ * and fire back to the thread (worker-clock.ts), each holding the clock the same way. The thread
+ * keeps the process alive only while asynchronous work is out. When it dies,
  * every command, waiting or later, ends with CHECK CONDITION, HARDWARE ERROR / INTERNAL TARGET
  * FAILURE (sd: -EIO), and the host is told (a recorded failure) unless the lab closed it.
  */
@@ -12,7 +15,8 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 import { workerScript } from '../../core/util/worker-path.js';
 import { ASC, SenseKey, Status } from './constants.js';
 import { ScsiCheck, checkCondition, type ScsiResult } from './sense.js';
-import { SCSI_WORKER_LIMITS, SYNC, type AsyncAnswer, type CommandArgs, type Request, type SyncAnswer } from './worker-protocol.js';
+import { SCSI_WORKER_LIMITS, SYNC, type CommandArgs, type Request, type SyncAnswer, type WorkerEvent } from './worker-protocol.js';
+import type { Clock } from '../../core/time/clock.js';
 
 /** The answer of every command once the thread is gone. */
 export const threadGone = (): ScsiResult => checkCondition(new ScsiCheck(SenseKey.HARDWARE_ERROR, ASC.INTERNAL_TARGET_FAILURE));
@@ -33,6 +37,10 @@ export class ScsiFabricThread {
   private readonly asyncAnswers: MessagePort;
   private readonly flag: Int32Array;
   private readonly pending = new Map<number, (r: ScsiResult) => void>();
+  /** Thread event id → the lab clock's event id. */
+  private readonly events = new Map<number, number>();
+  /** Requests whose instant the thread has not finished (each holds the lab's clock). */
+  private holds = 0;
   private nextId = 1;
   private closing = false;
   private dead: string | null = null;
@@ -40,7 +48,7 @@ export class ScsiFabricThread {
   readonly arrays: string[] = [];
   readonly exited: Promise<void>;
 
-  constructor(private readonly reportFailure: (device: string, reason: string) => void) {
+  constructor(private readonly clock: Clock, private readonly reportFailure: (device: string, reason: string) => void) {
     const sync = new SharedArrayBuffer(SYNC.WORDS * 4);
     this.flag = new Int32Array(sync);
     const req = new MessageChannel();
@@ -54,7 +62,7 @@ export class ScsiFabricThread {
     this.worker.unref();
     this.requests.unref();
     this.syncAnswers.unref();
-    this.asyncAnswers.on('message', (a: AsyncAnswer) => this.settle(a.id, a.result));
+    this.asyncAnswers.on('message', (e: WorkerEvent) => this.onEvent(e));
     this.asyncAnswers.unref();
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', (code) => {
@@ -97,16 +105,62 @@ export class ScsiFabricThread {
     const o = own(c);
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
-      if (this.pending.size === 1) this.asyncAnswers.ref();
-      this.requests.postMessage({ op: 'executeAsync', id, args: o.args } satisfies Request, o.transfer);
+      this.hold();
+      this.keepAlive();
+      this.requests.postMessage({ op: 'executeAsync', id, now: this.clock.now(), args: o.args } satisfies Request, o.transfer);
     });
+  }
+
+  private onEvent(e: WorkerEvent): void {
+    switch (e.kind) {
+      case 'answer':
+        return this.settle(e.id, e.result);
+      case 'at':
+        this.events.set(e.id, this.clock.at(e.t, () => this.fire(e.id, e.t)));
+        return;
+      case 'cancel': {
+        const at = this.events.get(e.id);
+        this.events.delete(e.id);
+        if (at !== undefined) this.clock.cancel(at);
+        return;
+      }
+      case 'idle':
+        this.release();
+        this.keepAlive();
+    }
+  }
+
+  /** An event of the thread's models is due: the thread runs it at that time. */
+  private fire(id: number, t: number): void {
+    this.events.delete(id);
+    if (this.dead !== null) return;
+    this.hold();
+    this.keepAlive();
+    this.requests.postMessage({ op: 'fire', id, now: t } satisfies Request);
+  }
+
+  private hold(): void {
+    this.holds++;
+    this.clock.hold();
+  }
+
+  private release(): void {
+    if (this.holds === 0) return;
+    this.holds--;
+    this.clock.release();
+  }
+
+  /** The answer port keeps the process alive while answers or idles are due. */
+  private keepAlive(): void {
+    if (this.pending.size > 0 || this.holds > 0) this.asyncAnswers.ref();
+    else this.asyncAnswers.unref();
   }
 
   private settle(id: number, r: ScsiResult): void {
     const done = this.pending.get(id);
     if (!done) return;
     this.pending.delete(id);
-    if (this.pending.size === 0) this.asyncAnswers.unref();
+    this.keepAlive();
     done(r);
   }
 
@@ -132,6 +186,10 @@ export class ScsiFabricThread {
     this.dead = this.closing ? 'device closed' : reason;
     if (!this.closing) for (const a of this.arrays) this.reportFailure(a, reason);
     for (const id of [...this.pending.keys()]) this.settle(id, threadGone());
+    for (const at of this.events.values()) this.clock.cancel(at);
+    this.events.clear();
+    while (this.holds > 0) this.release();
+    this.keepAlive();
   }
 
   /** Kills the thread as a crash would (for fault-injection tests). */

@@ -35,7 +35,7 @@ export const SCSI_SPEC: ObjSpec = {
     token_scope: k.oneOf(TOKEN_SCOPES, 'who may use a ROD token: access (anyone who may read its LU) or initiator (only its maker)', { default: 'access' }),
     copy_manager: k.bool('false: no third-party copy', { default: true }),
     timing: timingKey('the array\'s LUs'),
-    execution: k.oneOf(SCSI_EXECUTIONS, 'inline: the array runs on the lab\'s thread; worker: on the worker thread of the lab\'s SCSI fabric, which runs every array (all inline or all worker; no timing models)', { default: 'inline' }),
+    execution: k.oneOf(SCSI_EXECUTIONS, 'inline: the array runs on the lab\'s thread; worker: on the worker thread of the lab\'s SCSI fabric, which runs every array (all inline or all worker)', { default: 'inline' }),
   },
 };
 

@@ -1,7 +1,8 @@
 /**
  * `execution: worker` on SCSI arrays: every array of the lab's fabric on one worker thread, the
  * same ScsiArray code, reached by sd through a stand-in. Every example scenario with a SCSI array
- * runs inline and on the worker and must report the same; bytes written through sd read back;
+ * runs inline and on the worker and must report the same (modeled time included); a timed
+ * background copy polled and aborted shows the same; bytes written through sd read back;
  * EXTENDED COPY across two arrays and token copies offload on the worker; errors and refused
  * copies keep their sense and errno and write nothing; a dead worker fails commands with EIO;
  * lab.close() ends the thread.
@@ -13,8 +14,9 @@ import { Lab } from '../../../app/lab.js';
 import { runScenario } from '../../../app/scenario/run.js';
 import { parseScenario, parseScenarioText } from '../../../app/scenario/parse.js';
 import { decodeSense, type ScsiResult } from '../../../devices/scsi/sense.js';
-import { b2bSegment, e4Descriptor, rw16Cdb, tpcOutCdb, xcopyLid1 } from '../../../devices/scsi/build.js';
-import { TpcOutSa } from '../../../devices/scsi/constants.js';
+import { b2bSegment, e4Descriptor, rw16Cdb, tpcInCdb, tpcOutCdb, xcopyLid1, xcopyLid4 } from '../../../devices/scsi/build.js';
+import { TpcInSa, TpcOutSa } from '../../../devices/scsi/constants.js';
+import { be16, be64 } from '../../../devices/scsi/bytes.js';
 import { WorkerScsiArray } from '../../../devices/scsi/worker-array.js';
 import type { SdDevice } from '../../../devices/scsi/sd.js';
 
@@ -62,19 +64,17 @@ describe('SCSI arrays with execution: worker', () => {
     expect(docs.map((d) => d.file)).toEqual(expect.arrayContaining(['scsi-xcopy.yaml', 'scsi-worker.yaml']));
   });
 
-  for (const { file, doc } of docs.filter((d) => !timed(d.doc))) {
-    it(`${file}: the same report inline and on the worker`, async () => {
+  it('the examples include a timed array', () => {
+    expect(docs.some((d) => timed(d.doc))).toBe(true);
+  });
+
+  for (const { file, doc } of docs) {
+    it(`${file}: the same report inline and on the worker (modeled time included)`, async () => {
       const inline = await run(doc, 'inline');
       const worker = await run(doc, 'worker');
       expect(inline.ok).toBe(true);
       expect(worker.ok).toBe(inline.ok);
       expect(worker.steps).toEqual(inline.steps);
-    });
-  }
-
-  for (const { file, doc } of docs.filter((d) => timed(d.doc))) {
-    it(`${file}: a timing model with execution: worker is refused, naming both keys`, async () => {
-      await expect(run(doc, 'worker')).rejects.toThrow(/execution: worker does not take timing models \(timing\)/);
     });
   }
 
@@ -127,6 +127,42 @@ describe('SCSI arrays with execution: worker', () => {
     }
     expect((answers.inline as { past: { sense: { asc: number } } }).past.sense.asc).toBe(0x21);
     expect(answers.worker).toEqual(answers.inline);
+  });
+
+  it('a timed array: a LID4 background copy, polled and aborted halfway, shows the same counts at the same modeled times', async () => {
+    const SEG = 16 << 20;
+    const LBS = 4096;
+    const per = SEG / LBS;
+    const seen: Record<string, unknown> = {};
+    for (const execution of ['inline', 'worker'] as const) {
+      const lab = newLab();
+      const { array: a } = lab.addScsiArray({ name: 'arr0', execution, timing: { preset: 'sas-array', xcopy_mbps: 500 } as never, lus: [{ name: 'sda', size: 4 * SEG, lbs: LBS }, { name: 'sdb', size: 4 * SEG, lbs: LBS }] });
+      expect(lab.readSysfs('/sys/block/sda/timing/preset').value?.trim()).toBe('sas-array');
+      for (let i = 0; i < 4; i++) expect((await a.executeAsync(HOST, 0, rw16Cdb(true, i * per + 5, 1), pattern(LBS, i))).status).toBe(0);
+      const t0 = lab.clock.now();
+      const list = xcopyLid4({ listId: 9, immed: true, cscds: [e4Descriptor(a.lus[0]!.naa, LBS), e4Descriptor(a.lus[1]!.naa, LBS)], segments: [0, 1, 2, 3].map((i) => b2bSegment({ src: 0, dst: 1, blocks: per, srcLba: i * per, dstLba: i * per })) });
+      expect((await a.executeAsync(HOST, 0, tpcOutCdb(TpcOutSa.EXTENDED_COPY_LID4, list.length), list)).status).toBe(0);
+      const polls: number[][] = [];
+      for (let k = 0; k < 3; k++) {
+        await lab.clock.sleep(25e6);
+        const r = await a.executeAsync(HOST, 0, tpcInCdb(TpcInSa.RECEIVE_COPY_STATUS_LID4, 9, 1024), undefined, 1024);
+        polls.push([r.dataIn[5]!, be64(r.dataIn, 16), be16(r.dataIn, 24), lab.clock.now() - t0]);
+      }
+      expect((await a.executeAsync(HOST, 0, tpcOutCdb(TpcOutSa.COPY_OPERATION_ABORT, 0, 9))).status).toBe(0);
+      await lab.clock.sleep(200e6);
+      const end = await a.executeAsync(HOST, 0, tpcInCdb(TpcInSa.RECEIVE_COPY_STATUS_LID4, 9, 1024), undefined, 1024);
+      const copied: boolean[] = [];
+      for (let i = 0; i < 4; i++) {
+        const want = pattern(LBS, i);
+        copied.push((await a.executeAsync(HOST, 1, rw16Cdb(false, i * per + 5, 1), undefined, LBS)).dataIn.every((b, j) => b === want[j]));
+      }
+      seen[execution] = { polls, end: [end.dataIn[5]!, be64(end.dataIn, 16), be16(end.dataIn, 24)], copied, now: lab.clock.now() - t0 };
+    }
+    const inline = seen.inline as { polls: number[][]; copied: boolean[] };
+    expect(new Set(inline.polls.map((p) => p[1])).size).toBeGreaterThan(1); // the count grew between polls
+    expect(inline.copied).toContain(true);
+    expect(inline.copied).toContain(false);
+    expect(seen.worker).toEqual(seen.inline);
   });
 
   it('a worker that dies fails its commands with EIO and the lab is told', async () => {
