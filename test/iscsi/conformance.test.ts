@@ -119,11 +119,11 @@ describe('iscsi-test-cu copy and I/O suites against a timed SCSI array', () => {
 });
 
 /**
- * The copy, I/O, reservation and task management suites against an array on the SCSI fabric's
+ * The copy, I/O, UNMAP/WRITE SAME and reservation suites against a timed array on the SCSI fabric's
  * worker thread (test/iscsi/worker-array.yaml): the target reaches the array through its
  * stand-in; libiscsi's verdicts must be those of inline.
  */
-describe('iscsi-test-cu copy, I/O and reservation suites against an array on a worker thread', () => {
+describe('iscsi-test-cu copy, I/O and reservation suites against a timed array on a worker thread', () => {
   const SUITES = ['SCSI.ExtendedCopy', 'SCSI.ReceiveCopyResults', 'SCSI.Read16', 'SCSI.Write16', 'SCSI.CompareAndWrite', 'SCSI.Inquiry', 'SCSI.Unmap', 'SCSI.WriteSame', 'SCSI.PrinReadKeys', 'SCSI.ProutRegister', 'SCSI.ProutReserve'];
   let results: TestResult[] = [];
 
