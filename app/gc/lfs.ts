@@ -14,6 +14,7 @@ import { LayoutError, type Layout } from './layout.js';
 import type { VictimPolicy } from './policies.js';
 import { SectionState, Sit } from './sit.js';
 import { GcIntegrityError, MAP_MAX_PHYS, MAP_PHYS_MASK, TAG_GEN_MAX, TAG_LBA_BITS, TAG_LBA_MASK, TAG_MAX_LBAS, makeTag } from './tag.js';
+import { moveFailure, type MapPipe } from './map-pipe.js';
 
 /** Logs by temperature (F2FS enum log_type's data logs). */
 export const Temp = { HOT: 0, WARM: 1, COLD: 2 } as const;
@@ -79,12 +80,13 @@ export class LogStructured {
     readonly layout: Layout,
     readonly policy: VictimPolicy,
     ssa?: Uint32Array,
+    shared = false,
   ) {
     if (layout.userBlocks > TAG_MAX_LBAS) throw new LayoutError('--size', `at most ${TAG_MAX_LBAS} logical blocks (1 TiB of user space)`);
     this.sb = layout.sectionBlocks;
     this.sit = new Sit(layout.sections, layout.sectionBlocks);
     if (layout.physBlocks > MAP_MAX_PHYS) throw new LayoutError('--size', `at most ${MAP_MAX_PHYS} physical blocks (1 TiB of 4 KiB blocks)`);
-    this.l2p = new Uint32Array(layout.userBlocks);
+    this.l2p = new Uint32Array(shared ? new SharedArrayBuffer(layout.userBlocks * 4) : new ArrayBuffer(layout.userBlocks * 4));
     this.ownSsa = ssa === undefined;
     this.ssa = ssa ?? new Uint32Array(layout.physBlocks);
     this.freeRing = new Int32Array(layout.sections);
@@ -98,6 +100,12 @@ export class LogStructured {
   }
   readonly ssa: Uint32Array;
   private readonly ownSsa: boolean;
+  /**
+   * With a map pipe (map-pipe.ts), GC map updates may be applied by a worker: planVictim queues
+   * them, and a user write first waits for a move of its block still in flight. `shared` (the
+   * constructor's last argument) puts the map in shared memory for it.
+   */
+  pipe: MapPipe | undefined;
 
   get gcNeeded(): boolean {
     return this.freeCount <= this.reserved;
@@ -162,12 +170,14 @@ export class LogStructured {
   userWrite(lba: number, temp: number): number {
     const sb = this.sb;
     const sit = this.sit;
+    if (this.pipe !== undefined && (lba & this.pipe.workerMask) !== 0) this.pipe.settle(lba);
     const e = this.l2p[lba]!;
     let g = 1;
     if (e !== 0) {
       const old = e & MAP_PHYS_MASK;
-      g = (e >>> TAG_LBA_BITS) % TAG_GEN_MAX + 1;
       const s = (old / sb) | 0;
+      if (sit.state[s] === SectionState.FREE) this.lost(lba, s);
+      g = (e >>> TAG_LBA_BITS) % TAG_GEN_MAX + 1;
       if (sit.invalidate(old, s) === 0 && sit.state[s] === SectionState.FULL) {
         this.freeSection(s);
         this.counters.freedClean++;
@@ -184,6 +194,77 @@ export class LogStructured {
     return p;
   }
 
+  /**
+   * Warms the caches for the next user writes: first their map entries, then the bitmap word and
+   * the SIT entry of the block each one will invalidate. Two loops of independent loads, so the
+   * CPU overlaps the misses that the writes themselves (each a chain of dependent loads) would
+   * take one after another. Only a hint: the writes read everything again.
+   */
+  prefetch(lbas: Int32Array, m: number): void {
+    const l2p = this.l2p;
+    const bm = this.sit.bitmap;
+    const sit = this.sit;
+    const sb = this.sb;
+    let acc = 0;
+    for (let j = 0; j < m; j++) acc ^= l2p[lbas[j]!]!;
+    for (let j = 0; j < m; j++) {
+      const p = l2p[lbas[j]!]! & MAP_PHYS_MASK;
+      acc ^= bm[p >>> 5]! ^ sit.touch((p / sb) | 0);
+    }
+    this.sink = acc;
+  }
+  /** Where prefetch leaves what it read, so that its loads are not optimised away. */
+  sink = 0;
+
+  /** The map entry of `lba` points into free section `s`: the block is lost. */
+  private lost(lba: number, s: number): never {
+    const e = this.l2p[lba]!;
+    throw new GcIntegrityError(`map: lba ${lba} points at physical block ${e & MAP_PHYS_MASK} in free section ${s}`, lba, e & MAP_PHYS_MASK);
+  }
+
+  /**
+   * The fill's fast path: user writes of `count` consecutive logical blocks from `lba`, none
+   * written before, into the open section of log `temp`, as that many userWrite calls would do
+   * them (map, SIT, mtime, summary, counters), with the tags written to `tags` at once. Stops at
+   * the end of the section, or before a block already written; returns how many it wrote (0:
+   * the caller writes the next block with userWrite, which opens a section when one is due).
+   */
+  fillRun(lba: number, count: number, temp: number, tags: Uint32Array): number {
+    const s = this.logSection[temp]!;
+    if (s < 0) return 0;
+    const sb = this.sb;
+    const off = this.logOffset[temp]!;
+    const k = Math.min(count, sb - off, this.l2p.length - lba);
+    const l2p = this.l2p;
+    const sit = this.sit;
+    const bm = sit.bitmap;
+    const gen1 = 1 << TAG_LBA_BITS;
+    let v = sit.valid[s]!;
+    let m = sit.mtime[s]!;
+    let t = this.now;
+    let p = s * sb + off;
+    let i = 0;
+    for (; i < k; i++, p++, t++) {
+      const l = lba + i;
+      if (l2p[l] !== 0) break;
+      l2p[l] = (gen1 | p) >>> 0;
+      tags[p] = (gen1 | l) >>> 0;
+      bm[p >>> 5]! |= 1 << (p & 31);
+      // update_segment_mtime's running mean, block by block as validate() keeps it.
+      m = v === 0 ? t : (m * v + t) / (v + 1);
+      v++;
+    }
+    if (i === 0) return 0;
+    sit.valid[s] = v;
+    sit.mtime[s] = m;
+    this.logOffset[temp] = off + i;
+    if (this.ownSsa) for (let j = 0; j < i; j++) this.ssa[s * sb + off + j] = tags[s * sb + off + j]!;
+    this.lastTagBuf[0] = (gen1 | (lba + i - 1)) >>> 0;
+    this.now = t;
+    this.counters.userBlocks += i;
+    return i;
+  }
+
   /** Where the logical block is (−1: unmapped) and the tag its latest write carried (0: none). */
   physOf(lba: number): number {
     const e = this.l2p[lba]!;
@@ -196,8 +277,10 @@ export class LogStructured {
 
   /** A user discard (trim) of one logical block: its old copy becomes invalid. */
   trim(lba: number): void {
+    if (this.pipe !== undefined && (lba & this.pipe.workerMask) !== 0) this.pipe.settle(lba);
     const e = this.l2p[lba]!;
     if (e === 0) return;
+    if (this.sit.state[((e & MAP_PHYS_MASK) / this.sb) | 0] === SectionState.FREE) this.lost(lba, ((e & MAP_PHYS_MASK) / this.sb) | 0);
     const old = e & MAP_PHYS_MASK;
     const s = (old / this.sb) | 0;
     this.l2p[lba] = 0;
@@ -208,9 +291,12 @@ export class LogStructured {
   }
 
   /**
-   * Picks a victim and plans its moves into the cold log: reads each valid block's owner from
-   * the summary, checks it against the map (a mismatch is a lost block), and points the map at
-   * the destination. Returns false when there is no victim.
+   * Picks a victim and plans its moves into the cold log, in three passes over the victim's
+   * valid blocks: gather them (bitmap, owner from the summary: sequential), allocate their
+   * destinations (sequential), then check each owner's map entry (it must name the source; a
+   * mismatch is a lost block) and point it at the destination. The last pass is the only random
+   * access, one independent map entry per block, in a loop of its own so that the CPU overlaps
+   * them; with a map pipe most of them go to the worker. Returns false when there is no victim.
    */
   planVictim(plan: MovePlan): boolean {
     const sit = this.sit;
@@ -222,15 +308,25 @@ export class LogStructured {
     sit.removeFull(v);
     sit.state[v] = SectionState.OPEN; // being cleaned: neither a candidate nor free
     this.victimHistogram[Math.min(10, Math.floor((sit.valid[v]! * 10) / sb))]!++;
-    const vm = sit.mtime[v]!;
-    const bm = sit.bitmap;
-    const l2p = this.l2p;
+    const n = this.gather(v, plan);
+    if (n !== sit.valid[v]) throw new GcIntegrityError(`GC: section ${v} counts ${sit.valid[v]} valid blocks but its bitmap has ${n}`, -1, v * sb);
+    this.allocate(plan, n, sit.mtime[v]!);
+    if (this.pipe !== undefined) this.queueMoves(plan, n);
+    else this.applyMoves(plan, n);
+    if (this.ownSsa) for (let i = 0; i < n; i++) this.ssa[plan.dst[i]!] = plan.tag[i]!;
+    plan.victim = v;
+    plan.count = n;
+    return true;
+  }
+
+  /** The victim's valid blocks in ascending order: sources, owners, and the tags the summary holds. */
+  private gather(v: number, plan: MovePlan): number {
+    const bm = this.sit.bitmap;
     const ssa = this.ssa;
-    const first = v * sb;
-    const end = first + sb;
+    const { src, lba, tag } = plan;
+    const first = v * this.sb;
+    const end = first + this.sb;
     let n = 0;
-    let ds = -1;
-    let dsAdded = 0;
     for (let w = first >>> 5, wEnd = (end + 31) >>> 5; w < wEnd; w++) {
       let bits = bm[w]!;
       if (bits === 0) continue;
@@ -241,46 +337,87 @@ export class LogStructured {
         const low = bits & -bits;
         const p = base + 31 - Math.clz32(low);
         bits ^= low;
-        const lba = ssa[p]! & TAG_LBA_MASK;
-        const e = lba < l2p.length ? l2p[lba]! : 0;
-        if (e === 0 || (e & MAP_PHYS_MASK) !== p) {
-          throw new GcIntegrityError(`GC: physical block ${p} is marked valid but the map puts its owner (lba ${lba}) at ${e === 0 ? 'nowhere' : e & MAP_PHYS_MASK}`, lba, p);
-        }
-        const g = e >>> TAG_LBA_BITS;
-        // Count what went into the cold section before allocBlock may close it.
-        if (dsAdded && this.logOffset[Temp.COLD] === sb) {
-          this.addValid(ds, dsAdded, vm);
-          dsAdded = 0;
-        }
-        const off = this.logOffset[Temp.COLD]!;
-        let d: number;
-        if (off < sb && ds >= 0) {
-          d = ds * sb + off;
-          this.logOffset[Temp.COLD] = off + 1;
-        } else d = this.allocBlock(Temp.COLD);
-        const s = (d / sb) | 0;
-        if (s !== ds) {
-          if (dsAdded) this.addValid(ds, dsAdded, vm);
-          ds = s;
-          dsAdded = 0;
-        }
-        bm[d >>> 5]! |= 1 << (d & 31);
-        dsAdded++;
-        l2p[lba] = ((g << TAG_LBA_BITS) | d) >>> 0;
-        const tag = ((g << TAG_LBA_BITS) | lba) >>> 0;
-        plan.src[n] = p;
-        plan.dst[n] = d;
-        plan.lba[n] = lba;
-        plan.tag[n] = tag;
+        const t = ssa[p]!;
+        src[n] = p;
+        tag[n] = t;
+        lba[n] = t & TAG_LBA_MASK;
         n++;
       }
     }
-    if (dsAdded) this.addValid(ds, dsAdded, vm);
-    if (n !== sit.valid[v]) throw new GcIntegrityError(`GC: section ${v} counts ${sit.valid[v]} valid blocks but its bitmap has ${n}`, -1, first);
-    if (this.ownSsa) for (let i = 0; i < n; i++) ssa[plan.dst[i]!] = plan.tag[i]!;
-    plan.victim = v;
-    plan.count = n;
-    return true;
+    return n;
+  }
+
+  /** Destinations in the cold log for n blocks last modified at `vm`; counts them valid there. */
+  private allocate(plan: MovePlan, n: number, vm: number): void {
+    const sb = this.sb;
+    const bm = this.sit.bitmap;
+    const dst = plan.dst;
+    let i = 0;
+    while (i < n) {
+      // One run per cold section: open the next one when the current is full.
+      if (this.logSection[Temp.COLD]! < 0 || this.logOffset[Temp.COLD] === sb) this.allocBlockAndBack(Temp.COLD);
+      const ds = this.logSection[Temp.COLD]!;
+      const off = this.logOffset[Temp.COLD]!;
+      const k = Math.min(n - i, sb - off);
+      const base = ds * sb + off;
+      for (let j = 0; j < k; j++) {
+        const d = base + j;
+        dst[i + j] = d;
+        bm[d >>> 5]! |= 1 << (d & 31);
+      }
+      this.logOffset[Temp.COLD] = off + k;
+      this.addValid(ds, k, vm);
+      i += k;
+    }
+  }
+
+  /** Opens the log's next section (allocBlock's first half: the block itself is not taken). */
+  private allocBlockAndBack(log: number): void {
+    this.allocBlock(log);
+    this.logOffset[log] = 0;
+  }
+
+  /** Checks and rewrites the moved blocks' map entries here; the expected tag is the map's. */
+  private applyMoves(plan: MovePlan, n: number): void {
+    const l2p = this.l2p;
+    const { src, dst, lba, tag } = plan;
+    for (let i = 0; i < n; i++) {
+      const l = lba[i]!;
+      const e = l2p[l];
+      if (e === undefined || e === 0 || (e & MAP_PHYS_MASK) !== src[i]) {
+        throw new GcIntegrityError(`GC: physical block ${src[i]} is marked valid but the map puts its owner (lba ${l}) at ${e === undefined || e === 0 ? 'nowhere' : e & MAP_PHYS_MASK}`, l, src[i]!);
+      }
+      const g = (e >>> TAG_LBA_BITS) << TAG_LBA_BITS;
+      l2p[l] = (g | dst[i]!) >>> 0;
+      tag[i] = (g | l) >>> 0;
+    }
+  }
+
+  /**
+   * Queues the moves on the map pipe, applying the main thread's share here; the expected tag is
+   * the one read at the source (the worker checks that the map agrees). A valid block that holds
+   * no tag at all is lost already.
+   */
+  private queueMoves(plan: MovePlan, n: number): void {
+    const pipe = this.pipe!;
+    const l2p = this.l2p;
+    const { src, dst, lba, tag } = plan;
+    const share = pipe.workerMask;
+    const before = pipe.written;
+    for (let i = 0; i < n; i++) {
+      const t = tag[i]!;
+      if (t === 0) throw new GcIntegrityError(`GC read of physical block ${src[i]} returned nothing (never written or reset), though it is marked valid`, -1, src[i]!);
+      const l = lba[i]!;
+      if ((l & share) !== 0) {
+        pipe.push(t, src[i]!, dst[i]!);
+        continue;
+      }
+      const g = (t >>> TAG_LBA_BITS) << TAG_LBA_BITS;
+      const e = l2p[l];
+      if (e !== ((g | src[i]!) >>> 0)) throw moveFailure(l, src[i]!, e, t >>> TAG_LBA_BITS);
+      l2p[l] = (g | dst[i]!) >>> 0;
+    }
+    if (pipe.written !== before) pipe.publish();
   }
 
   /** k blocks written into section s, whose data was last modified at t (update_segment_mtime with the old mtime). */

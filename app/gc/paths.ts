@@ -51,50 +51,54 @@ export function newPathCounters(): PathCounters {
 /** Splits a run of `len` blocks into commands of at most `max`. */
 const cmds = (len: number, max: number): number => Math.ceil(len / max);
 
-/** Counts one plan's commands on a path (the tag-only device's accounting). */
+/**
+ * Counts one plan's commands on a path (the tag-only device's accounting), in one pass over the
+ * moves: source runs (read commands, ranges), destination extents (a new one where the cold log
+ * moved to another section: write and append commands) and, for copy, commands cut by ranges,
+ * range length and command length.
+ */
 export function accountPlan(path: GcPathName, plan: MovePlan, lim: PathLimits, c: PathCounters): void {
   const n = plan.count;
   if (n === 0) return;
   const { src, dst } = plan;
+  const sb = plan.sectionBlocks;
   let srcRuns = 0;
   let readCmds = 0;
-  let run = 1;
-  for (let i = 1; i <= n; i++) {
-    if (i < n && src[i] === src[i - 1]! + 1) {
-      run++;
-      continue;
-    }
-    srcRuns++;
-    readCmds += cmds(run, lim.ioBlocks);
-    run = 1;
-  }
-  c.ranges += srcRuns;
-  if (path === 'host' || path === 'append') {
-    c.reads += readCmds;
-    c.host_bytes += 2 * n * GC_BLOCK_BYTES;
-  }
-  // Destination extents (a new one where the cold log moved to another section) and, for copy,
-  // commands cut by ranges, range length and command length.
+  let run = 0;
   let copyCmds = 0;
   let ext = 0;
   let extLen = 0;
+  let extBoundary = 0;
   let inCmdRanges = 0;
   let inCmdBlocks = 0;
   let rangeLen = 0;
   let perExtWrites = 0;
   let perExtAppends = 0;
+  let prevS = -2;
+  let prevD = -2;
   for (let i = 0; i < n; i++) {
-    const newExt = i === 0 || dst[i] !== dst[i - 1]! + 1 || dst[i]! % plan.sectionBlocks === 0;
+    const s = src[i]!;
+    const d = dst[i]!;
+    const contSrc = s === prevS + 1;
+    if (!contSrc && run > 0) {
+      srcRuns++;
+      readCmds += cmds(run, lim.ioBlocks);
+      run = 0;
+    }
+    run++;
+    // A destination extent ends where the destinations stop being consecutive or a section ends.
+    const newExt = d !== prevD + 1 || d === extBoundary;
     if (newExt) {
-      if (i > 0) {
+      if (ext > 0) {
         perExtWrites += cmds(extLen, lim.ioBlocks);
         perExtAppends += cmds(extLen, lim.appendBlocks);
       }
       ext++;
       extLen = 0;
+      extBoundary = d - (d % sb) + sb;
     }
     extLen++;
-    const newRange = newExt || src[i] !== src[i - 1]! + 1 || rangeLen === lim.rangeBlocks;
+    const newRange = newExt || !contSrc || rangeLen === lim.rangeBlocks;
     if (newExt || inCmdBlocks === lim.copyBlocks || (newRange && inCmdRanges === lim.copyRanges)) {
       copyCmds++;
       inCmdRanges = 1;
@@ -106,9 +110,18 @@ export function accountPlan(path: GcPathName, plan: MovePlan, lim: PathLimits, c
     }
     rangeLen++;
     inCmdBlocks++;
+    prevS = s;
+    prevD = d;
   }
+  srcRuns++;
+  readCmds += cmds(run, lim.ioBlocks);
   perExtWrites += cmds(extLen, lim.ioBlocks);
   perExtAppends += cmds(extLen, lim.appendBlocks);
+  c.ranges += srcRuns;
+  if (path === 'host' || path === 'append') {
+    c.reads += readCmds;
+    c.host_bytes += 2 * n * GC_BLOCK_BYTES;
+  }
   switch (path) {
     case 'host':
       c.writes += perExtWrites;

@@ -18,10 +18,16 @@ import { DEFAULT_PATH_LIMITS, accountPlan, newPathCounters, type PathLimits } fr
 import { makePolicy } from './policies.js';
 import { gcResult, type GcResult, type GcSeriesPoint } from './result.js';
 import { TagDevice } from './tag-device.js';
-import { GcIntegrityError, MAP_PHYS_MASK, TAG_LBA_BITS, describeTag } from './tag.js';
+import { GcIntegrityError, MAP_PHYS_MASK, TAG_LBA_BITS, describeTag, makeTag } from './tag.js';
 import { TraceOp, makeWorkload } from './workload.js';
 import type { GcTrace } from './trace-file.js';
 import type { TraceSink } from '../../core/trace/record.js';
+import { Worker } from 'node:worker_threads';
+import { workerScript } from '../../core/util/worker-path.js';
+import { MAP_PIPE, MapPipe, verifyRange, type MapWorkerMode } from './map-pipe.js';
+
+/** User writes whose map and SIT entries are prefetched together (lfs.ts prefetch). */
+const PREFETCH_WRITES = 256;
 
 export interface GcHooks {
   /** Called about every million blocks with the share done (0..1). */
@@ -31,6 +37,23 @@ export interface GcHooks {
   readonly limits?: PathLimits;
   /** Lab devices only: every block-layer request the GC issues streams its trace events here (`--trace-out`). */
   readonly traceSink?: TraceSink;
+  /**
+   * A worker thread for the map (map-pipe.ts): off, helper (page faults and half the final
+   * read-back) or moves (also the GC's map updates). Default by size: helper for user spaces of
+   * MAP_PIPE.autoMinBlocks and more, else off. The run's result is the same in every mode.
+   */
+  readonly mapWorker?: MapWorkerMode;
+  /** Filled in at the end of a run with a map worker: how often and how long the main thread waited for it. */
+  readonly pipeStats?: { waits: number; waitMs: number };
+}
+
+/** The map pipe and its worker, started for a run. */
+function startMapWorker(lfs: LogStructured, mode: 'helper' | 'moves'): { pipe: MapPipe; worker: Worker } {
+  const pipe = new MapPipe(lfs.l2p, lfs.ssa, mode);
+  const worker = new Worker(workerScript('app/gc/map-worker'), { workerData: pipe.data() });
+  worker.unref();
+  lfs.pipe = pipe;
+  return { pipe, worker };
 }
 
 export function layoutOf(o: GcOptions): Layout {
@@ -92,8 +115,26 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
   checkGcOptions(o);
   const t0 = performance.now();
   const layout = layoutOf(o);
-  const dev = new TagDevice(layout);
-  const lfs = new LogStructured(layout, makePolicy(o.policy, Math.round(o.ageThreshold * layout.userBlocks)), dev.tags);
+  const mode = hooks.mapWorker ?? (layout.userBlocks >= MAP_PIPE.autoMinBlocks ? 'helper' : 'off');
+  const piped = mode !== 'off';
+  const dev = new TagDevice(layout, piped);
+  const lfs = new LogStructured(layout, makePolicy(o.policy, Math.round(o.ageThreshold * layout.userBlocks)), dev.tags, piped);
+  const mapWorker = mode !== 'off' ? startMapWorker(lfs, mode) : undefined;
+  try {
+    return runOn(o, hooks, t0, layout, dev, lfs);
+  } finally {
+    if (mapWorker) {
+      if (hooks.pipeStats) {
+        hooks.pipeStats.waits = mapWorker.pipe.waits;
+        hooks.pipeStats.waitMs = mapWorker.pipe.waitMs;
+      }
+      mapWorker.pipe.stop();
+      void mapWorker.worker.terminate();
+    }
+  }
+}
+
+function runOn(o: GcOptions, hooks: GcHooks, t0: number, layout: Layout, dev: TagDevice, lfs: LogStructured): GcResult {
   const wl = makeWorkload(o.workload, layout.userBlocks, o.seed, hooks.trace);
   const limits = hooks.limits ?? DEFAULT_PATH_LIMITS;
   const timer = hooks.timer ?? makeTimer(o.timing, layout, limits);
@@ -125,6 +166,7 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
       drainResets();
       if (o.inject && !injected) injected = injectFault(plan, lfs.counters.gcMoved, o.inject);
       dev.move(plan);
+      lfs.pipe?.check();
       accountPlan(o.path, plan, limits, gc);
       if (timed) timer.advanceTo(timer.gcMoves(plan, o.path));
       lfs.freeVictim(plan);
@@ -136,13 +178,20 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
   const progressEvery = 1 << 20;
   const total = U + Math.round(o.overwrites * U);
   let done = 0;
-  for (let lba = 0; lba < U; lba++) {
+  for (let lba = 0; lba < U; ) {
     if (lfs.freeCount <= lfs.reserved) collect();
-    const p = lfs.userWrite(lba, Temp.WARM);
-    if (resets.length) drainResets();
-    tags[p] = lastTag[0]!;
-    if (timed) timer.advanceTo(timer.userWrite(p));
-    if (++done % progressEvery === 0) hooks.onProgress?.(done / total);
+    // Untimed, the rest of the open section in one go (the same writes, without a call each).
+    const k = timed ? 0 : lfs.fillRun(lba, Math.min(U - lba, progressEvery - (done % progressEvery)), Temp.WARM, tags);
+    if (k === 0) {
+      const p = lfs.userWrite(lba, Temp.WARM);
+      if (resets.length) drainResets();
+      tags[p] = lastTag[0]!;
+      if (timed) timer.advanceTo(timer.userWrite(p));
+    }
+    const w = Math.max(k, 1);
+    lba += w;
+    done += w;
+    if (done % progressEvery === 0) hooks.onProgress?.(done / total);
   }
   const fillUser = lfs.counters.userBlocks;
   const fillMoved = lfs.counters.gcMoved;
@@ -163,17 +212,38 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
   let halfUser = 0;
   let halfMoved = 0;
   const half = Math.floor(n / 2);
+  // The workload's next operations, a chunk at a time, so that their map entries are prefetched.
+  const ahead = new Int32Array(PREFETCH_WRITES);
+  const aheadOp = new Uint8Array(PREFETCH_WRITES);
+  const aheadTemp = new Uint8Array(PREFETCH_WRITES);
+  let aheadLen = 0;
+  let aheadAt = 0;
   for (let i = 0; i < n; i++) {
     if (i === half) {
       halfUser = lfs.counters.userBlocks;
       halfMoved = lfs.counters.gcMoved;
     }
-    const lba = wl.next();
-    if (lba < 0) break;
-    if (wl.op === TraceOp.WRITE) {
+    if (aheadAt === aheadLen) {
+      aheadLen = 0;
+      aheadAt = 0;
+      for (let k = Math.min(PREFETCH_WRITES, n - i); aheadLen < k; aheadLen++) {
+        const l = wl.next();
+        if (l < 0) break;
+        ahead[aheadLen] = l;
+        aheadOp[aheadLen] = wl.op;
+        aheadTemp[aheadLen] = wl.temp;
+      }
+      if (aheadLen === 0) break;
+      lfs.prefetch(ahead, aheadLen);
+    }
+    const lba = ahead[aheadAt]!;
+    const op = aheadOp[aheadAt]!;
+    const temp = aheadTemp[aheadAt]!;
+    aheadAt++;
+    if (op === TraceOp.WRITE) {
       const issued = timed ? timer.now() : 0;
       if (lfs.freeCount <= lfs.reserved) collect();
-      const p = lfs.userWrite(lba, wl.temp);
+      const p = lfs.userWrite(lba, temp);
       if (resets.length) drainResets();
       tags[p] = lastTag[0]!;
       if (timed) {
@@ -182,7 +252,7 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
         all.record(c - issued);
         interval.record(c - issued);
       }
-    } else if (wl.op === TraceOp.DISCARD) lfs.trim(lba);
+    } else if (op === TraceOp.DISCARD) lfs.trim(lba);
     if (++done % progressEvery === 0) {
       hooks.onProgress?.(done / total);
       const r = process.memoryUsage.rss();
@@ -215,17 +285,12 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
   hooks.onProgress?.(1);
 
   // Every logical block reads back its latest write.
-  const l2p = lfs.l2p;
-  let verified = 0;
-  for (let lba = 0; lba < U; lba++) {
-    const e = l2p[lba]!;
-    // Never written, or trimmed: nothing to read.
-    if (e === 0) continue;
+  lfs.pipe?.drain();
+  const { verified, bad } = lfs.pipe ? lfs.pipe.verify(0, U) : verifyRange(lfs.l2p, tags, 0, U);
+  if (bad >= 0) {
+    const e = lfs.l2p[bad]!;
     const p = e & MAP_PHYS_MASK;
-    const want = ((e >>> TAG_LBA_BITS << TAG_LBA_BITS) | lba) >>> 0;
-    const got = tags[p]!;
-    if (got !== want) throw new GcIntegrityError(`verify: lba ${lba} at physical ${p} holds ${describeTag(got)}, expected ${describeTag(want)}`, lba, p);
-    verified++;
+    throw new GcIntegrityError(`verify: lba ${bad} at physical ${p} holds ${describeTag(tags[p]!)}, expected ${describeTag(makeTag(bad, e >>> TAG_LBA_BITS))}`, bad, p);
   }
 
   const wall = (performance.now() - t0) / 1e3;

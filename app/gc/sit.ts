@@ -4,8 +4,18 @@
  * time per section, and the section's state. Full sections also sit in buckets by valid count so
  * that greedy finds the fewest-valid section without scanning (the result F2FS's foreground
  * get_victim_by_default reaches by scanning every dirty section).
+ *
+ * A bucket is a count and a stack of section numbers, most recent on top. A section that leaves a
+ * bucket stays in its stack as a stale entry (its valid count or state no longer match), skipped
+ * when greedy looks and dropped when the stack is compacted; so invalidating a block touches the
+ * section's own entry and the top of one stack, never a neighbour's (a linked list touches two).
+ * Greedy takes the topmost current entry of the lowest non-empty bucket: the section that entered
+ * that bucket last, as the head of a linked list would be.
  */
 export const SectionState = { FREE: 0, OPEN: 1, FULL: 2 } as const;
+
+/** Entries a bucket's stack starts with, and the slack it may hold beyond twice its bucket before it is compacted. */
+const SIT_STACK_MIN = 64;
 
 export class Sit {
   /** One bit per physical block: set while the block holds the latest copy of its logical block. */
@@ -14,11 +24,14 @@ export class Sit {
   /** Modification time (the lab's write clock), averaged over the blocks written (update_segment_mtime). */
   readonly mtime: Float64Array;
   readonly state: Uint8Array;
-  /** Greedy buckets: head per valid count, doubly linked lists of full sections. */
-  private readonly head: Int32Array;
-  private readonly next: Int32Array;
-  private readonly prev: Int32Array;
+  /** Greedy buckets: full sections per valid count, and a stack of entries per count (stale ones included). */
+  private readonly count: Int32Array;
+  private readonly stacks: Int32Array[];
+  private readonly depth: Int32Array;
   private minHint: number;
+  /** Compaction's marks: the pass that last kept an entry of each section. */
+  private readonly mark: Uint32Array;
+  private markPass = 0;
 
   constructor(
     readonly sections: number,
@@ -28,9 +41,10 @@ export class Sit {
     this.valid = new Uint32Array(sections);
     this.mtime = new Float64Array(sections);
     this.state = new Uint8Array(sections);
-    this.head = new Int32Array(sectionBlocks + 1).fill(-1);
-    this.next = new Int32Array(sections).fill(-1);
-    this.prev = new Int32Array(sections).fill(-1);
+    this.count = new Int32Array(sectionBlocks + 1);
+    this.stacks = Array.from({ length: sectionBlocks + 1 }, () => new Int32Array(SIT_STACK_MIN));
+    this.depth = new Int32Array(sectionBlocks + 1);
+    this.mark = new Uint32Array(sections);
     this.minHint = sectionBlocks + 1;
   }
 
@@ -38,34 +52,82 @@ export class Sit {
     return (this.bitmap[p >>> 5]! & (1 << (p & 31))) !== 0;
   }
 
+  /** Reads what invalidating a block of section s touches, so that a later access finds it cached (lfs.ts prefetch). */
+  touch(s: number): number {
+    return this.valid[s]! ^ this.state[s]!;
+  }
+
   /** A full section joins the bucket of its valid count. */
   insertFull(s: number): void {
     const v = this.valid[s]!;
-    const h = this.head[v]!;
-    this.next[s] = h;
-    this.prev[s] = -1;
-    if (h >= 0) this.prev[h] = s;
-    this.head[v] = s;
+    this.count[v]!++;
+    this.push(v, s);
     if (v < this.minHint) this.minHint = v;
   }
 
+  /** A full section leaves its bucket (its entry goes stale: the caller changes its state or count next). */
   removeFull(s: number): void {
-    const v = this.valid[s]!;
-    const n = this.next[s]!;
-    const p = this.prev[s]!;
-    if (p >= 0) this.next[p] = n;
-    else this.head[v] = n;
-    if (n >= 0) this.prev[n] = p;
+    this.count[this.valid[s]!]!--;
   }
+
+  private push(v: number, s: number): void {
+    let st = this.stacks[v]!;
+    const d = this.depth[v]!;
+    if (d === st.length) {
+      // Stale entries are most of a stack that grew past twice its bucket: drop them first.
+      if (d >= 2 * this.count[v]! + SIT_STACK_MIN) this.compact(v);
+      if (this.depth[v] === st.length) {
+        const bigger = new Int32Array(st.length * 2);
+        bigger.set(st);
+        this.stacks[v] = st = bigger;
+      }
+    }
+    st[this.depth[v]!++] = s;
+  }
+
+  /** Keeps the current entries of bucket v's stack, each section once (its topmost entry), in order. */
+  private compact(v: number): void {
+    this.compactions++;
+    const st = this.stacks[v]!;
+    const d = this.depth[v]!;
+    if (this.scratch.length < d) this.scratch = new Int32Array(d);
+    const kept = this.scratch;
+    this.markPass = (this.markPass + 1) >>> 0;
+    const pass = this.markPass;
+    let keep = 0;
+    // Topmost first, so that a section's newest entry is the one kept; then back in stack order.
+    for (let i = d - 1; i >= 0; i--) {
+      const s = st[i]!;
+      if (this.valid[s] !== v || this.state[s] !== SectionState.FULL || this.mark[s] === pass) continue;
+      this.mark[s] = pass;
+      kept[keep++] = s;
+    }
+    for (let i = 0; i < keep; i++) st[i] = kept[keep - 1 - i]!;
+    this.depth[v] = keep;
+  }
+  private scratch = new Int32Array(0);
+  /** Stacks compacted so far (for tests). */
+  compactions = 0;
 
   /** The full section with the fewest valid blocks, or −1 (greedy: get_gc_cost = valid blocks). */
   fewestValid(): number {
-    const head = this.head;
     const top = this.sectionBlocks;
     let v = this.minHint;
-    while (v <= top && head[v]! < 0) v++;
+    while (v <= top && this.count[v] === 0) v++;
     this.minHint = v;
-    return v <= top ? head[v]! : -1;
+    if (v > top) return -1;
+    // Stale entries on top go; the current one stays until the caller removes the section.
+    const st = this.stacks[v]!;
+    let d = this.depth[v]!;
+    while (d > 0) {
+      const s = st[d - 1]!;
+      if (this.valid[s] === v && this.state[s] === SectionState.FULL) {
+        this.depth[v] = d;
+        return s;
+      }
+      d--;
+    }
+    throw new Error(`SIT: bucket ${v} counts ${this.count[v]} full sections but holds none`);
   }
 
   /** Clears a section's bitmap and counters (it became free). */
@@ -93,10 +155,16 @@ export class Sit {
   /** Invalidates physical block p of section s; returns the new valid count. */
   invalidate(p: number, s: number): number {
     this.bitmap[p >>> 5]! &= ~(1 << (p & 31));
-    const full = this.state[s] === SectionState.FULL;
-    if (full) this.removeFull(s);
     const v = --this.valid[s]!;
-    if (full && v > 0) this.insertFull(s);
+    if (this.state[s] === SectionState.FULL) {
+      // From bucket v + 1 to bucket v (a section with nothing valid left is freed by the caller).
+      this.count[v + 1]!--;
+      if (v > 0) {
+        this.count[v]!++;
+        this.push(v, s);
+        if (v < this.minHint) this.minHint = v;
+      }
+    }
     return v;
   }
 

@@ -10,8 +10,12 @@ import { GcIntegrityError, describeTag } from './tag.js';
 
 export class TagDevice {
   readonly tags: Uint32Array;
-  constructor(readonly layout: Layout) {
-    this.tags = new Uint32Array(layout.physBlocks);
+  /** `shared`: the tags in shared memory, for a worker thread to read (map-pipe.ts). */
+  constructor(
+    readonly layout: Layout,
+    shared = false,
+  ) {
+    this.tags = new Uint32Array(shared ? new SharedArrayBuffer(layout.physBlocks * 4) : new ArrayBuffer(layout.physBlocks * 4));
   }
 
   write(p: number, tag: number): void {
