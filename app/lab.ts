@@ -95,7 +95,6 @@ export class Lab implements RingHost, DeviceHost {
   readonly failures: DeviceFailure[] = [];
   private readonly fds = new Map<number, BlockDevice>();
   private nextFd = FIRST_FD;
-  readonly copyStrategy: CopyStrategy;
   /** The device mapper: dmsetup's verbs; devices appear as /dev/mapper/NAME and /dev/dm-N. */
   readonly dm: DeviceMapper = new DeviceMapper(this);
   private readonly devices = new Map<string, BlockDevice>();
@@ -114,13 +113,17 @@ export class Lab implements RingHost, DeviceHost {
       maxBytes: options.maxCopyBytes ?? COPY_DEFAULTS.maxBytes,
       strategy: options.copyStrategy ?? COPY_DEFAULTS.strategy,
     };
+    if (!COPY_STRATEGIES.includes(this.copyOptions.strategy)) throw new RangeError(`unknown copy strategy ${String(this.copyOptions.strategy)}`);
     for (const key of ['emulationBufferBytes', 'maxRanges', 'maxBytes'] as const) {
       const v = this.copyOptions[key];
       const { min, max } = COPY_OPTION_LIMITS[key];
       if (!Number.isSafeInteger(v) || v < min || v > max) throw new RangeError(`${key} must be an integer in ${min}..${max}`);
     }
-    this.copyStrategy = options.copyStrategy ?? 'vectored';
-    if (!COPY_STRATEGIES.includes(this.copyStrategy)) throw new RangeError(`unknown copy strategy ${String(this.copyStrategy)}`);
+  }
+
+  /** The copy plumbing strategy every copy of this lab uses (copy options' `strategy`, the one place it is kept). */
+  get copyStrategy(): CopyStrategy {
+    return this.copyOptions.strategy;
   }
 
   get fallback(): boolean {

@@ -17,7 +17,7 @@ import { addScsiArray } from '../devices/scsi/attach.js';
 import type { ScsiArray } from '../devices/scsi/array.js';
 import { b2bSegment, e4Descriptor, rw16Cdb, tpcInCdb, tpcOutCdb, xcopyLid4 } from '../devices/scsi/build.js';
 import { CopyStatus, TpcInSa, TpcOutSa } from '../devices/scsi/constants.js';
-import { be16, be64 } from '../devices/scsi/bytes.js';
+import { be16, be64 } from '../core/util/bytes.js';
 import { Prng } from '../core/util/prng.js';
 import { table, flag } from './common.js';
 

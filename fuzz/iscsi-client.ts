@@ -5,7 +5,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Stage } from '../app/iscsi/constants.js';
-import { PduReader, encodePdu, newBhs, opcodeOf, put32, u32, type DigestState, type Pdu } from '../app/iscsi/pdu.js';
+import { PduReader, encodePdu, newBhs, opcodeOf, type DigestState, type Pdu } from '../app/iscsi/pdu.js';
+import { be32, putBe32 } from '../core/util/bytes.js';
 import { encodeText } from '../app/iscsi/text.js';
 
 export class RawIscsi {
@@ -95,9 +96,9 @@ export class RawIscsi {
   loginBhs(csg: number, nsg: number, transit: boolean, isid = 0x123456): Uint8Array {
     const b = newBhs(Op.LOGIN_REQUEST | 0x40, (transit ? Login.FLAG_TRANSIT : 0) | (csg << Login.CSG_SHIFT) | (transit ? nsg : 0));
     b.set([0x80, 0, (isid >>> 16) & 0xff, (isid >>> 8) & 0xff, isid & 0xff, 0], Login.OFF_ISID);
-    put32(b, Off.ITT, 0);
-    put32(b, Off.CMDSN, this.cmdSN);
-    put32(b, Off.EXP_STATSN, this.expStatSN);
+    putBe32(b, Off.ITT, 0);
+    putBe32(b, Off.CMDSN, this.cmdSN);
+    putBe32(b, Off.EXP_STATSN, this.expStatSN);
     return b;
   }
 
@@ -107,7 +108,7 @@ export class RawIscsi {
     this.send(this.loginBhs(Stage.SECURITY_NEGOTIATION, Stage.FULL_FEATURE_PHASE, true, isid), text);
     const r = await this.waitFor((p) => opcodeOf(p.bhs) === Op.LOGIN_RESPONSE, ms);
     if (!r || r.bhs[Login.OFF_STATUS_CLASS] !== 0) return false;
-    this.expStatSN = (u32(r.bhs, Off.STATSN) + 1) >>> 0;
+    this.expStatSN = (be32(r.bhs, Off.STATSN) + 1) >>> 0;
     return (r.bhs[Off.FLAGS]! & Login.STAGE_MASK) === Stage.FULL_FEATURE_PHASE;
   }
 
@@ -115,12 +116,12 @@ export class RawIscsi {
   async ping(ms: number): Promise<boolean> {
     const b = newBhs(Op.NOP_OUT | 0x40, FLAG_FINAL);
     const itt = this.itt++ >>> 0;
-    put32(b, Off.ITT, itt);
-    put32(b, Off.TTT, RESERVED_TAG);
-    put32(b, Off.CMDSN, this.cmdSN);
-    put32(b, Off.EXP_STATSN, this.expStatSN);
+    putBe32(b, Off.ITT, itt);
+    putBe32(b, Off.TTT, RESERVED_TAG);
+    putBe32(b, Off.CMDSN, this.cmdSN);
+    putBe32(b, Off.EXP_STATSN, this.expStatSN);
     this.send(b);
-    return !!(await this.waitFor((p) => opcodeOf(p.bhs) === Op.NOP_IN && u32(p.bhs, Off.ITT) === itt, ms));
+    return !!(await this.waitFor((p) => opcodeOf(p.bhs) === Op.NOP_IN && be32(p.bhs, Off.ITT) === itt, ms));
   }
 
   close(): void {

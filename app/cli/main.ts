@@ -44,7 +44,7 @@ export function makeProgram(setExit: (code: number) => void): Command {
   registerPlot(program, setExit);
   registerHeuristic(program, setExit);
   registerSchema(program, setExit);
-  registerShell(program, setExit);
+  registerShell(program, setExit, { makeProgram, runCommand });
   // Subcommands inherit exitOverride and the output settings (so a shell line never exits the process).
   const inherit = (c: Command): void => {
     for (const sub of c.commands) {

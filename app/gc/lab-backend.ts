@@ -21,7 +21,7 @@ import { Trace } from '../../core/block/trace.js';
 import type { TraceSink } from '../../core/trace/record.js';
 import { ErrnoError } from '../../core/util/errno.js';
 import { NvmeNamespaceDevice } from '../../devices/nvme/driver.js';
-import { buildSqe, copyCdws, dv, encodeRanges, getU64 } from '../../devices/nvme/codec.js';
+import { buildSqe, copyCdws, encodeRanges } from '../../devices/nvme/codec.js';
 import { IoOpc, ZONE_REPORT, ZSA, ZRA, ZRASF, ZMR_PARTIAL, statusName } from '../../devices/nvme/spec.js';
 import { GC_BLOCK_BYTES, GC_LIMITS } from './constants.js';
 import { makeLayout, physToDeviceOffset, type Layout } from './layout.js';
@@ -34,19 +34,20 @@ import { LatencyHistogram } from './histogram.js';
 import { GcIntegrityError, describeTag } from './tag.js';
 import { TraceOp, makeWorkload } from './workload.js';
 import { injectFault, type GcHooks } from './run.js';
+import { dataView, le64 } from '../../core/util/bytes.js';
 
 const WORDS = GC_BLOCK_BYTES / 4;
 const GOLDEN = 0x9e3779b1;
 
 /** The 4 KiB payload of a block whose tag is t. */
 export function payloadOf(t: number, out: Uint8Array): void {
-  const v = dv(out);
+  const v = dataView(out);
   for (let i = 0; i < WORDS; i++) v.setUint32(i * 4, (t + Math.imul(i, GOLDEN)) >>> 0, true);
 }
 
 /** The tag a payload carries, or −1 when its words disagree (a torn or foreign block). */
 export function tagOfPayload(b: Uint8Array): number {
-  const v = dv(b);
+  const v = dataView(b);
   const t = v.getUint32(0, true);
   for (let i = 1; i < WORDS; i++) if (v.getUint32(i * 4, true) !== ((t + Math.imul(i, GOLDEN)) >>> 0)) return -1;
   return t;
@@ -65,7 +66,7 @@ async function znsInfo(dev: NvmeNamespaceDevice): Promise<ZnsInfo> {
   const len = ZONE_REPORT.HEADER + ZONE_REPORT.DESC;
   const r = await dev.host.passthru({ admin: false, cmd: buildSqe({ opcode: IoOpc.ZONE_MGMT_RECV, nsid: dev.ns.nsid, cdw: { 10: 0, 11: 0, 12: len / 4 - 1, 13: ZRA.REPORT | (ZRASF.ALL << 8) | ZMR_PARTIAL } }), dataLen: len });
   if (r.status !== 0 || !r.data) throw new GcOptionError('--dev', `${dev.name}: Report Zones failed with ${statusName(r.status)}`);
-  const zcap = getU64(dv(r.data), ZONE_REPORT.HEADER + ZONE_REPORT.ZCAP);
+  const zcap = le64(r.data, ZONE_REPORT.HEADER + ZONE_REPORT.ZCAP);
   return { dev, zoneBytes: z.zsze * lbs, zoneCapBytes: zcap * lbs };
 }
 

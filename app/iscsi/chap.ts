@@ -6,6 +6,7 @@
  * the target's name and response.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { toHex } from '../../core/util/bytes.js';
 
 /** CHAP_A value for MD5 (RFC 1994, IANA PPP authentication algorithms). */
 export const CHAP_ALGORITHM_MD5 = 5;
@@ -37,7 +38,7 @@ export function chapResponse(id: number, secret: string, challenge: Uint8Array):
   return new Uint8Array(createHash('md5').update(Uint8Array.of(id & 0xff)).update(Buffer.from(secret, 'utf8')).update(challenge).digest());
 }
 
-export const hex = (b: Uint8Array): string => `0x${Buffer.from(b).toString('hex')}`;
+export const hex = (b: Uint8Array): string => `0x${toHex(b)}`;
 
 export interface ChapChallenge {
   readonly id: number;

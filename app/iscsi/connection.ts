@@ -10,15 +10,16 @@ import {
   BHS_IMMEDIATE, BHS_LENGTH, Cmd, Data, FLAG_FINAL, ISCSI_LIMITS, Login, LoginStatus, Logout, Off, Op, R2t,
   RejectReason, RESERVED_TAG, Rsp, Stage, Text, Tmf, TmfResponse,
 } from './constants.js';
-import { PduReader, encodePdu, newBhs, opcodeOf, put16, put32, snAdd, u16, u32, type DigestState, type Pdu, type PduEvent } from './pdu.js';
+import { PduReader, encodePdu, newBhs, opcodeOf, snAdd, type DigestState, type Pdu, type PduEvent } from './pdu.js';
+import { be16, be32, putBe16, putBe32 } from '../../core/util/bytes.js';
 import { encodeText, parseText } from './text.js';
 import { defaultConnectionParams, type TargetPrefs } from './params.js';
 import { loginFlags, loginStep, newLoginState, type LoginState } from './login.js';
 import { Session, type SessionMember } from './session.js';
 import type { ExportedTarget } from './target-config.js';
-import { rwShape, transferBlocks, withTransferBlocks } from './transfer-length.js';
+import { exactDataOut, rwShape, transferBlocks, withTransferBlocks } from '../../devices/scsi/transfer-length.js';
 import type { AdmissionLimits, DataOutBudget } from './admission.js';
-import { Op as ScsiOp, Status } from '../../devices/scsi/constants.js';
+import { Status } from '../../devices/scsi/constants.js';
 import { checkCondition, invalidFieldInCdb, type ScsiResult } from '../../devices/scsi/sense.js';
 
 /** What a connection needs from the target server. */
@@ -195,22 +196,22 @@ export class Connection implements SessionMember {
 
   /** Fills StatSN (advancing it), ExpCmdSN and MaxCmdSN. */
   private stamp(bhs: Uint8Array, advance = true): void {
-    put32(bhs, Off.STATSN, this.statSN);
+    putBe32(bhs, Off.STATSN, this.statSN);
     if (advance) this.statSN = snAdd(this.statSN, 1);
     this.stampCmdSN(bhs);
   }
 
   private stampCmdSN(bhs: Uint8Array): void {
     const s = this.session;
-    put32(bhs, Off.EXP_CMDSN, s ? s.expCmdSN : 0);
-    put32(bhs, Off.MAX_CMDSN, s ? s.maxCmdSN : 0);
+    putBe32(bhs, Off.EXP_CMDSN, s ? s.expCmdSN : 0);
+    putBe32(bhs, Off.MAX_CMDSN, s ? s.maxCmdSN : 0);
   }
 
   /** Reject (RFC 7143 11.17): the data segment is the rejected PDU's header. */
   private reject(badBhs: Uint8Array, reason: number): void {
     const b = newBhs(Op.REJECT, FLAG_FINAL);
     b[2] = reason;
-    put32(b, Off.ITT, RESERVED_TAG);
+    putBe32(b, Off.ITT, RESERVED_TAG);
     this.stamp(b);
     this.send(b, badBhs.slice(0, BHS_LENGTH));
   }
@@ -251,11 +252,11 @@ export class Connection implements SessionMember {
     const cont = (flags & Login.FLAG_CONTINUE) !== 0;
     const csg = (flags >> Login.CSG_SHIFT) & Login.STAGE_MASK;
     const nsg = flags & Login.STAGE_MASK;
-    const itt = u32(bhs, Off.ITT);
+    const itt = be32(bhs, Off.ITT);
     if (this.loginItt === null) {
       this.loginItt = itt;
-      this.statSN = u32(bhs, Off.EXP_STATSN);
-      this.cid = u16(bhs, Login.OFF_CID);
+      this.statSN = be32(bhs, Off.EXP_STATSN);
+      this.cid = be16(bhs, Login.OFF_CID);
     }
     if (bhs[Login.OFF_VERSION_MIN]! > Login.VERSION) return this.loginFail(bhs, LoginStatus.UNSUPPORTED_VERSION);
     if (transit && cont) return this.loginFail(bhs, LoginStatus.INITIATOR_ERROR);
@@ -272,7 +273,7 @@ export class Connection implements SessionMember {
     if (step.status !== LoginStatus.SUCCESS) return this.loginFail(bhs, step.status);
     if (step.transit && step.nsg === Stage.FULL_FEATURE_PHASE) {
       const isid = Buffer.from(bhs.subarray(Login.OFF_ISID, Login.OFF_ISID + Login.ISID_LENGTH)).toString('hex');
-      const bound = this.host.bindSession(this, this.login, isid, u16(bhs, Login.OFF_TSIH), u32(bhs, Off.CMDSN));
+      const bound = this.host.bindSession(this, this.login, isid, be16(bhs, Login.OFF_TSIH), be32(bhs, Off.CMDSN));
       if (typeof bound === 'number') return this.loginFail(bhs, bound);
       this.session = bound;
       this.loginReply(bhs, loginFlags(true, csg, Stage.FULL_FEATURE_PHASE), encodeText(step.answer), LoginStatus.SUCCESS);
@@ -293,14 +294,14 @@ export class Connection implements SessionMember {
     b[Login.OFF_VERSION_MAX] = Login.VERSION;
     b[Login.OFF_VERSION_ACTIVE] = Login.VERSION;
     b.set(req.subarray(Login.OFF_ISID, Login.OFF_ISID + Login.ISID_LENGTH), Login.OFF_ISID);
-    put16(b, Login.OFF_TSIH, this.session?.tsih ?? 0);
+    putBe16(b, Login.OFF_TSIH, this.session?.tsih ?? 0);
     b.set(req.subarray(Off.ITT, Off.ITT + 4), Off.ITT);
     const final = (flags & Login.FLAG_TRANSIT) !== 0 && (flags & Login.STAGE_MASK) === Stage.FULL_FEATURE_PHASE && status === LoginStatus.SUCCESS;
-    put32(b, Off.STATSN, this.statSN);
+    putBe32(b, Off.STATSN, this.statSN);
     if (final) this.statSN = snAdd(this.statSN, 1);
-    const cmdSN = u32(req, Off.CMDSN);
-    put32(b, Off.EXP_CMDSN, this.session ? this.session.expCmdSN : cmdSN);
-    put32(b, Off.MAX_CMDSN, this.session ? this.session.maxCmdSN : cmdSN);
+    const cmdSN = be32(req, Off.CMDSN);
+    putBe32(b, Off.EXP_CMDSN, this.session ? this.session.expCmdSN : cmdSN);
+    putBe32(b, Off.MAX_CMDSN, this.session ? this.session.maxCmdSN : cmdSN);
     b[Login.OFF_STATUS_CLASS] = status >> 8;
     b[Login.OFF_STATUS_DETAIL] = status & 0xff;
     this.send(b, data);
@@ -350,9 +351,9 @@ export class Connection implements SessionMember {
         return this.reject(bhs, RejectReason.COMMAND_NOT_SUPPORTED);
     }
     if (s.discovery && (op === Op.SCSI_COMMAND || op === Op.TASK_MGMT_REQUEST)) return this.reject(bhs, RejectReason.PROTOCOL_ERROR);
-    const cmdSN = u32(bhs, Off.CMDSN);
+    const cmdSN = be32(bhs, Off.CMDSN);
     // A NOP-Out answering a NOP-In carries no command (RFC 7143 11.18.1).
-    if (op === Op.NOP_OUT && u32(bhs, Off.ITT) === RESERVED_TAG) return;
+    if (op === Op.NOP_OUT && be32(bhs, Off.ITT) === RESERVED_TAG) return;
     // Copy what a queued command needs: the socket chunk under it may be reused by the reader.
     const pdu: Pdu = { bhs: bhs.slice(), ahs: p.ahs.slice(), data: p.data };
     if (op === Op.SCSI_COMMAND && (bhs[Off.FLAGS]! & Cmd.FLAG_WRITE) && !this.admitWrite(pdu)) return;
@@ -386,7 +387,7 @@ export class Connection implements SessionMember {
     const b = newBhs(Op.NOP_IN, FLAG_FINAL);
     b.set(p.bhs.subarray(Off.LUN, Off.LUN + 8), Off.LUN);
     b.set(p.bhs.subarray(Off.ITT, Off.ITT + 4), Off.ITT);
-    put32(b, Off.TTT, RESERVED_TAG);
+    putBe32(b, Off.TTT, RESERVED_TAG);
     this.stamp(b);
     // Ping data comes back, up to what the initiator can receive (RFC 7143 11.19.2).
     this.send(b, p.data.subarray(0, this.login.conn.initiatorMaxRecvDataSegmentLength));
@@ -396,12 +397,12 @@ export class Connection implements SessionMember {
 
   /** Checks a write's resource needs before it takes a CmdSN; false when rejected. */
   private admitWrite(p: Pdu): boolean {
-    const edtl = u32(p.bhs, Cmd.OFF_EDTL);
+    const edtl = be32(p.bhs, Cmd.OFF_EDTL);
     const budget = this.host.dataOut;
     if (edtl > ISCSI_LIMITS.maxTransferLength || this.tasks.size >= ISCSI_LIMITS.maxTasksPerConnection || this.bufferedDataOut + edtl > ISCSI_LIMITS.maxBufferedDataOut || budget.bytes + edtl > budget.cap) {
-      this.respond(u32(p.bhs, Off.ITT), Status.TASK_SET_FULL, new Uint8Array(0), 0, 0);
+      this.respond(be32(p.bhs, Off.ITT), Status.TASK_SET_FULL, new Uint8Array(0), 0, 0);
       // The command still consumes its CmdSN (it was received).
-      this.session!.order({ cmdSN: u32(p.bhs, Off.CMDSN), deliver: () => {} });
+      this.session!.order({ cmdSN: be32(p.bhs, Off.CMDSN), deliver: () => {} });
       return false;
     }
     return true;
@@ -411,7 +412,7 @@ export class Connection implements SessionMember {
     const base = p.bhs.subarray(Cmd.OFF_CDB, Cmd.OFF_CDB + Cmd.CDB_LENGTH);
     if (!p.ahs.length) return base;
     // Extended CDB AHS (RFC 7143 11.2.2.3): length (2), type 1, reserved, then CDB bytes 16…
-    const len = u16(p.ahs, 0);
+    const len = be16(p.ahs, 0);
     if (p.ahs[2] !== Cmd.AHS_EXTENDED_CDB || len < 2 || 3 + len > p.ahs.length) return base;
     const ext = p.ahs.subarray(4, 4 + len - 1);
     const cdb = new Uint8Array(16 + ext.length);
@@ -423,9 +424,9 @@ export class Connection implements SessionMember {
   private onScsiCommand(p: Pdu): void {
     const bhs = p.bhs;
     const flags = bhs[Off.FLAGS]!;
-    const itt = u32(bhs, Off.ITT);
+    const itt = be32(bhs, Off.ITT);
     const lun = decodeLun(bhs);
-    const edtl = u32(bhs, Cmd.OFF_EDTL);
+    const edtl = be32(bhs, Cmd.OFF_EDTL);
     const cdb = this.cdbOf(p);
     if (!cdb || this.tasks.has(itt) || this.running.has(itt)) return this.reject(bhs, RejectReason.INVALID_PDU_FIELD);
     const write = (flags & Cmd.FLAG_WRITE) !== 0;
@@ -464,13 +465,13 @@ export class Connection implements SessionMember {
       this.byTtt.set(ttt, t);
       const b = newBhs(Op.R2T, FLAG_FINAL);
       b.set(this.lunField(t.lun), Off.LUN);
-      put32(b, Off.ITT, t.itt);
-      put32(b, Off.TTT, ttt);
+      putBe32(b, Off.ITT, t.itt);
+      putBe32(b, Off.TTT, ttt);
       this.stamp(b, false); // R2T carries StatSN without advancing it (RFC 7143 11.8.3)
-      put32(b, R2t.OFF_R2TSN, t.r2tSN);
+      putBe32(b, R2t.OFF_R2TSN, t.r2tSN);
       t.r2tSN = snAdd(t.r2tSN, 1);
-      put32(b, R2t.OFF_BUFFER_OFFSET, t.nextSolicit);
-      put32(b, R2t.OFF_DESIRED_LENGTH, length);
+      putBe32(b, R2t.OFF_BUFFER_OFFSET, t.nextSolicit);
+      putBe32(b, R2t.OFF_DESIRED_LENGTH, length);
       this.send(b);
       t.nextSolicit += length;
     }
@@ -488,10 +489,10 @@ export class Connection implements SessionMember {
 
   private onDataOut(p: Pdu): void {
     const bhs = p.bhs;
-    const itt = u32(bhs, Off.ITT);
-    const ttt = u32(bhs, Off.TTT);
-    const dataSN = u32(bhs, Data.OFF_DATASN);
-    const offset = u32(bhs, Data.OFF_BUFFER_OFFSET);
+    const itt = be32(bhs, Off.ITT);
+    const ttt = be32(bhs, Off.TTT);
+    const dataSN = be32(bhs, Data.OFF_DATASN);
+    const offset = be32(bhs, Data.OFF_BUFFER_OFFSET);
     const final = (bhs[Off.FLAGS]! & FLAG_FINAL) !== 0;
     const t = ttt === RESERVED_TAG ? this.tasks.get(itt) : this.byTtt.get(ttt);
     if (!t || t.itt !== itt) return; // data of an aborted or finished task: dropped (RFC 7143 4.2.3.x)
@@ -526,14 +527,14 @@ export class Connection implements SessionMember {
    * initiator's timeout ends the task on its side; the connection and other tasks go on.
    */
   private sequenceError(bhs: Uint8Array): void {
-    const t = this.tasks.get(u32(bhs, Off.ITT));
+    const t = this.tasks.get(be32(bhs, Off.ITT));
     if (t) this.forget(t);
     this.reject(bhs, RejectReason.PROTOCOL_ERROR);
   }
 
   private failTaskOf(bhs: Uint8Array): void {
     if (opcodeOf(bhs) !== Op.DATA_OUT) return;
-    const t = this.tasks.get(u32(bhs, Off.ITT));
+    const t = this.tasks.get(be32(bhs, Off.ITT));
     if (t) this.forget(t);
   }
 
@@ -573,14 +574,11 @@ export class Connection implements SessionMember {
       }
     }
     if (skip) return this.complete(itt, lun, edtl, read, shape, overflow, underflow, { status: Status.GOOD, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) });
-    if (lu && cdb[0] === ScsiOp.COMPARE_AND_WRITE && edtl !== 2 * cdb[13]! * lu.lbs) {
-      // COMPARE AND WRITE moves exactly its verify and write halves (SBC-3 5.2); a transfer of
-      // another size cannot be cut into them (an initiator that wraps 256 blocks into the 1-byte
-      // NUMBER OF LOGICAL BLOCKS sends 0 with 256 blocks of data): INVALID FIELD IN CDB, as LIO
-      // answers a data CDB whose length and EDTL disagree. libiscsi's CompareAndWrite tests
-      // expect this.
-      return this.complete(itt, lun, edtl, read, shape, 0, 0, checkCondition(invalidFieldInCdb(13)));
-    }
+    // A command whose data cannot be cut (COMPARE AND WRITE: the model says how much it must
+    // carry) and an EDTL that disagrees: INVALID FIELD IN CDB. libiscsi's CompareAndWrite tests
+    // expect this.
+    const exact = lu ? exactDataOut(cdb, lu.lbs) : undefined;
+    if (exact && edtl !== exact.bytes) return this.complete(itt, lun, edtl, read, shape, 0, 0, checkCondition(invalidFieldInCdb(exact.field)));
     const now = array.executeNow(this.session!.initiatorPort, modelLun, runCdb, dataOut, Infinity, target.luns);
     if (now) return this.complete(itt, lun, edtl, read, shape, overflow, underflow, now);
     // The model completes asynchronously when the LU's medium is a block device; the task stays
@@ -629,15 +627,15 @@ export class Connection implements SessionMember {
       if (last && status) {
         flags |= Data.FLAG_STATUS | status.flags;
         b[Data.OFF_STATUS] = status.status;
-        put32(b, Data.OFF_RESIDUAL, status.residual);
+        putBe32(b, Data.OFF_RESIDUAL, status.residual);
         this.stamp(b);
       } else this.stampCmdSN(b);
       b[Off.FLAGS] = flags;
       b.set(this.lunField(lun), Off.LUN);
-      put32(b, Off.ITT, itt);
-      put32(b, Off.TTT, RESERVED_TAG);
-      put32(b, Data.OFF_DATASN, dataSN++);
-      put32(b, Data.OFF_BUFFER_OFFSET, off);
+      putBe32(b, Off.ITT, itt);
+      putBe32(b, Off.TTT, RESERVED_TAG);
+      putBe32(b, Data.OFF_DATASN, dataSN++);
+      putBe32(b, Data.OFF_BUFFER_OFFSET, off);
       this.send(b, data.subarray(off, off + n));
       off += n;
     }
@@ -648,14 +646,14 @@ export class Connection implements SessionMember {
     const b = newBhs(Op.SCSI_RESPONSE, FLAG_FINAL | flags);
     b[Rsp.OFF_RESPONSE] = Rsp.COMMAND_COMPLETED;
     b[Rsp.OFF_STATUS] = status;
-    put32(b, Off.ITT, itt);
+    putBe32(b, Off.ITT, itt);
     this.stamp(b);
-    put32(b, Rsp.OFF_EXP_DATASN, expDataSN);
-    put32(b, Rsp.OFF_RESIDUAL, residual);
+    putBe32(b, Rsp.OFF_EXP_DATASN, expDataSN);
+    putBe32(b, Rsp.OFF_RESIDUAL, residual);
     let data = new Uint8Array(0);
     if (sense.length) {
       data = new Uint8Array(2 + sense.length);
-      put16(data, 0, sense.length);
+      putBe16(data, 0, sense.length);
       data.set(sense, 2);
     }
     this.send(b, data);
@@ -696,7 +694,7 @@ export class Connection implements SessionMember {
     const mine = [...s.connections];
     switch (fn) {
       case Tmf.ABORT_TASK: {
-        const ref = u32(bhs, Tmf.OFF_REFERENCED_TASK_TAG);
+        const ref = be32(bhs, Tmf.OFF_REFERENCED_TASK_TAG);
         let found = 0;
         for (const c of mine) found += c.abortTasks((_l, itt) => itt === ref);
         // Already completed or never seen (RFC 7143 11.5.1): the task does not exist.
@@ -749,8 +747,8 @@ export class Connection implements SessionMember {
   private onText(p: Pdu): void {
     const bhs = p.bhs;
     const flags = bhs[Off.FLAGS]!;
-    const ttt = u32(bhs, Off.TTT);
-    const itt = u32(bhs, Off.ITT);
+    const ttt = be32(bhs, Off.TTT);
+    const itt = be32(bhs, Off.ITT);
     if (ttt !== RESERVED_TAG) {
       // The initiator asks for the rest of a long answer (RFC 7143 11.10.4).
       if (!this.textRest || this.textRest.ttt !== ttt) return this.reject(bhs, RejectReason.INVALID_PDU_FIELD);
@@ -790,14 +788,14 @@ export class Connection implements SessionMember {
     const max = this.login.conn.initiatorMaxRecvDataSegmentLength;
     const more = data.length > max;
     const b = newBhs(Op.TEXT_RESPONSE, more || ack ? (more ? Text.FLAG_CONTINUE : 0) : FLAG_FINAL);
-    put32(b, Off.ITT, itt);
+    putBe32(b, Off.ITT, itt);
     if (more) {
       const ttt = nextTtt();
       this.textRest = { ttt, data: data.subarray(max) };
-      put32(b, Off.TTT, ttt);
+      putBe32(b, Off.TTT, ttt);
     } else {
       this.textRest = null;
-      put32(b, Off.TTT, ack ? nextTtt() : RESERVED_TAG);
+      putBe32(b, Off.TTT, ack ? nextTtt() : RESERVED_TAG);
     }
     this.stamp(b);
     this.send(b, data.subarray(0, max));
@@ -806,7 +804,7 @@ export class Connection implements SessionMember {
   private onLogout(p: Pdu): void {
     const bhs = p.bhs;
     const reason = bhs[Off.FLAGS]! & Logout.REASON_MASK;
-    const cid = u16(bhs, Logout.OFF_CID);
+    const cid = be16(bhs, Logout.OFF_CID);
     const s = this.session!;
     let response: number = Logout.SUCCESS;
     let closeSelf = false;
@@ -825,8 +823,8 @@ export class Connection implements SessionMember {
     b[Logout.OFF_RESPONSE] = response;
     b.set(bhs.subarray(Off.ITT, Off.ITT + 4), Off.ITT);
     this.stamp(b);
-    put16(b, Logout.OFF_TIME2WAIT, 0);
-    put16(b, Logout.OFF_TIME2RETAIN, 0);
+    putBe16(b, Logout.OFF_TIME2WAIT, 0);
+    putBe16(b, Logout.OFF_TIME2RETAIN, 0);
     this.send(b);
     if (closeSelf) this.closeAfterFlush('logout');
   }

@@ -6,6 +6,7 @@
  */
 import { BHS_LENGTH, BHS_OPCODE_MASK, DIGEST_LENGTH, Data, FLAG_FINAL, Off, Op, R2t } from './constants.js';
 import { crc32c } from './crc32c.js';
+import { be24, be32, le32, putBe24, putBe32, putLe32 } from '../../core/util/bytes.js';
 
 export interface Pdu {
   /** The 48-byte BHS. */
@@ -26,23 +27,9 @@ export type PduEvent =
   | { readonly kind: 'bad-ahs'; readonly bhs: Uint8Array };
 
 export const opcodeOf = (bhs: Uint8Array): number => bhs[Off.OPCODE]! & BHS_OPCODE_MASK;
-export const dataSegmentLength = (bhs: Uint8Array): number => (bhs[5]! << 16) | (bhs[6]! << 8) | bhs[7]!;
+/** DataSegmentLength: bytes 5-7 of the BHS (RFC 7143 11.2.1.5). */
+export const dataSegmentLength = (bhs: Uint8Array): number => be24(bhs, 5);
 export const pad4 = (n: number): number => (n + 3) & ~3;
-
-export function u32(b: Uint8Array, off: number): number {
-  return ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
-}
-export function put32(b: Uint8Array, off: number, v: number): void {
-  b[off] = (v >>> 24) & 0xff;
-  b[off + 1] = (v >>> 16) & 0xff;
-  b[off + 2] = (v >>> 8) & 0xff;
-  b[off + 3] = v & 0xff;
-}
-export function put16(b: Uint8Array, off: number, v: number): void {
-  b[off] = (v >>> 8) & 0xff;
-  b[off + 1] = v & 0xff;
-}
-export const u16 = (b: Uint8Array, off: number): number => (b[off]! << 8) | b[off + 1]!;
 
 /** Serial number arithmetic on 32-bit sequence numbers (RFC 1982, RFC 7143 4.2.2.1). */
 export function snLess(a: number, b: number): boolean {
@@ -152,8 +139,7 @@ export class PduReader {
 
 function digestMatches(all: Uint8Array, at: number, covered: Uint8Array): boolean {
   const want = crc32c(covered);
-  const got = (all[at]! | (all[at + 1]! << 8) | (all[at + 2]! << 16) | (all[at + 3]! << 24)) >>> 0;
-  return want === got;
+  return want === le32(all, at);
 }
 
 /** A fresh target BHS with opcode and flags. */
@@ -171,28 +157,26 @@ export function newBhs(opcode: number, flags: number): Uint8Array {
  * Shared by the byte-level initiators (tests, soak); the target never sends Data-Out.
  */
 export function dataOutForR2t(r2t: Uint8Array, itt: number, expStatSN: number, data: Uint8Array, maxSegment: number): { bhs: Uint8Array; data: Uint8Array }[] {
-  const off = u32(r2t, R2t.OFF_BUFFER_OFFSET);
-  const end = Math.min(data.length, off + u32(r2t, R2t.OFF_DESIRED_LENGTH));
+  const off = be32(r2t, R2t.OFF_BUFFER_OFFSET);
+  const end = Math.min(data.length, off + be32(r2t, R2t.OFF_DESIRED_LENGTH));
   const out: { bhs: Uint8Array; data: Uint8Array }[] = [];
   let sn = 0;
   for (let at = off; at < end; at += maxSegment) {
     const n = Math.min(maxSegment, end - at);
     const d = newBhs(Op.DATA_OUT, at + n === end ? FLAG_FINAL : 0);
     d.set(r2t.subarray(Off.LUN, Off.LUN + 8), Off.LUN);
-    put32(d, Off.ITT, itt);
-    put32(d, Off.TTT, u32(r2t, Off.TTT));
-    put32(d, Off.EXP_STATSN, expStatSN);
-    put32(d, Data.OFF_DATASN, sn++);
-    put32(d, Data.OFF_BUFFER_OFFSET, at);
+    putBe32(d, Off.ITT, itt);
+    putBe32(d, Off.TTT, be32(r2t, Off.TTT));
+    putBe32(d, Off.EXP_STATSN, expStatSN);
+    putBe32(d, Data.OFF_DATASN, sn++);
+    putBe32(d, Data.OFF_BUFFER_OFFSET, at);
     out.push({ bhs: d, data: data.subarray(at, at + n) });
   }
   return out;
 }
 
 export function setDataSegmentLength(bhs: Uint8Array, n: number): void {
-  bhs[5] = (n >>> 16) & 0xff;
-  bhs[6] = (n >>> 8) & 0xff;
-  bhs[7] = n & 0xff;
+  putBe24(bhs, 5, n);
 }
 
 const PAD = new Uint8Array(4);
@@ -213,6 +197,6 @@ export function encodePdu(bhs: Uint8Array, data: Uint8Array, digests: DigestStat
 
 function digestOf(...parts: Uint8Array[]): Uint8Array {
   const d = new Uint8Array(4);
-  new DataView(d.buffer).setUint32(0, crc32c(...parts), true);
+  putLe32(d, 0, crc32c(...parts));
   return d;
 }

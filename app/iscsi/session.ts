@@ -6,6 +6,7 @@
  */
 import { ISCSI_LIMITS } from './constants.js';
 import { snAdd, snLess } from './pdu.js';
+import {  } from '../../core/util/bytes.js';
 import type { SessionParams } from './params.js';
 import type { ExportedTarget } from './target-config.js';
 

@@ -5,7 +5,7 @@
  */
 import { Lab } from '../lab.js';
 import { Trace } from '../../core/block/trace.js';
-import { errnoName } from '../../core/util/errno.js';
+import { Errno, errnoName } from '../../core/util/errno.js';
 import { ScenarioError } from './fields.js';
 import { parseScenarioText, SCENARIO_LIMITS, type Scenario } from './parse.js';
 import { BoundedReadError, readFileBounded } from '../../core/util/read-bounded.js';
@@ -86,7 +86,7 @@ export async function runStep(lab: Lab, step: ParsedStep, i: number, options: Ru
     // A step that finds the scenario unusable while running (too many fault rules on a
     // device) stops the run like a parse error; anything else is the step's failure.
     if (err instanceof ScenarioError) throw err;
-    outcome = { target: '', res: -5, ok: false, message: `internal error: ${(err as Error).message}` };
+    outcome = { target: '', res: -Errno.EIO, ok: false, message: `internal error: ${(err as Error).message}` };
   }
   const r: StepResult = {
     step: i + 1,
@@ -100,17 +100,27 @@ export async function runStep(lab: Lab, step: ParsedStep, i: number, options: Ru
   return r;
 }
 
-export async function runScenario(s: Scenario, options: RunOptions = {}): Promise<ScenarioReport & { lab: Lab }> {
+/**
+ * Builds the scenario's lab, runs its steps and returns the report. The lab is closed when the
+ * steps end, and not returned; with `keepOpen: true` it stays open and comes back with the
+ * report, for a caller that inspects it afterwards (and then closes it with `lab.close()`).
+ */
+export async function runScenario(s: Scenario, options?: RunOptions & { readonly keepOpen?: false }): Promise<ScenarioReport>;
+export async function runScenario(s: Scenario, options: RunOptions & { readonly keepOpen: true }): Promise<ScenarioReport & { readonly lab: Lab }>;
+export async function runScenario(s: Scenario, options: RunOptions & { readonly keepOpen?: boolean } = {}): Promise<ScenarioReport | (ScenarioReport & { readonly lab: Lab })> {
   const lab = buildLab(s);
   const results: StepResult[] = [];
+  let open = false;
   try {
     for (const [i, step] of s.steps.entries()) {
       const r = await runStep(lab, step, i, options);
       results.push(r);
       options.onStep?.(r, s.steps.length);
     }
+    open = options.keepOpen === true;
   } finally {
-    await lab.close();
+    if (!open) await lab.close();
   }
-  return { ok: results.every((r) => r.ok), steps: results, lab };
+  const report: ScenarioReport = { ok: results.every((r) => r.ok), steps: results };
+  return open ? { ...report, lab } : report;
 }

@@ -12,15 +12,15 @@
  * - ASYNC: never run inline in submit(); punted to the next turn of the event loop.
  * - A request whose SQE is bad fails with its errno and its chain with -ECANCELED.
  */
-import { COPY_RANGE, HDR, SQE } from './layout.js';
+import { BUFFER_ADDRESS_STRIDE, COPY_RANGE, CQE, HDR, MAX_REGISTERED_BUFFERS, MAX_REGISTERED_FILES, SQE } from './layout.js';
 import { IORING_ASYNC_CANCEL, IORING_OP, IOSQE, IOSQE_SUPPORTED, IORING_SQ } from './opcodes.js';
-import { getU64 } from './prep.js';
-import { BUFFER_ADDRESS_STRIDE, MAX_REGISTERED_BUFFERS, MAX_REGISTERED_FILES, type Ring } from './ring.js';
+import type { Ring } from './ring.js';
 import type { BlockDevice } from '../block/device.js';
 import type { CopyControl, CopyRange, CopyResult } from '../block/copy-types.js';
 import { submitBio } from '../block/submit.js';
 import { ReqOp } from '../block/ops.js';
 import { Errno, ErrnoError } from '../util/errno.js';
+import { le64, putLe64 } from '../util/bytes.js';
 
 /** What the consumer needs from the lab. */
 export interface RingHost {
@@ -175,7 +175,7 @@ export class RingConsumer {
       const so = this.ring.sqesOffset + idx * this.ring.sqeSize;
       const v = this.ring.view;
       if (!chainTail && v.getUint8(so + SQE.OPCODE) === IORING_OP.NOP && v.getUint8(so + SQE.FLAGS) === 0 && !this.drainBarrier && this.deferred.length === 0) {
-        const userData = getU64(v, so + SQE.USER_DATA);
+        const userData = le64(this.ring.bytes, so + SQE.USER_DATA);
         Atomics.store(hdr, HDR.SQ_HEAD, head);
         this.postCqe(userData, 0, 0, 0n, 0n);
         continue;
@@ -214,11 +214,11 @@ export class RingConsumer {
       op,
       flags,
       fd: v.getInt32(o + SQE.FD, true),
-      off: getU64(v, o + SQE.OFF),
-      addr: getU64(v, o + SQE.ADDR),
+      off: le64(this.ring.bytes, o + SQE.OFF),
+      addr: le64(this.ring.bytes, o + SQE.ADDR),
       len: v.getUint32(o + SQE.LEN, true),
       opFlags: v.getUint32(o + SQE.OP_FLAGS, true),
-      userData: getU64(v, o + SQE.USER_DATA),
+      userData: le64(this.ring.bytes, o + SQE.USER_DATA),
       bufIndex: v.getUint16(o + SQE.BUF_INDEX, true),
       cmdOp: v.getUint32(o + SQE.CMD_OP, true),
       cmd,
@@ -400,7 +400,7 @@ export class RingConsumer {
       let src: BlockDevice | undefined = dst;
       if (srcFd !== -1) src = req.flags & IOSQE.FIXED_FILE ? (this.files[srcFd] ?? undefined) : this.host.fdDevice(srcFd);
       if (!src) return done(-Errno.EBADF);
-      ranges.push({ src, srcOffset: getU64(v, at + COPY_RANGE.SRC_OFF), dstOffset: getU64(v, at + COPY_RANGE.DST_OFF), length: getU64(v, at + COPY_RANGE.LEN) });
+      ranges.push({ src, srcOffset: le64(b, at + COPY_RANGE.SRC_OFF), dstOffset: le64(b, at + COPY_RANGE.DST_OFF), length: le64(b, at + COPY_RANGE.LEN) });
     }
     const control: CopyControl = { cancelled: false };
     const list = this.copies.get(req.userData);
@@ -482,8 +482,7 @@ export class RingConsumer {
   private writeCqe(tail: number, userData: number, res: number, flags: number, big0: bigint, big1: bigint): void {
     const v = this.ring.view;
     const o = this.ring.cqesOffset + (tail & this.ring.cqMask) * this.ring.cqeSize;
-    v.setUint32(o, userData % 0x1_0000_0000, true);
-    v.setUint32(o + 4, Math.floor(userData / 0x1_0000_0000), true);
+    putLe64(this.ring.bytes, o + CQE.USER_DATA, userData);
     v.setInt32(o + 8, res, true);
     v.setUint32(o + 12, flags, true);
     if (this.ring.cqeSize === 32) {

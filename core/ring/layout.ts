@@ -66,3 +66,10 @@ export const HDR = {
   /** Words in the header (as Int32 indices: 128 words = 512 bytes). */
   WORDS: 128,
 } as const;
+
+/** Registered buffers live in a flat address space: buffer i starts at (i + 1) × 2^40. */
+export const BUFFER_ADDRESS_STRIDE = 2 ** 40;
+/** Most registered buffers (UIO_MAXIOV). */
+export const MAX_REGISTERED_BUFFERS = 1024;
+/** Most registered files (devices) per ring. */
+export const MAX_REGISTERED_FILES = 4096;

@@ -5,6 +5,7 @@
 import { IORING_OP } from './opcodes.js';
 import { SQE } from './layout.js';
 import type { Sqe } from './ring.js';
+import { putLe64 } from '../util/bytes.js';
 
 /** io_uring_prep_rw: the fields most operations share. */
 export function prepRw(sqe: Sqe, op: number, fd: number, addr: number, len: number, offset: number): void {
@@ -12,19 +13,9 @@ export function prepRw(sqe: Sqe, op: number, fd: number, addr: number, len: numb
   const o = sqe.offset;
   v.setUint8(o + SQE.OPCODE, op);
   v.setInt32(o + SQE.FD, fd, true);
-  setU64(v, o + SQE.OFF, offset);
-  setU64(v, o + SQE.ADDR, addr);
+  putLe64(sqe.bytes, o + SQE.OFF, offset);
+  putLe64(sqe.bytes, o + SQE.ADDR, addr);
   v.setUint32(o + SQE.LEN, len, true);
-}
-
-/** Writes a non-negative safe integer as a little-endian u64. */
-export function setU64(v: DataView, at: number, n: number): void {
-  v.setUint32(at, n % 0x1_0000_0000, true);
-  v.setUint32(at + 4, Math.floor(n / 0x1_0000_0000), true);
-}
-
-export function getU64(v: DataView, at: number): number {
-  return v.getUint32(at, true) + v.getUint32(at + 4, true) * 0x1_0000_0000;
 }
 
 export function prepNop(sqe: Sqe): void {
@@ -86,7 +77,7 @@ export function prepUringCmd(sqe: Sqe, fd: number, cmdOp: number, cmd: Uint8Arra
 }
 
 export function sqeSetData(sqe: Sqe, userData: number): void {
-  setU64(sqe.view, sqe.offset + SQE.USER_DATA, userData);
+  putLe64(sqe.bytes, sqe.offset + SQE.USER_DATA, userData);
 }
 
 export function sqeSetFlags(sqe: Sqe, flags: number): void {
@@ -99,7 +90,7 @@ export function setCopyRange(buf: Uint8Array, index: number, srcFd: number, srcO
   const at = index * 32;
   v.setInt32(at, srcFd, true);
   v.setUint32(at + 4, 0, true);
-  setU64(v, at + 8, srcOff);
-  setU64(v, at + 16, dstOff);
-  setU64(v, at + 24, len);
+  putLe64(buf, at + 8, srcOff);
+  putLe64(buf, at + 16, dstOff);
+  putLe64(buf, at + 24, len);
 }

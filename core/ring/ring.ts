@@ -8,7 +8,7 @@
  * (a release for the plain writes before it); the consumer reads the tail with Atomics.load
  * (an acquire) before it reads entries. Heads are published the same way in the other direction.
  */
-import { CQE, HDR, SQE } from './layout.js';
+import { BUFFER_ADDRESS_STRIDE, CQE, HDR, SQE } from './layout.js';
 import { IORING_MAX_CQ_ENTRIES, IORING_MAX_ENTRIES, IORING_SQ, IORING_FEAT } from './opcodes.js';
 import { RingConsumer, type RingHost } from './consumer.js';
 import { Errno, ErrnoError } from '../util/errno.js';
@@ -45,6 +45,8 @@ export interface SharedRing {
 /** An SQE slot handed out by getSqe(): a view of its bytes in the ring. */
 export interface Sqe {
   readonly view: DataView;
+  /** The same memory as `view`, as bytes (core/util/bytes.ts reads and writes fields in it). */
+  readonly bytes: Uint8Array;
   /** Byte offset of the SQE in `view`. */
   readonly offset: number;
   readonly index: number;
@@ -74,13 +76,6 @@ export const SQ_THREAD_IDLE_MS = 10;
 /** Longest busy-poll of worker devices before a wait sleeps (µs); adaptive below it (core/block/adaptive-spin.ts). */
 export const RING_SPIN_US = 100;
 
-/** Registered buffers live in a flat address space: buffer i starts at (i + 1) × 2^40. */
-export const BUFFER_ADDRESS_STRIDE = 2 ** 40;
-/** Most registered buffers (UIO_MAXIOV). */
-export const MAX_REGISTERED_BUFFERS = 1024;
-/** Most registered files (devices) per ring. */
-export const MAX_REGISTERED_FILES = 4096;
-
 function roundPow2(n: number): number {
   let p = 1;
   while (p < n) p *= 2;
@@ -106,7 +101,8 @@ export class Ring {
   readonly sqesOffset: number;
   readonly cqesOffset: number;
   readonly sqArray: Uint32Array;
-  private readonly bytes: Uint8Array;
+  /** The ring memory as bytes (SQE and CQE fields through core/util/bytes.ts). */
+  readonly bytes: Uint8Array;
   private readonly sqeSlots: Sqe[];
   private readonly cqeSlots: Cqe[];
   /** Local SQE counters (liburing's sqe_head/sqe_tail): handed out, and flushed to the SQ. */
@@ -158,7 +154,7 @@ export class Ring {
     this.view = new DataView(this.sab);
     this.bytes = new Uint8Array(this.sab);
     this.sqArray = new Uint32Array(this.sab, this.sqArrayOffset, this.sqEntries);
-    this.sqeSlots = Array.from({ length: this.sqEntries }, (_, i) => ({ view: this.view, offset: this.sqesOffset + i * this.sqeSize, index: i }));
+    this.sqeSlots = Array.from({ length: this.sqEntries }, (_, i) => ({ view: this.view, bytes: this.bytes, offset: this.sqesOffset + i * this.sqeSize, index: i }));
     this.cqeSlots = Array.from({ length: this.cqEntries }, (_, i) => new Cqe(this.view, this.cqesOffset + i * this.cqeSize));
     this._consumer = host ? new RingConsumer(this, host) : null;
     if (this._consumer && this.sqpoll) this._consumer.startPoller(params.sqThreadIdle ?? SQ_THREAD_IDLE_MS);

@@ -27,6 +27,12 @@ export const Errno = {
   /** BLK_STS_RESV_CONFLICT: a SCSI RESERVATION CONFLICT (drivers/scsi/scsi_lib.c). */
   EBADE: 52,
   ERANGE: 34,
+  /** BLK_STS_MEDIUM: an unrecovered read or a write fault (nvme_error_status). */
+  ENODATA: 61,
+  /** BLK_STS_ZONE_ACTIVE_RESOURCE: too many active zones. */
+  EOVERFLOW: 75,
+  /** BLK_STS_ZONE_OPEN_RESOURCE: too many open zones. */
+  ETOOMANYREFS: 109,
   ENOTSUP: 95, // EOPNOTSUPP
   ETIMEDOUT: 110,
   /** BLK_STS_TARGET: the target refused the command (ILLEGAL REQUEST). */

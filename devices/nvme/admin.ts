@@ -1,5 +1,5 @@
 /** Admin command handlers (Base 5): queues, Identify, Get/Set Features, Get Log Page. */
-import { fail, ok, type CmdResult, type Request } from './controller.js';
+import { fail, ok, type CmdResult, type Request } from './command.js';
 import { activeNsList, identifyController, identifyControllerZns, identifyNamespace, identifyNamespaceNvm, identifyNamespaceZns } from './identify.js';
 import { AdminOpc, Cns, CSE, Csi, Fid, HBS, HBS_SIZE, IDENTIFY_SIZE, IoOpc, Lid, NSID_BROADCAST, QUEUE_PC, Status } from './spec.js';
 import { NVME_LIMITS } from './defaults.js';

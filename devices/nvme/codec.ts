@@ -1,21 +1,11 @@
 /**
- * Builds and parses the byte layouts of spec.ts with DataView: submission and completion queue
- * entries, Copy source range descriptors. 64-bit fields are read as two 32-bit halves into a
- * number; values past 2^53 are not exact, and every caller compares them against a namespace
- * size far below that, so they fail their bounds check as they should.
+ * Builds and parses the byte layouts of spec.ts (little-endian, core/util/bytes.ts): submission
+ * and completion queue entries, Copy source range descriptors. 64-bit fields are numbers;
+ * values past 2^53 are not exact, and every caller compares them against a namespace size far
+ * below that, so they fail their bounds check as they should.
  */
 import { COPY, CQE, CQE_DNR, CQE_MORE, CQE_PHASE, DESC, SQE, SQE_SIZE, CQE_SIZE, descSize } from './spec.js';
-
-export const dv = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
-
-export function getU64(v: DataView, off: number): number {
-  return v.getUint32(off, true) + v.getUint32(off + 4, true) * 2 ** 32;
-}
-
-export function setU64(v: DataView, off: number, n: number): void {
-  v.setUint32(off, n >>> 0, true);
-  v.setUint32(off + 4, Math.floor(n / 2 ** 32) >>> 0, true);
-}
+import { dataView, getAscii, le64, putAscii, putLe64 } from '../../core/util/bytes.js';
 
 /** The fields of a submission queue entry a caller may set; everything else is zero. */
 export interface SqeFields {
@@ -30,7 +20,7 @@ export interface SqeFields {
 
 export function buildSqe(f: SqeFields, out: Uint8Array = new Uint8Array(SQE_SIZE)): Uint8Array {
   out.fill(0, 0, SQE_SIZE);
-  const v = dv(out);
+  const v = dataView(out);
   v.setUint8(SQE.OPCODE, f.opcode & 0xff);
   v.setUint16(SQE.CID, (f.cid ?? 0) & 0xffff, true);
   v.setUint32(SQE.NSID, (f.nsid ?? 0) >>> 0, true);
@@ -39,8 +29,8 @@ export function buildSqe(f: SqeFields, out: Uint8Array = new Uint8Array(SQE_SIZE
     if (n < 2 || n > 15 || (n >= 4 && n <= 9) || val === undefined) continue;
     v.setUint32(n * 4, val >>> 0, true);
   }
-  setU64(v, SQE.PRP1, f.prp1 ?? 0);
-  setU64(v, SQE.PRP2, f.prp2 ?? 0);
+  putLe64(out, SQE.PRP1, f.prp1 ?? 0);
+  putLe64(out, SQE.PRP2, f.prp2 ?? 0);
   return out;
 }
 
@@ -64,7 +54,7 @@ export interface Sqe {
 }
 
 export function parseSqe(b: Uint8Array): Sqe {
-  const v = dv(b);
+  const v = dataView(b);
   return {
     opcode: v.getUint8(SQE.OPCODE),
     flags: v.getUint8(SQE.FLAGS),
@@ -72,8 +62,8 @@ export function parseSqe(b: Uint8Array): Sqe {
     nsid: v.getUint32(SQE.NSID, true),
     cdw2: v.getUint32(SQE.CDW2, true),
     cdw3: v.getUint32(SQE.CDW3, true),
-    prp1: getU64(v, SQE.PRP1),
-    prp2: getU64(v, SQE.PRP2),
+    prp1: le64(b, SQE.PRP1),
+    prp2: le64(b, SQE.PRP2),
     cdw10: v.getUint32(SQE.CDW10, true),
     cdw11: v.getUint32(SQE.CDW11, true),
     cdw12: v.getUint32(SQE.CDW12, true),
@@ -119,7 +109,7 @@ function statusCell(b: Uint8Array): Uint16Array | null {
 
 export function writeCqe(out: Uint8Array, c: Omit<Cqe, 'more'> & { more?: boolean }): void {
   // Every byte is written below; the status word (and its phase tag) goes last.
-  const v = dv(out);
+  const v = dataView(out);
   v.setUint32(CQE.DW0, c.dw0 >>> 0, true);
   v.setUint32(CQE.DW1, c.dw1 >>> 0, true);
   v.setUint16(CQE.SQHD, c.sqhd, true);
@@ -132,7 +122,7 @@ export function writeCqe(out: Uint8Array, c: Omit<Cqe, 'more'> & { more?: boolea
 }
 
 export function parseCqe(b: Uint8Array): Cqe {
-  const v = dv(b);
+  const v = dataView(b);
   const cell = statusCell(b);
   const w = cell ? Atomics.load(cell, 0) : v.getUint16(CQE.STATUS, true);
   return {
@@ -230,13 +220,13 @@ export function encodeRanges(format: number, ranges: readonly Partial<SourceRang
 }
 
 export function encodeRange(format: number, r: Partial<SourceRange>, out: Uint8Array): void {
-  const v = dv(out);
+  const v = dataView(out);
   const L = format === 0 ? DESC.F0 : format === 1 ? DESC.F1 : format === 2 ? DESC.F2 : DESC.F3;
   if (format === 2 || format === 3) {
     v.setUint32(DESC.F2.SNSID, (r.snsid ?? 0) >>> 0, true);
     v.setUint16(DESC.F2.SOPT, (r.sopt ?? 0) & 0xffff, true);
   }
-  setU64(v, L.SLBA, r.slba ?? 0);
+  putLe64(out, L.SLBA, r.slba ?? 0);
   v.setUint16(L.NLB, ((r.nlb ?? 1) - 1) & 0xffff, true);
   if ('EILBRT' in L) v.setUint32(L.EILBRT, (r.eilbrt ?? 0) >>> 0, true);
   if ('ELBT' in L) {
@@ -248,14 +238,14 @@ export function encodeRange(format: number, r: Partial<SourceRange>, out: Uint8A
 }
 
 export function decodeRange(format: number, b: Uint8Array): SourceRange {
-  const v = dv(b);
+  const v = dataView(b);
   const L = format === 0 ? DESC.F0 : format === 1 ? DESC.F1 : format === 2 ? DESC.F2 : DESC.F3;
   const cross = format === 2 || format === 3;
   let elbt = '';
   if ('ELBT' in L) for (let i = 0; i < 10; i++) elbt += v.getUint8(L.ELBT + i).toString(16).padStart(2, '0');
   return {
     snsid: cross ? v.getUint32(DESC.F2.SNSID, true) : 0,
-    slba: getU64(v, L.SLBA),
+    slba: le64(b, L.SLBA),
     nlb: v.getUint16(L.NLB, true) + 1,
     sopt: cross ? v.getUint16(DESC.F2.SOPT, true) : 0,
     eilbrt: 'EILBRT' in L ? v.getUint32(L.EILBRT, true) : 0,
@@ -270,15 +260,4 @@ export function decodeRanges(format: number, b: Uint8Array, count: number): Sour
   const out: SourceRange[] = [];
   for (let i = 0; i < count; i++) out.push(decodeRange(format, b.subarray(i * size, (i + 1) * size)));
   return out;
-}
-
-/** ASCII field, space padded (Identify SN/MN/FR). */
-export function putAscii(b: Uint8Array, off: number, len: number, s: string): void {
-  for (let i = 0; i < len; i++) b[off + i] = i < s.length ? s.charCodeAt(i) & 0x7f : 0x20;
-}
-
-export function getAscii(b: Uint8Array, off: number, len: number): string {
-  let s = '';
-  for (let i = 0; i < len; i++) s += String.fromCharCode(b[off + i]!);
-  return s.replace(/[\s\0]+$/, '');
 }

@@ -18,29 +18,9 @@ import type { NvmeNamespace } from './namespace.js';
 import { NVME_DEFAULTS, NVME_LIMITS, type NvmeControllerOptions } from './defaults.js';
 import { adminCommand } from './admin.js';
 import { ioCommand } from './io.js';
+import { fail, type CmdResult } from './command.js';
 import type { TimingModel, TimedSource } from '../timing/model.js';
 import { commandTime } from './timing.js';
-
-/** What a handler returns: a status ((SCT << 8) | SC) and the result dwords. */
-export interface CmdResult {
-  readonly status: number;
-  readonly dw0?: number;
-  readonly dw1?: number;
-  /** Do Not Retry; set on every failure the command would meet again. */
-  readonly dnr?: boolean;
-  /** A Copy's source extents (byte offsets), for its modeled time (devices/timing/). */
-  readonly copySources?: readonly { readonly nsid: number; readonly offset: number; readonly length: number }[];
-}
-
-export const ok = (dw0 = 0, dw1 = 0): CmdResult => ({ status: Status.SUCCESS, dw0, dw1 });
-export const fail = (status: number, dw0 = 0): CmdResult => ({ status, dw0, dnr: true });
-
-/** One command as a handler sees it. */
-export interface Request {
-  readonly ctrl: NvmeController;
-  readonly sqid: number;
-  readonly cmd: Sqe;
-}
 
 /** Commands executed per doorbell pass before yielding (a limit on loop counts). */
 const MAX_COMMANDS_PER_PASS = 4096;

@@ -21,14 +21,14 @@
  * for formats 2/3, and only the end of the source range) and tests whole intervals, so that a
  * copy whose result would depend on the order of ranges is always refused.
  */
-import { fail, ok, type CmdResult, type Request } from './controller.js';
+import { fail, ok, type CmdResult, type Request } from './command.js';
 import type { NvmeNamespace } from './namespace.js';
 import { decodeRanges, parseCopyCmd } from './codec.js';
 import { descSize, NSID_BROADCAST, SOPT_FCO, Status } from './spec.js';
 import { NVME_LIMITS } from './defaults.js';
 import { copyBetween } from '../backing/backing.js';
 import { Errno } from '../../core/util/errno.js';
-import { mediaStatus } from './io.js';
+import { mediaStatus } from './media-status.js';
 
 export function copyCommand(req: Request, dns: NvmeNamespace): CmdResult {
   const { ctrl, cmd } = req;

@@ -18,37 +18,38 @@ import { buildSqe, copyCdws, encodeRanges, type SourceRange } from './codec.js';
 import type { NvmeHost, NsInfo } from './host.js';
 import { DSM_AD, DSM_MAX_RANGES, DSM_RANGE_SIZE, IoOpc, NVME_PAGE_SIZE, RW_FUA, Status } from './spec.js';
 import { ReqFlag } from '../../core/block/ops.js';
-import { setU64 } from './codec.js';
 import type { BufferResolver, UringCmdResult } from '../../core/ring/consumer.js';
 import { nvmeUringCmd } from './uring-cmd.js';
 import { offloadMinBytesFor } from '../timing/heuristics.js';
+import { dataView, putLe64 } from '../../core/util/bytes.js';
 
 /**
  * NVMe status → errno, as the kernel's nvme_error_status() maps status to blk_status_t and
- * blk_status_to_errno() maps that to an errno. Numbers the shared errno table lacks are named here.
+ * blk_status_to_errno() maps that to an errno.
  */
-const ENODATA = 61;
-const EREMOTEIO = 121;
-const EOVERFLOW = 75;
-const ETOOMANYREFS = 109;
 export function nvmeStatusToErrno(status: number): number {
   if (status < 0) return status;
   switch (status) {
     case Status.SUCCESS: return 0;
     case Status.CAPACITY_EXCEEDED: return -Errno.ENOSPC;
-    case Status.LBA_RANGE: return -EREMOTEIO;
+    case Status.LBA_RANGE: return -Errno.EREMOTEIO;
     case Status.INVALID_OPCODE:
     case Status.INVALID_FIELD:
     case Status.INVALID_NSID: return -Errno.ENOTSUP;
     case Status.WRITE_FAULT:
-    case Status.UNRECOVERED_READ: return -ENODATA;
-    case Status.ZONE_TOO_MANY_ACTIVE: return -EOVERFLOW;
-    case Status.ZONE_TOO_MANY_OPEN: return -ETOOMANYREFS;
+    case Status.UNRECOVERED_READ: return -Errno.ENODATA;
+    case Status.ZONE_TOO_MANY_ACTIVE: return -Errno.EOVERFLOW;
+    case Status.ZONE_TOO_MANY_OPEN: return -Errno.ETOOMANYREFS;
     default: return -Errno.EIO;
   }
 }
 
-/** Outstanding bios per namespace device beyond which new ones wait (a limit on everything). */
+/**
+ * Bios a namespace device has turned into commands and not yet completed (in flight on the I/O
+ * queues, or built and waiting for a free submission queue slot, each holding its DMA pages).
+ * Beyond it new bios wait in the device, as plain bios holding nothing, until one completes —
+ * as blk-mq makes a submitter wait for a tag rather than fail it (a limit on everything).
+ */
 export const NVME_NS_MAX_QUEUED = 4096;
 
 export class NvmeNamespaceDevice implements BlockDevice {
@@ -112,8 +113,44 @@ export class NvmeNamespaceDevice implements BlockDevice {
     return null;
   }
 
+  /** Bios turned into commands and not yet completed (at most NVME_NS_MAX_QUEUED). */
+  get outstanding(): number {
+    return this.issued;
+  }
+
+  /** Bios waiting for the number outstanding to drop under NVME_NS_MAX_QUEUED. */
+  get waiting(): number {
+    return this.held.length - this.heldHead;
+  }
+
+  private issued = 0;
+  private readonly held: Bio[] = [];
+  private heldHead = 0;
+
   queueBio(bio: Bio): void {
-    this.execute(bio).then(bio.endIo, () => bio.endIo(-Errno.EIO));
+    if (this.issued >= NVME_NS_MAX_QUEUED || this.waiting > 0) {
+      this.held.push(bio); // in arrival order: a bio never overtakes one that waits
+      return;
+    }
+    this.issue(bio);
+  }
+
+  private issue(bio: Bio): void {
+    this.issued++;
+    const end = (res: number): void => {
+      this.issued--;
+      if (this.heldHead < this.held.length) {
+        const next = this.held[this.heldHead]!;
+        this.held[this.heldHead++] = undefined as unknown as Bio;
+        if (this.heldHead === this.held.length) {
+          this.held.length = 0;
+          this.heldHead = 0;
+        }
+        this.issue(next);
+      }
+      bio.endIo(res);
+    };
+    this.execute(bio).then(end, () => end(-Errno.EIO));
   }
 
   /** IORING_OP_URING_CMD: NVMe passthrough (uring-cmd.ts). */
@@ -165,10 +202,10 @@ export class NvmeNamespaceDevice implements BlockDevice {
           left -= n;
         }
         const buf = new Uint8Array(ranges.length * DSM_RANGE_SIZE);
-        const v = new DataView(buf.buffer);
+        const v = dataView(buf);
         ranges.forEach(([s, n], i) => {
           v.setUint32(i * DSM_RANGE_SIZE + 4, n, true);
-          setU64(v, i * DSM_RANGE_SIZE + 8, s);
+          putLe64(buf, i * DSM_RANGE_SIZE + 8, s);
         });
         return (await this.run({ opcode: IoOpc.DSM, cdw: { 10: ranges.length - 1, 11: DSM_AD } }, buf)).res;
       }

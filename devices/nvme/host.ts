@@ -9,8 +9,9 @@
 import type { NvmeBar } from './bar.js';
 import type { DmaArena } from './dma.js';
 import { allocDmaBuffer, copyFromDma, copyToDma, type DmaBuffer } from './dma.js';
-import { buildSqe, dv, getAscii, getU64, parseCqe, setU64, type SqeFields } from './codec.js';
+import { buildSqe, parseCqe, type SqeFields } from './codec.js';
 import { AdminOpc, Cns, CQE_SIZE, Csi, DataXfer, Fid, HBS, HBS_SIZE, ID_CTRL, ID_CTRL_ZNS, ID_NS, ID_NS_ZNS, IDENTIFY_SIZE, NVME_PAGE_SIZE, QUEUE_PC, SQE, SQE_SIZE, Status } from './spec.js';
+import { dataView, getAscii, le64, putLe64 } from '../../core/util/bytes.js';
 
 /** What a raw command returns (struct nvme_passthru_cmd's result, plus the status the kernel returns). */
 export interface PassthruResult {
@@ -68,7 +69,7 @@ class HostQueuePair {
       this.waiting.push({ sqe, p });
       return;
     }
-    dv(sqe).setUint16(SQE.CID, cid, true);
+    dataView(sqe).setUint16(SQE.CID, cid, true);
     this.pending.set(cid, p);
     this.host.arena.view(this.sqBase + this.sqTail * SQE_SIZE, SQE_SIZE)!.set(sqe);
     this.sqTail = (this.sqTail + 1) % this.size;
@@ -197,7 +198,7 @@ export class NvmeHost {
     const idc = this.adminSync({ opcode: AdminOpc.IDENTIFY, cdw: { 10: Cns.CTRL } }, IDENTIFY_SIZE);
     if (idc.status || !idc.data) throw new Error(`Identify Controller failed with status 0x${idc.status.toString(16)}`);
     const c = idc.data;
-    const v = dv(c);
+    const v = dataView(c);
     const zns = this.adminSync({ opcode: AdminOpc.IDENTIFY, cdw: { 10: Cns.CSI_CTRL, 11: Csi.ZNS << 24 } }, IDENTIFY_SIZE);
     this.info = {
       mdts: v.getUint8(ID_CTRL.MDTS),
@@ -232,7 +233,7 @@ export class NvmeHost {
     const list = this.adminSync({ opcode: AdminOpc.IDENTIFY, nsid: 0, cdw: { 10: Cns.ACTIVE_NS_LIST } }, IDENTIFY_SIZE);
     const ids: number[] = [];
     if (list.data) {
-      const v = dv(list.data);
+      const v = dataView(list.data);
       for (let i = 0; i < IDENTIFY_SIZE / 4; i++) {
         const n = v.getUint32(i * 4, true);
         if (!n) break;
@@ -241,17 +242,17 @@ export class NvmeHost {
     }
     this.namespaces = ids.map((nsid) => {
       const id = this.adminSync({ opcode: AdminOpc.IDENTIFY, nsid, cdw: { 10: Cns.NS } }, IDENTIFY_SIZE).data!;
-      const v = dv(id);
+      const v = dataView(id);
       const flbas = v.getUint8(ID_NS.FLBAS) & 0xf;
       const lbads = (v.getUint32(ID_NS.LBAF0 + 4 * flbas, true) >>> 16) & 0xff;
       const nvm = this.adminSync({ opcode: AdminOpc.IDENTIFY, nsid, cdw: { 10: Cns.CSI_NS, 11: Csi.NVM << 24 } }, IDENTIFY_SIZE);
-      const pif = nvm.data ? (dv(nvm.data).getUint32(12 + 4 * flbas, true) >>> 7) & 0x3 : 0;
+      const pif = nvm.data ? (dataView(nvm.data).getUint32(12 + 4 * flbas, true) >>> 7) & 0x3 : 0;
       const z = this.adminSync({ opcode: AdminOpc.IDENTIFY, nsid, cdw: { 10: Cns.CSI_NS, 11: Csi.ZNS << 24 } }, IDENTIFY_SIZE);
       let zoned: NsInfo['zoned'] = null;
-      const nsze = getU64(v, ID_NS.NSZE);
+      const nsze = le64(id, ID_NS.NSZE);
       if (z.status === 0 && z.data) {
-        const zv = dv(z.data);
-        const zsze = getU64(zv, ID_NS_ZNS.LBAFE0 + ID_NS_ZNS.LBAFE_SIZE * flbas);
+        const zv = dataView(z.data);
+        const zsze = le64(z.data, ID_NS_ZNS.LBAFE0 + ID_NS_ZNS.LBAFE_SIZE * flbas);
         const mor = zv.getUint32(ID_NS_ZNS.MOR, true);
         const mar = zv.getUint32(ID_NS_ZNS.MAR, true);
         zoned = { zsze, nrZones: Math.floor(nsze / zsze), maxOpen: mor === 0xffffffff ? 0 : mor + 1, maxActive: mar === 0xffffffff ? 0 : mar + 1 };
@@ -272,7 +273,7 @@ export class NvmeHost {
   /** Enables copy descriptor formats (Host Behavior Support, CDFE bit n = format n), synchronously at setup. */
   setCdfe(mask: number): number {
     const hbs = new Uint8Array(HBS_SIZE);
-    dv(hbs).setUint16(HBS.CDFE, mask, true);
+    dataView(hbs).setUint16(HBS.CDFE, mask, true);
     const r = this.adminSync({ opcode: AdminOpc.SET_FEATURES, cdw: { 10: Fid.HOST_BEHAVIOR } }, 0, hbs);
     if (r.status === 0) this.cdfe = mask;
     return r.status;
@@ -324,16 +325,16 @@ export class NvmeHost {
     const len = Math.max(writeLen, readLen);
     if (len > PASSTHRU_MAX_BYTES) return bad(22);
     let buf: DmaBuffer | null = null;
-    const v = dv(sqe);
+    const v = dataView(sqe);
     if (len > 0) {
       buf = allocDmaBuffer(this.arena, len);
       if (!buf) return bad(12);
       if (req.data) copyToDma(this.arena, buf, req.data);
-      setU64(v, SQE.PRP1, buf.prp1);
-      setU64(v, SQE.PRP2, buf.prp2);
+      putLe64(sqe, SQE.PRP1, buf.prp1);
+      putLe64(sqe, SQE.PRP2, buf.prp2);
     } else if (!keepDptr) {
-      setU64(v, SQE.PRP1, 0);
-      setU64(v, SQE.PRP2, 0);
+      putLe64(sqe, SQE.PRP1, 0);
+      putLe64(sqe, SQE.PRP2, 0);
     }
     const snoop = req.admin && opcode === AdminOpc.SET_FEATURES && (v.getUint32(SQE.CDW10, true) & 0xff) === Fid.HOST_BEHAVIOR && req.data && req.data.length >= HBS.CDFE + 2;
     q.submit(sqe, {
@@ -341,7 +342,7 @@ export class NvmeHost {
       readLen,
       resolve: (r) => {
         // nvme_passthru_end-like effects: the host notes a Host Behavior Support change it did not make itself.
-        if (snoop && r.status === 0) this.cdfe = dv(req.data!).getUint16(HBS.CDFE, true);
+        if (snoop && r.status === 0) this.cdfe = dataView(req.data!).getUint16(HBS.CDFE, true);
         resolve(r);
       },
     });

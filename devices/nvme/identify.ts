@@ -1,18 +1,18 @@
 /** The Identify data structures (Base 5.17.2, NVM 4.1.5, ZNS 4.1.5), built byte for byte. */
 import type { NvmeController } from './controller.js';
 import type { NvmeNamespace } from './namespace.js';
-import { dv, putAscii, setU64 } from './codec.js';
 import {
   CQE_SIZE, ID_CTRL, ID_CTRL_ZNS, ID_NS, ID_NS_ZNS, IDENTIFY_SIZE, LPA_CSE, NVME_VERSION, ONCS, SQE_SIZE, DLFEAT_READ_ZEROES,
 } from './spec.js';
 import { NVME_DEFAULTS, NVME_LIMITS } from './defaults.js';
+import { dataView, putAscii, putLe64 } from '../../core/util/bytes.js';
 
 /** LBA formats every namespace lists: 0 = 512 bytes, 1 = 4096 bytes, no metadata. */
 export const LBA_FORMATS = [512, 4096] as const;
 
 export function identifyController(c: NvmeController): Uint8Array {
   const b = new Uint8Array(IDENTIFY_SIZE);
-  const v = dv(b);
+  const v = dataView(b);
   putAscii(b, ID_CTRL.SN, ID_CTRL.SN_LEN, c.serial);
   putAscii(b, ID_CTRL.MN, ID_CTRL.MN_LEN, NVME_DEFAULTS.model);
   putAscii(b, ID_CTRL.FR, ID_CTRL.FR_LEN, NVME_DEFAULTS.firmware);
@@ -42,10 +42,10 @@ export function identifyController(c: NvmeController): Uint8Array {
 
 export function identifyNamespace(ns: NvmeNamespace): Uint8Array {
   const b = new Uint8Array(IDENTIFY_SIZE);
-  const v = dv(b);
-  setU64(v, ID_NS.NSZE, ns.nsze);
-  setU64(v, ID_NS.NCAP, ns.nsze);
-  setU64(v, ID_NS.NUSE, ns.nsze);
+  const v = dataView(b);
+  putLe64(b, ID_NS.NSZE, ns.nsze);
+  putLe64(b, ID_NS.NCAP, ns.nsze);
+  putLe64(b, ID_NS.NUSE, ns.nsze);
   v.setUint8(ID_NS.NLBAF, LBA_FORMATS.length - 1);
   v.setUint8(ID_NS.FLBAS, LBA_FORMATS.indexOf(ns.lbs as 512 | 4096));
   v.setUint8(ID_NS.NMIC, 1); // shared namespace: attached to every controller of the subsystem
@@ -63,31 +63,31 @@ export function identifyNamespace(ns: NvmeNamespace): Uint8Array {
 /** NVM command set specific Identify Namespace (NVM Figure 114): ELBAF n at 12 + 4n, PIF in bits 8:7. */
 export function identifyNamespaceNvm(ns: NvmeNamespace): Uint8Array {
   const b = new Uint8Array(IDENTIFY_SIZE);
-  const v = dv(b);
+  const v = dataView(b);
   LBA_FORMATS.forEach((_, i) => v.setUint32(12 + 4 * i, ns.pif << 7, true));
   return b;
 }
 
 export function identifyNamespaceZns(ns: NvmeNamespace): Uint8Array {
   const b = new Uint8Array(IDENTIFY_SIZE);
-  const v = dv(b);
+  const v = dataView(b);
   const z = ns.zones!.cfg;
   v.setUint32(ID_NS_ZNS.MAR, z.maxActive ? z.maxActive - 1 : 0xffffffff, true);
   v.setUint32(ID_NS_ZNS.MOR, z.maxOpen ? z.maxOpen - 1 : 0xffffffff, true);
-  LBA_FORMATS.forEach((lbs, i) => setU64(v, ID_NS_ZNS.LBAFE0 + ID_NS_ZNS.LBAFE_SIZE * i, (z.zsze * ns.lbs) / lbs));
+  LBA_FORMATS.forEach((lbs, i) => putLe64(b, ID_NS_ZNS.LBAFE0 + ID_NS_ZNS.LBAFE_SIZE * i, Math.floor((z.zsze * ns.lbs) / lbs)));
   return b;
 }
 
 export function identifyControllerZns(c: NvmeController): Uint8Array {
   const b = new Uint8Array(IDENTIFY_SIZE);
-  dv(b).setUint8(ID_CTRL_ZNS.ZASL, c.zasl);
+  dataView(b).setUint8(ID_CTRL_ZNS.ZASL, c.zasl);
   return b;
 }
 
 /** Active Namespace ID list (CNS 02h): NSIDs greater than `after`, ascending, at most 1024. */
 export function activeNsList(c: NvmeController, after: number): Uint8Array {
   const b = new Uint8Array(IDENTIFY_SIZE);
-  const v = dv(b);
+  const v = dataView(b);
   const ids = [...c.subsystem.namespaces.keys()].filter((n) => n > after).sort((a, z) => a - z).slice(0, IDENTIFY_SIZE / 4);
   ids.forEach((n, i) => v.setUint32(i * 4, n, true));
   return b;

@@ -3,17 +3,18 @@
  * Zone Append, Zone Management Send/Receive; Copy lives in copy.ts. Each handler checks in QEMU's
  * order (MDTS, bounds, zone state) and touches the media only once every check has passed.
  */
-import { fail, ok, type CmdResult, type Request } from './controller.js';
+import { fail, ok, type CmdResult, type Request } from './command.js';
 import type { NvmeNamespace } from './namespace.js';
-import { slbaOf, dv, getU64, setU64 } from './codec.js';
+import { slbaOf } from './codec.js';
 import { copyCommand } from './copy.js';
+import { mediaStatus } from './media-status.js';
 import {
   DSM_AD, DSM_RANGE_SIZE, IoOpc, NSID_BROADCAST, RW_NLB_MASK, Status, ZMR_PARTIAL, ZMS_SELECT_ALL, ZONE_REPORT, ZONE_TYPE_SEQ_WRITE_REQUIRED,
   ZRA, ZRASF, ZSA, ZoneState, type ZoneStateT,
 } from './spec.js';
 import { NVME_LIMITS } from './defaults.js';
 import type { Zone } from './zns.js';
-import { Errno } from '../../core/util/errno.js';
+import { dataView, le64, putLe64 } from '../../core/util/bytes.js';
 
 export function ioCommand(req: Request): CmdResult {
   const { cmd, ctrl } = req;
@@ -43,13 +44,6 @@ export function ioCommand(req: Request): CmdResult {
     default:
       return fail(Status.INVALID_OPCODE);
   }
-}
-
-/** A media write result: 0, or the status a backing store failure maps to. */
-export function mediaStatus(res: number): number {
-  if (res === 0) return Status.SUCCESS;
-  // A sparse store that cannot grow is out of capacity (thin provisioning, Base Figure 94 81h).
-  return res === -Errno.ENOSPC ? Status.CAPACITY_EXCEEDED : Status.WRITE_FAULT;
 }
 
 function read(req: Request, ns: NvmeNamespace): CmdResult {
@@ -124,11 +118,11 @@ function dsm(req: Request, ns: NvmeNamespace): CmdResult {
   const data = ctrl.h2c(cmd, nr * DSM_RANGE_SIZE);
   if (typeof data === 'number') return fail(data);
   if (!(cmd.cdw11 & DSM_AD)) return ok(); // attribute hints only: nothing to do
-  const v = dv(data);
+  const v = dataView(data);
   const ranges: [number, number][] = [];
   for (let i = 0; i < nr; i++) {
     const nlb = v.getUint32(i * DSM_RANGE_SIZE + 4, true);
-    const slba = getU64(v, i * DSM_RANGE_SIZE + 8);
+    const slba = le64(data, i * DSM_RANGE_SIZE + 8);
     if (!ns.inBounds(slba, nlb)) return fail(Status.LBA_RANGE);
     ranges.push([slba, nlb]);
   }
@@ -213,18 +207,18 @@ function zoneMgmtRecv(req: Request, ns: NvmeNamespace): CmdResult {
   const max = Math.floor((len - ZONE_REPORT.HEADER) / ZONE_REPORT.DESC);
   const matching = zs.zones.slice(first).filter((z) => want === null || z.state === want);
   const out = new Uint8Array(len);
-  const v = dv(out);
+  const v = dataView(out);
   // Without the partial bit the header counts every matching zone; with it, only those reported.
-  setU64(v, ZONE_REPORT.NR_ZONES, partial ? Math.min(max, matching.length) : matching.length);
+  putLe64(out, ZONE_REPORT.NR_ZONES, partial ? Math.min(max, matching.length) : matching.length);
   matching.slice(0, max).forEach((z, i) => {
     const o = ZONE_REPORT.HEADER + i * ZONE_REPORT.DESC;
     v.setUint8(o + ZONE_REPORT.ZT, ZONE_TYPE_SEQ_WRITE_REQUIRED);
     v.setUint8(o + ZONE_REPORT.ZS, z.state << 4);
-    setU64(v, o + ZONE_REPORT.ZCAP, z.zcap);
-    setU64(v, o + ZONE_REPORT.ZSLBA, z.zslba);
+    putLe64(out, o + ZONE_REPORT.ZCAP, z.zcap);
+    putLe64(out, o + ZONE_REPORT.ZSLBA, z.zslba);
     // The write pointer is not valid in Full, Read Only and Offline zones: all ones (ZNS Figure 41).
     const wpValid = z.state !== ZoneState.FULL && z.state !== ZoneState.READ_ONLY && z.state !== ZoneState.OFFLINE;
-    if (wpValid) setU64(v, o + ZONE_REPORT.WP, z.wp);
+    if (wpValid) putLe64(out, o + ZONE_REPORT.WP, z.wp);
     else { v.setUint32(o + ZONE_REPORT.WP, 0xffffffff, true); v.setUint32(o + ZONE_REPORT.WP + 4, 0xffffffff, true); }
   });
   const st = ctrl.c2h(cmd, out);

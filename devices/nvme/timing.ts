@@ -4,7 +4,8 @@
  * time. A failed command costs its controller time only.
  */
 import type { Clock } from '../../core/time/clock.js';
-import type { CmdResult, NvmeController } from './controller.js';
+import type { NvmeController } from './controller.js';
+import type { CmdResult } from './command.js';
 import type { Sqe } from './codec.js';
 import { slbaOf } from './codec.js';
 import { IoOpc, NSID_BROADCAST, RW_NLB_MASK, Status, ZMS_SELECT_ALL, ZSA } from './spec.js';

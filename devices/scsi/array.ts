@@ -21,7 +21,7 @@
  * modeled times, in the foreground or (IMMED) in the background (copy-operations.ts).
  */
 import { ASC, Op, SenseKey, Status } from './constants.js';
-import { ScsiCheck, ScsiStatus, checkCondition, good, illegal, invalidFieldInCdb, type ScsiResult } from './sense.js';
+import { ScsiCheck, failed, good, illegal, invalidFieldInCdb, type ScsiResult } from './sense.js';
 import { LogicalUnit, type LuOptions } from './lu.js';
 import { CopyManager } from './copy-manager.js';
 import { TokenStore } from './rod-tokens.js';
@@ -313,11 +313,3 @@ export class ScsiArray {
  * leave it pending; REQUEST SENSE returns it as its sense data and clears it (spc.ts).
  */
 const UA_TRANSPARENT: ReadonlySet<number> = new Set([Op.INQUIRY, Op.REPORT_LUNS, Op.REQUEST_SENSE]);
-
-/** The answer to a command that ended with an exception. */
-export function failed(err: unknown): ScsiResult {
-  if (err instanceof ScsiCheck) return checkCondition(err);
-  if (err instanceof ScsiStatus) return { status: err.status, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) };
-  // A model bug must not take the initiator down: report it as a hardware error.
-  return checkCondition(new ScsiCheck(SenseKey.HARDWARE_ERROR, ASC.NO_ADDITIONAL_SENSE));
-}

@@ -3,7 +3,7 @@
  * sg3_utils/ddpt) sends them. Same layouts as the device parses (constants.ts), built with DataView.
  */
 import { Lid1, Lid4, Op, Rod, TpcInSa, TpcOutSa, MaintInSa, SaIn16, Token, XcopyDesc, Desig } from './constants.js';
-import { concatBytes, put16, put32, put64 } from './bytes.js';
+import { concatBytes, putBe16, putBe32, putBe64 } from '../../core/util/bytes.js';
 
 export function cdb6(op: number, b: number[] = []): Uint8Array {
   const c = new Uint8Array(6);
@@ -21,7 +21,7 @@ export function inquiryCdb(page: number | null, alloc = 0xff): Uint8Array {
     c[1] = 1;
     c[2] = page;
   }
-  put16(c, 3, alloc);
+  putBe16(c, 3, alloc);
   return c;
 }
 
@@ -29,7 +29,7 @@ export function readCapacity16Cdb(alloc = 32): Uint8Array {
   const c = new Uint8Array(16);
   c[0] = Op.SERVICE_ACTION_IN_16;
   c[1] = SaIn16.READ_CAPACITY_16;
-  put32(c, 10, alloc);
+  putBe32(c, 10, alloc);
   return c;
 }
 
@@ -42,16 +42,16 @@ export function readCapacity10Cdb(): Uint8Array {
 export function rw16Cdb(write: boolean, lba: number, blocks: number): Uint8Array {
   const c = new Uint8Array(16);
   c[0] = write ? Op.WRITE_16 : Op.READ_16;
-  put64(c, 2, lba);
-  put32(c, 10, blocks);
+  putBe64(c, 2, lba);
+  putBe32(c, 10, blocks);
   return c;
 }
 
 export function rw10Cdb(write: boolean, lba: number, blocks: number): Uint8Array {
   const c = new Uint8Array(10);
   c[0] = write ? Op.WRITE_10 : Op.READ_10;
-  put32(c, 2, lba);
-  put16(c, 7, blocks);
+  putBe32(c, 2, lba);
+  putBe16(c, 7, blocks);
   return c;
 }
 
@@ -63,30 +63,30 @@ export function writeSame16Cdb(lba: number, blocks: number, unmap: boolean, ndob
   const c = new Uint8Array(16);
   c[0] = Op.WRITE_SAME_16;
   c[1] = (unmap ? 0x08 : 0) | (ndob ? 0x01 : 0);
-  put64(c, 2, lba);
-  put32(c, 10, blocks);
+  putBe64(c, 2, lba);
+  putBe32(c, 10, blocks);
   return c;
 }
 
 /** UNMAP CDB and its parameter list (SBC-3 5.28). */
 export function unmap(ranges: readonly { lba: number; blocks: number }[]): { cdb: Uint8Array; data: Uint8Array } {
   const data = new Uint8Array(8 + 16 * ranges.length);
-  put16(data, 0, data.length - 2);
-  put16(data, 2, 16 * ranges.length);
+  putBe16(data, 0, data.length - 2);
+  putBe16(data, 2, 16 * ranges.length);
   ranges.forEach((r, i) => {
-    put64(data, 8 + 16 * i, r.lba);
-    put32(data, 16 + 16 * i, r.blocks);
+    putBe64(data, 8 + 16 * i, r.lba);
+    putBe32(data, 16 + 16 * i, r.blocks);
   });
   const cdb = new Uint8Array(10);
   cdb[0] = Op.UNMAP;
-  put16(cdb, 7, data.length);
+  putBe16(cdb, 7, data.length);
   return { cdb, data };
 }
 
 export function reportLunsCdb(alloc = 4096): Uint8Array {
   const c = new Uint8Array(12);
   c[0] = Op.REPORT_LUNS;
-  put32(c, 6, alloc);
+  putBe32(c, 6, alloc);
   return c;
 }
 
@@ -98,9 +98,9 @@ export function rsocCdb(op?: number, sa?: number, alloc = 8192): Uint8Array {
   if (op !== undefined) {
     c[2] = sa !== undefined ? 2 : 1;
     c[3] = op;
-    put16(c, 4, sa ?? 0);
+    putBe16(c, 4, sa ?? 0);
   }
-  put32(c, 6, alloc);
+  putBe32(c, 6, alloc);
   return c;
 }
 
@@ -108,9 +108,9 @@ export function tpcOutCdb(sa: number, paramLength: number, listId = 0): Uint8Arr
   const c = new Uint8Array(16);
   c[0] = Op.THIRD_PARTY_COPY_OUT;
   c[1] = sa;
-  if (sa === TpcOutSa.POPULATE_TOKEN || sa === TpcOutSa.WRITE_USING_TOKEN) put32(c, 6, listId);
-  if (sa === TpcOutSa.COPY_OPERATION_ABORT) put32(c, 2, listId);
-  put32(c, 10, paramLength);
+  if (sa === TpcOutSa.POPULATE_TOKEN || sa === TpcOutSa.WRITE_USING_TOKEN) putBe32(c, 6, listId);
+  if (sa === TpcOutSa.COPY_OPERATION_ABORT) putBe32(c, 2, listId);
+  putBe32(c, 10, paramLength);
   return c;
 }
 
@@ -120,8 +120,8 @@ export function tpcInCdb(sa: number, listId = 0, alloc = 4096): Uint8Array {
   c[0] = Op.THIRD_PARTY_COPY_IN;
   c[1] = sa;
   if (sa === TpcInSa.RECEIVE_COPY_STATUS_LID1 || sa === TpcInSa.RECEIVE_COPY_FAILURE_DETAILS_LID1 || sa === TpcInSa.RECEIVE_COPY_DATA_LID1) c[2] = listId & 0xff;
-  else put32(c, 2, listId);
-  put32(c, 10, alloc);
+  else putBe32(c, 2, listId);
+  putBe32(c, 10, alloc);
   return c;
 }
 
@@ -153,12 +153,12 @@ export function b2bSegment(s: B2BSegment): Uint8Array {
   const d = new Uint8Array(XcopyDesc.SEG_B2B_LENGTH);
   d[0] = XcopyDesc.SEG_BLOCK_TO_BLOCK;
   d[1] = s.dc ? 0x02 : 0;
-  put16(d, 2, XcopyDesc.SEG_B2B_DESCRIPTOR_LENGTH);
-  put16(d, 4, s.src);
-  put16(d, 6, s.dst);
-  put16(d, 10, s.blocks);
-  put64(d, 12, s.srcLba);
-  put64(d, 20, s.dstLba);
+  putBe16(d, 2, XcopyDesc.SEG_B2B_DESCRIPTOR_LENGTH);
+  putBe16(d, 4, s.src);
+  putBe16(d, 6, s.dst);
+  putBe16(d, 10, s.blocks);
+  putBe64(d, 12, s.srcLba);
+  putBe64(d, 20, s.dstLba);
   return d;
 }
 
@@ -220,8 +220,8 @@ export function xcopyLid1(l: XcopyList): Uint8Array {
   const h = new Uint8Array(Lid1.HEADER_LENGTH);
   h[Lid1.OFF_LIST_ID] = l.listId ?? 0;
   h[Lid1.OFF_FLAGS] = ((l.usage ?? 0) << 3) | (l.priority ?? 0);
-  put16(h, Lid1.OFF_CSCD_LIST_LENGTH, cscd.length);
-  put32(h, Lid1.OFF_SEGMENT_LIST_LENGTH, seg.length);
+  putBe16(h, Lid1.OFF_CSCD_LIST_LENGTH, cscd.length);
+  putBe32(h, Lid1.OFF_SEGMENT_LIST_LENGTH, seg.length);
   return concat([h, cscd, seg]);
 }
 
@@ -233,25 +233,25 @@ export function xcopyLid4(l: XcopyList): Uint8Array {
   h[Lid4.OFF_LIST_FORMAT] = Lid4.LIST_FORMAT;
   h[Lid4.OFF_FLAGS] = ((l.usage ?? 0) << 3) | (l.priority ?? 0);
   if (l.immed) h[Lid4.OFF_FLAGS2] = 0x01;
-  put32(h, Lid4.OFF_LIST_ID, l.listId ?? 0);
-  put16(h, Lid4.OFF_CSCD_LIST_LENGTH, cscd.length);
-  put16(h, Lid4.OFF_SEGMENT_LIST_LENGTH, seg.length);
+  putBe32(h, Lid4.OFF_LIST_ID, l.listId ?? 0);
+  putBe16(h, Lid4.OFF_CSCD_LIST_LENGTH, cscd.length);
+  putBe16(h, Lid4.OFF_SEGMENT_LIST_LENGTH, seg.length);
   return concat([h, cscd, seg]);
 }
 
 /** POPULATE TOKEN parameter list (SBC-3 5.9 table 43). */
 export function populateTokenList(ranges: readonly { lba: number; blocks: number }[], o: { timeout?: number; rodType?: number } = {}): Uint8Array {
   const p = new Uint8Array(Token.PT_HEADER_LENGTH + Token.RANGE_DESCRIPTOR_LENGTH * ranges.length);
-  put16(p, 0, p.length - 2);
+  putBe16(p, 0, p.length - 2);
   if (o.rodType !== undefined) {
     p[Token.PT_OFF_FLAGS] = 0x02; // RTV
-    put32(p, Token.PT_OFF_ROD_TYPE, o.rodType);
+    putBe32(p, Token.PT_OFF_ROD_TYPE, o.rodType);
   }
-  put32(p, Token.PT_OFF_INACTIVITY_TIMEOUT, o.timeout ?? 0);
-  put16(p, Token.PT_OFF_RANGE_LIST_LENGTH, Token.RANGE_DESCRIPTOR_LENGTH * ranges.length);
+  putBe32(p, Token.PT_OFF_INACTIVITY_TIMEOUT, o.timeout ?? 0);
+  putBe16(p, Token.PT_OFF_RANGE_LIST_LENGTH, Token.RANGE_DESCRIPTOR_LENGTH * ranges.length);
   ranges.forEach((r, i) => {
-    put64(p, Token.PT_HEADER_LENGTH + 16 * i, r.lba);
-    put32(p, Token.PT_HEADER_LENGTH + 16 * i + 8, r.blocks);
+    putBe64(p, Token.PT_HEADER_LENGTH + 16 * i, r.lba);
+    putBe32(p, Token.PT_HEADER_LENGTH + 16 * i + 8, r.blocks);
   });
   return p;
 }
@@ -259,14 +259,14 @@ export function populateTokenList(ranges: readonly { lba: number; blocks: number
 /** WRITE USING TOKEN parameter list (SBC-3 5.35 table 121). */
 export function writeUsingTokenList(token: Uint8Array, ranges: readonly { lba: number; blocks: number }[], o: { offset?: number; delTkn?: boolean } = {}): Uint8Array {
   const p = new Uint8Array(Token.WUT_HEADER_LENGTH + Token.RANGE_DESCRIPTOR_LENGTH * ranges.length);
-  put16(p, 0, p.length - 2);
+  putBe16(p, 0, p.length - 2);
   if (o.delTkn) p[Token.WUT_OFF_FLAGS] = 0x02;
-  put64(p, Token.WUT_OFF_OFFSET_INTO_ROD, o.offset ?? 0);
+  putBe64(p, Token.WUT_OFF_OFFSET_INTO_ROD, o.offset ?? 0);
   p.set(token.subarray(0, Rod.TOKEN_LENGTH), Token.WUT_OFF_TOKEN);
-  put16(p, Token.WUT_OFF_RANGE_LIST_LENGTH, Token.RANGE_DESCRIPTOR_LENGTH * ranges.length);
+  putBe16(p, Token.WUT_OFF_RANGE_LIST_LENGTH, Token.RANGE_DESCRIPTOR_LENGTH * ranges.length);
   ranges.forEach((r, i) => {
-    put64(p, Token.WUT_HEADER_LENGTH + 16 * i, r.lba);
-    put32(p, Token.WUT_HEADER_LENGTH + 16 * i + 8, r.blocks);
+    putBe64(p, Token.WUT_HEADER_LENGTH + 16 * i, r.lba);
+    putBe32(p, Token.WUT_HEADER_LENGTH + 16 * i + 8, r.blocks);
   });
   return p;
 }
@@ -274,8 +274,8 @@ export function writeUsingTokenList(token: Uint8Array, ranges: readonly { lba: n
 /** The block device zero ROD token (SBC-3 4.26.4; ddpt builds it this way). */
 export function zeroRodToken(): Uint8Array {
   const t = new Uint8Array(Rod.TOKEN_LENGTH);
-  put32(t, 0, Rod.TYPE_BLOCK_ZERO);
-  put16(t, 6, Rod.TOKEN_LENGTH_FIELD);
+  putBe32(t, 0, Rod.TYPE_BLOCK_ZERO);
+  putBe16(t, 6, Rod.TOKEN_LENGTH_FIELD);
   return t;
 }
 

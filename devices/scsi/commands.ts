@@ -5,7 +5,7 @@
  * from this table, so what is reported is what is executed.
  */
 import { Op, MaintInSa, SaIn16, TpcInSa, TpcOutSa } from './constants.js';
-import { be16, be32, put16, put32 } from './bytes.js';
+import { be16, be32, putBe16, putBe32 } from '../../core/util/bytes.js';
 import { invalidFieldInCdb } from './sense.js';
 import type { CmdContext, Handler } from './context.js';
 import * as spc from './spc.js';
@@ -109,14 +109,14 @@ function reportSupportedOperationCodes(x: CmdContext): Uint8Array {
   let d: Uint8Array;
   if (options === 0) {
     d = new Uint8Array(4 + table.length * (8 + timeouts));
-    put32(d, 0, d.length - 4);
+    putBe32(d, 0, d.length - 4);
     table.forEach((t, i) => {
       const o = 4 + i * (8 + timeouts);
       d[o] = t.op;
-      put16(d, o + 2, t.sa ?? 0);
+      putBe16(d, o + 2, t.sa ?? 0);
       d[o + 5] = (t.sa !== undefined ? 0x01 : 0) | (rctd ? 0x02 : 0); // SERVACTV, CTDP
-      put16(d, o + 6, t.cdbLength);
-      if (rctd) put16(d, o + 8, 0x0a);
+      putBe16(d, o + 6, t.cdbLength);
+      if (rctd) putBe16(d, o + 8, 0x0a);
     });
   } else if (options >= 1 && options <= 3) {
     if (options === 1 && SA_OPCODES.has(reqOp)) throw invalidFieldInCdb(2, 0);
@@ -129,9 +129,9 @@ function reportSupportedOperationCodes(x: CmdContext): Uint8Array {
       const usage = usageData(t);
       d = new Uint8Array(4 + usage.length + timeouts);
       d[1] = 0x03 | (rctd ? 0x80 : 0); // SUPPORT 011b: supported as the standard says
-      put16(d, 2, usage.length);
+      putBe16(d, 2, usage.length);
       d.set(usage, 4);
-      if (rctd) put16(d, 4 + usage.length, 0x0a);
+      if (rctd) putBe16(d, 4 + usage.length, 0x0a);
     }
   } else {
     throw invalidFieldInCdb(2, 0);

@@ -18,7 +18,7 @@
 import {
   ASC, CopyStatus, copyInProgress, Desig, Lid1, Lid4, ListIdUsage, SenseKey, Status, TpcInSa, TpcOutSa, XcopyDesc,
 } from './constants.js';
-import { be16, be32, be64, put16, put32, put64 } from './bytes.js';
+import { be16, be24, be32, be64, putBe16, putBe32, putBe64 } from '../../core/util/bytes.js';
 import {
   ScsiCheck, ScsiStatus, illegal, invalidFieldInCdb, invalidFieldInParam, paramListLengthError, reservationConflict,
 } from './sense.js';
@@ -128,7 +128,7 @@ export function parseXcopyList(p: Uint8Array, lid4: boolean): ParsedList {
       association: (p[off + 5]! >> 4) & 0x3,
       designatorType: p[off + 5]! & 0x0f,
       designator: p.slice(off + 8, off + 8 + dlen),
-      blockLength: (p[off + 29]! << 16) | (p[off + 30]! << 8) | p[off + 31]!,
+      blockLength: be24(p, off + 29),
     });
   }
 
@@ -317,12 +317,12 @@ export class CopyManager {
         const rec = this.find(c, 1, c.cdb[2]!);
         if (!rec) throw invalidFieldInCdb(2);
         const d = new Uint8Array(12);
-        put32(d, 0, 8);
+        putBe32(d, 0, 8);
         d[4] = copyInProgress(rec.status) ? CopyStatus.IN_PROGRESS : rec.status;
-        put16(d, 5, Math.min(rec.segmentsProcessed, 0xffff));
+        putBe16(d, 5, Math.min(rec.segmentsProcessed, 0xffff));
         const [units, count] = transferUnits(rec.transferCount);
         d[7] = units;
-        put32(d, 8, count);
+        putBe32(d, 8, count);
         return cut(d);
       }
       case TpcInSa.RECEIVE_COPY_FAILURE_DETAILS_LID1: {
@@ -330,9 +330,9 @@ export class CopyManager {
         if (!rec) throw invalidFieldInCdb(2);
         const sense = rec.status === CopyStatus.COMPLETED_ERROR && rec.sense ? rec.sense : new Uint8Array(0);
         const d = new Uint8Array(60 + sense.length);
-        put32(d, 0, d.length - 4);
+        putBe32(d, 0, d.length - 4);
         d[56] = sense.length ? Status.CHECK_CONDITION : Status.GOOD;
-        put16(d, 58, sense.length);
+        putBe16(d, 58, sense.length);
         d.set(sense, 60);
         return cut(d);
       }
@@ -374,20 +374,20 @@ function transferUnits(bytes: number): [number, number] {
 export function lid4Status(rec: ListRecord, responseSa: number, tail: Uint8Array): Uint8Array {
   const sense = rec.sense ?? new Uint8Array(0);
   const d = new Uint8Array(32 + sense.length + tail.length);
-  put32(d, 0, d.length - 4);
+  putBe32(d, 0, d.length - 4);
   void responseSa;
   d[4] = rec.sa & 0x1f; // RESPONSE TO SERVICE ACTION: the command that started the operation (CTL does the same)
   d[5] = rec.status;
-  put16(d, 6, 0); // OPERATION COUNTER
+  putBe16(d, 6, 0); // OPERATION COUNTER
   // ESTIMATED STATUS UPDATE DELAY (ms): until the running operation's next step ends; FFFFFFFEh
   // once it is over (nothing will change).
-  put32(d, 8, copyInProgress(rec.status) && rec.estimatedDelayMs !== undefined ? Math.min(rec.estimatedDelayMs, 0xfffffffd) : 0xfffffffe);
+  putBe32(d, 8, copyInProgress(rec.status) && rec.estimatedDelayMs !== undefined ? Math.min(rec.estimatedDelayMs, 0xfffffffd) : 0xfffffffe);
   d[12] = rec.sense ? Status.CHECK_CONDITION : Status.GOOD;
   d[13] = sense.length;
   d[14] = sense.length;
   d[15] = rec.units === 'blocks' ? 0xf1 : 0x00; // TRANSFER COUNT UNITS: logical blocks / bytes
-  put64(d, 16, rec.transferCount);
-  put16(d, 24, Math.min(rec.segmentsProcessed, 0xffff));
+  putBe64(d, 16, rec.transferCount);
+  putBe16(d, 24, Math.min(rec.segmentsProcessed, 0xffff));
   d.set(sense, 32);
   d.set(tail, 32 + sense.length);
   return d;
@@ -397,16 +397,16 @@ export function lid4Status(rec: ListRecord, responseSa: number, tail: Uint8Array
 export function operatingParameters(): Uint8Array {
   const codes = [XcopyDesc.SEG_BLOCK_TO_BLOCK, XcopyDesc.CSCD_IDENTIFICATION];
   const d = new Uint8Array(44 + codes.length);
-  put32(d, 0, d.length - 4);
+  putBe32(d, 0, d.length - 4);
   d[4] = 0x01; // SNLID: supports the LID4 list identifier space too
-  put16(d, 8, TPC_LIMITS.maxCscdDescriptors);
-  put16(d, 10, TPC_LIMITS.maxSegmentDescriptors);
-  put32(d, 12, TPC_LIMITS.maxDescriptorListLength);
-  put32(d, 16, TPC_LIMITS.maxSegmentBytes);
-  put32(d, 20, TPC_LIMITS.maxInlineData);
-  put32(d, 24, TPC_LIMITS.heldDataLimit);
-  put32(d, 28, 0); // MAXIMUM STREAM DEVICE TRANSFER SIZE: no stream devices
-  put16(d, 34, TPC_LIMITS.totalConcurrentCopies);
+  putBe16(d, 8, TPC_LIMITS.maxCscdDescriptors);
+  putBe16(d, 10, TPC_LIMITS.maxSegmentDescriptors);
+  putBe32(d, 12, TPC_LIMITS.maxDescriptorListLength);
+  putBe32(d, 16, TPC_LIMITS.maxSegmentBytes);
+  putBe32(d, 20, TPC_LIMITS.maxInlineData);
+  putBe32(d, 24, TPC_LIMITS.heldDataLimit);
+  putBe32(d, 28, 0); // MAXIMUM STREAM DEVICE TRANSFER SIZE: no stream devices
+  putBe16(d, 34, TPC_LIMITS.totalConcurrentCopies);
   d[36] = TPC_LIMITS.maxConcurrentCopies;
   d[37] = 9; // DATA SEGMENT GRANULARITY: 512 bytes (log2)
   d[38] = 0;

@@ -7,8 +7,7 @@
 import { copyBetween } from '../backing/backing.js';
 import type { LogicalUnit } from './lu.js';
 import { TPC_LIMITS } from './tpc-limits.js';
-
-const EIO = 5;
+import { Errno } from '../../core/util/errno.js';
 
 export interface MoveResult {
   /** Bytes moved before success or failure. */
@@ -25,7 +24,7 @@ export function moveBytes(src: LogicalUnit, srcOff: number, dst: LogicalUnit, ds
     let done = 0;
     while (done < length) {
       const n = Math.min(chunk, length - done);
-      if (dst.takeWriteFault(done)) return { bytes: done, error: -EIO };
+      if (dst.takeWriteFault(done)) return { bytes: done, error: -Errno.EIO };
       const res = copyBetween(src.backing!, srcOff + done, dst.backing!, dstOff + done, n);
       if (res < 0) return { bytes: done, error: res };
       dst.changed(Math.floor((dstOff + done) / dst.lbs), n / dst.lbs);
@@ -39,7 +38,7 @@ export function moveBytes(src: LogicalUnit, srcOff: number, dst: LogicalUnit, ds
   while (done < length) {
     const n = Math.min(chunk, length - done);
     const at = backward ? length - done - n : done;
-    if (dst.takeWriteFault(done)) return { bytes: done, error: -EIO };
+    if (dst.takeWriteFault(done)) return { bytes: done, error: -Errno.EIO };
     const buf = bounce.subarray(0, n);
     src.read((srcOff + at) / src.lbs, n / src.lbs, buf);
     const res = dst.backing!.write(dstOff + at, buf);

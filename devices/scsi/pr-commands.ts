@@ -1,6 +1,6 @@
 /** PERSISTENT RESERVE IN / OUT (SPC-4 6.15, 6.16; semantics 5.13). READ FULL STATUS is 6.15.5. */
 import { ASC, PrInSa, PrOutSa, PrType, RELATIVE_TARGET_PORT, TransportId } from './constants.js';
-import { be16, be32, concatBytes, put16, put32, view } from './bytes.js';
+import { be16, be32, concatBytes, dataView, putBe16, putBe32 } from '../../core/util/bytes.js';
 import { illegal, invalidFieldInCdb, invalidFieldInParam, paramListLengthError, reservationConflict } from './sense.js';
 import { luOf, type CmdContext } from './context.js';
 import { PR_MAX_REGISTRATIONS, VALID_PR_TYPES, type PersistentReservations } from './pr.js';
@@ -18,25 +18,25 @@ export function persistentReserveIn(c: CmdContext): Uint8Array {
     case PrInSa.READ_KEYS: {
       const keys = [...pr.keys.values()];
       d = new Uint8Array(8 + 8 * keys.length);
-      put32(d, 0, pr.generation);
-      put32(d, 4, 8 * keys.length);
-      keys.forEach((k, i) => view(d).setBigUint64(8 + 8 * i, k));
+      putBe32(d, 0, pr.generation);
+      putBe32(d, 4, 8 * keys.length);
+      keys.forEach((k, i) => dataView(d).setBigUint64(8 + 8 * i, k));
       break;
     }
     case PrInSa.READ_RESERVATION: {
       d = new Uint8Array(pr.reserved ? 24 : 8);
-      put32(d, 0, pr.generation);
+      putBe32(d, 0, pr.generation);
       if (pr.reserved) {
-        put32(d, 4, 16);
+        putBe32(d, 4, 16);
         const holderKey = pr.allRegistrants() ? 0n : (pr.keys.get(pr.holder ?? '') ?? 0n);
-        view(d).setBigUint64(8, holderKey);
+        dataView(d).setBigUint64(8, holderKey);
         d[21] = pr.type; // SCOPE 0 (LU_SCOPE), TYPE
       }
       break;
     }
     case PrInSa.REPORT_CAPABILITIES: {
       d = new Uint8Array(8);
-      put16(d, 0, 8);
+      putBe16(d, 0, 8);
       d[3] = 0x80; // TMV: the type mask is valid
       d[4] = 0x80 | 0x40 | 0x20 | 0x08 | 0x02; // WR_EX_AR, EX_AC_RO, WR_EX_RO, EX_AC, WR_EX
       d[5] = 0x01; // EX_AC_AR
@@ -63,20 +63,20 @@ function readFullStatus(pr: PersistentReservations): Uint8Array {
   const descriptors = [...pr.keys].map(([initiator, key]) => {
     const id = transportId(initiator);
     const d = new Uint8Array(FULL_STATUS.HEADER + id.length);
-    view(d).setBigUint64(0, key);
+    dataView(d).setBigUint64(0, key);
     if (pr.isHolder(initiator)) {
       d[FULL_STATUS.OFF_FLAGS] = FULL_STATUS.R_HOLDER;
       d[FULL_STATUS.OFF_SCOPE_TYPE] = pr.type; // SCOPE 0 (LU_SCOPE), TYPE
     }
-    put16(d, FULL_STATUS.OFF_RELATIVE_PORT, RELATIVE_TARGET_PORT);
-    put32(d, FULL_STATUS.OFF_DESCRIPTOR_LENGTH, id.length);
+    putBe16(d, FULL_STATUS.OFF_RELATIVE_PORT, RELATIVE_TARGET_PORT);
+    putBe32(d, FULL_STATUS.OFF_DESCRIPTOR_LENGTH, id.length);
     d.set(id, FULL_STATUS.HEADER);
     return d;
   });
   const body = concatBytes(descriptors);
   const d = new Uint8Array(8 + body.length);
-  put32(d, 0, pr.generation);
-  put32(d, 4, body.length);
+  putBe32(d, 0, pr.generation);
+  putBe32(d, 4, body.length);
   d.set(body, 8);
   return d;
 }
@@ -87,7 +87,7 @@ export function transportId(iscsiName: string): Uint8Array {
   const nameField = Math.max(TransportId.MIN_LENGTH - TransportId.HEADER, Math.ceil((name.length + 1) / 4) * 4);
   const t = new Uint8Array(TransportId.HEADER + nameField);
   t[0] = TransportId.FORMAT_ISCSI_NAME | TransportId.PROTOCOL_ISCSI;
-  put16(t, 2, nameField);
+  putBe16(t, 2, nameField);
   t.set(name, TransportId.HEADER);
   return t;
 }
@@ -102,8 +102,8 @@ export function persistentReserveOut(c: CmdContext): void {
   if (len !== PR_OUT_PARAM_LENGTH) throw paramListLengthError();
   if (c.dataOut.length < len) throw paramListLengthError();
   const p = c.dataOut;
-  const key = view(p).getBigUint64(0);
-  const saKey = view(p).getBigUint64(8);
+  const key = dataView(p).getBigUint64(0);
+  const saKey = dataView(p).getBigUint64(8);
   if (p[20]! & 0x08) throw invalidFieldInParam(20, 3); // SPEC_I_PT: not supported (SIP_C 0)
   if (p[20]! & 0x04) throw invalidFieldInParam(20, 2); // ALL_TG_PT: one target port only
   if (p[20]! & 0x01) throw invalidFieldInParam(20, 0); // APTPL: no persistence through power loss (PTPL_C 0)

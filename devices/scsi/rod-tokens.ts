@@ -8,7 +8,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { ASC, CopyStatus, Rod, SenseKey, Token, TpcInSa, TpcOutSa, XcopyDesc } from './constants.js';
-import { be16, be32, be64, put16, put32, put64, toHex } from './bytes.js';
+import { be16, be32, be64, putBe16, putBe32, putBe64, toHex } from '../../core/util/bytes.js';
 import { ScsiCheck, illegal, invalidFieldInCdb, invalidFieldInParam, lbaOutOfRange, paramListLengthError, reservationConflict } from './sense.js';
 import { luOf, type CmdContext } from './context.js';
 import type { LogicalUnit } from './lu.js';
@@ -83,8 +83,8 @@ export class TokenStore {
     // Token layout (SPC-4 5.17.6.1 table 110): ROD type, length 1F8h, copy manager ROD token id,
     // creator LU (an E4 CSCD naming the LU), number of bytes represented, then random bytes.
     const b = new Uint8Array(Rod.TOKEN_LENGTH);
-    put32(b, 0, Rod.TYPE_PIT_CHANGE_VULNERABLE);
-    put16(b, 6, Rod.TOKEN_LENGTH_FIELD);
+    putBe32(b, 0, Rod.TYPE_PIT_CHANGE_VULNERABLE);
+    putBe16(b, 6, Rod.TOKEN_LENGTH_FIELD);
     b.set(randomBytes(8), 8);
     b[16] = XcopyDesc.CSCD_IDENTIFICATION;
     b[20] = 0x01; // code set binary
@@ -94,7 +94,7 @@ export class TokenStore {
     b[45] = (lu.lbs >> 16) & 0xff;
     b[46] = (lu.lbs >> 8) & 0xff;
     b[47] = lu.lbs & 0xff;
-    put64(b, 56, totalBytes); // NUMBER OF BYTES REPRESENTED (low 8 of 16 bytes)
+    putBe64(b, 56, totalBytes); // NUMBER OF BYTES REPRESENTED (low 8 of 16 bytes)
     b.set(randomBytes(Rod.TOKEN_LENGTH - 64), 64);
     const t: RodToken = { bytes: b, lu, ranges, totalBytes, creator, timeoutMs: timeoutS * 1000, lastUse: this.now(), revoked: false };
     this.tokens.set(toHex(b), t);
@@ -243,7 +243,7 @@ export function receiveRodTokenInformation(c: CmdContext, cm: CopyManager): Uint
   let tail = new Uint8Array(4);
   if (rec.token) {
     tail = new Uint8Array(4 + 2 + Rod.TOKEN_LENGTH);
-    put32(tail, 0, 2 + Rod.TOKEN_LENGTH); // ROD TOKEN DESCRIPTORS LENGTH
+    putBe32(tail, 0, 2 + Rod.TOKEN_LENGTH); // ROD TOKEN DESCRIPTORS LENGTH
     tail.set(rec.token, 6);
   }
   const d = lid4Status(rec, TpcInSa.RECEIVE_ROD_TOKEN_INFORMATION, tail);
@@ -258,7 +258,7 @@ export function reportAllRodTokens(c: CmdContext, store: TokenStore): Uint8Array
   const alloc = be32(c.cdb, 10);
   const mine = store.ownedBy(c.initiator).filter((t) => tokenUsable(c, t.lu, t.creator));
   const d = new Uint8Array(8 + Rod.TOKEN_LENGTH * mine.length);
-  put32(d, 0, d.length - 4);
+  putBe32(d, 0, d.length - 4);
   mine.forEach((t, i) => d.set(t.bytes, 8 + i * Rod.TOKEN_LENGTH));
   return d.subarray(0, Math.min(d.length, alloc));
 }

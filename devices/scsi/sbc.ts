@@ -4,11 +4,12 @@
  * {lba, blocks, flags}, checks it, then touches the media.
  */
 import { ASC, Op, SenseKey } from './constants.js';
-import { be16, be32, be64, put16, put32, put64 } from './bytes.js';
+import { be16, be32, be64, putBe16, putBe32, putBe64 } from '../../core/util/bytes.js';
 import { ScsiCheck, illegal, invalidFieldInCdb, invalidFieldInParam, lbaOutOfRange, paramListLengthError } from './sense.js';
 import { luOf, type CmdContext } from './context.js';
 import type { LogicalUnit } from './lu.js';
 import { mediaRead, mediaWrite, mediaZero, type MediaRun } from './media.js';
+import { CAW_NUMBER_OF_BLOCKS } from './transfer-length.js';
 
 /** Block limits the LUs report in VPD B0h and enforce (SBC-3 6.5.3). */
 export const BLOCK_LIMITS = {
@@ -219,8 +220,8 @@ export function* compareAndWrite(c: CmdContext): MediaRun<void> {
   const lu = luOf(c);
   if (c.cdb[1]! & 0xe0) throw invalidFieldInCdb(1, 5);
   const lba = be64(c.cdb, 2);
-  const blocks = c.cdb[13]!;
-  if (blocks > BLOCK_LIMITS.maxCompareAndWriteBlocks) throw invalidFieldInCdb(13);
+  const blocks = c.cdb[CAW_NUMBER_OF_BLOCKS]!;
+  if (blocks > BLOCK_LIMITS.maxCompareAndWriteBlocks) throw invalidFieldInCdb(CAW_NUMBER_OF_BLOCKS);
   if (!lu.inRange(lba, blocks)) throw lbaOutOfRange();
   if (blocks === 0) return;
   const bytes = blocks * lu.lbs;
@@ -244,8 +245,8 @@ export function readCapacity10(c: CmdContext): Uint8Array {
   const lu = luOf(c);
   if (!(c.cdb[8]! & 0x01) && be32(c.cdb, 2) !== 0) throw invalidFieldInCdb(2); // LBA must be 0 without PMI
   const d = new Uint8Array(8);
-  put32(d, 0, Math.min(lu.blocks - 1, 0xffffffff));
-  put32(d, 4, lu.lbs);
+  putBe32(d, 0, Math.min(lu.blocks - 1, 0xffffffff));
+  putBe32(d, 4, lu.lbs);
   return d;
 }
 
@@ -254,9 +255,9 @@ export function readCapacity16(c: CmdContext): Uint8Array {
   const lu = luOf(c);
   const alloc = be32(c.cdb, 10);
   const d = new Uint8Array(32);
-  put64(d, 0, lu.blocks - 1);
-  put32(d, 8, lu.lbs);
-  put16(d, 14, 0x8000 | 0x4000); // LBPME | LBPRZ, LOWEST ALIGNED LBA 0
+  putBe64(d, 0, lu.blocks - 1);
+  putBe32(d, 8, lu.lbs);
+  putBe16(d, 14, 0x8000 | 0x4000); // LBPME | LBPRZ, LOWEST ALIGNED LBA 0
   return d.subarray(0, Math.min(d.length, alloc));
 }
 
@@ -280,10 +281,10 @@ export function getLbaStatus(c: CmdContext): Uint8Array {
     else if (descs.length < maxDescs) descs.push([lba, n, status]);
   });
   const d = new Uint8Array(8 + 16 * descs.length);
-  put32(d, 0, d.length - 4);
+  putBe32(d, 0, d.length - 4);
   descs.forEach(([lba, n, st], i) => {
-    put64(d, 8 + 16 * i, lba);
-    put32(d, 16 + 16 * i, n);
+    putBe64(d, 8 + 16 * i, lba);
+    putBe32(d, 16 + 16 * i, n);
     d[20 + 16 * i] = st;
   });
   return d.subarray(0, Math.min(d.length, alloc));

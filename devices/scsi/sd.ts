@@ -25,7 +25,7 @@ import { ReqOp, SECTOR_SIZE } from '../../core/block/ops.js';
 import { Errno } from '../../core/util/errno.js';
 import type { ScsiArray } from './array.js';
 import { SenseKey, Status, TpcInSa, TpcOutSa, Vpd, Op, ListIdUsage } from './constants.js';
-import { be16, be32, be64 } from './bytes.js';
+import { be16, be32, be64 } from '../../core/util/bytes.js';
 import { decodeSense, type ScsiResult } from './sense.js';
 import * as b from './build.js';
 import type { BufferResolver, UringCmdResult } from '../../core/ring/consumer.js';

@@ -118,3 +118,11 @@ export function decodeSense(s: Uint8Array): DecodedSense | null {
     bit: valid && sks & SENSE.BPV ? sks & 7 : null,
   };
 }
+
+/** The answer to a command that ended with an exception. */
+export function failed(err: unknown): ScsiResult {
+  if (err instanceof ScsiCheck) return checkCondition(err);
+  if (err instanceof ScsiStatus) return { status: err.status, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) };
+  // A model bug must not take the initiator down: report it as a hardware error.
+  return checkCondition(new ScsiCheck(SenseKey.HARDWARE_ERROR, ASC.NO_ADDITIONAL_SENSE));
+}

@@ -6,7 +6,7 @@ import {
   ASC, Desig, INQUIRY_PRODUCT, INQUIRY_REVISION, INQUIRY_VENDOR, ModePage, PDT_DIRECT_ACCESS, PQ_NOT_CONNECTED,
   RELATIVE_TARGET_PORT, SenseKey, VersionDescriptor, Vpd,
 } from './constants.js';
-import { ascii, be16, be32, concatBytes, put16, put32, put64 } from './bytes.js';
+import { be16, be32, concatBytes, putAscii, putBe16, putBe32, putBe64 } from '../../core/util/bytes.js';
 import { buildSense, illegal, invalidFieldInCdb } from './sense.js';
 import { luOf, type CmdContext } from './context.js';
 import type { LogicalUnit } from './lu.js';
@@ -52,12 +52,12 @@ function standardInquiry(lu: LogicalUnit | null, threePc: boolean): Uint8Array {
   d[4] = d.length - 5;
   d[5] = threePc ? 0x08 : 0; // 3PC: third-party copy supported (SPC-4 6.6.2)
   d[7] = 0x02; // CMDQUE
-  ascii(d, 8, INQUIRY_VENDOR, 8);
-  ascii(d, 16, INQUIRY_PRODUCT, 16);
-  ascii(d, 32, INQUIRY_REVISION, 4);
-  put16(d, 58, VersionDescriptor.SAM5);
-  put16(d, 60, VersionDescriptor.SPC4);
-  put16(d, 62, VersionDescriptor.SBC3);
+  putAscii(d, 8, 8, INQUIRY_VENDOR);
+  putAscii(d, 16, 16, INQUIRY_PRODUCT);
+  putAscii(d, 32, 4, INQUIRY_REVISION);
+  putBe16(d, 58, VersionDescriptor.SAM5);
+  putBe16(d, 60, VersionDescriptor.SPC4);
+  putBe16(d, 62, VersionDescriptor.SBC3);
   return d;
 }
 
@@ -74,7 +74,7 @@ function vpdPage(c: CmdContext, lu: LogicalUnit, page: number): Uint8Array {
     }
     case Vpd.UNIT_SERIAL_NUMBER: {
       const b = new Uint8Array(lu.serial.length);
-      ascii(b, 0, lu.serial, lu.serial.length);
+      putAscii(b, 0, lu.serial.length, lu.serial);
       return vpd(page, b);
     }
     case Vpd.DEVICE_IDENTIFICATION:
@@ -86,7 +86,7 @@ function vpdPage(c: CmdContext, lu: LogicalUnit, page: number): Uint8Array {
       return vpd(page, blockLimits(lu));
     case Vpd.BLOCK_DEVICE_CHARACTERISTICS: {
       const b = new Uint8Array(0x3c);
-      put16(b, 0, 0x0001); // MEDIUM ROTATION RATE: non-rotating (SBC-3 6.5.2)
+      putBe16(b, 0, 0x0001); // MEDIUM ROTATION RATE: non-rotating (SBC-3 6.5.2)
       return vpd(page, b);
     }
     case Vpd.LOGICAL_BLOCK_PROVISIONING: {
@@ -105,7 +105,7 @@ function vpd(page: number, body: Uint8Array): Uint8Array {
   const d = new Uint8Array(4 + body.length);
   d[0] = PDT_DIRECT_ACCESS;
   d[1] = page;
-  put16(d, 2, body.length);
+  putBe16(d, 2, body.length);
   d.set(body, 4);
   return d;
 }
@@ -123,10 +123,10 @@ export function designator(codeSet: number, assoc: number, type: number, value: 
 /** VPD 83h body: NAA 6 (what EXTENDED COPY's E4 descriptors name), T10 vendor id, relative target port. */
 export function deviceIdentification(lu: LogicalUnit): Uint8Array {
   const t10 = new Uint8Array(8 + lu.serial.length);
-  ascii(t10, 0, INQUIRY_VENDOR, 8);
-  ascii(t10, 8, lu.serial, lu.serial.length);
+  putAscii(t10, 0, 8, INQUIRY_VENDOR);
+  putAscii(t10, 8, lu.serial.length, lu.serial);
   const port = new Uint8Array(4);
-  put32(port, 0, RELATIVE_TARGET_PORT);
+  putBe32(port, 0, RELATIVE_TARGET_PORT);
   const parts = [
     designator(Desig.CODE_SET_BINARY, Desig.ASSOC_LU, Desig.TYPE_NAA, lu.naa),
     designator(Desig.CODE_SET_ASCII, Desig.ASSOC_LU, Desig.TYPE_T10_VENDOR_ID, t10),
@@ -140,13 +140,13 @@ function blockLimits(lu: LogicalUnit): Uint8Array {
   const b = new Uint8Array(0x3c);
   // WSNZ 0: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 writes through the last LBA (SBC-4 6.6.4).
   b[1] = BLOCK_LIMITS.maxCompareAndWriteBlocks;
-  put16(b, 2, 1); // OPTIMAL TRANSFER LENGTH GRANULARITY
-  put32(b, 4, BLOCK_LIMITS.maxTransferBytes / lu.lbs);
-  put32(b, 8, BLOCK_LIMITS.optimalTransferBytes / lu.lbs);
-  put32(b, 16, BLOCK_LIMITS.maxUnmapBlocks);
-  put32(b, 20, BLOCK_LIMITS.maxUnmapDescriptors);
-  put32(b, 24, 1); // OPTIMAL UNMAP GRANULARITY
-  put64(b, 32, BLOCK_LIMITS.maxWriteSameBlocks);
+  putBe16(b, 2, 1); // OPTIMAL TRANSFER LENGTH GRANULARITY
+  putBe32(b, 4, BLOCK_LIMITS.maxTransferBytes / lu.lbs);
+  putBe32(b, 8, BLOCK_LIMITS.optimalTransferBytes / lu.lbs);
+  putBe32(b, 16, BLOCK_LIMITS.maxUnmapBlocks);
+  putBe32(b, 20, BLOCK_LIMITS.maxUnmapDescriptors);
+  putBe32(b, 24, 1); // OPTIMAL UNMAP GRANULARITY
+  putBe64(b, 32, BLOCK_LIMITS.maxWriteSameBlocks);
   return b;
 }
 
@@ -175,10 +175,10 @@ export function modeSense(c: CmdContext, ten: boolean): Uint8Array {
   const body = pages.reduce((n, p) => n + p.length, 0);
   const d = new Uint8Array(headerLen + blockDesc.length + body);
   if (ten) {
-    put16(d, 0, d.length - 2);
+    putBe16(d, 0, d.length - 2);
     d[3] = 0x10; // DPOFUA
     if (llbaa && !dbd) d[4] = 0x01; // LONGLBA
-    put16(d, 6, blockDesc.length);
+    putBe16(d, 6, blockDesc.length);
   } else {
     d[0] = Math.min(d.length - 1, 0xff);
     d[2] = 0x10;
@@ -205,12 +205,12 @@ function modePage(code: number, length: number, bytes: readonly (readonly [numbe
 function blockDescriptor(lu: LogicalUnit, long: boolean): Uint8Array {
   if (long) {
     const b = new Uint8Array(16);
-    put64(b, 0, lu.blocks);
-    put32(b, 12, lu.lbs);
+    putBe64(b, 0, lu.blocks);
+    putBe32(b, 12, lu.lbs);
     return b;
   }
   const b = new Uint8Array(8);
-  put32(b, 0, Math.min(lu.blocks, 0xffffffff));
+  putBe32(b, 0, Math.min(lu.blocks, 0xffffffff));
   b[5] = (lu.lbs >>> 16) & 0xff;
   b[6] = (lu.lbs >>> 8) & 0xff;
   b[7] = lu.lbs & 0xff;
@@ -225,7 +225,7 @@ export function reportLuns(c: CmdContext): Uint8Array {
   if (alloc < 16) throw invalidFieldInCdb(6);
   const luns = c.array.visibleLuns(c.initiator, c.exported);
   const d = new Uint8Array(8 + 8 * luns.length);
-  put32(d, 0, 8 * luns.length);
+  putBe32(d, 0, 8 * luns.length);
   luns.forEach((lun, i) => {
     const o = 8 + 8 * i;
     if (lun < 256) d[o + 1] = lun;

@@ -23,11 +23,11 @@
  */
 import type { TimingModel } from '../timing/model.js';
 import { Op, Status, TpcOutSa } from './constants.js';
-import { good, type ScsiResult } from './sense.js';
+import { failed, good, type ScsiResult } from './sense.js';
 import { TPC_LIMITS } from './tpc-limits.js';
 import type { LogicalUnit } from './lu.js';
 import { blockOp, involvesBlockDevice, isMediaRun, storeOp, type MediaOp, type MediaRun, type StoreOrBlockOp } from './media.js';
-import { failed, type ScsiArray } from './array.js';
+import type { ScsiArray } from './array.js';
 import type { RunningCopy } from './copy-operations.js';
 
 type Dispatched = ScsiResult | { run: unknown };

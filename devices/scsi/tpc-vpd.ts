@@ -4,15 +4,15 @@
  * PARAMETERS reports and the copy manager enforces (all from TPC_LIMITS).
  */
 import { Op, Rod, RodTypeFlag, TpcInSa, TpcOutSa, TpcVpdDesc, XcopyDesc } from './constants.js';
-import { concatBytes, put16, put32, put64 } from './bytes.js';
+import { concatBytes, putBe16, putBe32, putBe64 } from '../../core/util/bytes.js';
 import { TPC_LIMITS } from './tpc-limits.js';
 import type { LogicalUnit } from './lu.js';
 
 function desc(type: number, body: Uint8Array): Uint8Array {
   const len = (body.length + 3) & ~3; // descriptors are padded to a multiple of 4
   const d = new Uint8Array(4 + len);
-  put16(d, 0, type);
-  put16(d, 2, len);
+  putBe16(d, 0, type);
+  putBe16(d, 2, len);
   d.set(body, 4);
   return d;
 }
@@ -45,11 +45,11 @@ export function tpcVpdPage(lu: LogicalUnit): Uint8Array {
   // Block Device ROD Token Limits (SBC-3 6.5.5.2).
   {
     const b = new Uint8Array(0x20);
-    put16(b, 6, TPC_LIMITS.maxRangeDescriptors);
-    put32(b, 8, TPC_LIMITS.maxInactivityTimeout);
-    put32(b, 12, TPC_LIMITS.defaultInactivityTimeout);
-    put64(b, 16, Math.floor(TPC_LIMITS.maxTokenBytes / lu.lbs));
-    put64(b, 24, Math.floor(TPC_LIMITS.chunkBytes / lu.lbs));
+    putBe16(b, 6, TPC_LIMITS.maxRangeDescriptors);
+    putBe32(b, 8, TPC_LIMITS.maxInactivityTimeout);
+    putBe32(b, 12, TPC_LIMITS.defaultInactivityTimeout);
+    putBe64(b, 16, Math.floor(TPC_LIMITS.maxTokenBytes / lu.lbs));
+    putBe64(b, 24, Math.floor(TPC_LIMITS.chunkBytes / lu.lbs));
     parts.push(desc(TpcVpdDesc.BLOCK_DEVICE_ROD_LIMITS, b));
   }
   // Supported Commands (SPC-4 7.8.17.3).
@@ -61,10 +61,10 @@ export function tpcVpdPage(lu: LogicalUnit): Uint8Array {
   // Parameter Data (SPC-4 7.8.17.4).
   {
     const b = new Uint8Array(0x1c);
-    put16(b, 4, TPC_LIMITS.maxCscdDescriptors);
-    put16(b, 6, TPC_LIMITS.maxSegmentDescriptors);
-    put32(b, 8, TPC_LIMITS.maxDescriptorListLength);
-    put32(b, 12, TPC_LIMITS.maxInlineData);
+    putBe16(b, 4, TPC_LIMITS.maxCscdDescriptors);
+    putBe16(b, 6, TPC_LIMITS.maxSegmentDescriptors);
+    putBe32(b, 8, TPC_LIMITS.maxDescriptorListLength);
+    putBe32(b, 12, TPC_LIMITS.maxInlineData);
     parts.push(desc(TpcVpdDesc.PARAMETER_DATA, b));
   }
   // Supported Descriptors (SPC-4 7.8.17.5).
@@ -74,9 +74,9 @@ export function tpcVpdPage(lu: LogicalUnit): Uint8Array {
   // Supported ROD Types (SPC-4 7.8.17.7): one 64-byte ROD type descriptor per type.
   {
     const b = new Uint8Array(4 + ROD_TYPE_DESCRIPTOR_LENGTH * SUPPORTED_ROD_TYPES.length);
-    put16(b, 2, ROD_TYPE_DESCRIPTOR_LENGTH * SUPPORTED_ROD_TYPES.length);
+    putBe16(b, 2, ROD_TYPE_DESCRIPTOR_LENGTH * SUPPORTED_ROD_TYPES.length);
     SUPPORTED_ROD_TYPES.forEach(({ type, flags }, i) => {
-      put32(b, 4 + ROD_TYPE_DESCRIPTOR_LENGTH * i, type);
+      putBe32(b, 4 + ROD_TYPE_DESCRIPTOR_LENGTH * i, type);
       b[4 + ROD_TYPE_DESCRIPTOR_LENGTH * i + ROD_TYPE_OFF_FLAGS] = flags;
     });
     parts.push(desc(TpcVpdDesc.SUPPORTED_ROD_TYPES, b));
@@ -84,9 +84,9 @@ export function tpcVpdPage(lu: LogicalUnit): Uint8Array {
   // General Copy Operations (SPC-4 7.8.17.9).
   {
     const b = new Uint8Array(0x20);
-    put32(b, 0, TPC_LIMITS.totalConcurrentCopies);
-    put32(b, 4, TPC_LIMITS.maxConcurrentCopies); // MAXIMUM IDENTIFIED CONCURRENT COPIES, as RECEIVE COPY OPERATING PARAMETERS says
-    put32(b, 8, TPC_LIMITS.maxSegmentBytes);
+    putBe32(b, 0, TPC_LIMITS.totalConcurrentCopies);
+    putBe32(b, 4, TPC_LIMITS.maxConcurrentCopies); // MAXIMUM IDENTIFIED CONCURRENT COPIES, as RECEIVE COPY OPERATING PARAMETERS says
+    putBe32(b, 8, TPC_LIMITS.maxSegmentBytes);
     b[12] = Math.log2(lu.lbs); // DATA SEGMENT GRANULARITY (log2)
     b[13] = 0;
     parts.push(desc(TpcVpdDesc.GENERAL_COPY_OPERATIONS, b));

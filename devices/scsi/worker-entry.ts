@@ -9,9 +9,8 @@
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { ScsiFabric, type ScsiArray } from './array.js';
 import { ownResult, SYNC, type CommandArgs, type Request, type ArraySnapshot, type SyncAnswer, type WorkerEvent } from './worker-protocol.js';
-import { failed } from './array.js';
 import { RemoteClock } from './worker-clock.js';
-import type { ScsiResult } from './sense.js';
+import { failed, type ScsiResult } from './sense.js';
 
 interface ScsiWorkerData {
   readonly sync: SharedArrayBuffer;

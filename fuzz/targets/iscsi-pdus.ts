@@ -15,7 +15,8 @@ import { buildLab } from '../../app/scenario/run.js';
 import { exportTargets } from '../../app/iscsi/scenario.js';
 import { IscsiTarget } from '../../app/iscsi/target.js';
 import { Cmd, Data, FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Stage } from '../../app/iscsi/constants.js';
-import { newBhs, put32 } from '../../app/iscsi/pdu.js';
+import { newBhs } from '../../app/iscsi/pdu.js';
+import { putBe32 } from '../../core/util/bytes.js';
 import { encodeText } from '../../app/iscsi/text.js';
 import * as b from '../../devices/scsi/build.js';
 import { TpcOutSa } from '../../devices/scsi/constants.js';
@@ -101,33 +102,33 @@ function ffpPdu(s: State, c: RawIscsi, rng: Prng): [Uint8Array, Uint8Array] {
     const edtl = write ? (chance(rng, 0.8) ? out.length : rng.below(1 << 20)) : pick(rng, [0, 512, 4096, 65536]);
     bhs = newBhs(Op.SCSI_COMMAND, FLAG_FINAL | (write ? Cmd.FLAG_WRITE : Cmd.FLAG_READ) | 1);
     bhs[Off.LUN + 1] = chance(rng, 0.9) ? 0 : rng.below(4);
-    put32(bhs, Cmd.OFF_EDTL, edtl);
+    putBe32(bhs, Cmd.OFF_EDTL, edtl);
     bhs.set(cdb.subarray(0, 16), Cmd.OFF_CDB);
     data = write ? out.subarray(0, Math.min(out.length, rng.below(2) ? 65536 : rng.below(out.length + 1))) : data;
   } else if (kind === 5) {
     bhs = newBhs(Op.DATA_OUT, chance(rng, 0.7) ? FLAG_FINAL : 0);
-    put32(bhs, Off.TTT, chance(rng, 0.5) ? RESERVED_TAG : rng.nextU32());
-    put32(bhs, Data.OFF_DATASN, rng.below(4));
-    put32(bhs, Data.OFF_BUFFER_OFFSET, pick(rng, [0, 512, 65536, rng.nextU32()]));
+    putBe32(bhs, Off.TTT, chance(rng, 0.5) ? RESERVED_TAG : rng.nextU32());
+    putBe32(bhs, Data.OFF_DATASN, rng.below(4));
+    putBe32(bhs, Data.OFF_BUFFER_OFFSET, pick(rng, [0, 512, 65536, rng.nextU32()]));
     data = randomBytes(rng, pick(rng, [0, 512, 4096]));
   } else if (kind === 6) {
     bhs = newBhs(Op.NOP_OUT | (chance(rng, 0.5) ? 0x40 : 0), FLAG_FINAL);
-    put32(bhs, Off.TTT, RESERVED_TAG);
+    putBe32(bhs, Off.TTT, RESERVED_TAG);
     data = randomBytes(rng, rng.below(128));
   } else if (kind === 7) {
     bhs = newBhs(Op.TASK_MGMT_REQUEST | 0x40, FLAG_FINAL | rng.below(16));
-    put32(bhs, 20, c.itt - 1 - rng.below(4)); // referenced task tag
+    putBe32(bhs, 20, (c.itt - 1 - rng.below(4)) >>> 0); // referenced task tag
   } else if (kind === 8) {
     bhs = newBhs(Op.TEXT_REQUEST, FLAG_FINAL);
-    put32(bhs, Off.TTT, RESERVED_TAG);
+    putBe32(bhs, Off.TTT, RESERVED_TAG);
     data = encodeText([[pick(rng, ['SendTargets', 'MaxBurstLength', 'X-vendor']), pick(rng, ['All', '', '1', 'x'.repeat(rng.below(300))])]]);
   } else {
     bhs = newBhs(pick(rng, [Op.SNACK_REQUEST, Op.LOGIN_REQUEST, Op.LOGOUT_REQUEST, 0x1c, 0x3e, rng.below(64)]), FLAG_FINAL | rng.below(8));
   }
-  put32(bhs, Off.ITT, itt);
-  put32(bhs, Off.CMDSN, chance(rng, 0.9) ? c.cmdSN : rng.nextU32());
+  putBe32(bhs, Off.ITT, itt);
+  putBe32(bhs, Off.CMDSN, chance(rng, 0.9) ? c.cmdSN : rng.nextU32());
   if (chance(rng, 0.9) && (bhs[0]! & 0x40) === 0) c.cmdSN = (c.cmdSN + 1) >>> 0;
-  put32(bhs, Off.EXP_STATSN, c.expStatSN);
+  putBe32(bhs, Off.EXP_STATSN, c.expStatSN);
   return [bhs, data];
 }
 

@@ -84,6 +84,21 @@ describe('raid1', () => {
     await expectCopied(lab, 'nullb1', 3 * MiB, MiB, 6, 0);
   });
 
+  it('sync (dm-raid full resynchronization): the second leg starts out of sync, reads come from the first, resync copies every region', async () => {
+    const lab = dmLab(4);
+    await fill(lab, 'nullb0', 0, 2 * MiB, 8); // data only the first leg holds
+    create(lab, 'm', '0 16384 raid raid1 2 0 sync 2 - /dev/nullb0 - /dev/nullb1');
+    expect(lab.dm.status('m').output).toBe('0 16384 raid raid1 2 Aa 0/16384 resync 0');
+    expect(lab.dm.table('m').output).toBe('0 16384 raid raid1 4 0 sync region_size 1024 2 - /dev/nullb0 - /dev/nullb1');
+    await expectCopied(lab, '/dev/mapper/m', 0, 2 * MiB, 8, 0);
+    expect((await lab.dm.message('m', 0, ['resync'])).res).toBe(0);
+    expect(lab.dm.status('m').output).toBe('0 16384 raid raid1 2 AA 16384/16384 idle 0');
+    await expectCopied(lab, 'nullb1', 0, 2 * MiB, 8, 0);
+    // nosync (and no flag) trust the legs: both in sync at once.
+    create(lab, 'n', '0 16384 raid raid1 2 0 nosync 2 - /dev/nullb2 - /dev/nullb3');
+    expect(lab.dm.status('n').output).toBe('0 16384 raid raid1 2 AA 16384/16384 idle 0');
+  });
+
   it('a leg that fails a write is marked dead and the write still succeeds', async () => {
     const lab = dmLab(2);
     create(lab, 'm', TABLE);

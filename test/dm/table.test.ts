@@ -20,6 +20,8 @@ describe('dm tables: every bad-table class is refused with a message naming the 
     ['striped length vs chunk', '0 2040 striped 2 8 /dev/nullb0 0 /dev/nullb1 0', /line 1: striped: target length not divisible by chunk size 8/],
     ['raid5 chunk not a power of two', '0 2304 raid raid5_ls 1 24 3 - /dev/nullb0 - /dev/nullb1 - /dev/nullb2', /line 1: raid: invalid chunk size 24/],
     ['raid1 beyond the legs', '0 20000 raid raid1 1 0 2 - /dev/nullb0 - /dev/nullb1', /line 1: raid: length beyond the underlying device/],
+    ['raid sync and nosync together', '0 2048 raid raid1 3 0 sync nosync 2 - /dev/nullb0 - /dev/nullb1', /line 1: raid: only one of sync or nosync is allowed/],
+    ['raid5 sync (no region log to resync)', '0 2048 raid raid5_ls 2 128 sync 3 - /dev/nullb0 - /dev/nullb1 - /dev/nullb2', /line 1: raid: sync \(a full resynchronization\) is not supported for raid5_ls/],
     ['unknown raid type', '0 2048 raid raid6_zr 1 64 3 - /dev/nullb0 - /dev/nullb1 - /dev/nullb2', /raid type "raid6_zr" is not supported/],
     ['bad numbers', '0 2k linear /dev/nullb0 0', /line 1: length: expected a sector count/],
     ['empty', '# nothing\n\n', /empty table/],

@@ -11,7 +11,8 @@ import { execFile } from 'node:child_process';
 import { describe, it, expect, afterEach } from 'vitest';
 import * as b from '../../devices/scsi/build.js';
 import { LoginStatus, Op, R2t, Rsp, Stage } from '../../app/iscsi/constants.js';
-import { opcodeOf, u32 } from '../../app/iscsi/pdu.js';
+import { opcodeOf } from '../../app/iscsi/pdu.js';
+import { be32 } from '../../core/util/bytes.js';
 import { DEFAULT_ISCSI_SCENARIO_YAML } from '../../app/iscsi/default-scenario.js';
 import { DEFAULT_ADMISSION } from '../../app/iscsi/admission.js';
 import { TestInitiator } from './initiator.js';
@@ -117,7 +118,7 @@ iscsi:
     i.send(i.commandBhs(0, b.rw16Cdb(true, 0, 32768), WRITE, false, true));
     const p = await i.next();
     expect(p && opcodeOf(p.bhs)).toBe(Op.R2T);
-    expect(p && u32(p.bhs, R2t.OFF_DESIRED_LENGTH)).toBeGreaterThan(0);
+    expect(p && be32(p.bhs, R2t.OFF_DESIRED_LENGTH)).toBeGreaterThan(0);
   });
 
   it('a wrong CHAP response is answered only after the failure delay; the right one logs in', async () => {

@@ -5,7 +5,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { BHS_LENGTH, Cmd, Data, FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Rsp, Stage } from '../../app/iscsi/constants.js';
-import { PduReader, dataOutForR2t, encodePdu, newBhs, opcodeOf, put32, u16, u32, type DigestState, type Pdu } from '../../app/iscsi/pdu.js';
+import { PduReader, dataOutForR2t, encodePdu, newBhs, opcodeOf, type DigestState, type Pdu } from '../../app/iscsi/pdu.js';
+import { be16, be32, putBe32 } from '../../core/util/bytes.js';
 import { encodeText, parseText } from '../../app/iscsi/text.js';
 import { chapResponse, decodeBinary, hex } from '../../app/iscsi/chap.js';
 
@@ -91,9 +92,9 @@ export class TestInitiator {
   private loginPdu(csg: number, nsg: number, transit: boolean, pairs: [string, string][]): Uint8Array {
     const b = newBhs(Op.LOGIN_REQUEST | 0x40, (transit ? Login.FLAG_TRANSIT : 0) | (csg << Login.CSG_SHIFT) | (transit ? nsg : 0));
     b.set([0x80, 0, 0, 0x12, 0x34, 0], Login.OFF_ISID);
-    put32(b, Off.ITT, 0);
-    put32(b, Off.CMDSN, this.cmdSN);
-    put32(b, Off.EXP_STATSN, this.expStatSN);
+    putBe32(b, Off.ITT, 0);
+    putBe32(b, Off.CMDSN, this.cmdSN);
+    putBe32(b, Off.EXP_STATSN, this.expStatSN);
     this.send(b, encodeText(pairs));
     return b;
   }
@@ -102,7 +103,7 @@ export class TestInitiator {
     const p = await this.next();
     if (!p || opcodeOf(p.bhs) !== Op.LOGIN_RESPONSE) return null;
     this.loginStatus = (p.bhs[Login.OFF_STATUS_CLASS]! << 8) | p.bhs[Login.OFF_STATUS_DETAIL]!;
-    this.expStatSN = (u32(p.bhs, Off.STATSN) + 1) >>> 0;
+    this.expStatSN = (be32(p.bhs, Off.STATSN) + 1) >>> 0;
     for (const [k, v] of parseText(p.data) ?? []) this.keys.set(k, v);
     return p;
   }
@@ -146,11 +147,11 @@ export class TestInitiator {
   commandBhs(lun: number, cdb: Uint8Array, edtl: number, read: boolean, write: boolean): Uint8Array {
     const b = newBhs(Op.SCSI_COMMAND, FLAG_FINAL | (read ? Cmd.FLAG_READ : 0) | (write ? Cmd.FLAG_WRITE : 0) | 1);
     b[Off.LUN + 1] = lun;
-    put32(b, Off.ITT, this.itt++);
-    put32(b, Cmd.OFF_EDTL, edtl);
-    put32(b, Off.CMDSN, this.cmdSN);
+    putBe32(b, Off.ITT, this.itt++);
+    putBe32(b, Cmd.OFF_EDTL, edtl);
+    putBe32(b, Off.CMDSN, this.cmdSN);
     this.cmdSN = (this.cmdSN + 1) >>> 0;
-    put32(b, Off.EXP_STATSN, this.expStatSN);
+    putBe32(b, Off.EXP_STATSN, this.expStatSN);
     b.set(cdb.subarray(0, 16), Cmd.OFF_CDB);
     return b;
   }
@@ -160,7 +161,7 @@ export class TestInitiator {
     const out = o.dataOut;
     const edtl = out ? out.length : (o.readLength ?? 0);
     const b = this.commandBhs(lun, cdb, edtl, !out && edtl > 0, !!out);
-    const itt = u32(b, Off.ITT);
+    const itt = be32(b, Off.ITT);
     const imm = out ? out.subarray(0, Math.min(out.length, 65536)) : new Uint8Array(0);
     this.send(b, imm);
     const chunks: { off: number; data: Uint8Array }[] = [];
@@ -168,19 +169,19 @@ export class TestInitiator {
       const p = await this.next(10000);
       if (!p) throw new Error('connection closed or timed out during a command');
       const op = opcodeOf(p.bhs);
-      if (u32(p.bhs, Off.ITT) !== itt) continue;
+      if (be32(p.bhs, Off.ITT) !== itt) continue;
       if (op === Op.R2T && out) {
         for (const d of dataOutForR2t(p.bhs, itt, this.expStatSN, out, 65536)) this.send(d.bhs, d.data);
       } else if (op === Op.DATA_IN) {
-        chunks.push({ off: u32(p.bhs, Data.OFF_BUFFER_OFFSET), data: p.data });
+        chunks.push({ off: be32(p.bhs, Data.OFF_BUFFER_OFFSET), data: p.data });
         if (p.bhs[Off.FLAGS]! & Data.FLAG_STATUS) {
-          this.expStatSN = (u32(p.bhs, Off.STATSN) + 1) >>> 0;
-          return { status: p.bhs[Data.OFF_STATUS]!, sense: new Uint8Array(0), dataIn: assemble(chunks), flags: p.bhs[Off.FLAGS]!, residual: u32(p.bhs, Data.OFF_RESIDUAL) };
+          this.expStatSN = (be32(p.bhs, Off.STATSN) + 1) >>> 0;
+          return { status: p.bhs[Data.OFF_STATUS]!, sense: new Uint8Array(0), dataIn: assemble(chunks), flags: p.bhs[Off.FLAGS]!, residual: be32(p.bhs, Data.OFF_RESIDUAL) };
         }
       } else if (op === Op.SCSI_RESPONSE) {
-        this.expStatSN = (u32(p.bhs, Off.STATSN) + 1) >>> 0;
-        const sense = p.data.length >= 2 ? p.data.subarray(2, 2 + u16(p.data, 0)) : new Uint8Array(0);
-        return { status: p.bhs[Rsp.OFF_STATUS]!, sense, dataIn: assemble(chunks), flags: p.bhs[Off.FLAGS]!, residual: u32(p.bhs, Rsp.OFF_RESIDUAL) };
+        this.expStatSN = (be32(p.bhs, Off.STATSN) + 1) >>> 0;
+        const sense = p.data.length >= 2 ? p.data.subarray(2, 2 + be16(p.data, 0)) : new Uint8Array(0);
+        return { status: p.bhs[Rsp.OFF_STATUS]!, sense, dataIn: assemble(chunks), flags: p.bhs[Off.FLAGS]!, residual: be32(p.bhs, Rsp.OFF_RESIDUAL) };
       }
     }
   }
@@ -188,11 +189,11 @@ export class TestInitiator {
   /** NOP-Out ping (RFC 7143 11.18); resolves with the NOP-In or null. */
   async ping(data = new Uint8Array(0), immediate = true): Promise<Pdu | null> {
     const b = newBhs(Op.NOP_OUT | (immediate ? 0x40 : 0), FLAG_FINAL);
-    put32(b, Off.ITT, this.itt++);
-    put32(b, Off.TTT, RESERVED_TAG);
-    put32(b, Off.CMDSN, this.cmdSN);
+    putBe32(b, Off.ITT, this.itt++);
+    putBe32(b, Off.TTT, RESERVED_TAG);
+    putBe32(b, Off.CMDSN, this.cmdSN);
     if (!immediate) this.cmdSN = (this.cmdSN + 1) >>> 0;
-    put32(b, Off.EXP_STATSN, this.expStatSN);
+    putBe32(b, Off.EXP_STATSN, this.expStatSN);
     this.send(b, data);
     for (;;) {
       const p = await this.next();

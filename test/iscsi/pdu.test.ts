@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BHS_LENGTH, DIGEST_LENGTH, Off, Op, FLAG_FINAL, BHS_IMMEDIATE } from '../../app/iscsi/constants.js';
-import { PduReader, encodePdu, newBhs, opcodeOf, dataSegmentLength, setDataSegmentLength, pad4, put32, u32, put16, u16, snLess, snAdd, type PduEvent } from '../../app/iscsi/pdu.js';
+import { PduReader, encodePdu, newBhs, opcodeOf, dataSegmentLength, setDataSegmentLength, pad4, snLess, snAdd, type PduEvent } from '../../app/iscsi/pdu.js';
+import { be16, be32, putBe16, putBe32 } from '../../core/util/bytes.js';
 import { crc32c, digestBytes } from '../../app/iscsi/crc32c.js';
 
 const concat = (parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
@@ -46,16 +47,16 @@ describe('BHS fields', () => {
     setDataSegmentLength(bhs, 0x123456);
     expect(bhs.subarray(Off.DATA_SEGMENT_LENGTH, Off.DATA_SEGMENT_LENGTH + 3)).toEqualBytes(h('123456'));
     expect(dataSegmentLength(bhs)).toBe(0x123456);
-    put32(bhs, Off.ITT, 0xdeadbeef);
+    putBe32(bhs, Off.ITT, 0xdeadbeef);
     expect(bhs.subarray(16, 20)).toEqualBytes(h('deadbeef'));
-    expect(u32(bhs, Off.ITT)).toBe(0xdeadbeef);
-    put16(bhs, 2, 0xabcd);
-    expect(u16(bhs, 2)).toBe(0xabcd);
+    expect(be32(bhs, Off.ITT)).toBe(0xdeadbeef);
+    putBe16(bhs, 2, 0xabcd);
+    expect(be16(bhs, 2)).toBe(0xabcd);
     // The RFC's READ(10) PDU: ITT 0x14000000, expected length 1024, CmdSN 0x14, CDB opcode 0x28.
     expect(opcodeOf(RFC3720_READ10)).toBe(Op.SCSI_COMMAND);
-    expect(u32(RFC3720_READ10, Off.ITT)).toBe(0x14000000);
-    expect(u32(RFC3720_READ10, 20)).toBe(1024);
-    expect(u32(RFC3720_READ10, Off.CMDSN)).toBe(0x14);
+    expect(be32(RFC3720_READ10, Off.ITT)).toBe(0x14000000);
+    expect(be32(RFC3720_READ10, 20)).toBe(1024);
+    expect(be32(RFC3720_READ10, Off.CMDSN)).toBe(0x14);
     expect(RFC3720_READ10[32]).toBe(0x28);
   });
 

@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process';
 import type { IscsiTarget } from '../../app/iscsi/target.js';
 import { DEFAULT_ISCSI_SCENARIO_YAML } from '../../app/iscsi/default-scenario.js';
 import { BHS_LENGTH, Cmd, FLAG_FINAL, ISCSI_LIMITS, LoginStatus, Off, Op, RejectReason, Rsp } from '../../app/iscsi/constants.js';
-import { newBhs, opcodeOf, put32, u32 } from '../../app/iscsi/pdu.js';
+import { newBhs, opcodeOf } from '../../app/iscsi/pdu.js';
+import { be32, putBe32 } from '../../core/util/bytes.js';
 import { parseText } from '../../app/iscsi/text.js';
 import { crc32c } from '../../app/iscsi/crc32c.js';
 import * as b from '../../devices/scsi/build.js';
@@ -82,12 +83,12 @@ describe('iSCSI target: data path', () => {
     expect((await i.command(0, b.rw16Cdb(false, 0, 8), { readLength: 4096 })).dataIn).toEqualBytes(data);
     // A NOP-Out whose data digest is wrong: Reject with DATA DIGEST ERROR, the session goes on.
     const nop = newBhs(Op.NOP_OUT | 0x40, FLAG_FINAL);
-    put32(nop, Off.ITT, 77);
-    put32(nop, Off.TTT, 0xffffffff);
+    putBe32(nop, Off.ITT, 77);
+    putBe32(nop, Off.TTT, 0xffffffff);
     i.send(nop, new Uint8Array(0));
     const bad = newBhs(Op.NOP_OUT | 0x40, FLAG_FINAL);
-    put32(bad, Off.ITT, 78);
-    put32(bad, Off.TTT, 0xffffffff);
+    putBe32(bad, Off.ITT, 78);
+    putBe32(bad, Off.TTT, 0xffffffff);
     bad[7] = 4; // 4 data bytes
     const hd = new Uint8Array(4);
     new DataView(hd.buffer).setUint32(0, crc32c(bad), true);
@@ -123,9 +124,9 @@ describe('iSCSI target: login', () => {
   it('discovery session: SendTargets=All lists the targets the initiator may see', async () => {
     const d = await session({ discovery: true });
     const t = newBhs(Op.TEXT_REQUEST | 0x40, FLAG_FINAL);
-    put32(t, Off.ITT, 5);
-    put32(t, Off.TTT, 0xffffffff);
-    put32(t, Off.CMDSN, d.cmdSN);
+    putBe32(t, Off.ITT, 5);
+    putBe32(t, Off.TTT, 0xffffffff);
+    putBe32(t, Off.CMDSN, d.cmdSN);
     d.send(t, new TextEncoder().encode('SendTargets=All\0'));
     const r = await d.next();
     expect(r && opcodeOf(r.bhs)).toBe(Op.TEXT_RESPONSE);
@@ -164,10 +165,10 @@ describe('iSCSI target: robustness', () => {
   it('CmdSN outside the window is silently ignored (RFC 7143 4.2.2.1); the next in-window command runs', async () => {
     const i = await session();
     const tur = i.commandBhs(0, new Uint8Array(6), 0, false, false);
-    put32(tur, Off.CMDSN, (u32(tur, Off.CMDSN) + ISCSI_LIMITS.cmdWindow + 5) >>> 0);
+    putBe32(tur, Off.CMDSN, (be32(tur, Off.CMDSN) + ISCSI_LIMITS.cmdWindow + 5) >>> 0);
     i.send(tur);
     expect(await i.next(300)).toBeNull();
-    i.cmdSN = u32(tur, Off.CMDSN) - ISCSI_LIMITS.cmdWindow - 5;
+    i.cmdSN = be32(tur, Off.CMDSN) - ISCSI_LIMITS.cmdWindow - 5;
     expect((await i.command(0, new Uint8Array(6))).status).toBe(0);
   });
 

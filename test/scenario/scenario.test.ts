@@ -21,6 +21,22 @@ describe('scenario runner', () => {
     expect(paths).toEqual(expect.arrayContaining(['offload', 'emulated', 'mixed', 'none']));
   });
 
+  it('returns the report only (its lab is closed); with keepOpen the lab comes back open, holding what the steps wrote', async () => {
+    const text = `${DEVS}steps:
+  - fill: { dev: /dev/nullb0, offset: 0, length: 4KiB, seed: 7 }
+`;
+    const closed = await runScenario(parseScenarioText(text));
+    expect(closed.ok).toBe(true);
+    expect('lab' in closed).toBe(false);
+    const open = await runScenario(parseScenarioText(text), { keepOpen: true });
+    try {
+      const back = await open.lab.read('/dev/nullb0', 0, 4096);
+      expect(back.some((x) => x !== 0)).toBe(true);
+    } finally {
+      await open.lab.close();
+    }
+  });
+
   it('runs every example scenario with every expectation met', async () => {
     const files = readdirSync('examples').filter((f) => f.endsWith('.yaml'));
     expect(files).toContain('quickstart.yaml');

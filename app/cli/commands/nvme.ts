@@ -6,8 +6,8 @@
  */
 import type { Command } from 'commander';
 import { nvmeController, type NvmeAttachment } from '../../../devices/nvme/attach.js';
-import { buildSqe, copyCdws, dv, encodeRanges, getAscii, getU64 } from '../../../devices/nvme/codec.js';
-import { hexTextMax, parseHex } from '../../scenario/steps/nvme.js';
+import { buildSqe, copyCdws, encodeRanges } from '../../../devices/nvme/codec.js';
+import { hexTextMax } from '../../scenario/steps/nvme.js';
 import { PASSTHRU_MAX_BYTES } from '../../../devices/nvme/host.js';
 import { cliInt, cliIntList, U16, U32, U64, U8, UsageError } from '../numbers.js';
 import {
@@ -16,6 +16,7 @@ import {
 import type { PassthruResult } from '../../../devices/nvme/host.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, notInLab, openLab, type LabHandle, type SetExit } from '../common.js';
 import type { Lab } from '../../lab.js';
+import { dataView, getAscii, le64, parseHex } from '../../../core/util/bytes.js';
 
 interface Common { scenario?: string; json?: boolean }
 
@@ -105,7 +106,7 @@ export function registerNvme(program: Command, setExit: SetExit): void {
       const r = await identify(att, Cns.CTRL);
       if (r.status || !r.data) return statusExit(r);
       const b = r.data;
-      const v = dv(b);
+      const v = dataView(b);
       const j = {
         sn: getAscii(b, ID_CTRL.SN, ID_CTRL.SN_LEN), mn: getAscii(b, ID_CTRL.MN, ID_CTRL.MN_LEN), fr: getAscii(b, ID_CTRL.FR, ID_CTRL.FR_LEN),
         cntlid: v.getUint16(ID_CTRL.CNTLID, true), ver: v.getUint32(ID_CTRL.VER, true), mdts: v.getUint8(ID_CTRL.MDTS),
@@ -122,19 +123,19 @@ export function registerNvme(program: Command, setExit: SetExit): void {
       const nsid = opts['namespaceId'] ? cliInt(opts['namespaceId'], '--namespace-id', U32) : devNsid;
       const r = await identify(att, Cns.NS, nsid);
       if (r.status || !r.data) return statusExit(r);
-      const v = dv(r.data);
+      const v = dataView(r.data);
       const flbas = v.getUint8(ID_NS.FLBAS) & 0xf;
       const j: Record<string, number> = {
-        nsze: getU64(v, ID_NS.NSZE), ncap: getU64(v, ID_NS.NCAP), nuse: getU64(v, ID_NS.NUSE), nlbaf: v.getUint8(ID_NS.NLBAF), flbas,
+        nsze: le64(r.data, ID_NS.NSZE), ncap: le64(r.data, ID_NS.NCAP), nuse: le64(r.data, ID_NS.NUSE), nlbaf: v.getUint8(ID_NS.NLBAF), flbas,
         mssrl: v.getUint16(ID_NS.MSSRL, true), mcl: v.getUint32(ID_NS.MCL, true), msrc: v.getUint8(ID_NS.MSRC),
         lbads: (v.getUint32(ID_NS.LBAF0 + 4 * flbas, true) >>> 16) & 0xff,
       };
       const z = await identify(att, Cns.CSI_NS, nsid, Csi.ZNS);
       if (z.status === 0 && z.data) {
-        const zv = dv(z.data);
+        const zv = dataView(z.data);
         j['mar'] = zv.getUint32(ID_NS_ZNS.MAR, true);
         j['mor'] = zv.getUint32(ID_NS_ZNS.MOR, true);
-        j['zsze'] = getU64(zv, ID_NS_ZNS.LBAFE0 + ID_NS_ZNS.LBAFE_SIZE * flbas);
+        j['zsze'] = le64(z.data, ID_NS_ZNS.LBAFE0 + ID_NS_ZNS.LBAFE_SIZE * flbas);
       }
       out(opts, j, Object.entries(j).map(([k, val]) => `${k.padEnd(6)}: ${val}`).join('\n'));
       return EXIT_OK;
@@ -178,13 +179,13 @@ export function registerNvme(program: Command, setExit: SetExit): void {
       const zrasf = cliInt(opts['state'], '--state', ZRASF_MAX);
       const r = await att.host.passthru({ admin: false, cmd: buildSqe({ opcode: IoOpc.ZONE_MGMT_RECV, nsid, cdw: { 10: slba >>> 0, 11: Math.floor(slba / 2 ** 32), 12: len / 4 - 1, 13: zrasf << 8 } }), dataLen: len });
       if (r.status || !r.data) return statusExit(r, r.status === SC_INVALID_OPCODE ? zonedHint(lab, att.name, nsid) : undefined);
-      const v = dv(r.data);
-      const nr = getU64(v, 0);
+      const v = dataView(r.data);
+      const nr = le64(r.data, 0);
       const zones = [];
       for (let i = 0; i < Math.min(nr, n); i++) {
         const o = ZONE_REPORT.HEADER + i * ZONE_REPORT.DESC;
-        const wp = getU64(v, o + ZONE_REPORT.WP);
-        zones.push({ slba: getU64(v, o + ZONE_REPORT.ZSLBA), wp: wp >= 2 ** 64 - 4096 ? null : wp, cap: getU64(v, o + ZONE_REPORT.ZCAP), state: ZONE_STATE_NAME[v.getUint8(o + 1) >> 4] ?? '?', type: 'SEQWRITE_REQ' });
+        const wp = le64(r.data, o + ZONE_REPORT.WP);
+        zones.push({ slba: le64(r.data, o + ZONE_REPORT.ZSLBA), wp: wp >= 2 ** 64 - 4096 ? null : wp, cap: le64(r.data, o + ZONE_REPORT.ZCAP), state: ZONE_STATE_NAME[v.getUint8(o + 1) >> 4] ?? '?', type: 'SEQWRITE_REQ' });
       }
       out(opts, { nr_zones: nr, zones }, [`nr_zones: ${nr}`, ...zones.map((z) => `SLBA: 0x${z.slba.toString(16).padStart(8, '0')} WP: ${z.wp === null ? '-'.padEnd(10) : '0x' + z.wp.toString(16).padStart(8, '0')} Cap: 0x${z.cap.toString(16)} State: ${z.state.padEnd(10)} Type: ${z.type}`)].join('\n'));
       return EXIT_OK;

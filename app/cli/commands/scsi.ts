@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, notInLab, openLab, type LabHandle, type SetExit } from '../common.js';
 import { SdDevice } from '../../../devices/scsi/sd.js';
 import * as b from '../../../devices/scsi/build.js';
-import { fromHex, toHex, be16, be32, be64 } from '../../../devices/scsi/bytes.js';
+import { be16, be32, be64, parseHex, toHex } from '../../../core/util/bytes.js';
 import { decodeSense, type ScsiResult } from '../../../devices/scsi/sense.js';
 import { SENSE_KEY_NAME, STATUS_NAME, TpcInSa, TpcOutSa } from '../../../devices/scsi/constants.js';
 import type { Lab } from '../../lab.js';
@@ -172,7 +172,7 @@ export function registerScsi(program: Command, setExit: SetExit): void {
     .option('--offset <blocks>', 'offset into the ROD', '0')
     .option('--del-tkn', 'delete the token afterwards')
     .action(run(setExit, (_l, sd, o) => {
-      const token = o.zero ? b.zeroRodToken() : fromHex(String(o.token ?? ''));
+      const token = o.zero ? b.zeroRodToken() : parseHex(String(o.token ?? ''));
       if (!token || token.length !== 512) throw new UsageError('give --zero or --token with 512 bytes of hex');
       const p = b.writeUsingTokenList(token, ranges(o.range), { offset: cliInt(o.offset, '--offset', U64), delTkn: !!o.delTkn });
       const r = exec(sd, o, b.tpcOutCdb(TpcOutSa.WRITE_USING_TOKEN, p.length, 1), p);
@@ -201,9 +201,9 @@ export function registerScsi(program: Command, setExit: SetExit): void {
     .option('--data-out <hex>', 'Data-Out bytes')
     .option('--alloc-len <n>', 'Data-In buffer length', '4096')
     .action(run(setExit, (_l, sd, o, args) => {
-      const cdb = fromHex(args.slice(1).join(''));
+      const cdb = parseHex(args.slice(1).join(''));
       if (!cdb || cdb.length < 6 || cdb.length > 32) throw new UsageError('the CDB must be 6..32 bytes of hex');
-      const out = o.dataOut !== undefined ? fromHex(String(o.dataOut)) : undefined;
+      const out = o.dataOut !== undefined ? parseHex(String(o.dataOut)) : undefined;
       if (out === null) throw new UsageError('--data-out must be hex');
       const r = exec(sd, o, cdb, out, cliInt(o.allocLen, '--alloc-len', SCSI_STEP_MAX_DATA));
       return report(r, o, {}, () => (r.dataIn.length ? hexdump(r.dataIn) : 'GOOD\n'));

@@ -167,13 +167,23 @@ function loadHistory(): string[] {
   }
 }
 
-export function registerShell(program: Command, setExit: SetExit): void {
+/**
+ * What the shell needs of the command line it runs inside: a fresh program (for help and
+ * completion) and a way to run one command line. main.ts passes its own, so this module does
+ * not import main.ts (which imports every command, this one included).
+ */
+export interface ShellCli {
+  makeProgram(setExit: SetExit): Command;
+  runCommand(argv: readonly string[]): Promise<number>;
+}
+
+export function registerShell(program: Command, setExit: SetExit, cli: ShellCli): void {
   program
     .command('shell')
     .description('keep one lab alive and take copylab commands and scenario steps line by line (interactive, or a script on stdin)')
     .option('-s, --scenario <file>', 'scenario whose devices and stack make up the lab (its steps are not run; default: the default lab)')
     .action(async (opts: { scenario?: string }) => {
-      const { runCommand, makeProgram } = await import('../main.js');
+      const { runCommand, makeProgram } = cli;
       const scenario = scenarioFrom(opts.scenario);
       const lab = buildLab(scenario);
       const source = opts.scenario ?? 'default lab';

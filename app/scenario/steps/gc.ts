@@ -12,6 +12,7 @@ import { GC_LIMITS } from '../../gc/constants.js';
 import type { Field } from '../fields.js';
 import type { StepDef } from '../types.js';
 import { k as key, type ObjSpec } from '../keys.js';
+import { Errno } from '../../../core/util/errno.js';
 
 const num = (min: number, max: number, description: string, extra: { default?: unknown } = {}) => ({
   schema: { type: 'number', minimum: min, maximum: max },
@@ -97,7 +98,7 @@ export const gcStep: StepDef = {
             details: { ...r, series: undefined },
           };
         } catch (err) {
-          return { target: dev, ok: false, res: -5, message: `gc: ${(err as Error).message}` };
+          return { target: dev, ok: false, res: -Errno.EIO, message: `gc: ${(err as Error).message}` };
         }
       },
     };

@@ -11,6 +11,8 @@ import type { Field } from '../fields.js';
 import { BoundedReadError, readFileBounded } from '../../../core/util/read-bounded.js';
 import type { StepDef } from '../types.js';
 import { k, type KeySpec, type ObjSpec } from '../keys.js';
+import { parseHex, toHex } from '../../../core/util/bytes.js';
+import { Errno } from '../../../core/util/errno.js';
 
 const CDW_KEYS = Array.from({ length: 14 }, (_, i) => `cdw${i + 2}`).filter((key) => !['cdw4', 'cdw5', 'cdw6', 'cdw7', 'cdw8', 'cdw9'].includes(key));
 const NVME_EXPECT: ObjSpec = {
@@ -37,13 +39,6 @@ export const NVME_STEP_SPEC: ObjSpec = {
   },
 };
 
-/** Hex bytes ("0a 0b", "0a0b", "0x0a0b") → bytes; undefined when it is not hex. */
-export function parseHex(s: string): Uint8Array | undefined {
-  const t = s.replace(/0x/gi, '').replace(/[\s:,_]/g, '');
-  if (t.length % 2 || !/^[0-9a-fA-F]*$/.test(t)) return undefined;
-  return Uint8Array.from({ length: t.length / 2 }, (_, i) => parseInt(t.slice(i * 2, i * 2 + 2), 16));
-}
-
 const u32 = (f: Field): number => {
   if (typeof f.value === 'string' && /^0x[0-9a-f]{1,8}$/i.test(f.value)) return Number(f.value);
   return f.int(0, 0xffffffff);
@@ -60,8 +55,6 @@ function hexOf(f: Field, max: number): Uint8Array {
   if (d.length > max) f.fail(`at most ${max} bytes of hex`);
   return d;
 }
-
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 export const nvmeStep: StepDef = {
   kind: 'nvme',
@@ -103,21 +96,21 @@ export const nvmeStep: StepDef = {
       if (e.key('dw0').present) expect.dw0 = u32(e.key('dw0'));
       if (e.key('dw1').present) expect.dw1 = u32(e.key('dw1'));
       if (e.key('data_hex').present) {
-        expect.data_hex = hex(hexOf(e.key('data_hex'), PASSTHRU_MAX_BYTES));
+        expect.data_hex = toHex(hexOf(e.key('data_hex'), PASSTHRU_MAX_BYTES));
       }
     }
     return {
       kind: 'nvme',
       async run(lab) {
         const att = nvmeController(lab, ctrlName);
-        if (!att) return { target: `/dev/${dev}`, res: -19, ok: false, message: `no controller ${ctrlName}` };
+        if (!att) return { target: `/dev/${dev}`, res: -Errno.ENODEV, ok: false, message: `no controller ${ctrlName}` };
         const r = await att.host.passthru({ admin, cmd: buildSqe({ opcode, nsid, cdw }), ...(data ? { data } : {}), ...(dataLen !== undefined ? { dataLen } : {}) });
         const problems: string[] = [];
         const want = expect.status ?? 0;
         if (r.status !== want) problems.push(`expected status 0x${want.toString(16).padStart(4, '0')}, got ${r.status < 0 ? r.status : statusName(r.status)}`);
         if (expect.dw0 !== undefined && r.dw0 !== expect.dw0) problems.push(`expected dw0 ${expect.dw0}, got ${r.dw0}`);
         if (expect.dw1 !== undefined && r.dw1 !== expect.dw1) problems.push(`expected dw1 ${expect.dw1}, got ${r.dw1}`);
-        if (expect.data_hex !== undefined && (!r.data || !hex(r.data).startsWith(expect.data_hex))) problems.push('returned data does not start with the expected bytes');
+        if (expect.data_hex !== undefined && (!r.data || !toHex(r.data).startsWith(expect.data_hex))) problems.push('returned data does not start with the expected bytes');
         return {
           target: `/dev/${dev}`,
           res: r.status === 0 ? 0 : nvmeStatusToErrno(r.status),

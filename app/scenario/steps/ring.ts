@@ -9,7 +9,7 @@ import { IOSQE } from '../../../core/ring/opcodes.js';
 import { prepCopy, prepDiscard, prepFsync, prepNop, prepRead, prepWrite, prepWriteZeroes, setCopyRange, sqeSetData, sqeSetFlags } from '../../../core/ring/prep.js';
 import { COPY_RANGE } from '../../../core/ring/layout.js';
 import { fillPattern } from '../../../core/util/pattern.js';
-import { errnoName } from '../../../core/util/errno.js';
+import { Errno, errnoName } from '../../../core/util/errno.js';
 import type { Field } from '../fields.js';
 import type { StepDef } from '../types.js';
 import { k, type ObjSpec } from '../keys.js';
@@ -141,7 +141,7 @@ export const ringStep: StepDef = {
         try {
           ring = lab.createRing({ entries, ...(cqEntries ? { cqEntries } : {}) });
         } catch (err) {
-          return { target, res: -22, ok: false, message: (err as Error).message };
+          return { target, res: -Errno.EINVAL, ok: false, message: (err as Error).message };
         }
         const fds = new Map<string, number>();
         const fdOf = (p: string): number => {

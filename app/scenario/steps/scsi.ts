@@ -3,7 +3,7 @@ import type { StepDef } from '../types.js';
 import { k, type ObjSpec } from '../keys.js';
 import type { Field } from '../fields.js';
 import { SdDevice } from '../../../devices/scsi/sd.js';
-import { fromHex, toHex } from '../../../devices/scsi/bytes.js';
+import { parseHex, toHex } from '../../../core/util/bytes.js';
 import { decodeSense } from '../../../devices/scsi/sense.js';
 import { STATUS_NAME, SENSE_KEY_NAME } from '../../../devices/scsi/constants.js';
 import { Errno } from '../../../core/util/errno.js';
@@ -15,7 +15,7 @@ export const SCSI_STEP_MAX_DATA = 16 * 1024 * 1024;
 
 function hexField(f: Field, max: number): Uint8Array {
   if (f.str().length > hexTextMax(max)) f.fail(`at most ${max} bytes`);
-  const b = fromHex(f.str());
+  const b = parseHex(f.str());
   if (!b) f.fail('expected hex bytes (spaces allowed)');
   if (b.length > max) f.fail(`at most ${max} bytes`);
   return b;

@@ -3,8 +3,12 @@
  * `raid <raid_type> <#raid_params> <chunk_size> [<raid_params>…] <#raid_devs> <metadata_dev0> <dev0> […]`.
  * copylab implements raid_type `raid1` (mirror) and `raid5_ls` (left-symmetric RAID5) over
  * whole data devices, without metadata devices (write `-`). Optional raid params: `sync`,
- * `nosync`, `region_size <sectors>`. Arrays start in sync (the devices are assumed to hold the
- * same data, as after `nosync`; fresh lab devices read as zeros, which is consistent).
+ * `nosync`, `region_size <sectors>`. Without `sync` an array starts in sync (the devices are
+ * assumed to hold the same data, as after `nosync`; fresh lab devices read as zeros, which is
+ * consistent). `sync` is dm-raid's "force a full resynchronization": raid1 legs after the first
+ * start alive but not in sync (`a`) with every region to copy, until `dmsetup message … resync`;
+ * raid5 has no region log here, so `sync` on raid5_ls is refused rather than ignored. dm-raid
+ * refuses both together.
  *
  * Health characters in the status line (dm-raid.rst): 'A' alive and in sync, 'a' alive but
  * not in sync (recovering), 'D' dead/failed.
@@ -14,13 +18,7 @@ import type { BlockDevice } from '../../block/device.js';
 import { deviceArg, parseCount, parseSectors, TableError, type TableContext, type TargetType } from '../target.js';
 import { Raid1Target } from './raid1.js';
 import { Raid5Target } from './raid5.js';
-
-export type LegHealth = 'A' | 'a' | 'D';
-
-export interface RaidLeg {
-  readonly dev: BlockDevice;
-  health: LegHealth;
-}
+import type { LegHealth } from './raid-leg.js';
 
 /** Legs per array (dm-raid's MAX_RAID_DEVICES is 253; a tighter limit here). */
 export const RAID_MAX_LEGS = 16;
@@ -35,6 +33,8 @@ interface RaidArgs {
   readonly type: 'raid1' | 'raid5_ls';
   readonly chunk: number;
   readonly regionSize: number;
+  /** `sync`: a full resynchronization from the first leg. */
+  readonly sync: boolean;
   readonly legs: readonly BlockDevice[];
 }
 
@@ -46,9 +46,14 @@ function parseRaidArgs(args: readonly string[], ctx: TableContext): RaidArgs {
   if (params.length !== nParams) throw new TableError(`raid: #raid_params is ${nParams} but fewer follow`);
   const chunkSectors = parseSectors(params[0], 'raid chunk_size');
   let regionSectors = RAID_DEFAULT_REGION_SECTORS;
+  let sync: 'sync' | 'nosync' | null = null;
   for (let i = 1; i < params.length; i++) {
     const p = params[i]!;
-    if (p === 'sync' || p === 'nosync') continue;
+    if (p === 'sync' || p === 'nosync') {
+      if (sync !== null) throw new TableError(`raid: only one of sync or nosync is allowed${sync === p ? `, once` : ''}`);
+      sync = p;
+      continue;
+    }
     if (p === 'region_size') {
       regionSectors = parseSectors(params[++i], 'raid region_size');
       if (regionSectors < 8 || (regionSectors & (regionSectors - 1)) !== 0) throw new TableError(`raid: region_size ${regionSectors} must be a power of two of at least 8 sectors`);
@@ -66,7 +71,8 @@ function parseRaidArgs(args: readonly string[], ctx: TableContext): RaidArgs {
     if (legs.includes(dev)) throw new TableError(`raid: device ${dev.name} is listed twice`);
     legs.push(dev);
   }
-  return { type, chunk: chunkSectors * SECTOR_SIZE, regionSize: regionSectors * SECTOR_SIZE, legs };
+  if (sync === 'sync' && type === 'raid5_ls') throw new TableError('raid: sync (a full resynchronization) is not supported for raid5_ls; its arrays start in sync, as with nosync');
+  return { type, chunk: chunkSectors * SECTOR_SIZE, regionSize: regionSectors * SECTOR_SIZE, sync: sync === 'sync', legs };
 }
 
 export const raidType: TargetType = {
@@ -78,7 +84,7 @@ export const raidType: TargetType = {
     if (a.type === 'raid1') {
       if (length > legSize) throw new TableError(`raid: length beyond the underlying device: raid1 of ${length / SECTOR_SIZE} sectors, the smallest leg has ${legSize / SECTOR_SIZE}`);
       if (Math.ceil(length / a.regionSize) > RAID_MAX_REGIONS) throw new TableError(`raid: more than ${RAID_MAX_REGIONS} regions; raise region_size`);
-      return new Raid1Target(a.legs.map((dev) => ({ dev, health: 'A' as LegHealth })), length, a.regionSize);
+      return new Raid1Target(a.legs.map((dev, i) => ({ dev, health: (a.sync && i > 0 ? 'a' : 'A') as LegHealth })), length, a.regionSize, a.sync);
     }
     const n = a.legs.length;
     if (n < 3) throw new TableError('raid: raid5_ls needs at least 3 devices');
@@ -91,10 +97,3 @@ export const raidType: TargetType = {
     return new Raid5Target(a.legs.map((dev) => ({ dev, health: 'A' as LegHealth })), length, a.chunk);
   },
 };
-
-/** Parses a leg index of a `dmsetup message` (fail N, revive N). */
-export function legIndex(text: string | undefined, legs: number): number | null {
-  if (text === undefined || !/^\d+$/.test(text)) return null;
-  const i = Number(text);
-  return i < legs ? i : null;
-}

@@ -14,7 +14,7 @@ import type { CopyExtent, CopyRole } from '../../block/remap.js';
 import { blkdevCopy } from '../../block/copy-engine.js';
 import { Errno } from '../../util/errno.js';
 import { devPath, lowerIo, type DmTarget, type TargetIo } from '../target.js';
-import { legIndex, type RaidLeg } from './raid.js';
+import { legIndex, type RaidLeg } from './raid-leg.js';
 
 export class Raid1Target implements DmTarget {
   readonly type = 'raid';
@@ -23,10 +23,19 @@ export class Raid1Target implements DmTarget {
   private readonly dirty: Set<number>[];
   private resyncing = false;
 
-  constructor(readonly legs: RaidLeg[], readonly length: number, readonly regionSize: number) {
+  /**
+   * `sync` (dm-raid's full resynchronization): the legs the caller marked not in sync miss
+   * every region, copied from the first leg by the next `resync` message.
+   */
+  constructor(readonly legs: RaidLeg[], readonly length: number, readonly regionSize: number, readonly sync = false) {
     this.devices = legs.map((l) => l.dev);
-    this.dirty = legs.map(() => new Set<number>());
+    const regions = Math.ceil(length / regionSize);
+    this.dirty = legs.map((l) => new Set<number>(sync && l.health === 'a' ? Array.from({ length: regions }, (_, r) => r) : []));
+    this.initialSync = sync;
   }
+
+  /** The full resynchronization `sync` asked for has not finished (status action `resync`). */
+  private initialSync: boolean;
 
   private markDirty(offset: number, length: number): void {
     if (length <= 0) return;
@@ -125,6 +134,7 @@ export class Raid1Target implements DmTarget {
         this.dirty[i]!.clear();
         leg.health = 'A';
       }
+      this.initialSync = false;
       return null;
     } finally {
       this.resyncing = false;
@@ -132,14 +142,14 @@ export class Raid1Target implements DmTarget {
   }
 
   tableArgs(): string {
-    return `raid1 3 0 region_size ${this.regionSize / SECTOR_SIZE} ${this.legs.length} ${this.legs.map((l) => `- ${devPath(l.dev)}`).join(' ')}`;
+    return `raid1 ${this.sync ? '4 0 sync' : '3 0'} region_size ${this.regionSize / SECTOR_SIZE} ${this.legs.length} ${this.legs.map((l) => `- ${devPath(l.dev)}`).join(' ')}`;
   }
 
   statusArgs(): string {
     const regions = Math.ceil(this.length / this.regionSize);
     const missing = Math.max(0, ...this.dirty.map((d) => d.size));
     const synced = Math.min(this.length, (regions - missing) * this.regionSize) / SECTOR_SIZE;
-    const action = this.legs.some((l) => l.health === 'a') ? 'recover' : 'idle';
+    const action = !this.legs.some((l) => l.health === 'a') ? 'idle' : this.initialSync ? 'resync' : 'recover';
     return `raid1 ${this.legs.length} ${this.legs.map((l) => l.health).join('')} ${synced}/${this.length / SECTOR_SIZE} ${action} 0`;
   }
 }

@@ -21,7 +21,7 @@ import type { CopyExtent, CopyRole, StripeSegment } from '../../block/remap.js';
 import type { Trace } from '../../block/trace.js';
 import { Errno } from '../../util/errno.js';
 import { devPath, lowerIo, type DmTarget, type TargetIo } from '../target.js';
-import { legIndex, type RaidLeg } from './raid.js';
+import { legIndex, type RaidLeg } from './raid-leg.js';
 
 function xorInto(acc: Uint8Array, b: Uint8Array): void {
   for (let i = 0; i < acc.length; i++) acc[i]! ^= b[i]!;

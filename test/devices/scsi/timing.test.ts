@@ -4,7 +4,7 @@ import { addScsiArray } from '../../../devices/scsi/attach.js';
 import type { ScsiArray } from '../../../devices/scsi/array.js';
 import { b2bSegment, e4Descriptor, rw16Cdb, tpcInCdb, tpcOutCdb, xcopyLid4, populateTokenList, writeUsingTokenList, tokenFromRrti } from '../../../devices/scsi/build.js';
 import { CopyStatus, Status, TpcInSa, TpcOutSa } from '../../../devices/scsi/constants.js';
-import { be16, be32, be64 } from '../../../devices/scsi/bytes.js';
+import { be16, be32, be64 } from '../../../core/util/bytes.js';
 import { decodeSense, type ScsiResult } from '../../../devices/scsi/sense.js';
 import { resolveTiming } from '../../../devices/timing/params.js';
 import { TPC_LIMITS } from '../../../devices/scsi/tpc-limits.js';

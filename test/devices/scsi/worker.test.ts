@@ -16,7 +16,7 @@ import { parseScenario, parseScenarioText } from '../../../app/scenario/parse.js
 import { decodeSense, type ScsiResult } from '../../../devices/scsi/sense.js';
 import { b2bSegment, e4Descriptor, rw16Cdb, tpcInCdb, tpcOutCdb, xcopyLid1, xcopyLid4 } from '../../../devices/scsi/build.js';
 import { TpcInSa, TpcOutSa } from '../../../devices/scsi/constants.js';
-import { be16, be64 } from '../../../devices/scsi/bytes.js';
+import { be16, be64 } from '../../../core/util/bytes.js';
 import { WorkerScsiArray } from '../../../devices/scsi/worker-array.js';
 import type { SdDevice } from '../../../devices/scsi/sd.js';
 

@@ -3,7 +3,7 @@ import { ScsiFabric } from '../../../devices/scsi/array.js';
 import { b2bSegment, e4Descriptor, tpcInCdb, tpcOutCdb, xcopyLid1, xcopyLid4 } from '../../../devices/scsi/build.js';
 import { TpcInSa, TpcOutSa } from '../../../devices/scsi/constants.js';
 import { TPC_LIMITS } from '../../../devices/scsi/tpc-limits.js';
-import { be16, be32, put16 } from '../../../devices/scsi/bytes.js';
+import { be16, be32, putBe16 } from '../../../core/util/bytes.js';
 import { HOST, fill, ok, readBack, sense, twoArrays } from './helpers.js';
 
 const xcopy = (list: Uint8Array, len = list.length) => tpcOutCdb(TpcOutSa.EXTENDED_COPY_LID1, len);
@@ -155,11 +155,11 @@ describe('EXTENDED COPY errors', () => {
     // PARAMETER LIST LENGTH ERROR: longer than the maximum descriptor list length allows.
     {
       const l = xcopyLid1({ cscds, segments: [seg()] });
-      put16(l, 2, 96); // the header claims three CSCD descriptors, the list holds two and a segment
+      putBe16(l, 2, 96); // the header claims three CSCD descriptors, the list holds two and a segment
       cases.push(['truncated list', l.subarray(0, 16 + 64), 0x5, 0x1a, 0x00, null]);
       const long = new Uint8Array(16 + TPC_LIMITS.maxDescriptorListLength + 1);
       long.set(l);
-      put16(long, 2, 64);
+      putBe16(long, 2, 64);
       cases.push(['longer than the maximum', long, 0x5, 0x1a, 0x00, null]);
     }
     cases.push(['too many target descriptors', xcopyLid1({ cscds: Array.from({ length: TPC_LIMITS.maxCscdDescriptors + 1 }, () => cscds[0]!), segments: [seg()] }), 0x5, 0x26, 0x06, null]);
@@ -178,7 +178,7 @@ describe('EXTENDED COPY errors', () => {
     cases.push(['segment past the destination LU end', xcopyLid1({ cscds, segments: [seg({ dstLba: a0.lus[1]!.blocks - 1, blocks: 2 })] }), 0xa, 0x0d, 0x02, 16 + 64 + 20]);
     {
       const s = seg();
-      put16(s, 2, 0x10);
+      putBe16(s, 2, 0x10);
       cases.push(['bad descriptor length', xcopyLid1({ cscds, segments: [s] }), 0x5, 0x26, 0x00, 16 + 64 + 2]);
     }
     cases.push(['list id usage 01b', xcopyLid1({ cscds, segments: [seg()], usage: 0b01 }), 0x5, 0x26, 0x00, 1]);

@@ -6,7 +6,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { Cmd, Data, FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Rsp, Stage } from '../../app/iscsi/constants.js';
-import { PduReader, dataOutForR2t, encodePdu, newBhs, opcodeOf, put32, u16, u32, type DigestState, type Pdu } from '../../app/iscsi/pdu.js';
+import { PduReader, dataOutForR2t, encodePdu, newBhs, opcodeOf, type DigestState, type Pdu } from '../../app/iscsi/pdu.js';
+import { be16, be32, putBe32 } from '../../core/util/bytes.js';
 import { encodeText } from '../../app/iscsi/text.js';
 
 export interface Completion {
@@ -57,7 +58,7 @@ export class PipelinedInitiator {
   async login(initiator: string, target: string, isid: number): Promise<void> {
     const b = newBhs(Op.LOGIN_REQUEST | 0x40, Login.FLAG_TRANSIT | (Stage.SECURITY_NEGOTIATION << Login.CSG_SHIFT) | Stage.FULL_FEATURE_PHASE);
     b.set([0x80, 0, (isid >>> 16) & 0xff, (isid >>> 8) & 0xff, isid & 0xff, 0], Login.OFF_ISID);
-    put32(b, Off.CMDSN, this.cmdSN);
+    putBe32(b, Off.CMDSN, this.cmdSN);
     const text = encodeText([
       ['InitiatorName', initiator], ['TargetName', target], ['SessionType', 'Normal'], ['AuthMethod', 'None'],
       ['HeaderDigest', 'None'], ['DataDigest', 'None'], ['ImmediateData', 'Yes'], ['InitialR2T', 'No'],
@@ -69,7 +70,7 @@ export class PipelinedInitiator {
     if (!r) throw new Error('login: no answer');
     const status = (r.bhs[Login.OFF_STATUS_CLASS]! << 8) | r.bhs[Login.OFF_STATUS_DETAIL]!;
     if (status !== 0 || (r.bhs[Off.FLAGS]! & Login.STAGE_MASK) !== Stage.FULL_FEATURE_PHASE) throw new Error(`login failed: status 0x${status.toString(16).padStart(4, '0')}`);
-    this.expStatSN = (u32(r.bhs, Off.STATSN) + 1) >>> 0;
+    this.expStatSN = (be32(r.bhs, Off.STATSN) + 1) >>> 0;
   }
 
   private send(bhs: Uint8Array, data: Uint8Array = new Uint8Array(0)): void {
@@ -85,11 +86,11 @@ export class PipelinedInitiator {
     this.itt = this.itt >= 0x7fffffff ? 1 : this.itt + 1;
     const b = newBhs(Op.SCSI_COMMAND, FLAG_FINAL | (out ? Cmd.FLAG_WRITE : edtl ? Cmd.FLAG_READ : 0) | 1);
     b[Off.LUN + 1] = lun;
-    put32(b, Off.ITT, itt);
-    put32(b, Cmd.OFF_EDTL, edtl);
-    put32(b, Off.CMDSN, this.cmdSN);
+    putBe32(b, Off.ITT, itt);
+    putBe32(b, Cmd.OFF_EDTL, edtl);
+    putBe32(b, Off.CMDSN, this.cmdSN);
     this.cmdSN = (this.cmdSN + 1) >>> 0;
-    put32(b, Off.EXP_STATSN, this.expStatSN);
+    putBe32(b, Off.EXP_STATSN, this.expStatSN);
     b.set(cdb.subarray(0, 16), Cmd.OFF_CDB);
     return new Promise((resolve, reject) => {
       this.tasks.set(itt, { resolve, reject, dataOut: out, dataIn: !out && edtl ? new Uint8Array(edtl) : null });
@@ -105,29 +106,29 @@ export class PipelinedInitiator {
       return;
     }
     if (op === Op.REJECT) {
-      const itt = p.data.length >= 20 ? u32(p.data, Off.ITT) : RESERVED_TAG;
+      const itt = p.data.length >= 20 ? be32(p.data, Off.ITT) : RESERVED_TAG;
       const t = this.tasks.get(itt);
       this.tasks.delete(itt);
       t?.reject(new Error(`Reject, reason 0x${p.bhs[2]!.toString(16)}`));
       return;
     }
-    const itt = u32(p.bhs, Off.ITT);
+    const itt = be32(p.bhs, Off.ITT);
     const t = this.tasks.get(itt);
     if (!t) return;
     if (op === Op.R2T && t.dataOut) {
       for (const d of dataOutForR2t(p.bhs, itt, this.expStatSN, t.dataOut, 262144)) this.send(d.bhs, d.data);
     } else if (op === Op.DATA_IN) {
-      const off = u32(p.bhs, Data.OFF_BUFFER_OFFSET);
+      const off = be32(p.bhs, Data.OFF_BUFFER_OFFSET);
       if (t.dataIn && off + p.data.length <= t.dataIn.length) t.dataIn.set(p.data, off);
       if (p.bhs[Off.FLAGS]! & Data.FLAG_STATUS) {
-        this.expStatSN = (u32(p.bhs, Off.STATSN) + 1) >>> 0;
+        this.expStatSN = (be32(p.bhs, Off.STATSN) + 1) >>> 0;
         this.tasks.delete(itt);
         t.resolve({ status: p.bhs[Data.OFF_STATUS]!, sense: new Uint8Array(0), dataIn: t.dataIn ?? new Uint8Array(0) });
       }
     } else if (op === Op.SCSI_RESPONSE) {
-      this.expStatSN = (u32(p.bhs, Off.STATSN) + 1) >>> 0;
+      this.expStatSN = (be32(p.bhs, Off.STATSN) + 1) >>> 0;
       this.tasks.delete(itt);
-      const sense = p.data.length >= 2 ? p.data.slice(2, 2 + u16(p.data, 0)) : new Uint8Array(0);
+      const sense = p.data.length >= 2 ? p.data.slice(2, 2 + be16(p.data, 0)) : new Uint8Array(0);
       t.resolve({ status: p.bhs[Rsp.OFF_STATUS]!, sense, dataIn: t.dataIn ?? new Uint8Array(0) });
     }
   }

@@ -7,7 +7,8 @@
  * that tag (SILENT_SKIPS), `passed` otherwise. Also starts the two targets it compares:
  * copylab's (`copylab serve iscsi`) and Debian's tgtd (configured with tgtadm, backed by a
  * file). Used by the conformance test, the tgt comparison and the iscsi-perf bench; every
- * process it starts is stopped by the returned `stop`.
+ * process it starts is stopped by the returned `stop`. It lives with the tests (the conformance
+ * test's peer harness); benchmarks import it from here, tests never import benchmarks.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -179,10 +180,10 @@ function waitExit(p: ChildProcess, ms: number): Promise<void> {
   });
 }
 
-/** The repository root (this file is bench/iscsi/ in the sources and dist/bench/iscsi/ when built). */
+/** The repository root (this file is test/peers/ in the sources and dist/test/peers/ when a benchmark's build carries it). */
 function repoRoot(): string {
   const here = new URL('.', import.meta.url).pathname;
-  return here.includes('/dist/bench/') ? resolve(here, '../../..') : resolve(here, '../..');
+  return here.includes('/dist/test/') ? resolve(here, '../../..') : resolve(here, '../..');
 }
 
 /** Starts `copylab serve iscsi` on a free loopback port (the built CLI: run `npm run build` first). */

@@ -10,7 +10,7 @@
  * - knownFailures: it fails and the reason says why (a spec reference, what libiscsi expects);
  *   a known failure that starts to pass, or only skips, must be moved.
  */
-import type { Outcome, TestResult } from './conformance.js';
+import type { Outcome, TestResult } from './iscsi-test-cu.js';
 
 export interface Expectations {
   readonly mustPass: readonly string[];

@@ -7,6 +7,7 @@
  * written and verified, lost (a later read shows older or other data), corrupted (a read-back
  * differs); throughput in MiB/s and IOPS. Sessions alternate between two targets: one exporting
  * a nullblk device (gateway LU, commands become bios), one fronting a SCSI array's LU.
+ * The soak test runs it briefly; `npm run soak:iscsi` (bench/soak-iscsi.ts) runs it long.
  */
 import { parseScenarioText } from '../../app/scenario/parse.js';
 import { buildLab } from '../../app/scenario/run.js';

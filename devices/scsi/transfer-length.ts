@@ -1,8 +1,12 @@
 /**
- * The SCSI transfer length of the block READ/WRITE commands, so the target can compare it with
- * the iSCSI Expected Data Transfer Length (RFC 7143 11.3.4 and 11.4.5; SAM-5 5.4.3: when the
- * two differ the target moves the smaller amount and reports the residual).
+ * How much data a block command's CDB says it moves, for a transport that must compare it with
+ * its own expected length (iSCSI's Expected Data Transfer Length, RFC 7143 11.3.4 and 11.4.5;
+ * SAM-5 5.4.3: when the two differ the target moves the smaller amount and reports the
+ * residual). The transport asks here instead of reading CDB fields itself: the SCSI model is
+ * where CDB layouts are known.
  */
+import { be16, be32, putBe16, putBe32 } from '../../core/util/bytes.js';
+import { Op } from './constants.js';
 export interface RwShape {
   /** Offset and width (bytes) of the TRANSFER LENGTH field. */
   readonly at: number;
@@ -34,17 +38,30 @@ export function rwShape(cdb: Uint8Array): RwShape | undefined {
 
 export function transferBlocks(cdb: Uint8Array, s: RwShape): number {
   if (s.width === 1) return cdb[s.at]! || 256;
-  if (s.width === 2) return (cdb[s.at]! << 8) | cdb[s.at + 1]!;
-  return ((cdb[s.at]! << 24) | (cdb[s.at + 1]! << 16) | (cdb[s.at + 2]! << 8) | cdb[s.at + 3]!) >>> 0;
+  return s.width === 2 ? be16(cdb, s.at) : be32(cdb, s.at);
 }
 
 /** A copy of the CDB with TRANSFER LENGTH set to `blocks` (which fits the field). */
 export function withTransferBlocks(cdb: Uint8Array, s: RwShape, blocks: number): Uint8Array {
   const c = cdb.slice();
   if (s.width === 1) c[s.at] = blocks & 0xff;
-  else if (s.width === 2) {
-    c[s.at] = (blocks >>> 8) & 0xff;
-    c[s.at + 1] = blocks & 0xff;
-  } else new DataView(c.buffer, c.byteOffset).setUint32(s.at, blocks >>> 0);
+  else if (s.width === 2) putBe16(c, s.at, blocks);
+  else putBe32(c, s.at, blocks);
   return c;
+}
+
+/** COMPARE AND WRITE's NUMBER OF LOGICAL BLOCKS: CDB byte 13 (SBC-3 5.2, Table 16). */
+export const CAW_NUMBER_OF_BLOCKS = 13;
+
+/**
+ * Data-Out a CDB must carry exactly, for commands whose data cannot be cut to a shorter
+ * transfer; undefined for every other command. COMPARE AND WRITE (SBC-3 5.2) carries its
+ * verify half then its write half, NUMBER OF LOGICAL BLOCKS each: a transfer of another size
+ * cannot be split into them (an initiator that wraps 256 blocks into the 1-byte field sends 0
+ * with 256 blocks of data). `field` is the CDB byte a mismatch is reported against (INVALID
+ * FIELD IN CDB, as LIO answers a data CDB whose length and the transport's disagree).
+ */
+export function exactDataOut(cdb: Uint8Array, lbs: number): { readonly bytes: number; readonly field: number } | undefined {
+  if (cdb[0] !== Op.COMPARE_AND_WRITE || cdb.length <= CAW_NUMBER_OF_BLOCKS) return undefined;
+  return { bytes: 2 * cdb[CAW_NUMBER_OF_BLOCKS]! * lbs, field: CAW_NUMBER_OF_BLOCKS };
 }
