@@ -76,8 +76,11 @@ export class ScsiFabric {
   now: () => number = () => Date.now();
   /** Some LU of the fabric has a block device as its medium (commands may then wait on it). */
   hasBlockMedia = false;
+  /** The fabric's arrays run on a worker thread (worker-attach.ts): no array of it runs here. */
+  onWorker = false;
 
   addArray(o: ScsiArrayOptions): ScsiArray {
+    if (this.onWorker) throw new RangeError(`array ${o.name}: this lab's SCSI arrays run on a worker thread; every array of the fabric needs execution: worker`);
     if (this.arrays.has(o.name)) throw new RangeError(`array ${o.name} already exists`);
     if (this.arrays.size >= ARRAY_LIMITS.maxArrays) throw new RangeError(`at most ${ARRAY_LIMITS.maxArrays} arrays`);
     const a = new ScsiArray(this, o);

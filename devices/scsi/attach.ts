@@ -7,6 +7,7 @@ import { ScsiFabric, type ScsiArray, type ScsiArrayOptions } from './array.js';
 import { SdDevice, type CopyMode } from './sd.js';
 import { INQUIRY_PRODUCT, INQUIRY_REVISION, INQUIRY_VENDOR } from './constants.js';
 import { TPC_LIMITS } from './tpc-limits.js';
+import { addWorkerArray, type ScsiExecution } from './worker-attach.js';
 
 const fabrics = new WeakMap<DeviceHost, ScsiFabric>();
 
@@ -24,12 +25,14 @@ export interface ScsiLabOptions extends ScsiArrayOptions {
   /** Initiator name the lab's host logs in with (must be in `initiators` when that is given). */
   readonly hostInitiator?: string;
   readonly copyMode?: CopyMode | 'auto';
+  /** inline (default): the array runs on the host's thread; worker: on its fabric's worker thread (worker-attach.ts). */
+  readonly execution?: ScsiExecution;
 }
 
 /** Adds an array and an sd disk per LU the host can see; the disks are named after the LUs. */
 export function addScsiArray(lab: DeviceHost, o: ScsiLabOptions): { array: ScsiArray; disks: SdDevice[] } {
   const fabric = scsiFabricOf(lab);
-  const array = fabric.addArray(o);
+  const array = o.execution === 'worker' ? addWorkerArray(lab, fabric, o) : fabric.addArray(o);
   const host = [...fabric.arrays.keys()].indexOf(array.name);
   const disks: SdDevice[] = [];
   for (const lu of array.lus) {

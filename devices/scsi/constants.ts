@@ -67,6 +67,8 @@ const asc = (a: number, q: number, name: string): Asc => ({ asc: a, ascq: q, nam
 
 export const ASC = {
   NO_ADDITIONAL_SENSE: asc(0x00, 0x00, 'NO ADDITIONAL SENSE INFORMATION'),
+  /** A target whose array runs on a worker thread that is gone (HARDWARE ERROR; T10 ASC list 44h/00h). */
+  INTERNAL_TARGET_FAILURE: asc(0x44, 0x00, 'INTERNAL TARGET FAILURE'),
   /** SPC-4 5.17.4.3: a list identifier still held by a copy operation in progress. */
   OPERATION_IN_PROGRESS: asc(0x00, 0x16, 'OPERATION IN PROGRESS'),
   THIRD_PARTY_DEVICE_FAILURE: asc(0x0d, 0x01, 'THIRD PARTY DEVICE FAILURE'),

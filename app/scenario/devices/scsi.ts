@@ -7,6 +7,7 @@ import type { LuOptions } from '../../../devices/scsi/lu.js';
 import { COPY_MODES } from '../../../devices/scsi/sd.js';
 import { SD_DEFAULT_INITIATOR } from '../../../devices/scsi/sd.js';
 import { TOKEN_SCOPES } from '../../../devices/scsi/copy-access.js';
+import { SCSI_EXECUTIONS } from '../../../devices/scsi/worker-attach.js';
 
 const LU_SPEC: ObjSpec = {
   description: 'a logical unit; the host sees it as /dev/NAME',
@@ -34,6 +35,7 @@ export const SCSI_SPEC: ObjSpec = {
     token_scope: k.oneOf(TOKEN_SCOPES, 'who may use a ROD token: access (anyone who may read its LU) or initiator (only its maker)', { default: 'access' }),
     copy_manager: k.bool('false: no third-party copy', { default: true }),
     timing: timingKey('the array\'s LUs'),
+    execution: k.oneOf(SCSI_EXECUTIONS, 'inline: the array runs on the lab\'s thread; worker: on the worker thread of the lab\'s SCSI fabric, which runs every array (all inline or all worker)', { default: 'inline' }),
   },
 };
 
@@ -68,6 +70,7 @@ export const scsiDevice: DeviceDef = {
     if (f.key('copy_manager').present) o.copyManager = f.key('copy_manager').bool();
     // A timing model the array's LUs share (an LU's own `timing` replaces it for that LU).
     if (f.key('timing').present) o.timing = f.key('timing').timing();
+    if (f.key('execution').present) o.execution = f.key('execution').oneOf(SCSI_EXECUTIONS);
     const host = o.hostInitiator ?? SD_DEFAULT_INITIATOR;
     const provides = lus.filter((_, i) => !o.initiators || (o.initiators[host] ?? []).includes(i)).map((l) => l.name);
     return {
