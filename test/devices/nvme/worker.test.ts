@@ -6,35 +6,17 @@
  * errno; a dead worker fails commands with EIO; lab.close() ends the thread.
  */
 import { describe, it, expect, afterEach } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { Lab } from '../../../app/lab.js';
 import { runScenario, ScenarioError } from '../../../app/scenario/run.js';
-import { parseScenario, parseScenarioText } from '../../../app/scenario/parse.js';
+import { parseScenarioText } from '../../../app/scenario/parse.js';
+import { examplesWith, reportWith } from '../../examples-both-ways.js';
+import { pattern } from '../../helpers.js';
 import { buildSqe } from '../../../devices/nvme/codec.js';
 import { IoOpc, Status } from '../../../devices/nvme/spec.js';
 import { nvmeStatusToErrno } from '../../../devices/nvme/driver.js';
 
-type Doc = { devices?: { kind: string; execution?: string }[] };
-
-const examples = readdirSync('examples')
-  .filter((f) => f.endsWith('.yaml'))
-  .filter((f) => ((parseYaml(readFileSync(`examples/${f}`, 'utf8')) as Doc).devices ?? []).some((d) => d.kind === 'nvme'));
-
-/** Figures of the host running the lab, not of the lab: wall time, rates per wall second, the process's memory. */
-const HOST_FIGURES = new Set(['wall_ms', 'wall_s', 'peak_rss_bytes', 'block_moves_per_s']);
-const withoutHostFigures = (v: unknown): unknown =>
-  Array.isArray(v) ? v.map(withoutHostFigures)
-  : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => !HOST_FIGURES.has(k)).map(([k, x]) => [k, withoutHostFigures(x)]))
-  : v;
-
-/** The report of a run, without the host's figures (the only things allowed to differ). */
-async function run(doc: Doc, execution: 'inline' | 'worker') {
-  const copy = structuredClone(doc);
-  for (const d of copy.devices ?? []) if (d.kind === 'nvme') d.execution = execution;
-  const report = await runScenario(parseScenario(copy, 'example'));
-  return { ok: report.ok, steps: withoutHostFigures(report.steps) };
-}
+const nvmeExamples = examplesWith('nvme');
+const examples = nvmeExamples.map((e) => e.file);
 
 let labs: Lab[] = [];
 afterEach(async () => {
@@ -45,7 +27,6 @@ const newLab = (): Lab => {
   labs.push(l);
   return l;
 };
-const pattern = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7 + (i >>> 9)) & 0xff);
 
 describe('NVMe controllers with execution: worker', () => {
   it('finds the NVMe examples', () => {
@@ -55,9 +36,9 @@ describe('NVMe controllers with execution: worker', () => {
 
   for (const file of examples) {
     it(`${file}: the same report inline and on a worker (modeled time included)`, async () => {
-      const doc = parseYaml(readFileSync(`examples/${file}`, 'utf8')) as Doc;
-      const inline = await run(doc, 'inline');
-      const worker = await run(doc, 'worker');
+      const doc = nvmeExamples.find((e) => e.file === file)!.doc;
+      const inline = await reportWith(doc, 'nvme', 'inline');
+      const worker = await reportWith(doc, 'nvme', 'worker');
       expect(worker.ok).toBe(inline.ok);
       expect(worker.steps).toEqual(inline.steps);
     });

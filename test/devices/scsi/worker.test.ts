@@ -8,11 +8,11 @@
  * lab.close() ends the thread.
  */
 import { describe, it, expect, afterEach } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { Lab } from '../../../app/lab.js';
 import { runScenario } from '../../../app/scenario/run.js';
-import { parseScenario, parseScenarioText } from '../../../app/scenario/parse.js';
+import { parseScenarioText } from '../../../app/scenario/parse.js';
+import { examplesWith, reportWith, type ExampleDoc } from '../../examples-both-ways.js';
+import { pattern } from '../../helpers.js';
 import { decodeSense, type ScsiResult } from '../../../devices/scsi/sense.js';
 import { b2bSegment, e4Descriptor, rw16Cdb, tpcInCdb, tpcOutCdb, xcopyLid1, xcopyLid4 } from '../../../devices/scsi/build.js';
 import { TpcInSa, TpcOutSa } from '../../../devices/scsi/constants.js';
@@ -20,31 +20,8 @@ import { be16, be64 } from '../../../core/util/bytes.js';
 import { WorkerScsiArray } from '../../../devices/scsi/worker-array.js';
 import type { SdDevice } from '../../../devices/scsi/sd.js';
 
-type Doc = { devices?: { kind: string; execution?: string; timing?: unknown; lus?: { timing?: unknown }[] }[] };
-
-const docs = readdirSync('examples')
-  .filter((f) => f.endsWith('.yaml'))
-  .map((f) => ({ file: f, doc: parseYaml(readFileSync(`examples/${f}`, 'utf8')) as Doc }))
-  .filter(({ doc }) => (doc.devices ?? []).some((d) => d.kind === 'scsi'));
-const timed = (doc: Doc): boolean => (doc.devices ?? []).some((d) => d.kind === 'scsi' && (d.timing !== undefined || (d.lus ?? []).some((l) => l.timing !== undefined)));
-
-/** Figures of the host running the lab, not of the lab: wall time, rates per wall second, the process's memory. */
-const HOST_FIGURES = new Set(['wall_ms', 'wall_s', 'peak_rss_bytes', 'block_moves_per_s']);
-const withoutHostFigures = (v: unknown): unknown =>
-  Array.isArray(v) ? v.map(withoutHostFigures)
-  : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => !HOST_FIGURES.has(k)).map(([k, x]) => [k, withoutHostFigures(x)]))
-  : v;
-
-const withExecution = (doc: Doc, execution: 'inline' | 'worker'): Doc => {
-  const copy = structuredClone(doc);
-  for (const d of copy.devices ?? []) if (d.kind === 'scsi') d.execution = execution;
-  return copy;
-};
-
-async function run(doc: Doc, execution: 'inline' | 'worker') {
-  const report = await runScenario(parseScenario(withExecution(doc, execution), 'example'));
-  return { ok: report.ok, steps: withoutHostFigures(report.steps) };
-}
+const docs = examplesWith('scsi');
+const timed = (doc: ExampleDoc): boolean => (doc.devices ?? []).some((d) => d.kind === 'scsi' && (d.timing !== undefined || (d.lus ?? []).some((l) => l.timing !== undefined)));
 
 let labs: Lab[] = [];
 afterEach(async () => {
@@ -55,7 +32,6 @@ const newLab = (): Lab => {
   labs.push(l);
   return l;
 };
-const pattern = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7 + (i >>> 9)) & 0xff);
 const HOST = 'iqn.2024-01.org.copylab:host';
 const senseOf = (r: ScsiResult) => ({ status: r.status, sense: decodeSense(r.senseData) });
 
@@ -70,8 +46,8 @@ describe('SCSI arrays with execution: worker', () => {
 
   for (const { file, doc } of docs) {
     it(`${file}: the same report inline and on the worker (modeled time included)`, async () => {
-      const inline = await run(doc, 'inline');
-      const worker = await run(doc, 'worker');
+      const inline = await reportWith(doc, 'scsi', 'inline');
+      const worker = await reportWith(doc, 'scsi', 'worker');
       expect(inline.ok).toBe(true);
       expect(worker.ok).toBe(inline.ok);
       expect(worker.steps).toEqual(inline.steps);
