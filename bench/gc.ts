@@ -3,7 +3,7 @@
  * device, spare factor 0.1, filled once, then 2 capacities of uniform random 4 KiB overwrites
  * with greedy victims on the copy path: about two billion block moves, every GC move checked
  * against the map and every logical block read back at the end. Target: ≤ 120 s wall, ≤ 2.5 GiB
- * peak RSS. A worker thread takes the page faults and half the read-back (app/gc/map-pipe.ts).
+ * peak RSS. A second thread moves the victims' blocks, the main thread too when it falls behind (app/gc/mover.ts).
  *
  * Modeled time: a smaller run first puts every command through the NVMeVirt-like timing model;
  * its modeled nanoseconds per user write and per moved block, applied to the terabyte run's
@@ -11,13 +11,13 @@
  * printed as one).
  *
  * Options: --size BYTES, --overwrites N, --timed-size BYTES (0: no timed run, no modeled time),
- * --map-worker off|helper|moves (default: helper, app/gc/map-pipe.ts).
+ * --mover inline|worker (default: worker, app/gc/mover.ts).
  */
 import { loadavg } from 'node:os';
 import { runGc } from '../app/gc/run.js';
 import { GC_DEFAULTS, type GcOptions } from '../app/gc/options.js';
 import { estimateModeled, modeledRates } from '../app/gc/modeled-estimate.js';
-import { MAP_WORKER_MODES, type MapWorkerMode } from '../app/gc/map-pipe.js';
+import { MOVER_MODES, type MoverMode } from '../app/gc/mover.js';
 import type { GcResult } from '../app/gc/result.js';
 import { progressBar } from '../app/cli/commands/gc.js';
 import { parseSize } from '../core/util/size.js';
@@ -33,9 +33,9 @@ const arg = (name: string): string | undefined => {
 const size = parseSize(arg('--size') ?? '1TiB')!;
 const overwrites = Number(arg('--overwrites') ?? 2);
 const timedSize = parseSize(arg('--timed-size') ?? '4GiB')!;
-const mapWorkerArg = arg('--map-worker');
-if (mapWorkerArg !== undefined && !MAP_WORKER_MODES.includes(mapWorkerArg as MapWorkerMode)) throw new RangeError(`--map-worker: expected ${MAP_WORKER_MODES.join(', ')}`);
-const mapWorker = mapWorkerArg === undefined ? {} : { mapWorker: mapWorkerArg as MapWorkerMode };
+const moverArg = arg('--mover');
+if (moverArg !== undefined && !MOVER_MODES.includes(moverArg as MoverMode)) throw new RangeError(`--mover: expected ${MOVER_MODES.join(', ')}`);
+const moverMode = moverArg === undefined ? {} : { mover: moverArg as MoverMode };
 
 const big: GcOptions = { ...GC_DEFAULTS, size, zoneBytes: 2 * 1024 ** 2, zoneCapacityBytes: 2 * 1024 ** 2, spareFactor: 0.1, overwrites, policy: 'greedy', path: 'copy', workload: 'uniform', seed: 1, timing: 'none', seriesPoints: 10 };
 const gib = (b: number): string => (b / 1024 ** 3).toFixed(2);
@@ -74,8 +74,8 @@ const onProgress = (d: number): void => {
     process.stderr.write(`  ${(d * 100).toFixed(0)}%  wall ${((performance.now() - t0) / 1000).toFixed(0)} s  cpu ${(cpuS() - c0).toFixed(0)} s  rss ${(process.memoryUsage.rss() / 1024 ** 3).toFixed(2)} GiB  load ${load()}\n`);
   }
 };
-const pipeStats = { waits: 0, waitMs: 0 };
-const r = runGc(big, { onProgress, pipeStats, ...mapWorker });
+const moverStats = { here: 0, worker: 0, waits: 0, waitMs: 0 };
+const r = runGc(big, { onProgress, moverStats, ...moverMode });
 const cpu = cpuS() - c0;
 bar.end();
 const peak = process.resourceUsage().maxRSS * 1024;
@@ -84,6 +84,6 @@ row(`${gib(size)} GiB, counted`, r, cpu, est ? `${est.modeled_s.toFixed(0)} (est
 
 process.stdout.write(t.toString() + '\n');
 if (est && rates) process.stdout.write(`modeled time of the ${gib(size)} GiB run: ${(rates.userNsPerBlock / 1e3).toFixed(2)} µs per user write and ${(rates.gcNsPerMove / 1e3).toFixed(2)} µs per moved block (the ${gib(rates.size)} GiB ${rates.timing} run's) × its ${(r.user_bytes / 4096).toExponential(3)} user writes and ${(r.gc_moved_bytes / 4096).toExponential(3)} moves; GC ${est.gc_modeled_s.toFixed(0)} s of it\n`);
-if (pipeStats.waits > 0) process.stdout.write(`map worker: the main thread waited for it ${pipeStats.waits} times, ${(pipeStats.waitMs / 1e3).toFixed(1)} s in all\n`);
+if (moverStats.worker > 0) process.stdout.write(`mover: ${moverStats.worker} victim jobs on the worker, ${moverStats.here} on the main thread; the main thread waited for the worker ${moverStats.waits} times, ${(moverStats.waitMs / 1e3).toFixed(1)} s in all\n`);
 process.stdout.write(`WAF ${r.waf.toFixed(3)} (steady ${r.waf_steady.toFixed(3)}) against Desnoyers' greedy ${r.waf_desnoyers_greedy.toFixed(3)}: ratio ${(r.waf_steady / r.waf_desnoyers_greedy).toFixed(3)}; ${r.verified_blocks} logical blocks read back and checked\n`);
 process.stdout.write(`${size === TARGET.size ? 'targets' : 'targets (set for 1 TiB; this run is not)'}: wall ≤ ${TARGET.wallS} s (${r.wall_s <= TARGET.wallS ? 'met' : 'missed'}: ${r.wall_s.toFixed(1)} s, CPU ${cpu.toFixed(1)} s on both threads), peak RSS ≤ 2.5 GiB (${peak <= TARGET.rssBytes ? 'met' : 'missed'}: ${gib(peak)} GiB); load average at the end ${load()}\n`);

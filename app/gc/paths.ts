@@ -52,54 +52,33 @@ export function newPathCounters(): PathCounters {
 const cmds = (len: number, max: number): number => Math.ceil(len / max);
 
 /**
- * Counts one plan's commands on a path (the tag-only device's accounting), in one pass over the
- * moves: source runs (read commands, ranges), destination extents (a new one where the cold log
- * moved to another section: write and append commands) and, for copy, commands cut by ranges,
- * range length and command length.
+ * A copy command's state as blocks are added to it: [blocks in the current source range, blocks
+ * in the command, ranges in the command, commands so far].
  */
-export function accountPlan(path: GcPathName, plan: MovePlan, lim: PathLimits, c: PathCounters): void {
-  const n = plan.count;
-  if (n === 0) return;
-  const { src, dst } = plan;
-  const sb = plan.sectionBlocks;
-  let srcRuns = 0;
-  let readCmds = 0;
-  let run = 0;
-  let copyCmds = 0;
-  let ext = 0;
-  let extLen = 0;
-  let extBoundary = 0;
-  let inCmdRanges = 0;
-  let inCmdBlocks = 0;
-  let rangeLen = 0;
-  let perExtWrites = 0;
-  let perExtAppends = 0;
-  let prevS = -2;
-  let prevD = -2;
-  for (let i = 0; i < n; i++) {
-    const s = src[i]!;
-    const d = dst[i]!;
-    const contSrc = s === prevS + 1;
-    if (!contSrc && run > 0) {
-      srcRuns++;
-      readCmds += cmds(run, lim.ioBlocks);
-      run = 0;
+const copyState = new Float64Array(4);
+
+/**
+ * Adds `r` blocks that continue the current source range and destination extent to the copy
+ * commands (copyState): a new range where the range reaches its length limit, a new command where
+ * the command reaches its block limit, or its range limit as a range starts. Runs a chunk at a
+ * time, not a block at a time.
+ */
+function continueCopy(r: number, lim: PathLimits): void {
+  const st = copyState;
+  let rangeLen = st[0]!;
+  let inCmdBlocks = st[1]!;
+  let inCmdRanges = st[2]!;
+  let copyCmds = st[3]!;
+  while (r > 0) {
+    const quiet = Math.min(r, lim.rangeBlocks - rangeLen, lim.copyBlocks - inCmdBlocks);
+    if (quiet > 0) {
+      rangeLen += quiet;
+      inCmdBlocks += quiet;
+      r -= quiet;
+      continue;
     }
-    run++;
-    // A destination extent ends where the destinations stop being consecutive or a section ends.
-    const newExt = d !== prevD + 1 || d === extBoundary;
-    if (newExt) {
-      if (ext > 0) {
-        perExtWrites += cmds(extLen, lim.ioBlocks);
-        perExtAppends += cmds(extLen, lim.appendBlocks);
-      }
-      ext++;
-      extLen = 0;
-      extBoundary = d - (d % sb) + sb;
-    }
-    extLen++;
-    const newRange = newExt || !contSrc || rangeLen === lim.rangeBlocks;
-    if (newExt || inCmdBlocks === lim.copyBlocks || (newRange && inCmdRanges === lim.copyRanges)) {
+    const newRange = rangeLen === lim.rangeBlocks;
+    if (inCmdBlocks === lim.copyBlocks || (newRange && inCmdRanges === lim.copyRanges)) {
       copyCmds++;
       inCmdRanges = 1;
       inCmdBlocks = 0;
@@ -110,9 +89,90 @@ export function accountPlan(path: GcPathName, plan: MovePlan, lim: PathLimits, c
     }
     rangeLen++;
     inCmdBlocks++;
+    r--;
+  }
+  st[0] = rangeLen;
+  st[1] = inCmdBlocks;
+  st[2] = inCmdRanges;
+  st[3] = copyCmds;
+}
+
+/**
+ * Counts one plan's commands on a path (the tag-only device's accounting), in one pass over the
+ * moves: source runs (read commands, ranges), destination extents (a new one where the cold log
+ * moved to another section: write and append commands) and, for copy, commands cut by ranges,
+ * range length and command length. A block that continues both its source run and its
+ * destination extent only extends them; the commands those blocks fill are counted a chunk at a
+ * time where the run or extent ends (continueCopy).
+ */
+export function accountPlan(path: GcPathName, plan: MovePlan, lim: PathLimits, c: PathCounters): void {
+  const n = plan.count;
+  if (n === 0) return;
+  const { src, dst } = plan;
+  const sb = plan.sectionBlocks;
+  const st = copyState;
+  st.fill(0);
+  let srcRuns = 0;
+  let readCmds = 0;
+  let run = 0;
+  let ext = 0;
+  let extLen = 0;
+  let extBoundary = 0;
+  let perExtWrites = 0;
+  let perExtAppends = 0;
+  let prevS = -2;
+  let prevD = -2;
+  // Blocks since the last run or extent boundary, after its first: not yet counted.
+  let quiet = 0;
+  for (let i = 0; i < n; i++) {
+    const s = src[i]!;
+    const d = dst[i]!;
+    const contSrc = s === prevS + 1;
+    // A destination extent ends where the destinations stop being consecutive or a section ends.
+    const newExt = d !== prevD + 1 || d === extBoundary;
     prevS = s;
     prevD = d;
+    if (contSrc && !newExt) {
+      quiet++;
+      continue;
+    }
+    if (quiet > 0) {
+      continueCopy(quiet, lim);
+      run += quiet;
+      extLen += quiet;
+      quiet = 0;
+    }
+    if (!contSrc && run > 0) {
+      srcRuns++;
+      readCmds += cmds(run, lim.ioBlocks);
+      run = 0;
+    }
+    run++;
+    if (newExt) {
+      if (ext > 0) {
+        perExtWrites += cmds(extLen, lim.ioBlocks);
+        perExtAppends += cmds(extLen, lim.appendBlocks);
+      }
+      ext++;
+      extLen = 0;
+      extBoundary = d - (d % sb) + sb;
+    }
+    extLen++;
+    // This block starts a source range (a new run or extent always does).
+    if (newExt || st[1] === lim.copyBlocks || st[2] === lim.copyRanges) {
+      st[3]!++;
+      st[2] = 1;
+      st[1] = 0;
+    } else st[2]!++;
+    st[0] = 1;
+    st[1]!++;
   }
+  if (quiet > 0) {
+    continueCopy(quiet, lim);
+    run += quiet;
+    extLen += quiet;
+  }
+  const copyCmds = st[3]!;
   srcRuns++;
   readCmds += cmds(run, lim.ioBlocks);
   perExtWrites += cmds(extLen, lim.ioBlocks);

@@ -11,10 +11,10 @@ import { ModelTimer } from './model-timer.js';
 import { resolveTiming } from '../../devices/timing/params.js';
 import { GcOptionError } from './options.js';
 import { makeLayout, type Layout } from './layout.js';
-import { LogStructured, Temp, newMovePlan, type MovePlan } from './lfs.js';
+import { LogStructured, Temp } from './lfs.js';
 import { LatencyHistogram } from './histogram.js';
 import { checkGcOptions, type GcOptions } from './options.js';
-import { DEFAULT_PATH_LIMITS, accountPlan, newPathCounters, type PathLimits } from './paths.js';
+import { DEFAULT_PATH_LIMITS, newPathCounters, type PathLimits } from './paths.js';
 import { makePolicy } from './policies.js';
 import { gcResult, type GcResult, type GcSeriesPoint } from './result.js';
 import { TagDevice } from './tag-device.js';
@@ -22,9 +22,12 @@ import { GcIntegrityError, MAP_PHYS_MASK, TAG_LBA_BITS, describeTag, makeTag } f
 import { TraceOp, makeWorkload } from './workload.js';
 import type { GcTrace } from './trace-file.js';
 import type { TraceSink } from '../../core/trace/record.js';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { workerScript } from '../../core/util/worker-path.js';
-import { MAP_PIPE, MapPipe, verifyRange, type MapWorkerMode } from './map-pipe.js';
+import { MOVER, MOVER_CTRL, COUNTER_FIELDS, Mover, type MoverData, type MoverMode } from './mover.js';
+import { jobWords } from './victim-job.js';
+
+export { injectFault } from './mover.js';
 
 /** User writes whose map and SIT entries are prefetched together (lfs.ts prefetch). */
 const PREFETCH_WRITES = 256;
@@ -38,22 +41,31 @@ export interface GcHooks {
   /** Lab devices only: every block-layer request the GC issues streams its trace events here (`--trace-out`). */
   readonly traceSink?: TraceSink;
   /**
-   * A worker thread for the map (map-pipe.ts): off, helper (page faults and half the final
-   * read-back) or moves (also the GC's map updates). Default by size: helper for user spaces of
-   * MAP_PIPE.autoMinBlocks and more, else off. The run's result is the same in every mode.
+   * Who moves the GC's blocks (mover.ts): inline (this thread) or worker (a second thread runs
+   * victim jobs as this one falls behind, and takes the page faults and half the final
+   * read-back). Default: worker for user spaces of MOVER.autoMinBlocks and more, untimed; inline
+   * otherwise. The run's result is the same in both.
    */
-  readonly mapWorker?: MapWorkerMode;
-  /** Filled in at the end of a run with a map worker: how often and how long the main thread waited for it. */
-  readonly pipeStats?: { waits: number; waitMs: number };
+  readonly mover?: MoverMode;
+  /** Filled in at the end of a run with a worker: jobs run on each thread, and how often and how long this thread waited. */
+  readonly moverStats?: { here: number; worker: number; waits: number; waitMs: number };
 }
 
-/** The map pipe and its worker, started for a run. */
-function startMapWorker(lfs: LogStructured, mode: 'helper' | 'moves'): { pipe: MapPipe; worker: Worker } {
-  const pipe = new MapPipe(lfs.l2p, lfs.ssa, mode);
-  const worker = new Worker(workerScript('app/gc/map-worker'), { workerData: pipe.data() });
+/** A mover with a worker thread for a run. */
+export function startMover(lfs: LogStructured, dev: TagDevice, layout: Layout, o: GcOptions, limits: PathLimits): { mover: Mover; worker: Worker } {
+  const slots = Mover.slotsFor(layout.sectionBlocks);
+  const slotWords = jobWords(layout.sectionBlocks);
+  const ctrl = new SharedArrayBuffer(MOVER_CTRL.WORDS * 4);
+  const jobs = new SharedArrayBuffer(slots * slotWords * 4);
+  const counters = new SharedArrayBuffer(COUNTER_FIELDS.length * 8);
+  const { port1, port2 } = new MessageChannel();
+  const data: MoverData = { ctrl, jobs, slotWords, slots, counters, l2p: lfs.l2p.buffer as SharedArrayBuffer, l2pLength: lfs.l2p.length, tags: dev.tags.buffer as SharedArrayBuffer, sectionBlocks: layout.sectionBlocks, path: o.path, limits, inject: o.inject, port: port2 };
+  const worker = new Worker(workerScript('app/gc/mover-worker'), { workerData: data, transferList: [port2] });
   worker.unref();
-  lfs.pipe = pipe;
-  return { pipe, worker };
+  // Half the reserve: a freed victim is written again about a reserve of victims later.
+  const mover = new Mover(lfs.l2p, dev.tags, layout.sectionBlocks, layout.sections, o.path, limits, o.inject, { ctrl, jobs, counters, port: port1, lag: Math.floor(lfs.reserved / 2) });
+  lfs.flight = mover;
+  return { mover, worker };
 }
 
 export function layoutOf(o: GcOptions): Layout {
@@ -63,31 +75,6 @@ export function layoutOf(o: GcOptions): Layout {
     segsPerSection: o.segsPerSection,
     ...(o.zoneBytes !== undefined ? { zoneBytes: o.zoneBytes, zoneCapacityBytes: o.zoneCapacityBytes ?? o.zoneBytes } : {}),
   });
-}
-
-/** The plan as the buggy GC of a fault-injection run would execute it. */
-export function injectFault(plan: MovePlan, movedBefore: number, inject: NonNullable<GcOptions['inject']>): boolean {
-  const i = inject.at - movedBefore;
-  if (i < 0 || i >= plan.count) return false;
-  if (inject.kind === 'drop') {
-    // The block is left out of the moves, though the map already points at its destination.
-    for (let j = i; j + 1 < plan.count; j++) {
-      plan.src[j] = plan.src[j + 1]!;
-      plan.dst[j] = plan.dst[j + 1]!;
-      plan.lba[j] = plan.lba[j + 1]!;
-      plan.tag[j] = plan.tag[j + 1]!;
-    }
-    plan.count--;
-  } else {
-    // Two blocks written to each other's place (or one beside its own when it moves alone).
-    const k = i + 1 < plan.count ? i + 1 : i - 1;
-    if (k >= 0) {
-      const d = plan.dst[i]!;
-      plan.dst[i] = plan.dst[k]!;
-      plan.dst[k] = d;
-    } else plan.dst[i] = plan.dst[i]! ^ 1;
-  }
-  return true;
 }
 
 /**
@@ -115,38 +102,42 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
   checkGcOptions(o);
   const t0 = performance.now();
   const layout = layoutOf(o);
-  const mode = hooks.mapWorker ?? (layout.userBlocks >= MAP_PIPE.autoMinBlocks ? 'helper' : 'off');
-  const piped = mode !== 'off';
-  const dev = new TagDevice(layout, piped);
-  const lfs = new LogStructured(layout, makePolicy(o.policy, Math.round(o.ageThreshold * layout.userBlocks)), dev.tags, piped);
-  const mapWorker = mode !== 'off' ? startMapWorker(lfs, mode) : undefined;
+  const limits = hooks.limits ?? DEFAULT_PATH_LIMITS;
+  const timer = hooks.timer ?? makeTimer(o.timing, layout, limits);
+  // A timed run's model takes each plan as it runs: every job on this thread.
+  const timed = !(timer instanceof NoTimer);
+  if (timed && hooks.mover === 'worker') throw new GcOptionError('--timing', 'a timed run moves on one thread (the model times each victim as it is moved)');
+  const mode = hooks.mover ?? (layout.userBlocks >= MOVER.autoMinBlocks && !timed ? 'worker' : 'inline');
+  const threaded = mode === 'worker';
+  const dev = new TagDevice(layout, threaded);
+  const lfs = new LogStructured(layout, makePolicy(o.policy, Math.round(o.ageThreshold * layout.userBlocks)), dev.tags, threaded);
+  const started = threaded ? startMover(lfs, dev, layout, o, limits) : undefined;
+  const mover = started?.mover ?? new Mover(lfs.l2p, dev.tags, layout.sectionBlocks, layout.sections, o.path, limits, o.inject);
   try {
-    return runOn(o, hooks, t0, layout, dev, lfs);
+    return runOn(o, hooks, t0, layout, dev, lfs, mover, timer, limits);
   } finally {
-    if (mapWorker) {
-      if (hooks.pipeStats) {
-        hooks.pipeStats.waits = mapWorker.pipe.waits;
-        hooks.pipeStats.waitMs = mapWorker.pipe.waitMs;
-      }
-      mapWorker.pipe.stop();
-      void mapWorker.worker.terminate();
+    if (hooks.moverStats) {
+      hooks.moverStats.here = mover.ranHere;
+      hooks.moverStats.worker = mover.queued;
+      hooks.moverStats.waits = mover.waits;
+      hooks.moverStats.waitMs = mover.waitMs;
+    }
+    if (started) {
+      mover.stop();
+      void started.worker.terminate();
     }
   }
 }
 
-function runOn(o: GcOptions, hooks: GcHooks, t0: number, layout: Layout, dev: TagDevice, lfs: LogStructured): GcResult {
+function runOn(o: GcOptions, hooks: GcHooks, t0: number, layout: Layout, dev: TagDevice, lfs: LogStructured, mover: Mover, timer: GcTimer, limits: PathLimits): GcResult {
   const wl = makeWorkload(o.workload, layout.userBlocks, o.seed, hooks.trace);
-  const limits = hooks.limits ?? DEFAULT_PATH_LIMITS;
-  const timer = hooks.timer ?? makeTimer(o.timing, layout, limits);
   const timed = !(timer instanceof NoTimer);
   const gc = newPathCounters();
-  const plan = newMovePlan(layout.sectionBlocks);
   const tags = dev.tags;
   const U = layout.userBlocks;
   const resets = lfs.resetQueue;
   const lastTag = lfs.lastTagBuf;
   let gcNs = 0;
-  let injected = false;
   let peakRss = process.memoryUsage.rss();
 
   const drainResets = (): void => {
@@ -162,14 +153,11 @@ function runOn(o: GcOptions, hooks: GcHooks, t0: number, layout: Layout, dev: Ta
     // Foreground GC: clean until the reserve is back (f2fs_gc with FG_GC from f2fs_balance_fs).
     const start = timed ? timer.now() : 0;
     while (lfs.gcNeeded) {
-      if (!lfs.planVictim(plan)) break;
+      const at = mover.slot();
+      if (!lfs.selectVictim(mover.jobs, at)) break;
       drainResets();
-      if (o.inject && !injected) injected = injectFault(plan, lfs.counters.gcMoved, o.inject);
-      dev.move(plan);
-      lfs.pipe?.check();
-      accountPlan(o.path, plan, limits, gc);
-      if (timed) timer.advanceTo(timer.gcMoves(plan, o.path));
-      lfs.freeVictim(plan);
+      const plan = mover.dispatch(at);
+      if (timed) timer.advanceTo(timer.gcMoves(plan!, o.path));
     }
     if (timed) gcNs += timer.now() - start;
   };
@@ -234,7 +222,7 @@ function runOn(o: GcOptions, hooks: GcHooks, t0: number, layout: Layout, dev: Ta
         aheadTemp[aheadLen] = wl.temp;
       }
       if (aheadLen === 0) break;
-      lfs.prefetch(ahead, aheadLen);
+      lfs.sink ^= lfs.prefetch(ahead, aheadLen);
     }
     const lba = ahead[aheadAt]!;
     const op = aheadOp[aheadAt]!;
@@ -285,8 +273,9 @@ function runOn(o: GcOptions, hooks: GcHooks, t0: number, layout: Layout, dev: Ta
   hooks.onProgress?.(1);
 
   // Every logical block reads back its latest write.
-  lfs.pipe?.drain();
-  const { verified, bad } = lfs.pipe ? lfs.pipe.verify(0, U) : verifyRange(lfs.l2p, tags, 0, U);
+  mover.drain();
+  mover.totals(gc);
+  const { verified, bad } = mover.verify(0, U);
   if (bad >= 0) {
     const e = lfs.l2p[bad]!;
     const p = e & MAP_PHYS_MASK;

@@ -11,11 +11,28 @@
  * section's own entry and the top of one stack, never a neighbour's (a linked list touches two).
  * Greedy takes the topmost current entry of the lowest non-empty bucket: the section that entered
  * that bucket last, as the head of a linked list would be.
+ *
+ * Only sections at or below a watch line are in buckets: greedy never looks far above the fewest
+ * valid count, and a section well above it only has its count lowered. Once greedy has seen the
+ * lowest bucket `margin` below the line, the line follows it down to that bucket + margin (the
+ * buckets above are dropped); when no tracked section is left, a scan of the SIT raises it to
+ * the fewest valid count + margin and tracks what lies below, in section order. So greedy's pick
+ * is always a fewest-valid section; among equals, the last to enter the bucket, except for
+ * sections the scan put in (in section order). In a terabyte run's steady state a section
+ * loses about a hundred blocks between being written and being cleaned, and only its last
+ * `margin` invalidations touch a bucket.
  */
+import { specialize } from '../../core/util/specialize.js';
+
 export const SectionState = { FREE: 0, OPEN: 1, FULL: 2 } as const;
 
 /** Entries a bucket's stack starts with, and the slack it may hold beyond twice its bucket before it is compacted. */
 const SIT_STACK_MIN = 64;
+
+/** The watch line's margin above the fewest valid count: a sixteenth of a section (32 blocks of 512), at least 8. */
+export function defaultWatchMargin(sectionBlocks: number): number {
+  return Math.max(8, Math.floor(sectionBlocks / 16));
+}
 
 export class Sit {
   /** One bit per physical block: set while the block holds the latest copy of its logical block. */
@@ -28,7 +45,13 @@ export class Sit {
   private readonly count: Int32Array;
   private readonly stacks: Int32Array[];
   private readonly depth: Int32Array;
-  private minHint: number;
+  /** The lowest bucket that may hold a section (internal: the invalidate closure lowers it). */
+  minHint: number;
+  /** Full sections with at most this many valid blocks are in buckets (internal: the invalidate closure reads it). */
+  watch: number;
+  /** Times the watch line was lowered, and SIT scans that raised it (for tests and benches). */
+  lowerings = 0;
+  rescans = 0;
   /** Compaction's marks: the pass that last kept an entry of each section. */
   private readonly mark: Uint32Array;
   private markPass = 0;
@@ -36,7 +59,10 @@ export class Sit {
   constructor(
     readonly sections: number,
     readonly sectionBlocks: number,
+    /** How far above the fewest valid count the watch line sits (Infinity: every full section is tracked). */
+    readonly margin = defaultWatchMargin(sectionBlocks),
   ) {
+    this.watch = sectionBlocks;
     this.bitmap = new Uint32Array(Math.ceil((sections * sectionBlocks) / 32));
     this.valid = new Uint32Array(sections);
     this.mtime = new Float64Array(sections);
@@ -46,7 +72,19 @@ export class Sit {
     this.depth = new Int32Array(sectionBlocks + 1);
     this.mark = new Uint32Array(sections);
     this.minHint = sectionBlocks + 1;
+    this.invalidate = specialize(makeInvalidate)(this, this.bitmap, this.valid, this.state, this.count, this.depth, this.stacks, SectionState.FULL);
+    this.validate = specialize(makeValidate)(this.bitmap, this.valid, this.mtime);
   }
+
+  /**
+   * Invalidates physical block p of section s; returns the new valid count. A full section moves
+   * from bucket v + 1 to bucket v (one with nothing valid left is freed by the caller). A closure
+   * of this instance's own (core/util/specialize.ts): the user write's hot path.
+   */
+  readonly invalidate: (p: number, s: number) => number;
+
+  /** Marks physical block p of open section s valid, written at time `t` (update_segment_mtime). */
+  readonly validate: (p: number, s: number, t: number) => void;
 
   isValid(p: number): boolean {
     return (this.bitmap[p >>> 5]! & (1 << (p & 31))) !== 0;
@@ -60,6 +98,7 @@ export class Sit {
   /** A full section joins the bucket of its valid count. */
   insertFull(s: number): void {
     const v = this.valid[s]!;
+    if (v > this.watch) return;
     this.count[v]!++;
     this.push(v, s);
     if (v < this.minHint) this.minHint = v;
@@ -67,10 +106,12 @@ export class Sit {
 
   /** A full section leaves its bucket (its entry goes stale: the caller changes its state or count next). */
   removeFull(s: number): void {
-    this.count[this.valid[s]!]!--;
+    const v = this.valid[s]!;
+    if (v <= this.watch) this.count[v]!--;
   }
 
-  private push(v: number, s: number): void {
+  /** Pushes section s on bucket v's stack (internal: the invalidate closure's slow path). */
+  push(v: number, s: number): void {
     let st = this.stacks[v]!;
     const d = this.depth[v]!;
     if (d === st.length) {
@@ -111,11 +152,15 @@ export class Sit {
 
   /** The full section with the fewest valid blocks, or −1 (greedy: get_gc_cost = valid blocks). */
   fewestValid(): number {
-    const top = this.sectionBlocks;
     let v = this.minHint;
-    while (v <= top && this.count[v] === 0) v++;
+    while (v <= this.watch && this.count[v] === 0) v++;
+    if (v > this.watch) {
+      if (!this.rescan()) return -1;
+      v = this.minHint;
+      while (this.count[v] === 0) v++;
+    }
     this.minHint = v;
-    if (v > top) return -1;
+    if (this.watch > v + 2 * this.margin) this.lower(v + this.margin);
     // Stale entries on top go; the current one stays until the caller removes the section.
     const st = this.stacks[v]!;
     let d = this.depth[v]!;
@@ -128,6 +173,41 @@ export class Sit {
       d--;
     }
     throw new Error(`SIT: bucket ${v} counts ${this.count[v]} full sections but holds none`);
+  }
+
+  /** Drops the buckets above `w` and makes `w` the watch line. */
+  private lower(w: number): void {
+    this.lowerings++;
+    for (let b = w + 1; b <= this.watch; b++) {
+      this.count[b] = 0;
+      this.depth[b] = 0;
+    }
+    this.watch = w;
+  }
+
+  /**
+   * No tracked section left: scans the SIT for the fewest valid count among full sections, puts
+   * the line `margin` above it and tracks the sections below it, in section order. False when no
+   * section is full.
+   */
+  private rescan(): boolean {
+    const { valid, state } = this;
+    let min = Infinity;
+    for (let s = 0; s < this.sections; s++) if (state[s] === SectionState.FULL && valid[s]! < min) min = valid[s]!;
+    if (min === Infinity) return false;
+    this.rescans++;
+    this.count.fill(0);
+    this.depth.fill(0);
+    this.watch = Math.min(this.sectionBlocks, min + this.margin);
+    this.minHint = min;
+    for (let s = 0; s < this.sections; s++) {
+      const v = valid[s]!;
+      if (state[s] === SectionState.FULL && v <= this.watch) {
+        this.count[v]!++;
+        this.push(v, s);
+      }
+    }
+    return true;
   }
 
   /** Clears a section's bitmap and counters (it became free). */
@@ -152,27 +232,37 @@ export class Sit {
     this.mtime[s] = 0;
   }
 
-  /** Invalidates physical block p of section s; returns the new valid count. */
-  invalidate(p: number, s: number): number {
-    this.bitmap[p >>> 5]! &= ~(1 << (p & 31));
-    const v = --this.valid[s]!;
-    if (this.state[s] === SectionState.FULL) {
-      // From bucket v + 1 to bucket v (a section with nothing valid left is freed by the caller).
-      this.count[v + 1]!--;
-      if (v > 0) {
-        this.count[v]!++;
-        this.push(v, s);
-        if (v < this.minHint) this.minHint = v;
+}
+
+// The closures' factories: self-contained (specialize evaluates their source again).
+
+function makeInvalidate(sit: Sit, bitmap: Uint32Array, valid: Uint32Array, state: Uint8Array, count: Int32Array, depth: Int32Array, stacks: Int32Array[], FULL: number) {
+  return (p: number, s: number): number => {
+    bitmap[p >>> 5]! &= ~(1 << (p & 31));
+    const v = --valid[s]!;
+    if (state[s] === FULL) {
+      const w = sit.watch;
+      if (v < w) count[v + 1]!--;
+      if (v > 0 && v <= w) {
+        count[v]!++;
+        const st = stacks[v]!;
+        const d = depth[v]!;
+        if (d < st.length) {
+          st[d] = s;
+          depth[v] = d + 1;
+        } else sit.push(v, s);
+        if (v < sit.minHint) sit.minHint = v;
       }
     }
     return v;
-  }
+  };
+}
 
-  /** Marks physical block p of open section s valid, written at time `t`. */
-  validate(p: number, s: number, t: number): void {
-    this.bitmap[p >>> 5]! |= 1 << (p & 31);
-    const v = this.valid[s]!;
-    this.mtime[s] = v === 0 ? t : (this.mtime[s]! * v + t) / (v + 1);
-    this.valid[s] = v + 1;
-  }
+function makeValidate(bitmap: Uint32Array, valid: Uint32Array, mtime: Float64Array) {
+  return (p: number, s: number, t: number): void => {
+    bitmap[p >>> 5]! |= 1 << (p & 31);
+    const v = valid[s]!;
+    mtime[s] = v === 0 ? t : (mtime[s]! * v + t) / (v + 1);
+    valid[s] = v + 1;
+  };
 }

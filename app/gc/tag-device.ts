@@ -10,7 +10,7 @@ import { GcIntegrityError, describeTag } from './tag.js';
 
 export class TagDevice {
   readonly tags: Uint32Array;
-  /** `shared`: the tags in shared memory, for a worker thread to read (map-pipe.ts). */
+  /** `shared`: the tags in shared memory, for a worker thread to read (mover.ts). */
   constructor(
     readonly layout: Layout,
     shared = false,
@@ -29,12 +29,16 @@ export class TagDevice {
 
   /** Moves the plan's blocks (whatever the path, the device ends up with the same tags), checking each read. */
   move(plan: MovePlan): void {
-    const tags = this.tags;
-    const { src, dst, tag, count } = plan;
-    for (let i = 0; i < count; i++) {
-      const t = tags[src[i]!]!;
-      if (t !== tag[i]) throw new GcIntegrityError(`GC read of physical block ${src[i]} returned ${describeTag(t)}, expected ${describeTag(tag[i]!)}`, plan.lba[i]!, src[i]!);
-      tags[dst[i]!] = t;
-    }
+    moveTags(this.tags, plan);
+  }
+}
+
+/** The tag-only device's move of a plan's blocks, on whichever thread holds its tags: each read checked against the tag the plan expects. */
+export function moveTags(tags: Uint32Array, plan: MovePlan): void {
+  const { src, dst, tag, count } = plan;
+  for (let i = 0; i < count; i++) {
+    const t = tags[src[i]!]!;
+    if (t !== tag[i]) throw new GcIntegrityError(`GC read of physical block ${src[i]} returned ${describeTag(t)}, expected ${describeTag(tag[i]!)}`, plan.lba[i]!, src[i]!);
+    tags[dst[i]!] = t;
   }
 }

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { layoutOf, runGc, startMover } from '../../app/gc/run.js';
+import { GC_DEFAULTS, type GcOptions } from '../../app/gc/options.js';
+import { GcIntegrityError, TAG_LBA_BITS } from '../../app/gc/tag.js';
+import { JOB, jobWords } from '../../app/gc/victim-job.js';
+import { LogStructured } from '../../app/gc/lfs.js';
+import { TagDevice } from '../../app/gc/tag-device.js';
+import { makePolicy } from '../../app/gc/policies.js';
+import { DEFAULT_PATH_LIMITS } from '../../app/gc/paths.js';
+import { gcReserve } from '../../app/gc/constants.js';
+
+const MiB = 1024 ** 2;
+const opts = (o: Partial<GcOptions>): GcOptions => ({ ...GC_DEFAULTS, seriesPoints: 10, zoneBytes: 2 * MiB, zoneCapacityBytes: 2 * MiB, ...o });
+const gen = (g: number, x: number): number => ((g << TAG_LBA_BITS) | x) >>> 0;
+
+/** A worker mover on a small tag device, outside a run, for driving jobs by hand. */
+function bareMover() {
+  const o = opts({ size: 256 * MiB });
+  const layout = layoutOf(o);
+  const dev = new TagDevice(layout, true);
+  const lfs = new LogStructured(layout, makePolicy('greedy', 0), dev.tags, true);
+  const { mover, worker } = startMover(lfs, dev, layout, o, DEFAULT_PATH_LIMITS);
+  return { layout, dev, lfs, mover, worker };
+}
+
+describe('GC mover: victim jobs on a worker thread', () => {
+  it('gives the same run as moving inline: victims, moves, commands, WAF, series, every block read back; both threads move', () => {
+    const o = opts({ size: 256 * MiB, overwrites: 2, seed: 11 });
+    const inline = runGc(o, { mover: 'inline' });
+    const stats = { here: 0, worker: 0, waits: 0, waitMs: 0 };
+    const threaded = runGc(o, { mover: 'worker', moverStats: stats });
+    expect(threaded.victims).toBe(inline.victims);
+    expect(threaded.gc_moved_bytes).toBe(inline.gc_moved_bytes);
+    expect(threaded.commands).toBe(inline.commands);
+    expect(threaded.gc).toEqual(inline.gc);
+    expect(threaded.waf).toBe(inline.waf);
+    expect(threaded.victim_valid_histogram).toEqual(inline.victim_valid_histogram);
+    expect(threaded.series.map((p) => p.waf)).toEqual(inline.series.map((p) => p.waf));
+    expect(threaded.verified_blocks).toBe(threaded.user_blocks);
+    expect(inline.gc_moved_bytes).toBeGreaterThan(0);
+    // Both threads ran victims, and the main thread met pending moves (a user write of a block
+    // in flight, or a section to reuse) and waited for them.
+    expect(stats.worker).toBeGreaterThan(0);
+    expect(stats.here).toBeGreaterThan(0);
+    expect(stats.here + stats.worker).toBe(threaded.victims);
+    expect(stats.waits).toBeGreaterThan(0);
+  });
+
+  it('a dropped block is caught with the worker moving', () => {
+    expect(() => runGc(opts({ size: 128 * MiB, overwrites: 1, inject: { kind: 'drop', at: 1000 } }), { mover: 'worker' })).toThrow(GcIntegrityError);
+  });
+
+  it('a misplaced block is caught with the worker moving', () => {
+    expect(() => runGc(opts({ size: 128 * MiB, overwrites: 1, inject: { kind: 'misplace', at: 1000 } }), { mover: 'worker' })).toThrow(GcIntegrityError);
+  });
+
+  it('a timed run refuses the worker (the model times each victim as it moves)', () => {
+    expect(() => runGc(opts({ size: 64 * MiB, overwrites: 1, timing: 'nvmevirt-zns' }), { mover: 'worker' })).toThrow(/--timing/);
+  });
+
+  it('the worker moves a job only where the map agrees with the source; a job it does not agree with fails the run naming the block', async () => {
+    const { layout, dev, lfs, mover, worker } = bareMover();
+    const sb = layout.sectionBlocks;
+    try {
+      // Section 0's blocks 0 and 1 hold lba 5 (generation 3) and lba 6 (generation 2); the map
+      // agrees for lba 5 and puts lba 6 elsewhere.
+      dev.tags[0] = gen(3, 5);
+      dev.tags[1] = gen(2, 6);
+      lfs.l2p[5] = gen(3, 0);
+      lfs.l2p[6] = gen(2, 77);
+      const job = (bits: number, dst: number): void => {
+        const at = mover.slot();
+        mover.jobs.fill(0, at, at + jobWords(sb));
+        mover.jobs[at + JOB.VICTIM] = 0;
+        mover.jobs[at + JOB.COUNT] = 1;
+        mover.jobs[at + JOB.BITS] = bits;
+        mover.jobs[at + JOB.EXT0] = dst;
+        mover.jobs[at + JOB.LEN0] = 1;
+        expect(mover.dispatch(at)).toBeUndefined(); // queued for the worker
+      };
+      job(0b01, 3 * sb);
+      mover.drain();
+      expect(lfs.l2p[5]).toBe(gen(3, 3 * sb));
+      expect(dev.tags[3 * sb]).toBe(gen(3, 5));
+      job(0b10, 3 * sb + 1);
+      let err: unknown;
+      try {
+        mover.drain();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(GcIntegrityError);
+      expect((err as GcIntegrityError).lba).toBe(6);
+      expect((err as GcIntegrityError).physical).toBe(1);
+      expect((err as Error).message).toMatch(/map puts lba 6 at 77/);
+      expect(lfs.l2p[6]).toBe(gen(2, 77));
+      expect(dev.tags[3 * sb + 1]).toBe(0);
+    } finally {
+      mover.stop();
+      await worker.terminate();
+    }
+  });
+
+  it('the read-back on both threads finds a block whose tag is not its latest write, in either half', async () => {
+    const { dev, lfs, mover, worker } = bareMover();
+    try {
+      for (let l = 0; l < 64; l++) {
+        lfs.l2p[l] = gen(1, l + 10);
+        dev.tags[l + 10] = gen(1, l);
+      }
+      expect(mover.verify(0, 64)).toEqual({ verified: 64, bad: -1 });
+      dev.tags[50] = gen(2, 40); // lba 40 (the worker's half) holds a newer generation than the map's
+      expect(mover.verify(0, 64).bad).toBe(40);
+      dev.tags[12] = gen(2, 2); // and lba 2, in this thread's half
+      expect(mover.verify(0, 64).bad).toBe(2);
+    } finally {
+      mover.stop();
+      await worker.terminate();
+    }
+  });
+
+  it('the reserve grows with the device so that the worker may fall behind: 2 sections up to 8192, then one per 4096', () => {
+    expect(gcReserve(16)).toBe(2);
+    expect(gcReserve(8191)).toBe(2);
+    expect(gcReserve(16384)).toBe(4);
+    expect(gcReserve(512 * 1024)).toBe(128);
+  });
+});
