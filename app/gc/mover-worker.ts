@@ -6,7 +6,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { AdaptiveSpin } from '../../core/block/adaptive-spin.js';
-import { COUNTER_FIELDS, MOVER, MOVER_CTRL, PREFAULT_STRIDE, makeJobRunner, verifyRange, type MoverData, type MoverFailure } from './mover.js';
+import { COUNTER_FIELDS, MOVER, MOVER_CTRL, PREFAULT_STRIDE, makeJobRunner, makeVerifier, verifyChunks, type MoverData, type MoverFailure } from './mover.js';
 import { newPathCounters } from './paths.js';
 import { GcIntegrityError } from './tag.js';
 
@@ -17,8 +17,10 @@ const shared = new Float64Array(data.counters);
 const l2p = new Uint32Array(data.l2p, 0, data.l2pLength);
 const tags = new Uint32Array(data.tags);
 const counters = newPathCounters();
+const verify = makeVerifier(l2p, tags);
 const run = makeJobRunner(l2p, tags, data.sectionBlocks, data.path, data.limits, counters, data.inject, true);
-const spin = new AdaptiveSpin(MOVER.spinUs);
+// The main thread queues jobs every few tens of microseconds while it runs: keep spinning for them.
+const spin = new AdaptiveSpin(MOVER.spinUs, 64, () => performance.now(), MOVER.spinUs);
 let done = Atomics.load(ctrl, MOVER_CTRL.DONE);
 let queued = done;
 const more = (): boolean => {
@@ -53,7 +55,7 @@ for (;;) {
   }
   if (queued === done) {
     if (Atomics.load(ctrl, MOVER_CTRL.VERIFY_STATE) === 1) {
-      const r = verifyRange(l2p, tags, ctrl[MOVER_CTRL.VERIFY_FROM]!, ctrl[MOVER_CTRL.VERIFY_TO]!);
+      const r = verifyChunks(ctrl, verify);
       ctrl[MOVER_CTRL.VERIFY_BAD] = r.bad;
       ctrl[MOVER_CTRL.VERIFY_COUNT] = r.verified;
       Atomics.store(ctrl, MOVER_CTRL.VERIFY_STATE, 2);

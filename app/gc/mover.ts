@@ -65,15 +65,21 @@ export const MOVER_CTRL = {
   STOP: 4,
   /** 1 when the worker found a bad move (the details come as a message on the port). */
   FAILED: 5,
-  /** The final read-back of [VERIFY_FROM, VERIFY_TO) asked of the worker: 1 asked, 2 done. */
+  /** The final read-back of [.., VERIFY_TO) shared with the worker: 1 asked, 2 the worker is done. */
   VERIFY_STATE: 6,
-  VERIFY_FROM: 7,
+  /** The next chunk to claim (Atomics.add), and the end. */
+  VERIFY_NEXT: 7,
   VERIFY_TO: 8,
-  /** Its result: the first bad logical block (−1: none) and the blocks checked. */
+  /** The worker's result: the first bad logical block it found (−1: none) and the blocks it checked. */
   VERIFY_BAD: 9,
   VERIFY_COUNT: 10,
+  /** Set by the thread that finds a bad block: claim no more chunks. */
+  VERIFY_STOP: 11,
   WORDS: 16,
 } as const;
+
+/** Logical blocks per chunk of the shared read-back. */
+export const VERIFY_CHUNK = 1 << 20;
 
 /** Words between the pages the worker touches first, so the kernel maps them off the main thread. */
 export const PREFAULT_STRIDE = 1024;
@@ -211,22 +217,55 @@ function runnerFactory(
     if (inject) steps.injectFault(plan, steps.movedBefore(jobs, at), inject);
     steps.moveTags(tags, plan);
     steps.accountPlan(path, plan, limits, counters);
+    // The worker resets the victim's zone once it has read it (Mover.zeroed): off the main thread.
+    if (shared) tags.fill(0, first, first + sb);
     return plan;
   };
 }
 
+/** A read-back of [from, to): the blocks checked and the first bad block (−1). */
+export type Verifier = (from: number, to: number) => { verified: number; bad: number };
+
 /**
  * Every logical block of [from, to) reads back its latest write: the tag at the block's physical
- * place names it and its generation. Returns the blocks checked and the first bad block (−1).
+ * place names it and its generation. A closure of its own (core/util/specialize.ts): a random tag
+ * read per logical block, a quarter billion of them in the terabyte run.
  */
-export function verifyRange(l2p: Uint32Array, tags: Uint32Array, from: number, to: number): { verified: number; bad: number } {
+export function makeVerifier(l2p: Uint32Array, tags: Uint32Array): Verifier {
+  return specialize(verifierFactory)(l2p, tags, MAP_PHYS_MASK, TAG_LBA_BITS);
+}
+
+function verifierFactory(l2p: Uint32Array, tags: Uint32Array, PHYS: number, BITS: number): Verifier {
+  return (from: number, to: number) => {
+    let verified = 0;
+    for (let lba = from; lba < to; lba++) {
+      const e = l2p[lba]!;
+      // Never written, or trimmed: nothing to read.
+      if (e === 0) continue;
+      if (tags[e & PHYS] !== (((e >>> BITS) << BITS) | lba) >>> 0) return { verified, bad: lba };
+      verified++;
+    }
+    return { verified, bad: -1 };
+  };
+}
+
+/**
+ * This thread's (or the worker's) share of a shared read-back: chunks claimed in order until none
+ * is left or a thread found a bad block. Every chunk below a bad one was claimed before it and is
+ * checked to its end, so the lowest bad block either thread reports is the first bad block.
+ */
+export function verifyChunks(ctrl: Int32Array, verify: Verifier): { verified: number; bad: number } {
+  const to = ctrl[MOVER_CTRL.VERIFY_TO]!;
   let verified = 0;
-  for (let lba = from; lba < to; lba++) {
-    const e = l2p[lba]!;
-    // Never written, or trimmed: nothing to read.
-    if (e === 0) continue;
-    if (tags[e & MAP_PHYS_MASK] !== (((e >>> TAG_LBA_BITS) << TAG_LBA_BITS) | lba) >>> 0) return { verified, bad: lba };
-    verified++;
+  while (Atomics.load(ctrl, MOVER_CTRL.VERIFY_STOP) === 0) {
+    const from = Atomics.add(ctrl, MOVER_CTRL.VERIFY_NEXT, VERIFY_CHUNK);
+    if (from >= to) break;
+    const r = verify(from, Math.min(to, from + VERIFY_CHUNK));
+    verified += r.verified;
+    if (r.bad >= 0) {
+      Atomics.store(ctrl, MOVER_CTRL.VERIFY_STOP, 1);
+      return { verified, bad: r.bad };
+    }
   }
   return { verified, bad: -1 };
 }
@@ -236,6 +275,7 @@ export class Mover implements SectionFlight {
   /** Where the next job is written (`slot()`), and this thread's plan for the jobs it runs. */
   readonly jobs: Uint32Array;
   private readonly run: JobRunner;
+  private readonly verifier: Verifier;
   private readonly sectionBlocks: number;
   private readonly words: number;
   /** The path counters of the jobs this thread ran. */
@@ -275,11 +315,12 @@ export class Mover implements SectionFlight {
     this.sectionBlocks = sectionBlocks;
     this.words = bitmapWords(sectionBlocks);
     this.run = makeJobRunner(l2p, tags, sectionBlocks, path, limits, this.counters, inject, false);
+    this.verifier = makeVerifier(l2p, tags);
     if (worker === undefined) {
       this.slots = 1;
       this.lag = 0;
       this.jobs = new Uint32Array(this.slotWords);
-      this.ctrl = this.shared = this.port = this.flightOf = this.lastInto = undefined;
+      this.ctrl = this.shared = this.port = this.flightOf = this.lastInto = this.zeroedBy = undefined;
       return;
     }
     this.jobs = new Uint32Array(worker.jobs);
@@ -289,6 +330,7 @@ export class Mover implements SectionFlight {
     this.shared = new Float64Array(worker.counters);
     this.port = worker.port;
     this.flightOf = new Float64Array(sections);
+    this.zeroedBy = new Uint8Array(sections);
     this.lastInto = new Float64Array(sections);
   }
 
@@ -324,6 +366,7 @@ export class Mover implements SectionFlight {
     }
     const seq = ++this.queued;
     this.flightOf![v] = seq;
+    this.zeroedBy![v] = 1;
     if (jobs[at + JOB.LEN0]! > 0) this.lastInto![(jobs[at + JOB.EXT0]! / sb) | 0] = seq;
     if (jobs[at + JOB.LEN1]! > 0) this.lastInto![(jobs[at + JOB.EXT1]! / sb) | 0] = seq;
     Atomics.store(ctrl, MOVER_CTRL.QUEUED, seq | 0);
@@ -379,6 +422,20 @@ export class Mover implements SectionFlight {
 
   taken(section: number): void {
     this.flightOf![section] = 0;
+  }
+
+  /**
+   * Whether the worker has reset the section's tags already: it does so for every victim it runs,
+   * once it has read them (so this thread need not), and a section is taken only after its job.
+   */
+  zeroed(section: number): boolean {
+    return this.zeroedBy !== undefined && this.zeroedBy[section] === 1;
+  }
+  /** Per section: 1 while the worker's job for it (as a victim) stands for the next reset. */
+  private readonly zeroedBy: Uint8Array | undefined;
+  /** The reset is done (drainResets): the next one is this thread's again. */
+  resetDone(section: number): void {
+    if (this.zeroedBy !== undefined) this.zeroedBy[section] = 0;
   }
 
   /** Reads the worker's progress; throws what it found if it failed. */
@@ -442,26 +499,27 @@ export class Mover implements SectionFlight {
   }
 
   /**
-   * The final read-back, on both threads: the worker checks [mid, to) while this thread checks
-   * [from, mid). Every job must be done first (drain).
+   * The final read-back, on both threads: each claims chunks of [from, to) in turn
+   * (verifyChunks), so the faster one checks more. Every job must be done first (drain).
    */
   verify(from: number, to: number): { verified: number; bad: number } {
     const c = this.ctrl;
-    if (c === undefined) return verifyRange(this.l2p, this.tags, from, to);
-    const mid = from + Math.floor((to - from) / 2);
-    c[MOVER_CTRL.VERIFY_FROM] = mid;
+    if (c === undefined) return this.verifier(from, to);
+    c[MOVER_CTRL.VERIFY_NEXT] = from;
     c[MOVER_CTRL.VERIFY_TO] = to;
+    c[MOVER_CTRL.VERIFY_STOP] = 0;
     Atomics.store(c, MOVER_CTRL.VERIFY_STATE, 1);
     Atomics.notify(c, MOVER_CTRL.QUEUED);
-    const mine = verifyRange(this.l2p, this.tags, from, mid);
+    const mine = verifyChunks(c, this.verifier);
     const t0 = performance.now();
     while (Atomics.load(c, MOVER_CTRL.VERIFY_STATE) !== 2) {
       this.poll();
       Atomics.wait(c, MOVER_CTRL.VERIFY_STATE, 1, MOVER.parkMs);
       if (performance.now() - t0 > MOVER.stallMs) throw new Error(`GC mover did not finish its read-back in ${MOVER.stallMs / 1000} s`);
     }
-    if (mine.bad >= 0) return mine;
-    return { verified: mine.verified + c[MOVER_CTRL.VERIFY_COUNT]!, bad: c[MOVER_CTRL.VERIFY_BAD]! };
+    const theirs = c[MOVER_CTRL.VERIFY_BAD]!;
+    const bad = mine.bad < 0 ? theirs : theirs < 0 ? mine.bad : Math.min(mine.bad, theirs);
+    return { verified: mine.verified + c[MOVER_CTRL.VERIFY_COUNT]!, bad };
   }
 
   private throwFailure(): never {

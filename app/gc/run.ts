@@ -142,7 +142,9 @@ function runOn(o: GcOptions, hooks: GcHooks, t0: number, layout: Layout, dev: Ta
 
   const drainResets = (): void => {
     for (const s of resets) {
-      dev.reset(s);
+      // The mover's worker resets the victims it runs.
+      if (mover.zeroed(s)) mover.resetDone(s);
+      else dev.reset(s);
       if (timed) timer.reset(s);
       gc.resets++;
     }

@@ -34,8 +34,15 @@ export class AdaptiveSpin {
    * `maxUs`: the longest spin (a device's idle_us, a ring's spin time); 0 never spins.
    * `checkEvery`: loop passes between clock reads (1 when `ready()` itself costs a microsecond).
    * `now`: the clock in ms (tests pass their own).
+   * `floorUs`: the least a miss halves the budget to (a thread whose work is known to come often,
+   * such as a worker fed by a busy thread, keeps spinning); a preemption still stops it.
    */
-  constructor(readonly maxUs: number, private readonly checkEvery = 64, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    readonly maxUs: number,
+    private readonly checkEvery = 64,
+    private readonly now: () => number = () => performance.now(),
+    readonly floorUs = 0,
+  ) {
     this.budgetUs = maxUs;
   }
 
@@ -46,9 +53,10 @@ export class AdaptiveSpin {
   /** Spins until `ready()` is true (returns true) or the budget is spent or the CPU is lost (false: park). */
   spin(ready: () => boolean): boolean {
     if (ready()) return true;
-    if (this.budgetUs === 0) return false;
+    if (this.budgetUs === 0 && this.floorUs === 0) return false;
     let t = this.now();
     if (t < this.noSpinUntil) return false;
+    if (this.budgetUs < this.floorUs) this.budgetUs = this.floorUs;
     const end = t + this.budgetUs / 1000;
     for (let i = 1; ; i++) {
       if (ready()) {
@@ -64,7 +72,7 @@ export class AdaptiveSpin {
       }
       if (t2 > end) {
         this.misses++;
-        this.budgetUs = this.budgetUs / 2 < SPIN.minUs ? 0 : this.budgetUs / 2;
+        this.budgetUs = Math.max(this.floorUs, this.budgetUs / 2 < SPIN.minUs ? 0 : this.budgetUs / 2);
         return false;
       }
       t = t2;

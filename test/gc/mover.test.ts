@@ -62,27 +62,30 @@ describe('GC mover: victim jobs on a worker thread', () => {
     const { layout, dev, lfs, mover, worker } = bareMover();
     const sb = layout.sectionBlocks;
     try {
-      // Section 0's blocks 0 and 1 hold lba 5 (generation 3) and lba 6 (generation 2); the map
-      // agrees for lba 5 and puts lba 6 elsewhere.
+      // Section 0's block 0 holds lba 5 (generation 3), section 1's block 0 lba 6 (generation 2);
+      // the map agrees for lba 5 and puts lba 6 elsewhere.
       dev.tags[0] = gen(3, 5);
-      dev.tags[1] = gen(2, 6);
+      dev.tags[sb] = gen(2, 6);
       lfs.l2p[5] = gen(3, 0);
       lfs.l2p[6] = gen(2, 77);
-      const job = (bits: number, dst: number): void => {
+      const job = (victim: number, bits: number, dst: number): void => {
         const at = mover.slot();
         mover.jobs.fill(0, at, at + jobWords(sb));
-        mover.jobs[at + JOB.VICTIM] = 0;
+        mover.jobs[at + JOB.VICTIM] = victim;
         mover.jobs[at + JOB.COUNT] = 1;
         mover.jobs[at + JOB.BITS] = bits;
         mover.jobs[at + JOB.EXT0] = dst;
         mover.jobs[at + JOB.LEN0] = 1;
         expect(mover.dispatch(at)).toBeUndefined(); // queued for the worker
       };
-      job(0b01, 3 * sb);
+      job(0, 0b1, 3 * sb);
       mover.drain();
       expect(lfs.l2p[5]).toBe(gen(3, 3 * sb));
       expect(dev.tags[3 * sb]).toBe(gen(3, 5));
-      job(0b10, 3 * sb + 1);
+      // The worker reset the victim's zone once it had read it.
+      expect(dev.tags[0]).toBe(0);
+      expect(mover.zeroed(0)).toBe(true);
+      job(1, 0b1, 3 * sb + 1);
       let err: unknown;
       try {
         mover.drain();
@@ -91,7 +94,7 @@ describe('GC mover: victim jobs on a worker thread', () => {
       }
       expect(err).toBeInstanceOf(GcIntegrityError);
       expect((err as GcIntegrityError).lba).toBe(6);
-      expect((err as GcIntegrityError).physical).toBe(1);
+      expect((err as GcIntegrityError).physical).toBe(sb);
       expect((err as Error).message).toMatch(/map puts lba 6 at 77/);
       expect(lfs.l2p[6]).toBe(gen(2, 77));
       expect(dev.tags[3 * sb + 1]).toBe(0);
@@ -99,6 +102,33 @@ describe('GC mover: victim jobs on a worker thread', () => {
       mover.stop();
       await worker.terminate();
     }
+  });
+
+  it('a user write of a block whose job is queued but not started takes the block from the job: its destination, by rank in the snapshot, and the move cancelled', async () => {
+    const { layout, mover, worker } = bareMover();
+    const sb = layout.sectionBlocks;
+    // A worker that has stopped runs nothing: the job stays queued.
+    mover.stop();
+    await worker.terminate();
+    const at = mover.slot();
+    mover.jobs.fill(0, at, at + jobWords(sb));
+    mover.jobs[at + JOB.VICTIM] = 2;
+    mover.jobs[at + JOB.COUNT] = 4;
+    mover.jobs[at + JOB.BITS] = 0b1011; // blocks 0, 1, 3
+    mover.jobs[at + JOB.BITS + 1] = 0b1; // block 32
+    mover.jobs[at + JOB.EXT0] = 7 * sb + sb - 2; // two blocks left in one cold section
+    mover.jobs[at + JOB.LEN0] = 2;
+    mover.jobs[at + JOB.EXT1] = 9 * sb; // and two at the start of the next
+    mover.jobs[at + JOB.LEN1] = 2;
+    expect(mover.dispatch(at)).toBeUndefined();
+    expect(mover.forward(2, 2 * sb + 3)).toBe(9 * sb); // third of four: the second extent's first
+    expect(mover.forward(2, 2 * sb + 1)).toBe(7 * sb + sb - 1);
+    expect(mover.forward(2, 2 * sb + 32)).toBe(9 * sb + 1);
+    expect(mover.forward(2, 2 * sb + 2)).toBe(-1); // not in the snapshot: no job moves it
+    expect(mover.forward(5, 5 * sb)).toBe(-1); // no job for that section
+    const cancel = at + JOB.BITS + Math.ceil(sb / 32);
+    expect(mover.jobs[cancel]).toBe(0b1010);
+    expect(mover.jobs[cancel + 1]).toBe(0b1);
   });
 
   it('the read-back on both threads finds a block whose tag is not its latest write, in either half', async () => {
