@@ -301,13 +301,13 @@ export class Mover implements SectionFlight {
   private readonly spin = new AdaptiveSpin(MOVER.spinUs);
 
   constructor(
-    private readonly l2p: Uint32Array,
-    private readonly tags: Uint32Array,
+    l2p: Uint32Array,
+    tags: Uint32Array,
     sectionBlocks: number,
     sections: number,
-    private readonly path: GcPathName,
-    private readonly limits: PathLimits,
-    private readonly inject: GcOptions['inject'],
+    path: GcPathName,
+    limits: PathLimits,
+    inject: GcOptions['inject'],
     /** The worker's shared memory, or nothing for an inline mover. */
     worker?: { ctrl: SharedArrayBuffer; jobs: SharedArrayBuffer; counters: SharedArrayBuffer; port: MessagePort; lag: number },
   ) {
