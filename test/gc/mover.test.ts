@@ -46,6 +46,18 @@ describe('GC mover: victim jobs on a worker thread', () => {
     expect(stats.waits).toBeGreaterThan(0);
   });
 
+  it('the same with sections that do not start on a bitmap word (zone capacity 385 blocks) and with hot and cold logs', () => {
+    for (const o of [opts({ size: 512 * MiB, zoneCapacityBytes: 1540 * 1024, overwrites: 2, seed: 3 }), opts({ size: 256 * MiB, workload: 'zoned:90/10:10/90', overwrites: 2, seed: 4 })]) {
+      const inline = runGc(o, { mover: 'inline' });
+      const threaded = runGc(o, { mover: 'worker' });
+      expect(threaded.gc).toEqual(inline.gc);
+      expect(threaded.victim_valid_histogram).toEqual(inline.victim_valid_histogram);
+      expect(threaded.waf).toBe(inline.waf);
+      expect(threaded.verified_blocks).toBe(inline.verified_blocks);
+      expect(inline.victims).toBeGreaterThan(100);
+    }
+  });
+
   it('a dropped block is caught with the worker moving', () => {
     expect(() => runGc(opts({ size: 128 * MiB, overwrites: 1, inject: { kind: 'drop', at: 1000 } }), { mover: 'worker' })).toThrow(GcIntegrityError);
   });
