@@ -1,7 +1,7 @@
 /**
  * The GC mover's worker (mover.ts): runs the queued victim jobs in order (snapshot → owners from
  * the tags → map checked and rewritten → tags copied → commands counted), publishing its progress
- * after each; spins briefly for more work, then parks on the queued count. A bad move stops it:
+ * after each; spins for more work, then parks on the queued count. A bad move stops it:
  * the failure goes to the main thread as a message on its port, and FAILED says to look.
  */
 import { workerData } from 'node:worker_threads';
@@ -19,8 +19,12 @@ const tags = new Uint32Array(data.tags);
 const counters = newPathCounters();
 const verify = makeVerifier(l2p, tags);
 const run = makeJobRunner(l2p, tags, data.sectionBlocks, data.path, data.limits, counters, data.inject, true);
-// The main thread queues jobs every few tens of microseconds while it runs: keep spinning for them.
-const spin = new AdaptiveSpin(MOVER.spinUs, 64, () => performance.now(), MOVER.spinUs);
+// While jobs come (every few tens of microseconds in a GC-bound run) the worker keeps spinning
+// for the next one, so that the main thread need not wake it; after MOVER.busyMs without one
+// (the fill, a run without GC) it spins as briefly as the gaps teach it and parks.
+const busy = new AdaptiveSpin(MOVER.spinUs, 64, () => performance.now(), MOVER.spinUs);
+const idle = new AdaptiveSpin(MOVER.spinUs);
+let lastJob = -Infinity;
 let done = Atomics.load(ctrl, MOVER_CTRL.DONE);
 let queued = done;
 const more = (): boolean => {
@@ -45,6 +49,7 @@ const fail = (err: unknown): void => {
 };
 
 for (;;) {
+  const spin = performance.now() - lastJob < MOVER.busyMs ? busy : idle;
   if (!spin.spin(more)) {
     Atomics.store(ctrl, MOVER_CTRL.WORKER_PARKED, 1);
     const t0 = performance.now();
@@ -68,6 +73,7 @@ for (;;) {
     while (queued !== done) {
       const at = ((done >>> 0) % data.slots) * data.slotWords;
       run(jobs, at);
+      lastJob = performance.now();
       done = (done + 1) | 0;
       for (let i = 0; i < COUNTER_FIELDS.length; i++) shared[i] = counters[COUNTER_FIELDS[i]!];
       Atomics.store(ctrl, MOVER_CTRL.DONE, done);

@@ -41,6 +41,8 @@ export const MOVER = {
   ringBytes: 16 * 1024 * 1024,
   /** Longest spin before a thread parks (µs). */
   spinUs: 1000,
+  /** The worker keeps spinning this long after its last job (ms). */
+  busyMs: 5,
   /** Longest park before a waiting thread looks again (ms). */
   parkMs: 100,
   /** A wait that sees no progress for this long means the worker is gone (ms). */

@@ -172,32 +172,47 @@ export function accountPlan(path: GcPathName, plan: MovePlan, lim: PathLimits, c
     run += quiet;
     extLen += quiet;
   }
-  const copyCmds = st[3]!;
   srcRuns++;
   readCmds += cmds(run, lim.ioBlocks);
   perExtWrites += cmds(extLen, lim.ioBlocks);
   perExtAppends += cmds(extLen, lim.appendBlocks);
-  c.ranges += srcRuns;
+  addPlanCounts(path, { moves: n, srcRuns, readCmds, extents: ext, perExtWrites, perExtAppends, copyCmds: st[3]! }, c);
+}
+
+/** What one plan needs, counted: moves, source runs and their read commands, destination extents and their write and append commands, copy commands. */
+export interface PlanCounts {
+  readonly moves: number;
+  readonly srcRuns: number;
+  readonly readCmds: number;
+  readonly extents: number;
+  readonly perExtWrites: number;
+  readonly perExtAppends: number;
+  readonly copyCmds: number;
+}
+
+/** Adds a plan's counts to a path's counters: the commands that path sends, and its host bytes. */
+export function addPlanCounts(path: GcPathName, k: PlanCounts, c: PathCounters): void {
+  c.ranges += k.srcRuns;
   if (path === 'host' || path === 'append') {
-    c.reads += readCmds;
-    c.host_bytes += 2 * n * GC_BLOCK_BYTES;
+    c.reads += k.readCmds;
+    c.host_bytes += 2 * k.moves * GC_BLOCK_BYTES;
   }
   switch (path) {
     case 'host':
-      c.writes += perExtWrites;
-      c.commands += readCmds + perExtWrites;
+      c.writes += k.perExtWrites;
+      c.commands += k.readCmds + k.perExtWrites;
       break;
     case 'append':
-      c.appends += perExtAppends;
-      c.commands += readCmds + perExtAppends;
+      c.appends += k.perExtAppends;
+      c.commands += k.readCmds + k.perExtAppends;
       break;
     case 'copy':
-      c.copies += copyCmds;
-      c.commands += copyCmds;
+      c.copies += k.copyCmds;
+      c.commands += k.copyCmds;
       break;
     case 'izc':
-      c.compactions += ext;
-      c.commands += ext;
+      c.compactions += k.extents;
+      c.commands += k.extents;
       break;
   }
 }

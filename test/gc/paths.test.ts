@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { accountPlan, newPathCounters, GC_PATHS, type GcPathName, type PathCounters, type PathLimits } from '../../app/gc/paths.js';
+import { accountPlan, addPlanCounts, newPathCounters, GC_PATHS, type GcPathName, type PathCounters, type PathLimits } from '../../app/gc/paths.js';
 import { newMovePlan, type MovePlan } from '../../app/gc/lfs.js';
 import { GC_BLOCK_BYTES } from '../../app/gc/constants.js';
 
@@ -71,31 +71,8 @@ function blockByBlock(path: GcPathName, plan: MovePlan, lim: PathLimits, c: Path
   readCmds += cmds(run, lim.ioBlocks);
   perExtWrites += cmds(extLen, lim.ioBlocks);
   perExtAppends += cmds(extLen, lim.appendBlocks);
-  c.ranges += srcRuns;
-  if (path === 'host' || path === 'append') {
-    c.reads += readCmds;
-    c.host_bytes += 2 * n * GC_BLOCK_BYTES;
-  }
-  switch (path) {
-    case 'host':
-      c.writes += perExtWrites;
-      c.commands += readCmds + perExtWrites;
-      break;
-    case 'append':
-      c.appends += perExtAppends;
-      c.commands += readCmds + perExtAppends;
-      break;
-    case 'copy':
-      c.copies += copyCmds;
-      c.commands += copyCmds;
-      break;
-    case 'izc':
-      c.compactions += ext;
-      c.commands += ext;
-      break;
-  }
+  addPlanCounts(path, { moves: n, srcRuns, readCmds, extents: ext, perExtWrites, perExtAppends, copyCmds }, c);
 }
-
 
 /** A victim's moves: a random subset of a section's blocks, moved to one or two destination extents. */
 const plans = fc
