@@ -17,7 +17,7 @@ import { gcReserve } from './constants.js';
 import { LayoutError, type Layout } from './layout.js';
 import type { VictimPolicy } from './policies.js';
 import { SectionState, Sit } from './sit.js';
-import { GcIntegrityError, MAP_MAX_PHYS, MAP_PHYS_MASK, TAG_GEN_MAX, TAG_LBA_BITS, TAG_LBA_MASK, TAG_MAX_LBAS, makeTag } from './tag.js';
+import { GcIntegrityError, MAP_MAX_PHYS, MAP_PHYS_MASK, TAG_GEN_MAX, TAG_LBA_BITS, TAG_MAX_LBAS, makeTag } from './tag.js';
 import { JOB, expandJob, jobWords, popcount32 } from './victim-job.js';
 import { specialize } from '../../core/util/specialize.js';
 
@@ -159,7 +159,7 @@ export class LogStructured {
     return s;
   }
 
-  /** @internal (the user write frees a section it empties) */
+  /** A section becomes free (internal: the user write frees a section it empties). */
   freeSection(s: number): void {
     this.sit.clearSection(s);
     this.sit.state[s] = SectionState.FREE;
@@ -178,8 +178,7 @@ export class LogStructured {
     } else this.sit.insertFull(s);
   }
 
-  /** The next block of a log, opening a new section when the current one is full. */
-  /** @internal (the user write opens a section through it) */
+  /** The next block of a log, opening a new section when the current one is full (internal: the user write's slow path). */
   allocBlock(log: number): number {
     let s = this.logSection[log]!;
     if (s < 0 || this.logOffset[log] === this.sb) {
@@ -222,9 +221,9 @@ export class LogStructured {
 
   /**
    * The map entry of `lba` points into free section `s`: a pending job moves the block (the entry
-   * as the job will leave it: the block at its destination), or the block is lost.
+   * as the job will leave it: the block at its destination), or the block is lost (internal: the
+   * user write's slow path).
    */
-  /** @internal (the user write's slow path) */
   moved(lba: number, s: number): number {
     if (this.flight !== undefined) {
       // The entry read again: the worker may have moved the block since the caller read it.

@@ -42,9 +42,9 @@ export interface GcHooks {
   readonly traceSink?: TraceSink;
   /**
    * Who moves the GC's blocks (mover.ts): inline (this thread) or worker (a second thread runs
-   * victim jobs as this one falls behind, and takes the page faults and half the final
-   * read-back). Default: worker for user spaces of MOVER.autoMinBlocks and more, untimed; inline
-   * otherwise. The run's result is the same in both.
+   * the victim jobs, this one too when the worker falls behind; the worker also takes the page
+   * faults and shares the final read-back). Default: worker for user spaces of
+   * MOVER.autoMinBlocks and more, untimed; inline otherwise. The run's result is the same in both.
    */
   readonly mover?: MoverMode;
   /** Filled in at the end of a run with a worker: jobs run on each thread, and how often and how long this thread waited. */

@@ -90,11 +90,6 @@ export class Sit {
     return (this.bitmap[p >>> 5]! & (1 << (p & 31))) !== 0;
   }
 
-  /** Reads what invalidating a block of section s touches, so that a later access finds it cached (lfs.ts prefetch). */
-  touch(s: number): number {
-    return this.valid[s]! ^ this.state[s]!;
-  }
-
   /** A full section joins the bucket of its valid count. */
   insertFull(s: number): void {
     const v = this.valid[s]!;
