@@ -38,12 +38,11 @@ describe('GC mover: victim jobs on a worker thread', () => {
     expect(threaded.series.map((p) => p.waf)).toEqual(inline.series.map((p) => p.waf));
     expect(threaded.verified_blocks).toBe(threaded.user_blocks);
     expect(inline.gc_moved_bytes).toBeGreaterThan(0);
-    // Both threads ran victims, and the main thread met pending moves (a user write of a block
-    // in flight, or a section to reuse) and waited for them.
+    // Both threads ran victims (a reserve of two sections lets the worker fall one job behind:
+    // the main thread runs the next itself).
     expect(stats.worker).toBeGreaterThan(0);
     expect(stats.here).toBeGreaterThan(0);
     expect(stats.here + stats.worker).toBe(threaded.victims);
-    expect(stats.waits).toBeGreaterThan(0);
   });
 
   it('the same with sections that do not start on a bitmap word (zone capacity 385 blocks) and with hot and cold logs', () => {
