@@ -37,6 +37,8 @@ export interface MovePlan {
   readonly tag: Uint32Array;
   /** Dense block numbers are consecutive across a section end; device addresses are not. */
   readonly sectionBlocks: number;
+  /** Where the mover leaves what its map pre-read saw, so that the loads are kept (mover.ts). */
+  warm?: number;
 }
 
 export function newMovePlan(sectionBlocks: number): MovePlan {

@@ -210,6 +210,11 @@ function runnerFactory(
     steps.expandJob(jobs, at, tags, plan);
     const { src, dst, tag, count } = plan;
     const first = plan.victim * sb;
+    // The owners' map entries first, loads only: more of them in flight than the checked rewrite
+    // below keeps (each iteration of which is longer).
+    let warm = 0;
+    for (let i = 0; i < count; i++) warm ^= l2p[tag[i]! & PHYS]!;
+    plan.warm = warm;
     for (let i = 0; i < count; i++) {
       const t = tag[i]!;
       const p = src[i]!;
