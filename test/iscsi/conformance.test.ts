@@ -87,65 +87,53 @@ describe('iscsi-test-cu SCSI family against nullblk-backed LUNs', () => {
 });
 
 /**
+ * A set of suites against the target of one scenario, with libiscsi's verdicts held to the
+ * review (expectations.ts) as in the full run: every EXTENDED COPY and RECEIVE COPY RESULTS test
+ * passes, and every test of the suites does what the review says.
+ */
+function suitesAgainst(title: string, scenario: string, label: string, SUITES: readonly string[]): void {
+  describe(title, () => {
+    let results: TestResult[] = [];
+
+    beforeAll(async () => {
+      requireTool('iscsi-test-cu');
+      const target = await startCopylab({ scenario: fileURLToPath(new URL(scenario, import.meta.url)) });
+      try {
+        results = (await runFamilies(target.url, SUITES)).results;
+      } finally {
+        await target.stop();
+      }
+      process.stdout.write(`iscsi-test-cu (${label}): ${JSON.stringify(countOf(results, 'SCSI.'))}\n`);
+    }, 300_000);
+
+    it('every ExtendedCopy and ReceiveCopyResults test runs and passes', () => {
+      const copy = results.filter((r) => /^SCSI\.(ExtendedCopy|ReceiveCopyResults)\./.test(r.name));
+      expect(copy.length).toBeGreaterThanOrEqual(8);
+      expect(copy.filter((r) => r.outcome !== 'passed').map((r) => `${r.name}: ${r.outcome} ${r.note}`)).toEqual([]);
+    });
+
+    it('every test of these suites does what the review says', () => {
+      expect(results.length).toBeGreaterThan(10);
+      expect(reviewProblems(results, expectations, (n) => SUITES.some((s) => n.startsWith(`${s}.`)))).toEqual([]);
+    });
+  });
+}
+
+/**
  * The copy and basic I/O suites against a timed array (test/iscsi/timed-lun.yaml): commands
  * answer at their modeled time, EXTENDED COPY runs as a copy operation on the clock; libiscsi's
  * verdicts must be the same as untimed.
  */
-describe('iscsi-test-cu copy and I/O suites against a timed SCSI array', () => {
-  const SUITES = ['SCSI.ExtendedCopy', 'SCSI.ReceiveCopyResults', 'SCSI.Read16', 'SCSI.Write16', 'SCSI.CompareAndWrite', 'SCSI.Inquiry'];
-  let results: TestResult[] = [];
-
-  beforeAll(async () => {
-    requireTool('iscsi-test-cu');
-    const target = await startCopylab({ scenario: fileURLToPath(new URL('./timed-lun.yaml', import.meta.url)) });
-    try {
-      results = (await runFamilies(target.url, SUITES)).results;
-    } finally {
-      await target.stop();
-    }
-    process.stdout.write(`iscsi-test-cu (timed array): ${JSON.stringify(countOf(results, 'SCSI.'))}\n`);
-  }, 300_000);
-
-  it('every ExtendedCopy and ReceiveCopyResults test runs and passes', () => {
-    const copy = results.filter((r) => /^SCSI\.(ExtendedCopy|ReceiveCopyResults)\./.test(r.name));
-    expect(copy.length).toBeGreaterThanOrEqual(8);
-    expect(copy.filter((r) => r.outcome !== 'passed').map((r) => `${r.name}: ${r.outcome} ${r.note}`)).toEqual([]);
-  });
-
-  it('every test of these suites does what the review says', () => {
-    expect(results.length).toBeGreaterThan(10);
-    expect(reviewProblems(results, expectations, (n) => SUITES.some((s) => n.startsWith(`${s}.`)))).toEqual([]);
-  });
-});
+suitesAgainst('iscsi-test-cu copy and I/O suites against a timed SCSI array', './timed-lun.yaml', 'timed array', ['SCSI.ExtendedCopy', 'SCSI.ReceiveCopyResults', 'SCSI.Read16', 'SCSI.Write16', 'SCSI.CompareAndWrite', 'SCSI.Inquiry']);
 
 /**
  * The copy, I/O, UNMAP/WRITE SAME and reservation suites against a timed array on the SCSI fabric's
  * worker thread (test/iscsi/worker-array.yaml): the target reaches the array through its
  * stand-in; libiscsi's verdicts must be those of inline.
  */
-describe('iscsi-test-cu copy, I/O and reservation suites against a timed array on a worker thread', () => {
-  const SUITES = ['SCSI.ExtendedCopy', 'SCSI.ReceiveCopyResults', 'SCSI.Read16', 'SCSI.Write16', 'SCSI.CompareAndWrite', 'SCSI.Inquiry', 'SCSI.Unmap', 'SCSI.WriteSame', 'SCSI.PrinReadKeys', 'SCSI.ProutRegister', 'SCSI.ProutReserve'];
-  let results: TestResult[] = [];
-
-  beforeAll(async () => {
-    requireTool('iscsi-test-cu');
-    const target = await startCopylab({ scenario: fileURLToPath(new URL('./worker-array.yaml', import.meta.url)) });
-    try {
-      results = (await runFamilies(target.url, SUITES)).results;
-    } finally {
-      await target.stop();
-    }
-    process.stdout.write(`iscsi-test-cu (array on a worker): ${JSON.stringify(countOf(results, 'SCSI.'))}\n`);
-  }, 300_000);
-
-  it('every ExtendedCopy and ReceiveCopyResults test runs and passes', () => {
-    const copy = results.filter((r) => /^SCSI\.(ExtendedCopy|ReceiveCopyResults)\./.test(r.name));
-    expect(copy.length).toBeGreaterThanOrEqual(8);
-    expect(copy.filter((r) => r.outcome !== 'passed').map((r) => `${r.name}: ${r.outcome} ${r.note}`)).toEqual([]);
-  });
-
-  it('every test of these suites does what the review says', () => {
-    expect(results.length).toBeGreaterThan(10);
-    expect(reviewProblems(results, expectations, (n) => SUITES.some((s) => n.startsWith(`${s}.`)))).toEqual([]);
-  });
-});
+suitesAgainst(
+  'iscsi-test-cu copy, I/O and reservation suites against a timed array on a worker thread',
+  './worker-array.yaml',
+  'array on a worker',
+  ['SCSI.ExtendedCopy', 'SCSI.ReceiveCopyResults', 'SCSI.Read16', 'SCSI.Write16', 'SCSI.CompareAndWrite', 'SCSI.Inquiry', 'SCSI.Unmap', 'SCSI.WriteSame', 'SCSI.PrinReadKeys', 'SCSI.ProutRegister', 'SCSI.ProutReserve'],
+);
