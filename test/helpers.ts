@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { Lab } from '../app/lab.js';
 import { fillPattern } from '../core/util/pattern.js';
 import type { NullBlkOptions } from '../devices/nullblk/nullblk.js';
@@ -20,4 +21,20 @@ export function labWith(devs: Partial<NullBlkOptions>[], opts: ConstructorParame
 
 export function eq(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+}
+
+/**
+ * For a test file whose labs run worker threads: returns a function that makes a new lab, and
+ * closes every lab it made after each test (so no thread outlives its test).
+ */
+export function labsClosedAfterEach(): () => Lab {
+  const labs: Lab[] = [];
+  afterEach(async () => {
+    for (const l of labs.splice(0)) await l.close();
+  });
+  return () => {
+    const l = new Lab();
+    labs.push(l);
+    return l;
+  };
 }

@@ -1,23 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { Lab } from '../../app/lab.js';
+import { describe, expect, it } from 'vitest';
 import { allocBuffer, type Ring } from '../../core/ring/ring.js';
 import { prepRead, prepWrite, prepCopy, prepDiscard, prepWriteZeroes, prepFsync, sqeSetData, setCopyRange } from '../../core/ring/prep.js';
 import { Prng } from '../../core/util/prng.js';
 import { fillPattern } from '../../core/util/pattern.js';
 import { Errno } from '../../core/util/errno.js';
-import { pattern, MiB, KiB } from '../helpers.js';
+import { pattern, MiB, KiB, labsClosedAfterEach } from '../helpers.js';
 import type { NullBlkDevice } from '../../devices/nullblk/nullblk.js';
 
-const labs: Lab[] = [];
-afterEach(async () => {
-  for (const l of labs.splice(0)) await l.close();
-});
-
-function lab(): Lab {
-  const l = new Lab();
-  labs.push(l);
-  return l;
-}
+const lab = labsClosedAfterEach();
 
 describe('devices on worker threads', () => {
   it('read, write, discard and an offloaded copy give the same bytes as inline', async () => {

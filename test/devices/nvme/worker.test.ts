@@ -5,12 +5,12 @@
  * bytes written through a worker-run namespace read back; errors keep their NVMe status and
  * errno; a dead worker fails commands with EIO; lab.close() ends the thread.
  */
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { Lab } from '../../../app/lab.js';
 import { runScenario, ScenarioError } from '../../../app/scenario/run.js';
 import { parseScenarioText } from '../../../app/scenario/parse.js';
 import { examplesWith, reportWith } from '../../examples-both-ways.js';
-import { pattern } from '../../helpers.js';
+import { pattern, labsClosedAfterEach } from '../../helpers.js';
 import { buildSqe } from '../../../devices/nvme/codec.js';
 import { IoOpc, Status } from '../../../devices/nvme/spec.js';
 import { nvmeStatusToErrno } from '../../../devices/nvme/driver.js';
@@ -18,15 +18,7 @@ import { nvmeStatusToErrno } from '../../../devices/nvme/driver.js';
 const nvmeExamples = examplesWith('nvme');
 const examples = nvmeExamples.map((e) => e.file);
 
-let labs: Lab[] = [];
-afterEach(async () => {
-  for (const l of labs.splice(0)) await l.close();
-});
-const newLab = (): Lab => {
-  const l = new Lab();
-  labs.push(l);
-  return l;
-};
+const newLab = labsClosedAfterEach();
 
 describe('NVMe controllers with execution: worker', () => {
   it('finds the NVMe examples', () => {

@@ -7,12 +7,12 @@
  * copies keep their sense and errno and write nothing; a dead worker fails commands with EIO;
  * lab.close() ends the thread.
  */
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { Lab } from '../../../app/lab.js';
 import { runScenario } from '../../../app/scenario/run.js';
 import { parseScenarioText } from '../../../app/scenario/parse.js';
 import { examplesWith, reportWith, type ExampleDoc } from '../../examples-both-ways.js';
-import { pattern } from '../../helpers.js';
+import { pattern, labsClosedAfterEach } from '../../helpers.js';
 import { decodeSense, type ScsiResult } from '../../../devices/scsi/sense.js';
 import { b2bSegment, e4Descriptor, rw16Cdb, tpcInCdb, tpcOutCdb, xcopyLid1, xcopyLid4 } from '../../../devices/scsi/build.js';
 import { TpcInSa, TpcOutSa } from '../../../devices/scsi/constants.js';
@@ -23,15 +23,7 @@ import type { SdDevice } from '../../../devices/scsi/sd.js';
 const docs = examplesWith('scsi');
 const timed = (doc: ExampleDoc): boolean => (doc.devices ?? []).some((d) => d.kind === 'scsi' && (d.timing !== undefined || (d.lus ?? []).some((l) => l.timing !== undefined)));
 
-let labs: Lab[] = [];
-afterEach(async () => {
-  for (const l of labs.splice(0)) await l.close();
-});
-const newLab = (): Lab => {
-  const l = new Lab();
-  labs.push(l);
-  return l;
-};
+const newLab = labsClosedAfterEach();
 const HOST = 'iqn.2024-01.org.copylab:host';
 const senseOf = (r: ScsiResult) => ({ status: r.status, sense: decodeSense(r.senseData) });
 
