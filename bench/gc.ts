@@ -103,7 +103,7 @@ const onProgress = (d: number): void => {
     process.stderr.write(`  ${(d * 100).toFixed(0)}%  wall ${((performance.now() - t0) / 1000).toFixed(0)} s  cpu ${(cpuS() - c0).toFixed(0)} s  rss ${(process.memoryUsage.rss() / 1024 ** 3).toFixed(2)} GiB  load ${load()}\n`);
   }
 };
-const moverStats = { here: 0, worker: 0, waits: 0, waitMs: 0 };
+const moverStats = { here: 0, worker: 0, waits: 0, waitMs: 0, cancels: 0 };
 const r = runGc(big, { onProgress, moverStats, ...moverMode });
 const cpu = cpuS() - c0;
 bar.end();
@@ -113,7 +113,7 @@ row(`${gib(size)} GiB, counted`, r, cpu, est ? `${est.modeled_s.toFixed(0)} (est
 
 process.stdout.write(t.toString() + '\n');
 if (est && rates) process.stdout.write(`modeled time of the ${gib(size)} GiB run: ${(rates.userNsPerBlock / 1e3).toFixed(2)} µs per user write and ${(rates.gcNsPerMove / 1e3).toFixed(2)} µs per moved block (the ${gib(rates.size)} GiB ${rates.timing} run's) × its ${(r.user_bytes / 4096).toExponential(3)} user writes and ${(r.gc_moved_bytes / 4096).toExponential(3)} moves; GC ${est.gc_modeled_s.toFixed(0)} s of it\n`);
-if (moverStats.worker > 0) process.stdout.write(`mover: ${moverStats.worker} victim jobs on the worker, ${moverStats.here} on the main thread; the main thread waited for the worker ${moverStats.waits} times, ${(moverStats.waitMs / 1e3).toFixed(1)} s in all\n`);
+if (moverStats.worker > 0) process.stdout.write(`mover: ${moverStats.worker} victim jobs on the worker, ${moverStats.here} on the main thread; the main thread waited for the worker ${moverStats.waits} times, ${(moverStats.waitMs / 1e3).toFixed(1)} s in all; user writes took ${moverStats.cancels} blocks over from queued jobs\n`);
 const tunable = (process.env.GLIBC_TUNABLES ?? '').includes(HUGE_PAGES_TUNABLE);
 process.stdout.write(`transparent huge pages: ${huge === undefined ? 'not reported by this kernel' : `${gib(huge)} GiB of the run's memory`} (${tunable ? `GLIBC_TUNABLES ${HUGE_PAGES_TUNABLE}` : 'not asked for'})\n`);
 process.stdout.write(`WAF ${r.waf.toFixed(3)} (steady ${r.waf_steady.toFixed(3)}) against Desnoyers' greedy ${r.waf_desnoyers_greedy.toFixed(3)}: ratio ${(r.waf_steady / r.waf_desnoyers_greedy).toFixed(3)}; ${r.verified_blocks} logical blocks read back and checked\n`);

@@ -47,8 +47,8 @@ export interface GcHooks {
    * MOVER.autoMinBlocks and more, untimed; inline otherwise. The run's result is the same in both.
    */
   readonly mover?: MoverMode;
-  /** Filled in at the end of a run with a worker: jobs run on each thread, and how often and how long this thread waited. */
-  readonly moverStats?: { here: number; worker: number; waits: number; waitMs: number };
+  /** Filled in at the end of a run with a worker: jobs run on each thread, how often and how long this thread waited, and the moves user writes took over from queued jobs (Mover.forward). */
+  readonly moverStats?: { here: number; worker: number; waits: number; waitMs: number; cancels: number };
 }
 
 /** A mover with a worker thread for a run. */
@@ -121,6 +121,7 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
       hooks.moverStats.worker = mover.queued;
       hooks.moverStats.waits = mover.waits;
       hooks.moverStats.waitMs = mover.waitMs;
+      hooks.moverStats.cancels = mover.cancels;
     }
     if (started) {
       mover.stop();

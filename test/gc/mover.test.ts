@@ -27,7 +27,7 @@ describe('GC mover: victim jobs on a worker thread', () => {
   it('gives the same run as moving inline: victims, moves, commands, WAF, series, every block read back; both threads move', () => {
     const o = opts({ size: 256 * MiB, overwrites: 2, seed: 11 });
     const inline = runGc(o, { mover: 'inline' });
-    const stats = { here: 0, worker: 0, waits: 0, waitMs: 0 };
+    const stats = { here: 0, worker: 0, waits: 0, waitMs: 0, cancels: 0 };
     const threaded = runGc(o, { mover: 'worker', moverStats: stats });
     expect(threaded.victims).toBe(inline.victims);
     expect(threaded.gc_moved_bytes).toBe(inline.gc_moved_bytes);
