@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // expect(...).toEqualBytes(...) for every test file.
     setupFiles: ['test/setup/bytes.ts'],
+    // Workers run dist/: build it first when a source is newer (src/core/thread/entries.ts).
+    globalSetup: ['test/setup/build.ts'],
     testTimeout: 60_000,
   },
 });

@@ -1,8 +1,8 @@
 /** Shared bench plumbing: run tinybench tasks and report medians, bytes/s and ratios. */
 import { Bench } from 'tinybench';
 import Table from 'cli-table3';
-import { Lab } from '../app/lab.js';
-import { formatRate, formatSize } from '../core/util/size.js';
+import { Lab } from '../src/app/lab.js';
+import { formatRate, formatSize } from '../src/core/util/size.js';
 
 export const MiB = 1024 * 1024;
 export const KiB = 1024;

@@ -3,11 +3,11 @@
  * device, spare factor 0.1, filled once, then 2 capacities of uniform random 4 KiB overwrites
  * with greedy victims on the copy path: about two billion block moves, every GC move checked
  * against the map and every logical block read back at the end. Target: ≤ 120 s wall, ≤ 2.5 GiB
- * peak RSS. A second thread moves the victims' blocks, the main thread too when it falls behind (app/gc/mover.ts).
+ * peak RSS. A second thread moves the victims' blocks, the main thread too when it falls behind (src/app/gc/mover.ts).
  *
  * Modeled time: a smaller run first puts every command through the NVMeVirt-like timing model;
  * its modeled nanoseconds per user write and per moved block, applied to the terabyte run's
- * counts, give the terabyte run's modeled time (app/gc/modeled-estimate.ts: an estimate, and
+ * counts, give the terabyte run's modeled time (src/app/gc/modeled-estimate.ts: an estimate, and
  * printed as one).
  *
  * Transparent huge pages: on Linux the bench runs itself again with glibc's
@@ -17,18 +17,18 @@
  * 3.5 s, the whole run about 25% less CPU). --no-huge-pages runs without.
  *
  * Options: --size BYTES, --overwrites N, --timed-size BYTES (0: no timed run, no modeled time),
- * --mover inline|worker (default: worker, app/gc/mover.ts), --no-huge-pages.
+ * --mover inline|worker (default: worker, src/app/gc/mover.ts), --no-huge-pages.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { runGc } from '../app/gc/run.js';
-import { GC_DEFAULTS, type GcOptions } from '../app/gc/options.js';
-import { estimateModeled, modeledRates } from '../app/gc/modeled-estimate.js';
-import { MOVER_MODES, type MoverMode } from '../app/gc/mover.js';
-import type { GcResult } from '../app/gc/result.js';
-import { progressBar } from '../app/cli/commands/gc.js';
-import { parseSize } from '../core/util/size.js';
+import { runGc } from '../src/app/gc/run.js';
+import { GC_DEFAULTS, type GcOptions } from '../src/app/gc/options.js';
+import { estimateModeled, modeledRates } from '../src/app/gc/modeled-estimate.js';
+import { MOVER_MODES, type MoverMode } from '../src/app/gc/mover.js';
+import type { GcResult } from '../src/app/gc/result.js';
+import { progressBar } from '../src/app/cli/commands/gc.js';
+import { parseSize } from '../src/core/util/size.js';
 import { table } from './common.js';
 
 /** The issue's targets for the terabyte run. */

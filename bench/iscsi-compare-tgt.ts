@@ -10,8 +10,8 @@
  * hand, with a reason for each test that does not pass, never generated from a run.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { FAMILIES, countOf, runFamilies, startCopylab, startTgtd, type RunningTarget, type TestResult } from '../test/peers/iscsi-test-cu.js';
-import { reviewProblems, type Expectations } from '../test/peers/expectations.js';
+import { FAMILIES, countOf, runFamilies, startCopylab, startTgtd, type RunningTarget, type TestResult } from '../src/harness/iscsi-test-cu.js';
+import { reviewProblems, type Expectations } from '../src/harness/iscsi-expectations.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);

@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { requireTool, startCopylab, startTgtd, type RunningTarget } from '../test/peers/iscsi-test-cu.js';
+import { requireTool, startCopylab, startTgtd, type RunningTarget } from '../src/harness/iscsi-test-cu.js';
 
 function arg(name: string, dflt: number, max: number): number {
   const i = process.argv.indexOf(name);

@@ -15,15 +15,15 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { existsSync, rmSync } from 'node:fs';
-import { Lab } from '../app/lab.js';
-import { allocBuffer, type Ring } from '../core/ring/ring.js';
-import { prepCopy, prepNop, prepRead, setCopyRange, sqeSetData } from '../core/ring/prep.js';
-import { ReqOp } from '../core/block/ops.js';
-import { Prng } from '../core/util/prng.js';
+import { Lab } from '../src/app/lab.js';
+import { allocBuffer, type Ring } from '../src/core/ring/ring.js';
+import { prepCopy, prepNop, prepRead, setCopyRange, sqeSetData } from '../src/core/ring/prep.js';
+import { ReqOp } from '../src/core/block/ops.js';
+import { Prng } from '../src/core/util/prng.js';
 import { flag, table, MiB, KiB } from './common.js';
 import { Worker } from 'node:worker_threads';
-import { workerScript } from '../core/util/worker-path.js';
-import type { RingAppJob, RingAppResult } from '../core/ring/ring-app-worker.js';
+import { workerScript } from '../src/core/thread/entries.js';
+import type { RingAppJob, RingAppResult } from '../src/harness/ring-app.js';
 
 const DEV_SIZE = 256 * MiB;
 const BLOCKS = DEV_SIZE / 4096;
@@ -53,7 +53,7 @@ function nops(lab: Lab, batch: number, ms: number): number {
 async function nopsAcrossThreads(lab: Lab, batch: number, ms: number): Promise<number> {
   const ring = lab.createRing({ entries: batch, cqEntries: 4 * batch, sqpoll: true });
   const job: RingAppJob = { ring: ring.shareable(), count: 0, batch, ms };
-  const worker = new Worker(workerScript('core/ring/ring-app-worker'), { workerData: job });
+  const worker = new Worker(workerScript('ring-app'), { workerData: job });
   const r = await new Promise<RingAppResult>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);

@@ -12,13 +12,13 @@
  * A benchmark, not a test: it prints figures, it asserts nothing.
  */
 import * as hdr from 'hdr-histogram-js';
-import { Lab } from '../app/lab.js';
+import { Lab } from '../src/app/lab.js';
 import { addScsiArray } from '../devices/scsi/attach.js';
 import type { ScsiArray } from '../devices/scsi/array.js';
 import { b2bSegment, e4Descriptor, rw16Cdb, tpcInCdb, tpcOutCdb, xcopyLid4 } from '../devices/scsi/build.js';
 import { CopyStatus, TpcInSa, TpcOutSa } from '../devices/scsi/constants.js';
-import { be16, be64 } from '../core/util/bytes.js';
-import { Prng } from '../core/util/prng.js';
+import { be16, be64 } from '../src/core/util/bytes.js';
+import { Prng } from '../src/core/util/prng.js';
 import { table, flag } from './common.js';
 
 const HOST = 'iqn.2024-01.org.copylab:host';

@@ -1,11 +1,11 @@
 /**
  * `npm run soak:iscsi -- [--sessions N] [--depth D] [--seconds T] [--io-bytes B] [--seed S]`:
  * N iSCSI sessions × D commands in flight writing and verifying distinct regions for T seconds
- * against an in-process target (test/iscsi/soak-run.ts); prints progress, then throughput and
+ * against an in-process target (src/harness/iscsi-soak.ts); prints progress, then throughput and
  * the lost and corrupted block counts. Exit 0 when nothing was lost, corrupted or failed, 1
  * otherwise, 2 for a bad option.
  */
-import { SOAK_DEFAULTS, SOAK_LIMITS, soakIscsi, type SoakOptions, type SoakReport } from '../test/iscsi/soak-run.js';
+import { SOAK_DEFAULTS, SOAK_LIMITS, soakIscsi, type SoakOptions, type SoakReport } from '../src/harness/iscsi-soak.js';
 import { table } from './common.js';
 
 function opt(name: string, def: number, lo: number, hi: number): number {

@@ -9,11 +9,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseScenarioText } from '../app/scenario/parse.js';
-import { runScenario } from '../app/scenario/run.js';
-import { Lab } from '../app/lab.js';
+import { parseScenarioText } from '../src/app/scenario/parse.js';
+import { runScenario } from '../src/app/scenario/run.js';
+import { Lab } from '../src/app/lab.js';
 import type { SparseBacking } from '../devices/backing/sparse.js';
-import { fillPattern } from '../core/util/pattern.js';
+import { fillPattern } from '../src/core/util/pattern.js';
 import { formatSize, MiB } from './common.js';
 
 const TiB = 1024 ** 4;

@@ -13,14 +13,14 @@
  * A benchmark, not a test: it prints figures, it asserts nothing.
  */
 import * as hdr from 'hdr-histogram-js';
-import { Lab } from '../app/lab.js';
-import { Clock } from '../core/time/clock.js';
+import { Lab } from '../src/app/lab.js';
+import { Clock } from '../src/core/time/clock.js';
 import { TimingModel } from '../devices/timing/model.js';
 import { resolveTiming, type TimingSpec } from '../devices/timing/params.js';
-import { ReqOp } from '../core/block/ops.js';
-import { Prng } from '../core/util/prng.js';
-import { allocBuffer } from '../core/ring/ring.js';
-import { prepRead, sqeSetData } from '../core/ring/prep.js';
+import { ReqOp } from '../src/core/block/ops.js';
+import { Prng } from '../src/core/util/prng.js';
+import { allocBuffer } from '../src/core/ring/ring.js';
+import { prepRead, sqeSetData } from '../src/core/ring/prep.js';
 import { table, flag } from './common.js';
 
 const BS = 4096;

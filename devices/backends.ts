@@ -1,8 +1,8 @@
 /**
  * The device backends a host can attach, in one place (docs/architecture.md, "Where a change
- * goes"): a new backend is a folder under devices/ with a `DeviceBackend` (core/block/host.ts)
+ * goes"): a new backend is a folder under devices/ with a `DeviceBackend` (src/core/block/host.ts)
  * and one line here. The Lab attaches through this table (`lab.attach(kind, options)`), and
- * the scenario's device kinds (app/scenario/devices/) parse their keys into these options.
+ * the scenario's device kinds (src/app/scenario/devices/) parse their keys into these options.
  */
 import { nullblkBackend } from './nullblk/backend.js';
 import { nvmeBackend } from './nvme/attach.js';

@@ -1,13 +1,13 @@
 /**
  * The fuzz engine: runs fuzz targets for a number of cases from one seed, checks their
- * invariants, and reports. Everything a case does comes from a seeded PRNG (core/util/prng.ts),
+ * invariants, and reports. Everything a case does comes from a seeded PRNG (src/core/util/prng.ts),
  * so a failure replays exactly with the same seed and case count (`npm run fuzz -- --seed S
  * --cases N --only TARGET`). Invariants every target shares: no exception escapes the code
  * under test, no case hangs (each has a deadline), the target's own checks (canary LUs and
  * namespaces unchanged, nothing written by a rejected command, bounded state) hold, and the
  * heap does not grow with the number of cases.
  */
-import { Prng } from '../core/util/prng.js';
+import { Prng } from '../src/core/util/prng.js';
 
 /** One fuzz target: a system under test and a way to throw one case at it. */
 export interface FuzzTarget<S = unknown> {

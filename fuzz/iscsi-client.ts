@@ -4,10 +4,10 @@
  * login PDU (security stage straight to the full feature phase, AuthMethod=None, RFC 7143 6.3).
  */
 import { connect, type Socket } from 'node:net';
-import { FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Stage } from '../app/iscsi/constants.js';
-import { PduReader, encodePdu, newBhs, opcodeOf, type DigestState, type Pdu } from '../app/iscsi/pdu.js';
-import { be32, putBe32 } from '../core/util/bytes.js';
-import { encodeText } from '../app/iscsi/text.js';
+import { FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Stage } from '../src/app/iscsi/constants.js';
+import { PduReader, encodePdu, newBhs, opcodeOf, type DigestState, type Pdu } from '../src/app/iscsi/pdu.js';
+import { be32, putBe32 } from '../src/core/util/bytes.js';
+import { encodeText } from '../src/app/iscsi/text.js';
 
 export class RawIscsi {
   readonly digests: DigestState = { header: false, data: false };

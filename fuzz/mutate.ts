@@ -4,8 +4,8 @@
  * truncation, extension, splices of random bytes. A valid input mutated a little reaches the
  * deep paths a random one never would.
  */
-import type { Prng } from '../core/util/prng.js';
-import { fillPattern } from '../core/util/pattern.js';
+import type { Prng } from '../src/core/util/prng.js';
+import { fillPattern } from '../src/core/util/pattern.js';
 
 const INTERESTING_8 = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x10, 0x20, 0x40];
 const INTERESTING_32 = [0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0xffff, 0x10000, 0x1000, 512, 4096, 65535, 65536];

@@ -1,5 +1,5 @@
 /** The fuzz run's table and, for a failure, the seed and the command that replays it. */
-import { formatTextTable } from '../core/util/text-table.js';
+import { formatTextTable } from '../src/core/util/text-table.js';
 import type { FuzzReport } from './engine.js';
 
 export function printReport(r: FuzzReport, out: (s: string) => void): void {

@@ -4,8 +4,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { runScenario } from '../app/scenario/run.js';
-import { parseScenario } from '../app/scenario/parse.js';
+import { runScenario } from '../src/app/scenario/run.js';
+import { parseScenario } from '../src/app/scenario/parse.js';
 
 /** An example scenario as YAML data (only what these tests look at is typed). */
 export type ExampleDoc = { devices?: { kind: string; execution?: string; timing?: unknown; lus?: { timing?: unknown }[] }[] };

@@ -1,6 +1,6 @@
 import { afterEach } from 'vitest';
-import { Lab } from '../app/lab.js';
-import { fillPattern } from '../core/util/pattern.js';
+import { Lab } from '../src/app/lab.js';
+import { fillPattern } from '../src/core/util/pattern.js';
 import type { NullBlkOptions } from '../devices/nullblk/nullblk.js';
 
 export const KiB = 1024;

@@ -4,7 +4,7 @@
  * chunks written, up to a memory limit past which writes fail with -ENOSPC.
  */
 import type { Backing } from './backing.js';
-import { Errno } from '../../core/util/errno.js';
+import { Errno } from '../../src/core/util/errno.js';
 
 /** Allocation unit: 64 KiB, so 1 GiB of writes costs 16 Ki chunks. */
 export const SPARSE_CHUNK = 64 * 1024;

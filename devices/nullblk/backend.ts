@@ -1,9 +1,9 @@
 /**
- * nullblk as a device backend (core/block/host.ts): one block device per entry, inline or on a
+ * nullblk as a device backend (src/core/block/host.ts): one block device per entry, inline or on a
  * worker thread (stopped when the host closes).
  */
-import type { DeviceBackend } from '../../core/block/host.js';
-import { Errno, ErrnoError } from '../../core/util/errno.js';
+import type { DeviceBackend } from '../../src/core/block/host.js';
+import { Errno, ErrnoError } from '../../src/core/util/errno.js';
 import { NullBlkDevice, type NullBlkOptions } from './nullblk.js';
 
 export const nullblkBackend: DeviceBackend<NullBlkOptions, NullBlkDevice> = {

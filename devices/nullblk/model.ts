@@ -3,8 +3,8 @@
  * on the lab's thread (execution: inline) or on a device worker (execution: worker).
  * Bounds and limits were checked by the block layer before the command got here.
  */
-import { ReqOp } from '../../core/block/ops.js';
-import { Errno } from '../../core/util/errno.js';
+import { ReqOp } from '../../src/core/block/ops.js';
+import { Errno } from '../../src/core/util/errno.js';
 import { copyBetween, type Backing } from '../backing/backing.js';
 
 /** A copy source as the device sees it: another medium it can reach, and where. */

@@ -6,13 +6,13 @@
  * Native copy: a COPY bio's sources are read straight out of the backing stores of nullblk
  * devices in the same copy domain; no host buffer is touched (host_bytes stays 0).
  */
-import type { Bio } from '../../core/block/bio.js';
-import type { BlockDevice, DeviceStats } from '../../core/block/device.js';
-import { newDeviceStats } from '../../core/block/device.js';
-import { FaultInjector } from '../../core/block/fault.js';
-import { BLK_COPY_MAX_BYTES, checkLimits, defaultLimits, updateCopyLimit, type QueueLimits } from '../../core/block/limits.js';
-import { ReqOp, SECTOR_SIZE } from '../../core/block/ops.js';
-import { Errno } from '../../core/util/errno.js';
+import type { Bio } from '../../src/core/block/bio.js';
+import type { BlockDevice, DeviceStats } from '../../src/core/block/device.js';
+import { newDeviceStats } from '../../src/core/block/device.js';
+import { FaultInjector } from '../../src/core/block/fault.js';
+import { BLK_COPY_MAX_BYTES, checkLimits, defaultLimits, updateCopyLimit, type QueueLimits } from '../../src/core/block/limits.js';
+import { ReqOp, SECTOR_SIZE } from '../../src/core/block/ops.js';
+import { Errno } from '../../src/core/util/errno.js';
 import type { Backing } from '../backing/backing.js';
 import { MemoryBacking } from '../backing/memory.js';
 import { SparseBacking, SPARSE_DEFAULT_LIMIT } from '../backing/sparse.js';
@@ -20,7 +20,7 @@ import { NullBlkModel, type ModelSource } from './model.js';
 import { WorkerQueue, type SharedSource } from '../worker/host-queue.js';
 import { QUEUE_DEPTH } from '../worker/queue-layout.js';
 import { shmId } from '../worker/shm.js';
-import type { DeviceHost } from '../../core/block/host.js';
+import type { DeviceHost } from '../../src/core/block/host.js';
 import { resolveTiming, type TimingSpec } from '../timing/params.js';
 import { TimingModel } from '../timing/model.js';
 import { timedCost } from '../timing/bio-cost.js';
@@ -55,7 +55,7 @@ export interface NullBlkOptions {
   readonly timing?: TimingSpec;
 }
 
-/** What a nullblk needs from its host (core/block/host.ts): the poller and failure report for a worker, the clock for timing. */
+/** What a nullblk needs from its host (src/core/block/host.ts): the poller and failure report for a worker, the clock for timing. */
 export type NullBlkHost = Pick<DeviceHost, 'poller' | 'clock' | 'reportFailure'>;
 
 /** Device defaults in one table (QEMU's habit): what a nullblk is when the scenario says nothing. */

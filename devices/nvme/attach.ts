@@ -1,11 +1,11 @@
 /**
- * Puts an NVMe controller into a host (core/block/host.ts, the Lab): the host's DMA arena and
+ * Puts an NVMe controller into a host (src/core/block/host.ts, the Lab): the host's DMA arena and
  * subsystems (one per host, kept beside it), the controller and its namespaces, the host driver, one block device per
  * namespace (`nvme0n1`, …) and their sysfs attributes (the zoned ones of
  * Documentation/ABI/stable/sysfs-block, and /sys/class/nvme/<ctrl>/).
  */
-import type { DeviceBackend, DeviceHost } from '../../core/block/host.js';
-import { SECTOR_SIZE } from '../../core/block/ops.js';
+import type { DeviceBackend, DeviceHost } from '../../src/core/block/host.js';
+import { SECTOR_SIZE } from '../../src/core/block/ops.js';
 import { DmaArena, ARENA_DEFAULT_BYTES } from './dma.js';
 import { NvmeSubsystem } from './subsystem.js';
 import { NvmeController } from './controller.js';

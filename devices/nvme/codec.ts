@@ -1,11 +1,11 @@
 /**
- * Builds and parses the byte layouts of spec.ts (little-endian, core/util/bytes.ts): submission
+ * Builds and parses the byte layouts of spec.ts (little-endian, src/core/util/bytes.ts): submission
  * and completion queue entries, Copy source range descriptors. 64-bit fields are numbers;
  * values past 2^53 are not exact, and every caller compares them against a namespace size far
  * below that, so they fail their bounds check as they should.
  */
 import { COPY, CQE, CQE_DNR, CQE_MORE, CQE_PHASE, DESC, SQE, SQE_SIZE, CQE_SIZE, descSize } from './spec.js';
-import { dataView, getAscii, le64, putAscii, putLe64 } from '../../core/util/bytes.js';
+import { dataView, getAscii, le64, putAscii, putLe64 } from '../../src/core/util/bytes.js';
 
 /** The fields of a submission queue entry a caller may set; everything else is zero. */
 export interface SqeFields {

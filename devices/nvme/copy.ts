@@ -27,7 +27,7 @@ import { decodeRanges, parseCopyCmd } from './codec.js';
 import { descSize, NSID_BROADCAST, SOPT_FCO, Status } from './spec.js';
 import { NVME_LIMITS } from './defaults.js';
 import { copyBetween } from '../backing/backing.js';
-import { Errno } from '../../core/util/errno.js';
+import { Errno } from '../../src/core/util/errno.js';
 import { mediaStatus } from './media-status.js';
 
 export function copyCommand(req: Request, dns: NvmeNamespace): CmdResult {

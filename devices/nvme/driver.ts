@@ -7,21 +7,21 @@
  * use descriptor formats 2/3, so they are offloaded only once the host has enabled those formats;
  * until then copyOffloadRefusal says why and the copy engine emulates.
  */
-import type { Bio } from '../../core/block/bio.js';
-import type { BlockDevice, DeviceStats, DeviceTimingInfo } from '../../core/block/device.js';
-import { newDeviceStats } from '../../core/block/device.js';
-import { FaultInjector } from '../../core/block/fault.js';
-import { BLK_COPY_MAX_BYTES, BLK_DEF_MAX_SECTORS_CAP, checkLimits, defaultLimits, updateCopyLimit, type QueueLimits } from '../../core/block/limits.js';
-import { ReqOp, SECTOR_SIZE } from '../../core/block/ops.js';
-import { Errno } from '../../core/util/errno.js';
+import type { Bio } from '../../src/core/block/bio.js';
+import type { BlockDevice, DeviceStats, DeviceTimingInfo } from '../../src/core/block/device.js';
+import { newDeviceStats } from '../../src/core/block/device.js';
+import { FaultInjector } from '../../src/core/block/fault.js';
+import { BLK_COPY_MAX_BYTES, BLK_DEF_MAX_SECTORS_CAP, checkLimits, defaultLimits, updateCopyLimit, type QueueLimits } from '../../src/core/block/limits.js';
+import { ReqOp, SECTOR_SIZE } from '../../src/core/block/ops.js';
+import { Errno } from '../../src/core/util/errno.js';
 import { buildSqe, copyCdws, encodeRanges, type SourceRange } from './codec.js';
 import type { NvmeHost, NsInfo } from './host.js';
 import { DSM_AD, DSM_MAX_RANGES, DSM_RANGE_SIZE, IoOpc, NVME_PAGE_SIZE, RW_FUA, Status } from './spec.js';
-import { ReqFlag } from '../../core/block/ops.js';
-import type { BufferResolver, UringCmdResult } from '../../core/ring/consumer.js';
+import { ReqFlag } from '../../src/core/block/ops.js';
+import type { BufferResolver, UringCmdResult } from '../../src/core/ring/consumer.js';
 import { nvmeUringCmd } from './uring-cmd.js';
 import { offloadMinBytesFor } from '../timing/heuristics.js';
-import { dataView, putLe64 } from '../../core/util/bytes.js';
+import { dataView, putLe64 } from '../../src/core/util/bytes.js';
 
 /**
  * NVMe status → errno, as the kernel's nvme_error_status() maps status to blk_status_t and

@@ -11,7 +11,7 @@ import type { DmaArena } from './dma.js';
 import { allocDmaBuffer, copyFromDma, copyToDma, type DmaBuffer } from './dma.js';
 import { buildSqe, parseCqe, type SqeFields } from './codec.js';
 import { AdminOpc, Cns, CQE_SIZE, Csi, DataXfer, Fid, HBS, HBS_SIZE, ID_CTRL, ID_CTRL_ZNS, ID_NS, ID_NS_ZNS, IDENTIFY_SIZE, NVME_PAGE_SIZE, QUEUE_PC, SQE, SQE_SIZE, Status } from './spec.js';
-import { dataView, getAscii, le64, putLe64 } from '../../core/util/bytes.js';
+import { dataView, getAscii, le64, putLe64 } from '../../src/core/util/bytes.js';
 
 /** What a raw command returns (struct nvme_passthru_cmd's result, plus the status the kernel returns). */
 export interface PassthruResult {

@@ -5,7 +5,7 @@ import {
   CQE_SIZE, ID_CTRL, ID_CTRL_ZNS, ID_NS, ID_NS_ZNS, IDENTIFY_SIZE, LPA_CSE, NVME_VERSION, ONCS, SQE_SIZE, DLFEAT_READ_ZEROES,
 } from './spec.js';
 import { NVME_DEFAULTS, NVME_LIMITS } from './defaults.js';
-import { dataView, putAscii, putLe64 } from '../../core/util/bytes.js';
+import { dataView, putAscii, putLe64 } from '../../src/core/util/bytes.js';
 
 /** LBA formats every namespace lists: 0 = 512 bytes, 1 = 4096 bytes, no metadata. */
 export const LBA_FORMATS = [512, 4096] as const;

@@ -14,7 +14,7 @@ import {
 } from './spec.js';
 import { NVME_LIMITS } from './defaults.js';
 import type { Zone } from './zns.js';
-import { dataView, le64, putLe64 } from '../../core/util/bytes.js';
+import { dataView, le64, putLe64 } from '../../src/core/util/bytes.js';
 
 export function ioCommand(req: Request): CmdResult {
   const { cmd, ctrl } = req;

@@ -1,6 +1,6 @@
 /** How a backing store's result maps to an NVMe status, for every handler that writes media. */
 import { Status } from './spec.js';
-import { Errno } from '../../core/util/errno.js';
+import { Errno } from '../../src/core/util/errno.js';
 
 /** A media write result: 0, or the status a backing store failure maps to. */
 export function mediaStatus(res: number): number {

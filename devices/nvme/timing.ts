@@ -3,7 +3,7 @@
  * model a command occupies, from its parsed SQE and its result. Admin commands take no modeled
  * time. A failed command costs its controller time only.
  */
-import type { Clock } from '../../core/time/clock.js';
+import type { Clock } from '../../src/core/time/clock.js';
 import type { NvmeController } from './controller.js';
 import type { CmdResult } from './command.js';
 import type { Sqe } from './codec.js';

@@ -6,9 +6,9 @@
  * 0 on success, or a negative errno the host returned before the device saw the command;
  * big_cqe[0] of a CQE32 ring carries the 64-bit result (DW0 | DW1 << 32).
  */
-import { URING_CMD_OP } from '../../core/ring/opcodes.js';
-import type { BufferResolver, UringCmdResult } from '../../core/ring/consumer.js';
-import { Errno } from '../../core/util/errno.js';
+import { URING_CMD_OP } from '../../src/core/ring/opcodes.js';
+import type { BufferResolver, UringCmdResult } from '../../src/core/ring/consumer.js';
+import { Errno } from '../../src/core/util/errno.js';
 import { buildSqe } from './codec.js';
 import type { NvmeNamespaceDevice } from './driver.js';
 

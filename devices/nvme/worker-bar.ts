@@ -10,9 +10,9 @@
  * If the thread dies, every command in flight and every later one completes with -EIO and the
  * lab is told.
  */
-import type { CompletionPoller, Pollable } from '../../core/block/completion-poller.js';
-import type { Clock } from '../../core/time/clock.js';
-import { Errno } from '../../core/util/errno.js';
+import type { CompletionPoller, Pollable } from '../../src/core/block/completion-poller.js';
+import type { Clock } from '../../src/core/time/clock.js';
+import { Errno } from '../../src/core/util/errno.js';
 import type { NvmeBar } from './bar.js';
 import type { ControllerStats } from './controller.js';
 import type { NvmeControllerOptions } from './defaults.js';

@@ -7,7 +7,7 @@
  * outstanding; when it dies, every controller on it fails its commands with EIO.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { workerScript } from '../../core/util/worker-path.js';
+import { workerScript } from '../../src/core/thread/entries.js';
 import { REG_FLAG, REG_STATE, THREAD, type NvmeWorkerController, type NvmeWorkerData } from './worker-regs.js';
 
 /** What the thread tells each of its controllers. */
@@ -31,7 +31,7 @@ export class NvmeSubsystemThread {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const workerData: NvmeWorkerData & { port: MessagePort } = { kind: 'nvme', subsystem, thread, arena, doorbell, idleMicros, port: port2 };
-    this.worker = new Worker(workerScript('devices/nvme/worker-entry'), { workerData, transferList: [port2], name: `copylab-nvme-${subsystem}` });
+    this.worker = new Worker(workerScript('nvme-subsystem'), { workerData, transferList: [port2], name: `copylab-nvme-${subsystem}` });
     this.worker.unref();
     this.port.unref();
     this.exited = new Promise((resolve) => {

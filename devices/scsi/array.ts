@@ -29,7 +29,7 @@ import { COMMANDS, SA_OPCODES, type CommandDef } from './commands.js';
 import type { CmdContext } from './context.js';
 import { isMediaRun, runAsync, runSync } from './media.js';
 import type { TokenScope } from './copy-access.js';
-import type { Clock } from '../../core/time/clock.js';
+import type { Clock } from '../../src/core/time/clock.js';
 import { resolveTiming, type TimingSpec } from '../timing/params.js';
 import { TimingModel } from '../timing/model.js';
 import { CopyOperations } from './copy-operations.js';

@@ -1,8 +1,8 @@
 /**
- * Wiring SCSI arrays into a host (core/block/host.ts, the Lab): one fabric per host, an sd BlockDevice per LU (/dev/sda, …)
+ * Wiring SCSI arrays into a host (src/core/block/host.ts, the Lab): one fabric per host, an sd BlockDevice per LU (/dev/sda, …)
  * and the sysfs entries sd adds: /sys/block/<sd>/device/* and /sys/class/scsi_disk/H:C:T:L/*.
  */
-import type { DeviceBackend, DeviceHost } from '../../core/block/host.js';
+import type { DeviceBackend, DeviceHost } from '../../src/core/block/host.js';
 import { ScsiFabric, type ScsiArray, type ScsiArrayOptions } from './array.js';
 import { SdDevice, type CopyMode } from './sd.js';
 import { INQUIRY_PRODUCT, INQUIRY_REVISION, INQUIRY_VENDOR } from './constants.js';

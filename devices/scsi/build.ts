@@ -3,7 +3,7 @@
  * sg3_utils/ddpt) sends them. Same layouts as the device parses (constants.ts), built with DataView.
  */
 import { Lid1, Lid4, Op, Rod, TpcInSa, TpcOutSa, MaintInSa, SaIn16, Token, XcopyDesc, Desig } from './constants.js';
-import { concatBytes, putBe16, putBe32, putBe64 } from '../../core/util/bytes.js';
+import { concatBytes, putBe16, putBe32, putBe64 } from '../../src/core/util/bytes.js';
 
 export function cdb6(op: number, b: number[] = []): Uint8Array {
   const c = new Uint8Array(6);

@@ -5,7 +5,7 @@
  * from this table, so what is reported is what is executed.
  */
 import { Op, MaintInSa, SaIn16, TpcInSa, TpcOutSa } from './constants.js';
-import { be16, be32, putBe16, putBe32 } from '../../core/util/bytes.js';
+import { be16, be32, putBe16, putBe32 } from '../../src/core/util/bytes.js';
 import { invalidFieldInCdb } from './sense.js';
 import type { CmdContext, Handler } from './context.js';
 import * as spc from './spc.js';

@@ -18,7 +18,7 @@
 import {
   ASC, CopyStatus, copyInProgress, Desig, Lid1, Lid4, ListIdUsage, SenseKey, Status, TpcInSa, TpcOutSa, XcopyDesc,
 } from './constants.js';
-import { be16, be24, be32, be64, putBe16, putBe32, putBe64 } from '../../core/util/bytes.js';
+import { be16, be24, be32, be64, putBe16, putBe32, putBe64 } from '../../src/core/util/bytes.js';
 import {
   ScsiCheck, ScsiStatus, illegal, invalidFieldInCdb, invalidFieldInParam, paramListLengthError, reservationConflict,
 } from './sense.js';

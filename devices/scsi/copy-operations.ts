@@ -14,7 +14,7 @@
  * bytes: an abort cancels the step being waited for, so the segments before it are copied and
  * the ones from it on are untouched, and the record keeps the transfer count of what moved.
  */
-import type { Clock } from '../../core/time/clock.js';
+import type { Clock } from '../../src/core/time/clock.js';
 import { ASC, CopyStatus } from './constants.js';
 import { illegal } from './sense.js';
 import type { CopyOperationRecord } from './media.js';

@@ -5,7 +5,7 @@
  * here, empty), DEFECT LIST FORMAT repeats the request, DEFECT LIST LENGTH is 0.
  */
 import { Op } from './constants.js';
-import { be16, be32 } from '../../core/util/bytes.js';
+import { be16, be32 } from '../../src/core/util/bytes.js';
 import { invalidFieldInCdb } from './sense.js';
 import type { CmdContext } from './context.js';
 

@@ -12,9 +12,9 @@
  *   block layer's copy engine, so offload decisions (copy domains, limits, emulation) are made
  *   in one place; the model never emulates a copy between block devices itself.
  */
-import { ReqOp } from '../../core/block/ops.js';
-import { submitBioWait } from '../../core/block/submit.js';
-import { Errno } from '../../core/util/errno.js';
+import { ReqOp } from '../../src/core/block/ops.js';
+import { submitBioWait } from '../../src/core/block/submit.js';
+import { Errno } from '../../src/core/util/errno.js';
 import { ASC, SenseKey } from './constants.js';
 import { ScsiCheck } from './sense.js';
 import type { LogicalUnit } from './lu.js';

@@ -7,7 +7,7 @@
 import { copyBetween } from '../backing/backing.js';
 import type { LogicalUnit } from './lu.js';
 import { TPC_LIMITS } from './tpc-limits.js';
-import { Errno } from '../../core/util/errno.js';
+import { Errno } from '../../src/core/util/errno.js';
 
 export interface MoveResult {
   /** Bytes moved before success or failure. */

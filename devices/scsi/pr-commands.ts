@@ -1,6 +1,6 @@
 /** PERSISTENT RESERVE IN / OUT (SPC-4 6.15, 6.16; semantics 5.13). READ FULL STATUS is 6.15.5. */
 import { ASC, PrInSa, PrOutSa, PrType, RELATIVE_TARGET_PORT, TransportId } from './constants.js';
-import { be16, be32, concatBytes, dataView, putBe16, putBe32 } from '../../core/util/bytes.js';
+import { be16, be32, concatBytes, dataView, putBe16, putBe32 } from '../../src/core/util/bytes.js';
 import { illegal, invalidFieldInCdb, invalidFieldInParam, paramListLengthError, reservationConflict } from './sense.js';
 import { luOf, type CmdContext } from './context.js';
 import { PR_MAX_REGISTRATIONS, VALID_PR_TYPES, type PersistentReservations } from './pr.js';

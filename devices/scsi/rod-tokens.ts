@@ -8,7 +8,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { ASC, CopyStatus, Rod, SenseKey, Token, TpcInSa, TpcOutSa, XcopyDesc } from './constants.js';
-import { be16, be32, be64, putBe16, putBe32, putBe64, toHex } from '../../core/util/bytes.js';
+import { be16, be32, be64, putBe16, putBe32, putBe64, toHex } from '../../src/core/util/bytes.js';
 import { ScsiCheck, illegal, invalidFieldInCdb, invalidFieldInParam, lbaOutOfRange, paramListLengthError, reservationConflict } from './sense.js';
 import { luOf, type CmdContext } from './context.js';
 import type { LogicalUnit } from './lu.js';

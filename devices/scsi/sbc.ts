@@ -4,7 +4,7 @@
  * {lba, blocks, flags}, checks it, then touches the media.
  */
 import { ASC, Op, SenseKey } from './constants.js';
-import { be16, be32, be64, putBe16, putBe32, putBe64 } from '../../core/util/bytes.js';
+import { be16, be32, be64, putBe16, putBe32, putBe64 } from '../../src/core/util/bytes.js';
 import { ScsiCheck, illegal, invalidFieldInCdb, invalidFieldInParam, lbaOutOfRange, paramListLengthError } from './sense.js';
 import { luOf, type CmdContext } from './context.js';
 import type { LogicalUnit } from './lu.js';

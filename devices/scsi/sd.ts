@@ -16,19 +16,19 @@
  * through executeAsync, so each command completes at its modeled time and the bio after the
  * last one. The disk shows its LU's model (`timing`, /sys/block/<sd>/timing/).
  */
-import type { Bio } from '../../core/block/bio.js';
-import type { BlockDevice, DeviceStats } from '../../core/block/device.js';
-import { newDeviceStats } from '../../core/block/device.js';
-import { FaultInjector } from '../../core/block/fault.js';
-import { BLK_COPY_MAX_BYTES, checkLimits, defaultLimits, updateCopyLimit, type QueueLimits } from '../../core/block/limits.js';
-import { ReqOp, SECTOR_SIZE } from '../../core/block/ops.js';
-import { Errno } from '../../core/util/errno.js';
+import type { Bio } from '../../src/core/block/bio.js';
+import type { BlockDevice, DeviceStats } from '../../src/core/block/device.js';
+import { newDeviceStats } from '../../src/core/block/device.js';
+import { FaultInjector } from '../../src/core/block/fault.js';
+import { BLK_COPY_MAX_BYTES, checkLimits, defaultLimits, updateCopyLimit, type QueueLimits } from '../../src/core/block/limits.js';
+import { ReqOp, SECTOR_SIZE } from '../../src/core/block/ops.js';
+import { Errno } from '../../src/core/util/errno.js';
 import type { ScsiArray } from './array.js';
 import { SenseKey, Status, TpcInSa, TpcOutSa, Vpd, Op, ListIdUsage } from './constants.js';
-import { be16, be32, be64 } from '../../core/util/bytes.js';
+import { be16, be32, be64 } from '../../src/core/util/bytes.js';
 import { decodeSense, type ScsiResult } from './sense.js';
 import * as b from './build.js';
-import type { BufferResolver, UringCmdResult } from '../../core/ring/consumer.js';
+import type { BufferResolver, UringCmdResult } from '../../src/core/ring/consumer.js';
 import { scsiUringCmd } from './uring-cmd.js';
 import type { TimingModel } from '../timing/model.js';
 

@@ -6,7 +6,7 @@ import {
   ASC, Desig, INQUIRY_PRODUCT, INQUIRY_REVISION, INQUIRY_VENDOR, ModePage, PDT_DIRECT_ACCESS, PQ_NOT_CONNECTED,
   RELATIVE_TARGET_PORT, SenseKey, VersionDescriptor, Vpd,
 } from './constants.js';
-import { be16, be32, concatBytes, putAscii, putBe16, putBe32, putBe64 } from '../../core/util/bytes.js';
+import { be16, be32, concatBytes, putAscii, putBe16, putBe32, putBe64 } from '../../src/core/util/bytes.js';
 import { buildSense, illegal, invalidFieldInCdb } from './sense.js';
 import { luOf, type CmdContext } from './context.js';
 import type { LogicalUnit } from './lu.js';

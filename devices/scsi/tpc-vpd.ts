@@ -4,7 +4,7 @@
  * PARAMETERS reports and the copy manager enforces (all from TPC_LIMITS).
  */
 import { Op, Rod, RodTypeFlag, TpcInSa, TpcOutSa, TpcVpdDesc, XcopyDesc } from './constants.js';
-import { concatBytes, putBe16, putBe32, putBe64 } from '../../core/util/bytes.js';
+import { concatBytes, putBe16, putBe32, putBe64 } from '../../src/core/util/bytes.js';
 import { TPC_LIMITS } from './tpc-limits.js';
 import type { LogicalUnit } from './lu.js';
 

@@ -5,7 +5,7 @@
  * residual). The transport asks here instead of reading CDB fields itself: the SCSI model is
  * where CDB layouts are known.
  */
-import { be16, be32, putBe16, putBe32 } from '../../core/util/bytes.js';
+import { be16, be32, putBe16, putBe32 } from '../../src/core/util/bytes.js';
 import { Op } from './constants.js';
 export interface RwShape {
   /** Offset and width (bytes) of the TRANSFER LENGTH field. */

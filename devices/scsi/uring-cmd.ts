@@ -6,9 +6,9 @@
  * errno; big_cqe[0] of a CQE32 ring carries Data-In bytes (low 32 bits) and sense bytes written
  * (high 32 bits).
  */
-import { URING_CMD_OP } from '../../core/ring/opcodes.js';
-import type { BufferResolver, UringCmdResult } from '../../core/ring/consumer.js';
-import { Errno } from '../../core/util/errno.js';
+import { URING_CMD_OP } from '../../src/core/ring/opcodes.js';
+import type { BufferResolver, UringCmdResult } from '../../src/core/ring/consumer.js';
+import { Errno } from '../../src/core/util/errno.js';
 import type { SdDevice } from './sd.js';
 
 /** copylab's struct scsi_uring_cmd, 64 bytes. */

@@ -5,7 +5,7 @@
  * copy manager reaches LUs of its fabric only). Timing models run on the thread against the lab's
  * clock (worker-clock.ts); block-device media stay on the lab's thread, so an LU on one is refused.
  */
-import type { DeviceHost } from '../../core/block/host.js';
+import type { DeviceHost } from '../../src/core/block/host.js';
 import type { ScsiArray, ScsiArrayOptions, ScsiFabric } from './array.js';
 import { WorkerScsiArray } from './worker-array.js';
 import { ScsiFabricThread } from './worker-thread.js';

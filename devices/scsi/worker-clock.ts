@@ -7,7 +7,7 @@
  * operations of worker-run arrays sit on the one clock of the lab, in the lab's order, and
  * modeled times are those of inline.
  */
-import { Clock } from '../../core/time/clock.js';
+import { Clock } from '../../src/core/time/clock.js';
 import type { WorkerEvent } from './worker-protocol.js';
 
 /** Events of worker-run arrays pending on the lab's clock at once (a limit on everything). */

@@ -12,11 +12,11 @@
  * FAILURE (sd: -EIO), and the host is told (a recorded failure) unless the lab closed it.
  */
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { workerScript } from '../../core/util/worker-path.js';
+import { workerScript } from '../../src/core/thread/entries.js';
 import { ASC, SenseKey, Status } from './constants.js';
 import { ScsiCheck, checkCondition, type ScsiResult } from './sense.js';
 import { SCSI_WORKER_LIMITS, SYNC, type CommandArgs, type Request, type SyncAnswer, type WorkerEvent } from './worker-protocol.js';
-import type { Clock } from '../../core/time/clock.js';
+import type { Clock } from '../../src/core/time/clock.js';
 
 /** The answer of every command once the thread is gone. */
 export const threadGone = (): ScsiResult => checkCondition(new ScsiCheck(SenseKey.HARDWARE_ERROR, ASC.INTERNAL_TARGET_FAILURE));
@@ -58,7 +58,7 @@ export class ScsiFabricThread {
     this.syncAnswers = syncCh.port1;
     this.asyncAnswers = asyncCh.port1;
     const workerData = { sync, requests: req.port2, syncAnswers: syncCh.port2, asyncAnswers: asyncCh.port2 };
-    this.worker = new Worker(workerScript('devices/scsi/worker-entry'), { workerData, transferList: [req.port2, syncCh.port2, asyncCh.port2], name: 'copylab-scsi-fabric' });
+    this.worker = new Worker(workerScript('scsi-fabric'), { workerData, transferList: [req.port2, syncCh.port2, asyncCh.port2], name: 'copylab-scsi-fabric' });
     this.worker.unref();
     this.requests.unref();
     this.syncAnswers.unref();

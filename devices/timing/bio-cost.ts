@@ -3,8 +3,8 @@
  * resource reservations, for drivers whose device takes bios directly (nullblk). NVMe and SCSI
  * models charge their own commands (devices/nvme/, devices/scsi/).
  */
-import type { Bio } from '../../core/block/bio.js';
-import { ReqOp } from '../../core/block/ops.js';
+import type { Bio } from '../../src/core/block/bio.js';
+import { ReqOp } from '../../src/core/block/ops.js';
 import { TimingModel, type TimedSource } from './model.js';
 
 /** Reserves the bio's work on `model` from now; returns its modeled completion time (ns). */

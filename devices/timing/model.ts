@@ -28,7 +28,7 @@
  * - cross-device inside a copy domain: as cross-die, with the fabric between the two devices in
  *   the middle (the source device's dies and channels are the ones used for the read).
  */
-import { NS_PER_US, type Clock } from '../../core/time/clock.js';
+import { NS_PER_US, type Clock } from '../../src/core/time/clock.js';
 import type { TimingParams } from './params.js';
 
 /** Bytes per microsecond at `mbps` MB/s (10^6 B/s) is mbps; nanoseconds for `bytes`: */

@@ -5,11 +5,11 @@
  * told). The worker end is devices/worker/device-worker.ts; the layout is queue-layout.ts.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import type { Bio } from '../../core/block/bio.js';
-import type { CompletionPoller, Pollable } from '../../core/block/completion-poller.js';
-import { ReqOp } from '../../core/block/ops.js';
-import { Errno } from '../../core/util/errno.js';
-import { workerScript } from '../../core/util/worker-path.js';
+import type { Bio } from '../../src/core/block/bio.js';
+import type { CompletionPoller, Pollable } from '../../src/core/block/completion-poller.js';
+import { ReqOp } from '../../src/core/block/ops.js';
+import { Errno } from '../../src/core/util/errno.js';
+import { workerScript } from '../../src/core/thread/entries.js';
 import { CMD, CPL, CTRL, QUEUE_FLAG, QUEUE_STATE, SRC, queueLayout, type DeviceWorkerData, type ShmMessage } from './queue-layout.js';
 import { shmId } from './shm.js';
 
@@ -67,7 +67,7 @@ export class WorkerQueue implements Pollable {
     this.port = port1;
     const workerData: DeviceWorkerData & { port: MessagePort } = { ...opts.data, queue, doorbell: opts.poller.doorbell.buffer as SharedArrayBuffer, port: port2 };
     this.sent.add(opts.data.mediaId);
-    this.worker = new Worker(workerScript('devices/worker/device-worker'), { workerData, transferList: [port2], name: `copylab-${opts.data.name}` });
+    this.worker = new Worker(workerScript('nullblk-queue'), { workerData, transferList: [port2], name: `copylab-${opts.data.name}` });
     this.worker.unref();
     this.port.unref();
     this.exited = new Promise((resolve) => {

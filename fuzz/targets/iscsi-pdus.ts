@@ -10,19 +10,19 @@
  * no connection, login, session or buffered Data-Out is left behind.
  */
 import { createHash } from 'node:crypto';
-import { parseScenarioText } from '../../app/scenario/parse.js';
-import { buildLab } from '../../app/scenario/run.js';
-import { exportTargets } from '../../app/iscsi/scenario.js';
-import { IscsiTarget } from '../../app/iscsi/target.js';
-import { Cmd, Data, FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Stage } from '../../app/iscsi/constants.js';
-import { newBhs } from '../../app/iscsi/pdu.js';
-import { putBe32 } from '../../core/util/bytes.js';
-import { encodeText } from '../../app/iscsi/text.js';
+import { parseScenarioText } from '../../src/app/scenario/parse.js';
+import { buildLab } from '../../src/app/scenario/run.js';
+import { exportTargets } from '../../src/app/iscsi/scenario.js';
+import { IscsiTarget } from '../../src/app/iscsi/target.js';
+import { Cmd, Data, FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Stage } from '../../src/app/iscsi/constants.js';
+import { newBhs } from '../../src/app/iscsi/pdu.js';
+import { putBe32 } from '../../src/core/util/bytes.js';
+import { encodeText } from '../../src/app/iscsi/text.js';
 import * as b from '../../devices/scsi/build.js';
 import { TpcOutSa } from '../../devices/scsi/constants.js';
-import type { Lab } from '../../app/lab.js';
+import type { Lab } from '../../src/app/lab.js';
 import { scsiFabricOf } from '../../devices/scsi/attach.js';
-import type { Prng } from '../../core/util/prng.js';
+import type { Prng } from '../../src/core/util/prng.js';
 import { invariant, type FuzzTarget } from '../engine.js';
 import { chance, mutate, patterned, pick, randomBytes } from '../mutate.js';
 import { RawIscsi } from '../iscsi-client.js';

@@ -11,11 +11,11 @@
  * (Copy, Dataset Management, Zone Management).
  */
 import { createHash } from 'node:crypto';
-import { Lab } from '../../app/lab.js';
+import { Lab } from '../../src/app/lab.js';
 import { addNvmeController, type NvmeAttachment } from '../../devices/nvme/attach.js';
 import { buildSqe, copyCdws, encodeRanges } from '../../devices/nvme/codec.js';
 import { AdminOpc, IoOpc, NSID_BROADCAST } from '../../devices/nvme/spec.js';
-import type { Prng } from '../../core/util/prng.js';
+import type { Prng } from '../../src/core/util/prng.js';
 import { invariant, type FuzzTarget } from '../engine.js';
 import { chance, mutate, patterned, pick, randomBytes } from '../mutate.js';
 

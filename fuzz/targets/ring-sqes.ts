@@ -9,12 +9,12 @@
  * device the ring never opened is never touched.
  */
 import { createHash } from 'node:crypto';
-import { Lab } from '../../app/lab.js';
-import { allocBuffer, type Ring, type Sqe } from '../../core/ring/ring.js';
-import { IORING_OP, IOSQE } from '../../core/ring/opcodes.js';
-import { SQE } from '../../core/ring/layout.js';
-import { setCopyRange } from '../../core/ring/prep.js';
-import type { Prng } from '../../core/util/prng.js';
+import { Lab } from '../../src/app/lab.js';
+import { allocBuffer, type Ring, type Sqe } from '../../src/core/ring/ring.js';
+import { IORING_OP, IOSQE } from '../../src/core/ring/opcodes.js';
+import { SQE } from '../../src/core/ring/layout.js';
+import { setCopyRange } from '../../src/core/ring/prep.js';
+import type { Prng } from '../../src/core/util/prng.js';
 import { invariant, type FuzzTarget } from '../engine.js';
 import { chance, patterned, pick } from '../mutate.js';
 

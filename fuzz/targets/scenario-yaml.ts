@@ -8,11 +8,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseScenarioText } from '../../app/scenario/parse.js';
-import { ScenarioError } from '../../app/scenario/fields.js';
-import { DEFAULT_SCENARIO_YAML } from '../../app/scenario/default-lab.js';
-import { DEFAULT_ISCSI_SCENARIO_YAML } from '../../app/iscsi/default-scenario.js';
-import type { Prng } from '../../core/util/prng.js';
+import { parseScenarioText } from '../../src/app/scenario/parse.js';
+import { ScenarioError } from '../../src/app/scenario/fields.js';
+import { DEFAULT_SCENARIO_YAML } from '../../src/app/scenario/default-lab.js';
+import { DEFAULT_ISCSI_SCENARIO_YAML } from '../../src/app/iscsi/default-scenario.js';
+import type { Prng } from '../../src/core/util/prng.js';
 import { invariant, type FuzzTarget } from '../engine.js';
 import { chance, pick } from '../mutate.js';
 

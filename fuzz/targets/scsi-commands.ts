@@ -15,7 +15,7 @@ import * as b from '../../devices/scsi/build.js';
 import { Op, SenseKey, Status, TpcInSa, TpcOutSa } from '../../devices/scsi/constants.js';
 import { TPC_LIMITS } from '../../devices/scsi/tpc-limits.js';
 import { patterned } from '../mutate.js';
-import type { Prng } from '../../core/util/prng.js';
+import type { Prng } from '../../src/core/util/prng.js';
 import { invariant, type FuzzTarget } from '../engine.js';
 import { chance, mutate, pick, randomBytes } from '../mutate.js';
 

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildLab } from '../../app/scenario/run.js';
-import { parseScenarioText } from '../../app/scenario/parse.js';
-import { parseJobText, JobFileError } from '../../app/bench/jobfile.js';
-import { modeledClockOf, runJobs, timedDevice } from '../../app/bench/engine.js';
-import { fioResult } from '../../app/bench/result.js';
-import type { Lab } from '../../app/lab.js';
+import { buildLab } from '../../src/app/scenario/run.js';
+import { parseScenarioText } from '../../src/app/scenario/parse.js';
+import { parseJobText, JobFileError } from '../../src/app/bench/jobfile.js';
+import { modeledClockOf, runJobs, timedDevice } from '../../src/app/bench/engine.js';
+import { fioResult } from '../../src/app/bench/result.js';
+import type { Lab } from '../../src/app/lab.js';
 
 const LAB = `
 devices:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseJobText, JobFileError } from '../../app/bench/jobfile.js';
-import { parseFioInt, parseFioTime } from '../../app/bench/units.js';
+import { parseJobText, JobFileError } from '../../src/app/bench/jobfile.js';
+import { parseFioInt, parseFioTime } from '../../src/app/bench/units.js';
 
 const job = (body: string) => parseJobText(`[j]\nfilename=/dev/nullb0\n${body}\n`, 'x.fio');
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { progressLine } from '../../app/bench/progress.js';
+import { progressLine } from '../../src/app/bench/progress.js';
 
 describe('progress line', () => {
   it('reads like fio\'s status line: jobs, directions, percent, bandwidth, IOPS, ETA', () => {

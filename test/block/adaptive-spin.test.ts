@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdaptiveSpin, SPIN } from '../../core/block/adaptive-spin.js';
+import { AdaptiveSpin, SPIN } from '../../src/core/block/adaptive-spin.js';
 
 /** A clock that moves `stepUs` every time it is read. */
 function clock(stepUs: number) {

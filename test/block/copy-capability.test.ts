@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Lab } from '../../app/lab.js';
-import { ReqOp } from '../../core/block/ops.js';
-import { Errno } from '../../core/util/errno.js';
+import { Lab } from '../../src/app/lab.js';
+import { ReqOp } from '../../src/core/block/ops.js';
+import { Errno } from '../../src/core/util/errno.js';
 import { addNvmeController } from '../../devices/nvme/attach.js';
 import { addScsiArray } from '../../devices/scsi/attach.js';
 import { pattern, MiB } from '../helpers.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Errno } from '../../core/util/errno.js';
-import { ReqOp } from '../../core/block/ops.js';
+import { Errno } from '../../src/core/util/errno.js';
+import { ReqOp } from '../../src/core/block/ops.js';
 import { labWith, pattern, KiB, MiB } from '../helpers.js';
 
 const SEED = 42;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultLimits, stackLimits, stackingLimits, checkLimits, updateCopyLimit } from '../../core/block/limits.js';
+import { defaultLimits, stackLimits, stackingLimits, checkLimits, updateCopyLimit } from '../../src/core/block/limits.js';
 
 describe('queue limits stacking (blk_stack_limits: the stricter wins)', () => {
   it('takes the larger block sizes and the smaller transfer limits', () => {

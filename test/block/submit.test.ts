@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ReqOp } from '../../core/block/ops.js';
-import { Trace } from '../../core/block/trace.js';
-import { Errno } from '../../core/util/errno.js';
+import { ReqOp } from '../../src/core/block/ops.js';
+import { Trace } from '../../src/core/block/trace.js';
+import { Errno } from '../../src/core/util/errno.js';
 import { labWith, pattern, KiB, MiB } from '../helpers.js';
 
 describe('block layer submit path', () => {

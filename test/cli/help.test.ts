@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
-import { makeProgram, runCommand } from '../../app/cli/main.js';
+import { makeProgram, runCommand } from '../../src/app/cli/main.js';
 
 /** Every command path of the program (`nvme copy`, `dmsetup suspend`, …), walked from the registrations. */
 function paths(c: Command, prefix: string[] = []): string[][] {

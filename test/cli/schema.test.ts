@@ -3,10 +3,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { parse as parseYaml } from 'yaml';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { scenarioSchema, explainEntries, findExplained, formatExplained } from '../../app/scenario/schema.js';
-import { parseScenario, parseStepsText } from '../../app/scenario/parse.js';
-import { DEFAULT_SCENARIO_YAML } from '../../app/scenario/default-lab.js';
-import { DEVICE_KINDS, STEP_KINDS } from '../../app/scenario/registry.js';
+import { scenarioSchema, explainEntries, findExplained, formatExplained } from '../../src/app/scenario/schema.js';
+import { parseScenario, parseStepsText } from '../../src/app/scenario/parse.js';
+import { DEFAULT_SCENARIO_YAML } from '../../src/app/scenario/default-lab.js';
+import { DEVICE_KINDS, STEP_KINDS } from '../../src/app/scenario/registry.js';
 
 const copylab = (...args: string[]) => spawnSync(process.execPath, ['bin/copylab.js', ...args], { encoding: 'utf8', timeout: 30_000 });
 

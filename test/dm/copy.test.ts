@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createCipheriv, createHash } from 'node:crypto';
-import type { Lab } from '../../app/lab.js';
+import type { Lab } from '../../src/app/lab.js';
 import { dmLab, create, fill, expectCopied, XTS_KEY, XTS_KEY2, CBC_KEY, MiB } from './helpers.js';
 import { KiB } from '../helpers.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import { Lab } from '../../app/lab.js';
-import type { CopyStrategy } from '../../core/block/copy-types.js';
+import { Lab } from '../../src/app/lab.js';
+import type { CopyStrategy } from '../../src/core/block/copy-types.js';
 import type { NullBlkOptions } from '../../devices/nullblk/nullblk.js';
 import { pattern, MiB } from '../helpers.js';
 

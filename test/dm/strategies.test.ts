@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Errno } from '../../core/util/errno.js';
-import { Lab } from '../../app/lab.js';
-import { parseScenarioText } from '../../app/scenario/parse.js';
-import { buildLab, runScenario } from '../../app/scenario/run.js';
-import { compareStrategies } from '../../app/scenario/compare.js';
+import { Errno } from '../../src/core/util/errno.js';
+import { Lab } from '../../src/app/lab.js';
+import { parseScenarioText } from '../../src/app/scenario/parse.js';
+import { buildLab, runScenario } from '../../src/app/scenario/run.js';
+import { compareStrategies } from '../../src/app/scenario/compare.js';
 import { dmLab, create, fill, expectCopied, MiB } from './helpers.js';
 import { KiB } from '../helpers.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Errno } from '../../core/util/errno.js';
+import { Errno } from '../../src/core/util/errno.js';
 import { dmLab, create, XTS_KEY, CBC_KEY, MiB } from './helpers.js';
 
 describe('dm tables: every bad-table class is refused with a message naming the line', () => {

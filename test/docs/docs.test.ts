@@ -14,10 +14,10 @@ import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { parse as parseYaml } from 'yaml';
 import { blocksOf, docFiles, RUN_LANGS, type DocBlock } from './blocks.js';
-import { parseScenario } from '../../app/scenario/parse.js';
-import { buildLab, runScenario } from '../../app/scenario/run.js';
-import { exportTargets } from '../../app/iscsi/scenario.js';
-import { DEFAULT_SCENARIO_YAML } from '../../app/scenario/default-lab.js';
+import { parseScenario } from '../../src/app/scenario/parse.js';
+import { buildLab, runScenario } from '../../src/app/scenario/run.js';
+import { exportTargets } from '../../src/app/iscsi/scenario.js';
+import { DEFAULT_SCENARIO_YAML } from '../../src/app/scenario/default-lab.js';
 
 const ROOT = resolve('.');
 const blocks = docFiles(ROOT).flatMap((f) => blocksOf(ROOT, f));

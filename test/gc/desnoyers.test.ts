@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lambertW0, wafGreedy, wafLru } from '../../app/gc/desnoyers.js';
+import { lambertW0, wafGreedy, wafLru } from '../../src/app/gc/desnoyers.js';
 
 describe('Lambert W0', () => {
   it('meets known values and its defining equation', () => {

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseScenarioText } from '../../app/scenario/parse.js';
-import { buildLab } from '../../app/scenario/run.js';
-import type { Lab } from '../../app/lab.js';
-import { runGcOnLab } from '../../app/gc/lab-backend.js';
-import { GC_DEFAULTS, GcOptionError, type GcOptions } from '../../app/gc/options.js';
-import { GcIntegrityError } from '../../app/gc/tag.js';
+import { parseScenarioText } from '../../src/app/scenario/parse.js';
+import { buildLab } from '../../src/app/scenario/run.js';
+import type { Lab } from '../../src/app/lab.js';
+import { runGcOnLab } from '../../src/app/gc/lab-backend.js';
+import { GC_DEFAULTS, GcOptionError, type GcOptions } from '../../src/app/gc/options.js';
+import { GcIntegrityError } from '../../src/app/gc/tag.js';
 
 const YAML = `
 devices:

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runGc } from '../../app/gc/run.js';
-import { GC_DEFAULTS, type GcOptions } from '../../app/gc/options.js';
-import { ModeledEstimateError, estimateModeled, modeledRates } from '../../app/gc/modeled-estimate.js';
+import { runGc } from '../../src/app/gc/run.js';
+import { GC_DEFAULTS, type GcOptions } from '../../src/app/gc/options.js';
+import { ModeledEstimateError, estimateModeled, modeledRates } from '../../src/app/gc/modeled-estimate.js';
 
 const MiB = 1024 ** 2;
 const opts = (o: Partial<GcOptions>): GcOptions => ({ ...GC_DEFAULTS, seriesPoints: 4, zoneBytes: 2 * MiB, zoneCapacityBytes: 2 * MiB, spareFactor: 0.1, overwrites: 2, path: 'copy', timing: 'nvmevirt-zns', ...o });

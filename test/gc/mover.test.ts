@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { layoutOf, runGc, startMover } from '../../app/gc/run.js';
-import { GC_DEFAULTS, type GcOptions } from '../../app/gc/options.js';
-import { GcIntegrityError, TAG_LBA_BITS } from '../../app/gc/tag.js';
-import { JOB, jobWords } from '../../app/gc/victim-job.js';
-import { LogStructured } from '../../app/gc/lfs.js';
-import { TagDevice } from '../../app/gc/tag-device.js';
-import { makePolicy } from '../../app/gc/policies.js';
-import { DEFAULT_PATH_LIMITS } from '../../app/gc/paths.js';
-import { gcReserve } from '../../app/gc/constants.js';
+import { layoutOf, runGc, startMover } from '../../src/app/gc/run.js';
+import { GC_DEFAULTS, type GcOptions } from '../../src/app/gc/options.js';
+import { GcIntegrityError, TAG_LBA_BITS } from '../../src/app/gc/tag.js';
+import { JOB, jobWords } from '../../src/app/gc/victim-job.js';
+import { LogStructured } from '../../src/app/gc/lfs.js';
+import { TagDevice } from '../../src/app/gc/tag-device.js';
+import { makePolicy } from '../../src/app/gc/policies.js';
+import { DEFAULT_PATH_LIMITS } from '../../src/app/gc/paths.js';
+import { gcReserve } from '../../src/app/gc/constants.js';
 
 const MiB = 1024 ** 2;
 const opts = (o: Partial<GcOptions>): GcOptions => ({ ...GC_DEFAULTS, seriesPoints: 10, zoneBytes: 2 * MiB, zoneCapacityBytes: 2 * MiB, ...o });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { accountPlan, addPlanCounts, newPathCounters, GC_PATHS, type GcPathName, type PathCounters, type PathLimits } from '../../app/gc/paths.js';
-import { newMovePlan, type MovePlan } from '../../app/gc/lfs.js';
-import { GC_BLOCK_BYTES } from '../../app/gc/constants.js';
+import { accountPlan, addPlanCounts, newPathCounters, GC_PATHS, type GcPathName, type PathCounters, type PathLimits } from '../../src/app/gc/paths.js';
+import { newMovePlan, type MovePlan } from '../../src/app/gc/lfs.js';
+import { GC_BLOCK_BYTES } from '../../src/app/gc/constants.js';
 
 const cmds = (len: number, max: number): number => Math.ceil(len / max);
 

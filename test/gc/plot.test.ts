@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runGc } from '../../app/gc/run.js';
-import { GC_DEFAULTS } from '../../app/gc/options.js';
-import { gcSpec, renderGcSvg } from '../../app/plot/gc.js';
+import { runGc } from '../../src/app/gc/run.js';
+import { GC_DEFAULTS } from '../../src/app/gc/options.js';
+import { gcSpec, renderGcSvg } from '../../src/app/plot/gc.js';
 
 describe('GC charts', () => {
   it('WAF vs spare factor with Desnoyers beside, and throughput / p99.9 over the run per path', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SectionState, Sit } from '../../app/gc/sit.js';
-import { Prng } from '../../core/util/prng.js';
+import { SectionState, Sit } from '../../src/app/gc/sit.js';
+import { Prng } from '../../src/core/util/prng.js';
 
 describe('SIT greedy buckets', () => {
   it('pick what a full scan picks (fewest valid; of those, the one that reached its count last) through many invalidations, closes and frees', () => {

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { pack } from 'msgpackr';
-import { Prng } from '../../core/util/prng.js';
-import { ZipfSampler } from '../../app/gc/zipf.js';
-import { makeWorkload, parseZoned, WorkloadError } from '../../app/gc/workload.js';
-import { decodeTrace, encodeTrace, importBlkparse, TraceFileError } from '../../app/gc/trace-file.js';
-import { Sit, SectionState } from '../../app/gc/sit.js';
-import { CostBenefit, Greedy } from '../../app/gc/policies.js';
-import { accountPlan, newPathCounters, DEFAULT_PATH_LIMITS } from '../../app/gc/paths.js';
-import { newMovePlan } from '../../app/gc/lfs.js';
-import { parseScenarioText } from '../../app/scenario/parse.js';
-import { runScenario } from '../../app/scenario/run.js';
+import { Prng } from '../../src/core/util/prng.js';
+import { ZipfSampler } from '../../src/app/gc/zipf.js';
+import { makeWorkload, parseZoned, WorkloadError } from '../../src/app/gc/workload.js';
+import { decodeTrace, encodeTrace, importBlkparse, TraceFileError } from '../../src/app/gc/trace-file.js';
+import { Sit, SectionState } from '../../src/app/gc/sit.js';
+import { CostBenefit, Greedy } from '../../src/app/gc/policies.js';
+import { accountPlan, newPathCounters, DEFAULT_PATH_LIMITS } from '../../src/app/gc/paths.js';
+import { newMovePlan } from '../../src/app/gc/lfs.js';
+import { parseScenarioText } from '../../src/app/scenario/parse.js';
+import { runScenario } from '../../src/app/scenario/run.js';
 
 describe('workloads', () => {
   it('zipf: rank 1 is drawn with the probability 1/H(n,θ) says', () => {

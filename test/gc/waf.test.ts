@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runGc } from '../../app/gc/run.js';
-import { GC_DEFAULTS, type GcOptions } from '../../app/gc/options.js';
-import { GcIntegrityError } from '../../app/gc/tag.js';
+import { runGc } from '../../src/app/gc/run.js';
+import { GC_DEFAULTS, type GcOptions } from '../../src/app/gc/options.js';
+import { GcIntegrityError } from '../../src/app/gc/tag.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;

@@ -10,11 +10,11 @@ import { connect, type Socket } from 'node:net';
 import { execFile } from 'node:child_process';
 import { describe, it, expect, afterEach } from 'vitest';
 import * as b from '../../devices/scsi/build.js';
-import { LoginStatus, Op, R2t, Rsp, Stage } from '../../app/iscsi/constants.js';
-import { opcodeOf } from '../../app/iscsi/pdu.js';
-import { be32 } from '../../core/util/bytes.js';
-import { DEFAULT_ISCSI_SCENARIO_YAML } from '../../app/iscsi/default-scenario.js';
-import { DEFAULT_ADMISSION } from '../../app/iscsi/admission.js';
+import { LoginStatus, Op, R2t, Rsp, Stage } from '../../src/app/iscsi/constants.js';
+import { opcodeOf } from '../../src/app/iscsi/pdu.js';
+import { be32 } from '../../src/core/util/bytes.js';
+import { DEFAULT_ISCSI_SCENARIO_YAML } from '../../src/app/iscsi/default-scenario.js';
+import { DEFAULT_ADMISSION } from '../../src/app/iscsi/admission.js';
 import { TestInitiator } from './initiator.js';
 import { login, serve, unserve, type Served } from './fixture.js';
 

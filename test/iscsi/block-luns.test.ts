@@ -6,15 +6,15 @@
  * MEDIUM ERROR; REPORT LUNS lists only the LUNs of the session's target.
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import type { IscsiTarget } from '../../app/iscsi/target.js';
+import type { IscsiTarget } from '../../src/app/iscsi/target.js';
 import * as b from '../../devices/scsi/build.js';
 import { SenseKey, TpcInSa, TpcOutSa } from '../../devices/scsi/constants.js';
-import { ReqOp } from '../../core/block/ops.js';
-import { Errno } from '../../core/util/errno.js';
+import { ReqOp } from '../../src/core/block/ops.js';
+import { Errno } from '../../src/core/util/errno.js';
 import { pattern } from '../helpers.js';
 import { TestInitiator } from './initiator.js';
 import { login, naaOf, serve, unserve } from './fixture.js';
-import type { Lab } from '../../app/lab.js';
+import type { Lab } from '../../src/app/lab.js';
 
 const YAML = `
 devices:

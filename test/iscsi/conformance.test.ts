@@ -11,8 +11,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FAMILIES, countOf, requireTool, resultsTable, runFamilies, startCopylab, type RunningTarget, type TestResult } from '../peers/iscsi-test-cu.js';
-import { reviewProblems, type Expectations } from '../peers/expectations.js';
+import { FAMILIES, countOf, requireTool, resultsTable, runFamilies, startCopylab, type RunningTarget, type TestResult } from '../../src/harness/iscsi-test-cu.js';
+import { reviewProblems, type Expectations } from '../../src/harness/iscsi-expectations.js';
 
 const expectations = JSON.parse(readFileSync(new URL('./expectations.json', import.meta.url), 'utf8')) as Expectations;
 const scsiOnly = (n: string): boolean => n.startsWith('SCSI.');

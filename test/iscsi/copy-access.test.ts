@@ -196,9 +196,9 @@ describe('iSCSI copy-manager access (SNIA section 3 bypasses, refused)', () => {
   });
 
   it('reach names existing arrays and belongs to the array for a target that fronts one', async () => {
-    const { parseScenarioText } = await import('../../app/scenario/parse.js');
-    const { buildLab } = await import('../../app/scenario/run.js');
-    const { exportTargets } = await import('../../app/iscsi/scenario.js');
+    const { parseScenarioText } = await import('../../src/app/scenario/parse.js');
+    const { buildLab } = await import('../../src/app/scenario/run.js');
+    const { exportTargets } = await import('../../src/app/iscsi/scenario.js');
     const base = 'devices:\n  - { kind: scsi, array: arr, lus: [ { name: sda, size: 1MiB } ] }\n  - { kind: nullblk, name: nullb0, size: 1MiB }\niscsi:\n  targets:\n';
     const build = (t: string): unknown => {
       const sc = parseScenarioText(base + t, 't');

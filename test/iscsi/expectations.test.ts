@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { parseResults, type TestResult } from '../peers/iscsi-test-cu.js';
-import { expectedOutcomes, reviewProblems, type Expectations } from '../peers/expectations.js';
+import { parseResults, type TestResult } from '../../src/harness/iscsi-test-cu.js';
+import { expectedOutcomes, reviewProblems, type Expectations } from '../../src/harness/iscsi-expectations.js';
 
 /** Shaped like `iscsi-test-cu -v -V`: libiscsi's log lines between CUnit's "Test:" and its verdict. */
 const OUT = [

@@ -1,12 +1,12 @@
 /** The iSCSI tests' shared fixture: a target for a scenario on a free loopback port, and helpers. */
 import { expect } from 'vitest';
-import { parseScenarioText } from '../../app/scenario/parse.js';
-import { buildLab } from '../../app/scenario/run.js';
-import { exportTargets } from '../../app/iscsi/scenario.js';
-import { IscsiTarget, type IscsiTargetOptions } from '../../app/iscsi/target.js';
+import { parseScenarioText } from '../../src/app/scenario/parse.js';
+import { buildLab } from '../../src/app/scenario/run.js';
+import { exportTargets } from '../../src/app/iscsi/scenario.js';
+import { IscsiTarget, type IscsiTargetOptions } from '../../src/app/iscsi/target.js';
 import * as b from '../../devices/scsi/build.js';
 import { TestInitiator } from './initiator.js';
-import type { Lab } from '../../app/lab.js';
+import type { Lab } from '../../src/app/lab.js';
 
 export interface Served {
   readonly lab: Lab;

@@ -1,14 +1,14 @@
 /**
  * A small iSCSI initiator for tests (RFC 7143): login (None or CHAP), SCSI commands with
  * immediate data and R2T-solicited Data-Out, Data-In reassembly, raw PDUs for attacks.
- * It builds every PDU from the constants of app/iscsi/constants.ts, byte by byte.
+ * It builds every PDU from the constants of src/app/iscsi/constants.ts, byte by byte.
  */
 import { connect, type Socket } from 'node:net';
-import { BHS_LENGTH, Cmd, Data, FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Rsp, Stage } from '../../app/iscsi/constants.js';
-import { PduReader, dataOutForR2t, encodePdu, newBhs, opcodeOf, type DigestState, type Pdu } from '../../app/iscsi/pdu.js';
-import { be16, be32, putBe32 } from '../../core/util/bytes.js';
-import { encodeText, parseText } from '../../app/iscsi/text.js';
-import { chapResponse, decodeBinary, hex } from '../../app/iscsi/chap.js';
+import { BHS_LENGTH, Cmd, Data, FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Rsp, Stage } from '../../src/app/iscsi/constants.js';
+import { PduReader, dataOutForR2t, encodePdu, newBhs, opcodeOf, type DigestState, type Pdu } from '../../src/app/iscsi/pdu.js';
+import { be16, be32, putBe32 } from '../../src/core/util/bytes.js';
+import { encodeText, parseText } from '../../src/app/iscsi/text.js';
+import { chapResponse, decodeBinary, hex } from '../../src/app/iscsi/chap.js';
 
 export interface LoginOptions {
   readonly initiator?: string;

@@ -5,13 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { Lab } from '../../app/lab.js';
+import { Lab } from '../../src/app/lab.js';
 import { addScsiArray } from '../../devices/scsi/attach.js';
-import { loginStep, newLoginState, loginFlags, type LoginEnv, type LoginState } from '../../app/iscsi/login.js';
-import { defaultConnectionParams, DEFAULT_PREFS } from '../../app/iscsi/params.js';
-import { LoginStatus, Stage, Login, ISCSI_LIMITS } from '../../app/iscsi/constants.js';
-import { chapResponse, hex, decodeBinary } from '../../app/iscsi/chap.js';
-import type { ExportedTarget } from '../../app/iscsi/target-config.js';
+import { loginStep, newLoginState, loginFlags, type LoginEnv, type LoginState } from '../../src/app/iscsi/login.js';
+import { defaultConnectionParams, DEFAULT_PREFS } from '../../src/app/iscsi/params.js';
+import { LoginStatus, Stage, Login, ISCSI_LIMITS } from '../../src/app/iscsi/constants.js';
+import { chapResponse, hex, decodeBinary } from '../../src/app/iscsi/chap.js';
+import type { ExportedTarget } from '../../src/app/iscsi/target-config.js';
 import { MiB } from '../helpers.js';
 
 const IQN = 'iqn.2024-01.org.copylab:disk0';

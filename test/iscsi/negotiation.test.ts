@@ -4,9 +4,9 @@
  * Irrelevant in a discovery session and NotUnderstood for an unknown key. No sockets.
  */
 import { describe, expect, it } from 'vitest';
-import { parseText, encodeText, TEXT_LIMITS } from '../../app/iscsi/text.js';
-import { negotiateKey, defaultSessionParams, defaultConnectionParams, DEFAULT_PREFS, type TargetPrefs } from '../../app/iscsi/params.js';
-import { ISCSI_LIMITS } from '../../app/iscsi/constants.js';
+import { parseText, encodeText, TEXT_LIMITS } from '../../src/app/iscsi/text.js';
+import { negotiateKey, defaultSessionParams, defaultConnectionParams, DEFAULT_PREFS, type TargetPrefs } from '../../src/app/iscsi/params.js';
+import { ISCSI_LIMITS } from '../../src/app/iscsi/constants.js';
 
 const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
 

@@ -4,10 +4,10 @@
  * digest, an oversize segment and an oversize AHS.
  */
 import { describe, expect, it } from 'vitest';
-import { BHS_LENGTH, DIGEST_LENGTH, Off, Op, FLAG_FINAL, BHS_IMMEDIATE } from '../../app/iscsi/constants.js';
-import { PduReader, encodePdu, newBhs, opcodeOf, dataSegmentLength, setDataSegmentLength, pad4, snLess, snAdd, type PduEvent } from '../../app/iscsi/pdu.js';
-import { be16, be32, putBe16, putBe32 } from '../../core/util/bytes.js';
-import { crc32c, digestBytes } from '../../app/iscsi/crc32c.js';
+import { BHS_LENGTH, DIGEST_LENGTH, Off, Op, FLAG_FINAL, BHS_IMMEDIATE } from '../../src/app/iscsi/constants.js';
+import { PduReader, encodePdu, newBhs, opcodeOf, dataSegmentLength, setDataSegmentLength, pad4, snLess, snAdd, type PduEvent } from '../../src/app/iscsi/pdu.js';
+import { be16, be32, putBe16, putBe32 } from '../../src/core/util/bytes.js';
+import { crc32c, digestBytes } from '../../src/app/iscsi/crc32c.js';
 
 const concat = (parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
 const h = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));

@@ -4,7 +4,7 @@
  * counted as lost by the final check (the check can fail).
  */
 import { describe, it, expect } from 'vitest';
-import { soakIscsi } from './soak-run.js';
+import { soakIscsi } from '../../src/harness/iscsi-soak.js';
 
 describe('iSCSI soak', () => {
   it('4 sessions × 16 in flight for 2 s: every block written is read back intact, none lost', { timeout: 60_000 }, async () => {

@@ -6,19 +6,19 @@
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { spawn } from 'node:child_process';
-import type { IscsiTarget } from '../../app/iscsi/target.js';
-import { DEFAULT_ISCSI_SCENARIO_YAML } from '../../app/iscsi/default-scenario.js';
-import { BHS_LENGTH, Cmd, FLAG_FINAL, ISCSI_LIMITS, LoginStatus, Off, Op, RejectReason, Rsp } from '../../app/iscsi/constants.js';
-import { newBhs, opcodeOf } from '../../app/iscsi/pdu.js';
-import { be32, putBe32 } from '../../core/util/bytes.js';
-import { parseText } from '../../app/iscsi/text.js';
-import { crc32c } from '../../app/iscsi/crc32c.js';
+import type { IscsiTarget } from '../../src/app/iscsi/target.js';
+import { DEFAULT_ISCSI_SCENARIO_YAML } from '../../src/app/iscsi/default-scenario.js';
+import { BHS_LENGTH, Cmd, FLAG_FINAL, ISCSI_LIMITS, LoginStatus, Off, Op, RejectReason, Rsp } from '../../src/app/iscsi/constants.js';
+import { newBhs, opcodeOf } from '../../src/app/iscsi/pdu.js';
+import { be32, putBe32 } from '../../src/core/util/bytes.js';
+import { parseText } from '../../src/app/iscsi/text.js';
+import { crc32c } from '../../src/app/iscsi/crc32c.js';
 import * as b from '../../devices/scsi/build.js';
 import { TpcInSa, TpcOutSa } from '../../devices/scsi/constants.js';
 import { pattern, eq } from '../helpers.js';
 import { TestInitiator } from './initiator.js';
 import { login, naaOf, serve, unserve } from './fixture.js';
-import type { Lab } from '../../app/lab.js';
+import type { Lab } from '../../src/app/lab.js';
 
 const CHAP_YAML = `${DEFAULT_ISCSI_SCENARIO_YAML}    - iqn: iqn.2024-01.org.copylab:secret
       luns: [ /dev/sda ]

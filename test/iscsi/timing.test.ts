@@ -7,7 +7,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import * as b from '../../devices/scsi/build.js';
 import { CopyStatus, TpcInSa, TpcOutSa } from '../../devices/scsi/constants.js';
-import { be16, be64 } from '../../core/util/bytes.js';
+import { be16, be64 } from '../../src/core/util/bytes.js';
 import { pattern } from '../helpers.js';
 import type { TestInitiator } from './initiator.js';
 import { login, naaOf, serve, unserve, type Served } from './fixture.js';

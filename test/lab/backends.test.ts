@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { Lab } from '../../app/lab.js';
+import { Lab } from '../../src/app/lab.js';
 import { DEVICE_BACKENDS } from '../../devices/backends.js';
-import { DEVICE_KINDS } from '../../app/scenario/registry.js';
-import type { DeviceHost } from '../../core/block/host.js';
-import { Sysfs } from '../../core/sysfs/tree.js';
-import { CompletionPoller } from '../../core/block/completion-poller.js';
-import { Clock } from '../../core/time/clock.js';
-import { registerBlockDevice } from '../../core/sysfs/block-attrs.js';
-import type { BlockDevice } from '../../core/block/device.js';
-import { ErrnoError } from '../../core/util/errno.js';
-import { submitBioWait } from '../../core/block/submit.js';
-import { ReqOp } from '../../core/block/ops.js';
+import { DEVICE_KINDS } from '../../src/app/scenario/registry.js';
+import type { DeviceHost } from '../../src/core/block/host.js';
+import { Sysfs } from '../../src/core/sysfs/tree.js';
+import { CompletionPoller } from '../../src/core/block/completion-poller.js';
+import { Clock } from '../../src/core/time/clock.js';
+import { registerBlockDevice } from '../../src/core/sysfs/block-attrs.js';
+import type { BlockDevice } from '../../src/core/block/device.js';
+import { ErrnoError } from '../../src/core/util/errno.js';
+import { submitBioWait } from '../../src/core/block/submit.js';
+import { ReqOp } from '../../src/core/block/ops.js';
 
 const MiB = 1024 * 1024;
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Lab } from '../../app/lab.js';
-import { Ring, allocBuffer, type Cqe } from '../../core/ring/ring.js';
-import { IOSQE, IORING_OP } from '../../core/ring/opcodes.js';
-import { prepNop, prepRead, prepWrite, prepReadFixed, prepCopy, prepFsync, prepDiscard, prepUringCmd, prepRw, sqeSetData, sqeSetFlags, setCopyRange } from '../../core/ring/prep.js';
-import { ReqOp } from '../../core/block/ops.js';
-import { Errno } from '../../core/util/errno.js';
+import { Lab } from '../../src/app/lab.js';
+import { Ring, allocBuffer, type Cqe } from '../../src/core/ring/ring.js';
+import { IOSQE, IORING_OP } from '../../src/core/ring/opcodes.js';
+import { prepNop, prepRead, prepWrite, prepReadFixed, prepCopy, prepFsync, prepDiscard, prepUringCmd, prepRw, sqeSetData, sqeSetFlags, setCopyRange } from '../../src/core/ring/prep.js';
+import { ReqOp } from '../../src/core/block/ops.js';
+import { Errno } from '../../src/core/util/errno.js';
 import { pattern, MiB } from '../helpers.js';
 
 function setup(entries = 8, cqEntries?: number) {

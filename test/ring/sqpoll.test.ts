@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
-import { Lab } from '../../app/lab.js';
-import { allocBuffer } from '../../core/ring/ring.js';
-import { IORING_SQ } from '../../core/ring/opcodes.js';
-import { prepRead, prepWrite, sqeSetData } from '../../core/ring/prep.js';
-import { workerScript } from '../../core/util/worker-path.js';
-import type { RingAppJob, RingAppResult } from '../../core/ring/ring-app-worker.js';
+import { Lab } from '../../src/app/lab.js';
+import { allocBuffer } from '../../src/core/ring/ring.js';
+import { IORING_SQ } from '../../src/core/ring/opcodes.js';
+import { prepRead, prepWrite, sqeSetData } from '../../src/core/ring/prep.js';
+import { workerScript } from '../../src/core/thread/entries.js';
+import type { RingAppJob, RingAppResult } from '../../src/harness/ring-app.js';
 import { pattern, MiB } from '../helpers.js';
 
 describe('SQPOLL rings', () => {
@@ -40,7 +40,7 @@ describe('SQPOLL rings', () => {
     const lab = new Lab();
     const ring = lab.createRing({ entries: 64, cqEntries: 128, sqpoll: true });
     const job: RingAppJob = { ring: ring.shareable(), count: 20_000, batch: 64, ms: 0 };
-    const worker = new Worker(workerScript('core/ring/ring-app-worker'), { workerData: job });
+    const worker = new Worker(workerScript('ring-app'), { workerData: job });
     const result = await new Promise<RingAppResult>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);

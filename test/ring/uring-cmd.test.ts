@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Lab } from '../../app/lab.js';
-import { allocBuffer, type Ring } from '../../core/ring/ring.js';
-import { URING_CMD_OP } from '../../core/ring/opcodes.js';
-import { prepUringCmd, sqeSetData } from '../../core/ring/prep.js';
-import { Errno } from '../../core/util/errno.js';
+import { Lab } from '../../src/app/lab.js';
+import { allocBuffer, type Ring } from '../../src/core/ring/ring.js';
+import { URING_CMD_OP } from '../../src/core/ring/opcodes.js';
+import { prepUringCmd, sqeSetData } from '../../src/core/ring/prep.js';
+import { Errno } from '../../src/core/util/errno.js';
 import { addNvmeController } from '../../devices/nvme/attach.js';
 import { buildNvmeUringCmd } from '../../devices/nvme/uring-cmd.js';
 import { addScsiArray } from '../../devices/scsi/attach.js';

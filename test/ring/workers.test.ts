@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { allocBuffer, type Ring } from '../../core/ring/ring.js';
-import { prepRead, prepWrite, prepCopy, prepDiscard, prepWriteZeroes, prepFsync, sqeSetData, setCopyRange } from '../../core/ring/prep.js';
-import { Prng } from '../../core/util/prng.js';
-import { fillPattern } from '../../core/util/pattern.js';
-import { Errno } from '../../core/util/errno.js';
+import { allocBuffer, type Ring } from '../../src/core/ring/ring.js';
+import { prepRead, prepWrite, prepCopy, prepDiscard, prepWriteZeroes, prepFsync, sqeSetData, setCopyRange } from '../../src/core/ring/prep.js';
+import { Prng } from '../../src/core/util/prng.js';
+import { fillPattern } from '../../src/core/util/pattern.js';
+import { Errno } from '../../src/core/util/errno.js';
 import { pattern, MiB, KiB, labsClosedAfterEach } from '../helpers.js';
 import type { NullBlkDevice } from '../../devices/nullblk/nullblk.js';
 

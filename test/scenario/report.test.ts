@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatTable, wrapNote, NOTE_MAX_LINES } from '../../app/scenario/report.js';
-import type { StepResult } from '../../app/scenario/run.js';
+import { formatTable, wrapNote, NOTE_MAX_LINES } from '../../src/app/scenario/report.js';
+import type { StepResult } from '../../src/app/scenario/run.js';
 
 const long = 'nullb0 (domain d0) and nullb3 (domain d1) are not in one copy domain; '.repeat(4).trim();
 const step = (note: string): StepResult => ({ step: 1, kind: 'copy', target: '/dev/nullb3', ok: true, res: 4096, path: 'emulated', pieces: 1, offloaded_pieces: 0, bytes: 4096, host_bytes: 8192, reason: note, errno: null, wall_ms: 1.5, modeled_us: 0 });

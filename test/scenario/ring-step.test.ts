@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseScenarioText } from '../../app/scenario/parse.js';
-import { runScenario, ScenarioError } from '../../app/scenario/run.js';
+import { parseScenarioText } from '../../src/app/scenario/parse.js';
+import { runScenario, ScenarioError } from '../../src/app/scenario/run.js';
 
 const DEVS = `devices:
   - { kind: nullblk, name: nullb0, size: 4MiB, lbs: 4096, backing: memory, copy_max_hw_bytes: 1MiB }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
-import { parseScenarioText } from '../../app/scenario/parse.js';
-import { runScenario, ScenarioError } from '../../app/scenario/run.js';
-import { DEFAULT_SCENARIO_YAML } from '../../app/scenario/default-lab.js';
+import { parseScenarioText } from '../../src/app/scenario/parse.js';
+import { runScenario, ScenarioError } from '../../src/app/scenario/run.js';
+import { DEFAULT_SCENARIO_YAML } from '../../src/app/scenario/default-lab.js';
 
 const DEVS = `devices:
   - { kind: nullblk, name: nullb0, size: 16MiB, lbs: 4096, copy_max_hw_bytes: 1MiB, domain: d0 }

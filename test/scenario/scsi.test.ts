@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { parseScenarioText } from '../../app/scenario/parse.js';
-import { runScenario } from '../../app/scenario/run.js';
+import { parseScenarioText } from '../../src/app/scenario/parse.js';
+import { runScenario } from '../../src/app/scenario/run.js';
 
 function copylab(...args: string[]) {
   const r = spawnSync(process.execPath, ['bin/copylab.js', ...args], { encoding: 'utf8', timeout: 30_000 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Errno } from '../../core/util/errno.js';
+import { Errno } from '../../src/core/util/errno.js';
 import { labWith, MiB } from '../helpers.js';
 
 const Q = '/sys/block/nullb0/queue';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Clock } from '../../core/time/clock.js';
+import { Clock } from '../../src/core/time/clock.js';
 
 describe('Clock (virtual)', () => {
   it('fires events in time order, FIFO at equal times, and advances now() to each', async () => {

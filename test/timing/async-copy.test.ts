@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Lab } from '../../app/lab.js';
-import { Errno } from '../../core/util/errno.js';
+import { Lab } from '../../src/app/lab.js';
+import { Errno } from '../../src/core/util/errno.js';
 import { pattern } from '../helpers.js';
-import { allocBuffer } from '../../core/ring/ring.js';
-import { prepCancel, prepCopy, setCopyRange, sqeSetData } from '../../core/ring/prep.js';
+import { allocBuffer } from '../../src/core/ring/ring.js';
+import { prepCancel, prepCopy, setCopyRange, sqeSetData } from '../../src/core/ring/prep.js';
 
 const MiB = 1 << 20;
 

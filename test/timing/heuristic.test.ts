@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Lab } from '../../app/lab.js';
-import { measureHeuristic } from '../../app/heuristic/measure.js';
+import { Lab } from '../../src/app/lab.js';
+import { measureHeuristic } from '../../src/app/heuristic/measure.js';
 import { PRESET_OFFLOAD_MIN_BYTES } from '../../devices/timing/heuristics.js';
 import { presetNames } from '../../devices/timing/params.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Lab } from '../../app/lab.js';
+import { Lab } from '../../src/app/lab.js';
 import { resolveTiming } from '../../devices/timing/params.js';
-import { parseScenarioText as loadScenarioText } from '../../app/scenario/parse.js';
-import { runScenario } from '../../app/scenario/run.js';
+import { parseScenarioText as loadScenarioText } from '../../src/app/scenario/parse.js';
+import { runScenario } from '../../src/app/scenario/run.js';
 
 const US = 1000;
 

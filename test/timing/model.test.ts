@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Clock } from '../../core/time/clock.js';
+import { Clock } from '../../src/core/time/clock.js';
 import { TimingModel } from '../../devices/timing/model.js';
 import { resolveTiming, presetNames } from '../../devices/timing/params.js';
-import { Prng } from '../../core/util/prng.js';
+import { Prng } from '../../src/core/util/prng.js';
 
 const US = 1000;
 const model = (spec: Parameters<typeof resolveTiming>[0]) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Lab } from '../../app/lab.js';
+import { Lab } from '../../src/app/lab.js';
 import { addNvmeController } from '../../devices/nvme/attach.js';
 import { resolveTiming } from '../../devices/timing/params.js';
 import { pattern } from '../helpers.js';

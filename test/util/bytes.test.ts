@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import * as B from '../../core/util/bytes.js';
+import * as B from '../../src/core/util/bytes.js';
 
 type Reader = (b: Uint8Array, o: number) => number;
 type Writer = (b: Uint8Array, o: number, v: number) => void;
@@ -21,7 +21,7 @@ const FIELDS: [string, number, Reader, Writer, 'be' | 'le'][] = [
 /** The value every field width can hold exactly as a number. */
 const valueOf = (bits: number): fc.Arbitrary<number> => (bits <= 48 ? fc.integer({ min: 0, max: 2 ** bits - 1 }) : fc.bigInt({ min: 0n, max: BigInt(Number.MAX_SAFE_INTEGER) }).map(Number));
 
-describe('core/util/bytes: one bytes module for every layer', () => {
+describe('src/core/util/bytes: one bytes module for every layer', () => {
   for (const [name, bits, read, write, order] of FIELDS) {
     const n = bits / 8;
     it(`${name}: write then read gives the value back, at any offset, touching only its bytes`, () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { specialize } from '../../core/util/specialize.js';
+import { specialize } from '../../src/core/util/specialize.js';
 
 function makeSum(a: Uint32Array, k: number) {
   return (n: number): number => {
@@ -28,7 +28,7 @@ describe('specialize', () => {
 
   it('falls back to the factory itself where code generation from strings is refused', () => {
     const script = `
-      const { specialize } = await import(${JSON.stringify(new URL('../../dist/core/util/specialize.js', import.meta.url).href)});
+      const { specialize } = await import(${JSON.stringify(new URL('../../dist/src/core/util/specialize.js', import.meta.url).href)});
       const make = (k) => (x) => x * k;
       const f = specialize(make);
       console.log(f === make, f(2)(21));`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import Table from 'cli-table3';
-import { formatTextTable, wrapText } from '../../core/util/text-table.js';
+import { formatTextTable, wrapText } from '../../src/core/util/text-table.js';
 
 const head = ['#', 'step', 'bytes', 'note'];
 const rows = [

@@ -1,4 +1,4 @@
-import { Lab } from '../../../app/lab.js';
+import { Lab } from '../../../src/app/lab.js';
 import { addNvmeController, type NvmeAttachment } from '../../../devices/nvme/attach.js';
 import type { NvmeControllerOptions, NvmeNamespaceOptions } from '../../../devices/nvme/defaults.js';
 import { buildSqe, copyCdws, encodeRanges, type SourceRange } from '../../../devices/nvme/codec.js';

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { nvmeLab, ns4k } from './nvme-helpers.js';
 import { pattern, MiB } from '../../helpers.js';
 import { NVME_NS_MAX_QUEUED, NvmeNamespaceDevice } from '../../../devices/nvme/driver.js';
-import { ReqOp } from '../../../core/block/ops.js';
+import { ReqOp } from '../../../src/core/block/ops.js';
 
 const B = 4096;
 

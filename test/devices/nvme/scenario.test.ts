@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { runScenario, ScenarioError } from '../../../app/scenario/run.js';
-import { parseScenarioText, parseScenarioText as parse } from '../../../app/scenario/parse.js';
+import { runScenario, ScenarioError } from '../../../src/app/scenario/run.js';
+import { parseScenarioText, parseScenarioText as parse } from '../../../src/app/scenario/parse.js';
 
 describe('nvme scenario device and step', () => {
   it('runs the example: offload, emulation until CDFE, raw Copy/Zone Append statuses', async () => {

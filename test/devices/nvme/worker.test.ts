@@ -6,9 +6,9 @@
  * errno; a dead worker fails commands with EIO; lab.close() ends the thread.
  */
 import { describe, it, expect } from 'vitest';
-import { Lab } from '../../../app/lab.js';
-import { runScenario, ScenarioError } from '../../../app/scenario/run.js';
-import { parseScenarioText } from '../../../app/scenario/parse.js';
+import { Lab } from '../../../src/app/lab.js';
+import { runScenario, ScenarioError } from '../../../src/app/scenario/run.js';
+import { parseScenarioText } from '../../../src/app/scenario/parse.js';
 import { examplesWith, reportWith } from '../../examples-both-ways.js';
 import { pattern, labsClosedAfterEach } from '../../helpers.js';
 import { buildSqe } from '../../../devices/nvme/codec.js';

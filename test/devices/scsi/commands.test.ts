@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inquiryCdb, readCapacity10Cdb, readCapacity16Cdb, reportLunsCdb, rsocCdb, rw10Cdb, unmap, writeSame16Cdb } from '../../../devices/scsi/build.js';
 import { Op, Vpd } from '../../../devices/scsi/constants.js';
-import { be16, be32 } from '../../../core/util/bytes.js';
+import { be16, be32 } from '../../../src/core/util/bytes.js';
 import { ScsiFabric } from '../../../devices/scsi/array.js';
 import { HOST, fill, ok, readBack, sense, twoArrays } from './helpers.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Lab } from '../../../app/lab.js';
+import { Lab } from '../../../src/app/lab.js';
 import { addScsiArray } from '../../../devices/scsi/attach.js';
 import type { SdDevice } from '../../../devices/scsi/sd.js';
-import { ReqOp } from '../../../core/block/ops.js';
-import { Errno } from '../../../core/util/errno.js';
+import { ReqOp } from '../../../src/core/block/ops.js';
+import { Errno } from '../../../src/core/util/errno.js';
 import { pattern, MiB } from '../../helpers.js';
 
 function lab2(mode: 'auto' | 'xcopy' | 'token' = 'auto') {

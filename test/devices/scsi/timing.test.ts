@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { Lab } from '../../../app/lab.js';
+import { Lab } from '../../../src/app/lab.js';
 import { addScsiArray } from '../../../devices/scsi/attach.js';
 import type { ScsiArray } from '../../../devices/scsi/array.js';
 import { b2bSegment, e4Descriptor, rw16Cdb, tpcInCdb, tpcOutCdb, xcopyLid4, populateTokenList, writeUsingTokenList, tokenFromRrti } from '../../../devices/scsi/build.js';
 import { CopyStatus, Status, TpcInSa, TpcOutSa } from '../../../devices/scsi/constants.js';
-import { be16, be32, be64 } from '../../../core/util/bytes.js';
+import { be16, be32, be64 } from '../../../src/core/util/bytes.js';
 import { decodeSense, type ScsiResult } from '../../../devices/scsi/sense.js';
 import { resolveTiming } from '../../../devices/timing/params.js';
 import { TPC_LIMITS } from '../../../devices/scsi/tpc-limits.js';
 import { pattern } from '../../helpers.js';
-import { parseScenarioText } from '../../../app/scenario/parse.js';
-import { runScenario } from '../../../app/scenario/run.js';
+import { parseScenarioText } from '../../../src/app/scenario/parse.js';
+import { runScenario } from '../../../src/app/scenario/run.js';
 
 const HOST = 'iqn.2024-01.org.copylab:host';
 const MS = 1e6;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inquiryCdb, populateTokenList, tokenFromRrti, tpcInCdb, tpcOutCdb, writeUsingTokenList, zeroRodToken } from '../../../devices/scsi/build.js';
 import { Rod, RodTypeFlag, Token, TpcInSa, TpcOutSa, TpcVpdDesc, Vpd } from '../../../devices/scsi/constants.js';
-import { be16, be32 } from '../../../core/util/bytes.js';
+import { be16, be32 } from '../../../src/core/util/bytes.js';
 import { TPC_LIMITS } from '../../../devices/scsi/tpc-limits.js';
 import { eq } from '../../helpers.js';
 import { HOST, fill, ok, readBack, sense, twoArrays } from './helpers.js';

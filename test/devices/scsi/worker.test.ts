@@ -8,15 +8,15 @@
  * lab.close() ends the thread.
  */
 import { describe, it, expect } from 'vitest';
-import { Lab } from '../../../app/lab.js';
-import { runScenario } from '../../../app/scenario/run.js';
-import { parseScenarioText } from '../../../app/scenario/parse.js';
+import { Lab } from '../../../src/app/lab.js';
+import { runScenario } from '../../../src/app/scenario/run.js';
+import { parseScenarioText } from '../../../src/app/scenario/parse.js';
 import { examplesWith, reportWith, type ExampleDoc } from '../../examples-both-ways.js';
 import { pattern, labsClosedAfterEach } from '../../helpers.js';
 import { decodeSense, type ScsiResult } from '../../../devices/scsi/sense.js';
 import { b2bSegment, e4Descriptor, rw16Cdb, tpcInCdb, tpcOutCdb, xcopyLid1, xcopyLid4 } from '../../../devices/scsi/build.js';
 import { TpcInSa, TpcOutSa } from '../../../devices/scsi/constants.js';
-import { be16, be64 } from '../../../core/util/bytes.js';
+import { be16, be64 } from '../../../src/core/util/bytes.js';
 import { WorkerScsiArray } from '../../../devices/scsi/worker-array.js';
 import type { SdDevice } from '../../../devices/scsi/sd.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { B2B_MAX_BLOCKS, b2bSegmentCount, b2bSegmentsSplit, e4Descriptor, tpcOutCdb, xcopyLid1 } from '../../../devices/scsi/build.js';
 import { TpcOutSa } from '../../../devices/scsi/constants.js';
-import { be16 } from '../../../core/util/bytes.js';
+import { be16 } from '../../../src/core/util/bytes.js';
 import { HOST, fill, ok, readBack, twoArrays } from './helpers.js';
 
 describe('EXTENDED COPY segments longer than the 16-bit block count', () => {

@@ -3,7 +3,7 @@ import { ScsiFabric } from '../../../devices/scsi/array.js';
 import { b2bSegment, e4Descriptor, tpcInCdb, tpcOutCdb, xcopyLid1, xcopyLid4 } from '../../../devices/scsi/build.js';
 import { TpcInSa, TpcOutSa } from '../../../devices/scsi/constants.js';
 import { TPC_LIMITS } from '../../../devices/scsi/tpc-limits.js';
-import { be16, be32, putBe16 } from '../../../core/util/bytes.js';
+import { be16, be32, putBe16 } from '../../../src/core/util/bytes.js';
 import { HOST, fill, ok, readBack, sense, twoArrays } from './helpers.js';
 
 const xcopy = (list: Uint8Array, len = list.length) => tpcOutCdb(TpcOutSa.EXTENDED_COPY_LID1, len);

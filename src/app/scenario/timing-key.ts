@@ -1,0 +1,28 @@
+/** The `timing:` key of devices (devices/timing/): a preset name or a preset with overrides. */
+import type { KeySpec } from './keys.js';
+import { LINKS } from '../../../devices/timing/presets.js';
+import { presetNames, TIMING_BOUNDS } from '../../../devices/timing/params.js';
+
+export function timingKey(what: string): KeySpec {
+  const presets = presetNames();
+  const params = Object.fromEntries(
+    Object.entries(TIMING_BOUNDS).map(([name, [min, max, kind]]) => [name, { type: kind === 'int' ? 'integer' : 'number', minimum: min, maximum: max }]),
+  );
+  return {
+    schema: {
+      anyOf: [
+        { enum: presets },
+        {
+          type: 'object',
+          properties: { preset: { enum: presets }, link: { enum: Object.keys(LINKS) }, ...params },
+          additionalProperties: false,
+        },
+      ],
+    },
+    type: `a preset (${presets.join(', ')}) or { preset, …overrides } (${Object.keys(TIMING_BOUNDS).join(', ')}, link)`,
+    description: `the timing model of ${what} (modeled time): a preset name, or a preset with parameters overridden`,
+    default: 'none',
+    example: { preset: presets[1] ?? 'none' },
+  };
+}
+
