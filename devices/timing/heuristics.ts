@@ -4,23 +4,18 @@
  * device, 4 KiB … 64 MiB, ×4 per step; docs/heuristics.md keeps the tables). A test re-measures
  * and fails when a preset's model changes without this table.
  *
- * Why most presets cross over at 4 MiB: a whole-page copy is a same-die copyback that completes
- * only once programmed (tR + tPROG), while the emulated copy's writes complete in the write-back
- * buffer; offload wins once the copy is large enough that programs, not latency, bound both
- * paths and the emulation pays the link twice. confzns crosses at 1 MiB (its 16 KiB pages and
- * 450 µs tPROG keep copyback short); on the SAS array every size offloads (25 µs controller time
- * per command and a 4.8 GB/s link make each host round trip dear).
+ * Every preset offloads at every measured size: a device copy senses each source page once and
+ * completes once its bytes are in the controller's buffer, a subset of the emulation's work
+ * (which also crosses the host link twice and pays two more commands); docs/heuristics.md.
  */
-const MiB = 1024 * 1024;
-
 export const PRESET_OFFLOAD_MIN_BYTES: Readonly<Record<string, number>> = {
-  femu: 4 * MiB,
-  'femu-zns-tlc': 4 * MiB,
-  'nvmevirt-zns': 4 * MiB,
-  'nvmevirt-zn540': 4 * MiB,
-  mqsim: 4 * MiB,
-  simplessd: 4 * MiB,
-  confzns: 1 * MiB,
+  femu: 0,
+  'femu-zns-tlc': 0,
+  'nvmevirt-zns': 0,
+  'nvmevirt-zn540': 0,
+  mqsim: 0,
+  simplessd: 0,
+  confzns: 0,
   'sas-array': 0,
 };
 

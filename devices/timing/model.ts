@@ -1,37 +1,55 @@
 /**
  * A device timing model (docs/timing.md): the resources a command occupies and for how long.
  *
- * Resources are timelines, each the modeled time at which it is next free: the host link (one per
- * direction), the controller's units, every channel and every die. A command reserves them in
- * the order the work flows, each step starting when both its input is ready and the resource is
- * free, so contention queues commands and completions come out in modeled-time order.
+ * Every resource (the host link, one per direction; the fabric; every channel and every die) has
+ * a calendar of the modeled time it is reserved for (calendar.ts). A command reserves the steps
+ * of its work in the order the data flows, each step taking the earliest gap of its resource at
+ * or after the step's input is ready: a command issued later may use a die or channel an earlier
+ * one leaves idle while it waits elsewhere, so commands complete out of order, as on a device
+ * whose scheduler keeps a queue per die (MQSim's transaction scheduling unit, FEMU's and
+ * NVMeVirt's per-LUN next-available times, each chosen per request). Controller units serve
+ * commands in the order they arrive.
  *
- * Where data lives: a page-mapped FTL's placement. Writes (and copies through the controller)
- * are programmed at a write frontier that moves across the dies channel first, one die per page
- * of data written, as FEMU's and NVMeVirt's page allocators advance their write pointer; the die
- * each logical page was last written to is remembered (a paged table, memory in proportion to
- * the pages touched). A page never written is read from its striped home (logical page p on
- * channel p mod C, way ⌊p / C⌋ mod W). Reads cost a full
- * tR per page touched and move only the bytes asked for over the channel; the die stays busy
- * until its page register has been emptied onto the channel. Host writes go over the link into
- * the write-back buffer (dram_bytes) and complete there; the buffer drains by programming, each
- * chunk costing its share of tPROG on its die (an FTL packs small writes into whole pages), and a
- * write waits when the buffer is full. With dram_bytes 0 a write completes when programmed.
+ * Reads before programs: a program waits in its die's queue (pending) until something needs its
+ * completion time: a read that reaches the die (programs that would have started before it are
+ * placed first, where they fit; later ones after it), a full write-back buffer, a FLUSH, a
+ * write-through write, a copyback, a drain. So a read never waits behind a program that had not
+ * started when the read arrived, only behind the one in progress (no program suspend), as MQSim's
+ * TSU and NVMeVirt prioritise reads over buffered writes.
  *
- * Copies inside the device:
- * - same-die copyback (with `copyback` on, a whole page is rewritten on the die it is read from):
- *   the die is busy tR + tPROG, no channel transfer (the path ZNS+ relies on); it completes when
- *   programmed;
- * - cross-die through the controller: tR, a transfer over the source channel, a transfer over the
- *   destination channel, tPROG; the data enters the write-back buffer like a host write's and the
- *   piece completes there (with dram_bytes 0: when programmed);
- * - cross-device inside a copy domain: as cross-die, with the fabric between the two devices in
- *   the middle (the source device's dies and channels are the ones used for the read).
+ * Where data lives: a page-mapped FTL's placement. Host writes are packed into pages at a write
+ * frontier that moves across the dies channel first, one die per page, as FEMU's and NVMeVirt's
+ * page allocators advance their write pointer; each full page is one program (tPROG) on its die.
+ * The die each logical page was last written to is remembered (a paged table, memory in
+ * proportion to the pages touched). A page never written is read from its striped home (logical
+ * page p on channel p mod C, way ⌊p / C⌋ mod W). A read costs a full tR per page touched and moves
+ * only the bytes asked for over the channel; the die stays busy until its page register has been
+ * emptied onto the channel. Host writes go over the link into the write-back buffer (dram_bytes)
+ * and complete there; a write waits when the buffer is full until the oldest programs have
+ * finished. With dram_bytes 0 each write is programmed at once and completes when programmed
+ * (its share of tPROG for a partial page).
+ *
+ * Copies inside the device, as firmware does them (ZNS+ OSDI'21 §4; MQSim's GC copy path):
+ * - each source page is sensed once for all the pieces taken from it, its pieces move over the
+ *   source channel to the controller, and each destination page is programmed once, whole;
+ * - copyback: a destination page placed on the die of one of its source pages (the one giving it
+ *   the most bytes) is programmed from that die's page register: that page's bytes never cross a
+ *   channel, the other pieces come in over the channel (copyback program with data input); the
+ *   die is busy tR + tPROG plus the transfer in. With `allocation: frontier` that happens only
+ *   when the frontier's die is the source's; `copyback-aware` places such a page on its source
+ *   page's die (ZNS+'s copyback-aware block allocation) whenever copyback is on;
+ * - a destination page that is not copied back enters the write-back buffer as host data does,
+ *   and the copy's piece completes there (with dram_bytes 0: when programmed); a copyback page
+ *   completes when programmed;
+ * - cross-device inside a copy domain: the source device's dies and channels read, the fabric
+ *   carries the bytes, the destination device programs.
+ * So a copy never does more flash, channel or link work than a host read + write of the same bytes.
  */
 import { NS_PER_US, type Clock } from '../../src/core/time/clock.js';
+import { Calendar } from './calendar.js';
 import type { TimingParams } from './params.js';
 
-/** Bytes per microsecond at `mbps` MB/s (10^6 B/s) is mbps; nanoseconds for `bytes`: */
+/** Nanoseconds to move `bytes` at `mbps` MB/s (10^6 B/s: bytes per µs). */
 const xferNs = (bytes: number, mbps: number): number => (bytes * 1000) / mbps;
 
 export interface TimingStats {
@@ -39,12 +57,17 @@ export interface TimingStats {
   reads: number;
   writes: number;
   copies: number;
-  /** Copy pieces by path. */
+  /** Destination pages of copies programmed by copyback (from a page register on their die). */
   copyback_pages: number;
+  /** Destination pages of copies that came through the controller (within the device / across the domain). */
   cross_die_pieces: number;
   cross_device_pieces: number;
+  /** Source pages copies sensed (once per page, however many pieces it gave). */
+  copy_source_pages: number;
   /** Bytes over the host link, both directions. */
   link_bytes: number;
+  /** Bytes over the flash channels, both directions. */
+  channel_bytes: number;
 }
 
 export interface TimedSource {
@@ -53,28 +76,93 @@ export interface TimedSource {
   readonly length: number;
 }
 
+/** One copy of a batch: its sources, in order, land at dstOffset onward. */
+export interface CopyCommand {
+  readonly sources: readonly TimedSource[];
+  readonly dstOffset: number;
+}
+
+/** A destination page of a copy: the pieces that fill it, its die, and its copyback source page (-1: none). */
+interface CopyGroup {
+  readonly dstPage: number;
+  /** Each piece: its source page and die, its bytes, and when its range has been looked up. */
+  readonly pieces: { src: TimingModel; srcPage: number; srcDie: number; bytes: number; at: number }[];
+  die: number;
+  bytes: number;
+  cbPage: number;
+}
+
 /** Pages per placement-table chunk (128 KiB of Uint16 each). */
 const PLACE_CHUNK = 65536;
 
-/** Write-back buffer entries kept at most (a limit; older releases are merged). */
+/** Write-back buffer pages kept at most (a limit: past it the oldest is programmed first). */
 const BUFFER_MAX_ENTRIES = 1 << 16;
+
+/** Commands between two prunes of the calendars. */
+const PRUNE_EVERY = 64;
+
+/** A page program waiting in its die's queue (or placed: release is then known). */
+interface Program {
+  readonly die: number;
+  /** When its data is in the controller. */
+  ready: number;
+  /** Bytes it moves over the channel into the die. */
+  chBytes: number;
+  /** tPROG (its share for a partial page). */
+  dur: number;
+  /** The buffer bytes it frees when programmed (0 for write-through). */
+  bufBytes: number;
+  /** When programmed; NaN while pending. */
+  release: number;
+}
+
+/** A FIFO of programs (array with a head index, compacted when half consumed). */
+class ProgramQueue {
+  items: Program[] = [];
+  head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  peek(): Program | undefined {
+    return this.items[this.head];
+  }
+  push(p: Program): void {
+    this.items.push(p);
+  }
+  shift(): void {
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
 
 export class TimingModel {
   readonly params: TimingParams;
-  readonly stats: TimingStats = { commands: 0, reads: 0, writes: 0, copies: 0, copyback_pages: 0, cross_die_pieces: 0, cross_device_pieces: 0, link_bytes: 0 };
+  readonly stats: TimingStats = {
+    commands: 0, reads: 0, writes: 0, copies: 0, copyback_pages: 0, cross_die_pieces: 0, cross_device_pieces: 0,
+    copy_source_pages: 0, link_bytes: 0, channel_bytes: 0,
+  };
   readonly dies: number;
-  private readonly die: Float64Array;
-  private readonly ch: Float64Array;
+  private readonly die: Calendar[];
+  private readonly ch: Calendar[];
   private readonly ctrl: Float64Array;
-  private linkUp = 0;
-  private linkDown = 0;
-  private fabric = 0;
-  // Write-back buffer: FIFO of (release time, bytes) of programs not yet known to be done.
-  private bufT: number[] = [];
-  private bufB: number[] = [];
-  private bufHead = 0;
+  private readonly linkUp = new Calendar();
+  private readonly linkDown = new Calendar();
+  private readonly fabric = new Calendar();
+  /** Programs waiting per die. */
+  private readonly pending: ProgramQueue[];
+  private pendingCount = 0;
+  /** Write-back buffer: programs in the order their data entered it. */
+  private readonly buffer = new ProgramQueue();
   private bufBytes = 0;
+  /** The frontier page host writes are packed into, not yet full. */
+  private open: Program | null = null;
   private lastProgram = 0;
+  private sincePrune = 0;
+  /** No reservation starts before this (the last prune's now). */
+  private floor = 0;
   // Durations in ns, precomputed.
   private readonly tR: number;
   private readonly tProg: number;
@@ -84,13 +172,15 @@ export class TimingModel {
   // Placement: die + 1 of each logical page last written (0 = never), in chunks of PLACE_CHUNK pages.
   private readonly placed = new Map<number, Uint16Array>();
   private frontierPage = 0;
-  private frontierFill = 0;
+  private wtFill = 0;
+  private wtDie = 0;
 
   constructor(params: TimingParams, readonly clock: Clock) {
     this.params = params;
     this.dies = params.channels * params.dies_per_channel;
-    this.die = new Float64Array(this.dies);
-    this.ch = new Float64Array(params.channels);
+    this.die = Array.from({ length: this.dies }, () => new Calendar());
+    this.ch = Array.from({ length: params.channels }, () => new Calendar());
+    this.pending = Array.from({ length: this.dies }, () => new ProgramQueue());
     this.ctrl = new Float64Array(params.ctrl_units);
     this.tR = params.tr_us * NS_PER_US;
     this.tProg = params.tprog_us * NS_PER_US;
@@ -114,15 +204,17 @@ export class TimingModel {
     return c * this.params.dies_per_channel + w;
   }
 
-  /** The die the write frontier programs `bytes` of the logical page of `offset` on; records it. */
-  private placeWrite(offset: number, bytes: number): number {
-    const d = this.stripedDie(this.frontierPage);
-    this.frontierFill += bytes;
-    if (this.frontierFill >= this.params.page_bytes) {
-      this.frontierFill = 0;
-      this.frontierPage++;
-    }
-    this.record(Math.floor(offset / this.params.page_bytes), d);
+  /** The next page at the write frontier: its die (the frontier moves a die on per page, channel first). */
+  private nextPage(): number {
+    return this.stripedDie(this.frontierPage++);
+  }
+
+  /** Write-through: the die of the frontier page that `bytes` more go to (pages fill in order). */
+  private writeThroughDie(bytes: number): number {
+    if (this.wtFill === 0) this.wtDie = this.nextPage();
+    this.wtFill += bytes;
+    const d = this.wtDie;
+    if (this.wtFill >= this.params.page_bytes) this.wtFill = 0;
     return d;
   }
 
@@ -142,6 +234,7 @@ export class TimingModel {
 
   /** The command reaches the device and a controller unit works on it for `extraNs` more. */
   private admit(extraNs = 0): number {
+    if (++this.sincePrune >= PRUNE_EVERY) this.prune();
     const arrive = this.clock.now() + this.linkLat;
     let u = 0;
     for (let i = 1; i < this.ctrl.length; i++) if (this.ctrl[i]! < this.ctrl[u]!) u = i;
@@ -152,110 +245,233 @@ export class TimingModel {
     return end;
   }
 
-  /** READ: each page touched costs tR on its die, then its bytes over the channel and the link. */
-  read(offset: number, length: number): number {
-    const t = this.admit();
-    this.stats.reads++;
-    this.stats.link_bytes += length;
-    const page = this.params.page_bytes;
-    const chRate = this.params.channel_mbps;
-    const linkRate = this.params.link_mbps;
-    let done = t;
-    for (let at = offset, end = offset + length; at < end; ) {
-      const next = Math.min(end, (Math.floor(at / page) + 1) * page);
-      const bytes = next - at;
-      const d = this.dieOf(at);
-      const c = this.channelOfDie(d);
-      const sensed = Math.max(t, this.die[d]!) + this.tR;
-      const chEnd = Math.max(sensed, this.ch[c]!) + xferNs(bytes, chRate);
-      this.ch[c] = chEnd;
-      this.die[d] = chEnd; // the page register is busy until the channel has emptied it
-      const linkEnd = Math.max(chEnd, this.linkDown) + xferNs(bytes, linkRate);
-      this.linkDown = linkEnd;
-      if (linkEnd > done) done = linkEnd;
-      at = next;
-    }
-    return done;
+  /**
+   * Places the waiting programs that have started by now (they would be running), then drops
+   * calendar history before now: what still waits starts at or after now, so nothing is placed
+   * before it again (place() reads ready times no earlier than this floor).
+   */
+  private prune(): void {
+    this.sincePrune = 0;
+    const h = this.clock.now();
+    if (h <= this.floor) return;
+    if (this.pendingCount > 0) for (let d = 0; d < this.dies; d++) if (this.pending[d]!.length > 0) this.settle(d, h);
+    this.floor = h;
+    for (const c of this.die) c.prune(h);
+    for (const c of this.ch) c.prune(h);
+    this.linkUp.prune(h);
+    this.linkDown.prune(h);
+    this.fabric.prune(h);
   }
 
-  /** WRITE: over the link into the write-back buffer (or straight to flash with dram_bytes 0). */
-  write(offset: number, length: number): number {
-    const t = this.admit();
-    this.stats.writes++;
-    this.stats.link_bytes += length;
-    const inDevice = Math.max(t, this.linkUp) + xferNs(length, this.params.link_mbps);
-    this.linkUp = inDevice;
-    const buffered = this.params.dram_bytes > 0 ? this.bufferAdmit(length, inDevice) : inDevice;
-    const programmed = this.program(offset, length, buffered);
-    if (this.params.dram_bytes > 0) {
-      this.bufferPush(programmed, length);
-      return buffered;
-    }
-    return programmed;
+  /**
+   * Die `d` senses a page (tR) from `ready` on and its register empties `bytes` over the channel:
+   * the die stays busy until the transfer ends. Returns when the bytes are in the controller.
+   */
+  private senseOut(d: number, ready: number, bytes: number): number {
+    const die = this.die[d]!;
+    const ch = this.ch[this.channelOfDie(d)]!;
+    const x = xferNs(bytes, this.params.channel_mbps);
+    this.stats.channel_bytes += bytes;
+    return this.dieThenChannel(die, ch, ready, this.tR, x, 0);
   }
 
-  /** Programs `length` bytes at `offset` whose data is in the controller at `ready`; returns when the last is programmed. */
-  private program(offset: number, length: number, ready: number): number {
-    const page = this.params.page_bytes;
-    const chRate = this.params.channel_mbps;
-    let done = ready;
-    for (let at = offset, end = offset + length; at < end; ) {
-      const next = Math.min(end, (Math.floor(at / page) + 1) * page);
-      const bytes = next - at;
-      const d = this.placeWrite(at, bytes);
-      const c = this.channelOfDie(d);
-      const chEnd = Math.max(ready, this.ch[c]!) + xferNs(bytes, chRate);
-      this.ch[c] = chEnd;
-      const progEnd = Math.max(chEnd, this.die[d]!) + (this.tProg * bytes) / page;
-      this.die[d] = progEnd;
-      if (progEnd > done) done = progEnd;
-      at = next;
+  /**
+   * Finds the earliest s ≥ ready with the die free over [s, s + before + wait + x + after) and the
+   * channel free over [s + before + wait, … + x), waiting for the channel as little as it can;
+   * reserves both and returns when the die is done.
+   */
+  private dieThenChannel(die: Calendar, ch: Calendar, ready: number, before: number, x: number, after: number): number {
+    let r = ready;
+    for (let k = 0; k < 8; k++) {
+      const s = die.fit(r, before + x + after);
+      const cs = ch.fit(s + before, x);
+      const end = cs + x + after;
+      if (cs === s + before || die.isFree(s, end)) {
+        die.take(s, end - s);
+        ch.take(cs, x);
+        return end;
+      }
+      r = cs - before;
     }
-    if (done > this.lastProgram) this.lastProgram = done;
-    return done;
+    // The die is free after its last reservation; the channel's first gap after the sense, the die waiting for it.
+    const s = Math.max(ready, die.lastEnd);
+    const cs = ch.fit(s + before, x);
+    die.take(s, cs + x + after - s);
+    ch.take(cs, x);
+    return cs + x + after;
   }
+
+  /** Places program p: its bytes over the channel from when they are ready, then tPROG on its die. */
+  private place(p: Program): number {
+    const ch = this.ch[this.channelOfDie(p.die)]!;
+    const x = xferNs(p.chBytes, this.params.channel_mbps);
+    const cs = ch.fit(Math.max(p.ready, this.floor), x);
+    ch.take(cs, x);
+    this.stats.channel_bytes += p.chBytes;
+    const die = this.die[p.die]!;
+    const s = die.fit(cs + x, p.dur);
+    die.take(s, p.dur);
+    p.release = s + p.dur;
+    if (p.release > this.lastProgram) this.lastProgram = p.release;
+    return p.release;
+  }
+
+  /** Would program p start before `before`? (Its channel and die slots as they stand.) */
+  private startsBefore(p: Program, before: number): boolean {
+    if (before === Infinity) return true;
+    const x = xferNs(p.chBytes, this.params.channel_mbps);
+    const cs = this.ch[this.channelOfDie(p.die)]!.fit(Math.max(p.ready, this.floor), x);
+    return this.die[p.die]!.fit(cs + x, p.dur) < before;
+  }
+
+  /** Places die d's waiting programs that start before `before` (all with Infinity), oldest first; stops after `until`. */
+  private settle(d: number, before: number, until: Program | null = null): void {
+    const q = this.pending[d]!;
+    for (let p = q.peek(); p; p = q.peek()) {
+      if (!this.startsBefore(p, before)) return;
+      this.place(p);
+      q.shift();
+      this.pendingCount--;
+      if (p === until) return;
+    }
+  }
+
+  private settleAll(): void {
+    if (this.pendingCount === 0) return;
+    for (let d = 0; d < this.dies; d++) this.settle(d, Infinity);
+  }
+
+  /** Queues a program on its die (it is placed when something needs its time). */
+  private enqueue(p: Program): void {
+    this.pending[p.die]!.push(p);
+    this.pendingCount++;
+  }
+
+  /** The programmed time of p, placing it (and the programs ahead of it on its die) if pending. */
+  private releaseOf(p: Program): number {
+    if (Number.isNaN(p.release)) {
+      if (p === this.open) this.closeOpen();
+      this.settle(p.die, Infinity, p);
+    }
+    return p.release;
+  }
+
+  // ── the write-back buffer ──
 
   /** When `bytes` more fit in the write-back buffer, at or after `t`. */
   private bufferAdmit(bytes: number, t: number): number {
     const cap = this.params.dram_bytes;
     let at = t;
-    // Programs already finished by t have left the buffer.
-    while (this.bufHead < this.bufT.length && this.bufT[this.bufHead]! <= at) this.bufferShift();
+    const b = this.buffer;
+    // Programs finished by t have left the buffer.
+    for (let p = b.peek(); p && !Number.isNaN(p.release) && p.release <= at; p = b.peek()) this.bufferShift();
     // A write larger than the buffer streams through it: it waits for the buffer to empty.
     const need = Math.min(bytes, cap);
-    while (this.bufBytes + need > cap && this.bufHead < this.bufT.length) {
-      at = Math.max(at, this.bufT[this.bufHead]!);
+    while ((this.bufBytes + need > cap || b.length >= BUFFER_MAX_ENTRIES) && b.length > 0) {
+      at = Math.max(at, this.releaseOf(b.peek()!));
       this.bufferShift();
     }
     return at;
   }
 
   private bufferShift(): void {
-    this.bufBytes -= this.bufB[this.bufHead]!;
-    this.bufHead++;
-    if (this.bufHead > 4096 && this.bufHead * 2 > this.bufT.length) {
-      this.bufT = this.bufT.slice(this.bufHead);
-      this.bufB = this.bufB.slice(this.bufHead);
-      this.bufHead = 0;
-    }
+    this.bufBytes -= this.buffer.peek()!.bufBytes;
+    this.buffer.shift();
   }
 
-  private bufferPush(release: number, bytes: number): void {
-    const n = this.bufT.length;
-    if (n - this.bufHead >= BUFFER_MAX_ENTRIES) {
-      // Merge into the newest entry: it releases no earlier than its own program.
-      this.bufT[n - 1] = Math.max(this.bufT[n - 1]!, release);
-      this.bufB[n - 1]! += bytes;
-    } else {
-      this.bufT.push(release);
-      this.bufB.push(bytes);
+  /** Data of `bytes` for logical page `lpage`, in the controller at `ready`, packed into the frontier's open page. */
+  private pack(lpage: number, bytes: number, ready: number): void {
+    let p = this.open;
+    if (!p) {
+      p = { die: this.nextPage(), ready, chBytes: 0, dur: 0, bufBytes: 0, release: NaN };
+      this.open = p;
+      this.buffer.push(p);
     }
+    this.record(lpage, p.die);
+    p.chBytes += bytes;
+    p.bufBytes += bytes;
     this.bufBytes += bytes;
+    if (ready > p.ready) p.ready = ready;
+    if (p.chBytes >= this.params.page_bytes) this.closeOpen();
+  }
+
+  /** The open page goes to its die's queue: a full page costs tPROG, a partial one (FLUSH) its share. */
+  private closeOpen(): void {
+    const p = this.open;
+    if (!p) return;
+    this.open = null;
+    p.dur = this.tProg * Math.min(1, p.chBytes / this.params.page_bytes);
+    this.enqueue(p);
+  }
+
+  // ── commands ──
+
+  /** READ: each page touched costs tR on its die, then its bytes over the channel and the link. */
+  read(offset: number, length: number): number {
+    const t = this.admit();
+    this.stats.reads++;
+    this.stats.link_bytes += length;
+    const page = this.params.page_bytes;
+    const linkRate = this.params.link_mbps;
+    let done = t;
+    for (let at = offset, end = offset + length; at < end; ) {
+      const next = Math.min(end, (Math.floor(at / page) + 1) * page);
+      const bytes = next - at;
+      const d = this.dieOf(at);
+      if (this.pendingCount > 0) this.settle(d, t);
+      const inCtrl = this.senseOut(d, t, bytes);
+      const xl = xferNs(bytes, linkRate);
+      const ls = this.linkDown.fit(inCtrl, xl);
+      this.linkDown.take(ls, xl);
+      if (ls + xl > done) done = ls + xl;
+      at = next;
+    }
+    return done;
+  }
+
+  /** WRITE: over the link into the write-back buffer (or programmed at once with dram_bytes 0). */
+  write(offset: number, length: number): number {
+    const t = this.admit();
+    this.stats.writes++;
+    this.stats.link_bytes += length;
+    const xl = xferNs(length, this.params.link_mbps);
+    const ls = this.linkUp.fit(t, xl);
+    this.linkUp.take(ls, xl);
+    const inDevice = ls + xl;
+    const page = this.params.page_bytes;
+    if (this.params.dram_bytes > 0) {
+      const buffered = this.bufferAdmit(length, inDevice);
+      for (let at = offset, end = offset + length; at < end; ) {
+        const next = Math.min(end, (Math.floor(at / page) + 1) * page);
+        this.pack(Math.floor(at / page), next - at, buffered);
+        at = next;
+      }
+      return buffered;
+    }
+    let done = inDevice;
+    for (let at = offset, end = offset + length; at < end; ) {
+      const next = Math.min(end, (Math.floor(at / page) + 1) * page);
+      const bytes = next - at;
+      const d = this.writeThroughDie(bytes);
+      this.record(Math.floor(at / page), d);
+      const r = this.programNow({ die: d, ready: inDevice, chBytes: bytes, dur: (this.tProg * bytes) / page, bufBytes: 0, release: NaN });
+      if (r > done) done = r;
+      at = next;
+    }
+    return done;
+  }
+
+  /** Places a program now, after the programs already waiting on its die. */
+  private programNow(p: Program): number {
+    if (this.pendingCount > 0) this.settle(p.die, Infinity);
+    return this.place(p);
   }
 
   /** FLUSH: the controller, then every buffered program. */
   flush(): number {
     const t = this.admit();
+    this.closeOpen();
+    this.settleAll();
     return Math.max(t, this.lastProgram);
   }
 
@@ -270,11 +486,15 @@ export class TimingModel {
     const stripe = this.params.page_bytes * this.dies;
     const touched = length >= stripe ? this.dies : Math.max(1, Math.ceil(length / this.params.page_bytes));
     let done = t;
+    const seen = new Set<number>();
     for (let i = 0; i < touched; i++) {
       const d = this.dieOf(offset + i * this.params.page_bytes);
-      const end = Math.max(t, this.die[d]!) + this.tBers;
-      this.die[d] = end;
-      if (end > done) done = end;
+      if (seen.has(d)) continue;
+      seen.add(d);
+      if (this.pendingCount > 0) this.settle(d, t);
+      const s = this.die[d]!.fit(t, this.tBers);
+      this.die[d]!.take(s, this.tBers);
+      if (s + this.tBers > done) done = s + this.tBers;
     }
     return done;
   }
@@ -282,75 +502,151 @@ export class TimingModel {
   /**
    * A copy inside the device (NVMe Copy, a nullblk copy, the media side of a SCSI copy): the
    * sources, in order, land at dstOffset onward. `perRangeUs` is the controller's cost per source
-   * range (NVMe: copy_range_us). Returns when the last byte is programmed.
+   * range (NVMe: copy_range_us). Returns when the copy is done (its data buffered or programmed).
    */
   copy(sources: readonly TimedSource[], dstOffset: number, perRangeUs = this.params.copy_range_us): number {
-    const t = this.admit(sources.length * perRangeUs * NS_PER_US);
-    this.stats.copies++;
-    let done = t;
-    let dst = dstOffset;
-    for (const s of sources) {
-      const end = this.copyRange(s.model, s.offset, dst, s.length, t);
-      if (end > done) done = end;
-      dst += s.length;
-    }
-    return done;
+    return this.copyBatch([{ sources, dstOffset }], perRangeUs)[0]!;
   }
 
-  private copyRange(src: TimingModel, srcOffset: number, dstOffset: number, length: number, t: number): number {
+  /**
+   * Copies queued together (a GC victim's commands): the controller admits each, then every
+   * source page of the batch is sensed (reads first, as the die queues serve them), then each
+   * destination page is buffered or programmed. Returns each copy's completion, in order.
+   */
+  copyBatch(cmds: readonly CopyCommand[], perRangeUs = this.params.copy_range_us): number[] {
     const page = this.params.page_bytes;
-    const srcPage = src.params.page_bytes;
-    let done = t;
-    let s = srcOffset;
-    let d = dstOffset;
-    const end = srcOffset + length;
-    while (s < end) {
-      // A piece stays inside one source page and one destination page.
-      const bytes = Math.min(end - s, (Math.floor(s / srcPage) + 1) * srcPage - s, (Math.floor(d / page) + 1) * page - d);
-      const sd = src.dieOf(s);
-      let pieceEnd: number;
-      if (src === this && this.params.copyback && bytes === page && s % page === 0 && d % page === 0) {
-        // Same-die copyback: the page goes from the array to the page register and back.
-        pieceEnd = Math.max(t, this.die[sd]!) + this.tR + this.tProg;
-        this.die[sd] = pieceEnd;
-        this.record(Math.floor(d / page), sd);
-        this.stats.copyback_pages++;
-      } else {
-        const sc = src.channelOfDie(sd);
-        const sensed = Math.max(t, src.die[sd]!) + src.tR;
-        const outEnd = Math.max(sensed, src.ch[sc]!) + xferNs(bytes, src.params.channel_mbps);
-        src.ch[sc] = outEnd;
-        src.die[sd] = outEnd;
-        let ready = outEnd;
-        if (src !== this) {
-          // Across the copy domain's fabric to the destination device's controller.
-          const fab = Math.max(ready, this.fabric) + xferNs(bytes, this.params.fabric_mbps);
-          this.fabric = fab;
-          ready = fab + this.params.fabric_latency_us * NS_PER_US;
-          this.stats.cross_device_pieces++;
-        } else {
-          this.stats.cross_die_pieces++;
-        }
-        // In the controller: through the write-back buffer as host writes are, or straight on.
-        const buffered = this.params.dram_bytes > 0 ? this.bufferAdmit(bytes, ready) : ready;
-        const dd = this.placeWrite(d, bytes);
-        const dc = this.channelOfDie(dd);
-        const inEnd = Math.max(buffered, this.ch[dc]!) + xferNs(bytes, this.params.channel_mbps);
-        this.ch[dc] = inEnd;
-        const progEnd = Math.max(inEnd, this.die[dd]!) + (this.tProg * bytes) / page;
-        this.die[dd] = progEnd;
-        if (progEnd > this.lastProgram) this.lastProgram = progEnd;
-        if (this.params.dram_bytes > 0) {
-          this.bufferPush(progEnd, bytes);
-          pieceEnd = buffered;
-        } else {
-          pieceEnd = progEnd;
+    // The controller takes each command (ctrl_overhead_us), then its source ranges one after
+    // another (perRangeUs each: descriptor fetch, FTL lookup); a range's reads start once it is looked up.
+    const perRange = perRangeUs * NS_PER_US;
+    const starts = cmds.map((c) => {
+      this.stats.copies++;
+      return this.admit(c.sources.length * perRange) - c.sources.length * perRange;
+    });
+    // 1. Pieces, each inside one source page and one destination page, grouped by destination page.
+    const all: { cmd: number; group: CopyGroup }[] = [];
+    cmds.forEach((c, i) => {
+      let d = c.dstOffset;
+      let g: CopyGroup | undefined;
+      for (let r = 0; r < c.sources.length; r++) {
+        const s = c.sources[r]!;
+        const looked = starts[i]! + (r + 1) * perRange;
+        const srcPageBytes = s.model.params.page_bytes;
+        for (let at = s.offset, end = s.offset + s.length; at < end; ) {
+          const bytes = Math.min(end - at, (Math.floor(at / srcPageBytes) + 1) * srcPageBytes - at, (Math.floor(d / page) + 1) * page - d);
+          const dstPage = Math.floor(d / page);
+          if (!g || g.dstPage !== dstPage) {
+            g = { dstPage, pieces: [], die: 0, bytes: 0, cbPage: -1 };
+            all.push({ cmd: i, group: g });
+          }
+          g.pieces.push({ src: s.model, srcPage: Math.floor(at / srcPageBytes), srcDie: s.model.dieOf(at), bytes, at: looked });
+          g.bytes += bytes;
+          at += bytes;
+          d += bytes;
         }
       }
-      if (pieceEnd > this.lastProgram) this.lastProgram = pieceEnd;
-      if (pieceEnd > done) done = pieceEnd;
-      s += bytes;
-      d += bytes;
+    });
+    // 2. Where each destination page goes, and which source page (if any) it is copied back from.
+    // Copyback where it does not make the copy wait for tPROG needlessly: with write-through (the
+    // copy waits for its programs anyway) where the frontier's page is on the source's die, and
+    // with copyback-aware allocation (a page placed on its main source page's die) once the
+    // write-back buffer cannot take the batch (then copyback saves the buffer and both channel transfers),
+    // at most `cap` pages per die in a batch, and only on a die with no programs waiting, so that
+    // one die does not hold the batch up.
+    const aware = this.params.allocation === 'copyback-aware';
+    const writeThrough = this.params.dram_bytes === 0;
+    const batchBytes = all.reduce((n, a) => n + a.group.bytes, 0);
+    const pressure = writeThrough || this.bufBytes + batchBytes > this.params.dram_bytes;
+    const copyback = this.params.copyback === 1 && (writeThrough || (aware && pressure));
+    const cap = Math.ceil(all.length / this.dies);
+    const perDie = new Map<number, number>();
+    for (const { group: g } of all) {
+      const fromPage = new Map<number, number>();
+      let best = -1;
+      for (const p of g.pieces) {
+        if (p.src !== this) continue;
+        const b = (fromPage.get(p.srcPage) ?? 0) + p.bytes;
+        fromPage.set(p.srcPage, b);
+        if (best < 0 || b > fromPage.get(best)!) best = p.srcPage;
+      }
+      const bestDie = best >= 0 ? g.pieces.find((p) => p.src === this && p.srcPage === best)!.srcDie : -1;
+      if (copyback && aware && !writeThrough && best >= 0 && (perDie.get(bestDie) ?? 0) < cap && this.pending[bestDie]!.length === 0) {
+        g.die = bestDie;
+        perDie.set(bestDie, (perDie.get(bestDie) ?? 0) + 1);
+        g.cbPage = best;
+        this.record(g.dstPage, g.die);
+      } else if (writeThrough) {
+        // As a host write's: the frontier page it fills (copyback if that is its main source's die).
+        g.die = this.writeThroughDie(g.bytes);
+        this.record(g.dstPage, g.die);
+        g.cbPage = copyback && best >= 0 && bestDie === g.die ? best : -1;
+      } else g.die = -1; // packed into the frontier's open page in step 4, as a host write is
+    }
+    // 3. Each source page whose bytes travel the channel is sensed once, all its pieces with it.
+    const sensed = new Map<TimingModel, Map<number, { die: number; bytes: number; ready: number; at: number }>>();
+    for (const { cmd, group: g } of all) {
+      for (const p of g.pieces) {
+        if (p.src === this && p.srcPage === g.cbPage) continue;
+        let m = sensed.get(p.src);
+        if (!m) sensed.set(p.src, (m = new Map()));
+        const e = m.get(p.srcPage);
+        if (e) {
+          e.bytes += p.bytes;
+          if (p.at < e.at) e.at = p.at;
+        } else m.set(p.srcPage, { die: p.srcDie, bytes: p.bytes, ready: 0, at: p.at });
+      }
+    }
+    for (const [src, pages] of sensed) {
+      for (const e of pages.values()) {
+        if (src.pendingCount > 0) src.settle(e.die, e.at);
+        e.ready = src.senseOut(e.die, e.at, e.bytes);
+        src.stats.copy_source_pages++;
+      }
+    }
+    // 4. Each destination page: its channel data in the controller, then programmed (buffered or at once).
+    const done = cmds.map((c, i) => starts[i]! + c.sources.length * perRange);
+    const buffered = !writeThrough;
+    for (const { cmd, group: g } of all) {
+      let ready = g.pieces[g.pieces.length - 1]!.at;
+      let chBytes = 0;
+      for (const p of g.pieces) {
+        if (p.src === this && p.srcPage === g.cbPage) continue;
+        let r = sensed.get(p.src)!.get(p.srcPage)!.ready;
+        if (p.src !== this) {
+          // Across the copy domain's fabric to this device's controller.
+          const x = xferNs(p.bytes, this.params.fabric_mbps);
+          const fs = this.fabric.fit(r, x);
+          this.fabric.take(fs, x);
+          r = fs + x + this.params.fabric_latency_us * NS_PER_US;
+        }
+        if (r > ready) ready = r;
+        chBytes += p.bytes;
+      }
+      const dur = (this.tProg * g.bytes) / page;
+      let end: number;
+      if (g.cbPage >= 0) {
+        // Copyback: the source page into the die's register (tR), the other pieces in over the channel, tPROG.
+        if (this.pendingCount > 0) this.settle(g.die, ready);
+        end = this.dieThenChannel(this.die[g.die]!, this.ch[this.channelOfDie(g.die)]!, ready, this.tR, xferNs(chBytes, this.params.channel_mbps), dur);
+        this.stats.channel_bytes += chBytes;
+        if (end > this.lastProgram) this.lastProgram = end;
+        this.stats.copyback_pages++;
+      } else {
+        if (g.pieces.some((p) => p.src !== this)) this.stats.cross_device_pieces++;
+        else this.stats.cross_die_pieces++;
+        if (buffered) {
+          end = this.bufferAdmit(chBytes, ready);
+          if (g.die < 0) this.pack(g.dstPage, chBytes, end);
+          else {
+            const p: Program = { die: g.die, ready: end, chBytes, dur, bufBytes: chBytes, release: NaN };
+            this.buffer.push(p);
+            this.bufBytes += chBytes;
+            this.enqueue(p);
+          }
+        } else {
+          end = this.programNow({ die: g.die, ready, chBytes, dur, bufBytes: 0, release: NaN });
+        }
+      }
+      if (end > done[cmd]!) done[cmd] = end;
     }
     return done;
   }
@@ -372,12 +668,25 @@ export class TimingModel {
     return this.admit(this.params.populate_token_us * NS_PER_US);
   }
 
-  /** The time at which every resource is idle (for tests and drains). */
+  /** The time at which every resource is idle, every buffered page programmed (for tests and drains). */
   idleAt(): number {
-    let t = Math.max(this.linkUp, this.linkDown, this.fabric, this.lastProgram, this.cmFree);
-    for (const v of this.die) if (v > t) t = v;
-    for (const v of this.ch) if (v > t) t = v;
+    this.closeOpen();
+    this.settleAll();
+    let t = Math.max(this.linkUp.lastEnd, this.linkDown.lastEnd, this.fabric.lastEnd, this.lastProgram, this.cmFree);
+    for (const c of this.die) if (c.lastEnd > t) t = c.lastEnd;
+    for (const c of this.ch) if (c.lastEnd > t) t = c.lastEnd;
     for (const v of this.ctrl) if (v > t) t = v;
     return t;
+  }
+
+  /** Checks the invariants of every calendar and queue (tests; COPYLAB_ASSERT=1 runs). */
+  check(): void {
+    for (const c of [...this.die, ...this.ch, this.linkUp, this.linkDown, this.fabric]) c.check();
+    let n = 0;
+    for (const q of this.pending) n += q.length;
+    if (n !== this.pendingCount) throw new Error(`timing: ${n} programs waiting, counted ${this.pendingCount}`);
+    if (this.bufBytes < 0 || (this.params.dram_bytes > 0 && this.bufBytes > this.params.dram_bytes + this.params.page_bytes)) {
+      throw new Error(`timing: write-back buffer holds ${this.bufBytes} bytes of ${this.params.dram_bytes}`);
+    }
   }
 }

@@ -5,6 +5,10 @@
  */
 import { LINKS, TIMING_PRESETS, type LinkName } from './presets.js';
 
+/** Copy destination placement (docs/timing.md, "Copies"). */
+export const ALLOCATIONS = ['frontier', 'copyback-aware'] as const;
+export type AllocationName = (typeof ALLOCATIONS)[number];
+
 export type TimingParams = {
   /** The preset these values started from ('custom' when built from nothing). */
   readonly preset: string;
@@ -35,8 +39,10 @@ export type TimingParams = {
   /** One-way latency of a command reaching the device. */
   readonly link_latency_us: number;
   // ── internal copy paths ──
-  /** 1: the FTL copies a whole page on the die it reads it from (copyback); 0: always through the controller. */
+  /** 1: a copy's destination page on the die of its main source page is programmed from that die's register (copyback); 0: always through the controller. */
   readonly copyback: number;
+  /** Where a copy's destination pages go: at the write frontier, or on their main source page's die (ZNS+'s copyback-aware allocation). */
+  readonly allocation: AllocationName;
   /** NVMe Copy: controller time per source range (descriptor fetch, FTL lookups). */
   readonly copy_range_us: number;
   /** SCSI copy manager: its data mover's rate and per-segment cost (EXTENDED COPY, WRITE USING TOKEN). */
@@ -76,7 +82,7 @@ export const TIMING_BOUNDS: Readonly<Record<NumericKey, readonly [number, number
   fabric_latency_us: [0, 1e6, 'real'],
 };
 
-export const TIMING_KEYS: readonly string[] = ['preset', 'link', ...Object.keys(TIMING_BOUNDS)];
+export const TIMING_KEYS: readonly string[] = ['preset', 'link', 'allocation', ...Object.keys(TIMING_BOUNDS)];
 
 /** What a scenario or the library may write: a preset name, or a preset plus overrides. */
 export type TimingSpec = string | ({ readonly preset?: string } & Partial<Omit<TimingParams, 'preset'>>);
@@ -112,6 +118,13 @@ export function resolveTiming(spec: TimingSpec | undefined | null): TimingParams
       // A link named without a rate takes the link's nominal rate and latency.
       if (obj.link_mbps === undefined) out.link_mbps = LINKS[v as LinkName].mbps;
       if (obj.link_latency_us === undefined) out.link_latency_us = LINKS[v as LinkName].latency_us;
+      continue;
+    }
+    if (k === 'allocation') {
+      if (typeof v !== 'string' || !(ALLOCATIONS as readonly string[]).includes(v)) {
+        throw new RangeError(`timing.allocation must be one of ${ALLOCATIONS.join(', ')}, not ${JSON.stringify(v)}`);
+      }
+      out.allocation = v;
       continue;
     }
     const b = (TIMING_BOUNDS as Record<string, readonly [number, number, string]>)[k];

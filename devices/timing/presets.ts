@@ -34,6 +34,7 @@ const COMMON = {
   link_mbps: LINKS.pcie3x4.mbps,
   link_latency_us: LINKS.pcie3x4.latency_us,
   copyback: 1,
+  allocation: 'frontier' as const,
   copy_range_us: 0.5,
   xcopy_mbps: 2000,
   xcopy_segment_us: 20,

@@ -22,9 +22,11 @@ describe('modeled time on the command line', () => {
     const r = copylab('heuristic', '--timing', 'femu', '--json', '--apply');
     expect(r.code).toBe(0);
     const o = JSON.parse(r.out) as { crossover: number; rows: { size: number; speedup: number }[]; applied: boolean };
-    expect(o.crossover).toBe(4 << 20);
+    // A device copy does a subset of the emulation's work: offload wins at every size (docs/heuristics.md).
+    expect(o.crossover).toBe(0);
     expect(o.applied).toBe(true);
     expect(o.rows.length).toBe(8);
+    for (const row of o.rows) expect(row.speedup).toBeGreaterThan(1);
   });
 
   it('heuristic refuses what it cannot measure with exit 2 and says why', () => {

@@ -29,9 +29,10 @@ describe('the size heuristic, measured in modeled time', () => {
     await lab.close();
   });
 
-  it('below the crossover the engine emulates and says why', async () => {
+  it('below copy_offload_min_bytes the engine emulates and says why', async () => {
     const lab = new Lab();
     lab.addNullBlk({ name: 'nullb0', size: 64 << 20, lbs: 4096, backing: 'memory', timing: 'femu' });
+    lab.writeSysfs('/sys/block/nullb0/queue/copy_offload_min_bytes', String(4 << 20));
     const r = await lab.copy('/dev/nullb0', [{ srcOffset: 0, dstOffset: 32 << 20, length: 1 << 20 }]);
     expect(r.path).toBe('emulated');
     expect(r.reasons.join()).toMatch(/copy_offload_min_bytes/);

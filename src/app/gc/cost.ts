@@ -19,6 +19,8 @@ export interface GcTimer {
   reset(section: number): number;
   /** Moves the host's notion of now forward to t (the host waited for a completion). */
   advanceTo(t: number): void;
+  /** Destination pages device copies programmed so far, and how many by copyback. */
+  deviceCopy(): { pages: number; copyback: number };
 }
 
 export class NoTimer implements GcTimer {
@@ -36,4 +38,7 @@ export class NoTimer implements GcTimer {
     return 0;
   }
   advanceTo(): void {}
+  deviceCopy(): { pages: number; copyback: number } {
+    return { pages: 0, copyback: 0 };
+  }
 }

@@ -284,6 +284,9 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
     zns = await znsInfo(dev);
   }
   if ((o.path === 'append' || o.path === 'izc') && !zns) throw new GcOptionError('--path', `${o.path} needs a zoned NVMe namespace; ${dev.name} is not one`);
+  if (o.allocation !== 'frontier' && dev.timing?.params.allocation !== o.allocation) {
+    throw new GcOptionError('--allocation', `${dev.name}'s placement is its timing model's: set timing: { allocation: ${o.allocation} } on it in the scenario`);
+  }
   if (o.path === 'izc' && zns && !(zns.dev.host.info.oncs & (1 << 8))) throw new GcOptionError('--path', `izc needs NVMe Copy; ${dev.name}'s controller does not support it`);
   let layout: Layout;
   try {
@@ -390,6 +393,7 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
     sections: layout.sections,
     userBlocks: U,
     timing: timing ? timing.params.preset : 'none',
+    allocation: String(timing?.params.allocation ?? 'frontier'),
     device: `/dev/${dev.name}`,
     counters: lfs.counters,
     fill: { user: fillUser, moved: fillMoved },
@@ -398,6 +402,8 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
     gc,
     modeledNs,
     gcNs,
+    // A lab device's model may run on its worker thread: its copy counters are not read here (0).
+    deviceCopy: { pages: 0, copyback: 0 },
     latency: lat,
     wallS: (performance.now() - t0) / 1e3,
     peakRss: process.memoryUsage.rss(),
@@ -405,3 +411,4 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
     series: [],
   });
 }
+

@@ -10,7 +10,7 @@
  * The model decides how a copy runs (same-die copyback or through the controller).
  */
 import { Clock } from '../../core/time/clock.js';
-import { TimingModel, type TimedSource } from '../../../devices/timing/model.js';
+import { TimingModel, type CopyCommand, type TimedSource } from '../../../devices/timing/model.js';
 import type { TimingParams } from '../../../devices/timing/params.js';
 import { GC_BLOCK_BYTES } from './constants.js';
 import type { GcTimer } from './cost.js';
@@ -43,6 +43,11 @@ export class ModelTimer implements GcTimer {
     if (t <= this.clock.now()) return;
     this.clock.at(t, noop);
     this.clock.runUntilIdle();
+  }
+
+  deviceCopy(): { pages: number; copyback: number } {
+    const s = this.model.stats;
+    return { pages: s.copyback_pages + s.cross_die_pieces + s.cross_device_pieces, copyback: s.copyback_pages };
   }
 
   private off(p: number): number {
@@ -89,7 +94,9 @@ export class ModelTimer implements GcTimer {
       return done;
     }
     // Copy commands: a destination extent per command at least; `copy` also cuts by the copy limits.
+    // A victim's commands are queued together: the device senses every source first (copyBatch).
     const pieces = this.runs(plan, path === 'copy' ? lim.rangeBlocks : Infinity, true, true);
+    const cmds: CopyCommand[] = [];
     let k = 0;
     while (k < pieces.length) {
       const sources: TimedSource[] = [];
@@ -105,8 +112,9 @@ export class ModelTimer implements GcTimer {
         expect += j - i;
         k++;
       }
-      done = Math.max(done, m.copy(sources, this.off(dst0)));
+      cmds.push({ sources, dstOffset: this.off(dst0) });
     }
+    for (const t of m.copyBatch(cmds)) if (t > done) done = t;
     return done;
   }
 }

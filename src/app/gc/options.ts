@@ -2,6 +2,7 @@
 import { GC_BLOCK_BYTES, GC_LIMITS, GC_SEGMENT_BYTES } from './constants.js';
 import { GC_PATHS, type GcPathName } from './paths.js';
 import { VICTIM_POLICIES, type VictimPolicyName } from './policies.js';
+import { ALLOCATIONS, type AllocationName } from '../../../devices/timing/params.js';
 
 export interface GcOptions {
   readonly size: number;
@@ -18,6 +19,8 @@ export interface GcOptions {
   readonly seed: number;
   /** Timing preset ('none' = no modeled time). */
   readonly timing: string;
+  /** Where the device places a copy's destination pages (timing models only): docs/timing.md, Copies. */
+  readonly allocation: AllocationName;
   /** Age threshold of the age-threshold policy, in capacities of user writes. */
   readonly ageThreshold: number;
   /** Time-series samples over the overwrite phase. */
@@ -36,6 +39,7 @@ export const GC_DEFAULTS: GcOptions = {
   overwrites: 4,
   seed: 1,
   timing: 'none',
+  allocation: 'frontier',
   ageThreshold: 0.5,
   seriesPoints: 100,
 };
@@ -57,6 +61,8 @@ export function checkGcOptions(o: GcOptions): void {
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new GcOptionError('--seed', 'expected an integer 0..2^32-1');
   if (!(o.ageThreshold >= 0 && o.ageThreshold <= 100)) throw new GcOptionError('--age-threshold', 'expected 0..100 capacities');
   if (!Number.isInteger(o.seriesPoints) || o.seriesPoints < 1 || o.seriesPoints > GC_LIMITS.maxSeriesPoints) throw new GcOptionError('--series-points', `expected 1..${GC_LIMITS.maxSeriesPoints}`);
+  if (!ALLOCATIONS.includes(o.allocation)) throw new GcOptionError('--allocation', `expected ${ALLOCATIONS.join('|')}`);
+  if (o.allocation !== 'frontier' && o.timing === 'none') throw new GcOptionError('--allocation', `${o.allocation} places pages on dies: it needs a timing model (--timing)`);
   if (o.size % GC_SEGMENT_BYTES !== 0) throw new GcOptionError('--size', 'must be a multiple of 2 MiB');
   if (o.zoneBytes !== undefined && o.zoneBytes % GC_BLOCK_BYTES) throw new GcOptionError('--zone-size', 'must be a multiple of 4 KiB');
   if ((o.path === 'append' || o.path === 'izc') && o.zoneBytes === undefined) throw new GcOptionError('--path', `${o.path} needs a zoned layout (--zoned)`);

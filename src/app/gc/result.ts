@@ -31,6 +31,8 @@ export interface GcResult {
   readonly user_blocks: number;
   readonly seed: number;
   readonly timing: string;
+  /** Where the device placed copies' destination pages (frontier | copyback-aware). */
+  readonly allocation: string;
   readonly device: string;
   /** (user + GC-moved blocks) / user blocks over the overwrite phase. */
   readonly waf: number;
@@ -54,6 +56,9 @@ export interface GcResult {
   readonly modeled_s: number;
   /** Modeled time spent in GC moves (the host waiting on them). */
   readonly gc_modeled_s: number;
+  /** Destination pages device copies programmed (timing models only), and how many by copyback. */
+  readonly device_copy_pages: number;
+  readonly copyback_pages: number;
   readonly p50_us: number;
   readonly p99_us: number;
   readonly p999_us: number;
@@ -74,6 +79,7 @@ export interface RunTotals {
   readonly sections: number;
   readonly userBlocks: number;
   readonly timing: string;
+  readonly allocation: string;
   readonly device: string;
   /** Counters of the log-structured layer at the end, after the fill, and at the run's half. */
   readonly counters: { readonly userBlocks: number; readonly gcMoved: number; readonly victims: number; readonly freedClean: number; readonly resets: number };
@@ -83,6 +89,8 @@ export interface RunTotals {
   readonly gc: PathCounters;
   readonly modeledNs: number;
   readonly gcNs: number;
+  /** The timing model's copy counters over the run (zeros untimed). */
+  readonly deviceCopy: { readonly pages: number; readonly copyback: number };
   readonly latency: { quantile(q: number): number; readonly max: number };
   readonly wallS: number;
   readonly peakRss: number;
@@ -108,6 +116,7 @@ export function gcResult(t: RunTotals): GcResult {
     user_blocks: t.userBlocks,
     seed: t.options.seed,
     timing: t.timing,
+    allocation: t.allocation,
     device: t.device,
     waf: user > 0 ? (user + moved) / user : 0,
     waf_steady: su > 0 ? (su + sm) / su : 0,
@@ -125,6 +134,8 @@ export function gcResult(t: RunTotals): GcResult {
     victim_valid_histogram: Array.from(t.victimHistogram),
     modeled_s: t.modeledNs / 1e9,
     gc_modeled_s: t.gcNs / 1e9,
+    device_copy_pages: t.deviceCopy.pages,
+    copyback_pages: t.deviceCopy.copyback,
     p50_us: t.latency.quantile(0.5) / 1e3,
     p99_us: t.latency.quantile(0.99) / 1e3,
     p999_us: t.latency.quantile(0.999) / 1e3,

@@ -8,7 +8,7 @@
 import { GC_BLOCK_BYTES } from './constants.js';
 import { NoTimer, type GcTimer } from './cost.js';
 import { ModelTimer } from './model-timer.js';
-import { resolveTiming } from '../../../devices/timing/params.js';
+import { resolveTiming, type AllocationName } from '../../../devices/timing/params.js';
 import { GcOptionError } from './options.js';
 import { makeLayout, type Layout } from './layout.js';
 import { LogStructured, Temp } from './lfs.js';
@@ -81,7 +81,7 @@ export function layoutOf(o: GcOptions): Layout {
  * The timer for `PRESET[,key=value…]` (timing keys as in a scenario's timing: mapping, e.g.
  * `nvmevirt-zns,dram_bytes=0`): none → no modeled time; otherwise a TimingModel on its own clock.
  */
-export function makeTimer(spec: string, layout: Layout, limits: PathLimits): GcTimer {
+export function makeTimer(spec: string, layout: Layout, limits: PathLimits, allocation: AllocationName = 'frontier'): GcTimer {
   let params;
   try {
     const [preset, ...kv] = spec.split(',');
@@ -89,9 +89,13 @@ export function makeTimer(spec: string, layout: Layout, limits: PathLimits): GcT
     for (const p of kv) {
       const m = /^([a-z_]+)=(.+)$/.exec(p.trim());
       if (!m) throw new RangeError(`expected key=value after the preset, got "${p}"`);
-      o[m[1]!] = m[1] === 'link' ? m[2]! : Number(m[2]);
+      o[m[1]!] = m[1] === 'link' || m[1] === 'allocation' ? m[2]! : Number(m[2]);
     }
-    params = resolveTiming(kv.length ? (o as Parameters<typeof resolveTiming>[0]) : preset!);
+    if (allocation !== 'frontier') {
+      if (o.allocation !== undefined && o.allocation !== allocation) throw new RangeError(`allocation=${o.allocation} contradicts --allocation ${allocation}`);
+      o.allocation = allocation;
+    }
+    params = resolveTiming(Object.keys(o).length > 1 ? (o as Parameters<typeof resolveTiming>[0]) : preset!);
   } catch (err) {
     throw new GcOptionError('--timing', (err as Error).message);
   }
@@ -103,7 +107,7 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
   const t0 = performance.now();
   const layout = layoutOf(o);
   const limits = hooks.limits ?? DEFAULT_PATH_LIMITS;
-  const timer = hooks.timer ?? makeTimer(o.timing, layout, limits);
+  const timer = hooks.timer ?? makeTimer(o.timing, layout, limits, o.allocation);
   // A timed run's model takes each plan as it runs: every job on this thread.
   const timed = !(timer instanceof NoTimer);
   if (timed && hooks.mover === 'worker') throw new GcOptionError('--timing', 'a timed run moves on one thread (the model times each victim as it is moved)');
@@ -297,6 +301,7 @@ function runOn(o: GcOptions, hooks: GcHooks, t0: number, layout: Layout, dev: Ta
     sections: layout.sections,
     userBlocks: U,
     timing: timer.preset,
+    allocation: timer instanceof ModelTimer ? timer.params.allocation : 'frontier',
     device: 'tag-only',
     counters: lfs.counters,
     fill: { user: fillUser, moved: fillMoved },
@@ -305,6 +310,7 @@ function runOn(o: GcOptions, hooks: GcHooks, t0: number, layout: Layout, dev: Ta
     gc,
     modeledNs,
     gcNs,
+    deviceCopy: timer.deviceCopy(),
     latency: all,
     wallS: wall,
     peakRss,

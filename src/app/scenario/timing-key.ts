@@ -1,7 +1,7 @@
 /** The `timing:` key of devices (devices/timing/): a preset name or a preset with overrides. */
 import type { KeySpec } from './keys.js';
 import { LINKS } from '../../../devices/timing/presets.js';
-import { presetNames, TIMING_BOUNDS } from '../../../devices/timing/params.js';
+import { ALLOCATIONS, presetNames, TIMING_BOUNDS } from '../../../devices/timing/params.js';
 
 export function timingKey(what: string): KeySpec {
   const presets = presetNames();
@@ -14,12 +14,12 @@ export function timingKey(what: string): KeySpec {
         { enum: presets },
         {
           type: 'object',
-          properties: { preset: { enum: presets }, link: { enum: Object.keys(LINKS) }, ...params },
+          properties: { preset: { enum: presets }, link: { enum: Object.keys(LINKS) }, allocation: { enum: [...ALLOCATIONS] }, ...params },
           additionalProperties: false,
         },
       ],
     },
-    type: `a preset (${presets.join(', ')}) or { preset, …overrides } (${Object.keys(TIMING_BOUNDS).join(', ')}, link)`,
+    type: `a preset (${presets.join(', ')}) or { preset, …overrides } (${Object.keys(TIMING_BOUNDS).join(', ')}, link, allocation)`,
     description: `the timing model of ${what} (modeled time): a preset name, or a preset with parameters overridden`,
     default: 'none',
     example: { preset: presets[1] ?? 'none' },

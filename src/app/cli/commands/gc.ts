@@ -38,6 +38,7 @@ interface GcCliOptions {
   overwrites?: string;
   seed?: string;
   timing?: string;
+  allocation?: string;
   ageThreshold?: string;
   seriesPoints?: string;
   scenario?: string;
@@ -86,6 +87,7 @@ export function gcOptionsFrom(c: GcCliOptions): GcOptions {
     overwrites: num(c.overwrites, '--overwrites', GC_DEFAULTS.overwrites),
     seed: num(c.seed, '--seed', GC_DEFAULTS.seed),
     timing: c.timing ?? GC_DEFAULTS.timing,
+    allocation: (c.allocation ?? GC_DEFAULTS.allocation) as GcOptions['allocation'],
     ageThreshold: num(c.ageThreshold, '--age-threshold', GC_DEFAULTS.ageThreshold),
     seriesPoints: num(c.seriesPoints, '--series-points', GC_DEFAULTS.seriesPoints),
   };
@@ -131,6 +133,7 @@ function printResult(r: GcResult): void {
     ['GC commands', `${r.commands} (reads ${r.gc.reads}, writes ${r.gc.writes}, copies ${r.gc.copies}, appends ${r.gc.appends}, compactions ${r.gc.compactions}); resets ${r.resets}`],
     ['host bytes (GC)', formatBytes(r.host_bytes)],
     ['victim valid %', r.victim_valid_histogram.map((c, i) => `${i * 10}:${c}`).filter((s) => !s.endsWith(':0')).join(' ')],
+    ...(r.modeled_s > 0 && r.device_copy_pages > 0 ? [['device copy', `${r.device_copy_pages} destination pages, ${r.copyback_pages} by copyback (${fmt((100 * r.copyback_pages) / r.device_copy_pages, 1)}%), allocation ${r.allocation}`] as [string, string]] : []),
     ['modeled', r.modeled_s > 0 ? `${fmt(r.modeled_s, 3)} s (GC ${fmt(r.gc_modeled_s, 3)} s); write p50 ${fmt(r.p50_us, 1)} µs, p99 ${fmt(r.p99_us, 1)} µs, p99.9 ${fmt(r.p999_us, 1)} µs, max ${fmt(r.max_us, 0)} µs` : 'no timing model (--timing none)'],
     ['wall', `${fmt(r.wall_s, 2)} s, ${fmt(r.block_moves_per_s / 1e6, 1)} M block writes/s, peak RSS ${formatBytes(r.peak_rss_bytes)}`],
     ['verified', `${r.verified_blocks} logical blocks read back`],
@@ -276,6 +279,7 @@ function runOptions(cmd: Command): Command {
     .option('--overwrites <n>', 'overwrites after the fill, in capacities', '4')
     .option('--seed <n>', 'seed', '1')
     .option('--timing <preset>', 'timing preset for modeled time (none, nvmevirt-zns, femu, …)', 'none')
+    .option('--allocation <name>', 'where the device puts a copy\'s destination pages: frontier | copyback-aware (on the source page\'s die, ZNS+\'s CAB; needs --timing)', 'frontier')
     .option('--age-threshold <capacities>', 'age-threshold policy: minimum age, in capacities of writes', '0.5')
     .option('--series-points <n>', 'time-series samples', '100')
     .option('--json', 'print one JSON object')

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { Clock } from '../../src/core/time/clock.js';
+import { TimingModel } from '../../devices/timing/model.js';
+import { resolveTiming, type TimingSpec } from '../../devices/timing/params.js';
+
+const US = 1000;
+const model = (spec: TimingSpec): TimingModel => new TimingModel(resolveTiming(spec)!, new Clock());
+
+describe('the flash scheduler (devices/timing/model.ts)', () => {
+  it('completes out of order: a read of an idle die does not wait for one queued behind a busy die', () => {
+    const m = model('femu');
+    const p = m.params;
+    const page = p.page_bytes;
+    // Logical pages 0 and 8 live on dies 0 and 1 (channel-first striping: page p on channel p mod 8).
+    expect(m.dieOf(0)).not.toBe(m.dieOf(page));
+    const a = m.read(0, page);
+    const b = m.read(0, page); // queued behind a on its die
+    const c = m.read(page, page); // another die: idle
+    expect(b).toBeGreaterThan(a);
+    expect(c).toBeLessThan(b);
+    // c pays only its own path (no wait for b's link transfer).
+    const idle = (p.link_latency_us + p.ctrl_overhead_us + p.tr_us) * US + (page * 1000) / p.channel_mbps + (page * 1000) / p.link_mbps;
+    expect(c).toBeLessThan(idle + 2 * p.ctrl_overhead_us * US);
+  });
+
+  it('reads before programs: a read waits for the program in progress on its die, not for the ones queued', () => {
+    const p = resolveTiming({ preset: 'femu', dram_bytes: 64 << 20 })!;
+    const clock = new Clock();
+    const m = new TimingModel(p, clock);
+    const page = p.page_bytes;
+    // Eight pages of writes land on the frontier's first eight dies, two rounds: die 0 gets pages 0 and 64.
+    for (let i = 0; i < 2 * m.dies; i++) m.write(i * page, page);
+    const d0 = m.dieOf(0);
+    expect(m.dieOf(m.dies * page)).toBe(d0);
+    const r = m.read(0, page);
+    // At most one program (200 µs) ahead of it on that die, never both.
+    const bound = (p.link_latency_us + p.ctrl_overhead_us + p.tprog_us + p.tr_us) * US + 3 * (page * 1000) / p.channel_mbps + (page * 1000) / p.link_mbps + 5 * US;
+    expect(r).toBeLessThan(bound);
+    m.check();
+  });
+
+  it('a device copy senses each source page once and moves no more over the channels than a host read + write', () => {
+    for (const preset of ['femu', 'femu-zns-tlc', 'nvmevirt-zns', 'mqsim']) {
+      const pageBytes = resolveTiming(preset)!.page_bytes;
+      const dev = model(preset);
+      const host = model(preset);
+      // 4 KiB pieces, every other block of 8 pages (a GC victim's valid blocks).
+      const sources = [];
+      for (let off = 0; off < 8 * pageBytes; off += 8192) sources.push({ model: dev, offset: off, length: 4096 });
+      dev.copy(sources, 64 << 20);
+      for (const s of sources) host.read(s.offset, s.length);
+      let dst = 64 << 20;
+      for (const s of sources) {
+        host.write(dst, s.length);
+        dst += s.length;
+      }
+      dev.idleAt();
+      host.idleAt();
+      expect(dev.stats.copy_source_pages, preset).toBe(new Set(sources.map((s) => Math.floor(s.offset / pageBytes))).size);
+      expect(dev.stats.channel_bytes, preset).toBeLessThanOrEqual(host.stats.channel_bytes);
+      expect(dev.stats.link_bytes, preset).toBe(0);
+      dev.check();
+    }
+  });
+
+  it('copyback-aware allocation programs a page from its source die once the write-back buffer is under pressure', () => {
+    const p = resolveTiming({ preset: 'nvmevirt-zns', dram_bytes: 1 << 20, allocation: 'copyback-aware' })!;
+    const m = new TimingModel(p, new Clock());
+    const page = p.page_bytes;
+    // Whole pages copied: the buffer (1 MiB) cannot take 64 pages of 64 KiB.
+    const cmds = [];
+    for (let i = 0; i < 64; i++) cmds.push({ sources: [{ model: m, offset: i * page, length: page }], dstOffset: (256 << 20) + i * page });
+    m.copyBatch(cmds);
+    expect(m.stats.copyback_pages).toBeGreaterThan(0);
+    for (let i = 0; i < 64; i++) if (m.dieOf((256 << 20) + i * page) === m.dieOf(i * page)) return;
+    throw new Error('no destination page on its source die');
+  });
+
+  it('with write-through, a whole-page copy onto its own die is a copyback: tR + tPROG, no channel transfer', () => {
+    const p = resolveTiming({ preset: 'femu', dram_bytes: 0 })!;
+    const m = new TimingModel(p, new Clock());
+    const fixed = (p.link_latency_us + p.ctrl_overhead_us + p.copy_range_us) * US;
+    expect(m.copy([{ model: m, offset: 0, length: p.page_bytes }], 64 * p.page_bytes)).toBeCloseTo(fixed + (p.tr_us + p.tprog_us) * US, 6);
+    expect(m.stats.copyback_pages).toBe(1);
+    expect(m.stats.channel_bytes).toBe(0);
+  });
+
+  it('is deterministic: the same commands give the same times', () => {
+    const run = (): number[] => {
+      const m = model('nvmevirt-zns');
+      const out: number[] = [];
+      for (let i = 0; i < 500; i++) {
+        const off = ((i * 7919) % 4096) * 4096;
+        out.push(i % 3 === 0 ? m.write(off, 4096) : i % 3 === 1 ? m.read(off, 4096) : m.copy([{ model: m, offset: off, length: 8192 }], (1 << 30) + off));
+      }
+      out.push(m.idleAt());
+      return out;
+    };
+    expect(run()).toEqual(run());
+  });
+});
