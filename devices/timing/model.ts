@@ -35,9 +35,11 @@
  * - copyback: a destination page placed on the die of one of its source pages (the one giving it
  *   the most bytes) is programmed from that die's page register: that page's bytes never cross a
  *   channel, the other pieces come in over the channel (copyback program with data input); the
- *   die is busy tR + tPROG plus the transfer in. With `allocation: frontier` that happens only
- *   when the frontier's die is the source's; `copyback-aware` places such a page on its source
- *   page's die (ZNS+'s copyback-aware block allocation) whenever copyback is on;
+ *   die is busy tR + tPROG plus the transfer in, and the page completes when programmed. It is
+ *   used where it does not make a copy wait needlessly: with write-through when the frontier's
+ *   page is on the source's die, and with `allocation: copyback-aware` (ZNS+'s copyback-aware
+ *   block allocation) where the source die would finish the page before the batch's channel
+ *   transfers end (copybackChoice);
  * - a destination page that is not copied back enters the write-back buffer as host data does,
  *   and the copy's piece completes there (with dram_bytes 0: when programmed); a copyback page
  *   completes when programmed;
@@ -90,6 +92,25 @@ interface CopyGroup {
   die: number;
   bytes: number;
   cbPage: number;
+}
+
+/** The source page on `model` that gives destination page g the most bytes: its page, die and bytes (page -1: none). */
+function mainSource(g: CopyGroup, model: TimingModel): { page: number; die: number; bytes: number } {
+  let page = -1;
+  let die = -1;
+  let bytes = 0;
+  const from = new Map<number, number>();
+  for (const p of g.pieces) {
+    if (p.src !== model) continue;
+    const b = (from.get(p.srcPage) ?? 0) + p.bytes;
+    from.set(p.srcPage, b);
+    if (b > bytes) {
+      page = p.srcPage;
+      die = p.srcDie;
+      bytes = b;
+    }
+  }
+  return { page, die, bytes };
 }
 
 /** Pages per placement-table chunk (128 KiB of Uint16 each). */
@@ -546,41 +567,32 @@ export class TimingModel {
       }
     });
     // 2. Where each destination page goes, and which source page (if any) it is copied back from.
-    // Copyback where it does not make the copy wait for tPROG needlessly: with write-through (the
-    // copy waits for its programs anyway) where the frontier's page is on the source's die, and
-    // with copyback-aware allocation (a page placed on its main source page's die) once the
-    // write-back buffer cannot take the batch (then copyback saves the buffer and both channel transfers),
-    // at most `cap` pages per die in a batch, and only on a die with no programs waiting, so that
-    // one die does not hold the batch up.
+    // Copyback where it does not make the copy wait needlessly. With write-through the copy waits
+    // for its programs anyway: a page is copied back where the frontier's page is on its main
+    // source page's die. With copyback-aware allocation (ZNS+'s CAB) the firmware places a page on
+    // its main source page's die when the page, programmed there after the die's earlier work,
+    // would be done no later than the batch's transfers through the controller are estimated to
+    // end (each channel's bytes out, from when it is free): copyback then takes load off the
+    // channels (and the buffer) without holding the batch up.
     const aware = this.params.allocation === 'copyback-aware';
     const writeThrough = this.params.dram_bytes === 0;
-    const batchBytes = all.reduce((n, a) => n + a.group.bytes, 0);
-    const pressure = writeThrough || this.bufBytes + batchBytes > this.params.dram_bytes;
-    const copyback = this.params.copyback === 1 && (writeThrough || (aware && pressure));
-    const cap = Math.ceil(all.length / this.dies);
-    const perDie = new Map<number, number>();
-    for (const { group: g } of all) {
-      const fromPage = new Map<number, number>();
-      let best = -1;
-      for (const p of g.pieces) {
-        if (p.src !== this) continue;
-        const b = (fromPage.get(p.srcPage) ?? 0) + p.bytes;
-        fromPage.set(p.srcPage, b);
-        if (best < 0 || b > fromPage.get(best)!) best = p.srcPage;
-      }
-      const bestDie = best >= 0 ? g.pieces.find((p) => p.src === this && p.srcPage === best)!.srcDie : -1;
-      if (copyback && aware && !writeThrough && best >= 0 && (perDie.get(bestDie) ?? 0) < cap && this.pending[bestDie]!.length === 0) {
-        g.die = bestDie;
-        perDie.set(bestDie, (perDie.get(bestDie) ?? 0) + 1);
-        g.cbPage = best;
+    const copyback = this.params.copyback === 1;
+    const best = all.map(({ group: g }) => mainSource(g, this));
+    let placeOnSource: Uint8Array | null = null;
+    if (copyback && aware && !writeThrough) placeOnSource = this.copybackChoice(all.map((a) => a.group), best, starts);
+    all.forEach(({ group: g }, i) => {
+      const b = best[i]!;
+      if (placeOnSource?.[i]) {
+        g.die = b.die;
+        g.cbPage = b.page;
         this.record(g.dstPage, g.die);
       } else if (writeThrough) {
         // As a host write's: the frontier page it fills (copyback if that is its main source's die).
         g.die = this.writeThroughDie(g.bytes);
         this.record(g.dstPage, g.die);
-        g.cbPage = copyback && best >= 0 && bestDie === g.die ? best : -1;
+        g.cbPage = copyback && b.page >= 0 && b.die === g.die ? b.page : -1;
       } else g.die = -1; // packed into the frontier's open page in step 4, as a host write is
-    }
+    });
     // 3. Each source page whose bytes travel the channel is sensed once, all its pieces with it.
     const sensed = new Map<TimingModel, Map<number, { die: number; bytes: number; ready: number; at: number }>>();
     for (const { cmd, group: g } of all) {
@@ -649,6 +661,43 @@ export class TimingModel {
       if (end > done[cmd]!) done[cmd] = end;
     }
     return done;
+  }
+
+  /**
+   * Copyback-aware placement for a batch: which destination pages go on their main source page's
+   * die. Greedy over the pages in order: a page is copied back when its die, in its first free
+   * slot after a program in progress and the batch's earlier copybacks there, would finish it by the
+   * time the batch's channel transfers are estimated to end (the busiest source channel's bytes
+   * out at its rate, from when it is free); each page taken off a channel shortens that estimate.
+   */
+  private copybackChoice(groups: readonly CopyGroup[], best: readonly { page: number; die: number; bytes: number }[], starts: readonly number[]): Uint8Array {
+    const rate = this.params.channel_mbps;
+    const t0 = starts.length ? Math.min(...starts) : this.clock.now();
+    const chOut = new Float64Array(this.params.channels);
+    for (const g of groups) for (const p of g.pieces) if (p.src === this) chOut[this.channelOfDie(p.srcDie)]! += p.bytes;
+    const chFree = this.ch.map((c) => Math.max(t0, c.lastEnd));
+    const chEnd = (c: number): number => chFree[c]! + this.tR + xferNs(chOut[c]!, rate);
+    let end = 0;
+    for (let c = 0; c < chOut.length; c++) if (chOut[c]! > 0) end = Math.max(end, chEnd(c));
+    const dieAt = new Map<number, number>();
+    const out = new Uint8Array(groups.length);
+    groups.forEach((g, i) => {
+      const b = best[i]!;
+      if (b.page < 0) return;
+      const other = g.bytes - b.bytes;
+      const dur = this.tR + xferNs(other, rate) + (this.tProg * g.bytes) / this.params.page_bytes;
+      const from = dieAt.get(b.die) ?? t0 + (this.pending[b.die]!.length > 0 ? this.tProg : 0);
+      const fin = this.die[b.die]!.fit(from, dur) + dur;
+      if (fin > end) return;
+      out[i] = 1;
+      dieAt.set(b.die, fin);
+      const c = this.channelOfDie(b.die);
+      chOut[c] = chOut[c]! - b.bytes;
+      end = 0;
+      for (let k = 0; k < chOut.length; k++) if (chOut[k]! > 0) end = Math.max(end, chEnd(k));
+      end = Math.max(end, fin);
+    });
+    return out;
   }
 
   /**
