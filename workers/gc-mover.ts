@@ -6,6 +6,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { AdaptiveSpin } from '../src/core/block/adaptive-spin.js';
+import { spinThenPark, type Parking } from '../src/core/thread/park.js';
 import { COUNTER_FIELDS, MOVER, MOVER_CTRL, PREFAULT_STRIDE, makeJobRunner, makeVerifier, verifyChunks, type MoverData, type MoverFailure } from '../src/app/gc/mover.js';
 import { newPathCounters } from '../src/app/gc/paths.js';
 import { GcIntegrityError } from '../src/app/gc/tag.js';
@@ -41,6 +42,8 @@ for (let i = Math.floor((l2p.length - 1) / PREFAULT_STRIDE) * PREFAULT_STRIDE, j
   Atomics.or(tags, j, 0);
 }
 
+const parking: Parking = { flag: { words: ctrl, index: MOVER_CTRL.WORKER_PARKED, value: 1 }, on: { words: ctrl, index: MOVER_CTRL.QUEUED }, seen: () => done, maxMs: MOVER.parkMs };
+
 const fail = (err: unknown): void => {
   const f: MoverFailure = err instanceof GcIntegrityError ? { message: err.message, lba: err.lba, physical: err.physical } : { message: `GC mover: ${(err as Error).message}`, lba: -1, physical: -1 };
   data.port.postMessage(f);
@@ -50,14 +53,7 @@ const fail = (err: unknown): void => {
 
 for (;;) {
   const spin = performance.now() - lastJob < MOVER.busyMs ? busy : idle;
-  if (!spin.spin(more)) {
-    Atomics.store(ctrl, MOVER_CTRL.WORKER_PARKED, 1);
-    const t0 = performance.now();
-    if (!more()) Atomics.wait(ctrl, MOVER_CTRL.QUEUED, done, MOVER.parkMs);
-    Atomics.store(ctrl, MOVER_CTRL.WORKER_PARKED, 0);
-    if (!more()) continue;
-    spin.parked(performance.now() - t0);
-  }
+  if (!spinThenPark(spin, more, parking)) continue;
   if (queued === done) {
     if (Atomics.load(ctrl, MOVER_CTRL.VERIFY_STATE) === 1) {
       const r = verifyChunks(ctrl, verify);

@@ -9,6 +9,7 @@ import { workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_
 import { CMD, CPL, CTRL, QUEUE_FLAG, QUEUE_STATE, SRC, queueLayout, type DeviceWorkerData, type ShmMessage } from '../devices/worker/queue-layout.js';
 import { DOORBELL } from '../src/core/block/completion-poller.js';
 import { AdaptiveSpin } from '../src/core/block/adaptive-spin.js';
+import { spinThenPark, type Parking } from '../src/core/thread/park.js';
 import { MemoryBacking } from '../devices/backing/memory.js';
 import { NullBlkModel, type ModelSource } from '../devices/nullblk/model.js';
 import { Errno } from '../src/core/util/errno.js';
@@ -81,6 +82,7 @@ let cqTail = 0;
 const spin = new AdaptiveSpin(Math.max(0, data.idleMicros));
 const stopping = (): boolean => Atomics.load(ctrl, CTRL.STATE) === QUEUE_STATE.STOP;
 const hasWork = (): boolean => Atomics.load(ctrl, CTRL.SQ_TAIL) !== sqHead || stopping();
+const parking: Parking = { flag: { words: ctrl, index: CTRL.FLAGS, value: QUEUE_FLAG.NEED_WAKEUP }, on: { words: ctrl, index: CTRL.SQ_TAIL }, seen: () => sqHead, maxMs: PARK_MS };
 
 for (;;) {
   const tail = Atomics.load(ctrl, CTRL.SQ_TAIL);
@@ -107,12 +109,7 @@ for (;;) {
     continue;
   }
   if (stopping()) break;
-  if (spin.spin(hasWork)) continue;
-  // Park: announce NEED_WAKEUP, re-check, sleep on the SQ tail until a submit notifies.
-  Atomics.store(ctrl, CTRL.FLAGS, QUEUE_FLAG.NEED_WAKEUP);
-  const t0 = performance.now();
-  if (Atomics.load(ctrl, CTRL.SQ_TAIL) === sqHead && !stopping()) Atomics.wait(ctrl, CTRL.SQ_TAIL, sqHead, PARK_MS);
-  Atomics.store(ctrl, CTRL.FLAGS, 0);
-  if (Atomics.load(ctrl, CTRL.SQ_TAIL) !== sqHead) spin.parked(performance.now() - t0);
+  // Spin, then announce NEED_WAKEUP and sleep on the SQ tail until a submit notifies.
+  spinThenPark(spin, hasWork, parking);
 }
 data.port.close();

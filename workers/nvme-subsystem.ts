@@ -10,6 +10,7 @@
  */
 import { workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { AdaptiveSpin } from '../src/core/block/adaptive-spin.js';
+import { spinThenPark, type Parking } from '../src/core/thread/park.js';
 import { DOORBELL } from '../src/core/block/completion-poller.js';
 import { DmaArena } from '../devices/nvme/dma.js';
 import { NvmeSubsystem } from '../devices/nvme/subsystem.js';
@@ -170,6 +171,7 @@ let seen = -1;
 const spin = new AdaptiveSpin(Math.max(0, data.idleMicros));
 const stopping = (): boolean => Atomics.load(thread, THREAD.STATE) === REG_STATE.STOP;
 const hasWork = (): boolean => Atomics.load(thread, THREAD.WAKE) !== seen || stopping();
+const parking: Parking = { flag: { words: thread, index: THREAD.FLAGS, value: REG_FLAG.NEED_WAKEUP }, on: { words: thread, index: THREAD.WAKE }, seen: () => seen, maxMs: PARK_MS };
 
 for (;;) {
   const wake = Atomics.load(thread, THREAD.WAKE);
@@ -184,11 +186,6 @@ for (;;) {
     continue;
   }
   if (stopping()) break;
-  if (spin.spin(hasWork)) continue;
-  Atomics.store(thread, THREAD.FLAGS, REG_FLAG.NEED_WAKEUP);
-  const t0 = performance.now();
-  if (Atomics.load(thread, THREAD.WAKE) === seen && !stopping()) Atomics.wait(thread, THREAD.WAKE, seen, PARK_MS);
-  Atomics.store(thread, THREAD.FLAGS, 0);
-  if (Atomics.load(thread, THREAD.WAKE) !== seen) spin.parked(performance.now() - t0);
+  spinThenPark(spin, hasWork, parking);
 }
 data.port.close();

@@ -6,8 +6,8 @@
  * (worker-bar.ts). The thread keeps the process alive only while some controller has commands
  * outstanding; when it dies, every controller on it fails its commands with EIO.
  */
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { workerScript } from '../../src/core/thread/entries.js';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { WorkerHandle } from '../../src/core/thread/handle.js';
 import { REG_FLAG, REG_STATE, THREAD, type NvmeWorkerController, type NvmeWorkerData } from './worker-regs.js';
 
 /** What the thread tells each of its controllers. */
@@ -16,13 +16,10 @@ export interface ThreadMember {
 }
 
 export class NvmeSubsystemThread {
-  private readonly worker: Worker;
+  private readonly thread: WorkerHandle;
   private readonly port: MessagePort;
   private readonly words: Int32Array;
   private readonly members: ThreadMember[] = [];
-  private referenced = 0;
-  private closing = false;
-  private dead: string | null = null;
   readonly exited: Promise<void>;
 
   constructor(readonly subsystem: string, arena: SharedArrayBuffer, doorbell: SharedArrayBuffer, idleMicros: number) {
@@ -31,27 +28,28 @@ export class NvmeSubsystemThread {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const workerData: NvmeWorkerData & { port: MessagePort } = { kind: 'nvme', subsystem, thread, arena, doorbell, idleMicros, port: port2 };
-    this.worker = new Worker(workerScript('nvme-subsystem'), { workerData, transferList: [port2], name: `copylab-nvme-${subsystem}` });
-    this.worker.unref();
-    this.port.unref();
-    this.exited = new Promise((resolve) => {
-      this.worker.once('exit', (code) => {
-        this.fail(this.closing ? 'device closed' : `controller worker exited with code ${code}`);
-        resolve();
-      });
+    this.thread = new WorkerHandle('nvme-subsystem', {
+      workerData,
+      transferList: [port2],
+      name: `copylab-nvme-${subsystem}`,
+      what: 'controller worker',
+      onGone: (reason, closing) => {
+        for (const m of this.members) m.threadFailed(closing ? 'device closed' : reason);
+      },
     });
-    this.worker.on('error', (err) => this.fail(`controller worker error: ${err.message}`));
+    this.port.unref();
+    this.exited = this.thread.exited;
   }
 
   get alive(): boolean {
-    return this.dead === null;
+    return this.thread.alive;
   }
 
   /** A controller joins the thread: posted before its first register write, which wakes the thread. */
   join(member: ThreadMember, c: NvmeWorkerController): void {
     this.members.push(member);
     this.port.postMessage(c);
-    if (this.dead !== null) member.threadFailed(this.dead);
+    if (this.thread.dead !== null) member.threadFailed(this.thread.dead);
   }
 
   /** A register write of some controller: wake the thread if it sleeps. */
@@ -62,34 +60,23 @@ export class NvmeSubsystemThread {
 
   /** A controller has commands outstanding (true) or none left (false): the thread keeps the process alive meanwhile. */
   hold(on: boolean): void {
-    this.referenced += on ? 1 : -1;
-    if (on && this.referenced === 1) this.worker.ref();
-    if (!on && this.referenced === 0) this.worker.unref();
-  }
-
-  private fail(reason: string): void {
-    if (this.dead !== null) return;
-    this.dead = reason;
-    for (const m of this.members) m.threadFailed(this.closing ? 'device closed' : reason);
+    this.thread.hold(on);
   }
 
   get closed(): boolean {
-    return this.closing;
+    return this.thread.closing;
   }
 
   /** Kills the thread as a crash would (for fault-injection tests). */
-  async kill(): Promise<void> {
-    await this.worker.terminate();
-    await this.exited;
+  kill(): Promise<void> {
+    return this.thread.kill();
   }
 
   /** Stops the thread; commands still outstanding complete with -EIO. */
-  async close(): Promise<void> {
-    if (this.dead !== null) return;
-    this.closing = true;
-    Atomics.store(this.words, THREAD.STATE, REG_STATE.STOP);
-    Atomics.notify(this.words, THREAD.WAKE);
-    await this.worker.terminate();
-    await this.exited;
+  close(): Promise<void> {
+    return this.thread.close(() => {
+      Atomics.store(this.words, THREAD.STATE, REG_STATE.STOP);
+      Atomics.notify(this.words, THREAD.WAKE);
+    });
   }
 }

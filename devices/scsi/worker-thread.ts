@@ -11,8 +11,8 @@
  * every command, waiting or later, ends with CHECK CONDITION, HARDWARE ERROR / INTERNAL TARGET
  * FAILURE (sd: -EIO), and the host is told (a recorded failure) unless the lab closed it.
  */
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { workerScript } from '../../src/core/thread/entries.js';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { WorkerHandle } from '../../src/core/thread/handle.js';
 import { ASC, SenseKey, Status } from './constants.js';
 import { ScsiCheck, checkCondition, type ScsiResult } from './sense.js';
 import { SCSI_WORKER_LIMITS, SYNC, type CommandArgs, type Request, type SyncAnswer, type WorkerEvent } from './worker-protocol.js';
@@ -31,7 +31,7 @@ function own(c: CommandArgs): { args: CommandArgs; transfer: ArrayBuffer[] } {
 }
 
 export class ScsiFabricThread {
-  private readonly worker: Worker;
+  private readonly thread: WorkerHandle;
   private readonly requests: MessagePort;
   private readonly syncAnswers: MessagePort;
   private readonly asyncAnswers: MessagePort;
@@ -42,8 +42,6 @@ export class ScsiFabricThread {
   /** Requests whose instant the thread has not finished (each holds the lab's clock). */
   private holds = 0;
   private nextId = 1;
-  private closing = false;
-  private dead: string | null = null;
   /** Array names on the thread, told when it fails. */
   readonly arrays: string[] = [];
   readonly exited: Promise<void>;
@@ -58,29 +56,28 @@ export class ScsiFabricThread {
     this.syncAnswers = syncCh.port1;
     this.asyncAnswers = asyncCh.port1;
     const workerData = { sync, requests: req.port2, syncAnswers: syncCh.port2, asyncAnswers: asyncCh.port2 };
-    this.worker = new Worker(workerScript('scsi-fabric'), { workerData, transferList: [req.port2, syncCh.port2, asyncCh.port2], name: 'copylab-scsi-fabric' });
-    this.worker.unref();
+    this.thread = new WorkerHandle('scsi-fabric', {
+      workerData,
+      transferList: [req.port2, syncCh.port2, asyncCh.port2],
+      name: 'copylab-scsi-fabric',
+      what: 'SCSI fabric worker',
+      onGone: (reason, closing) => this.fail(reason, closing),
+    });
     this.requests.unref();
     this.syncAnswers.unref();
     this.asyncAnswers.on('message', (e: WorkerEvent) => this.onEvent(e));
     this.asyncAnswers.unref();
-    this.exited = new Promise((resolve) => {
-      this.worker.once('exit', (code) => {
-        this.fail(`SCSI fabric worker exited with code ${code}`);
-        resolve();
-      });
-    });
-    this.worker.on('error', (err) => this.fail(`SCSI fabric worker error: ${err.message}`));
+    this.exited = this.thread.exited;
   }
 
   get alive(): boolean {
-    return this.dead === null;
+    return this.thread.alive;
   }
 
   /** A request answered before this returns; throws RangeError with the thread's message when it refused. */
   call(m: Request, transfer: ArrayBuffer[] = []): unknown {
     const a = this.callSync(m, transfer);
-    if (!a) throw new RangeError(`SCSI fabric worker: ${this.dead ?? 'no answer'}`);
+    if (!a) throw new RangeError(`SCSI fabric worker: ${this.thread.dead ?? 'no answer'}`);
     if (!a.ok) throw new RangeError(a.error);
     return a.value;
   }
@@ -99,7 +96,7 @@ export class ScsiFabricThread {
 
   /** ScsiArray.executeAsync on the thread; never rejects. */
   executeAsync(c: CommandArgs): Promise<ScsiResult> {
-    if (this.dead !== null) return Promise.resolve(threadGone());
+    if (!this.thread.alive) return Promise.resolve(threadGone());
     if (this.pending.size >= SCSI_WORKER_LIMITS.maxOutstanding) return Promise.resolve(taskSetFull());
     const id = this.nextId++;
     const o = own(c);
@@ -133,7 +130,7 @@ export class ScsiFabricThread {
   /** An event of the thread's models is due: the thread runs it at that time. */
   private fire(id: number, t: number): void {
     this.events.delete(id);
-    if (this.dead !== null) return;
+    if (!this.thread.alive) return;
     this.hold();
     this.keepAlive();
     this.requests.postMessage({ op: 'fire', id, now: t } satisfies Request);
@@ -165,7 +162,7 @@ export class ScsiFabricThread {
   }
 
   private callSync(m: Request, transfer: ArrayBuffer[]): SyncAnswer | null {
-    if (this.dead !== null) return null;
+    if (!this.thread.alive) return null;
     const seen = Atomics.load(this.flag, SYNC.ANSWERED);
     this.requests.postMessage(m, transfer);
     const deadline = Date.now() + SCSI_WORKER_LIMITS.syncTimeoutMs;
@@ -173,18 +170,16 @@ export class ScsiFabricThread {
       const got = receiveMessageOnPort(this.syncAnswers);
       if (got) return got.message as SyncAnswer;
       if (Date.now() > deadline) {
-        this.fail(`SCSI fabric worker did not answer within ${SCSI_WORKER_LIMITS.syncTimeoutMs} ms`);
-        void this.worker.terminate();
+        this.thread.fail(`SCSI fabric worker did not answer within ${SCSI_WORKER_LIMITS.syncTimeoutMs} ms`);
+        void this.thread.kill();
         return null;
       }
       Atomics.wait(this.flag, SYNC.ANSWERED, seen, SCSI_WORKER_LIMITS.waitSliceMs);
     }
   }
 
-  private fail(reason: string): void {
-    if (this.dead !== null) return;
-    this.dead = this.closing ? 'device closed' : reason;
-    if (!this.closing) for (const a of this.arrays) this.reportFailure(a, reason);
+  private fail(reason: string, closing: boolean): void {
+    if (!closing) for (const a of this.arrays) this.reportFailure(a, reason);
     for (const id of [...this.pending.keys()]) this.settle(id, threadGone());
     for (const at of this.events.values()) this.clock.cancel(at);
     this.events.clear();
@@ -193,16 +188,12 @@ export class ScsiFabricThread {
   }
 
   /** Kills the thread as a crash would (for fault-injection tests). */
-  async kill(): Promise<void> {
-    await this.worker.terminate();
-    await this.exited;
+  kill(): Promise<void> {
+    return this.thread.kill();
   }
 
   /** Stops the thread; commands still outstanding end with INTERNAL TARGET FAILURE. */
-  async close(): Promise<void> {
-    if (this.dead !== null) return;
-    this.closing = true;
-    await this.worker.terminate();
-    await this.exited;
+  close(): Promise<void> {
+    return this.thread.close();
   }
 }

@@ -4,12 +4,12 @@
  * the worker dies (every request in flight completes with -EIO, later ones too, and the lab is
  * told). The worker end is devices/worker/device-worker.ts; the layout is queue-layout.ts.
  */
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Bio } from '../../src/core/block/bio.js';
 import type { CompletionPoller, Pollable } from '../../src/core/block/completion-poller.js';
 import { ReqOp } from '../../src/core/block/ops.js';
 import { Errno } from '../../src/core/util/errno.js';
-import { workerScript } from '../../src/core/thread/entries.js';
+import { WorkerHandle } from '../../src/core/thread/handle.js';
 import { CMD, CPL, CTRL, QUEUE_FLAG, QUEUE_STATE, SRC, queueLayout, type DeviceWorkerData, type ShmMessage } from './queue-layout.js';
 import { shmId } from './shm.js';
 
@@ -33,7 +33,7 @@ export interface WorkerQueueOptions {
 }
 
 export class WorkerQueue implements Pollable {
-  private readonly worker: Worker;
+  private readonly thread: WorkerHandle;
   private readonly port: MessagePort;
   private readonly ctrl: Int32Array;
   private readonly view: DataView;
@@ -48,8 +48,6 @@ export class WorkerQueue implements Pollable {
   private sqTail = 0;
   private cqHead = 0;
   private _inflight = 0;
-  private dead: string | null = null;
-  private closing = false;
   readonly exited: Promise<void>;
 
   constructor(private readonly opts: WorkerQueueOptions) {
@@ -67,16 +65,15 @@ export class WorkerQueue implements Pollable {
     this.port = port1;
     const workerData: DeviceWorkerData & { port: MessagePort } = { ...opts.data, queue, doorbell: opts.poller.doorbell.buffer as SharedArrayBuffer, port: port2 };
     this.sent.add(opts.data.mediaId);
-    this.worker = new Worker(workerScript('nullblk-queue'), { workerData, transferList: [port2], name: `copylab-${opts.data.name}` });
-    this.worker.unref();
-    this.port.unref();
-    this.exited = new Promise((resolve) => {
-      this.worker.once('exit', (code) => {
-        this.fail(this.closing ? 'device closed' : `device worker exited with code ${code}`);
-        resolve();
-      });
+    this.thread = new WorkerHandle('nullblk-queue', {
+      workerData,
+      transferList: [port2],
+      name: `copylab-${opts.data.name}`,
+      what: 'device worker',
+      onGone: (reason, closing) => this.fail(reason, closing),
     });
-    this.worker.on('error', (err) => this.fail(`device worker error: ${err.message}`));
+    this.port.unref();
+    this.exited = this.thread.exited;
     opts.poller.add(this);
   }
 
@@ -85,15 +82,15 @@ export class WorkerQueue implements Pollable {
   }
 
   get alive(): boolean {
-    return this.dead === null;
+    return this.thread.alive;
   }
 
   /** Queues a bio for the worker; completes it with -EIO at once when the worker is gone. */
   submit(bio: Bio, sources: readonly SharedSource[] | null): void {
-    if (this.dead !== null) return bio.endIo(-Errno.EIO);
+    if (!this.thread.alive) return bio.endIo(-Errno.EIO);
     if (sources && sources.length > this.maxSources) return bio.endIo(-Errno.EINVAL);
     if (this._inflight++ === 0) {
-      this.worker.ref();
+      this.thread.hold(true);
       this.opts.poller.ensureReaping();
     }
     const tag = this.freeTags.pop();
@@ -178,7 +175,7 @@ export class WorkerQueue implements Pollable {
       n++;
     }
     Atomics.store(this.ctrl, CTRL.CQ_HEAD, this.cqHead);
-    while (this.pending.length && this.freeTags.length && this.dead === null) {
+    while (this.pending.length && this.freeTags.length && this.thread.alive) {
       const p = this.pending.shift()!;
       this.dispatch(this.freeTags.pop()!, p.bio, p.sources);
     }
@@ -186,15 +183,13 @@ export class WorkerQueue implements Pollable {
   }
 
   private done(bio: Bio, res: number): void {
-    if (--this._inflight === 0) this.worker.unref();
+    if (--this._inflight === 0) this.thread.hold(false);
     bio.endIo(res);
   }
 
   /** The worker is gone: every request in flight, and every later one, completes with -EIO. */
-  private fail(reason: string): void {
-    if (this.dead !== null) return;
-    this.dead = reason;
-    if (!this.closing) this.opts.onFailure(reason);
+  private fail(reason: string, closing: boolean): void {
+    if (!closing) this.opts.onFailure(reason);
     const victims: Bio[] = [];
     for (let t = 0; t < this.depth; t++) {
       const s = this.slots[t];
@@ -208,18 +203,15 @@ export class WorkerQueue implements Pollable {
   }
 
   /** Kills the worker as a crash would (for fault-injection tests). */
-  async kill(): Promise<void> {
-    await this.worker.terminate();
-    await this.exited;
+  kill(): Promise<void> {
+    return this.thread.kill();
   }
 
   /** Stops the worker after the requests in flight: they complete with -EIO if still queued. */
-  async close(): Promise<void> {
-    if (this.dead !== null) return;
-    this.closing = true;
-    Atomics.store(this.ctrl, CTRL.STATE, QUEUE_STATE.STOP);
-    Atomics.notify(this.ctrl, CTRL.SQ_TAIL);
-    await this.worker.terminate();
-    await this.exited;
+  close(): Promise<void> {
+    return this.thread.close(() => {
+      Atomics.store(this.ctrl, CTRL.STATE, QUEUE_STATE.STOP);
+      Atomics.notify(this.ctrl, CTRL.SQ_TAIL);
+    });
   }
 }

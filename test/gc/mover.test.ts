@@ -19,8 +19,8 @@ function bareMover() {
   const layout = layoutOf(o);
   const dev = new TagDevice(layout, true);
   const lfs = new LogStructured(layout, makePolicy('greedy', 0), dev.tags, true);
-  const { mover, worker } = startMover(lfs, dev, layout, o, DEFAULT_PATH_LIMITS);
-  return { layout, dev, lfs, mover, worker };
+  const { mover, thread } = startMover(lfs, dev, layout, o, DEFAULT_PATH_LIMITS);
+  return { layout, dev, lfs, mover, thread };
 }
 
 describe('GC mover: victim jobs on a worker thread', () => {
@@ -70,7 +70,7 @@ describe('GC mover: victim jobs on a worker thread', () => {
   });
 
   it('the worker moves a job only where the map agrees with the source; a job it does not agree with fails the run naming the block', async () => {
-    const { layout, dev, lfs, mover, worker } = bareMover();
+    const { layout, dev, lfs, mover, thread } = bareMover();
     const sb = layout.sectionBlocks;
     try {
       // Section 0's block 0 holds lba 5 (generation 3), section 1's block 0 lba 6 (generation 2);
@@ -111,16 +111,16 @@ describe('GC mover: victim jobs on a worker thread', () => {
       expect(dev.tags[3 * sb + 1]).toBe(0);
     } finally {
       mover.stop();
-      await worker.terminate();
+      await thread.close();
     }
   });
 
   it('a user write of a block whose job is queued but not started takes the block from the job: its destination, by rank in the snapshot, and the move cancelled', async () => {
-    const { layout, mover, worker } = bareMover();
+    const { layout, mover, thread } = bareMover();
     const sb = layout.sectionBlocks;
     // A worker that has stopped runs nothing: the job stays queued.
     mover.stop();
-    await worker.terminate();
+    await thread.close();
     const at = mover.slot();
     mover.jobs.fill(0, at, at + jobWords(sb));
     mover.jobs[at + JOB.VICTIM] = 2;
@@ -143,7 +143,7 @@ describe('GC mover: victim jobs on a worker thread', () => {
   });
 
   it('the read-back on both threads finds a block whose tag is not its latest write, in either half', async () => {
-    const { dev, lfs, mover, worker } = bareMover();
+    const { dev, lfs, mover, thread } = bareMover();
     try {
       for (let l = 0; l < 64; l++) {
         lfs.l2p[l] = gen(1, l + 10);
@@ -156,7 +156,7 @@ describe('GC mover: victim jobs on a worker thread', () => {
       expect(mover.verify(0, 64).bad).toBe(2);
     } finally {
       mover.stop();
-      await worker.terminate();
+      await thread.close();
     }
   });
 

@@ -22,8 +22,8 @@ import { GcIntegrityError, MAP_PHYS_MASK, TAG_LBA_BITS, describeTag, makeTag } f
 import { TraceOp, makeWorkload } from './workload.js';
 import type { GcTrace } from './trace-file.js';
 import type { TraceSink } from '../../core/trace/record.js';
-import { MessageChannel, Worker } from 'node:worker_threads';
-import { workerScript } from '../../core/thread/entries.js';
+import { MessageChannel } from 'node:worker_threads';
+import { WorkerHandle } from '../../core/thread/handle.js';
 import { MOVER, MOVER_CTRL, COUNTER_FIELDS, Mover, type MoverData, type MoverMode } from './mover.js';
 import { jobWords } from './victim-job.js';
 
@@ -52,7 +52,7 @@ export interface GcHooks {
 }
 
 /** A mover with a worker thread for a run. */
-export function startMover(lfs: LogStructured, dev: TagDevice, layout: Layout, o: GcOptions, limits: PathLimits): { mover: Mover; worker: Worker } {
+export function startMover(lfs: LogStructured, dev: TagDevice, layout: Layout, o: GcOptions, limits: PathLimits): { mover: Mover; thread: WorkerHandle } {
   const slots = Mover.slotsFor(layout.sectionBlocks);
   const slotWords = jobWords(layout.sectionBlocks);
   const ctrl = new SharedArrayBuffer(MOVER_CTRL.WORDS * 4);
@@ -60,12 +60,13 @@ export function startMover(lfs: LogStructured, dev: TagDevice, layout: Layout, o
   const counters = new SharedArrayBuffer(COUNTER_FIELDS.length * 8);
   const { port1, port2 } = new MessageChannel();
   const data: MoverData = { ctrl, jobs, slotWords, slots, counters, l2p: lfs.l2p.buffer as SharedArrayBuffer, l2pLength: lfs.l2p.length, tags: dev.tags.buffer as SharedArrayBuffer, sectionBlocks: layout.sectionBlocks, path: o.path, limits, inject: o.inject, port: port2 };
-  const worker = new Worker(workerScript('gc-mover'), { workerData: data, transferList: [port2] });
-  worker.unref();
+  // A bad move or a lost worker reaches the mover through its shared words and port (FAILED, the
+  // wait that sees no progress), so the handle has nothing more to tell it.
+  const thread = new WorkerHandle('gc-mover', { workerData: data, transferList: [port2], name: 'copylab-gc-mover', what: 'GC mover', onGone: () => {} });
   // Half the reserve: a freed victim is written again about a reserve of victims later.
   const mover = new Mover(lfs.l2p, dev.tags, layout.sectionBlocks, layout.sections, o.path, limits, o.inject, { ctrl, jobs, counters, port: port1, lag: Math.floor(lfs.reserved / 2) });
   lfs.flight = mover;
-  return { mover, worker };
+  return { mover, thread };
 }
 
 export function layoutOf(o: GcOptions): Layout {
@@ -129,7 +130,7 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
     }
     if (started) {
       mover.stop();
-      void started.worker.terminate();
+      void started.thread.close();
     }
   }
 }
