@@ -172,6 +172,8 @@ export class TimingModel {
   private readonly linkUp = new Calendar();
   private readonly linkDown = new Calendar();
   private readonly fabric = new Calendar();
+  /** The write-back buffer's DRAM (dram_mbps > 0). */
+  private readonly dram = new Calendar();
   /** Programs waiting per die. */
   private readonly pending: ProgramQueue[];
   private pendingCount = 0;
@@ -282,6 +284,7 @@ export class TimingModel {
     this.linkUp.prune(h);
     this.linkDown.prune(h);
     this.fabric.prune(h);
+    this.dram.prune(h);
   }
 
   /**
@@ -458,9 +461,16 @@ export class TimingModel {
     const xl = xferNs(length, this.params.link_mbps);
     const ls = this.linkUp.fit(t, xl);
     this.linkUp.take(ls, xl);
-    const inDevice = ls + xl;
+    let inDevice = ls + xl;
     const page = this.params.page_bytes;
     if (this.params.dram_bytes > 0) {
+      if (this.params.dram_mbps > 0) {
+        // Into the buffer's DRAM: a fixed cost per access and the bytes at its rate.
+        const dx = this.params.dram_access_us * NS_PER_US + xferNs(length, this.params.dram_mbps);
+        const ds = this.dram.fit(inDevice, dx);
+        this.dram.take(ds, dx);
+        inDevice = ds + dx;
+      }
       const buffered = this.bufferAdmit(length, inDevice);
       for (let at = offset, end = offset + length; at < end; ) {
         const next = Math.min(end, (Math.floor(at / page) + 1) * page);
@@ -616,6 +626,7 @@ export class TimingModel {
     }
     // 4. Each destination page: its channel data in the controller, then programmed (buffered or at once).
     const done = cmds.map((c, i) => starts[i]! + c.sources.length * perRange);
+    const dramPaid = new Uint8Array(cmds.length);
     const buffered = !writeThrough;
     for (const { cmd, group: g } of all) {
       let ready = g.pieces[g.pieces.length - 1]!.at;
@@ -646,6 +657,14 @@ export class TimingModel {
         if (g.pieces.some((p) => p.src !== this)) this.stats.cross_device_pieces++;
         else this.stats.cross_die_pieces++;
         if (buffered) {
+          if (this.params.dram_mbps > 0) {
+            // Into the buffer's DRAM, as a host write's data: one access per command, its bytes at the DRAM's rate.
+            const dx = (dramPaid[cmd] ? 0 : this.params.dram_access_us * NS_PER_US) + xferNs(chBytes, this.params.dram_mbps);
+            dramPaid[cmd] = 1;
+            const ds = this.dram.fit(ready, dx);
+            this.dram.take(ds, dx);
+            ready = ds + dx;
+          }
           end = this.bufferAdmit(chBytes, ready);
           if (g.die < 0) this.pack(g.dstPage, chBytes, end);
           else {
@@ -721,7 +740,7 @@ export class TimingModel {
   idleAt(): number {
     this.closeOpen();
     this.settleAll();
-    let t = Math.max(this.linkUp.lastEnd, this.linkDown.lastEnd, this.fabric.lastEnd, this.lastProgram, this.cmFree);
+    let t = Math.max(this.linkUp.lastEnd, this.linkDown.lastEnd, this.fabric.lastEnd, this.dram.lastEnd, this.lastProgram, this.cmFree);
     for (const c of this.die) if (c.lastEnd > t) t = c.lastEnd;
     for (const c of this.ch) if (c.lastEnd > t) t = c.lastEnd;
     for (const v of this.ctrl) if (v > t) t = v;
@@ -730,7 +749,7 @@ export class TimingModel {
 
   /** Checks the invariants of every calendar and queue (tests; COPYLAB_ASSERT=1 runs). */
   check(): void {
-    for (const c of [...this.die, ...this.ch, this.linkUp, this.linkDown, this.fabric]) c.check();
+    for (const c of [...this.die, ...this.ch, this.linkUp, this.linkDown, this.fabric, this.dram]) c.check();
     let n = 0;
     for (const q of this.pending) n += q.length;
     if (n !== this.pendingCount) throw new Error(`timing: ${n} programs waiting, counted ${this.pendingCount}`);

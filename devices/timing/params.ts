@@ -32,6 +32,9 @@ export type TimingParams = {
   readonly ctrl_units: number;
   /** Write-back buffer for host writes; 0 = write-through (a write completes when programmed). */
   readonly dram_bytes: number;
+  /** The buffer's DRAM as a resource host writes pass through: MB/s (0 = not modeled) and a fixed cost per access. */
+  readonly dram_mbps: number;
+  readonly dram_access_us: number;
   // ── host link ──
   readonly link: LinkName;
   /** Per direction, MB/s; the link's nominal rate unless overridden. */
@@ -71,6 +74,8 @@ export const TIMING_BOUNDS: Readonly<Record<NumericKey, readonly [number, number
   ctrl_overhead_us: [0, 1e6, 'real'],
   ctrl_units: [1, 1024, 'int'],
   dram_bytes: [0, 2 ** 40, 'int'],
+  dram_mbps: [0, 1e6, 'real'],
+  dram_access_us: [0, 1e6, 'real'],
   link_mbps: [1, 1e6, 'real'],
   link_latency_us: [0, 1e6, 'real'],
   copyback: [0, 1, 'int'],

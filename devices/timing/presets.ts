@@ -30,6 +30,8 @@ const COMMON = {
   ctrl_overhead_us: 2,
   ctrl_units: 4,
   dram_bytes: 64 << 20,
+  dram_mbps: 0,
+  dram_access_us: 0,
   link: 'pcie3x4' as LinkName,
   link_mbps: LINKS.pcie3x4.mbps,
   link_latency_us: LINKS.pcie3x4.latency_us,
@@ -70,9 +72,13 @@ export const TIMING_PRESETS: Readonly<Record<string, TimingParams>> = {
   },
   // MQSim (MLC): 8 KiB page, read 75 µs, program 750 µs, erase 3.8 ms, 8 ch × 4 chips; its
   // ONFI channel at 333 MT/s × 8 bits = 333 MB/s; PCIe 3.0 x4.
+  // Its shipped ssdconfig.xml's data cache is 256 MiB of DRAM at 100 MT/s, which its model
+  // charges about 10.6 µs + 2.42 ns per byte for each access (measured from MQSim at commit
+  // 7ec40e3: 20.5 µs per 4 KiB, 328 µs per 128 KiB); host writes pass through it.
   mqsim: {
     ...COMMON, preset: 'mqsim', channels: 8, dies_per_channel: 4, page_bytes: 8192, pages_per_block: 256,
     tr_us: 75, tprog_us: 750, tbers_us: 3800, channel_mbps: 333,
+    dram_bytes: 256 << 20, dram_mbps: 413, dram_access_us: 10.6,
   },
   // SimpleSSD: read 40 µs (LSB), program 500 µs (LSB), erase 3.5 ms; 8 ch × 4 packages assumed,
   // 8 KiB pages, 400 MB/s channels (ONFI 3).

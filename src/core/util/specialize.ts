@@ -15,10 +15,14 @@
  * uses comes in as a parameter (no imports, no module constants), as its source is evaluated in
  * the global scope.
  */
+/** Every factory specialized in this process (test/util/specialize.test.ts checks each is self-contained). */
+export const SPECIALIZED: Set<(...args: never[]) => unknown> = new Set();
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function specialize<F extends (...args: any[]) => unknown>(factory: F): F {
   const src = factory.toString();
   if (!/^(?:function\b|\()/.test(src) || src.includes('[native code]')) throw new TypeError('specialize: expected a function declaration or an arrow function');
+  SPECIALIZED.add(factory);
   try {
     // The factory's own text, evaluated again: a new literal (see above), not new behaviour.
     return new Function(`"use strict"; return (${src});`)() as F;

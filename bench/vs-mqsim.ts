@@ -1,0 +1,126 @@
+/**
+ * `npm run bench:vs-mqsim`: copylab's `mqsim` preset against MQSim (CMU-SAFARI) on the same
+ * seven closed-loop workloads (4 KiB random reads at QD 1/8/32/128, 4 KiB random writes at QD 32,
+ * 128 KiB sequential reads and writes at QD 8; a fresh device, 1% working set), IOPS and mean
+ * latency side by side, with the ratio copylab / MQSim.
+ *
+ * MQSim's figures come from bench/peers/mqsim.json (measured with its shipped ssdconfig.xml and
+ * with Ideal_Mapping_Table=true, the commit named there). With MQSIM_DIR=<a tree of MQSim's public
+ * source> the bench builds it there (make) and runs the fourteen simulations itself (about 15 s
+ * each), writing its workload files to a temporary folder; nothing of MQSim is part of copylab.
+ *
+ * A benchmark, not a test: it prints figures (test/timing/vs-mqsim.test.ts holds the workloads
+ * the model agrees on to the recorded figures).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PACKAGE_ROOT } from '../src/core/thread/entries.js';
+import { PEER_WORKLOADS, runClosedLoop, type ClosedLoopWorkload } from '../src/harness/closed-loop.js';
+import { resolveTiming } from '../devices/timing/params.js';
+import { table } from './common.js';
+
+type Figures = { iops: number; mean_us: number };
+type Recorded = { commit: string; results: Record<string, { shipped: Figures; ideal: Figures }> };
+
+/** MQSim's logical capacity with its shipped config (bytes): 1% of it is the working set. */
+const MQSIM_LOGICAL_BYTES = 480e9;
+/** Largest MQSim result file read back (a limit on everything). */
+const MAX_RESULT_BYTES = 16 << 20;
+
+function recorded(): Recorded {
+  return JSON.parse(readFileSync(join(PACKAGE_ROOT, 'bench/peers/mqsim.json'), 'utf8')) as Recorded;
+}
+
+function workloadXml(w: ClosedLoopWorkload, stopNs: number): string {
+  const field = (k: string, v: string | number): string => `\t\t\t<${k}>${v}</${k}>`;
+  return [
+    '<?xml version="1.0" encoding="us-ascii"?>',
+    '<MQSim_IO_Scenarios>',
+    '\t<IO_Scenario>',
+    '\t\t<IO_Flow_Parameter_Set_Synthetic>',
+    field('Priority_Class', 'HIGH'),
+    field('Device_Level_Data_Caching_Mode', 'WRITE_CACHE'),
+    field('Channel_IDs', '0,1,2,3,4,5,6,7'),
+    field('Chip_IDs', '0,1,2,3'),
+    field('Die_IDs', '0,1'),
+    field('Plane_IDs', '0,1'),
+    field('Initial_Occupancy_Percentage', 75),
+    field('Working_Set_Percentage', 1),
+    field('Synthetic_Generator_Type', 'QUEUE_DEPTH'),
+    field('Read_Percentage', w.op === 'read' ? 100 : 0),
+    field('Address_Distribution', w.pattern === 'random' ? 'RANDOM_UNIFORM' : 'STREAMING'),
+    field('Percentage_of_Hot_Region', 0),
+    field('Generated_Aligned_Addresses', 'true'),
+    field('Address_Alignment_Unit', 8),
+    field('Request_Size_Distribution', 'FIXED'),
+    field('Average_Request_Size', w.bs / 512),
+    field('Variance_Request_Size', 0),
+    field('Seed', 798),
+    field('Average_No_of_Reqs_in_Queue', w.qd),
+    field('Intensity', 32768),
+    field('Stop_Time', stopNs),
+    field('Total_Requests_To_Generate', 0),
+    '\t\t</IO_Flow_Parameter_Set_Synthetic>',
+    '\t</IO_Scenario>',
+    '</MQSim_IO_Scenarios>',
+    '',
+  ].join('\n');
+}
+
+/** Builds MQSim in `dir` and runs every workload with both mapping-table settings. */
+function runMqsim(dir: string): Recorded['results'] {
+  const tree = resolve(dir);
+  if (!existsSync(join(tree, 'Makefile')) || !existsSync(join(tree, 'ssdconfig.xml'))) throw new Error(`MQSIM_DIR=${dir}: no Makefile and ssdconfig.xml there`);
+  process.stdout.write(`building MQSim in ${tree} …\n`);
+  const make = spawnSync('make', ['-j2'], { cwd: tree, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (make.status !== 0) throw new Error('make failed in MQSIM_DIR');
+  const work = mkdtempSync(join(tmpdir(), 'copylab-mqsim-'));
+  try {
+    const shipped = readFileSync(join(tree, 'ssdconfig.xml'), 'utf8');
+    const configs = { shipped, ideal: shipped.replace(/<Ideal_Mapping_Table>\s*false\s*<\/Ideal_Mapping_Table>/, '<Ideal_Mapping_Table>true</Ideal_Mapping_Table>') };
+    const out: Recorded['results'] = {};
+    const stopNs = 5e9;
+    for (const w of PEER_WORKLOADS) {
+      const row: Partial<{ shipped: Figures; ideal: Figures }> = {};
+      for (const [name, text] of Object.entries(configs) as ['shipped' | 'ideal', string][]) {
+        const cfg = join(work, `ssd-${name}.xml`);
+        writeFileSync(cfg, text);
+        const wl = join(work, `${w.name}-${name}.xml`);
+        writeFileSync(wl, workloadXml(w, stopNs));
+        const t0 = performance.now();
+        const r = spawnSync(join(tree, 'MQSim'), ['-i', cfg, '-w', wl], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'], timeout: 10 * 60_000 });
+        if (r.status !== 0) throw new Error(`MQSim ${w.name} (${name}) exited with ${r.status}`);
+        const res = wl.replace(/\.xml$/, '_scenario_1.xml');
+        if (statSync(res).size > MAX_RESULT_BYTES) throw new Error(`${res}: larger than ${MAX_RESULT_BYTES} bytes`);
+        const x = readFileSync(res, 'utf8');
+        const count = Number(/<Request_Count>([^<]*)<\/Request_Count>/.exec(x)?.[1]);
+        const delay = Number(/<End_to_End_Request_Delay>([^<]*)<\/End_to_End_Request_Delay>/.exec(x)?.[1]);
+        if (!Number.isFinite(count) || !Number.isFinite(delay)) throw new Error(`${res}: no Request_Count / End_to_End_Request_Delay`);
+        row[name] = { iops: count / (stopNs / 1e9), mean_us: delay };
+        process.stdout.write(`  ${w.name} ${name}: ${Math.round(count / 5)} IOPS (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+      }
+      out[w.name] = row as { shipped: Figures; ideal: Figures };
+    }
+    return out;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const rec = recorded();
+const peer = process.env.MQSIM_DIR ? runMqsim(process.env.MQSIM_DIR) : rec.results;
+const source = process.env.MQSIM_DIR ? `MQSim run now from ${process.env.MQSIM_DIR}` : `MQSim ${rec.commit.slice(0, 7)}, figures recorded in bench/peers/mqsim.json (MQSIM_DIR=… runs it)`;
+const params = resolveTiming('mqsim')!;
+const k = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
+console.log(`copylab's mqsim preset against ${source}; copylab has no mapping-table cache, so "ideal" is its like`);
+const t = table(['workload', 'MQSim shipped', 'MQSim ideal', 'copylab', 'copylab / ideal', 'mean µs (shipped / ideal / copylab)', 'wall'], ['left', 'right', 'right', 'right', 'right', 'right', 'right']);
+for (const w of PEER_WORKLOADS) {
+  const p = peer[w.name]!;
+  const w0 = performance.now();
+  const r = runClosedLoop(params, w, { workingSetBytes: 0.01 * MQSIM_LOGICAL_BYTES, requests: w.bs > 4096 ? 20_000 : 100_000 });
+  const ratio = r.iops / p.ideal.iops;
+  t.push([w.name, k(p.shipped.iops), k(p.ideal.iops), k(r.iops), `${ratio.toFixed(2)}×${Math.abs(ratio - 1) <= 0.15 ? '' : ' (off by more than 15%)'}`, `${p.shipped.mean_us} / ${p.ideal.mean_us} / ${r.meanUs.toFixed(0)}`, `${(performance.now() - w0).toFixed(0)} ms`]);
+}
+console.log(t.toString());
