@@ -122,6 +122,9 @@ const BUFFER_MAX_ENTRIES = 1 << 16;
 /** Commands between two prunes of the calendars. */
 const PRUNE_EVERY = 64;
 
+/** COPYLAB_ASSERT=1: check every calendar and queue at each prune (slower; for debugging runs). */
+const ASSERT = process.env.COPYLAB_ASSERT === '1';
+
 /** A page program waiting in its die's queue (or placed: release is then known). */
 interface Program {
   readonly die: number;
@@ -285,6 +288,7 @@ export class TimingModel {
     this.linkDown.prune(h);
     this.fabric.prune(h);
     this.dram.prune(h);
+    if (ASSERT) this.check();
   }
 
   /**
