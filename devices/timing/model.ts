@@ -609,7 +609,7 @@ export class TimingModel {
     });
     // 3. Each source page whose bytes travel the channel is sensed once, all its pieces with it.
     const sensed = new Map<TimingModel, Map<number, { die: number; bytes: number; ready: number; at: number }>>();
-    for (const { cmd, group: g } of all) {
+    for (const { group: g } of all) {
       for (const p of g.pieces) {
         if (p.src === this && p.srcPage === g.cbPage) continue;
         let m = sensed.get(p.src);
