@@ -5,7 +5,7 @@
  * against the map and every logical block read back at the end. Target: ≤ 120 s wall, ≤ 2.5 GiB
  * peak RSS. A second thread moves the victims' blocks, the main thread too when it falls behind (src/app/gc/mover.ts).
  *
- * Modeled time: a smaller run first puts every command through the NVMeVirt-like timing model;
+ * Modeled time: a smaller run afterwards puts every command through the NVMeVirt-like timing model;
  * its modeled nanoseconds per user write and per moved block, applied to the terabyte run's
  * counts, give the terabyte run's modeled time (src/app/gc/modeled-estimate.ts: an estimate, and
  * printed as one).
@@ -74,19 +74,10 @@ const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
 process.stderr.write(`GC bench: ${gib(size)} GiB zoned tag-only, Sf 0.1, ${overwrites}× capacity of uniform 4 KiB overwrites, greedy, copy path; load average ${load()} on this machine's cores\n`);
 
 const t = table(['run', 'wall s', 'CPU s', 'modeled s', 'WAF', 'Desnoyers greedy', 'GC moves', 'block moves/s', 'GC commands', 'peak RSS GiB'], ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
-const row = (name: string, r: GcResult, cpu: number, modeled: string, rss: number): void => {
+const row = (name: string, r: GcResult, cpu: number, modeled: string, rss: number | null): void => {
   const blocks = (r.gc_moved_bytes + r.user_bytes + r.fill_bytes) / 4096;
-  t.push([name, r.wall_s.toFixed(1), cpu.toFixed(1), modeled, r.waf.toFixed(3), r.waf_desnoyers_greedy.toFixed(3), (r.gc_moved_bytes / 4096).toExponential(3), `${(blocks / r.wall_s / 1e6).toFixed(1)} M`, r.commands, gib(rss)]);
+  t.push([name, r.wall_s.toFixed(1), cpu.toFixed(1), modeled, r.waf.toFixed(3), r.waf_desnoyers_greedy.toFixed(3), (r.gc_moved_bytes / 4096).toExponential(3), `${(blocks / r.wall_s / 1e6).toFixed(1)} M`, r.commands, rss === null ? '-' : gib(rss)]);
 };
-
-// The timed run (calibration), small enough to time every command.
-let rates;
-if (timedSize > 0) {
-  const c0 = cpuS();
-  const s = runGc({ ...big, size: timedSize, timing: 'nvmevirt-zns' });
-  rates = modeledRates(s);
-  row(`${gib(timedSize)} GiB, nvmevirt-zns`, s, cpuS() - c0, s.modeled_s.toFixed(1), process.resourceUsage().maxRSS * 1024);
-}
 
 const bar = progressBar(process.stderr.isTTY === true);
 // Not at a terminal (a log file): a line per 5%, with wall and CPU seconds so far.
@@ -108,6 +99,17 @@ const r = runGc(big, { onProgress, moverStats, ...moverMode });
 const cpu = cpuS() - c0;
 bar.end();
 const peak = process.resourceUsage().maxRSS * 1024;
+
+// The timed run (calibration), small enough to time every command. It runs after the big run,
+// so that the big run starts on a fresh heap (the timing model's garbage does not precede it).
+let rates;
+if (timedSize > 0) {
+  const c1 = cpuS();
+  const s = runGc({ ...big, size: timedSize, timing: 'nvmevirt-zns' });
+  rates = modeledRates(s);
+  // Its own peak is hidden by the big run's (the process's peak RSS), so none is shown.
+  row(`${gib(timedSize)} GiB, nvmevirt-zns`, s, cpuS() - c1, s.modeled_s.toFixed(1), null);
+}
 const est = rates ? estimateModeled(rates, r) : undefined;
 row(`${gib(size)} GiB, counted`, r, cpu, est ? `${est.modeled_s.toFixed(0)} (est.)` : '-', peak);
 
