@@ -695,7 +695,9 @@ export class TimingModel {
    */
   private copybackChoice(groups: readonly CopyGroup[], best: readonly { page: number; die: number; bytes: number }[], starts: readonly number[]): Uint8Array {
     const rate = this.params.channel_mbps;
-    const t0 = starts.length ? Math.min(...starts) : this.clock.now();
+    let t0 = Infinity;
+    for (const s of starts) if (s < t0) t0 = s;
+    if (t0 === Infinity) t0 = this.clock.now();
     const chOut = new Float64Array(this.params.channels);
     for (const g of groups) for (const p of g.pieces) if (p.src === this) chOut[this.channelOfDie(p.srcDie)]! += p.bytes;
     const chFree = this.ch.map((c) => Math.max(t0, c.lastEnd));

@@ -60,6 +60,20 @@ describe('copylab gc', () => {
     expect(o.modeled_s).toBeGreaterThan(0);
   });
 
+  it('--allocation: a bad name, an untimed tag-only run, and a lab device whose model places otherwise each exit 2 naming the fix', () => {
+    let r = copylab('gc', '--size', '128MiB', '--allocation', 'bogus');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--allocation: expected frontier\|copyback-aware/);
+    r = copylab('gc', '--size', '128MiB', '--allocation', 'copyback-aware');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/needs a timing model \(--timing\)/);
+    for (const path of ['izc', 'copy']) {
+      r = copylab('gc', '--scenario', 'examples/gc-izc.yaml', '--dev', '/dev/nvme0n1', '--path', path, '--allocation', 'copyback-aware');
+      expect(r.code, path).toBe(2);
+      expect(r.err, path).toMatch(/set timing: \{ allocation: copyback-aware \}/);
+    }
+  });
+
   it('import-blkparse builds a trace that --workload trace:FILE replays', () => {
     const d = tmp();
     const lines = ['  8,0    0        1     0.000000000   100  Q   W 0 + 64 [fio]', '  8,0    0        2     0.000001000   100  C   W 0 + 64 [fio]', '  8,0    0        3     0.000002000   100  Q   R 8 + 8 [fio]', '  8,0    0        4     0.000003000   100  Q   D 64 + 8 [fio]', 'CPU0 (8,0):', ' Reads Queued: 1'];

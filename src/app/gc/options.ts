@@ -62,7 +62,6 @@ export function checkGcOptions(o: GcOptions): void {
   if (!(o.ageThreshold >= 0 && o.ageThreshold <= 100)) throw new GcOptionError('--age-threshold', 'expected 0..100 capacities');
   if (!Number.isInteger(o.seriesPoints) || o.seriesPoints < 1 || o.seriesPoints > GC_LIMITS.maxSeriesPoints) throw new GcOptionError('--series-points', `expected 1..${GC_LIMITS.maxSeriesPoints}`);
   if (!ALLOCATIONS.includes(o.allocation)) throw new GcOptionError('--allocation', `expected ${ALLOCATIONS.join('|')}`);
-  if (o.allocation !== 'frontier' && o.timing === 'none') throw new GcOptionError('--allocation', `${o.allocation} places pages on dies: it needs a timing model (--timing)`);
   if (o.size % GC_SEGMENT_BYTES !== 0) throw new GcOptionError('--size', 'must be a multiple of 2 MiB');
   if (o.zoneBytes !== undefined && o.zoneBytes % GC_BLOCK_BYTES) throw new GcOptionError('--zone-size', 'must be a multiple of 4 KiB');
   if ((o.path === 'append' || o.path === 'izc') && o.zoneBytes === undefined) throw new GcOptionError('--path', `${o.path} needs a zoned layout (--zoned)`);

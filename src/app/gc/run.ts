@@ -105,6 +105,8 @@ export function makeTimer(spec: string, layout: Layout, limits: PathLimits, allo
 
 export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
   checkGcOptions(o);
+  // The tag-only device's dies exist only in its timing model (a lab device's model is its own: lab-backend.ts).
+  if (o.allocation !== 'frontier' && o.timing === 'none') throw new GcOptionError('--allocation', `${o.allocation} places pages on dies: it needs a timing model (--timing)`);
   const t0 = performance.now();
   const layout = layoutOf(o);
   const limits = hooks.limits ?? DEFAULT_PATH_LIMITS;
