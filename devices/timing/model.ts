@@ -49,6 +49,7 @@
  */
 import { NS_PER_US, type Clock } from '../../src/core/time/clock.js';
 import { Calendar } from './calendar.js';
+import { Lru } from './lru.js';
 import type { TimingParams } from './params.js';
 
 /** Nanoseconds to move `bytes` at `mbps` MB/s (10^6 B/s: bytes per µs). */
@@ -70,6 +71,11 @@ export interface TimingStats {
   link_bytes: number;
   /** Bytes over the flash channels, both directions. */
   channel_bytes: number;
+  /** Reads whose mapping entry was cached / had to be read from a translation page (mapping_cache_bytes > 0). */
+  mapping_hits: number;
+  mapping_misses: number;
+  /** Translation pages read from flash (misses on one page in flight share its read). */
+  mapping_reads: number;
 }
 
 export interface TimedSource {
@@ -138,7 +144,25 @@ interface Program {
   bufBytes: number;
   /** When programmed; NaN while pending. */
   release: number;
+  /** Its plane and page number in that plane (-1: not merged with other planes' programs). */
+  plane: number;
+  pageId: number;
+  /** The planes a multi-plane program writes (bit per plane). */
+  planeMask: number;
+  /** The multi-plane program it was merged into (its release is that program's). */
+  into: Program | null;
 }
+
+/** A program of die `die`'s next page. */
+function program(die: number, ready: number, chBytes: number, dur: number, bufBytes: number, plane = 0, pageId = -1): Program {
+  return { die, ready, chBytes, dur, bufBytes, release: NaN, plane, pageId, planeMask: 1 << plane, into: null };
+}
+
+/** When p is programmed (NaN while pending), through the multi-plane program it joined. */
+const released = (p: Program): number => (p.into ?? p).release;
+
+/** Programs looked back over in a die's queue for a multi-plane partner. */
+const MERGE_LOOKBACK = 64;
 
 /** A FIFO of programs (array with a head index, compacted when half consumed). */
 class ProgramQueue {
@@ -166,10 +190,14 @@ export class TimingModel {
   readonly params: TimingParams;
   readonly stats: TimingStats = {
     commands: 0, reads: 0, writes: 0, copies: 0, copyback_pages: 0, cross_die_pieces: 0, cross_device_pieces: 0,
-    copy_source_pages: 0, link_bytes: 0, channel_bytes: 0,
+    copy_source_pages: 0, link_bytes: 0, channel_bytes: 0, mapping_hits: 0, mapping_misses: 0, mapping_reads: 0,
   };
   readonly dies: number;
+  /** Per die, the calendar of what it executes: with `issue: chip` the dies of one chip share one. */
   private readonly die: Calendar[];
+  /** The distinct die (or chip) calendars and program queues. */
+  private readonly units: Calendar[];
+  private readonly unitQueues: ProgramQueue[];
   private readonly ch: Calendar[];
   private readonly ctrl: Float64Array;
   private readonly linkUp = new Calendar();
@@ -177,7 +205,7 @@ export class TimingModel {
   private readonly fabric = new Calendar();
   /** The write-back buffer's DRAM (dram_mbps > 0). */
   private readonly dram = new Calendar();
-  /** Programs waiting per die. */
+  /** Programs waiting per die (shared by a chip's dies with `issue: chip`). */
   private readonly pending: ProgramQueue[];
   private pendingCount = 0;
   /** Write-back buffer: programs in the order their data entered it. */
@@ -200,13 +228,31 @@ export class TimingModel {
   private frontierPage = 0;
   private wtFill = 0;
   private wtDie = 0;
+  /** The write-back buffer's admission limit: dram_bytes, or the write window when smaller. */
+  private readonly bufCap: number;
+  // The cached mapping table (mapping_cache_bytes > 0): logical page → when its entry is known, least recently used first.
+  private readonly cmt: Lru | null;
+  private readonly entriesPerTPage: number;
+  /** Translation pages being read: page → when read (dropped at prune once past). */
+  private readonly mapReads = new Map<number, number>();
+  /** cwdp: the next free page of each plane (die × planes + plane). */
+  private readonly planePages: Int32Array;
 
   constructor(params: TimingParams, readonly clock: Clock) {
     this.params = params;
     this.dies = params.channels * params.dies_per_channel;
-    this.die = Array.from({ length: this.dies }, () => new Calendar());
+    // issue: chip: a channel's consecutive dies_per_chip dies are one chip and share its calendar and queue.
+    const perUnit = params.issue === 'chip' ? params.dies_per_chip : 1;
+    this.units = Array.from({ length: this.dies / perUnit }, () => new Calendar());
+    this.unitQueues = this.units.map(() => new ProgramQueue());
+    this.die = Array.from({ length: this.dies }, (_, d) => this.units[Math.floor(d / perUnit)]!);
+    this.pending = Array.from({ length: this.dies }, (_, d) => this.unitQueues[Math.floor(d / perUnit)]!);
     this.ch = Array.from({ length: params.channels }, () => new Calendar());
-    this.pending = Array.from({ length: this.dies }, () => new ProgramQueue());
+    this.bufCap = params.write_window_bytes > 0 ? Math.min(params.dram_bytes, params.write_window_bytes) : params.dram_bytes;
+    const entries = Math.floor(params.mapping_cache_bytes / params.mapping_entry_bytes);
+    this.cmt = entries > 0 ? new Lru(entries) : null;
+    this.entriesPerTPage = Math.max(1, Math.floor(params.page_bytes / params.mapping_entry_bytes));
+    this.planePages = new Int32Array(params.plane_allocation === 'cwdp' ? this.dies * params.planes : 0);
     this.ctrl = new Float64Array(params.ctrl_units);
     this.tR = params.tr_us * NS_PER_US;
     this.tProg = params.tprog_us * NS_PER_US;
@@ -223,21 +269,50 @@ export class TimingModel {
     return d > 0 ? d - 1 : this.stripedDie(p);
   }
 
-  /** Channel-first striping of page index p. */
+  /**
+   * Channel-first striping of page index p (MQSim's CWDP order): channel, then chip on the
+   * channel, then die in the chip, then plane.
+   */
   private stripedDie(p: number): number {
-    const c = p % this.params.channels;
-    const w = Math.floor(p / this.params.channels) % this.params.dies_per_channel;
-    return c * this.params.dies_per_channel + w;
+    const { channels: C, dies_per_channel: W, dies_per_chip: D } = this.params;
+    const c = p % C;
+    const q = Math.floor(p / C);
+    const chip = q % (W / D);
+    const die = Math.floor(q / (W / D)) % D;
+    return c * W + chip * D + die;
   }
 
-  /** The next page at the write frontier: its die (the frontier moves a die on per page, channel first). */
-  private nextPage(): number {
-    return this.stripedDie(this.frontierPage++);
+  private stripedPlane(p: number): number {
+    return Math.floor(p / this.dies) % this.params.planes;
   }
+
+  /**
+   * The page the next page of host data (logical page `lpage`) is programmed into: its die
+   * (returned), plane and page number in the plane (slotPlane, slotPage). `dynamic`: the write
+   * frontier, moving a die on per page in CWDP order (FEMU, NVMeVirt); `cwdp`: the die and plane
+   * the logical page's number stripes to, at that plane's next free page (MQSim's static plane
+   * allocation).
+   */
+  private nextPage(lpage: number): number {
+    let d: number;
+    if (this.params.plane_allocation === 'cwdp') {
+      d = this.stripedDie(lpage);
+      this.slotPlane = this.stripedPlane(lpage);
+      this.slotPage = this.planePages[d * this.params.planes + this.slotPlane]!++;
+    } else {
+      const f = this.frontierPage++;
+      d = this.stripedDie(f);
+      this.slotPlane = this.stripedPlane(f);
+      this.slotPage = Math.floor(f / (this.dies * this.params.planes));
+    }
+    return d;
+  }
+  private slotPlane = 0;
+  private slotPage = 0;
 
   /** Write-through: the die of the frontier page that `bytes` more go to (pages fill in order). */
-  private writeThroughDie(bytes: number): number {
-    if (this.wtFill === 0) this.wtDie = this.nextPage();
+  private writeThroughDie(lpage: number, bytes: number): number {
+    if (this.wtFill === 0) this.wtDie = this.nextPage(lpage);
     this.wtFill += bytes;
     const d = this.wtDie;
     if (this.wtFill >= this.params.page_bytes) this.wtFill = 0;
@@ -282,7 +357,8 @@ export class TimingModel {
     if (h <= this.floor) return;
     if (this.pendingCount > 0) for (let d = 0; d < this.dies; d++) if (this.pending[d]!.length > 0) this.settle(d, h);
     this.floor = h;
-    for (const c of this.die) c.prune(h);
+    for (const c of this.units) c.prune(h);
+    if (this.mapReads.size > 0) for (const [k, r] of this.mapReads) if (r <= h) this.mapReads.delete(k);
     for (const c of this.ch) c.prune(h);
     this.linkUp.prune(h);
     this.linkDown.prune(h);
@@ -369,30 +445,77 @@ export class TimingModel {
     for (let d = 0; d < this.dies; d++) this.settle(d, Infinity);
   }
 
-  /** Queues a program on its die (it is placed when something needs its time). */
+  /**
+   * Queues a program on its die (it is placed when something needs its time). With planes > 1 a
+   * program joins the die's latest waiting program when that one writes the same page number on
+   * another plane: one multi-plane program, one tPROG (ONFI multi-plane page program; MQSim
+   * issues a die's transactions for distinct planes and one page number together).
+   */
   private enqueue(p: Program): void {
-    this.pending[p.die]!.push(p);
+    const q = this.pending[p.die]!;
+    if (this.params.planes > 1 && p.pageId >= 0) {
+      for (let i = q.items.length - 1, n = 0; i >= q.head && n < MERGE_LOOKBACK; i--, n++) {
+        const o = q.items[i]!;
+        if (o.die !== p.die) continue;
+        if (o.pageId === p.pageId && (o.planeMask & (1 << p.plane)) === 0) {
+          o.planeMask |= 1 << p.plane;
+          o.chBytes += p.chBytes;
+          if (p.ready > o.ready) o.ready = p.ready;
+          if (p.dur > o.dur) o.dur = p.dur;
+          p.into = o;
+          return;
+        }
+        break;
+      }
+    }
+    q.push(p);
     this.pendingCount++;
   }
 
   /** The programmed time of p, placing it (and the programs ahead of it on its die) if pending. */
   private releaseOf(p: Program): number {
-    if (Number.isNaN(p.release)) {
-      if (p === this.open) this.closeOpen();
-      this.settle(p.die, Infinity, p);
-    }
+    if (p === this.open) this.closeOpen();
+    if (p.into) return this.releaseOf(p.into); // merged as it was queued
+    if (Number.isNaN(p.release)) this.settle(p.die, Infinity, p);
     return p.release;
+  }
+
+  // ── the cached mapping table ──
+
+  /**
+   * When logical page `lpage`'s mapping entry is known to a command that needs it from `t`: at
+   * once if cached; else after its translation page (entriesPerTPage entries each, striped over the
+   * dies as data pages are) has been read from flash, a read already under way for that page shared.
+   */
+  private lookup(lpage: number, t: number): number {
+    const cached = this.cmt!.get(lpage);
+    if (cached !== undefined) {
+      this.stats.mapping_hits++;
+      return cached > t ? cached : t;
+    }
+    this.stats.mapping_misses++;
+    const tpage = Math.floor(lpage / this.entriesPerTPage);
+    let r = this.mapReads.get(tpage);
+    if (r === undefined || r < t) {
+      const d = this.stripedDie(tpage);
+      if (this.pendingCount > 0) this.settle(d, t);
+      r = this.senseOut(d, t, this.params.mapping_entry_bytes);
+      this.mapReads.set(tpage, r);
+      this.stats.mapping_reads++;
+    }
+    this.cmt!.set(lpage, r);
+    return r;
   }
 
   // ── the write-back buffer ──
 
   /** When `bytes` more fit in the write-back buffer, at or after `t`. */
   private bufferAdmit(bytes: number, t: number): number {
-    const cap = this.params.dram_bytes;
+    const cap = this.bufCap;
     let at = t;
     const b = this.buffer;
     // Programs finished by t have left the buffer.
-    for (let p = b.peek(); p && !Number.isNaN(p.release) && p.release <= at; p = b.peek()) this.bufferShift();
+    for (let p = b.peek(); p && !Number.isNaN(released(p)) && released(p) <= at; p = b.peek()) this.bufferShift();
     // A write larger than the buffer streams through it: it waits for the buffer to empty.
     const need = Math.min(bytes, cap);
     while ((this.bufBytes + need > cap || b.length >= BUFFER_MAX_ENTRIES) && b.length > 0) {
@@ -411,7 +534,7 @@ export class TimingModel {
   private pack(lpage: number, bytes: number, ready: number): void {
     let p = this.open;
     if (!p) {
-      p = { die: this.nextPage(), ready, chBytes: 0, dur: 0, bufBytes: 0, release: NaN };
+      p = program(this.nextPage(lpage), ready, 0, 0, 0, this.slotPlane, this.slotPage);
       this.open = p;
       this.buffer.push(p);
     }
@@ -446,8 +569,9 @@ export class TimingModel {
       const next = Math.min(end, (Math.floor(at / page) + 1) * page);
       const bytes = next - at;
       const d = this.dieOf(at);
-      if (this.pendingCount > 0) this.settle(d, t);
-      const inCtrl = this.senseOut(d, t, bytes);
+      const known = this.cmt ? this.lookup(Math.floor(at / page), t) : t;
+      if (this.pendingCount > 0) this.settle(d, known);
+      const inCtrl = this.senseOut(d, known, bytes);
       const xl = xferNs(bytes, linkRate);
       const ls = this.linkDown.fit(inCtrl, xl);
       this.linkDown.take(ls, xl);
@@ -476,9 +600,19 @@ export class TimingModel {
         inDevice = ds + dx;
       }
       const buffered = this.bufferAdmit(length, inDevice);
+      const perWrite = this.params.program_unit === 'write';
       for (let at = offset, end = offset + length; at < end; ) {
         const next = Math.min(end, (Math.floor(at / page) + 1) * page);
-        this.pack(Math.floor(at / page), next - at, buffered);
+        const lpage = Math.floor(at / page);
+        this.cmt?.set(lpage, buffered); // a write makes its entry: no read
+        if (perWrite) {
+          // A page of its own, programmed whole (tPROG) however few bytes the write gives it.
+          const p = program(this.nextPage(lpage), buffered, next - at, this.tProg, next - at, this.slotPlane, this.slotPage);
+          this.record(lpage, p.die);
+          this.buffer.push(p);
+          this.bufBytes += p.bufBytes;
+          this.enqueue(p);
+        } else this.pack(lpage, next - at, buffered);
         at = next;
       }
       return buffered;
@@ -487,9 +621,11 @@ export class TimingModel {
     for (let at = offset, end = offset + length; at < end; ) {
       const next = Math.min(end, (Math.floor(at / page) + 1) * page);
       const bytes = next - at;
-      const d = this.writeThroughDie(bytes);
+      const perWrite = this.params.program_unit === 'write';
+      const d = perWrite ? this.nextPage(Math.floor(at / page)) : this.writeThroughDie(Math.floor(at / page), bytes);
       this.record(Math.floor(at / page), d);
-      const r = this.programNow({ die: d, ready: inDevice, chBytes: bytes, dur: (this.tProg * bytes) / page, bufBytes: 0, release: NaN });
+      this.cmt?.set(Math.floor(at / page), inDevice);
+      const r = this.programNow(program(d, inDevice, bytes, perWrite ? this.tProg : (this.tProg * bytes) / page, 0));
       if (r > done) done = r;
       at = next;
     }
@@ -596,13 +732,14 @@ export class TimingModel {
     if (copyback && aware && !writeThrough) placeOnSource = this.copybackChoice(all.map((a) => a.group), best, starts);
     all.forEach(({ group: g }, i) => {
       const b = best[i]!;
+      this.cmt?.set(g.dstPage, starts[all[i]!.cmd]!); // the copy makes its destination's entries, as a write does
       if (placeOnSource?.[i]) {
         g.die = b.die;
         g.cbPage = b.page;
         this.record(g.dstPage, g.die);
       } else if (writeThrough) {
         // As a host write's: the frontier page it fills (copyback if that is its main source's die).
-        g.die = this.writeThroughDie(g.bytes);
+        g.die = this.writeThroughDie(g.dstPage, g.bytes);
         this.record(g.dstPage, g.die);
         g.cbPage = copyback && b.page >= 0 && b.die === g.die ? b.page : -1;
       } else g.die = -1; // packed into the frontier's open page in step 4, as a host write is
@@ -622,9 +759,11 @@ export class TimingModel {
       }
     }
     for (const [src, pages] of sensed) {
-      for (const e of pages.values()) {
-        if (src.pendingCount > 0) src.settle(e.die, e.at);
-        e.ready = src.senseOut(e.die, e.at, e.bytes);
+      for (const [srcPage, e] of pages) {
+        // The firmware finds each source page as a read does (through its mapping cache).
+        const known = src.cmt ? src.lookup(srcPage, e.at) : e.at;
+        if (src.pendingCount > 0) src.settle(e.die, known);
+        e.ready = src.senseOut(e.die, known, e.bytes);
         src.stats.copy_source_pages++;
       }
     }
@@ -672,13 +811,13 @@ export class TimingModel {
           end = this.bufferAdmit(chBytes, ready);
           if (g.die < 0) this.pack(g.dstPage, chBytes, end);
           else {
-            const p: Program = { die: g.die, ready: end, chBytes, dur, bufBytes: chBytes, release: NaN };
+            const p = program(g.die, end, chBytes, dur, chBytes);
             this.buffer.push(p);
             this.bufBytes += chBytes;
             this.enqueue(p);
           }
         } else {
-          end = this.programNow({ die: g.die, ready, chBytes, dur, bufBytes: 0, release: NaN });
+          end = this.programNow(program(g.die, ready, chBytes, dur, 0));
         }
       }
       if (end > done[cmd]!) done[cmd] = end;
@@ -747,7 +886,7 @@ export class TimingModel {
     this.closeOpen();
     this.settleAll();
     let t = Math.max(this.linkUp.lastEnd, this.linkDown.lastEnd, this.fabric.lastEnd, this.dram.lastEnd, this.lastProgram, this.cmFree);
-    for (const c of this.die) if (c.lastEnd > t) t = c.lastEnd;
+    for (const c of this.units) if (c.lastEnd > t) t = c.lastEnd;
     for (const c of this.ch) if (c.lastEnd > t) t = c.lastEnd;
     for (const v of this.ctrl) if (v > t) t = v;
     return t;
@@ -755,10 +894,11 @@ export class TimingModel {
 
   /** Checks the invariants of every calendar and queue (tests; COPYLAB_ASSERT=1 runs). */
   check(): void {
-    for (const c of [...this.die, ...this.ch, this.linkUp, this.linkDown, this.fabric, this.dram]) c.check();
+    for (const c of [...this.units, ...this.ch, this.linkUp, this.linkDown, this.fabric, this.dram]) c.check();
     let n = 0;
-    for (const q of this.pending) n += q.length;
+    for (const q of this.unitQueues) n += q.length;
     if (n !== this.pendingCount) throw new Error(`timing: ${n} programs waiting, counted ${this.pendingCount}`);
+    if (this.cmt && this.cmt.size > this.cmt.capacity) throw new Error(`timing: ${this.cmt.size} mapping entries cached of ${this.cmt.capacity}`);
     if (this.bufBytes < 0 || (this.params.dram_bytes > 0 && this.bufBytes > this.params.dram_bytes + this.params.page_bytes)) {
       throw new Error(`timing: write-back buffer holds ${this.bufBytes} bytes of ${this.params.dram_bytes}`);
     }

@@ -3,11 +3,48 @@
  * table of snake_case keys, as a scenario writes them (`timing: { preset: femu, dies_per_channel: 16 }`),
  * each with its unit in the name and its bounds checked before a model is built.
  */
+import { LRU_MAX_ENTRIES } from './lru.js';
 import { LINKS, TIMING_PRESETS, type LinkName } from './presets.js';
 
 /** Copy destination placement (docs/timing.md, "Copies"). */
 export const ALLOCATIONS = ['frontier', 'copyback-aware'] as const;
 export type AllocationName = (typeof ALLOCATIONS)[number];
+
+/**
+ * What a flash command occupies (docs/timing.md, "How the device schedules"): one die, or the
+ * whole chip (package) its die is in. MQSim's transaction scheduling unit issues a command to a
+ * chip only when the chip is idle and a command drives one die of it (TSU_Base
+ * issue_command_to_chip; its FTL reports 0 interleaved multi-die reads on random 4 KiB loads), so
+ * a chip is one server; FEMU and NVMeVirt keep one timeline per LUN (die).
+ */
+export const ISSUES = ['die', 'chip'] as const;
+export type IssueName = (typeof ISSUES)[number];
+
+/**
+ * What one host write programs: `page` packs writes into whole flash pages at the frontier (an
+ * FTL with a write buffer that fills pages, FEMU, NVMeVirt); `write` programs a page for each
+ * write's piece of a page, paying a full tPROG however few bytes it holds (MQSim writes each
+ * cached 4 KiB sector group back as its own flash transaction).
+ */
+export const PROGRAM_UNITS = ['page', 'write'] as const;
+export type ProgramUnitName = (typeof PROGRAM_UNITS)[number];
+
+/**
+ * Where host data pages go: `dynamic`, the write frontier moving a die on per page (FEMU,
+ * NVMeVirt); `cwdp`, statically by logical page number, channel then chip, die and plane, each
+ * plane filled in order (MQSim's Plane_Allocation_Scheme CWDP).
+ */
+export const PLANE_ALLOCATIONS = ['dynamic', 'cwdp'] as const;
+export type PlaneAllocationName = (typeof PLANE_ALLOCATIONS)[number];
+
+/** The string keys and the values each takes. */
+export const TIMING_ENUMS = {
+  link: Object.keys(LINKS) as readonly string[],
+  allocation: ALLOCATIONS as readonly string[],
+  issue: ISSUES as readonly string[],
+  program_unit: PROGRAM_UNITS as readonly string[],
+  plane_allocation: PLANE_ALLOCATIONS as readonly string[],
+} as const;
 
 export type TimingParams = {
   /** The preset these values started from ('custom' when built from nothing). */
@@ -15,8 +52,15 @@ export type TimingParams = {
   // ── flash geometry ──
   readonly channels: number;
   readonly dies_per_channel: number;
+  /** Dies in one chip (package); a channel's dies form dies_per_channel / dies_per_chip chips. */
+  readonly dies_per_chip: number;
+  /** What a flash command occupies: its die, or its whole chip. */
+  readonly issue: IssueName;
+  /** Planes per die: pages of one page number on distinct planes are programmed together (multi-plane). */
   readonly planes: number;
-  /** Bytes one die operation (tR / tPROG) moves: the flash page, planes included. */
+  /** Where host data pages go: the write frontier, or statically by logical page (MQSim's CWDP). */
+  readonly plane_allocation: PlaneAllocationName;
+  /** Bytes of one plane's flash page: a read senses one (tR), a program writes one per plane (tPROG). */
   readonly page_bytes: number;
   readonly pages_per_block: number;
   // ── flash timings ──
@@ -35,6 +79,22 @@ export type TimingParams = {
   /** The buffer's DRAM as a resource host writes pass through: MB/s (0 = not modeled) and a fixed cost per access. */
   readonly dram_mbps: number;
   readonly dram_access_us: number;
+  /**
+   * Bytes of host-write data on their way to flash at once (the write window): a write waits while
+   * this many bytes are buffered and not yet programmed. 0: the whole write-back buffer.
+   */
+  readonly write_window_bytes: number;
+  /** What one host write programs: packed whole pages, or a page per write. */
+  readonly program_unit: ProgramUnitName;
+  /**
+   * Controller DRAM for the page-mapping table (the cached mapping table, CMT): 0 keeps every
+   * entry in DRAM; otherwise it holds mapping_cache_bytes / mapping_entry_bytes entries, least
+   * recently used out first, and a read whose entry is missing first reads its translation page
+   * from flash (DFTL, ASPLOS'09; MQSim's CMT).
+   */
+  readonly mapping_cache_bytes: number;
+  /** Bytes one cached mapping entry takes (MQSim: ⌈(2·log2(physical pages) + sectors per page) / 8⌉). */
+  readonly mapping_entry_bytes: number;
   // ── host link ──
   readonly link: LinkName;
   /** Per direction, MB/s; the link's nominal rate unless overridden. */
@@ -64,6 +124,7 @@ type NumericKey = { [K in keyof TimingParams]: TimingParams[K] extends number ? 
 export const TIMING_BOUNDS: Readonly<Record<NumericKey, readonly [number, number, 'int' | 'real']>> = {
   channels: [1, 256, 'int'],
   dies_per_channel: [1, 256, 'int'],
+  dies_per_chip: [1, 16, 'int'],
   planes: [1, 16, 'int'],
   page_bytes: [512, 1 << 20, 'int'],
   pages_per_block: [1, 65536, 'int'],
@@ -76,6 +137,9 @@ export const TIMING_BOUNDS: Readonly<Record<NumericKey, readonly [number, number
   dram_bytes: [0, 2 ** 40, 'int'],
   dram_mbps: [0, 1e6, 'real'],
   dram_access_us: [0, 1e6, 'real'],
+  write_window_bytes: [0, 2 ** 40, 'int'],
+  mapping_cache_bytes: [0, 2 ** 40, 'int'],
+  mapping_entry_bytes: [1, 64, 'int'],
   link_mbps: [1, 1e6, 'real'],
   link_latency_us: [0, 1e6, 'real'],
   copyback: [0, 1, 'int'],
@@ -87,7 +151,7 @@ export const TIMING_BOUNDS: Readonly<Record<NumericKey, readonly [number, number
   fabric_latency_us: [0, 1e6, 'real'],
 };
 
-export const TIMING_KEYS: readonly string[] = ['preset', 'link', 'allocation', ...Object.keys(TIMING_BOUNDS)];
+export const TIMING_KEYS: readonly string[] = ['preset', ...Object.keys(TIMING_ENUMS), ...Object.keys(TIMING_BOUNDS)];
 
 /** What a scenario or the library may write: a preset name, or a preset plus overrides. */
 export type TimingSpec = string | ({ readonly preset?: string } & Partial<Omit<TimingParams, 'preset'>>);
@@ -125,11 +189,10 @@ export function resolveTiming(spec: TimingSpec | undefined | null): TimingParams
       if (obj.link_latency_us === undefined) out.link_latency_us = LINKS[v as LinkName].latency_us;
       continue;
     }
-    if (k === 'allocation') {
-      if (typeof v !== 'string' || !(ALLOCATIONS as readonly string[]).includes(v)) {
-        throw new RangeError(`timing.allocation must be one of ${ALLOCATIONS.join(', ')}, not ${JSON.stringify(v)}`);
-      }
-      out.allocation = v;
+    const values = (TIMING_ENUMS as Record<string, readonly string[]>)[k];
+    if (values) {
+      if (typeof v !== 'string' || !values.includes(v)) throw new RangeError(`timing.${k} must be one of ${values.join(', ')}, not ${JSON.stringify(v)}`);
+      out[k] = v;
       continue;
     }
     const b = (TIMING_BOUNDS as Record<string, readonly [number, number, string]>)[k];
@@ -138,6 +201,12 @@ export function resolveTiming(spec: TimingSpec | undefined | null): TimingParams
       throw new RangeError(`timing.${k} must be ${b[2] === 'int' ? 'an integer' : 'a number'} in ${b[0]}..${b[1]}, not ${JSON.stringify(v)}`);
     }
     out[k] = v;
+  }
+  if ((out.mapping_cache_bytes as number) / (out.mapping_entry_bytes as number) > LRU_MAX_ENTRIES) {
+    throw new RangeError(`timing.mapping_cache_bytes / mapping_entry_bytes: at most ${LRU_MAX_ENTRIES} cached entries`);
+  }
+  if ((out.dies_per_channel as number) % (out.dies_per_chip as number) !== 0) {
+    throw new RangeError(`timing.dies_per_chip (${String(out.dies_per_chip)}) must divide dies_per_channel (${String(out.dies_per_channel)})`);
   }
   return Object.freeze(out) as unknown as TimingParams;
 }

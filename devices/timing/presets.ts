@@ -26,12 +26,19 @@ export type LinkName = keyof typeof LINKS;
 
 /** What every preset shares unless it says otherwise. */
 const COMMON = {
+  dies_per_chip: 1,
+  issue: 'die' as const,
   planes: 1,
+  plane_allocation: 'dynamic' as const,
   ctrl_overhead_us: 2,
   ctrl_units: 4,
   dram_bytes: 64 << 20,
   dram_mbps: 0,
   dram_access_us: 0,
+  write_window_bytes: 0,
+  program_unit: 'page' as const,
+  mapping_cache_bytes: 0,
+  mapping_entry_bytes: 8,
   link: 'pcie3x4' as LinkName,
   link_mbps: LINKS.pcie3x4.mbps,
   link_latency_us: LINKS.pcie3x4.latency_us,
@@ -70,15 +77,27 @@ export const TIMING_PRESETS: Readonly<Record<string, TimingParams>> = {
     ...COMMON, preset: 'nvmevirt-zn540', channels: 8, dies_per_channel: 16, page_bytes: 65536, pages_per_block: 512,
     tr_us: 40.95, tprog_us: 1910, tbers_us: 3500, channel_mbps: 800, link_mbps: 3200,
   },
-  // MQSim (MLC): 8 KiB page, read 75 µs, program 750 µs, erase 3.8 ms, 8 ch × 4 chips; its
-  // ONFI channel at 333 MT/s × 8 bits = 333 MB/s; PCIe 3.0 x4.
-  // Its shipped ssdconfig.xml's data cache is 256 MiB of DRAM at 100 MT/s, which its model
-  // charges about 10.6 µs + 2.42 ns per byte for each access (measured from MQSim at commit
-  // 7ec40e3: 20.5 µs per 4 KiB, 328 µs per 128 KiB); host writes pass through it.
+  // MQSim's shipped ssdconfig.xml (CMU-SAFARI/MQSim at 7ec40e3; bench/peers/mqsim.json): MLC, 8 KiB
+  // pages, read 75 µs, program 750 µs, erase 3.8 ms; 8 channels × 4 chips × 2 dies × 2 planes,
+  // data placed by logical page in CWDP order (a multi-plane program needs the same page number on
+  // both planes: sequential writes get it, random ones rarely; multi-plane reads, 0.9% of its
+  // random reads, are not modeled); its ONFI
+  // NVDDR2 channel at 333 MT/s × 8 bits = 333 MB/s; PCIe 4 lanes × 1.0 GB/s; no firmware time
+  // per command. Its scheduler issues a command to an idle chip, one die at a time (issue: chip).
+  // Its data cache is 256 MiB of DRAM at 100 MT/s, which its model charges about 10.6 µs + 2.42 ns
+  // per byte for each access (measured: 20.5 µs per 4 KiB, 328 µs per 128 KiB); host writes pass
+  // through it, and it writes each cached write back as its own flash transaction (a page
+  // program per write), at most one page per plane of the device in flight (its back-pressure
+  // buffer: 8 × 4 × 2 × 2 pages × 8 KiB = 1 MiB). Its cached mapping table is 2 MiB of entries of
+  // ⌈(2·26 + 16) / 8⌉ = 9 bytes (2^26 physical pages, 16 sectors per page).
   mqsim: {
-    ...COMMON, preset: 'mqsim', channels: 8, dies_per_channel: 4, page_bytes: 8192, pages_per_block: 256,
-    tr_us: 75, tprog_us: 750, tbers_us: 3800, channel_mbps: 333,
+    ...COMMON, preset: 'mqsim', channels: 8, dies_per_channel: 8, dies_per_chip: 2, issue: 'chip', planes: 2, plane_allocation: 'cwdp',
+    page_bytes: 8192, pages_per_block: 256,
+    tr_us: 75, tprog_us: 750, tbers_us: 3800, channel_mbps: 333, ctrl_overhead_us: 0,
+    link_mbps: 4000, link_latency_us: 0,
     dram_bytes: 256 << 20, dram_mbps: 413, dram_access_us: 10.6,
+    write_window_bytes: 1 << 20, program_unit: 'write', mapping_cache_bytes: 2 << 20, mapping_entry_bytes: 9,
+    copyback: 0, // Use_Copyback_for_GC=false
   },
   // SimpleSSD: read 40 µs (LSB), program 500 µs (LSB), erase 3.5 ms; 8 ch × 4 packages assumed,
   // 8 KiB pages, 400 MB/s channels (ONFI 3).

@@ -1,7 +1,6 @@
 /** The `timing:` key of devices (devices/timing/): a preset name or a preset with overrides. */
 import type { KeySpec } from './keys.js';
-import { LINKS } from '../../../devices/timing/presets.js';
-import { ALLOCATIONS, presetNames, TIMING_BOUNDS } from '../../../devices/timing/params.js';
+import { presetNames, TIMING_BOUNDS, TIMING_ENUMS } from '../../../devices/timing/params.js';
 
 export function timingKey(what: string): KeySpec {
   const presets = presetNames();
@@ -14,12 +13,12 @@ export function timingKey(what: string): KeySpec {
         { enum: presets },
         {
           type: 'object',
-          properties: { preset: { enum: presets }, link: { enum: Object.keys(LINKS) }, allocation: { enum: [...ALLOCATIONS] }, ...params },
+          properties: { preset: { enum: presets }, ...Object.fromEntries(Object.entries(TIMING_ENUMS).map(([k, v]) => [k, { enum: [...v] }])), ...params },
           additionalProperties: false,
         },
       ],
     },
-    type: `a preset (${presets.join(', ')}) or { preset, …overrides } (${Object.keys(TIMING_BOUNDS).join(', ')}, link, allocation)`,
+    type: `a preset (${presets.join(', ')}) or { preset, …overrides } (${[...Object.keys(TIMING_BOUNDS), ...Object.keys(TIMING_ENUMS)].join(', ')})`,
     description: `the timing model of ${what} (modeled time): a preset name, or a preset with parameters overridden`,
     default: 'none',
     example: { preset: presets[1] ?? 'none' },
