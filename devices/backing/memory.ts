@@ -3,6 +3,7 @@
  * it later), zero-filled by the allocator and committed by the OS page by page as it is touched.
  */
 import type { Backing } from './backing.js';
+import { zeroFill } from '../../src/core/util/bytes.js';
 
 /** Largest memory-backed medium; larger devices use sparse backing. */
 export const MEMORY_BACKING_MAX = 4 * 1024 ** 3;
@@ -32,7 +33,7 @@ export class MemoryBacking implements Backing {
   }
 
   zero(offset: number, length: number): void {
-    this.bytes.fill(0, offset, offset + length);
+    zeroFill(this.bytes, offset, offset + length);
   }
 
   extents(offset: number, length: number, visit: (view: Uint8Array | null, at: number, length: number) => void): void {

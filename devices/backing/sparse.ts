@@ -5,6 +5,7 @@
  */
 import type { Backing } from './backing.js';
 import { Errno } from '../../src/core/util/errno.js';
+import { zeroFill } from '../../src/core/util/bytes.js';
 
 /** Allocation unit: 64 KiB, so 1 GiB of writes costs 16 Ki chunks. */
 export const SPARSE_CHUNK = 64 * 1024;
@@ -45,7 +46,7 @@ export class SparseBacking implements Backing {
       const c = this.chunks.get(index);
       const o = at - offset;
       if (c) out.set(c.subarray(within, within + len), o);
-      else out.fill(0, o, o + len);
+      else zeroFill(out, o, o + len);
     });
   }
 

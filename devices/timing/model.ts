@@ -369,13 +369,22 @@ export class TimingModel {
 
   /**
    * Die `d` senses a page (tR) from `ready` on and its register empties `bytes` over the channel:
-   * the die stays busy until the transfer ends. Returns when the bytes are in the controller.
+   * the die stays busy until the transfer ends (with cache_read, only for tR). Returns when the
+   * bytes are in the controller.
    */
   private senseOut(d: number, ready: number, bytes: number): number {
     const die = this.die[d]!;
     const ch = this.ch[this.channelOfDie(d)]!;
     const x = xferNs(bytes, this.params.channel_mbps);
     this.stats.channel_bytes += bytes;
+    if (this.params.cache_read === 1) {
+      // The die senses; its page leaves from the cache register while the die takes its next command.
+      const s = die.fit(ready, this.tR);
+      die.take(s, this.tR);
+      const cs = ch.fit(s + this.tR, x);
+      ch.take(cs, x);
+      return cs + x;
+    }
     return this.dieThenChannel(die, ch, ready, this.tR, x, 0);
   }
 
@@ -727,7 +736,19 @@ export class TimingModel {
     const aware = this.params.allocation === 'copyback-aware';
     const writeThrough = this.params.dram_bytes === 0;
     const copyback = this.params.copyback === 1;
-    const best = all.map(({ group: g }) => mainSource(g, this));
+    // A source page giving pieces to more than one destination page is sensed for the others
+    // anyway: copying one of them back would sense it a second time (a tR more), so only a source
+    // page wholly inside one destination page is a copyback candidate.
+    const groupsOf = new Map<number, number>();
+    for (const { group: g } of all) {
+      const mine = new Set<number>();
+      for (const p of g.pieces) if (p.src === this) mine.add(p.srcPage);
+      for (const page of mine) groupsOf.set(page, (groupsOf.get(page) ?? 0) + 1);
+    }
+    const best = all.map(({ group: g }) => {
+      const b = mainSource(g, this);
+      return b.page >= 0 && groupsOf.get(b.page)! > 1 ? { page: -1, die: -1, bytes: 0 } : b;
+    });
     let placeOnSource: Uint8Array | null = null;
     if (copyback && aware && !writeThrough) placeOnSource = this.copybackChoice(all.map((a) => a.group), best, starts);
     all.forEach(({ group: g }, i) => {
@@ -843,6 +864,18 @@ export class TimingModel {
     const chEnd = (c: number): number => chFree[c]! + this.tR + xferNs(chOut[c]!, rate);
     let end = 0;
     for (let c = 0; c < chOut.length; c++) if (chOut[c]! > 0) end = Math.max(end, chEnd(c));
+    // The dies serve the batch's source reads before its programs: a page copied back on a die
+    // starts after that die's share of the reads (each source page sensed once).
+    const senses = new Map<number, number>();
+    const seen = new Set<number>();
+    for (const g of groups) {
+      for (const p of g.pieces) {
+        if (p.src !== this || seen.has(p.srcPage)) continue;
+        seen.add(p.srcPage);
+        senses.set(p.srcDie, (senses.get(p.srcDie) ?? 0) + 1);
+      }
+    }
+    const senseNs = this.tR + (this.params.cache_read === 1 ? 0 : xferNs(this.params.page_bytes, rate));
     const dieAt = new Map<number, number>();
     const out = new Uint8Array(groups.length);
     groups.forEach((g, i) => {
@@ -850,7 +883,7 @@ export class TimingModel {
       if (b.page < 0) return;
       const other = g.bytes - b.bytes;
       const dur = this.tR + xferNs(other, rate) + (this.tProg * g.bytes) / this.params.page_bytes;
-      const from = dieAt.get(b.die) ?? t0 + (this.pending[b.die]!.length > 0 ? this.tProg : 0);
+      const from = dieAt.get(b.die) ?? t0 + (this.pending[b.die]!.length > 0 ? this.tProg : 0) + (senses.get(b.die) ?? 0) * senseNs;
       const fin = this.die[b.die]!.fit(from, dur) + dur;
       if (fin > end) return;
       out[i] = 1;

@@ -65,6 +65,13 @@ export type TimingParams = {
   readonly pages_per_block: number;
   // ── flash timings ──
   readonly tr_us: number;
+  /**
+   * 1: a die is free for its next sense once tR ends; the page leaves over the channel from its
+   * cache register meanwhile (ONFI READ CACHE; FEMU frees a LUN after tR). 0: the die stays
+   * busy until its page register has been emptied onto the channel (NVMeVirt holds a LUN until
+   * the channel transfer ends).
+   */
+  readonly cache_read: number;
   readonly tprog_us: number;
   readonly tbers_us: number;
   /** Per channel, MB/s (10^6 bytes per second). */
@@ -143,6 +150,7 @@ export const TIMING_BOUNDS: Readonly<Record<NumericKey, readonly [number, number
   link_mbps: [1, 1e6, 'real'],
   link_latency_us: [0, 1e6, 'real'],
   copyback: [0, 1, 'int'],
+  cache_read: [0, 1, 'int'],
   copy_range_us: [0, 1e6, 'real'],
   xcopy_mbps: [1, 1e6, 'real'],
   xcopy_segment_us: [0, 1e6, 'real'],

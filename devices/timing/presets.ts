@@ -43,6 +43,7 @@ const COMMON = {
   link_mbps: LINKS.pcie3x4.mbps,
   link_latency_us: LINKS.pcie3x4.latency_us,
   copyback: 1,
+  cache_read: 0,
   allocation: 'frontier' as const,
   copy_range_us: 0.5,
   xcopy_mbps: 2000,
@@ -55,15 +56,16 @@ const COMMON = {
 export const TIMING_PRESETS: Readonly<Record<string, TimingParams>> = {
   // FEMU blackbox (hw/femu/bbssd): tR 40 µs, tPROG 200 µs, erase 2 ms, 8 ch × 8 LUNs, 256 pages
   // per block, 4 KiB pages. FEMU's channel transfer latency defaults to 0; 800 MB/s (ONFI 4) is
-  // assumed here so that channels can bind at all.
+  // assumed here so that channels can bind at all. FEMU frees a LUN after tR (its read-side
+  // channel step is compiled out in ssd_advance_status): cache_read 1.
   femu: {
     ...COMMON, preset: 'femu', channels: 8, dies_per_channel: 8, page_bytes: 4096, pages_per_block: 256,
-    tr_us: 40, tprog_us: 200, tbers_us: 2000, channel_mbps: 800,
+    tr_us: 40, tprog_us: 200, tbers_us: 2000, channel_mbps: 800, cache_read: 1,
   },
   // FEMU ZNS with TLC timings (read 32 µs, program 937.5 µs); geometry as blackbox, 16 KiB pages.
   'femu-zns-tlc': {
     ...COMMON, preset: 'femu-zns-tlc', channels: 8, dies_per_channel: 8, page_bytes: 16384, pages_per_block: 256,
-    tr_us: 32, tprog_us: 937.5, tbers_us: 2000, channel_mbps: 800,
+    tr_us: 32, tprog_us: 937.5, tbers_us: 2000, channel_mbps: 800, cache_read: 1,
   },
   // NVMeVirt ZNS: 8 ch × 16 LUNs, 64 KiB page, 32 MiB zones, tR 40.95 µs, tPROG 1.91 ms,
   // channel 800 MB/s, PCIe 3200 MB/s. Erase: NVMeVirt's NAND_ERASE_LATENCY is not in the sheet;

@@ -104,3 +104,32 @@ describe('Clock (realtime)', () => {
     expect(seen.map((t) => Math.round((t - t0) / 1e6))).toEqual([10, 20, 30, 40, 50]);
   });
 });
+
+describe('the event heap', () => {
+  it('fires every event not cancelled, in (time, scheduling order), whatever the order they were scheduled and cancelled in', async () => {
+    const fc = (await import('fast-check')).default;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.boolean()), { maxLength: 300 }), (events) => {
+        const c = new Clock();
+        const fired: [number, number][] = [];
+        const ids = events.map(([t], i) => c.at(t, () => fired.push([t, i])));
+        let cancelled = 0;
+        events.forEach(([, cancel], i) => {
+          if (cancel) {
+            expect(c.cancel(ids[i]!)).toBe(true);
+            expect(c.cancel(ids[i]!)).toBe(false);
+            cancelled++;
+          }
+        });
+        expect(c.pending).toBe(events.length - cancelled);
+        c.runUntilIdle();
+        const want = events.map(([t, cancel], i) => [t, i, cancel] as const).filter(([, , x]) => !x).map(([t, i]) => [t, i]);
+        want.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+        expect(fired).toEqual(want);
+        expect(c.pending).toBe(0);
+        expect(c.cancel(ids[0] ?? 1)).toBe(false);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -34,6 +34,21 @@ describe('fidelity keys (docs/timing.md, "Parameters")', () => {
     byChip.check();
   });
 
+  it('cache_read: 1 frees a die after tR; 0 holds it until its page has left over the channel', () => {
+    // A slow channel (100 µs per page) makes the difference plain: two reads of one die.
+    const spec = { ...SMALL, dies_per_channel: 1, channel_mbps: 40.96 } as const;
+    const held = model({ ...spec, cache_read: 0 });
+    held.read(0, 4096);
+    const heldSecond = held.read(4096, 4096);
+    const cached = model({ ...spec, cache_read: 1 });
+    cached.read(0, 4096);
+    const cachedSecond = cached.read(4096, 4096);
+    // Held: the second sense starts after the first transfer (50 + 100), ends 100 µs later still.
+    expect(heldSecond).toBeCloseTo((50 + 100 + 50 + 100) * US, -1); // (plus 4 ns on the link)
+    // Cache read: the second sense overlaps the first transfer; only the channel serializes them.
+    expect(cachedSecond).toBeCloseTo((50 + 100 + 100) * US, -1);
+  });
+
   it('program_unit: write pays a whole tPROG for a 4 KiB write that page packs into a quarter of one', () => {
     const spec = { ...SMALL, page_bytes: 16384, dram_bytes: 0 } as const;
     const packed = model({ ...spec, program_unit: 'page' }).write(0, 4096);

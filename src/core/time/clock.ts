@@ -46,12 +46,12 @@ export const NS_PER_S = 1_000_000_000;
 export class Clock {
   readonly mode: ClockMode;
   private modeled = 0;
-  // A binary min-heap on (time, seq) in parallel arrays: no object per event on the hot path.
+  // A binary min-heap on (time, id) in parallel arrays: no object per event on the hot path. An
+  // event's id is its scheduling sequence number, so ties fire in the order they were scheduled.
   private times: number[] = [];
-  private seqs: number[] = [];
-  private fns: (() => void)[] = [];
   private ids: number[] = [];
-  private readonly live = new Set<number>(); // ids scheduled and not yet fired or cancelled
+  private fns: (() => void)[] = [];
+  /** Ids cancelled but still in the heap (dropped when they reach its top). */
   private readonly cancelled = new Set<number>();
   private nextSeq = 0;
   private holds = 0;
@@ -93,7 +93,7 @@ export class Clock {
 
   /** Events scheduled and not yet fired or cancelled. */
   get pending(): number {
-    return this.live.size;
+    return this.times.length - this.cancelled.size;
   }
 
   /** Outstanding holds (work off the thread that the virtual clock waits for). */
@@ -104,7 +104,7 @@ export class Clock {
   /** Runs fn at modeled time t (a time in the past runs at now). Returns an id for cancel(). */
   at(t: number, fn: () => void): number {
     if (!Number.isFinite(t)) throw new RangeError(`event time must be finite, not ${t}`);
-    if (this.live.size >= CLOCK_MAX_EVENTS) throw new RangeError(`at most ${CLOCK_MAX_EVENTS} events may be pending`);
+    if (this.times.length >= CLOCK_MAX_EVENTS) throw new RangeError(`at most ${CLOCK_MAX_EVENTS} events may be pending`);
     // Not before now: inside an event's callback that is the event's time (see now()).
     const floor = this.firing ?? this.modeled;
     const when = t < floor ? floor : t;
@@ -124,8 +124,9 @@ export class Clock {
     return this.at(this.now() + Math.max(0, dt), fn);
   }
 
+  /** Cancels a pending event; false when it already fired or was cancelled. (A scan: cancels are rare.) */
   cancel(id: number): boolean {
-    if (!this.live.delete(id)) return false;
+    if (this.cancelled.has(id) || !this.ids.includes(id)) return false;
     this.cancelled.add(id); // dropped when it reaches the top of the heap
     return true;
   }
@@ -221,7 +222,6 @@ export class Clock {
     const fn = this.fns[0]!;
     this.pop();
     if (this.cancelled.size > 0 && this.cancelled.delete(id)) return false;
-    this.live.delete(id);
     if (t > this.modeled) this.modeled = t;
     this.fired++;
     const outer = this.firing;
@@ -238,55 +238,56 @@ export class Clock {
     while (this.cancelled.size > 0 && this.ids.length > 0 && this.cancelled.delete(this.ids[0]!)) this.pop();
   }
 
-  // ── the heap ──
-
-  private less(i: number, j: number): boolean {
-    const a = this.times[i]!;
-    const b = this.times[j]!;
-    return a < b || (a === b && this.seqs[i]! < this.seqs[j]!);
-  }
-
-  private swap(i: number, j: number): void {
-    const t = this.times[i]!; this.times[i] = this.times[j]!; this.times[j] = t;
-    const s = this.seqs[i]!; this.seqs[i] = this.seqs[j]!; this.seqs[j] = s;
-    const f = this.fns[i]!; this.fns[i] = this.fns[j]!; this.fns[j] = f;
-    const d = this.ids[i]!; this.ids[i] = this.ids[j]!; this.ids[j] = d;
-  }
+  // ── the heap ── (sifts move a hole rather than swapping three arrays at every level)
 
   private push(t: number, id: number, fn: () => void): void {
-    let i = this.times.length;
-    this.times.push(t);
-    this.seqs.push(id);
-    this.fns.push(fn);
-    this.ids.push(id);
-    this.live.add(id);
+    const times = this.times;
+    const ids = this.ids;
+    const fns = this.fns;
+    let i = times.length;
+    times.push(t);
+    ids.push(id);
+    fns.push(fn);
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(i, p)) break;
-      this.swap(i, p);
+      const pt = times[p]!;
+      if (pt < t || (pt === t && ids[p]! < id)) break;
+      times[i] = pt;
+      ids[i] = ids[p]!;
+      fns[i] = fns[p]!;
       i = p;
     }
+    times[i] = t;
+    ids[i] = id;
+    fns[i] = fn;
   }
 
   private pop(): void {
-    const last = this.times.length - 1;
-    if (last > 0) this.swap(0, last);
-    this.times.pop();
-    this.seqs.pop();
-    this.fns.pop();
-    this.ids.pop();
+    const times = this.times;
+    const ids = this.ids;
+    const fns = this.fns;
+    const t = times.pop()!;
+    const id = ids.pop()!;
+    const fn = fns.pop()!;
+    const n = times.length;
+    if (n === 0) return;
+    // The last element sinks from the root.
     let i = 0;
-    const n = this.times.length;
     for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < n && this.less(l, m)) m = l;
-      if (r < n && this.less(r, m)) m = r;
-      if (m === i) break;
-      this.swap(i, m);
+      let m = 2 * i + 1;
+      if (m >= n) break;
+      const r = m + 1;
+      if (r < n && (times[r]! < times[m]! || (times[r] === times[m] && ids[r]! < ids[m]!))) m = r;
+      const mt = times[m]!;
+      if (t < mt || (t === mt && id < ids[m]!)) break;
+      times[i] = mt;
+      ids[i] = ids[m]!;
+      fns[i] = fns[m]!;
       i = m;
     }
+    times[i] = t;
+    ids[i] = id;
+    fns[i] = fn;
   }
 
   /** Stops a pending realtime timer (the lab is closing). Pending events are dropped. */
@@ -294,10 +295,8 @@ export class Clock {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.times = [];
-    this.seqs = [];
     this.fns = [];
     this.ids = [];
-    this.live.clear();
     this.cancelled.clear();
   }
 }

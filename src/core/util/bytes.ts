@@ -188,3 +188,19 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/** A page of zeros that zeroFill copies from. */
+const ZERO_PAGE = new Uint8Array(65536);
+
+/**
+ * b.fill(0, from, to), fast on shared memory too: V8 fills a SharedArrayBuffer byte by byte
+ * (several times slower than ordinary memory: 1.4-1.7 µs for 4 KiB here), while copying from a
+ * page of zeros moves words (0.3 µs). Registered ring buffers and memory media are shared.
+ */
+export function zeroFill(b: Uint8Array, from: number, to: number): void {
+  if (to - from < 256 || !(b.buffer instanceof SharedArrayBuffer)) {
+    b.fill(0, from, to);
+    return;
+  }
+  for (let at = from; at < to; at += ZERO_PAGE.length) b.set(to - at >= ZERO_PAGE.length ? ZERO_PAGE : ZERO_PAGE.subarray(0, to - at), at);
+}
