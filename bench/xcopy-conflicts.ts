@@ -9,6 +9,10 @@
  * read. Then Bob releases the reservation, and Alice asks RECEIVE COPY STATUS (LID4) for her
  * first, middle and last list identifiers and reuses the first one.
  *
+ * `--control`: Alice sends READ CAPACITY (16) instead, which the copy manager never sees: what
+ * the process's memory does under the same number of commands without copy records (RSS grows
+ * with the allocator's high-water mark either way; the records live in the heap).
+ *
  * A benchmark, not a test: it prints figures, it asserts nothing. Run with --expose-gc (the npm
  * script does) for heap figures that are not the collector's timing.
  */
@@ -17,8 +21,9 @@ import { buildLab } from '../src/app/scenario/run.js';
 import { exportTargets } from '../src/app/iscsi/scenario.js';
 import { IscsiTarget } from '../src/app/iscsi/target.js';
 import { DEFAULT_ISCSI_IQN, DEFAULT_ISCSI_SCENARIO_YAML } from '../src/app/iscsi/default-scenario.js';
+import { scsiFabricOf } from '../devices/scsi/attach.js';
 import { PipelinedInitiator, type Completion } from '../src/harness/pipelined-initiator.js';
-import { b2bSegment, e4Descriptor, inquiryCdb, prOut, tpcInCdb, tpcOutCdb, xcopyLid4 } from '../devices/scsi/build.js';
+import { b2bSegment, e4Descriptor, inquiryCdb, prOut, readCapacity16Cdb, tpcInCdb, tpcOutCdb, xcopyLid4 } from '../devices/scsi/build.js';
 import { PrOutSa, PrType, Status, TpcInSa, TpcOutSa, Vpd } from '../devices/scsi/constants.js';
 import { decodeSense } from '../devices/scsi/sense.js';
 import { table, flag } from './common.js';
@@ -29,13 +34,14 @@ const DEPTH = 32;
 const BOB_KEY = 0xb0bn;
 
 const commands = Math.min(1_000_000, Math.floor(flag('commands', 20_000)));
+const control = process.argv.includes('--control');
 const MiB = 2 ** 20;
 
 const gc = (globalThis as { gc?: () => void }).gc;
-function memory(): { heap: number; rss: number } {
+function memory(): { heap: number; heapTotal: number; external: number; rss: number } {
   gc?.();
   const m = process.memoryUsage();
-  return { heap: m.heapUsed / MiB, rss: m.rss / MiB };
+  return { heap: m.heapUsed / MiB, heapTotal: m.heapTotal / MiB, external: m.external / MiB, rss: m.rss / MiB };
 }
 
 function describe(r: Completion): string {
@@ -82,7 +88,7 @@ async function probe(): Promise<number> {
 }
 
 try {
-  console.log(`Bob holds WRITE EXCLUSIVE on LUN 1; Alice sends ${commands} EXTENDED COPY (LID4) into it, ${DEPTH} in flight`);
+  console.log(control ? `control: Alice sends ${commands} READ CAPACITY (16), ${DEPTH} in flight` : `Bob holds WRITE EXCLUSIVE on LUN 1; Alice sends ${commands} EXTENDED COPY (LID4) into it, ${DEPTH} in flight`);
   for (const [sa, key, saKey] of [[PrOutSa.REGISTER, 0n, BOB_KEY], [PrOutSa.RESERVE, BOB_KEY, 0n]] as const) {
     const r = await pr(sa, key, saKey);
     if (r.status !== Status.GOOD) throw new Error(`Bob's PERSISTENT RESERVE OUT ${sa}: ${describe(r)}`);
@@ -91,22 +97,33 @@ try {
   const probeBefore = await probe();
   const answers = new Map<string, number>();
   let next = 1;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: DEPTH }, async () => {
-    while (next <= commands) {
-      const r = await xcopy(alice, next++, naa1);
-      const d = describe(r);
-      answers.set(d, (answers.get(d) ?? 0) + 1);
-    }
-  }));
-  const floodMs = performance.now() - t0;
+  let floodMs = 0;
+  /** Alice's commands up to list identifier `upTo`, DEPTH in flight. */
+  const flood = async (upTo: number): Promise<void> => {
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: DEPTH }, async () => {
+      while (next <= upTo) {
+        const id = next++;
+        const r = control ? await alice.command(0, readCapacity16Cdb(), { readLength: 32 }) : await xcopy(alice, id, naa1);
+        const d = describe(r);
+        answers.set(d, (answers.get(d) ?? 0) + 1);
+      }
+    }));
+    floodMs += performance.now() - t0;
+  };
+  await flood(Math.ceil(commands / 10));
+  const tenth = memory();
+  await flood(commands);
   const after = memory();
   const probeAfter = await probe();
-  const t = table(['when', 'heap MiB', 'RSS MiB', `Carol: ${PROBE} EXTENDED COPY, ms`], ['left', 'right', 'right', 'right']);
-  t.push(['before', before.heap.toFixed(1), before.rss.toFixed(1), probeBefore.toFixed(0)]);
-  t.push([`after ${commands}`, after.heap.toFixed(1), after.rss.toFixed(1), probeAfter.toFixed(0)]);
+  const t = table(['when', 'heap used MiB', 'heap total MiB', 'external MiB', 'RSS MiB', `Carol: ${PROBE} EXTENDED COPY, ms`], ['left', 'right', 'right', 'right', 'right', 'right']);
+  for (const [when, m, ms] of [['before', before, probeBefore.toFixed(0)], [`after ${Math.ceil(commands / 10)}`, tenth, ''], [`after ${commands}`, after, probeAfter.toFixed(0)]] as const) {
+    t.push([when, m.heap.toFixed(1), m.heapTotal.toFixed(1), m.external.toFixed(1), m.rss.toFixed(1), ms]);
+  }
   console.log(t.toString());
   console.log(`Alice's ${commands} commands took ${(floodMs / 1000).toFixed(1)} s: ${[...answers].map(([d, n]) => `${n} × ${d}`).join(', ')}`);
+  const cm = scsiFabricOf(lab).arrays.get('lab')!.copyManager;
+  console.log(`copy manager records: ${cm.lists.size} (${cm.lists.running} in progress)`);
   const r = await pr(PrOutSa.RELEASE, BOB_KEY, 0n);
   console.log(`Bob releases the reservation: ${describe(r)}`);
   for (const id of [1, Math.ceil(commands / 2), commands]) {
