@@ -14,7 +14,7 @@ import { PduReader, encodePdu, newBhs, opcodeOf, snAdd, type DigestState, type P
 import { be16, be32, putBe16, putBe32 } from '../../core/util/bytes.js';
 import { encodeText, parseText } from './text.js';
 import { defaultConnectionParams, type TargetPrefs } from './params.js';
-import { loginFlags, loginStep, newLoginState, type LoginState } from './login.js';
+import { discoveryListed, loginFlags, loginStep, newLoginState, type LoginState } from './login.js';
 import { Session, type SessionMember } from './session.js';
 import type { ExportedTarget } from './target-config.js';
 import { exactDataOut, rwShape, transferBlocks, withTransferBlocks } from '../../../devices/scsi/transfer-length.js';
@@ -274,7 +274,7 @@ export class Connection implements SessionMember {
     this.loginTextBytes = 0;
     const keys = parseText(text);
     if (!keys) return this.loginFail(bhs, LoginStatus.INITIATOR_ERROR);
-    const step = loginStep(this.login, csg, transit, nsg, keys, { findTarget: (n) => this.host.findTarget(n), prefs: this.host.prefs });
+    const step = loginStep(this.login, csg, transit, nsg, keys, { findTarget: (n) => this.host.findTarget(n), discoveryTargets: (i) => this.host.visibleTargets(i), prefs: this.host.prefs });
     if (step.status !== LoginStatus.SUCCESS) return this.loginFail(bhs, step.status);
     if (step.transit && step.nsg === Stage.FULL_FEATURE_PHASE) {
       const isid = Buffer.from(bhs.subarray(Login.OFF_ISID, Login.OFF_ISID + Login.ISID_LENGTH)).toString('hex');
@@ -793,7 +793,11 @@ export class Connection implements SessionMember {
   private sendTargets(v: string): [string, string][] {
     const s = this.session!;
     let list: ExportedTarget[];
-    if (s.discovery) list = v === 'All' ? this.host.visibleTargets(s.initiatorName) : this.host.visibleTargets(s.initiatorName).filter((t) => t.iqn === v);
+    if (s.discovery) {
+      // A target that wants CHAP for discovery is listed only to a session that proved its credentials (login.ts).
+      const listed = this.host.visibleTargets(s.initiatorName).filter((t) => discoveryListed(this.login, t));
+      list = v === 'All' ? listed : listed.filter((t) => t.iqn === v);
+    }
     else list = v === '' || v === 'All' || v === s.target!.iqn ? [s.target!] : [];
     const portal = this.host.portalOf(this.sock);
     return list.flatMap((t) => [['TargetName', t.iqn], ['TargetAddress', portal]] as [string, string][]);
