@@ -3,7 +3,7 @@
  * sg3_utils/ddpt) sends them. Same layouts as the device parses (constants.ts), built with DataView.
  */
 import { Lid1, Lid4, Op, Rod, TpcInSa, TpcOutSa, MaintInSa, SaIn16, Token, XcopyDesc, Desig } from './constants.js';
-import { concatBytes, putBe16, putBe32, putBe64 } from '../../src/core/util/bytes.js';
+import { concatBytes, dataView, putBe16, putBe32, putBe64 } from '../../src/core/util/bytes.js';
 
 export function cdb6(op: number, b: number[] = []): Uint8Array {
   const c = new Uint8Array(6);
@@ -112,6 +112,26 @@ export function tpcOutCdb(sa: number, paramLength: number, listId = 0): Uint8Arr
   if (sa === TpcOutSa.COPY_OPERATION_ABORT) putBe32(c, 2, listId);
   putBe32(c, 10, paramLength);
   return c;
+}
+
+/** PERSISTENT RESERVE OUT parameter list length for every service action but REGISTER AND MOVE (SPC-4 6.16.3). */
+export const PR_OUT_PARAMETER_LENGTH = 24;
+
+/**
+ * PERSISTENT RESERVE OUT (SPC-4 6.16): CDB (byte 1 service action, byte 2 scope 0 and type,
+ * bytes 5-8 parameter list length) and its basic parameter list (bytes 0-7 RESERVATION KEY,
+ * 8-15 SERVICE ACTION RESERVATION KEY).
+ */
+export function prOut(sa: number, type: number, key: bigint, saKey: bigint): { cdb: Uint8Array; data: Uint8Array } {
+  const cdb = new Uint8Array(10);
+  cdb[0] = Op.PERSISTENT_RESERVE_OUT;
+  cdb[1] = sa;
+  cdb[2] = type & 0x0f;
+  putBe32(cdb, 5, PR_OUT_PARAMETER_LENGTH);
+  const data = new Uint8Array(PR_OUT_PARAMETER_LENGTH);
+  dataView(data).setBigUint64(0, key);
+  dataView(data).setBigUint64(8, saKey);
+  return { cdb, data };
 }
 
 /** RECEIVE COPY RESULTS / RECEIVE ROD TOKEN INFORMATION / REPORT ALL ROD TOKENS. */

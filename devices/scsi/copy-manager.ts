@@ -20,7 +20,7 @@ import {
 } from './constants.js';
 import { be16, be24, be32, be64, putBe16, putBe32, putBe64 } from '../../src/core/util/bytes.js';
 import {
-  ScsiCheck, ScsiStatus, illegal, invalidFieldInCdb, invalidFieldInParam, paramListLengthError, reservationConflict,
+  ScsiCheck, failed, illegal, invalidFieldInCdb, invalidFieldInParam, paramListLengthError, reservationConflict,
 } from './sense.js';
 import type { CmdContext } from './context.js';
 import type { LogicalUnit } from './lu.js';
@@ -28,6 +28,7 @@ import { TPC_LIMITS } from './tpc-limits.js';
 import { mediaMove, mediaOperation, type MediaRun } from './media.js';
 import type { ScsiArray } from './array.js';
 import { nexusReaches } from './copy-access.js';
+import { ListTable, type ListRecord } from './copy-lists.js';
 
 /** A parsed identification CSCD descriptor (SPC-4 6.4.5.2.4). */
 export interface Cscd {
@@ -59,22 +60,6 @@ export interface ParsedList {
   readonly gSense: boolean;
   readonly cscds: readonly Cscd[];
   readonly segments: readonly Segment[];
-}
-
-/** What RECEIVE COPY RESULTS / RECEIVE ROD TOKEN INFORMATION report about one copy operation. */
-export interface ListRecord {
-  /** Service action of the command that started it (83h/xx). */
-  readonly sa: number;
-  status: number;
-  segmentsProcessed: number;
-  /** Bytes (XCOPY) or logical blocks (token commands) transferred. */
-  transferCount: number;
-  readonly units: 'bytes' | 'blocks';
-  sense: Uint8Array | null;
-  /** POPULATE TOKEN: the token made. */
-  token?: Uint8Array;
-  /** While the operation runs on the clock: milliseconds until its next step ends (copy-operations.ts). */
-  estimatedDelayMs?: number;
 }
 
 /** Parses an EXTENDED COPY parameter list; throws the standard's sense for anything wrong. */
@@ -173,7 +158,8 @@ function copyAborted(code: typeof ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, seg: Seg
 }
 
 export class CopyManager {
-  private readonly lists = new Map<string, ListRecord>();
+  /** Records of copy operations, bounded (copy-lists.ts). */
+  readonly lists = new ListTable();
 
   constructor(private readonly array: ScsiArray) {}
 
@@ -182,32 +168,57 @@ export class CopyManager {
    * initiator are discarded, as the copy manager holds them per I_T nexus (SPC-4 5.17.4.3).
    */
   nexusLoss(initiator: string): void {
-    for (const k of [...this.lists.keys()]) if (k.split('|')[1] === initiator) this.lists.delete(k);
+    this.lists.dropNexus(initiator);
   }
 
   private key(c: CmdContext, space: 1 | 4, listId: number): string {
-    return `${c.lun}|${c.initiator}|${space}|${listId}`;
-  }
-
-  /** Stores a list record, forgetting this initiator's oldest when it has too many. */
-  remember(c: CmdContext, space: 1 | 4, listId: number, rec: ListRecord): void {
-    const k = this.key(c, space, listId);
-    this.lists.delete(k);
-    this.lists.set(k, rec);
-    const prefix = `${c.lun}|${c.initiator}|`;
-    // A record whose operation still runs is kept: it is how the initiator learns how it ends.
-    const mine = [...this.lists.entries()].filter(([x, r]) => x.startsWith(prefix) && !copyInProgress(r.status)).map(([x]) => x);
-    for (const old of mine.slice(0, Math.max(0, mine.length - TPC_LIMITS.maxListsPerInitiator))) this.lists.delete(old);
+    return `${c.initiator}|${c.lun}|${space}|${listId}`;
   }
 
   find(c: CmdContext, space: 1 | 4, listId: number): ListRecord | undefined {
     return this.lists.get(this.key(c, space, listId));
   }
 
-  /** SPC-4 5.17.4.3: a list identifier held by an operation still in progress may not be reused. */
-  checkListIdFree(c: CmdContext, space: 1 | 4, listId: number): void {
-    const old = this.find(c, space, listId);
-    if (old && copyInProgress(old.status)) throw illegal(ASC.OPERATION_IN_PROGRESS);
+  /** Records an operation that ended inside its command (POPULATE TOKEN); OPERATION IN PROGRESS if its identifier is held. */
+  recordEnded(c: CmdContext, space: 1 | 4, listId: number, rec: ListRecord): void {
+    this.lists.add(c.initiator, this.key(c, space, listId), rec);
+  }
+
+  /**
+   * Runs a copy operation that holds a list identifier (SPC-4 5.17.4.3): its record is taken
+   * first (OPERATION IN PROGRESS, INSUFFICIENT RESOURCES: refused, nothing moves), the
+   * operation is announced to the runner (media.ts; on the clock it may go on in the
+   * background), then `body` runs. However the command ends, the record ends with it: GOOD is
+   * completed (01h); a CHECK CONDITION, another status (RESERVATION CONFLICT) or an exception
+   * is completed with error (02h) with that status and sense; a program stopped from outside
+   * (COPY OPERATION ABORT or I_T nexus loss on the clock) is aborted (60h). `errorsInStatus`:
+   * the command completes GOOD and the error is reported through the record alone (IMMED).
+   */
+  *operation<T>(c: CmdContext, space: 1 | 4, listId: number, rec: ListRecord, immed: boolean, errorsInStatus: boolean, body: MediaRun<T>): MediaRun<T | undefined> {
+    const entry = this.lists.open(c.initiator, this.key(c, space, listId), rec);
+    let started = false;
+    try {
+      yield* mediaOperation(rec, immed);
+      started = true;
+    } finally {
+      if (!started) this.lists.drop(entry);
+    }
+    try {
+      const v = yield* body;
+      rec.status = CopyStatus.COMPLETED_GOOD;
+      return v;
+    } catch (err) {
+      const r = failed(err);
+      rec.status = CopyStatus.COMPLETED_ERROR;
+      rec.commandStatus = r.status;
+      rec.sense = r.senseData.length ? r.senseData : null;
+      if (errorsInStatus) return undefined;
+      throw err;
+    } finally {
+      if (copyInProgress(rec.status)) rec.status = CopyStatus.LID4_ABORTED;
+      rec.estimatedDelayMs = undefined;
+      this.lists.finish(entry);
+    }
   }
 
   /** EXTENDED COPY (LID1) and (LID4) (SPC-4 6.4, 6.5). */
@@ -216,40 +227,35 @@ export class CopyManager {
     if (len === 0) return; // SPC-4 6.4.1: not an error, nothing transferred (a discovery method)
     if (c.dataOut.length < len) throw paramListLengthError();
     const list = parseXcopyList(c.dataOut.subarray(0, len), lid4);
-    const space = lid4 ? 4 : 1;
-    const tracked = list.usage !== ListIdUsage.NONE;
 
     // Resolve the CSCDs to LUs this nexus may address (copy-access.ts); the checks of every
-    // segment run below before anything moves (the paper's section 3).
+    // segment run in copySegments before anything moves (the paper's section 3).
     const lus = list.cscds.map((d) => this.resolve(c, d));
-
+    if (list.usage === ListIdUsage.NONE) return yield* this.copySegments(c, list, lus, null);
     const rec: ListRecord = {
       sa: lid4 ? TpcOutSa.EXTENDED_COPY_LID4 : TpcOutSa.EXTENDED_COPY_LID1,
       status: CopyStatus.LID4_IN_PROGRESS_FOREGROUND,
+      commandStatus: Status.GOOD,
       segmentsProcessed: 0,
       transferCount: 0,
       units: 'bytes',
       sense: null,
     };
-    if (tracked) {
-      this.checkListIdFree(c, space, list.listId);
-      // On a timed array the operation runs on the clock, with IMMED in the background.
-      yield* mediaOperation(rec, lid4 && list.immed);
-      this.remember(c, space, list.listId, rec);
-    }
-    try {
-      this.preflight(c, list, lus);
-      for (const [i, seg] of list.segments.entries()) {
-        rec.transferCount += yield* this.runSegment(seg, i, lus);
+    // With IMMED (LID4) the error is reported through RECEIVE COPY STATUS; on a timed array the
+    // operation runs on the clock, in the background.
+    const immed = lid4 && list.immed;
+    yield* this.operation(c, lid4 ? 4 : 1, list.listId, rec, immed, immed, this.copySegments(c, list, lus, rec));
+  }
+
+  /** The checks of every segment, then the segments in order; `rec` counts what moved. */
+  private *copySegments(c: CmdContext, list: ParsedList, lus: readonly (LogicalUnit | null)[], rec: ListRecord | null): MediaRun<void> {
+    this.preflight(c, list, lus);
+    for (const [i, seg] of list.segments.entries()) {
+      const moved = yield* this.runSegment(seg, i, lus);
+      if (rec) {
+        rec.transferCount += moved;
         rec.segmentsProcessed = i + 1;
       }
-      rec.status = CopyStatus.COMPLETED_GOOD;
-    } catch (err) {
-      if (!(err instanceof ScsiCheck)) throw err;
-      rec.status = CopyStatus.COMPLETED_ERROR;
-      rec.sense = err.sense;
-      if (lid4 && list.immed) return; // the error is reported through RECEIVE COPY STATUS
-      throw err;
     }
   }
 
@@ -318,7 +324,9 @@ export class CopyManager {
         if (!rec) throw invalidFieldInCdb(2);
         const d = new Uint8Array(12);
         putBe32(d, 0, 8);
-        d[4] = copyInProgress(rec.status) ? CopyStatus.IN_PROGRESS : rec.status;
+        // COPY MANAGEMENT STATUS (SPC-4 6.18 table 263, LID1): in progress, completed, or
+        // completed with error, which an aborted operation is (FreeBSD CTL reports it so too).
+        d[4] = copyInProgress(rec.status) ? CopyStatus.IN_PROGRESS : rec.status === CopyStatus.COMPLETED_GOOD ? CopyStatus.COMPLETED_GOOD : CopyStatus.COMPLETED_ERROR;
         putBe16(d, 5, Math.min(rec.segmentsProcessed, 0xffff));
         const [units, count] = transferUnits(rec.transferCount);
         d[7] = units;
@@ -328,10 +336,11 @@ export class CopyManager {
       case TpcInSa.RECEIVE_COPY_FAILURE_DETAILS_LID1: {
         const rec = this.find(c, 1, c.cdb[2]!);
         if (!rec) throw invalidFieldInCdb(2);
-        const sense = rec.status === CopyStatus.COMPLETED_ERROR && rec.sense ? rec.sense : new Uint8Array(0);
+        const failedCopy = rec.status === CopyStatus.COMPLETED_ERROR;
+        const sense = failedCopy && rec.sense ? rec.sense : new Uint8Array(0);
         const d = new Uint8Array(60 + sense.length);
         putBe32(d, 0, d.length - 4);
-        d[56] = sense.length ? Status.CHECK_CONDITION : Status.GOOD;
+        d[56] = failedCopy ? rec.commandStatus : Status.GOOD; // COPY COMMAND STATUS (SPC-4 6.20)
         putBe16(d, 58, sense.length);
         d.set(sense, 60);
         return cut(d);
@@ -382,7 +391,7 @@ export function lid4Status(rec: ListRecord, responseSa: number, tail: Uint8Array
   // ESTIMATED STATUS UPDATE DELAY (ms): until the running operation's next step ends; FFFFFFFEh
   // once it is over (nothing will change).
   putBe32(d, 8, copyInProgress(rec.status) && rec.estimatedDelayMs !== undefined ? Math.min(rec.estimatedDelayMs, 0xfffffffd) : 0xfffffffe);
-  d[12] = rec.sense ? Status.CHECK_CONDITION : Status.GOOD;
+  d[12] = rec.commandStatus; // EXTENDED COPY COMPLETION STATUS: the status its command ended with
   d[13] = sense.length;
   d[14] = sense.length;
   d[15] = rec.units === 'blocks' ? 0xf1 : 0x00; // TRANSFER COUNT UNITS: logical blocks / bytes
@@ -416,4 +425,3 @@ export function operatingParameters(): Uint8Array {
   return d;
 }
 
-export { ScsiStatus };

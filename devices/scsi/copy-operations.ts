@@ -5,20 +5,17 @@
  * and RECEIVE ROD TOKEN INFORMATION report it in progress, COPY OPERATION ABORT (SPC-4 6.3) can
  * stop it between segments, and the copy manager can refuse one more than its limits allow.
  *
- * Limits (TPC_LIMITS, advertised by RECEIVE COPY OPERATING PARAMETERS and the Third-party Copy
- * VPD page): MAXIMUM CONCURRENT COPIES per I_T nexus and TOTAL CONCURRENT COPIES per array.
- * One more is refused with ILLEGAL REQUEST, INSUFFICIENT RESOURCES (55h/03h; SPC-4 6.4.3.1 for
- * an EXTENDED COPY the copy manager has no resources to process).
+ * The limits on operations in progress (MAXIMUM CONCURRENT COPIES per I_T nexus, TOTAL CONCURRENT
+ * COPIES per array) are the copy manager's records' (copy-lists.ts): an operation gets here only
+ * once its record is taken, so the operations here never exceed them.
  *
  * An operation waits for each step's modeled completion time on the clock, then moves its
  * bytes: an abort cancels the step being waited for, so the segments before it are copied and
  * the ones from it on are untouched, and the record keeps the transfer count of what moved.
  */
 import type { Clock } from '../../src/core/time/clock.js';
-import { ASC, CopyStatus } from './constants.js';
-import { illegal } from './sense.js';
+import { CopyStatus } from './constants.js';
 import type { CopyOperationRecord } from './media.js';
-import { TPC_LIMITS } from './tpc-limits.js';
 
 export class RunningCopy {
   private pendingId: number | null = null;
@@ -70,11 +67,8 @@ export class CopyOperations {
     return this.running.size;
   }
 
-  /** Starts tracking an operation, or throws INSUFFICIENT RESOURCES when a limit is reached. */
+  /** Starts running an operation on the clock (its record is taken: copy-manager.ts operation). */
   start(initiator: string, rec: CopyOperationRecord, background: boolean, clock: Clock): RunningCopy {
-    let mine = 0;
-    for (const op of this.running) if (op.initiator === initiator) mine++;
-    if (mine >= TPC_LIMITS.maxConcurrentCopies || this.running.size >= TPC_LIMITS.totalConcurrentCopies) throw illegal(ASC.INSUFFICIENT_RESOURCES);
     const op = new RunningCopy(initiator, rec, background, clock);
     rec.status = background ? CopyStatus.LID4_IN_PROGRESS_BG : CopyStatus.LID4_IN_PROGRESS_FG;
     this.running.add(op);

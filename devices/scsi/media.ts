@@ -70,7 +70,7 @@ export function* mediaMove(src: LogicalUnit, srcOff: number, dst: LogicalUnit, d
   return (yield { kind: 'move', src, srcOff, dst, dstOff, length }) as MoveResult;
 }
 
-/** Announces a copy operation (see CopyOperationRecord); may throw when the copy manager cannot take one more. */
+/** Announces a copy operation (see CopyOperationRecord); the copy manager's limits were checked when its record was taken. */
 export function* mediaOperation(rec: CopyOperationRecord, immed: boolean): MediaRun<void> {
   yield { kind: 'operation', rec, immed };
 }
@@ -79,7 +79,11 @@ export function isMediaRun(x: unknown): x is MediaRun<Uint8Array | void> {
   return typeof x === 'object' && x !== null && typeof (x as { next?: unknown }).next === 'function' && Symbol.iterator in x;
 }
 
-/** Runs a media program against store media only; an op on a block device medium cannot complete here. */
+/**
+ * Runs a media program against store media only; an op on a block device medium cannot complete here.
+ * An op that throws (a defect of the model) is thrown into the program, so its cleanup runs (a
+ * copy operation's record ends: copy-manager.ts) before the error reaches the dispatcher.
+ */
 export function runSync<T>(g: MediaRun<T>): T {
   let r = g.next();
   while (!r.done) {
@@ -93,12 +97,19 @@ export function runSync<T>(g: MediaRun<T>): T {
       r = g.throw(new ScsiCheck(SenseKey.NOT_READY, ASC.LOGICAL_UNIT_NOT_READY_CAUSE_NOT_REPORTABLE));
       continue;
     }
-    r = g.next(storeOp(op));
+    let out: ReturnType<typeof storeOp>;
+    try {
+      out = storeOp(op);
+    } catch (err) {
+      r = g.throw(err);
+      continue;
+    }
+    r = g.next(out);
   }
   return r.value;
 }
 
-/** Runs a media program, awaiting block device ops; store ops complete at once. */
+/** Runs a media program, awaiting block device ops; store ops complete at once. An op that fails is thrown into the program (runSync). */
 export async function runAsync<T>(g: MediaRun<T>): Promise<T> {
   let r = g.next();
   while (!r.done) {
@@ -107,7 +118,14 @@ export async function runAsync<T>(g: MediaRun<T>): Promise<T> {
       r = g.next();
       continue;
     }
-    r = g.next(involvesBlockDevice(op) ? await blockOp(op) : storeOp(op));
+    let out: Awaited<ReturnType<typeof blockOp>>;
+    try {
+      out = involvesBlockDevice(op) ? await blockOp(op) : storeOp(op);
+    } catch (err) {
+      r = g.throw(err);
+      continue;
+    }
+    r = g.next(out);
   }
   return r.value;
 }

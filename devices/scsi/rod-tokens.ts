@@ -7,14 +7,15 @@
  * device zero ROD token (ROD type FFFF0001h) writes zeros wherever it is used.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { ASC, CopyStatus, Rod, SenseKey, Token, TpcInSa, TpcOutSa, XcopyDesc } from './constants.js';
+import { ASC, CopyStatus, Rod, SenseKey, Status, Token, TpcInSa, TpcOutSa, XcopyDesc } from './constants.js';
 import { be16, be32, be64, putBe16, putBe32, putBe64, toHex } from '../../src/core/util/bytes.js';
 import { ScsiCheck, illegal, invalidFieldInCdb, invalidFieldInParam, lbaOutOfRange, paramListLengthError, reservationConflict } from './sense.js';
 import { luOf, type CmdContext } from './context.js';
 import type { LogicalUnit } from './lu.js';
 import { TPC_LIMITS } from './tpc-limits.js';
-import { lid4Status, type CopyManager, type ListRecord } from './copy-manager.js';
-import { mediaMove, mediaOperation, mediaZero, type MediaRun } from './media.js';
+import { lid4Status, type CopyManager } from './copy-manager.js';
+import type { ListRecord } from './copy-lists.js';
+import { mediaMove, mediaZero, type MediaRun } from './media.js';
 import { tokenUsable } from './copy-access.js';
 
 interface Range {
@@ -148,13 +149,14 @@ export function populateToken(c: CmdContext, cm: CopyManager, store: TokenStore)
   const rec: ListRecord = {
     sa: TpcOutSa.POPULATE_TOKEN,
     status: CopyStatus.COMPLETED_GOOD,
+    commandStatus: Status.GOOD,
     segmentsProcessed: ranges.length,
     transferCount: total / lu.lbs,
     units: 'blocks',
     sense: null,
     token: t.bytes,
   };
-  cm.remember(c, 4, listId, rec);
+  cm.recordEnded(c, 4, listId, rec);
 }
 
 /** WRITE USING TOKEN (SBC-3 5.35), with OFFSET INTO ROD and DEL_TKN. */
@@ -183,44 +185,37 @@ export function* writeUsingToken(c: CmdContext, cm: CopyManager, store: TokenSto
   const offsetBytes = offsetBlocks * lu.lbs;
   if (token && offsetBytes >= token.totalBytes) throw invalidFieldInParam(Token.WUT_OFF_OFFSET_INTO_ROD);
 
-  const rec: ListRecord = { sa: TpcOutSa.WRITE_USING_TOKEN, status: CopyStatus.LID4_IN_PROGRESS_FOREGROUND, segmentsProcessed: 0, transferCount: 0, units: 'blocks', sense: null };
-  cm.checkListIdFree(c, 4, listId);
-  yield* mediaOperation(rec, immed);
-  cm.remember(c, 4, listId, rec);
-  // Walk the ROD from the offset: the token's ranges laid end to end.
-  let rodAt = offsetBytes;
-  try {
-    for (const [i, r] of ranges.entries()) {
-      let dstOff = r.lba * lu.lbs;
-      let left = r.blocks * lu.lbs;
-      while (left > 0) {
-        if (!token) {
-          const z = yield* mediaZero(lu, dstOff / lu.lbs, left / lu.lbs);
-          if (z < 0) throw new ScsiCheck(SenseKey.COPY_ABORTED, ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, { information: left / lu.lbs, csi: i });
-          rec.transferCount += left / lu.lbs;
-          break;
-        }
-        const piece = rodPiece(token, rodAt);
-        if (!piece) break; // the ROD is exhausted: a partial transfer, reported by the transfer count
-        const n = Math.min(left, piece.length);
-        const m = yield* mediaMove(token.lu, piece.offset, lu, dstOff, n);
-        rec.transferCount += m.bytes / lu.lbs;
-        if (m.error < 0) throw new ScsiCheck(SenseKey.COPY_ABORTED, ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, { information: (left - m.bytes) / lu.lbs, csi: i });
-        rodAt += n;
-        dstOff += n;
-        left -= n;
-      }
-      rec.segmentsProcessed = i + 1;
-    }
-    rec.status = CopyStatus.COMPLETED_GOOD;
-  } catch (err) {
-    if (err instanceof ScsiCheck) {
-      rec.status = CopyStatus.COMPLETED_ERROR;
-      rec.sense = err.sense;
-    }
-    throw err;
-  }
+  const rec: ListRecord = { sa: TpcOutSa.WRITE_USING_TOKEN, status: CopyStatus.LID4_IN_PROGRESS_FOREGROUND, commandStatus: Status.GOOD, segmentsProcessed: 0, transferCount: 0, units: 'blocks', sense: null };
+  // The record ends however the command does (copy-manager.ts operation).
+  yield* cm.operation(c, 4, listId, rec, immed, false, writeFromRod(lu, token, ranges, offsetBytes, rec));
   if (delTkn && token) store.delete(token);
+}
+
+/** Writes the destination ranges from the ROD, walked from the offset: the token's ranges laid end to end (or zeros). */
+function* writeFromRod(lu: LogicalUnit, token: RodToken | null, ranges: readonly Range[], offsetBytes: number, rec: ListRecord): MediaRun<void> {
+  let rodAt = offsetBytes;
+  for (const [i, r] of ranges.entries()) {
+    let dstOff = r.lba * lu.lbs;
+    let left = r.blocks * lu.lbs;
+    while (left > 0) {
+      if (!token) {
+        const z = yield* mediaZero(lu, dstOff / lu.lbs, left / lu.lbs);
+        if (z < 0) throw new ScsiCheck(SenseKey.COPY_ABORTED, ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, { information: left / lu.lbs, csi: i });
+        rec.transferCount += left / lu.lbs;
+        break;
+      }
+      const piece = rodPiece(token, rodAt);
+      if (!piece) break; // the ROD is exhausted: a partial transfer, reported by the transfer count
+      const n = Math.min(left, piece.length);
+      const m = yield* mediaMove(token.lu, piece.offset, lu, dstOff, n);
+      rec.transferCount += m.bytes / lu.lbs;
+      if (m.error < 0) throw new ScsiCheck(SenseKey.COPY_ABORTED, ASC.COPY_TARGET_DEVICE_NOT_REACHABLE, { information: (left - m.bytes) / lu.lbs, csi: i });
+      rodAt += n;
+      dstOff += n;
+      left -= n;
+    }
+    rec.segmentsProcessed = i + 1;
+  }
 }
 
 /** The source extent at byte `at` of a token's ROD, or null past its end. */

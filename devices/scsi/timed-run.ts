@@ -120,7 +120,7 @@ function drive(array: ScsiArray, initiator: string, g: MediaRun<Uint8Array | voi
           const moverEnd = reserveMove(array, m, model, wait, (t) => {
             wait(t, () => {
               done = clock.now();
-              resume(storeOp(m));
+              apply(m);
             });
           });
           // ESTIMATED STATUS UPDATE DELAY: the status changes when this step ends (about when the mover does).
@@ -132,17 +132,34 @@ function drive(array: ScsiArray, initiator: string, g: MediaRun<Uint8Array | voi
           running.rec.estimatedDelayMs = Math.max(1, Math.ceil((t - clock.now()) / 1e6));
           wait(t, () => {
             done = clock.now();
-            resume(storeOp(m));
+            apply(m);
           });
           return;
         }
         if (t > done) done = t;
-        r = g.next(storeOp(m));
+        let out: ReturnType<typeof storeOp>;
+        try {
+          out = storeOp(m);
+        } catch (err) {
+          r = g.throw(err); // a defect of the model: into the program, so its cleanup runs
+          continue;
+        }
+        r = g.next(out);
       }
       end(good(r.value ?? undefined, allocLen), done);
     } catch (err) {
       end(failed(err), Math.max(done, clock.now()));
     }
+  };
+  /** Moves a step's bytes and resumes the program with the result, or throws the op's error into it (runSync). */
+  const apply = (m: StoreOrBlockOp): void => {
+    let out: ReturnType<typeof storeOp>;
+    try {
+      out = storeOp(m);
+    } catch (err) {
+      return resume(undefined, err);
+    }
+    resume(out);
   };
   resume(undefined);
 }

@@ -18,14 +18,17 @@ export const TPC_LIMITS = {
   heldDataLimit: 0,
   /**
    * TOTAL CONCURRENT COPIES (per array) and MAXIMUM CONCURRENT COPIES (identified copy operations
-   * per I_T nexus; the VPD page's MAXIMUM IDENTIFIED CONCURRENT COPIES). An untimed array finishes
-   * each copy inside its command; a timed one runs them on the clock, in the background with
-   * IMMED (copy-operations.ts enforces both).
+   * per I_T nexus; the VPD page's MAXIMUM IDENTIFIED CONCURRENT COPIES): copy operations in
+   * progress, each holding a list identifier. An untimed array finishes each copy inside its
+   * command; a timed one runs them on the clock, in the background with IMMED (copy-lists.ts
+   * enforces both: one more is INSUFFICIENT RESOURCES).
    */
   totalConcurrentCopies: 32,
   maxConcurrentCopies: 8,
-  /** Completed lists remembered per initiator for RECEIVE COPY RESULTS (oldest dropped first). */
-  maxListsPerInitiator: 64,
+  /** Records of ended copy operations kept per I_T nexus for RECEIVE COPY RESULTS (oldest dropped first). */
+  maxFinishedListsPerNexus: 64,
+  /** The same per array, across its I_T nexuses (oldest dropped first). */
+  maxFinishedListsPerArray: 1024,
   /** Data moves inside the array in chunks of this size (CTL: 1 MiB I/Os). */
   chunkBytes: 1024 * 1024,
   /** POPULATE TOKEN: range descriptors per token. */

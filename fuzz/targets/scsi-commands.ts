@@ -6,13 +6,15 @@
  * each built valid, then mutated. Invariants: execute never throws; the status is one SAM-5
  * allows with well-formed sense; a canary LU (another initiator's, and one of another array) is
  * never written; a command refused with anything but COPY ABORTED writes nothing; token and
- * copy-result tables stay bounded.
+ * copy-result tables stay bounded, and no copy operation's record outlives its command. Now and
+ * then another initiator takes or releases WRITE EXCLUSIVE on LUN 1, so copies meet a
+ * reservation.
  */
 import { createHash } from 'node:crypto';
 import { ScsiFabric, type ScsiArray } from '../../devices/scsi/array.js';
 import type { LogicalUnit } from '../../devices/scsi/lu.js';
 import * as b from '../../devices/scsi/build.js';
-import { Op, SenseKey, Status, TpcInSa, TpcOutSa } from '../../devices/scsi/constants.js';
+import { Op, PrOutSa, PrType, SenseKey, Status, TpcInSa, TpcOutSa } from '../../devices/scsi/constants.js';
 import { TPC_LIMITS } from '../../devices/scsi/tpc-limits.js';
 import { patterned } from '../mutate.js';
 import type { Prng } from '../../src/core/util/prng.js';
@@ -33,6 +35,21 @@ interface State {
   tokens: Uint8Array[];
   writes: number;
   canaryWrites: number;
+  /** OWNER holds WRITE EXCLUSIVE on LUN 1. */
+  reserved: boolean;
+}
+
+const OWNER_KEY = 0x0e0en;
+
+/** OWNER takes (registering first) or releases WRITE EXCLUSIVE on LUN 1. */
+function toggleReservation(s: State): void {
+  const steps = s.reserved ? [[PrOutSa.RELEASE, OWNER_KEY, 0n]] as const : [[PrOutSa.REGISTER_AND_IGNORE_EXISTING_KEY, 0n, OWNER_KEY], [PrOutSa.RESERVE, OWNER_KEY, 0n]] as const;
+  for (const [sa, key, saKey] of steps) {
+    const { cdb, data } = b.prOut(sa, PrType.WRITE_EXCLUSIVE, key, saKey);
+    const r = s.fz.execute(OWNER, 1, cdb, data);
+    invariant(r.status === Status.GOOD, `the owner's PERSISTENT RESERVE OUT ${sa} failed: status 0x${r.status.toString(16)}`);
+  }
+  s.reserved = !s.reserved;
 }
 
 const digest = (lu: LogicalUnit): string => createHash('sha256').update(lu.read(0, lu.blocks)).digest('hex');
@@ -108,7 +125,7 @@ export const scsiCommands: FuzzTarget<State> = {
     c1.write(0, patterned(1 << 20, 77));
     c2.write(0, patterned(1 << 20, 78));
     const s: State = {
-      fabric, fz, naas: [...fz.lus, c2].map((l) => l.naa), tokens: [], writes: 0, canaryWrites: 0,
+      fabric, fz, naas: [...fz.lus, c2].map((l) => l.naa), tokens: [], writes: 0, canaryWrites: 0, reserved: false,
       canaries: [c1, c2].map((lu) => ({ lu, digest: digest(lu) })),
     };
     fz.lus[0]!.onWrite(() => s.writes++);
@@ -117,6 +134,7 @@ export const scsiCommands: FuzzTarget<State> = {
     return s;
   },
   async one(s, rng) {
+    if (chance(rng, 0.02)) toggleReservation(s);
     let [lun, cdb, data] = command(s, rng);
     if (chance(rng, 0.4)) cdb = mutate(rng, cdb, 32);
     if (data && chance(rng, 0.5)) data = mutate(rng, data, 1 << 16);
@@ -124,6 +142,8 @@ export const scsiCommands: FuzzTarget<State> = {
     const r = s.fz.execute(FUZZER, lun, cdb, data, pick(rng, [0, 255, 4096, 65536]), EXPORTED);
     invariant(STATUSES.has(r.status), `status 0x${r.status.toString(16)} for CDB ${Buffer.from(cdb).toString('hex')}`);
     invariant(s.canaryWrites === 0, `a canary LU was written by CDB ${Buffer.from(cdb).toString('hex')}`);
+    // On an untimed array every copy operation ends inside its command, whatever its answer.
+    invariant(s.fz.copyManager.lists.running === 0, `a copy operation record stayed in progress after CDB ${Buffer.from(cdb).toString('hex')}`);
     if (r.status === Status.CHECK_CONDITION) {
       const code = r.senseData[0]! & 0x7f;
       invariant(r.senseData.length >= 18 && (code === 0x70 || code === 0x71), `malformed sense for CDB ${Buffer.from(cdb).toString('hex')}`);
@@ -140,6 +160,7 @@ export const scsiCommands: FuzzTarget<State> = {
   async check(s) {
     for (const c of s.canaries) invariant(digest(c.lu) === c.digest, `canary ${c.lu.name} changed`);
     invariant(s.fz.tokens.size <= TPC_LIMITS.maxTokens, `token store holds ${s.fz.tokens.size}`);
+    invariant(s.fz.copyManager.lists.size <= TPC_LIMITS.maxFinishedListsPerArray, `copy manager holds ${s.fz.copyManager.lists.size} records`);
   },
   async teardown() {},
 };

@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { Cmd, Data, FLAG_FINAL, Login, Off, Op, RESERVED_TAG, Rsp, Stage } from '../app/iscsi/constants.js';
 import { PduReader, dataOutForR2t, encodePdu, newBhs, opcodeOf, type DigestState, type Pdu } from '../app/iscsi/pdu.js';
 import { be16, be32, putBe32 } from '../core/util/bytes.js';
-import { encodeText } from '../app/iscsi/text.js';
+import { encodeText, parseText } from '../app/iscsi/text.js';
 
 export interface Completion {
   readonly status: number;
@@ -31,6 +31,8 @@ export class PipelinedInitiator {
   private cmdSN = 1;
   private expStatSN = 0;
   private itt = 1;
+  /** Immediate data a write may carry: the negotiated FirstBurstLength (RFC 7143 13.14). */
+  private firstBurst = 0;
   closed = false;
 
   private constructor(private readonly sock: Socket) {
@@ -71,13 +73,15 @@ export class PipelinedInitiator {
     const status = (r.bhs[Login.OFF_STATUS_CLASS]! << 8) | r.bhs[Login.OFF_STATUS_DETAIL]!;
     if (status !== 0 || (r.bhs[Off.FLAGS]! & Login.STAGE_MASK) !== Stage.FULL_FEATURE_PHASE) throw new Error(`login failed: status 0x${status.toString(16).padStart(4, '0')}`);
     this.expStatSN = (be32(r.bhs, Off.STATSN) + 1) >>> 0;
+    const keys = new Map(parseText(r.data) ?? []);
+    this.firstBurst = Math.min(262144, Number(keys.get('FirstBurstLength') ?? 65536), Number(keys.get('MaxRecvDataSegmentLength') ?? 8192));
   }
 
   private send(bhs: Uint8Array, data: Uint8Array = new Uint8Array(0)): void {
     for (const p of encodePdu(bhs, data, this.digests)) this.sock.write(p);
   }
 
-  /** Runs one command: `dataOut` for a write (sent as immediate data up to 256 KiB, the rest on R2T), `readLength` for a read. */
+  /** Runs one command: `dataOut` for a write (immediate data up to the negotiated FirstBurstLength, the rest on R2T), `readLength` for a read. */
   command(lun: number, cdb: Uint8Array, o: { dataOut?: Uint8Array; readLength?: number }): Promise<Completion> {
     if (this.closed) return Promise.reject(new Error('connection closed'));
     const out = o.dataOut ?? null;
@@ -94,7 +98,7 @@ export class PipelinedInitiator {
     b.set(cdb.subarray(0, 16), Cmd.OFF_CDB);
     return new Promise((resolve, reject) => {
       this.tasks.set(itt, { resolve, reject, dataOut: out, dataIn: !out && edtl ? new Uint8Array(edtl) : null });
-      this.send(b, out ? out.subarray(0, Math.min(out.length, 262144)) : new Uint8Array(0));
+      this.send(b, out ? out.subarray(0, Math.min(out.length, this.firstBurst)) : new Uint8Array(0));
     });
   }
 

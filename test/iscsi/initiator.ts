@@ -16,6 +16,8 @@ export interface LoginOptions {
   readonly discovery?: boolean;
   readonly chap?: { user: string; secret: string };
   readonly digests?: boolean;
+  /** InitialR2T (default Yes): No lets unsolicited Data-Out follow a write, up to FirstBurstLength (65536). */
+  readonly initialR2T?: boolean;
   readonly extraKeys?: readonly [string, string][];
 }
 
@@ -133,7 +135,7 @@ export class TestInitiator {
     }
     const dig = o.digests ? 'CRC32C' : 'None';
     this.loginPdu(Stage.OPERATIONAL_NEGOTIATION, Stage.FULL_FEATURE_PHASE, true, [
-      ['HeaderDigest', dig], ['DataDigest', dig], ['InitialR2T', 'Yes'], ['ImmediateData', 'Yes'], ['MaxBurstLength', '262144'],
+      ['HeaderDigest', dig], ['DataDigest', dig], ['InitialR2T', o.initialR2T === false ? 'No' : 'Yes'], ['ImmediateData', 'Yes'], ['MaxBurstLength', '262144'],
       ['FirstBurstLength', '65536'], ['MaxRecvDataSegmentLength', '65536'], ['ErrorRecoveryLevel', '0'], ...(o.extraKeys ?? []),
     ]);
     const r = await this.loginReply();

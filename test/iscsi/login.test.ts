@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { Lab } from '../../src/app/lab.js';
 import { addScsiArray } from '../../devices/scsi/attach.js';
-import { loginStep, newLoginState, loginFlags, type LoginEnv, type LoginState } from '../../src/app/iscsi/login.js';
+import { discoveryListed, loginStep, newLoginState, loginFlags, type LoginEnv, type LoginState } from '../../src/app/iscsi/login.js';
 import { defaultConnectionParams, DEFAULT_PREFS } from '../../src/app/iscsi/params.js';
 import { LoginStatus, Stage, Login, ISCSI_LIMITS } from '../../src/app/iscsi/constants.js';
 import { chapResponse, hex, decodeBinary } from '../../src/app/iscsi/chap.js';
@@ -20,11 +20,15 @@ const SEC = Stage.SECURITY_NEGOTIATION;
 const OP = Stage.OPERATIONAL_NEGOTIATION;
 const FFP = Stage.FULL_FEATURE_PHASE;
 
-function env(extra: Partial<ExportedTarget> = {}): LoginEnv {
+function env(extra: Partial<ExportedTarget> = {}, others: Partial<ExportedTarget>[] = []): LoginEnv {
   const lab = new Lab();
   const { array } = addScsiArray(lab, { name: 'arr0', lus: [{ name: 'sda', size: 4 * MiB }] });
-  const target: ExportedTarget = { iqn: IQN, array, luns: [0], ...extra };
-  return { findTarget: (iqn) => (iqn === IQN ? target : undefined), prefs: DEFAULT_PREFS };
+  const targets: ExportedTarget[] = [{ iqn: IQN, array, luns: [0], ...extra }, ...others.map((o, i) => ({ iqn: `${IQN}-${i}`, array, luns: [0], ...o }))];
+  return {
+    findTarget: (iqn) => targets.find((t) => t.iqn === iqn),
+    discoveryTargets: (ini) => targets.filter((t) => !t.initiators || t.initiators.includes(ini)),
+    prefs: DEFAULT_PREFS,
+  };
 }
 
 const state = (): LoginState => newLoginState(defaultConnectionParams());
@@ -150,6 +154,69 @@ describe('login', () => {
       const r = challenged(e);
       const reflected = loginStep(r.st, SEC, true, OP, keys({ CHAP_N: 'alice', CHAP_R: hex(chapResponse(r.id, chap.secret, r.c)), CHAP_I: String(r.id), CHAP_C: hex(r.c) }), e);
       expect(reflected.status).toBe(LoginStatus.AUTHENTICATION_FAILURE);
+    });
+  });
+  describe('discovery sessions follow the targets\' CHAP', () => {
+    const chap = { user: 'alice', secret: 'secret-one-12' };
+    const other = { user: 'bob', secret: 'secret-two-34' };
+    const disc = { InitiatorName: INI, SessionType: 'Discovery' };
+    const listed = (st: LoginState, e: LoginEnv): string[] => e.discoveryTargets(INI).filter((t) => discoveryListed(st, t)).map((t) => t.iqn);
+
+    /** A discovery login through CHAP with `cred`; the step's status. */
+    function viaChap(e: LoginEnv, st: LoginState, cred: { user: string; secret: string }, offer = 'CHAP'): number {
+      const a = loginStep(st, SEC, false, 0, keys({ ...disc, AuthMethod: offer }), e);
+      if (a.status) return a.status;
+      expect(a.answer[0]).toEqual(['AuthMethod', 'CHAP']);
+      const m = new Map(loginStep(st, SEC, false, 0, keys({ CHAP_A: '5' }), e).answer);
+      return loginStep(st, SEC, true, OP, keys({ CHAP_N: cred.user, CHAP_R: hex(chapResponse(Number(m.get('CHAP_I')), cred.secret, decodeBinary(m.get('CHAP_C')!)!)) }), e).status;
+    }
+
+    it('the probe: a target that requires CHAP requires it for discovery too; None, a skipped security stage and a wrong secret fail', () => {
+      const e = env({ chap });
+      expect(loginStep(state(), SEC, true, OP, keys({ ...disc, AuthMethod: 'None' }), e).status).toBe(LoginStatus.AUTHENTICATION_FAILURE);
+      expect(loginStep(state(), SEC, true, OP, keys(disc), e).status).toBe(LoginStatus.AUTHENTICATION_FAILURE);
+      expect(loginStep(state(), OP, true, FFP, keys(disc), e).status).toBe(LoginStatus.AUTHENTICATION_FAILURE);
+      expect(viaChap(e, state(), { user: 'alice', secret: 'wrong-secret-0' })).toBe(LoginStatus.AUTHENTICATION_FAILURE);
+      const st = state();
+      expect(viaChap(e, st, chap)).toBe(LoginStatus.SUCCESS);
+      expect(listed(st, e)).toEqual([IQN]);
+    });
+
+    it('discovery_auth none: listed without authentication', () => {
+      const e = env({ chap, discoveryAuth: 'none' });
+      const st = state();
+      expect(loginStep(st, SEC, true, OP, keys({ ...disc, AuthMethod: 'None' }), e).status).toBe(LoginStatus.SUCCESS);
+      expect(listed(st, e)).toEqual([IQN]);
+    });
+
+    it('targets with and without CHAP: None lists the open ones; CHAP lists those whose credentials were proved; the initiator\'s order picks', () => {
+      const e = env({ chap }, [{}, { chap: other }]);
+      const open = state();
+      const a = loginStep(open, SEC, true, OP, keys({ ...disc, AuthMethod: 'None,CHAP' }), e);
+      expect([a.status, a.answer[0]]).toEqual([LoginStatus.SUCCESS, ['AuthMethod', 'None']]);
+      expect(listed(open, e)).toEqual([`${IQN}-0`]);
+      const alice = state();
+      expect(viaChap(e, alice, chap, 'CHAP,None')).toBe(LoginStatus.SUCCESS);
+      expect(listed(alice, e)).toEqual([IQN, `${IQN}-0`]);
+      const bob = state();
+      expect(viaChap(e, bob, other)).toBe(LoginStatus.SUCCESS);
+      expect(listed(bob, e)).toEqual([`${IQN}-0`, `${IQN}-1`]);
+      // CHAP begun must be finished: skipping to the operational stage fails.
+      const begun = state();
+      loginStep(begun, SEC, false, 0, keys({ ...disc, AuthMethod: 'CHAP' }), e);
+      expect(loginStep(begun, OP, true, FFP, keys({ MaxBurstLength: '4096' }), e).status).toBe(LoginStatus.AUTHENTICATION_FAILURE);
+      // CHAP keys after None was chosen are an initiator error.
+      const none = state();
+      loginStep(none, SEC, false, 0, keys({ ...disc, AuthMethod: 'None' }), e);
+      expect(loginStep(none, SEC, false, 0, keys({ CHAP_A: '5' }), e).status).toBe(LoginStatus.INITIATOR_ERROR);
+    });
+
+    it('a target the initiator may not log in to counts for nothing: its CHAP is not asked, it is not listed', () => {
+      const e = env({ chap, initiators: ['iqn.2024-01.org.example:other'] }, [{}]);
+      const st = state();
+      expect(loginStep(st, SEC, true, OP, keys({ ...disc, AuthMethod: 'None' }), e).status).toBe(LoginStatus.SUCCESS);
+      expect(listed(st, e)).toEqual([`${IQN}-0`]);
+      expect(loginStep(state(), SEC, false, 0, keys({ ...disc, AuthMethod: 'CHAP' }), e).status).toBe(LoginStatus.AUTHENTICATION_FAILURE);
     });
   });
 });

@@ -14,7 +14,7 @@ import { PduReader, encodePdu, newBhs, opcodeOf, snAdd, type DigestState, type P
 import { be16, be32, putBe16, putBe32 } from '../../core/util/bytes.js';
 import { encodeText, parseText } from './text.js';
 import { defaultConnectionParams, type TargetPrefs } from './params.js';
-import { loginFlags, loginStep, newLoginState, type LoginState } from './login.js';
+import { discoveryListed, loginFlags, loginStep, newLoginState, type LoginState } from './login.js';
 import { Session, type SessionMember } from './session.js';
 import type { ExportedTarget } from './target-config.js';
 import { exactDataOut, rwShape, transferBlocks, withTransferBlocks } from '../../../devices/scsi/transfer-length.js';
@@ -51,8 +51,13 @@ interface WriteTask {
   readonly edtl: number;
   readonly buf: Uint8Array;
   received: number;
-  /** Unsolicited data still allowed (immediate data already counted). */
+  /** Where unsolicited data must end at the latest (immediate data counted). */
   unsolicitedEnd: number;
+  /**
+   * Unsolicited Data-Out may still come: nothing is solicited until the unsolicited data ends,
+   * so R2Ts go out in increasing offsets after it (DataSequenceInOrder, RFC 7143 13.19).
+   */
+  unsolicitedOpen: boolean;
   unsolicitedDataSN: number;
   /** Next offset to solicit with an R2T. */
   nextSolicit: number;
@@ -269,7 +274,7 @@ export class Connection implements SessionMember {
     this.loginTextBytes = 0;
     const keys = parseText(text);
     if (!keys) return this.loginFail(bhs, LoginStatus.INITIATOR_ERROR);
-    const step = loginStep(this.login, csg, transit, nsg, keys, { findTarget: (n) => this.host.findTarget(n), prefs: this.host.prefs });
+    const step = loginStep(this.login, csg, transit, nsg, keys, { findTarget: (n) => this.host.findTarget(n), discoveryTargets: (i) => this.host.visibleTargets(i), prefs: this.host.prefs });
     if (step.status !== LoginStatus.SUCCESS) return this.loginFail(bhs, step.status);
     if (step.transit && step.nsg === Stage.FULL_FEATURE_PHASE) {
       const isid = Buffer.from(bhs.subarray(Login.OFF_ISID, Login.OFF_ISID + Login.ISID_LENGTH)).toString('hex');
@@ -445,19 +450,24 @@ export class Connection implements SessionMember {
     if (!this.host.dataOut.reserve(edtl)) return this.respond(itt, Status.TASK_SET_FULL, new Uint8Array(0), 0, 0);
     const buf = new Uint8Array(edtl);
     buf.set(imm, 0);
-    const unsolicited = s.params.initialR2T ? imm.length : Math.min(edtl, s.params.firstBurstLength);
+    // Unsolicited data: the immediate data and, with InitialR2T=No, Data-Out PDUs without a TTT
+    // up to FirstBurstLength (RFC 7143 13.10, 13.14) — unless the F bit ends it first: F=1 on the
+    // command says no unsolicited Data-Out follows (11.3.1). The rest is solicited by R2T.
+    const final = (flags & FLAG_FINAL) !== 0;
+    const unsolicited = s.params.initialR2T || final ? imm.length : Math.min(edtl, s.params.firstBurstLength);
     const task: WriteTask = {
-      itt, lun, cdb, edtl, buf, received: imm.length, unsolicitedEnd: unsolicited, unsolicitedDataSN: 0,
-      nextSolicit: unsolicited, r2tSN: 0, r2ts: new Map(),
+      itt, lun, cdb, edtl, buf, received: imm.length, unsolicitedEnd: unsolicited, unsolicitedOpen: imm.length < unsolicited,
+      unsolicitedDataSN: 0, nextSolicit: imm.length, r2tSN: 0, r2ts: new Map(),
     };
     this.tasks.set(itt, task);
     this.bufferedDataOut += edtl;
     this.solicit(task);
   }
 
-  /** Sends R2Ts up to MaxOutstandingR2T, each at most MaxBurstLength (RFC 7143 11.8). */
+  /** Sends R2Ts up to MaxOutstandingR2T, each at most MaxBurstLength (RFC 7143 11.8), once unsolicited data has ended. */
   private solicit(t: WriteTask): void {
     const s = this.session!;
+    if (t.unsolicitedOpen) return;
     while (t.r2ts.size < s.params.maxOutstandingR2T && t.nextSolicit < t.edtl) {
       const length = Math.min(s.params.maxBurstLength, t.edtl - t.nextSolicit);
       const ttt = nextTtt();
@@ -498,9 +508,14 @@ export class Connection implements SessionMember {
     if (!t || t.itt !== itt) return; // data of an aborted or finished task: dropped (RFC 7143 4.2.3.x)
     const len = p.data.length;
     if (ttt === RESERVED_TAG) {
-      // Unsolicited data (RFC 7143 3.2.4.2): in order, inside FirstBurstLength.
-      if (dataSN !== t.unsolicitedDataSN || offset !== t.received || offset + len > t.unsolicitedEnd) return this.sequenceError(bhs);
+      // Unsolicited data (RFC 7143 11.7.1, 13.14): only while it may come, in order, inside
+      // FirstBurstLength. The F bit marks its last PDU; it ends at FirstBurstLength at the latest.
+      if (!t.unsolicitedOpen || dataSN !== t.unsolicitedDataSN || offset !== t.received || offset + len > t.unsolicitedEnd) return this.sequenceError(bhs);
       t.unsolicitedDataSN = snAdd(t.unsolicitedDataSN, 1);
+      if (final || offset + len === t.unsolicitedEnd) {
+        t.unsolicitedOpen = false;
+        t.nextSolicit = offset + len;
+      }
     } else {
       const r = t.r2ts.get(ttt)!;
       if (dataSN !== r.dataSN || offset !== r.offset + r.received || r.received + len > r.length) return this.sequenceError(bhs);
@@ -778,7 +793,11 @@ export class Connection implements SessionMember {
   private sendTargets(v: string): [string, string][] {
     const s = this.session!;
     let list: ExportedTarget[];
-    if (s.discovery) list = v === 'All' ? this.host.visibleTargets(s.initiatorName) : this.host.visibleTargets(s.initiatorName).filter((t) => t.iqn === v);
+    if (s.discovery) {
+      // A target that wants CHAP for discovery is listed only to a session that proved its credentials (login.ts).
+      const listed = this.host.visibleTargets(s.initiatorName).filter((t) => discoveryListed(this.login, t));
+      list = v === 'All' ? listed : listed.filter((t) => t.iqn === v);
+    }
     else list = v === '' || v === 'All' || v === s.target!.iqn ? [s.target!] : [];
     const portal = this.host.portalOf(this.sock);
     return list.flatMap((t) => [['TargetName', t.iqn], ['TargetAddress', portal]] as [string, string][]);

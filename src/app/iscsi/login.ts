@@ -6,9 +6,9 @@
  */
 import { Login, LoginStatus, Stage, ISCSI_LIMITS } from './constants.js';
 import { TEXT_LIMITS, type KeyValues } from './text.js';
-import { validIscsiName } from './target-config.js';
+import { discoveryChap, validIscsiName } from './target-config.js';
 import { negotiateKey, defaultSessionParams, type ConnectionParams, type SessionParams, type TargetPrefs } from './params.js';
-import { decodeBinary, hex, newChallenge, verifyResponse, chapResponse, CHAP_ALGORITHM_MD5, type ChapChallenge } from './chap.js';
+import { decodeBinary, hex, newChallenge, verifyResponse, chapResponse, CHAP_ALGORITHM_MD5, type ChapChallenge, type ChapConfig } from './chap.js';
 import type { ExportedTarget } from './target-config.js';
 
 export interface LoginState {
@@ -21,6 +21,15 @@ export interface LoginState {
   chap: ChapChallenge | null;
   /** The initiator's CHAP response was wrong (the answer is delayed, admission.ts). */
   chapFailed: boolean;
+  /**
+   * Credentials the initiator may prove with CHAP: a normal session's target's; for a discovery
+   * session, those of every target it may see that wants CHAP for discovery (target-config.ts).
+   */
+  chapCandidates: readonly ChapConfig[];
+  /** CHAP is optional: a discovery session that may also see targets needing no authentication. */
+  chapOptional: boolean;
+  /** The candidates the initiator proved (a discovery session lists their targets). */
+  chapProved: readonly ChapConfig[];
   /** Operational and security keys negotiated so far, across the login's PDUs (RFC 7143 6.2). */
   readonly negotiated: Set<string>;
   declaredMrdsl: boolean;
@@ -32,7 +41,7 @@ export interface LoginState {
 export function newLoginState(conn: ConnectionParams): LoginState {
   return {
     first: true, initiatorName: '', targetName: '', sessionType: 'Normal', target: null, auth: 'none-yet', chap: null,
-    chapFailed: false, negotiated: new Set(), declaredMrdsl: false, sentTpgt: false, session: defaultSessionParams(), conn,
+    chapFailed: false, chapCandidates: [], chapOptional: false, chapProved: [], negotiated: new Set(), declaredMrdsl: false, sentTpgt: false, session: defaultSessionParams(), conn,
   };
 }
 
@@ -47,6 +56,8 @@ export interface LoginStep {
 
 export interface LoginEnv {
   readonly findTarget: (iqn: string) => ExportedTarget | undefined;
+  /** Targets an initiator may see (what a discovery session of it could list). */
+  readonly discoveryTargets: (initiator: string) => readonly ExportedTarget[];
   readonly prefs: TargetPrefs;
 }
 
@@ -89,34 +100,42 @@ export function loginStep(st: LoginState, csg: number, transitWanted: boolean, n
       if (t.initiators && !t.initiators.includes(ini)) return fail(LoginStatus.AUTHORIZATION_FAILURE);
       st.targetName = tn;
       st.target = t;
+      st.chapCandidates = t.chap ? [t.chap] : [];
+    } else {
+      // A discovery session follows the authentication of the targets it could list.
+      const visible = env.discoveryTargets(ini);
+      st.chapCandidates = visible.map(discoveryChap).filter((c): c is ChapConfig => c !== null);
+      st.chapOptional = visible.some((t) => discoveryChap(t) === null);
     }
   } else if (kv.has('InitiatorName') || kv.has('TargetName') || kv.has('SessionType')) {
     // Leading-only keys may not change after the first request (RFC 7143 13.4, 13.21).
     if ((kv.get('InitiatorName') ?? st.initiatorName) !== st.initiatorName) return fail(LoginStatus.INITIATOR_ERROR);
   }
   const discovery = st.sessionType === 'Discovery';
-  const chapCfg = st.target?.chap;
+  const chapCfgs = st.chapCandidates;
 
   for (const [k, v] of kv) {
     if (k === 'InitiatorName' || k === 'TargetName' || k === 'SessionType' || k === 'InitiatorAlias') continue;
     if (k === 'AuthMethod') {
       if (csg !== Stage.SECURITY_NEGOTIATION) return fail(LoginStatus.INITIATOR_ERROR);
       const offered = v.split(',');
-      const pick = chapCfg ? (offered.includes('CHAP') ? 'CHAP' : null) : offered.includes('None') ? 'None' : null;
+      // The first of the initiator's values the target takes (RFC 7143 6.2): CHAP when there are
+      // credentials to prove, None when nothing needs proving.
+      const pick = offered.find((m) => (m === 'CHAP' && chapCfgs.length > 0) || (m === 'None' && (chapCfgs.length === 0 || st.chapOptional))) ?? null;
       if (!pick) return fail(LoginStatus.AUTHENTICATION_FAILURE);
       st.auth = pick === 'CHAP' ? 'chap-offered' : 'none';
       answer.push([k, pick]);
       continue;
     }
     if (k.startsWith('CHAP_')) {
-      if (csg !== Stage.SECURITY_NEGOTIATION || !chapCfg) return fail(LoginStatus.INITIATOR_ERROR);
+      if (csg !== Stage.SECURITY_NEGOTIATION || chapCfgs.length === 0) return fail(LoginStatus.INITIATOR_ERROR);
       continue; // handled below as a group
     }
     const a = negotiateKey(k, v, st.session, st.conn, env.prefs, discovery);
     if (a !== null) answer.push([k, a]);
   }
 
-  if (chapCfg && csg === Stage.SECURITY_NEGOTIATION) {
+  if (chapCfgs.length > 0 && csg === Stage.SECURITY_NEGOTIATION) {
     if (st.auth === 'chap-offered' && kv.has('CHAP_A')) {
       const algs = kv.get('CHAP_A')!.split(',');
       if (!algs.includes(String(CHAP_ALGORITHM_MD5))) return fail(LoginStatus.AUTHENTICATION_FAILURE);
@@ -126,10 +145,13 @@ export function loginStep(st: LoginState, csg: number, transitWanted: boolean, n
     } else if (st.auth === 'chap-challenged' && (kv.has('CHAP_N') || kv.has('CHAP_R'))) {
       const name = kv.get('CHAP_N');
       const r = decodeBinary(kv.get('CHAP_R') ?? '');
-      if (name === undefined || !r || !verifyResponse(chapCfg, st.chap!, name, r)) {
+      const proved = name === undefined || !r ? [] : chapCfgs.filter((cfg) => verifyResponse(cfg, st.chap!, name, r));
+      if (!proved.length) {
         st.chapFailed = true;
         return fail(LoginStatus.AUTHENTICATION_FAILURE);
       }
+      st.chapProved = proved;
+      const chapCfg = proved.find((cfg) => cfg.targetUser && cfg.targetSecret) ?? proved[0]!;
       // Mutual CHAP: the initiator challenges the target (RFC 7143 12.1.3).
       if (kv.has('CHAP_I') || kv.has('CHAP_C')) {
         const id = Number(kv.get('CHAP_I'));
@@ -147,14 +169,16 @@ export function loginStep(st: LoginState, csg: number, transitWanted: boolean, n
 
   // Leaving the security stage needs authentication done (RFC 7143 6.3).
   let transit = transitWanted;
+  // CHAP must be done before the security stage ends when it is required, or optional and begun.
+  const chapRequiredNow = chapCfgs.length > 0 && (!st.chapOptional || st.auth === 'chap-offered' || st.auth === 'chap-challenged');
   if (csg === Stage.SECURITY_NEGOTIATION) {
-    if (chapCfg && st.auth !== 'done') {
+    if (chapRequiredNow && st.auth !== 'done') {
       if (transitWanted && st.auth !== 'chap-offered' && st.auth !== 'chap-challenged') return fail(LoginStatus.AUTHENTICATION_FAILURE);
       transit = false;
-    } else if (!chapCfg && st.auth === 'none-yet' && transitWanted) {
+    } else if (st.auth === 'none-yet' && transitWanted) {
       st.auth = 'none';
     }
-  } else if (chapCfg && st.auth !== 'done') {
+  } else if (chapRequiredNow && st.auth !== 'done') {
     // Skipping the security stage is not allowed when the target wants CHAP.
     return fail(LoginStatus.AUTHENTICATION_FAILURE);
   }
@@ -169,6 +193,12 @@ export function loginStep(st: LoginState, csg: number, transitWanted: boolean, n
     answer.push(['TargetPortalGroupTag', '1']); // RFC 7143 13.9: sent in the first login response
   }
   return { status: LoginStatus.SUCCESS, answer, transit, nsg: transit ? nsg : csg };
+}
+
+/** Whether a discovery session's SendTargets lists the target: it needs no CHAP for discovery, or the session proved its credentials. */
+export function discoveryListed(st: LoginState, t: ExportedTarget): boolean {
+  const need = discoveryChap(t);
+  return need === null || st.chapProved.includes(need);
 }
 
 export const loginFlags = (transit: boolean, csg: number, nsg: number): number =>

@@ -7,6 +7,7 @@
  *         luns: [ { lun: 0, dev: /dev/sda }, { lun: 1, dev: /dev/sdb } ]
  *         initiators: [ iqn.2005-03.org.open-iscsi:host1 ]   # optional: who may log in
  *         chap: { user: alice, secret: s3cret-12chars }       # optional
+ *         discovery_auth: none  # optional: list the CHAP target to unauthenticated discovery sessions
  *         reach: [ arr ]        # optional: arrays its copy manager reaches for third-party copy
  *         token_scope: access   # optional: access (default) | initiator
  *
@@ -27,7 +28,7 @@ import type { ScsiArray } from '../../../devices/scsi/array.js';
 import { scsiFabricOf } from '../../../devices/scsi/attach.js';
 import type { BlockDevice } from '../../core/block/device.js';
 import type { ChapConfig } from './chap.js';
-import { validIscsiName, type ExportedTarget } from './target-config.js';
+import { DISCOVERY_AUTHS, validIscsiName, type DiscoveryAuth, type ExportedTarget } from './target-config.js';
 import { TOKEN_SCOPES, type TokenScope } from '../../../devices/scsi/copy-access.js';
 
 export const ISCSI_SCENARIO_LIMITS = { targets: 64, lunsPerTarget: 256, initiators: 256, secretMin: 12, secretMax: 16 } as const;
@@ -53,6 +54,7 @@ const TARGET_SPEC: ObjSpec = {
     luns: k.list(k.anyOf([k.dev('the device, at LUN = its position'), k.obj(LUN_SPEC)], 'device path or { lun, dev }', 'a LUN'), ISCSI_SCENARIO_LIMITS.lunsPerTarget, 'the LUNs', { required: true, example: ['/dev/sda', '/dev/sdb'] }),
     initiators: k.list(k.str('an iSCSI name'), ISCSI_SCENARIO_LIMITS.initiators, 'initiators allowed to log in (default: any)'),
     chap: k.obj(CHAP_SPEC),
+    discovery_auth: k.oneOf(DISCOVERY_AUTHS, 'discovery sessions: chap lists the target only to one that authenticated with its chap credentials (the default with chap); none lists it without (the default without chap)'),
     reach: k.list(k.str('array name'), ISCSI_SCENARIO_LIMITS.targets, 'gateway targets: arrays reachable for third-party copy (default none)'),
     token_scope: k.oneOf(TOKEN_SCOPES, 'gateway targets: who may use a ROD token (access: anyone who may read its LU; initiator: only its maker)', { default: 'access' }),
   },
@@ -73,6 +75,8 @@ export interface TargetSpec {
   readonly luns: readonly LunSpec[];
   readonly initiators?: readonly string[];
   readonly chap?: ChapConfig;
+  /** Discovery sessions: CHAP required to learn of the target (the default with `chap`), or not. */
+  readonly discoveryAuth?: DiscoveryAuth;
   /** Arrays a gateway target's copy manager reaches besides its own (copy-access.ts); default none. */
   readonly reach?: readonly string[];
   readonly tokenScope?: TokenScope;
@@ -131,6 +135,10 @@ export function parseIscsi(f: Field, devPath: (f: Field) => string): IscsiSpec |
       }
       out.chap = chap;
     }
+    if (t.key('discovery_auth').present) {
+      out.discoveryAuth = t.key('discovery_auth').oneOf(DISCOVERY_AUTHS);
+      if (out.discoveryAuth === 'chap' && !out.chap) t.key('discovery_auth').fail('chap needs the target\'s chap credentials (key chap)');
+    }
     return out;
   });
   return { targets };
@@ -148,7 +156,7 @@ export function exportTargets(lab: Lab, spec: IscsiSpec): ExportedTarget[] {
     const fronted = frontedArray(t, devs);
     if (fronted && (t.reach || t.tokenScope)) throw new RangeError(`iscsi target ${t.iqn}: reach and token_scope of a target that fronts array ${fronted.name} are that array's (keys of its scsi device)`);
     const array = fronted ?? gatewayArray(lab, t, devs, i);
-    return { iqn: t.iqn, array, luns: t.luns.map((l) => l.lun), ...(t.alias ? { alias: t.alias } : {}), ...(t.initiators ? { initiators: t.initiators } : {}), ...(t.chap ? { chap: t.chap } : {}) };
+    return { iqn: t.iqn, array, luns: t.luns.map((l) => l.lun), ...(t.alias ? { alias: t.alias } : {}), ...(t.initiators ? { initiators: t.initiators } : {}), ...(t.chap ? { chap: t.chap } : {}), ...(t.discoveryAuth ? { discoveryAuth: t.discoveryAuth } : {}) };
   });
   const fabric = scsiFabricOf(lab);
   for (const t of spec.targets) for (const r of t.reach ?? []) if (!fabric.arrays.has(r)) throw new RangeError(`iscsi target ${t.iqn}: reach names no array ${r}`);

@@ -15,6 +15,20 @@ export interface ExportedTarget {
   /** Initiator names allowed to log in; absent: any. */
   readonly initiators?: readonly string[];
   readonly chap?: ChapConfig;
+  /**
+   * Discovery sessions (SendTargets): `chap` (the default when `chap` is set) lists the target
+   * only to a discovery session that authenticated with its CHAP credentials; `none` lists it
+   * without authentication.
+   */
+  readonly discoveryAuth?: DiscoveryAuth;
+}
+
+export type DiscoveryAuth = 'chap' | 'none';
+export const DISCOVERY_AUTHS: readonly DiscoveryAuth[] = ['chap', 'none'];
+
+/** The CHAP credentials a discovery session needs to learn of the target, or null when it needs none. */
+export function discoveryChap(t: ExportedTarget): ChapConfig | null {
+  return t.chap && t.discoveryAuth !== 'none' ? t.chap : null;
 }
 
 /**
