@@ -14,8 +14,10 @@ import { LayoutError } from '../../gc/layout.js';
 import { GcIntegrityError } from '../../gc/tag.js';
 import { NoSpaceError } from '../../gc/lfs.js';
 import { WorkloadError } from '../../gc/workload.js';
-import { openTraceFile } from '../../../core/trace/writer.js';
-import { GC_BLKPARSE_MAX_BYTES, TraceFileError, encodeTrace, importBlkparse, readBounded, readTraceFile, type GcTrace } from '../../gc/trace-file.js';
+import { openTraceFile, type TraceWriter } from '../../../core/trace/writer.js';
+import { checkOutput, writeOutput } from '../../../core/util/output-file.js';
+import { TraceFileError, encodeTrace, readBounded, readTraceFile, type GcTrace } from '../../gc/trace-file.js';
+import { GC_BLKPARSE_MAX_BYTES, formatImport, importBlkparse } from '../../gc/blkparse.js';
 import { GC_PATHS, type GcPathName } from '../../gc/paths.js';
 import { VICTIM_POLICIES, type VictimPolicyName } from '../../gc/policies.js';
 import type { GcResult } from '../../gc/result.js';
@@ -246,6 +248,12 @@ async function sweepCommand(c: GcCliOptions & { policies?: string; paths?: strin
 }
 
 function importCommand(input: string, output: string, opts: { action?: string }): number {
+  const action = opts.action ?? 'Q';
+  if (!/^[A-Z]{1,2}$/.test(action)) {
+    process.stderr.write('copylab gc import-blkparse: --action: expected a blkparse action letter (Q, D, C, …)\n');
+    return EXIT_USAGE;
+  }
+  checkOutput(output);
   let text: string;
   try {
     text = new TextDecoder().decode(readBounded(input, GC_BLKPARSE_MAX_BYTES));
@@ -254,14 +262,14 @@ function importCommand(input: string, output: string, opts: { action?: string })
     process.stderr.write(`copylab gc import-blkparse: ${err.message}\n`);
     return EXIT_USAGE;
   }
-  const action = opts.action ?? 'Q';
-  if (!/^[A-Z]{1,2}$/.test(action)) {
-    process.stderr.write('copylab gc import-blkparse: --action: expected a blkparse action letter (Q, D, C, …)\n');
+  const imported = importBlkparse(text, action);
+  const report = formatImport(input, output, imported, action);
+  if (imported.trace.op.length === 0) {
+    process.stderr.write(`copylab gc import-blkparse: ${report}\n`);
     return EXIT_USAGE;
   }
-  const t = importBlkparse(text, action);
-  writeFileSync(output, encodeTrace(t));
-  process.stdout.write(`${t.op.length} requests (${t.op.filter((x) => x === 0).length} writes) → ${output}\n`);
+  writeOutput(output, encodeTrace(imported.trace));
+  process.stdout.write(`${report}\n`);
   return EXIT_OK;
 }
 
