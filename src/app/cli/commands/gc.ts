@@ -3,7 +3,6 @@
  * --dev, on a lab block device; `gc sweep` runs a grid on the worker pool; `gc import-blkparse`
  * turns blkparse text into a GC trace file.
  */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { pack } from 'msgpackr';
@@ -175,16 +174,19 @@ async function gcCommand(c: GcCliOptions): Promise<number> {
   try {
     const o = gcOptionsFrom(c);
     if ((c.scenario === undefined) !== (c.dev === undefined)) usage(c.scenario === undefined ? '--dev' : '--scenario', '--scenario FILE and --dev PATH go together');
-    const trace = loadTrace(o);
-    const bar = progressBar(!c.json && process.stderr.isTTY === true);
-    let r: GcResult;
     if (c.traceOut !== undefined && c.scenario === undefined) {
       usage('--trace-out', 'the tag-only device has no block layer to trace: run on a lab device (--scenario FILE --dev PATH)');
     }
+    // Every output is checked before the run (which may take minutes), not after it.
+    for (const f of [c.seriesOut, c.traceOut, c.plot]) if (f !== undefined) checkOutput(f);
+    const trace = loadTrace(o);
+    const bar = progressBar(!c.json && process.stderr.isTTY === true);
+    let r: GcResult;
+    let sink: TraceWriter | undefined;
     if (c.scenario !== undefined) {
       const lab = buildLab(loadScenario(c.scenario));
-      const sink = c.traceOut !== undefined ? openTraceFile(c.traceOut, `copylab gc --dev ${c.dev!}`, () => lab.clock.now()) : undefined;
       try {
+        sink = c.traceOut !== undefined ? openTraceFile(c.traceOut, `copylab gc --dev ${c.dev!}`, () => lab.clock.now()) : undefined;
         r = await runGcOnLab({ lab, dev: c.dev! }, o, { onProgress: bar.update, ...(trace ? { trace } : {}), ...(sink ? { traceSink: sink } : {}) });
       } finally {
         sink?.close();
@@ -192,10 +194,12 @@ async function gcCommand(c: GcCliOptions): Promise<number> {
       }
     } else r = runGc(o, { onProgress: bar.update, ...(trace ? { trace } : {}) });
     bar.end();
-    if (c.seriesOut) writeFileSync(c.seriesOut, pack(r));
-    if (c.plot) await writePlot(c.plot, [r]);
+    // The result first: a file that then fails to be written (a full disk) does not hide it.
     if (c.json) process.stdout.write(JSON.stringify({ ...r, series: undefined }) + '\n');
     else printResult(r);
+    if (c.seriesOut !== undefined) writeOutput(c.seriesOut, pack(r));
+    if (c.plot !== undefined) await writePlot(c.plot, [r]);
+    if (sink?.error) throw sink.error;
     return EXIT_OK;
   } catch (err) {
     return reportError(err);
@@ -209,7 +213,7 @@ async function writePlot(file: string, results: readonly GcResult[]): Promise<vo
     process.stderr.write('copylab gc: nothing to plot: throughput over time needs a timing model (--timing), WAF vs spare factor a sweep over two or more\n');
     return;
   }
-  writeFileSync(file, svg);
+  writeOutput(file, svg);
 }
 
 const list = (v: string | undefined, dflt: string): string[] => (v ?? dflt).split(',').map((s) => s.trim()).filter(Boolean);
@@ -217,6 +221,9 @@ const list = (v: string | undefined, dflt: string): string[] => (v ?? dflt).spli
 async function sweepCommand(c: GcCliOptions & { policies?: string; paths?: string; spareFactors?: string; workloads?: string }): Promise<number> {
   try {
     const base = gcOptionsFrom(c);
+    if (c.seriesOut !== undefined) usage('--series-out', 'a sweep writes no time series (run one gc for that; --json prints every run)');
+    if (c.traceOut !== undefined) usage('--trace-out', 'a sweep runs on the tag-only device, which has no block layer to trace');
+    if (c.plot !== undefined) checkOutput(c.plot);
     const policies = list(c.policies, 'greedy,cost-benefit') as VictimPolicyName[];
     for (const p of policies) if (!VICTIM_POLICIES.includes(p)) usage('--policies', `unknown policy ${p} (${VICTIM_POLICIES.join(', ')})`);
     const paths = list(c.paths, base.path) as GcPathName[];
@@ -233,14 +240,15 @@ async function sweepCommand(c: GcCliOptions & { policies?: string; paths?: strin
     const tty = !c.json && process.stderr.isTTY === true;
     const results = await runSweep(runs, (d, n) => tty && process.stderr.write(`\r  ${d}/${n} runs`));
     if (tty) process.stderr.write('\r\x1b[K');
-    if (c.plot) await writePlot(c.plot, results);
     if (c.json) {
       for (const r of results) process.stdout.write(JSON.stringify({ ...r, series: undefined }) + '\n');
+      if (c.plot !== undefined) await writePlot(c.plot, results);
       return EXIT_OK;
     }
     const t = new Table({ head: ['workload', 'policy', 'path', 'Sf', 'WAF', 'steady', 'Desnoyers greedy', 'ratio', 'GC cmds', 'host bytes', 'modeled s', 'p99 µs', 'wall s'], chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }, style: { head: [], border: [] } });
     for (const r of results) t.push([r.workload, r.policy, r.path, r.spare_factor, fmt(r.waf, 3), fmt(r.waf_steady, 3), fmt(r.waf_desnoyers_greedy, 3), fmt(r.waf_steady / r.waf_desnoyers_greedy, 3), r.commands, formatBytes(r.host_bytes), fmt(r.modeled_s, 2), fmt(r.p99_us, 1), fmt(r.wall_s, 1)]);
     process.stdout.write(t.toString() + '\n');
+    if (c.plot !== undefined) await writePlot(c.plot, results);
     return EXIT_OK;
   } catch (err) {
     return reportError(err);

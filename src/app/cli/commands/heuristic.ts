@@ -3,7 +3,6 @@
  * heuristic measured in modeled time (src/app/heuristic/measure.ts, docs/heuristics.md).
  */
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import { Lab } from '../../lab.js';
 import { buildLab } from '../../scenario/run.js';
@@ -11,6 +10,7 @@ import { measureHeuristic, type HeuristicResult } from '../../heuristic/measure.
 import { presetNames, resolveTiming, TIMING_NONE } from '../../../../devices/timing/params.js';
 import { formatSize } from '../../../core/util/size.js';
 import { ErrnoError } from '../../../core/util/errno.js';
+import { checkOutput, writeOutput } from '../../../core/util/output-file.js';
 import { EXIT_OK, EXIT_USAGE, fail, scenarioFrom, type SetExit } from '../common.js';
 
 const us = (v: number | null): string => (v === null ? '-' : v < 1000 ? `${v.toFixed(1)} µs` : `${(v / 1000).toFixed(2)} ms`);
@@ -55,6 +55,7 @@ export function registerHeuristic(program: Command, setExit: SetExit): void {
         process.stderr.write('copylab: heuristic: give --scenario with a device, or --timing, not both\n');
         return setExit(EXIT_USAGE);
       }
+      if (opts.plot !== undefined) checkOutput(opts.plot);
       const presets = opts.timing === 'all' ? presetNames().filter((p) => p !== TIMING_NONE) : opts.timing ? [opts.timing] : [];
       const jobs: { lab: Lab; dev: string }[] = [];
       try {
@@ -90,9 +91,9 @@ export function registerHeuristic(program: Command, setExit: SetExit): void {
           await job.lab.close();
         }
       }
-      if (opts.plot && measured.length) {
+      if (opts.plot !== undefined && measured.length) {
         const { renderHeuristicSvg } = await import('../../plot/heuristic.js');
-        writeFileSync(opts.plot, await renderHeuristicSvg(measured));
+        writeOutput(opts.plot, await renderHeuristicSvg(measured));
       }
       setExit(code);
     });

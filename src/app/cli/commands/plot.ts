@@ -1,8 +1,8 @@
 /** `copylab plot RESULTS.json -o FILE.svg`: bench results (fio's JSON shape) as an SVG chart. */
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
 import type { FioResult } from '../../bench/result.js';
 import { readJobFile, JobFileError } from '../../bench/jobfile.js';
+import { checkOutput, writeOutput } from '../../../core/util/output-file.js';
 import { EXIT_OK, EXIT_USAGE, type SetExit } from '../common.js';
 
 /** Results files are read up to this size (checked before reading). */
@@ -20,9 +20,10 @@ async function plot(file: string, opts: { output: string; title?: string }): Pro
     process.stderr.write(`copylab: ${err instanceof JobFileError ? err.message : `${file}: ${(err as Error).message}`}\n`);
     return EXIT_USAGE;
   }
+  checkOutput(opts.output);
   // Vega is large: load it only when a chart is drawn, not on every copylab start.
   const { renderResultsSvg } = await import('../../plot/plot.js');
-  writeFileSync(opts.output, await renderResultsSvg(result, opts.title));
+  writeOutput(opts.output, await renderResultsSvg(result, opts.title));
   return EXIT_OK;
 }
 

@@ -13,7 +13,7 @@ async function run(file: string | undefined, opts: { json?: boolean; trace?: boo
   }
   const scenario = scenarioFrom(file);
   const progress = !opts.json && process.stderr.isTTY && scenario.steps.length > 1;
-  const sink = opts.traceOut ? openTraceFile(opts.traceOut, `copylab run ${file ?? ''}`.trim()) : undefined;
+  const sink = opts.traceOut !== undefined ? openTraceFile(opts.traceOut, `copylab run ${file ?? ''}`.trim()) : undefined;
   let report;
   try {
     report = await runScenario(scenario, {
@@ -34,6 +34,8 @@ async function run(file: string | undefined, opts: { json?: boolean; trace?: boo
       for (const r of report.steps) if (r.trace) process.stdout.write(`\n# step ${r.step} ${r.kind} ${r.target}\n${r.trace}\n`);
     }
   }
+  // A trace file that failed during the run (a full disk): the report above, then this, exit 1.
+  if (sink?.error) throw sink.error;
   return report.ok ? EXIT_OK : EXIT_FAILED;
 }
 
