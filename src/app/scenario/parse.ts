@@ -4,7 +4,7 @@
  * a ScenarioError naming the step and key. Device and step kinds come from registry.ts.
  */
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { Field, ScenarioError, isObj } from './fields.js';
+import { Field, ScenarioError, isObj, quotedKey } from './fields.js';
 import { COPY_STRATEGIES, type CopyStrategy, type LabOptions } from '../lab.js';
 import { CLOCK_MODES } from '../../core/time/clock.js';
 import { DEVICE_KINDS, STEP_KINDS } from './registry.js';
@@ -176,6 +176,6 @@ function parseStep(f: Field, ctx: ParseContext): ParsedStep {
   if (keys.length !== 1) f.fail(`expected exactly one step kind (${kinds.join(', ')}), got ${keys.join(', ') || 'none'}`);
   const kind = keys[0]!;
   const def = STEP_KINDS.find((s) => s.kind === kind);
-  if (!def) f.fail(`unknown step '${kind}' (allowed: ${kinds.join(', ')})`);
+  if (!def) f.fail(`unknown step ${quotedKey(kind)} (allowed: ${kinds.join(', ')})`);
   return def.parse(f.key(kind), ctx);
 }

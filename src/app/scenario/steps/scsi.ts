@@ -9,6 +9,7 @@ import { STATUS_NAME, SENSE_KEY_NAME } from '../../../../devices/scsi/constants.
 import { Errno } from '../../../core/util/errno.js';
 import { BoundedReadError, readFileBounded } from '../../../core/util/read-bounded.js';
 import { hexTextMax } from './nvme.js';
+import { shownValue } from '../../../core/util/escaped-prefix.js';
 
 /** Data-Out bytes a step may carry. */
 export const SCSI_STEP_MAX_DATA = 16 * 1024 * 1024;
@@ -25,7 +26,7 @@ function statusOf(f: Field): number {
   if (typeof f.value === 'number') return f.int(0, 255);
   const s = f.str().toUpperCase().replace(/_/g, ' ');
   const hit = Object.entries(STATUS_NAME).find(([, n]) => n === s);
-  if (!hit) f.fail(`unknown status ${JSON.stringify(f.value)} (GOOD, CHECK_CONDITION, RESERVATION_CONFLICT or a number)`);
+  if (!hit) f.fail(`unknown status ${shownValue(f.value)} (GOOD, CHECK_CONDITION, RESERVATION_CONFLICT or a number)`);
   return Number(hit[0]);
 }
 
