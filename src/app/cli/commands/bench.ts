@@ -6,7 +6,7 @@ import { modeledClockOf, runJobs, timedDevice } from '../../bench/engine.js';
 import { fioResult } from '../../bench/result.js';
 import { formatNormal, formatTerse } from '../../bench/format.js';
 import { progressLine, PROGRESS_AFTER_NS } from '../../bench/progress.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, scenarioFrom, type SetExit } from '../common.js';
+import { allowOutsidePathsOption, EXIT_FAILED, EXIT_OK, EXIT_USAGE, scenarioFrom, type SetExit } from '../common.js';
 import { openTraceFile, type TraceWriter } from '../../../core/trace/writer.js';
 import { checkOutput, writeOutput } from '../../../core/util/output-file.js';
 
@@ -14,6 +14,7 @@ export const OUTPUT_FORMATS = ['normal', 'json', 'terse'] as const;
 
 interface BenchCliOptions {
   scenario?: string;
+  allowOutsidePaths?: boolean;
   outputFormat: string;
   traceOut?: string;
   plot?: string;
@@ -38,7 +39,7 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
     }
     throw err;
   }
-  const scenario = scenarioFrom(opts.scenario);
+  const scenario = scenarioFrom(opts.scenario, opts);
   const lab = buildLab(scenario);
   // The scenario's steps prepare the lab (sysfs settings, fills) before the jobs run.
   for (const [i, step] of scenario.steps.entries()) {
@@ -98,8 +99,7 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
 }
 
 export function registerBench(program: Command, setExit: SetExit): void {
-  program
-    .command('bench')
+  allowOutsidePathsOption(program.command('bench'))
     .description('run fio job files against the lab; results in fio\'s formats (normal, json, terse)')
     .argument('<jobfile...>', 'fio job files (INI)')
     .option('--scenario <file>', 'the lab to run in (YAML); default: the built-in default lab')

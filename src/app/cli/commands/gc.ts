@@ -24,7 +24,7 @@ import { runSweep, sweepRuns } from '../../gc/sweep.js';
 import { renderGcSvg } from '../../plot/gc.js';
 import { buildLab, loadScenario } from '../../scenario/run.js';
 import { formatSize, parseSize } from '../../../core/util/size.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type SetExit } from '../common.js';
+import { ALLOW_OUTSIDE_PATHS_HELP, EXIT_FAILED, EXIT_OK, EXIT_USAGE, type SetExit } from '../common.js';
 
 interface GcCliOptions {
   size?: string;
@@ -43,6 +43,7 @@ interface GcCliOptions {
   ageThreshold?: string;
   seriesPoints?: string;
   scenario?: string;
+  allowOutsidePaths?: boolean;
   dev?: string;
   json?: boolean;
   seriesOut?: string;
@@ -184,7 +185,7 @@ async function gcCommand(c: GcCliOptions): Promise<number> {
     let r: GcResult;
     let sink: TraceWriter | undefined;
     if (c.scenario !== undefined) {
-      const lab = buildLab(loadScenario(c.scenario));
+      const lab = buildLab(loadScenario(c.scenario, { allowOutsidePaths: c.allowOutsidePaths === true }));
       try {
         sink = c.traceOut !== undefined ? openTraceFile(c.traceOut, `copylab gc --dev ${c.dev!}`, () => lab.clock.now()) : undefined;
         r = await runGcOnLab({ lab, dev: c.dev! }, o, { onProgress: bar.update, ...(trace ? { trace } : {}), ...(sink ? { traceSink: sink } : {}) });
@@ -308,6 +309,7 @@ export function registerGc(program: Command, setExit: SetExit): void {
   const gc = runOptions(program.command('gc').enablePositionalOptions().description('the GC lab: an F2FS-like log-structured layer whose GC copies through the lab (docs/gc.md)'))
     .option('--scenario <file>', 'run on a device of this scenario (with --dev)')
     .option('--dev <path>', 'the scenario device to run on (/dev/nvme0n2, /dev/nullb0, /dev/mapper/x, /dev/sda)')
+    .option('--allow-outside-paths', ALLOW_OUTSIDE_PATHS_HELP)
     .action(async (opts: GcCliOptions) => setExit(await gcCommand(opts)));
   runOptions(gc.command('sweep').description('run a grid of GC runs on the worker pool and print a table'))
     .option('--policies <list>', 'policies, comma-separated', 'greedy,cost-benefit')

@@ -24,8 +24,9 @@ import { formatTable } from '../../scenario/report.js';
 import { ScenarioError } from '../../scenario/fields.js';
 import type { Lab } from '../../lab.js';
 import type { StepResult } from '../../scenario/run.js';
+import type { ScenarioFileOptions } from '../../scenario/data-file.js';
 import { labDevices } from './lab.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, scenarioFrom, setShellLab, UsageError, type SetExit } from '../common.js';
+import { allowOutsidePathsOption, EXIT_FAILED, EXIT_OK, EXIT_USAGE, scenarioFrom, setShellLab, UsageError, type SetExit } from '../common.js';
 
 /** Limits of a shell: line length, lines kept in the history file, variables and their size. */
 export const SHELL_LIMITS = { lineBytes: 64 * 1024, history: 1000, variables: 256, valueBytes: 64 * 1024, jobs: 64 } as const;
@@ -118,8 +119,8 @@ function stepKindOf(line: string): string | undefined {
   return m && STEP_KINDS.some((s) => s.kind === m[1]) ? m[1] : undefined;
 }
 
-async function runStepLine(lab: Lab, text: string, n: number): Promise<number> {
-  const steps = parseStepsText(text, labNames(lab), `line ${n}`);
+async function runStepLine(lab: Lab, text: string, n: number, files: ScenarioFileOptions): Promise<number> {
+  const steps = parseStepsText(text, labNames(lab), `line ${n}`, files);
   const results: StepResult[] = [];
   for (const [i, step] of steps.entries()) results.push(await runStep(lab, step, i));
   const report = { ok: results.every((r) => r.ok), steps: results };
@@ -178,13 +179,14 @@ export interface ShellCli {
 }
 
 export function registerShell(program: Command, setExit: SetExit, cli: ShellCli): void {
-  program
-    .command('shell')
+  allowOutsidePathsOption(program.command('shell'))
     .description('keep one lab alive and take copylab commands and scenario steps line by line (interactive, or a script on stdin)')
     .option('-s, --scenario <file>', 'scenario whose devices and stack make up the lab (its steps are not run; default: the default lab)')
-    .action(async (opts: { scenario?: string }) => {
+    .action(async (opts: { scenario?: string; allowOutsidePaths?: boolean }) => {
       const { runCommand, makeProgram } = cli;
-      const scenario = scenarioFrom(opts.scenario);
+      const scenario = scenarioFrom(opts.scenario, opts);
+      // Step lines are typed here: their data_file paths resolve against the working directory.
+      const files: ScenarioFileOptions = { allowOutsidePaths: opts.allowOutsidePaths === true };
       const lab = buildLab(scenario);
       const source = opts.scenario ?? 'default lab';
       setShellLab({ lab, scenario, source });
@@ -215,7 +217,7 @@ export function registerShell(program: Command, setExit: SetExit, cli: ShellCli)
           return code;
         }
         const text = expandVariables(line, vars);
-        if (stepKindOf(text)) return runStepLine(lab, text, n);
+        if (stepKindOf(text)) return runStepLine(lab, text, n, files);
         const argv = splitWords(text);
         if (argv[0] === 'copylab') argv.shift();
         if (NOT_IN_SHELL.has(argv[0] ?? '')) throw new UsageError(`${argv[0]}: not available inside the shell`);

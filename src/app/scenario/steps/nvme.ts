@@ -8,7 +8,6 @@ import { nvmeStatusToErrno } from '../../../../devices/nvme/driver.js';
 import { PASSTHRU_MAX_BYTES } from '../../../../devices/nvme/host.js';
 import { statusName } from '../../../../devices/nvme/spec.js';
 import type { Field } from '../fields.js';
-import { BoundedReadError, readFileBounded } from '../../../core/util/read-bounded.js';
 import type { StepDef } from '../types.js';
 import { k, type KeySpec, type ObjSpec } from '../keys.js';
 import { parseHex, toHex } from '../../../core/util/bytes.js';
@@ -33,7 +32,7 @@ export const NVME_STEP_SPEC: ObjSpec = {
     nsid: k.u32('namespace ID', { default: 'the namespace of dev' }),
     ...Object.fromEntries(CDW_KEYS.map((key): [string, KeySpec] => [key, k.u32(`command dword ${key.slice(3)}`)])),
     data_hex: k.hex('host-to-controller data'),
-    data_file: k.str('host-to-controller data from a file'),
+    data_file: k.str("host-to-controller data from a file (relative to the scenario's folder, which it may not leave without --allow-outside-paths)"),
     data_len: k.int(0, PASSTHRU_MAX_BYTES, 'controller-to-host data length (and the padded length of host data)'),
     expect: k.obj(NVME_EXPECT, { example: { status: '0x0183' } }),
   },
@@ -77,16 +76,8 @@ export const nvmeStep: StepDef = {
     if (body.key('data_hex').present && body.key('data_file').present) body.fail('give data_hex or data_file, not both');
     let data: Uint8Array | undefined;
     if (body.key('data_hex').present) data = hexOf(body.key('data_hex'), PASSTHRU_MAX_BYTES);
-    if (body.key('data_file').present) {
-      // Read when the scenario is parsed, so a missing or oversized file stops the run before it starts.
-      const f = body.key('data_file');
-      try {
-        data = readFileBounded(f.str(), PASSTHRU_MAX_BYTES);
-      } catch (err) {
-        if (!(err instanceof BoundedReadError)) throw err;
-        f.fail(`${f.str()}: ${err.message}`);
-      }
-    }
+    // Read when the scenario is parsed, so a missing, oversized or out-of-folder file stops the run before it starts.
+    if (body.key('data_file').present) data = ctx.dataFile(body.key('data_file'), PASSTHRU_MAX_BYTES);
     const dataLen = body.key('data_len').present ? body.key('data_len').int(0, PASSTHRU_MAX_BYTES) : undefined;
     const e = body.key('expect');
     const expect: { status?: number; dw0?: number; dw1?: number; data_hex?: string } = {};

@@ -7,7 +7,6 @@ import { parseHex, toHex } from '../../../core/util/bytes.js';
 import { decodeSense } from '../../../../devices/scsi/sense.js';
 import { STATUS_NAME, SENSE_KEY_NAME } from '../../../../devices/scsi/constants.js';
 import { Errno } from '../../../core/util/errno.js';
-import { BoundedReadError, readFileBounded } from '../../../core/util/read-bounded.js';
 import { hexTextMax } from './nvme.js';
 import { shownValue } from '../../../core/util/escaped-prefix.js';
 
@@ -47,7 +46,7 @@ export const SCSI_STEP_SPEC: ObjSpec = {
     initiator: k.str('the initiator name the command comes from', { default: 'the host\'s' }),
     cdb: k.hex('the CDB, 6..32 bytes', { required: true, example: '12 00 00 00 08 00' }),
     data_out: k.hex('Data-Out bytes'),
-    data_file: k.str('Data-Out bytes from a file'),
+    data_file: k.str("Data-Out bytes from a file (relative to the scenario's folder, which it may not leave without --allow-outside-paths)"),
     alloc_len: k.int(0, SCSI_STEP_MAX_DATA, 'Data-In buffer length', { default: 4096 }),
     expect: k.obj(SCSI_EXPECT, { example: { status: 'GOOD' } }),
   },
@@ -67,15 +66,8 @@ export const scsiStep: StepDef = {
     if (body.key('data_out').present && body.key('data_file').present) body.fail('give data_out or data_file, not both');
     let dataOut: Uint8Array | undefined;
     if (body.key('data_out').present) dataOut = hexField(body.key('data_out'), SCSI_STEP_MAX_DATA);
-    if (body.key('data_file').present) {
-      const f = body.key('data_file');
-      try {
-        dataOut = readFileBounded(f.str(), SCSI_STEP_MAX_DATA);
-      } catch (err) {
-        if (!(err instanceof BoundedReadError)) throw err;
-        f.fail(`${f.str()}: ${err.message}`);
-      }
-    }
+    // Read when the scenario is parsed, so a missing, oversized or out-of-folder file stops the run before it starts.
+    if (body.key('data_file').present) dataOut = ctx.dataFile(body.key('data_file'), SCSI_STEP_MAX_DATA);
     const allocLen = body.key('alloc_len').present ? body.key('alloc_len').int(0, SCSI_STEP_MAX_DATA) : 4096;
     const e = body.key('expect');
     const exp: { status?: number; key?: number; asc?: number; ascq?: number; data?: string } = {};
