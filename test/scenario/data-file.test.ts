@@ -1,6 +1,7 @@
 /**
  * A scenario's data_file stays in the scenario's folder: `..`, an absolute path elsewhere and a
- * symbolic link that leads out are refused (exit 2, one line) unless --allow-outside-paths.
+ * symbolic link that leads out are refused (exit 2, one line) unless --allow-outside-paths; a
+ * wrong data expectation describes the difference without printing the data.
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -96,5 +97,43 @@ describe('data_file stays in the scenario folder', () => {
         return [...missing, ...walk(sub, [...prefix, sub.name()])];
       });
     expect(walk(makeProgram(() => {}))).toEqual([]);
+  });
+});
+
+describe('a wrong data expectation does not print the data', () => {
+  it('scsi data_in_hex: offset, lengths and a digest, in the table and in --json', () => {
+    const f = scenario('expect.yaml', `${SCSI}steps:
+  - scsi: { dev: /dev/sda, cdb: "2a 00 00 00 00 00 00 00 01 00", data_file: data/secret-copy.bin }
+  - scsi: { dev: /dev/sda, cdb: "28 00 00 00 00 00 00 00 01 00", alloc_len: 512, expect: { data_in_hex: "54 4f 50 2d 00" } }
+`);
+    writeFileSync(join(lab, 'data', 'secret-copy.bin'), SECRET);
+    const hex = Buffer.from(SECRET.slice(0, 16)).toString('hex');
+    for (const args of [['run', f], ['run', '--json', f]]) {
+      const r = copylab(args);
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/Data-In first differs at byte 4: got 512 bytes \(sha256 [0-9a-f]{16}…\), expected 5 bytes/);
+      expect(r.out).not.toContain('SECRET');
+      expect(r.out).not.toContain(hex.slice(8));
+    }
+    // A matching expectation keeps the Data-In in the details, as before.
+    const ok = scenario('expect-ok.yaml', `${SCSI}steps:\n  - scsi: { dev: /dev/sda, cdb: "28 00 00 00 00 00 00 00 01 00", alloc_len: 4, expect: { data_in_hex: "00000000" } }\n`);
+    const r = copylab(['run', '--json', ok]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).details.data_in_hex).toBe('00000000');
+  });
+
+  it('nvme expect.data_hex (a prefix): where the data differs', () => {
+    // Identify Controller returns 4096 bytes; its first bytes are the PCI vendor ID.
+    const step = (hex: string) => `${NVME}steps: [ { nvme: { dev: /dev/nvme0, admin: true, opcode: 0x06, cdw10: 1, data_len: 4096, expect: { data_hex: "${hex}" } } } ]\n`;
+    const r = copylab(['run', scenario('id.yaml', step('ffff'))]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/returned data first differs at byte 0: got 4096 bytes \(sha256 [0-9a-f]{16}…\), expected a prefix of 2 bytes/);
+  });
+
+  it('scsi data_in_hex (the whole Data-In): shorter or longer than expected', () => {
+    // A fresh LU reads back zeros: 512 of them for one block.
+    const read = (hex: string) => `${SCSI}steps: [ { scsi: { dev: /dev/sda, cdb: "28 00 00 00 00 00 00 00 01 00", alloc_len: 512, expect: { data_in_hex: "${hex}" } } } ]\n`;
+    expect(copylab(['run', scenario('short.yaml', read('00'.repeat(513)))]).out).toMatch(/Data-In shorter than expected: got 512 bytes \(sha256 [0-9a-f]{16}…\), expected 513 bytes/);
+    expect(copylab(['run', scenario('long.yaml', read('00'.repeat(4)))]).out).toMatch(/Data-In longer than expected: got 512 bytes \(sha256 [0-9a-f]{16}…\), expected 4 bytes/);
   });
 });

@@ -8,6 +8,7 @@ import { decodeSense } from '../../../../devices/scsi/sense.js';
 import { STATUS_NAME, SENSE_KEY_NAME } from '../../../../devices/scsi/constants.js';
 import { Errno } from '../../../core/util/errno.js';
 import { hexTextMax } from './nvme.js';
+import { dataDifference } from '../expect.js';
 import { shownValue } from '../../../core/util/escaped-prefix.js';
 
 /** Data-Out bytes a step may carry. */
@@ -70,14 +71,14 @@ export const scsiStep: StepDef = {
     if (body.key('data_file').present) dataOut = ctx.dataFile(body.key('data_file'), SCSI_STEP_MAX_DATA);
     const allocLen = body.key('alloc_len').present ? body.key('alloc_len').int(0, SCSI_STEP_MAX_DATA) : 4096;
     const e = body.key('expect');
-    const exp: { status?: number; key?: number; asc?: number; ascq?: number; data?: string } = {};
+    const exp: { status?: number; key?: number; asc?: number; ascq?: number; data?: Uint8Array } = {};
     if (e.present) {
       e.obj(SCSI_EXPECT);
       if (e.key('status').present) exp.status = statusOf(e.key('status'));
       if (e.key('sense_key').present) exp.key = e.key('sense_key').int(0, 15);
       if (e.key('asc').present) exp.asc = e.key('asc').int(0, 255);
       if (e.key('ascq').present) exp.ascq = e.key('ascq').int(0, 255);
-      if (e.key('data_in_hex').present) exp.data = toHex(hexField(e.key('data_in_hex'), SCSI_STEP_MAX_DATA));
+      if (e.key('data_in_hex').present) exp.data = hexField(e.key('data_in_hex'), SCSI_STEP_MAX_DATA);
     }
     const expectStatus = exp.status ?? (exp.key !== undefined || exp.asc !== undefined ? 0x02 : 0x00);
     return {
@@ -94,8 +95,10 @@ export const scsiStep: StepDef = {
         if (exp.key !== undefined && s?.key !== exp.key) problems.push(`expected sense key ${hex2(exp.key)}, got ${s ? hex2(s.key) : 'none'}`);
         if (exp.asc !== undefined && s?.asc !== exp.asc) problems.push(`expected ASC ${hex2(exp.asc)}, got ${s ? hex2(s.asc) : 'none'}`);
         if (exp.ascq !== undefined && s?.ascq !== exp.ascq) problems.push(`expected ASCQ ${hex2(exp.ascq)}, got ${s ? hex2(s.ascq) : 'none'}`);
-        const dataHex = toHex(r.dataIn);
-        if (exp.data !== undefined && dataHex !== exp.data) problems.push(`data-in differs: got ${dataHex.slice(0, 64)}${dataHex.length > 64 ? '…' : ''}`);
+        // A Data-In that is not the expected one is described (offset, lengths, digest), not shown.
+        const differs = exp.data !== undefined ? dataDifference(r.dataIn, exp.data, false) : undefined;
+        if (differs) problems.push(`Data-In ${differs}`);
+        const dataHex = differs ? '' : toHex(r.dataIn);
         const senseText = s ? `${SENSE_KEY_NAME[s.key] ?? s.key} ${hex2(s.asc)}/${hex2(s.ascq)}` : undefined;
         return {
           target: dev,
@@ -103,7 +106,7 @@ export const scsiStep: StepDef = {
           ok: problems.length === 0,
           bytes: r.dataIn.length,
           ...(problems.length ? { message: problems.join('; ') } : senseText ? { message: senseText } : {}),
-          details: { status: r.status, sense_hex: toHex(r.senseData), data_in_hex: dataHex.length <= 8192 ? dataHex : `${dataHex.slice(0, 8192)}…`, ...(s ? { sense: s } : {}) },
+          details: { status: r.status, sense_hex: toHex(r.senseData), ...(differs ? { data_in_bytes: r.dataIn.length } : { data_in_hex: dataHex.length <= 8192 ? dataHex : `${dataHex.slice(0, 8192)}…` }), ...(s ? { sense: s } : {}) },
         };
       },
     };
