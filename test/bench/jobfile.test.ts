@@ -87,7 +87,7 @@ describe('job files', () => {
   });
 
   it('refuses options before any section and malformed headers', () => {
-    expect(error('bs=4k\n[j]\n').message).toMatch(/^bad\.fio:1: option 'bs=4k' before any \[section\]/);
+    expect(error('bs=4k\n[j]\n').message).toMatch(/^bad\.fio:1: option "bs=4k" before any \[section\]/);
     expect(error('[j\nfilename=/dev/nullb0\n').message).toMatch(/^bad\.fio:1: bad section header/);
   });
 });

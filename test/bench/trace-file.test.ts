@@ -57,6 +57,20 @@ describe('trace files (msgpack)', () => {
     expect(copylab('trace', bad, '--action', 'Z').err).toMatch(/--action/);
   });
 
+  it('--summary of a trace without Q events prints - for the latencies, never Infinity or NaN', () => {
+    const file = join(dir, 'quiet.trace');
+    // A scenario whose only step reads sysfs: the trace file holds its header and no events.
+    const scenario = join(dir, 'quiet.yaml');
+    writeFileSync(scenario, 'devices: [ { kind: nullblk, name: nullb0, size: 1MiB } ]\nsteps: [ { sysfs: { read: /sys/block/nullb0/queue/copy_max_hw_bytes } } ]\n');
+    expect(copylab('run', scenario, '--trace-out', file).code).toBe(0);
+    const s = copylab('trace', file, '--summary');
+    expect(s.code).toBe(0);
+    expect(s.out).not.toMatch(/Infinity|NaN/);
+    expect(s.out).toMatch(/^events: 0$/m);
+    expect(s.out).toMatch(/^actions: -$/m);
+    expect(s.out).toMatch(/^  wall +0 +- +- +- +- +-$/m);
+  });
+
   it('bench --trace-out records each request\'s Q and C', () => {
     const file = join(dir, 'bench.trace');
     const job = join(dir, 'r.fio');

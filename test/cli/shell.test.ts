@@ -90,4 +90,24 @@ lab`, ['--scenario', 'examples/scsi-xcopy.yaml']);
     expect(r.out).toMatch(/this shell's lab/);
     expect(r.code).toBe(2);
   });
+
+  it('bounds the wait for background lines: a copy a suspended device holds is cancelled after --wait-timeout, at `wait` and at the end of input', () => {
+    const copy = 'copy: { dev: /dev/mapper/lin, ranges: [ { src: 0, dst: 8MiB, length: 1MiB } ] } &';
+    const r = heredoc(`dmsetup suspend lin\n${copy}\nwait\nsysfs cat /sys/block/dm-0/dm/suspended\n${copy}`, ['--wait-timeout', '1']);
+    expect(r.err).toMatch(/^copylab: wait: \[1\] still running after 1 s \(--wait-timeout\), cancelled: copy: \{ dev: \/dev\/mapper\/lin/m);
+    expect(r.err).toMatch(/^copylab: end of input: \[2\] still running after 1 s \(--wait-timeout\), cancelled: copy:/m);
+    expect(r.err.trim().split('\n')).toHaveLength(2);
+    // The shell went on after the cancelled wait; the cancelled lines report nothing more.
+    expect(r.out).toMatch(/copylab> sysfs cat \/sys\/block\/dm-0\/dm\/suspended\n1\n/);
+    expect(r.out).not.toMatch(/\] done/);
+    expect(r.code).toBe(1);
+  });
+
+  it('--wait-timeout takes 1..86400 seconds', () => {
+    for (const bad of ['0', '86401', 'soon']) {
+      const r = heredoc('lab', ['--wait-timeout', bad]);
+      expect(r.code, bad).toBe(2);
+      expect(r.err).toMatch(/--wait-timeout: /);
+    }
+  });
 });

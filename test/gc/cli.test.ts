@@ -89,6 +89,28 @@ describe('copylab gc', () => {
     expect(JSON.parse(r.out).user_bytes).toBe((8 + 2000) * 4096);
   });
 
+  it('import-blkparse counts the lines it skips and refuses a file with nothing usable (exit 2, naming the first unusable line)', () => {
+    const d = tmp();
+    const out = join(d, 't.mpk');
+    const q = (n: number, rwbs: string, sector: number, sectors: number) => `  8,0    0   ${n}     0.0001   100  Q  ${rwbs} ${sector} + ${sectors} [fio]`;
+    writeFileSync(join(d, 'mixed.txt'), [q(1, 'W', 0, 8), q(2, 'FN', 0, 0), '', 'CPU0 (8,0):', q(3, 'W', 8, 0)].join('\n'));
+    const ok = copylab('gc', 'import-blkparse', join(d, 'mixed.txt'), out);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toBe(`1 request (1 write) → ${out}; 3 lines skipped (the first, line 2: FN is neither a read, a write nor a discard: "8,0    0   2     0.0001   100  Q"…)\n`);
+    const refused = (name: string, text: string, message: RegExp) => {
+      writeFileSync(join(d, name), text);
+      const r = copylab('gc', 'import-blkparse', join(d, name), join(d, `${name}.mpk`));
+      expect(r.code, name).toBe(2);
+      expect(r.err).toMatch(message);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      // Nothing is written for a refused import.
+      expect(() => readFileSync(join(d, `${name}.mpk`))).toThrow(/ENOENT/);
+    };
+    refused('text.txt', 'hello\nworld\n', /text\.txt: no usable Q events; the first unusable line is line 1: not a blkparse event: "hello" \(2 unusable lines\)/);
+    refused('c-only.txt', '  8,0    0        1     0.000000000   100  C   W 0 + 64 [fio]\n', /c-only\.txt: no Q events \(1 event of other actions: --action picks which to take\)/);
+    refused('empty.txt', '\n\n', /empty\.txt: no blkparse events \(the file is empty\)/);
+  });
+
   it('gc sweep runs a grid on the worker pool and prints a table', () => {
     const r = copylab('gc', 'sweep', '--size', '64MiB', '--overwrites', '1', '--policies', 'greedy,cost-benefit', '--spare-factors', '0.2');
     expect(r.code).toBe(0);

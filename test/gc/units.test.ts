@@ -3,7 +3,8 @@ import { pack } from 'msgpackr';
 import { Prng } from '../../src/core/util/prng.js';
 import { ZipfSampler } from '../../src/app/gc/zipf.js';
 import { makeWorkload, parseZoned, WorkloadError } from '../../src/app/gc/workload.js';
-import { decodeTrace, encodeTrace, importBlkparse, TraceFileError } from '../../src/app/gc/trace-file.js';
+import { decodeTrace, encodeTrace, TraceFileError } from '../../src/app/gc/trace-file.js';
+import { importBlkparse } from '../../src/app/gc/blkparse.js';
 import { Sit, SectionState } from '../../src/app/gc/sit.js';
 import { CostBenefit, Greedy } from '../../src/app/gc/policies.js';
 import { accountPlan, newPathCounters, DEFAULT_PATH_LIMITS } from '../../src/app/gc/paths.js';
@@ -54,10 +55,18 @@ describe('trace file', () => {
     expect(() => decodeTrace(pack({ format: 'copylab-gc-trace', version: 1, block_bytes: 4096, op: Uint8Array.from([0, 0]), lba: new Uint8Array(4), blocks: new Uint8Array(8) }))).toThrow(/one little-endian u32/);
   });
   it('blkparse: queued events become requests on 4 KiB blocks', () => {
-    const t = importBlkparse(['  8,0    3        1     0.000000000   697  Q  WS 3 + 8 [kworker/3:1]', '  8,0    3        2     0.000001000   697  C  WS 3 + 8 [0]', '  8,0    3        3     0.000002000   697  Q   D 16 + 16 [fstrim]'].join('\n'));
+    const { trace: t } = importBlkparse(['  8,0    3        1     0.000000000   697  Q  WS 3 + 8 [kworker/3:1]', '  8,0    3        2     0.000001000   697  C  WS 3 + 8 [0]', '  8,0    3        3     0.000002000   697  Q   D 16 + 16 [fstrim]'].join('\n'));
     expect([...t.op]).toEqual([0, 2]);
     expect([...t.lba]).toEqual([0, 2]); // sectors 3..10 touch blocks 0 and 1; 16..31 are blocks 2 and 3
     expect([...t.blocks]).toEqual([2, 2]);
+  });
+  it('blkparse: events of other actions are left out; unusable lines are counted, the first named', () => {
+    const r = importBlkparse(['  8,0    3        1     0.000000000   697  C  WS 3 + 8 [0]', 'Total (8,0):', '  8,0    3        2     0.000000000   697  Q  W 34359738368 + 64 [x]', '  8,0    3        3     0.000000000   697  Q  R 0 + 8 [x]'].join('\n'));
+    expect([...r.trace.op]).toEqual([1]);
+    expect(r.otherActions).toBe(1);
+    expect(r.skipped).toBe(2);
+    expect(r.firstSkipped).toEqual({ line: 2, why: 'not a blkparse event', text: '"Total (8,0):"' });
+    expect(importBlkparse('  8,0 3 2 0.1 697 Q W 34359738368 + 8 [x]').firstSkipped?.why).toBe('past the 2^32 blocks a trace holds');
   });
 });
 

@@ -54,7 +54,9 @@ describe('bounded input: scenario and data files', () => {
   it('an nvme data_file that is missing or too large stops the scenario before it runs', () => {
     const step = (f: string) => `${NVME}steps: [ { nvme: { dev: /dev/nvme0n1, opcode: 0x01, cdw10: 0, cdw12: 0, data_file: ${f} } } ]\n`;
     expectUsage(copylab(['run', file('nv1.yaml', step(join(dir, 'nope.bin')))]), /steps\[0\]\.nvme\.data_file: .*nope\.bin: cannot read: ENOENT/);
-    expectUsage(copylab(['run', file('nv2.yaml', step('/dev/zero'))]), /steps\[0\]\.nvme\.data_file: \/dev\/zero: a character device/);
+    // A device outside the scenario's folder needs --allow-outside-paths, and then is refused as a device.
+    expectUsage(copylab(['run', file('nv2.yaml', step('/dev/zero'))]), /steps\[0\]\.nvme\.data_file: \/dev\/zero: outside the scenario's folder/);
+    expectUsage(copylab(['run', '--allow-outside-paths', file('nv2.yaml', step('/dev/zero'))]), /steps\[0\]\.nvme\.data_file: \/dev\/zero: a character device/);
     const big = file('big.bin', Buffer.alloc(16 * 1024 * 1024 + 1));
     expectUsage(copylab(['run', file('nv3.yaml', step(big))]), /data_file: .*larger than 16777216 bytes/);
   });

@@ -4,6 +4,7 @@
  * problem is a JobFileError naming the file, the section and the line.
  */
 import { readFileBounded, BoundedReadError } from '../../core/util/read-bounded.js';
+import { escapedPrefix } from '../../core/util/escaped-prefix.js';
 import { applyOption, defaultDraft, type JobDraft } from './options.js';
 import type { JobSpec } from './job.js';
 
@@ -56,16 +57,17 @@ function splitSections(text: string, file: string): RawSection[] {
     if (line === '' || line.startsWith(';') || line.startsWith('#')) continue;
     if (line.startsWith('[')) {
       const m = /^\[([^\]\s]+)\]$/.exec(line);
-      if (!m) throw new JobFileError(file, current?.name ?? null, n, `bad section header '${line}'`);
+      if (!m) throw new JobFileError(file, current?.name ?? null, n, `bad section header ${escapedPrefix(line)}`);
       if (sections.length >= JOBFILE_LIMITS.sections) throw new JobFileError(file, m[1]!, n, `more than ${JOBFILE_LIMITS.sections} sections`);
       current = { name: m[1]!, line: n, options: [] };
       sections.push(current);
       continue;
     }
-    if (!current) throw new JobFileError(file, null, n, `option '${line}' before any [section]`);
+    // A file that is not a job file (another format, a secret) is quoted by its first bytes only.
+    if (!current) throw new JobFileError(file, null, n, `option ${escapedPrefix(line)} before any [section] (not a fio job file?)`);
     const eq = line.indexOf('=');
     const name = (eq < 0 ? line : line.slice(0, eq)).trim();
-    if (!/^[a-z_][a-z0-9_]*$/i.test(name)) throw new JobFileError(file, current.name, n, `bad option name '${name}'`);
+    if (!/^[a-z_][a-z0-9_]*$/i.test(name)) throw new JobFileError(file, current.name, n, `bad option name ${escapedPrefix(name)}`);
     current.options.push({ name, value: eq < 0 ? undefined : line.slice(eq + 1).trim(), line: n });
   }
   return sections;

@@ -4,6 +4,7 @@ import { parseScenarioText, type Scenario } from '../scenario/parse.js';
 import { DEFAULT_SCENARIO_YAML } from '../scenario/default-lab.js';
 import { errnoName } from '../../core/util/errno.js';
 import type { Lab } from '../lab.js';
+import type { Command } from 'commander';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -16,9 +17,21 @@ export type SetExit = (code: number) => void;
 export { UsageError } from './numbers.js';
 import { UsageError } from './numbers.js';
 
+/** How a command loads its scenario (the options of allowOutsidePathsOption). */
+export interface ScenarioLoadOptions {
+  readonly allowOutsidePaths?: boolean;
+}
+
+export const ALLOW_OUTSIDE_PATHS_HELP = "let the scenario's data_file paths leave its folder (absolute paths, .., symbolic links); refused by default";
+
+/** `--allow-outside-paths`, on every command that loads a scenario (src/app/scenario/data-file.ts says why). */
+export function allowOutsidePathsOption(c: Command): Command {
+  return c.option('--allow-outside-paths', ALLOW_OUTSIDE_PATHS_HELP);
+}
+
 /** The scenario in FILE, or the built-in default lab when there is none. */
-export function scenarioFrom(file: string | undefined): Scenario {
-  return file ? loadScenario(file) : parseScenarioText(DEFAULT_SCENARIO_YAML, 'default lab');
+export function scenarioFrom(file: string | undefined, opts: ScenarioLoadOptions = {}): Scenario {
+  return file ? loadScenario(file, { allowOutsidePaths: opts.allowOutsidePaths === true }) : parseScenarioText(DEFAULT_SCENARIO_YAML, 'default lab');
 }
 
 /** The lab a `copylab shell` keeps alive; commands run inside it use it instead of building one. */
@@ -40,12 +53,12 @@ export interface LabHandle {
 }
 
 /** The lab for one command: the shell's, or one built from --scenario FILE (default: the default lab). */
-export function openLab(file: string | undefined): LabHandle {
+export function openLab(file: string | undefined, opts: ScenarioLoadOptions = {}): LabHandle {
   if (shellLab) {
     if (file !== undefined) throw new UsageError(`--scenario: this shell's lab is ${shellLab.source}; start another with \`copylab shell --scenario ${file}\``);
     return { lab: shellLab.lab, scenario: shellLab.scenario, release: async () => {} };
   }
-  const scenario = scenarioFrom(file);
+  const scenario = scenarioFrom(file, opts);
   const lab = buildLab(scenario);
   return { lab, scenario, release: () => lab.close() };
 }

@@ -1,12 +1,15 @@
 /**
- * The copylab command. Exit codes: 0 success, 1 an expectation or operation failed,
- * 2 the command line or scenario could not be used (named in the message).
+ * The copylab command. Exit codes: 0 success, 1 an expectation or operation failed (an output
+ * that failed once the work had started: a full disk), 2 the command line, scenario or an input
+ * or output file could not be used (named in the message, one line).
  * Each subcommand lives in commands/ and registers itself here; every command and subcommand
  * has a description and answers --help (test/cli/help.test.ts walks them all).
  */
 import { Command, CommanderError } from 'commander';
 import { ScenarioError } from '../scenario/run.js';
-import { EXIT_OK, EXIT_USAGE, UsageError } from './common.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './common.js';
+import { OutputError } from '../../core/util/output-file.js';
+import { guardStdout } from './stdout.js';
 import { registerRun } from './commands/run.js';
 import { registerSysfs } from './commands/sysfs.js';
 import { registerNvme } from './commands/nvme.js';
@@ -68,11 +71,17 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       process.stderr.write(`copylab: ${err.message}\n`);
       return EXIT_USAGE;
     }
+    if (err instanceof OutputError) {
+      process.stderr.write(`copylab: ${err.message}\n`);
+      return err.started ? EXIT_FAILED : EXIT_USAGE;
+    }
     throw err;
   }
   return code;
 }
 
+/** The command-line entry point (bin/copylab.js). */
 export async function main(argv: string[]): Promise<number> {
+  guardStdout();
   return runCommand(argv);
 }

@@ -6,8 +6,8 @@
  *     blocks: bin (a little-endian u32 per request: length in 4 KiB blocks) }
  * one entry per request, in issue order (MessagePack bin fields, so any MessagePack reader can
  * take them). Replay writes and discards; reads are counted and
- * skipped (they do not change what GC must do). `importBlkparse` builds one from blkparse's
- * default text output.
+ * skipped (they do not change what GC must do). `importBlkparse` (blkparse.ts) builds one from
+ * blkparse's default text output.
  */
 import { BoundedReadError, readFileBounded } from '../../core/util/read-bounded.js';
 import { pack, unpack } from 'msgpackr';
@@ -19,8 +19,6 @@ export const GC_TRACE_VERSION = 1;
 /** Largest trace file read (a limit on everything). */
 export const GC_TRACE_MAX_BYTES = 1024 ** 3;
 export const GC_TRACE_MAX_RECORDS = 100_000_000;
-/** Largest blkparse text imported (a JavaScript string holds at most about 512 Mi characters). */
-export const GC_BLKPARSE_MAX_BYTES = 256 * 1024 ** 2;
 
 export interface GcTrace {
   readonly op: Uint8Array;
@@ -81,37 +79,4 @@ export function readBounded(path: string, maxBytes: number): Uint8Array {
     if (err instanceof BoundedReadError) throw new TraceFileError(`${path}: ${err.message}`);
     throw err;
   }
-}
-
-/**
- * blkparse's default output, one event per line:
- *   "  8,0    3        1     0.000000000   697  Q  WS 3868160 + 8 [kworker/3:1]"
- * (device, cpu, sequence, time, pid, action, RWBS, sector + sectors, process). Events of one
- * action (default Q, queued) become requests: RWBS with W → write, D → discard, R → read.
- * Sectors are 512 bytes; a request covers every 4 KiB block it touches.
- */
-const BLKPARSE_LINE = /^\s*\d+,\d+\s+\d+\s+\d+\s+\d+\.\d+\s+\d+\s+([A-Z]{1,2})\s+([A-Z]+)\s+(\d+)\s+\+\s+(\d+)/;
-
-export function importBlkparse(text: string, action = 'Q'): GcTrace {
-  const op: number[] = [];
-  const lba: number[] = [];
-  const blocks: number[] = [];
-  for (const line of text.split('\n')) {
-    const m = BLKPARSE_LINE.exec(line);
-    if (!m || m[1] !== action) continue;
-    const rwbs = m[2]!;
-    const o = rwbs.includes('D') ? TraceOp.DISCARD : rwbs.includes('W') ? TraceOp.WRITE : rwbs.includes('R') ? TraceOp.READ : -1;
-    if (o < 0) continue;
-    const sector = Number(m[3]);
-    const n = Number(m[4]);
-    if (n === 0) continue;
-    const first = Math.floor((sector * 512) / GC_BLOCK_BYTES);
-    const last = Math.floor(((sector + n) * 512 - 1) / GC_BLOCK_BYTES);
-    if (last >= 2 ** 32) continue;
-    op.push(o);
-    lba.push(first);
-    blocks.push(last - first + 1);
-    if (op.length > GC_TRACE_MAX_RECORDS) throw new TraceFileError(`more than ${GC_TRACE_MAX_RECORDS} requests`);
-  }
-  return { op: Uint8Array.from(op), lba: Uint32Array.from(lba), blocks: Uint32Array.from(blocks) };
 }

@@ -1,4 +1,5 @@
 /** Shared expectation helpers for steps. */
+import { createHash } from 'node:crypto';
 import { Errno, errnoName } from '../../core/util/errno.js';
 import { formatSize } from '../../core/util/size.js';
 import type { Lab } from '../lab.js';
@@ -49,4 +50,20 @@ export function parseErrnoExpect(body: Field, allowed: readonly string[] = ['err
   if (!e.present) return undefined;
   e.obj(allowed.length === 1 && allowed[0] === 'errno' ? ERRNO_EXPECT : allowed);
   return e.key('errno').present ? e.key('errno').errno() : undefined;
+}
+
+/**
+ * How returned data differs from the bytes a step expected (`first differs at byte 12: got …`) (`prefix`: only the expected bytes'
+ * length is compared), or undefined when it does not. Names the first differing offset, both
+ * lengths and a digest of what came back, never the bytes: the data may be a file's contents.
+ */
+export function dataDifference(got: Uint8Array, want: Uint8Array, prefix: boolean): string | undefined {
+  const n = Math.min(got.length, want.length);
+  let at = 0;
+  while (at < n && got[at] === want[at]) at++;
+  if (at === want.length && (prefix || got.length === want.length)) return undefined;
+  const digest = createHash('sha256').update(got).digest('hex').slice(0, 16);
+  const where = at < n ? `first differs at byte ${at}` : `${got.length < want.length ? 'shorter' : 'longer'} than expected`;
+  const bytes = (n: number): string => `${n} byte${n === 1 ? '' : 's'}`;
+  return `${where}: got ${bytes(got.length)} (sha256 ${digest}…), expected ${prefix ? 'a prefix of ' : ''}${bytes(want.length)}`;
 }

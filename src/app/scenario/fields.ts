@@ -4,6 +4,7 @@
  */
 import { parseSize } from '../../core/util/size.js';
 import { parseErrno } from '../../core/util/errno.js';
+import { shownValue } from '../../core/util/escaped-prefix.js';
 import { keysOf, type ObjSpec } from './keys.js';
 import { resolveTiming, type TimingSpec } from '../../../devices/timing/params.js';
 
@@ -15,6 +16,12 @@ export class ScenarioError extends Error {
 }
 
 export type Obj = Record<string, unknown>;
+
+/**
+ * A key or value of the file quoted in a message: at most a short escaped prefix
+ * (src/core/util/escaped-prefix.ts), so an error about a file never echoes much of it.
+ */
+export const quotedKey = (k: string): string => (/^[A-Za-z0-9_.\/-]{1,32}$/.test(k) ? `'${k}'` : shownValue(k));
 
 export function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -39,7 +46,7 @@ export class Field {
     for (const k of Object.keys(this.value)) {
       if (!keys.includes(k)) {
         const near = nearest(k, keys);
-        this.fail(`unknown key '${k}'${near ? ` (did you mean '${near}'?)` : ''} (allowed: ${keys.join(', ')})`);
+        this.fail(`unknown key ${quotedKey(k)}${near ? ` (did you mean '${near}'?)` : ''} (allowed: ${keys.join(', ')})`);
       }
     }
     return this.value;
@@ -81,7 +88,7 @@ export class Field {
   /** A byte count: an integer or "4KiB", "64MiB", … */
   size(): number {
     const n = parseSize(this.value);
-    if (n === undefined) this.fail(`bad size ${JSON.stringify(this.value)} (write bytes or 4KiB, 1MiB, 2GiB…)`);
+    if (n === undefined) this.fail(`bad size ${shownValue(this.value)} (write bytes or 4KiB, 1MiB, 2GiB…)`);
     return n;
   }
 
@@ -92,7 +99,7 @@ export class Field {
   }
 
   oneOf<T extends string | number>(choices: readonly T[]): T {
-    if (!choices.includes(this.value as T)) this.fail(`expected one of ${choices.join(', ')}, got ${JSON.stringify(this.value)}`);
+    if (!choices.includes(this.value as T)) this.fail(`expected one of ${choices.join(', ')}, got ${shownValue(this.value)}`);
     return this.value as T;
   }
 
@@ -110,14 +117,14 @@ export class Field {
 
   errno(): number {
     const e = typeof this.value === 'string' || typeof this.value === 'number' ? parseErrno(this.value) : undefined;
-    if (e === undefined) this.fail(`unknown errno ${JSON.stringify(this.value)} (write EINVAL, EIO, …)`);
+    if (e === undefined) this.fail(`unknown errno ${shownValue(this.value)} (write EINVAL, EIO, …)`);
     return e;
   }
 
   /** A device path as /dev/NAME. */
   devPath(): string {
     const s = this.str();
-    if (!/^\/dev\/[A-Za-z0-9_.\-/]+$/.test(s)) this.fail(`expected a device path like /dev/nullb0, got ${JSON.stringify(s)}`);
+    if (!/^\/dev\/[A-Za-z0-9_.\-/]+$/.test(s)) this.fail(`expected a device path like /dev/nullb0, got ${shownValue(s)}`);
     return s;
   }
 }

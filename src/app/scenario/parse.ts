@@ -4,11 +4,12 @@
  * a ScenarioError naming the step and key. Device and step kinds come from registry.ts.
  */
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { Field, ScenarioError, isObj } from './fields.js';
+import { Field, ScenarioError, isObj, quotedKey } from './fields.js';
 import { COPY_STRATEGIES, type CopyStrategy, type LabOptions } from '../lab.js';
 import { CLOCK_MODES } from '../../core/time/clock.js';
 import { DEVICE_KINDS, STEP_KINDS } from './registry.js';
 import type { ParseContext, ParsedDevice, ParsedStep } from './types.js';
+import { dataFilePolicy, readDataFile, type ScenarioFileOptions } from './data-file.js';
 import { parseStack, stackNames, STACK_ENTRY_SPEC, STACK_MAX_ENTRIES, type StackDef } from '../dm/scenario.js';
 import { parseIscsi, ISCSI_SPEC, type IscsiSpec } from '../iscsi/scenario.js';
 import { k, objectSchema, type ObjSpec } from './keys.js';
@@ -78,8 +79,9 @@ export interface Scenario {
   readonly iscsi?: IscsiSpec;
 }
 
-export function parseScenarioText(text: string, source = 'scenario'): Scenario {
-  return parseScenario(parseYamlText(text, source), source);
+/** `files`: where data_file paths resolve and whether they may leave that folder (data-file.ts). */
+export function parseScenarioText(text: string, source = 'scenario', files: ScenarioFileOptions = {}): Scenario {
+  return parseScenario(parseYamlText(text, source), source, files);
 }
 
 /** YAML text → a document, within the scenario limits; every problem is a ScenarioError. */
@@ -102,7 +104,7 @@ function parseYamlText(text: string, source: string): unknown {
   return doc;
 }
 
-export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
+export function parseScenario(doc: unknown, source = 'scenario', files: ScenarioFileOptions = {}): Scenario {
   const root = new Field(source, doc);
   if (!isObj(doc)) root.fail('expected a mapping with devices and steps');
   root.obj(ROOT_SPEC);
@@ -125,7 +127,7 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
     names.add(n);
     kindOfName.set(n, 'dm');
   }
-  const ctx = contextFor(kindOfName);
+  const ctx = contextFor(kindOfName, files);
   const steps = root.key('steps').present ? root.key('steps').list(SCENARIO_LIMITS.steps).map((f) => parseStep(f, ctx)) : [];
   const iscsi = parseIscsi(root.key('iscsi'), (f) => ctx.devPath(f));
   return { lab, devices, stack, steps, ...(iscsi ? { iscsi } : {}) };
@@ -135,8 +137,9 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
  * What steps resolve device paths against: the names of a scenario's (or a live lab's) devices
  * and the kind that provides each (nullblk, nvme, scsi; dm for the stack).
  */
-export function contextFor(kinds: ReadonlyMap<string, string>): ParseContext {
+export function contextFor(kinds: ReadonlyMap<string, string>, files: ScenarioFileOptions = {}): ParseContext {
   const names = new Set(kinds.keys());
+  const policy = dataFilePolicy(files);
   return {
     devices: names,
     devPath(f: Field): string {
@@ -145,13 +148,14 @@ export function contextFor(kinds: ReadonlyMap<string, string>): ParseContext {
       return p;
     },
     kindOf: (path) => kinds.get(path.slice('/dev/'.length)),
+    dataFile: (f, maxBytes) => readDataFile(f, policy, maxBytes),
   };
 }
 
 /** Steps written as YAML on their own (a list, or one `kind: {…}` mapping) against known devices. */
-export function parseStepsText(text: string, devices: ReadonlyMap<string, string>, source = 'steps'): ParsedStep[] {
+export function parseStepsText(text: string, devices: ReadonlyMap<string, string>, source = 'steps', files: ScenarioFileOptions = {}): ParsedStep[] {
   const doc = parseYamlText(text, source);
-  const ctx = contextFor(devices);
+  const ctx = contextFor(devices, files);
   const list = Array.isArray(doc) ? doc : [doc];
   return new Field(source, list).list(SCENARIO_LIMITS.steps).map((f) => parseStep(f, ctx));
 }
@@ -176,6 +180,6 @@ function parseStep(f: Field, ctx: ParseContext): ParsedStep {
   if (keys.length !== 1) f.fail(`expected exactly one step kind (${kinds.join(', ')}), got ${keys.join(', ') || 'none'}`);
   const kind = keys[0]!;
   const def = STEP_KINDS.find((s) => s.kind === kind);
-  if (!def) f.fail(`unknown step '${kind}' (allowed: ${kinds.join(', ')})`);
+  if (!def) f.fail(`unknown step ${quotedKey(kind)} (allowed: ${kinds.join(', ')})`);
   return def.parse(f.key(kind), ctx);
 }

@@ -10,6 +10,7 @@ import { ScenarioError } from './fields.js';
 import { parseScenarioText, SCENARIO_LIMITS, type Scenario } from './parse.js';
 import { BoundedReadError, readFileBounded } from '../../core/util/read-bounded.js';
 import type { ParsedStep, StepOutcome } from './types.js';
+import { scenarioFolder } from './data-file.js';
 import { createStack } from '../dm/scenario.js';
 import type { TraceSink } from '../../core/trace/record.js';
 
@@ -40,8 +41,12 @@ export interface RunOptions {
   readonly onStep?: (r: StepResult, total: number) => void;
 }
 
-/** Reads (at most SCENARIO_LIMITS.textBytes) and parses a scenario file (`-`: standard input); every problem is a ScenarioError. */
-export function loadScenario(file: string): Scenario {
+/**
+ * Reads (at most SCENARIO_LIMITS.textBytes) and parses a scenario file (`-`: standard input);
+ * every problem is a ScenarioError. Its data_file paths resolve against its folder and may not
+ * leave it unless `allowOutsidePaths` (data-file.ts).
+ */
+export function loadScenario(file: string, opts: { readonly allowOutsidePaths?: boolean } = {}): Scenario {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(readFileBounded(file, SCENARIO_LIMITS.textBytes));
@@ -50,7 +55,7 @@ export function loadScenario(file: string): Scenario {
     if (err instanceof TypeError) throw new ScenarioError(`${file}: not UTF-8 text`);
     throw err;
   }
-  return parseScenarioText(text, file === '-' ? 'stdin' : file);
+  return parseScenarioText(text, file === '-' ? 'stdin' : file, { baseDir: scenarioFolder(file), ...opts });
 }
 
 /** Creates the scenario's lab and devices; a device the model refuses is a ScenarioError. */

@@ -39,6 +39,8 @@ export interface ParseContext {
   devPath(f: Field): string;
   /** The kind of device (nullblk, nvme, scsi; dm for the stack) that provides a /dev/NAME path. */
   kindOf(path: string): string | undefined;
+  /** The bytes of the file a key names (data_file), at most maxBytes, within the scenario's folder (data-file.ts). */
+  dataFile(f: Field, maxBytes: number): Uint8Array;
 }
 
 export interface StepDef {

@@ -63,15 +63,16 @@ export class TraceSummary {
     const out: string[] = [];
     const us = (ns: number): string => (ns / 1000).toFixed(3);
     out.push(`events: ${this.events}`);
-    out.push(`actions: ${[...this.actions].map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    out.push(`actions: ${[...this.actions].map(([k, v]) => `${k}=${v}`).join(' ') || '-'}`);
     out.push(`queued by op: ${[...this.ops].map(([k, v]) => `${k}=${v}`).join(' ') || '-'}`);
     out.push(`splits (X): ${this.actions.get('X') ?? 0}   remaps (A): ${this.actions.get('A') ?? 0}   emulations (E): ${this.actions.get('E') ?? 0}`);
     if (this.reasons.size) out.push(`emulation reasons: ${[...this.reasons].map(([k, v]) => `${k}=${v}`).join(' ')}`);
     if (this.errors.size) out.push(`failed completions: ${[...this.errors].map(([k, v]) => `${k}×${v}`).join(' ')}`);
     out.push('', 'per device:', `  ${'device'.padEnd(12)} ${['Q', 'X', 'A', 'D', 'C', 'E'].map((a) => a.padStart(8)).join('')}`);
     for (const [dev, m] of this.devices) out.push(`  ${dev.padEnd(12)} ${['Q', 'X', 'A', 'D', 'C', 'E'].map((a) => String(m.get(a) ?? 0).padStart(8)).join('')}`);
+    // No completed request (a trace without Q events, or none completed): '-' rather than min = Infinity.
     const line = (name: string, l: LatencyStats): string =>
-      `  ${name.padEnd(10)} ${String(l.count).padStart(8)} ${us(l.min).padStart(12)} ${us(l.mean).padStart(12)} ${us(l.percentile(50)).padStart(12)} ${us(l.percentile(99)).padStart(12)} ${us(l.max).padStart(12)}`;
+      `  ${name.padEnd(10)} ${String(l.count).padStart(8)} ${[l.min, l.mean, l.percentile(50), l.percentile(99), l.max].map((v) => (l.count ? us(v) : '-').padStart(12)).join(' ')}`;
     out.push('', 'Q2C latency per request (µs):', `  ${''.padEnd(10)} ${'N'.padStart(8)} ${'min'.padStart(12)} ${'avg'.padStart(12)} ${'p50'.padStart(12)} ${'p99'.padStart(12)} ${'max'.padStart(12)}`);
     out.push(line('wall', this.q2c));
     if (this.q2cModeled.max > 0) out.push(line('modeled', this.q2cModeled));

@@ -5,11 +5,14 @@
  * starts with a header record naming the format.
  *
  * Reusable by any command that traces (run, bench, gc): `openTraceFile(path)` gives a sink to pass
- * where a Trace or the bench engine takes one, and `close()` when done.
+ * where a Trace or the bench engine takes one, and `close()` when done. The file is opened and its
+ * header written when the sink is made (an unwritable path or a full device throws an OutputError
+ * then); a write that fails during the run stops the trace and is kept in `error` for the command
+ * to report when the run is done.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { Packr } from 'msgpackr';
 import type { TraceRecord, TraceSink } from './record.js';
+import { OutputStream, type OutputError } from '../util/output-file.js';
 
 /** The header's format name and version. */
 export const TRACE_FORMAT = 'copylab-trace';
@@ -28,7 +31,7 @@ export interface TraceHeader {
 }
 
 export class TraceWriter implements TraceSink {
-  private readonly fd: number;
+  private readonly out: OutputStream;
   private readonly packr = new Packr({ sequential: true });
   private batch: Uint8Array[] = [];
   private batchBytes = 0;
@@ -40,9 +43,13 @@ export class TraceWriter implements TraceSink {
 
   /** `modeledNow` reads the lab's modeled clock (ns), when it has one. */
   constructor(readonly path: string, command: string, private modeledNow?: () => number) {
-    this.fd = openSync(path, 'w');
     const header: TraceHeader = { format: TRACE_FORMAT, version: TRACE_VERSION, started: new Date().toISOString(), command };
-    this.push(this.packr.pack(header));
+    this.out = OutputStream.open(path, this.packr.pack(header));
+  }
+
+  /** The write error that stopped the trace, if one did (the events after it are dropped). */
+  get error(): OutputError | undefined {
+    return this.out.error;
   }
 
   /** Sets (or replaces) the modeled clock once the lab exists. */
@@ -55,7 +62,7 @@ export class TraceWriter implements TraceSink {
   }
 
   event(e: Omit<TraceRecord, 'wns'>): void {
-    if (this.closed) return;
+    if (this.closed || this.out.error) return;
     const rec: Record<string, number | string> = { w: Number(process.hrtime.bigint() - this.t0) };
     const m = e.mns ?? this.modeledNow?.();
     if (m !== undefined) rec.m = m;
@@ -79,9 +86,7 @@ export class TraceWriter implements TraceSink {
 
   flush(): void {
     if (!this.batchBytes) return;
-    const buf = Buffer.concat(this.batch, this.batchBytes);
-    let off = 0;
-    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    this.out.write(Buffer.concat(this.batch, this.batchBytes));
     this.batch = [];
     this.batchBytes = 0;
   }
@@ -90,7 +95,7 @@ export class TraceWriter implements TraceSink {
     if (this.closed) return;
     this.flush();
     this.closed = true;
-    closeSync(this.fd);
+    this.out.close();
   }
 }
 

@@ -30,10 +30,16 @@ function kindOf(st: Stats): string | null {
   return 'not a regular file';
 }
 
-/** The file's bytes, at most `maxBytes` of them; every problem is a BoundedReadError. */
-export function readFileBounded(file: string, maxBytes: number): Uint8Array {
-  // "-" and /dev/stdin read the standard input as it is (a pipe, a socket, a file), not reopened.
-  const stdin = file === '-' || file === '/dev/stdin';
+/** "-" and /dev/stdin name the standard input, read as it is (a pipe, a socket, a file), not reopened. */
+export const isStdin = (file: string): boolean => file === '-' || file === '/dev/stdin';
+
+/**
+ * Opens a file a user named for reading, for callers that stream it: a missing or unreadable
+ * file, a directory or a device is a BoundedReadError. Returns the descriptor (0 for the
+ * standard input, which the caller does not close) and its stat.
+ */
+export function openInput(file: string): { fd: number; st: Stats } {
+  const stdin = isStdin(file);
   let fd: number;
   try {
     fd = stdin ? STDIN_FD : openSync(file, 'r');
@@ -44,6 +50,18 @@ export function readFileBounded(file: string, maxBytes: number): Uint8Array {
     const st = fstatSync(fd);
     const bad = kindOf(st);
     if (bad) throw new BoundedReadError(`${bad}, not a regular file or a pipe`);
+    return { fd, st };
+  } catch (err) {
+    if (!stdin) closeSync(fd);
+    throw err;
+  }
+}
+
+/** The file's bytes, at most `maxBytes` of them; every problem is a BoundedReadError. */
+export function readFileBounded(file: string, maxBytes: number): Uint8Array {
+  const stdin = isStdin(file);
+  const { fd, st } = openInput(file);
+  try {
     if (st.isFile() && st.size > maxBytes) throw new BoundedReadError(`larger than ${maxBytes} bytes (${st.size})`);
     // A file may grow while it is read, and a pipe has no size: read to one byte past the cap.
     const buf = new Uint8Array(Math.min(maxBytes + 1, st.isFile() ? st.size + 1 : READ_STEP));

@@ -1,19 +1,20 @@
 /** `copylab bench JOBFILE… [--scenario F] [--output-format normal|json|terse] [--trace-out FILE] [--plot FILE]` */
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
 import { buildLab } from '../../scenario/run.js';
 import { loadJobFiles, JobFileError } from '../../bench/jobfile.js';
 import { modeledClockOf, runJobs, timedDevice } from '../../bench/engine.js';
 import { fioResult } from '../../bench/result.js';
 import { formatNormal, formatTerse } from '../../bench/format.js';
 import { progressLine, PROGRESS_AFTER_NS } from '../../bench/progress.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, scenarioFrom, type SetExit } from '../common.js';
-import { openTraceFile } from '../../../core/trace/writer.js';
+import { allowOutsidePathsOption, EXIT_FAILED, EXIT_OK, EXIT_USAGE, scenarioFrom, type SetExit } from '../common.js';
+import { openTraceFile, type TraceWriter } from '../../../core/trace/writer.js';
+import { checkOutput, writeOutput } from '../../../core/util/output-file.js';
 
 export const OUTPUT_FORMATS = ['normal', 'json', 'terse'] as const;
 
 interface BenchCliOptions {
   scenario?: string;
+  allowOutsidePaths?: boolean;
   outputFormat: string;
   traceOut?: string;
   plot?: string;
@@ -25,6 +26,9 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
     process.stderr.write(`copylab: --output-format: '${format}' is not one of ${OUTPUT_FORMATS.join(', ')}\n`);
     return EXIT_USAGE;
   }
+  // Outputs are checked before anything runs (the trace file is opened once the lab is ready).
+  if (opts.traceOut !== undefined) checkOutput(opts.traceOut);
+  if (opts.plot !== undefined) checkOutput(opts.plot);
   let jobs;
   try {
     jobs = loadJobFiles(files);
@@ -35,7 +39,7 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
     }
     throw err;
   }
-  const scenario = scenarioFrom(opts.scenario);
+  const scenario = scenarioFrom(opts.scenario, opts);
   const lab = buildLab(scenario);
   // The scenario's steps prepare the lab (sysfs settings, fills) before the jobs run.
   for (const [i, step] of scenario.steps.entries()) {
@@ -46,7 +50,13 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
       return EXIT_USAGE;
     }
   }
-  const trace = opts.traceOut ? openTraceFile(opts.traceOut, `copylab bench ${files.join(' ')}`, () => lab.clock.now()) : undefined;
+  let trace: TraceWriter | undefined;
+  try {
+    trace = opts.traceOut !== undefined ? openTraceFile(opts.traceOut, `copylab bench ${files.join(' ')}`, () => lab.clock.now()) : undefined;
+  } catch (err) {
+    await lab.close();
+    throw err;
+  }
   const progress = format !== 'json' && process.stderr.isTTY === true;
   let shown = false;
   const started = new Date();
@@ -69,10 +79,12 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
     if (format === 'json') process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     else if (format === 'terse') process.stdout.write(formatTerse(result));
     else process.stdout.write(formatNormal(result, jobs));
-    if (opts.plot) {
+    if (opts.plot !== undefined) {
       const { renderResultsSvg } = await import('../../plot/plot.js');
-      writeFileSync(opts.plot, await renderResultsSvg(result));
+      writeOutput(opts.plot, await renderResultsSvg(result));
     }
+    trace?.close();
+    if (trace?.error) throw trace.error;
     return runs.some((r) => r.error) ? EXIT_FAILED : EXIT_OK;
   } catch (err) {
     if (err instanceof JobFileError) {
@@ -87,8 +99,7 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
 }
 
 export function registerBench(program: Command, setExit: SetExit): void {
-  program
-    .command('bench')
+  allowOutsidePathsOption(program.command('bench'))
     .description('run fio job files against the lab; results in fio\'s formats (normal, json, terse)')
     .argument('<jobfile...>', 'fio job files (INI)')
     .option('--scenario <file>', 'the lab to run in (YAML); default: the built-in default lab')

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { dmsetup, dmsetupUsageError, DMSETUP_VERBS } from '../../dm/dmsetup.js';
 import { compareStrategies, formatStrategies } from '../../scenario/compare.js';
-import { EXIT_FAILED, EXIT_OK, fail, openLab, scenarioFrom, UsageError, type SetExit } from '../common.js';
+import { allowOutsidePathsOption, EXIT_FAILED, EXIT_OK, fail, openLab, scenarioFrom, UsageError, type SetExit } from '../common.js';
 
 /** Each verb: its arguments (commander syntax) and what it does (dmsetup(8)). */
 const VERBS: readonly { readonly verb: (typeof DMSETUP_VERBS)[number]; readonly args: string; readonly help: string; readonly table?: boolean }[] = [
@@ -41,17 +41,17 @@ export function registerDm(program: Command, setExit: SetExit): void {
     .command('dmsetup')
     .description(`device-mapper commands in dmsetup's syntax (${DMSETUP_VERBS.join(', ')}) on the lab: the default lab, --scenario FILE, or the shell's`);
   for (const v of VERBS) {
-    const c = dm.command(`${v.verb}${v.args ? ` ${v.args}` : ''}`).description(v.help).option('-s, --scenario <file>', 'scenario whose devices and stack make up the lab');
+    const c = allowOutsidePathsOption(dm.command(`${v.verb}${v.args ? ` ${v.args}` : ''}`).description(v.help).option('-s, --scenario <file>', 'scenario whose devices and stack make up the lab'));
     if (v.table) c.option('--table <table>', "(required) the table: 'start length target args…' lines in 512-byte sectors (';' separates lines)");
     c.action(async (...a: unknown[]) => {
       const cmd = a[a.length - 1] as Command;
-      const opts = cmd.opts() as { scenario?: string; table?: string };
+      const opts = cmd.opts() as { scenario?: string; table?: string; allowOutsidePaths?: boolean };
       const args = cmd.args.flatMap((x) => (Array.isArray(x) ? x : [x])) as string[];
       const argv = [v.verb, ...args, ...(opts.table !== undefined ? ['--table', opts.table] : [])];
       // A command line dmsetup would not take is a usage error (exit 2), found before any lab is built.
       const bad = dmsetupUsageError(argv);
       if (bad) throw new UsageError(`dmsetup: ${bad}`);
-      const h = openLab(opts.scenario);
+      const h = openLab(opts.scenario, opts);
       try {
         const r = await dmsetup(h.lab, argv);
         if (r.res < 0) setExit(fail(r.message ?? v.verb, r.res));
@@ -68,12 +68,11 @@ export function registerDm(program: Command, setExit: SetExit): void {
       }
     });
   }
-  program
-    .command('compare-strategies [scenario]')
+  allowOutsidePathsOption(program.command('compare-strategies [scenario]'))
     .description('run a scenario (default: the default lab) under the vectored, paired and token copy strategies and compare its copies')
     .option('--json', 'print one JSON object per copy step and strategy')
-    .action(async (file: string | undefined, opts: { json?: boolean }) => {
-      const cmp = await compareStrategies(scenarioFrom(file));
+    .action(async (file: string | undefined, opts: { json?: boolean; allowOutsidePaths?: boolean }) => {
+      const cmp = await compareStrategies(scenarioFrom(file, opts));
       if (opts.json) process.stdout.write(cmp.rows.map((r) => JSON.stringify(r)).join('\n') + (cmp.rows.length ? '\n' : ''));
       else process.stdout.write(`${file ?? 'default lab'}\n${formatStrategies(cmp, { color: !!process.stdout.isTTY })}\n`);
       // Expectations written for one strategy may not hold for another; wrong data always fails.

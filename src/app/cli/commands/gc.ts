@@ -3,7 +3,6 @@
  * --dev, on a lab block device; `gc sweep` runs a grid on the worker pool; `gc import-blkparse`
  * turns blkparse text into a GC trace file.
  */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { pack } from 'msgpackr';
@@ -14,8 +13,10 @@ import { LayoutError } from '../../gc/layout.js';
 import { GcIntegrityError } from '../../gc/tag.js';
 import { NoSpaceError } from '../../gc/lfs.js';
 import { WorkloadError } from '../../gc/workload.js';
-import { openTraceFile } from '../../../core/trace/writer.js';
-import { GC_BLKPARSE_MAX_BYTES, TraceFileError, encodeTrace, importBlkparse, readBounded, readTraceFile, type GcTrace } from '../../gc/trace-file.js';
+import { openTraceFile, type TraceWriter } from '../../../core/trace/writer.js';
+import { checkOutput, writeOutput } from '../../../core/util/output-file.js';
+import { TraceFileError, encodeTrace, readBounded, readTraceFile, type GcTrace } from '../../gc/trace-file.js';
+import { GC_BLKPARSE_MAX_BYTES, formatImport, importBlkparse } from '../../gc/blkparse.js';
 import { GC_PATHS, type GcPathName } from '../../gc/paths.js';
 import { VICTIM_POLICIES, type VictimPolicyName } from '../../gc/policies.js';
 import type { GcResult } from '../../gc/result.js';
@@ -23,7 +24,7 @@ import { runSweep, sweepRuns } from '../../gc/sweep.js';
 import { renderGcSvg } from '../../plot/gc.js';
 import { buildLab, loadScenario } from '../../scenario/run.js';
 import { formatSize, parseSize } from '../../../core/util/size.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type SetExit } from '../common.js';
+import { ALLOW_OUTSIDE_PATHS_HELP, EXIT_FAILED, EXIT_OK, EXIT_USAGE, type SetExit } from '../common.js';
 
 interface GcCliOptions {
   size?: string;
@@ -42,6 +43,7 @@ interface GcCliOptions {
   ageThreshold?: string;
   seriesPoints?: string;
   scenario?: string;
+  allowOutsidePaths?: boolean;
   dev?: string;
   json?: boolean;
   seriesOut?: string;
@@ -173,16 +175,19 @@ async function gcCommand(c: GcCliOptions): Promise<number> {
   try {
     const o = gcOptionsFrom(c);
     if ((c.scenario === undefined) !== (c.dev === undefined)) usage(c.scenario === undefined ? '--dev' : '--scenario', '--scenario FILE and --dev PATH go together');
-    const trace = loadTrace(o);
-    const bar = progressBar(!c.json && process.stderr.isTTY === true);
-    let r: GcResult;
     if (c.traceOut !== undefined && c.scenario === undefined) {
       usage('--trace-out', 'the tag-only device has no block layer to trace: run on a lab device (--scenario FILE --dev PATH)');
     }
+    // Every output is checked before the run (which may take minutes), not after it.
+    for (const f of [c.seriesOut, c.traceOut, c.plot]) if (f !== undefined) checkOutput(f);
+    const trace = loadTrace(o);
+    const bar = progressBar(!c.json && process.stderr.isTTY === true);
+    let r: GcResult;
+    let sink: TraceWriter | undefined;
     if (c.scenario !== undefined) {
-      const lab = buildLab(loadScenario(c.scenario));
-      const sink = c.traceOut !== undefined ? openTraceFile(c.traceOut, `copylab gc --dev ${c.dev!}`, () => lab.clock.now()) : undefined;
+      const lab = buildLab(loadScenario(c.scenario, { allowOutsidePaths: c.allowOutsidePaths === true }));
       try {
+        sink = c.traceOut !== undefined ? openTraceFile(c.traceOut, `copylab gc --dev ${c.dev!}`, () => lab.clock.now()) : undefined;
         r = await runGcOnLab({ lab, dev: c.dev! }, o, { onProgress: bar.update, ...(trace ? { trace } : {}), ...(sink ? { traceSink: sink } : {}) });
       } finally {
         sink?.close();
@@ -190,10 +195,12 @@ async function gcCommand(c: GcCliOptions): Promise<number> {
       }
     } else r = runGc(o, { onProgress: bar.update, ...(trace ? { trace } : {}) });
     bar.end();
-    if (c.seriesOut) writeFileSync(c.seriesOut, pack(r));
-    if (c.plot) await writePlot(c.plot, [r]);
+    // The result first: a file that then fails to be written (a full disk) does not hide it.
     if (c.json) process.stdout.write(JSON.stringify({ ...r, series: undefined }) + '\n');
     else printResult(r);
+    if (c.seriesOut !== undefined) writeOutput(c.seriesOut, pack(r));
+    if (c.plot !== undefined) await writePlot(c.plot, [r]);
+    if (sink?.error) throw sink.error;
     return EXIT_OK;
   } catch (err) {
     return reportError(err);
@@ -207,7 +214,7 @@ async function writePlot(file: string, results: readonly GcResult[]): Promise<vo
     process.stderr.write('copylab gc: nothing to plot: throughput over time needs a timing model (--timing), WAF vs spare factor a sweep over two or more\n');
     return;
   }
-  writeFileSync(file, svg);
+  writeOutput(file, svg);
 }
 
 const list = (v: string | undefined, dflt: string): string[] => (v ?? dflt).split(',').map((s) => s.trim()).filter(Boolean);
@@ -215,6 +222,9 @@ const list = (v: string | undefined, dflt: string): string[] => (v ?? dflt).spli
 async function sweepCommand(c: GcCliOptions & { policies?: string; paths?: string; spareFactors?: string; workloads?: string }): Promise<number> {
   try {
     const base = gcOptionsFrom(c);
+    if (c.seriesOut !== undefined) usage('--series-out', 'a sweep writes no time series (run one gc for that; --json prints every run)');
+    if (c.traceOut !== undefined) usage('--trace-out', 'a sweep runs on the tag-only device, which has no block layer to trace');
+    if (c.plot !== undefined) checkOutput(c.plot);
     const policies = list(c.policies, 'greedy,cost-benefit') as VictimPolicyName[];
     for (const p of policies) if (!VICTIM_POLICIES.includes(p)) usage('--policies', `unknown policy ${p} (${VICTIM_POLICIES.join(', ')})`);
     const paths = list(c.paths, base.path) as GcPathName[];
@@ -231,14 +241,15 @@ async function sweepCommand(c: GcCliOptions & { policies?: string; paths?: strin
     const tty = !c.json && process.stderr.isTTY === true;
     const results = await runSweep(runs, (d, n) => tty && process.stderr.write(`\r  ${d}/${n} runs`));
     if (tty) process.stderr.write('\r\x1b[K');
-    if (c.plot) await writePlot(c.plot, results);
     if (c.json) {
       for (const r of results) process.stdout.write(JSON.stringify({ ...r, series: undefined }) + '\n');
+      if (c.plot !== undefined) await writePlot(c.plot, results);
       return EXIT_OK;
     }
     const t = new Table({ head: ['workload', 'policy', 'path', 'Sf', 'WAF', 'steady', 'Desnoyers greedy', 'ratio', 'GC cmds', 'host bytes', 'modeled s', 'p99 µs', 'wall s'], chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }, style: { head: [], border: [] } });
     for (const r of results) t.push([r.workload, r.policy, r.path, r.spare_factor, fmt(r.waf, 3), fmt(r.waf_steady, 3), fmt(r.waf_desnoyers_greedy, 3), fmt(r.waf_steady / r.waf_desnoyers_greedy, 3), r.commands, formatBytes(r.host_bytes), fmt(r.modeled_s, 2), fmt(r.p99_us, 1), fmt(r.wall_s, 1)]);
     process.stdout.write(t.toString() + '\n');
+    if (c.plot !== undefined) await writePlot(c.plot, results);
     return EXIT_OK;
   } catch (err) {
     return reportError(err);
@@ -246,6 +257,12 @@ async function sweepCommand(c: GcCliOptions & { policies?: string; paths?: strin
 }
 
 function importCommand(input: string, output: string, opts: { action?: string }): number {
+  const action = opts.action ?? 'Q';
+  if (!/^[A-Z]{1,2}$/.test(action)) {
+    process.stderr.write('copylab gc import-blkparse: --action: expected a blkparse action letter (Q, D, C, …)\n');
+    return EXIT_USAGE;
+  }
+  checkOutput(output);
   let text: string;
   try {
     text = new TextDecoder().decode(readBounded(input, GC_BLKPARSE_MAX_BYTES));
@@ -254,14 +271,14 @@ function importCommand(input: string, output: string, opts: { action?: string })
     process.stderr.write(`copylab gc import-blkparse: ${err.message}\n`);
     return EXIT_USAGE;
   }
-  const action = opts.action ?? 'Q';
-  if (!/^[A-Z]{1,2}$/.test(action)) {
-    process.stderr.write('copylab gc import-blkparse: --action: expected a blkparse action letter (Q, D, C, …)\n');
+  const imported = importBlkparse(text, action);
+  const report = formatImport(input, output, imported, action);
+  if (imported.trace.op.length === 0) {
+    process.stderr.write(`copylab gc import-blkparse: ${report}\n`);
     return EXIT_USAGE;
   }
-  const t = importBlkparse(text, action);
-  writeFileSync(output, encodeTrace(t));
-  process.stdout.write(`${t.op.length} requests (${t.op.filter((x) => x === 0).length} writes) → ${output}\n`);
+  writeOutput(output, encodeTrace(imported.trace));
+  process.stdout.write(`${report}\n`);
   return EXIT_OK;
 }
 
@@ -292,6 +309,7 @@ export function registerGc(program: Command, setExit: SetExit): void {
   const gc = runOptions(program.command('gc').enablePositionalOptions().description('the GC lab: an F2FS-like log-structured layer whose GC copies through the lab (docs/gc.md)'))
     .option('--scenario <file>', 'run on a device of this scenario (with --dev)')
     .option('--dev <path>', 'the scenario device to run on (/dev/nvme0n2, /dev/nullb0, /dev/mapper/x, /dev/sda)')
+    .option('--allow-outside-paths', ALLOW_OUTSIDE_PATHS_HELP)
     .action(async (opts: GcCliOptions) => setExit(await gcCommand(opts)));
   runOptions(gc.command('sweep').description('run a grid of GC runs on the worker pool and print a table'))
     .option('--policies <list>', 'policies, comma-separated', 'greedy,cost-benefit')

@@ -3,7 +3,6 @@
  * heuristic measured in modeled time (src/app/heuristic/measure.ts, docs/heuristics.md).
  */
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import { Lab } from '../../lab.js';
 import { buildLab } from '../../scenario/run.js';
@@ -11,7 +10,8 @@ import { measureHeuristic, type HeuristicResult } from '../../heuristic/measure.
 import { presetNames, resolveTiming, TIMING_NONE } from '../../../../devices/timing/params.js';
 import { formatSize } from '../../../core/util/size.js';
 import { ErrnoError } from '../../../core/util/errno.js';
-import { EXIT_OK, EXIT_USAGE, fail, scenarioFrom, type SetExit } from '../common.js';
+import { checkOutput, writeOutput } from '../../../core/util/output-file.js';
+import { allowOutsidePathsOption, EXIT_OK, EXIT_USAGE, fail, scenarioFrom, type SetExit } from '../common.js';
 
 const us = (v: number | null): string => (v === null ? '-' : v < 1000 ? `${v.toFixed(1)} µs` : `${(v / 1000).toFixed(2)} ms`);
 
@@ -42,19 +42,19 @@ function presetLab(preset: string): Lab {
 }
 
 export function registerHeuristic(program: Command, setExit: SetExit): void {
-  program
-    .command('heuristic [dev]')
+  allowOutsidePathsOption(program.command('heuristic [dev]'))
     .description('measure offload against emulation per copy size in modeled time; print the crossover (--apply sets copy_offload_min_bytes)')
     .option('-s, --scenario <file>', 'scenario whose devices make up the lab')
     .option('-t, --timing <preset>', `a nullblk with this timing preset (${presetNames().filter((p) => p !== TIMING_NONE).join(', ')}, or "all")`)
     .option('--apply', "write the crossover to the device's copy_offload_min_bytes")
     .option('--json', 'one JSON object per device')
     .option('--plot <file>', 'also draw time per copy vs size, offloaded and emulated, as an SVG chart')
-    .action(async (dev: string | undefined, opts: { scenario?: string; timing?: string; apply?: boolean; json?: boolean; plot?: string }) => {
+    .action(async (dev: string | undefined, opts: { scenario?: string; timing?: string; apply?: boolean; json?: boolean; plot?: string; allowOutsidePaths?: boolean }) => {
       if (opts.timing && opts.scenario) {
         process.stderr.write('copylab: heuristic: give --scenario with a device, or --timing, not both\n');
         return setExit(EXIT_USAGE);
       }
+      if (opts.plot !== undefined) checkOutput(opts.plot);
       const presets = opts.timing === 'all' ? presetNames().filter((p) => p !== TIMING_NONE) : opts.timing ? [opts.timing] : [];
       const jobs: { lab: Lab; dev: string }[] = [];
       try {
@@ -64,7 +64,7 @@ export function registerHeuristic(program: Command, setExit: SetExit): void {
             process.stderr.write('copylab: heuristic: name a device (with --scenario) or a preset (--timing PRESET)\n');
             return setExit(EXIT_USAGE);
           }
-          jobs.push({ lab: buildLab(scenarioFrom(opts.scenario)), dev });
+          jobs.push({ lab: buildLab(scenarioFrom(opts.scenario, opts)), dev });
         }
       } catch (err) {
         process.stderr.write(`copylab: heuristic: ${(err as Error).message}\n`);
@@ -90,9 +90,9 @@ export function registerHeuristic(program: Command, setExit: SetExit): void {
           await job.lab.close();
         }
       }
-      if (opts.plot && measured.length) {
+      if (opts.plot !== undefined && measured.length) {
         const { renderHeuristicSvg } = await import('../../plot/heuristic.js');
-        writeFileSync(opts.plot, await renderHeuristicSvg(measured));
+        writeOutput(opts.plot, await renderHeuristicSvg(measured));
       }
       setExit(code);
     });

@@ -13,7 +13,7 @@ import { NvmeNamespaceDevice } from '../../../../devices/nvme/driver.js';
 import { SdDevice } from '../../../../devices/scsi/sd.js';
 import { DmDevice } from '../../../core/dm/device.js';
 import { formatSize } from '../../../core/util/size.js';
-import { EXIT_OK, inShell, natural, openLab, type SetExit } from '../common.js';
+import { allowOutsidePathsOption, EXIT_OK, inShell, natural, openLab, type SetExit } from '../common.js';
 import type { Scenario } from '../../scenario/parse.js';
 
 export interface LabDeviceRow {
@@ -71,13 +71,12 @@ export function formatLab(lab: Lab, scenario: Scenario, source: string, color: b
 }
 
 export function registerLab(program: Command, setExit: SetExit): void {
-  program
-    .command('lab')
+  allowOutsidePathsOption(program.command('lab'))
     .description('show the lab every command works on: devices, sizes, copy offload, copy domains, capabilities (the default lab unless --scenario)')
     .option('-s, --scenario <file>', 'show the lab this scenario builds instead')
     .option('--json', 'print one JSON object per device')
-    .action(async (opts: { scenario?: string; json?: boolean }) => {
-      const h = openLab(opts.scenario);
+    .action(async (opts: { scenario?: string; json?: boolean; allowOutsidePaths?: boolean }) => {
+      const h = openLab(opts.scenario, opts);
       try {
         if (opts.json) process.stdout.write(labDevices(h.lab).map((r) => JSON.stringify(r)).join('\n') + '\n');
         else process.stdout.write(`${formatLab(h.lab, h.scenario, inShell() ? "this shell's lab" : opts.scenario ?? 'default lab', !!process.stdout.isTTY)}\n`);

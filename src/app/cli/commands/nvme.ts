@@ -14,11 +14,11 @@ import {
   AdminOpc, Cns, Csi, ID_CTRL, ID_NS, ID_NS_ZNS, IDENTIFY_SIZE, IoOpc, statusName, ZONE_REPORT, ZONE_STATE_NAME, ZSA, ZMS_SELECT_ALL,
 } from '../../../../devices/nvme/spec.js';
 import type { PassthruResult } from '../../../../devices/nvme/host.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, notInLab, openLab, type LabHandle, type SetExit } from '../common.js';
+import { allowOutsidePathsOption, EXIT_FAILED, EXIT_OK, EXIT_USAGE, notInLab, openLab, type LabHandle, type SetExit } from '../common.js';
 import type { Lab } from '../../lab.js';
 import { dataView, getAscii, le64, parseHex } from '../../../core/util/bytes.js';
 
-interface Common { scenario?: string; json?: boolean }
+interface Common { scenario?: string; json?: boolean; allowOutsidePaths?: boolean }
 
 /** Most zones one zone-report asks for. */
 const ZONE_REPORT_MAX_ZONES = 1024;
@@ -28,7 +28,7 @@ const ZRASF_MAX = 7;
 const isNvme = (n: string): boolean => /^nvme\d+n\d+$/.test(n);
 
 function open(dev: string, opts: Common): { h: LabHandle; att: NvmeAttachment; nsid: number } | string {
-  const h = openLab(opts.scenario);
+  const h = openLab(opts.scenario, opts);
   const m = /^(?:\/dev\/)?(nvme\d+)(?:n(\d+))?$/.exec(dev);
   const att = m ? nvmeController(h.lab, m[1]!) : undefined;
   if (!m || !att || (m[2] && !h.lab.findDevice(`${m[1]}n${m[2]}`))) {
@@ -99,7 +99,7 @@ function action(setExit: SetExit, fn: (dev: string, opts: Common & Record<string
 
 export function registerNvme(program: Command, setExit: SetExit): void {
   const nvme = program.command('nvme').description('NVMe tools in nvme-cli style over the NVMe devices of --scenario (default: the default lab\'s nvme0: nvme0n1 conventional, nvme0n2 zoned)');
-  const common = (c: Command) => c.option('--scenario <file>', 'scenario whose devices make up the lab (default: the default lab, `copylab lab`)').option('--json', 'print JSON');
+  const common = (c: Command) => allowOutsidePathsOption(c.option('--scenario <file>', 'scenario whose devices make up the lab (default: the default lab, `copylab lab`)')).option('--json', 'print JSON');
 
   common(nvme.command('id-ctrl <dev>').description('Identify Controller')).action(
     action(setExit, async (_d, opts, _lab, att) => {

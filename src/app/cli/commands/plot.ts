@@ -1,28 +1,46 @@
 /** `copylab plot RESULTS.json -o FILE.svg`: bench results (fio's JSON shape) as an SVG chart. */
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
 import type { FioResult } from '../../bench/result.js';
 import { readJobFile, JobFileError } from '../../bench/jobfile.js';
+import { checkOutput, writeOutput } from '../../../core/util/output-file.js';
+import { escapedPrefix } from '../../../core/util/escaped-prefix.js';
+import { resultsShapeError } from '../../plot/results-shape.js';
 import { EXIT_OK, EXIT_USAGE, type SetExit } from '../common.js';
 
 /** Results files are read up to this size (checked before reading). */
 export const PLOT_MAX_INPUT_BYTES = 64 * 1024 * 1024;
 
-async function plot(file: string, opts: { output: string; title?: string }): Promise<number> {
-  let result: FioResult;
+/**
+ * The results in `text`, or why they are not results. A file that is not JSON is named by its
+ * first bytes (escapedPrefix), never by the parser's message, which quotes as much as it likes.
+ */
+export function parseResults(text: string): FioResult | string {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(readJobFile(file, PLOT_MAX_INPUT_BYTES)) as Partial<FioResult>;
-    if (!Array.isArray(parsed.jobs) || parsed.jobs.some((j) => typeof j !== 'object' || !j || !('read' in j) || !('copylab' in j))) {
-      throw new Error('not copylab bench results (jobs[] with read/write/trim/copy and copylab objects)');
-    }
-    result = parsed as FioResult;
+    parsed = JSON.parse(text);
+  } catch {
+    return `not JSON (it starts with ${escapedPrefix(text)})`;
+  }
+  return resultsShapeError(parsed) ?? (parsed as FioResult);
+}
+
+async function plot(file: string, opts: { output: string; title?: string }): Promise<number> {
+  let result: FioResult | string;
+  try {
+    result = parseResults(readJobFile(file, PLOT_MAX_INPUT_BYTES));
   } catch (err) {
-    process.stderr.write(`copylab: ${err instanceof JobFileError ? err.message : `${file}: ${(err as Error).message}`}\n`);
+    if (!(err instanceof JobFileError)) throw err;
+    process.stderr.write(`copylab: ${err.message}\n`);
     return EXIT_USAGE;
   }
+  if (typeof result === 'string') {
+    process.stderr.write(`copylab: ${file}: ${result}\n`);
+    return EXIT_USAGE;
+  }
+  checkOutput(opts.output);
   // Vega is large: load it only when a chart is drawn, not on every copylab start.
   const { renderResultsSvg } = await import('../../plot/plot.js');
-  writeFileSync(opts.output, await renderResultsSvg(result, opts.title));
+  writeOutput(opts.output, await renderResultsSvg(result, opts.title));
   return EXIT_OK;
 }
 

@@ -4,16 +4,16 @@ import { runScenario } from '../../scenario/run.js';
 import { DEFAULT_SCENARIO_YAML } from '../../scenario/default-lab.js';
 import { formatJsonLines, formatTable } from '../../scenario/report.js';
 import { openTraceFile } from '../../../core/trace/writer.js';
-import { EXIT_FAILED, EXIT_OK, scenarioFrom, type SetExit } from '../common.js';
+import { allowOutsidePathsOption, EXIT_FAILED, EXIT_OK, scenarioFrom, type SetExit } from '../common.js';
 
-async function run(file: string | undefined, opts: { json?: boolean; trace?: boolean; print?: boolean; traceOut?: string }): Promise<number> {
+async function run(file: string | undefined, opts: { json?: boolean; trace?: boolean; print?: boolean; traceOut?: string; allowOutsidePaths?: boolean }): Promise<number> {
   if (opts.print) {
     process.stdout.write(DEFAULT_SCENARIO_YAML);
     return EXIT_OK;
   }
-  const scenario = scenarioFrom(file);
+  const scenario = scenarioFrom(file, opts);
   const progress = !opts.json && process.stderr.isTTY && scenario.steps.length > 1;
-  const sink = opts.traceOut ? openTraceFile(opts.traceOut, `copylab run ${file ?? ''}`.trim()) : undefined;
+  const sink = opts.traceOut !== undefined ? openTraceFile(opts.traceOut, `copylab run ${file ?? ''}`.trim()) : undefined;
   let report;
   try {
     report = await runScenario(scenario, {
@@ -34,12 +34,13 @@ async function run(file: string | undefined, opts: { json?: boolean; trace?: boo
       for (const r of report.steps) if (r.trace) process.stdout.write(`\n# step ${r.step} ${r.kind} ${r.target}\n${r.trace}\n`);
     }
   }
+  // A trace file that failed during the run (a full disk): the report above, then this, exit 1.
+  if (sink?.error) throw sink.error;
   return report.ok ? EXIT_OK : EXIT_FAILED;
 }
 
 export function registerRun(program: Command, setExit: SetExit): void {
-  program
-    .command('run [scenario]')
+  allowOutsidePathsOption(program.command('run [scenario]'))
     .description('run a scenario file (YAML); with no file, the built-in default lab')
     .option('--json', 'print one JSON object per step')
     .option('--trace', "print each step's blktrace-style trace")

@@ -5,7 +5,7 @@
  * with it; inside the shell a later write-using-token can use them.
  */
 import type { Command } from 'commander';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, notInLab, openLab, type LabHandle, type SetExit } from '../common.js';
+import { allowOutsidePathsOption, EXIT_FAILED, EXIT_OK, EXIT_USAGE, notInLab, openLab, type LabHandle, type SetExit } from '../common.js';
 import { SdDevice } from '../../../../devices/scsi/sd.js';
 import * as b from '../../../../devices/scsi/build.js';
 import { be16, be32, be64, parseHex, toHex } from '../../../core/util/bytes.js';
@@ -17,6 +17,7 @@ import { SCSI_STEP_MAX_DATA } from '../../scenario/steps/scsi.js';
 
 interface Common {
   scenario?: string;
+  allowOutsidePaths?: boolean;
   json?: boolean;
   initiator?: string;
   /** The response bytes in binary on stdout (sg3_utils' --raw). */
@@ -55,7 +56,7 @@ function run(setExit: SetExit, action: Action) {
     const args = cmd.args;
     let h: LabHandle | undefined;
     try {
-      h = openLab(o.scenario);
+      h = openLab(o.scenario, o);
       const sd = sdOf(h.lab, args[0]!);
       setExit(action(h.lab, sd, o, args));
     } catch (err) {
@@ -90,7 +91,7 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 export function registerScsi(program: Command, setExit: SetExit): void {
   const scsi = program.command('scsi').description('send SCSI commands to a SCSI disk of the lab in sg3_utils style (default lab: /dev/sda, /dev/sdb)');
   const sub = (name: string, desc: string) =>
-    scsi.command(name).description(desc).option('-s, --scenario <file>', 'scenario whose devices make up the lab (default: the default lab, `copylab lab`)').option('--json', 'print status, sense and data as JSON').option('--initiator <name>', 'initiator name (default: the host\'s)');
+    allowOutsidePathsOption(scsi.command(name).description(desc).option('-s, --scenario <file>', 'scenario whose devices make up the lab (default: the default lab, `copylab lab`)')).option('--json', 'print status, sense and data as JSON').option('--initiator <name>', 'initiator name (default: the host\'s)');
 
   const RAW = 'output the response in binary (decode it with sg_inq/sg_vpd --inhex=FILE --raw)';
   sub('inq <dev>', 'standard INQUIRY data (sg_inq)').option('-r, --raw', RAW).action(run(setExit, (_l, sd, o) => {

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { buildLab } from '../../scenario/run.js';
 import { ScenarioError } from '../../scenario/fields.js';
-import { EXIT_OK, EXIT_USAGE, scenarioFrom, type SetExit } from '../common.js';
+import { allowOutsidePathsOption, EXIT_OK, EXIT_USAGE, scenarioFrom, type SetExit } from '../common.js';
 import { IscsiTarget } from '../../iscsi/target.js';
 import { exportTargets } from '../../iscsi/scenario.js';
 import { ISCSI_PORT } from '../../iscsi/constants.js';
@@ -15,6 +15,7 @@ import { DEFAULT_ADMISSION } from '../../iscsi/admission.js';
 
 interface ServeOptions {
   scenario?: string;
+  allowOutsidePaths?: boolean;
   portal: string;
   verbose?: boolean;
   digests?: boolean;
@@ -31,8 +32,7 @@ export function parsePortal(s: string): { host: string; port: number } | null {
 
 export function registerServe(program: Command, setExit: SetExit): void {
   const serve = program.command('serve').description('serve the lab\'s devices to real initiators');
-  serve
-    .command('iscsi')
+  allowOutsidePathsOption(serve.command('iscsi'))
     .description('an iSCSI target (RFC 7143) exporting the scenario\'s iscsi targets through the SCSI model')
     .option('-s, --scenario <file>', 'scenario with devices and an iscsi section (default: the default lab: array lab, LUNs 0 and 1 = /dev/sda, /dev/sdb)')
     .option('-p, --portal <host:port>', 'address to listen on', `127.0.0.1:${ISCSI_PORT}`)
@@ -50,7 +50,7 @@ export function registerServe(program: Command, setExit: SetExit): void {
         process.stderr.write(`copylab serve iscsi: --login-timeout: expected 1-3600 seconds, got ${o.loginTimeout}\n`);
         return setExit(EXIT_USAGE);
       }
-      const scenario = scenarioFrom(o.scenario);
+      const scenario = scenarioFrom(o.scenario, o);
       if (!scenario.iscsi) throw new ScenarioError(`${o.scenario}: no iscsi section (targets to export)`);
       const lab = buildLab(scenario);
       let target: IscsiTarget;

@@ -9,7 +9,8 @@
  * Variables as in sh: `tok=$(scsi populate-token /dev/sda --range 0:8)` keeps a command's output
  * (trimmed), `$tok` or `${tok}` uses it (not inside single quotes); `name=value` sets one.
  * A line ending in `&` runs in the background (a copy on a suspended dm device waits for
- * `dmsetup resume`); `wait` waits for background lines, as does the end of input.
+ * `dmsetup resume`); `wait` waits for background lines, as does the end of input, each at most
+ * --wait-timeout seconds: then the lines still running are cancelled (named on stderr, exit 1).
  * The exit code is 0 when every line succeeded, else the last failing line's code.
  */
 import { createInterface, type Interface } from 'node:readline';
@@ -24,11 +25,17 @@ import { formatTable } from '../../scenario/report.js';
 import { ScenarioError } from '../../scenario/fields.js';
 import type { Lab } from '../../lab.js';
 import type { StepResult } from '../../scenario/run.js';
+import type { ScenarioFileOptions } from '../../scenario/data-file.js';
 import { labDevices } from './lab.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, scenarioFrom, setShellLab, UsageError, type SetExit } from '../common.js';
+import { cliInt } from '../numbers.js';
+import { allowOutsidePathsOption, EXIT_FAILED, EXIT_OK, EXIT_USAGE, scenarioFrom, setShellLab, UsageError, type SetExit } from '../common.js';
 
-/** Limits of a shell: line length, lines kept in the history file, variables and their size. */
-export const SHELL_LIMITS = { lineBytes: 64 * 1024, history: 1000, variables: 256, valueBytes: 64 * 1024, jobs: 64 } as const;
+/**
+ * Limits of a shell: line length, lines kept in the history file, variables and their size,
+ * background lines, and how long `wait` and the end of input wait for background lines before
+ * cancelling them (seconds: the default of --wait-timeout, and its largest value).
+ */
+export const SHELL_LIMITS = { lineBytes: 64 * 1024, history: 1000, variables: 256, valueBytes: 64 * 1024, jobs: 64, waitSeconds: 60, maxWaitSeconds: 24 * 3600 } as const;
 
 /** Replaces $name and ${name} outside single quotes; an unset variable is an error (not ''). */
 export function expandVariables(line: string, vars: ReadonlyMap<string, string>): string {
@@ -118,8 +125,8 @@ function stepKindOf(line: string): string | undefined {
   return m && STEP_KINDS.some((s) => s.kind === m[1]) ? m[1] : undefined;
 }
 
-async function runStepLine(lab: Lab, text: string, n: number): Promise<number> {
-  const steps = parseStepsText(text, labNames(lab), `line ${n}`);
+async function runStepLine(lab: Lab, text: string, n: number, files: ScenarioFileOptions): Promise<number> {
+  const steps = parseStepsText(text, labNames(lab), `line ${n}`, files);
   const results: StepResult[] = [];
   for (const [i, step] of steps.entries()) results.push(await runStep(lab, step, i));
   const report = { ok: results.every((r) => r.ok), steps: results };
@@ -178,13 +185,16 @@ export interface ShellCli {
 }
 
 export function registerShell(program: Command, setExit: SetExit, cli: ShellCli): void {
-  program
-    .command('shell')
+  allowOutsidePathsOption(program.command('shell'))
     .description('keep one lab alive and take copylab commands and scenario steps line by line (interactive, or a script on stdin)')
     .option('-s, --scenario <file>', 'scenario whose devices and stack make up the lab (its steps are not run; default: the default lab)')
-    .action(async (opts: { scenario?: string }) => {
+    .option('--wait-timeout <seconds>', `how long \`wait\` and the end of input wait for background lines before cancelling them (1..${SHELL_LIMITS.maxWaitSeconds})`, String(SHELL_LIMITS.waitSeconds))
+    .action(async (opts: { scenario?: string; allowOutsidePaths?: boolean; waitTimeout: string }) => {
       const { runCommand, makeProgram } = cli;
-      const scenario = scenarioFrom(opts.scenario);
+      const waitSeconds = cliInt(opts.waitTimeout, '--wait-timeout', SHELL_LIMITS.maxWaitSeconds, 1);
+      const scenario = scenarioFrom(opts.scenario, opts);
+      // Step lines are typed here: their data_file paths resolve against the working directory.
+      const files: ScenarioFileOptions = { allowOutsidePaths: opts.allowOutsidePaths === true };
       const lab = buildLab(scenario);
       const source = opts.scenario ?? 'default lab';
       setShellLab({ lab, scenario, source });
@@ -215,21 +225,37 @@ export function registerShell(program: Command, setExit: SetExit, cli: ShellCli)
           return code;
         }
         const text = expandVariables(line, vars);
-        if (stepKindOf(text)) return runStepLine(lab, text, n);
+        if (stepKindOf(text)) return runStepLine(lab, text, n, files);
         const argv = splitWords(text);
         if (argv[0] === 'copylab') argv.shift();
         if (NOT_IN_SHELL.has(argv[0] ?? '')) throw new UsageError(`${argv[0]}: not available inside the shell`);
         return runCommand(argv);
       };
       if (tty) process.stdout.write(`copylab shell on the ${source}: \`lab\` shows it, \`help\` lists commands, Ctrl-D ends.\n`);
-      const jobs = new Map<number, Promise<number>>();
+      const jobs = new Map<number, { line: string; done: Promise<number>; cancelled: boolean }>();
       let jobId = 0;
-      const waitJobs = async (): Promise<number> => {
+      /** Waits for the background lines, at most waitSeconds; those still running then are cancelled. */
+      const waitJobs = async (what: string): Promise<number> => {
         let code = EXIT_OK;
-        for (const [id, p] of [...jobs]) {
-          const c = await p;
+        let timer: NodeJS.Timeout | undefined;
+        const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), waitSeconds * 1000)));
+        try {
+          for (const [id, job] of [...jobs]) {
+            const c = await Promise.race([job.done, expired]);
+            if (c === 'expired') break;
+            jobs.delete(id);
+            if (c !== EXIT_OK) code = c;
+          }
+        } finally {
+          clearTimeout(timer);
+        }
+        for (const [id, job] of [...jobs]) {
+          // The line is left to the lab (closed at the end of the shell); its result is no longer reported.
+          job.cancelled = true;
+          job.done.catch(() => {});
           jobs.delete(id);
-          if (c !== EXIT_OK) code = c;
+          process.stderr.write(`copylab: ${what}: [${id}] still running after ${waitSeconds} s (--wait-timeout), cancelled: ${job.line}\n`);
+          code = EXIT_FAILED;
         }
         return code;
       };
@@ -245,20 +271,21 @@ export function registerShell(program: Command, setExit: SetExit, cli: ShellCli)
             else if (line.length > SHELL_LIMITS.lineBytes) throw new UsageError(`line ${n}: longer than ${SHELL_LIMITS.lineBytes} characters`);
             else if (line === 'exit' || line === 'quit') break;
             else if (line === 'help' || line === '?') process.stdout.write(`${shellHelp(helpProgram)}\n`);
-            else if (line === 'wait') code = await waitJobs();
+            else if (line === 'wait') code = await waitJobs('wait');
             else if (line.endsWith('&')) {
               if (jobs.size >= SHELL_LIMITS.jobs) throw new UsageError(`at most ${SHELL_LIMITS.jobs} background lines; \`wait\` for them`);
               const id = ++jobId;
               const body = line.slice(0, -1).trim();
-              const done = runLine(body).catch((err: unknown) => {
+              const job = { line: body, done: Promise.resolve(EXIT_OK), cancelled: false };
+              job.done = runLine(body).catch((err: unknown) => {
                 if (!(err instanceof UsageError || err instanceof ScenarioError)) throw err;
-                process.stderr.write(`copylab: ${err.message}\n`);
+                if (!job.cancelled) process.stderr.write(`copylab: ${err.message}\n`);
                 return EXIT_USAGE;
               }).then((c) => {
-                process.stdout.write(`[${id}] done (exit ${c}): ${body}\n`);
+                if (!job.cancelled) process.stdout.write(`[${id}] done (exit ${c}): ${body}\n`);
                 return c;
               });
-              jobs.set(id, done);
+              jobs.set(id, job);
               process.stdout.write(`[${id}] running in the background: ${body}\n`);
             } else code = await runLine(line);
             if (tty && line) {
@@ -276,7 +303,7 @@ export function registerShell(program: Command, setExit: SetExit, cli: ShellCli)
           if (code !== EXIT_OK) worst = code;
           if (tty) rl.prompt();
         }
-        const c = await waitJobs();
+        const c = await waitJobs('end of input');
         if (c !== EXIT_OK) worst = c;
       } finally {
         rl.close();

@@ -1,15 +1,15 @@
 /** `copylab sysfs ls|cat|write` over the devices of a scenario (default: the default lab's). */
 import type { Command } from 'commander';
-import { EXIT_OK, fail, openLab, type SetExit } from '../common.js';
+import { allowOutsidePathsOption, EXIT_OK, fail, openLab, type SetExit } from '../common.js';
 
-const scenarioOption = (c: Command): Command => c.option('-s, --scenario <file>', 'scenario whose devices make up the lab (default: the default lab, see `copylab lab`)');
+const scenarioOption = (c: Command): Command => allowOutsidePathsOption(c.option('-s, --scenario <file>', 'scenario whose devices make up the lab (default: the default lab, see `copylab lab`)'));
 
 export function registerSysfs(program: Command, setExit: SetExit): void {
   const sysfs = program.command('sysfs').description("read and write the lab's sysfs tree (/sys/block/<dev>/queue/…, /sys/class/nvme, /sys/class/scsi_disk)");
   scenarioOption(sysfs.command('ls [path]').description('list a directory (default /sys/block); (rw) marks writable attributes'))
     .option('-R, --recursive', 'list every file below path with its value')
-    .action(async (path: string | undefined, opts: { scenario?: string; recursive?: boolean }) => {
-      const h = openLab(opts.scenario);
+    .action(async (path: string | undefined, opts: { scenario?: string; recursive?: boolean; allowOutsidePaths?: boolean }) => {
+      const h = openLab(opts.scenario, opts);
       const lab = h.lab;
       const p = path ?? '/sys/block';
       if (opts.recursive) {
@@ -29,8 +29,8 @@ export function registerSysfs(program: Command, setExit: SetExit): void {
       }
       await h.release();
     });
-  scenarioOption(sysfs.command('cat <path>').description('print an attribute\'s value')).action(async (path: string, opts: { scenario?: string }) => {
-    const h = openLab(opts.scenario);
+  scenarioOption(sysfs.command('cat <path>').description('print an attribute\'s value')).action(async (path: string, opts: { scenario?: string; allowOutsidePaths?: boolean }) => {
+    const h = openLab(opts.scenario, opts);
     const r = h.lab.sysfs.read(path);
     if (r.res < 0) setExit(fail(r.message ?? path, r.res));
     else {
@@ -41,8 +41,8 @@ export function registerSysfs(program: Command, setExit: SetExit): void {
   });
   scenarioOption(sysfs.command('write <path> <value>'))
     .description('write a value and print what the attribute reads back (outside `copylab shell` the lab lives for this command only)')
-    .action(async (path: string, value: string, opts: { scenario?: string }) => {
-      const h = openLab(opts.scenario);
+    .action(async (path: string, value: string, opts: { scenario?: string; allowOutsidePaths?: boolean }) => {
+      const h = openLab(opts.scenario, opts);
       const r = h.lab.sysfs.write(path, value);
       if (r.res < 0) setExit(fail(`write error: ${r.message ?? path}`, r.res));
       else {

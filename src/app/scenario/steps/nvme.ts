@@ -8,10 +8,10 @@ import { nvmeStatusToErrno } from '../../../../devices/nvme/driver.js';
 import { PASSTHRU_MAX_BYTES } from '../../../../devices/nvme/host.js';
 import { statusName } from '../../../../devices/nvme/spec.js';
 import type { Field } from '../fields.js';
-import { BoundedReadError, readFileBounded } from '../../../core/util/read-bounded.js';
 import type { StepDef } from '../types.js';
 import { k, type KeySpec, type ObjSpec } from '../keys.js';
-import { parseHex, toHex } from '../../../core/util/bytes.js';
+import { parseHex } from '../../../core/util/bytes.js';
+import { dataDifference } from '../expect.js';
 import { Errno } from '../../../core/util/errno.js';
 
 const CDW_KEYS = Array.from({ length: 14 }, (_, i) => `cdw${i + 2}`).filter((key) => !['cdw4', 'cdw5', 'cdw6', 'cdw7', 'cdw8', 'cdw9'].includes(key));
@@ -33,7 +33,7 @@ export const NVME_STEP_SPEC: ObjSpec = {
     nsid: k.u32('namespace ID', { default: 'the namespace of dev' }),
     ...Object.fromEntries(CDW_KEYS.map((key): [string, KeySpec] => [key, k.u32(`command dword ${key.slice(3)}`)])),
     data_hex: k.hex('host-to-controller data'),
-    data_file: k.str('host-to-controller data from a file'),
+    data_file: k.str("host-to-controller data from a file (relative to the scenario's folder, which it may not leave without --allow-outside-paths)"),
     data_len: k.int(0, PASSTHRU_MAX_BYTES, 'controller-to-host data length (and the padded length of host data)'),
     expect: k.obj(NVME_EXPECT, { example: { status: '0x0183' } }),
   },
@@ -77,27 +77,17 @@ export const nvmeStep: StepDef = {
     if (body.key('data_hex').present && body.key('data_file').present) body.fail('give data_hex or data_file, not both');
     let data: Uint8Array | undefined;
     if (body.key('data_hex').present) data = hexOf(body.key('data_hex'), PASSTHRU_MAX_BYTES);
-    if (body.key('data_file').present) {
-      // Read when the scenario is parsed, so a missing or oversized file stops the run before it starts.
-      const f = body.key('data_file');
-      try {
-        data = readFileBounded(f.str(), PASSTHRU_MAX_BYTES);
-      } catch (err) {
-        if (!(err instanceof BoundedReadError)) throw err;
-        f.fail(`${f.str()}: ${err.message}`);
-      }
-    }
+    // Read when the scenario is parsed, so a missing, oversized or out-of-folder file stops the run before it starts.
+    if (body.key('data_file').present) data = ctx.dataFile(body.key('data_file'), PASSTHRU_MAX_BYTES);
     const dataLen = body.key('data_len').present ? body.key('data_len').int(0, PASSTHRU_MAX_BYTES) : undefined;
     const e = body.key('expect');
-    const expect: { status?: number; dw0?: number; dw1?: number; data_hex?: string } = {};
+    const expect: { status?: number; dw0?: number; dw1?: number; data?: Uint8Array } = {};
     if (e.present) {
       e.obj(NVME_EXPECT);
       if (e.key('status').present) expect.status = u32(e.key('status'));
       if (e.key('dw0').present) expect.dw0 = u32(e.key('dw0'));
       if (e.key('dw1').present) expect.dw1 = u32(e.key('dw1'));
-      if (e.key('data_hex').present) {
-        expect.data_hex = toHex(hexOf(e.key('data_hex'), PASSTHRU_MAX_BYTES));
-      }
+      if (e.key('data_hex').present) expect.data = hexOf(e.key('data_hex'), PASSTHRU_MAX_BYTES);
     }
     return {
       kind: 'nvme',
@@ -110,7 +100,8 @@ export const nvmeStep: StepDef = {
         if (r.status !== want) problems.push(`expected status 0x${want.toString(16).padStart(4, '0')}, got ${r.status < 0 ? r.status : statusName(r.status)}`);
         if (expect.dw0 !== undefined && r.dw0 !== expect.dw0) problems.push(`expected dw0 ${expect.dw0}, got ${r.dw0}`);
         if (expect.dw1 !== undefined && r.dw1 !== expect.dw1) problems.push(`expected dw1 ${expect.dw1}, got ${r.dw1}`);
-        if (expect.data_hex !== undefined && (!r.data || !toHex(r.data).startsWith(expect.data_hex))) problems.push('returned data does not start with the expected bytes');
+        const differs = expect.data !== undefined ? dataDifference(r.data ?? new Uint8Array(0), expect.data, true) : undefined;
+        if (differs) problems.push(`returned data ${differs}`);
         return {
           target: `/dev/${dev}`,
           res: r.status === 0 ? 0 : nvmeStatusToErrno(r.status),

@@ -7,8 +7,9 @@ import { parseHex, toHex } from '../../../core/util/bytes.js';
 import { decodeSense } from '../../../../devices/scsi/sense.js';
 import { STATUS_NAME, SENSE_KEY_NAME } from '../../../../devices/scsi/constants.js';
 import { Errno } from '../../../core/util/errno.js';
-import { BoundedReadError, readFileBounded } from '../../../core/util/read-bounded.js';
 import { hexTextMax } from './nvme.js';
+import { dataDifference } from '../expect.js';
+import { shownValue } from '../../../core/util/escaped-prefix.js';
 
 /** Data-Out bytes a step may carry. */
 export const SCSI_STEP_MAX_DATA = 16 * 1024 * 1024;
@@ -25,7 +26,7 @@ function statusOf(f: Field): number {
   if (typeof f.value === 'number') return f.int(0, 255);
   const s = f.str().toUpperCase().replace(/_/g, ' ');
   const hit = Object.entries(STATUS_NAME).find(([, n]) => n === s);
-  if (!hit) f.fail(`unknown status ${JSON.stringify(f.value)} (GOOD, CHECK_CONDITION, RESERVATION_CONFLICT or a number)`);
+  if (!hit) f.fail(`unknown status ${shownValue(f.value)} (GOOD, CHECK_CONDITION, RESERVATION_CONFLICT or a number)`);
   return Number(hit[0]);
 }
 
@@ -46,7 +47,7 @@ export const SCSI_STEP_SPEC: ObjSpec = {
     initiator: k.str('the initiator name the command comes from', { default: 'the host\'s' }),
     cdb: k.hex('the CDB, 6..32 bytes', { required: true, example: '12 00 00 00 08 00' }),
     data_out: k.hex('Data-Out bytes'),
-    data_file: k.str('Data-Out bytes from a file'),
+    data_file: k.str("Data-Out bytes from a file (relative to the scenario's folder, which it may not leave without --allow-outside-paths)"),
     alloc_len: k.int(0, SCSI_STEP_MAX_DATA, 'Data-In buffer length', { default: 4096 }),
     expect: k.obj(SCSI_EXPECT, { example: { status: 'GOOD' } }),
   },
@@ -66,25 +67,18 @@ export const scsiStep: StepDef = {
     if (body.key('data_out').present && body.key('data_file').present) body.fail('give data_out or data_file, not both');
     let dataOut: Uint8Array | undefined;
     if (body.key('data_out').present) dataOut = hexField(body.key('data_out'), SCSI_STEP_MAX_DATA);
-    if (body.key('data_file').present) {
-      const f = body.key('data_file');
-      try {
-        dataOut = readFileBounded(f.str(), SCSI_STEP_MAX_DATA);
-      } catch (err) {
-        if (!(err instanceof BoundedReadError)) throw err;
-        f.fail(`${f.str()}: ${err.message}`);
-      }
-    }
+    // Read when the scenario is parsed, so a missing, oversized or out-of-folder file stops the run before it starts.
+    if (body.key('data_file').present) dataOut = ctx.dataFile(body.key('data_file'), SCSI_STEP_MAX_DATA);
     const allocLen = body.key('alloc_len').present ? body.key('alloc_len').int(0, SCSI_STEP_MAX_DATA) : 4096;
     const e = body.key('expect');
-    const exp: { status?: number; key?: number; asc?: number; ascq?: number; data?: string } = {};
+    const exp: { status?: number; key?: number; asc?: number; ascq?: number; data?: Uint8Array } = {};
     if (e.present) {
       e.obj(SCSI_EXPECT);
       if (e.key('status').present) exp.status = statusOf(e.key('status'));
       if (e.key('sense_key').present) exp.key = e.key('sense_key').int(0, 15);
       if (e.key('asc').present) exp.asc = e.key('asc').int(0, 255);
       if (e.key('ascq').present) exp.ascq = e.key('ascq').int(0, 255);
-      if (e.key('data_in_hex').present) exp.data = toHex(hexField(e.key('data_in_hex'), SCSI_STEP_MAX_DATA));
+      if (e.key('data_in_hex').present) exp.data = hexField(e.key('data_in_hex'), SCSI_STEP_MAX_DATA);
     }
     const expectStatus = exp.status ?? (exp.key !== undefined || exp.asc !== undefined ? 0x02 : 0x00);
     return {
@@ -101,8 +95,10 @@ export const scsiStep: StepDef = {
         if (exp.key !== undefined && s?.key !== exp.key) problems.push(`expected sense key ${hex2(exp.key)}, got ${s ? hex2(s.key) : 'none'}`);
         if (exp.asc !== undefined && s?.asc !== exp.asc) problems.push(`expected ASC ${hex2(exp.asc)}, got ${s ? hex2(s.asc) : 'none'}`);
         if (exp.ascq !== undefined && s?.ascq !== exp.ascq) problems.push(`expected ASCQ ${hex2(exp.ascq)}, got ${s ? hex2(s.ascq) : 'none'}`);
-        const dataHex = toHex(r.dataIn);
-        if (exp.data !== undefined && dataHex !== exp.data) problems.push(`data-in differs: got ${dataHex.slice(0, 64)}${dataHex.length > 64 ? '…' : ''}`);
+        // A Data-In that is not the expected one is described (offset, lengths, digest), not shown.
+        const differs = exp.data !== undefined ? dataDifference(r.dataIn, exp.data, false) : undefined;
+        if (differs) problems.push(`Data-In ${differs}`);
+        const dataHex = differs ? '' : toHex(r.dataIn);
         const senseText = s ? `${SENSE_KEY_NAME[s.key] ?? s.key} ${hex2(s.asc)}/${hex2(s.ascq)}` : undefined;
         return {
           target: dev,
@@ -110,7 +106,7 @@ export const scsiStep: StepDef = {
           ok: problems.length === 0,
           bytes: r.dataIn.length,
           ...(problems.length ? { message: problems.join('; ') } : senseText ? { message: senseText } : {}),
-          details: { status: r.status, sense_hex: toHex(r.senseData), data_in_hex: dataHex.length <= 8192 ? dataHex : `${dataHex.slice(0, 8192)}…`, ...(s ? { sense: s } : {}) },
+          details: { status: r.status, sense_hex: toHex(r.senseData), ...(differs ? { data_in_bytes: r.dataIn.length } : { data_in_hex: dataHex.length <= 8192 ? dataHex : `${dataHex.slice(0, 8192)}…` }), ...(s ? { sense: s } : {}) },
         };
       },
     };
