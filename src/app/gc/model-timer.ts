@@ -3,7 +3,8 @@
  * (devices/timing/) on a Clock of its own, the host waiting for each completion (QD 1 for user
  * writes; a victim's commands issued together, the host path's writes after its reads).
  * - host / append: a READ per run of valid blocks, then a WRITE (or Zone Append) per destination
- *   extent cut at the command size: every byte crosses the link twice;
+ *   extent cut at the command size: every byte crosses the link twice; the host's writes to one
+ *   zone go one at a time (zone write plugging), its appends all at once;
  * - copy: a device copy per command the copy limits allow (ranges, blocks), sources 4 KiB runs;
  * - izc: one device copy per destination zone carrying every run of the victim;
  * - a section reset erases its blocks (tBERS on the dies it spans), not waited for.
@@ -89,8 +90,24 @@ export class ModelTimer implements GcTimer {
     if (path === 'host' || path === 'append') {
       for (const [i, j] of this.runs(plan, lim.ioBlocks, true, false)) done = Math.max(done, m.read(this.off(plan.src[i]!), (j - i) * GC_BLOCK_BYTES));
       this.advanceTo(done);
-      const max = path === 'host' ? lim.ioBlocks : lim.appendBlocks;
-      for (const [i, j] of this.runs(plan, max, false, true)) done = Math.max(done, m.write(this.off(plan.dst[i]!), (j - i) * GC_BLOCK_BYTES));
+      if (path === 'append') {
+        // Zone Append: the device picks each command's LBA at the zone's write pointer, so the
+        // host keeps every append to a zone in flight at once.
+        for (const [i, j] of this.runs(plan, lim.appendBlocks, false, true)) done = Math.max(done, m.write(this.off(plan.dst[i]!), (j - i) * GC_BLOCK_BYTES));
+        return done;
+      }
+      // Zoned writes land at the write pointer only in order, so the host keeps one write in
+      // flight per zone (Linux's zone write plugging; mq-deadline's zone write lock before it):
+      // a write to the zone of the write before it is issued when that one completes.
+      let zone = -1;
+      let zoneDone = 0;
+      for (const [i, j] of this.runs(plan, lim.ioBlocks, false, true)) {
+        const z = Math.floor(plan.dst[i]! / plan.sectionBlocks);
+        if (z === zone) this.advanceTo(zoneDone);
+        zoneDone = m.write(this.off(plan.dst[i]!), (j - i) * GC_BLOCK_BYTES);
+        zone = z;
+        if (zoneDone > done) done = zoneDone;
+      }
       return done;
     }
     // Copy commands: a destination extent per command at least; `copy` also cuts by the copy limits.
