@@ -52,3 +52,7 @@ export { buildScsiUringCmd, SCSI_URING_CMD, SCSI_URING_FLAG_DATA_OUT } from '../
 export type { ScsiLabOptions } from '../../devices/scsi/attach.js';
 export type { LuOptions } from '../../devices/scsi/lu.js';
 export { scenarioSchema } from './scenario/schema.js';
+export { CopyFs, FS_LIMITS, FS_DEFAULT_CACHE_BYTES } from './fs/fs.js';
+export type { FsOptions, OpenFlags, Inode } from './fs/fs.js';
+export { copyFileRange } from './fs/copy-file-range.js';
+export type { CopyFileRangeResult, CopyFileRangePart, CopyFileRangeOptions, FileRef } from './fs/copy-file-range.js';

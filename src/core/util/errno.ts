@@ -14,6 +14,7 @@ export const Errno = {
   EACCES: 13,
   EFAULT: 14,
   EBUSY: 16,
+  EEXIST: 17,
   EXDEV: 18,
   ENODEV: 19,
   ENOTDIR: 20,
@@ -27,6 +28,7 @@ export const Errno = {
   /** BLK_STS_RESV_CONFLICT: a SCSI RESERVATION CONFLICT (drivers/scsi/scsi_lib.c). */
   EBADE: 52,
   ERANGE: 34,
+  ENAMETOOLONG: 36,
   /** BLK_STS_MEDIUM: an unrecovered read or a write fault (nvme_error_status). */
   ENODATA: 61,
   /** BLK_STS_ZONE_ACTIVE_RESOURCE: too many active zones. */

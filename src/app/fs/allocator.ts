@@ -1,0 +1,95 @@
+/**
+ * The block allocator of copylab's file system (docs/files.md): one bit per file-system block,
+ * extents handed out first fit from a moving hint (as ext2's goal block), space promised to
+ * dirty pages that have no blocks yet counted apart (delayed allocation's reservation), so a
+ * write that was accepted never meets ENOSPC at writeback.
+ */
+import { Errno, ErrnoError } from '../../core/util/errno.js';
+
+export interface Extent {
+  /** First block, in file-system blocks on the device. */
+  readonly start: number;
+  readonly count: number;
+}
+
+export class BlockAllocator {
+  private readonly used: Uint8Array;
+  private free: number;
+  private reserved = 0;
+  private hint = 0;
+
+  constructor(readonly blocks: number) {
+    this.used = new Uint8Array(Math.ceil(blocks / 8));
+    this.free = blocks;
+  }
+
+  get freeBlocks(): number {
+    return this.free;
+  }
+
+  /** Blocks neither used nor promised. */
+  get available(): number {
+    return this.free - this.reserved;
+  }
+
+  get reservedBlocks(): number {
+    return this.reserved;
+  }
+
+  isUsed(b: number): boolean {
+    return (this.used[b >> 3]! & (1 << (b & 7))) !== 0;
+  }
+
+  /** Promises n blocks to pages not yet written back; ENOSPC when they are not there. */
+  reserve(n: number): void {
+    if (n > this.available) throw new ErrnoError(Errno.ENOSPC, `no space left: ${n} blocks wanted, ${this.available} available`);
+    this.reserved += n;
+  }
+
+  unreserve(n: number): void {
+    this.reserved = Math.max(0, this.reserved - n);
+  }
+
+  /**
+   * Up to `want` blocks as few extents as first fit finds, from the hint on (wrapping). Takes
+   * from the reservation first when `reserved`. ENOSPC when fewer than `want` are free.
+   */
+  allocate(want: number, reserved = false): Extent[] {
+    if (want <= 0) return [];
+    const limit = reserved ? this.free : this.available;
+    if (want > limit) throw new ErrnoError(Errno.ENOSPC, `no space left: ${want} blocks wanted, ${limit} free`);
+    const out: Extent[] = [];
+    let left = want;
+    let b = this.hint;
+    let scanned = 0;
+    while (left > 0 && scanned < this.blocks) {
+      if (b >= this.blocks) b = 0;
+      if (this.isUsed(b)) {
+        b++;
+        scanned++;
+        continue;
+      }
+      const start = b;
+      while (b < this.blocks && !this.isUsed(b) && b - start < left) {
+        this.used[b >> 3]! |= 1 << (b & 7);
+        b++;
+        scanned++;
+      }
+      out.push({ start, count: b - start });
+      left -= b - start;
+    }
+    const got = want - left;
+    this.free -= got;
+    if (reserved) this.reserved = Math.max(0, this.reserved - got);
+    this.hint = b;
+    return out;
+  }
+
+  release(start: number, count: number): void {
+    for (let b = start; b < start + count; b++) {
+      if (!this.isUsed(b)) throw new Error(`allocator: block ${b} freed twice`);
+      this.used[b >> 3]! &= ~(1 << (b & 7));
+    }
+    this.free += count;
+  }
+}
