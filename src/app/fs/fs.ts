@@ -189,11 +189,17 @@ export class CopyFs {
 
   /** The page for (inode, index), read from the device (or zeros for a hole) on a miss; makes room first. */
   async page(inode: Inode, index: number, trace?: Trace, fill = true): Promise<Page> {
+    return this.cached(inode, index) ?? this.pageIn(inode, index, trace, fill);
+  }
+
+  /** The cached page (a hit, counted), without waiting; undefined on a miss. */
+  private cached(inode: Inode, index: number): Page | undefined {
     const hit = this.cache.get(inode.ino, index);
-    if (hit) {
-      this.cache.stats.hits++;
-      return hit;
-    }
+    if (hit) this.cache.stats.hits++;
+    return hit;
+  }
+
+  private async pageIn(inode: Inode, index: number, trace: Trace | undefined, fill: boolean): Promise<Page> {
     await this.makeRoom(trace);
     const again = this.cache.get(inode.ino, index); // another caller may have read it meanwhile
     if (again) return again;
@@ -236,7 +242,7 @@ export class CopyFs {
       const index = Math.floor(at / FS_BLOCK);
       const within = at - index * FS_BLOCK;
       const len = Math.min(FS_BLOCK - within, n - done);
-      const p = await this.page(inode, index, trace);
+      const p = this.cached(inode, index) ?? (await this.pageIn(inode, index, trace, true));
       out.set(p.data.subarray(within, within + len), done);
       done += len;
     }
@@ -256,7 +262,7 @@ export class CopyFs {
         const len = Math.min(FS_BLOCK - within, data.length - done);
         // A whole page need not be read first; a partial one below the end of the file must.
         const whole = within === 0 && len === FS_BLOCK;
-        const p = await this.page(inode, index, trace, !whole);
+        const p = this.cached(inode, index) ?? (await this.pageIn(inode, index, trace, !whole));
         this.markDirty(inode, p);
         p.data.set(data.subarray(done, done + len), within);
         done += len;

@@ -30,12 +30,37 @@ export interface PageCacheStats {
 /** Pages are keyed by inode and index: ino × 2^32 + index (both bounded far below). */
 const key = (ino: number, index: number): number => ino * 2 ** 32 + index;
 
+/** A doubly linked list of pages, most recent first. */
+class PageList {
+  head: Page | null = null;
+  tail: Page | null = null;
+  count = 0;
+
+  pushFront(p: Page): void {
+    p.prev = null;
+    p.next = this.head;
+    if (this.head) this.head.prev = p;
+    this.head = p;
+    if (!this.tail) this.tail = p;
+    this.count++;
+  }
+
+  remove(p: Page): void {
+    if (p.prev) p.prev.next = p.next;
+    else this.head = p.next;
+    if (p.next) p.next.prev = p.prev;
+    else this.tail = p.prev;
+    p.prev = null;
+    p.next = null;
+    this.count--;
+  }
+}
+
 export class PageCache {
   private readonly pages = new Map<number, Page>();
-  /** Most recent first. */
-  private head: Page | null = null;
-  private tail: Page | null = null;
-  private dirtyCount = 0;
+  /** Clean pages, least recently used at the tail (dropped first); dirty pages, oldest dirtied at the tail (written back first). */
+  private readonly clean = new PageList();
+  private readonly dirty = new PageList();
   readonly stats: PageCacheStats = { hits: 0, misses: 0, holes: 0, writebacks: 0, invalidated: 0, evicted: 0 };
 
   constructor(readonly maxPages: number) {
@@ -47,54 +72,56 @@ export class PageCache {
   }
 
   get dirtyPages(): number {
-    return this.dirtyCount;
+    return this.dirty.count;
   }
 
   get bytes(): number {
     return this.pages.size * FS_BLOCK;
   }
 
+  get full(): boolean {
+    return this.pages.size >= this.maxPages;
+  }
+
+  /** The cached page, made most recently used (a clean one; a dirty one keeps its age). */
   get(ino: number, index: number): Page | undefined {
     const p = this.pages.get(key(ino, index));
-    if (p) this.touch(p);
+    if (p && !p.dirty && this.clean.head !== p) {
+      this.clean.remove(p);
+      this.clean.pushFront(p);
+    }
     return p;
   }
 
-  /** Inserts a page (clean); the caller has made room (`full` tells when it must). */
+  /** Inserts a page (clean); the caller has made room. */
   insert(ino: number, index: number, data: Uint8Array): Page {
     const k = key(ino, index);
     if (this.pages.has(k)) throw new Error(`page cache: page ${ino}:${index} inserted twice`);
     const p: Page = { ino, index, data, dirty: false, prev: null, next: null };
     this.pages.set(k, p);
-    this.linkFront(p);
+    this.clean.pushFront(p);
     return p;
-  }
-
-  get full(): boolean {
-    return this.pages.size >= this.maxPages;
   }
 
   setDirty(p: Page, dirty: boolean): void {
     if (p.dirty === dirty) return;
+    (p.dirty ? this.dirty : this.clean).remove(p);
     p.dirty = dirty;
-    this.dirtyCount += dirty ? 1 : -1;
+    (dirty ? this.dirty : this.clean).pushFront(p);
   }
 
   /** The least recently used clean page dropped; false when every page is dirty. */
   evictClean(): boolean {
-    for (let p = this.tail; p; p = p.prev) {
-      if (p.dirty) continue;
-      this.remove(p);
-      this.stats.evicted++;
-      return true;
-    }
-    return false;
+    const p = this.clean.tail;
+    if (!p) return false;
+    this.remove(p);
+    this.stats.evicted++;
+    return true;
   }
 
-  /** The least recently used dirty page (to write back), or null. */
+  /** The page dirtied longest ago (to write back), or null. */
   oldestDirty(): Page | null {
-    for (let p = this.tail; p; p = p.prev) if (p.dirty) return p;
-    return null;
+    return this.dirty.tail;
   }
 
   /** Drops a page, dirty or not (invalidation: its contents are being replaced or freed). */
@@ -107,30 +134,7 @@ export class PageCache {
   }
 
   private remove(p: Page): void {
-    if (p.dirty) this.dirtyCount--;
     this.pages.delete(key(p.ino, p.index));
-    this.unlink(p);
-  }
-
-  private touch(p: Page): void {
-    if (this.head === p) return;
-    this.unlink(p);
-    this.linkFront(p);
-  }
-
-  private unlink(p: Page): void {
-    if (p.prev) p.prev.next = p.next;
-    else this.head = p.next;
-    if (p.next) p.next.prev = p.prev;
-    else this.tail = p.prev;
-    p.prev = null;
-    p.next = null;
-  }
-
-  private linkFront(p: Page): void {
-    p.next = this.head;
-    if (this.head) this.head.prev = p;
-    this.head = p;
-    if (!this.tail) this.tail = p;
+    (p.dirty ? this.dirty : this.clean).remove(p);
   }
 }

@@ -12,6 +12,7 @@ import { scsiDevice } from './devices/scsi.js';
 import { scsiStep } from './steps/scsi.js';
 import { dmsetupStep } from './steps/dmsetup.js';
 import { gcStep } from './steps/gc.js';
+import { mkfsStep, fileStep, copyFileRangeStep } from './steps/files.js';
 
 export const DEVICE_KINDS: readonly DeviceDef[] = [nullblkDevice, nvmeDevice, scsiDevice];
 
@@ -30,4 +31,7 @@ export const STEP_KINDS: readonly StepDef[] = [
   scsiStep,
   dmsetupStep,
   gcStep,
+  mkfsStep,
+  fileStep,
+  copyFileRangeStep,
 ];
