@@ -74,9 +74,17 @@ export async function report(cmd: string, id: string, o: Outcome, print: (result
 
 export async function queuedSweep(runs: readonly GcOptions[], c: QueueCliOptions, print: (results: GcResult[]) => Promise<void>): Promise<number> {
   const cmd = 'gc sweep';
+  let retention: number;
+  let timeout: number;
+  try {
+    retention = c.retention !== undefined ? parseRetention(c.retention) : RETENTION_DEFAULT_S;
+    timeout = c.timeout !== undefined ? parseDuration(c.timeout, '--timeout', 1, RETENTION_MAX_S) : retention;
+  } catch (err) {
+    if (!(err instanceof SweepRecordError)) throw err;
+    process.stderr.write(`copylab ${cmd}: ${err.message}\n`);
+    return EXIT_USAGE;
+  }
   return withQueue(cmd, c.queue!, async (redis, queue, display) => {
-    const retention = c.retention !== undefined ? parseRetention(c.retention) : RETENTION_DEFAULT_S;
-    const timeout = c.timeout !== undefined ? parseDuration(c.timeout, '--timeout', 1, RETENTION_MAX_S) : retention;
     const s = await submitSweep(redis, queue, runs, retention);
     const id = s.record.id;
     const total = new Set(s.record.points).size;

@@ -2,7 +2,7 @@
  * What became of a sweep's points: their states on the queue, their results and failure reasons,
  * waiting for them with progress, and cancelling what has not started.
  */
-import type { Job, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { GcResult } from '../gc/result.js';
 import { firstLine } from './point.js';
 import type { SweepRecord } from './record.js';
@@ -42,12 +42,6 @@ export async function pointStates(queue: Queue, ids: readonly string[]): Promise
   return new Map(ids.map((id, i) => [id, stateOf(states[i]!)]));
 }
 
-function label(job: Job | undefined): string {
-  const o = (job?.data as { options?: Record<string, unknown> } | undefined)?.options;
-  if (!o) return 'unknown point';
-  return `${String(o.workload)} ${String(o.policy)} ${String(o.path)} Sf ${String(o.spareFactor)}`.slice(0, 200);
-}
-
 function isResult(v: unknown): v is GcResult {
   return typeof v === 'object' && v !== null && typeof (v as GcResult).waf === 'number' && typeof (v as GcResult).policy === 'string';
 }
@@ -55,6 +49,8 @@ function isResult(v: unknown): v is GcResult {
 /** The sweep's points as they are now: results of the finished ones, reasons of the failed ones. */
 export async function outcome(queue: Queue, record: SweepRecord): Promise<Outcome> {
   const ids = unique(record);
+  const labelOf = new Map(record.points.map((id, i) => [id, record.labels[i]!]));
+  const label = (id: string): string => labelOf.get(id) ?? 'unknown point';
   const states = await pointStates(queue, ids);
   const results = new Map<string, GcResult>();
   const failures: Failure[] = [];
@@ -67,9 +63,9 @@ export async function outcome(queue: Queue, record: SweepRecord): Promise<Outcom
         if (s === 'done' && isResult(job?.returnvalue)) results.set(id, job.returnvalue);
         else if (s === 'done') {
           s = 'failed';
-          failures.push({ id, label: label(job), reason: 'the stored result is not a GC result' });
-        } else if (s === 'failed') failures.push({ id, label: label(job), reason: firstLine(job?.failedReason ?? 'failed') });
-        else failures.push({ id, label: label(job), reason: 'not on the queue (cancelled, or expired after its retention)' });
+          failures.push({ id, label: label(id), reason: 'the stored result is not a GC result' });
+        } else if (s === 'failed') failures.push({ id, label: label(id), reason: firstLine(job?.failedReason ?? 'failed') });
+        else failures.push({ id, label: label(id), reason: 'not on the queue (cancelled, or expired after its retention)' });
       }
       counts[s]++;
     }),

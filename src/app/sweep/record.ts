@@ -20,6 +20,8 @@ export interface SweepRecord {
   readonly retention_s: number;
   /** Job ids in grid order (a point given twice appears twice, and runs once). */
   readonly points: readonly string[];
+  /** What each point is (workload, policy, path, spare factor), for messages about it. */
+  readonly labels: readonly string[];
   readonly cancelled?: boolean;
 }
 
@@ -63,7 +65,9 @@ export async function loadRecord(r: Redis, id: string): Promise<SweepRecord> {
     throw new SweepRecordError(`sweep ${id}: the record in Redis is not readable`);
   }
   const o = rec as Partial<SweepRecord>;
-  if (o?.v !== 1 || o.id !== id || !Array.isArray(o.points) || !o.points.every((p) => typeof p === 'string' && /^gc-[0-9a-f]{32}$/.test(p))) {
+  const points = o?.points;
+  const labels = o?.labels;
+  if (o?.v !== 1 || o.id !== id || !Array.isArray(points) || !points.every((p) => typeof p === 'string' && /^gc-[0-9a-f]{32}$/.test(p)) || !Array.isArray(labels) || labels.length !== points.length || !labels.every((l) => typeof l === 'string')) {
     throw new SweepRecordError(`sweep ${id}: the record in Redis is not a sweep record of this version`);
   }
   return o as SweepRecord;

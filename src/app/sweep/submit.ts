@@ -26,7 +26,8 @@ export async function submitSweep(redis: Redis, queue: Queue, runs: readonly GcO
   // The checks every worker applies, here first: a sweep the workers would refuse is not queued.
   for (const p of payloads) checkPoint(p, GC_LIMITS.maxBytes);
   const ids = payloads.map(pointId);
-  const record: SweepRecord = { v: 1, id: sweepId(ids), created_ms: Date.now(), retention_s: retentionS, points: ids };
+  const labels = runs.map((o) => `${o.workload} ${o.policy} ${o.path} Sf ${o.spareFactor}`.slice(0, 200));
+  const record: SweepRecord = { v: 1, id: sweepId(ids), created_ms: Date.now(), retention_s: retentionS, points: ids, labels };
   await saveRecord(redis, record);
   const unique = new Map(ids.map((id, i) => [id, payloads[i]!]));
   const states = await Promise.all([...unique.keys()].map((id) => queue.getJobState(id)));
