@@ -10,7 +10,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { unpack } from 'msgpackr';
 import { runCommand } from '../../src/app/cli/main.js';
 
@@ -174,9 +175,17 @@ describe('copylab gc sweep --queue with copylab worker', () => {
     }
     expect(b.child.exitCode).toBe(null);
     expect(b.err).toMatch(/wB: bad-size failed: malformed task: size must be an integer/);
+    // A sweep whose point fails prints the reason (exit 1); submitted again, the failed point is queued again.
+    const failing = ['gc', 'sweep', '--size', '64MiB', '--overwrites', '1', '--policies', 'greedy', '--spare-factors', '0.1', '--queue', url];
+    const f = await cli(...failing);
+    expect(f.code).toBe(1);
+    expect(f.err).toMatch(/copylab gc sweep: uniform greedy copy Sf 0\.1 \(gc-[0-9a-f]{32}\): --spare-factor: 0\.1 leaves no room for GC/);
+    const again = await cli(...failing, '--detach');
+    expect(again.err).toMatch(/1 points on .*, 1 failed before and queued again/);
     b.child.kill('SIGTERM');
     expect(await b.exited).toBe(0);
-    expect(b.err).toMatch(/SIGTERM: finishing the running points, taking no more\n.*stopped\n$/);
+    expect(b.err).toMatch(/wB: SIGTERM: finishing the running points, taking no more\n/);
+    expect(b.err).toMatch(/wB: stopped\n$/);
   });
 
   it('with no worker, cancel removes the queued points and results says what is missing (exit 1)', async () => {
@@ -188,6 +197,25 @@ describe('copylab gc sweep --queue with copylab worker', () => {
     const r = await cli('sweep', 'results', id, '--queue', url);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/uniform greedy copy Sf 0\.22 \(gc-[0-9a-f]{32}\): not on the queue \(cancelled, or expired after its retention\)/);
+    // A sweep waited on with --timeout and no worker: what is not finished is said (exit 1).
+    const waited = await cli('gc', 'sweep', '--size', '64MiB', '--overwrites', '1', '--policies', 'greedy', '--spare-factors', '0.4', '--queue', url, '--timeout', '1');
+    expect(waited.code).toBe(1);
+    expect(waited.err).toMatch(/copylab gc sweep: 1 of 1 points not finished \(copylab sweep status sw-[0-9a-f]{16}\)/);
+    // A result that is not a GC result (a foreign worker on the queue) is reported, not printed.
+    const foreign = new Worker('gc', async () => ({ nope: 1 }), { connection: { host: '127.0.0.1', port: Number(new URL(url).port) }, prefix: 'copylab' });
+    const odd = await until('the foreign result', async () => {
+      const o = await cli('sweep', 'results', /status (sw-[0-9a-f]{16})/.exec(waited.err)![1]!, '--queue', url);
+      return /the stored result is not a GC result/.test(o.err) ? o : undefined;
+    });
+    await foreign.close();
+    expect(odd.code).toBe(1);
+    // A record in Redis that is not one of ours is refused in one line.
+    const redisKeys = new Redis({ host: '127.0.0.1', port: Number(new URL(url).port) });
+    await redisKeys.set('copylab:sweeps:sw-00000000000000aa', 'not json');
+    await redisKeys.set('copylab:sweeps:sw-00000000000000bb', JSON.stringify({ v: 2, id: 'sw-00000000000000bb', points: [] }));
+    expect((await cli('sweep', 'status', 'sw-00000000000000aa', '--queue', url)).err).toBe('copylab sweep status: sweep sw-00000000000000aa: the record in Redis is not readable\n');
+    expect((await cli('sweep', 'status', 'sw-00000000000000bb', '--queue', url)).err).toBe('copylab sweep status: sweep sw-00000000000000bb: the record in Redis is not a sweep record of this version\n');
+    redisKeys.disconnect();
     const missing = await cli('sweep', 'results', 'sw-0123456789abcdef', '--queue', url);
     expect(missing.code).toBe(2);
     expect(missing.err).toBe('copylab sweep results: no sweep sw-0123456789abcdef on this queue (never submitted, or expired after its retention)\n');
