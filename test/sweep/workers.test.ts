@@ -122,8 +122,10 @@ describe('copylab gc sweep --queue with copylab worker', () => {
     expect(job.processedBy).toBe('wB');
     expect(b.err).toMatch(new RegExp(`${held[0]} stalled`));
 
-    const local = await cli('gc', 'sweep', ...GRID, '--json');
+    const file = join(mkdtempSync(join(tmpdir(), 'copylab-sweep-')), 'local.mpk');
+    const local = await cli('gc', 'sweep', ...GRID, '--json', '--results-out', file);
     expect(local.code).toBe(0);
+    expect((unpack(readFileSync(file)) as { results: unknown[] }).results.map((r) => figures(r as Record<string, unknown>))).toEqual(remote.map(figures));
     expect(remote.map(figures)).toEqual(lines(local.out).map(figures));
     expect(new Set(remote.map((r) => `${r.policy} ${r.path} ${r.spare_factor}`)).size).toBe(8);
     expect(remote[0]!.modeled_s).toBeGreaterThan(0);
@@ -164,10 +166,8 @@ describe('copylab gc sweep --queue with copylab worker', () => {
     ];
     for (const [id, data] of bad) await queue.add('gc', data, { jobId: id, attempts: 5 });
     for (const [id, , reason] of bad) {
-      const job = await until(`${id} to fail`, async () => {
-        const j = await queue.getJob(id);
-        return j && (await j.getState()) === 'failed' ? j : undefined;
-      });
+      // The state first, then the job (a job read before it failed has no reason yet).
+      const job = await until(`${id} to fail`, async () => ((await queue.getJobState(id)) === 'failed' ? queue.getJob(id) : undefined));
       expect(job.failedReason, id).toMatch(reason);
       expect(job.failedReason).not.toMatch(/\n/);
       // Refused once, not tried again.
