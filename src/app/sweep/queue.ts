@@ -22,6 +22,8 @@ export function redisOptions(t: QueueTarget, extra: { retry: boolean }) {
     ...t.connection,
     ...(t.connection.tls ? { tls: { ...t.connection.tls } } : {}),
     connectTimeout: CONNECT_TIMEOUT_MS,
+    // A socket that never opened emits no close to end ioredis' wait for it (2 s by default, keeping the process alive).
+    disconnectTimeout: 100,
     lazyConnect: true,
     ...(extra.retry ? {} : { retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false }),
   };
