@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs before `npm test`: the peer tests need Debian packages (gcc and libnvme-dev to build the
-// libnvme peer, libiscsi-bin for iscsi-test-cu, sg3-utils for sg_vpd/sg_inq/sg_decode_sense).
+// libnvme peer, libiscsi-bin for iscsi-test-cu, sg3-utils for sg_vpd/sg_inq/sg_decode_sense, redis-server and openssl
+// for the distributed sweep tests).
 // Installs what is missing when it can (root with apt-get, as on a fresh Debian machine or in CI);
 // otherwise says exactly what to install.
 import { existsSync } from 'node:fs';
@@ -13,6 +14,8 @@ const needs = [
   { pkg: 'libnvme-dev', ok: () => existsSync('/usr/include/libnvme.h') },
   { pkg: 'libiscsi-bin', ok: () => has('iscsi-test-cu') },
   { pkg: 'sg3-utils', ok: () => has('sg_vpd') && has('sg_inq') && has('sg_decode_sense') },
+  { pkg: 'redis-server', ok: () => has('redis-server') },
+  { pkg: 'openssl', ok: () => has('openssl') },
 ];
 const missing = needs.filter((n) => !n.ok()).map((n) => n.pkg);
 if (missing.length === 0) process.exit(0);

@@ -24,6 +24,8 @@ import { registerBench } from './commands/bench.js';
 import { registerTrace } from './commands/trace.js';
 import { registerPlot } from './commands/plot.js';
 import { registerHeuristic } from './commands/heuristic.js';
+import { registerSweep } from './commands/sweep.js';
+import { registerWorker } from './commands/worker.js';
 
 export function makeProgram(setExit: (code: number) => void): Command {
   const program = new Command('copylab')
@@ -42,6 +44,8 @@ export function makeProgram(setExit: (code: number) => void): Command {
   registerDm(program, setExit);
   registerServe(program, setExit);
   registerGc(program, setExit);
+  registerSweep(program, setExit);
+  registerWorker(program, setExit);
   registerBench(program, setExit);
   registerTrace(program, setExit);
   registerPlot(program, setExit);

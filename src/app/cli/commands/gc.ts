@@ -22,8 +22,10 @@ import { VICTIM_POLICIES, type VictimPolicyName } from '../../gc/policies.js';
 import type { GcResult } from '../../gc/result.js';
 import { runSweep, sweepRuns } from '../../gc/sweep.js';
 import { renderGcSvg } from '../../plot/gc.js';
+import { fmt, formatBytes, printSweep } from '../sweep-table.js';
 import { buildLab, loadScenario } from '../../scenario/run.js';
 import { formatSize, parseSize } from '../../../core/util/size.js';
+import type { QueueCliOptions } from '../queued-sweep.js';
 import { ALLOW_OUTSIDE_PATHS_HELP, EXIT_FAILED, EXIT_OK, EXIT_USAGE, type SetExit } from '../common.js';
 
 interface GcCliOptions {
@@ -120,7 +122,6 @@ export function progressBar(enabled: boolean): { update: (done: number) => void;
   };
 }
 
-const fmt = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
 
 function printResult(r: GcResult): void {
   const t = new Table({ chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }, style: { head: [], border: [] } });
@@ -141,17 +142,6 @@ function printResult(r: GcResult): void {
     ['verified', `${r.verified_blocks} logical blocks read back`],
   );
   process.stdout.write(t.toString() + '\n');
-}
-
-function formatBytes(n: number): string {
-  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < u.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i ? v.toFixed(2) : v} ${u[i]}`;
 }
 
 function loadTrace(o: GcOptions): GcTrace | undefined {
@@ -219,7 +209,9 @@ async function writePlot(file: string, results: readonly GcResult[]): Promise<vo
 
 const list = (v: string | undefined, dflt: string): string[] => (v ?? dflt).split(',').map((s) => s.trim()).filter(Boolean);
 
-async function sweepCommand(c: GcCliOptions & { policies?: string; paths?: string; spareFactors?: string; workloads?: string }): Promise<number> {
+type SweepCliOptions = GcCliOptions & { policies?: string; paths?: string; spareFactors?: string; workloads?: string; resultsOut?: string } & QueueCliOptions;
+
+async function sweepCommand(c: SweepCliOptions): Promise<number> {
   try {
     const base = gcOptionsFrom(c);
     if (c.seriesOut !== undefined) usage('--series-out', 'a sweep writes no time series (run one gc for that; --json prints every run)');
@@ -238,17 +230,22 @@ async function sweepCommand(c: GcCliOptions & { policies?: string; paths?: strin
       if (err instanceof RangeError) usage('--spare-factors', err.message);
       throw err;
     }
+    if (c.resultsOut !== undefined) checkOutput(c.resultsOut);
+    if (c.queue !== undefined) {
+      // Loaded only here: without --queue a sweep needs no Redis and no queue code.
+      const { queuedSweep } = await import('../queued-sweep.js');
+      return await queuedSweep(runs, c, async (results) => {
+        printSweep(results, c.json === true);
+        if (c.resultsOut !== undefined) writeOutput(c.resultsOut, pack({ results }));
+        if (c.plot !== undefined) await writePlot(c.plot, results);
+      });
+    }
+    if (c.detach || c.retention !== undefined || c.timeout !== undefined) usage(c.detach ? '--detach' : c.retention !== undefined ? '--retention' : '--timeout', 'needs --queue URL');
     const tty = !c.json && process.stderr.isTTY === true;
     const results = await runSweep(runs, (d, n) => tty && process.stderr.write(`\r  ${d}/${n} runs`));
     if (tty) process.stderr.write('\r\x1b[K');
-    if (c.json) {
-      for (const r of results) process.stdout.write(JSON.stringify({ ...r, series: undefined }) + '\n');
-      if (c.plot !== undefined) await writePlot(c.plot, results);
-      return EXIT_OK;
-    }
-    const t = new Table({ head: ['workload', 'policy', 'path', 'Sf', 'WAF', 'steady', 'Desnoyers greedy', 'ratio', 'GC cmds', 'host bytes', 'modeled s', 'p99 µs', 'wall s'], chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }, style: { head: [], border: [] } });
-    for (const r of results) t.push([r.workload, r.policy, r.path, r.spare_factor, fmt(r.waf, 3), fmt(r.waf_steady, 3), fmt(r.waf_desnoyers_greedy, 3), fmt(r.waf_steady / r.waf_desnoyers_greedy, 3), r.commands, formatBytes(r.host_bytes), fmt(r.modeled_s, 2), fmt(r.p99_us, 1), fmt(r.wall_s, 1)]);
-    process.stdout.write(t.toString() + '\n');
+    printSweep(results, c.json === true);
+    if (c.resultsOut !== undefined) writeOutput(c.resultsOut, pack({ results }));
     if (c.plot !== undefined) await writePlot(c.plot, results);
     return EXIT_OK;
   } catch (err) {
@@ -316,6 +313,11 @@ export function registerGc(program: Command, setExit: SetExit): void {
     .option('--paths <list>', 'paths, comma-separated')
     .option('--spare-factors <list>', 'spare factors, comma-separated', '0.07,0.1,0.2,0.28')
     .option('--workloads <list>', 'workloads, comma-separated')
+    .option('--results-out <file>', 'write every result with its time series to FILE (one MessagePack object, msgpackr)')
+    .option('--queue <url>', 'run the grid on `copylab worker` processes through Redis: redis://[user:password@]HOST:PORT[/db], rediss:// for TLS (docs/sweeps.md)')
+    .option('--detach', 'with --queue: submit, print the sweep id and return (copylab sweep status|results|cancel ID)')
+    .option('--retention <time>', 'with --queue: how long Redis keeps the sweep and its results (12h, 7d; 60 s to 90 days; default 7d)')
+    .option('--timeout <time>', 'with --queue: stop waiting after this long (the sweep goes on; default: the retention)')
     .action(async (opts) => setExit(await sweepCommand(opts)));
   gc.command('import-blkparse <input> <output>')
     .description("turn blkparse's text output into a GC trace file (MessagePack) for --workload trace:FILE")

@@ -1,0 +1,101 @@
+/**
+ * `copylab gc sweep --queue URL`: the grid goes onto the queue, `copylab worker` processes run it,
+ * this command shows progress on stderr and prints what a local sweep prints. Loaded only with
+ * --queue (it brings BullMQ and ioredis).
+ */
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { GcOptions } from '../gc/options.js';
+import type { GcResult } from '../gc/result.js';
+import { parseQueueUrl, QueueUrlError } from '../sweep/queue-url.js';
+import { connect, gcQueue, QueueUnreachableError } from '../sweep/queue.js';
+import { PointError } from '../sweep/point.js';
+import { parseDuration, parseRetention, RETENTION_DEFAULT_S, RETENTION_MAX_S, SweepRecordError } from '../sweep/record.js';
+import { submitSweep } from '../sweep/submit.js';
+import { waitSweep, type Outcome, type Progress } from '../sweep/outcome.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './common.js';
+
+export interface QueueCliOptions {
+  queue?: string;
+  detach?: boolean;
+  retention?: string;
+  timeout?: string;
+  json?: boolean;
+}
+
+/** Opens the queue named by --queue and runs `fn`; a refused URL, id or time exits 2, an unreachable queue 1, each one line. */
+export async function withQueue(cmd: string, url: string, fn: (redis: Redis, queue: Queue, display: string) => Promise<number>): Promise<number> {
+  const fail = (code: number, message: string): number => {
+    process.stderr.write(`copylab ${cmd}: ${message}\n`);
+    return code;
+  };
+  try {
+    const target = parseQueueUrl(url);
+    const redis = await connect(target);
+    const queue = gcQueue(target);
+    try {
+      return await fn(redis, queue, target.display);
+    } finally {
+      await queue.close().catch(() => {});
+      redis.disconnect();
+    }
+  } catch (err) {
+    if (err instanceof QueueUrlError || err instanceof SweepRecordError) return fail(EXIT_USAGE, err.message);
+    if (err instanceof PointError) return fail(EXIT_USAGE, `a grid point the workers would refuse: ${err.message.replace(/^malformed task: /, '')}`);
+    if (err instanceof QueueUnreachableError) return fail(EXIT_FAILED, err.message);
+    throw err;
+  }
+}
+
+/** A progress line on stderr: rewritten in place at a terminal, one line per change otherwise. */
+function progressLine(tty: boolean): { show: (p: Progress) => void; end: () => void } {
+  let shown = false;
+  return {
+    show(p) {
+      const eta = Number.isFinite(p.eta_s) ? `, ETA ${Math.ceil(p.eta_s)} s` : '';
+      const line = `  ${p.done}/${p.total} points done, ${p.failed} failed${eta}`;
+      shown = true;
+      process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+    },
+    end() {
+      if (tty && shown) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+/** Prints the results that exist and a line per failed or unfinished point; exit 1 if any. */
+export async function report(cmd: string, id: string, o: Outcome, print: (results: GcResult[]) => Promise<void>): Promise<number> {
+  await print(o.results.filter((r): r is GcResult => r !== undefined));
+  for (const f of o.failures) process.stderr.write(`copylab ${cmd}: ${f.label} (${f.id}): ${f.reason}\n`);
+  const pending = o.counts.queued + o.counts.running;
+  if (pending) process.stderr.write(`copylab ${cmd}: ${pending} of ${o.total} points not finished (copylab sweep status ${id})\n`);
+  return o.failures.length || pending ? EXIT_FAILED : EXIT_OK;
+}
+
+export async function queuedSweep(runs: readonly GcOptions[], c: QueueCliOptions, print: (results: GcResult[]) => Promise<void>): Promise<number> {
+  const cmd = 'gc sweep';
+  let retention: number;
+  let timeout: number;
+  try {
+    retention = c.retention !== undefined ? parseRetention(c.retention) : RETENTION_DEFAULT_S;
+    timeout = c.timeout !== undefined ? parseDuration(c.timeout, '--timeout', 1, RETENTION_MAX_S) : retention;
+  } catch (err) {
+    if (!(err instanceof SweepRecordError)) throw err;
+    process.stderr.write(`copylab ${cmd}: ${err.message}\n`);
+    return EXIT_USAGE;
+  }
+  return withQueue(cmd, c.queue!, async (redis, queue, display) => {
+    const s = await submitSweep(redis, queue, runs, retention);
+    const id = s.record.id;
+    const total = new Set(s.record.points).size;
+    process.stderr.write(`sweep ${id}: ${total} points on ${display}${s.reused ? `, ${s.reused} already done` : ''}${s.retried ? `, ${s.retried} failed before and queued again` : ''}\n`);
+    if (c.detach) {
+      process.stdout.write(`${id}\n`);
+      return EXIT_OK;
+    }
+    const bar = progressLine(process.stderr.isTTY === true);
+    const o = await waitSweep(queue, s.record, bar.show, timeout * 1000);
+    bar.end();
+    return report(cmd, id, o, print);
+  });
+}

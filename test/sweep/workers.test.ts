@@ -1,0 +1,252 @@
+/**
+ * Distributed sweeps end to end: a redis-server of the test's own on a free loopback port (no
+ * persistence, killed at the end), `copylab worker` processes spawned from bin/copylab.js, and
+ * `copylab gc sweep --queue`. One worker is killed with SIGKILL while it runs a point; the sweep
+ * still ends with every point once and the same figures as the local sweep.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { unpack } from 'msgpackr';
+import { runCommand } from '../../src/app/cli/main.js';
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+
+interface Proc {
+  readonly child: ChildProcess;
+  out: string;
+  err: string;
+  readonly exited: Promise<number | null>;
+}
+
+function start(cmd: string, args: string[]): Proc {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p: Proc = {
+    child,
+    out: '',
+    err: '',
+    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+  };
+  child.stdout!.on('data', (d) => (p.out += String(d)));
+  child.stderr!.on('data', (d) => (p.err += String(d)));
+  return p;
+}
+
+const copylab = (...args: string[]): Proc => start(process.execPath, ['bin/copylab.js', ...args]);
+
+/** A command run in this process (a process each would cost seconds on a busy machine), its output captured. */
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const [out, err] = [process.stdout.write, process.stderr.write];
+  const r = { code: -1, out: '', err: '' };
+  process.stdout.write = ((s: string | Uint8Array) => ((r.out += String(s)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => ((r.err += String(s)), true)) as typeof process.stderr.write;
+  try {
+    r.code = await runCommand(args);
+  } finally {
+    [process.stdout.write, process.stderr.write] = [out, err];
+  }
+  return r;
+}
+
+async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+// A grid of 8 points on a 64 MiB zoned device with a timing model: each runs in well under a second.
+const GRID = ['--size', '64MiB', '--zone-size', '2MiB', '--overwrites', '1', '--timing', 'nvmevirt-zns', '--policies', 'greedy,cost-benefit', '--paths', 'copy,host', '--spare-factors', '0.2,0.3'];
+/** Figures that depend on the run alone (not on the machine or the moment). */
+const FIGURES = ['policy', 'path', 'spare_factor', 'workload', 'waf', 'waf_steady', 'user_bytes', 'gc_moved_bytes', 'host_bytes', 'commands', 'gc', 'victims', 'resets', 'modeled_s', 'gc_modeled_s', 'p50_us', 'p99_us', 'p999_us', 'max_us', 'verified_blocks', 'victim_valid_histogram'];
+const figures = (r: Record<string, unknown>) => Object.fromEntries(FIGURES.map((k) => [k, r[k]]));
+const lines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+let redis: Proc;
+let url: string;
+let queue: Queue;
+const workers: Proc[] = [];
+
+beforeAll(async () => {
+  const port = await freePort();
+  url = `redis://127.0.0.1:${port}`;
+  redis = start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  await until('redis-server', () => (/Ready to accept connections/.test(redis.out) ? true : undefined), 10_000);
+  queue = new Queue('gc', { connection: { host: '127.0.0.1', port }, prefix: 'copylab' });
+  return async () => {
+    await queue.close();
+    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    redis.child.kill('SIGKILL');
+    await redis.exited;
+  };
+});
+
+describe('copylab gc sweep --queue with copylab worker', () => {
+  it('two workers, one killed mid-point: every point once, the figures of the local sweep', async () => {
+    const a = copylab('worker', '--queue', url, '--concurrency', '1', '--name', 'wA', '--lock-duration', '1000');
+    const b = copylab('worker', '--queue', url, '--concurrency', '1', '--name', 'wB', '--lock-duration', '1000');
+    workers.push(a, b);
+    await until('both workers', () => (/taking GC points/.test(a.err) && /taking GC points/.test(b.err) ? true : undefined));
+    const running = cli('gc', 'sweep', ...GRID, '--queue', url, '--json');
+    // wA holds a point: kill it there (no chance to finish or give the point back).
+    await until('a point on wA', async () => ((await queue.getActive()).some((j) => j.processedBy === 'wA') ? true : undefined));
+    a.child.kill('SIGKILL');
+    expect(await a.exited).toBe(null);
+    // What it held when it died (its lock lasts a second more).
+    const held = (await queue.getActive()).filter((j) => j.processedBy === 'wA').map((j) => j.id);
+    expect(held).toHaveLength(1);
+    const sweep = await running;
+    expect(sweep.code).toBe(0);
+    expect(sweep.err).toMatch(/^sweep sw-[0-9a-f]{16}: 8 points on redis:\/\/127\.0\.0\.1:\d+\n/);
+    expect(sweep.err).toMatch(/8\/8 points done, 0 failed/);
+    const remote = lines(sweep.out);
+    // The point wA held was run again, by wB, after wA's lock expired.
+    const job = (await queue.getJob(held[0]!))!;
+    expect(await job.getState()).toBe('completed');
+    expect(job.processedBy).toBe('wB');
+    expect(b.err).toMatch(new RegExp(`${held[0]} stalled`));
+
+    const file = join(mkdtempSync(join(tmpdir(), 'copylab-sweep-')), 'local.mpk');
+    const local = await cli('gc', 'sweep', ...GRID, '--json', '--results-out', file);
+    expect(local.code).toBe(0);
+    expect((unpack(readFileSync(file)) as { results: unknown[] }).results.map((r) => figures(r as Record<string, unknown>))).toEqual(remote.map(figures));
+    expect(remote.map(figures)).toEqual(lines(local.out).map(figures));
+    expect(new Set(remote.map((r) => `${r.policy} ${r.path} ${r.spare_factor}`)).size).toBe(8);
+    expect(remote[0]!.modeled_s).toBeGreaterThan(0);
+  });
+
+  it('a resubmitted sweep reuses its finished points; --detach, status, results (--results-out), cancel', async () => {
+    const d = await cli('gc', 'sweep', ...GRID, '--queue', url, '--detach');
+    expect(d.code).toBe(0);
+    const id = d.out.trim();
+    expect(id).toMatch(/^sw-[0-9a-f]{16}$/);
+    expect(d.err).toMatch(/8 points on .*, 8 already done/);
+    const st = await cli('sweep', 'status', id, '--queue', url, '--json');
+    expect(st.code).toBe(0);
+    expect(JSON.parse(st.out)).toMatchObject({ id, points: 8, done: 8, failed: 0, cancelled: false });
+    expect(JSON.parse(st.out).expires_in_s).toBeGreaterThan(6 * 86400);
+    const file = join(mkdtempSync(join(tmpdir(), 'copylab-sweep-')), 'r.mpk');
+    const res = await cli('sweep', 'results', id, '--queue', url, '--results-out', file);
+    expect(res.code).toBe(0);
+    expect(res.out.match(/(greedy|cost-benefit)\s+│ (copy|host)/g)).toHaveLength(8);
+    const saved = unpack(readFileSync(file)) as { sweep: string; results: { series: unknown[] }[] };
+    expect(saved.sweep).toBe(id);
+    expect(saved.results).toHaveLength(8);
+    expect(saved.results[0]!.series.length).toBeGreaterThan(0);
+    expect((await cli('sweep', 'cancel', id, '--queue', url)).out).toMatch(/0 queued points removed, 0 running \(they finish\), 8 finished before/);
+    expect(JSON.parse((await cli('sweep', 'status', id, '--queue', url, '--json')).out).cancelled).toBe(true);
+  });
+
+  it('malformed tasks pushed onto the queue fail with a one-line reason; the worker goes on and stops on SIGTERM', async () => {
+    const b = workers[1]!;
+    const good = { size: 64 << 20, segsPerSection: 1, spareFactor: 0.2, policy: 'greedy', path: 'copy', workload: 'uniform', overwrites: 1, seed: 1, timing: 'none', allocation: 'frontier', ageThreshold: 0.5, seriesPoints: 10 };
+    const bad: [string, unknown, RegExp][] = [
+      ['bad-size', { kind: 'gc', v: 1, options: { ...good, size: 'big' } }, /^malformed task: size must be an integer, not "big"$/],
+      ['bad-inject', { kind: 'gc', v: 1, options: { ...good, inject: { kind: 'drop', at: 1 } } }, /^malformed task: unknown option "inject"$/],
+      ['bad-trace', { kind: 'gc', v: 1, options: { ...good, workload: 'trace:/etc/passwd' } }, /trace: workloads name a file/],
+      ['bad-text', 'rm -rf /', /^malformed task: the payload is not an object$/],
+      // Well-formed, but the run itself refuses it: the run's message is the reason.
+      ['bad-run', { kind: 'gc', v: 1, options: { ...good, spareFactor: 0.1 } }, /^--spare-factor: 0\.1 leaves no room for GC/],
+    ];
+    for (const [id, data] of bad) await queue.add('gc', data, { jobId: id, attempts: 5 });
+    for (const [id, , reason] of bad) {
+      // The state first, then the job (a job read before it failed has no reason yet).
+      const job = await until(`${id} to fail`, async () => ((await queue.getJobState(id)) === 'failed' ? queue.getJob(id) : undefined));
+      expect(job.failedReason, id).toMatch(reason);
+      expect(job.failedReason).not.toMatch(/\n/);
+      // Refused once, not tried again.
+      expect(job.attemptsMade, id).toBe(1);
+    }
+    expect(b.child.exitCode).toBe(null);
+    expect(b.err).toMatch(/wB: bad-size failed: malformed task: size must be an integer/);
+    // A sweep whose point fails prints the reason (exit 1); submitted again, the failed point is queued again.
+    const failing = ['gc', 'sweep', '--size', '64MiB', '--overwrites', '1', '--policies', 'greedy', '--spare-factors', '0.1', '--queue', url];
+    const f = await cli(...failing);
+    expect(f.code).toBe(1);
+    expect(f.err).toMatch(/copylab gc sweep: uniform greedy copy Sf 0\.1 \(gc-[0-9a-f]{32}\): --spare-factor: 0\.1 leaves no room for GC/);
+    const again = await cli(...failing, '--detach');
+    expect(again.err).toMatch(/1 points on .*, 1 failed before and queued again/);
+    b.child.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+    expect(b.err).toMatch(/wB: SIGTERM: finishing the running points, taking no more\n/);
+    expect(b.err).toMatch(/wB: stopped\n$/);
+  });
+
+  it('with no worker, cancel removes the queued points and results says what is missing (exit 1)', async () => {
+    const d = await cli('gc', 'sweep', '--size', '64MiB', '--overwrites', '1', '--policies', 'greedy', '--spare-factors', '0.22,0.33', '--queue', url, '--detach', '--retention', '1h');
+    expect(d.code).toBe(0);
+    const id = d.out.trim();
+    expect(JSON.parse((await cli('sweep', 'status', id, '--queue', url, '--json')).out)).toMatchObject({ points: 2, queued: 2 });
+    expect((await cli('sweep', 'cancel', id, '--queue', url)).out).toMatch(/2 queued points removed/);
+    const r = await cli('sweep', 'results', id, '--queue', url);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/uniform greedy copy Sf 0\.22 \(gc-[0-9a-f]{32}\): not on the queue \(cancelled, or expired after its retention\)/);
+    // A sweep waited on with --timeout and no worker: what is not finished is said (exit 1).
+    const waited = await cli('gc', 'sweep', '--size', '64MiB', '--overwrites', '1', '--policies', 'greedy', '--spare-factors', '0.4', '--queue', url, '--timeout', '1');
+    expect(waited.code).toBe(1);
+    expect(waited.err).toMatch(/copylab gc sweep: 1 of 1 points not finished \(copylab sweep status sw-[0-9a-f]{16}\)/);
+    // A result that is not a GC result (a foreign worker on the queue) is reported, not printed.
+    const foreign = new Worker('gc', async () => ({ nope: 1 }), { connection: { host: '127.0.0.1', port: Number(new URL(url).port) }, prefix: 'copylab' });
+    const odd = await until('the foreign result', async () => {
+      const o = await cli('sweep', 'results', /status (sw-[0-9a-f]{16})/.exec(waited.err)![1]!, '--queue', url);
+      return /the stored result is not a GC result/.test(o.err) ? o : undefined;
+    });
+    await foreign.close();
+    expect(odd.code).toBe(1);
+    // A record in Redis that is not one of ours is refused in one line.
+    const redisKeys = new Redis({ host: '127.0.0.1', port: Number(new URL(url).port) });
+    await redisKeys.set('copylab:sweeps:sw-00000000000000aa', 'not json');
+    await redisKeys.set('copylab:sweeps:sw-00000000000000bb', JSON.stringify({ v: 2, id: 'sw-00000000000000bb', points: [] }));
+    expect((await cli('sweep', 'status', 'sw-00000000000000aa', '--queue', url)).err).toBe('copylab sweep status: sweep sw-00000000000000aa: the record in Redis is not readable\n');
+    expect((await cli('sweep', 'status', 'sw-00000000000000bb', '--queue', url)).err).toBe('copylab sweep status: sweep sw-00000000000000bb: the record in Redis is not a sweep record of this version\n');
+    redisKeys.disconnect();
+    const missing = await cli('sweep', 'results', 'sw-0123456789abcdef', '--queue', url);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toBe('copylab sweep results: no sweep sw-0123456789abcdef on this queue (never submitted, or expired after its retention)\n');
+  });
+
+  it('refusals: a bad URL (exit 2, one line, no password), an unreachable queue (exit 1), options that need --queue or are out of range (exit 2)', async () => {
+    const closed = `redis://u:secret@127.0.0.1:${await freePort()}`;
+    const cases: [string[], number, RegExp][] = [
+      [['gc', 'sweep', '--size', '64MiB', '--queue', 'http://u:secret@host:1'], 2, /^copylab gc sweep: --queue: unsupported scheme "http:"/],
+      [['worker', '--queue', 'redis://u:secret@host:1/x'], 2, /^copylab worker: --queue: the path must be a database number/],
+      [['sweep', 'status', 'sw-0123456789abcdef', '--queue', 'redis://host:1?db=2'], 2, /^copylab sweep status: --queue: a query or fragment is not supported/],
+      [['gc', 'sweep', '--size', '64MiB', '--queue', closed], 1, /^copylab gc sweep: cannot use the queue at redis:\/\/u:\*\*\*@127\.0\.0\.1:\d+: connect ECONNREFUSED/],
+      [['worker', '--queue', closed], 1, /^copylab worker: cannot use the queue at/],
+      [['gc', 'sweep', '--size', '64MiB', '--detach'], 2, /--detach: needs --queue URL/],
+      [['gc', 'sweep', '--size', '64MiB', '--queue', url, '--retention', '1w'], 2, /--retention: expected a time/],
+      [['gc', 'sweep', '--size', '64MiB', '--queue', url, '--timeout', '0'], 2, /--timeout: expected a time such as 30s, 12h or 7d, from 1 s/],
+      [['gc', 'sweep', '--size', '64MiB', '--retention', '1h'], 2, /--retention: needs --queue URL/],
+      [['gc', 'sweep', '--size', '64MiB', '--timeout', '1h'], 2, /--timeout: needs --queue URL/],
+      [['gc', 'sweep', '--size', '64MiB', '--queue', url, '--workloads', 'trace:/etc/passwd'], 2, /a grid point the workers would refuse: trace: workloads name a file/],
+      [['sweep', 'status', 'nope', '--queue', url], 2, /"nope" is not a sweep id/],
+      [['worker', '--queue', url, '--concurrency', '0'], 2, /--concurrency: expected 1\.\.64/],
+      [['worker', '--queue', url, '--lock-duration', '10'], 2, /--lock-duration: expected 500\.\.600000 ms/],
+      [['worker', '--queue', url, '--name', 'a b'], 2, /--name: expected/],
+      [['worker', '--queue', url, '--max-size', '32TiB'], 2, /--max-size: expected a size up to 16TiB/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = await cli(...args);
+      expect(r.code, args.join(' ')).toBe(code);
+      expect(r.err, args.join(' ')).toMatch(message);
+      expect(r.err.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.err).not.toMatch(/secret/);
+    }
+  });
+});
