@@ -12,6 +12,7 @@ import {
   FIO_DEFAULT_PERCENTILES, IO_ENGINES, RW_MODES,
   type BsSplitEntry, type Distribution, type IoEngine, type RwMode,
 } from './job.js';
+import { FIO_OPTION_NAMES } from './fio-option-names.js';
 
 /** Limits (a limit on everything). */
 export const JOB_LIMITS = {
@@ -302,14 +303,23 @@ const ALIASES: Readonly<Record<string, string>> = {
   wait_for_previous: 'stonewall',
 };
 
-/** Names copylab accepts, for messages. */
-export const OPTION_NAMES: readonly string[] = Object.keys(SETTERS);
+/** Names copylab accepts (fio's spelling, then its aliases), for messages. */
+export const OPTION_NAMES: readonly string[] = [...Object.keys(SETTERS), ...Object.keys(ALIASES)];
+
+/** The supported names, as the refusal of another option lists them. */
+export function supportedList(): string {
+  return `copylab supports: ${OPTION_NAMES.join(', ')}`;
+}
 
 /** Applies one option; returns a message when the name or value is not accepted. */
 export function applyOption(d: JobDraft, rawName: string, value: string | undefined): string | undefined {
   const name = ALIASES[rawName] || rawName;
   const setter = SETTERS[name];
-  if (!setter) return `unknown option '${rawName}'`;
+  if (!setter) {
+    // An fio option copylab does not run is refused by name; anything else is not fio's either.
+    if (FIO_OPTION_NAMES.has(rawName)) return `${rawName}: not supported (an fio option copylab does not run; ${supportedList()})`;
+    return `unknown option '${rawName}' (not an fio option; ${supportedList()})`;
+  }
   const msg = setter(d, value);
   return msg === undefined ? undefined : `${rawName}: ${msg}`;
 }
