@@ -20,6 +20,9 @@ import { wallClock, type BenchClock } from './clock.js';
 import { ClockStats, JobRun, type CopyAccount } from './stats.js';
 import { Workload, type Io, type IoDir, type Layout } from './workload.js';
 import type { TraceSink } from '../../core/trace/record.js';
+import { RateSampler } from './rate-sampler.js';
+import { cpuSample, type CpuSample } from './cpu-usage.js';
+import type { JobLogs, LogSet } from './fio-logs.js';
 
 /** Data buffer memory one job may pin (iodepth × largest block). */
 export const BENCH_MAX_BUFFER_BYTES = 1024 * 1024 * 1024;
@@ -44,6 +47,8 @@ export interface BenchOptions {
   /** Whether a device has a timing model (modeled time applies to its jobs). */
   readonly timed?: (dev: BlockDevice) => boolean;
   readonly trace?: TraceSink | undefined;
+  /** fio's bandwidth, latency and IOPS logs of the jobs that ask for them (opened by the caller). */
+  readonly logs?: LogSet | undefined;
   readonly onProgress?: ((p: Progress) => void) | undefined;
 }
 
@@ -142,12 +147,32 @@ class JobLoop {
   private readonly rateBytes: Record<IoDir, number> = { read: 0, write: 0, trim: 0, copy: 0 };
   private readonly rateIos: Record<IoDir, number> = { read: 0, write: 0, trim: 0, copy: 0 };
   stopped = false;
+  /** fio's logs of this clone, when the job writes any. */
+  readonly logs: JobLogs | undefined;
+  /** Bandwidth and IOPS sampled per window on the primary clock (null where a log samples every I/O). */
+  private readonly bwSampler: RateSampler | null;
+  private readonly iopsSampler: RateSampler | null;
+  private readonly bytesOf = (d: IoDir): number => this.run.dirs[d].bytes;
+  private readonly iosOf = (d: IoDir): number => this.run.dirs[d].ios;
+  private cpu0: CpuSample | null = null;
 
   constructor(readonly r: Resolved, clone: number, readonly opts: BenchOptions, timed: boolean) {
     this.run = new JobRun(r.spec, clone);
     this.w = new Workload(r.spec, r.layout, clone, r.align);
     this.modeled = timed ? opts.modeled : undefined;
     this.primary = this.modeled ?? this.wall;
+    const logs = (this.logs = opts.logs?.of(r.spec, clone));
+    // fio: a bandwidth log with a row per I/O takes the I/O's own rate as the sample; a windowed
+    // log samples every min(log_avg_msec, bwavgtime); without a log, every bwavgtime.
+    const period = (kind: 'bw' | 'iops', avg: number): number => (logs?.has(kind) ? logs.samplePeriodMs(kind) : avg);
+    this.bwSampler = logs?.perUnit('bw') ? null : new RateSampler(period('bw', r.spec.bw_avg_ms), true, (d, rate) => {
+      this.run.dirs[d].bw.add(rate);
+      logs?.sample('bw', this.elapsedMs(), d, rate);
+    });
+    this.iopsSampler = logs?.perUnit('iops') ? null : new RateSampler(period('iops', r.spec.iops_avg_ms), false, (d, rate) => {
+      this.run.dirs[d].iops.add(rate);
+      logs?.sample('iops', this.elapsedMs(), d, rate);
+    });
   }
 
   start(): void {
@@ -155,6 +180,18 @@ class JobLoop {
     this.m0 = this.modeled?.now() ?? 0;
     this.measureFrom = this.t0 + this.r.spec.ramp_time_ns;
     if (this.r.spec.runtime_ns !== undefined) this.deadline = this.measureFrom + this.r.spec.runtime_ns;
+    this.bwSampler?.start(this.measureFrom, this.bytesOf);
+    this.iopsSampler?.start(this.measureFrom, this.iosOf);
+  }
+
+  /** ms since the job started on its clock (the time column of fio's logs). */
+  elapsedMs(): number {
+    return Math.max(0, Math.floor((this.primary.now() - this.t0) / 1e6));
+  }
+
+  /** Whether the measured part of the job has begun (ramp_time over). */
+  measuring(): boolean {
+    return this.primary.now() >= this.measureFrom;
   }
 
   get limit(): number {
@@ -205,11 +242,37 @@ class JobLoop {
     st.ios++;
     st.bytes += io.len;
     const cw = this.wall.now();
-    record(st.wall, issueW, subW, cw);
-    if (this.modeled) record((st.modeled ??= new ClockStats()), issueM, subM, this.modeled.now());
+    st.wall.record(subW - issueW, cw - subW, cw - issueW);
+    let slat = subW - issueW;
+    let clat = cw - subW;
+    if (this.modeled) {
+      const cm = this.modeled.now();
+      (st.modeled ??= new ClockStats(st.binned)).record(subM - issueM, cm - subM, cm - issueM);
+      slat = subM - issueM;
+      clat = cm - subM;
+    }
+    // fio's io_u_mark_latency, its per-I/O samples and logs: completion latency on the job's clock.
+    this.run.dist.markLatency(clat);
+    const logs = this.logs;
+    if (logs) {
+      const rate = clat > 0 ? Math.floor((io.len * 1e6) / clat) : 0;
+      if (logs.perUnit('bw')) st.bw.add(rate);
+      if (logs.perUnit('iops')) st.iops.add(1);
+      logs.io(this.elapsedMs(), io.dir, io.len, io.offset, slat, clat, slat + clat, rate);
+    }
+  }
+
+  /** Takes the bandwidth and IOPS samples whose window has passed (after completions are counted). */
+  sample(): void {
+    const now = this.primary.now();
+    if (now < this.measureFrom) return;
+    this.bwSampler?.tick(now, this.bytesOf);
+    this.iopsSampler?.tick(now, this.iosOf);
   }
 
   finish(): JobRun {
+    this.logs?.finish(this.elapsedMs());
+    if (this.cpu0) this.run.cpu.set(this.cpu0, cpuSample(), this.wallElapsed());
     const end = this.primary.now();
     this.run.runtime_ns = Math.max(0, (this.modeled ? this.wallElapsed() : end - this.measureFrom));
     if (this.modeled) this.run.modeled_runtime_ns = Math.max(0, this.modeled.now() - Math.max(this.m0, this.measureFrom));
@@ -220,6 +283,7 @@ class JobLoop {
   private wallStart = this.wall.now();
   markWallStart(): void {
     this.wallStart = this.wall.now();
+    this.cpu0 = cpuSample();
   }
   private wallElapsed(): number {
     return this.wall.now() - this.wallStart;
@@ -232,12 +296,6 @@ class JobLoop {
   traceC(io: Io, req: number, res: number): void {
     this.opts.trace?.event({ req, ...(this.modeled ? { mns: this.modeled.now() } : {}), dev: this.r.dev.name, action: 'C', op: OP_OF[io.dir], sector: io.offset / 512, sectors: Math.ceil(io.len / 512), res });
   }
-}
-
-function record(c: ClockStats, issue: number, sub: number, done: number): void {
-  c.slat.record(sub - issue);
-  c.clat.record(done - sub);
-  c.lat.record(done - issue);
 }
 
 async function yieldNow(): Promise<void> {
@@ -312,6 +370,11 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
           slotSubM[s] = sm;
         }
         if (ret < 0) throw new Error(`ring submit failed: ${errnoName(ret)}`);
+        // fio's io_u_mark_depth (the depth once the batch is queued) and io_u_mark_submit.
+        if (loop.measuring()) {
+          loop.run.dist.markDepth(inflight, prepared);
+          loop.run.dist.markSubmit(prepared);
+        }
       }
       if (inflight === 0) {
         if (pending && loop.more()) {
@@ -321,7 +384,9 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
         break;
       }
       if (ring.cqReady() === 0) await ring.submitAndWait(1);
+      let reaped = 0;
       for (let c = ring.peekCqe(); c; c = ring.peekCqe()) {
+        reaped++;
         const slot = c.user_data;
         const res = c.res;
         ring.cqeSeen(c);
@@ -332,6 +397,8 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
         loop.complete(io, slotSubW[slot]!, slotSubM[slot]!, slotIssueW[slot]!, slotIssueM[slot]!, res);
         if (sink) loop.traceC(io, slotReq[slot]!, res);
       }
+      if (reaped && loop.measuring()) loop.run.dist.markComplete(reaped);
+      loop.sample();
       await tick();
     }
   } finally {
@@ -356,6 +423,7 @@ async function runSync(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
     const trace = sink ? new Trace(lab.clock, sink, sink.nextRequest()) : undefined;
     const iw = wallClock.now();
     const im = modeled?.now() ?? 0;
+    const measured = loop.measuring();
     loop.issued(io);
     let res: number;
     if (io.dir === 'copy') {
@@ -366,6 +434,13 @@ async function runSync(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
       res = await lab.submit(dev, { op: OP_OF[io.dir], offset: io.offset, length: io.len, ...(io.dir === 'trim' ? {} : { data: data.subarray(0, io.len) }) }, trace);
     }
     loop.complete(io, iw, im, iw, im, res);
+    // A synchronous engine: each I/O is submitted and reaped alone at depth 1 (fio's sync engines).
+    if (measured) {
+      loop.run.dist.markDepth(1, 1);
+      loop.run.dist.markSubmit(1);
+      loop.run.dist.markComplete(1);
+    }
+    loop.sample();
     await tick();
   }
 }
