@@ -6,7 +6,7 @@
  */
 import type { Lab } from '../lab.js';
 import type { BlockDevice } from '../../core/block/device.js';
-import type { CopyResult, CopyRange } from '../../core/block/copy-types.js';
+import type { CopyControl, CopyResult, CopyRange } from '../../core/block/copy-types.js';
 import { ReqOp } from '../../core/block/ops.js';
 import { Trace } from '../../core/block/trace.js';
 import { Ring, allocBuffer } from '../../core/ring/ring.js';
@@ -103,12 +103,16 @@ export function resolveJob(lab: Lab, spec: JobSpec): Resolved {
   return { spec, dev, src, layout, align: lbs };
 }
 
-/** The ring's host: the lab, with every copy's result counted for the job that issued it. */
-function accountingHost(lab: Lab, acc: CopyAccount): RingHost {
+/**
+ * The ring's host: the lab, with every copy's result counted for the job that issued it, and
+ * (when the run is traced) each request's block-layer events going to its own trace.
+ */
+function accountingHost(lab: Lab, acc: CopyAccount, traceOf?: (userData: number) => Trace | undefined): RingHost {
   return {
     fdDevice: (fd) => lab.fdDevice(fd),
     open: (p) => lab.open(p),
-    copyRanges: (dst: BlockDevice, ranges: readonly CopyRange[]) => lab.copyRanges(dst, ranges).then((r) => countCopy(acc, r)),
+    copyRanges: (dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl, trace?: Trace) => lab.copyRanges(dst, ranges, control, trace).then((r) => countCopy(acc, r)),
+    ...(traceOf ? { traceOf } : {}),
     poll: () => lab.poll(),
     waitEvent: () => lab.waitEvent(),
     get deviceWorkPending() {
@@ -289,12 +293,22 @@ class JobLoop {
     return this.wall.now() - this.wallStart;
   }
 
-  traceQ(io: Io, req: number): void {
-    this.opts.trace?.event({ req, ...(this.modeled ? { mns: this.modeled.now() } : {}), dev: this.r.dev.name, action: 'Q', op: OP_OF[io.dir], sector: io.offset / 512, sectors: Math.ceil(io.len / 512) });
+  /**
+   * A request's trace. Reads, writes and trims are queued (Q) here, as the kernel queues a bio
+   * when io_uring submits it, and the block layer adds their splits, issues and completions
+   * (X, D, C); a copy's Q and everything after it come from the copy engine (blkdev_copy).
+   */
+  openTrace(io: Io, sink: TraceSink, lab: Lab): Trace {
+    const req = sink.nextRequest();
+    const t = new Trace(lab.clock, sink, req, false);
+    if (io.dir !== 'copy') sink.event({ req, ...(this.modeled ? { mns: this.modeled.now() } : {}), dev: this.r.dev.name, action: 'Q', op: OP_OF[io.dir], sector: io.offset / 512, sectors: Math.ceil(io.len / 512) });
+    return t;
   }
 
-  traceC(io: Io, req: number, res: number): void {
-    this.opts.trace?.event({ req, ...(this.modeled ? { mns: this.modeled.now() } : {}), dev: this.r.dev.name, action: 'C', op: OP_OF[io.dir], sector: io.offset / 512, sectors: Math.ceil(io.len / 512), res });
+  /** A request that ended without reaching the block layer (refused by the ring) still completes in the trace. */
+  closeTrace(io: Io, t: Trace, sink: TraceSink, res: number): void {
+    if (t.completions > 0) return;
+    sink.event({ req: t.req!, ...(this.modeled ? { mns: this.modeled.now() } : {}), dev: this.r.dev.name, action: 'C', op: OP_OF[io.dir], sector: io.offset / 512, sectors: Math.ceil(io.len / 512), res, info: 'completed by the ring' });
   }
 }
 
@@ -309,7 +323,9 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
   const copying = isCopy(spec.rw);
   const maxBs = copying ? 0 : loop.w.maxBlock();
   if (qd * maxBs > BENCH_MAX_BUFFER_BYTES) throw jobError(spec, 'iodepth', `iodepth × largest block (${qd} × ${maxBs}) exceeds the ${BENCH_MAX_BUFFER_BYTES}-byte buffer limit`);
-  const ring = new Ring(accountingHost(lab, loop.run.copy), { entries: qd });
+  const sink = loop.opts.trace;
+  const slotTrace: (Trace | undefined)[] = new Array(qd).fill(undefined);
+  const ring = new Ring(accountingHost(lab, loop.run.copy, sink ? (slot) => slotTrace[slot] : undefined), { entries: qd });
   const data = allocBuffer(Math.max(1, qd * maxBs));
   fillPattern(data, spec.randseed);
   const ranges = allocBuffer(Math.max(32, qd * spec.copy_ranges * 32));
@@ -321,13 +337,11 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
   const slotIssueM = new Float64Array(qd);
   const slotSubW = new Float64Array(qd);
   const slotSubM = new Float64Array(qd);
-  const slotReq = new Float64Array(qd);
   const free: number[] = [];
   for (let i = qd - 1; i >= 0; i--) free.push(i);
   let inflight = 0;
   let pending: Io | null = null;
   const modeled = loop.modeled;
-  const sink = loop.opts.trace;
   try {
     for (;;) {
       let prepared = 0;
@@ -352,10 +366,7 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
         slotIo[slot] = io;
         slotIssueW[slot] = wallClock.now();
         slotIssueM[slot] = modeled?.now() ?? 0;
-        if (sink) {
-          slotReq[slot] = sink.nextRequest();
-          loop.traceQ(io, slotReq[slot]!);
-        }
+        if (sink) slotTrace[slot] = loop.openTrace(io, sink, lab);
         loop.issued(io);
         batch.push(slot);
         prepared++;
@@ -395,7 +406,10 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
         inflight--;
         free.push(slot);
         loop.complete(io, slotSubW[slot]!, slotSubM[slot]!, slotIssueW[slot]!, slotIssueM[slot]!, res);
-        if (sink) loop.traceC(io, slotReq[slot]!, res);
+        if (sink) {
+          loop.closeTrace(io, slotTrace[slot]!, sink, res);
+          slotTrace[slot] = undefined;
+        }
       }
       if (reaped && loop.measuring()) loop.run.dist.markComplete(reaped);
       loop.sample();
@@ -420,7 +434,7 @@ async function runSync(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
     const io = loop.w.next();
     const wait = loop.rateWait(io);
     if (wait > 0) await (modeled && loop.primary === modeled ? modeled : wallClock).sleep(wait);
-    const trace = sink ? new Trace(lab.clock, sink, sink.nextRequest()) : undefined;
+    const trace = sink ? loop.openTrace(io, sink, lab) : undefined;
     const iw = wallClock.now();
     const im = modeled?.now() ?? 0;
     const measured = loop.measuring();
@@ -433,6 +447,7 @@ async function runSync(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
     } else {
       res = await lab.submit(dev, { op: OP_OF[io.dir], offset: io.offset, length: io.len, ...(io.dir === 'trim' ? {} : { data: data.subarray(0, io.len) }) }, trace);
     }
+    if (trace) loop.closeTrace(io, trace, sink!, res);
     loop.complete(io, iw, im, iw, im, res);
     // A synchronous engine: each I/O is submitted and reaped alone at depth 1 (fio's sync engines).
     if (measured) {
