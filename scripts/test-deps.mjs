@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs before `npm test`: the peer tests need Debian packages (gcc and libnvme-dev to build the
-// libnvme peer, libiscsi-bin for iscsi-test-cu, sg3-utils for sg_vpd/sg_inq/sg_decode_sense).
+// libnvme peer, libiscsi-bin for iscsi-test-cu, sg3-utils for sg_vpd/sg_inq/sg_decode_sense, fio for
+// fio and its fio_jsonplus_clat2csv (a python3 script that imports six) and fio2gnuplot, blktrace
+// for blkparse and btt).
 // Installs what is missing when it can (root with apt-get, as on a fresh Debian machine or in CI);
 // otherwise says exactly what to install.
 import { existsSync } from 'node:fs';
@@ -13,6 +15,9 @@ const needs = [
   { pkg: 'libnvme-dev', ok: () => existsSync('/usr/include/libnvme.h') },
   { pkg: 'libiscsi-bin', ok: () => has('iscsi-test-cu') },
   { pkg: 'sg3-utils', ok: () => has('sg_vpd') && has('sg_inq') && has('sg_decode_sense') },
+  { pkg: 'fio', ok: () => has('fio') && has('fio_jsonplus_clat2csv') && has('fio2gnuplot') },
+  { pkg: 'python3-six', ok: () => spawnSync('python3', ['-c', 'import six'], { stdio: 'ignore' }).status === 0 },
+  { pkg: 'blktrace', ok: () => has('blkparse') && has('btt') },
 ];
 const missing = needs.filter((n) => !n.ok()).map((n) => n.pkg);
 if (missing.length === 0) process.exit(0);

@@ -28,7 +28,7 @@ const dec = (v: number): string => scaled(v, 1000, ['B', 'kB', 'MB', 'GB', 'TB']
  * usec when min > 2000 ns, max > 99999 ns and stdev > 1000 ns, in msec past 2 000 000,
  * 99 999 999 and 1 000 000 ns; min and max are whole units (truncated), avg and stdev two decimals.
  */
-function latLine(label: string, l: FioLatency): string {
+export function latLine(label: string, l: FioLatency): string {
   let div = 1;
   let unit = 'nsec';
   if (l.min > 2e6 && l.max > 99_999_999 && l.stddev > 1e6) (div = 1e6), (unit = 'msec');
@@ -47,7 +47,7 @@ const PERCENTILE_LINE_CHARS = 80 - 7;
  * percentile value is over 2000 ns and the largest over 99999 ns, msec past 2 000 000 and
  * 99 999 999 ns, each value then rounded up to whole units.
  */
-function percentileLines(name: string, l: FioLatency): string[] {
+export function percentileLines(name: string, l: FioLatency): string[] {
   if (!l.percentile) return [];
   const entries = Object.entries(l.percentile).map(([p, v]) => [Number(p), v] as const);
   if (!entries.length) return [];
