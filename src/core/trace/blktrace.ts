@@ -12,6 +12,9 @@
  *   D issued         → __BLK_TA_ISSUE   (BLK_TA_ISSUE)
  *   C completed      → __BLK_TA_COMPLETE, error = -res when the request failed
  *   E emulated       → a BLK_TN_MESSAGE notify (blkparse prints it as an `m` line with the reason)
+ * There are no G (__BLK_TA_GETRQ) or I (__BLK_TA_INSERT) events: copylab's block layer allocates
+ * no request and has no scheduler queue, a bio goes from its queueing to the device (D), so btt's
+ * Q2G, G2I and I2D are 0 and its Q2D is all of the time before the issue.
  * Operations: reads carry BLK_TC_READ, writes and write-zeroes BLK_TC_WRITE, discards
  * BLK_TC_WRITE|BLK_TC_DISCARD, flushes BLK_TC_FLUSH (blkparse's RWBS R, W, D, FN). A copy moves
  * data into its destination, so a copy (CP) and its destination half (CPD) are writes and its
@@ -43,10 +46,8 @@ const act = (tc: number): number => (tc << BLK_TC_SHIFT) >>> 0;
 
 /** blktrace_api.h: basic trace actions. */
 export const __BLK_TA_QUEUE = 1;
-export const __BLK_TA_GETRQ = 4;
 export const __BLK_TA_ISSUE = 7;
 export const __BLK_TA_COMPLETE = 8;
-export const __BLK_TA_INSERT = 12;
 export const __BLK_TA_SPLIT = 13;
 export const __BLK_TA_REMAP = 15;
 /** blktrace_api.h: notify events. */
