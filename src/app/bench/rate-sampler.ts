@@ -5,7 +5,7 @@
  * mtime_since counts it): KiB/s for bandwidth, I/Os per second for IOPS. The window then starts
  * again from that moment. These samples are what bw_min … iops_samples summarise.
  *
- * fio's helper thread wakes on a timer and takes a window that is within LOG_MSEC_SLACK of its
+ * fio's statistics thread wakes on a timer and takes a window that is within LOG_MSEC_SLACK of its
  * length; here the windows are checked as completions arrive, so there is no timer to be early
  * and a window is taken once it has fully passed.
  */
