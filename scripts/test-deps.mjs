@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs before `npm test`: the peer tests need Debian packages (gcc and libnvme-dev to build the
-// libnvme peer, libiscsi-bin for iscsi-test-cu, sg3-utils for sg_vpd/sg_inq/sg_decode_sense, redis-server and openssl
-// for the distributed sweep tests).
+// libnvme peer, libiscsi-bin for iscsi-test-cu, sg3-utils for sg_vpd/sg_inq/sg_decode_sense, fio for
+// fio and its fio_jsonplus_clat2csv (a python3 script that imports six) and fio2gnuplot, blktrace
+// for blkparse and btt, redis-server and openssl for the distributed sweep tests).
 // Installs what is missing when it can (root with apt-get, as on a fresh Debian machine or in CI);
 // otherwise says exactly what to install.
 import { existsSync } from 'node:fs';
@@ -16,6 +17,9 @@ const needs = [
   { pkg: 'sg3-utils', ok: () => has('sg_vpd') && has('sg_inq') && has('sg_decode_sense') },
   { pkg: 'redis-server', ok: () => has('redis-server') },
   { pkg: 'openssl', ok: () => has('openssl') },
+  { pkg: 'fio', ok: () => has('fio') && has('fio_jsonplus_clat2csv') && has('fio2gnuplot') },
+  { pkg: 'python3-six', ok: () => spawnSync('python3', ['-c', 'import six'], { stdio: 'ignore' }).status === 0 },
+  { pkg: 'blktrace', ok: () => has('blkparse') && has('btt') },
 ];
 const missing = needs.filter((n) => !n.ok()).map((n) => n.pkg);
 if (missing.length === 0) process.exit(0);

@@ -248,8 +248,8 @@ export class Lab implements RingHost, DeviceHost {
   }
 
   /** The copy engine on resolved devices with the lab's settings (the ring's COPY opcode). */
-  copyRanges(dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl): Promise<CopyResult> {
-    return blkdevCopy(dst, ranges, this.copyOptions, this.newTrace(), control);
+  copyRanges(dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl, trace?: Trace): Promise<CopyResult> {
+    return blkdevCopy(dst, ranges, this.copyOptions, trace ?? this.newTrace(), control);
   }
 
   /**

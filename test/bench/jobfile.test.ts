@@ -67,9 +67,16 @@ describe('job files', () => {
     expect(() => job('random_distribution=zoned:60/10:30/20')).toThrow(/add up to 90/);
   });
 
-  it('an unknown option names the file, section and line', () => {
+  it('an unknown option names the file, section and line, and what copylab supports', () => {
     const e = error('[global]\nfilename=/dev/nullb0\n\n[myjob]\nrw=read\nblocksizze=4k\n');
-    expect(e.message).toBe("bad.fio:6: [myjob] unknown option 'blocksizze'");
+    expect(e.message).toMatch(/^bad\.fio:6: \[myjob\] unknown option 'blocksizze' \(not an fio option; copylab supports: name, description, filename, rw, .*, bssplit, .*\)$/);
+  });
+
+  it('an fio option copylab does not run is "not supported", with the supported list', () => {
+    for (const opt of ['bsrange=4k-8k', 'verify=crc32c', 'thinktime=10', 'hipri']) {
+      const e = error(`[j]\nfilename=/dev/nullb0\n${opt}\n`);
+      expect(e.message).toMatch(new RegExp(`^bad\\.fio:3: \\[j\\] ${opt.split('=')[0]}: not supported \\(an fio option copylab does not run; copylab supports: .*iodepth.*\\)$`));
+    }
   });
 
   it('a bad size names the option, section and line', () => {

@@ -71,13 +71,16 @@ describe('trace files (msgpack)', () => {
     expect(s.out).toMatch(/^  wall +0 +- +- +- +- +-$/m);
   });
 
-  it('bench --trace-out records each request\'s Q and C', () => {
+  it('bench --trace-out records each request\'s Q, D and C', () => {
     const file = join(dir, 'bench.trace');
     const job = join(dir, 'r.fio');
     writeFileSync(job, '[r]\nfilename=/dev/nullb0\nrw=randread\nsize=4m\nio_size=256k\niodepth=4\n');
     expect(copylab('bench', job, '--trace-out', file).code).toBe(0);
     const s = copylab('trace', file, '--summary');
-    expect(s.out).toMatch(/actions: Q=64 C=64/);
+    expect(s.out).toMatch(/actions: Q=64 D=64 C=64$/m);
     expect(s.out).toMatch(/wall\s+64\s/);
+    // btt's intervals per device: every request has its Q2D, D2C and Q2C.
+    for (const m of ['Q2D', 'D2C', 'Q2C']) expect(s.out).toMatch(new RegExp(`${m}\\s+64\\s`));
+    expect(s.out).not.toMatch(/Infinity|NaN/);
   });
 });

@@ -6,7 +6,7 @@
  */
 import type { Lab } from '../lab.js';
 import type { BlockDevice } from '../../core/block/device.js';
-import type { CopyResult, CopyRange } from '../../core/block/copy-types.js';
+import type { CopyControl, CopyResult, CopyRange } from '../../core/block/copy-types.js';
 import { ReqOp } from '../../core/block/ops.js';
 import { Trace } from '../../core/block/trace.js';
 import { Ring, allocBuffer } from '../../core/ring/ring.js';
@@ -20,6 +20,9 @@ import { wallClock, type BenchClock } from './clock.js';
 import { ClockStats, JobRun, type CopyAccount } from './stats.js';
 import { Workload, type Io, type IoDir, type Layout } from './workload.js';
 import type { TraceSink } from '../../core/trace/record.js';
+import { RateSampler } from './rate-sampler.js';
+import { cpuSample, type CpuSample } from './cpu-usage.js';
+import type { JobLogs, LogSet } from './fio-logs.js';
 
 /** Data buffer memory one job may pin (iodepth × largest block). */
 export const BENCH_MAX_BUFFER_BYTES = 1024 * 1024 * 1024;
@@ -44,6 +47,8 @@ export interface BenchOptions {
   /** Whether a device has a timing model (modeled time applies to its jobs). */
   readonly timed?: (dev: BlockDevice) => boolean;
   readonly trace?: TraceSink | undefined;
+  /** fio's bandwidth, latency and IOPS logs of the jobs that ask for them (opened by the caller). */
+  readonly logs?: LogSet | undefined;
   readonly onProgress?: ((p: Progress) => void) | undefined;
 }
 
@@ -98,12 +103,16 @@ export function resolveJob(lab: Lab, spec: JobSpec): Resolved {
   return { spec, dev, src, layout, align: lbs };
 }
 
-/** The ring's host: the lab, with every copy's result counted for the job that issued it. */
-function accountingHost(lab: Lab, acc: CopyAccount): RingHost {
+/**
+ * The ring's host: the lab, with every copy's result counted for the job that issued it, and
+ * (when the run is traced) each request's block-layer events going to its own trace.
+ */
+function accountingHost(lab: Lab, acc: CopyAccount, traceOf?: (userData: number) => Trace | undefined): RingHost {
   return {
     fdDevice: (fd) => lab.fdDevice(fd),
     open: (p) => lab.open(p),
-    copyRanges: (dst: BlockDevice, ranges: readonly CopyRange[]) => lab.copyRanges(dst, ranges).then((r) => countCopy(acc, r)),
+    copyRanges: (dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl, trace?: Trace) => lab.copyRanges(dst, ranges, control, trace).then((r) => countCopy(acc, r)),
+    ...(traceOf ? { traceOf } : {}),
     poll: () => lab.poll(),
     waitEvent: () => lab.waitEvent(),
     get deviceWorkPending() {
@@ -142,12 +151,32 @@ class JobLoop {
   private readonly rateBytes: Record<IoDir, number> = { read: 0, write: 0, trim: 0, copy: 0 };
   private readonly rateIos: Record<IoDir, number> = { read: 0, write: 0, trim: 0, copy: 0 };
   stopped = false;
+  /** fio's logs of this clone, when the job writes any. */
+  readonly logs: JobLogs | undefined;
+  /** Bandwidth and IOPS sampled per window on the primary clock (null where a log samples every I/O). */
+  private readonly bwSampler: RateSampler | null;
+  private readonly iopsSampler: RateSampler | null;
+  private readonly bytesOf = (d: IoDir): number => this.run.dirs[d].bytes;
+  private readonly iosOf = (d: IoDir): number => this.run.dirs[d].ios;
+  private cpu0: CpuSample | null = null;
 
   constructor(readonly r: Resolved, clone: number, readonly opts: BenchOptions, timed: boolean) {
     this.run = new JobRun(r.spec, clone);
     this.w = new Workload(r.spec, r.layout, clone, r.align);
     this.modeled = timed ? opts.modeled : undefined;
     this.primary = this.modeled ?? this.wall;
+    const logs = (this.logs = opts.logs?.of(r.spec, clone));
+    // fio: a bandwidth log with a row per I/O takes the I/O's own rate as the sample; a windowed
+    // log samples every min(log_avg_msec, bwavgtime); without a log, every bwavgtime.
+    const period = (kind: 'bw' | 'iops', avg: number): number => (logs?.has(kind) ? logs.samplePeriodMs(kind) : avg);
+    this.bwSampler = logs?.perUnit('bw') ? null : new RateSampler(period('bw', r.spec.bw_avg_ms), true, (d, rate) => {
+      this.run.dirs[d].bw.add(rate);
+      logs?.sample('bw', this.elapsedMs(), d, rate);
+    });
+    this.iopsSampler = logs?.perUnit('iops') ? null : new RateSampler(period('iops', r.spec.iops_avg_ms), false, (d, rate) => {
+      this.run.dirs[d].iops.add(rate);
+      logs?.sample('iops', this.elapsedMs(), d, rate);
+    });
   }
 
   start(): void {
@@ -155,6 +184,18 @@ class JobLoop {
     this.m0 = this.modeled?.now() ?? 0;
     this.measureFrom = this.t0 + this.r.spec.ramp_time_ns;
     if (this.r.spec.runtime_ns !== undefined) this.deadline = this.measureFrom + this.r.spec.runtime_ns;
+    this.bwSampler?.start(this.measureFrom, this.bytesOf);
+    this.iopsSampler?.start(this.measureFrom, this.iosOf);
+  }
+
+  /** ms since the job started on its clock (the time column of fio's logs). */
+  elapsedMs(): number {
+    return Math.max(0, Math.floor((this.primary.now() - this.t0) / 1e6));
+  }
+
+  /** Whether the measured part of the job has begun (ramp_time over). */
+  measuring(): boolean {
+    return this.primary.now() >= this.measureFrom;
   }
 
   get limit(): number {
@@ -205,11 +246,37 @@ class JobLoop {
     st.ios++;
     st.bytes += io.len;
     const cw = this.wall.now();
-    record(st.wall, issueW, subW, cw);
-    if (this.modeled) record((st.modeled ??= new ClockStats()), issueM, subM, this.modeled.now());
+    st.wall.record(subW - issueW, cw - subW, cw - issueW);
+    let slat = subW - issueW;
+    let clat = cw - subW;
+    if (this.modeled) {
+      const cm = this.modeled.now();
+      (st.modeled ??= new ClockStats(st.binned)).record(subM - issueM, cm - subM, cm - issueM);
+      slat = subM - issueM;
+      clat = cm - subM;
+    }
+    // fio's io_u_mark_latency, its per-I/O samples and logs: completion latency on the job's clock.
+    this.run.dist.markLatency(clat);
+    const logs = this.logs;
+    if (logs) {
+      const rate = clat > 0 ? Math.floor((io.len * 1e6) / clat) : 0;
+      if (logs.perUnit('bw')) st.bw.add(rate);
+      if (logs.perUnit('iops')) st.iops.add(1);
+      logs.io(this.elapsedMs(), io.dir, io.len, io.offset, slat, clat, slat + clat, rate);
+    }
+  }
+
+  /** Takes the bandwidth and IOPS samples whose window has passed (after completions are counted). */
+  sample(): void {
+    const now = this.primary.now();
+    if (now < this.measureFrom) return;
+    this.bwSampler?.tick(now, this.bytesOf);
+    this.iopsSampler?.tick(now, this.iosOf);
   }
 
   finish(): JobRun {
+    this.logs?.finish(this.elapsedMs());
+    if (this.cpu0) this.run.cpu.set(this.cpu0, cpuSample(), this.wallElapsed());
     const end = this.primary.now();
     this.run.runtime_ns = Math.max(0, (this.modeled ? this.wallElapsed() : end - this.measureFrom));
     if (this.modeled) this.run.modeled_runtime_ns = Math.max(0, this.modeled.now() - Math.max(this.m0, this.measureFrom));
@@ -220,24 +287,29 @@ class JobLoop {
   private wallStart = this.wall.now();
   markWallStart(): void {
     this.wallStart = this.wall.now();
+    this.cpu0 = cpuSample();
   }
   private wallElapsed(): number {
     return this.wall.now() - this.wallStart;
   }
 
-  traceQ(io: Io, req: number): void {
-    this.opts.trace?.event({ req, ...(this.modeled ? { mns: this.modeled.now() } : {}), dev: this.r.dev.name, action: 'Q', op: OP_OF[io.dir], sector: io.offset / 512, sectors: Math.ceil(io.len / 512) });
+  /**
+   * A request's trace. Reads, writes and trims are queued (Q) here, as the kernel queues a bio
+   * when io_uring submits it, and the block layer adds their splits, issues and completions
+   * (X, D, C); a copy's Q and everything after it come from the copy engine (blkdev_copy).
+   */
+  openTrace(io: Io, sink: TraceSink, lab: Lab): Trace {
+    const req = sink.nextRequest();
+    const t = new Trace(lab.clock, sink, req, false);
+    if (io.dir !== 'copy') sink.event({ req, ...(this.modeled ? { mns: this.modeled.now() } : {}), dev: this.r.dev.name, action: 'Q', op: OP_OF[io.dir], sector: io.offset / 512, sectors: Math.ceil(io.len / 512) });
+    return t;
   }
 
-  traceC(io: Io, req: number, res: number): void {
-    this.opts.trace?.event({ req, ...(this.modeled ? { mns: this.modeled.now() } : {}), dev: this.r.dev.name, action: 'C', op: OP_OF[io.dir], sector: io.offset / 512, sectors: Math.ceil(io.len / 512), res });
+  /** A request that ended without reaching the block layer (refused by the ring) still completes in the trace. */
+  closeTrace(io: Io, t: Trace, sink: TraceSink, res: number): void {
+    if (t.completions > 0) return;
+    sink.event({ req: t.req!, ...(this.modeled ? { mns: this.modeled.now() } : {}), dev: this.r.dev.name, action: 'C', op: OP_OF[io.dir], sector: io.offset / 512, sectors: Math.ceil(io.len / 512), res, info: 'completed by the ring' });
   }
-}
-
-function record(c: ClockStats, issue: number, sub: number, done: number): void {
-  c.slat.record(sub - issue);
-  c.clat.record(done - sub);
-  c.lat.record(done - issue);
 }
 
 async function yieldNow(): Promise<void> {
@@ -251,7 +323,9 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
   const copying = isCopy(spec.rw);
   const maxBs = copying ? 0 : loop.w.maxBlock();
   if (qd * maxBs > BENCH_MAX_BUFFER_BYTES) throw jobError(spec, 'iodepth', `iodepth × largest block (${qd} × ${maxBs}) exceeds the ${BENCH_MAX_BUFFER_BYTES}-byte buffer limit`);
-  const ring = new Ring(accountingHost(lab, loop.run.copy), { entries: qd });
+  const sink = loop.opts.trace;
+  const slotTrace: (Trace | undefined)[] = new Array(qd).fill(undefined);
+  const ring = new Ring(accountingHost(lab, loop.run.copy, sink ? (slot) => slotTrace[slot] : undefined), { entries: qd });
   const data = allocBuffer(Math.max(1, qd * maxBs));
   fillPattern(data, spec.randseed);
   const ranges = allocBuffer(Math.max(32, qd * spec.copy_ranges * 32));
@@ -263,13 +337,11 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
   const slotIssueM = new Float64Array(qd);
   const slotSubW = new Float64Array(qd);
   const slotSubM = new Float64Array(qd);
-  const slotReq = new Float64Array(qd);
   const free: number[] = [];
   for (let i = qd - 1; i >= 0; i--) free.push(i);
   let inflight = 0;
   let pending: Io | null = null;
   const modeled = loop.modeled;
-  const sink = loop.opts.trace;
   try {
     for (;;) {
       let prepared = 0;
@@ -294,10 +366,7 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
         slotIo[slot] = io;
         slotIssueW[slot] = wallClock.now();
         slotIssueM[slot] = modeled?.now() ?? 0;
-        if (sink) {
-          slotReq[slot] = sink.nextRequest();
-          loop.traceQ(io, slotReq[slot]!);
-        }
+        if (sink) slotTrace[slot] = loop.openTrace(io, sink, lab);
         loop.issued(io);
         batch.push(slot);
         prepared++;
@@ -312,6 +381,11 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
           slotSubM[s] = sm;
         }
         if (ret < 0) throw new Error(`ring submit failed: ${errnoName(ret)}`);
+        // fio's io_u_mark_depth (the depth once the batch is queued) and io_u_mark_submit.
+        if (loop.measuring()) {
+          loop.run.dist.markDepth(inflight, prepared);
+          loop.run.dist.markSubmit(prepared);
+        }
       }
       if (inflight === 0) {
         if (pending && loop.more()) {
@@ -321,7 +395,9 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
         break;
       }
       if (ring.cqReady() === 0) await ring.submitAndWait(1);
+      let reaped = 0;
       for (let c = ring.peekCqe(); c; c = ring.peekCqe()) {
+        reaped++;
         const slot = c.user_data;
         const res = c.res;
         ring.cqeSeen(c);
@@ -330,8 +406,13 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
         inflight--;
         free.push(slot);
         loop.complete(io, slotSubW[slot]!, slotSubM[slot]!, slotIssueW[slot]!, slotIssueM[slot]!, res);
-        if (sink) loop.traceC(io, slotReq[slot]!, res);
+        if (sink) {
+          loop.closeTrace(io, slotTrace[slot]!, sink, res);
+          slotTrace[slot] = undefined;
+        }
       }
+      if (reaped && loop.measuring()) loop.run.dist.markComplete(reaped);
+      loop.sample();
       await tick();
     }
   } finally {
@@ -353,9 +434,10 @@ async function runSync(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
     const io = loop.w.next();
     const wait = loop.rateWait(io);
     if (wait > 0) await (modeled && loop.primary === modeled ? modeled : wallClock).sleep(wait);
-    const trace = sink ? new Trace(lab.clock, sink, sink.nextRequest()) : undefined;
+    const trace = sink ? loop.openTrace(io, sink, lab) : undefined;
     const iw = wallClock.now();
     const im = modeled?.now() ?? 0;
+    const measured = loop.measuring();
     loop.issued(io);
     let res: number;
     if (io.dir === 'copy') {
@@ -365,7 +447,15 @@ async function runSync(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
     } else {
       res = await lab.submit(dev, { op: OP_OF[io.dir], offset: io.offset, length: io.len, ...(io.dir === 'trim' ? {} : { data: data.subarray(0, io.len) }) }, trace);
     }
+    if (trace) loop.closeTrace(io, trace, sink!, res);
     loop.complete(io, iw, im, iw, im, res);
+    // A synchronous engine: each I/O is submitted and reaped alone at depth 1 (fio's sync engines).
+    if (measured) {
+      loop.run.dist.markDepth(1, 1);
+      loop.run.dist.markSubmit(1);
+      loop.run.dist.markComplete(1);
+    }
+    loop.sample();
     await tick();
   }
 }

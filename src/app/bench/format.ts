@@ -23,25 +23,71 @@ const iops = (v: number): string => scaled(v, 1000, ['', 'k', 'M', 'G']);
 const bin = (v: number): string => scaled(v, 1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB']);
 const dec = (v: number): string => scaled(v, 1000, ['B', 'kB', 'MB', 'GB', 'TB']);
 
-/** fio prints latencies in nsec, usec or msec depending on their size. */
-function latUnit(l: FioLatency): { name: string; div: number } {
-  if (l.max < 10_000) return { name: 'nsec', div: 1 };
-  if (l.max < 10_000_000) return { name: 'usec', div: 1e3 };
-  return { name: 'msec', div: 1e6 };
+/**
+ * fio's display_lat (stat.c) and its nsec_to_usec / nsec_to_msec (stat.h): a latency line is in
+ * usec when min > 2000 ns, max > 99999 ns and stdev > 1000 ns, in msec past 2 000 000,
+ * 99 999 999 and 1 000 000 ns; min and max are whole units (truncated), avg and stdev two decimals.
+ */
+export function latLine(label: string, l: FioLatency): string {
+  let div = 1;
+  let unit = 'nsec';
+  if (l.min > 2e6 && l.max > 99_999_999 && l.stddev > 1e6) (div = 1e6), (unit = 'msec');
+  else if (l.min > 2000 && l.max > 99_999 && l.stddev > 1000) (div = 1e3), (unit = 'usec');
+  const whole = (x: number): string => String(Math.floor(x / div));
+  return `${label} (${unit}): min=${whole(l.min)}, max=${whole(l.max)}, avg=${(l.mean / div).toFixed(2).padStart(5)}, stdev=${(l.stddev / div).toFixed(2).padStart(5)}`;
 }
 
-function latLine(label: string, l: FioLatency): string {
-  const u = latUnit(l);
-  const f = (x: number): string => (u.div === 1 ? String(Math.round(x)) : (x / u.div).toFixed(2).replace(/\.00$/, ''));
-  return `${label} (${u.name}): min=${f(l.min)}, max=${f(l.max)}, avg=${(l.mean / u.div).toFixed(2)}, stdev=${(l.stddev / u.div).toFixed(2)}`;
-}
+/** fio's show_clat_percentiles: two decimals of the percentile, room for the widest value. */
+const PERCENTILE_PRECISION = 2;
+/** Columns show_clat_percentiles fills per line. */
+const PERCENTILE_LINE_CHARS = 80 - 7;
 
-function percentileLines(l: FioLatency): string[] {
+/**
+ * The percentile block as fio prints it (show_clat_percentiles): in usec when the smallest
+ * percentile value is over 2000 ns and the largest over 99999 ns, msec past 2 000 000 and
+ * 99 999 999 ns, each value then rounded up to whole units.
+ */
+export function percentileLines(name: string, l: FioLatency): string[] {
   if (!l.percentile) return [];
-  const u = latUnit(l);
-  const cells = Object.entries(l.percentile).map(([p, v]) => `${Number(p).toFixed(2).padStart(5)}th=[${String(Math.round(v / u.div)).padStart(5)}]`);
-  const out = [`    clat percentiles (${u.name}):`];
-  for (let i = 0; i < cells.length; i += 4) out.push(`     | ${cells.slice(i, i + 4).join(', ')}${i + 4 < cells.length ? ',' : ''}`);
+  const entries = Object.entries(l.percentile).map(([p, v]) => [Number(p), v] as const);
+  if (!entries.length) return [];
+  const values = entries.map(([, v]) => v);
+  const minv = Math.min(...values);
+  const maxv = Math.max(...values);
+  let steps = 0;
+  let unit = 'nsec';
+  if (minv > 2_000_000 && maxv > 99_999_999) (steps = 2), (unit = 'msec');
+  else if (minv > 2000 && maxv > 99_999) (steps = 1), (unit = 'usec');
+  const scaled = (v: number): number => {
+    let x = Math.round(v);
+    for (let i = 0; i < steps; i++) x = Math.floor((x + 999) / 1000);
+    return x;
+  };
+  const width = Math.max(5, Math.floor(Math.log10(Math.max(1, maxv / 1000 ** steps))) + 1);
+  const perLine = Math.floor(PERCENTILE_LINE_CHARS / (PERCENTILE_PRECISION + 10 + width));
+  const out = [`    ${name} percentiles (${unit}):`];
+  let line = '     |';
+  entries.forEach(([p, v], j) => {
+    const last = j === entries.length - 1;
+    line += ` ${p.toFixed(PERCENTILE_PRECISION).padStart(PERCENTILE_PRECISION + 3)}th=[${String(scaled(v)).padStart(width)}]${last ? '' : ','}`;
+    if (last || j % perLine === perLine - 1) {
+      out.push(line);
+      line = '     |';
+    }
+  });
+  return out;
+}
+
+/** fio's bw and iops sample lines (show_ddir_status): KiB/s, or MiB/s once the mean passes 1 GiB/s in KiB. */
+function sampleLines(d: FioDir): string[] {
+  const out: string[] = [];
+  if (d.bw_samples) {
+    let div = 1;
+    let unit = 'KiB';
+    if (d.bw_mean > 1024 * 1024) (div = 1024), (unit = 'MiB');
+    out.push(`   bw (${unit.padStart(5)}/s): min=${String(Math.floor(d.bw_min / div)).padStart(5)}, max=${String(Math.floor(d.bw_max / div)).padStart(5)}, per=${d.bw_agg.toFixed(2)}%, avg=${(d.bw_mean / div).toFixed(2).padStart(5)}, stdev=${(d.bw_dev / div).toFixed(2).padStart(5)}, samples=${d.bw_samples}`);
+  }
+  if (d.iops_samples) out.push(`   iops        : min=${String(d.iops_min).padStart(5)}, max=${String(d.iops_max).padStart(5)}, avg=${d.iops_mean.toFixed(2).padStart(5)}, stdev=${d.iops_stddev.toFixed(2).padStart(5)}, samples=${d.iops_samples}`);
   return out;
 }
 
@@ -49,9 +95,39 @@ function dirBlock(name: string, d: FioDir): string[] {
   if (!d.total_ios) return [];
   const lines = [`  ${name}: IOPS=${iops(d.iops)}, BW=${bin(d.bw_bytes)}/s (${dec(d.bw_bytes)}/s)(${bin(d.io_bytes)}/${d.runtime}msec)`];
   lines.push(`    ${latLine('slat', d.slat_ns)}`, `    ${latLine('clat', d.clat_ns)}`, `    ${latLine(' lat', d.lat_ns)}`);
-  lines.push(...percentileLines(d.clat_ns));
+  lines.push(...percentileLines('slat', d.slat_ns), ...percentileLines('clat', d.clat_ns), ...percentileLines('lat', d.lat_ns));
+  lines.push(...sampleLines(d));
   if (d.wall) lines.push(`    wall clock: IOPS=${iops(d.wall.iops)}, BW=${bin(d.wall.bw_bytes)}/s, clat p50=${Math.round(d.wall.clat_ns.percentile?.['50.000000'] ?? 0)}ns, ${d.wall.runtime}msec`);
   return lines;
+}
+
+/** fio's show_lat: the non-empty latency buckets of a unit, five to a line. */
+function latBucketLines(unit: string, buckets: Record<string, number>): string[] {
+  const cells = Object.entries(buckets).filter(([, v]) => v > 0).map(([k, v]) => `${k}=${v.toFixed(2)}%`);
+  const out: string[] = [];
+  for (let i = 0; i < cells.length; i += 5) out.push(`  lat (${unit})   : ${cells.slice(i, i + 5).join(', ')}`);
+  return out;
+}
+
+/** fio's depth lines: each bucket's share with one decimal. */
+function distLine(label: string, m: Record<string, number>): string {
+  return `${label}: ${Object.entries(m).map(([k, v]) => `${k}=${v.toFixed(1)}%`).join(', ')}`;
+}
+
+/** The job-wide lines after the directions (show_thread_status_normal). */
+function jobTail(j: FioJob): string[] {
+  const dirs = [j.read, j.write, j.trim];
+  return [
+    ...latBucketLines('nsec', j.latency_ns),
+    ...latBucketLines('usec', j.latency_us),
+    ...latBucketLines('msec', j.latency_ms),
+    `  cpu          : usr=${j.usr_cpu.toFixed(2)}%, sys=${j.sys_cpu.toFixed(2)}%, ctx=${j.ctx}, majf=${j.majf}, minf=${j.minf}`,
+    distLine('  IO depths    ', j.iodepth_level),
+    distLine('     submit    ', j.iodepth_submit),
+    distLine('     complete  ', j.iodepth_complete),
+    // fio's fourth column is sync; copylab issues no syncs (copies are counted on the copy lines).
+    `     issued rwts: total=${dirs.map((d) => d.total_ios).join(',')},0 short=${dirs.map((d) => d.short_ios).join(',')},0 dropped=${dirs.map((d) => d.drop_ios).join(',')},0`,
+  ];
 }
 
 function header(spec: JobSpec): string {
@@ -96,21 +172,43 @@ function jobBlock(j: FioJob): string[] {
     lines.push(`    copy engine: offloaded=${bin(c.offloaded_bytes)}, emulated=${bin(c.emulated_bytes)}, host=${bin(c.host_bytes)}, pieces=${c.pieces}${reasons ? `, reasons: ${reasons}` : ''}`);
   }
   if (j.copylab.zone_resets !== undefined) lines.push(`  zones: resets=${j.copylab.zone_resets}`);
+  lines.push(...jobTail(j));
   return lines;
 }
 
-/** fio's terse v3 per-direction fields: kB, bw KiB/s, iops, runtime ms; slat, clat (µs); 20 percentiles; lat; bw stats. */
+/** fio's terse v3 per-direction fields: kB, bw KiB/s, iops, runtime ms; slat, clat (µs); 20 percentiles; lat; bw samples. */
 function terseDir(d: FioDir): string[] {
-  const us = (l: FioLatency): string[] => [String(Math.round(l.min / 1000)), String(Math.round(l.max / 1000)), (l.mean / 1000).toFixed(6), (l.stddev / 1000).toFixed(6)];
-  const pct = Object.entries(d.clat_ns.percentile ?? {}).map(([p, v]) => `${Number(p).toFixed(6)}%=${Math.round(v / 1000)}`);
-  while (pct.length < 20) pct.push('0%=0');
+  const us = (l: FioLatency): string[] => [String(Math.floor(l.min / 1000)), String(Math.floor(l.max / 1000)), (l.mean / 1000).toFixed(6), (l.stddev / 1000).toFixed(6)];
+  const pct = Object.entries((d.lat_ns.percentile ? d.lat_ns : d.clat_ns).percentile ?? {}).map(([p, v]) => `${Number(p).toFixed(6)}%=${Math.floor(v / 1000)}`);
+  while (pct.length < TERSE_PERCENTILES) pct.push('0%=0');
   return [
-    String(d.io_kbytes), String(d.bw), String(Math.round(d.iops)), String(d.runtime),
+    String(d.io_kbytes), String(d.bw), String(Math.floor(d.iops)), String(d.runtime),
     ...us(d.slat_ns), ...us(d.clat_ns), ...pct, ...us(d.lat_ns),
-    String(d.bw), String(d.bw), '100.000000%', d.bw.toFixed(6), '0.000000',
+    String(d.bw_min), String(d.bw_max), `${d.bw_agg.toFixed(6)}%`, d.bw_mean.toFixed(6), d.bw_dev.toFixed(6),
   ];
 }
 
+/** fio writes FIO_IO_U_LIST_MAX_LEN percentile fields per direction, padded with 0%=0. */
+const TERSE_PERCENTILES = 20;
+
+/**
+ * fio's terse version 3 (show_thread_status_terse_all): read and write (v3 has no trim fields),
+ * then CPU, the 7 depth buckets, 10 usec latency buckets (the nsec ones counted in the first)
+ * and 12 msec buckets.
+ */
+function terseJob(j: FioJob, version: string): string {
+  const usec = Object.values(j.latency_us);
+  usec[0] = (usec[0] ?? 0) + Object.values(j.latency_ns).reduce((a, b) => a + b, 0);
+  return [
+    '3', version, j.jobname, String(j.groupid), String(j.error),
+    ...terseDir(j.read), ...terseDir(j.write),
+    `${j.usr_cpu.toFixed(6)}%`, `${j.sys_cpu.toFixed(6)}%`, String(j.ctx), String(j.majf), String(j.minf),
+    ...Object.values(j.iodepth_level).map((v) => `${v.toFixed(1)}%`),
+    ...usec.map((v) => `${v.toFixed(2)}%`),
+    ...Object.values(j.latency_ms).map((v) => `${v.toFixed(2)}%`),
+  ].join(';');
+}
+
 export function formatTerse(result: FioResult): string {
-  return result.jobs.map((j) => ['3', result['fio version'], j.jobname, String(j.groupid), String(j.error), ...DIRS.flatMap((d) => terseDir(j[d]))].join(';')).join('\n') + '\n';
+  return result.jobs.map((j) => terseJob(j, result['fio version'])).join('\n') + '\n';
 }

@@ -60,9 +60,28 @@ export interface JobSpec {
   readonly percentile_list: readonly number[];
   readonly group_reporting: boolean;
   readonly kb_base: KbBase;
+  /** fio's bandwidth, latency and IOPS logs (write_*_log): file prefixes, '' for the job's name. */
+  readonly logs: JobLogSpec;
+  /** Bandwidth and IOPS sampling windows (bwavgtime, iopsavgtime), ms. */
+  readonly bw_avg_ms: number;
+  readonly iops_avg_ms: number;
+  /** Which latencies carry percentiles (and json+ bins): clat_percentiles, lat_percentiles, slat_percentiles. */
+  readonly percentiles: { readonly clat: boolean; readonly lat: boolean; readonly slat: boolean };
   /** The options as written in this job's section (fio's "job options"), and their lines. */
   readonly options: Readonly<Record<string, string>>;
   readonly lines: Readonly<Record<string, number>>;
+}
+
+export interface JobLogSpec {
+  readonly bw?: string;
+  readonly lat?: string;
+  readonly iops?: string;
+  /** log_avg_msec: 0 logs every I/O, otherwise one averaged row per window and direction. */
+  readonly avg_msec: number;
+  /** log_offset: add the I/O's offset column. */
+  readonly offset: boolean;
+  /** log_max_value: a window's maximum instead of its mean. */
+  readonly max: boolean;
 }
 
 /** fio's default percentile_list (stat.c): the percentiles printed for completion latency. */

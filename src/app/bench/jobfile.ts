@@ -155,6 +155,17 @@ function finish(d: JobDraft, section: RawSection, file: string, group: number, o
     percentile_list: d.percentile_list,
     group_reporting: d.group_reporting,
     kb_base: d.kb_base,
+    logs: {
+      ...(d.write_bw_log !== undefined ? { bw: d.write_bw_log } : {}),
+      ...(d.write_lat_log !== undefined ? { lat: d.write_lat_log } : {}),
+      ...(d.write_iops_log !== undefined ? { iops: d.write_iops_log } : {}),
+      avg_msec: d.log_avg_msec,
+      offset: d.log_offset,
+      max: d.log_max_value,
+    },
+    bw_avg_ms: d.bw_avg_ms,
+    iops_avg_ms: d.iops_avg_ms,
+    percentiles: { clat: d.clat_percentiles, lat: d.lat_percentiles, slat: d.slat_percentiles },
     options,
     lines,
   };

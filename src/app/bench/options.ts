@@ -12,6 +12,7 @@ import {
   FIO_DEFAULT_PERCENTILES, IO_ENGINES, RW_MODES,
   type BsSplitEntry, type Distribution, type IoEngine, type RwMode,
 } from './job.js';
+import { FIO_OPTION_NAMES } from './fio-option-names.js';
 
 /** Limits (a limit on everything). */
 export const JOB_LIMITS = {
@@ -26,6 +27,10 @@ export const JOB_LIMITS = {
   percentiles: 20,
   copyRanges: 256,
   maxOpenZones: 4096,
+  /** log_avg_msec, bwavgtime, iopsavgtime: at most an hour (ms). */
+  logMsec: 3_600_000,
+  /** A log file name prefix (write_bw_log=NAME). */
+  logName: 1024,
   /** Largest block size, 128 MiB (the block layer's copy bio cap; far above fio's usual). */
   bs: 128 * 1024 * 1024,
 } as const;
@@ -60,6 +65,20 @@ export interface JobDraft {
   group_reporting: boolean;
   stonewall: boolean;
   kb_base: KbBase;
+  /** write_bw_log / write_lat_log / write_iops_log: the file prefix ('' = the job's name). */
+  write_bw_log?: string;
+  write_lat_log?: string;
+  write_iops_log?: string;
+  log_avg_msec: number;
+  log_offset: boolean;
+  log_max_value: boolean;
+  /** bwavgtime / iopsavgtime: the bandwidth and IOPS sampling windows (ms). */
+  bw_avg_ms: number;
+  iops_avg_ms: number;
+  /** clat_percentiles / lat_percentiles / slat_percentiles: which latencies get percentiles (and json+ bins). */
+  clat_percentiles: boolean;
+  lat_percentiles: boolean;
+  slat_percentiles: boolean;
 }
 
 /** fio's defaults (HOWTO) for what a job does not say. */
@@ -87,6 +106,16 @@ export function defaultDraft(): JobDraft {
     group_reporting: false,
     stonewall: false,
     kb_base: 1024,
+    log_avg_msec: 0,
+    log_offset: false,
+    log_max_value: false,
+    // fio's options.c: bwavgtime and iopsavgtime default to 500 ms.
+    bw_avg_ms: 500,
+    iops_avg_ms: 500,
+    // fio's defaults: completion latency percentiles on, total and submission off.
+    clat_percentiles: true,
+    lat_percentiles: false,
+    slat_percentiles: false,
   };
 }
 
@@ -225,6 +254,14 @@ function perDdirSize(min: number, max: number, fallback: number) {
   };
 }
 
+/** write_*_log=NAME (or the bare flag: the job's name): a file prefix without control characters. */
+function logName(_d: JobDraft, v: string | undefined): Parsed<string> {
+  const t = (v ?? '').trim();
+  if (t.length > JOB_LIMITS.logName) return { ok: false, message: `a log name of at most ${JOB_LIMITS.logName} characters` };
+  if (/[\x00-\x1f\x7f]/.test(t)) return { ok: false, message: 'a log name without control characters' };
+  return { ok: true, value: t };
+}
+
 const SETTERS: Readonly<Record<string, Setter>> = {
   name: set('name', (_d, v) => need(v)),
   description: () => ok,
@@ -292,6 +329,17 @@ const SETTERS: Readonly<Record<string, Setter>> = {
     return p.value ? ok : 'direct=0 (buffered I/O) is not modelled: lab devices have no page cache';
   },
   thread: (_d, v) => (parseFioBool(v).ok ? ok : `'${v}' is not a boolean`),
+  write_bw_log: set('write_bw_log', logName),
+  write_lat_log: set('write_lat_log', logName),
+  write_iops_log: set('write_iops_log', logName),
+  log_avg_msec: set('log_avg_msec', intIn(0, JOB_LIMITS.logMsec)),
+  log_offset: set('log_offset', (_d, v) => parseFioBool(v)),
+  log_max_value: set('log_max_value', (_d, v) => parseFioBool(v)),
+  bwavgtime: set('bw_avg_ms', intIn(1, JOB_LIMITS.logMsec)),
+  iopsavgtime: set('iops_avg_ms', intIn(1, JOB_LIMITS.logMsec)),
+  clat_percentiles: set('clat_percentiles', (_d, v) => parseFioBool(v)),
+  lat_percentiles: set('lat_percentiles', (_d, v) => parseFioBool(v)),
+  slat_percentiles: set('slat_percentiles', (_d, v) => parseFioBool(v)),
 };
 
 /** fio's other spellings of the same options. */
@@ -302,14 +350,23 @@ const ALIASES: Readonly<Record<string, string>> = {
   wait_for_previous: 'stonewall',
 };
 
-/** Names copylab accepts, for messages. */
-export const OPTION_NAMES: readonly string[] = Object.keys(SETTERS);
+/** Names copylab accepts (fio's spelling, then its aliases), for messages. */
+export const OPTION_NAMES: readonly string[] = [...Object.keys(SETTERS), ...Object.keys(ALIASES)];
+
+/** The supported names, as the refusal of another option lists them. */
+export function supportedList(): string {
+  return `copylab supports: ${OPTION_NAMES.join(', ')}`;
+}
 
 /** Applies one option; returns a message when the name or value is not accepted. */
 export function applyOption(d: JobDraft, rawName: string, value: string | undefined): string | undefined {
   const name = ALIASES[rawName] || rawName;
   const setter = SETTERS[name];
-  if (!setter) return `unknown option '${rawName}'`;
+  if (!setter) {
+    // An fio option copylab does not run is refused by name; anything else is not fio's either.
+    if (FIO_OPTION_NAMES.has(rawName)) return `${rawName}: not supported (an fio option copylab does not run; ${supportedList()})`;
+    return `unknown option '${rawName}' (not an fio option; ${supportedList()})`;
+  }
   const msg = setter(d, value);
   return msg === undefined ? undefined : `${rawName}: ${msg}`;
 }

@@ -58,7 +58,7 @@ function transformReason(s: DataTransform | undefined, d: DataTransform | undefi
 
 /** Emits an 'A' (remap) event: `lower` receives what `from` had at `fromOffset`. */
 export function traceRemap(trace: Trace, op: ReqOp, lower: LowerLocation, length: number, from: BlockDevice, fromOffset: number, target: string): void {
-  trace.add('A', lower.dev.name, op, lower.offset, length, { info: `<- ${from.name} ${fromOffset / SECTOR_SIZE}${target ? ` ${target}` : ''}` });
+  trace.add('A', lower.dev.name, op, lower.offset, length, { info: `<- ${from.name} ${fromOffset / SECTOR_SIZE}${target ? ` ${target}` : ''}`, from: from.name, fromSector: Math.floor(fromOffset / SECTOR_SIZE) });
 }
 
 /**

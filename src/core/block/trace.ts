@@ -29,6 +29,17 @@ export interface TraceEvent {
   readonly res?: number;
   /** Free text: split piece, remap origin, emulation reason. */
   readonly info?: string;
+  /** A remap (A): the device and sector it came from (blktrace's blk_io_trace_remap). */
+  readonly from?: string;
+  readonly fromSector?: number;
+}
+
+/** What an event may carry beside its position. */
+export interface TraceExtra {
+  readonly res?: number;
+  readonly info?: string;
+  readonly from?: string;
+  readonly fromSector?: number;
 }
 
 /** Events kept per request; beyond it only a count is kept (a limit on everything). */
@@ -37,14 +48,17 @@ export const TRACE_MAX_EVENTS = 65536;
 export class Trace {
   readonly events: TraceEvent[] = [];
   dropped = 0;
+  /** C events recorded (whether the request reached a completion in the block layer). */
+  completions = 0;
   private readonly t0 = process.hrtime.bigint();
   private readonly m0: number;
 
   /**
    * `clock`: the lab's clock, so events carry modeled time next to wall time. With a `sink`,
-   * every event also streams to it (trace files), tagged with request `req`.
+   * every event also streams to it (trace files), tagged with request `req`; `keep` false then
+   * keeps none in memory (a request of a long run whose events only go to the file).
    */
-  constructor(private readonly clock?: ModeledTimeSource, private readonly sink?: TraceSink, private readonly req?: number) {
+  constructor(private readonly clock?: ModeledTimeSource, private readonly sink?: TraceSink, readonly req?: number, private readonly keep = true) {
     this.m0 = clock ? clock.now() : 0;
   }
 
@@ -53,8 +67,10 @@ export class Trace {
     return this.clock ? this.clock.now() - this.m0 : 0;
   }
 
-  add(action: TraceAction, dev: string, op: ReqOp, offset: number, length: number, extra?: { res?: number; info?: string }): void {
+  add(action: TraceAction, dev: string, op: ReqOp, offset: number, length: number, extra?: TraceExtra): void {
     this.sink?.event({ ...(this.req !== undefined ? { req: this.req } : {}), ...(this.clock ? { mns: this.clock.now() } : {}), dev, action, op, sector: Math.floor(offset / SECTOR_SIZE), sectors: Math.ceil(length / SECTOR_SIZE), ...extra });
+    if (action === 'C') this.completions++;
+    if (!this.keep) return;
     if (this.events.length >= TRACE_MAX_EVENTS) {
       this.dropped++;
       return;

@@ -112,7 +112,7 @@ export class DmDevice implements StackedDevice {
       const e = this.entryAt(bio.offset + pos);
       const rel = bio.offset + pos - e.start;
       const n = Math.min(bio.length - pos, e.target.length - rel);
-      bio.trace?.add('A', this.name, bio.op, bio.offset + pos, n, { info: `${e.target.type} target at ${e.start / SECTOR_SIZE} + ${rel / SECTOR_SIZE}` });
+      bio.trace?.add('A', this.name, bio.op, bio.offset + pos, n, { info: `${e.target.type} target at ${e.start / SECTOR_SIZE} + ${rel / SECTOR_SIZE}`, from: this.name, fromSector: (bio.offset + pos) / SECTOR_SIZE });
       parts.push(e.target.io({ op: bio.op, offset: rel, length: n, flags: bio.flags, ...(bio.data ? { data: bio.data.subarray(pos, pos + n) } : {}), ...(bio.trace ? { trace: bio.trace } : {}) }));
       pos += n;
     }

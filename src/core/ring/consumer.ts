@@ -18,6 +18,7 @@ import type { Ring } from './ring.js';
 import type { BlockDevice } from '../block/device.js';
 import type { CopyControl, CopyRange, CopyResult } from '../block/copy-types.js';
 import { submitBio } from '../block/submit.js';
+import type { Trace } from '../block/trace.js';
 import { ReqOp } from '../block/ops.js';
 import { Errno, ErrnoError } from '../util/errno.js';
 import { le64, putLe64 } from '../util/bytes.js';
@@ -28,7 +29,13 @@ export interface RingHost {
   fdDevice(fd: number): BlockDevice | undefined;
   /** Opens a device path and returns its lab fd. */
   open(path: string): number;
-  copyRanges(dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl): Promise<CopyResult>;
+  copyRanges(dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl, trace?: Trace): Promise<CopyResult>;
+  /**
+   * The trace a request's block-layer events go to (by its user_data), when the host traces
+   * them: its bios then record their splits, issues and completions (X, D, C) and its copies
+   * everything the copy engine does (Q, X, A, D, C, E).
+   */
+  traceOf?(userData: number): Trace | undefined;
   /** Reaps finished work of devices that run on other threads; returns how many completed. */
   poll(): number;
   /** Resolves when device work may have finished (the next poll may reap something). */
@@ -341,6 +348,7 @@ export class RingConsumer {
 
   private execute(req: Req): void {
     const done = (res: number): void => this.complete(req, res);
+    const trace = this.host.traceOf?.(req.userData);
     switch (req.op) {
       case IORING_OP.NOP:
         return done(0);
@@ -357,18 +365,18 @@ export class RingConsumer {
         if (req.off + len > dev.capacity) len = dev.capacity - req.off;
         if (len === 0) return done(0);
         const data = this.buffer(req.addr, len)!;
-        submitBio(dev, { op: write ? ReqOp.WRITE : ReqOp.READ, offset: req.off, length: len, data, flags: 0, endIo: done });
+        submitBio(dev, { op: write ? ReqOp.WRITE : ReqOp.READ, offset: req.off, length: len, data, flags: 0, ...(trace ? { trace } : {}), endIo: done });
         return;
       }
       case IORING_OP.FSYNC:
-        submitBio(this.device(req)!, { op: ReqOp.FLUSH, offset: 0, length: 0, flags: 0, endIo: done });
+        submitBio(this.device(req)!, { op: ReqOp.FLUSH, offset: 0, length: 0, flags: 0, ...(trace ? { trace } : {}), endIo: done });
         return;
       case IORING_OP.DISCARD:
       case IORING_OP.WRITE_ZEROES:
-        submitBio(this.device(req)!, { op: req.op === IORING_OP.DISCARD ? ReqOp.DISCARD : ReqOp.WRITE_ZEROES, offset: req.off, length: req.len, flags: 0, endIo: done });
+        submitBio(this.device(req)!, { op: req.op === IORING_OP.DISCARD ? ReqOp.DISCARD : ReqOp.WRITE_ZEROES, offset: req.off, length: req.len, flags: 0, ...(trace ? { trace } : {}), endIo: done });
         return;
       case IORING_OP.COPY:
-        return this.executeCopy(req, done);
+        return this.executeCopy(req, done, trace);
       case IORING_OP.ASYNC_CANCEL:
         return done(this.cancel(req));
       case IORING_OP.URING_CMD: {
@@ -385,7 +393,7 @@ export class RingConsumer {
   /** A DataView per registered buffer, made once (COPY reads its range list through it). */
   private readonly views: DataView[] = [];
 
-  private executeCopy(req: Req, done: (res: number) => void): void {
+  private executeCopy(req: Req, done: (res: number) => void, trace: Trace | undefined): void {
     const dst = this.device(req)!;
     if (req.len === 0) return done(0);
     // prep() checked the list lies inside one registered buffer.
@@ -412,7 +420,7 @@ export class RingConsumer {
       l.splice(l.indexOf(control), 1);
       if (l.length === 0) this.copies.delete(req.userData);
     };
-    this.host.copyRanges(dst, ranges, control).then(
+    this.host.copyRanges(dst, ranges, control, trace).then(
       (r) => {
         forget();
         // A cancelled copy: -ECANCELED, with the bytes done in big_cqe[0] on CQE32 rings.

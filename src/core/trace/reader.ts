@@ -36,6 +36,8 @@ function toRecord(o: Record<string, unknown>, where: string): TraceRecord {
     ...(o.r !== undefined ? { res: num('r') } : {}),
     ...(typeof o.i === 'string' ? { info: o.i } : {}),
     ...(o.q !== undefined ? { req: num('q') } : {}),
+    ...(typeof o.f === 'string' ? { from: o.f } : {}),
+    ...(o.g !== undefined ? { fromSector: num('g') } : {}),
   };
 }
 

@@ -16,6 +16,9 @@ export interface TraceRecord {
   readonly res?: number;
   /** Split piece, remap origin, emulation reason. */
   readonly info?: string;
+  /** A remap (A): the device and sector it came from. */
+  readonly from?: string;
+  readonly fromSector?: number;
   /** Which request the event belongs to (a run's step, a bench job's I/O), for Q→C pairing. */
   readonly req?: number;
 }

@@ -1,7 +1,9 @@
 /**
  * A btt-like summary of a trace: events per action and device, Q→C latency per request (first
  * queue to last completion of the request), splits (X), remaps (A), emulations (E) with their
- * reasons, and failed completions.
+ * reasons, and failed completions; then btt's Q2D, D2C and Q2C per device (the device the
+ * request was queued on), each with percentiles, on wall and modeled time. A request's Q2D runs
+ * from its first Q to its first D, D2C from that D to its last C.
  */
 import { LatencyStats } from '../util/latency.js';
 import { OP_RWBS } from '../block/ops.js';
@@ -9,6 +11,26 @@ import type { TraceRecord } from './record.js';
 
 /** Requests whose Q time is held while waiting for their C (a bound on the summary's memory). */
 export const SUMMARY_MAX_OPEN_REQUESTS = 1_000_000;
+/** Devices given their own latency rows; requests queued on others are counted under "(other)". */
+export const SUMMARY_MAX_DEVICES = 64;
+
+interface OpenRequest {
+  dev: string;
+  w: number;
+  m?: number;
+  dW?: number;
+  dM?: number;
+  lastW: number;
+  lastM?: number;
+  done: boolean;
+}
+
+/** btt's per-device latencies on one clock. */
+class DeviceLatency {
+  readonly q2d = new LatencyStats();
+  readonly d2c = new LatencyStats();
+  readonly q2c = new LatencyStats();
+}
 
 export class TraceSummary {
   events = 0;
@@ -19,7 +41,9 @@ export class TraceSummary {
   readonly errors = new Map<string, number>();
   readonly q2c = new LatencyStats();
   readonly q2cModeled = new LatencyStats();
-  private readonly open = new Map<number, { w: number; m?: number; lastW: number; lastM?: number; done: boolean }>();
+  private readonly open = new Map<number, OpenRequest>();
+  /** Per device of the Q: wall and modeled latencies. */
+  readonly perDevice = new Map<string, { wall: DeviceLatency; modeled: DeviceLatency }>();
   dropped = 0;
 
   add(r: TraceRecord): void {
@@ -39,8 +63,12 @@ export class TraceSummary {
         this.dropped++;
         return;
       }
-      this.open.set(r.req, { w: r.wns, ...(r.mns !== undefined ? { m: r.mns } : {}), lastW: r.wns, done: false });
+      this.open.set(r.req, { dev: r.dev, w: r.wns, ...(r.mns !== undefined ? { m: r.mns } : {}), lastW: r.wns, done: false });
       return;
+    }
+    if (r.action === 'D' && o.dW === undefined) {
+      o.dW = r.wns;
+      if (r.mns !== undefined) o.dM = r.mns;
     }
     if (r.action === 'C') {
       o.lastW = r.wns;
@@ -55,8 +83,28 @@ export class TraceSummary {
       if (!o.done) continue;
       this.q2c.record(o.lastW - o.w);
       if (o.m !== undefined && o.lastM !== undefined) this.q2cModeled.record(o.lastM - o.m);
+      const d = this.deviceOf(o.dev);
+      d.wall.q2c.record(o.lastW - o.w);
+      if (o.dW !== undefined) {
+        d.wall.q2d.record(o.dW - o.w);
+        d.wall.d2c.record(o.lastW - o.dW);
+      }
+      if (o.m !== undefined && o.lastM !== undefined) {
+        d.modeled.q2c.record(o.lastM - o.m);
+        if (o.dM !== undefined) {
+          d.modeled.q2d.record(o.dM - o.m);
+          d.modeled.d2c.record(o.lastM - o.dM);
+        }
+      }
     }
     this.open.clear();
+  }
+
+  private deviceOf(dev: string): { wall: DeviceLatency; modeled: DeviceLatency } {
+    const key = this.perDevice.has(dev) || this.perDevice.size < SUMMARY_MAX_DEVICES ? dev : '(other)';
+    let d = this.perDevice.get(key);
+    if (!d) this.perDevice.set(key, (d = { wall: new DeviceLatency(), modeled: new DeviceLatency() }));
+    return d;
   }
 
   format(): string {
@@ -77,7 +125,25 @@ export class TraceSummary {
     out.push(line('wall', this.q2c));
     if (this.q2cModeled.max > 0) out.push(line('modeled', this.q2cModeled));
     if (this.dropped) out.push(`(${this.dropped} requests beyond ${SUMMARY_MAX_OPEN_REQUESTS} open not timed)`);
+    out.push(...this.perDeviceLines('wall'));
+    if (this.q2cModeled.max > 0) out.push(...this.perDeviceLines('modeled'));
     return out.join('\n');
+  }
+
+  /** btt's Q2D, D2C, Q2C per device on one clock; '-' where a device has no such interval. */
+  private perDeviceLines(clock: 'wall' | 'modeled'): string[] {
+    if (!this.perDevice.size) return [];
+    const us = (ns: number): string => (ns / 1000).toFixed(3);
+    const cols = ['N', 'min', 'avg', 'p50', 'p90', 'p99', 'max'];
+    const out = ['', `Q2D, D2C, Q2C per device, ${clock} time (µs):`, `  ${'device'.padEnd(12)} ${'   '} ${cols.map((c, i) => c.padStart(i ? 12 : 8)).join(' ')}`];
+    for (const [dev, d] of this.perDevice) {
+      const c = d[clock];
+      for (const [name, l] of [['Q2D', c.q2d], ['D2C', c.d2c], ['Q2C', c.q2c]] as const) {
+        const vals = [l.min, l.mean, l.percentile(50), l.percentile(90), l.percentile(99), l.max].map((v) => (l.count ? us(v) : '-').padStart(12));
+        out.push(`  ${(name === 'Q2D' ? dev : '').padEnd(12)} ${name} ${String(l.count).padStart(8)} ${vals.join(' ')}`);
+      }
+    }
+    return out;
   }
 }
 

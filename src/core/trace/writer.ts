@@ -21,7 +21,7 @@ export const TRACE_VERSION = 1;
 export const TRACE_BATCH_BYTES = 64 * 1024;
 
 /** Short keys on disk (records are small; msgpackr stores each shape's keys once anyway). */
-export const KEYS = { wns: 'w', mns: 'm', dev: 'd', action: 'a', op: 'o', sector: 's', sectors: 'n', res: 'r', info: 'i', req: 'q' } as const;
+export const KEYS = { wns: 'w', mns: 'm', dev: 'd', action: 'a', op: 'o', sector: 's', sectors: 'n', res: 'r', info: 'i', req: 'q', from: 'f', fromSector: 'g' } as const;
 
 export interface TraceHeader {
   readonly format: typeof TRACE_FORMAT;
@@ -74,6 +74,8 @@ export class TraceWriter implements TraceSink {
     if (e.res !== undefined) rec.r = e.res;
     if (e.info !== undefined) rec.i = e.info;
     if (e.req !== undefined) rec.q = e.req;
+    if (e.from !== undefined) rec.f = e.from;
+    if (e.fromSector !== undefined) rec.g = e.fromSector;
     this.push(this.packr.pack(rec));
     this.count++;
   }

@@ -1,4 +1,4 @@
-/** `copylab bench JOBFILE… [--scenario F] [--output-format normal|json|terse] [--trace-out FILE] [--plot FILE]` */
+/** `copylab bench JOBFILE… [--scenario F] [--output-format normal|json|json+|terse] [--trace-out FILE] [--plot FILE]` */
 import type { Command } from 'commander';
 import { buildLab } from '../../scenario/run.js';
 import { loadJobFiles, JobFileError } from '../../bench/jobfile.js';
@@ -9,8 +9,9 @@ import { progressLine, PROGRESS_AFTER_NS } from '../../bench/progress.js';
 import { allowOutsidePathsOption, EXIT_FAILED, EXIT_OK, EXIT_USAGE, scenarioFrom, type SetExit } from '../common.js';
 import { openTraceFile, type TraceWriter } from '../../../core/trace/writer.js';
 import { checkOutput, writeOutput } from '../../../core/util/output-file.js';
+import { LogSet, plannedLogPaths } from '../../bench/fio-logs.js';
 
-export const OUTPUT_FORMATS = ['normal', 'json', 'terse'] as const;
+export const OUTPUT_FORMATS = ['normal', 'json', 'json+', 'terse'] as const;
 
 interface BenchCliOptions {
   scenario?: string;
@@ -39,6 +40,8 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
     }
     throw err;
   }
+  // fio's write_bw_log / write_lat_log / write_iops_log files, checked before anything runs too.
+  for (const f of plannedLogPaths(jobs)) checkOutput(f);
   const scenario = scenarioFrom(opts.scenario, opts);
   const lab = buildLab(scenario);
   // The scenario's steps prepare the lab (sysfs settings, fills) before the jobs run.
@@ -51,13 +54,17 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
     }
   }
   let trace: TraceWriter | undefined;
+  let logs: LogSet | undefined;
   try {
     trace = opts.traceOut !== undefined ? openTraceFile(opts.traceOut, `copylab bench ${files.join(' ')}`, () => lab.clock.now()) : undefined;
+    logs = LogSet.open(jobs);
   } catch (err) {
+    trace?.close();
     await lab.close();
     throw err;
   }
-  const progress = format !== 'json' && process.stderr.isTTY === true;
+  const json = format === 'json' || format === 'json+';
+  const progress = !json && process.stderr.isTTY === true;
   let shown = false;
   const started = new Date();
   try {
@@ -66,6 +73,7 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
       modeled: modeledClockOf(lab),
       timed: (dev) => timedDevice(lab, dev),
       trace,
+      logs,
       onProgress: progress
         ? (p) => {
             if (p.elapsed_ns < PROGRESS_AFTER_NS) return;
@@ -75,8 +83,8 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
         : undefined,
     });
     if (shown) process.stderr.write('\r\x1b[K');
-    const result = fioResult(runs, (r) => r.spec.filename!, started);
-    if (format === 'json') process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    const result = fioResult(runs, (r) => r.spec.filename!, started, { plus: format === 'json+' });
+    if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     else if (format === 'terse') process.stdout.write(formatTerse(result));
     else process.stdout.write(formatNormal(result, jobs));
     if (opts.plot !== undefined) {
@@ -84,7 +92,9 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
       writeOutput(opts.plot, await renderResultsSvg(result));
     }
     trace?.close();
+    logs.close();
     if (trace?.error) throw trace.error;
+    if (logs.error) throw logs.error;
     return runs.some((r) => r.error) ? EXIT_FAILED : EXIT_OK;
   } catch (err) {
     if (err instanceof JobFileError) {
@@ -94,13 +104,14 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
     throw err;
   } finally {
     trace?.close();
+    logs.close();
     await lab.close();
   }
 }
 
 export function registerBench(program: Command, setExit: SetExit): void {
   allowOutsidePathsOption(program.command('bench'))
-    .description('run fio job files against the lab; results in fio\'s formats (normal, json, terse)')
+    .description('run fio job files against the lab; results in fio\'s formats (normal, json, json+, terse)')
     .argument('<jobfile...>', 'fio job files (INI)')
     .option('--scenario <file>', 'the lab to run in (YAML); default: the built-in default lab')
     .option('--output-format <format>', `one of ${OUTPUT_FORMATS.join(', ')}`, 'normal')

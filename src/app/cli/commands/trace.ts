@@ -1,4 +1,7 @@
-/** `copylab trace FILE [--dev D] [--action A] [--op OP] [--summary]`: a trace file, blkparse-style. */
+/**
+ * `copylab trace FILE [--dev D] [--action A] [--op OP] [--summary] [--to-blktrace DIR]`: a trace
+ * file, blkparse-style, summarised like btt, or written as blktrace's binary files.
+ */
 import type { Command } from 'commander';
 import { readTrace, TraceFileError } from '../../../core/trace/reader.js';
 import { TraceSummary } from '../../../core/trace/summary.js';
@@ -6,6 +9,9 @@ import { formatTraceLine } from '../../../core/block/trace.js';
 import { OP_RWBS } from '../../../core/block/ops.js';
 import type { TraceRecord } from '../../../core/trace/record.js';
 import { EXIT_OK, EXIT_USAGE, type SetExit } from '../common.js';
+import { BlktraceError, BlktraceWriter } from '../../../core/trace/blktrace.js';
+import { OutputError } from '../../../core/util/output-file.js';
+import { accessSync, constants, statSync } from 'node:fs';
 
 interface TraceCliOptions {
   dev?: string[];
@@ -13,6 +19,18 @@ interface TraceCliOptions {
   op?: string[];
   summary?: boolean;
   modeled?: boolean;
+  toBlktrace?: string;
+}
+
+/** --to-blktrace DIR must be a folder we may write in (checked before reading the trace). */
+function checkFolder(dir: string): void {
+  try {
+    if (!statSync(dir).isDirectory()) throw new OutputError(dir, 'ENOTDIR', false);
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    if (err instanceof OutputError) throw err;
+    throw new OutputError(dir, (err as NodeJS.ErrnoException).code ?? 'EIO', false);
+  }
 }
 
 const ACTIONS = 'QXADCE';
@@ -33,19 +51,31 @@ async function trace(file: string, opts: TraceCliOptions): Promise<number> {
   const devs = opts.dev?.map((d) => d.replace(/^\/dev\/(mapper\/)?/, ''));
   const keep = (r: TraceRecord): boolean =>
     (!devs || devs.includes(r.dev)) && (!actions || actions.includes(r.action)) && (!ops || ops.includes(OP_RWBS[r.op]));
+  if (opts.toBlktrace !== undefined) checkFolder(opts.toBlktrace);
   const summary = new TraceSummary();
+  const blk = opts.toBlktrace !== undefined ? new BlktraceWriter(opts.toBlktrace, (r) => (opts.modeled ? (r.mns ?? NaN) : r.wns)) : undefined;
   let first = true;
   let out: string[] = [];
+  let n = 0;
   try {
     for await (const r of readTrace(file)) {
       if (first) {
         first = false;
         continue;
       }
+      n++;
       const rec = r as TraceRecord;
       if (!keep(rec)) continue;
+      if (blk) {
+        try {
+          blk.add(rec);
+        } catch (err) {
+          if (err instanceof BlktraceError) throw new TraceFileError(`${file}: record ${n}: ${err.message}${opts.modeled ? ' (--modeled needs modeled time in every record)' : ''}`);
+          throw err;
+        }
+      }
       if (opts.summary) summary.add(rec);
-      else {
+      else if (!blk) {
         out.push(formatTraceLine(rec, opts.modeled && rec.mns !== undefined ? rec.mns : rec.wns, 8));
         if (out.length >= 1024) {
           process.stdout.write(out.join('\n') + '\n');
@@ -54,6 +84,7 @@ async function trace(file: string, opts: TraceCliOptions): Promise<number> {
       }
     }
   } catch (err) {
+    blk?.close();
     if (err instanceof TraceFileError) {
       process.stderr.write(`copylab: ${err.message}\n`);
       return EXIT_USAGE;
@@ -61,6 +92,15 @@ async function trace(file: string, opts: TraceCliOptions): Promise<number> {
     throw err;
   }
   if (out.length) process.stdout.write(out.join('\n') + '\n');
+  if (blk) {
+    blk.close();
+    if (blk.error) throw blk.error;
+    // The files, the device numbers blkparse will print, and the events each holds.
+    for (const d of blk.devices()) {
+      const counts = [...(blk.counts.get(d.name) ?? [])].map(([k, v]) => `${k}=${v}`).join(' ');
+      process.stdout.write(`${d.file}  ${d.devno}  ${counts}\n`);
+    }
+  }
   if (opts.summary) {
     summary.finish();
     process.stdout.write(summary.format() + '\n');
@@ -77,7 +117,8 @@ export function registerTrace(program: Command, setExit: SetExit): void {
     .option('--dev <device>', 'only this device (repeatable)', collect)
     .option('--action <letters>', `only these actions (letters of ${ACTIONS})`)
     .option('--op <rwbs>', 'only this operation, as blktrace spells it: R, W, D, F, WZ, CP (repeatable)', collect)
-    .option('--modeled', 'print modeled time instead of wall time where the trace has it')
-    .option('--summary', 'counts per action and device, Q2C latency, splits, remaps, emulation reasons')
+    .option('--modeled', 'print (or with --to-blktrace write) modeled time instead of wall time')
+    .option('--summary', 'counts per action and device, Q2C latency, btt\'s Q2D, D2C, Q2C per device, splits, remaps, emulation reasons')
+    .option('--to-blktrace <dir>', 'write blktrace\'s binary files into DIR (DEV.blktrace.0 per device) for blkparse -i and btt; --modeled writes modeled time')
     .action(async (file: string, opts: TraceCliOptions) => setExit(await trace(file, opts)));
 }
