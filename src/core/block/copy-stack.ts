@@ -6,12 +6,14 @@
  *
  * Shared by the three plumbing strategies (copy-strategies.ts). The `vectored` strategy remaps
  * source and destination together, level by level (resolvePair), so it can pick the raid1
- * source leg that shares a copy domain with each destination leg and pair raid5 full stripes.
+ * source leg each destination leg can offload from (copy-source-choice.ts) and pair raid5 full
+ * stripes.
  */
 import type { BlockDevice } from './device.js';
 import type { CopySource } from './bio.js';
 import type { CopyOptions, CopyPiece, CopyRange, EmulationReason } from './copy-types.js';
-import { copyDomainOf, emulationChunk, planCopy } from './copy-plan.js';
+import { emulationChunk, planCopy } from './copy-plan.js';
+import { best, choiceInfo, noCopyReason, preferenceOrder, trial, type TraceLike } from './copy-source-choice.js';
 import { isStacked, REMAP_MAX_DEPTH, REMAP_MAX_EXTENTS, type CopyExtent, type DataTransform, type LowerLocation } from './remap.js';
 import { ReqOp, SECTOR_SIZE } from './ops.js';
 import type { Trace } from './trace.js';
@@ -57,7 +59,7 @@ function transformReason(s: DataTransform | undefined, d: DataTransform | undefi
 }
 
 /** Emits an 'A' (remap) event: `lower` receives what `from` had at `fromOffset`. */
-export function traceRemap(trace: Trace, op: ReqOp, lower: LowerLocation, length: number, from: BlockDevice, fromOffset: number, target: string): void {
+export function traceRemap(trace: TraceLike, op: ReqOp, lower: LowerLocation, length: number, from: BlockDevice, fromOffset: number, target: string): void {
   trace.add('A', lower.dev.name, op, lower.offset, length, { info: `<- ${from.name} ${fromOffset / SECTOR_SIZE}${target ? ` ${target}` : ''}` });
 }
 
@@ -65,7 +67,7 @@ export function traceRemap(trace: Trace, op: ReqOp, lower: LowerLocation, length
  * The vectored remap: source S at `a` and destination D at `b`, `length` bytes, walked down both
  * stacks together. Appends raw parts (bottom device to bottom device) and emulation parts.
  */
-export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number, length: number, mirror: boolean, trace: Trace, budget: RemapBudget, out: Part[], depth = 0): void {
+export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number, length: number, mirror: boolean, trace: TraceLike, budget: RemapBudget, out: Part[], depth = 0): void {
   const emulate = (pos: number, n: number, reason: EmulationReason, m: boolean): void => {
     out.push({ kind: 'emulate', src: { dev: S, offset: a + pos }, dst: { dev: D, offset: b + pos }, length: n, reason, mirror: m });
   };
@@ -97,12 +99,26 @@ export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number
       emulate(pos, n, transformReason(sE.transform, dE.transform), mirror);
     } else {
       dE.copies.forEach((dc, k) => {
-        // A source copy in the destination copy's domain offloads where another would not.
-        const dd = copyDomainOf(dc.dev);
-        const sc = sE.copies.find((c) => copyDomainOf(c.dev) === dd) ?? sE.copies[0]!;
         if (dE.target) traceRemap(trace, ReqOp.COPY, dc, n, D, b + pos, dE.target);
-        if (sE.target) traceRemap(trace, ReqOp.COPY_SRC, sc, n, S, a + pos, sE.target);
-        resolvePair(sc.dev, sc.offset, dc.dev, dc.offset, n, mirror || k > 0, trace, budget, out, depth + 1);
+        const m = mirror || k > 0;
+        if (sE.copies.length === 1) {
+          const sc = sE.copies[0]!;
+          if (sE.target) traceRemap(trace, ReqOp.COPY_SRC, sc, n, S, a + pos, sE.target);
+          resolvePair(sc.dev, sc.offset, dc.dev, dc.offset, n, m, trace, budget, out, depth + 1);
+          return;
+        }
+        // Several copies of the source (raid1 legs): each tried; the one this destination can offload from wins.
+        const trials = preferenceOrder(sE.copies, dc.dev).map((sc) => trial<Part>(sc, (rec, parts) => resolvePair(sc.dev, sc.offset, dc.dev, dc.offset, n, m, rec, budget, parts, depth + 1)));
+        const chosen = best(trials);
+        if (chosen.offloadable === 0) {
+          const reason = noCopyReason(sE.target, trials, dc.dev);
+          traceRemap(trace, ReqOp.COPY_SRC, chosen.copy, n, S, a + pos, `${sE.target} source ${chosen.copy.dev.name}: ${reason.detail}; emulated`);
+          out.push({ kind: 'emulate', src: chosen.copy, dst: dc, length: n, reason, mirror: m });
+          return;
+        }
+        traceRemap(trace, ReqOp.COPY_SRC, chosen.copy, n, S, a + pos, choiceInfo(sE.target, chosen, trials, dc.dev, n));
+        chosen.recorder.replay(trace);
+        out.push(...chosen.parts);
       });
     }
     pos += n;
@@ -121,11 +137,12 @@ export interface SideExtent {
 }
 
 /**
- * Maps [off, off+length) of `dev` to the bottom devices. For role 'src' the first copy is taken
- * (a token is made before the destination is known); for 'dst' every copy (raid1 fan-out).
+ * Maps [off, off+length) of `dev` to the bottom devices. For role 'dst' every copy (raid1
+ * fan-out); for 'src' the first copy, or with `alternatives` every copy, extents of the same
+ * range that a reader may choose between (a token naming each in-sync raid1 leg).
  * `straight` (paired strategy): only dm-linear passes, and an extent may not be split.
  */
-export function mapSide(dev: BlockDevice, off: number, length: number, role: 'src' | 'dst', trace: Trace, budget: RemapBudget, out: SideExtent[], opts: { straight?: boolean; strategy: string }, rel = 0, transforms: readonly DataTransform[] = [], mirror = false, depth = 0): void {
+export function mapSide(dev: BlockDevice, off: number, length: number, role: 'src' | 'dst', trace: Trace, budget: RemapBudget, out: SideExtent[], opts: { straight?: boolean; alternatives?: boolean; strategy: string }, rel = 0, transforms: readonly DataTransform[] = [], mirror = false, depth = 0): void {
   if (!isStacked(dev)) {
     out.push({ rel, length, loc: { dev, offset: off }, transforms, mirror });
     return;
@@ -149,7 +166,7 @@ export function mapSide(dev: BlockDevice, off: number, length: number, role: 'sr
       return;
     } else {
       const t = e.transform ? [...transforms, e.transform] : transforms;
-      const copies = role === 'src' ? e.copies.slice(0, 1) : e.copies;
+      const copies = role === 'src' && !opts.alternatives ? e.copies.slice(0, 1) : e.copies;
       copies.forEach((c, k) => {
         traceRemap(trace, role === 'src' ? ReqOp.COPY_SRC : ReqOp.COPY_DST, c, n, dev, off + pos, e.target);
         mapSide(c.dev, c.offset, n, role, trace, budget, out, opts, rel + pos, t, mirror || k > 0, depth + 1);
