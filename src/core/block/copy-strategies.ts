@@ -138,6 +138,12 @@ function merge(ivs: Interval[]): Interval[] {
   return out;
 }
 
+/** The cap a token pair's pieces are cut by: the smaller of its two sides' (userCopyCap). */
+function tokenCap(s: SideExtent, d: SideExtent): { cap?: number } {
+  const cap = Math.min(s.cap ?? Infinity, d.cap ?? Infinity);
+  return Number.isFinite(cap) ? { cap } : {};
+}
+
 interface TokenPair {
   readonly s: SideExtent;
   readonly d: SideExtent;
@@ -215,7 +221,7 @@ export function planToken(D: BlockDevice, ranges: readonly CopyRange[], opts: Co
     for (const iv of merged) items.push(...emulationItems(D, r.dstOffset + iv.start, S, r.srcOffset + iv.start, iv.end - iv.start, iv.reason, opts, false));
     for (const p of pairs) {
       for (const [x, y] of subtract(p.start, p.end, merged)) {
-        parts.push({ kind: 'raw', src: { dev: p.s.loc!.dev, offset: p.s.loc!.offset + (x - p.s.rel) }, dst: { dev: p.d.loc!.dev, offset: p.d.loc!.offset + (x - p.d.rel) }, length: y - x, mirror: p.d.mirror });
+        parts.push({ kind: 'raw', src: { dev: p.s.loc!.dev, offset: p.s.loc!.offset + (x - p.s.rel) }, dst: { dev: p.d.loc!.dev, offset: p.d.loc!.offset + (x - p.d.rel) }, length: y - x, mirror: p.d.mirror, ...tokenCap(p.s, p.d) });
       }
     }
   }
