@@ -11,6 +11,7 @@ import type { Lab } from '../lab.js';
 import { Errno } from '../../core/util/errno.js';
 import type { DmResult } from '../../core/dm/control.js';
 import { formatInfo, hideKey } from './dmsetup-output.js';
+import { isNear } from '../scenario/fields.js';
 
 export const DMSETUP_VERBS = ['create', 'table', 'status', 'info', 'reload', 'suspend', 'resume', 'remove', 'ls', 'message'] as const;
 
@@ -63,7 +64,10 @@ export function dmsetupUsageError(argv: readonly string[]): string | undefined {
   const { words, options } = parseArgs(argv);
   const table = options.get('--table');
   const [verb, name, ...rest] = words;
-  if (!(DMSETUP_VERBS as readonly string[]).includes(verb ?? '')) return `unknown dmsetup command ${JSON.stringify(verb ?? '')} (${DMSETUP_VERBS.join(', ')})`;
+  if (!(DMSETUP_VERBS as readonly string[]).includes(verb ?? '')) {
+    const close = DMSETUP_VERBS.filter((v) => verb !== undefined && isNear(verb, v));
+    return `unknown dmsetup command ${JSON.stringify(verb ?? '')}${close.length ? `; did you mean ${close.join(' or ')}?` : ''} (${DMSETUP_VERBS.join(', ')})`;
+  }
   const unknown = words.find((w) => w.startsWith('--'));
   if (unknown) return `dmsetup ${verb}: unknown option ${unknown} (${Object.keys(OPTIONS).filter((o) => OPTIONS[o]!.verbs.includes(verb!)).join(', ') || 'it takes none'})`;
   for (const o of options.keys()) if (!OPTIONS[o]!.verbs.includes(verb!)) return `dmsetup ${verb}: ${o} applies to ${OPTIONS[o]!.verbs.join(', ')} only`;
