@@ -194,6 +194,10 @@ function registerControllerAttrs(lab: DeviceHost, name: string, ctrl: Pick<NvmeC
   lab.sysfs.add(`${base}/firmware_rev`, ro(() => NVME_DEFAULTS.firmware));
   lab.sysfs.add(`${base}/state`, ro(() => 'live'));
   lab.sysfs.add(`${base}/version`, ro(() => `${NVME_VERSION >>> 16}.${(NVME_VERSION >>> 8) & 0xff}`));
+  // copylab: the Copy descriptor formats the controller supports (Identify Controller OCFS) and
+  // those the host enabled (Host Behavior Support CDFE: 2 and 3 copy from another namespace).
+  lab.sysfs.add(`${base}/ocfs`, ro(() => `0x${host.info.ocfs.toString(16)}`));
+  lab.sysfs.add(`${base}/cdfe`, ro(() => `0x${host.cdfe.toString(16)}`));
 }
 
 export const nvmeBackend: DeviceBackend<NvmeControllerOptions, NvmeAttachment> = {

@@ -56,3 +56,24 @@ export { CopyFs, FS_LIMITS, FS_DEFAULT_CACHE_BYTES } from './fs/fs.js';
 export type { FsOptions, OpenFlags, Inode } from './fs/fs.js';
 export { copyFileRange } from './fs/copy-file-range.js';
 export type { CopyFileRangeResult, CopyFileRangePart, CopyFileRangeOptions, FileRef } from './fs/copy-file-range.js';
+// The bench harness: fio job files against a lab, results in fio's shapes (docs/benchmarks.md).
+export { runBench } from './bench/run-bench.js';
+export type { RunBenchOptions } from './bench/run-bench.js';
+export { parseJobText, loadJobFiles, JobFileError } from './bench/jobfile.js';
+export { runJobs, modeledClockOf, timedDevice } from './bench/engine.js';
+export type { BenchOptions, Progress as BenchProgress } from './bench/engine.js';
+export { fioResult } from './bench/result.js';
+export type { FioResult, FioJob, FioDir, FioCopy } from './bench/result.js';
+export { formatNormal, formatTerse } from './bench/format.js';
+export type { JobSpec, RwMode } from './bench/job.js';
+export type { JobRun } from './bench/stats.js';
+// Plots of bench results (Vega-Lite, rendered to SVG; vega loads with the first chart).
+export { resultsSpec, renderSvg, renderResultsSvg, plotRows } from './plot/plot.js';
+export type { PlotRow } from './plot/plot.js';
+// Trace files: written while a lab runs, read back record by record, summarised like btt.
+export { openTraceFile, TraceWriter, TRACE_FORMAT, TRACE_VERSION } from '../core/trace/writer.js';
+export type { TraceHeader } from '../core/trace/writer.js';
+export { readTrace, TraceFileError } from '../core/trace/reader.js';
+export type { TraceRecord, TraceSink } from '../core/trace/record.js';
+export { TraceSummary } from '../core/trace/summary.js';
+export { formatTraceLine } from '../core/block/trace.js';

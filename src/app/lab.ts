@@ -12,6 +12,7 @@ import { ReqOp } from '../core/block/ops.js';
 import { Trace } from '../core/block/trace.js';
 import { Sysfs, type SysfsResult } from '../core/sysfs/tree.js';
 import { registerBlockDevice } from '../core/sysfs/block-attrs.js';
+import { registerCopyReach } from '../core/sysfs/copy-reach.js';
 import { Errno, ErrnoError } from '../core/util/errno.js';
 import type { NullBlkDevice, NullBlkOptions } from '../../devices/nullblk/nullblk.js';
 import { CompletionPoller } from '../core/block/completion-poller.js';
@@ -140,6 +141,7 @@ export class Lab implements RingHost, DeviceHost {
     if (this.devices.size >= LAB_MAX_DEVICES) throw new ErrnoError(Errno.ENOSPC, `a lab holds at most ${LAB_MAX_DEVICES} devices`);
     this.devices.set(dev.name, dev);
     registerBlockDevice(this.sysfs, dev);
+    registerCopyReach(this.sysfs, dev, () => [...this.devices.values()]);
     return dev;
   }
 

@@ -7,6 +7,9 @@ import { scenarioSchema, explainEntries, findExplained, formatExplained } from '
 import { parseScenario, parseStepsText } from '../../src/app/scenario/parse.js';
 import { DEFAULT_SCENARIO_YAML } from '../../src/app/scenario/default-lab.js';
 import { DEVICE_KINDS, STEP_KINDS } from '../../src/app/scenario/registry.js';
+import { QUEUE_ATTR_DOCS } from '../../src/core/sysfs/queue-attr-docs.js';
+import { buildLab } from '../../src/app/scenario/run.js';
+import { scenarioFrom } from '../../src/app/cli/common.js';
 
 const copylab = (...args: string[]) => spawnSync(process.execPath, ['bin/copylab.js', ...args], { encoding: 'utf8', timeout: 30_000 });
 
@@ -97,5 +100,36 @@ describe('copylab explain', () => {
     const bad = copylab('explain', 'cdef');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/did you mean 'cdfe'/);
+  });
+});
+
+describe('copylab explain: sysfs queue attributes', () => {
+  it('every queue attribute a device shows is explained; explain prints its meaning, mode and how to read and write it', async () => {
+    const lab = buildLab(scenarioFrom(undefined));
+    try {
+      for (const dev of ['nullb0', 'nvme0n2', 'sda', 'dm-0']) {
+        for (const e of lab.sysfs.ls(`/sys/block/${dev}/queue`).entries!) {
+          expect(QUEUE_ATTR_DOCS[e.name], `${dev}/queue/${e.name}`).toBeDefined();
+          expect(QUEUE_ATTR_DOCS[e.name]!.mode, `${dev}/queue/${e.name}`).toBe(e.mode);
+        }
+      }
+    } finally {
+      await lab.close();
+    }
+    const r = copylab('explain', 'copy_max_bytes');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^sysfs \/sys\/block\/<dev>\/queue\/copy_max_bytes \(read-write; from the copy-offload series\)\n {2}the longest copy/);
+    expect(r.stdout).toMatch(/write: +copylab sysfs write \/sys\/block\/nullb0\/queue\/copy_max_bytes VALUE/);
+    // A name that is both a scenario key and an attribute: both.
+    expect(copylab('explain', 'copy_max_hw_bytes').stdout).toMatch(/devices\.nullblk\.copy_max_hw_bytes[\s\S]*\n\nsysfs \/sys\/block\/<dev>\/queue\/copy_max_hw_bytes \(read-only/);
+    expect(copylab('explain', '/sys/block/dm-0/queue/copy_offload_to').stdout).toMatch(/^sysfs .*copy_offload_to \(read-only; copylab's own\)/);
+  });
+
+  it('a near miss gets a did-you-mean, scenario keys and sysfs attributes alike (exit 2)', () => {
+    const r = copylab('explain', 'copy_max_byte');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe("copylab: explain: no scenario key, step, device or sysfs attribute named 'copy_max_byte' (did you mean 'copy_max_bytes'?); steps and devices are listed by `copylab explain steps` and `copylab explain devices`, sysfs attributes by `copylab sysfs ls /sys/block/nullb0/queue`\n");
+    expect(copylab('explain', '/sys/block/nullb0/queue/max_sector_kb').stderr).toMatch(/did you mean 'max_sectors_kb'/);
+    expect(copylab('explain', 'zzzzzzzz').stderr).not.toMatch(/did you mean/);
   });
 });

@@ -56,7 +56,7 @@ describe('plumbing strategies on the same copy', () => {
     expect(v.pieces).toHaveLength(4);
   });
 
-  it('token vs vectored on raid1 legs in two domains: the token cannot pick the leg that matches the destination', async () => {
+  it('token vs vectored on raid1 legs in two domains: the token names both legs, each destination leg takes the one in its domain', async () => {
     const lab = new Lab();
     for (const [i, d] of ['d0', 'd1', 'd0', 'd1'].entries()) lab.addNullBlk({ name: `nullb${i}`, size: 8 * MiB, lbs: 512, backing: 'memory', domain: d });
     create(lab, 'a', '0 8192 raid raid1 1 0 2 - /dev/nullb0 - /dev/nullb1');
@@ -66,8 +66,9 @@ describe('plumbing strategies on the same copy', () => {
     const v = await lab.copy('/dev/mapper/b', copy, { strategy: 'vectored' });
     expect(v).toMatchObject({ path: 'offload', host_bytes: 0, offloaded_bytes: 2 * MiB });
     const t = await lab.copy('/dev/mapper/b', [{ ...copy[0]!, dstOffset: 2 * MiB }], { strategy: 'token' });
-    expect(t).toMatchObject({ path: 'mixed', offloaded_bytes: MiB, emulated_bytes: MiB });
-    expect(t.reasons.join()).toMatch(/nullb0 .* and nullb3 .* are not in one copy domain/);
+    expect(t).toMatchObject({ path: 'offload', host_bytes: 0, offloaded_bytes: 2 * MiB, emulated_bytes: 0 });
+    const picks = t.trace.events.filter((e) => e.action === 'A' && e.info?.startsWith('token: source')).map((e) => e.info);
+    expect(picks).toEqual([expect.stringMatching(/^token: source nullb0 \(one of 2 copies\) for nullb2: offloads/), expect.stringMatching(/^token: source nullb1 \(one of 2 copies\) for nullb3: offloads/)]);
     const p = await lab.copy('/dev/mapper/b', [{ ...copy[0]!, dstOffset: 3 * MiB }], { strategy: 'paired' });
     expect(p.reasons.join()).toMatch(/raid1 target does not pass copy bios/);
     for (const leg of ['nullb2', 'nullb3']) for (const at of [0, 2 * MiB, 3 * MiB]) await expectCopied(lab, leg, at, MiB, 4, 0);

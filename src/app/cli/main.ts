@@ -10,6 +10,7 @@ import { ScenarioError } from '../scenario/run.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './common.js';
 import { OutputError } from '../../core/util/output-file.js';
 import { guardStdout } from './stdout.js';
+import { suggestUnknownCommands } from './suggest.js';
 import { registerRun } from './commands/run.js';
 import { registerSysfs } from './commands/sysfs.js';
 import { registerNvme } from './commands/nvme.js';
@@ -60,6 +61,7 @@ export function makeProgram(setExit: (code: number) => void): Command {
     }
   };
   inherit(program);
+  suggestUnknownCommands(program);
   return program;
 }
 

@@ -1,25 +1,47 @@
 /**
  * dmsetup's verbs over a Lab's device mapper (dmsetup(8)), shared by the `copylab dmsetup`
  * command and the `dmsetup` scenario step:
- *   create NAME --table TABLE | table [NAME] | status [NAME] | reload NAME --table TABLE |
- *   suspend NAME | resume NAME | remove NAME | ls | message NAME SECTOR WORDS…
+ *   create NAME [--uuid UUID] --table TABLE | table [--showkeys] [NAME] | status [NAME] |
+ *   info [NAME] | reload NAME --table TABLE | suspend NAME | resume NAME | remove NAME | ls |
+ *   message NAME SECTOR WORDS…
  * A table given with --table may separate lines with newlines or ';' (as in shell usage).
+ * `table` hides crypt keys unless --showkeys, as dmsetup does (dmsetup-output.ts).
  */
 import type { Lab } from '../lab.js';
 import { Errno } from '../../core/util/errno.js';
 import type { DmResult } from '../../core/dm/control.js';
+import { formatInfo, hideKey } from './dmsetup-output.js';
+import { isNear } from '../scenario/fields.js';
 
-export const DMSETUP_VERBS = ['create', 'table', 'status', 'reload', 'suspend', 'resume', 'remove', 'ls', 'message'] as const;
+export const DMSETUP_VERBS = ['create', 'table', 'status', 'info', 'reload', 'suspend', 'resume', 'remove', 'ls', 'message'] as const;
+
+/** dmsetup's options copylab takes: the verbs each applies to, and whether it takes a value. */
+const OPTIONS: Readonly<Record<string, { readonly verbs: readonly string[]; readonly value: boolean }>> = {
+  '--table': { verbs: ['create', 'reload'], value: true },
+  '--uuid': { verbs: ['create'], value: true },
+  '--showkeys': { verbs: ['table'], value: false },
+};
 
 const usage = (m: string): DmResult => ({ res: -Errno.EINVAL, message: m });
 
-/** Splits `--table TEXT` out of the arguments. */
-function takeTable(args: string[]): string | undefined {
-  const i = args.indexOf('--table');
-  if (i < 0) return undefined;
-  const t = args[i + 1];
-  args.splice(i, 2);
-  return t?.replace(/;/g, '\n');
+interface Parsed {
+  readonly words: string[];
+  readonly options: Map<string, string>;
+}
+
+/** Splits dmsetup's options (--table TEXT, --uuid UUID, --showkeys) out of the arguments. */
+function parseArgs(argv: readonly string[]): Parsed {
+  const words: string[] = [];
+  const options = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const o = OPTIONS[a];
+    if (o) options.set(a, o.value ? argv[++i] ?? '' : '');
+    else words.push(a);
+  }
+  const table = options.get('--table');
+  if (table !== undefined) options.set('--table', table.replace(/;/g, '\n'));
+  return { words, options };
 }
 
 /** Text of table/status for one device or, without a name, every device (`NAME: line`). */
@@ -39,10 +61,17 @@ function each(lab: Lab, name: string | undefined, fn: (n: string) => DmResult): 
  * refuse such a line as unusable (exit 2) instead of running it.
  */
 export function dmsetupUsageError(argv: readonly string[]): string | undefined {
-  const args = [...argv];
-  const table = takeTable(args);
-  const [verb, name, ...rest] = args;
-  if (!(DMSETUP_VERBS as readonly string[]).includes(verb ?? '')) return `unknown dmsetup command ${JSON.stringify(verb ?? '')} (${DMSETUP_VERBS.join(', ')})`;
+  const { words, options } = parseArgs(argv);
+  const table = options.get('--table');
+  const [verb, name, ...rest] = words;
+  if (!(DMSETUP_VERBS as readonly string[]).includes(verb ?? '')) {
+    const close = DMSETUP_VERBS.filter((v) => verb !== undefined && isNear(verb, v));
+    return `unknown dmsetup command ${JSON.stringify(verb ?? '')}${close.length ? `; did you mean ${close.join(' or ')}?` : ''} (${DMSETUP_VERBS.join(', ')})`;
+  }
+  const unknown = words.find((w) => w.startsWith('--'));
+  if (unknown) return `dmsetup ${verb}: unknown option ${unknown} (${Object.keys(OPTIONS).filter((o) => OPTIONS[o]!.verbs.includes(verb!)).join(', ') || 'it takes none'})`;
+  for (const o of options.keys()) if (!OPTIONS[o]!.verbs.includes(verb!)) return `dmsetup ${verb}: ${o} applies to ${OPTIONS[o]!.verbs.join(', ')} only`;
+  if (options.get('--uuid') === '') return `usage: dmsetup ${verb} NAME --uuid UUID --table TABLE`;
   if ((verb === 'create' || verb === 'reload') && (!name || table === undefined)) return `usage: dmsetup ${verb} NAME --table TABLE`;
   if ((verb === 'suspend' || verb === 'resume' || verb === 'remove') && !name) return `usage: dmsetup ${verb} NAME`;
   if (verb === 'message' && (!name || rest[0] === undefined || !/^\d+$/.test(rest[0]) || rest.length < 2)) return 'usage: dmsetup message NAME SECTOR MESSAGE…';
@@ -50,18 +79,37 @@ export function dmsetupUsageError(argv: readonly string[]): string | undefined {
 }
 
 export async function dmsetup(lab: Lab, argv: readonly string[]): Promise<DmResult> {
-  const args = [...argv];
-  const table = takeTable(args);
-  const [verb, name, ...rest] = args;
+  const bad = dmsetupUsageError(argv);
+  if (bad) return usage(bad);
+  const { words, options } = parseArgs(argv);
+  const table = options.get('--table');
+  const [verb, name, ...rest] = words;
   switch (verb) {
     case 'create':
     case 'reload':
       if (!name || table === undefined) return usage(`usage: dmsetup ${verb} NAME --table TABLE`);
-      return verb === 'create' ? lab.dm.create(name, table) : lab.dm.reload(name, table);
-    case 'table':
-      return each(lab, name, (n) => lab.dm.table(n));
+      return verb === 'create' ? lab.dm.create(name, table, options.get('--uuid')) : lab.dm.reload(name, table);
+    case 'table': {
+      const keys = options.has('--showkeys');
+      return each(lab, name, (n) => {
+        const r = lab.dm.table(n);
+        return keys || r.output === undefined ? r : { ...r, output: r.output.split('\n').map(hideKey).join('\n') };
+      });
+    }
     case 'status':
       return each(lab, name, (n) => lab.dm.status(n));
+    case 'info': {
+      const names = name ? [name] : lab.dm.names();
+      if (!names.length) return { res: 0, output: 'No devices found' };
+      const blocks: string[] = [];
+      for (const n of names) {
+        const r = lab.dm.info(n);
+        if (!r.info) return r;
+        blocks.push(formatInfo(r.info));
+      }
+      // dmsetup prints a blank line after each device.
+      return { res: 0, output: blocks.map((b) => `${b}\n\n`).join('') };
+    }
     case 'suspend':
       return name ? lab.dm.suspend(name) : usage('usage: dmsetup suspend NAME');
     case 'resume':

@@ -5,6 +5,7 @@ import { formatSize } from '../../core/util/size.js';
 import type { Lab } from '../lab.js';
 import type { Field } from './fields.js';
 import { k, type KeySpec, type ObjSpec } from './keys.js';
+import { spaceHint } from './space-hint.js';
 
 /** `expect: { errno }` of steps that only succeed or fail. */
 export const ERRNO_EXPECT: ObjSpec = {
@@ -33,6 +34,7 @@ export function ioHint(lab: Lab, dev: string, offset: number, length: number, re
     if (length % lbs) return `length ${length} is not a multiple of ${dev}'s logical block size (${lbs}): use ${near(length)}`;
   }
   if (res < 0 && offset + length > d.capacity) return `${offset} + ${length} goes past the end of ${dev} (${formatSize(d.capacity)}, ${d.capacity} bytes)`;
+  if (res === -Errno.ENOSPC) return spaceHint(lab, [dev]);
   return undefined;
 }
 

@@ -140,6 +140,15 @@ export function nearest(word: string, choices: readonly string[]): string | unde
   return best;
 }
 
+/**
+ * True when `name` is a few edits from a mistyped `word`: one for a word of up to five letters,
+ * two for longer ones (a swap of neighbours is one edit); for did-you-mean suggestions.
+ */
+export function isNear(word: string, name: string): boolean {
+  const max = word.length <= 5 ? 1 : 2;
+  return editDistance(word.toLowerCase(), name.toLowerCase(), max + 1) <= max;
+}
+
 /** Levenshtein distance, giving up (returning `cap`) once it reaches cap; bounded inputs only. */
 function editDistance(a: string, b: string, cap: number): number {
   if (Math.abs(a.length - b.length) >= cap || a.length > 64 || b.length > 64) return cap;

@@ -8,6 +8,7 @@ import type { BlockDevice } from './device.js';
 import type { CopySource } from './bio.js';
 import type { CopyPiece, CopyRange, EmulationReason } from './copy-types.js';
 import { SECTOR_SIZE } from './ops.js';
+import { isStacked } from './remap.js';
 
 /** The domain a device copies in: its declared copy_domain, or a domain of its own. */
 export function copyDomainOf(dev: BlockDevice): string {
@@ -104,6 +105,17 @@ export interface PlanOptions {
   readonly emulationBufferBytes: number;
 }
 
+/**
+ * The smallest copy_max_bytes a user wrote on the stacked devices a copy passes through (bytes;
+ * Infinity when none was written): each caps the pieces below it, as the block layer splits a
+ * bio at every queue it enters. The devices at the bottom cap them with their own limits too.
+ */
+export function userCopyCap(...devs: readonly BlockDevice[]): number {
+  let cap = Infinity;
+  for (const d of devs) if (isStacked(d)) cap = Math.min(cap, d.limits.max_user_copy_sectors * SECTOR_SIZE);
+  return cap;
+}
+
 /** Size of one emulation chunk: min(both queues' max_hw_sectors, the cap), as blkdev_copy_emulation. */
 export function emulationChunk(dst: BlockDevice, srcs: Iterable<BlockDevice>, cap: number): number {
   let chunk = Math.min(cap, dst.limits.max_hw_sectors * SECTOR_SIZE);
@@ -115,7 +127,8 @@ export function emulationChunk(dst: BlockDevice, srcs: Iterable<BlockDevice>, ca
   return Math.max(align, Math.floor(chunk / align) * align);
 }
 
-export function planCopy(dst: BlockDevice, ranges: readonly CopyRange[], opts: PlanOptions): CopyPiece[] {
+/** `capBytes`: a cap on offloaded pieces from the stacked devices above `dst` (userCopyCap). */
+export function planCopy(dst: BlockDevice, ranges: readonly CopyRange[], opts: PlanOptions, capBytes = Infinity): CopyPiece[] {
   const pieces: CopyPiece[] = [];
   for (const group of gather(dst, ranges)) {
     for (const run of runs(group)) {
@@ -126,6 +139,7 @@ export function planCopy(dst: BlockDevice, ranges: readonly CopyRange[], opts: P
       if (reason === null) {
         let maxBytes = dst.limits.max_copy_sectors * SECTOR_SIZE;
         for (const d of devs) maxBytes = Math.min(maxBytes, d.limits.max_copy_sectors * SECTOR_SIZE);
+        maxBytes = Math.min(maxBytes, capBytes);
         const runBytes = run.reduce((n, s) => n + s.src.length, 0);
         const min = dst.limits.copy_offload_min_bytes;
         if (maxBytes < align) {

@@ -6,12 +6,14 @@
  *
  * Shared by the three plumbing strategies (copy-strategies.ts). The `vectored` strategy remaps
  * source and destination together, level by level (resolvePair), so it can pick the raid1
- * source leg that shares a copy domain with each destination leg and pair raid5 full stripes.
+ * source leg each destination leg can offload from (copy-source-choice.ts) and pair raid5 full
+ * stripes.
  */
 import type { BlockDevice } from './device.js';
 import type { CopySource } from './bio.js';
 import type { CopyOptions, CopyPiece, CopyRange, EmulationReason } from './copy-types.js';
-import { copyDomainOf, emulationChunk, planCopy } from './copy-plan.js';
+import { emulationChunk, planCopy, userCopyCap } from './copy-plan.js';
+import { best, choiceInfo, noCopyReason, preferenceOrder, trial, type TraceLike } from './copy-source-choice.js';
 import { isStacked, REMAP_MAX_DEPTH, REMAP_MAX_EXTENTS, type CopyExtent, type DataTransform, type LowerLocation } from './remap.js';
 import { ReqOp, SECTOR_SIZE } from './ops.js';
 import type { Trace } from './trace.js';
@@ -31,7 +33,7 @@ export interface WorkItem {
 
 /** A raw copy between two bottom devices, or an emulation at some level. */
 export type Part =
-  | { readonly kind: 'raw'; readonly src: LowerLocation; readonly dst: LowerLocation; readonly length: number; readonly mirror: boolean }
+  | { readonly kind: 'raw'; readonly src: LowerLocation; readonly dst: LowerLocation; readonly length: number; readonly mirror: boolean; readonly cap?: number }
   | { readonly kind: 'emulate'; readonly src: LowerLocation; readonly dst: LowerLocation; readonly length: number; readonly reason: EmulationReason; readonly mirror: boolean };
 
 /** Counts remap work per request (a limit on everything). */
@@ -57,23 +59,33 @@ function transformReason(s: DataTransform | undefined, d: DataTransform | undefi
 }
 
 /** Emits an 'A' (remap) event: `lower` receives what `from` had at `fromOffset`. */
-export function traceRemap(trace: Trace, op: ReqOp, lower: LowerLocation, length: number, from: BlockDevice, fromOffset: number, target: string): void {
+export function traceRemap(trace: TraceLike, op: ReqOp, lower: LowerLocation, length: number, from: BlockDevice, fromOffset: number, target: string): void {
   trace.add('A', lower.dev.name, op, lower.offset, length, { info: `<- ${from.name} ${fromOffset / SECTOR_SIZE}${target ? ` ${target}` : ''}`, from: from.name, fromSector: Math.floor(fromOffset / SECTOR_SIZE) });
+}
+
+/** Why a stacked device with a user copy_max_bytes of 0 refuses offload through it. */
+function capReason(devs: readonly BlockDevice[]): EmulationReason {
+  const d = devs.find((x) => isStacked(x) && x.limits.max_user_copy_sectors === 0);
+  return { code: 'no_offload', detail: `${d?.name ?? 'a stacked device'} has copy offload disabled (copy_max_bytes = 0)` };
 }
 
 /**
  * The vectored remap: source S at `a` and destination D at `b`, `length` bytes, walked down both
- * stacks together. Appends raw parts (bottom device to bottom device) and emulation parts.
+ * stacks together. Appends raw parts (bottom device to bottom device) and emulation parts. `cap`:
+ * the smallest user copy_max_bytes of the stacked devices above (userCopyCap), carried to the
+ * raw parts so their pieces are cut by it.
  */
-export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number, length: number, mirror: boolean, trace: Trace, budget: RemapBudget, out: Part[], depth = 0): void {
+export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number, length: number, mirror: boolean, trace: TraceLike, budget: RemapBudget, out: Part[], depth = 0, cap = Infinity): void {
   const emulate = (pos: number, n: number, reason: EmulationReason, m: boolean): void => {
     out.push({ kind: 'emulate', src: { dev: S, offset: a + pos }, dst: { dev: D, offset: b + pos }, length: n, reason, mirror: m });
   };
   if (!isStacked(S) && !isStacked(D)) {
-    out.push({ kind: 'raw', src: { dev: S, offset: a }, dst: { dev: D, offset: b }, length, mirror });
+    out.push({ kind: 'raw', src: { dev: S, offset: a }, dst: { dev: D, offset: b }, length, mirror, ...(Number.isFinite(cap) ? { cap } : {}) });
     return;
   }
   if (depth >= REMAP_MAX_DEPTH) return emulate(0, length, limitReason, mirror);
+  cap = Math.min(cap, userCopyCap(S, D));
+  if (cap === 0) return emulate(0, length, capReason([S, D]), mirror);
   for (let pos = 0; pos < length; ) {
     if (!budget.spend()) return emulate(pos, length - pos, limitReason, mirror);
     const left = length - pos;
@@ -88,7 +100,7 @@ export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number
           const ss = sE.segments[i]!;
           traceRemap(trace, ReqOp.COPY, ds, ds.length, D, b + pos, `${dE.target} stripe ${i}`);
           traceRemap(trace, ReqOp.COPY_SRC, ss, ss.length, S, a + pos, `${sE.target} stripe ${i}`);
-          resolvePair(ss.dev, ss.offset, ds.dev, ds.offset, ds.length, mirror, trace, budget, out, depth + 1);
+          resolvePair(ss.dev, ss.offset, ds.dev, ds.offset, ds.length, mirror, trace, budget, out, depth + 1, cap);
         });
       } else {
         emulate(pos, n, { code: 'target_refused', detail: `${dE.target}: a full-stripe copy needs a source stripe of the same geometry (parity is copied with it); otherwise parity must be recomputed` }, mirror);
@@ -97,12 +109,26 @@ export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number
       emulate(pos, n, transformReason(sE.transform, dE.transform), mirror);
     } else {
       dE.copies.forEach((dc, k) => {
-        // A source copy in the destination copy's domain offloads where another would not.
-        const dd = copyDomainOf(dc.dev);
-        const sc = sE.copies.find((c) => copyDomainOf(c.dev) === dd) ?? sE.copies[0]!;
         if (dE.target) traceRemap(trace, ReqOp.COPY, dc, n, D, b + pos, dE.target);
-        if (sE.target) traceRemap(trace, ReqOp.COPY_SRC, sc, n, S, a + pos, sE.target);
-        resolvePair(sc.dev, sc.offset, dc.dev, dc.offset, n, mirror || k > 0, trace, budget, out, depth + 1);
+        const m = mirror || k > 0;
+        if (sE.copies.length === 1) {
+          const sc = sE.copies[0]!;
+          if (sE.target) traceRemap(trace, ReqOp.COPY_SRC, sc, n, S, a + pos, sE.target);
+          resolvePair(sc.dev, sc.offset, dc.dev, dc.offset, n, m, trace, budget, out, depth + 1, cap);
+          return;
+        }
+        // Several copies of the source (raid1 legs): each tried; the one this destination can offload from wins.
+        const trials = preferenceOrder(sE.copies, dc.dev).map((sc) => trial<Part>(sc, (rec, parts) => resolvePair(sc.dev, sc.offset, dc.dev, dc.offset, n, m, rec, budget, parts, depth + 1, cap)));
+        const chosen = best(trials);
+        if (chosen.offloadable === 0) {
+          const reason = noCopyReason(sE.target, trials, dc.dev);
+          traceRemap(trace, ReqOp.COPY_SRC, chosen.copy, n, S, a + pos, `${sE.target} source ${chosen.copy.dev.name}: ${reason.detail}; emulated`);
+          out.push({ kind: 'emulate', src: chosen.copy, dst: dc, length: n, reason, mirror: m });
+          return;
+        }
+        traceRemap(trace, ReqOp.COPY_SRC, chosen.copy, n, S, a + pos, choiceInfo(sE.target, chosen, trials, dc.dev, n));
+        chosen.recorder.replay(trace);
+        out.push(...chosen.parts);
       });
     }
     pos += n;
@@ -118,22 +144,27 @@ export interface SideExtent {
   readonly transforms: readonly DataTransform[];
   readonly reason?: EmulationReason;
   readonly mirror: boolean;
+  /** The smallest user copy_max_bytes of the stacked devices above `loc` (absent: none written). */
+  readonly cap?: number;
 }
 
 /**
- * Maps [off, off+length) of `dev` to the bottom devices. For role 'src' the first copy is taken
- * (a token is made before the destination is known); for 'dst' every copy (raid1 fan-out).
+ * Maps [off, off+length) of `dev` to the bottom devices. For role 'dst' every copy (raid1
+ * fan-out); for 'src' the first copy, or with `alternatives` every copy, extents of the same
+ * range that a reader may choose between (a token naming each in-sync raid1 leg).
  * `straight` (paired strategy): only dm-linear passes, and an extent may not be split.
  */
-export function mapSide(dev: BlockDevice, off: number, length: number, role: 'src' | 'dst', trace: Trace, budget: RemapBudget, out: SideExtent[], opts: { straight?: boolean; strategy: string }, rel = 0, transforms: readonly DataTransform[] = [], mirror = false, depth = 0): void {
+export function mapSide(dev: BlockDevice, off: number, length: number, role: 'src' | 'dst', trace: Trace, budget: RemapBudget, out: SideExtent[], opts: { straight?: boolean; alternatives?: boolean; strategy: string }, rel = 0, transforms: readonly DataTransform[] = [], mirror = false, depth = 0, cap = Infinity): void {
   if (!isStacked(dev)) {
-    out.push({ rel, length, loc: { dev, offset: off }, transforms, mirror });
+    out.push({ rel, length, loc: { dev, offset: off }, transforms, mirror, ...(Number.isFinite(cap) ? { cap } : {}) });
     return;
   }
   const refuse = (pos: number, n: number, reason: EmulationReason): void => {
     out.push({ rel: rel + pos, length: n, transforms, reason, mirror });
   };
   if (depth >= REMAP_MAX_DEPTH) return refuse(0, length, limitReason);
+  cap = Math.min(cap, userCopyCap(dev));
+  if (cap === 0) return refuse(0, length, capReason([dev]));
   for (let pos = 0; pos < length; ) {
     if (!budget.spend()) return refuse(pos, length - pos, limitReason);
     const e = dev.copyMap(off + pos, length - pos, role);
@@ -149,10 +180,10 @@ export function mapSide(dev: BlockDevice, off: number, length: number, role: 'sr
       return;
     } else {
       const t = e.transform ? [...transforms, e.transform] : transforms;
-      const copies = role === 'src' ? e.copies.slice(0, 1) : e.copies;
+      const copies = role === 'src' && !opts.alternatives ? e.copies.slice(0, 1) : e.copies;
       copies.forEach((c, k) => {
         traceRemap(trace, role === 'src' ? ReqOp.COPY_SRC : ReqOp.COPY_DST, c, n, dev, off + pos, e.target);
-        mapSide(c.dev, c.offset, n, role, trace, budget, out, opts, rel + pos, t, mirror || k > 0, depth + 1);
+        mapSide(c.dev, c.offset, n, role, trace, budget, out, opts, rel + pos, t, mirror || k > 0, depth + 1, cap);
       });
     }
     pos += n;
@@ -194,7 +225,8 @@ export function emulationItems(D: BlockDevice, b: number, S: BlockDevice, a: num
  */
 export function partsToItems(parts: readonly Part[], opts: CopyOptions): WorkItem[] {
   const items: WorkItem[] = [];
-  const groups = new Map<BlockDevice, Extract<Part, { kind: 'raw' }>[]>();
+  // Raw parts grouped by bottom destination device and by the cap of the stacks above them.
+  const groups = new Map<BlockDevice, Map<number, Extract<Part, { kind: 'raw' }>[]>>();
   // Emulation parts that continue each other on both sides (a partial-stripe run) go as one.
   const emus: Extract<Part, { kind: 'emulate' }>[] = [];
   for (const p of parts) {
@@ -208,16 +240,19 @@ export function partsToItems(parts: readonly Part[], opts: CopyOptions): WorkIte
   for (const p of parts) {
     if (p.kind === 'emulate') continue;
     else {
-      const g = groups.get(p.dst.dev) ?? [];
-      g.push(p);
-      groups.set(p.dst.dev, g);
+      const byCap = groups.get(p.dst.dev) ?? new Map<number, Extract<Part, { kind: 'raw' }>[]>();
+      const cap = p.cap ?? Infinity;
+      byCap.set(cap, [...(byCap.get(cap) ?? []), p]);
+      groups.set(p.dst.dev, byCap);
     }
   }
-  for (const [dev, group] of groups) {
-    group.sort((x, y) => x.dst.offset - y.dst.offset);
-    const mirror = group.every((p) => p.mirror);
-    const ranges: CopyRange[] = group.map((p) => ({ src: p.src.dev, srcOffset: p.src.offset, dstOffset: p.dst.offset, length: p.length }));
-    for (const piece of planCopy(dev, ranges, opts)) items.push({ dev, piece, topBytes: mirror ? 0 : piece.length });
+  for (const [dev, byCap] of groups) {
+    for (const [cap, group] of byCap) {
+      group.sort((x, y) => x.dst.offset - y.dst.offset);
+      const mirror = group.every((p) => p.mirror);
+      const ranges: CopyRange[] = group.map((p) => ({ src: p.src.dev, srcOffset: p.src.offset, dstOffset: p.dst.offset, length: p.length }));
+      for (const piece of planCopy(dev, ranges, opts, cap)) items.push({ dev, piece, topBytes: mirror ? 0 : piece.length });
+    }
   }
   return items;
 }

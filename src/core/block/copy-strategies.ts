@@ -15,7 +15,8 @@
  *   down first and described by a token (bottom extents plus the data transforms above them);
  *   the write-token is then remapped down the destination stack, split and fanned out freely,
  *   and each bottom device accepts the part of the token it can copy from. A token cannot know
- *   the destination, so its raid1 source leg is the first in-sync one.
+ *   the destination, so it names every in-sync raid1 leg of a range, and each destination
+ *   device takes the one it can offload from.
  */
 import type { BlockDevice } from './device.js';
 import type { CopyOptions, CopyRange, EmulationReason } from './copy-types.js';
@@ -137,6 +138,58 @@ function merge(ivs: Interval[]): Interval[] {
   return out;
 }
 
+/** The cap a token pair's pieces are cut by: the smaller of its two sides' (userCopyCap). */
+function tokenCap(s: SideExtent, d: SideExtent): { cap?: number } {
+  const cap = Math.min(s.cap ?? Infinity, d.cap ?? Infinity);
+  return Number.isFinite(cap) ? { cap } : {};
+}
+
+interface TokenPair {
+  readonly s: SideExtent;
+  readonly d: SideExtent;
+  readonly start: number;
+  end: number;
+  /** Copies of the source the token named for this range, and why this one was taken. */
+  readonly alternatives: number;
+  readonly why: string;
+}
+
+/**
+ * Pairs one bottom destination extent with the token's source extents, interval by interval.
+ * Where the token names several copies of a range (raid1 legs), the destination device accepts
+ * the one it can offload from, preferring its own device; a range no copy can serve raw (every
+ * copy refused, or transformed otherwise) goes to `bad`.
+ */
+function pairToken(token: readonly SideExtent[], d: SideExtent, pairs: TokenPair[], bad: Interval[]): void {
+  const dEnd = d.rel + d.length;
+  const cands = token.filter((s) => s.rel < dEnd && s.rel + s.length > d.rel);
+  const cuts = [...new Set([d.rel, dEnd, ...cands.flatMap((s) => [s.rel, s.rel + s.length])])].filter((x) => x >= d.rel && x <= dEnd).sort((x, y) => x - y);
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const start = cuts[i]!;
+    const end = cuts[i + 1]!;
+    const here = cands.filter((s) => s.rel <= start && s.rel + s.length >= end);
+    const usable = here.filter((s) => !s.reason);
+    if (usable.length === 0) {
+      bad.push({ start, end, reason: here[0]?.reason ?? { code: 'remap_limit', detail: 'token: no source extent covers this range' } });
+      continue;
+    }
+    const raw = usable.filter((s) => !chainRefusal(s, d, start));
+    if (raw.length === 0) {
+      bad.push({ start, end, reason: chainRefusal(usable[0]!, d, start)! });
+      continue;
+    }
+    const dst = d.loc!.dev;
+    const ordered = [...raw.filter((s) => s.loc!.dev === dst), ...raw.filter((s) => s.loc!.dev !== dst)];
+    const refusals = ordered.map((s) => offloadRefusal(dst, s.loc!.dev));
+    const k = refusals.findIndex((x) => x === null);
+    const s = ordered[Math.max(0, k)]!;
+    const why = k >= 0 ? `offloads${s.loc!.dev === dst ? ' (its own device)' : ''}` : `no copy offloads (${ordered.map((o, j) => `${o.loc!.dev.name}: ${refusals[j]!.detail}`).join('; ')})`;
+    const last = pairs[pairs.length - 1];
+    if (last && last.s === s && last.d === d && last.end === start) last.end = end;
+    else pairs.push({ s, d, start, end, alternatives: here.length, why });
+  }
+}
+
 export function planToken(D: BlockDevice, ranges: readonly CopyRange[], opts: CopyOptions, trace: Trace): WorkItem[] {
   const budget = new RemapBudget();
   const items: WorkItem[] = [];
@@ -151,29 +204,24 @@ export function planToken(D: BlockDevice, ranges: readonly CopyRange[], opts: Co
     }
     trace.add('Q', S.name, ReqOp.COPY_SRC, r.srcOffset, r.length, { info: 'token: READ_TOKEN' });
     const token: SideExtent[] = [];
-    mapSide(S, r.srcOffset, r.length, 'src', trace, budget, token, { strategy: 'token' });
+    mapSide(S, r.srcOffset, r.length, 'src', trace, budget, token, { strategy: 'token', alternatives: true });
     trace.add('Q', D.name, ReqOp.COPY_DST, r.dstOffset, r.length, { info: `token: WRITE_TOKEN (${token.length} extent(s))` });
     const writes: SideExtent[] = [];
     mapSide(D, r.dstOffset, r.length, 'dst', trace, budget, writes, { strategy: 'token' });
     const bad: Interval[] = [];
-    for (const e of [...token, ...writes]) if (e.reason) bad.push({ start: e.rel, end: e.rel + e.length, reason: e.reason });
-    const pairs: { s: SideExtent; d: SideExtent; start: number; end: number }[] = [];
-    for (const d of writes) {
-      if (d.reason) continue;
-      for (const s of token) {
-        const start = Math.max(s.rel, d.rel);
-        const end = Math.min(s.rel + s.length, d.rel + d.length);
-        if (start >= end || s.reason) continue;
-        const why = chainRefusal(s, d, start);
-        if (why) bad.push({ start, end, reason: why });
-        else pairs.push({ s, d, start, end });
-      }
+    for (const e of writes) if (e.reason) bad.push({ start: e.rel, end: e.rel + e.length, reason: e.reason });
+    const pairs: TokenPair[] = [];
+    for (const d of writes) if (!d.reason) pairToken(token, d, pairs, bad);
+    for (const p of pairs) {
+      if (p.alternatives < 2) continue;
+      const loc = p.s.loc!;
+      trace.add('A', loc.dev.name, ReqOp.COPY_SRC, loc.offset + (p.start - p.s.rel), p.end - p.start, { info: `token: source ${loc.dev.name} (one of ${p.alternatives} copies) for ${p.d.loc!.dev.name}: ${p.why}` });
     }
     const merged = merge(bad);
     for (const iv of merged) items.push(...emulationItems(D, r.dstOffset + iv.start, S, r.srcOffset + iv.start, iv.end - iv.start, iv.reason, opts, false));
     for (const p of pairs) {
       for (const [x, y] of subtract(p.start, p.end, merged)) {
-        parts.push({ kind: 'raw', src: { dev: p.s.loc!.dev, offset: p.s.loc!.offset + (x - p.s.rel) }, dst: { dev: p.d.loc!.dev, offset: p.d.loc!.offset + (x - p.d.rel) }, length: y - x, mirror: p.d.mirror });
+        parts.push({ kind: 'raw', src: { dev: p.s.loc!.dev, offset: p.s.loc!.offset + (x - p.s.rel) }, dst: { dev: p.d.loc!.dev, offset: p.d.loc!.offset + (x - p.d.rel) }, length: y - x, mirror: p.d.mirror, ...tokenCap(p.s, p.d) });
       }
     }
   }

@@ -17,6 +17,26 @@ export const DM_MAX_DEVICES = 128;
 /** The major number dmsetup ls prints (device-mapper's usual dynamic major). */
 export const DM_MAJOR = 253;
 const NAME_RE = /^[A-Za-z0-9_.+-]{1,127}$/;
+/** DM_UUID_LEN is 129 with its NUL: at most 128 characters, printable, no spaces (as dm-ioctl's check_name). */
+const UUID_RE = /^[!-~]{1,128}$/;
+/** Read ahead dmsetup info prints, in sectors: the kernel's default of 128 KiB (VM_READAHEAD_PAGES). */
+export const DM_READ_AHEAD_SECTORS = 256;
+
+/** What `dmsetup info` shows of a device (dm-ioctl's struct dm_ioctl status fields). */
+export interface DmInfo {
+  readonly name: string;
+  readonly uuid: string;
+  readonly suspended: boolean;
+  readonly liveTable: boolean;
+  readonly inactiveTable: boolean;
+  /** Openers: the dm tables mapping onto it (the lab has no other long-lived opener). */
+  readonly openCount: number;
+  readonly eventNr: number;
+  readonly major: number;
+  readonly minor: number;
+  readonly targets: number;
+  readonly readAhead: number;
+}
 
 /** What the control interface needs of the Lab (kept narrow so dm does not depend on all of it). */
 export interface DmHost {
@@ -53,7 +73,7 @@ export class DeviceMapper {
 
   private parse(name: string, text: string): DmTable | DmResult {
     try {
-      const table = parseTable(text, { dmName: name, resolve: (p) => this.host.findDevice(p) });
+      const table = parseTable(text, { dmName: name, resolve: (p) => this.host.findDevice(p), event: () => this.byName.get(name)?.raiseEvent() });
       tableLimits(table); // refuses misaligned boundaries
       return table;
     } catch (err) {
@@ -62,20 +82,23 @@ export class DeviceMapper {
     }
   }
 
-  /** dmsetup create NAME --table TEXT */
-  create(name: string, text: string): DmResult {
+  /** dmsetup create NAME [--uuid UUID] --table TEXT */
+  create(name: string, text: string, uuid = ''): DmResult {
     if (!NAME_RE.test(name)) return fail(Errno.EINVAL, `bad dm name ${JSON.stringify(name)}: 1-127 characters of [A-Za-z0-9_.+-]`);
     if (this.byName.has(name)) return fail(Errno.EBUSY, `${name}: a dm device of that name exists`);
+    if (uuid && !UUID_RE.test(uuid)) return fail(Errno.EINVAL, `bad dm uuid ${JSON.stringify(uuid.slice(0, 140))}: 1-128 printable characters without spaces`);
+    const owner = uuid ? [...this.byName.values()].find((d) => d.uuid === uuid) : undefined;
+    if (owner) return fail(Errno.EBUSY, `${name}: uuid ${uuid} is taken by ${owner.mapperName}`);
     if (this.byName.size >= DM_MAX_DEVICES) return fail(Errno.ENOSPC, `at most ${DM_MAX_DEVICES} dm devices`);
     const table = this.parse(name, text);
     if ('res' in table) return table;
     let minor = 0;
     while (this.host.findDevice(`dm-${minor}`)) minor++;
-    const dev = new DmDevice(minor, name, table);
+    const dev = new DmDevice(minor, name, table, uuid);
     this.host.addDevice(dev);
     const base = `/sys/block/${dev.name}/dm`;
     this.host.sysfs.add(`${base}/name`, { show: () => `${name}\n` });
-    this.host.sysfs.add(`${base}/uuid`, { show: () => '\n' });
+    this.host.sysfs.add(`${base}/uuid`, { show: () => `${uuid}\n` });
     this.host.sysfs.add(`${base}/suspended`, { show: () => `${dev.suspended ? 1 : 0}\n` });
     this.byName.set(name, dev);
     return { res: 0, device: dev };
@@ -99,6 +122,26 @@ export class DeviceMapper {
     if (!(d instanceof DmDevice)) return d;
     const lines = d.table.entries.map((e) => `${e.start / SECTOR_SIZE} ${e.target.length / SECTOR_SIZE} ${e.target.type}${e.target.statusArgs() ? ` ${e.target.statusArgs()}` : ''}`);
     return { res: 0, output: lines.join('\n') };
+  }
+
+  /** dmsetup info NAME: state, tables, open count, event number, device number, targets, uuid. */
+  info(name: string): DmResult & { info?: DmInfo } {
+    const d = this.get(name);
+    if (!(d instanceof DmDevice)) return d;
+    const info: DmInfo = {
+      name,
+      uuid: d.uuid,
+      suspended: d.suspended,
+      liveTable: true,
+      inactiveTable: d.inactive !== null,
+      openCount: [...this.byName.values()].filter((o) => o !== d && o.usesDevice(d)).length,
+      eventNr: d.eventNr,
+      major: DM_MAJOR,
+      minor: d.minor,
+      targets: d.table.entries.length,
+      readAhead: DM_READ_AHEAD_SECTORS,
+    };
+    return { res: 0, info };
   }
 
   /** dmsetup reload NAME --table TEXT: loads the inactive table; resume activates it. */

@@ -44,11 +44,13 @@ export class DmDevice implements StackedDevice {
   private live: DmTable;
   inactive: DmTable | null = null;
   suspended = false;
+  /** dm's event_nr: table events so far (a raid leg failing or recovering); `dmsetup info` prints it. */
+  eventNr = 0;
   private readonly held: Bio[] = [];
   private inflight = 0;
   private drained: (() => void)[] = [];
 
-  constructor(readonly minor: number, readonly mapperName: string, table: DmTable) {
+  constructor(readonly minor: number, readonly mapperName: string, table: DmTable, readonly uuid = '') {
     this.name = `dm-${minor}`;
     this.live = table;
     this.limits = tableLimits(table);
@@ -60,6 +62,11 @@ export class DmDevice implements StackedDevice {
 
   get table(): DmTable {
     return this.live;
+  }
+
+  /** dm_table_event: a target reports a change (dmsetup wait would wake). */
+  raiseEvent(): void {
+    this.eventNr++;
   }
 
   /** Devices every table of this device uses (for EBUSY on removal of a lower device). */

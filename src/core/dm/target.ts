@@ -26,6 +26,8 @@ export interface TableContext {
   resolve(path: string): BlockDevice | undefined;
   /** Name of the dm device being built (for messages and traces). */
   readonly dmName: string;
+  /** Raises a table event on the device (dm_table_event: a raid leg failed or recovered). */
+  event?(): void;
 }
 
 export interface DmTarget {

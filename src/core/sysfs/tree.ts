@@ -92,12 +92,56 @@ export class Sysfs {
     return { res: 0, entries: [...entries.values()].sort((a, b) => a.name.localeCompare(b.name)) };
   }
 
+  /**
+   * The files and directories a shell glob names (`*`, `?` and `[…]` within one path component,
+   * as sh expands them), sorted; [] when none: `/sys/block/nullb[02]/queue/copy_max_*`.
+   */
+  glob(pattern: string): string[] {
+    const want = norm(pattern).split('/').slice(1);
+    const res = want.map(globPart);
+    const found = new Set<string>();
+    for (const f of this.files.keys()) {
+      const parts = f.split('/').slice(1);
+      if (parts.length < want.length) continue;
+      if (res.every((re, i) => re.test(parts[i]!))) found.add('/' + parts.slice(0, want.length).join('/'));
+    }
+    return [...found].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  }
+
   /** Every file path under a directory, sorted (for `sysfs ls -R`). */
   walk(path: string): string[] {
     const p = norm(path);
     const prefix = p === '/' ? '/' : p + '/';
     return [...this.files.keys()].filter((f) => f.startsWith(prefix) || f === p).sort();
   }
+}
+
+/** True when a path has glob characters (`*`, `?`, `[`). */
+export function isGlob(path: string): boolean {
+  return /[*?[]/.test(path);
+}
+
+/** One path component's glob as a regular expression: `*` any run, `?` one character, `[…]` / `[!…]` a set. */
+function globPart(part: string): RegExp {
+  let re = '';
+  for (let i = 0; i < part.length; i++) {
+    const c = part[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = part.indexOf(']', i + 2);
+      if (end < 0) {
+        re += '\\[';
+        continue;
+      }
+      let set = part.slice(i + 1, end);
+      const negate = set.startsWith('!') || set.startsWith('^');
+      if (negate) set = set.slice(1);
+      re += `[${negate ? '^' : ''}${set.replace(/[\\\]^]/g, '\\$&')}]`;
+      i = end;
+    } else re += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
 }
 
 /**

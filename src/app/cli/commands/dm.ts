@@ -13,8 +13,9 @@ import { allowOutsidePathsOption, EXIT_FAILED, EXIT_OK, fail, openLab, scenarioF
 /** Each verb: its arguments (commander syntax) and what it does (dmsetup(8)). */
 const VERBS: readonly { readonly verb: (typeof DMSETUP_VERBS)[number]; readonly args: string; readonly help: string; readonly table?: boolean }[] = [
   { verb: 'ls', args: '', help: 'list the dm devices with their device numbers' },
-  { verb: 'table', args: '[name]', help: 'print the table of one device, or of every device' },
+  { verb: 'table', args: '[name]', help: 'print the table of one device, or of every device (crypt keys as zeros unless --showkeys)' },
   { verb: 'status', args: '[name]', help: 'print the status lines (dm-raid: health, sync ratio)' },
+  { verb: 'info', args: '[name]', help: 'print the state of one device, or of every device: name, ACTIVE or SUSPENDED, tables present, open count, event number, major and minor, targets, uuid' },
   { verb: 'create', args: '<name>', help: 'create a device from --table (then print its table)', table: true },
   { verb: 'reload', args: '<name>', help: 'load --table as the inactive table (resume activates it)', table: true },
   { verb: 'suspend', args: '<name>', help: 'wait for bios in flight; hold new bios until resume' },
@@ -43,11 +44,13 @@ export function registerDm(program: Command, setExit: SetExit): void {
   for (const v of VERBS) {
     const c = allowOutsidePathsOption(dm.command(`${v.verb}${v.args ? ` ${v.args}` : ''}`).description(v.help).option('-s, --scenario <file>', 'scenario whose devices and stack make up the lab'));
     if (v.table) c.option('--table <table>', "(required) the table: 'start length target args…' lines in 512-byte sectors (';' separates lines)");
+    if (v.verb === 'create') c.option('-u, --uuid <uuid>', 'the device\'s UUID (up to 128 printable characters; dmsetup info and /sys/block/dm-N/dm/uuid show it)');
+    if (v.verb === 'table') c.option('--showkeys', 'show crypt keys instead of zeros');
     c.action(async (...a: unknown[]) => {
       const cmd = a[a.length - 1] as Command;
-      const opts = cmd.opts() as { scenario?: string; table?: string; allowOutsidePaths?: boolean };
+      const opts = cmd.opts() as { scenario?: string; table?: string; uuid?: string; showkeys?: boolean; allowOutsidePaths?: boolean };
       const args = cmd.args.flatMap((x) => (Array.isArray(x) ? x : [x])) as string[];
-      const argv = [v.verb, ...args, ...(opts.table !== undefined ? ['--table', opts.table] : [])];
+      const argv = [v.verb, ...args, ...(opts.table !== undefined ? ['--table', opts.table] : []), ...(opts.uuid !== undefined ? ['--uuid', opts.uuid] : []), ...(opts.showkeys ? ['--showkeys'] : [])];
       // A command line dmsetup would not take is a usage error (exit 2), found before any lab is built.
       const bad = dmsetupUsageError(argv);
       if (bad) throw new UsageError(`dmsetup: ${bad}`);
@@ -56,7 +59,7 @@ export function registerDm(program: Command, setExit: SetExit): void {
         const r = await dmsetup(h.lab, argv);
         if (r.res < 0) setExit(fail(r.message ?? v.verb, r.res));
         else {
-          if (r.output) process.stdout.write(`${r.output}\n`);
+          if (r.output) process.stdout.write(r.output.endsWith('\n') ? r.output : `${r.output}\n`);
           if (v.table) {
             const t = await dmsetup(h.lab, ['table', args[0]!]);
             if (t.output) process.stdout.write(`${t.output}\n`);

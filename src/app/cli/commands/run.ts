@@ -1,12 +1,29 @@
-/** `copylab run [FILE] [--json] [--trace] [--print]` */
+/** `copylab run [FILE | --scenario FILE] [--json] [--trace] [--print]` */
 import type { Command } from 'commander';
 import { runScenario } from '../../scenario/run.js';
 import { DEFAULT_SCENARIO_YAML } from '../../scenario/default-lab.js';
 import { formatJsonLines, formatTable } from '../../scenario/report.js';
 import { openTraceFile } from '../../../core/trace/writer.js';
-import { allowOutsidePathsOption, EXIT_FAILED, EXIT_OK, scenarioFrom, type SetExit } from '../common.js';
+import { allowOutsidePathsOption, EXIT_FAILED, EXIT_OK, scenarioFrom, UsageError, type SetExit } from '../common.js';
 
-async function run(file: string | undefined, opts: { json?: boolean; trace?: boolean; print?: boolean; traceOut?: string; allowOutsidePaths?: boolean }): Promise<number> {
+interface RunOptions {
+  scenario?: string;
+  json?: boolean;
+  trace?: boolean;
+  print?: boolean;
+  traceOut?: string;
+  allowOutsidePaths?: boolean;
+}
+
+/** The scenario named as the argument or with --scenario (as every other command takes it); both must agree. */
+export function runScenarioFile(arg: string | undefined, option: string | undefined): string | undefined {
+  if (arg !== undefined && option !== undefined && arg !== option) throw new UsageError(`run: two scenarios, ${arg} and --scenario ${option}; name one`);
+  return arg ?? option;
+}
+
+async function run(arg: string | undefined, opts: RunOptions): Promise<number> {
+  const file = runScenarioFile(arg, opts.scenario);
+  if (opts.print && file !== undefined) throw new UsageError(`run --print prints the default lab's scenario; it takes no scenario (${file})`);
   if (opts.print) {
     process.stdout.write(DEFAULT_SCENARIO_YAML);
     return EXIT_OK;
@@ -41,10 +58,11 @@ async function run(file: string | undefined, opts: { json?: boolean; trace?: boo
 
 export function registerRun(program: Command, setExit: SetExit): void {
   allowOutsidePathsOption(program.command('run [scenario]'))
-    .description('run a scenario file (YAML); with no file, the built-in default lab')
+    .description('run a scenario file (YAML), given as the argument or with --scenario; with no file, the built-in default lab')
+    .option('-s, --scenario <file>', 'the scenario to run (the same as the argument)')
     .option('--json', 'print one JSON object per step')
     .option('--trace', "print each step's blktrace-style trace")
     .option('--trace-out <file>', 'stream every trace event to FILE (msgpack; read with copylab trace)')
     .option('--print', "print the default lab's scenario instead of running it")
-    .action(async (file: string | undefined, opts) => setExit(await run(file, opts)));
+    .action(async (file: string | undefined, opts: RunOptions) => setExit(await run(file, opts)));
 }

@@ -1,6 +1,37 @@
 /** `copylab sysfs ls|cat|write` over the devices of a scenario (default: the default lab's). */
 import type { Command } from 'commander';
-import { allowOutsidePathsOption, EXIT_OK, fail, openLab, type SetExit } from '../common.js';
+import { allowOutsidePathsOption, EXIT_FAILED, EXIT_OK, fail, openLab, type SetExit } from '../common.js';
+import { isGlob, type Sysfs } from '../../../core/sysfs/tree.js';
+import { Errno } from '../../../core/util/errno.js';
+
+/**
+ * `sysfs cat PATH…`: globs expanded as sh would (a glob matching nothing is an error, as cat of
+ * a missing file); one file prints its value, several print `path: value` lines (as `grep . FILES`).
+ * Like cat, a path that cannot be read is named on stderr and the others are still printed (exit 1).
+ */
+function catPaths(sysfs: Sysfs, patterns: readonly string[]): number {
+  let code = EXIT_OK;
+  const files: string[] = [];
+  for (const p of patterns) {
+    if (!isGlob(p)) files.push(p);
+    else {
+      const hits = sysfs.glob(p);
+      if (hits.length) files.push(...hits);
+      else code = fail(`${p}: No such file or directory (the pattern matches nothing)`, -Errno.ENOENT);
+    }
+  }
+  const named = files.length > 1;
+  for (const f of files) {
+    const r = sysfs.read(f);
+    if (r.res < 0) {
+      code = fail(r.message ?? f, r.res);
+      continue;
+    }
+    const value = r.value!.replace(/\n$/, '');
+    process.stdout.write(named ? `${f}: ${value}\n` : `${value}\n`);
+  }
+  return code === EXIT_OK ? EXIT_OK : EXIT_FAILED;
+}
 
 const scenarioOption = (c: Command): Command => allowOutsidePathsOption(c.option('-s, --scenario <file>', 'scenario whose devices make up the lab (default: the default lab, see `copylab lab`)'));
 
@@ -29,16 +60,16 @@ export function registerSysfs(program: Command, setExit: SetExit): void {
       }
       await h.release();
     });
-  scenarioOption(sysfs.command('cat <path>').description('print an attribute\'s value')).action(async (path: string, opts: { scenario?: string; allowOutsidePaths?: boolean }) => {
-    const h = openLab(opts.scenario, opts);
-    const r = h.lab.sysfs.read(path);
-    if (r.res < 0) setExit(fail(r.message ?? path, r.res));
-    else {
-      process.stdout.write(`${r.value}\n`);
-      setExit(EXIT_OK);
-    }
-    await h.release();
-  });
+  scenarioOption(sysfs.command('cat <path...>'))
+    .description("print attributes' values; paths may be globs (quote them: '/sys/block/*/queue/copy_max_bytes'); with more than one file, `path: value` lines")
+    .action(async (paths: string[], opts: { scenario?: string; allowOutsidePaths?: boolean }) => {
+      const h = openLab(opts.scenario, opts);
+      try {
+        setExit(catPaths(h.lab.sysfs, paths));
+      } finally {
+        await h.release();
+      }
+    });
   scenarioOption(sysfs.command('write <path> <value>'))
     .description('write a value and print what the attribute reads back (outside `copylab shell` the lab lives for this command only)')
     .action(async (path: string, value: string, opts: { scenario?: string; allowOutsidePaths?: boolean }) => {

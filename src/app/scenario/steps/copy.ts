@@ -1,6 +1,8 @@
 /** The copy step: ranges onto one destination through the copy engine, with expectations on how it went. */
 import { COPY_STRATEGIES, type CopyPath, type CopyStrategy } from '../../../core/block/copy-types.js';
 import { errnoOk } from '../expect.js';
+import { spaceHint } from '../space-hint.js';
+import { Errno } from '../../../core/util/errno.js';
 import type { StepDef } from '../types.js';
 import { k, type ObjSpec } from '../keys.js';
 
@@ -71,7 +73,10 @@ export const copyStep: StepDef = {
         const r = await lab.copy(dev, ranges, { ...(fallback === undefined ? {} : { fallback }), ...(strategy ? { strategy } : {}) }, trace);
         const problems: string[] = [];
         const base = errnoOk(r.res, expect.errno);
-        if (!base.ok) problems.push(r.message ? `${base.message}: ${r.message}` : base.message!);
+        if (!base.ok) {
+          const hint = r.res === -Errno.ENOSPC ? spaceHint(lab, [dev]) : undefined;
+          problems.push([base.message, r.message, hint].filter(Boolean).join(': '));
+        }
         if (expect.path !== undefined && r.path !== expect.path) problems.push(`expected path ${expect.path}, got ${r.path}`);
         if (expect.pieces !== undefined && r.pieces.length !== expect.pieces) problems.push(`expected ${expect.pieces} pieces, got ${r.pieces.length}`);
         if (expect.bytes !== undefined && r.bytes !== expect.bytes) problems.push(`expected ${expect.bytes} bytes, got ${r.bytes}`);

@@ -5,9 +5,9 @@ import type { StepDef } from '../types.js';
 import { k, type ObjSpec } from '../keys.js';
 
 export const DMSETUP_SPEC: ObjSpec = {
-  description: 'one dmsetup command on the lab (create, table, status, reload, suspend, resume, remove, ls, message); the output is the step\'s value',
+  description: 'one dmsetup command on the lab (create, table, status, info, reload, suspend, resume, remove, ls, message); the output is the step\'s value',
   keys: {
-    cmd: k.str('the dmsetup command line without the table', { required: true, example: 'message mirror 0 fail 1' }),
+    cmd: k.str('the dmsetup command line without the table (the table only with create and reload)', { required: true, example: 'reload lin' }),
     table: k.str('the table for create or reload (dmsetup syntax, sectors of 512 bytes)', { example: '0 8192 linear /dev/nullb1 0' }),
     expect: expectErrnoKey,
   },

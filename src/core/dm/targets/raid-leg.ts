@@ -13,6 +13,26 @@ export interface RaidLeg {
   health: LegHealth;
 }
 
+/**
+ * A leg whose health changes call `onChange` (the dm device's table event, as dm-raid raises
+ * dm_table_event when a device fails and when a recovery ends): the event number of `dmsetup
+ * info` counts them.
+ */
+export function raidLeg(dev: BlockDevice, health: LegHealth, onChange: () => void): RaidLeg {
+  let h = health;
+  return {
+    dev,
+    get health(): LegHealth {
+      return h;
+    },
+    set health(next: LegHealth) {
+      if (next === h) return;
+      h = next;
+      onChange();
+    },
+  };
+}
+
 /** Parses a leg index of a `dmsetup message` (fail N, revive N). */
 export function legIndex(text: string | undefined, legs: number): number | null {
   if (text === undefined || !/^\d+$/.test(text)) return null;

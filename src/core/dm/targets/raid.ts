@@ -18,7 +18,7 @@ import type { BlockDevice } from '../../block/device.js';
 import { deviceArg, parseCount, parseSectors, TableError, type TableContext, type TargetType } from '../target.js';
 import { Raid1Target } from './raid1.js';
 import { Raid5Target } from './raid5.js';
-import type { LegHealth } from './raid-leg.js';
+import { raidLeg } from './raid-leg.js';
 
 /** Legs per array (dm-raid's MAX_RAID_DEVICES is 253; a tighter limit here). */
 export const RAID_MAX_LEGS = 16;
@@ -79,12 +79,13 @@ export const raidType: TargetType = {
   name: 'raid',
   create(args, length, ctx) {
     const a = parseRaidArgs(args, ctx);
+    const event = (): void => ctx.event?.();
     const legSize = Math.min(...a.legs.map((d) => d.capacity));
     const lbs = Math.max(...a.legs.map((d) => d.limits.logical_block_size));
     if (a.type === 'raid1') {
       if (length > legSize) throw new TableError(`raid: length beyond the underlying device: raid1 of ${length / SECTOR_SIZE} sectors, the smallest leg has ${legSize / SECTOR_SIZE}`);
       if (Math.ceil(length / a.regionSize) > RAID_MAX_REGIONS) throw new TableError(`raid: more than ${RAID_MAX_REGIONS} regions; raise region_size`);
-      return new Raid1Target(a.legs.map((dev, i) => ({ dev, health: (a.sync && i > 0 ? 'a' : 'A') as LegHealth })), length, a.regionSize, a.sync);
+      return new Raid1Target(a.legs.map((dev, i) => raidLeg(dev, a.sync && i > 0 ? 'a' : 'A', event)), length, a.regionSize, a.sync);
     }
     const n = a.legs.length;
     if (n < 3) throw new TableError('raid: raid5_ls needs at least 3 devices');
@@ -94,6 +95,6 @@ export const raidType: TargetType = {
     const stripeData = a.chunk * (n - 1);
     if (length % stripeData !== 0) throw new TableError(`raid: length ${length / SECTOR_SIZE} is not a multiple of the stripe (${stripeData / SECTOR_SIZE} data sectors)`);
     if ((length / (n - 1)) > legSize) throw new TableError(`raid: length beyond the underlying device: raid5_ls needs ${length / (n - 1) / SECTOR_SIZE} sectors per device, the smallest has ${legSize / SECTOR_SIZE}`);
-    return new Raid5Target(a.legs.map((dev) => ({ dev, health: 'A' as LegHealth })), length, a.chunk);
+    return new Raid5Target(a.legs.map((dev) => raidLeg(dev, 'A', event)), length, a.chunk);
   },
 };
