@@ -132,11 +132,11 @@ describe('GC mover: victim jobs on a worker thread', () => {
     mover.jobs[at + JOB.EXT1] = 9 * sb; // and two at the start of the next
     mover.jobs[at + JOB.LEN1] = 2;
     expect(mover.dispatch(at)).toBeUndefined();
-    expect(mover.forward(2, 2 * sb + 3)).toBe(9 * sb); // third of four: the second extent's first
-    expect(mover.forward(2, 2 * sb + 1)).toBe(7 * sb + sb - 1);
-    expect(mover.forward(2, 2 * sb + 32)).toBe(9 * sb + 1);
-    expect(mover.forward(2, 2 * sb + 2)).toBe(-1); // not in the snapshot: no job moves it
-    expect(mover.forward(5, 5 * sb)).toBe(-1); // no job for that section
+    expect(mover.forward(2, 2 * sb + 3)).toEqual({ kind: 'moved', to: 9 * sb }); // third of four: the second extent's first
+    expect(mover.forward(2, 2 * sb + 1)).toEqual({ kind: 'moved', to: 7 * sb + sb - 1 });
+    expect(mover.forward(2, 2 * sb + 32)).toEqual({ kind: 'moved', to: 9 * sb + 1 });
+    expect(mover.forward(2, 2 * sb + 2)).toEqual({ kind: 'gone' }); // not in the snapshot: no job moves it
+    expect(mover.forward(5, 5 * sb)).toEqual({ kind: 'gone' }); // no job for that section
     const cancel = at + JOB.BITS + Math.ceil(sb / 32);
     expect(mover.jobs[cancel]).toBe(0b1010);
     expect(mover.jobs[cancel + 1]).toBe(0b1);

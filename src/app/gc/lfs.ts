@@ -20,6 +20,7 @@ import { SectionState, Sit } from './sit.js';
 import { GcIntegrityError, MAP_MAX_PHYS, MAP_PHYS_MASK, TAG_GEN_MAX, TAG_LBA_BITS, TAG_MAX_LBAS, makeTag } from './tag.js';
 import { JOB, expandJob, jobWords, popcount32 } from './victim-job.js';
 import { specialize } from '../../core/util/specialize.js';
+import type { SectionFlight } from './section-flight.js';
 
 /** Logs by temperature (F2FS enum log_type's data logs). */
 export const Temp = { HOT: 0, WARM: 1, COLD: 2 } as const;
@@ -49,26 +50,6 @@ export class NoSpaceError extends Error {}
 
 /** Pending jobs a block may pass through before a user write finds it (more is a broken map). */
 const MOVED_MAX_HOPS = 64;
-
-/**
- * Victims whose blocks another thread may still be moving (mover.ts). The layer asks before it
- * reuses a section, and when a map entry points into a free section (a block a pending job moves).
- */
-export interface SectionFlight {
-  /**
-   * Waits until no pending job reads the section (as its victim) or writes it (as a
-   * destination); true if the section was a pending job's victim since it was last taken.
-   */
-  settle(section: number): boolean;
-  /** The section is being taken for writing (settle returned). */
-  taken(section: number): void;
-  /**
-   * A map entry points at `phys` in free section `section`. The block's destination when a job
-   * still to run moves it (the job will leave the map entry to the caller); −2 when its job is done
-   * (read the map again); −1 when no job moves it (the block is lost).
-   */
-  forward(section: number, phys: number): number;
-}
 
 export interface LfsCounters {
   userBlocks: number;
@@ -236,9 +217,9 @@ export class LogStructured {
       // A block may be moved by two pending jobs in a row (into a section that became a victim in
       // turn): follow it, each job giving up its move, until it rests in a section in use.
       for (let hops = 0; hops < MOVED_MAX_HOPS; hops++) {
-        const d = this.flight.forward(sec, e & MAP_PHYS_MASK);
-        if (d === -1) break;
-        e = d === -2 ? this.l2p[lba]! : (((e >>> TAG_LBA_BITS) << TAG_LBA_BITS) | d) >>> 0;
+        const f = this.flight.forward(sec, e & MAP_PHYS_MASK);
+        if (f.kind === 'gone') break;
+        e = f.kind === 'done' ? this.l2p[lba]! : (((e >>> TAG_LBA_BITS) << TAG_LBA_BITS) | f.to) >>> 0;
         if (e === 0) break;
         sec = ((e & MAP_PHYS_MASK) / this.sb) | 0;
         if (this.sit.state[sec] !== SectionState.FREE) return e;

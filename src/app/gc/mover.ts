@@ -27,7 +27,8 @@ import { AdaptiveSpin } from '../../core/block/adaptive-spin.js';
 import { GcIntegrityError, MAP_PHYS_MASK, TAG_LBA_BITS, describeTag } from './tag.js';
 import { JOB, bitmapWords, destinationOf, expandJob, jobWords, movedBefore } from './victim-job.js';
 import { specialize } from '../../core/util/specialize.js';
-import { newMovePlan, type MovePlan, type SectionFlight } from './lfs.js';
+import { newMovePlan, type MovePlan } from './lfs.js';
+import { FORWARD_DONE, FORWARD_GONE, type Forward, type SectionFlight } from './section-flight.js';
 import { moveTags } from './tag-device.js';
 import { accountPlan, newPathCounters, type GcPathName, type PathCounters, type PathLimits } from './paths.js';
 import type { GcOptions } from './options.js';
@@ -412,22 +413,22 @@ export class Mover implements SectionFlight {
    * job started; the worker marks it started, then reads the cancellations (both atomically), so
    * one of the two sees the other.
    */
-  forward(section: number, phys: number): number {
+  forward(section: number, phys: number): Forward {
     const f = this.flightOf;
-    if (f === undefined) return -1;
+    if (f === undefined) return FORWARD_GONE;
     const seq = f[section]!;
-    if (seq === 0) return -1;
+    if (seq === 0) return FORWARD_GONE;
     this.poll();
-    if (seq <= this.done) return -2;
+    if (seq <= this.done) return FORWARD_DONE;
     const at = ((seq - 1) % this.slots) * this.slotWords;
     const off = phys - section * this.sectionBlocks;
-    if (off < 0 || off >= this.sectionBlocks) return -1;
+    if (off < 0 || off >= this.sectionBlocks) return FORWARD_GONE;
     const d = destinationOf(this.jobs, at, off);
-    if (d < 0) return -1;
+    if (d < 0) return FORWARD_GONE;
     Atomics.or(this.jobs, at + JOB.BITS + this.words + (off >>> 5), 1 << (off & 31));
     if (Atomics.load(this.jobs, at + JOB.STARTED) !== 0) this.waitDone(seq);
     this.cancels++;
-    return d;
+    return { kind: 'moved', to: d };
   }
   /** Moves cancelled by user writes (forward). */
   cancels = 0;
