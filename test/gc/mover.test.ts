@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { layoutOf, runGc, startMover } from '../../src/app/gc/run.js';
+import { layoutOf, runGc } from '../../src/app/gc/run.js';
+import { WorkerMover } from '../../src/app/gc/worker-mover.js';
 import { GC_DEFAULTS, type GcOptions } from '../../src/app/gc/options.js';
 import { GcIntegrityError, TAG_LBA_BITS } from '../../src/app/gc/tag.js';
 import { JOB, jobWords } from '../../src/app/gc/victim-job.js';
@@ -19,8 +20,8 @@ function bareMover() {
   const layout = layoutOf(o);
   const dev = new TagDevice(layout, true);
   const lfs = new LogStructured(layout, makePolicy('greedy', 0), dev.tags, true);
-  const { mover, thread } = startMover(lfs, dev, layout, o, DEFAULT_PATH_LIMITS);
-  return { layout, dev, lfs, mover, thread };
+  const mover = WorkerMover.start({ l2p: lfs.l2p, dev, path: o.path, limits: DEFAULT_PATH_LIMITS, inject: o.inject }, lfs);
+  return { layout, dev, lfs, mover };
 }
 
 describe('GC mover: victim jobs on a worker thread', () => {
@@ -70,7 +71,7 @@ describe('GC mover: victim jobs on a worker thread', () => {
   });
 
   it('the worker moves a job only where the map agrees with the source; a job it does not agree with fails the run naming the block', async () => {
-    const { layout, dev, lfs, mover, thread } = bareMover();
+    const { layout, dev, lfs, mover } = bareMover();
     const sb = layout.sectionBlocks;
     try {
       // Section 0's block 0 holds lba 5 (generation 3), section 1's block 0 lba 6 (generation 2);
@@ -95,7 +96,12 @@ describe('GC mover: victim jobs on a worker thread', () => {
       expect(dev.tags[3 * sb]).toBe(gen(3, 5));
       // The worker reset the victim's zone once it had read it.
       expect(dev.tags[0]).toBe(0);
-      expect(mover.zeroed(0)).toBe(true);
+      // That reset stands for the next one: the section's tags are not reset again.
+      dev.tags[1] = gen(1, 1);
+      mover.resetSection(0);
+      expect(dev.tags[1]).toBe(gen(1, 1));
+      mover.resetSection(0);
+      expect(dev.tags[1]).toBe(0);
       job(1, 0b1, 3 * sb + 1);
       let err: unknown;
       try {
@@ -110,17 +116,15 @@ describe('GC mover: victim jobs on a worker thread', () => {
       expect(lfs.l2p[6]).toBe(gen(2, 77));
       expect(dev.tags[3 * sb + 1]).toBe(0);
     } finally {
-      mover.stop();
-      await thread.close();
+      await mover.close();
     }
   });
 
   it('a user write of a block whose job is queued but not started takes the block from the job: its destination, by rank in the snapshot, and the move cancelled', async () => {
-    const { layout, mover, thread } = bareMover();
+    const { layout, mover } = bareMover();
     const sb = layout.sectionBlocks;
     // A worker that has stopped runs nothing: the job stays queued.
-    mover.stop();
-    await thread.close();
+    await mover.close();
     const at = mover.slot();
     mover.jobs.fill(0, at, at + jobWords(sb));
     mover.jobs[at + JOB.VICTIM] = 2;
@@ -143,7 +147,7 @@ describe('GC mover: victim jobs on a worker thread', () => {
   });
 
   it('the read-back on both threads finds a block whose tag is not its latest write, in either half', async () => {
-    const { dev, lfs, mover, thread } = bareMover();
+    const { dev, lfs, mover } = bareMover();
     try {
       for (let l = 0; l < 64; l++) {
         lfs.l2p[l] = gen(1, l + 10);
@@ -155,8 +159,7 @@ describe('GC mover: victim jobs on a worker thread', () => {
       dev.tags[12] = gen(2, 2); // and lba 2, in this thread's half
       expect(mover.verify(0, 64).bad).toBe(2);
     } finally {
-      mover.stop();
-      await thread.close();
+      await mover.close();
     }
   });
 

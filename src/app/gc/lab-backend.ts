@@ -33,7 +33,8 @@ import { gcResult, type GcResult } from './result.js';
 import { LatencyHistogram } from './histogram.js';
 import { GcIntegrityError, describeTag } from './tag.js';
 import { TraceOp, makeWorkload } from './workload.js';
-import { injectFault, type GcHooks } from './run.js';
+import { injectFault } from './fault-inject.js';
+import type { GcHooks } from './run.js';
 import { dataView, le64 } from '../../core/util/bytes.js';
 
 const WORDS = GC_BLOCK_BYTES / 4;

@@ -48,6 +48,14 @@ export function newPathCounters(): PathCounters {
   return { commands: 0, reads: 0, writes: 0, copies: 0, appends: 0, compactions: 0, resets: 0, host_bytes: 0, ranges: 0 };
 }
 
+/** The PathCounters fields, in one order (the worker mover publishes them in it). */
+export const PATH_COUNTER_FIELDS = ['commands', 'reads', 'writes', 'copies', 'appends', 'compactions', 'resets', 'host_bytes', 'ranges'] as const satisfies readonly (keyof PathCounters)[];
+
+/** Adds counters `c` to `into`. */
+export function addPathCounters(into: PathCounters, c: PathCounters): void {
+  for (const f of PATH_COUNTER_FIELDS) into[f] += c[f];
+}
+
 /** Splits a run of `len` blocks into commands of at most `max`. */
 const cmds = (len: number, max: number): number => Math.ceil(len / max);
 

@@ -22,12 +22,7 @@ import { GcIntegrityError, MAP_PHYS_MASK, TAG_LBA_BITS, describeTag, makeTag } f
 import { TraceOp, makeWorkload } from './workload.js';
 import type { GcTrace } from './trace-file.js';
 import type { TraceSink } from '../../core/trace/record.js';
-import { MessageChannel } from 'node:worker_threads';
-import { WorkerHandle } from '../../core/thread/handle.js';
-import { MOVER, MOVER_CTRL, COUNTER_FIELDS, Mover, type MoverData, type MoverMode } from './mover.js';
-import { jobWords } from './victim-job.js';
-
-export { injectFault } from './mover.js';
+import { moverModeFor, openMover, type GcMover, type MoverMode, type MoverStats } from './mover.js';
 
 /** User writes whose map and SIT entries are prefetched together (lfs.ts prefetch). */
 const PREFETCH_WRITES = 256;
@@ -47,26 +42,8 @@ export interface GcHooks {
    * MOVER.autoMinBlocks and more, untimed; inline otherwise. The run's result is the same in both.
    */
   readonly mover?: MoverMode;
-  /** Filled in at the end of a run with a worker: jobs run on each thread, how often and how long this thread waited, and the moves user writes took over from queued jobs (Mover.forward). */
-  readonly moverStats?: { here: number; worker: number; waits: number; waitMs: number; cancels: number };
-}
-
-/** A mover with a worker thread for a run. */
-export function startMover(lfs: LogStructured, dev: TagDevice, layout: Layout, o: GcOptions, limits: PathLimits): { mover: Mover; thread: WorkerHandle } {
-  const slots = Mover.slotsFor(layout.sectionBlocks);
-  const slotWords = jobWords(layout.sectionBlocks);
-  const ctrl = new SharedArrayBuffer(MOVER_CTRL.WORDS * 4);
-  const jobs = new SharedArrayBuffer(slots * slotWords * 4);
-  const counters = new SharedArrayBuffer(COUNTER_FIELDS.length * 8);
-  const { port1, port2 } = new MessageChannel();
-  const data: MoverData = { ctrl, jobs, slotWords, slots, counters, l2p: lfs.l2p.buffer as SharedArrayBuffer, l2pLength: lfs.l2p.length, tags: dev.tags.buffer as SharedArrayBuffer, sectionBlocks: layout.sectionBlocks, path: o.path, limits, inject: o.inject, port: port2 };
-  // A bad move or a lost worker reaches the mover through its shared words and port (FAILED, the
-  // wait that sees no progress), so the handle has nothing more to tell it.
-  const thread = new WorkerHandle('gc-mover', { workerData: data, transferList: [port2], name: 'copylab-gc-mover', what: 'GC mover', onGone: () => {} });
-  // Half the reserve: a freed victim is written again about a reserve of victims later.
-  const mover = new Mover(lfs.l2p, dev.tags, layout.sectionBlocks, layout.sections, o.path, limits, o.inject, { ctrl, jobs, counters, port: port1, lag: Math.floor(lfs.reserved / 2) });
-  lfs.flight = mover;
-  return { mover, thread };
+  /** Filled in at the end of a run: jobs run on each thread, how often and how long this thread waited, and the moves user writes took over from queued jobs (WorkerMover.forward). */
+  readonly moverStats?: MoverStats;
 }
 
 export function layoutOf(o: GcOptions): Layout {
@@ -114,30 +91,21 @@ export function runGc(o: GcOptions, hooks: GcHooks = {}): GcResult {
   // A timed run's model takes each plan as it runs: every job on this thread.
   const timed = !(timer instanceof NoTimer);
   if (timed && hooks.mover === 'worker') throw new GcOptionError('--timing', 'a timed run moves on one thread (the model times each victim as it is moved)');
-  const mode = hooks.mover ?? (layout.userBlocks >= MOVER.autoMinBlocks && !timed ? 'worker' : 'inline');
+  const mode = moverModeFor(hooks.mover, layout.userBlocks, timed);
+  // A worker reads the map and the tags: both in shared memory.
   const threaded = mode === 'worker';
   const dev = new TagDevice(layout, threaded);
   const lfs = new LogStructured(layout, makePolicy(o.policy, Math.round(o.ageThreshold * layout.userBlocks)), dev.tags, threaded);
-  const started = threaded ? startMover(lfs, dev, layout, o, limits) : undefined;
-  const mover = started?.mover ?? new Mover(lfs.l2p, dev.tags, layout.sectionBlocks, layout.sections, o.path, limits, o.inject);
+  const mover = openMover(mode, lfs, dev, o, limits);
   try {
-    return runOn(o, hooks, t0, layout, dev, lfs, mover, timer, limits);
+    return runOn(o, hooks, t0, layout, dev, lfs, mover, timer);
   } finally {
-    if (hooks.moverStats) {
-      hooks.moverStats.here = mover.ranHere;
-      hooks.moverStats.worker = mover.queued;
-      hooks.moverStats.waits = mover.waits;
-      hooks.moverStats.waitMs = mover.waitMs;
-      hooks.moverStats.cancels = mover.cancels;
-    }
-    if (started) {
-      mover.stop();
-      void started.thread.close();
-    }
+    if (hooks.moverStats) Object.assign(hooks.moverStats, mover.stats());
+    void mover.close();
   }
 }
 
-function runOn(o: GcOptions, hooks: GcHooks, t0: number, layout: Layout, dev: TagDevice, lfs: LogStructured, mover: Mover, timer: GcTimer, limits: PathLimits): GcResult {
+function runOn(o: GcOptions, hooks: GcHooks, t0: number, layout: Layout, dev: TagDevice, lfs: LogStructured, mover: GcMover, timer: GcTimer): GcResult {
   const wl = makeWorkload(o.workload, layout.userBlocks, o.seed, hooks.trace);
   const timed = !(timer instanceof NoTimer);
   const gc = newPathCounters();
@@ -150,9 +118,7 @@ function runOn(o: GcOptions, hooks: GcHooks, t0: number, layout: Layout, dev: Ta
 
   const drainResets = (): void => {
     for (const s of resets) {
-      // The mover's worker resets the victims it runs.
-      if (mover.zeroed(s)) mover.resetDone(s);
-      else dev.reset(s);
+      mover.resetSection(s);
       if (timed) timer.reset(s);
       gc.resets++;
     }
