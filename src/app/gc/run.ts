@@ -18,7 +18,8 @@ import { DEFAULT_PATH_LIMITS, newPathCounters, type PathLimits } from './paths.j
 import { makePolicy } from './policies.js';
 import { gcResult, type GcResult, type GcSeriesPoint } from './result.js';
 import { TagDevice } from './tag-device.js';
-import { GcIntegrityError, MAP_PHYS_MASK, TAG_LBA_BITS, describeTag, makeTag } from './tag.js';
+import { MAP_PHYS_MASK, TAG_LBA_BITS, makeTag } from './tag.js';
+import { readBackFailure } from './read-back.js';
 import { TraceOp, makeWorkload } from './workload.js';
 import type { GcTrace } from './trace-file.js';
 import type { TraceSink } from '../../core/trace/record.js';
@@ -255,7 +256,7 @@ function runOn(o: GcOptions, hooks: GcHooks, t0: number, layout: Layout, dev: Ta
   if (bad >= 0) {
     const e = lfs.l2p[bad]!;
     const p = e & MAP_PHYS_MASK;
-    throw new GcIntegrityError(`verify: lba ${bad} at physical ${p} holds ${describeTag(tags[p]!)}, expected ${describeTag(makeTag(bad, e >>> TAG_LBA_BITS))}`, bad, p);
+    throw readBackFailure(bad, p, tags[p]!, makeTag(bad, e >>> TAG_LBA_BITS));
   }
 
   const wall = (performance.now() - t0) / 1e3;
