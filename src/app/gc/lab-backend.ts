@@ -11,10 +11,10 @@ import { openLabDevice, type LabGcTarget } from './lab-target.js';
 import type { GcOptions } from './options.js';
 import { newPathCounters } from './paths.js';
 import { makePolicy } from './policies.js';
-import { gcResult, type GcResult } from './result.js';
-import { LatencyHistogram } from './histogram.js';
+import type { GcResult } from './result.js';
+import { RunRecorder } from './recorder.js';
 import { TraceOp, makeWorkload } from './workload.js';
-import type { GcHooks } from './run.js';
+import type { GcHooks } from './hooks.js';
 
 /** A GC run on a lab device. The options' size is the device's; a zoned NVMe namespace sets the zone geometry. */
 export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHooks = {}): Promise<GcResult> {
@@ -39,40 +39,30 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
   };
   // Modeled time is the lab clock's: a timed device completes each command at its modeled time.
   const clock = lab.clock;
-  const lat = new LatencyHistogram();
-  let gcNs = 0;
-  let measuring = false;
+  const rec = new RunRecorder(o, layout, lfs, () => clock.now(), t0);
   const write = async (lba: number, temp: number): Promise<void> => {
     const t = clock.now();
     if (lfs.gcNeeded) {
       await collect();
-      if (measuring) gcNs += clock.now() - t;
+      rec.gcTime(clock.now() - t);
     }
     const p = lfs.userWrite(lba, temp);
     await drainResets();
     await mover.userWrite(p, lfs.lastTag);
-    if (measuring) lat.record(clock.now() - t);
+    rec.latency(clock.now() - t);
   };
 
-  const total = U + Math.round(o.overwrites * U);
+  const total = rec.total;
   let done = 0;
   for (let lba = 0; lba < U; lba++) {
     await write(lba, Temp.WARM);
     if (++done % 4096 === 0) hooks.onProgress?.(done / total);
   }
-  const fillUser = lfs.counters.userBlocks;
-  const fillMoved = lfs.counters.gcMoved;
-  const fillNs = clock.now();
-  measuring = true;
-  const n = Math.round(o.overwrites * U);
-  const half = Math.floor(n / 2);
-  let halfUser = 0;
-  let halfMoved = 0;
+  // The lab device's run keeps no series: its result's is empty.
+  rec.fillDone();
+  const n = rec.overwrites;
   for (let i = 0; i < n; i++) {
-    if (i === half) {
-      halfUser = lfs.counters.userBlocks;
-      halfMoved = lfs.counters.gcMoved;
-    }
+    if (i === rec.half) rec.atHalf();
     const lba = wl.next();
     if (lba < 0) break;
     if (wl.op === TraceOp.WRITE) await write(lba, wl.temp);
@@ -80,9 +70,9 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
     if (++done % 4096 === 0) hooks.onProgress?.(done / total);
   }
   hooks.onProgress?.(1);
-  const modeledNs = clock.now() - fillNs;
-  const timing = dev.timing;
+  rec.overwritesDone();
 
+  // Every logical block reads back its latest write.
   let verified = 0;
   for (let lba = 0; lba < U; lba++) {
     const p = lfs.physOf(lba);
@@ -90,33 +80,19 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
     await mover.readBack(lba, p, lfs.latestTag(lba));
     verified++;
   }
-
   const gc = newPathCounters();
   mover.totals(gc);
-  return gcResult({
-    options: o,
-    size: dev.capacity,
-    zoned: layout.zoned,
-    sectionBlocks: layout.sectionBlocks,
-    sections: layout.sections,
-    userBlocks: U,
-    timing: timing ? timing.params.preset : 'none',
-    allocation: String(timing?.params.allocation ?? 'frontier'),
-    device: `/dev/${dev.name}`,
-    counters: lfs.counters,
-    fill: { user: fillUser, moved: fillMoved },
-    half: { user: halfUser, moved: halfMoved },
-    victimHistogram: lfs.victimHistogram,
+  const timing = dev.timing;
+  return rec.result(
+    {
+      size: dev.capacity,
+      timing: timing ? timing.params.preset : 'none',
+      allocation: String(timing?.params.allocation ?? 'frontier'),
+      device: `/dev/${dev.name}`,
+      // A lab device's model may run on its worker thread: its copy counters are not read here (0).
+      deviceCopy: { pages: 0, copyback: 0 },
+    },
     gc,
-    modeledNs,
-    gcNs,
-    // A lab device's model may run on its worker thread: its copy counters are not read here (0).
-    deviceCopy: { pages: 0, copyback: 0 },
-    latency: lat,
-    wallS: (performance.now() - t0) / 1e3,
-    peakRss: process.memoryUsage.rss(),
     verified,
-    series: [],
-  });
+  );
 }
-
