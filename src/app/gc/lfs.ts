@@ -38,7 +38,7 @@ export interface MovePlan {
   readonly tag: Uint32Array;
   /** Dense block numbers are consecutive across a section end; device addresses are not. */
   readonly sectionBlocks: number;
-  /** Where the mover leaves what its map pre-read saw, so that the loads are kept (mover.ts). */
+  /** Where the mover leaves what its map pre-read saw, so that the loads are kept (job-runner.ts). */
   warm?: number;
 }
 
@@ -115,7 +115,7 @@ export class LogStructured {
   readonly ssa: Uint32Array;
   private readonly ownSsa: boolean;
   /**
-   * Set by a mover that runs victim jobs on another thread (mover.ts). `shared` (the
+   * Set by a mover that runs victim jobs on another thread (worker-mover.ts). `shared` (the
    * constructor's last argument) puts the map in shared memory for it.
    */
   flight: SectionFlight | undefined;

@@ -7,7 +7,7 @@
  * - append: read the valid blocks, Zone Append them (the device picks the LBA; ZASL per command);
  * - izc:    ZNS+-style in-storage zone compaction: one command per destination zone carrying every
  *           source range of the victim; no host bytes.
- * On a lab device the same paths run through the lab (lab-backend.ts) and count what really ran.
+ * On a lab device the same paths run through the lab (lab-mover.ts) and count what really ran.
  */
 import { GC_BLOCK_BYTES } from './constants.js';
 import type { MovePlan } from './lfs.js';
