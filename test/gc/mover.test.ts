@@ -4,10 +4,12 @@ import { WorkerMover } from '../../src/app/gc/worker-mover.js';
 import { GC_DEFAULTS, type GcOptions } from '../../src/app/gc/options.js';
 import { GcIntegrityError, TAG_LBA_BITS } from '../../src/app/gc/tag.js';
 import { JOB, jobWords } from '../../src/app/gc/victim-job.js';
-import { LogStructured } from '../../src/app/gc/lfs.js';
+import { LogStructured, Temp } from '../../src/app/gc/lfs.js';
+import { openMover, type MoverMode } from '../../src/app/gc/mover.js';
+import { Prng } from '../../src/core/util/prng.js';
 import { TagDevice } from '../../src/app/gc/tag-device.js';
 import { makePolicy } from '../../src/app/gc/policies.js';
-import { DEFAULT_PATH_LIMITS } from '../../src/app/gc/paths.js';
+import { DEFAULT_PATH_LIMITS, newPathCounters } from '../../src/app/gc/paths.js';
 import { gcReserve } from '../../src/app/gc/constants.js';
 
 const MiB = 1024 ** 2;
@@ -23,6 +25,63 @@ function bareMover() {
   const mover = WorkerMover.start({ l2p: lfs.l2p, dev, path: o.path, limits: DEFAULT_PATH_LIMITS, inject: o.inject }, lfs);
   return { layout, dev, lfs, mover };
 }
+
+/**
+ * The layer's victim jobs through a mover of either kind, as a run drives them (select, reset
+ * the sections taken, dispatch; user writes' tags written), without the run around them.
+ */
+async function driveJobs(mode: MoverMode) {
+  const o = opts({ size: 256 * MiB });
+  const layout = layoutOf(o);
+  const shared = mode === 'worker';
+  const dev = new TagDevice(layout, shared);
+  const lfs = new LogStructured(layout, makePolicy('greedy', 0), dev.tags, shared);
+  const mover = openMover(mode, lfs, dev, o, DEFAULT_PATH_LIMITS);
+  const resets = (): void => {
+    for (const s of lfs.resetQueue) mover.resetSection(s);
+    lfs.resetQueue.length = 0;
+  };
+  const write = (lba: number): void => {
+    while (lfs.gcNeeded) {
+      const at = mover.slot();
+      if (!lfs.selectVictim(mover.jobs, at)) break;
+      resets();
+      const plan = mover.dispatch(at);
+      if (mode === 'inline') expect(plan?.victim).toBe(mover.jobs[at + JOB.VICTIM]);
+    }
+    const p = lfs.userWrite(lba, Temp.WARM);
+    resets();
+    dev.tags[p] = lfs.lastTag;
+  };
+  try {
+    const U = layout.userBlocks;
+    const rng = new Prng(5);
+    for (let l = 0; l < U; l++) write(l);
+    for (let i = 0; i < 2 * U; i++) write(rng.below(U));
+    mover.drain();
+    const gc = newPathCounters();
+    mover.totals(gc);
+    return { l2p: Array.from(lfs.l2p), gc, readBack: mover.verify(0, U), stats: mover.stats(), victims: lfs.counters.victims, U };
+  } finally {
+    await mover.close();
+  }
+}
+
+describe('GC movers: InlineMover and WorkerMover behind one interface', () => {
+  it('the same jobs leave the same map, the same commands counted and every block reading back, whichever runs them', async () => {
+    const inline = await driveJobs('inline');
+    const worker = await driveJobs('worker');
+    expect(inline.victims).toBeGreaterThan(100);
+    expect(worker.victims).toBe(inline.victims);
+    expect(worker.l2p).toEqual(inline.l2p);
+    expect(worker.gc).toEqual(inline.gc);
+    expect(inline.readBack).toEqual({ verified: inline.U, bad: -1 });
+    expect(worker.readBack).toEqual(inline.readBack);
+    expect(inline.stats).toEqual({ here: inline.victims, worker: 0, waits: 0, waitMs: 0, cancels: 0 });
+    expect(worker.stats.here + worker.stats.worker).toBe(worker.victims);
+    expect(worker.stats.worker).toBeGreaterThan(0);
+  });
+});
 
 describe('GC mover: victim jobs on a worker thread', () => {
   it('gives the same run as moving inline: victims, moves, commands, WAF, series, every block read back; both threads move', () => {
