@@ -28,7 +28,7 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
   const U = layout.userBlocks;
 
   const drainResets = async (): Promise<void> => {
-    while (lfs.resetQueue.length) await mover.reset(lfs.resetQueue.shift()!);
+    while (lfs.resetQueue.length) await mover.resetSection(lfs.resetQueue.shift()!);
   };
   const collect = async (): Promise<void> => {
     while (lfs.gcNeeded) {

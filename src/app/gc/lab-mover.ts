@@ -121,7 +121,7 @@ export class LabMover {
     await this.write(this.off(p), b);
   }
 
-  async reset(section: number): Promise<void> {
+  async resetSection(section: number): Promise<void> {
     const start = this.off(section * this.layout.sectionBlocks);
     this.gc.resets++;
     if (this.zns) {

@@ -3,14 +3,14 @@
  * warm-up), then N capacities of the workload's overwrites with foreground GC whenever free
  * sections fall to the reserve, every GC read checked; at the end every logical block is read
  * back and checked. One synchronous loop over typed arrays (no promise per block) so that a
- * terabyte runs in minutes.
+ * terabyte runs in minutes. The layer's victim jobs go to a mover (mover.ts: this thread or a
+ * worker's); the recorder (recorder.ts) makes the result, as on a lab device (lab-backend.ts).
  */
 import { NoTimer, type GcTimer } from './cost.js';
 import { ModelTimer } from './model-timer.js';
-import { GcOptionError } from './options.js';
+import { GcOptionError, checkGcOptions, type GcOptions } from './options.js';
 import { makeLayout, type Layout } from './layout.js';
 import { LogStructured, Temp } from './lfs.js';
-import { checkGcOptions, type GcOptions } from './options.js';
 import { DEFAULT_PATH_LIMITS, newPathCounters } from './paths.js';
 import { makePolicy } from './policies.js';
 import type { GcResult } from './result.js';
