@@ -429,7 +429,6 @@ export class LogStructured {
     sit.mtime[s] = v === 0 ? t : (sit.mtime[s]! * v + t * k) / (v + k);
     sit.valid[s] = v + k;
   }
-
 }
 
 /** Sets bits [from, from + len) of a bitmap, whole words where it can. */
