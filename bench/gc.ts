@@ -3,7 +3,7 @@
  * device, spare factor 0.1, filled once, then 2 capacities of uniform random 4 KiB overwrites
  * with greedy victims on the copy path: about two billion block moves, every GC move checked
  * against the map and every logical block read back at the end. Target: ≤ 120 s wall, ≤ 2.5 GiB
- * peak RSS. A second thread moves the victims' blocks, the main thread too when it falls behind (src/app/gc/mover.ts).
+ * peak RSS. A second thread moves the victims' blocks, the main thread too when it falls behind (src/app/gc/worker-mover.ts).
  *
  * Modeled time: a smaller run afterwards puts every command through the NVMeVirt-like timing model;
  * its modeled nanoseconds per user write and per moved block, applied to the terabyte run's

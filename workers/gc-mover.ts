@@ -1,14 +1,17 @@
 /**
- * The GC mover's worker (mover.ts): runs the queued victim jobs in order (snapshot → owners from
- * the tags → map checked and rewritten → tags copied → commands counted), publishing its progress
- * after each; spins for more work, then parks on the queued count. A bad move stops it:
- * the failure goes to the main thread as a message on its port, and FAILED says to look.
+ * The GC mover's worker (src/app/gc/worker-mover.ts; what the two share: mover-protocol.ts): runs
+ * the queued victim jobs in order (snapshot → owners from the tags → map checked and rewritten →
+ * tags copied → commands counted), publishing its progress after each; spins for more work, then
+ * parks on the queued count. A bad move stops it: the failure goes to the main thread as a
+ * message on its port, and FAILED says to look.
  */
 import { workerData } from 'node:worker_threads';
 import { AdaptiveSpin } from '../src/core/block/adaptive-spin.js';
 import { spinThenPark, type Parking } from '../src/core/thread/park.js';
-import { COUNTER_FIELDS, MOVER, MOVER_CTRL, PREFAULT_STRIDE, makeJobRunner, makeVerifier, verifyChunks, type MoverData, type MoverFailure } from '../src/app/gc/mover.js';
-import { newPathCounters } from '../src/app/gc/paths.js';
+import { MOVER, MOVER_CTRL, PREFAULT_STRIDE, verifyChunks, type MoverData, type MoverFailure } from '../src/app/gc/mover-protocol.js';
+import { makeJobRunner } from '../src/app/gc/job-runner.js';
+import { makeVerifier } from '../src/app/gc/read-back.js';
+import { PATH_COUNTER_FIELDS, newPathCounters } from '../src/app/gc/paths.js';
 import { GcIntegrityError } from '../src/app/gc/tag.js';
 
 const data = workerData as MoverData;
@@ -71,7 +74,7 @@ for (;;) {
       run(jobs, at);
       lastJob = performance.now();
       done = (done + 1) | 0;
-      for (let i = 0; i < COUNTER_FIELDS.length; i++) shared[i] = counters[COUNTER_FIELDS[i]!];
+      for (let i = 0; i < PATH_COUNTER_FIELDS.length; i++) shared[i] = counters[PATH_COUNTER_FIELDS[i]!];
       Atomics.store(ctrl, MOVER_CTRL.DONE, done);
       if (Atomics.load(ctrl, MOVER_CTRL.MAIN_PARKED) !== 0) Atomics.notify(ctrl, MOVER_CTRL.DONE);
       if (((queued - done) | 0) === 0) queued = Atomics.load(ctrl, MOVER_CTRL.QUEUED);

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { layoutOf, runGc, startMover } from '../../src/app/gc/run.js';
+import { layoutOf, runGc } from '../../src/app/gc/run.js';
+import { WorkerMover } from '../../src/app/gc/worker-mover.js';
 import { GC_DEFAULTS, type GcOptions } from '../../src/app/gc/options.js';
 import { GcIntegrityError, TAG_LBA_BITS } from '../../src/app/gc/tag.js';
 import { JOB, jobWords } from '../../src/app/gc/victim-job.js';
-import { LogStructured } from '../../src/app/gc/lfs.js';
+import { LogStructured, Temp } from '../../src/app/gc/lfs.js';
+import { openMover, type MoverMode } from '../../src/app/gc/mover.js';
+import { Prng } from '../../src/core/util/prng.js';
 import { TagDevice } from '../../src/app/gc/tag-device.js';
 import { makePolicy } from '../../src/app/gc/policies.js';
-import { DEFAULT_PATH_LIMITS } from '../../src/app/gc/paths.js';
+import { DEFAULT_PATH_LIMITS, newPathCounters } from '../../src/app/gc/paths.js';
 import { gcReserve } from '../../src/app/gc/constants.js';
 
 const MiB = 1024 ** 2;
@@ -19,9 +22,66 @@ function bareMover() {
   const layout = layoutOf(o);
   const dev = new TagDevice(layout, true);
   const lfs = new LogStructured(layout, makePolicy('greedy', 0), dev.tags, true);
-  const { mover, thread } = startMover(lfs, dev, layout, o, DEFAULT_PATH_LIMITS);
-  return { layout, dev, lfs, mover, thread };
+  const mover = WorkerMover.start({ l2p: lfs.l2p, dev, path: o.path, limits: DEFAULT_PATH_LIMITS, inject: o.inject }, lfs);
+  return { layout, dev, lfs, mover };
 }
+
+/**
+ * The layer's victim jobs through a mover of either kind, as a run drives them (select, reset
+ * the sections taken, dispatch; user writes' tags written), without the run around them.
+ */
+async function driveJobs(mode: MoverMode) {
+  const o = opts({ size: 256 * MiB });
+  const layout = layoutOf(o);
+  const shared = mode === 'worker';
+  const dev = new TagDevice(layout, shared);
+  const lfs = new LogStructured(layout, makePolicy('greedy', 0), dev.tags, shared);
+  const mover = openMover(mode, lfs, dev, o, DEFAULT_PATH_LIMITS);
+  const resets = (): void => {
+    for (const s of lfs.resetQueue) mover.resetSection(s);
+    lfs.resetQueue.length = 0;
+  };
+  const write = (lba: number): void => {
+    while (lfs.gcNeeded) {
+      const at = mover.slot();
+      if (!lfs.selectVictim(mover.jobs, at)) break;
+      resets();
+      const plan = mover.dispatch(at);
+      if (mode === 'inline') expect(plan?.victim).toBe(mover.jobs[at + JOB.VICTIM]);
+    }
+    const p = lfs.userWrite(lba, Temp.WARM);
+    resets();
+    dev.tags[p] = lfs.lastTag;
+  };
+  try {
+    const U = layout.userBlocks;
+    const rng = new Prng(5);
+    for (let l = 0; l < U; l++) write(l);
+    for (let i = 0; i < 2 * U; i++) write(rng.below(U));
+    mover.drain();
+    const gc = newPathCounters();
+    mover.totals(gc);
+    return { l2p: Array.from(lfs.l2p), gc, readBack: mover.verify(0, U), stats: mover.stats(), victims: lfs.counters.victims, U };
+  } finally {
+    await mover.close();
+  }
+}
+
+describe('GC movers: InlineMover and WorkerMover behind one interface', () => {
+  it('the same jobs leave the same map, the same commands counted and every block reading back, whichever runs them', async () => {
+    const inline = await driveJobs('inline');
+    const worker = await driveJobs('worker');
+    expect(inline.victims).toBeGreaterThan(100);
+    expect(worker.victims).toBe(inline.victims);
+    expect(worker.l2p).toEqual(inline.l2p);
+    expect(worker.gc).toEqual(inline.gc);
+    expect(inline.readBack).toEqual({ verified: inline.U, bad: -1 });
+    expect(worker.readBack).toEqual(inline.readBack);
+    expect(inline.stats).toEqual({ here: inline.victims, worker: 0, waits: 0, waitMs: 0, cancels: 0 });
+    expect(worker.stats.here + worker.stats.worker).toBe(worker.victims);
+    expect(worker.stats.worker).toBeGreaterThan(0);
+  });
+});
 
 describe('GC mover: victim jobs on a worker thread', () => {
   it('gives the same run as moving inline: victims, moves, commands, WAF, series, every block read back; both threads move', () => {
@@ -70,7 +130,7 @@ describe('GC mover: victim jobs on a worker thread', () => {
   });
 
   it('the worker moves a job only where the map agrees with the source; a job it does not agree with fails the run naming the block', async () => {
-    const { layout, dev, lfs, mover, thread } = bareMover();
+    const { layout, dev, lfs, mover } = bareMover();
     const sb = layout.sectionBlocks;
     try {
       // Section 0's block 0 holds lba 5 (generation 3), section 1's block 0 lba 6 (generation 2);
@@ -95,7 +155,12 @@ describe('GC mover: victim jobs on a worker thread', () => {
       expect(dev.tags[3 * sb]).toBe(gen(3, 5));
       // The worker reset the victim's zone once it had read it.
       expect(dev.tags[0]).toBe(0);
-      expect(mover.zeroed(0)).toBe(true);
+      // That reset stands for the next one: the section's tags are not reset again.
+      dev.tags[1] = gen(1, 1);
+      mover.resetSection(0);
+      expect(dev.tags[1]).toBe(gen(1, 1));
+      mover.resetSection(0);
+      expect(dev.tags[1]).toBe(0);
       job(1, 0b1, 3 * sb + 1);
       let err: unknown;
       try {
@@ -110,17 +175,15 @@ describe('GC mover: victim jobs on a worker thread', () => {
       expect(lfs.l2p[6]).toBe(gen(2, 77));
       expect(dev.tags[3 * sb + 1]).toBe(0);
     } finally {
-      mover.stop();
-      await thread.close();
+      await mover.close();
     }
   });
 
   it('a user write of a block whose job is queued but not started takes the block from the job: its destination, by rank in the snapshot, and the move cancelled', async () => {
-    const { layout, mover, thread } = bareMover();
+    const { layout, mover } = bareMover();
     const sb = layout.sectionBlocks;
     // A worker that has stopped runs nothing: the job stays queued.
-    mover.stop();
-    await thread.close();
+    await mover.close();
     const at = mover.slot();
     mover.jobs.fill(0, at, at + jobWords(sb));
     mover.jobs[at + JOB.VICTIM] = 2;
@@ -132,18 +195,18 @@ describe('GC mover: victim jobs on a worker thread', () => {
     mover.jobs[at + JOB.EXT1] = 9 * sb; // and two at the start of the next
     mover.jobs[at + JOB.LEN1] = 2;
     expect(mover.dispatch(at)).toBeUndefined();
-    expect(mover.forward(2, 2 * sb + 3)).toBe(9 * sb); // third of four: the second extent's first
-    expect(mover.forward(2, 2 * sb + 1)).toBe(7 * sb + sb - 1);
-    expect(mover.forward(2, 2 * sb + 32)).toBe(9 * sb + 1);
-    expect(mover.forward(2, 2 * sb + 2)).toBe(-1); // not in the snapshot: no job moves it
-    expect(mover.forward(5, 5 * sb)).toBe(-1); // no job for that section
+    expect(mover.forward(2, 2 * sb + 3)).toEqual({ kind: 'moved', to: 9 * sb }); // third of four: the second extent's first
+    expect(mover.forward(2, 2 * sb + 1)).toEqual({ kind: 'moved', to: 7 * sb + sb - 1 });
+    expect(mover.forward(2, 2 * sb + 32)).toEqual({ kind: 'moved', to: 9 * sb + 1 });
+    expect(mover.forward(2, 2 * sb + 2)).toEqual({ kind: 'gone' }); // not in the snapshot: no job moves it
+    expect(mover.forward(5, 5 * sb)).toEqual({ kind: 'gone' }); // no job for that section
     const cancel = at + JOB.BITS + Math.ceil(sb / 32);
     expect(mover.jobs[cancel]).toBe(0b1010);
     expect(mover.jobs[cancel + 1]).toBe(0b1);
   });
 
   it('the read-back on both threads finds a block whose tag is not its latest write, in either half', async () => {
-    const { dev, lfs, mover, thread } = bareMover();
+    const { dev, lfs, mover } = bareMover();
     try {
       for (let l = 0; l < 64; l++) {
         lfs.l2p[l] = gen(1, l + 10);
@@ -155,8 +218,7 @@ describe('GC mover: victim jobs on a worker thread', () => {
       dev.tags[12] = gen(2, 2); // and lba 2, in this thread's half
       expect(mover.verify(0, 64).bad).toBe(2);
     } finally {
-      mover.stop();
-      await thread.close();
+      await mover.close();
     }
   });
 

@@ -40,7 +40,7 @@ export const GC_RESERVED_SECTIONS = 2;
  * Devices of more than 2 × this many sections reserve one section per this many (1 TiB of 2 MiB
  * sections: 128, 0.02% of the device): a freed victim then waits behind that many free sections
  * before it is written again, the time a second thread has to finish moving its blocks
- * (mover.ts). F2FS reserves far more (mkfs.f2fs sizes reserved segments from the overprovision
+ * (worker-mover.ts). F2FS reserves far more (mkfs.f2fs sizes reserved segments from the overprovision
  * ratio: several percent); 0.02% moves the WAF of a spare factor 0.1 run by about 0.3%.
  */
 export const GC_SECTIONS_PER_RESERVED = 4096;

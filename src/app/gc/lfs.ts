@@ -5,21 +5,22 @@
  * by temperature (hot, warm, cold: F2FS CURSEG_{HOT,WARM,COLD}_DATA), and garbage collection
  * that moves a victim's valid blocks into the cold log (F2FS's gc_data_segment → cold data).
  *
- * The layer only decides; a backend moves the bytes (tag-device.ts, lab-backend.ts). GC is one
- * victim at a time. On a lab device planVictim picks it, updates the map and allocates the
- * destinations, the backend executes the plan (and checks what it reads), and freeVictim gives
- * the section back. On the tag-only device selectVictim writes a victim job (victim-job.ts) and
- * frees the section at once; the mover (mover.ts) moves the blocks, on this thread or a second
- * one, and the layer waits for it only where it would otherwise read what the move has not yet
- * written (SectionFlight).
+ * The layer only decides; a backend moves the bytes. GC is one victim at a time: selectVictim
+ * picks it, writes its victim job (victim-job.ts: a snapshot of its valid blocks and their
+ * destinations in the cold log), frees the section and counts the moves, on either backend. On
+ * the tag-only device a mover (mover.ts) runs the job, on this thread or a second one, and the
+ * layer waits for it only where it would otherwise read what the move has not yet written
+ * (section-flight.ts); on a lab device applyJob points the map at the destinations and the lab
+ * mover (lab-mover.ts) moves the bytes and checks what it reads.
  */
 import { gcReserve } from './constants.js';
 import { LayoutError, type Layout } from './layout.js';
 import type { VictimPolicy } from './policies.js';
 import { SectionState, Sit } from './sit.js';
 import { GcIntegrityError, MAP_MAX_PHYS, MAP_PHYS_MASK, TAG_GEN_MAX, TAG_LBA_BITS, TAG_MAX_LBAS, makeTag } from './tag.js';
-import { JOB, expandJob, jobWords, popcount32 } from './victim-job.js';
+import { JOB, expandJob, popcount32 } from './victim-job.js';
 import { specialize } from '../../core/util/specialize.js';
+import type { SectionFlight } from './section-flight.js';
 
 /** Logs by temperature (F2FS enum log_type's data logs). */
 export const Temp = { HOT: 0, WARM: 1, COLD: 2 } as const;
@@ -37,7 +38,7 @@ export interface MovePlan {
   readonly tag: Uint32Array;
   /** Dense block numbers are consecutive across a section end; device addresses are not. */
   readonly sectionBlocks: number;
-  /** Where the mover leaves what its map pre-read saw, so that the loads are kept (mover.ts). */
+  /** Where the mover leaves what its map pre-read saw, so that the loads are kept (job-runner.ts). */
   warm?: number;
 }
 
@@ -49,26 +50,6 @@ export class NoSpaceError extends Error {}
 
 /** Pending jobs a block may pass through before a user write finds it (more is a broken map). */
 const MOVED_MAX_HOPS = 64;
-
-/**
- * Victims whose blocks another thread may still be moving (mover.ts). The layer asks before it
- * reuses a section, and when a map entry points into a free section (a block a pending job moves).
- */
-export interface SectionFlight {
-  /**
-   * Waits until no pending job reads the section (as its victim) or writes it (as a
-   * destination); true if the section was a pending job's victim since it was last taken.
-   */
-  settle(section: number): boolean;
-  /** The section is being taken for writing (settle returned). */
-  taken(section: number): void;
-  /**
-   * A map entry points at `phys` in free section `section`. The block's destination when a job
-   * still to run moves it (the job will leave the map entry to the caller); −2 when its job is done
-   * (read the map again); −1 when no job moves it (the block is lost).
-   */
-  forward(section: number, phys: number): number;
-}
 
 export interface LfsCounters {
   userBlocks: number;
@@ -119,7 +100,6 @@ export class LogStructured {
     this.l2p = new Uint32Array(shared ? new SharedArrayBuffer(layout.userBlocks * 4) : new ArrayBuffer(layout.userBlocks * 4));
     this.ownSsa = ssa === undefined;
     this.ssa = ssa ?? new Uint32Array(layout.physBlocks);
-    this.scratchJob = new Uint32Array(jobWords(layout.sectionBlocks));
     const K = { physMask: MAP_PHYS_MASK, lbaBits: TAG_LBA_BITS, genMax: TAG_GEN_MAX, free: SectionState.FREE, full: SectionState.FULL };
     this.userWrite = specialize(makeUserWrite)(this, this.l2p, this.sit, this.sit.state, this.logSection, this.logOffset, ssa === undefined ? this.ssa : undefined, this.lastTagBuf, this.counters, this.sb, K);
     this.prefetch = specialize(makePrefetch)(this.l2p, this.sit.bitmap, this.sit.valid, this.sit.state, this.sb, MAP_PHYS_MASK);
@@ -135,12 +115,10 @@ export class LogStructured {
   readonly ssa: Uint32Array;
   private readonly ownSsa: boolean;
   /**
-   * Set by a mover that runs victim jobs on another thread (mover.ts). `shared` (the
+   * Set by a mover that runs victim jobs on another thread (worker-mover.ts). `shared` (the
    * constructor's last argument) puts the map in shared memory for it.
    */
   flight: SectionFlight | undefined;
-  /** planVictim's job: one slot of this thread's own. */
-  private readonly scratchJob: Uint32Array;
 
   get gcNeeded(): boolean {
     return this.freeCount <= this.reserved;
@@ -236,9 +214,9 @@ export class LogStructured {
       // A block may be moved by two pending jobs in a row (into a section that became a victim in
       // turn): follow it, each job giving up its move, until it rests in a section in use.
       for (let hops = 0; hops < MOVED_MAX_HOPS; hops++) {
-        const d = this.flight.forward(sec, e & MAP_PHYS_MASK);
-        if (d === -1) break;
-        e = d === -2 ? this.l2p[lba]! : (((e >>> TAG_LBA_BITS) << TAG_LBA_BITS) | d) >>> 0;
+        const f = this.flight.forward(sec, e & MAP_PHYS_MASK);
+        if (f.kind === 'gone') break;
+        e = f.kind === 'done' ? this.l2p[lba]! : (((e >>> TAG_LBA_BITS) << TAG_LBA_BITS) | f.to) >>> 0;
         if (e === 0) break;
         sec = ((e & MAP_PHYS_MASK) / this.sb) | 0;
         if (this.sit.state[sec] !== SectionState.FREE) return e;
@@ -321,29 +299,10 @@ export class LogStructured {
   }
 
   /**
-   * Picks a victim and plans its moves into the cold log (lab devices): the victim job
-   * (victim-job.ts) in this layer's own slot, expanded with the owners from the summary; then
-   * each owner's map entry is checked (it must name the source; a mismatch is a lost block) and
-   * pointed at the destination, in a loop of its own so that the CPU overlaps the random map
-   * accesses. The section stays the victim's until freeVictim. Returns false when there is no
-   * victim.
-   */
-  planVictim(plan: MovePlan): boolean {
-    const v = this.pickVictim();
-    if (v < 0) return false;
-    const job = this.scratchJob;
-    const n = this.snapshot(v, job, 0);
-    this.allocate(n, this.sit.mtime[v]!, job, 0);
-    expandJob(job, 0, this.ssa, plan);
-    this.applyMoves(plan, n);
-    if (this.ownSsa) for (let i = 0; i < n; i++) this.ssa[plan.dst[i]!] = plan.tag[i]!;
-    return true;
-  }
-
-  /**
    * Picks a victim and writes its job at `jobs[at…]` (victim-job.ts): snapshot, destinations,
    * the moves before it; then frees the section and counts the moves. The caller has the job run
-   * (mover.ts) before anything reads the destinations. Returns false when there is no victim.
+   * (a mover, mover.ts; on a lab device applyJob and the lab mover) before anything reads the
+   * destinations. Returns false when there is no victim.
    */
   selectVictim(jobs: Uint32Array, at: number): boolean {
     const v = this.pickVictim();
@@ -357,6 +316,21 @@ export class LogStructured {
     this.counters.gcMoved += n;
     this.counters.victims++;
     return true;
+  }
+
+  /**
+   * A job's map update, done here with the owners from the layer's own summary (a backend whose
+   * device holds payloads, not tags a mover could read the owners from: lab devices): the job
+   * expanded into `plan`, each owner's map entry checked (it must name the source; a mismatch is
+   * a lost block) and pointed at the destination, in a loop of its own so that the CPU overlaps
+   * the random map accesses, and the destinations' summary written. The plan's tags are the
+   * map's. The backend then moves the plan's blocks.
+   */
+  applyJob(jobs: Uint32Array, at: number, plan: MovePlan): void {
+    expandJob(jobs, at, this.ssa, plan);
+    const n = plan.count;
+    this.applyMoves(plan, n);
+    if (this.ownSsa) for (let i = 0; i < n; i++) this.ssa[plan.dst[i]!] = plan.tag[i]!;
   }
 
   /** The policy's victim, out of its bucket and marked as being cleaned; −1 when there is none. */
@@ -454,13 +428,6 @@ export class LogStructured {
     const v = sit.valid[s]!;
     sit.mtime[s] = v === 0 ? t : (sit.mtime[s]! * v + t * k) / (v + k);
     sit.valid[s] = v + k;
-  }
-
-  /** After the backend moved the plan's blocks: the victim section is free. */
-  freeVictim(plan: MovePlan): void {
-    this.freeSection(plan.victim);
-    this.counters.gcMoved += plan.count;
-    this.counters.victims++;
   }
 }
 

@@ -7,7 +7,7 @@
  * - append: read the valid blocks, Zone Append them (the device picks the LBA; ZASL per command);
  * - izc:    ZNS+-style in-storage zone compaction: one command per destination zone carrying every
  *           source range of the victim; no host bytes.
- * On a lab device the same paths run through the lab (lab-backend.ts) and count what really ran.
+ * On a lab device the same paths run through the lab (lab-mover.ts) and count what really ran.
  */
 import { GC_BLOCK_BYTES } from './constants.js';
 import type { MovePlan } from './lfs.js';
@@ -46,6 +46,14 @@ export interface PathCounters {
 
 export function newPathCounters(): PathCounters {
   return { commands: 0, reads: 0, writes: 0, copies: 0, appends: 0, compactions: 0, resets: 0, host_bytes: 0, ranges: 0 };
+}
+
+/** The PathCounters fields, in one order (the worker mover publishes them in it). */
+export const PATH_COUNTER_FIELDS = ['commands', 'reads', 'writes', 'copies', 'appends', 'compactions', 'resets', 'host_bytes', 'ranges'] as const satisfies readonly (keyof PathCounters)[];
+
+/** Adds counters `c` to `into`. */
+export function addPathCounters(into: PathCounters, c: PathCounters): void {
+  for (const f of PATH_COUNTER_FIELDS) into[f] += c[f];
 }
 
 /** Splits a run of `len` blocks into commands of at most `max`. */

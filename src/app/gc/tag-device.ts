@@ -10,7 +10,7 @@ import { GcIntegrityError, describeTag } from './tag.js';
 
 export class TagDevice {
   readonly tags: Uint32Array;
-  /** `shared`: the tags in shared memory, for a worker thread to read (mover.ts). */
+  /** `shared`: the tags in shared memory, for a worker thread to read (worker-mover.ts). */
   constructor(
     readonly layout: Layout,
     shared = false,

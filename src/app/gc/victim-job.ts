@@ -1,11 +1,12 @@
 /**
  * A victim job: what the log-structured layer decides about one victim, in a few words of
- * (possibly shared) memory, so that whoever moves the blocks (this thread or the mover's worker,
- * mover.ts) needs nothing else from the layer. The layer picks the victim, copies its valid
- * bitmap (the snapshot: the blocks valid at selection, which a user write may invalidate a moment
- * later), allocates the destinations in the cold log (at most two extents: the rest of the open
- * cold section and the start of the next), and frees the section; the mover reads the owners of
- * the snapshot's blocks from the device and moves them.
+ * (possibly shared) memory, so that whoever moves the blocks (a mover, mover.ts: this thread or
+ * the worker's on the tag-only device; the lab mover on a lab device) needs nothing else from the
+ * layer. The layer picks the victim, copies its valid bitmap (the snapshot: the blocks valid at
+ * selection, which a user write may invalidate a moment later), allocates the destinations in the
+ * cold log (at most two extents: the rest of the open cold section and the start of the next),
+ * and frees the section; the job expands into a plan with the owners of the snapshot's blocks
+ * (from the device's tags, or the layer's own summary on a lab device), and the mover moves them.
  */
 import { GcIntegrityError, TAG_LBA_MASK } from './tag.js';
 import type { MovePlan } from './lfs.js';
@@ -37,7 +38,7 @@ export function bitmapWords(sectionBlocks: number): number {
 /**
  * Words of one job for sections of `sectionBlocks` blocks: the header, the snapshot, then as many
  * words of cancellations (bit i: block i's move was overtaken by a user write before the job
- * started, mover.ts; its map entry is not the job's to change any more).
+ * started, WorkerMover.forward; its map entry is not the job's to change any more).
  */
 export function jobWords(sectionBlocks: number): number {
   return JOB.BITS + 2 * bitmapWords(sectionBlocks);
