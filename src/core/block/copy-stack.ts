@@ -12,7 +12,7 @@ import type { BlockDevice } from './device.js';
 import type { CopySource } from './bio.js';
 import type { CopyOptions, CopyPiece, CopyRange, EmulationReason } from './copy-types.js';
 import { copyDomainOf, emulationChunk, planCopy } from './copy-plan.js';
-import { isStacked, REMAP_MAX_DEPTH, REMAP_MAX_EXTENTS, type CopyExtent, type DataTransform, type LowerLocation } from './remap.js';
+import { isStacked, REMAP_MAX_DEPTH, REMAP_MAX_EXTENTS, type CopyExtent, type DataTransform, type LowerLocation, type StackedDevice } from './remap.js';
 import { ReqOp, SECTOR_SIZE } from './ops.js';
 import type { Trace } from './trace.js';
 
@@ -27,12 +27,24 @@ export interface WorkItem {
   readonly planned?: { readonly res: number; readonly info: string };
   /** Bytes of the request's destination this item completes (0 for a second raid1 leg). */
   readonly topBytes: number;
+  /**
+   * The stacked devices the piece was remapped through above the device its bios go to: the
+   * piece is in flight on each of them while it runs (a dm suspend waits for it; a suspended
+   * one holds it), as a bio remapped through a dm stack is.
+   */
+  readonly via?: readonly StackedDevice[];
+}
+
+/** `via` with the stacked ones of `devs` added (each once). */
+export function through(via: readonly StackedDevice[], ...devs: BlockDevice[]): readonly StackedDevice[] {
+  const add = devs.filter((d): d is StackedDevice => isStacked(d) && !via.includes(d));
+  return add.length ? [...via, ...add] : via;
 }
 
 /** A raw copy between two bottom devices, or an emulation at some level. */
 export type Part =
-  | { readonly kind: 'raw'; readonly src: LowerLocation; readonly dst: LowerLocation; readonly length: number; readonly mirror: boolean }
-  | { readonly kind: 'emulate'; readonly src: LowerLocation; readonly dst: LowerLocation; readonly length: number; readonly reason: EmulationReason; readonly mirror: boolean };
+  | { readonly kind: 'raw'; readonly src: LowerLocation; readonly dst: LowerLocation; readonly length: number; readonly mirror: boolean; readonly via: readonly StackedDevice[] }
+  | { readonly kind: 'emulate'; readonly src: LowerLocation; readonly dst: LowerLocation; readonly length: number; readonly reason: EmulationReason; readonly mirror: boolean; readonly via: readonly StackedDevice[] };
 
 /** Counts remap work per request (a limit on everything). */
 export class RemapBudget {
@@ -63,16 +75,18 @@ export function traceRemap(trace: Trace, op: ReqOp, lower: LowerLocation, length
 
 /**
  * The vectored remap: source S at `a` and destination D at `b`, `length` bytes, walked down both
- * stacks together. Appends raw parts (bottom device to bottom device) and emulation parts.
+ * stacks together. Appends raw parts (bottom device to bottom device) and emulation parts, each
+ * with the stacked devices above it (`via`).
  */
-export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number, length: number, mirror: boolean, trace: Trace, budget: RemapBudget, out: Part[], depth = 0): void {
+export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number, length: number, mirror: boolean, trace: Trace, budget: RemapBudget, out: Part[], via: readonly StackedDevice[] = [], depth = 0): void {
   const emulate = (pos: number, n: number, reason: EmulationReason, m: boolean): void => {
-    out.push({ kind: 'emulate', src: { dev: S, offset: a + pos }, dst: { dev: D, offset: b + pos }, length: n, reason, mirror: m });
+    out.push({ kind: 'emulate', src: { dev: S, offset: a + pos }, dst: { dev: D, offset: b + pos }, length: n, reason, mirror: m, via });
   };
   if (!isStacked(S) && !isStacked(D)) {
-    out.push({ kind: 'raw', src: { dev: S, offset: a }, dst: { dev: D, offset: b }, length, mirror });
+    out.push({ kind: 'raw', src: { dev: S, offset: a }, dst: { dev: D, offset: b }, length, mirror, via });
     return;
   }
+  const below = through(via, S, D);
   if (depth >= REMAP_MAX_DEPTH) return emulate(0, length, limitReason, mirror);
   for (let pos = 0; pos < length; ) {
     if (!budget.spend()) return emulate(pos, length - pos, limitReason, mirror);
@@ -88,7 +102,7 @@ export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number
           const ss = sE.segments[i]!;
           traceRemap(trace, ReqOp.COPY, ds, ds.length, D, b + pos, `${dE.target} stripe ${i}`);
           traceRemap(trace, ReqOp.COPY_SRC, ss, ss.length, S, a + pos, `${sE.target} stripe ${i}`);
-          resolvePair(ss.dev, ss.offset, ds.dev, ds.offset, ds.length, mirror, trace, budget, out, depth + 1);
+          resolvePair(ss.dev, ss.offset, ds.dev, ds.offset, ds.length, mirror, trace, budget, out, below, depth + 1);
         });
       } else {
         emulate(pos, n, { code: 'target_refused', detail: `${dE.target}: a full-stripe copy needs a source stripe of the same geometry (parity is copied with it); otherwise parity must be recomputed` }, mirror);
@@ -102,7 +116,7 @@ export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number
         const sc = sE.copies.find((c) => copyDomainOf(c.dev) === dd) ?? sE.copies[0]!;
         if (dE.target) traceRemap(trace, ReqOp.COPY, dc, n, D, b + pos, dE.target);
         if (sE.target) traceRemap(trace, ReqOp.COPY_SRC, sc, n, S, a + pos, sE.target);
-        resolvePair(sc.dev, sc.offset, dc.dev, dc.offset, n, mirror || k > 0, trace, budget, out, depth + 1);
+        resolvePair(sc.dev, sc.offset, dc.dev, dc.offset, n, mirror || k > 0, trace, budget, out, below, depth + 1);
       });
     }
     pos += n;
@@ -118,6 +132,8 @@ export interface SideExtent {
   readonly transforms: readonly DataTransform[];
   readonly reason?: EmulationReason;
   readonly mirror: boolean;
+  /** The stacked devices above `loc` (or above the level that refused). */
+  readonly via: readonly StackedDevice[];
 }
 
 /**
@@ -125,14 +141,15 @@ export interface SideExtent {
  * (a token is made before the destination is known); for 'dst' every copy (raid1 fan-out).
  * `straight` (paired strategy): only dm-linear passes, and an extent may not be split.
  */
-export function mapSide(dev: BlockDevice, off: number, length: number, role: 'src' | 'dst', trace: Trace, budget: RemapBudget, out: SideExtent[], opts: { straight?: boolean; strategy: string }, rel = 0, transforms: readonly DataTransform[] = [], mirror = false, depth = 0): void {
+export function mapSide(dev: BlockDevice, off: number, length: number, role: 'src' | 'dst', trace: Trace, budget: RemapBudget, out: SideExtent[], opts: { straight?: boolean; strategy: string }, rel = 0, transforms: readonly DataTransform[] = [], mirror = false, via: readonly StackedDevice[] = [], depth = 0): void {
   if (!isStacked(dev)) {
-    out.push({ rel, length, loc: { dev, offset: off }, transforms, mirror });
+    out.push({ rel, length, loc: { dev, offset: off }, transforms, mirror, via });
     return;
   }
   const refuse = (pos: number, n: number, reason: EmulationReason): void => {
-    out.push({ rel: rel + pos, length: n, transforms, reason, mirror });
+    out.push({ rel: rel + pos, length: n, transforms, reason, mirror, via });
   };
+  const below = through(via, dev);
   if (depth >= REMAP_MAX_DEPTH) return refuse(0, length, limitReason);
   for (let pos = 0; pos < length; ) {
     if (!budget.spend()) return refuse(pos, length - pos, limitReason);
@@ -152,7 +169,7 @@ export function mapSide(dev: BlockDevice, off: number, length: number, role: 'sr
       const copies = role === 'src' ? e.copies.slice(0, 1) : e.copies;
       copies.forEach((c, k) => {
         traceRemap(trace, role === 'src' ? ReqOp.COPY_SRC : ReqOp.COPY_DST, c, n, dev, off + pos, e.target);
-        mapSide(c.dev, c.offset, n, role, trace, budget, out, opts, rel + pos, t, mirror || k > 0, depth + 1);
+        mapSide(c.dev, c.offset, n, role, trace, budget, out, opts, rel + pos, t, mirror || k > 0, below, depth + 1);
       });
     }
     pos += n;
@@ -175,14 +192,14 @@ export function chainRefusal(s: SideExtent, d: SideExtent, rel: number): Emulati
   return null;
 }
 
-/** Emulation pieces for `length` bytes from S at `a` to D at `b`, cut to the bounce buffer. */
-export function emulationItems(D: BlockDevice, b: number, S: BlockDevice, a: number, length: number, reason: EmulationReason, opts: CopyOptions, mirror: boolean): WorkItem[] {
+/** Emulation pieces for `length` bytes from S at `a` to D at `b`, cut to the bounce buffer; `via`: the stacked devices above S and D. */
+export function emulationItems(D: BlockDevice, b: number, S: BlockDevice, a: number, length: number, reason: EmulationReason, opts: CopyOptions, mirror: boolean, via: readonly StackedDevice[] = []): WorkItem[] {
   const chunk = emulationChunk(D, [S], opts.emulationBufferBytes);
   const items: WorkItem[] = [];
   for (let pos = 0; pos < length; pos += chunk) {
     const n = Math.min(chunk, length - pos);
     const sources: CopySource[] = [{ dev: S, offset: a + pos, length: n }];
-    items.push({ dev: D, piece: { dstOffset: b + pos, length: n, sources, offload: false, reason }, topBytes: mirror ? 0 : n });
+    items.push({ dev: D, piece: { dstOffset: b + pos, length: n, sources, offload: false, reason }, topBytes: mirror ? 0 : n, ...(via.length ? { via } : {}) });
   }
   return items;
 }
@@ -201,10 +218,10 @@ export function partsToItems(parts: readonly Part[], opts: CopyOptions): WorkIte
     if (p.kind !== 'emulate') continue;
     const last = emus[emus.length - 1];
     if (last && last.dst.dev === p.dst.dev && last.src.dev === p.src.dev && last.dst.offset + last.length === p.dst.offset && last.src.offset + last.length === p.src.offset && last.reason.detail === p.reason.detail && last.mirror === p.mirror) {
-      emus[emus.length - 1] = { ...last, length: last.length + p.length };
+      emus[emus.length - 1] = { ...last, length: last.length + p.length, via: through(last.via, ...p.via) };
     } else emus.push(p);
   }
-  for (const p of emus) items.push(...emulationItems(p.dst.dev, p.dst.offset, p.src.dev, p.src.offset, p.length, p.reason, opts, p.mirror));
+  for (const p of emus) items.push(...emulationItems(p.dst.dev, p.dst.offset, p.src.dev, p.src.offset, p.length, p.reason, opts, p.mirror, p.via));
   for (const p of parts) {
     if (p.kind === 'emulate') continue;
     else {
@@ -216,8 +233,9 @@ export function partsToItems(parts: readonly Part[], opts: CopyOptions): WorkIte
   for (const [dev, group] of groups) {
     group.sort((x, y) => x.dst.offset - y.dst.offset);
     const mirror = group.every((p) => p.mirror);
+    const via = group.reduce<readonly StackedDevice[]>((v, p) => through(v, ...p.via), []);
     const ranges: CopyRange[] = group.map((p) => ({ src: p.src.dev, srcOffset: p.src.offset, dstOffset: p.dst.offset, length: p.length }));
-    for (const piece of planCopy(dev, ranges, opts)) items.push({ dev, piece, topBytes: mirror ? 0 : piece.length });
+    for (const piece of planCopy(dev, ranges, opts)) items.push({ dev, piece, topBytes: mirror ? 0 : piece.length, ...(via.length ? { via } : {}) });
   }
   return items;
 }

@@ -84,6 +84,16 @@ export interface StackedDevice extends BlockDevice {
    * active again, false when it cannot hold more (the copy fails with EAGAIN, as a bio would).
    */
   whenActive?(): Promise<boolean>;
+  /**
+   * Starts one piece of a copy remapped through this device (a bio the engine sends to a device
+   * below it, or an emulation below it): true, and the piece is in flight here until
+   * `endCopyPiece` (a dm suspend waits for it); false while the device is suspended (the engine
+   * then waits with whenActive and asks again), as dm holds a bio that arrives while suspended.
+   */
+  startCopyPiece?(): boolean;
+  endCopyPiece?(): void;
+  /** Changes each time another table goes live (a reload activated by resume): a copy planned before must be planned again. */
+  readonly tableGeneration?: number;
 }
 
 export function isStacked(dev: BlockDevice): dev is StackedDevice {

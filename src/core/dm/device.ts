@@ -3,7 +3,9 @@
  * /dev/mapper/NAME. Its live table maps bios onto targets (split at target boundaries, 'A'
  * trace events for each remap); its queue limits are stacked from every target's devices
  * (blk_stack_limits through dm_calculate_queue_limits), then narrowed by the targets. A
- * suspended device queues bios until it is resumed; resume swaps in a reloaded table.
+ * suspended device queues bios until it is resumed; resume swaps in a reloaded table. A copy
+ * remapped through it is in flight here piece by piece (startCopyPiece): suspend waits for the
+ * piece running and holds the next, and a table swapped in by resume makes the copy plan again.
  */
 import type { Bio } from '../block/bio.js';
 import type { BlockDevice, DeviceStats } from '../block/device.js';
@@ -95,9 +97,31 @@ export class DmDevice implements StackedDevice {
   }
 
   private finish(bio: Bio, res: number): void {
+    this.idle();
+    bio.endIo(res);
+  }
+
+  private idle(): void {
     this.inflight--;
     if (this.inflight === 0) for (const fn of this.drained.splice(0)) fn();
-    bio.endIo(res);
+  }
+
+  /** Bumped when resume activates a reloaded table. */
+  private generation = 0;
+
+  get tableGeneration(): number {
+    return this.generation;
+  }
+
+  /** A copy piece remapped through this device starts: in flight here (suspend waits for it), or false while suspended. */
+  startCopyPiece(): boolean {
+    if (this.suspended) return false;
+    this.inflight++;
+    return true;
+  }
+
+  endCopyPiece(): void {
+    this.idle();
   }
 
   private async run(bio: Bio): Promise<number> {
@@ -139,7 +163,7 @@ export class DmDevice implements StackedDevice {
     return new Promise((resolve) => this.waiting.push(() => resolve(true)));
   }
 
-  /** dm suspend: stop issuing, wait for in-flight bios. */
+  /** dm suspend: stop issuing, wait for in-flight bios and copy pieces. */
   async suspend(): Promise<void> {
     this.suspended = true;
     if (this.inflight > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
@@ -154,6 +178,7 @@ export class DmDevice implements StackedDevice {
       Object.assign(this.limits, l);
       this.live = this.inactive;
       this.inactive = null;
+      this.generation++;
     }
     this.suspended = false;
     for (const bio of this.held.splice(0)) this.queueBio(bio);
