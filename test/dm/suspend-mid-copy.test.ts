@@ -7,33 +7,12 @@
  * running piece and holds the next; a table swapped in by resume makes the copy plan again.
  */
 import { describe, it, expect } from 'vitest';
-import { Lab } from '../../src/app/lab.js';
-import type { CopyOperation } from '../../src/app/lab.js';
-import type { CopyStrategy } from '../../src/core/block/copy-types.js';
+import type { Lab } from '../../src/app/lab.js';
 import { COPY_MAX_REPLANS } from '../../src/core/block/copy-engine.js';
 import { DM_MAX_SUSPENDED_BIOS } from '../../src/core/dm/device.js';
 import { Errno } from '../../src/core/util/errno.js';
 import { pattern, eq, KiB, MiB } from '../helpers.js';
-import { XTS_KEY } from './helpers.js';
-
-/** Timed nullblk devices (modeled time, so a copy of many pieces is in progress while the test acts). */
-function timedLab(n: number, strategy: CopyStrategy = 'vectored'): Lab {
-  const lab = new Lab({ copyStrategy: strategy });
-  for (let i = 0; i < n; i++) lab.addNullBlk({ name: `nullb${i}`, size: 8 * MiB, lbs: 4096, backing: 'memory', domain: 'd0', copy_max_hw_bytes: 64 * KiB, timing: 'femu' });
-  return lab;
-}
-
-/** Waits (modeled time) until the copy has done some pieces and not all; fails after `limit` steps. */
-async function midway(lab: Lab, op: CopyOperation, limit = 10_000): Promise<void> {
-  for (let i = 0; i < limit; i++) {
-    if (op.bytesDone > 0) {
-      if (op.state !== 'running' || op.bytesDone >= op.totalBytes) throw new Error('the copy finished before the test could act on it');
-      return;
-    }
-    await lab.clock.sleep(10_000);
-  }
-  throw new Error(`the copy made no progress in ${limit} steps`);
-}
+import { XTS_KEY, midway, timedLab } from './helpers.js';
 
 /** Host turns and modeled time pass; nothing held may run meanwhile. */
 async function letTimePass(lab: Lab): Promise<void> {

@@ -77,7 +77,7 @@ export async function blkdevCopy(
   const makePlan = (): void => {
     plan = planWork(dst, ranges, opts, trace);
     generations = new Map();
-    for (const item of plan) for (const d of item.via ?? []) generations.set(d, d.tableGeneration ?? 0);
+    for (const item of plan) for (const d of item.via ?? []) generations.set(d, d.mapGeneration ?? 0);
     if (plan.length > 1) {
       plan.forEach(({ dev, piece: p }, i) =>
         trace.add('X', dev.name, ReqOp.COPY, p.dstOffset, p.length, { info: `piece ${i + 1}/${plan.length}, ${p.sources.length} source(s), ${p.offload ? 'offload' : 'emulate'}` }),
@@ -86,7 +86,7 @@ export async function blkdevCopy(
   };
   makePlan();
   /** A device the plan was remapped through whose table changed since (null: the plan holds). */
-  const staleOn = (gates: readonly StackedDevice[]): StackedDevice | null => gates.find((d) => (d.tableGeneration ?? 0) !== generations.get(d)) ?? null;
+  const staleOn = (gates: readonly StackedDevice[]): StackedDevice | null => gates.find((d) => (d.mapGeneration ?? 0) !== generations.get(d)) ?? null;
 
   const results: PieceResult[] = [];
   const reasons: string[] = [];
@@ -119,30 +119,38 @@ export async function blkdevCopy(
       // The piece is in flight on every stacked device it was remapped through (a suspended one
       // holds it); a table that went live since the plan was made means planning again.
       const gates = item.via ?? [];
-      if (gates.length && !(await enterGates(gates))) {
+      const plannedAt = generations;
+      if (gates.length && !(await enterGates(gates, plannedAt))) {
         failure = -Errno.EAGAIN;
         trace.add('C', dst.name, ReqOp.COPY, piece.dstOffset, piece.length, { res: failure, info: 'a suspended device below holds as much as it may' });
         break;
       }
-      const stale = staleOn(gates);
-      if (stale) {
-        leaveGates(gates);
+      /** Plans the copy again from its first piece (copied pieces are copied again); false past the limit. */
+      const replan = (stale: StackedDevice, why: string): boolean => {
         if (++replans > COPY_MAX_REPLANS) {
           failure = -Errno.EAGAIN;
           trace.add('C', dst.name, ReqOp.COPY, piece.dstOffset, piece.length, { res: failure, info: `tables changed under the copy ${COPY_MAX_REPLANS} times` });
-          break;
+          return false;
         }
-        trace.add('X', stale.name, ReqOp.COPY, piece.dstOffset, piece.length, { info: `${stale.name} has another table since the copy was planned: planned again (${replans}); copied pieces are copied again` });
+        trace.add('X', stale.name, ReqOp.COPY, piece.dstOffset, piece.length, { info: `${why}: planned again (${replans}); copied pieces are copied again` });
         makePlan();
         results.length = 0;
         bytes = offloadedBytes = emulatedBytes = 0;
         i = -1;
-        continue;
+        return true;
+      };
+      const stale = staleOn(gates);
+      if (stale) {
+        leaveGates(gates, plannedAt);
+        if (replan(stale, `${stale.name} has another table or another copy map since the copy was planned`)) continue;
+        break;
       }
       const m0 = trace.modeledNs();
       let r: PieceResult;
       let ranOn = item.dev;
       let entered = gates.length > 0;
+      /** Which side's I/O failed below the targets (their end_io is told), or null. */
+      let ioFailed: 'src' | 'dst' | null = null;
       try {
         if (piece.offload) {
           let res: number;
@@ -161,18 +169,25 @@ export async function blkdevCopy(
             ranOn = fb.dev;
             // A fallback on the top device goes through the stack as bios, which the devices hold themselves.
             if (item.fallback && entered) {
-              leaveGates(gates);
+              leaveGates(gates, plannedAt);
               entered = false;
             }
-            r = await emulatePiece(fb.dev, fb.piece, reason, bounce, trace);
+            const e = await emulatePiece(fb.dev, fb.piece, reason, bounce, trace);
+            r = e.result;
+            // A fallback below the targets: a failed read or write there is theirs to hear of.
+            if (e.failedAt && !item.fallback) ioFailed = e.failedAt === 'read' ? 'src' : 'dst';
           } else {
             r = { dst_offset: piece.dstOffset, length: piece.length, sources: piece.sources.length, path: 'offload', res, host_bytes: 0 };
+            if (res === -Errno.EIO) ioFailed = 'dst';
           }
         } else {
-          r = await emulatePiece(item.dev, piece, piece.reason!, bounce, trace);
+          const e = await emulatePiece(item.dev, piece, piece.reason!, bounce, trace);
+          r = e.result;
+          // Emulated below the targets (between two legs' devices): a failed read or write is theirs to hear of.
+          if (e.failedAt) ioFailed = e.failedAt === 'read' ? 'src' : 'dst';
         }
       } finally {
-        if (entered) leaveGates(gates);
+        if (entered) leaveGates(gates, plannedAt);
       }
       if (ranOn !== dst) r = { ...r, dev: ranOn.name };
       const modeled = trace.modeledNs() - m0;
@@ -181,7 +196,13 @@ export async function blkdevCopy(
       results.push(r);
       hostBytes += r.host_bytes;
       if (r.res < 0) {
-        failure = r.res;
+        // A raid leg's device failed the piece: the target marks the leg dead, as for a write
+        // through it, and the copy plans again around it (degraded, or refused with a reason).
+        const told = ioFailed ? item.failed?.[ioFailed] ?? [] : [];
+        for (const f of told) f();
+        const changed = told.length ? staleOn(gates) : null;
+        if (changed && replan(changed, `${ranOn.name} failed a piece of the copy (${errnoName(r.res)}) and ${changed.name} marked it dead`)) continue;
+        if (failure === 0) failure = r.res;
         break;
       }
       if (r.path === 'offload') offloadedBytes += r.length;
@@ -216,18 +237,18 @@ export const COPY_MAX_REPLANS = 16;
  * for a suspended one's resume with nothing held meanwhile (so a suspend of another one is not
  * kept waiting). False when a suspended device holds as much as it may.
  */
-async function enterGates(gates: readonly StackedDevice[]): Promise<boolean> {
+async function enterGates(gates: readonly StackedDevice[], planned: ReadonlyMap<StackedDevice, number>): Promise<boolean> {
   for (;;) {
     let k = 0;
-    while (k < gates.length && (gates[k]!.startCopyPiece?.() ?? true)) k++;
+    while (k < gates.length && (gates[k]!.startCopyPiece?.(planned.get(gates[k]!) ?? 0) ?? true)) k++;
     if (k === gates.length) return true;
-    for (let j = 0; j < k; j++) gates[j]!.endCopyPiece?.();
+    for (let j = 0; j < k; j++) gates[j]!.endCopyPiece?.(planned.get(gates[j]!) ?? 0);
     if (!((await gates[k]!.whenActive?.()) ?? true)) return false;
   }
 }
 
-function leaveGates(gates: readonly StackedDevice[]): void {
-  for (const d of gates) d.endCopyPiece?.();
+function leaveGates(gates: readonly StackedDevice[], planned: ReadonlyMap<StackedDevice, number>): void {
+  for (const d of gates) d.endCopyPiece?.(planned.get(d) ?? 0);
 }
 
 /**
@@ -256,8 +277,8 @@ class Bounce {
   }
 }
 
-/** Reads every source of the piece into the bounce buffer, then writes it to the destination. */
-async function emulatePiece(dst: BlockDevice, piece: CopyPiece, reason: EmulationReason, bounce: Bounce, trace: Trace): Promise<PieceResult> {
+/** Reads every source of the piece into the bounce buffer, then writes it to the destination; a failure says which. */
+async function emulatePiece(dst: BlockDevice, piece: CopyPiece, reason: EmulationReason, bounce: Bounce, trace: Trace): Promise<{ result: PieceResult; failedAt?: 'read' | 'write' }> {
   trace.add('E', dst.name, ReqOp.COPY, piece.dstOffset, piece.length, { info: `${reason.code}: ${reason.detail}` });
   const buf = bounce.get(piece.length);
   let host = 0;
@@ -265,12 +286,12 @@ async function emulatePiece(dst: BlockDevice, piece: CopyPiece, reason: Emulatio
   const base = { dst_offset: piece.dstOffset, length: piece.length, sources: piece.sources.length, path: 'emulated' as const, reason };
   for (const s of piece.sources) {
     const res = await submitBioWait(s.dev, { op: ReqOp.READ, offset: s.offset, length: s.length, data: buf.subarray(at, at + s.length), trace });
-    if (res < 0) return { ...base, res, host_bytes: host };
+    if (res < 0) return { result: { ...base, res, host_bytes: host }, failedAt: 'read' };
     host += s.length;
     at += s.length;
   }
   const res = await submitBioWait(dst, { op: ReqOp.WRITE, offset: piece.dstOffset, length: piece.length, data: buf, trace });
-  if (res < 0) return { ...base, res, host_bytes: host };
+  if (res < 0) return { result: { ...base, res, host_bytes: host }, failedAt: 'write' };
   host += piece.length;
-  return { ...base, res: piece.length, host_bytes: host };
+  return { result: { ...base, res: piece.length, host_bytes: host } };
 }

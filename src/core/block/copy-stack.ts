@@ -33,7 +33,21 @@ export interface WorkItem {
    * one holds it), as a bio remapped through a dm stack is.
    */
   readonly via?: readonly StackedDevice[];
+  /**
+   * For an offloaded piece: the targets' end_io of the locations it writes (`dst`) and reads
+   * (`src`): an I/O error there is told to them (a raid leg is marked dead), and the copy plans again.
+   */
+  readonly failed?: { readonly dst: readonly (() => void)[]; readonly src: readonly (() => void)[] };
 }
+
+/** Where a remap is, for the parts it makes: the stacked devices above, and the innermost targets' end_io of each side. */
+export interface RemapPath {
+  readonly via: readonly StackedDevice[];
+  readonly dstFailed?: () => void;
+  readonly srcFailed?: () => void;
+}
+
+const TOP: RemapPath = { via: [] };
 
 /** `via` with the stacked ones of `devs` added (each once). */
 export function through(via: readonly StackedDevice[], ...devs: BlockDevice[]): readonly StackedDevice[] {
@@ -43,7 +57,7 @@ export function through(via: readonly StackedDevice[], ...devs: BlockDevice[]): 
 
 /** A raw copy between two bottom devices, or an emulation at some level. */
 export type Part =
-  | { readonly kind: 'raw'; readonly src: LowerLocation; readonly dst: LowerLocation; readonly length: number; readonly mirror: boolean; readonly via: readonly StackedDevice[] }
+  | { readonly kind: 'raw'; readonly src: LowerLocation; readonly dst: LowerLocation; readonly length: number; readonly mirror: boolean; readonly via: readonly StackedDevice[]; readonly path?: RemapPath }
   | { readonly kind: 'emulate'; readonly src: LowerLocation; readonly dst: LowerLocation; readonly length: number; readonly reason: EmulationReason; readonly mirror: boolean; readonly via: readonly StackedDevice[] };
 
 /** Counts remap work per request (a limit on everything). */
@@ -78,15 +92,21 @@ export function traceRemap(trace: Trace, op: ReqOp, lower: LowerLocation, length
  * stacks together. Appends raw parts (bottom device to bottom device) and emulation parts, each
  * with the stacked devices above it (`via`).
  */
-export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number, length: number, mirror: boolean, trace: Trace, budget: RemapBudget, out: Part[], via: readonly StackedDevice[] = [], depth = 0): void {
+export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number, length: number, mirror: boolean, trace: Trace, budget: RemapBudget, out: Part[], path: RemapPath = TOP, depth = 0): void {
+  const { via } = path;
   const emulate = (pos: number, n: number, reason: EmulationReason, m: boolean): void => {
     out.push({ kind: 'emulate', src: { dev: S, offset: a + pos }, dst: { dev: D, offset: b + pos }, length: n, reason, mirror: m, via });
   };
   if (!isStacked(S) && !isStacked(D)) {
-    out.push({ kind: 'raw', src: { dev: S, offset: a }, dst: { dev: D, offset: b }, length, mirror, via });
+    out.push({ kind: 'raw', src: { dev: S, offset: a }, dst: { dev: D, offset: b }, length, mirror, via, path });
     return;
   }
   const below = through(via, S, D);
+  const next = (d: LowerLocation, s: LowerLocation): RemapPath => {
+    const dstFailed = d.failed ?? path.dstFailed;
+    const srcFailed = s.failed ?? path.srcFailed;
+    return { via: below, ...(dstFailed ? { dstFailed } : {}), ...(srcFailed ? { srcFailed } : {}) };
+  };
   if (depth >= REMAP_MAX_DEPTH) return emulate(0, length, limitReason, mirror);
   for (let pos = 0; pos < length; ) {
     if (!budget.spend()) return emulate(pos, length - pos, limitReason, mirror);
@@ -102,7 +122,7 @@ export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number
           const ss = sE.segments[i]!;
           traceRemap(trace, ReqOp.COPY, ds, ds.length, D, b + pos, `${dE.target} stripe ${i}`);
           traceRemap(trace, ReqOp.COPY_SRC, ss, ss.length, S, a + pos, `${sE.target} stripe ${i}`);
-          resolvePair(ss.dev, ss.offset, ds.dev, ds.offset, ds.length, mirror, trace, budget, out, below, depth + 1);
+          resolvePair(ss.dev, ss.offset, ds.dev, ds.offset, ds.length, mirror, trace, budget, out, next(ds, ss), depth + 1);
         });
       } else {
         emulate(pos, n, { code: 'target_refused', detail: `${dE.target}: a full-stripe copy needs a source stripe of the same geometry (parity is copied with it); otherwise parity must be recomputed` }, mirror);
@@ -116,7 +136,7 @@ export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number
         const sc = sE.copies.find((c) => copyDomainOf(c.dev) === dd) ?? sE.copies[0]!;
         if (dE.target) traceRemap(trace, ReqOp.COPY, dc, n, D, b + pos, dE.target);
         if (sE.target) traceRemap(trace, ReqOp.COPY_SRC, sc, n, S, a + pos, sE.target);
-        resolvePair(sc.dev, sc.offset, dc.dev, dc.offset, n, mirror || k > 0, trace, budget, out, below, depth + 1);
+        resolvePair(sc.dev, sc.offset, dc.dev, dc.offset, n, mirror || k > 0, trace, budget, out, next(dc, sc), depth + 1);
       });
     }
     pos += n;
@@ -134,6 +154,8 @@ export interface SideExtent {
   readonly mirror: boolean;
   /** The stacked devices above `loc` (or above the level that refused). */
   readonly via: readonly StackedDevice[];
+  /** The innermost target's end_io for `loc` (a raid leg), if any. */
+  readonly failed?: () => void;
 }
 
 /**
@@ -141,9 +163,9 @@ export interface SideExtent {
  * (a token is made before the destination is known); for 'dst' every copy (raid1 fan-out).
  * `straight` (paired strategy): only dm-linear passes, and an extent may not be split.
  */
-export function mapSide(dev: BlockDevice, off: number, length: number, role: 'src' | 'dst', trace: Trace, budget: RemapBudget, out: SideExtent[], opts: { straight?: boolean; strategy: string }, rel = 0, transforms: readonly DataTransform[] = [], mirror = false, via: readonly StackedDevice[] = [], depth = 0): void {
+export function mapSide(dev: BlockDevice, off: number, length: number, role: 'src' | 'dst', trace: Trace, budget: RemapBudget, out: SideExtent[], opts: { straight?: boolean; strategy: string }, rel = 0, transforms: readonly DataTransform[] = [], mirror = false, via: readonly StackedDevice[] = [], depth = 0, failed?: () => void): void {
   if (!isStacked(dev)) {
-    out.push({ rel, length, loc: { dev, offset: off }, transforms, mirror, via });
+    out.push({ rel, length, loc: { dev, offset: off }, transforms, mirror, via, ...(failed ? { failed } : {}) });
     return;
   }
   const refuse = (pos: number, n: number, reason: EmulationReason): void => {
@@ -169,7 +191,7 @@ export function mapSide(dev: BlockDevice, off: number, length: number, role: 'sr
       const copies = role === 'src' ? e.copies.slice(0, 1) : e.copies;
       copies.forEach((c, k) => {
         traceRemap(trace, role === 'src' ? ReqOp.COPY_SRC : ReqOp.COPY_DST, c, n, dev, off + pos, e.target);
-        mapSide(c.dev, c.offset, n, role, trace, budget, out, opts, rel + pos, t, mirror || k > 0, below, depth + 1);
+        mapSide(c.dev, c.offset, n, role, trace, budget, out, opts, rel + pos, t, mirror || k > 0, below, depth + 1, c.failed ?? failed);
       });
     }
     pos += n;
@@ -204,6 +226,25 @@ export function emulationItems(D: BlockDevice, b: number, S: BlockDevice, a: num
   return items;
 }
 
+/** The end_io of the parts (sorted by destination) a piece of [start, +length) covers. */
+function failedOf(group: readonly Extract<Part, { kind: 'raw' }>[], start: number, length: number): WorkItem['failed'] {
+  let lo = 0;
+  let hi = group.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (group[mid]!.dst.offset + group[mid]!.length <= start) lo = mid + 1;
+    else hi = mid;
+  }
+  const dst = new Set<() => void>();
+  const src = new Set<() => void>();
+  for (let i = lo; i < group.length && group[i]!.dst.offset < start + length; i++) {
+    const p = group[i]!.path;
+    if (p?.dstFailed) dst.add(p.dstFailed);
+    if (p?.srcFailed) src.add(p.srcFailed);
+  }
+  return dst.size || src.size ? { dst: [...dst], src: [...src] } : undefined;
+}
+
 /**
  * Turns parts into work items: emulation parts as they are; raw parts grouped by bottom
  * destination device and planned there as the plain engine plans (gathering contiguous
@@ -235,7 +276,11 @@ export function partsToItems(parts: readonly Part[], opts: CopyOptions): WorkIte
     const mirror = group.every((p) => p.mirror);
     const via = group.reduce<readonly StackedDevice[]>((v, p) => through(v, ...p.via), []);
     const ranges: CopyRange[] = group.map((p) => ({ src: p.src.dev, srcOffset: p.src.offset, dstOffset: p.dst.offset, length: p.length }));
-    for (const piece of planCopy(dev, ranges, opts)) items.push({ dev, piece, topBytes: mirror ? 0 : piece.length, ...(via.length ? { via } : {}) });
+    const anyFailed = group.some((p) => p.path?.dstFailed || p.path?.srcFailed);
+    for (const piece of planCopy(dev, ranges, opts)) {
+      const failed = anyFailed ? failedOf(group, piece.dstOffset, piece.length) : undefined;
+      items.push({ dev, piece, topBytes: mirror ? 0 : piece.length, ...(via.length ? { via } : {}), ...(failed ? { failed } : {}) });
+    }
   }
   return items;
 }

@@ -87,6 +87,7 @@ export function planPaired(D: BlockDevice, ranges: readonly CopyRange[], opts: C
       const d = dx[0]!.loc!;
       const s = sx[0]!.loc!;
       const via = through(dx[0]!.via, ...sx[0]!.via);
+      const failed = dx[0]!.failed || sx[0]!.failed ? { failed: { dst: dx[0]!.failed ? [dx[0]!.failed] : [], src: sx[0]!.failed ? [sx[0]!.failed] : [] } } : {};
       const piece = { dstOffset: d.offset, length: n, sources: [{ dev: s.dev, offset: s.offset, length: n }], offload: true };
       const fallback = { dev: D, piece: { ...top.piece, reason: { code: 'offload_failed', detail: '' } as EmulationReason } };
       if (d.dev !== s.dev) {
@@ -102,7 +103,7 @@ export function planPaired(D: BlockDevice, ranges: readonly CopyRange[], opts: C
         items.push({ dev: d.dev, piece, fallback, topBytes: n, via, planned: { res: -Errno.EINVAL, info: `paired: ${n}-byte copy exceeds ${d.dev.name}'s copy_max_bytes and copy bios are not split` } });
         continue;
       }
-      items.push({ dev: d.dev, piece, fallback, topBytes: n, via });
+      items.push({ dev: d.dev, piece, fallback, topBytes: n, via, ...failed });
     }
   }
   return items;
@@ -174,7 +175,7 @@ export function planToken(D: BlockDevice, ranges: readonly CopyRange[], opts: Co
     for (const iv of merged) items.push(...emulationItems(D, r.dstOffset + iv.start, S, r.srcOffset + iv.start, iv.end - iv.start, iv.reason, opts, false));
     for (const p of pairs) {
       for (const [x, y] of subtract(p.start, p.end, merged)) {
-        parts.push({ kind: 'raw', src: { dev: p.s.loc!.dev, offset: p.s.loc!.offset + (x - p.s.rel) }, dst: { dev: p.d.loc!.dev, offset: p.d.loc!.offset + (x - p.d.rel) }, length: y - x, mirror: p.d.mirror, via: through(p.s.via, ...p.d.via) });
+        parts.push({ kind: 'raw', src: { dev: p.s.loc!.dev, offset: p.s.loc!.offset + (x - p.s.rel) }, dst: { dev: p.d.loc!.dev, offset: p.d.loc!.offset + (x - p.d.rel) }, length: y - x, mirror: p.d.mirror, via: through(p.s.via, ...p.d.via), path: { via: [], ...(p.d.failed ? { dstFailed: p.d.failed } : {}), ...(p.s.failed ? { srcFailed: p.s.failed } : {}) } });
       }
     }
   }

@@ -54,6 +54,7 @@ export class DmDevice implements StackedDevice {
     this.name = `dm-${minor}`;
     this.live = table;
     this.limits = tableLimits(table);
+    this.goLive(table);
   }
 
   get capacity(): number {
@@ -106,22 +107,54 @@ export class DmDevice implements StackedDevice {
     if (this.inflight === 0) for (const fn of this.drained.splice(0)) fn();
   }
 
-  /** Bumped when resume activates a reloaded table. */
+  /** Bumped when resume activates a reloaded table and when a live target's copy map changes. */
   private generation = 0;
 
-  get tableGeneration(): number {
+  get mapGeneration(): number {
     return this.generation;
   }
 
+  /** The live table's targets tell this device when their copy map changes, and may wait for earlier copies. */
+  private goLive(table: DmTable): void {
+    for (const e of table.entries) {
+      e.target.mapChanged = () => void this.generation++;
+      e.target.earlierCopiesDone = () => this.piecesPlannedBefore(this.generation);
+    }
+  }
+
+  /** Copy pieces in flight here, by the map generation their plan was made at. */
+  private readonly pieces = new Map<number, number>();
+  private pieceWaiters: { before: number; resolve: () => void }[] = [];
+
   /** A copy piece remapped through this device starts: in flight here (suspend waits for it), or false while suspended. */
-  startCopyPiece(): boolean {
+  startCopyPiece(planned: number): boolean {
     if (this.suspended) return false;
     this.inflight++;
+    this.pieces.set(planned, (this.pieces.get(planned) ?? 0) + 1);
     return true;
   }
 
-  endCopyPiece(): void {
+  endCopyPiece(planned: number): void {
+    const n = (this.pieces.get(planned) ?? 1) - 1;
+    if (n > 0) this.pieces.set(planned, n);
+    else this.pieces.delete(planned);
+    this.pieceWaiters = this.pieceWaiters.filter((w) => {
+      if (this.anyPlannedBefore(w.before)) return true;
+      w.resolve();
+      return false;
+    });
     this.idle();
+  }
+
+  private anyPlannedBefore(generation: number): boolean {
+    for (const g of this.pieces.keys()) if (g < generation) return true;
+    return false;
+  }
+
+  /** Resolves when no copy piece planned before `generation` is in flight here. */
+  private piecesPlannedBefore(generation: number): Promise<void> {
+    if (!this.anyPlannedBefore(generation)) return Promise.resolve();
+    return new Promise((resolve) => this.pieceWaiters.push({ before: generation, resolve }));
   }
 
   private async run(bio: Bio): Promise<number> {
@@ -176,9 +209,14 @@ export class DmDevice implements StackedDevice {
       l.max_user_copy_sectors = this.limits.max_user_copy_sectors;
       updateCopyLimit(l);
       Object.assign(this.limits, l);
+      for (const e of this.live.entries) {
+        e.target.mapChanged = undefined;
+        e.target.earlierCopiesDone = undefined;
+      }
       this.live = this.inactive;
       this.inactive = null;
       this.generation++;
+      this.goLive(this.live);
     }
     this.suspended = false;
     for (const bio of this.held.splice(0)) this.queueBio(bio);
