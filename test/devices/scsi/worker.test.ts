@@ -146,6 +146,18 @@ describe('SCSI arrays with execution: worker', () => {
     expect(lab.failures.map((f) => f.device)).toContain('arr0');
   });
 
+  it('a copy on an array whose worker died ends with EIO instead of throwing from its planning; the array shows no LU (found by the worker-kill fault campaign)', async () => {
+    const lab = newLab();
+    const { array } = lab.addScsiArray({ name: 'arr0', execution: 'worker', lus: [{ name: 'sda', size: 1 << 20 }, { name: 'sdb', size: 1 << 20 }] });
+    expect(array.visibleLuns(HOST)).toEqual([0, 1]);
+    await (array as unknown as WorkerScsiArray).thread.kill();
+    // The copy's planning asks the copy manager whether it reaches the source's array.
+    const r = await lab.copy('/dev/sdb', [{ src: '/dev/sda', srcOffset: 0, dstOffset: 0, length: 4096 }]);
+    expect(r.res).toBe(-5);
+    expect(array.reaches('arr0')).toBe(false);
+    expect(array.visibleLuns(HOST)).toEqual([]);
+  });
+
   it('lab.close() stops the thread without recording a failure; a command after it fails with EIO', async () => {
     const lab = new Lab();
     const { array } = lab.addScsiArray({ name: 'arr0', execution: 'worker', lus: [{ name: 'sda', size: 1 << 20 }] });
