@@ -1,6 +1,6 @@
 /**
- * Fault campaign 3 in the suite: 20 seeded rounds each of a nullblk queue, an NVMe subsystem and a
- * SCSI fabric on worker threads, the thread killed while copies, writes and reads run on it (some
+ * Fault campaign 3 in the suite: 20 seeded rounds, taking turns among a nullblk queue, an NVMe
+ * subsystem and a SCSI fabric on worker threads, the thread killed while copies, writes and reads run on it (some
  * through dm linear, some to and from an inline device beside it). Every operation ends (done or
  * EIO), nothing hangs, the dead device answers EIO, the lab reports it and closes. `npm run
  * soak:faults` runs it longer. Its checks can fail: a damaged bystander block and a step that
@@ -11,13 +11,13 @@ import { workerKillCampaign } from '../../src/harness/faults/worker-kill-campaig
 import { FAULTS_SEED } from './seed.js';
 
 describe('fault campaign: device worker threads killed mid-copy', () => {
-  it('nullblk, NVMe and SCSI workers: 20 rounds each, every operation ends with its bytes or EIO, the lab closes', { timeout: 120_000 }, async () => {
+  it('nullblk, NVMe and SCSI workers: 20 rounds, every operation ends with its bytes or EIO, the lab closes', { timeout: 120_000 }, async () => {
     const r = await workerKillCampaign({ seed: FAULTS_SEED, rounds: 20 });
     expect(r.failures).toEqual([]);
-    expect(r.rounds).toBe(60);
-    for (const k of ['nullblk', 'nvme', 'scsi']) expect(r.counts[`${k} workers killed`]).toBe(20);
+    expect(r.rounds).toBe(20);
+    for (const k of ['nullblk', 'nvme', 'scsi']) expect(r.counts[`${k} workers killed`]).toBeGreaterThanOrEqual(6);
     // Some copies were cut by the kill, others completed.
-    expect(r.counts['copies ended (EIO)']).toBeGreaterThan(10);
+    expect(r.counts['copies ended (EIO)']).toBeGreaterThan(5);
     expect(Object.entries(r.counts).filter(([k]) => k.startsWith('copies completed')).reduce((n, [, v]) => n + v, 0)).toBeGreaterThan(10);
   });
 

@@ -27,7 +27,7 @@ export const WORKER_KINDS: readonly WorkerKind[] = ['nullblk', 'nvme', 'scsi'];
 
 export interface WorkerKillOptions {
   readonly seed: number;
-  /** Rounds per device kind. */
+  /** Rounds in all; round r is of kind kinds[r mod kinds.length]. */
   readonly rounds: number;
   readonly kinds?: readonly WorkerKind[];
   /** Wall milliseconds an operation may take after the kill before it is a failure (a hang). */
@@ -72,7 +72,7 @@ function buildRig(lab: Lab, kind: WorkerKind, round: number): Rig {
 type Outcome = 'ok' | 'eio';
 
 async function runRound(kind: WorkerKind, round: number, o: WorkerKillOptions, tally: Tally): Promise<void> {
-  const rs = roundSeed(o.seed ^ (0x1000 * (WORKER_KINDS.indexOf(kind) + 1)), round);
+  const rs = roundSeed(o.seed, round);
   const rng = new Prng(rs);
   const problems: string[] = [];
   const note = (p: string): void => void problems.push(p);
@@ -213,12 +213,11 @@ async function runRound(kind: WorkerKind, round: number, o: WorkerKillOptions, t
 
 export async function workerKillCampaign(o: WorkerKillOptions): Promise<CampaignReport> {
   const tally = new Tally('worker-kill', o.seed);
-  for (const kind of o.kinds ?? WORKER_KINDS) {
-    for (let round = 0; round < o.rounds; round++) {
-      const before = tally.failures.length;
-      await runRound(kind, round, o, tally);
-      if (tally.failures.length > before) break;
-    }
+  // Round r kills the worker of kinds[r mod kinds]: most of a round is a worker thread starting.
+  const kinds = o.kinds ?? WORKER_KINDS;
+  for (let round = 0; round < o.rounds; round++) {
+    await runRound(kinds[round % kinds.length]!, round, o, tally);
+    if (tally.failures.length) break;
   }
   return tally.report();
 }
