@@ -44,7 +44,7 @@ const SLOT = 32;
 const STRIPE_DATA = SLOT * BS;
 const SPREAD_NS = 300_000;
 
-interface Array_ {
+interface RaidArray {
   readonly name: string;
   readonly top: string;
   readonly kind: RaidKind;
@@ -54,7 +54,7 @@ interface Array_ {
   readonly chunk: number;
 }
 
-function buildArray(lab: Lab, kind: RaidKind, nLegs: number, arrayBytes: number, rng: Prng): Array_ {
+function buildArray(lab: Lab, kind: RaidKind, nLegs: number, arrayBytes: number, rng: Prng): RaidArray {
   const legBytes = kind === 'raid1' ? arrayBytes : arrayBytes / (nLegs - 1);
   for (let i = 0; i < nLegs; i++) {
     // Legs share a copy domain or not (then raid1 resync and leg copies are emulated).
@@ -80,7 +80,7 @@ function health(lab: Lab, name: string): string {
 }
 
 /** Compares every leg with the model: raid1 legs hold the array; raid5 data chunks by left-symmetric placement, parity the XOR. */
-async function checkLegs(lab: Lab, a: Array_, shadow: ShadowDisk, tally: Tally): Promise<string[]> {
+async function checkLegs(lab: Lab, a: RaidArray, shadow: ShadowDisk, tally: Tally): Promise<string[]> {
   const problems: string[] = [];
   const images = await Promise.all(a.legs.map((l) => lab.read(l, 0, a.kind === 'raid1' ? a.bytes : a.bytes / (a.legs.length - 1))));
   if (a.kind === 'raid1') {
@@ -112,7 +112,8 @@ async function checkLegs(lab: Lab, a: Array_, shadow: ShadowDisk, tally: Tally):
   return problems;
 }
 
-interface CopyRange_ {
+/** A copy range in blocks of the array. */
+interface BlockRanges {
   readonly src: number;
   readonly dst: number;
   readonly count: number;
@@ -176,7 +177,7 @@ async function runRound(kind: RaidKind, round: number, o: RaidCampaignOptions, t
 
     /** A copy of 1-3 ranges; its result checked, its blocks settled when it failed. */
     const copy = async (what: string, nRanges: number, during?: (progress: () => number) => Promise<void>): Promise<void> => {
-      const ranges: CopyRange_[] = [];
+      const ranges: BlockRanges[] = [];
       for (let k = 0; k < nRanges; k++) {
         const { at, count } = part();
         const src = take();
