@@ -47,11 +47,19 @@ export class WorkerScsiArray {
     return typeof nameOrLun === 'number' ? this.lus[nameOrLun] : this.lus.find((l) => l.name === nameOrLun);
   }
 
+  /** With the thread gone the array shows no LU (its commands fail with INTERNAL TARGET FAILURE). */
   visibleLuns(initiator: string, exported: readonly number[] | null = null): number[] {
+    if (!this.thread.alive) return [];
     return this.thread.call({ op: 'visibleLuns', array: this.name, initiator, exported: exported ? [...exported] : null }) as number[];
   }
 
+  /**
+   * With the thread gone the copy manager reaches nothing: a copy's planning asks this, and a
+   * copy on a dead array then ends with EIO from its reads instead of throwing (found by the
+   * worker-kill fault campaign).
+   */
   reaches(arrayName: string, viaTransport = false): boolean {
+    if (!this.thread.alive) return false;
     return this.thread.call({ op: 'reaches', array: this.name, target: arrayName, viaTransport }) as boolean;
   }
 

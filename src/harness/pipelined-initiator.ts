@@ -21,7 +21,12 @@ interface Task {
   readonly reject: (e: Error) => void;
   readonly dataOut: Uint8Array | null;
   readonly dataIn: Uint8Array | null;
+  /** Data bytes the initiator sends at most (fault injection: a write whose Data-Out stops). */
+  readonly sendLimit: number;
 }
+
+/** Data-Out PDU size when a write's data is cut short, so the cut falls inside a burst. */
+const CUT_SEGMENT = 8192;
 
 export class PipelinedInitiator {
   private readonly digests: DigestState = { header: false, data: false };
@@ -81,8 +86,13 @@ export class PipelinedInitiator {
     for (const p of encodePdu(bhs, data, this.digests)) this.sock.write(p);
   }
 
-  /** Runs one command: `dataOut` for a write (immediate data up to the negotiated FirstBurstLength, the rest on R2T), `readLength` for a read. */
-  command(lun: number, cdb: Uint8Array, o: { dataOut?: Uint8Array; readLength?: number }): Promise<Completion> {
+  /**
+   * Runs one command: `dataOut` for a write (immediate data up to the negotiated FirstBurstLength,
+   * the rest on R2T), `readLength` for a read. `sendLimit` (fault injection): the write's data
+   * stops after that many bytes, in Data-Out PDUs of 8 KiB; the task then waits for the rest,
+   * which never comes, until the connection goes.
+   */
+  command(lun: number, cdb: Uint8Array, o: { dataOut?: Uint8Array; readLength?: number; sendLimit?: number }): Promise<Completion> {
     if (this.closed) return Promise.reject(new Error('connection closed'));
     const out = o.dataOut ?? null;
     const edtl = out ? out.length : (o.readLength ?? 0);
@@ -96,9 +106,10 @@ export class PipelinedInitiator {
     this.cmdSN = (this.cmdSN + 1) >>> 0;
     putBe32(b, Off.EXP_STATSN, this.expStatSN);
     b.set(cdb.subarray(0, 16), Cmd.OFF_CDB);
+    const sendLimit = o.sendLimit ?? Infinity;
     return new Promise((resolve, reject) => {
-      this.tasks.set(itt, { resolve, reject, dataOut: out, dataIn: !out && edtl ? new Uint8Array(edtl) : null });
-      this.send(b, out ? out.subarray(0, Math.min(out.length, this.firstBurst)) : new Uint8Array(0));
+      this.tasks.set(itt, { resolve, reject, dataOut: out, dataIn: !out && edtl ? new Uint8Array(edtl) : null, sendLimit });
+      this.send(b, out ? out.subarray(0, Math.min(out.length, this.firstBurst, sendLimit)) : new Uint8Array(0));
     });
   }
 
@@ -120,7 +131,11 @@ export class PipelinedInitiator {
     const t = this.tasks.get(itt);
     if (!t) return;
     if (op === Op.R2T && t.dataOut) {
-      for (const d of dataOutForR2t(p.bhs, itt, this.expStatSN, t.dataOut, 262144)) this.send(d.bhs, d.data);
+      const cut = t.sendLimit < t.dataOut.length;
+      for (const d of dataOutForR2t(p.bhs, itt, this.expStatSN, t.dataOut, cut ? CUT_SEGMENT : 262144)) {
+        if (be32(d.bhs, Data.OFF_BUFFER_OFFSET) + d.data.length > t.sendLimit) break;
+        this.send(d.bhs, d.data);
+      }
     } else if (op === Op.DATA_IN) {
       const off = be32(p.bhs, Data.OFF_BUFFER_OFFSET);
       if (t.dataIn && off + p.data.length <= t.dataIn.length) t.dataIn.set(p.data, off);
@@ -137,6 +152,7 @@ export class PipelinedInitiator {
     }
   }
 
+  /** Drops the connection (no Logout): the target sees the socket close. */
   close(): void {
     this.sock.destroy();
   }

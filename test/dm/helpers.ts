@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { Lab } from '../../src/app/lab.js';
+import { Lab, type CopyOperation } from '../../src/app/lab.js';
 import type { CopyStrategy } from '../../src/core/block/copy-types.js';
 import type { NullBlkOptions } from '../../devices/nullblk/nullblk.js';
 import { pattern, MiB } from '../helpers.js';
@@ -30,6 +30,29 @@ export async function fill(lab: Lab, dev: string, offset: number, length: number
 export async function expectCopied(lab: Lab, dev: string, dst: number, length: number, seed: number, srcOffset: number): Promise<void> {
   const got = await lab.read(dev, dst, length);
   expect(got).toEqualBytes(pattern(length, seed, srcOffset));
+}
+
+/**
+ * Timed nullblk devices nullb0..N-1 (8 MiB, 4 KiB blocks, domain d0 unless `domains` says,
+ * 64 KiB per copy command, femu timing): a copy of many pieces takes modeled time, so a test can
+ * act while it runs.
+ */
+export function timedLab(n: number, strategy: CopyStrategy = 'vectored', domains?: readonly string[]): Lab {
+  const lab = new Lab({ copyStrategy: strategy });
+  for (let i = 0; i < n; i++) lab.addNullBlk({ name: `nullb${i}`, size: 8 * MiB, lbs: 4096, backing: 'memory', domain: domains?.[i] ?? 'd0', copy_max_hw_bytes: 64 * 1024, timing: 'femu' });
+  return lab;
+}
+
+/** Waits (modeled time) until the copy has done some pieces and not all; fails after `limit` steps. */
+export async function midway(lab: Lab, op: CopyOperation, limit = 10_000): Promise<void> {
+  for (let i = 0; i < limit; i++) {
+    if (op.bytesDone > 0) {
+      if (op.state !== 'running' || op.bytesDone >= op.totalBytes) throw new Error('the copy finished before the test could act on it');
+      return;
+    }
+    await lab.clock.sleep(10_000);
+  }
+  throw new Error(`the copy made no progress in ${limit} steps`);
 }
 
 export { MiB };

@@ -5,7 +5,9 @@
  * declare capability (queue limits, copy domain, copyOffloadRefusal); they never emulate.
  *
  * Pieces run one after another with one I/O in flight, as the kernel's blkdev_copy_emulation
- * does, so a failure leaves every earlier piece copied and nothing after it touched.
+ * does, so a failure leaves every earlier piece copied and nothing after it touched. Each piece
+ * is in flight on the stacked devices it was remapped through (a dm suspend waits for it and
+ * holds the next); a table that went live under the copy makes it plan again.
  */
 import type { BlockDevice } from './device.js';
 import type { CopyControl, CopyOptions, CopyPiece, CopyRange, CopyResult, EmulationReason, PieceResult } from './copy-types.js';
@@ -17,7 +19,7 @@ import { submitBioWait } from './submit.js';
 import { ReqOp } from './ops.js';
 import { Trace } from './trace.js';
 import { errnoName } from '../util/errno.js';
-import { isStacked } from './remap.js';
+import { isStacked, type StackedDevice } from './remap.js';
 import type { WorkItem } from './copy-stack.js';
 import { planPaired, planToken, planVectored } from './copy-strategies.js';
 
@@ -70,12 +72,21 @@ export async function blkdevCopy(
     }
   }
 
-  const plan = planWork(dst, ranges, opts, trace);
-  if (plan.length > 1) {
-    plan.forEach(({ dev, piece: p }, i) =>
-      trace.add('X', dev.name, ReqOp.COPY, p.dstOffset, p.length, { info: `piece ${i + 1}/${plan.length}, ${p.sources.length} source(s), ${p.offload ? 'offload' : 'emulate'}` }),
-    );
-  }
+  let plan: WorkItem[] = [];
+  let generations = new Map<StackedDevice, number>();
+  const makePlan = (): void => {
+    plan = planWork(dst, ranges, opts, trace);
+    generations = new Map();
+    for (const item of plan) for (const d of item.via ?? []) generations.set(d, d.mapGeneration ?? 0);
+    if (plan.length > 1) {
+      plan.forEach(({ dev, piece: p }, i) =>
+        trace.add('X', dev.name, ReqOp.COPY, p.dstOffset, p.length, { info: `piece ${i + 1}/${plan.length}, ${p.sources.length} source(s), ${p.offload ? 'offload' : 'emulate'}` }),
+      );
+    }
+  };
+  makePlan();
+  /** A device the plan was remapped through whose table changed since (null: the plan holds). */
+  const staleOn = (gates: readonly StackedDevice[]): StackedDevice | null => gates.find((d) => (d.mapGeneration ?? 0) !== generations.get(d)) ?? null;
 
   const results: PieceResult[] = [];
   const reasons: string[] = [];
@@ -95,7 +106,9 @@ export async function blkdevCopy(
   async function runPlan(): Promise<CopyResult> {
     let offloadedBytes = 0;
     let emulatedBytes = 0;
-    for (const item of plan) {
+    let replans = 0;
+    for (let i = 0; i < plan.length; i++) {
+      const item = plan[i]!;
       const { piece } = item;
       if (control?.cancelled) {
         // Cancelled: stop at this piece boundary; earlier pieces stay copied.
@@ -103,30 +116,78 @@ export async function blkdevCopy(
         trace.add('C', dst.name, ReqOp.COPY, piece.dstOffset, piece.length, { res: failure, info: 'cancelled before this piece' });
         break;
       }
+      // The piece is in flight on every stacked device it was remapped through (a suspended one
+      // holds it); a table that went live since the plan was made means planning again.
+      const gates = item.via ?? [];
+      const plannedAt = generations;
+      if (gates.length && !(await enterGates(gates, plannedAt))) {
+        failure = -Errno.EAGAIN;
+        trace.add('C', dst.name, ReqOp.COPY, piece.dstOffset, piece.length, { res: failure, info: 'a suspended device below holds as much as it may' });
+        break;
+      }
+      /** Plans the copy again from its first piece (copied pieces are copied again); false past the limit. */
+      const replan = (stale: StackedDevice, why: string): boolean => {
+        if (++replans > COPY_MAX_REPLANS) {
+          failure = -Errno.EAGAIN;
+          trace.add('C', dst.name, ReqOp.COPY, piece.dstOffset, piece.length, { res: failure, info: `tables changed under the copy ${COPY_MAX_REPLANS} times` });
+          return false;
+        }
+        trace.add('X', stale.name, ReqOp.COPY, piece.dstOffset, piece.length, { info: `${why}: planned again (${replans}); copied pieces are copied again` });
+        makePlan();
+        results.length = 0;
+        bytes = offloadedBytes = emulatedBytes = 0;
+        i = -1;
+        return true;
+      };
+      const stale = staleOn(gates);
+      if (stale) {
+        leaveGates(gates, plannedAt);
+        if (replan(stale, `${stale.name} has another table or another copy map since the copy was planned`)) continue;
+        break;
+      }
       const m0 = trace.modeledNs();
       let r: PieceResult;
       let ranOn = item.dev;
-      if (piece.offload) {
-        let res: number;
-        if (item.planned) {
-          trace.add('C', item.dev.name, ReqOp.COPY, piece.dstOffset, piece.length, { res: item.planned.res, info: item.planned.info });
-          res = item.planned.res;
+      let entered = gates.length > 0;
+      /** Which side's I/O failed below the targets (their end_io is told), or null. */
+      let ioFailed: 'src' | 'dst' | null = null;
+      try {
+        if (piece.offload) {
+          let res: number;
+          if (item.planned) {
+            trace.add('C', item.dev.name, ReqOp.COPY, piece.dstOffset, piece.length, { res: item.planned.res, info: item.planned.info });
+            res = item.planned.res;
+          } else {
+            res = await submitBioWait(item.dev, { op: ReqOp.COPY, offset: piece.dstOffset, length: piece.length, sources: piece.sources, trace });
+          }
+          if (res >= 0) {
+            r = { dst_offset: piece.dstOffset, length: piece.length, sources: piece.sources.length, path: 'offload', res, host_bytes: 0 };
+          } else if (opts.fallback) {
+            const why = item.planned ? item.planned.info : `offload failed with ${res} (${errnoName(res)})`;
+            const reason: EmulationReason = { code: 'offload_failed', detail: `${why}; fell back to emulation` };
+            const fb = item.fallback ?? { dev: item.dev, piece };
+            ranOn = fb.dev;
+            // A fallback on the top device goes through the stack as bios, which the devices hold themselves.
+            if (item.fallback && entered) {
+              leaveGates(gates, plannedAt);
+              entered = false;
+            }
+            const e = await emulatePiece(fb.dev, fb.piece, reason, bounce, trace);
+            r = e.result;
+            // A fallback below the targets: a failed read or write there is theirs to hear of.
+            if (e.failedAt && !item.fallback) ioFailed = e.failedAt === 'read' ? 'src' : 'dst';
+          } else {
+            r = { dst_offset: piece.dstOffset, length: piece.length, sources: piece.sources.length, path: 'offload', res, host_bytes: 0 };
+            if (res === -Errno.EIO) ioFailed = 'dst';
+          }
         } else {
-          res = await submitBioWait(item.dev, { op: ReqOp.COPY, offset: piece.dstOffset, length: piece.length, sources: piece.sources, trace });
+          const e = await emulatePiece(item.dev, piece, piece.reason!, bounce, trace);
+          r = e.result;
+          // Emulated below the targets (between two legs' devices): a failed read or write is theirs to hear of.
+          if (e.failedAt) ioFailed = e.failedAt === 'read' ? 'src' : 'dst';
         }
-        if (res >= 0) {
-          r = { dst_offset: piece.dstOffset, length: piece.length, sources: piece.sources.length, path: 'offload', res, host_bytes: 0 };
-        } else if (opts.fallback) {
-          const why = item.planned ? item.planned.info : `offload failed with ${res} (${errnoName(res)})`;
-          const reason: EmulationReason = { code: 'offload_failed', detail: `${why}; fell back to emulation` };
-          const fb = item.fallback ?? { dev: item.dev, piece };
-          ranOn = fb.dev;
-          r = await emulatePiece(fb.dev, fb.piece, reason, bounce, trace);
-        } else {
-          r = { dst_offset: piece.dstOffset, length: piece.length, sources: piece.sources.length, path: 'offload', res, host_bytes: 0 };
-        }
-      } else {
-        r = await emulatePiece(item.dev, piece, piece.reason!, bounce, trace);
+      } finally {
+        if (entered) leaveGates(gates, plannedAt);
       }
       if (ranOn !== dst) r = { ...r, dev: ranOn.name };
       const modeled = trace.modeledNs() - m0;
@@ -135,7 +196,13 @@ export async function blkdevCopy(
       results.push(r);
       hostBytes += r.host_bytes;
       if (r.res < 0) {
-        failure = r.res;
+        // A raid leg's device failed the piece: the target marks the leg dead, as for a write
+        // through it, and the copy plans again around it (degraded, or refused with a reason).
+        const told = ioFailed ? item.failed?.[ioFailed] ?? [] : [];
+        for (const f of told) f();
+        const changed = told.length ? staleOn(gates) : null;
+        if (changed && replan(changed, `${ranOn.name} failed a piece of the copy (${errnoName(r.res)}) and ${changed.name} marked it dead`)) continue;
+        if (failure === 0) failure = r.res;
         break;
       }
       if (r.path === 'offload') offloadedBytes += r.length;
@@ -160,6 +227,28 @@ export async function blkdevCopy(
     trace.add('C', dst.name, ReqOp.COPY, firstDst, requested, { res, info: `${path}, ${results.length} piece(s)` });
     return { res, bytes, path, pieces: results, host_bytes: hostBytes, reasons, trace, strategy: opts.strategy, offloaded_bytes: offloadedBytes, emulated_bytes: emulatedBytes };
   }
+}
+
+/** Times one copy is planned again because a table it was remapped through changed under it (a limit on everything). */
+export const COPY_MAX_REPLANS = 16;
+
+/**
+ * Starts a piece on every stacked device it was remapped through: all at once or none, waiting
+ * for a suspended one's resume with nothing held meanwhile (so a suspend of another one is not
+ * kept waiting). False when a suspended device holds as much as it may.
+ */
+async function enterGates(gates: readonly StackedDevice[], planned: ReadonlyMap<StackedDevice, number>): Promise<boolean> {
+  for (;;) {
+    let k = 0;
+    while (k < gates.length && (gates[k]!.startCopyPiece?.(planned.get(gates[k]!) ?? 0) ?? true)) k++;
+    if (k === gates.length) return true;
+    for (let j = 0; j < k; j++) gates[j]!.endCopyPiece?.(planned.get(gates[j]!) ?? 0);
+    if (!((await gates[k]!.whenActive?.()) ?? true)) return false;
+  }
+}
+
+function leaveGates(gates: readonly StackedDevice[], planned: ReadonlyMap<StackedDevice, number>): void {
+  for (const d of gates) d.endCopyPiece?.(planned.get(d) ?? 0);
 }
 
 /**
@@ -188,8 +277,8 @@ class Bounce {
   }
 }
 
-/** Reads every source of the piece into the bounce buffer, then writes it to the destination. */
-async function emulatePiece(dst: BlockDevice, piece: CopyPiece, reason: EmulationReason, bounce: Bounce, trace: Trace): Promise<PieceResult> {
+/** Reads every source of the piece into the bounce buffer, then writes it to the destination; a failure says which. */
+async function emulatePiece(dst: BlockDevice, piece: CopyPiece, reason: EmulationReason, bounce: Bounce, trace: Trace): Promise<{ result: PieceResult; failedAt?: 'read' | 'write' }> {
   trace.add('E', dst.name, ReqOp.COPY, piece.dstOffset, piece.length, { info: `${reason.code}: ${reason.detail}` });
   const buf = bounce.get(piece.length);
   let host = 0;
@@ -197,12 +286,12 @@ async function emulatePiece(dst: BlockDevice, piece: CopyPiece, reason: Emulatio
   const base = { dst_offset: piece.dstOffset, length: piece.length, sources: piece.sources.length, path: 'emulated' as const, reason };
   for (const s of piece.sources) {
     const res = await submitBioWait(s.dev, { op: ReqOp.READ, offset: s.offset, length: s.length, data: buf.subarray(at, at + s.length), trace });
-    if (res < 0) return { ...base, res, host_bytes: host };
+    if (res < 0) return { result: { ...base, res, host_bytes: host }, failedAt: 'read' };
     host += s.length;
     at += s.length;
   }
   const res = await submitBioWait(dst, { op: ReqOp.WRITE, offset: piece.dstOffset, length: piece.length, data: buf, trace });
-  if (res < 0) return { ...base, res, host_bytes: host };
+  if (res < 0) return { result: { ...base, res, host_bytes: host }, failedAt: 'write' };
   host += piece.length;
-  return { ...base, res: piece.length, host_bytes: host };
+  return { result: { ...base, res: piece.length, host_bytes: host } };
 }

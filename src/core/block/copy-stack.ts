@@ -14,7 +14,7 @@ import type { CopySource } from './bio.js';
 import type { CopyOptions, CopyPiece, CopyRange, EmulationReason } from './copy-types.js';
 import { emulationChunk, planCopy, userCopyCap } from './copy-plan.js';
 import { best, choiceInfo, noCopyReason, preferenceOrder, trial, type TraceLike } from './copy-source-choice.js';
-import { isStacked, REMAP_MAX_DEPTH, REMAP_MAX_EXTENTS, type CopyExtent, type DataTransform, type LowerLocation } from './remap.js';
+import { isStacked, REMAP_MAX_DEPTH, REMAP_MAX_EXTENTS, type CopyExtent, type DataTransform, type LowerLocation, type StackedDevice } from './remap.js';
 import { ReqOp, SECTOR_SIZE } from './ops.js';
 import type { Trace } from './trace.js';
 
@@ -29,12 +29,38 @@ export interface WorkItem {
   readonly planned?: { readonly res: number; readonly info: string };
   /** Bytes of the request's destination this item completes (0 for a second raid1 leg). */
   readonly topBytes: number;
+  /**
+   * The stacked devices the piece was remapped through above the device its bios go to: the
+   * piece is in flight on each of them while it runs (a dm suspend waits for it; a suspended
+   * one holds it), as a bio remapped through a dm stack is.
+   */
+  readonly via?: readonly StackedDevice[];
+  /**
+   * For an offloaded piece: the targets' end_io of the locations it writes (`dst`) and reads
+   * (`src`): an I/O error there is told to them (a raid leg is marked dead), and the copy plans again.
+   */
+  readonly failed?: { readonly dst: readonly (() => void)[]; readonly src: readonly (() => void)[] };
+}
+
+/** Where a remap is, for the parts it makes: the stacked devices above, and the innermost targets' end_io of each side. */
+export interface RemapPath {
+  readonly via: readonly StackedDevice[];
+  readonly dstFailed?: () => void;
+  readonly srcFailed?: () => void;
+}
+
+const TOP: RemapPath = { via: [] };
+
+/** `via` with the stacked ones of `devs` added (each once). */
+export function through(via: readonly StackedDevice[], ...devs: BlockDevice[]): readonly StackedDevice[] {
+  const add = devs.filter((d): d is StackedDevice => isStacked(d) && !via.includes(d));
+  return add.length ? [...via, ...add] : via;
 }
 
 /** A raw copy between two bottom devices, or an emulation at some level. */
 export type Part =
-  | { readonly kind: 'raw'; readonly src: LowerLocation; readonly dst: LowerLocation; readonly length: number; readonly mirror: boolean; readonly cap?: number }
-  | { readonly kind: 'emulate'; readonly src: LowerLocation; readonly dst: LowerLocation; readonly length: number; readonly reason: EmulationReason; readonly mirror: boolean };
+  | { readonly kind: 'raw'; readonly src: LowerLocation; readonly dst: LowerLocation; readonly length: number; readonly mirror: boolean; readonly cap?: number; readonly via: readonly StackedDevice[]; readonly path?: RemapPath }
+  | { readonly kind: 'emulate'; readonly src: LowerLocation; readonly dst: LowerLocation; readonly length: number; readonly reason: EmulationReason; readonly mirror: boolean; readonly via: readonly StackedDevice[] };
 
 /** Counts remap work per request (a limit on everything). */
 export class RemapBudget {
@@ -71,18 +97,26 @@ function capReason(devs: readonly BlockDevice[]): EmulationReason {
 
 /**
  * The vectored remap: source S at `a` and destination D at `b`, `length` bytes, walked down both
- * stacks together. Appends raw parts (bottom device to bottom device) and emulation parts. `cap`:
- * the smallest user copy_max_bytes of the stacked devices above (userCopyCap), carried to the
- * raw parts so their pieces are cut by it.
+ * stacks together. Appends raw parts (bottom device to bottom device) and emulation parts, each
+ * with the stacked devices above it and the innermost targets' end_io (`path`). `cap`: the
+ * smallest user copy_max_bytes of the stacked devices above (userCopyCap), carried to the raw
+ * parts so their pieces are cut by it.
  */
-export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number, length: number, mirror: boolean, trace: TraceLike, budget: RemapBudget, out: Part[], depth = 0, cap = Infinity): void {
+export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number, length: number, mirror: boolean, trace: TraceLike, budget: RemapBudget, out: Part[], path: RemapPath = TOP, depth = 0, cap = Infinity): void {
+  const { via } = path;
   const emulate = (pos: number, n: number, reason: EmulationReason, m: boolean): void => {
-    out.push({ kind: 'emulate', src: { dev: S, offset: a + pos }, dst: { dev: D, offset: b + pos }, length: n, reason, mirror: m });
+    out.push({ kind: 'emulate', src: { dev: S, offset: a + pos }, dst: { dev: D, offset: b + pos }, length: n, reason, mirror: m, via });
   };
   if (!isStacked(S) && !isStacked(D)) {
-    out.push({ kind: 'raw', src: { dev: S, offset: a }, dst: { dev: D, offset: b }, length, mirror, ...(Number.isFinite(cap) ? { cap } : {}) });
+    out.push({ kind: 'raw', src: { dev: S, offset: a }, dst: { dev: D, offset: b }, length, mirror, via, path, ...(Number.isFinite(cap) ? { cap } : {}) });
     return;
   }
+  const below = through(via, S, D);
+  const next = (d: LowerLocation, s: LowerLocation): RemapPath => {
+    const dstFailed = d.failed ?? path.dstFailed;
+    const srcFailed = s.failed ?? path.srcFailed;
+    return { via: below, ...(dstFailed ? { dstFailed } : {}), ...(srcFailed ? { srcFailed } : {}) };
+  };
   if (depth >= REMAP_MAX_DEPTH) return emulate(0, length, limitReason, mirror);
   cap = Math.min(cap, userCopyCap(S, D));
   if (cap === 0) return emulate(0, length, capReason([S, D]), mirror);
@@ -100,7 +134,7 @@ export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number
           const ss = sE.segments[i]!;
           traceRemap(trace, ReqOp.COPY, ds, ds.length, D, b + pos, `${dE.target} stripe ${i}`);
           traceRemap(trace, ReqOp.COPY_SRC, ss, ss.length, S, a + pos, `${sE.target} stripe ${i}`);
-          resolvePair(ss.dev, ss.offset, ds.dev, ds.offset, ds.length, mirror, trace, budget, out, depth + 1, cap);
+          resolvePair(ss.dev, ss.offset, ds.dev, ds.offset, ds.length, mirror, trace, budget, out, next(ds, ss), depth + 1, cap);
         });
       } else {
         emulate(pos, n, { code: 'target_refused', detail: `${dE.target}: a full-stripe copy needs a source stripe of the same geometry (parity is copied with it); otherwise parity must be recomputed` }, mirror);
@@ -114,16 +148,18 @@ export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number
         if (sE.copies.length === 1) {
           const sc = sE.copies[0]!;
           if (sE.target) traceRemap(trace, ReqOp.COPY_SRC, sc, n, S, a + pos, sE.target);
-          resolvePair(sc.dev, sc.offset, dc.dev, dc.offset, n, m, trace, budget, out, depth + 1, cap);
+          resolvePair(sc.dev, sc.offset, dc.dev, dc.offset, n, m, trace, budget, out, next(dc, sc), depth + 1, cap);
           return;
         }
         // Several copies of the source (raid1 legs): each tried; the one this destination can offload from wins.
-        const trials = preferenceOrder(sE.copies, dc.dev).map((sc) => trial<Part>(sc, (rec, parts) => resolvePair(sc.dev, sc.offset, dc.dev, dc.offset, n, m, rec, budget, parts, depth + 1, cap)));
+        const trials = preferenceOrder(sE.copies, dc.dev).map((sc) => trial<Part>(sc, (rec, parts) => resolvePair(sc.dev, sc.offset, dc.dev, dc.offset, n, m, rec, budget, parts, next(dc, sc), depth + 1, cap)));
         const chosen = best(trials);
         if (chosen.offloadable === 0) {
           const reason = noCopyReason(sE.target, trials, dc.dev);
           traceRemap(trace, ReqOp.COPY_SRC, chosen.copy, n, S, a + pos, `${sE.target} source ${chosen.copy.dev.name}: ${reason.detail}; emulated`);
-          out.push({ kind: 'emulate', src: chosen.copy, dst: dc, length: n, reason, mirror: m });
+          // The emulation reads through S itself: its target balances the reads and hears of a
+          // leg that fails one (marks it dead and reads another), as a host read would.
+          out.push({ kind: 'emulate', src: { dev: S, offset: a + pos }, dst: dc, length: n, reason, mirror: m, via: through(via, D) });
           return;
         }
         traceRemap(trace, ReqOp.COPY_SRC, chosen.copy, n, S, a + pos, choiceInfo(sE.target, chosen, trials, dc.dev, n));
@@ -146,6 +182,10 @@ export interface SideExtent {
   readonly mirror: boolean;
   /** The smallest user copy_max_bytes of the stacked devices above `loc` (absent: none written). */
   readonly cap?: number;
+  /** The stacked devices above `loc` (or above the level that refused). */
+  readonly via: readonly StackedDevice[];
+  /** The innermost target's end_io for `loc` (a raid leg), if any. */
+  readonly failed?: () => void;
 }
 
 /**
@@ -154,14 +194,15 @@ export interface SideExtent {
  * range that a reader may choose between (a token naming each in-sync raid1 leg).
  * `straight` (paired strategy): only dm-linear passes, and an extent may not be split.
  */
-export function mapSide(dev: BlockDevice, off: number, length: number, role: 'src' | 'dst', trace: Trace, budget: RemapBudget, out: SideExtent[], opts: { straight?: boolean; alternatives?: boolean; strategy: string }, rel = 0, transforms: readonly DataTransform[] = [], mirror = false, depth = 0, cap = Infinity): void {
+export function mapSide(dev: BlockDevice, off: number, length: number, role: 'src' | 'dst', trace: Trace, budget: RemapBudget, out: SideExtent[], opts: { straight?: boolean; alternatives?: boolean; strategy: string }, rel = 0, transforms: readonly DataTransform[] = [], mirror = false, via: readonly StackedDevice[] = [], depth = 0, failed?: () => void, cap = Infinity): void {
   if (!isStacked(dev)) {
-    out.push({ rel, length, loc: { dev, offset: off }, transforms, mirror, ...(Number.isFinite(cap) ? { cap } : {}) });
+    out.push({ rel, length, loc: { dev, offset: off }, transforms, mirror, via, ...(failed ? { failed } : {}), ...(Number.isFinite(cap) ? { cap } : {}) });
     return;
   }
   const refuse = (pos: number, n: number, reason: EmulationReason): void => {
-    out.push({ rel: rel + pos, length: n, transforms, reason, mirror });
+    out.push({ rel: rel + pos, length: n, transforms, reason, mirror, via });
   };
+  const below = through(via, dev);
   if (depth >= REMAP_MAX_DEPTH) return refuse(0, length, limitReason);
   cap = Math.min(cap, userCopyCap(dev));
   if (cap === 0) return refuse(0, length, capReason([dev]));
@@ -183,7 +224,7 @@ export function mapSide(dev: BlockDevice, off: number, length: number, role: 'sr
       const copies = role === 'src' && !opts.alternatives ? e.copies.slice(0, 1) : e.copies;
       copies.forEach((c, k) => {
         traceRemap(trace, role === 'src' ? ReqOp.COPY_SRC : ReqOp.COPY_DST, c, n, dev, off + pos, e.target);
-        mapSide(c.dev, c.offset, n, role, trace, budget, out, opts, rel + pos, t, mirror || k > 0, depth + 1, cap);
+        mapSide(c.dev, c.offset, n, role, trace, budget, out, opts, rel + pos, t, mirror || k > 0, below, depth + 1, c.failed ?? failed, cap);
       });
     }
     pos += n;
@@ -206,16 +247,35 @@ export function chainRefusal(s: SideExtent, d: SideExtent, rel: number): Emulati
   return null;
 }
 
-/** Emulation pieces for `length` bytes from S at `a` to D at `b`, cut to the bounce buffer. */
-export function emulationItems(D: BlockDevice, b: number, S: BlockDevice, a: number, length: number, reason: EmulationReason, opts: CopyOptions, mirror: boolean): WorkItem[] {
+/** Emulation pieces for `length` bytes from S at `a` to D at `b`, cut to the bounce buffer; `via`: the stacked devices above S and D. */
+export function emulationItems(D: BlockDevice, b: number, S: BlockDevice, a: number, length: number, reason: EmulationReason, opts: CopyOptions, mirror: boolean, via: readonly StackedDevice[] = []): WorkItem[] {
   const chunk = emulationChunk(D, [S], opts.emulationBufferBytes);
   const items: WorkItem[] = [];
   for (let pos = 0; pos < length; pos += chunk) {
     const n = Math.min(chunk, length - pos);
     const sources: CopySource[] = [{ dev: S, offset: a + pos, length: n }];
-    items.push({ dev: D, piece: { dstOffset: b + pos, length: n, sources, offload: false, reason }, topBytes: mirror ? 0 : n });
+    items.push({ dev: D, piece: { dstOffset: b + pos, length: n, sources, offload: false, reason }, topBytes: mirror ? 0 : n, ...(via.length ? { via } : {}) });
   }
   return items;
+}
+
+/** The end_io of the parts (sorted by destination) a piece of [start, +length) covers. */
+function failedOf(group: readonly Extract<Part, { kind: 'raw' }>[], start: number, length: number): WorkItem['failed'] {
+  let lo = 0;
+  let hi = group.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (group[mid]!.dst.offset + group[mid]!.length <= start) lo = mid + 1;
+    else hi = mid;
+  }
+  const dst = new Set<() => void>();
+  const src = new Set<() => void>();
+  for (let i = lo; i < group.length && group[i]!.dst.offset < start + length; i++) {
+    const p = group[i]!.path;
+    if (p?.dstFailed) dst.add(p.dstFailed);
+    if (p?.srcFailed) src.add(p.srcFailed);
+  }
+  return dst.size || src.size ? { dst: [...dst], src: [...src] } : undefined;
 }
 
 /**
@@ -233,16 +293,18 @@ export function partsToItems(parts: readonly Part[], opts: CopyOptions): WorkIte
     if (p.kind !== 'emulate') continue;
     const last = emus[emus.length - 1];
     if (last && last.dst.dev === p.dst.dev && last.src.dev === p.src.dev && last.dst.offset + last.length === p.dst.offset && last.src.offset + last.length === p.src.offset && last.reason.detail === p.reason.detail && last.mirror === p.mirror) {
-      emus[emus.length - 1] = { ...last, length: last.length + p.length };
+      emus[emus.length - 1] = { ...last, length: last.length + p.length, via: through(last.via, ...p.via) };
     } else emus.push(p);
   }
-  for (const p of emus) items.push(...emulationItems(p.dst.dev, p.dst.offset, p.src.dev, p.src.offset, p.length, p.reason, opts, p.mirror));
+  for (const p of emus) items.push(...emulationItems(p.dst.dev, p.dst.offset, p.src.dev, p.src.offset, p.length, p.reason, opts, p.mirror, p.via));
   for (const p of parts) {
     if (p.kind === 'emulate') continue;
     else {
       const byCap = groups.get(p.dst.dev) ?? new Map<number, Extract<Part, { kind: 'raw' }>[]>();
       const cap = p.cap ?? Infinity;
-      byCap.set(cap, [...(byCap.get(cap) ?? []), p]);
+      const group = byCap.get(cap);
+      if (group) group.push(p);
+      else byCap.set(cap, [p]);
       groups.set(p.dst.dev, byCap);
     }
   }
@@ -250,8 +312,13 @@ export function partsToItems(parts: readonly Part[], opts: CopyOptions): WorkIte
     for (const [cap, group] of byCap) {
       group.sort((x, y) => x.dst.offset - y.dst.offset);
       const mirror = group.every((p) => p.mirror);
+      const via = group.reduce<readonly StackedDevice[]>((v, p) => through(v, ...p.via), []);
       const ranges: CopyRange[] = group.map((p) => ({ src: p.src.dev, srcOffset: p.src.offset, dstOffset: p.dst.offset, length: p.length }));
-      for (const piece of planCopy(dev, ranges, opts, cap)) items.push({ dev, piece, topBytes: mirror ? 0 : piece.length });
+      const anyFailed = group.some((p) => p.path?.dstFailed || p.path?.srcFailed);
+      for (const piece of planCopy(dev, ranges, opts, cap)) {
+        const failed = anyFailed ? failedOf(group, piece.dstOffset, piece.length) : undefined;
+        items.push({ dev, piece, topBytes: mirror ? 0 : piece.length, ...(via.length ? { via } : {}), ...(failed ? { failed } : {}) });
+      }
     }
   }
   return items;

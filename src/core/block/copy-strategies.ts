@@ -21,7 +21,7 @@
 import type { BlockDevice } from './device.js';
 import type { CopyOptions, CopyRange, EmulationReason } from './copy-types.js';
 import { offloadRefusal } from './copy-plan.js';
-import { emulationItems, mapSide, partsToItems, resolvePair, chainRefusal, RemapBudget, type Part, type SideExtent, type WorkItem } from './copy-stack.js';
+import { emulationItems, mapSide, partsToItems, resolvePair, chainRefusal, through, RemapBudget, type Part, type SideExtent, type WorkItem } from './copy-stack.js';
 import { ReqOp, SECTOR_SIZE } from './ops.js';
 import type { Trace } from './trace.js';
 import { Errno } from '../util/errno.js';
@@ -43,7 +43,7 @@ export function planVectored(D: BlockDevice, ranges: readonly CopyRange[], opts:
     if (r.length === 0) continue;
     const S = r.src ?? D;
     const top = topRefusal(D, S);
-    if (top) parts.push({ kind: 'emulate', src: { dev: S, offset: r.srcOffset }, dst: { dev: D, offset: r.dstOffset }, length: r.length, reason: top, mirror: false });
+    if (top) parts.push({ kind: 'emulate', src: { dev: S, offset: r.srcOffset }, dst: { dev: D, offset: r.dstOffset }, length: r.length, reason: top, mirror: false, via: [] });
     else resolvePair(S, r.srcOffset, D, r.dstOffset, r.length, false, trace, budget, parts);
   }
   return partsToItems(parts, opts);
@@ -87,10 +87,12 @@ export function planPaired(D: BlockDevice, ranges: readonly CopyRange[], opts: C
       }
       const d = dx[0]!.loc!;
       const s = sx[0]!.loc!;
+      const via = through(dx[0]!.via, ...sx[0]!.via);
+      const failed = dx[0]!.failed || sx[0]!.failed ? { failed: { dst: dx[0]!.failed ? [dx[0]!.failed] : [], src: sx[0]!.failed ? [sx[0]!.failed] : [] } } : {};
       const piece = { dstOffset: d.offset, length: n, sources: [{ dev: s.dev, offset: s.offset, length: n }], offload: true };
       const fallback = { dev: D, piece: { ...top.piece, reason: { code: 'offload_failed', detail: '' } as EmulationReason } };
       if (d.dev !== s.dev) {
-        items.push({ dev: d.dev, piece, fallback, topBytes: n, planned: { res: -Errno.EXDEV, info: `paired: COPY_DST reached ${d.dev.name}, COPY_SRC reached ${s.dev.name}; the pair cannot merge into one request` } });
+        items.push({ dev: d.dev, piece, fallback, topBytes: n, via, planned: { res: -Errno.EXDEV, info: `paired: COPY_DST reached ${d.dev.name}, COPY_SRC reached ${s.dev.name}; the pair cannot merge into one request` } });
         continue;
       }
       const refusal = offloadRefusal(d.dev, s.dev);
@@ -99,10 +101,10 @@ export function planPaired(D: BlockDevice, ranges: readonly CopyRange[], opts: C
         continue;
       }
       if (n > d.dev.limits.max_copy_sectors * SECTOR_SIZE) {
-        items.push({ dev: d.dev, piece, fallback, topBytes: n, planned: { res: -Errno.EINVAL, info: `paired: ${n}-byte copy exceeds ${d.dev.name}'s copy_max_bytes and copy bios are not split` } });
+        items.push({ dev: d.dev, piece, fallback, topBytes: n, via, planned: { res: -Errno.EINVAL, info: `paired: ${n}-byte copy exceeds ${d.dev.name}'s copy_max_bytes and copy bios are not split` } });
         continue;
       }
-      items.push({ dev: d.dev, piece, fallback, topBytes: n });
+      items.push({ dev: d.dev, piece, fallback, topBytes: n, via, ...failed });
     }
   }
   return items;
@@ -221,7 +223,7 @@ export function planToken(D: BlockDevice, ranges: readonly CopyRange[], opts: Co
     for (const iv of merged) items.push(...emulationItems(D, r.dstOffset + iv.start, S, r.srcOffset + iv.start, iv.end - iv.start, iv.reason, opts, false));
     for (const p of pairs) {
       for (const [x, y] of subtract(p.start, p.end, merged)) {
-        parts.push({ kind: 'raw', src: { dev: p.s.loc!.dev, offset: p.s.loc!.offset + (x - p.s.rel) }, dst: { dev: p.d.loc!.dev, offset: p.d.loc!.offset + (x - p.d.rel) }, length: y - x, mirror: p.d.mirror, ...tokenCap(p.s, p.d) });
+        parts.push({ kind: 'raw', src: { dev: p.s.loc!.dev, offset: p.s.loc!.offset + (x - p.s.rel) }, dst: { dev: p.d.loc!.dev, offset: p.d.loc!.offset + (x - p.d.rel) }, length: y - x, mirror: p.d.mirror, ...tokenCap(p.s, p.d), via: through(p.s.via, ...p.d.via), path: { via: [], ...(p.d.failed ? { dstFailed: p.d.failed } : {}), ...(p.s.failed ? { srcFailed: p.s.failed } : {}) } });
       }
     }
   }

@@ -21,6 +21,11 @@ export type CopyRole = 'src' | 'dst';
 export interface LowerLocation {
   readonly dev: BlockDevice;
   readonly offset: number;
+  /**
+   * The target's end_io for a copy: an I/O error here (a raid leg's device failed a copy piece's
+   * read or write) is told to the target, which marks the leg dead as its own I/O path would.
+   */
+  readonly failed?: () => void;
 }
 
 /**
@@ -84,6 +89,21 @@ export interface StackedDevice extends BlockDevice {
    * active again, false when it cannot hold more (the copy fails with EAGAIN, as a bio would).
    */
   whenActive?(): Promise<boolean>;
+  /**
+   * Starts one piece of a copy remapped through this device (a bio the engine sends to a device
+   * below it, or an emulation below it): true, and the piece is in flight here until
+   * `endCopyPiece` (a dm suspend waits for it); false while the device is suspended (the engine
+   * then waits with whenActive and asks again), as dm holds a bio that arrives while suspended.
+   */
+  startCopyPiece?(planned: number): boolean;
+  /** `planned`: the mapGeneration the piece's plan was made at (as given to startCopyPiece). */
+  endCopyPiece?(planned: number): void;
+  /**
+   * Changes each time what copyMap answers may have changed: another table went live (a reload
+   * activated by resume), or a target changed its mind (a raid leg failed, came back or was
+   * resynchronised). A copy planned before must be planned again.
+   */
+  readonly mapGeneration?: number;
 }
 
 export function isStacked(dev: BlockDevice): dev is StackedDevice {

@@ -3,7 +3,9 @@
  * /dev/mapper/NAME. Its live table maps bios onto targets (split at target boundaries, 'A'
  * trace events for each remap); its queue limits are stacked from every target's devices
  * (blk_stack_limits through dm_calculate_queue_limits), then narrowed by the targets. A
- * suspended device queues bios until it is resumed; resume swaps in a reloaded table.
+ * suspended device queues bios until it is resumed; resume swaps in a reloaded table. A copy
+ * remapped through it is in flight here piece by piece (startCopyPiece): suspend waits for the
+ * piece running and holds the next, and a table swapped in by resume makes the copy plan again.
  */
 import type { Bio } from '../block/bio.js';
 import type { BlockDevice, DeviceStats } from '../block/device.js';
@@ -54,6 +56,7 @@ export class DmDevice implements StackedDevice {
     this.name = `dm-${minor}`;
     this.live = table;
     this.limits = tableLimits(table);
+    this.goLive(table);
   }
 
   get capacity(): number {
@@ -102,9 +105,63 @@ export class DmDevice implements StackedDevice {
   }
 
   private finish(bio: Bio, res: number): void {
+    this.idle();
+    bio.endIo(res);
+  }
+
+  private idle(): void {
     this.inflight--;
     if (this.inflight === 0) for (const fn of this.drained.splice(0)) fn();
-    bio.endIo(res);
+  }
+
+  /** Bumped when resume activates a reloaded table and when a live target's copy map changes. */
+  private generation = 0;
+
+  get mapGeneration(): number {
+    return this.generation;
+  }
+
+  /** The live table's targets tell this device when their copy map changes, and may wait for earlier copies. */
+  private goLive(table: DmTable): void {
+    for (const e of table.entries) {
+      e.target.mapChanged = () => void this.generation++;
+      e.target.earlierCopiesDone = () => this.piecesPlannedBefore(this.generation);
+    }
+  }
+
+  /** Copy pieces in flight here, by the map generation their plan was made at. */
+  private readonly pieces = new Map<number, number>();
+  private pieceWaiters: { before: number; resolve: () => void }[] = [];
+
+  /** A copy piece remapped through this device starts: in flight here (suspend waits for it), or false while suspended. */
+  startCopyPiece(planned: number): boolean {
+    if (this.suspended) return false;
+    this.inflight++;
+    this.pieces.set(planned, (this.pieces.get(planned) ?? 0) + 1);
+    return true;
+  }
+
+  endCopyPiece(planned: number): void {
+    const n = (this.pieces.get(planned) ?? 1) - 1;
+    if (n > 0) this.pieces.set(planned, n);
+    else this.pieces.delete(planned);
+    this.pieceWaiters = this.pieceWaiters.filter((w) => {
+      if (this.anyPlannedBefore(w.before)) return true;
+      w.resolve();
+      return false;
+    });
+    this.idle();
+  }
+
+  private anyPlannedBefore(generation: number): boolean {
+    for (const g of this.pieces.keys()) if (g < generation) return true;
+    return false;
+  }
+
+  /** Resolves when no copy piece planned before `generation` is in flight here. */
+  private piecesPlannedBefore(generation: number): Promise<void> {
+    if (!this.anyPlannedBefore(generation)) return Promise.resolve();
+    return new Promise((resolve) => this.pieceWaiters.push({ before: generation, resolve }));
   }
 
   private async run(bio: Bio): Promise<number> {
@@ -146,7 +203,7 @@ export class DmDevice implements StackedDevice {
     return new Promise((resolve) => this.waiting.push(() => resolve(true)));
   }
 
-  /** dm suspend: stop issuing, wait for in-flight bios. */
+  /** dm suspend: stop issuing, wait for in-flight bios and copy pieces. */
   async suspend(): Promise<void> {
     this.suspended = true;
     if (this.inflight > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
@@ -159,8 +216,14 @@ export class DmDevice implements StackedDevice {
       l.max_user_copy_sectors = this.limits.max_user_copy_sectors;
       updateCopyLimit(l);
       Object.assign(this.limits, l);
+      for (const e of this.live.entries) {
+        e.target.mapChanged = undefined;
+        e.target.earlierCopiesDone = undefined;
+      }
       this.live = this.inactive;
       this.inactive = null;
+      this.generation++;
+      this.goLive(this.live);
     }
     this.suspended = false;
     for (const bio of this.held.splice(0)) this.queueBio(bio);

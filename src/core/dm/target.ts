@@ -47,6 +47,18 @@ export interface DmTarget {
   statusArgs(): string;
   /** `dmsetup message`: returns a message for -EINVAL or null when done. */
   message?(args: readonly string[]): Promise<string | null>;
+  /**
+   * Set by the dm device while the table is live; the target calls it when what copyMap answers
+   * changes without a new table (a raid leg failed, came back or was resynchronised), so copies
+   * planned before plan again.
+   */
+  mapChanged?: () => void;
+  /**
+   * Set by the dm device while the table is live: resolves when every copy piece planned before
+   * the last mapChanged has ended (pieces planned since see the new copy map). A raid resync calls
+   * it after changing the map, so no copy piece planned earlier writes a leg it is rebuilding.
+   */
+  earlierCopiesDone?: () => Promise<void>;
 }
 
 /** Builds a target from its arguments; throws TableError (a message) when they are bad. */

@@ -67,8 +67,14 @@ export class WorkerHandle {
     if (!on && this.holds === 0) this.worker.unref();
   }
 
-  /** Kills the thread as a crash would (for fault-injection tests). */
+  /**
+   * Kills the thread as a crash would (for fault-injection tests). It is gone from the call on:
+   * terminate() ends the thread later, and its exit reaches the owner only through this thread's
+   * event loop, so a synchronous call made meanwhile (a SCSI fabric's) waited for an answer until
+   * its 30 s timeout (found by the worker-kill fault campaign).
+   */
   async kill(): Promise<void> {
+    this.fail(`${this.o.what} killed`);
     await this.worker.terminate();
     await this.exited;
   }

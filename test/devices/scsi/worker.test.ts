@@ -146,6 +146,32 @@ describe('SCSI arrays with execution: worker', () => {
     expect(lab.failures.map((f) => f.device)).toContain('arr0');
   });
 
+  it('a copy on an array whose worker died ends with EIO instead of throwing from its planning; the array shows no LU (found by the worker-kill fault campaign)', async () => {
+    const lab = newLab();
+    const { array } = lab.addScsiArray({ name: 'arr0', execution: 'worker', lus: [{ name: 'sda', size: 1 << 20 }, { name: 'sdb', size: 1 << 20 }] });
+    expect(array.visibleLuns(HOST)).toEqual([0, 1]);
+    await (array as unknown as WorkerScsiArray).thread.kill();
+    // The copy's planning asks the copy manager whether it reaches the source's array.
+    const r = await lab.copy('/dev/sdb', [{ src: '/dev/sda', srcOffset: 0, dstOffset: 0, length: 4096 }]);
+    expect(r.res).toBe(-5);
+    expect(array.reaches('arr0')).toBe(false);
+    expect(array.visibleLuns(HOST)).toEqual([]);
+  });
+
+  it('a synchronous call made while the killed thread is still ending answers at once (it used to wait 30 s for the thread)', async () => {
+    const lab = newLab();
+    const { array } = lab.addScsiArray({ name: 'arr0', execution: 'worker', lus: [{ name: 'sda', size: 1 << 20 }] });
+    const thread = (array as unknown as WorkerScsiArray).thread;
+    const killed = thread.kill();
+    const t0 = Date.now();
+    expect(thread.alive).toBe(false);
+    expect(array.reaches('arr0')).toBe(false);
+    expect(array.execute(HOST, 0, rw16Cdb(false, 0, 1), undefined, 512).status).toBe(2);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await killed;
+    expect(lab.failures.map((f) => [f.device, f.reason])).toEqual([['arr0', 'SCSI fabric worker killed']]);
+  });
+
   it('lab.close() stops the thread without recording a failure; a command after it fails with EIO', async () => {
     const lab = new Lab();
     const { array } = lab.addScsiArray({ name: 'arr0', execution: 'worker', lus: [{ name: 'sda', size: 1 << 20 }] });

@@ -6,7 +6,15 @@
  * regions from an in-sync leg through the copy engine (offloaded where the legs can copy).
  *
  * Copies: the destination fans out to every live leg (each offloaded where it can be), the
- * source may be read from any in-sync leg; regions of dead legs are marked for resync.
+ * source may be read from any in-sync leg; regions of dead legs are marked for resync. A leg
+ * whose device fails a copy piece is marked dead as for a write (the locations' `failed`), and
+ * every change of a leg's health is told to the dm device (mapChanged): copies plan again.
+ *
+ * A resync copies a window of regions at a time under md's resync barrier: writes onto the
+ * window wait for it, and it waits for the writes in flight there; a copy onto the array is
+ * written through the mirror while a resync runs (copyMap refuses), and the resync starts once
+ * the copy pieces planned before it have ended. Otherwise a write landing between the resync's
+ * read of a region and its write to the recovering leg left that leg stale while marked in sync.
  */
 import { ReqOp, SECTOR_SIZE } from '../../block/ops.js';
 import type { BlockDevice } from '../../block/device.js';
@@ -16,12 +24,22 @@ import { Errno } from '../../util/errno.js';
 import { devPath, lowerIo, type DmTarget, type TargetIo } from '../target.js';
 import { legIndex, type RaidLeg } from './raid-leg.js';
 
+/** Regions a resync copies under one barrier window (md copies a window of the array at a time). */
+export const RESYNC_WINDOW = 64;
+
 export class Raid1Target implements DmTarget {
   readonly type = 'raid';
   readonly devices: readonly BlockDevice[];
   /** Per leg: regions (index) it is missing. */
   private readonly dirty: Set<number>[];
   private resyncing = false;
+  mapChanged?: () => void;
+  earlierCopiesDone?: () => Promise<void>;
+  /** The regions a resync is copying now (writes onto them wait), and when it is done with them. */
+  private window: { first: number; last: number; done: Promise<void> } | null = null;
+  /** Regions of the writes in flight (a resync window waits for those it overlaps). */
+  private readonly writing = new Set<{ first: number; last: number }>();
+  private writeEnded: (() => void)[] = [];
 
   /**
    * `sync` (dm-raid's full resynchronization): the legs the caller marked not in sync miss
@@ -48,7 +66,9 @@ export class Raid1Target implements DmTarget {
   }
 
   private fail(i: number): void {
+    if (this.legs[i]!.health === 'D') return;
     this.legs[i]!.health = 'D';
+    this.mapChanged?.();
   }
 
   async io(req: TargetIo): Promise<number> {
@@ -61,6 +81,20 @@ export class Raid1Target implements DmTarget {
       }
       return -Errno.EIO;
     }
+    if (req.op === ReqOp.FLUSH || req.length === 0) return this.writeLegs(req);
+    const ext = { first: Math.floor(req.offset / this.regionSize), last: Math.floor((req.offset + req.length - 1) / this.regionSize) };
+    while (this.window && this.window.first <= ext.last && ext.first <= this.window.last) await this.window.done;
+    this.writing.add(ext);
+    try {
+      return await this.writeLegs(req);
+    } finally {
+      this.writing.delete(ext);
+      for (const fn of this.writeEnded.splice(0)) fn();
+    }
+  }
+
+  /** A write (or flush, discard, write zeroes) to every live leg; a leg that fails it is marked dead. */
+  private async writeLegs(req: TargetIo): Promise<number> {
     const live = this.legs.map((l, i) => ({ l, i })).filter(({ l }) => l.health !== 'D');
     if (req.op !== ReqOp.FLUSH) this.markDirty(req.offset, req.length);
     const rs = await Promise.all(live.map(({ l }) => lowerIo(l.dev, req.op, req.op === ReqOp.FLUSH ? 0 : req.offset, req.length, req.trace, req.data, req.flags)));
@@ -88,10 +122,14 @@ export class Raid1Target implements DmTarget {
     if (inSync.length === 0) {
       return { kind: 'refuse', length, target: 'raid1', reason: { code: 'target_refused', detail: 'raid1 has no in-sync leg' } };
     }
-    if (role === 'src') return { kind: 'remap', length, target: 'raid1', copies: inSync.map((l) => ({ dev: l.dev, offset })) };
+    const failed = (l: RaidLeg) => () => this.fail(this.legs.indexOf(l));
+    if (role === 'dst' && this.resyncing) {
+      return { kind: 'refuse', length, target: 'raid1', reason: { code: 'target_refused', detail: 'raid1 is resynchronising: a copy onto it goes through its writes, which wait for the resync of their regions' } };
+    }
+    if (role === 'src') return { kind: 'remap', length, target: 'raid1', copies: inSync.map((l) => ({ dev: l.dev, offset, failed: failed(l) })) };
     this.markDirty(offset, length);
     const live = this.legs.filter((l) => l.health !== 'D');
-    return { kind: 'remap', length, target: 'raid1', copies: live.map((l) => ({ dev: l.dev, offset })) };
+    return { kind: 'remap', length, target: 'raid1', copies: live.map((l) => ({ dev: l.dev, offset, failed: failed(l) })) };
   }
 
   /** Regions a leg is missing, for status and tests. */
@@ -105,7 +143,10 @@ export class Raid1Target implements DmTarget {
       const i = legIndex(arg, this.legs.length);
       if (i === null) return `${verb}: expected a leg index 0..${this.legs.length - 1}`;
       if (verb === 'fail') this.fail(i);
-      else if (this.legs[i]!.health === 'D') this.legs[i]!.health = 'a';
+      else if (this.legs[i]!.health === 'D') {
+        this.legs[i]!.health = 'a';
+        this.mapChanged?.();
+      }
       return null;
     }
     if (verb === 'resync' || verb === 'recover') return this.resync();
@@ -118,18 +159,22 @@ export class Raid1Target implements DmTarget {
     const from = this.legs.find((l) => l.health === 'A');
     if (!from) return 'no in-sync leg to resync from';
     this.resyncing = true;
+    // Copies onto the array are refused from now; pieces planned before may still write the legs.
+    this.mapChanged?.();
+    await this.earlierCopiesDone?.();
     try {
       for (let i = 0; i < this.legs.length; i++) {
         const leg = this.legs[i]!;
         if (leg.health !== 'a') continue;
         const regions = [...this.dirty[i]!].sort((a, b) => a - b);
-        const ranges = regions.map((r) => {
-          const off = r * this.regionSize;
-          return { src: from.dev, srcOffset: off, dstOffset: off, length: Math.min(this.regionSize, this.length - off) };
-        });
-        for (let k = 0; k < ranges.length; k += 1024) {
-          const r = await blkdevCopy(leg.dev, ranges.slice(k, k + 1024));
-          if (r.res < 0) return `resync of leg ${i} failed: ${r.message ?? r.res}`;
+        for (let k = 0; k < regions.length; ) {
+          // A window: up to RESYNC_WINDOW regions that lie within RESYNC_WINDOW of the first.
+          let end = k + 1;
+          while (end < regions.length && end - k < RESYNC_WINDOW && regions[end]! - regions[k]! < RESYNC_WINDOW) end++;
+          const batch = regions.slice(k, end);
+          const problem = await this.resyncWindow(i, from.dev, batch);
+          if (problem) return problem;
+          k = end;
         }
         this.dirty[i]!.clear();
         leg.health = 'A';
@@ -138,6 +183,30 @@ export class Raid1Target implements DmTarget {
       return null;
     } finally {
       this.resyncing = false;
+      this.mapChanged?.();
+    }
+  }
+
+  /** Copies `regions` (sorted) from `from` to leg `i` with writes onto them held off; a message when it fails. */
+  private async resyncWindow(i: number, from: BlockDevice, regions: readonly number[]): Promise<string | null> {
+    let release = (): void => undefined;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    const window = { first: regions[0]!, last: regions[regions.length - 1]!, done };
+    this.window = window;
+    try {
+      const busy = (): boolean => [...this.writing].some((w) => w.first <= window.last && window.first <= w.last);
+      while (busy()) await new Promise<void>((resolve) => this.writeEnded.push(resolve));
+      const ranges = regions.map((r) => {
+        const off = r * this.regionSize;
+        return { src: from, srcOffset: off, dstOffset: off, length: Math.min(this.regionSize, this.length - off) };
+      });
+      const r = await blkdevCopy(this.legs[i]!.dev, ranges);
+      if (r.res < 0) return `resync of leg ${i} failed: ${r.message ?? r.res}`;
+      if (this.legs[i]!.health !== 'a') return `leg ${i} failed during its resync`;
+      return null;
+    } finally {
+      this.window = null;
+      release();
     }
   }
 

@@ -7,6 +7,10 @@
  * Writes are reconstruct-writes: the stripe's other data is read (reconstructed when its device
  * is dead), the new parity computed, data and parity written. Reads of a dead device's chunk
  * are reconstructed from the other devices. One dead device is tolerated; two fail with EIO.
+ * A device that fails a read or a write is marked dead, as md's raid5 fails a disk (the read is
+ * then reconstructed, the write goes on degraded), and so is one that fails a copy piece (the
+ * locations' `failed`); every change of a device's health is told to the dm device
+ * (mapChanged), so copies plan again.
  *
  * Copies: a source chunk on a live device is remapped (its data lies there raw); a destination
  * needs parity, so the engine emulates, except for full stripes copied onto full stripes of the
@@ -35,6 +39,8 @@ export class Raid5Target implements DmTarget {
   private readonly stripeData: number;
   /** Serialises requests: a reconstruct-write must not interleave with another on its stripe. */
   private lock: Promise<unknown> = Promise.resolve();
+  mapChanged?: () => void;
+  earlierCopiesDone?: () => Promise<void>;
 
   constructor(readonly legs: RaidLeg[], readonly length: number, readonly chunk: number) {
     this.devices = legs.map((l) => l.dev);
@@ -64,6 +70,13 @@ export class Raid5Target implements DmTarget {
     return this.legs.some((l) => l.health !== 'A');
   }
 
+  /** Marks device `i` dead (an I/O error or `fail i`). */
+  private markDead(i: number): void {
+    if (this.legs[i]!.health === 'D') return;
+    this.legs[i]!.health = 'D';
+    this.mapChanged?.();
+  }
+
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn, fn);
     this.lock = run.catch(() => undefined);
@@ -72,14 +85,21 @@ export class Raid5Target implements DmTarget {
 
   /** Reads device `leg`'s bytes [legOffset, +len) of a stripe, reconstructing when it is not in sync. */
   private async readLeg(leg: number, legOffset: number, len: number, trace: Trace | undefined, out: Uint8Array): Promise<number> {
-    if (this.legs[leg]!.health === 'A') return lowerIo(this.legs[leg]!.dev, ReqOp.READ, legOffset, len, trace, out);
+    if (this.legs[leg]!.health === 'A') {
+      const res = await lowerIo(this.legs[leg]!.dev, ReqOp.READ, legOffset, len, trace, out);
+      if (res >= 0 || res === -Errno.ENOTSUP) return res;
+      this.markDead(leg); // a failed read: reconstruct it
+    }
     out.fill(0);
     const tmp = new Uint8Array(len);
     for (let j = 0; j < this.n; j++) {
       if (j === leg) continue;
       if (this.legs[j]!.health !== 'A') return -Errno.EIO; // two devices gone
       const res = await lowerIo(this.legs[j]!.dev, ReqOp.READ, legOffset, len, trace, tmp);
-      if (res < 0) return res;
+      if (res < 0) {
+        this.markDead(j);
+        return -Errno.EIO; // a second device gone
+      }
       xorInto(out, tmp);
     }
     return len;
@@ -122,15 +142,14 @@ export class Raid5Target implements DmTarget {
       if (res < 0) return res;
       xorInto(parity, tmp);
     }
-    if (this.legs[leg]!.health !== 'D') {
-      const res = await lowerIo(this.legs[leg]!.dev, ReqOp.WRITE, legOffset, len, trace, data);
-      if (res < 0) return res;
+    // A device that fails its write is marked dead; the stripe stays readable while one device is.
+    for (const [j, bytes] of [[leg, data], [pd, parity]] as const) {
+      if (this.legs[j]!.health === 'D') continue;
+      const res = await lowerIo(this.legs[j]!.dev, ReqOp.WRITE, legOffset, len, trace, bytes);
+      if (res === -Errno.ENOTSUP) return res;
+      if (res < 0) this.markDead(j);
     }
-    if (this.legs[pd]!.health !== 'D') {
-      const res = await lowerIo(this.legs[pd]!.dev, ReqOp.WRITE, legOffset, len, trace, parity);
-      if (res < 0) return res;
-    }
-    return len;
+    return this.legs.filter((l) => l.health === 'D').length > 1 ? -Errno.EIO : len;
   }
 
   private fullStripe(offset: number, length: number): StripeSegment[] | null {
@@ -138,8 +157,9 @@ export class Raid5Target implements DmTarget {
     const stripe = offset / this.stripeData;
     const at = stripe * this.chunk;
     const segs: StripeSegment[] = [];
-    for (let i = 0; i < this.n - 1; i++) segs.push({ dev: this.legs[this.dataLeg(stripe, i)]!.dev, offset: at, length: this.chunk });
-    segs.push({ dev: this.legs[this.parityLeg(stripe)]!.dev, offset: at, length: this.chunk });
+    const seg = (leg: number): StripeSegment => ({ dev: this.legs[leg]!.dev, offset: at, length: this.chunk, failed: () => this.markDead(leg) });
+    for (let i = 0; i < this.n - 1; i++) segs.push(seg(this.dataLeg(stripe, i)));
+    segs.push(seg(this.parityLeg(stripe)));
     return segs;
   }
 
@@ -157,7 +177,7 @@ export class Raid5Target implements DmTarget {
     if (this.legs[at.leg]!.health !== 'A') {
       return { kind: 'refuse', length: n, target: 'raid5', reason: { code: 'target_refused', detail: `raid5 source chunk is on dead device ${this.legs[at.leg]!.dev.name}: reconstruction needs a read` } };
     }
-    return { kind: 'remap', length: n, target: 'raid5', copies: [{ dev: this.legs[at.leg]!.dev, offset: at.legOffset }] };
+    return { kind: 'remap', length: n, target: 'raid5', copies: [{ dev: this.legs[at.leg]!.dev, offset: at.legOffset, failed: () => this.markDead(at.leg) }] };
   }
 
   adjustLimits(l: QueueLimits): void {
@@ -171,16 +191,24 @@ export class Raid5Target implements DmTarget {
     if (verb === 'fail' || verb === 'revive') {
       const i = legIndex(arg, this.n);
       if (i === null) return `${verb}: expected a device index 0..${this.n - 1}`;
-      if (verb === 'fail') this.legs[i]!.health = 'D';
-      else if (this.legs[i]!.health === 'D') this.legs[i]!.health = 'a';
+      if (verb === 'fail') this.markDead(i);
+      else if (this.legs[i]!.health === 'D') {
+        this.legs[i]!.health = 'a';
+        this.mapChanged?.();
+      }
       return null;
     }
     if (verb === 'resync' || verb === 'recover') return this.serial(() => this.rebuild());
     return `unknown message ${verb ?? ''} (fail N, revive N, resync)`;
   }
 
-  /** Rebuilds every recovering device from the others, stripe by stripe. */
+  /**
+   * Rebuilds every recovering device from the others, stripe by stripe, under the lock that
+   * orders writes; copy pieces planned while the array was whole (offloaded stripes bypass the
+   * lock) have ended first: the array has been degraded since, so none are planned now.
+   */
   private async rebuild(): Promise<string | null> {
+    await this.earlierCopiesDone?.();
     const stripes = this.length / this.stripeData;
     for (let i = 0; i < this.n; i++) {
       if (this.legs[i]!.health !== 'a') continue;
@@ -193,6 +221,7 @@ export class Raid5Target implements DmTarget {
         if (w < 0) return `rebuild of device ${i} failed writing stripe ${s}`;
       }
       this.legs[i]!.health = 'A';
+      this.mapChanged?.();
     }
     return null;
   }
