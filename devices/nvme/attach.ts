@@ -107,7 +107,7 @@ export function addNvmeController(lab: DeviceHost, o: NvmeControllerOptions): Nv
 }
 
 /**
- * `execution: worker`: the controller is built on its subsystem's worker thread (worker-entry.ts,
+ * `execution: worker`: the controller is built on its subsystem's worker thread (workers/nvme-subsystem.ts,
  * one thread per subsystem, started by its first controller) from the same options, with the
  * namespaces its entry defines; the host driver here reaches it through shared registers and the
  * shared DMA arena. Timing models run there too, on the lab clock's time as published with each

@@ -1,6 +1,6 @@
 /**
  * The worker thread of a subsystem whose controllers run with `execution: worker`: it holds the
- * subsystem's namespaces and runs every worker controller of the subsystem (worker-entry.ts), so
+ * subsystem's namespaces and runs every worker controller of the subsystem (workers/nvme-subsystem.ts), so
  * a Copy through one controller reaches the namespaces another controller defined, as inline.
  * Controllers join it after it started through its message port; each has its own registers
  * (worker-bar.ts). The thread keeps the process alive only while some controller has commands

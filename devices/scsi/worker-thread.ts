@@ -1,6 +1,6 @@
 /**
  * The lab's end of the worker thread that runs a SCSI fabric's arrays (`execution: worker`,
- * worker-entry.ts): one thread per fabric, because the fabric is the copy domain of EXTENDED COPY
+ * workers/scsi-fabric.ts): one thread per fabric, because the fabric is the copy domain of EXTENDED COPY
  * and ROD tokens. Synchronous calls (sd's probe at attach, sd's untimed bios, the lab's reads of
  * access lists) post their request and wait on a shared flag, then take the answer with
  * receiveMessageOnPort, as the NVMe worker's probe does; executeAsync answers on a listened port.

@@ -2,7 +2,7 @@
  * The driver's end of a device that runs on a worker thread: tags, the submission ring, the
  * completion ring, bounce buffers for host memory the worker cannot see, and what happens when
  * the worker dies (every request in flight completes with -EIO, later ones too, and the lab is
- * told). The worker end is devices/worker/device-worker.ts; the layout is queue-layout.ts.
+ * told). The worker end is workers/nullblk-queue.ts; the layout is queue-layout.ts.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Bio } from '../../src/core/block/bio.js';
