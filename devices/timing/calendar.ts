@@ -32,6 +32,8 @@ export class Calendar {
 
   /** The earliest start ≥ ready at which [start, start + dur) is free. */
   fit(ready: number, dur: number): number {
+    // Nothing to reserve (a copyback page with no bytes over the channel) waits for nothing.
+    if (dur <= 0) return ready;
     const n = this.s.length;
     if (n === this.head || ready >= this.e[n - 1]!) return ready;
     let i = this.firstEndingAfter(ready);

@@ -399,8 +399,9 @@ export class TimingModel {
       const s = die.fit(r, before + x + after);
       const cs = ch.fit(s + before, x);
       const end = cs + x + after;
+      // Free from s to the end: the die starts late enough to meet the channel (not held waiting).
       if (cs === s + before || die.isFree(s, end)) {
-        die.take(s, end - s);
+        die.take(cs - before, before + x + after);
         ch.take(cs, x);
         return end;
       }
