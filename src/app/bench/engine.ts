@@ -111,7 +111,11 @@ function accountingHost(lab: Lab, acc: CopyAccount, traceOf?: (userData: number)
   return {
     fdDevice: (fd) => lab.fdDevice(fd),
     open: (p) => lab.open(p),
-    copyRanges: (dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl, trace?: Trace) => lab.copyRanges(dst, ranges, control, trace).then((r) => countCopy(acc, r)),
+    get copyOptions() {
+      return lab.copyOptions;
+    },
+    newTrace: () => lab.newTrace(),
+    copied: (r) => countCopy(acc, r),
     ...(traceOf ? { traceOf } : {}),
     poll: () => lab.poll(),
     waitEvent: () => lab.waitEvent(),

@@ -16,7 +16,8 @@ import { BUFFER_ADDRESS_STRIDE, COPY_RANGE, CQE, HDR, MAX_REGISTERED_BUFFERS, MA
 import { IORING_ASYNC_CANCEL, IORING_OP, IOSQE, IOSQE_SUPPORTED, IORING_SQ } from './opcodes.js';
 import type { Ring } from './ring.js';
 import type { BlockDevice } from '../block/device.js';
-import type { CopyControl, CopyRange, CopyResult } from '../block/copy-types.js';
+import type { CopyControl, CopyOptions, CopyRange, CopyResult } from '../block/copy-types.js';
+import { blkdevCopy } from '../block/copy-engine.js';
 import { submitBio } from '../block/submit.js';
 import type { Trace } from '../block/trace.js';
 import { ReqOp } from '../block/ops.js';
@@ -29,7 +30,12 @@ export interface RingHost {
   fdDevice(fd: number): BlockDevice | undefined;
   /** Opens a device path and returns its lab fd. */
   open(path: string): number;
-  copyRanges(dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl, trace?: Trace): Promise<CopyResult>;
+  /** The copy engine's settings for the COPY opcode (the ring calls the block layer's copy with them). */
+  readonly copyOptions: CopyOptions;
+  /** A trace for a copy whose request the host does not trace (traceOf gave none). */
+  newTrace(): Trace;
+  /** Told of every COPY's result (a harness counting offloaded and emulated bytes per job). */
+  copied?(r: CopyResult): void;
   /**
    * The trace a request's block-layer events go to (by its user_data), when the host traces
    * them: its bios then record their splits, issues and completions (X, D, C) and its copies
@@ -420,9 +426,10 @@ export class RingConsumer {
       l.splice(l.indexOf(control), 1);
       if (l.length === 0) this.copies.delete(req.userData);
     };
-    this.host.copyRanges(dst, ranges, control, trace).then(
+    blkdevCopy(dst, ranges, this.host.copyOptions, trace ?? this.host.newTrace(), control).then(
       (r) => {
         forget();
+        this.host.copied?.(r);
         // A cancelled copy: -ECANCELED, with the bytes done in big_cqe[0] on CQE32 rings.
         if (r.res === -Errno.ECANCELED) this.complete(req, r.res, BigInt(r.bytes), 0n);
         else done(r.res);
