@@ -23,6 +23,7 @@ import type { Trace } from '../block/trace.js';
 import { ReqOp } from '../block/ops.js';
 import { Errno, ErrnoError } from '../util/errno.js';
 import { le64, putLe64 } from '../util/bytes.js';
+import { ASSERTS, invariant } from '../util/invariants.js';
 
 /** What the consumer needs from the lab. */
 export interface RingHost {
@@ -208,7 +209,18 @@ export class RingConsumer {
     }
     Atomics.store(hdr, HDR.SQ_HEAD, head);
     this.pump();
+    if (ASSERTS) this.checkIndices();
     return consumed;
+  }
+
+  /** The ring's indices and counts hold together (COPYLAB_ASSERT runs check them at each enter and CQE). */
+  private checkIndices(): void {
+    const hdr = this.ring.hdr;
+    const sq = Atomics.load(hdr, HDR.SQ_TAIL) - Atomics.load(hdr, HDR.SQ_HEAD);
+    const cq = Atomics.load(hdr, HDR.CQ_TAIL) - Atomics.load(hdr, HDR.CQ_HEAD);
+    invariant(sq >= 0 && sq <= this.ring.sqEntries, () => `ring: ${sq} SQEs between head and tail of ${this.ring.sqEntries}`);
+    invariant(cq >= 0 && cq <= this.ring.cqEntries, () => `ring: ${cq} CQEs between head and tail of ${this.ring.cqEntries}`);
+    invariant(this.inflight >= 0 && this.deferredMembers >= 0 && this.deferredMembers <= this.inflight && this.inflight <= RING_MAX_INFLIGHT, () => `ring: ${this.inflight} in flight, ${this.deferredMembers} deferred`);
   }
 
   /** Copies an SQE out of the ring (its slot is free again once the head moves). */
@@ -491,6 +503,7 @@ export class RingConsumer {
       this.overflow.push({ userData, res, flags, big0, big1 });
       Atomics.or(hdr, HDR.SQ_FLAGS, IORING_SQ.CQ_OVERFLOW);
     }
+    if (ASSERTS) this.checkIndices();
     if (this.wakers.length) this.wake();
   }
 
