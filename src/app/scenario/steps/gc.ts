@@ -10,7 +10,7 @@ import { GC_PATHS, type GcPathName } from '../../gc/paths.js';
 import { VICTIM_POLICIES, type VictimPolicyName } from '../../gc/policies.js';
 import { GC_LIMITS } from '../../gc/constants.js';
 import type { Field } from '../fields.js';
-import type { StepDef } from '../types.js';
+import type { ParsedStep, StepDef } from '../types.js';
 import { k as key, type ObjSpec } from '../keys.js';
 import { Errno } from '../../../core/util/errno.js';
 
@@ -51,6 +51,23 @@ function real(f: Field, min: number, max: number): number {
 }
 
 
+/** A parsed `gc` step: its device and run options, which `copylab gc --scenario F --dev D` takes as its defaults. */
+export interface GcStepOptions {
+  readonly dev: string;
+  readonly options: GcOptions;
+}
+
+interface GcParsedStep extends ParsedStep {
+  readonly gc: GcStepOptions;
+}
+
+const isGcStep = (s: ParsedStep): s is GcParsedStep => s.kind === 'gc' && 'gc' in s;
+
+/** The run options of the scenario's first `gc` step on `dev`, if it has one. */
+export function gcStepOn(steps: readonly ParsedStep[], dev: string): GcOptions | undefined {
+  return steps.find((s): s is GcParsedStep => isGcStep(s) && s.gc.dev === dev)?.gc.options;
+}
+
 export const gcStep: StepDef = {
   kind: 'gc',
   spec: GC_SPEC,
@@ -77,8 +94,9 @@ export const gcStep: StepDef = {
       if (e.key('host_bytes').present) expect.host_bytes = e.key('host_bytes').size();
       if (e.key('min_victims').present) expect.min_victims = e.key('min_victims').int(0, 2 ** 31);
     }
-    return {
+    const step: GcParsedStep = {
       kind: 'gc',
+      gc: { dev, options: o },
       async run(lab) {
         try {
           const r = await runGcOnLab({ lab, dev }, o);
@@ -102,5 +120,6 @@ export const gcStep: StepDef = {
         }
       },
     };
+    return step;
   },
 };
