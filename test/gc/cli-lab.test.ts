@@ -46,6 +46,17 @@ describe('copylab gc --scenario F --dev D', () => {
     expect(r.out).toMatch(/│ host bytes \(GC\) +│ 38\.90 MiB/);
   });
 
+  it("a scenario's gc step whose copies the device emulated says so in its line, beside the expectation it missed", () => {
+    const dir = tmp();
+    const f = join(dir, 'gc-step.yaml');
+    writeFileSync(f, readFileSync(IZC, 'utf8').replace('msrc: 255 }', 'msrc: 255, copy_offload_min_bytes: 4MiB }').replace('path: izc', 'path: copy').replace('overwrites: 0.6', 'overwrites: 0.4'));
+    const r = copylab('run', f, '--json');
+    expect(r.code).toBe(1);
+    const step = JSON.parse(r.out.split('\n')[0]!) as { ok: boolean; message: string };
+    expect(step.ok).toBe(false);
+    expect(step.message).toMatch(/^host bytes \d+, expected 0; \d+ bytes of GC copies emulated \(below_min\)$/);
+  });
+
   it('--timing on a lab device names its own preset or is refused (exit 2) before the run', () => {
     const r = copylab('gc', '--scenario', IZC, '--dev', '/dev/nvme0n1', '--timing', 'femu');
     expect(r.code).toBe(2);

@@ -104,7 +104,9 @@ export const gcStep: StepDef = {
           if (expect.waf_max !== undefined && r.waf > expect.waf_max) problems.push(`WAF ${r.waf.toFixed(3)} > ${expect.waf_max}`);
           if (expect.host_bytes !== undefined && r.host_bytes !== expect.host_bytes) problems.push(`host bytes ${r.host_bytes}, expected ${expect.host_bytes}`);
           if (expect.min_victims !== undefined && r.victims < expect.min_victims) problems.push(`${r.victims} victims, expected at least ${expect.min_victims}`);
-          const summary = `${o.policy} ${o.path}: WAF ${r.waf.toFixed(3)} (Desnoyers greedy ${r.waf_desnoyers_greedy.toFixed(3)}), ${r.victims} victims, ${r.commands} GC commands, ${r.verified_blocks} blocks verified`;
+          // A copy path the device emulated says so, and why (the run's note names the key that changes it).
+          const emulated = r.copy_emulated_bytes > 0 ? `; ${r.copy_emulated_bytes} bytes of GC copies emulated (${r.copy_emulation.map((e) => e.code).join(', ')})` : '';
+          const summary = `${o.policy} ${o.path}: WAF ${r.waf.toFixed(3)} (Desnoyers greedy ${r.waf_desnoyers_greedy.toFixed(3)}), ${r.victims} victims, ${r.commands} GC commands, ${r.verified_blocks} blocks verified${emulated}`;
           return {
             target: dev,
             ok: problems.length === 0,
@@ -112,7 +114,7 @@ export const gcStep: StepDef = {
             path: o.path,
             bytes: r.gc_moved_bytes,
             host_bytes: r.host_bytes,
-            message: problems.length ? problems.join('; ') : summary,
+            message: problems.length ? `${problems.join('; ')}${emulated}` : summary,
             details: { ...r, series: undefined },
           };
         } catch (err) {
