@@ -9,10 +9,11 @@ import { pack } from 'msgpackr';
 import { GC_DEFAULTS, GcOptionError, checkGcOptions, type GcOptions } from '../../gc/options.js';
 import { runGc } from '../../gc/run.js';
 import { runGcOnLab } from '../../gc/lab-backend.js';
-import { openLabDevice, timingsOf } from '../../gc/lab-target.js';
+import { openLabDevice } from '../../gc/lab-target.js';
 import { knownFailure } from '../../gc/failure.js';
 import { isFailedPoint, type SweepPoint } from '../../gc/sweep-point.js';
-import { gcStepOn } from '../../scenario/steps/gc.js';
+import { RUN_STEP_KEYS, SWEEP_STEP_KEYS, withStepDefaults, type Given } from '../gc-step-defaults.js';
+import { checkPlot, writePlot } from '../gc-plot.js';
 import type { Scenario } from '../../scenario/parse.js';
 import { openTraceFile, type TraceWriter } from '../../../core/trace/writer.js';
 import { checkOutput, writeOutput } from '../../../core/util/output-file.js';
@@ -23,10 +24,8 @@ import { GC_PATHS, type GcPathName } from '../../gc/paths.js';
 import { VICTIM_POLICIES, type VictimPolicyName } from '../../gc/policies.js';
 import type { GcResult } from '../../gc/result.js';
 import { runSweep, sweepRuns } from '../../gc/sweep.js';
-import { renderGcSvg } from '../../plot/gc.js';
 import { fmt, formatBytes, printSweep } from '../sweep-table.js';
 import { buildLab, loadScenario } from '../../scenario/run.js';
-import type { Lab } from '../../lab.js';
 import { formatSize, parseSize } from '../../../core/util/size.js';
 import { wrapText } from '../../../core/util/text-table.js';
 import type { QueueCliOptions } from '../queued-sweep.js';
@@ -180,52 +179,6 @@ function reportError(err: unknown): number {
   throw err;
 }
 
-/** Whether an option was given on the command line (not a default): commander's value source. */
-type Given = (option: string) => boolean;
-
-/** Run options a scenario's gc step sets, as command-line option → its value there. */
-function stepValues(step: GcOptions): Record<string, string> {
-  return { path: step.path, policy: step.policy, spareFactor: String(step.spareFactor), overwrites: String(step.overwrites), workload: step.workload, seed: String(step.seed), ageThreshold: String(step.ageThreshold) };
-}
-
-/**
- * With --scenario: the scenario's gc step on --dev (its first), if it has one, gives the run
- * options the command line leaves out (`keys`: option → the step's option it takes). Says which
- * on stderr.
- */
-function withStepDefaults<T extends object>(c: T, scenario: Scenario, dev: string, given: Given, keys: Record<string, string>, cmd: string): T {
-  const norm = (d: string): string => (d.startsWith('/dev/') ? d : `/dev/${d}`);
-  const step = gcStepOn(scenario.steps, norm(dev));
-  if (!step) return c;
-  const values = stepValues(step);
-  const out: Record<string, unknown> = { ...(c as Record<string, unknown>) };
-  const taken: string[] = [];
-  for (const [option, from] of Object.entries(keys)) {
-    if (given(option)) continue;
-    const was = out[option];
-    out[option] = values[from];
-    if (was !== values[from]) taken.push(`--${option.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)} ${values[from]}`);
-  }
-  if (taken.length) process.stderr.write(`copylab ${cmd}: note: from the scenario's gc step on ${norm(dev)}: ${taken.join(', ')} (options on the command line override it)\n`);
-  return out as T;
-}
-
-const RUN_STEP_KEYS = { path: 'path', policy: 'policy', spareFactor: 'spareFactor', overwrites: 'overwrites', workload: 'workload', seed: 'seed', ageThreshold: 'ageThreshold' };
-const SWEEP_STEP_KEYS = { paths: 'path', policies: 'policy', spareFactors: 'spareFactor', overwrites: 'overwrites', workloads: 'workload', seed: 'seed', ageThreshold: 'ageThreshold' };
-
-const NO_PLOT = 'nothing to plot: throughput over the run needs a timing model, WAF against spare factor a sweep over two or more';
-
-/** --plot on a device without a timing model and no WAF chart to draw: refused before the run. */
-function checkPlotTimed(labDev: { lab: Lab; dev: string } | undefined, o: GcOptions, spareFactors: number): void {
-  if (spareFactors >= 2) return;
-  if (!labDev) {
-    if (o.timing === 'none') usage('--plot', `${NO_PLOT}: give --timing PRESET (copylab gc --timing nvmevirt-zns …)`);
-    return;
-  }
-  const dev = labDev.lab.findDevice(labDev.dev);
-  if (dev && timingsOf(labDev.lab, dev).length === 0) usage('--plot', `${NO_PLOT}: ${labDev.dev} has no timing model; set timing: PRESET on it in the scenario`);
-}
-
 async function gcCommand(c0: GcCliOptions, given: Given): Promise<number> {
   try {
     if ((c0.scenario === undefined) !== (c0.dev === undefined)) usage(c0.scenario === undefined ? '--dev' : '--scenario', '--scenario FILE and --dev PATH go together');
@@ -237,7 +190,7 @@ async function gcCommand(c0: GcCliOptions, given: Given): Promise<number> {
     }
     // Every output is checked before the run (which may take minutes), not after it.
     for (const f of [c.seriesOut, c.traceOut, c.plot]) if (f !== undefined) checkOutput(f);
-    if (c.plot !== undefined && !scenario) checkPlotTimed(undefined, o, 1);
+    if (c.plot !== undefined && !scenario) checkPlot(o, 1);
     const trace = loadTrace(o);
     const bar = progressBar(!c.json && process.stderr.isTTY === true);
     let r: GcResult;
@@ -245,7 +198,7 @@ async function gcCommand(c0: GcCliOptions, given: Given): Promise<number> {
     if (scenario) {
       const lab = buildLab(scenario);
       try {
-        if (c.plot !== undefined) checkPlotTimed({ lab, dev: c.dev! }, o, 1);
+        if (c.plot !== undefined) checkPlot(o, 1, { lab, dev: c.dev! });
         sink = c.traceOut !== undefined ? openTraceFile(c.traceOut, `copylab gc --dev ${c.dev!}`, () => lab.clock.now()) : undefined;
         const onNote = (n: string): void => void process.stderr.write(`copylab gc: note: ${n}\n`);
         r = await runGcOnLab({ lab, dev: c.dev! }, o, { onProgress: bar.update, onNote, ...(trace ? { trace } : {}), ...(sink ? { traceSink: sink } : {}) });
@@ -259,23 +212,12 @@ async function gcCommand(c0: GcCliOptions, given: Given): Promise<number> {
     if (c.json) process.stdout.write(JSON.stringify({ ...r, series: undefined }) + '\n');
     else printResult(r);
     if (c.seriesOut !== undefined) writeOutput(c.seriesOut, pack(r));
-    const plotted = c.plot === undefined || (await writePlot(c.plot, [r]));
+    const plotted = c.plot === undefined || (await writePlot(c.plot, [r], 'gc'));
     if (sink?.error) throw sink.error;
     return plotted ? EXIT_OK : EXIT_FAILED;
   } catch (err) {
     return reportError(err);
   }
-}
-
-/** Writes the SVG chart of the results; false (and why on stderr) when they have nothing to draw. */
-async function writePlot(file: string, results: readonly GcResult[], cmd = 'gc'): Promise<boolean> {
-  const svg = await renderGcSvg(results);
-  if (svg === null) {
-    process.stderr.write(`copylab ${cmd}: --plot: ${NO_PLOT}; the runs had no modeled time, ${file} not written\n`);
-    return false;
-  }
-  writeOutput(file, svg);
-  return true;
 }
 
 const list = (v: string | undefined, dflt: string): string[] => (v ?? dflt).split(',').map((s) => s.trim()).filter(Boolean);
@@ -289,6 +231,35 @@ function sweepExit(points: readonly SweepPoint[]): number {
   return code;
 }
 
+/** The grid's points from the sweep's lists: a tag-only device's checked here, a lab device's by checkLabPoints. */
+function gridOf(c: SweepCliOptions, base: GcOptions, onLab: boolean): GcOptions[] {
+  const policies = list(c.policies, 'greedy,cost-benefit') as VictimPolicyName[];
+  for (const p of policies) if (!VICTIM_POLICIES.includes(p)) usage('--policies', `unknown policy ${p} (${VICTIM_POLICIES.join(', ')})`);
+  const paths = list(c.paths, base.path) as GcPathName[];
+  for (const p of paths) if (!GC_PATHS.includes(p)) usage('--paths', `unknown path ${p} (${GC_PATHS.join(', ')})`);
+  const spareFactors = list(c.spareFactors, '0.07,0.1,0.2,0.28').map((s) => num(s, '--spare-factors', 0));
+  const workloads = list(c.workloads, base.workload);
+  try {
+    return sweepRuns(base, { policies, paths, spareFactors, workloads }, onLab ? () => {} : undefined);
+  } catch (err) {
+    if (err instanceof RangeError) usage('--spare-factors', err.message);
+    throw err;
+  }
+}
+
+/** Every point as a pool thread will open it on the scenario's device, before any runs (a refused one stops the sweep), and --plot against the device. */
+async function checkLabPoints(scenario: Scenario, dev: string, runs: readonly GcOptions[], plot: boolean): Promise<void> {
+  const lab = buildLab(scenario);
+  try {
+    for (const o of runs) await openLabDevice({ lab, dev }, o);
+    if (plot) checkPlot(runs[0]!, spareFactorsOf(runs), { lab, dev });
+  } finally {
+    await lab.close();
+  }
+}
+
+const spareFactorsOf = (runs: readonly GcOptions[]): number => new Set(runs.map((o) => o.spareFactor)).size;
+
 async function sweepCommand(c0: SweepCliOptions, given: Given): Promise<number> {
   try {
     if ((c0.scenario === undefined) !== (c0.dev === undefined)) usage(c0.scenario === undefined ? '--dev' : '--scenario', '--scenario FILE and --dev PATH go together');
@@ -298,33 +269,10 @@ async function sweepCommand(c0: SweepCliOptions, given: Given): Promise<number> 
     const base = gcOptionsFrom(c);
     if (c.seriesOut !== undefined) usage('--series-out', 'a sweep writes no time series (run one gc for that; --json prints every run)');
     if (c.traceOut !== undefined) usage('--trace-out', 'a sweep writes no trace (run one gc on a lab device for that)');
-    if (c.plot !== undefined) checkOutput(c.plot);
-    const policies = list(c.policies, 'greedy,cost-benefit') as VictimPolicyName[];
-    for (const p of policies) if (!VICTIM_POLICIES.includes(p)) usage('--policies', `unknown policy ${p} (${VICTIM_POLICIES.join(', ')})`);
-    const paths = list(c.paths, base.path) as GcPathName[];
-    for (const p of paths) if (!GC_PATHS.includes(p)) usage('--paths', `unknown path ${p} (${GC_PATHS.join(', ')})`);
-    const sfs = list(c.spareFactors, '0.07,0.1,0.2,0.28').map((s) => num(s, '--spare-factors', 0));
-    const workloads = list(c.workloads, base.workload);
-    const grid = { policies, paths, spareFactors: sfs, workloads };
-    let runs: GcOptions[];
-    try {
-      // A lab device's points are checked against the device below; the tag-only device's here.
-      runs = scenario ? sweepRuns(base, grid, () => {}) : sweepRuns(base, grid);
-    } catch (err) {
-      if (err instanceof RangeError) usage('--spare-factors', err.message);
-      throw err;
-    }
-    if (c.resultsOut !== undefined) checkOutput(c.resultsOut);
-    if (scenario) {
-      // Every point as a worker thread will open it, before any runs: a refused point stops the sweep here.
-      const lab = buildLab(scenario);
-      try {
-        for (const o of runs) await openLabDevice({ lab, dev: c.dev! }, o);
-        if (c.plot !== undefined) checkPlotTimed({ lab, dev: c.dev! }, base, sfs.length);
-      } finally {
-        await lab.close();
-      }
-    } else if (c.plot !== undefined) checkPlotTimed(undefined, base, sfs.length);
+    for (const f of [c.plot, c.resultsOut]) if (f !== undefined) checkOutput(f);
+    const runs = gridOf(c, base, scenario !== undefined);
+    if (scenario) await checkLabPoints(scenario, c.dev!, runs, c.plot !== undefined);
+    else if (c.plot !== undefined) checkPlot(base, spareFactorsOf(runs));
     const print = async (points: readonly SweepPoint[]): Promise<boolean> => {
       printSweep(points, c.json === true);
       if (c.resultsOut !== undefined) writeOutput(c.resultsOut, pack({ results: points }));
