@@ -74,6 +74,7 @@ const ARGUMENTS: Record<string, string[]> = {
 /** What a command needs besides the scenario to get as far as reading it. */
 const EXTRA: Record<string, string[]> = {
   gc: ['--dev', '/dev/nullb0'],
+  'gc sweep': ['--dev', '/dev/nullb0'],
   heuristic: ['/dev/nullb0'],
   'dmsetup create': ['--table', '0 8 zero'],
   'dmsetup reload': ['--table', '0 8 zero'],

@@ -11,7 +11,13 @@ import { buildLab } from '../../src/app/scenario/run.js';
  * Figures of runs on both backends, every field but the wall-clock ones (wall_s,
  * block_moves_per_s, peak_rss_bytes), as the tag-only and lab-device pipelines gave them before
  * they shared the victim job, the movers' interface and the result assembly
- * (pipeline-figures.json): the refactor keeps them to the last digit.
+ * (pipeline-figures.json): the refactor keeps them to the last digit. Added since: the command
+ * kinds' reset commands (a lab device's discards, now counted as the device counts them: 35 on the
+ * nullblk run, which had left them out of its total), the copy path's emulation and the run's
+ * notes, and a lab device's time series. Changed since: a lab device's copy path sends a copy
+ * per destination section, as the tag-only device counts them (2 more on the nullblk run: a
+ * copy may not cross a zone, and on a ZNS namespace whose zones are full capacity consecutive
+ * destinations do cross one).
  */
 const FIGURES = JSON.parse(readFileSync(new URL('./pipeline-figures.json', import.meta.url), 'utf8')) as Record<string, Partial<GcResult>>;
 
