@@ -127,6 +127,11 @@ export class Lab implements RingHost, DeviceHost {
     return this.copyOptions.strategy;
   }
 
+  /** Most ranges and bytes one copy request may carry (lab options maxCopyRanges, maxCopyBytes). */
+  get copyRequestLimits(): { readonly maxRanges: number; readonly maxBytes: number } {
+    return { maxRanges: this.copyOptions.maxRanges, maxBytes: this.copyOptions.maxBytes };
+  }
+
   get fallback(): boolean {
     return this.copyOptions.fallback;
   }

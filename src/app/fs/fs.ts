@@ -3,9 +3,11 @@
  * directory of regular files, each an extent list over FS_BLOCK-byte blocks of one lab block
  * device, written through a page cache with delayed allocation: a write dirties pages and
  * reserves blocks; writeback (fsync, sync, the dirty limit, reclaim) allocates extents and
- * writes the pages with WRITE bios. File data lives on the device; the metadata (inodes, the
- * directory, the allocator's bitmap) lives in the lab's memory, as tmpfs keeps it, and is gone
- * when the lab closes.
+ * writes the pages with WRITE bios. With `reflink`, files may share blocks (a clone maps the
+ * source's blocks into the destination and counts them in the refcount table); writeback gives a
+ * page whose block is shared a block of its own first (copy-on-write). File data lives on the
+ * device; the metadata (inodes, the directory, the allocator's bitmap, the refcounts) lives in
+ * the lab's memory, as tmpfs keeps it, and is gone when the lab closes.
  */
 import { ReqOp } from '../../core/block/ops.js';
 import type { BlockDevice } from '../../core/block/device.js';
@@ -13,14 +15,15 @@ import type { Trace } from '../../core/block/trace.js';
 import { Errno, ErrnoError } from '../../core/util/errno.js';
 import type { Lab } from '../lab.js';
 import { BlockAllocator } from './allocator.js';
-import { ExtentList } from './extents.js';
+import { ExtentList, FS_MAX_EXTENTS } from './extents.js';
 import { FS_BLOCK, PageCache, type Page } from './page-cache.js';
+import { RefcountTable } from './refcount.js';
 
 /** Files per file system, open descriptors per file system, bytes of a name, bytes of a file. */
 export const FS_LIMITS = { files: 65536, fds: 1024, nameBytes: 255, fileBytes: 2 ** 44 } as const;
 /** Default page cache and dirty limit (bytes). */
 export const FS_DEFAULT_CACHE_BYTES = 64 << 20;
-/** Largest single writeback or read bio (bytes). */
+/** Largest single writeback or read bio (bytes); a read miss reads ahead up to it within the read. */
 const MAX_BIO_BYTES = 1 << 20;
 
 export type InodeKind = 'file' | 'dir';
@@ -39,7 +42,24 @@ export interface Inode {
   deferred: { dev: number; count: number }[];
   /** Dirty pages that have no block yet (each holds a reserved block). */
   readonly unmappedDirty: Set<number>;
+  /** Dirty pages on a shared block (each holds a reserved block for its copy-on-write). */
+  readonly cowReserved: Set<number>;
   readonly dirty: Set<number>;
+  /** Byte ranges copies are writing: readers and writers of them wait (docs/files.md). */
+  readonly locks: RangeLock[];
+}
+
+/** A byte range of a file a copy is writing, until `done` resolves. */
+export interface RangeLock {
+  readonly from: number;
+  readonly to: number;
+  readonly done: Promise<void>;
+}
+
+/** Bytes copied by each path, and the calls that used it (the sysfs `copies` files). */
+export interface CopyPathStats {
+  calls: number;
+  bytes: number;
 }
 
 export interface OpenFlags {
@@ -64,12 +84,20 @@ export interface FsOptions {
   readonly cacheBytes?: number;
   /** Dirty bytes past which writes wait for writeback (Linux's dirty limit). Default: half the cache. */
   readonly dirtyBytes?: number;
+  /** Files may share blocks (copy_file_range and `cp --reflink` clone), as mkfs.xfs -m reflink=1. Default false. */
+  readonly reflink?: boolean;
 }
 
 export class CopyFs {
   readonly blockSize = FS_BLOCK;
   readonly allocator: BlockAllocator;
   readonly cache: PageCache;
+  /** Whether files may share blocks (mkfs option). */
+  readonly reflink: boolean;
+  /** How many files map each shared block. */
+  readonly refcounts = new RefcountTable();
+  /** Copies by path: what copy_file_range and COPYCHUNK did (sysfs copies/). */
+  readonly copies: Record<'reflink' | 'offload' | 'splice', CopyPathStats> = { reflink: { calls: 0, bytes: 0 }, offload: { calls: 0, bytes: 0 }, splice: { calls: 0, bytes: 0 } };
   private readonly dirtyLimit: number;
   private readonly inodes = new Map<number, Inode>();
   private readonly names = new Map<string, number>();
@@ -88,6 +116,7 @@ export class CopyFs {
     const cacheBytes = o.cacheBytes ?? FS_DEFAULT_CACHE_BYTES;
     this.cache = new PageCache(Math.max(4, Math.floor(cacheBytes / FS_BLOCK)));
     this.dirtyLimit = Math.max(1, Math.floor((o.dirtyBytes ?? cacheBytes / 2) / FS_BLOCK));
+    this.reflink = o.reflink ?? false;
     this.root = this.newInode('dir', 1);
     this.root.links = 1;
   }
@@ -98,7 +127,7 @@ export class CopyFs {
   }
 
   private newInode(kind: InodeKind, ino = this.nextIno++): Inode {
-    const inode: Inode = { ino, kind, size: 0, extents: new ExtentList(), links: 0, opens: 0, busy: 0, deferred: [], unmappedDirty: new Set(), dirty: new Set() };
+    const inode: Inode = { ino, kind, size: 0, extents: new ExtentList(), links: 0, opens: 0, busy: 0, deferred: [], unmappedDirty: new Set(), cowReserved: new Set(), dirty: new Set(), locks: [] };
     this.inodes.set(ino, inode);
     return inode;
   }
@@ -199,21 +228,44 @@ export class CopyFs {
     return hit;
   }
 
-  private async pageIn(inode: Inode, index: number, trace: Trace | undefined, fill: boolean): Promise<Page> {
+  /**
+   * Reads page `index` (and up to `ahead` - 1 following pages on consecutive blocks that are not
+   * cached: readahead, one READ bio) into the cache; zeros for a hole or with `fill` false.
+   * Bytes past the end of the file read as zeros (a block may hold old bytes there).
+   */
+  private async pageIn(inode: Inode, index: number, trace: Trace | undefined, fill: boolean, ahead = 1): Promise<Page> {
     await this.makeRoom(trace);
     const again = this.cache.get(inode.ino, index); // another caller may have read it meanwhile
     if (again) return again;
-    const data = new Uint8Array(FS_BLOCK);
     const dev = inode.extents.lookup(index);
-    if (dev < 0 || !fill) this.cache.stats.holes += dev < 0 ? 1 : 0;
-    else {
-      this.cache.stats.misses++;
-      const res = await this.lab.submit(this.dev, { op: ReqOp.READ, offset: dev * FS_BLOCK, length: FS_BLOCK, data }, trace);
-      if (res < 0) throw new ErrnoError(-res, `read of block ${dev} on ${this.dev.name}`);
-      const raced = this.cache.get(inode.ino, index);
-      if (raced) return raced;
+    if (dev < 0 || !fill) {
+      if (dev < 0) this.cache.stats.holes++;
+      return this.cache.insert(inode.ino, index, new Uint8Array(FS_BLOCK));
     }
-    return this.cache.insert(inode.ino, index, data);
+    const room = Math.max(1, this.cache.maxPages - this.cache.size);
+    const run = inode.extents.runAt(index, Math.min(ahead, room, MAX_BIO_BYTES / FS_BLOCK));
+    let n = 1;
+    while (n < run.count && !this.cache.get(inode.ino, index + n)) n++;
+    this.cache.stats.misses += n;
+    const buf = new Uint8Array(n * FS_BLOCK);
+    const res = await this.lab.submit(this.dev, { op: ReqOp.READ, offset: dev * FS_BLOCK, length: buf.length, data: buf }, trace);
+    if (res < 0) throw new ErrnoError(-res, `read of block ${dev} on ${this.dev.name}`);
+    let first: Page | undefined;
+    for (let k = 0; k < n; k++) {
+      const i = index + k;
+      // A page another caller read or wrote meanwhile is newer than this read; a page remapped meanwhile is not this block.
+      const raced = this.cache.get(inode.ino, i);
+      const page = raced ?? (inode.extents.lookup(i) === dev + k && !this.cache.full ? this.cache.insert(inode.ino, i, this.zeroPastEof(inode, i, buf.slice(k * FS_BLOCK, (k + 1) * FS_BLOCK))) : undefined);
+      if (k === 0) first = page ?? this.cache.insert(inode.ino, i, this.zeroPastEof(inode, i, buf.slice(0, FS_BLOCK)));
+    }
+    return first!;
+  }
+
+  /** The bytes of page `index` past the end of the file are zeros from here on. */
+  private zeroPastEof(inode: Inode, index: number, data: Uint8Array): Uint8Array {
+    const within = inode.size - index * FS_BLOCK;
+    if (within < FS_BLOCK) data.fill(0, Math.max(0, within));
+    return data;
   }
 
   private async makeRoom(trace?: Trace): Promise<void> {
@@ -224,17 +276,64 @@ export class CopyFs {
     }
   }
 
+  /** Dirties a page: a block promised for it when it has none, or when its block is shared (its copy-on-write). */
   private markDirty(inode: Inode, p: Page): void {
-    if (!p.dirty && inode.extents.lookup(p.index) < 0 && !inode.unmappedDirty.has(p.index)) {
-      this.allocator.reserve(1);
-      inode.unmappedDirty.add(p.index);
+    if (!p.dirty) {
+      const dev = inode.extents.lookup(p.index);
+      if (dev < 0) {
+        if (!inode.unmappedDirty.has(p.index)) {
+          this.allocator.reserve(1);
+          inode.unmappedDirty.add(p.index);
+        }
+      } else if (this.refcounts.refsAt(dev) > 1 && !inode.cowReserved.has(p.index)) {
+        this.allocator.reserve(1);
+        inode.cowReserved.add(p.index);
+      }
     }
     this.cache.setDirty(p, true);
     inode.dirty.add(p.index);
   }
 
-  /** pread: bytes read (short at the end of the file). */
+  // ── copies in progress: range locks ──
+
+  /**
+   * A copy is writing [from, to) of the inode: readers and writers of those bytes (readAt,
+   * writeAt) wait until `release` (docs/files.md, the destination during a copy).
+   */
+  lockRange(inode: Inode, from: number, to: number): () => void {
+    let release!: () => void;
+    const lock: RangeLock = { from, to, done: new Promise<void>((r) => (release = r)) };
+    inode.locks.push(lock);
+    return () => {
+      const i = inode.locks.indexOf(lock);
+      if (i >= 0) inode.locks.splice(i, 1);
+      release();
+    };
+  }
+
+  /** Resolves when no copy is writing any byte of [from, to). */
+  async rangeIdle(inode: Inode, from: number, to: number): Promise<void> {
+    for (;;) {
+      const busy = inode.locks.find((l) => l.from < to && from < l.to);
+      if (!busy) return;
+      await busy.done;
+    }
+  }
+
+  /** pread: bytes read (short at the end of the file); waits while a copy writes the range. */
   async readAt(inode: Inode, offset: number, out: Uint8Array, trace?: Trace): Promise<number> {
+    if (inode.locks.length) await this.rangeIdle(inode, offset, offset + out.length);
+    return this.readRange(inode, offset, out, trace);
+  }
+
+  /** pwrite through the page cache (see writeRange); waits while a copy writes the range. */
+  async writeAt(inode: Inode, offset: number, data: Uint8Array, trace?: Trace): Promise<number> {
+    if (inode.locks.length) await this.rangeIdle(inode, offset, offset + data.length);
+    return this.writeRange(inode, offset, data, trace);
+  }
+
+  /** pread without waiting for copies (a copy's own reads). */
+  async readRange(inode: Inode, offset: number, out: Uint8Array, trace?: Trace): Promise<number> {
     if (inode.kind === 'dir') throw new ErrnoError(Errno.EISDIR, 'is a directory');
     const n = Math.max(0, Math.min(out.length, inode.size - offset));
     for (let done = 0; done < n; ) {
@@ -242,15 +341,19 @@ export class CopyFs {
       const index = Math.floor(at / FS_BLOCK);
       const within = at - index * FS_BLOCK;
       const len = Math.min(FS_BLOCK - within, n - done);
-      const p = this.cached(inode, index) ?? (await this.pageIn(inode, index, trace, true));
+      const ahead = Math.ceil((n - done + within) / FS_BLOCK);
+      const p = this.cached(inode, index) ?? (await this.pageIn(inode, index, trace, true, ahead));
       out.set(p.data.subarray(within, within + len), done);
       done += len;
     }
     return n;
   }
 
-  /** pwrite through the page cache: bytes written; ENOSPC when no block can be promised (bytes before it stay written). */
-  async writeAt(inode: Inode, offset: number, data: Uint8Array, trace?: Trace): Promise<number> {
+  /**
+   * pwrite through the page cache without waiting for copies (a copy's own writes): bytes
+   * written; ENOSPC when no block can be promised (bytes before it stay written).
+   */
+  async writeRange(inode: Inode, offset: number, data: Uint8Array, trace?: Trace): Promise<number> {
     if (inode.kind === 'dir') throw new ErrnoError(Errno.EISDIR, 'is a directory');
     if (offset + data.length > FS_LIMITS.fileBytes) throw new ErrnoError(Errno.EFBIG, `a file is at most ${FS_LIMITS.fileBytes} bytes`);
     let done = 0;
@@ -262,8 +365,15 @@ export class CopyFs {
         const len = Math.min(FS_BLOCK - within, data.length - done);
         // A whole page need not be read first; a partial one below the end of the file must.
         const whole = within === 0 && len === FS_BLOCK;
-        const p = this.cached(inode, index) ?? (await this.pageIn(inode, index, trace, !whole));
-        this.markDirty(inode, p);
+        const hit = this.cached(inode, index);
+        const p = hit ?? (await this.pageIn(inode, index, trace, !whole));
+        try {
+          this.markDirty(inode, p);
+        } catch (err) {
+          // A page made for this write and never read must not stay: it holds no data of the file.
+          if (!hit && whole && !p.dirty) this.cache.drop(inode.ino, index);
+          throw err;
+        }
         p.data.set(data.subarray(done, done + len), within);
         done += len;
         if (at + len > inode.size) inode.size = at + len;
@@ -285,29 +395,13 @@ export class CopyFs {
   }
 
   /**
-   * Writes back the inode's dirty pages with index in [from, to): blocks allocated for those
-   * that have none (consecutive pages get consecutive blocks where the allocator finds them),
+   * Writes back the inode's dirty pages with index in [from, to): blocks placed first (placeDirty),
    * then one WRITE bio per run of consecutive device blocks.
    */
   async writeback(inode: Inode, from: number, to: number, trace?: Trace): Promise<void> {
     const idx = [...inode.dirty].filter((i) => i >= from && i < to).sort((a, b) => a - b);
     if (idx.length === 0) return;
-    // Blocks for pages without one, a run of consecutive pages at a time.
-    for (let k = 0; k < idx.length; ) {
-      if (!inode.unmappedDirty.has(idx[k]!)) {
-        k++;
-        continue;
-      }
-      let j = k + 1;
-      while (j < idx.length && idx[j] === idx[j - 1]! + 1 && inode.unmappedDirty.has(idx[j]!)) j++;
-      let fb = idx[k]!;
-      for (const e of this.allocator.allocate(j - k, true)) {
-        inode.extents.map(fb, e.start, e.count);
-        for (let b = 0; b < e.count; b++) inode.unmappedDirty.delete(fb + b);
-        fb += e.count;
-      }
-      k = j;
-    }
+    this.placeDirty(inode, idx);
     // One WRITE per run of pages on consecutive device blocks.
     for (let k = 0; k < idx.length; ) {
       const dev0 = inode.extents.lookup(idx[k]!);
@@ -331,6 +425,44 @@ export class CopyFs {
     }
   }
 
+  /**
+   * Gives each dirty page (sorted indexes) the block it is written to: a new one for a page with
+   * none (delayed allocation) or on a shared block (copy-on-write: the old block loses a
+   * reference); its own block otherwise. Consecutive pages get consecutive blocks where the
+   * allocator finds them. Takes the blocks promised when the pages were dirtied.
+   */
+  private placeDirty(inode: Inode, idx: readonly number[]): void {
+    const needsBlock = (i: number): boolean => {
+      const dev = inode.extents.lookup(i);
+      return dev < 0 || this.refcounts.refsAt(dev) > 1;
+    };
+    for (let k = 0; k < idx.length; ) {
+      const first = idx[k]!;
+      if (!needsBlock(first)) {
+        if (inode.cowReserved.delete(first)) this.allocator.unreserve(1); // no longer shared
+        k++;
+        continue;
+      }
+      let j = k + 1;
+      while (j < idx.length && idx[j] === idx[j - 1]! + 1 && needsBlock(idx[j]!)) j++;
+      let promised = 0;
+      for (let m = k; m < j; m++) if (inode.unmappedDirty.has(idx[m]!) || inode.cowReserved.has(idx[m]!)) promised++;
+      const got = this.allocator.allocate(j - k, promised);
+      const old = inode.extents.unmap(first, j - k);
+      let fb = first;
+      for (const e of got) {
+        inode.extents.map(fb, e.start, e.count);
+        fb += e.count;
+      }
+      for (let m = k; m < j; m++) {
+        inode.unmappedDirty.delete(idx[m]!);
+        inode.cowReserved.delete(idx[m]!);
+      }
+      this.releaseRuns(inode, old);
+      k = j;
+    }
+  }
+
   /** fsync(2): every dirty page of the inode on the device. */
   fsync(inode: Inode, trace?: Trace): Promise<void> {
     return this.writeback(inode, 0, Infinity, trace);
@@ -344,27 +476,40 @@ export class CopyFs {
   /** Drops the inode's cached pages with index in [from, to), dirty ones included (their data is being replaced). */
   invalidate(inode: Inode, from: number, to: number): void {
     for (const i of [...inode.dirty]) if (i >= from && i < to) inode.dirty.delete(i);
-    for (const i of [...inode.unmappedDirty]) {
-      if (i >= from && i < to) {
-        inode.unmappedDirty.delete(i);
-        this.allocator.unreserve(1);
+    for (const set of [inode.unmappedDirty, inode.cowReserved]) {
+      for (const i of [...set]) {
+        if (i >= from && i < to) {
+          set.delete(i);
+          this.allocator.unreserve(1);
+        }
       }
     }
     const last = Math.min(to, Math.ceil(inode.size / FS_BLOCK) + 1);
     for (let i = from; i < last; i++) this.cache.drop(inode.ino, i);
   }
 
-  truncate(path: string, size: number): void {
+  /**
+   * truncate(2). Shrinking to a size inside a block zeroes the rest of that block first (read,
+   * zeroed, dirtied, as block_truncate_page does), so the file never shows old bytes there
+   * when it grows again or is copied; that write may need a block (copy-on-write): ENOSPC.
+   */
+  async truncate(path: string, size: number, trace?: Trace): Promise<void> {
     const inode = this.lookup(path);
     if (inode.kind === 'dir') throw new ErrnoError(Errno.EISDIR, `${path}: is a directory`);
     if (!Number.isSafeInteger(size) || size < 0) throw new ErrnoError(Errno.EINVAL, `${path}: size ${size}`);
     if (size > FS_LIMITS.fileBytes) throw new ErrnoError(Errno.EFBIG, `a file is at most ${FS_LIMITS.fileBytes} bytes`);
+    const index = Math.floor(size / FS_BLOCK);
+    if (size < inode.size && size % FS_BLOCK !== 0 && (inode.extents.lookup(index) >= 0 || this.cache.get(inode.ino, index))) {
+      const p = await this.page(inode, index, trace);
+      this.markDirty(inode, p);
+      p.data.fill(0, size % FS_BLOCK);
+    }
     this.truncateInode(inode, size);
   }
 
   /**
-   * Sets the size; blocks past it are unmapped and freed, or, while a copy uses the file, freed
-   * when the copy ends (docs/files.md: no block is reused under a running copy).
+   * Sets the size; blocks past it are unmapped and given up, or, while a copy uses the file,
+   * given up when the copy ends (docs/files.md: no block is reused under a running copy).
    */
   truncateInode(inode: Inode, size: number): void {
     const keep = Math.ceil(size / FS_BLOCK);
@@ -374,10 +519,48 @@ export class CopyFs {
       const p = this.cache.get(inode.ino, keep - 1);
       if (p) p.data.fill(0, size % FS_BLOCK);
     }
-    const runs = inode.extents.unmap(keep, Number.MAX_SAFE_INTEGER - keep);
-    if (inode.busy > 0) inode.deferred.push(...runs);
-    else for (const r of runs) this.allocator.release(r.dev, r.count);
+    this.releaseRuns(inode, inode.extents.unmap(keep, Number.MAX_SAFE_INTEGER - keep));
     inode.size = size;
+  }
+
+  /**
+   * Device runs the inode no longer maps: each block loses a reference and is freed with its
+   * last; while a copy uses the inode, that happens when the copy ends.
+   */
+  releaseRuns(inode: Inode, runs: readonly { dev: number; count: number }[]): void {
+    if (inode.busy > 0) inode.deferred.push(...runs);
+    else this.dropRuns(runs);
+  }
+
+  private dropRuns(runs: readonly { dev: number; count: number }[]): void {
+    for (const r of runs) for (const f of this.refcounts.drop(r.dev, r.count)) this.allocator.release(f.start, f.count);
+  }
+
+  /**
+   * The metadata step of a clone (FICLONERANGE, reflink): file blocks [db, db + count) of dst
+   * become the blocks src maps at [sb, sb + count), shared (holes stay holes), and the blocks dst
+   * mapped there lose a reference. The caller has written src's dirty pages in range back and
+   * dropped dst's cached pages. Checks its limits before changing anything.
+   */
+  cloneRange(src: Inode, sb: number, dst: Inode, db: number, count: number): void {
+    if (!this.reflink) throw new ErrnoError(Errno.ENOTSUP, `${this.dev.name}: this file system was made without reflink`);
+    const runs: { file: number; dev: number; count: number }[] = [];
+    for (let k = 0; k < count; ) {
+      const r = src.extents.runAt(sb + k, count - k);
+      if (r.count === 0) {
+        k += src.extents.holeAt(sb + k, count - k);
+        continue;
+      }
+      runs.push({ file: db + k, dev: r.dev, count: r.count });
+      k += r.count;
+    }
+    if (!this.refcounts.roomFor(runs.length)) throw new ErrnoError(Errno.ENOSPC, 'the refcount table is full');
+    if (dst.extents.length + runs.length > FS_MAX_EXTENTS) throw new ErrnoError(Errno.EFBIG, `a file maps at most ${FS_MAX_EXTENTS} extents`);
+    this.releaseRuns(dst, dst.extents.unmap(db, count));
+    for (const r of runs) {
+      this.refcounts.share(r.dev, r.count);
+      dst.extents.map(r.file, r.dev, r.count);
+    }
   }
 
   /** A copy starts using the inode's blocks. */
@@ -385,11 +568,11 @@ export class CopyFs {
     inode.busy++;
   }
 
-  /** A copy ended: blocks given up meanwhile are freed now. */
+  /** A copy ended: blocks given up meanwhile lose their reference now. */
   unpin(inode: Inode): void {
     inode.busy--;
     if (inode.busy > 0) return;
-    for (const r of inode.deferred) this.allocator.release(r.dev, r.count);
+    this.dropRuns(inode.deferred);
     inode.deferred.length = 0;
     if (inode.links === 0 && inode.opens === 0) this.inodes.delete(inode.ino);
   }
@@ -398,4 +581,33 @@ export class CopyFs {
     const i = this.lookup(path);
     return { ino: i.ino, kind: i.kind, size: i.size, blocks: i.extents.blocks, extents: i.extents.list.map((e) => ({ ...e })) };
   }
+
+  /**
+   * Checks the metadata against itself (fsck): every block some file maps (or a running copy
+   * holds) is allocated, counted in the refcount table as often as it is mapped, and no other
+   * block is allocated; the reservation covers the dirty pages that hold one. Returns the
+   * problems found (at most `max`), none on a consistent file system.
+   */
+  fsck(max = 20): string[] {
+    const problems: string[] = [];
+    const refs = new Uint32Array(this.allocator.blocks);
+    let promised = 0;
+    for (const inode of this.inodes.values()) {
+      for (const e of inode.extents.list) for (let b = e.dev; b < e.dev + e.count; b++) refs[b]!++;
+      for (const r of inode.deferred) for (let b = r.dev; b < r.dev + r.count; b++) refs[b]!++;
+      promised += inode.unmappedDirty.size + inode.cowReserved.size;
+    }
+    let used = 0;
+    for (let b = 0; b < refs.length && problems.length < max; b++) {
+      const n = refs[b]!;
+      if (this.allocator.isUsed(b)) used++;
+      if (n === 0 && this.allocator.isUsed(b)) problems.push(`block ${b} is allocated and no file maps it`);
+      else if (n > 0 && !this.allocator.isUsed(b)) problems.push(`block ${b} is mapped ${n} times and free`);
+      else if (n > 0 && this.refcounts.refsAt(b) !== n) problems.push(`block ${b} is mapped ${n} times, its refcount says ${this.refcounts.refsAt(b)}`);
+    }
+    if (problems.length === 0 && used !== this.allocator.blocks - this.allocator.freeBlocks) problems.push(`${used} blocks allocated, the free count says ${this.allocator.blocks - this.allocator.freeBlocks}`);
+    if (problems.length === 0 && promised !== this.allocator.reservedBlocks) problems.push(`${promised} blocks promised to dirty pages, the reservation holds ${this.allocator.reservedBlocks}`);
+    return problems;
+  }
 }
+

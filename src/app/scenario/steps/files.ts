@@ -27,6 +27,7 @@ const MKFS_SPEC: ObjSpec = {
     dev: k.dev('the block device', { required: true, example: '/dev/nullb0' }),
     cache: k.size('page cache bytes', { default: FS_DEFAULT_CACHE_BYTES }),
     dirty: k.size('dirty bytes past which writers wait for writeback (default: half the cache)'),
+    reflink: k.bool('files may share blocks: copy_file_range clones (extents shared, copy-on-write), as mkfs.xfs -m reflink=1', { default: false }),
   },
 };
 
@@ -38,12 +39,13 @@ export const mkfsStep: StepDef = {
     const dev = ctx.devPath(body.key('dev'));
     const cacheBytes = body.key('cache').present ? body.key('cache').size() : undefined;
     const dirtyBytes = body.key('dirty').present ? body.key('dirty').size() : undefined;
+    const reflink = body.key('reflink').present ? body.key('reflink').bool() : false;
     return {
       kind: 'mkfs',
       async run(lab) {
         try {
-          const fs = mkfs(lab, dev, { ...(cacheBytes !== undefined ? { cacheBytes } : {}), ...(dirtyBytes !== undefined ? { dirtyBytes } : {}) });
-          return { target: dev, ok: true, res: 0, details: { blocks: fs.allocator.blocks, block_size: fs.blockSize } };
+          const fs = mkfs(lab, dev, { ...(cacheBytes !== undefined ? { cacheBytes } : {}), ...(dirtyBytes !== undefined ? { dirtyBytes } : {}), reflink });
+          return { target: dev, ok: true, res: 0, details: { blocks: fs.allocator.blocks, block_size: fs.blockSize, reflink } };
         } catch (err) {
           const res = errnoOf(err);
           return { target: dev, ok: false, res, message: (err as Error).message };
@@ -124,7 +126,7 @@ async function runFileOp(fs: CopyFs, op: FileOp, path: string, offset: number, l
       fs.unlink(path);
       return 0;
     case 'truncate':
-      fs.truncate(path, length);
+      await fs.truncate(path, length, trace);
       return 0;
     case 'fsync':
       await fs.fsync(fs.lookup(path), trace);
@@ -167,14 +169,14 @@ async function runFileOp(fs: CopyFs, op: FileOp, path: string, offset: number, l
 const CFR_EXPECT: ObjSpec = {
   description: 'how the copy should go (default: success)',
   keys: {
-    path: k.oneOf(['offload', 'splice', 'mixed', 'none'], 'offload (whole blocks by REQ_OP_COPY), splice (through the page cache), mixed or none'),
+    path: k.oneOf(['reflink', 'offload', 'splice', 'mixed', 'none'], 'reflink (extents shared), offload (whole blocks by REQ_OP_COPY), splice (through the page cache), mixed or none'),
     bytes: k.size('bytes copied'),
     host_bytes: k.size('bytes that crossed host memory'),
     errno: k.errno('the errno the copy must fail with', { example: 'EINVAL' }),
   },
 };
 const CFR_SPEC: ObjSpec = {
-  description: 'copy_file_range(2) between two files: whole blocks offloaded as REQ_OP_COPY after writeback, the rest spliced through the page cache',
+  description: 'copy_file_range(2) between two files: whole blocks cloned (reflink file systems) or offloaded as REQ_OP_COPY after writeback, the rest spliced through the page cache',
   keys: {
     dev: k.dev('the device whose file system holds dst', { required: true, example: '/dev/nullb0' }),
     src_dev: k.dev('the device whose file system holds src', { default: 'dev' }),
@@ -183,7 +185,8 @@ const CFR_SPEC: ObjSpec = {
     src_offset: k.size('source byte offset', { default: 0 }),
     dst_offset: k.size('destination byte offset', { default: 0 }),
     length: k.size('bytes', { required: true, example: '4MiB' }),
-    offload: k.oneOf(['auto', 'never'], 'never: splice only', { default: 'auto' }),
+    offload: k.oneOf(['auto', 'never'], 'never: no REQ_OP_COPY', { default: 'auto' }),
+    reflink: k.oneOf(['auto', 'always', 'never'], 'auto: clone where the file system can; always: clone or fail (cp --reflink=always); never', { default: 'auto' }),
     expect: k.obj(CFR_EXPECT, { example: { path: 'offload', host_bytes: 0 } }),
   },
 };
@@ -201,11 +204,12 @@ export const copyFileRangeStep: StepDef = {
     const dstOffset = body.key('dst_offset').present ? body.key('dst_offset').size() : 0;
     const length = body.key('length').required().size();
     const offload = body.key('offload').present ? body.key('offload').oneOf<'auto' | 'never'>(['auto', 'never']) : 'auto';
+    const reflink = body.key('reflink').present ? body.key('reflink').oneOf<'auto' | 'always' | 'never'>(['auto', 'always', 'never']) : 'auto';
     const e = body.key('expect');
     const want: { path?: string; bytes?: number; host_bytes?: number; errno?: number } = {};
     if (e.present) {
       e.obj(CFR_EXPECT);
-      if (e.key('path').present) want.path = e.key('path').oneOf(['offload', 'splice', 'mixed', 'none']);
+      if (e.key('path').present) want.path = e.key('path').oneOf(['reflink', 'offload', 'splice', 'mixed', 'none']);
       if (e.key('bytes').present) want.bytes = e.key('bytes').size();
       if (e.key('host_bytes').present) want.host_bytes = e.key('host_bytes').size();
       if (e.key('errno').present) want.errno = e.key('errno').errno();
@@ -223,7 +227,7 @@ export const copyFileRangeStep: StepDef = {
           outFs = fsOn(lab, dev);
           fdIn = inFs.open(src, { read: true });
           fdOut = outFs.open(dst, { write: true, create: true });
-          const r = await copyFileRange({ fs: inFs, fd: fdIn }, srcOffset, { fs: outFs, fd: fdOut }, dstOffset, length, 0, { offload });
+          const r = await copyFileRange({ fs: inFs, fd: fdIn }, srcOffset, { fs: outFs, fd: fdOut }, dstOffset, length, 0, { offload, reflink });
           const problems: string[] = [];
           const base = errnoOk(r.bytes, want.errno);
           if (!base.ok) problems.push(base.message!);
