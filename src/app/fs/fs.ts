@@ -184,6 +184,11 @@ export class CopyFs {
     return f;
   }
 
+  /** The open descriptor, or null. */
+  fdOrNull(fd: number): Fd | null {
+    return this.fds.get(fd) ?? null;
+  }
+
   close(fd: number): void {
     const f = this.fd(fd);
     this.fds.delete(fd);
