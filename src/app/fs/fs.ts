@@ -21,6 +21,26 @@ import { RefcountTable } from './refcount.js';
 
 /** Files per file system, open descriptors per file system, bytes of a name, bytes of a file. */
 export const FS_LIMITS = { files: 65536, fds: 1024, nameBytes: 255, fileBytes: 2 ** 44 } as const;
+/**
+ * File descriptors of a lab's file systems share one number space per lab, from FS_FIRST_FD on
+ * (above the lab's device descriptors), so a descriptor names one open file of the lab: a ring's
+ * COPY_FILE_RANGE SQE carries nothing else.
+ */
+export const FS_FIRST_FD = 1 << 16;
+const FS_LAST_FD = 2 ** 31 - 1;
+const fileTables = new WeakMap<Lab, { next: number; readonly owner: Map<number, CopyFs> }>();
+
+function fileTable(lab: Lab): { next: number; readonly owner: Map<number, CopyFs> } {
+  let t = fileTables.get(lab);
+  if (!t) fileTables.set(lab, (t = { next: FS_FIRST_FD, owner: new Map() }));
+  return t;
+}
+
+/** The file system an open file descriptor of the lab belongs to, or undefined. */
+export function fsOfFd(lab: Lab, fd: number): CopyFs | undefined {
+  return fileTables.get(lab)?.owner.get(fd);
+}
+
 /** Default page cache and dirty limit (bytes). */
 export const FS_DEFAULT_CACHE_BYTES = 64 << 20;
 /** Largest single writeback or read bio (bytes); a read miss reads ahead up to it within the read. */
@@ -103,7 +123,6 @@ export class CopyFs {
   private readonly names = new Map<string, number>();
   private readonly fds = new Map<number, Fd>();
   private nextIno = 2;
-  private nextFd = 3;
   readonly root: Inode;
 
   private constructor(readonly lab: Lab, readonly dev: BlockDevice, o: FsOptions) {
@@ -171,7 +190,11 @@ export class CopyFs {
         this.names.set(name, inode.ino);
       }
     }
-    const fd = this.nextFd++;
+    const table = fileTable(this.lab);
+    while (table.owner.has(table.next)) table.next = table.next >= FS_LAST_FD ? FS_FIRST_FD : table.next + 1;
+    const fd = table.next;
+    table.next = fd >= FS_LAST_FD ? FS_FIRST_FD : fd + 1;
+    table.owner.set(fd, this);
     this.fds.set(fd, { fs: this, inode, read: flags.read ?? !flags.write, write: flags.write ?? false, append: flags.append ?? false, pos: 0 });
     inode.opens++;
     if (flags.truncate && flags.write) this.truncateInode(inode, 0);
@@ -192,6 +215,7 @@ export class CopyFs {
   close(fd: number): void {
     const f = this.fd(fd);
     this.fds.delete(fd);
+    fileTables.get(this.lab)?.owner.delete(fd);
     f.inode.opens--;
     this.maybeFree(f.inode);
   }
