@@ -18,6 +18,7 @@ import { BlockAllocator } from './allocator.js';
 import { ExtentList, FS_MAX_EXTENTS } from './extents.js';
 import { FS_BLOCK, PageCache, type Page } from './page-cache.js';
 import { RefcountTable } from './refcount.js';
+import { registerFsSysfs } from './sysfs.js';
 
 /** Files per file system, open descriptors per file system, bytes of a name, bytes of a file. */
 export const FS_LIMITS = { files: 65536, fds: 1024, nameBytes: 255, fileBytes: 2 ** 44 } as const;
@@ -138,6 +139,7 @@ export class CopyFs {
     this.reflink = o.reflink ?? false;
     this.root = this.newInode('dir', 1);
     this.root.links = 1;
+    registerFsSysfs(lab.sysfs, this);
   }
 
   /** mkfs: a new, empty file system on `dev` (its old contents are not read). */
