@@ -255,7 +255,14 @@ async function spliceStep(input: OpenFile, output: OpenFile, s: Step, trace: Tra
     const len = Math.min(buf.length, s.len - done);
     const got = await input.fs.readRange(input.inode, s.src + done, buf.subarray(0, len), trace);
     if (got === 0) break;
-    const put = await output.fs.writeRange(output.inode, s.dst + done, buf.subarray(0, got), trace);
+    let put: number;
+    try {
+      put = await output.fs.writeRange(output.inode, s.dst + done, buf.subarray(0, got), trace);
+    } catch (err) {
+      // No block could be promised for the first page of this chunk: a short copy, unless nothing was copied.
+      if (done > 0 && err instanceof ErrnoError && err.errno === -Errno.ENOSPC) put = 0;
+      else throw err;
+    }
     done += put;
     progress(done);
     if (put < got) return { bytes: done, host: 2 * done, reasons: [`no space left on ${output.fs.dev.name} after ${done} bytes`], errno: Errno.ENOSPC };

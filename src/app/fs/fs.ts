@@ -529,6 +529,8 @@ export class CopyFs {
     if (inode.kind === 'dir') throw new ErrnoError(Errno.EISDIR, `${path}: is a directory`);
     if (!Number.isSafeInteger(size) || size < 0) throw new ErrnoError(Errno.EINVAL, `${path}: size ${size}`);
     if (size > FS_LIMITS.fileBytes) throw new ErrnoError(Errno.EFBIG, `a file is at most ${FS_LIMITS.fileBytes} bytes`);
+    // A copy writing bytes past the new size finishes first (truncate writes, so it waits as writers do).
+    if (inode.locks.length) await this.rangeIdle(inode, size, Infinity);
     const index = Math.floor(size / FS_BLOCK);
     if (size < inode.size && size % FS_BLOCK !== 0 && (inode.extents.lookup(index) >= 0 || this.cache.get(inode.ino, index))) {
       const p = await this.page(inode, index, trace);
