@@ -46,6 +46,10 @@ export function fsOfFd(lab: Lab, fd: number): CopyFs | undefined {
 export const FS_DEFAULT_CACHE_BYTES = 64 << 20;
 /** Largest single writeback or read bio (bytes); a read miss reads ahead up to it within the read. */
 const MAX_BIO_BYTES = 1 << 20;
+/** WRITE bios writeback keeps in flight (Linux's writeback plugs and queues many; one at a time would be a strawman). */
+const WRITEBACK_QD = 16;
+/** Pages written back at once when the cache must make room and holds only dirty pages. */
+const WRITEBACK_CLUSTER = MAX_BIO_BYTES / FS_BLOCK;
 
 export type InodeKind = 'file' | 'dir';
 
@@ -247,9 +251,14 @@ export class CopyFs {
 
   // ── data ──
 
-  /** The page for (inode, index), read from the device (or zeros for a hole) on a miss; makes room first. */
-  async page(inode: Inode, index: number, trace?: Trace, fill = true): Promise<Page> {
-    return this.cached(inode, index) ?? this.pageIn(inode, index, trace, fill);
+  /**
+   * Runs `use` on the page for (inode, index), read from the device (or zeros for a hole) on a
+   * miss. `use` runs synchronously on the page it gets: a page's buffer is reused once it leaves
+   * the cache, so nobody keeps it across an await.
+   */
+  async withPage<T>(inode: Inode, index: number, trace: Trace | undefined, fill: boolean, use: (p: Page) => T, ahead = 1): Promise<T> {
+    const hit = this.cached(inode, index);
+    return hit ? use(hit) : this.pageIn(inode, index, trace, fill, ahead, use);
   }
 
   /** The cached page (a hit, counted), without waiting; undefined on a miss. */
@@ -264,32 +273,40 @@ export class CopyFs {
    * cached: readahead, one READ bio) into the cache; zeros for a hole or with `fill` false.
    * Bytes past the end of the file read as zeros (a block may hold old bytes there).
    */
-  private async pageIn(inode: Inode, index: number, trace: Trace | undefined, fill: boolean, ahead = 1): Promise<Page> {
-    await this.makeRoom(trace);
+  private async pageIn<T>(inode: Inode, index: number, trace: Trace | undefined, fill: boolean, ahead: number, use: (p: Page) => T): Promise<T> {
+    // The run to read: consecutive blocks from this page on, not cached, within the read and a quarter of the cache.
+    const first = inode.extents.runAt(index, Math.min(ahead, MAX_BIO_BYTES / FS_BLOCK, Math.floor(this.cache.maxPages / 4)));
+    let want = 1;
+    if (fill) while (want < first.count && !this.cache.get(inode.ino, index + want)) want++;
+    await this.makeRoom(want, trace);
     const again = this.cache.get(inode.ino, index); // another caller may have read it meanwhile
-    if (again) return again;
+    if (again) return use(again);
     const dev = inode.extents.lookup(index);
     if (dev < 0 || !fill) {
       if (dev < 0) this.cache.stats.holes++;
-      return this.cache.insert(inode.ino, index, new Uint8Array(FS_BLOCK));
+      return use(this.cache.insert(inode.ino, index, this.cache.buffer(true)));
     }
-    const room = Math.max(1, this.cache.maxPages - this.cache.size);
-    const run = inode.extents.runAt(index, Math.min(ahead, room, MAX_BIO_BYTES / FS_BLOCK));
+    const run = inode.extents.runAt(index, want);
     let n = 1;
     while (n < run.count && !this.cache.get(inode.ino, index + n)) n++;
     this.cache.stats.misses += n;
     const buf = new Uint8Array(n * FS_BLOCK);
     const res = await this.lab.submit(this.dev, { op: ReqOp.READ, offset: dev * FS_BLOCK, length: buf.length, data: buf }, trace);
     if (res < 0) throw new ErrnoError(-res, `read of block ${dev} on ${this.dev.name}`);
-    let first: Page | undefined;
+    const fresh = (i: number, k: number): Page => {
+      const data = this.cache.buffer(false);
+      data.set(buf.subarray(k * FS_BLOCK, (k + 1) * FS_BLOCK));
+      return this.cache.insert(inode.ino, i, this.zeroPastEof(inode, i, data));
+    };
+    let page0: Page | undefined;
     for (let k = 0; k < n; k++) {
       const i = index + k;
       // A page another caller read or wrote meanwhile is newer than this read; a page remapped meanwhile is not this block.
       const raced = this.cache.get(inode.ino, i);
-      const page = raced ?? (inode.extents.lookup(i) === dev + k && !this.cache.full ? this.cache.insert(inode.ino, i, this.zeroPastEof(inode, i, buf.slice(k * FS_BLOCK, (k + 1) * FS_BLOCK))) : undefined);
-      if (k === 0) first = page ?? this.cache.insert(inode.ino, i, this.zeroPastEof(inode, i, buf.slice(0, FS_BLOCK)));
+      const page = raced ?? (inode.extents.lookup(i) === dev + k && !this.cache.full ? fresh(i, k) : undefined);
+      if (k === 0) page0 = page ?? fresh(i, 0);
     }
-    return first!;
+    return use(page0!);
   }
 
   /** The bytes of page `index` past the end of the file are zeros from here on. */
@@ -299,11 +316,13 @@ export class CopyFs {
     return data;
   }
 
-  private async makeRoom(trace?: Trace): Promise<void> {
-    while (this.cache.full) {
+  /** Room for `pages` more pages: clean pages dropped, dirty ones written back a cluster at a time. */
+  private async makeRoom(pages = 1, trace?: Trace): Promise<void> {
+    while (this.cache.size + pages > this.cache.maxPages) {
       if (this.cache.evictClean()) continue;
-      const p = this.cache.oldestDirty()!;
-      await this.writeback(this.inodes.get(p.ino)!, p.index, p.index + 1, trace);
+      const p = this.cache.oldestDirty();
+      if (!p) return;
+      await this.writeback(this.inodes.get(p.ino)!, p.index, p.index + WRITEBACK_CLUSTER, trace);
     }
   }
 
@@ -322,6 +341,7 @@ export class CopyFs {
       }
     }
     this.cache.setDirty(p, true);
+    p.gen++;
     inode.dirty.add(p.index);
   }
 
@@ -373,8 +393,7 @@ export class CopyFs {
       const within = at - index * FS_BLOCK;
       const len = Math.min(FS_BLOCK - within, n - done);
       const ahead = Math.ceil((n - done + within) / FS_BLOCK);
-      const p = this.cached(inode, index) ?? (await this.pageIn(inode, index, trace, true, ahead));
-      out.set(p.data.subarray(within, within + len), done);
+      await this.withPage(inode, index, trace, true, (p) => out.set(p.data.subarray(within, within + len), done), ahead);
       done += len;
     }
     return n;
@@ -396,16 +415,17 @@ export class CopyFs {
         const len = Math.min(FS_BLOCK - within, data.length - done);
         // A whole page need not be read first; a partial one below the end of the file must.
         const whole = within === 0 && len === FS_BLOCK;
-        const hit = this.cached(inode, index);
-        const p = hit ?? (await this.pageIn(inode, index, trace, !whole));
-        try {
-          this.markDirty(inode, p);
-        } catch (err) {
-          // A page made for this write and never read must not stay: it holds no data of the file.
-          if (!hit && whole && !p.dirty) this.cache.drop(inode.ino, index);
-          throw err;
-        }
-        p.data.set(data.subarray(done, done + len), within);
+        const hit = this.cache.get(inode.ino, index) !== undefined;
+        await this.withPage(inode, index, trace, !whole, (p) => {
+          try {
+            this.markDirty(inode, p);
+          } catch (err) {
+            // A page made for this write and never read must not stay: it holds no data of the file.
+            if (!hit && whole && !p.dirty) this.cache.drop(inode.ino, index);
+            throw err;
+          }
+          p.data.set(data.subarray(done, done + len), within);
+        });
         done += len;
         if (at + len > inode.size) inode.size = at + len;
         if (this.cache.dirtyPages > this.dirtyLimit) await this.writebackOldest(trace);
@@ -430,10 +450,16 @@ export class CopyFs {
    * then one WRITE bio per run of consecutive device blocks.
    */
   async writeback(inode: Inode, from: number, to: number, trace?: Trace): Promise<void> {
-    const idx = [...inode.dirty].filter((i) => i >= from && i < to).sort((a, b) => a - b);
+    if (inode.dirty.size === 0) return;
+    let idx: number[];
+    if (to - from < inode.dirty.size) {
+      idx = [];
+      for (let i = from; i < to; i++) if (inode.dirty.has(i)) idx.push(i);
+    } else idx = [...inode.dirty].filter((i) => i >= from && i < to).sort((a, b) => a - b);
     if (idx.length === 0) return;
     this.placeDirty(inode, idx);
-    // One WRITE per run of pages on consecutive device blocks.
+    // One WRITE per run of pages on consecutive device blocks, WRITEBACK_QD of them in flight.
+    const writes: { dev0: number; buf: Uint8Array; pages: Page[]; gens: number[] }[] = [];
     for (let k = 0; k < idx.length; ) {
       const dev0 = inode.extents.lookup(idx[k]!);
       let j = k + 1;
@@ -445,15 +471,31 @@ export class CopyFs {
         buf.set(p.data, (m - k) * FS_BLOCK);
         pages.push(p);
       }
-      const res = await this.lab.submit(this.dev, { op: ReqOp.WRITE, offset: dev0 * FS_BLOCK, length: buf.length, data: buf }, trace);
-      if (res < 0) throw new ErrnoError(-res, `writeback of ${inode.ino}:${idx[k]} to block ${dev0} on ${this.dev.name}`);
-      for (const p of pages) {
-        this.cache.setDirty(p, false);
-        inode.dirty.delete(p.index);
-      }
-      this.cache.stats.writebacks += j - k;
+      writes.push({ dev0, buf, pages, gens: pages.map((p) => p.gen) });
       k = j;
     }
+    let next = 0;
+    let failure: ErrnoError | undefined;
+    const worker = async (): Promise<void> => {
+      while (next < writes.length && !failure) {
+        const w = writes[next++]!;
+        const res = await this.lab.submit(this.dev, { op: ReqOp.WRITE, offset: w.dev0 * FS_BLOCK, length: w.buf.length, data: w.buf }, trace);
+        if (res < 0) {
+          failure ??= new ErrnoError(-res, `writeback of ${inode.ino}:${w.pages[0]!.index} to block ${w.dev0} on ${this.dev.name}`);
+          continue;
+        }
+        for (const [m, p] of w.pages.entries()) {
+          // A page written again while its bio was in flight stays dirty: its new bytes are not on the device.
+          if (p.dirty && p.gen === w.gens[m] && this.cache.get(inode.ino, p.index) === p) {
+            this.cache.setDirty(p, false);
+            inode.dirty.delete(p.index);
+          }
+        }
+        this.cache.stats.writebacks += w.pages.length;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(WRITEBACK_QD, writes.length) }, worker));
+    if (failure) throw failure;
   }
 
   /**
@@ -494,14 +536,104 @@ export class CopyFs {
     }
   }
 
-  /** fsync(2): every dirty page of the inode on the device. */
-  fsync(inode: Inode, trace?: Trace): Promise<void> {
-    return this.writeback(inode, 0, Infinity, trace);
+  /** fsync(2): every dirty page of the inode on the device, then a cache FLUSH (as blkdev_issue_flush after writeback). */
+  async fsync(inode: Inode, trace?: Trace): Promise<void> {
+    await this.writeback(inode, 0, Infinity, trace);
+    await this.flush(trace);
   }
 
-  /** sync(2) for this file system. */
+  /** sync(2) for this file system: every dirty page, then a cache FLUSH. */
   async sync(trace?: Trace): Promise<void> {
     for (const inode of [...this.inodes.values()]) await this.writeback(inode, 0, Infinity, trace);
+    await this.flush(trace);
+  }
+
+  /** The device's volatile write cache to its media (REQ_OP_FLUSH); a device without one has nothing to do. */
+  private async flush(trace?: Trace): Promise<void> {
+    const res = await this.lab.submit(this.dev, { op: ReqOp.FLUSH, offset: 0, length: 0 }, trace);
+    if (res < 0 && res !== -Errno.ENOTSUP) throw new ErrnoError(-res, `cache flush of ${this.dev.name}`);
+  }
+
+  /**
+   * fallocate(2), mode 0: a block for every hole of [offset, offset + len), zeroed on the device
+   * (WRITE_ZEROES, as blkdev_issue_zeroout; WRITEs of zeros where the device has no WRITE_ZEROES:
+   * this file system has no unwritten extents), and the size grown to offset + len. Dirty pages
+   * in the range are written back first. ENOSPC, with nothing allocated, when the holes need more
+   * blocks than are free; EINVAL for a length of 0 or a negative offset (the man page's).
+   */
+  async fallocate(inode: Inode, offset: number, len: number, trace?: Trace): Promise<void> {
+    if (inode.kind === 'dir') throw new ErrnoError(Errno.EISDIR, 'is a directory');
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(len) || offset < 0 || len <= 0) throw new ErrnoError(Errno.EINVAL, `fallocate: offset ${offset}, length ${len}`);
+    if (offset + len > FS_LIMITS.fileBytes) throw new ErrnoError(Errno.EFBIG, `a file is at most ${FS_LIMITS.fileBytes} bytes`);
+    if (inode.locks.length) await this.rangeIdle(inode, offset, offset + len);
+    const first = Math.floor(offset / FS_BLOCK);
+    const end = Math.ceil((offset + len) / FS_BLOCK);
+    await this.writeback(inode, first, end, trace);
+    const holes: { file: number; count: number }[] = [];
+    let need = 0;
+    for (let b = first; b < end; ) {
+      const h = inode.extents.holeAt(b, end - b);
+      if (h > 0) {
+        holes.push({ file: b, count: h });
+        need += h;
+        b += h;
+      } else b += inode.extents.runAt(b, end - b).count;
+    }
+    if (need > this.allocator.available) throw new ErrnoError(Errno.ENOSPC, `fallocate: ${need} blocks wanted, ${this.allocator.available} free`);
+    if (inode.extents.length + need > FS_MAX_EXTENTS) throw new ErrnoError(Errno.EFBIG, `a file maps at most ${FS_MAX_EXTENTS} extents`);
+    const runs: { dev: number; count: number }[] = [];
+    for (const h of holes) {
+      let fb = h.file;
+      for (const e of this.allocator.allocate(h.count)) {
+        inode.extents.map(fb, e.start, e.count);
+        runs.push({ dev: e.start, count: e.count });
+        fb += e.count;
+      }
+    }
+    for (const r of runs) await this.zeroBlocks(r.dev, r.count, trace);
+    if (offset + len > inode.size) inode.size = offset + len;
+  }
+
+  /** Zeroes device blocks: WRITE_ZEROES, or WRITEs of a zero buffer where the device has none. */
+  private async zeroBlocks(dev: number, count: number, trace?: Trace): Promise<void> {
+    const res = await this.lab.submit(this.dev, { op: ReqOp.WRITE_ZEROES, offset: dev * FS_BLOCK, length: count * FS_BLOCK }, trace);
+    if (res >= 0) return;
+    if (res !== -Errno.ENOTSUP) throw new ErrnoError(-res, `zeroing blocks ${dev}+${count} on ${this.dev.name}`);
+    const zeros = new Uint8Array(Math.min(count * FS_BLOCK, MAX_BIO_BYTES));
+    for (let at = 0; at < count * FS_BLOCK; at += zeros.length) {
+      const n = Math.min(zeros.length, count * FS_BLOCK - at);
+      const w = await this.lab.submit(this.dev, { op: ReqOp.WRITE, offset: dev * FS_BLOCK + at, length: n, data: zeros.subarray(0, n) }, trace);
+      if (w < 0) throw new ErrnoError(-w, `zeroing blocks ${dev}+${count} on ${this.dev.name}`);
+    }
+  }
+
+  /**
+   * A read with O_DIRECT: the device's blocks straight into `out`, no page cache (dirty pages in
+   * the range written back first, as Linux's direct I/O does); holes read as zeros. Offset and
+   * length on block boundaries (EINVAL otherwise, as O_DIRECT's alignment rule). Bytes read.
+   */
+  async readDirect(inode: Inode, offset: number, out: Uint8Array, trace?: Trace): Promise<number> {
+    if (inode.kind === 'dir') throw new ErrnoError(Errno.EISDIR, 'is a directory');
+    if (offset % FS_BLOCK !== 0 || out.length % FS_BLOCK !== 0) throw new ErrnoError(Errno.EINVAL, `O_DIRECT: offset ${offset} and length ${out.length} must be multiples of ${FS_BLOCK}`);
+    if (inode.locks.length) await this.rangeIdle(inode, offset, offset + out.length);
+    const n = Math.max(0, Math.min(out.length, inode.size - offset));
+    const first = offset / FS_BLOCK;
+    const count = Math.ceil(n / FS_BLOCK);
+    await this.writeback(inode, first, first + count, trace);
+    for (let k = 0; k < count; ) {
+      const r = inode.extents.runAt(first + k, Math.min(count - k, MAX_BIO_BYTES / FS_BLOCK));
+      if (r.count === 0) {
+        const h = inode.extents.holeAt(first + k, count - k);
+        out.fill(0, k * FS_BLOCK, Math.min(n, (k + h) * FS_BLOCK));
+        k += h;
+        continue;
+      }
+      const res = await this.lab.submit(this.dev, { op: ReqOp.READ, offset: r.dev * FS_BLOCK, length: r.count * FS_BLOCK, data: out.subarray(k * FS_BLOCK, (k + r.count) * FS_BLOCK) }, trace);
+      if (res < 0) throw new ErrnoError(-res, `direct read of blocks ${r.dev}+${r.count} on ${this.dev.name}`);
+      k += r.count;
+    }
+    if (n < out.length) out.fill(0, n);
+    return n;
   }
 
   /** Drops the inode's cached pages with index in [from, to), dirty ones included (their data is being replaced). */
@@ -533,9 +665,10 @@ export class CopyFs {
     if (inode.locks.length) await this.rangeIdle(inode, size, Infinity);
     const index = Math.floor(size / FS_BLOCK);
     if (size < inode.size && size % FS_BLOCK !== 0 && (inode.extents.lookup(index) >= 0 || this.cache.get(inode.ino, index))) {
-      const p = await this.page(inode, index, trace);
-      this.markDirty(inode, p);
-      p.data.fill(0, size % FS_BLOCK);
+      await this.withPage(inode, index, trace, true, (p) => {
+        this.markDirty(inode, p);
+        p.data.fill(0, size % FS_BLOCK);
+      });
     }
     this.truncateInode(inode, size);
   }

@@ -55,7 +55,7 @@ export const mkfsStep: StepDef = {
   },
 };
 
-const FILE_OPS = ['write', 'verify', 'truncate', 'fsync', 'unlink', 'sync'] as const;
+const FILE_OPS = ['write', 'verify', 'truncate', 'fallocate', 'fsync', 'unlink', 'sync'] as const;
 type FileOp = (typeof FILE_OPS)[number];
 
 const FILE_EXPECT: ObjSpec = {
@@ -63,13 +63,13 @@ const FILE_EXPECT: ObjSpec = {
   keys: { errno: k.errno('the errno the step must fail with', { example: 'ENOENT' }) },
 };
 const FILE_SPEC: ObjSpec = {
-  description: 'a file operation through the page cache: write (seeded pattern), verify (against the pattern), truncate, fsync, unlink, sync',
+  description: 'a file operation through the page cache: write (seeded pattern), verify (against the pattern), truncate, fallocate (blocks zeroed on the device), fsync, unlink, sync',
   keys: {
     dev: k.dev('the device whose file system holds the file', { required: true, example: '/dev/nullb0' }),
     op: k.oneOf(FILE_OPS, 'the operation', { required: true, example: 'write' }),
     path: k.str('the file ("/name"; not needed by sync)', { example: '/vm.img' }),
     offset: k.size('byte offset in the file', { default: 0 }),
-    length: k.size('bytes (write, verify; the new size for truncate)', { example: '4MiB' }),
+    length: k.size('bytes (write, verify, fallocate; the new size for truncate)', { example: '4MiB' }),
     seed: k.int(0, 2 ** 32 - 1, 'pattern seed (write, verify)', { default: 1 }),
     pattern_offset: k.size('verify: where in the pattern the range starts (default: offset)'),
     expect: k.obj(FILE_EXPECT),
@@ -87,8 +87,8 @@ export const fileStep: StepDef = {
     if (op !== 'sync' && path === undefined) body.key('path').required();
     const offset = body.key('offset').present ? body.key('offset').size() : 0;
     const length = body.key('length').present ? body.key('length').size() : undefined;
-    if ((op === 'write' || op === 'verify' || op === 'truncate') && length === undefined) body.key('length').required();
-    if (length !== undefined && op !== 'truncate' && length > FILE_STEP_MAX_BYTES) body.key('length').fail(`at most ${FILE_STEP_MAX_BYTES} bytes per file step`);
+    if ((op === 'write' || op === 'verify' || op === 'truncate' || op === 'fallocate') && length === undefined) body.key('length').required();
+    if (length !== undefined && op !== 'truncate' && op !== 'fallocate' && length > FILE_STEP_MAX_BYTES) body.key('length').fail(`at most ${FILE_STEP_MAX_BYTES} bytes per file step`);
     const seed = body.key('seed').present ? body.key('seed').int(0, 2 ** 32 - 1) : 1;
     const patternOffset = body.key('pattern_offset').present ? body.key('pattern_offset').size() : offset;
     const e = body.key('expect');
@@ -131,6 +131,15 @@ async function runFileOp(fs: CopyFs, op: FileOp, path: string, offset: number, l
     case 'fsync':
       await fs.fsync(fs.lookup(path), trace);
       return 0;
+    case 'fallocate': {
+      const fd = fs.open(path, { write: true, create: true });
+      try {
+        await fs.fallocate(fs.fd(fd).inode, offset, length, trace);
+        return 0;
+      } finally {
+        fs.close(fd);
+      }
+    }
     case 'write': {
       const fd = fs.open(path, { write: true, create: true });
       try {
