@@ -3,8 +3,9 @@ import { CopyFs, FS_FIRST_FD } from '../../src/app/fs/fs.js';
 import type { FileRef } from '../../src/app/fs/copy-file-range.js';
 import { copyFileRangeAsync, fileCopyOperation } from '../../src/app/fs/async-copy.js';
 import { prepCancel, prepCopyFileRange, sqeSetData } from '../../src/core/ring/prep.js';
-import { Errno, ErrnoError } from '../../src/core/util/errno.js';
+import { Errno } from '../../src/core/util/errno.js';
 import { MiB, labsClosedAfterEach, pattern } from '../helpers.js';
+import { errnoOf, openRw, readFile, writeFile } from './files.js';
 
 const newLab = labsClosedAfterEach();
 
@@ -15,20 +16,8 @@ function setup(): CopyFs {
   return CopyFs.mkfs(lab, '/dev/nullb0', { cacheBytes: 8 * MiB });
 }
 
-async function source(fs: CopyFs, data: Uint8Array): Promise<FileRef> {
-  const fd = fs.open('/src', { read: true, write: true, create: true });
-  expect(await fs.writeAt(fs.fd(fd).inode, 0, data)).toBe(data.length);
-  await fs.fsync(fs.fd(fd).inode);
-  return { fs, fd };
-}
-
-const target = (fs: CopyFs, path = '/dst'): FileRef => ({ fs, fd: fs.open(path, { read: true, write: true, create: true }) });
-
-async function readFile(fs: CopyFs, path: string, offset: number, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  const n = await fs.readAt(fs.lookup(path), offset, out);
-  return out.subarray(0, n);
-}
+const source = (fs: CopyFs, data: Uint8Array): Promise<FileRef> => writeFile(fs, '/src', data, { sync: true });
+const target = (fs: CopyFs, path = '/dst'): FileRef => openRw(fs, path);
 
 describe('the asynchronous copy with a cookie (src/app/fs/async-copy.ts)', () => {
   it('returns at once with a cookie; progress grows in modeled time; wait gives the result; the copy reads back', async () => {
@@ -77,18 +66,9 @@ describe('the asynchronous copy with a cookie (src/app/fs/async-copy.ts)', () =>
     const fs = setup();
     const src = await source(fs, pattern(MiB, 3));
     const dst = target(fs);
-    const errnoOf = (fn: () => unknown): number => {
-      try {
-        fn();
-      } catch (err) {
-        if (err instanceof ErrnoError) return err.errno;
-        throw err;
-      }
-      throw new Error('no error');
-    };
-    expect(errnoOf(() => copyFileRangeAsync(src, 0, dst, 0, MiB, 1))).toBe(-Errno.EINVAL);
-    expect(errnoOf(() => copyFileRangeAsync(src, 0, src, 4096, 8192))).toBe(-Errno.EINVAL);
-    expect(errnoOf(() => copyFileRangeAsync({ fs, fd: 12 }, 0, dst, 0, MiB))).toBe(-Errno.EBADF);
+    expect(await errnoOf(() => copyFileRangeAsync(src, 0, dst, 0, MiB, 1))).toBe(-Errno.EINVAL);
+    expect(await errnoOf(() => copyFileRangeAsync(src, 0, src, 4096, 8192))).toBe(-Errno.EINVAL);
+    expect(await errnoOf(() => copyFileRangeAsync({ fs, fd: 12 }, 0, dst, 0, MiB))).toBe(-Errno.EBADF);
     expect(fs.lookup('/dst').size).toBe(0);
   });
 });

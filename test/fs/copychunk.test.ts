@@ -7,6 +7,7 @@ import {
 import { putLe32, putLe64 } from '../../src/core/util/bytes.js';
 import { ReqOp } from '../../src/core/block/ops.js';
 import { KiB, MiB, labsClosedAfterEach, pattern } from '../helpers.js';
+import { openRw, readFile, writeFile } from './files.js';
 
 const newLab = labsClosedAfterEach();
 
@@ -16,19 +17,8 @@ function setup(o: { size?: number; copyMax?: number; segments?: number } = {}): 
   return CopyFs.mkfs(lab, '/dev/nullb0', { cacheBytes: 8 * MiB });
 }
 
-async function source(fs: CopyFs, data: Uint8Array): Promise<FileRef> {
-  const fd = fs.open('/src', { read: true, write: true, create: true });
-  expect(await fs.writeAt(fs.fd(fd).inode, 0, data)).toBe(data.length);
-  return { fs, fd };
-}
-
-const target = (fs: CopyFs, path = '/dst'): FileRef => ({ fs, fd: fs.open(path, { read: true, write: true, create: true }) });
-
-async function readFile(fs: CopyFs, path: string, offset: number, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  const n = await fs.readAt(fs.lookup(path), offset, out);
-  return out.subarray(0, n);
-}
+const source = (fs: CopyFs, data: Uint8Array): Promise<FileRef> => writeFile(fs, '/src', data);
+const target = (fs: CopyFs, path = '/dst'): FileRef => openRw(fs, path);
 
 /** A Windows client's 16 MiB copy: consecutive 1 MiB chunks. */
 const consecutive = (n: number, size = MiB): SrvCopychunk[] => Array.from({ length: n }, (_, i) => ({ sourceOffset: i * size, targetOffset: i * size, length: size }));

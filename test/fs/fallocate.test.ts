@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CopyFs } from '../../src/app/fs/fs.js';
 import { ReqOp } from '../../src/core/block/ops.js';
-import { Errno, ErrnoError } from '../../src/core/util/errno.js';
+import { Errno } from '../../src/core/util/errno.js';
 import { KiB, MiB, labsClosedAfterEach, pattern } from '../helpers.js';
+import { errnoOf } from './files.js';
 
 const newLab = labsClosedAfterEach();
 
@@ -10,16 +11,6 @@ function setup(discard = true, size = 16 * MiB): CopyFs {
   const lab = newLab();
   lab.addNullBlk({ name: 'nullb0', size, lbs: 4096, backing: 'memory', discard });
   return CopyFs.mkfs(lab, '/dev/nullb0', { cacheBytes: 2 * MiB });
-}
-
-async function errnoOf(p: Promise<unknown>): Promise<number> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ErrnoError) return err.errno;
-    throw err;
-  }
-  throw new Error('no error');
 }
 
 describe('fallocate and O_DIRECT reads (src/app/fs/fs.ts)', () => {

@@ -8,6 +8,9 @@ import type { FileRef } from '../../src/app/fs/copy-file-range.js';
 import { copyFileRangeAsync } from '../../src/app/fs/async-copy.js';
 import { Errno, ErrnoError } from '../../src/core/util/errno.js';
 import { MiB, labsClosedAfterEach, pattern } from '../helpers.js';
+import { deviceBlocks, readFile, writeFile as write } from './files.js';
+
+const writeFile = (fs: CopyFs, path: string, data: Uint8Array, sync = true): Promise<FileRef> => write(fs, path, data, { sync });
 
 const newLab = labsClosedAfterEach();
 
@@ -18,22 +21,9 @@ function setup(size = 64 * MiB): CopyFs {
   return CopyFs.mkfs(lab, '/dev/nullb0', { cacheBytes: 8 * MiB });
 }
 
-async function writeFile(fs: CopyFs, path: string, data: Uint8Array, sync = true): Promise<FileRef> {
-  const fd = fs.open(path, { read: true, write: true, create: true });
-  expect(await fs.writeAt(fs.fd(fd).inode, 0, data)).toBe(data.length);
-  if (sync) await fs.fsync(fs.fd(fd).inode);
-  return { fs, fd };
-}
-
-async function readAll(fs: CopyFs, path: string): Promise<Uint8Array> {
-  const inode = fs.lookup(path);
-  const out = new Uint8Array(inode.size);
-  expect(await fs.readAt(inode, 0, out)).toBe(inode.size);
-  return out;
-}
-
 /** Every device block a file maps. */
-const blocksOf = (fs: CopyFs, path: string): Set<number> => new Set(fs.stat(path).extents.flatMap((e) => Array.from({ length: e.count }, (_, i) => e.dev + i)));
+const blocksOf = (fs: CopyFs, path: string): Set<number> => new Set(deviceBlocks(fs, path));
+const readAll = (fs: CopyFs, path: string): Promise<Uint8Array> => readFile(fs, path);
 
 describe('the hard cases of a copy in progress', () => {
   it('the source unlinked and its blocks wanted during an async copy: none is reused until the copy ends; every destination block reads back', async () => {

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CopyFs } from '../../src/app/fs/fs.js';
-import { copyFileRange, type FileRef } from '../../src/app/fs/copy-file-range.js';
+import { copyFileRange } from '../../src/app/fs/copy-file-range.js';
 import { RefcountTable } from '../../src/app/fs/refcount.js';
 import { ReqOp } from '../../src/core/block/ops.js';
-import { Errno, ErrnoError } from '../../src/core/util/errno.js';
+import { Errno } from '../../src/core/util/errno.js';
+import { deviceBlocks, errnoOf, openRw, readFile, writeFile } from './files.js';
 import { KiB, MiB, labsClosedAfterEach, pattern } from '../helpers.js';
 
 const newLab = labsClosedAfterEach();
@@ -15,32 +16,8 @@ function setup(o: { reflink?: boolean; size?: number } = {}): CopyFs {
   return CopyFs.mkfs(lab, '/dev/nullb0', { cacheBytes: 4 * MiB, reflink: o.reflink ?? true });
 }
 
-async function writeFile(fs: CopyFs, path: string, data: Uint8Array, at = 0): Promise<FileRef> {
-  const fd = fs.open(path, { read: true, write: true, create: true });
-  expect(await fs.writeAt(fs.fd(fd).inode, at, data)).toBe(data.length);
-  return { fs, fd };
-}
-
-async function readFile(fs: CopyFs, path: string, offset = 0, length = fs.lookup(path).size): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  const n = await fs.readAt(fs.lookup(path), offset, out);
-  return out.subarray(0, n);
-}
-
-const openOut = (fs: CopyFs, path: string): FileRef => ({ fs, fd: fs.open(path, { read: true, write: true, create: true }) });
-
-async function errnoOf(p: Promise<unknown>): Promise<number> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ErrnoError) return err.errno;
-    throw err;
-  }
-  throw new Error('no error');
-}
-
-/** Device blocks a file maps. */
-const blocksOfFile = (fs: CopyFs, path: string): number[] => fs.stat(path).extents.flatMap((e) => Array.from({ length: e.count }, (_, i) => e.dev + i));
+const openOut = openRw;
+const blocksOfFile = deviceBlocks;
 
 describe('the refcount table (src/app/fs/refcount.ts)', () => {
   it('agrees with a count per block over random shares and drops, frees a block with its last reference, keeps records merged', () => {
