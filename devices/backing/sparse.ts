@@ -1,7 +1,9 @@
 /**
  * Sparse backing: fixed-size chunks allocated on first write; holes read as zeros; a chunk
- * wholly zeroed (discard, write zeroes) is freed. A 1 TiB device costs memory only for the
- * chunks written, up to a memory limit past which writes fail with -ENOSPC.
+ * wholly zeroed (discard, write zeroes, or a write of zeros: zero detection, as thin pools and
+ * arrays reclaim zero pages) is freed, and zeros written where nothing is allocated allocate
+ * nothing. A 1 TiB device costs memory only for the chunks holding data, up to a memory limit
+ * past which writes fail with -ENOSPC.
  */
 import type { Backing } from './backing.js';
 import { Errno } from '../../src/core/util/errno.js';
@@ -11,6 +13,13 @@ import { zeroFill } from '../../src/core/util/bytes.js';
 export const SPARSE_CHUNK = 64 * 1024;
 /** Default cap on allocated chunk memory per device. */
 export const SPARSE_DEFAULT_LIMIT = 4 * 1024 ** 3;
+
+const ZEROS = Buffer.alloc(SPARSE_CHUNK);
+
+/** Whether every byte of `b` is 0 (a native compare against a zero chunk). */
+function allZero(b: Uint8Array): boolean {
+  return Buffer.compare(Buffer.from(b.buffer, b.byteOffset, b.byteLength), ZEROS.subarray(0, b.byteLength)) === 0;
+}
 
 export class SparseBacking implements Backing {
   readonly kind = 'sparse' as const;
@@ -53,18 +62,27 @@ export class SparseBacking implements Backing {
   write(offset: number, data: Uint8Array): number {
     // Check the whole write fits before touching anything: a refused write writes nothing.
     let needed = 0;
-    this.each(offset, data.length, (index) => {
-      if (!this.chunks.has(index)) needed++;
+    this.each(offset, data.length, (index, _within, len, at) => {
+      if (!this.chunks.has(index) && !allZero(data.subarray(at - offset, at - offset + len))) needed++;
     });
     if ((this.chunks.size + needed) * SPARSE_CHUNK > this.memoryLimit) return -Errno.ENOSPC;
     this.each(offset, data.length, (index, within, len, at) => {
+      const o = at - offset;
+      const piece = data.subarray(o, o + len);
       let c = this.chunks.get(index);
+      if (allZero(piece)) {
+        // Zeros: nothing to allocate where nothing is; a chunk wholly rewritten with zeros is freed.
+        if (!c) return;
+        if (len === SPARSE_CHUNK) {
+          this.chunks.delete(index);
+          return;
+        }
+      }
       if (!c) {
         c = new Uint8Array(SPARSE_CHUNK);
         this.chunks.set(index, c);
       }
-      const o = at - offset;
-      c.set(data.subarray(o, o + len), within);
+      c.set(piece, within);
     });
     return 0;
   }

@@ -56,6 +56,13 @@ export { CopyFs, FS_LIMITS, FS_DEFAULT_CACHE_BYTES } from './fs/fs.js';
 export type { FsOptions, OpenFlags, Inode } from './fs/fs.js';
 export { copyFileRange } from './fs/copy-file-range.js';
 export type { CopyFileRangeResult, CopyFileRangePart, CopyFileRangeOptions, FileRef } from './fs/copy-file-range.js';
+export { FS_FIRST_FD, fsOfFd } from './fs/fs.js';
+export type { FileCopyControl, FileCopyPath } from './fs/file-copy.js';
+export { copyFileRangeAsync, fileCopyOperation, FS_MAX_ASYNC_COPIES } from './fs/async-copy.js';
+export type { FileCopyOperation, FileCopyState } from './fs/async-copy.js';
+export { copychunk, decodeCopychunkCopy, encodeCopychunkResponse, ntStatusName, NT_STATUS, SMB2_COPYCHUNK_LIMITS } from './fs/copychunk.js';
+export type { CopychunkLimits, CopychunkOptions, CopychunkResponse, CopychunkResult, SrvCopychunk } from './fs/copychunk.js';
+export { mkfs, fsOn } from './fs/mounts.js';
 // The bench harness: fio job files against a lab, results in fio's shapes (docs/benchmarks.md).
 export { runBench } from './bench/run-bench.js';
 export type { RunBenchOptions } from './bench/run-bench.js';

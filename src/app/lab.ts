@@ -18,7 +18,8 @@ import type { NullBlkDevice, NullBlkOptions } from '../../devices/nullblk/nullbl
 import { CompletionPoller } from '../core/block/completion-poller.js';
 import { WorkPool } from '../core/util/pool.js';
 import { Ring, type RingParams } from '../core/ring/ring.js';
-import type { RingHost } from '../core/ring/consumer.js';
+import type { FileCopyRequest, RingHost } from '../core/ring/consumer.js';
+import { ringCopyFileRange } from './fs/async-copy.js';
 import { DeviceMapper } from '../core/dm/control.js';
 import { COPY_STRATEGIES, type CopyStrategy } from '../core/block/copy-types.js';
 import { nvmeController, type NvmeAttachment } from '../../devices/nvme/attach.js';
@@ -129,6 +130,11 @@ export class Lab implements RingHost, DeviceHost {
   /** The copy plumbing strategy every copy of this lab uses (copy options' `strategy`, the one place it is kept). */
   get copyStrategy(): CopyStrategy {
     return this.copyDefaults.strategy;
+  }
+
+  /** Most ranges and bytes one copy request may carry (lab options maxCopyRanges, maxCopyBytes). */
+  get copyRequestLimits(): { readonly maxRanges: number; readonly maxBytes: number } {
+    return { maxRanges: this.copyOptions.maxRanges, maxBytes: this.copyOptions.maxBytes };
   }
 
   get fallback(): boolean {
@@ -345,6 +351,11 @@ export class Lab implements RingHost, DeviceHost {
     const ring = new Ring(this, params);
     if (ring.sqpoll) this.onClose(() => ring.close());
     return ring;
+  }
+
+  /** The ring's COPY_FILE_RANGE (copylab's opcode) on this lab's file systems (src/app/fs/async-copy.ts). */
+  copyFileRange(req: FileCopyRequest, control: CopyControl): Promise<{ res: number; bytes: number }> {
+    return ringCopyFileRange(this, req, control);
   }
 
   /** Reaps completions of worker-run devices; returns how many. */

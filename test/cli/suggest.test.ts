@@ -9,7 +9,7 @@ const group = (name: string) => program.commands.find((c) => c.name() === name)!
 
 describe('an unknown command gets the nearest', () => {
   it('at the top: a command, a scenario step of that name, a subcommand of another command', () => {
-    expect(unknownCommandMessage(program, 'cpy')).toBe("unknown command 'cpy'; did you mean the copy step, a line `copy: { … }` in `copylab shell` or a scenario (`copylab explain copy`) or `copylab nvme copy`? (`copylab --help` lists the commands)");
+    expect(unknownCommandMessage(program, 'cpy')).toBe("unknown command 'cpy'; did you mean the copy step, a line `copy: { … }` in `copylab shell` or a scenario (`copylab explain copy`) or `copylab nvme copy` or `copylab fs cp`? (`copylab --help` lists the commands)");
     expect(unknownCommandMessage(program, 'dmsetp')).toBe("unknown command 'dmsetp'; did you mean `copylab dmsetup`? (`copylab --help` lists the commands)");
     expect(unknownCommandMessage(program, 'zone-reprot')).toMatch(/did you mean `copylab nvme zone-report`\?/);
     expect(unknownCommandMessage(program, 'frobnicate')).toBe("unknown command 'frobnicate' (`copylab --help` lists the commands)");
@@ -32,7 +32,7 @@ describe('an unknown command gets the nearest', () => {
   it('on the command line and in the shell: one line on stderr, exit 2', () => {
     const r = spawnSync(process.execPath, ['bin/copylab.js', 'cpy'], { encoding: 'utf8', timeout: 30_000 });
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe("copylab: unknown command 'cpy'; did you mean the copy step, a line `copy: { … }` in `copylab shell` or a scenario (`copylab explain copy`) or `copylab nvme copy`? (`copylab --help` lists the commands)\n");
+    expect(r.stderr).toBe("copylab: unknown command 'cpy'; did you mean the copy step, a line `copy: { … }` in `copylab shell` or a scenario (`copylab explain copy`) or `copylab nvme copy` or `copylab fs cp`? (`copylab --help` lists the commands)\n");
     const d = spawnSync(process.execPath, ['bin/copylab.js', 'dmsetup', 'inf', 'lin'], { encoding: 'utf8', timeout: 30_000 });
     expect(d).toMatchObject({ status: 2, stderr: 'copylab: dmsetup: unknown dmsetup command "inf"; did you mean info? (create, table, status, info, reload, suspend, resume, remove, ls, message)\n' });
     const sh = spawnSync(process.execPath, ['bin/copylab.js', 'shell'], { input: 'sysfs kat /sys/block/nullb0/size\nsysfs cat /sys/block/nullb0/size\n', encoding: 'utf8', timeout: 30_000 });

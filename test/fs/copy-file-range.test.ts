@@ -52,7 +52,7 @@ describe('copy_file_range over the page cache (src/app/fs)', () => {
     expect(r.parts).toEqual([expect.objectContaining({ path: 'offload', block_path: 'offload', bytes: data.length })]);
     expect(r.host_bytes).toBe(0);
     // The trace: the source's writeback (WRITE) completes before the copy is queued.
-    const firstCopy = r.trace.events.findIndex((e) => e.op === ReqOp.COPY);
+    const firstCopy = r.trace.events.findIndex((e) => e.op === ReqOp.COPY && e.action === 'Q');
     const lastWrite = r.trace.events.map((e) => e.op === ReqOp.WRITE && e.action === 'C').lastIndexOf(true);
     expect(lastWrite).toBeGreaterThanOrEqual(0);
     expect(firstCopy).toBeGreaterThan(lastWrite);
@@ -176,7 +176,7 @@ describe('copy_file_range over the page cache (src/app/fs)', () => {
     // While it runs (modeled time passes in the copy): give up the source and fill the device.
     await lab.clock.sleep(1);
     expect(lab.clock.now()).toBeGreaterThan(t0);
-    fs.truncate('/a', 0);
+    await fs.truncate('/a', 0);
     const filler = await writeFile(fs, '/c', pattern(6 * MiB, 10));
     await fs.fsync(fs.fd(filler.fd).inode);
     const used = new Set(fs.stat('/c').extents.flatMap((e) => Array.from({ length: e.count }, (_, i) => e.dev + i)));

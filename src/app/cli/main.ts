@@ -27,6 +27,7 @@ import { registerPlot } from './commands/plot.js';
 import { registerHeuristic } from './commands/heuristic.js';
 import { registerSweep } from './commands/sweep.js';
 import { registerWorker } from './commands/worker.js';
+import { registerFs, rewriteFsArgv } from './commands/fs.js';
 
 export function makeProgram(setExit: (code: number) => void): Command {
   const program = new Command('copylab')
@@ -45,6 +46,7 @@ export function makeProgram(setExit: (code: number) => void): Command {
   registerDm(program, setExit);
   registerServe(program, setExit);
   registerGc(program, setExit);
+  registerFs(program, setExit);
   registerSweep(program, setExit);
   registerWorker(program, setExit);
   registerBench(program, setExit);
@@ -70,7 +72,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   let code = EXIT_OK;
   const program = makeProgram((c) => (code = c));
   try {
-    await program.parseAsync(rewriteDmsetupArgv(argv), { from: 'user' });
+    await program.parseAsync(rewriteFsArgv(rewriteDmsetupArgv(argv)), { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     if (err instanceof ScenarioError || err instanceof UsageError) {

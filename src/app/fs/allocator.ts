@@ -51,12 +51,14 @@ export class BlockAllocator {
   }
 
   /**
-   * Up to `want` blocks as few extents as first fit finds, from the hint on (wrapping). Takes
-   * from the reservation first when `reserved`. ENOSPC when fewer than `want` are free.
+   * `want` blocks as few extents as first fit finds, from the hint on (wrapping). `reserved`
+   * of them (all with `true`) were promised earlier and come out of the reservation. ENOSPC,
+   * with nothing taken, when fewer are there.
    */
-  allocate(want: number, reserved = false): Extent[] {
+  allocate(want: number, reserved: number | boolean = 0): Extent[] {
     if (want <= 0) return [];
-    const limit = reserved ? this.free : this.available;
+    const promised = Math.min(want, this.reserved, reserved === true ? want : reserved === false ? 0 : reserved);
+    const limit = this.available + promised;
     if (want > limit) throw new ErrnoError(Errno.ENOSPC, `no space left: ${want} blocks wanted, ${limit} free`);
     const out: Extent[] = [];
     let left = want;
@@ -80,7 +82,7 @@ export class BlockAllocator {
     }
     const got = want - left;
     this.free -= got;
-    if (reserved) this.reserved = Math.max(0, this.reserved - got);
+    this.reserved -= promised;
     this.hint = b;
     return out;
   }

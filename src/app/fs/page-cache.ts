@@ -3,6 +3,9 @@
  * dirty, least recently used first out, its memory bounded (`cacheBytes`) and counted. A clean
  * page is dropped to make room; a dirty one must be written back first, which the file system
  * does (it knows where a page goes), as Linux's reclaim asks the file system to write back.
+ * The 4 KiB buffers of pages that leave the cache are kept for the next pages (at most the
+ * cache's worth), so a long copy through the cache does not allocate a buffer per page; nobody
+ * holds a page's data past the synchronous code that looked the page up.
  */
 
 /** Bytes of one page (and of one file-system block). */
@@ -13,6 +16,8 @@ export interface Page {
   readonly index: number;
   readonly data: Uint8Array;
   dirty: boolean;
+  /** Times the page was dirtied: writeback cleans it only if no write came while its bio was in flight. */
+  gen: number;
   prev: Page | null;
   next: Page | null;
 }
@@ -61,6 +66,8 @@ export class PageCache {
   /** Clean pages, least recently used at the tail (dropped first); dirty pages, oldest dirtied at the tail (written back first). */
   private readonly clean = new PageList();
   private readonly dirty = new PageList();
+  /** Buffers of pages that left the cache, for the next ones. */
+  private readonly spare: Uint8Array[] = [];
   readonly stats: PageCacheStats = { hits: 0, misses: 0, holes: 0, writebacks: 0, invalidated: 0, evicted: 0 };
 
   constructor(readonly maxPages: number) {
@@ -93,11 +100,19 @@ export class PageCache {
     return p;
   }
 
+  /** A page buffer: a spare one (zeroed when `zero`) or a new one. */
+  buffer(zero: boolean): Uint8Array {
+    const b = this.spare.pop();
+    if (!b) return new Uint8Array(FS_BLOCK);
+    if (zero) b.fill(0);
+    return b;
+  }
+
   /** Inserts a page (clean); the caller has made room. */
   insert(ino: number, index: number, data: Uint8Array): Page {
     const k = key(ino, index);
     if (this.pages.has(k)) throw new Error(`page cache: page ${ino}:${index} inserted twice`);
-    const p: Page = { ino, index, data, dirty: false, prev: null, next: null };
+    const p: Page = { ino, index, data, dirty: false, gen: 0, prev: null, next: null };
     this.pages.set(k, p);
     this.clean.pushFront(p);
     return p;
@@ -136,5 +151,6 @@ export class PageCache {
   private remove(p: Page): void {
     this.pages.delete(key(p.ino, p.index));
     (p.dirty ? this.dirty : this.clean).remove(p);
+    if (this.spare.length < this.maxPages) this.spare.push(p.data);
   }
 }

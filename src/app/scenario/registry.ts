@@ -13,6 +13,7 @@ import { scsiStep } from './steps/scsi.js';
 import { dmsetupStep } from './steps/dmsetup.js';
 import { gcStep } from './steps/gc.js';
 import { mkfsStep, fileStep, copyFileRangeStep } from './steps/files.js';
+import { copychunkStep } from './steps/copychunk.js';
 
 export const DEVICE_KINDS: readonly DeviceDef[] = [nullblkDevice, nvmeDevice, scsiDevice];
 
@@ -34,4 +35,5 @@ export const STEP_KINDS: readonly StepDef[] = [
   mkfsStep,
   fileStep,
   copyFileRangeStep,
+  copychunkStep,
 ];

@@ -1,7 +1,9 @@
 /**
  * Per-request trace events in blktrace's vocabulary (blkparse(1) "Trace actions"):
  * Q queued, X split, A remapped, D issued to the driver, C completed; copylab adds
- * E emulated (with the reason the copy engine did not offload).
+ * E emulated (with the reason the copy engine did not offload) and M, a message from a layer
+ * above the block layer (blktrace's `m`, blk_add_trace_msg): the file system's copy decisions,
+ * whose sector and length are the destination file's.
  */
 import { OP_RWBS, SECTOR_SIZE, type ReqOp } from './ops.js';
 import { errnoName } from '../util/errno.js';
@@ -12,7 +14,7 @@ export interface ModeledTimeSource {
   now(): number;
 }
 
-export type TraceAction = 'Q' | 'X' | 'A' | 'D' | 'C' | 'E';
+export type TraceAction = 'Q' | 'X' | 'A' | 'D' | 'C' | 'E' | 'M';
 
 export interface TraceEvent {
   /** Wall nanoseconds since the request was queued. */

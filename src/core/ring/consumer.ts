@@ -47,9 +47,28 @@ export interface RingHost {
   poll(): number;
   /** Resolves when device work may have finished (the next poll may reap something). */
   waitEvent(): Promise<void>;
+  /**
+   * copylab's COPY_FILE_RANGE: copy_file_range between two open files of the host's file
+   * systems (offsets null: the file position). Resolves with the bytes copied or -errno, and the
+   * bytes done when it was cancelled (`control`); never rejects for a bad request.
+   */
+  copyFileRange?(req: FileCopyRequest, control: CopyControl): Promise<{ readonly res: number; readonly bytes: number }>;
   /** True while devices on other threads hold requests (waitEvent can then resolve). */
   readonly deviceWorkPending: boolean;
 }
+
+/** A COPY_FILE_RANGE SQE's fields. */
+export interface FileCopyRequest {
+  readonly fdIn: number;
+  readonly offIn: number | null;
+  readonly fdOut: number;
+  readonly offOut: number | null;
+  readonly len: number;
+  readonly flags: number;
+}
+
+/** An SQE offset at or past 2^63 is -1 in an s64 field: "use the file position". */
+const FILE_POSITION = 2 ** 63;
 
 /** Results of passthrough commands (URING_CMD): res, and big_cqe[0..1] for CQE32 rings. */
 export interface UringCmdResult {
@@ -79,6 +98,8 @@ interface Req {
   readonly opFlags: number;
   readonly userData: number;
   readonly bufIndex: number;
+  /** splice_fd_in (file_index): COPY_FILE_RANGE's input descriptor. */
+  readonly fdIn: number;
   readonly cmdOp: number;
   readonly cmd: Uint8Array | null;
   next: Req | null;
@@ -245,6 +266,7 @@ export class RingConsumer {
       opFlags: v.getUint32(o + SQE.OP_FLAGS, true),
       userData: le64(this.ring.bytes, o + SQE.USER_DATA),
       bufIndex: v.getUint16(o + SQE.BUF_INDEX, true),
+      fdIn: v.getInt32(o + SQE.FILE_INDEX, true),
       cmdOp: v.getUint32(o + SQE.CMD_OP, true),
       cmd,
       next: null,
@@ -339,6 +361,10 @@ export class RingConsumer {
         return this.buffer(req.addr, req.len * COPY_RANGE.SIZE) ? 0 : -Errno.EFAULT;
       case IORING_OP.URING_CMD:
         return this.device(req) ? 0 : -Errno.EBADF;
+      case IORING_OP.COPY_FILE_RANGE:
+        // Files are not registered (the registered files are devices).
+        if (!this.host.copyFileRange || req.flags & IOSQE.FIXED_FILE) return -Errno.EINVAL;
+        return 0;
       case IORING_OP.ASYNC_CANCEL:
         return req.opFlags & ~IORING_ASYNC_CANCEL.ALL ? -Errno.EINVAL : 0;
       default:
@@ -395,6 +421,8 @@ export class RingConsumer {
         return;
       case IORING_OP.COPY:
         return this.executeCopy(req, done, trace);
+      case IORING_OP.COPY_FILE_RANGE:
+        return this.executeCopyFileRange(req);
       case IORING_OP.ASYNC_CANCEL:
         return done(this.cancel(req));
       case IORING_OP.URING_CMD: {
@@ -406,6 +434,45 @@ export class RingConsumer {
       default:
         return done(-Errno.EINVAL);
     }
+  }
+
+  /** Registers a running copy under its user_data (ASYNC_CANCEL finds it there); returns its forget. */
+  private track(req: Req, control: CopyControl): () => void {
+    const list = this.copies.get(req.userData);
+    if (list) list.push(control);
+    else this.copies.set(req.userData, [control]);
+    return () => {
+      const l = this.copies.get(req.userData);
+      if (!l) return;
+      l.splice(l.indexOf(control), 1);
+      if (l.length === 0) this.copies.delete(req.userData);
+    };
+  }
+
+  private executeCopyFileRange(req: Req): void {
+    const control: CopyControl = { cancelled: false };
+    const forget = this.track(req, control);
+    const request: FileCopyRequest = {
+      fdIn: req.fdIn,
+      offIn: req.addr >= FILE_POSITION ? null : req.addr,
+      fdOut: req.fd,
+      offOut: req.off >= FILE_POSITION ? null : req.off,
+      len: req.len,
+      flags: req.opFlags,
+    };
+    this.host.copyFileRange!(request, control).then(
+      (r) => {
+        forget();
+        // Cancelled: -ECANCELED with the bytes done in big_cqe[0] (CQE32 rings), as COPY.
+        this.complete(req, r.res, r.res === -Errno.ECANCELED ? BigInt(r.bytes) : 0n, 0n);
+        this.pump();
+      },
+      () => {
+        forget();
+        this.complete(req, -Errno.EIO);
+        this.pump();
+      },
+    );
   }
 
   /** A DataView per registered buffer, made once (COPY reads its range list through it). */
@@ -429,15 +496,7 @@ export class RingConsumer {
       ranges.push({ src, srcOffset: le64(b, at + COPY_RANGE.SRC_OFF), dstOffset: le64(b, at + COPY_RANGE.DST_OFF), length: le64(b, at + COPY_RANGE.LEN) });
     }
     const control: CopyControl = { cancelled: false };
-    const list = this.copies.get(req.userData);
-    if (list) list.push(control);
-    else this.copies.set(req.userData, [control]);
-    const forget = (): void => {
-      const l = this.copies.get(req.userData);
-      if (!l) return;
-      l.splice(l.indexOf(control), 1);
-      if (l.length === 0) this.copies.delete(req.userData);
-    };
+    const forget = this.track(req, control);
     blkdevCopy(dst, ranges, this.host.copyOptions, trace ?? this.host.newTrace(), control).then(
       (r) => {
         forget();

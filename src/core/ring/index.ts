@@ -6,4 +6,4 @@ export { IORING_OP, IORING_ASYNC_CANCEL, IOSQE, IORING_SQ, IORING_FEAT, IORING_S
 export { SQE, CQE, COPY_RANGE } from './layout.js';
 export * from './prep.js';
 export { RING_MAX_INFLIGHT } from './consumer.js';
-export type { UringCmdDevice, UringCmdResult, BufferResolver } from './consumer.js';
+export type { UringCmdDevice, UringCmdResult, BufferResolver, FileCopyRequest } from './consumer.js';

@@ -29,6 +29,14 @@ export const IORING_OP = {
   WRITE_ZEROES: 0xc1,
   /** Copy: fd = destination, addr/len = a range list in a registered buffer (CopyRangeLayout). */
   COPY: 0xc2,
+  /**
+   * copy_file_range(2) between two files of the lab's file systems: copylab's own opcode (Linux's
+   * io_uring has none; the fields are IORING_OP_SPLICE's): fd = fd_out, off = off_out, addr =
+   * off_in (splice_off_in), file_index = fd_in (splice_fd_in), len = bytes, op flags = the
+   * call's flags (0). An offset of -1 (2^64 - 1) uses and advances the file position. res: the
+   * bytes copied; ASYNC_CANCEL stops it at its next piece (-ECANCELED, bytes done in big_cqe[0]).
+   */
+  COPY_FILE_RANGE: 0xc3,
   /** Reserved for zoned block devices (open, close, finish, reset, append). */
   ZONE_OPEN: 0xc8,
   ZONE_CLOSE: 0xc9,

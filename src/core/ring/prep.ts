@@ -61,6 +61,18 @@ export function prepCopy(sqe: Sqe, fd: number, addr: number, nr: number): void {
 }
 
 /**
+ * copy_file_range(fd_in, off_in, fd_out, off_out, len, flags) as copylab's COPY_FILE_RANGE,
+ * filled as io_uring_prep_splice fills IORING_OP_SPLICE; an offset of -1 uses the file position.
+ */
+export function prepCopyFileRange(sqe: Sqe, fdIn: number, offIn: number, fdOut: number, offOut: number, len: number, flags = 0): void {
+  prepRw(sqe, IORING_OP.COPY_FILE_RANGE, fdOut, Math.max(0, offIn), len, Math.max(0, offOut));
+  if (offIn === -1) sqe.bytes.fill(0xff, sqe.offset + SQE.ADDR, sqe.offset + SQE.ADDR + 8);
+  if (offOut === -1) sqe.bytes.fill(0xff, sqe.offset + SQE.OFF, sqe.offset + SQE.OFF + 8);
+  sqe.view.setUint32(sqe.offset + SQE.OP_FLAGS, flags, true);
+  sqe.view.setInt32(sqe.offset + SQE.FILE_INDEX, fdIn, true);
+}
+
+/**
  * io_uring_prep_cancel64: cancel the request whose user_data is `userData` (flags:
  * IORING_ASYNC_CANCEL_ALL to cancel every match; res is then the count).
  */

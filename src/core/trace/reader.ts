@@ -14,7 +14,7 @@ import type { ReqOp } from '../block/ops.js';
 
 export class TraceFileError extends Error {}
 
-const ACTIONS = new Set(['Q', 'X', 'A', 'D', 'C', 'E']);
+const ACTIONS = new Set(['Q', 'X', 'A', 'D', 'C', 'E', 'M']);
 
 function toRecord(o: Record<string, unknown>, where: string): TraceRecord {
   const num = (k: string): number => {

@@ -27,6 +27,7 @@ const MKFS_SPEC: ObjSpec = {
     dev: k.dev('the block device', { required: true, example: '/dev/nullb0' }),
     cache: k.size('page cache bytes', { default: FS_DEFAULT_CACHE_BYTES }),
     dirty: k.size('dirty bytes past which writers wait for writeback (default: half the cache)'),
+    reflink: k.bool('files may share blocks: copy_file_range clones (extents shared, copy-on-write), as mkfs.xfs -m reflink=1', { default: false }),
   },
 };
 
@@ -38,12 +39,13 @@ export const mkfsStep: StepDef = {
     const dev = ctx.devPath(body.key('dev'));
     const cacheBytes = body.key('cache').present ? body.key('cache').size() : undefined;
     const dirtyBytes = body.key('dirty').present ? body.key('dirty').size() : undefined;
+    const reflink = body.key('reflink').present ? body.key('reflink').bool() : false;
     return {
       kind: 'mkfs',
       async run(lab) {
         try {
-          const fs = mkfs(lab, dev, { ...(cacheBytes !== undefined ? { cacheBytes } : {}), ...(dirtyBytes !== undefined ? { dirtyBytes } : {}) });
-          return { target: dev, ok: true, res: 0, details: { blocks: fs.allocator.blocks, block_size: fs.blockSize } };
+          const fs = mkfs(lab, dev, { ...(cacheBytes !== undefined ? { cacheBytes } : {}), ...(dirtyBytes !== undefined ? { dirtyBytes } : {}), reflink });
+          return { target: dev, ok: true, res: 0, details: { blocks: fs.allocator.blocks, block_size: fs.blockSize, reflink } };
         } catch (err) {
           const res = errnoOf(err);
           return { target: dev, ok: false, res, message: (err as Error).message };
@@ -53,7 +55,7 @@ export const mkfsStep: StepDef = {
   },
 };
 
-const FILE_OPS = ['write', 'verify', 'truncate', 'fsync', 'unlink', 'sync'] as const;
+const FILE_OPS = ['write', 'verify', 'truncate', 'fallocate', 'fsync', 'unlink', 'sync'] as const;
 type FileOp = (typeof FILE_OPS)[number];
 
 const FILE_EXPECT: ObjSpec = {
@@ -61,13 +63,13 @@ const FILE_EXPECT: ObjSpec = {
   keys: { errno: k.errno('the errno the step must fail with', { example: 'ENOENT' }) },
 };
 const FILE_SPEC: ObjSpec = {
-  description: 'a file operation through the page cache: write (seeded pattern), verify (against the pattern), truncate, fsync, unlink, sync',
+  description: 'a file operation through the page cache: write (seeded pattern), verify (against the pattern), truncate, fallocate (blocks zeroed on the device), fsync, unlink, sync',
   keys: {
     dev: k.dev('the device whose file system holds the file', { required: true, example: '/dev/nullb0' }),
     op: k.oneOf(FILE_OPS, 'the operation', { required: true, example: 'write' }),
     path: k.str('the file ("/name"; not needed by sync)', { example: '/vm.img' }),
     offset: k.size('byte offset in the file', { default: 0 }),
-    length: k.size('bytes (write, verify; the new size for truncate)', { example: '4MiB' }),
+    length: k.size('bytes (write, verify, fallocate; the new size for truncate)', { example: '4MiB' }),
     seed: k.int(0, 2 ** 32 - 1, 'pattern seed (write, verify)', { default: 1 }),
     pattern_offset: k.size('verify: where in the pattern the range starts (default: offset)'),
     expect: k.obj(FILE_EXPECT),
@@ -85,8 +87,8 @@ export const fileStep: StepDef = {
     if (op !== 'sync' && path === undefined) body.key('path').required();
     const offset = body.key('offset').present ? body.key('offset').size() : 0;
     const length = body.key('length').present ? body.key('length').size() : undefined;
-    if ((op === 'write' || op === 'verify' || op === 'truncate') && length === undefined) body.key('length').required();
-    if (length !== undefined && op !== 'truncate' && length > FILE_STEP_MAX_BYTES) body.key('length').fail(`at most ${FILE_STEP_MAX_BYTES} bytes per file step`);
+    if ((op === 'write' || op === 'verify' || op === 'truncate' || op === 'fallocate') && length === undefined) body.key('length').required();
+    if (length !== undefined && op !== 'truncate' && op !== 'fallocate' && length > FILE_STEP_MAX_BYTES) body.key('length').fail(`at most ${FILE_STEP_MAX_BYTES} bytes per file step`);
     const seed = body.key('seed').present ? body.key('seed').int(0, 2 ** 32 - 1) : 1;
     const patternOffset = body.key('pattern_offset').present ? body.key('pattern_offset').size() : offset;
     const e = body.key('expect');
@@ -124,11 +126,20 @@ async function runFileOp(fs: CopyFs, op: FileOp, path: string, offset: number, l
       fs.unlink(path);
       return 0;
     case 'truncate':
-      fs.truncate(path, length);
+      await fs.truncate(path, length, trace);
       return 0;
     case 'fsync':
       await fs.fsync(fs.lookup(path), trace);
       return 0;
+    case 'fallocate': {
+      const fd = fs.open(path, { write: true, create: true });
+      try {
+        await fs.fallocate(fs.fd(fd).inode, offset, length, trace);
+        return 0;
+      } finally {
+        fs.close(fd);
+      }
+    }
     case 'write': {
       const fd = fs.open(path, { write: true, create: true });
       try {
@@ -167,14 +178,14 @@ async function runFileOp(fs: CopyFs, op: FileOp, path: string, offset: number, l
 const CFR_EXPECT: ObjSpec = {
   description: 'how the copy should go (default: success)',
   keys: {
-    path: k.oneOf(['offload', 'splice', 'mixed', 'none'], 'offload (whole blocks by REQ_OP_COPY), splice (through the page cache), mixed or none'),
+    path: k.oneOf(['reflink', 'offload', 'splice', 'mixed', 'none'], 'reflink (extents shared), offload (whole blocks by REQ_OP_COPY), splice (through the page cache), mixed or none'),
     bytes: k.size('bytes copied'),
     host_bytes: k.size('bytes that crossed host memory'),
     errno: k.errno('the errno the copy must fail with', { example: 'EINVAL' }),
   },
 };
 const CFR_SPEC: ObjSpec = {
-  description: 'copy_file_range(2) between two files: whole blocks offloaded as REQ_OP_COPY after writeback, the rest spliced through the page cache',
+  description: 'copy_file_range(2) between two files: whole blocks cloned (reflink file systems) or offloaded as REQ_OP_COPY after writeback, the rest spliced through the page cache',
   keys: {
     dev: k.dev('the device whose file system holds dst', { required: true, example: '/dev/nullb0' }),
     src_dev: k.dev('the device whose file system holds src', { default: 'dev' }),
@@ -183,7 +194,8 @@ const CFR_SPEC: ObjSpec = {
     src_offset: k.size('source byte offset', { default: 0 }),
     dst_offset: k.size('destination byte offset', { default: 0 }),
     length: k.size('bytes', { required: true, example: '4MiB' }),
-    offload: k.oneOf(['auto', 'never'], 'never: splice only', { default: 'auto' }),
+    offload: k.oneOf(['auto', 'never'], 'never: no REQ_OP_COPY', { default: 'auto' }),
+    reflink: k.oneOf(['auto', 'always', 'never'], 'auto: clone where the file system can; always: clone or fail (cp --reflink=always); never', { default: 'auto' }),
     expect: k.obj(CFR_EXPECT, { example: { path: 'offload', host_bytes: 0 } }),
   },
 };
@@ -201,11 +213,12 @@ export const copyFileRangeStep: StepDef = {
     const dstOffset = body.key('dst_offset').present ? body.key('dst_offset').size() : 0;
     const length = body.key('length').required().size();
     const offload = body.key('offload').present ? body.key('offload').oneOf<'auto' | 'never'>(['auto', 'never']) : 'auto';
+    const reflink = body.key('reflink').present ? body.key('reflink').oneOf<'auto' | 'always' | 'never'>(['auto', 'always', 'never']) : 'auto';
     const e = body.key('expect');
     const want: { path?: string; bytes?: number; host_bytes?: number; errno?: number } = {};
     if (e.present) {
       e.obj(CFR_EXPECT);
-      if (e.key('path').present) want.path = e.key('path').oneOf(['offload', 'splice', 'mixed', 'none']);
+      if (e.key('path').present) want.path = e.key('path').oneOf(['reflink', 'offload', 'splice', 'mixed', 'none']);
       if (e.key('bytes').present) want.bytes = e.key('bytes').size();
       if (e.key('host_bytes').present) want.host_bytes = e.key('host_bytes').size();
       if (e.key('errno').present) want.errno = e.key('errno').errno();
@@ -223,7 +236,7 @@ export const copyFileRangeStep: StepDef = {
           outFs = fsOn(lab, dev);
           fdIn = inFs.open(src, { read: true });
           fdOut = outFs.open(dst, { write: true, create: true });
-          const r = await copyFileRange({ fs: inFs, fd: fdIn }, srcOffset, { fs: outFs, fd: fdOut }, dstOffset, length, 0, { offload });
+          const r = await copyFileRange({ fs: inFs, fd: fdIn }, srcOffset, { fs: outFs, fd: fdOut }, dstOffset, length, 0, { offload, reflink });
           const problems: string[] = [];
           const base = errnoOk(r.bytes, want.errno);
           if (!base.ok) problems.push(base.message!);
