@@ -10,6 +10,7 @@ import { allowOutsidePathsOption, EXIT_FAILED, EXIT_OK, EXIT_USAGE, scenarioFrom
 import { openTraceFile, type TraceWriter } from '../../../core/trace/writer.js';
 import { checkOutput, writeOutput } from '../../../core/util/output-file.js';
 import { LogSet, plannedLogPaths } from '../../bench/fio-logs.js';
+import { shippedJobHint, shippedJobsDir } from '../../bench/shipped-jobs.js';
 
 export const OUTPUT_FORMATS = ['normal', 'json', 'json+', 'terse'] as const;
 
@@ -30,6 +31,14 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
   // Outputs are checked before anything runs (the trace file is opened once the lab is ready).
   if (opts.traceOut !== undefined) checkOutput(opts.traceOut);
   if (opts.plot !== undefined) checkOutput(opts.plot);
+  // `bench/jobs/…` typed outside a checkout: name where copylab's own copy is.
+  for (const f of [...files, ...(opts.scenario !== undefined ? [opts.scenario] : [])]) {
+    const hint = shippedJobHint(f);
+    if (hint !== undefined) {
+      process.stderr.write(`copylab: ${hint}\n`);
+      return EXIT_USAGE;
+    }
+  }
   let jobs;
   try {
     jobs = loadJobFiles(files);
@@ -117,5 +126,9 @@ export function registerBench(program: Command, setExit: SetExit): void {
     .option('--output-format <format>', `one of ${OUTPUT_FORMATS.join(', ')}`, 'normal')
     .option('--trace-out <file>', 'stream every trace event to FILE (msgpack; read with copylab trace)')
     .option('--plot <file>', 'also render the results as an SVG chart')
+    .addHelpText('after', () => {
+      const dir = shippedJobsDir();
+      return dir === undefined ? '' : `\nThe job files and labs copylab ships (bench/jobs) are in ${dir}\n`;
+    })
     .action(async (files: string[], opts: BenchCliOptions) => setExit(await bench(files, opts)));
 }
