@@ -201,7 +201,7 @@ async function gcCommand(c: GcCliOptions): Promise<number> {
 async function writePlot(file: string, results: readonly GcResult[]): Promise<void> {
   const svg = await renderGcSvg(results);
   if (svg === null) {
-    process.stderr.write('copylab gc: nothing to plot: throughput over time needs a timing model (--timing), WAF vs spare factor a sweep over two or more\n');
+    process.stderr.write('copylab gc: nothing to plot: one run without a timing model (--timing draws it over time; a sweep compares runs, and WAF against spare factor over two or more)\n');
     return;
   }
   writeOutput(file, svg);
@@ -299,7 +299,7 @@ function runOptions(cmd: Command): Command {
     .option('--json', 'print one JSON object')
     .option('--series-out <file>', 'write the result with its time series (MessagePack, msgpackr)')
     .option('--trace-out <file>', 'lab devices: stream every block-layer trace event of the run to FILE (read with copylab trace)')
-    .option('--plot <file>', 'SVG chart: throughput and p99.9 over the run (with --timing); a sweep adds WAF vs spare factor with Desnoyers beside');
+    .option('--plot <file>', 'SVG chart: per spare factor, GC seconds, host bytes, commands and write latency per path beside throughput, p99.9 and max latency over the run (with --timing); a sweep adds WAF vs spare factor with Desnoyers beside');
 }
 
 export function registerGc(program: Command, setExit: SetExit): void {
