@@ -115,7 +115,7 @@ describe('blktrace files of copylab traces', () => {
     expect(s.code).toBe(0);
     expect(s.out).not.toMatch(/Infinity|NaN/);
     // Every emulated copy of the ring engine is in the trace with its reason (was 0 of 512).
-    expect(s.out).toMatch(new RegExp(`emulations \\(E\\): ${emulated.reasons.no_offload + split.reasons.no_offload}\\b`));
+    expect(s.out).toMatch(new RegExp(`emulations \\(E\\): ${emulated.reasons.no_offload! + split.reasons.no_offload!}\\b`));
     const ours = summaryCounts(s.out);
     // Each request carries its Q, D and C, and completes once: 32 offloaded copies and 64 reads on nullb0.
     expect(ours.get('nullb0')).toMatchObject({ Q: 96, D: 96, C: 96 });

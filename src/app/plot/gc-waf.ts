@@ -16,11 +16,14 @@ const CURVE_SAMPLES = 40;
 const GREEDY = { color: '#9a9a9a', width: 5 } as const;
 const LRU = { color: '#222', width: 1.5, dash: [2, 2] } as const;
 
+/** What a line stands for when paths are merged: a policy and workload at a spare factor. */
+const lineKey = (r: GcResult): string => `${r.policy}|${r.workload}|${r.spare_factor}`;
+
 /** Whether every path of each policy and workload reached the same WAF at every spare factor. */
-function pathsAgree(results: readonly GcResult[], enc: GcEncoding): boolean {
+function pathsAgree(results: readonly GcResult[]): boolean {
   const seen = new Map<string, number>();
   for (const r of results) {
-    const key = `${enc.series(r)}|${r.policy}|${r.workload}|${r.spare_factor}`;
+    const key = lineKey(r);
     const w = seen.get(key);
     if (w !== undefined && Math.abs(w - r.waf_steady) > 1e-9 * Math.max(1, w)) return false;
     seen.set(key, r.waf_steady);
@@ -32,10 +35,10 @@ function pathsAgree(results: readonly GcResult[], enc: GcEncoding): boolean {
 export function wafChart(results: readonly GcResult[], enc: GcEncoding): Spec | null {
   const sfs = spareFactors(results);
   if (sfs.length < 2) return null;
-  const merged = enc.paths.length > 1 && pathsAgree(results, enc);
+  const merged = enc.paths.length > 1 && pathsAgree(results);
   // Merged: one run per line and spare factor stands for its paths.
   const kept = new Map<string, GcResult>();
-  for (const r of results) if (!kept.has(`${enc.series(r)}|${r.spare_factor}`)) kept.set(`${enc.series(r)}|${r.spare_factor}`, r);
+  for (const r of results) if (!kept.has(lineKey(r))) kept.set(lineKey(r), r);
   const runs = merged ? [...kept.values()] : results;
   const values = runs.map((r) => ({ sf: r.spare_factor, waf: r.waf_steady, series: enc.series(r), path: r.path, policy: r.policy, workload: r.workload }));
   const lo = sfs[0]!;
