@@ -18,6 +18,16 @@ function jobFile(name: string, text: string): string {
   return f;
 }
 
+/**
+ * A shipped job file as it is, but its jobs run 150 ms without a ramp: the suite checks the files'
+ * jobs, not their figures (those take seconds a job: npm run bench, copylab bench --repeat).
+ */
+function shortened(file: string): string {
+  const text = readFileSync(file, 'utf8');
+  expect(text).toMatch(/^runtime=\d+$/m);
+  return jobFile(file.replace(/\W/g, '_'), text.replace(/^runtime=\d+$/m, 'runtime=150ms').replace(/^ramp_time=\d+$/m, 'ramp_time=0'));
+}
+
 /** What a script written for fio's JSON reads (fio 3.x field names, no copylab knowledge). */
 interface FioJson {
   jobs: { jobname: string; 'job options': Record<string, string>; read: FioDir; write: FioDir; trim: FioDir }[];
@@ -30,14 +40,14 @@ interface FioDir {
 
 describe('copylab bench', () => {
   it('runs the repository\'s job files and prints JSON that fio\'s field names read, then plots it as SVG', () => {
-    const r = copylab('bench', 'bench/jobs/seq-bs.fio', '--scenario', 'bench/jobs/lab.yaml', '--output-format=json');
+    const r = copylab('bench', shortened('bench/jobs/seq-bs.fio'), '--scenario', 'bench/jobs/lab.yaml', '--output-format=json');
     expect(r.code).toBe(0);
     expect(r.err).toBe(''); // no progress line when stderr is not a terminal
     const json = JSON.parse(r.out) as FioJson;
     expect(json.jobs.map((j) => j.jobname)).toEqual(['read-4k', 'read-64k', 'read-1m', 'write-4k', 'write-64k', 'write-1m']);
     for (const j of json.jobs) {
       const d = j['job options'].rw === 'read' ? j.read : j.write;
-      expect(d.io_bytes).toBe(32 * 1024 * 1024);
+      expect(d.io_bytes).toBeGreaterThan(0);
       expect(d.bw).toBeGreaterThan(0);
       expect(d.iops).toBeGreaterThan(0);
       expect(d.runtime).toBeGreaterThanOrEqual(0);
@@ -73,7 +83,7 @@ describe('copylab bench', () => {
   });
 
   it('copies report the copy engine\'s account; plot draws offloaded and emulated copies per size', () => {
-    const r = copylab('bench', 'bench/jobs/copy-offload.fio', '--scenario', 'bench/jobs/lab.yaml', '--output-format=json', '--plot', join(dir, 'copy.svg'));
+    const r = copylab('bench', shortened('bench/jobs/copy-offload.fio'), '--scenario', 'bench/jobs/lab.yaml', '--output-format=json', '--plot', join(dir, 'copy.svg'));
     expect(r.code).toBe(0);
     const jobs = JSON.parse(r.out).jobs as { jobname: string; copy: { offloaded_bytes: number; emulated_bytes: number; host_bytes: number; io_bytes: number } }[];
     for (const j of jobs) {

@@ -71,7 +71,9 @@ export function wafChart(results: readonly GcResult[], enc: GcEncoding): Spec | 
   return {
     title: {
       text: 'Steady-state WAF vs spare factor',
-      subtitle: merged ? `one line per ${enc.colorField === 'path' ? 'run' : 'policy'}: ${paths} move the same victims, so their WAF is the same` : `one line per run; dash: GC path`,
+      subtitle: merged
+        ? `${enc.colorField === 'path' ? 'one line for all paths' : `one line per ${String((enc.color() as { title: string }).title)}`}: ${paths} move the same victims, so their WAF is the same`
+        : 'one line per run; dash: GC path',
     },
     width: 460,
     height: 260,

@@ -1,5 +1,6 @@
 /** `copylab bench JOBFILE… [--scenario F] [--output-format normal|json|json+|terse] [--trace-out FILE] [--plot FILE] [--repeat N]` */
 import type { Command } from 'commander';
+import { availableParallelism, loadavg } from 'node:os';
 import type { Lab } from '../../lab.js';
 import type { Scenario } from '../../scenario/parse.js';
 import type { JobSpec } from '../../bench/job.js';
@@ -145,26 +146,38 @@ async function single(jobs: JobSpec[], scenario: Scenario, scenarioName: string,
   }
 }
 
-/** `--repeat N`: the jobs N times, each in a fresh lab; the median, min, max and spread of each figure. */
+/**
+ * `--repeat N`: each group of jobs (fio's groupid: stonewall starts one) N times in a row, each
+ * run in a fresh lab, so a job's runs lie seconds apart rather than a whole file's length (a
+ * shared machine's load drifts between them less); the median, min, max and spread of each figure.
+ */
 async function repeated(jobs: JobSpec[], scenario: Scenario, scenarioName: string, n: number, o: { json: boolean; plus: boolean }): Promise<number> {
-  const results: FioResult[] = [];
+  const groups = [...new Set(jobs.map((j) => j.group))];
+  const perRun: FioResult[][] = Array.from({ length: n }, () => []);
+  const tty = !o.json && process.stderr.isTTY === true;
+  const load0 = loadavg()[0]!;
   let failed = false;
-  for (let i = 0; i < n; i++) {
-    const lab = await preparedLab(scenario, scenarioName);
-    if (typeof lab === 'string') return usage(lab);
-    try {
-      if (!o.json && process.stderr.isTTY === true) process.stderr.write(`\rrun ${i + 1}/${n}\x1b[K`);
-      const r = await runOnce(lab, jobs, { progress: false, plus: o.plus });
-      results.push(r.result);
-      failed ||= r.failed;
-    } finally {
-      await lab.close();
+  for (const [gi, g] of groups.entries()) {
+    for (let i = 0; i < n; i++) {
+      const lab = await preparedLab(scenario, scenarioName);
+      if (typeof lab === 'string') return usage(lab);
+      try {
+        if (tty) process.stderr.write(`\rgroup ${gi + 1}/${groups.length}, run ${i + 1}/${n}\x1b[K`);
+        const r = await runOnce(lab, jobs.filter((j) => j.group === g), { progress: false, plus: o.plus });
+        perRun[i]!.push(r.result);
+        failed ||= r.failed;
+      } finally {
+        await lab.close();
+      }
     }
   }
-  if (!o.json && process.stderr.isTTY === true) process.stderr.write('\r\x1b[K');
+  if (tty) process.stderr.write('\r\x1b[K');
+  // Run i of the file: the i-th run of every group.
+  const results = perRun.map((parts) => ({ ...parts[0]!, jobs: parts.flatMap((p) => p.jobs) }));
   const rows = repeatRows(results);
-  if (o.json) process.stdout.write(JSON.stringify({ repeat: n, summary: rows, runs: results }, null, 2) + '\n');
-  else process.stdout.write(formatRepeat(rows, n));
+  const load = { start: load0, end: loadavg()[0]!, cpus: availableParallelism() };
+  if (o.json) process.stdout.write(JSON.stringify({ repeat: n, loadavg: load, summary: rows, runs: results }, null, 2) + '\n');
+  else process.stdout.write(formatRepeat(rows, n, load));
   return failed ? EXIT_FAILED : EXIT_OK;
 }
 
