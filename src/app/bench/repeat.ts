@@ -94,5 +94,5 @@ export function formatRepeat(rows: readonly RepeatRow[], runs: number, load?: Re
   const wide = new Set(rows.filter((r) => r.spread_pct > REPEAT_SPREAD_WARN_PCT).map((r) => r.job));
   const note = wide.size ? `\n! spread over ${REPEAT_SPREAD_WARN_PCT}% of the median: ${[...wide].join(', ')} (run longer: time_based, runtime, ramp_time)\n` : '';
   const machine = load ? `; load average ${load.start.toFixed(1)} -> ${load.end.toFixed(1)} on ${load.cpus} CPUs` : '';
-  return `${runs} runs of each group of jobs, in turn${machine}; spread = (max - min) / median\n${table}\n${note}`;
+  return `${runs} runs${machine}; spread = (max - min) / median\n${table}\n${note}`;
 }

@@ -24,6 +24,8 @@ const COLOR_LEGEND = { symbolType: 'stroke', symbolStrokeWidth: 3, symbolSize: 4
 export interface GcEncoding {
   /** The field the colour encodes: `series` (policy and workload, as they vary) or `path`. */
   readonly colorField: 'series' | 'path';
+  /** What the colour stands for: `GC path`, `policy`, `workload` or `policy, workload`. */
+  readonly colorTitle: string;
   /** Every run's colour label, in the runs' order (the colour scale's domain). */
   readonly domain: readonly string[];
   /** The paths among the runs, in GC_PATHS order (the dash scale's domain). */
@@ -42,13 +44,15 @@ export function gcEncoding(results: readonly GcResult[]): GcEncoding {
   const series = (r: GcResult): string => (keys.length ? keys.map((k) => r[k]).join(' ') : r.path);
   const paths = GC_PATHS.filter((p) => results.some((r) => r.path === p));
   const domain = [...new Set(results.map(series))];
+  const colorTitle = colorField === 'path' ? 'GC path' : keys.join(', ');
   return {
     colorField,
+    colorTitle,
     domain,
     paths,
     series,
     // Line symbols in the legend (with the path's dash when colour is the path: one legend for both).
-    color: () => ({ field: colorField, type: 'nominal', title: colorField === 'path' ? 'GC path' : keys.join(', '), scale: { domain }, legend: COLOR_LEGEND }),
+    color: () => ({ field: colorField, type: 'nominal', title: colorTitle, scale: { domain }, legend: COLOR_LEGEND }),
     strokeDash: () => ({
       field: 'path',
       type: 'nominal',

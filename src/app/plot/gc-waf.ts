@@ -46,7 +46,8 @@ export function wafChart(results: readonly GcResult[], enc: GcEncoding): Spec | 
   const np = results[0]!.section_bytes / 4096;
   const curves: Record<string, unknown>[] = [];
   for (let i = 0; i <= CURVE_SAMPLES; i++) {
-    const sf = lo + ((hi - lo) * i) / CURVE_SAMPLES;
+    // The last sample is hi itself (the curves' names sit there; lo + (hi − lo) may not be hi).
+    const sf = i === CURVE_SAMPLES ? hi : lo + ((hi - lo) * i) / CURVE_SAMPLES;
     curves.push({ sf, waf: wafGreedy(sf, np), curve: `Desnoyers greedy (Np ${np}): wide, grey` }, { sf, waf: wafLru(sf), curve: 'Desnoyers LRU: dotted' });
   }
   const x = { field: 'sf', type: 'quantitative', title: 'spare factor (T−U)/T', scale: { domain: [lo, hi] }, axis: { values: sfs } };
@@ -72,7 +73,7 @@ export function wafChart(results: readonly GcResult[], enc: GcEncoding): Spec | 
     title: {
       text: 'Steady-state WAF vs spare factor',
       subtitle: merged
-        ? `${enc.colorField === 'path' ? 'one line for all paths' : `one line per ${String((enc.color() as { title: string }).title)}`}: ${paths} move the same victims, so their WAF is the same`
+        ? `${enc.colorField === 'path' ? 'one line for all paths' : `one line per ${enc.colorTitle}`}: ${paths} move the same victims, so their WAF is the same`
         : 'one line per run; dash: GC path',
     },
     width: 460,

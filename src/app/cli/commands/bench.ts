@@ -147,33 +147,28 @@ async function single(jobs: JobSpec[], scenario: Scenario, scenarioName: string,
 }
 
 /**
- * `--repeat N`: each group of jobs (fio's groupid: stonewall starts one) N times in a row, each
- * run in a fresh lab, so a job's runs lie seconds apart rather than a whole file's length (a
- * shared machine's load drifts between them less); the median, min, max and spread of each figure.
+ * `--repeat N`: the jobs N times, each run of the files in a lab built afresh, as N commands
+ * would run them (a group of jobs meets the lab the groups before it left, as in one run); the
+ * median, min, max and spread of each figure, with the machine's load average around them.
  */
 async function repeated(jobs: JobSpec[], scenario: Scenario, scenarioName: string, n: number, o: { json: boolean; plus: boolean }): Promise<number> {
-  const groups = [...new Set(jobs.map((j) => j.group))];
-  const perRun: FioResult[][] = Array.from({ length: n }, () => []);
+  const results: FioResult[] = [];
   const tty = !o.json && process.stderr.isTTY === true;
   const load0 = loadavg()[0]!;
   let failed = false;
-  for (const [gi, g] of groups.entries()) {
-    for (let i = 0; i < n; i++) {
-      const lab = await preparedLab(scenario, scenarioName);
-      if (typeof lab === 'string') return usage(lab);
-      try {
-        if (tty) process.stderr.write(`\rgroup ${gi + 1}/${groups.length}, run ${i + 1}/${n}\x1b[K`);
-        const r = await runOnce(lab, jobs.filter((j) => j.group === g), { progress: false, plus: o.plus });
-        perRun[i]!.push(r.result);
-        failed ||= r.failed;
-      } finally {
-        await lab.close();
-      }
+  for (let i = 0; i < n; i++) {
+    const lab = await preparedLab(scenario, scenarioName);
+    if (typeof lab === 'string') return usage(lab);
+    try {
+      if (tty) process.stderr.write(`\rrun ${i + 1}/${n}\x1b[K`);
+      const r = await runOnce(lab, jobs, { progress: false, plus: o.plus });
+      results.push(r.result);
+      failed ||= r.failed;
+    } finally {
+      await lab.close();
     }
   }
   if (tty) process.stderr.write('\r\x1b[K');
-  // Run i of the file: the i-th run of every group.
-  const results = perRun.map((parts) => ({ ...parts[0]!, jobs: parts.flatMap((p) => p.jobs) }));
   const rows = repeatRows(results);
   const load = { start: load0, end: loadavg()[0]!, cpus: availableParallelism() };
   if (o.json) process.stdout.write(JSON.stringify({ repeat: n, loadavg: load, summary: rows, runs: results }, null, 2) + '\n');
