@@ -104,14 +104,19 @@ export function resolveJob(lab: Lab, spec: JobSpec): Resolved {
 }
 
 /**
- * The ring's host: the lab, with every copy's result counted for the job that issued it, and
- * (when the run is traced) each request's block-layer events going to its own trace.
+ * The ring's host: the lab, with every copy's result counted for the job that issued it (when
+ * `counting()` at its submission: copies submitted during ramp_time are not, as fio counts no
+ * I/O of the ramp), and (when the run is traced) each request's block-layer events going to its
+ * own trace.
  */
-function accountingHost(lab: Lab, acc: CopyAccount, traceOf?: (userData: number) => Trace | undefined): RingHost {
+function accountingHost(lab: Lab, acc: CopyAccount, counting: () => boolean, traceOf?: (userData: number) => Trace | undefined): RingHost {
   return {
     fdDevice: (fd) => lab.fdDevice(fd),
     open: (p) => lab.open(p),
-    copyRanges: (dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl, trace?: Trace) => lab.copyRanges(dst, ranges, control, trace).then((r) => countCopy(acc, r)),
+    copyRanges: (dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl, trace?: Trace) => {
+      const counted = counting();
+      return lab.copyRanges(dst, ranges, control, trace).then((r) => (counted ? countCopy(acc, r) : r));
+    },
     ...(traceOf ? { traceOf } : {}),
     poll: () => lab.poll(),
     waitEvent: () => lab.waitEvent(),
@@ -325,7 +330,7 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
   if (qd * maxBs > BENCH_MAX_BUFFER_BYTES) throw jobError(spec, 'iodepth', `iodepth × largest block (${qd} × ${maxBs}) exceeds the ${BENCH_MAX_BUFFER_BYTES}-byte buffer limit`);
   const sink = loop.opts.trace;
   const slotTrace: (Trace | undefined)[] = new Array(qd).fill(undefined);
-  const ring = new Ring(accountingHost(lab, loop.run.copy, sink ? (slot) => slotTrace[slot] : undefined), { entries: qd });
+  const ring = new Ring(accountingHost(lab, loop.run.copy, () => loop.measuring(), sink ? (slot) => slotTrace[slot] : undefined), { entries: qd });
   const data = allocBuffer(Math.max(1, qd * maxBs));
   fillPattern(data, spec.randseed);
   const ranges = allocBuffer(Math.max(32, qd * spec.copy_ranges * 32));
@@ -442,7 +447,7 @@ async function runSync(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
     let res: number;
     if (io.dir === 'copy') {
       const r = await lab.copy(dev, io.ranges!.map((x) => ({ srcOffset: x.src, dstOffset: x.dst, length: x.len, ...(src ? { src } : {}) })), {}, trace);
-      countCopy(loop.run.copy, r);
+      if (measured) countCopy(loop.run.copy, r);
       res = r.res;
     } else {
       res = await lab.submit(dev, { op: OP_OF[io.dir], offset: io.offset, length: io.len, ...(io.dir === 'trim' ? {} : { data: data.subarray(0, io.len) }) }, trace);
