@@ -29,7 +29,8 @@ export interface RingHost {
   fdDevice(fd: number): BlockDevice | undefined;
   /** Opens a device path and returns its lab fd. */
   open(path: string): number;
-  copyRanges(dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl, trace?: Trace): Promise<CopyResult>;
+  /** A copy request; `userData` is its SQE's user_data (a host may account results per request). */
+  copyRanges(dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl, trace?: Trace, userData?: number): Promise<CopyResult>;
   /**
    * The trace a request's block-layer events go to (by its user_data), when the host traces
    * them: its bios then record their splits, issues and completions (X, D, C) and its copies
@@ -420,7 +421,7 @@ export class RingConsumer {
       l.splice(l.indexOf(control), 1);
       if (l.length === 0) this.copies.delete(req.userData);
     };
-    this.host.copyRanges(dst, ranges, control, trace).then(
+    this.host.copyRanges(dst, ranges, control, trace, req.userData).then(
       (r) => {
         forget();
         // A cancelled copy: -ECANCELED, with the bytes done in big_cqe[0] on CQE32 rings.
