@@ -16,11 +16,11 @@ writeFileSync(join(dir, 'j.fio'), '[global]\nsize=8m\nio_size=256k\nstonewall\n[
 
 describe('copylab bench --repeat', () => {
   it('runs the jobs N times in fresh labs: modeled time gives the same figures each run, spread 0', () => {
-    const r = copylab('bench', 'j.fio', '--scenario', join(root, 'bench/jobs/timed-lab.yaml'), '--repeat', '3', '--output-format=json');
+    const r = copylab('bench', 'j.fio', '--scenario', join(root, 'bench/jobs/timed-lab.yaml'), '--repeat', '2', '--output-format=json');
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { repeat: number; summary: RepeatRow[]; runs: { jobs: { jobname: string; copy: { iops: number } }[] }[] };
-    expect(out.repeat).toBe(3);
-    expect(out.runs).toHaveLength(3);
+    expect(out.repeat).toBe(2);
+    expect(out.runs).toHaveLength(2);
     expect(out.summary.map((s) => `${s.job} ${s.dir} ${s.figure}`)).toEqual(['copies', 'reads'].flatMap((j) => REPEAT_FIGURES.map((f) => `${j} ${j === 'copies' ? 'copy' : 'read'} ${f.name}`)));
     const iops = out.summary.find((s) => s.job === 'copies' && s.figure === 'IOPS')!;
     expect(iops.values).toEqual(out.runs.map((run) => run.jobs[0]!.copy.iops));
@@ -35,9 +35,8 @@ describe('copylab bench --repeat', () => {
   });
 
   it.each([
-    [['--repeat', '0'], /--repeat: expected a whole number of runs, 1 to 100, got '0'/],
     [['--repeat', '1.5'], /--repeat: expected a whole number/],
-    [['--repeat', '101'], /--repeat: expected a whole number/],
+    [['--repeat', '101'], /--repeat: expected a whole number of runs, 1 to 100, got '101'/],
     [['--repeat', '2', '--trace-out', 't.trace'], /--repeat: not with --trace-out/],
     [['--repeat', '2', '--plot', 'p.svg'], /--repeat: not with --plot/],
     [['--repeat', '2', '--output-format', 'terse'], /--repeat: not with --output-format=terse/],
