@@ -8,5 +8,7 @@ export default defineConfig({
     // Workers run dist/: build it first when a source is newer (src/core/thread/entries.ts).
     globalSetup: ['test/setup/build.ts'],
     testTimeout: 60_000,
+    // Hot structures check their invariants as they change (src/core/util/invariants.ts).
+    env: { COPYLAB_ASSERT: '1' },
   },
 });

@@ -2,7 +2,8 @@
 // Runs before `npm test`: the peer tests need Debian packages (gcc and libnvme-dev to build the
 // libnvme peer, libiscsi-bin for iscsi-test-cu, sg3-utils for sg_vpd/sg_inq/sg_decode_sense, fio for
 // fio and its fio_jsonplus_clat2csv (a python3 script that imports six) and fio2gnuplot, blktrace
-// for blkparse and btt, redis-server and openssl for the distributed sweep tests, librsvg2-bin for
+// for blkparse and btt, redis-server and openssl for the distributed sweep tests, bsdutils for
+// script, the pseudo-terminal the lab shell's terminal test types at, librsvg2-bin for
 // rsvg-convert, which renders the docs' SVG images).
 // Installs what is missing when it can (root with apt-get, as on a fresh Debian machine or in CI);
 // otherwise says exactly what to install.
@@ -21,6 +22,7 @@ const needs = [
   { pkg: 'fio', ok: () => has('fio') && has('fio_jsonplus_clat2csv') && has('fio2gnuplot') },
   { pkg: 'python3-six', ok: () => spawnSync('python3', ['-c', 'import six'], { stdio: 'ignore' }).status === 0 },
   { pkg: 'blktrace', ok: () => has('blkparse') && has('btt') },
+  { pkg: 'bsdutils', ok: () => has('script') },
   { pkg: 'librsvg2-bin', ok: () => has('rsvg-convert') },
 ];
 const missing = needs.filter((n) => !n.ok()).map((n) => n.pkg);

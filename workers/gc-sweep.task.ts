@@ -1,9 +1,7 @@
-/** A piscina task: one GC run on the tag-only device (copylab gc sweep runs one per grid point). */
-import { runGc } from '../src/app/gc/run.js';
-import type { GcOptions } from '../src/app/gc/options.js';
-import type { GcResult } from '../src/app/gc/result.js';
+/** A piscina task: one GC sweep point, on the tag-only device or a lab device of a scenario (copylab gc sweep, copylab worker). */
+import { runSweepPoint, type SweepPoint, type SweepTask } from '../src/app/gc/sweep-point.js';
 
-export default function gcTask(o: GcOptions): GcResult {
-  // The series (at most --series-points samples) comes back for the sweep's plot.
-  return runGc(o);
+export default function gcTask(t: SweepTask): Promise<SweepPoint> {
+  // The series (at most --series-points samples) comes back for the sweep's plot; a failure comes back as data.
+  return runSweepPoint(t);
 }

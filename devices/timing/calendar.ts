@@ -32,6 +32,8 @@ export class Calendar {
 
   /** The earliest start ≥ ready at which [start, start + dur) is free. */
   fit(ready: number, dur: number): number {
+    // Nothing to reserve (a copyback page with no bytes over the channel) waits for nothing.
+    if (dur <= 0) return ready;
     const n = this.s.length;
     if (n === this.head || ready >= this.e[n - 1]!) return ready;
     let i = this.firstEndingAfter(ready);
@@ -54,8 +56,15 @@ export class Calendar {
 
   /** Reserves [start, start + dur); the caller found it free with fit() or isFree(). */
   take(start: number, dur: number): void {
-    if (dur <= 0) return;
-    const end = start + dur;
+    if (dur > 0) this.takeUntil(start, start + dur);
+  }
+
+  /**
+   * Reserves [start, end) as given (a caller that checked [a, end) free with isFree() and starts
+   * later than a: start + (end - start) may round past end and overlap the next interval).
+   */
+  takeUntil(start: number, end: number): void {
+    if (!(end > start)) return;
     const n = this.s.length;
     if (n === this.head || start >= this.e[n - 1]!) {
       if (n > this.head && start === this.e[n - 1]!) this.e[n - 1] = end;

@@ -51,6 +51,7 @@ import { NS_PER_US, type Clock } from '../../src/core/time/clock.js';
 import { Calendar } from './calendar.js';
 import { Lru } from './lru.js';
 import type { TimingParams } from './params.js';
+import { ASSERTS } from '../../src/core/util/invariants.js';
 
 /** Nanoseconds to move `bytes` at `mbps` MB/s (10^6 B/s: bytes per µs). */
 const xferNs = (bytes: number, mbps: number): number => (bytes * 1000) / mbps;
@@ -128,8 +129,6 @@ const BUFFER_MAX_ENTRIES = 1 << 16;
 /** Commands between two prunes of the calendars. */
 const PRUNE_EVERY = 64;
 
-/** COPYLAB_ASSERT=1: check every calendar and queue at each prune (slower; for debugging runs). */
-const ASSERT = process.env.COPYLAB_ASSERT === '1';
 
 /** A page program waiting in its die's queue (or placed: release is then known). */
 interface Program {
@@ -364,7 +363,7 @@ export class TimingModel {
     this.linkDown.prune(h);
     this.fabric.prune(h);
     this.dram.prune(h);
-    if (ASSERT) this.check();
+    if (ASSERTS) this.check();
   }
 
   /**
@@ -399,8 +398,9 @@ export class TimingModel {
       const s = die.fit(r, before + x + after);
       const cs = ch.fit(s + before, x);
       const end = cs + x + after;
+      // Free from s to the end: the die starts late enough to meet the channel (not held waiting).
       if (cs === s + before || die.isFree(s, end)) {
-        die.take(s, end - s);
+        die.takeUntil(Math.max(s, cs - before), end);
         ch.take(cs, x);
         return end;
       }

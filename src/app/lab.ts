@@ -99,7 +99,11 @@ export class Lab implements RingHost, DeviceHost {
   /** The device mapper: dmsetup's verbs; devices appear as /dev/mapper/NAME and /dev/dm-N. */
   readonly dm: DeviceMapper = new DeviceMapper(this);
   private readonly devices = new Map<string, BlockDevice>();
-  private copyOptions: CopyOptions;
+  private copyDefaults: CopyOptions;
+  /** The copy engine's settings for copies that do not give their own (the ring's COPY opcode). */
+  get copyOptions(): CopyOptions {
+    return this.copyDefaults;
+  }
   private readonly closers: (() => void | Promise<void>)[] = [];
   private readonly asyncCopies = new Map<number, CopyOperation>();
   private nextCookie = 0;
@@ -107,16 +111,16 @@ export class Lab implements RingHost, DeviceHost {
   constructor(options: LabOptions = {}) {
     this.clock = new Clock(options.clock ?? {});
     this.onClose(() => this.clock.stop());
-    this.copyOptions = {
+    this.copyDefaults = {
       fallback: options.fallback ?? COPY_DEFAULTS.fallback,
       emulationBufferBytes: options.emulationBufferBytes ?? COPY_DEFAULTS.emulationBufferBytes,
       maxRanges: options.maxCopyRanges ?? COPY_DEFAULTS.maxRanges,
       maxBytes: options.maxCopyBytes ?? COPY_DEFAULTS.maxBytes,
       strategy: options.copyStrategy ?? COPY_DEFAULTS.strategy,
     };
-    if (!COPY_STRATEGIES.includes(this.copyOptions.strategy)) throw new RangeError(`unknown copy strategy ${String(this.copyOptions.strategy)}`);
+    if (!COPY_STRATEGIES.includes(this.copyDefaults.strategy)) throw new RangeError(`unknown copy strategy ${String(this.copyDefaults.strategy)}`);
     for (const key of ['emulationBufferBytes', 'maxRanges', 'maxBytes'] as const) {
-      const v = this.copyOptions[key];
+      const v = this.copyDefaults[key];
       const { min, max } = COPY_OPTION_LIMITS[key];
       if (!Number.isSafeInteger(v) || v < min || v > max) throw new RangeError(`${key} must be an integer in ${min}..${max}`);
     }
@@ -124,15 +128,15 @@ export class Lab implements RingHost, DeviceHost {
 
   /** The copy plumbing strategy every copy of this lab uses (copy options' `strategy`, the one place it is kept). */
   get copyStrategy(): CopyStrategy {
-    return this.copyOptions.strategy;
+    return this.copyDefaults.strategy;
   }
 
   get fallback(): boolean {
-    return this.copyOptions.fallback;
+    return this.copyDefaults.fallback;
   }
 
   set fallback(on: boolean) {
-    this.copyOptions = { ...this.copyOptions, fallback: on };
+    this.copyDefaults = { ...this.copyDefaults, fallback: on };
   }
 
   /** Registers a block device: it appears as /dev/<name> and in /sys/block/<name>. */
@@ -246,12 +250,12 @@ export class Lab implements RingHost, DeviceHost {
       length: r.length,
       ...(r.src !== undefined ? { src: this.device(r.src) } : {}),
     }));
-    return blkdevCopy(d, resolved, { ...this.copyOptions, ...options }, trace ?? this.newTrace(), control);
+    return blkdevCopy(d, resolved, { ...this.copyDefaults, ...options }, trace ?? this.newTrace(), control);
   }
 
-  /** The copy engine on resolved devices with the lab's settings (the ring's COPY opcode). */
+  /** The copy engine on resolved devices with the lab's settings (an iSCSI gateway LU's copies). */
   copyRanges(dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl, trace?: Trace): Promise<CopyResult> {
-    return blkdevCopy(dst, ranges, this.copyOptions, trace ?? this.newTrace(), control);
+    return blkdevCopy(dst, ranges, this.copyDefaults, trace ?? this.newTrace(), control);
   }
 
   /**

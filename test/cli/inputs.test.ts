@@ -1,7 +1,9 @@
 /**
  * Every command that reads a file, given a missing file and a directory: one line naming the file,
  * exit 2, never a stack trace. The commands that take --scenario are walked from the
- * registrations, so a new one is covered without being listed here.
+ * registrations, so a new one is covered without being listed here. Commands run in this process
+ * (runCommand, as bin/copylab.js calls it, an escaping exception counted as the binary's internal
+ * error); two go through the built binary as well.
  */
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -9,16 +11,33 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { makeProgram } from '../../src/app/cli/main.js';
+import { makeProgram, runCommand } from '../../src/app/cli/main.js';
 
-/** Runs the built command; two at a time per test (the missing file and the directory). */
-function copylab(args: string[]): Promise<{ code: number | null; err: string }> {
+/** Runs the built command. */
+function spawned(args: string[]): Promise<{ code: number | null; err: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, ['bin/copylab.js', ...args], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     p.on('close', (code) => resolve({ code, err }));
   });
+}
+
+/** Runs the command line in this process with its standard error captured (exit 70 and the stack if it throws, as the binary). */
+async function copylab(args: string[]): Promise<{ code: number | null; err: string }> {
+  const write = process.stderr.write;
+  let err = '';
+  process.stderr.write = ((s: string | Uint8Array) => {
+    err += String(s);
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { code: await runCommand(args), err };
+  } catch (e) {
+    return { code: 70, err: `${err}copylab: internal error: ${(e as Error)?.stack ?? String(e)}\n` };
+  } finally {
+    process.stderr.write = write;
+  }
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'copylab-inputs-'));
@@ -55,6 +74,7 @@ const ARGUMENTS: Record<string, string[]> = {
 /** What a command needs besides the scenario to get as far as reading it. */
 const EXTRA: Record<string, string[]> = {
   gc: ['--dev', '/dev/nullb0'],
+  'gc sweep': ['--dev', '/dev/nullb0'],
   heuristic: ['/dev/nullb0'],
   'dmsetup create': ['--table', '0 8 zero'],
   'dmsetup reload': ['--table', '0 8 zero'],
@@ -90,8 +110,13 @@ describe('every input-reading command: a missing file and a directory', () => {
   });
 
   it.each(ALL.map((c) => [c.name, c] as const))('%s: a missing file and a directory', async (_name, c) => {
-    const [gone, folder] = await Promise.all([copylab(c.args(missing)), copylab(c.args(dir))]);
-    expectRefused(gone, missing, /cannot read: ENOENT/);
-    expectRefused(folder, dir, /a directory, not a regular file or a pipe/);
+    expectRefused(await copylab(c.args(missing)), missing, /cannot read: ENOENT/);
+    expectRefused(await copylab(c.args(dir)), dir, /a directory, not a regular file or a pipe/);
+  });
+
+  it('the built binary answers the same (run, lab --scenario)', async () => {
+    const [a, b] = await Promise.all([spawned(['run', missing]), spawned(['lab', '--scenario', dir])]);
+    expectRefused(a, missing, /cannot read: ENOENT/);
+    expectRefused(b, dir, /a directory, not a regular file or a pipe/);
   });
 });

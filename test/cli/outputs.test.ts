@@ -75,7 +75,7 @@ const CASES: Record<string, { args: (out: string) => string[]; full: 1 | 2; refu
   'gc --plot': { args: (o) => ['gc', ...GC_RUN, '--timing', 'femu', '--plot', o], full: 1 },
   'gc sweep --plot': { args: (o) => ['gc', 'sweep', ...GC_RUN, '--spare-factors', '0.2,0.3', '--policies', 'greedy', '--plot', o], full: 1 },
   'gc sweep --series-out': { args: (o) => ['gc', 'sweep', ...GC_RUN, '--series-out', o], full: 2, refused: /--series-out: a sweep writes no time series/ },
-  'gc sweep --trace-out': { args: (o) => ['gc', 'sweep', ...GC_RUN, '--trace-out', o], full: 2, refused: /--trace-out: a sweep runs on the tag-only device/ },
+  'gc sweep --trace-out': { args: (o) => ['gc', 'sweep', ...GC_RUN, '--trace-out', o], full: 2, refused: /--trace-out: a sweep writes no trace \(run one gc on a lab device for that\)/ },
   'gc import-blkparse <output>': { args: (o) => ['gc', 'import-blkparse', at('blk.txt'), o], full: 1 },
   'heuristic --plot': { args: (o) => ['heuristic', '--timing', 'femu', '--plot', o], full: 1 },
 };

@@ -32,8 +32,9 @@ describe('copylab gc', () => {
     const saved = unpack(readFileSync(f)) as { series: { modeled_s: number; p999_us: number; max_us: number }[]; modeled_s: number; max_us: number };
     expect(saved.series).toHaveLength(5);
     expect(saved.modeled_s).toBeGreaterThan(0);
-    // Each interval's longest write: at least its p99.9, and the run's max is the longest of them.
-    for (const p of saved.series) expect(p.max_us).toBeGreaterThanOrEqual(p.p999_us);
+    // Each interval's longest write: at least its p99.9 (within the histogram's 3 significant
+    // digits), and the run's max is the longest of them.
+    for (const p of saved.series) expect(p.max_us).toBeGreaterThanOrEqual(p.p999_us * (1 - 1e-3));
     expect(Math.max(...saved.series.map((p) => p.max_us))).toBe(saved.max_us);
     // copylab plot draws the saved run: its spare factor's panel, the per-path summary and the series.
     const svg = join(tmp(), 'one.svg');

@@ -7,9 +7,14 @@ import { LayoutError } from '../../src/app/gc/layout.js';
 const MiB = 1024 * 1024;
 const gcSeconds = (o: Partial<GcOptions>, path: GcOptions['path']): number => runGc({ ...GC_DEFAULTS, seriesPoints: 1, ...o, path }).gc_modeled_s;
 
-// Scheduling noise allowed where every path is bound by the same resource (the program rate):
-// a greedy scheduler places the same work in a different order (docs/timing.md, "GC copy paths").
+// Host and append do the same work; where every path is bound by the same resource (the program
+// rate) a greedy scheduler places it in a different order (docs/gc.md): append may come out up to
+// 2% behind host there. A device copy does a subset of the host path's work and is held to it
+// within 1%: a greedy list scheduler can finish a subset of the work later (Graham's scheduling
+// anomalies, 1969) where every path is bound by the program rate; the worst seen over 174 random
+// runs was 0.45% (docs/gc.md).
 const NOISE = 1.02;
+const ANOMALY = 1.01;
 
 describe('GC copy paths in modeled time (devices/timing/model.ts)', () => {
   it('a device copy is never slower than the host path, over random runs, presets and allocations', () => {
@@ -36,11 +41,11 @@ describe('GC copy paths in modeled time (devices/timing/model.ts)', () => {
             if (err instanceof LayoutError) return; // a spare factor this zone size cannot hold
             throw err;
           }
-          expect(gcSeconds(o, 'copy'), JSON.stringify(r)).toBeLessThanOrEqual(host * NOISE);
-          expect(gcSeconds(o, 'izc'), JSON.stringify(r)).toBeLessThanOrEqual(host * NOISE);
+          expect(gcSeconds(o, 'copy'), JSON.stringify(r)).toBeLessThanOrEqual(host * ANOMALY);
+          expect(gcSeconds(o, 'izc'), JSON.stringify(r)).toBeLessThanOrEqual(host * ANOMALY);
         },
       ),
-      { numRuns: 12, seed: 20261205 },
+      { numRuns: Number(process.env.RUNS ?? 12), seed: Number(process.env.SEED ?? 20261205) },
     );
   });
 

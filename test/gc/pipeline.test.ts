@@ -11,7 +11,13 @@ import { buildLab } from '../../src/app/scenario/run.js';
  * Figures of runs on both backends, every field but the wall-clock ones (wall_s,
  * block_moves_per_s, peak_rss_bytes), as the tag-only and lab-device pipelines gave them before
  * they shared the victim job, the movers' interface and the result assembly
- * (pipeline-figures.json): the refactor keeps them to the last digit.
+ * (pipeline-figures.json): the refactor keeps them to the last digit. Added since: the command
+ * kinds' reset commands (a lab device's discards, now counted as the device counts them: 35 on the
+ * nullblk run, which had left them out of its total), the copy path's emulation and the run's
+ * notes, and a lab device's time series. Changed since: a lab device's copy path sends a copy
+ * per destination section, as the tag-only device counts them (2 more on the nullblk run: a
+ * copy may not cross a zone, and on a ZNS namespace whose zones are full capacity consecutive
+ * destinations do cross one).
  */
 const FIGURES = JSON.parse(readFileSync(new URL('./pipeline-figures.json', import.meta.url), 'utf8')) as Record<string, Partial<GcResult>>;
 
@@ -20,9 +26,10 @@ const zoned = { zoneBytes: 2 * MiB, zoneCapacityBytes: 2 * MiB };
 const figures = (r: GcResult): Partial<GcResult> => {
   const { wall_s, block_moves_per_s, peak_rss_bytes, ...rest } = r;
   expect([wall_s, block_moves_per_s, peak_rss_bytes].every((x) => x >= 0)).toBe(true);
-  // Each interval's max write latency came after the figures were recorded: at least its
-  // p99.9, and the run's max at least the longest of them; the rest is compared as recorded.
-  for (const p of r.series) expect(p.max_us).toBeGreaterThanOrEqual(p.p999_us);
+  // Each interval's max write latency came after the figures were recorded: at least its p99.9
+  // (within the histogram's 3 significant digits: a percentile is its bucket's highest value),
+  // and the run's max at least the longest of them; the rest is compared as recorded.
+  for (const p of r.series) expect(p.max_us).toBeGreaterThanOrEqual(p.p999_us * (1 - 1e-3));
   if (r.series.length) expect(Math.max(...r.series.map((p) => p.max_us))).toBeLessThanOrEqual(r.max_us);
   const series = r.series.map(({ max_us: _max, ...p }) => p);
   return JSON.parse(JSON.stringify({ ...rest, series })) as Partial<GcResult>;

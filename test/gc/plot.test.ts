@@ -40,7 +40,7 @@ function run(policy: VictimPolicyName, path: GcPathName, sf: number, waf = 3 - s
     timing: timed ? 'nvmevirt-zns' : 'none', allocation: 'frontier', device: 'tag-only', waf, waf_steady: waf, waf_desnoyers_greedy: 2, waf_desnoyers_lru: 2,
     user_bytes: 2 ** 28, fill_bytes: 2 ** 27, gc_moved_bytes: 2 ** 27, host_bytes: path === 'host' ? k * 2 ** 20 : 0, commands: 100 * k,
     gc: { commands: 100 * k, reads: 0, writes: 0, copies: 0, appends: 0, compactions: 0, resets: 0, ranges: 0, host_bytes: 0 } as unknown as GcResult['gc'],
-    victims: 10, freed_clean: 0, resets: 0, victim_valid_histogram: [], modeled_s: timed ? 1 : 0, gc_modeled_s: timed ? 0.1 * k : 0,
+    victims: 10, freed_clean: 0, resets: 0, victim_valid_histogram: [], modeled_s: timed ? 1 : 0, gc_modeled_s: timed ? 0.1 * k : 0, copy_emulated_bytes: 0, copy_emulation: [], notes: [],
     device_copy_pages: 0, copyback_pages: 0, p50_us: 4, p99_us: 8, p999_us: timed ? 10 * k : 0, max_us: timed ? 40_000 * k : 0,
     wall_s: 1, block_moves_per_s: 1, peak_rss_bytes: 1, verified_blocks: 1, series,
   };

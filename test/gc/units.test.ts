@@ -74,7 +74,7 @@ describe('victim policies (fs/f2fs/gc.c)', () => {
   const sit = (valid: number[], mtime: number[]): Sit => {
     const s = new Sit(valid.length, 512);
     valid.forEach((v, i) => {
-      s.valid[i] = v;
+      for (let b = 0; b < v; b++) s.validate(i * 512 + b, i, 0);
       s.mtime[i] = mtime[i]!;
       s.state[i] = SectionState.FULL;
       s.insertFull(i);

@@ -115,4 +115,31 @@ describe('the flash scheduler (devices/timing/model.ts)', () => {
     };
     expect(run()).toEqual(run());
   });
+
+  it('a die does not sit idle while its data waits for the channel (reads queued on one channel)', () => {
+    // nvmevirt-zns senses without a cache register: the die is busy from its sense to the end of
+    // its page's transfer. Eight reads on eight dies of one channel sense together; their
+    // transfers queue on the channel, so each die's sense starts late enough to meet its turn.
+    const m = model('nvmevirt-zns');
+    const p = m.params;
+    const page = p.page_bytes;
+    const cal = (m as unknown as { die: { isFree(a: number, b: number): boolean }[] }).die;
+    const offs = Array.from({ length: 8 }, (_, i) => i * p.channels * page);
+    const dies = offs.map((o) => m.dieOf(o));
+    expect(new Set(dies).size).toBe(8);
+    const ends = offs.map((o) => m.read(o, page));
+    const x = (page * 1000) / p.channel_mbps;
+    const last = dies[7]!;
+    // The last read's page leaves at its turn (seven transfers ahead of it) and its die was free until shortly before.
+    expect(ends[7]! - ends[0]!).toBeGreaterThanOrEqual(7 * x - 1);
+    expect(cal[last]!.isFree(0, 6 * x - p.tr_us * US)).toBe(true);
+  });
+
+  it('a step with nothing to move over the channel waits for no channel', async () => {
+    const { Calendar } = await import('../../devices/timing/calendar.js');
+    const c = new Calendar();
+    c.take(100, 50);
+    expect(c.fit(120, 0)).toBe(120);
+    expect(c.fit(120, 1)).toBe(150);
+  });
 });

@@ -6,7 +6,7 @@
  */
 import type { Lab } from '../lab.js';
 import type { BlockDevice } from '../../core/block/device.js';
-import type { CopyControl, CopyResult, CopyRange } from '../../core/block/copy-types.js';
+import type { CopyResult } from '../../core/block/copy-types.js';
 import { ReqOp } from '../../core/block/ops.js';
 import { Trace } from '../../core/block/trace.js';
 import { Ring, allocBuffer } from '../../core/ring/ring.js';
@@ -113,11 +113,13 @@ function accountingHost(lab: Lab, results: Map<number, CopyResult>, traceOf?: (u
   return {
     fdDevice: (fd) => lab.fdDevice(fd),
     open: (p) => lab.open(p),
-    copyRanges: (dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl, trace?: Trace, userData?: number) =>
-      lab.copyRanges(dst, ranges, control, trace).then((r) => {
-        if (userData !== undefined) results.set(userData, r);
-        return r;
-      }),
+    get copyOptions() {
+      return lab.copyOptions;
+    },
+    newTrace: () => lab.newTrace(),
+    copied: (r, userData) => {
+      results.set(userData, r);
+    },
     ...(traceOf ? { traceOf } : {}),
     poll: () => lab.poll(),
     waitEvent: () => lab.waitEvent(),

@@ -14,6 +14,11 @@ export interface GcHooks {
   readonly trace?: GcTrace;
   /** Tag-only device: the command limits its paths count with (default: DEFAULT_PATH_LIMITS). */
   readonly limits?: PathLimits;
+  /**
+   * Lab devices only: what the run has to say before it starts (the copy path will be emulated,
+   * and why), each note once; the result's `notes` holds them too.
+   */
+  readonly onNote?: (note: string) => void;
   /** Lab devices only: every block-layer request the GC issues streams its trace events here (`--trace-out`). */
   readonly traceSink?: TraceSink;
   /**

@@ -3,7 +3,9 @@
  * stack, a SCSI LU): the same layer (lfs.ts) and the same victim jobs as the tag-only device, with
  * real bytes: the lab mover (lab-mover.ts) writes each block with its tag in a payload, checks
  * every GC read, reads moved blocks back after an offloaded move, and every logical block is read
- * back at the end. Modeled time is the lab clock's.
+ * back at the end. Modeled time is the lab clock's; the overwrites are sampled into a series as on
+ * the tag-only device. On the copy path, a device that will emulate the GC's copies is noted
+ * before the run starts (copy-emulation.ts).
  */
 import { LogStructured, Temp } from './lfs.js';
 import { LabMover } from './lab-mover.js';
@@ -15,6 +17,8 @@ import type { GcResult } from './result.js';
 import { RunRecorder } from './recorder.js';
 import { TraceOp, makeWorkload } from './workload.js';
 import type { GcHooks } from './hooks.js';
+import { copyEmulationNote } from './copy-emulation.js';
+import { GC_BLOCK_BYTES } from './constants.js';
 
 /** A GC run on a lab device. The options' size is the device's; a zoned NVMe namespace sets the zone geometry. */
 export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHooks = {}): Promise<GcResult> {
@@ -22,6 +26,10 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
   const lab = target.lab;
   const device = await openLabDevice(target, o);
   const { dev, layout } = device;
+  const notes: string[] = [];
+  const copyNote = o.path === 'copy' ? copyEmulationNote(dev, layout.sectionBlocks * GC_BLOCK_BYTES) : null;
+  if (copyNote) notes.push(copyNote);
+  for (const n of notes) hooks.onNote?.(n);
   const lfs = new LogStructured(layout, makePolicy(o.policy, Math.round(o.ageThreshold * layout.userBlocks)));
   const wl = makeWorkload(o.workload, layout.userBlocks, o.seed, hooks.trace);
   const mover = new LabMover(lab, device, lfs, o, hooks.traceSink);
@@ -58,8 +66,7 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
     await write(lba, Temp.WARM);
     if (++done % 4096 === 0) hooks.onProgress?.(done / total);
   }
-  // The lab device's run keeps no series: its result's is empty.
-  rec.fillDone();
+  let nextSample = rec.fillDone();
   const n = rec.overwrites;
   for (let i = 0; i < n; i++) {
     if (i === rec.half) rec.atHalf();
@@ -68,6 +75,7 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
     if (wl.op === TraceOp.WRITE) await write(lba, wl.temp);
     else if (wl.op === TraceOp.DISCARD) lfs.trim(lba);
     if (++done % 4096 === 0) hooks.onProgress?.(done / total);
+    if (i + 1 === nextSample || i + 1 === n) nextSample = rec.sample();
   }
   hooks.onProgress?.(1);
   rec.overwritesDone();
@@ -91,6 +99,8 @@ export async function runGcOnLab(target: LabGcTarget, o: GcOptions, hooks: GcHoo
       device: `/dev/${dev.name}`,
       // A lab device's model may run on its worker thread: its copy counters are not read here (0).
       deviceCopy: { pages: 0, copyback: 0 },
+      ...(o.path === 'copy' ? { copyEmulation: { bytes: mover.emulation.bytes, reasons: mover.emulation.reasons() } } : {}),
+      notes,
     },
     gc,
     verified,

@@ -10,15 +10,19 @@
  * - izc:    in-storage zone compaction as ZNS+ proposes, with the command NVMe has: one NVMe Copy
  *           (format 0) per destination zone carrying every valid run of the victim, SDLBA at the
  *           zone's write pointer (split only where the namespace's MSRC/MCL/MSSRL say so).
- * Commands and host bytes are what the device saw (its stats), plus the passthrough commands.
+ * Commands are what the device counted (its stats: reads, writes, copies, discards), plus the
+ * passthrough commands (appends, compactions, zone resets), each under its kind; host bytes are the
+ * device's, or on the copy path the engine's (an emulated piece of a dm device's copy runs on
+ * the devices below it, which the dm device's stats do not see).
  * It also writes the user's blocks, resets sections and reads blocks back for the final check.
  */
 import type { Lab } from '../lab.js';
 import type { BlockDevice } from '../../core/block/device.js';
 import { ReqOp } from '../../core/block/ops.js';
+import { COPY_DEFAULTS, type CopyRange } from '../../core/block/copy-types.js';
 import { Trace } from '../../core/block/trace.js';
 import type { TraceSink } from '../../core/trace/record.js';
-import { ErrnoError } from '../../core/util/errno.js';
+import { errnoName } from '../../core/util/errno.js';
 import { buildSqe, copyCdws, encodeRanges } from '../../../devices/nvme/codec.js';
 import { IoOpc, ZSA, statusName } from '../../../devices/nvme/spec.js';
 import { GC_BLOCK_BYTES, GC_LIMITS } from './constants.js';
@@ -31,16 +35,25 @@ import { addPathCounters, newPathCounters, type PathCounters } from './paths.js'
 import { payloadOf, tagOfPayload } from './payload.js';
 import { readBackFailure } from './read-back.js';
 import { GcIntegrityError, describeTag } from './tag.js';
+import { CopyEmulationTally } from './copy-emulation.js';
 import { jobWords, movedBefore } from './victim-job.js';
+
+/** Ranges per GC copy request: the copy engine's limit (a request with more is refused). */
+const GC_COPY_MAX_RANGES = COPY_DEFAULTS.maxRanges;
+
+/** The lab device refused or failed a GC command: the run fails (exit 1), naming the command and the device's answer. */
+export class GcDeviceError extends Error {}
 
 export class LabMover {
   /** Where the layer writes the next victim job (one slot: a job runs before the next is selected). */
   readonly jobs: Uint32Array;
   private readonly plan: MovePlan;
-  /** Passthrough commands and resets; then block-layer I/O of the moves, as the device counted it (snapshot). */
+  /** The GC's commands by kind (block-layer I/O as the device counted it, and passthrough commands) and host bytes. */
   private readonly gc: PathCounters = newPathCounters();
-  private gcIos = 0;
-  private gcHost = 0;
+  /** Host bytes of the copy path's copies, as the copy engine reports them. */
+  private copyHostBytes = 0;
+  /** The copy path's emulated pieces, per reason. */
+  readonly emulation = new CopyEmulationTally();
   private readonly buf = new Uint8Array(GC_LIMITS.maxIoBlocks * GC_BLOCK_BYTES);
   private readonly dev: BlockDevice;
   private readonly layout: Layout;
@@ -75,18 +88,21 @@ export class LabMover {
     this.layer.applyJob(jobs, at, plan);
     if (this.inject) injectFault(plan, movedBefore(jobs, at), this.inject);
     const s0 = this.snapshot();
+    const h0 = this.copyHostBytes;
     await this.move(plan);
     const s1 = this.snapshot();
-    this.gcHost += s1.host - s0.host;
-    this.gcIos += s1.ios - s0.ios;
+    const gc = this.gc;
+    gc.reads += s1.read - s0.read;
+    gc.writes += s1.write - s0.write;
+    gc.copies += s1.copy - s0.copy;
+    gc.commands += s1.read - s0.read + s1.write - s0.write + s1.copy - s0.copy;
+    gc.host_bytes += this.path === 'copy' ? this.copyHostBytes - h0 : s1.host - s0.host;
     await this.verify(plan);
   }
 
-  /** The GC's commands and host bytes: what the device counted of the moves, plus the passthrough commands and resets. */
+  /** The GC's commands by kind and its host bytes. */
   totals(into: PathCounters): void {
     addPathCounters(into, this.gc);
-    into.commands += this.gcIos;
-    into.host_bytes += this.gcHost;
   }
 
   /** A trace for one request when the run streams one (`--trace-out`), else none. */
@@ -97,13 +113,13 @@ export class LabMover {
   private async read(offset: number, length: number): Promise<Uint8Array> {
     const data = new Uint8Array(length);
     const res = await this.lab.submit(this.dev, { op: ReqOp.READ, offset, length, data }, this.trace());
-    if (res < 0) throw new ErrnoError(-res, `read ${offset}+${length} from ${this.dev.name}`);
+    if (res < 0) throw new GcDeviceError(`read ${offset}+${length} from ${this.dev.name} failed (${errnoName(res)})`);
     return data;
   }
 
   private async write(offset: number, data: Uint8Array): Promise<void> {
     const res = await this.lab.submit(this.dev, { op: ReqOp.WRITE, offset, length: data.length, data }, this.trace());
-    if (res < 0) throw new ErrnoError(-res, `write ${offset}+${data.length} to ${this.dev.name}`);
+    if (res < 0) throw new GcDeviceError(`write ${offset}+${data.length} to ${this.dev.name} failed (${errnoName(res)})`);
   }
 
   private off(p: number): number {
@@ -123,14 +139,21 @@ export class LabMover {
 
   async resetSection(section: number): Promise<void> {
     const start = this.off(section * this.layout.sectionBlocks);
-    this.gc.resets++;
+    const gc = this.gc;
+    gc.resets++;
     if (this.zns) {
       const r = await this.zns.dev.host.passthru({ admin: false, cmd: buildSqe({ opcode: IoOpc.ZONE_MGMT_SEND, nsid: this.zns.dev.ns.nsid, cdw: { 10: start / this.zns.dev.ns.lbs, 11: 0, 13: ZSA.RESET } }) });
-      this.gc.commands++;
-      if (r.status !== 0) throw new Error(`zone reset at ${start} failed: ${statusName(r.status)}`);
+      gc.commands++;
+      gc.reset_commands++;
+      if (r.status !== 0) throw new GcDeviceError(`zone reset at ${start} failed: ${statusName(r.status)}`);
     } else if (this.dev.limits.max_discard_sectors > 0) {
+      // A section may take several discards (the queue's max_discard_sectors): as many as the device counted.
+      const d0 = this.dev.stats.ios.discard;
       const res = await this.lab.submit(this.dev, { op: ReqOp.DISCARD, offset: start, length: this.layout.sectionBlocks * GC_BLOCK_BYTES }, this.trace());
-      if (res < 0) throw new Error(`discard of section ${section} failed (${res})`);
+      const n = this.dev.stats.ios.discard - d0;
+      gc.commands += n;
+      gc.reset_commands += n;
+      if (res < 0) throw new GcDeviceError(`discard of section ${section} failed (${errnoName(res)})`);
     }
   }
 
@@ -186,12 +209,23 @@ export class LabMover {
         break;
       }
       case 'copy': {
-        const ranges = [...this.dstRuns(plan, Infinity, true)].map(([i, j]) => ({ srcOffset: this.off(plan.src[i]!), dstOffset: this.off(plan.dst[i]!), length: (j - i) * GC_BLOCK_BYTES }));
-        this.gc.ranges += ranges.length;
-        // Ranges with consecutive destinations make one many-sources copy; cut by the engine's range limit.
-        for (let k = 0; k < ranges.length; k += 1024) {
-          const r = await this.lab.copy(this.dev, ranges.slice(k, k + 1024), {}, this.trace());
-          if (r.res < 0) throw new Error(`GC copy failed: ${r.message ?? r.res} (${r.reasons.join(', ')})`);
+        // Ranges with consecutive destinations make one many-sources copy: one request per
+        // destination section (a zone whose capacity is its size ends where the next begins, and
+        // a copy does not cross a zone), cut by the engine's range limit.
+        const runs = [...this.dstRuns(plan, Infinity, true)];
+        this.gc.ranges += runs.length;
+        let k = 0;
+        while (k < runs.length) {
+          const section = Math.floor(plan.dst[runs[k]![0]]! / plan.sectionBlocks);
+          const ranges: CopyRange[] = [];
+          for (; k < runs.length && ranges.length < GC_COPY_MAX_RANGES && Math.floor(plan.dst[runs[k]![0]]! / plan.sectionBlocks) === section; k++) {
+            const [i, j] = runs[k]!;
+            ranges.push({ srcOffset: this.off(plan.src[i]!), dstOffset: this.off(plan.dst[i]!), length: (j - i) * GC_BLOCK_BYTES });
+          }
+          const r = await this.lab.copy(this.dev, ranges, {}, this.trace());
+          if (r.res < 0) throw new GcDeviceError(`GC copy failed: ${r.message ?? r.res} (${r.reasons.join(', ')})`);
+          this.copyHostBytes += r.host_bytes;
+          this.emulation.add(r);
         }
         break;
       }
@@ -208,7 +242,7 @@ export class LabMover {
           this.gc.commands++;
           this.gc.appends++;
           this.gc.host_bytes += (j - i) * GC_BLOCK_BYTES;
-          if (r.status !== 0) throw new Error(`Zone Append failed: ${statusName(r.status)}`);
+          if (r.status !== 0) throw new GcDeviceError(`Zone Append failed: ${statusName(r.status)}`);
           const at = (r.dw0 >>> 0) + r.dw1 * 2 ** 32;
           if (at * z.dev.ns.lbs !== d0) throw new GcIntegrityError(`Zone Append wrote at LBA ${at}, the layer expected ${d0 / z.dev.ns.lbs}`, plan.lba[i]!, plan.dst[i]!);
         }
@@ -224,13 +258,15 @@ export class LabMover {
         while (k < runs.length) {
           const first = runs[k]!;
           const sdlba = this.off(plan.dst[first[0]]!) / ns.lbs;
+          // The destination zone: a zone whose capacity is its size ends where the next begins, so the LBAs alone do not show its end.
+          const zone = Math.floor(plan.dst[first[0]]! / plan.sectionBlocks);
           const descs: { slba: number; nlb: number }[] = [];
           let blocks = 0;
           let expect = sdlba;
           while (k < runs.length && descs.length < ns.msrc + 1) {
             const [i, j] = runs[k]!;
             const nlb = (j - i) * lpb;
-            if (this.off(plan.dst[i]!) / ns.lbs !== expect || nlb > ns.mssrl || blocks + nlb > ns.mcl) break;
+            if (this.off(plan.dst[i]!) / ns.lbs !== expect || Math.floor(plan.dst[i]! / plan.sectionBlocks) !== zone || nlb > ns.mssrl || blocks + nlb > ns.mcl) break;
             descs.push({ slba: this.off(plan.src[i]!) / ns.lbs, nlb });
             blocks += nlb;
             expect += nlb;
@@ -247,7 +283,7 @@ export class LabMover {
           this.gc.commands++;
           this.gc.compactions++;
           this.gc.ranges += descs.length;
-          if (r.status !== 0) throw new Error(`in-storage compaction (NVMe Copy of ${descs.length} ranges to LBA ${sdlba}) failed: ${statusName(r.status)}`);
+          if (r.status !== 0) throw new GcDeviceError(`in-storage compaction (NVMe Copy of ${descs.length} ranges to LBA ${sdlba}) failed: ${statusName(r.status)}`);
         }
         break;
       }
@@ -259,10 +295,10 @@ export class LabMover {
     if (this.path !== 'host') await this.verifyDestinations(plan);
   }
 
-  /** Block-layer I/O the device saw, to subtract verification reads from. */
-  private snapshot(): { ios: number; host: number } {
+  /** Block-layer I/O the device has counted (a move's is the difference across it; verification reads come after). */
+  private snapshot(): { read: number; write: number; copy: number; host: number } {
     const st = this.dev.stats;
-    return { ios: st.ios.read + st.ios.write + st.ios.copy, host: st.host_bytes };
+    return { read: st.ios.read, write: st.ios.write, copy: st.ios.copy, host: st.host_bytes };
   }
 
   /** The final check of one logical block: physical block `p` reads back its latest write, `want`. */

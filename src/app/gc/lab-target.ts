@@ -2,8 +2,8 @@
  * The lab device a GC run is given (`--scenario FILE --dev PATH`), checked before the run: it is
  * in the scenario, its logical block size divides 4 KiB, a zoned device is an NVMe ZNS namespace
  * (zone size from its identify data, zone capacity from Report Zones), the path has what it needs
- * (append and izc a ZNS namespace, izc NVMe Copy), an allocation is the device's timing model's;
- * and the layer's layout over the device's capacity.
+ * (append and izc a ZNS namespace, izc NVMe Copy), an allocation or a timing preset is the
+ * device's timing model's; and the layer's layout over the device's capacity.
  */
 import type { Lab } from '../lab.js';
 import type { BlockDevice } from '../../core/block/device.js';
@@ -11,6 +11,7 @@ import { NvmeNamespaceDevice } from '../../../devices/nvme/driver.js';
 import { buildSqe } from '../../../devices/nvme/codec.js';
 import { IoOpc, ZONE_REPORT, ZRA, ZRASF, ZMR_PARTIAL, statusName } from '../../../devices/nvme/spec.js';
 import { le64 } from '../../core/util/bytes.js';
+import { isStacked } from '../../core/block/remap.js';
 import { GC_BLOCK_BYTES } from './constants.js';
 import { makeLayout, type Layout } from './layout.js';
 import { GcOptionError, checkGcOptions, type GcOptions } from './options.js';
@@ -38,6 +39,16 @@ async function znsInfo(dev: NvmeNamespaceDevice): Promise<ZnsInfo> {
   return { dev, zoneBytes: z.zsze * lbs, zoneCapBytes: zcap * lbs };
 }
 
+/**
+ * The timing presets that give a lab device modeled time: its own model's, or for a stacked (dm)
+ * device those of the lab's timed devices (the ones below it among them); none when untimed.
+ */
+export function timingsOf(lab: Lab, dev: BlockDevice): string[] {
+  if (dev.timing) return [dev.timing.params.preset];
+  if (!isStacked(dev)) return [];
+  return [...new Set(lab.list().flatMap((d) => (d.timing ? [d.timing.params.preset] : [])))];
+}
+
 /** The device a run goes to, its zones (a ZNS namespace) and the layer's layout over it. */
 export interface LabDevice {
   readonly dev: BlockDevice;
@@ -61,6 +72,12 @@ export async function openLabDevice(target: LabGcTarget, o: GcOptions): Promise<
   if ((o.path === 'append' || o.path === 'izc') && !zns) throw new GcOptionError('--path', `${o.path} needs a zoned NVMe namespace; ${dev.name} is not one`);
   if (o.allocation !== 'frontier' && dev.timing?.params.allocation !== o.allocation) {
     throw new GcOptionError('--allocation', `${dev.name}'s placement is its timing model's: set timing: { allocation: ${o.allocation} } on it in the scenario`);
+  }
+  if (o.timing !== 'none') {
+    const presets = timingsOf(lab, dev);
+    if (!presets.includes(o.timing)) {
+      throw new GcOptionError('--timing', `${dev.name}'s timing model is the scenario's (${presets.length ? presets.join(', ') : 'it has none'}): set timing: ${o.timing} on it in the scenario`);
+    }
   }
   if (o.path === 'izc' && zns && !(zns.dev.host.info.oncs & (1 << 8))) throw new GcOptionError('--path', `izc needs NVMe Copy; ${dev.name}'s controller does not support it`);
   let layout: Layout;

@@ -37,7 +37,13 @@ export interface PathCounters {
   copies: number;
   appends: number;
   compactions: number;
+  /** Sections freed for reuse (a zone reset, a discard, or on the tag-only device the tags cleared). */
   resets: number;
+  /**
+   * Commands the device was sent to free sections: zone resets (ZNS) or discards. Lab devices
+   * only; the tag-only device sends none (its resets are not commands).
+   */
+  reset_commands: number;
   /** Bytes across the host link for GC (READ and WRITE payloads). */
   host_bytes: number;
   /** Source ranges the GC commands carried. */
@@ -45,11 +51,21 @@ export interface PathCounters {
 }
 
 export function newPathCounters(): PathCounters {
-  return { commands: 0, reads: 0, writes: 0, copies: 0, appends: 0, compactions: 0, resets: 0, host_bytes: 0, ranges: 0 };
+  return { commands: 0, reads: 0, writes: 0, copies: 0, appends: 0, compactions: 0, resets: 0, reset_commands: 0, host_bytes: 0, ranges: 0 };
+}
+
+/** The commands of each kind: together they are `commands`, on every path and backend. */
+export const COMMAND_KINDS = ['reads', 'writes', 'copies', 'appends', 'compactions', 'reset_commands'] as const satisfies readonly (keyof PathCounters)[];
+
+/** The kinds' sum; a run's `commands` must equal it (result.ts checks). */
+export function commandKindsSum(c: PathCounters): number {
+  let n = 0;
+  for (const k of COMMAND_KINDS) n += c[k];
+  return n;
 }
 
 /** The PathCounters fields, in one order (the worker mover publishes them in it). */
-export const PATH_COUNTER_FIELDS = ['commands', 'reads', 'writes', 'copies', 'appends', 'compactions', 'resets', 'host_bytes', 'ranges'] as const satisfies readonly (keyof PathCounters)[];
+export const PATH_COUNTER_FIELDS = ['commands', 'reads', 'writes', 'copies', 'appends', 'compactions', 'resets', 'reset_commands', 'host_bytes', 'ranges'] as const satisfies readonly (keyof PathCounters)[];
 
 /** Adds counters `c` to `into`. */
 export function addPathCounters(into: PathCounters, c: PathCounters): void {

@@ -12,7 +12,7 @@ import type { Layout } from './layout.js';
 import type { LogStructured } from './lfs.js';
 import type { GcOptions } from './options.js';
 import type { PathCounters } from './paths.js';
-import { gcResult, type GcResult, type GcSeriesPoint } from './result.js';
+import { gcResult, type GcResult, type GcSeriesPoint, type RunTotals } from './result.js';
 
 /** What the backend knows of the device at the end of a run. */
 export interface RunDevice {
@@ -24,6 +24,9 @@ export interface RunDevice {
   readonly device: string;
   /** The timing model's copy counters over the run (zeros untimed). */
   readonly deviceCopy: { readonly pages: number; readonly copyback: number };
+  /** Lab devices: the copy engine's emulation on the copy path, and the notes said before the run. */
+  readonly copyEmulation?: RunTotals['copyEmulation'];
+  readonly notes?: readonly string[];
 }
 
 export class RunRecorder {
@@ -148,6 +151,8 @@ export class RunRecorder {
       modeledNs: this.endNs - this.fillNs,
       gcNs: this.gcNs,
       deviceCopy: dev.deviceCopy,
+      ...(dev.copyEmulation ? { copyEmulation: dev.copyEmulation } : {}),
+      ...(dev.notes ? { notes: dev.notes } : {}),
       latency: this.all,
       wallS,
       peakRss: this.peakRss,

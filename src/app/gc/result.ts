@@ -1,8 +1,9 @@
 /** What a GC run reports (`copylab gc --json` prints one of these). */
-import type { GcPathName, PathCounters } from './paths.js';
+import { commandKindsSum, type GcPathName, type PathCounters } from './paths.js';
 import type { VictimPolicyName } from './policies.js';
 import { GC_BLOCK_BYTES } from './constants.js';
 import { wafGreedy, wafLru } from './desnoyers.js';
+import type { CopyEmulationReason } from './copy-emulation.js';
 
 export interface GcSeriesPoint {
   /** User bytes written since the fill, at the end of this interval. */
@@ -50,6 +51,11 @@ export interface GcResult {
   readonly host_bytes: number;
   readonly commands: number;
   readonly gc: PathCounters;
+  /** Copy path on a lab device: bytes the copy engine emulated (read and written by the host), and why (0 and none elsewhere). */
+  readonly copy_emulated_bytes: number;
+  readonly copy_emulation: readonly CopyEmulationReason[];
+  /** What the run said before it started (stderr notes of copylab gc): a path that will be emulated, and the key that changes it. */
+  readonly notes: readonly string[];
   readonly victims: number;
   readonly freed_clean: number;
   readonly resets: number;
@@ -89,6 +95,9 @@ export interface RunTotals {
   readonly half: { readonly user: number; readonly moved: number };
   readonly victimHistogram: ArrayLike<number>;
   readonly gc: PathCounters;
+  /** Lab devices: the copy engine's emulation, and the notes said before the run. */
+  readonly copyEmulation?: { readonly bytes: number; readonly reasons: readonly CopyEmulationReason[] };
+  readonly notes?: readonly string[];
   readonly modeledNs: number;
   readonly gcNs: number;
   /** The timing model's copy counters over the run (zeros untimed). */
@@ -105,6 +114,8 @@ export function gcResult(t: RunTotals): GcResult {
   const user = t.counters.userBlocks - t.fill.user;
   const moved = t.counters.gcMoved - t.fill.moved;
   const su = t.counters.userBlocks - t.half.user;
+  // The breakdown is the total: a command counted under no kind (or under two) is a bug.
+  if (commandKindsSum(t.gc) !== t.gc.commands) throw new Error(`GC commands ${t.gc.commands} but their kinds add up to ${commandKindsSum(t.gc)} (${JSON.stringify(t.gc)})`);
   const sm = t.counters.gcMoved - t.half.moved;
   return {
     policy: t.options.policy,
@@ -130,6 +141,9 @@ export function gcResult(t: RunTotals): GcResult {
     host_bytes: t.gc.host_bytes,
     commands: t.gc.commands,
     gc: t.gc,
+    copy_emulated_bytes: t.copyEmulation?.bytes ?? 0,
+    copy_emulation: t.copyEmulation?.reasons ?? [],
+    notes: t.notes ?? [],
     victims: t.counters.victims,
     freed_clean: t.counters.freedClean,
     resets: t.counters.resets,

@@ -23,6 +23,7 @@
  * `margin` invalidations touch a bucket.
  */
 import { specialize } from '../../core/util/specialize.js';
+import { ASSERTS, invariant } from '../../core/util/invariants.js';
 
 export const SectionState = { FREE: 0, OPEN: 1, FULL: 2 } as const;
 
@@ -92,6 +93,7 @@ export class Sit {
 
   /** A full section joins the bucket of its valid count. */
   insertFull(s: number): void {
+    if (ASSERTS) this.checkSection(s);
     const v = this.valid[s]!;
     if (v > this.watch) return;
     this.count[v]!++;
@@ -205,8 +207,20 @@ export class Sit {
     return true;
   }
 
+  /**
+   * Section s's valid count is the number of its bits set in the bitmap, and at most a section's
+   * blocks (COPYLAB_ASSERT runs check it as sections fill and are freed).
+   */
+  checkSection(s: number): void {
+    const sb = this.sectionBlocks;
+    let n = 0;
+    for (let p = s * sb, end = p + sb; p < end; p++) if (this.isValid(p)) n++;
+    invariant(n === this.valid[s] && n <= sb, () => `sit: section ${s} counts ${this.valid[s]} valid blocks, its bitmap ${n} (of ${sb})`);
+  }
+
   /** Clears a section's bitmap and counters (it became free). */
   clearSection(s: number): void {
+    if (ASSERTS) this.checkSection(s);
     const sb = this.sectionBlocks;
     const first = s * sb;
     const end = first + sb;

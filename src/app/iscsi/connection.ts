@@ -1,21 +1,29 @@
 /**
- * One TCP connection of the target: the login phase (login.ts), then the full feature phase
- * (RFC 7143 3.x, 11.x): SCSI Command → Data-In/SCSI Response through the SCSI model's execute,
- * Data-Out solicited by R2T, NOP-Out/In, Text (SendTargets), Task Management, Logout, Reject.
+ * One TCP connection of the target: the PDU stream, the login phase (negotiation in login.ts),
+ * then the full feature phase (RFC 7143 3.x, 11.x): commands ordered by CmdSN, SCSI Command →
+ * Data-In/SCSI Response through the SCSI model's execute, Data-Out solicited by R2T, NOP-Out/In
+ * and Reject here; Task Management (task-management.ts), Text (text-exchange.ts) and Logout
+ * (logout.ts) through the connection's PhaseContext.
  * It never throws out of a handler: a malformed PDU gets a Reject (RFC 7143 11.17) or, where
  * the protocol says the connection cannot go on, the connection is closed.
  */
 import type { Socket } from 'node:net';
 import {
-  BHS_IMMEDIATE, BHS_LENGTH, Cmd, Data, FLAG_FINAL, ISCSI_LIMITS, Login, LoginStatus, Logout, Off, Op, R2t,
-  RejectReason, RESERVED_TAG, Rsp, Stage, Text, Tmf, TmfResponse,
+  BHS_IMMEDIATE, BHS_LENGTH, Cmd, Data, FLAG_FINAL, ISCSI_LIMITS, Login, LoginStatus, Off, Op, R2t,
+  RejectReason, RESERVED_TAG, Rsp, Stage,
 } from './constants.js';
 import { PduReader, encodePdu, newBhs, opcodeOf, snAdd, type DigestState, type Pdu, type PduEvent } from './pdu.js';
 import { be16, be32, putBe16, putBe32 } from '../../core/util/bytes.js';
 import { encodeText, parseText } from './text.js';
 import { defaultConnectionParams, type TargetPrefs } from './params.js';
-import { discoveryListed, loginFlags, loginStep, newLoginState, type LoginState } from './login.js';
+import { loginFlags, loginStep, newLoginState, type LoginState } from './login.js';
 import { Session, type SessionMember } from './session.js';
+import type { PhaseContext, PhaseHost } from './phase-context.js';
+import { onTaskManagement } from './task-management.js';
+import { TextExchange } from './text-exchange.js';
+import { onLogout } from './logout.js';
+import { decodeLun, encodeLun } from './lun.js';
+import { nextTtt } from './ttt.js';
 import type { ExportedTarget } from './target-config.js';
 import { exactDataOut, rwShape, transferBlocks, withTransferBlocks } from '../../../devices/scsi/transfer-length.js';
 import type { AdmissionLimits, DataOutBudget } from './admission.js';
@@ -23,7 +31,7 @@ import { Status } from '../../../devices/scsi/constants.js';
 import { checkCondition, invalidFieldInCdb, type ScsiResult } from '../../../devices/scsi/sense.js';
 
 /** What a connection needs from the target server. */
-export interface TargetHost {
+export interface TargetHost extends PhaseHost {
   readonly prefs: TargetPrefs;
   readonly admission: AdmissionLimits;
   /** Data-Out bytes buffered across the target. */
@@ -31,14 +39,8 @@ export interface TargetHost {
   /** The connection reached the full feature phase (it no longer counts as logging in). */
   loginComplete(conn: Connection): void;
   findTarget(iqn: string): ExportedTarget | undefined;
-  /** Targets an initiator may see (SendTargets). */
-  visibleTargets(initiator: string): ExportedTarget[];
-  /** "host:port,tpgt" of the portal a connection came in on. */
-  portalOf(sock: Socket): string;
   /** Makes a session or joins one; a login status on failure. */
   bindSession(conn: Connection, st: LoginState, isid: string, tsih: number, cmdSN: number): Session | number;
-  /** Sessions of one target (LUN reset, target reset). */
-  sessionsOf(t: ExportedTarget): Session[];
   connectionClosed(conn: Connection): void;
   log(msg: string): void;
 }
@@ -65,22 +67,6 @@ interface WriteTask {
   readonly r2ts: Map<number, { offset: number; length: number; received: number; dataSN: number }>;
 }
 
-let tttCounter = 1;
-const nextTtt = (): number => {
-  tttCounter = (tttCounter + 1) >>> 0;
-  if (tttCounter === RESERVED_TAG) tttCounter = 1;
-  return tttCounter;
-};
-
-/** LUN field, single-level (SAM-5 4.7.3, peripheral and flat addressing). */
-export function decodeLun(bhs: Uint8Array): number {
-  const b0 = bhs[Off.LUN]!;
-  const method = b0 >> 6;
-  if (method === 0) return b0 === 0 ? bhs[Off.LUN + 1]! : -1;
-  if (method === 1) return ((b0 & 0x3f) << 8) | bhs[Off.LUN + 1]!;
-  return -1;
-}
-
 export class Connection implements SessionMember {
   cid = 0;
   session: Session | null = null;
@@ -97,10 +83,10 @@ export class Connection implements SessionMember {
   private bufferedDataOut = 0;
   /** Commands handed to the SCSI model and not completed yet, by ITT. */
   private readonly running = new Map<number, { readonly lun: number; aborted: boolean }>();
-  /** Text response parts still to send (continuation), keyed by TTT. */
-  private textRest: { ttt: number; data: Uint8Array } | null = null;
-  private textIn: Uint8Array[] = [];
-  private textInBytes = 0;
+  /** Text requests and their long answers (text-exchange.ts). */
+  private readonly text = new TextExchange();
+  /** What the request handlers of the full feature phase use of this connection (phase-context.ts). */
+  private io: PhaseContext | null = null;
   private paused = false;
   /** Ends a connection that has not reached the full feature phase in time (admission.ts). */
   private loginTimer: ReturnType<typeof setTimeout> | null;
@@ -380,12 +366,26 @@ export class Connection implements SessionMember {
       case Op.SCSI_COMMAND:
         return this.onScsiCommand(p);
       case Op.TASK_MGMT_REQUEST:
-        return this.onTmf(p);
+        return onTaskManagement(this.phaseContext(), p);
       case Op.TEXT_REQUEST:
-        return this.onText(p);
+        return this.text.onRequest(this.phaseContext(), p);
       case Op.LOGOUT_REQUEST:
-        return this.onLogout(p);
+        return onLogout(this.phaseContext(), p);
     }
+  }
+
+  private phaseContext(): PhaseContext {
+    return (this.io ??= {
+      self: this,
+      session: this.session!,
+      host: this.host,
+      login: this.login,
+      sock: this.sock,
+      send: (bhs, data) => this.send(bhs, data),
+      stamp: (bhs) => this.stamp(bhs),
+      reject: (bhs, reason) => this.reject(bhs, reason),
+      closeAfterFlush: (reason) => this.closeAfterFlush(reason),
+    });
   }
 
   private onNopOut(p: Pdu): void {
@@ -474,7 +474,7 @@ export class Connection implements SessionMember {
       t.r2ts.set(ttt, { offset: t.nextSolicit, length, received: 0, dataSN: 0 });
       this.byTtt.set(ttt, t);
       const b = newBhs(Op.R2T, FLAG_FINAL);
-      b.set(this.lunField(t.lun), Off.LUN);
+      b.set(encodeLun(t.lun), Off.LUN);
       putBe32(b, Off.ITT, t.itt);
       putBe32(b, Off.TTT, ttt);
       this.stamp(b, false); // R2T carries StatSN without advancing it (RFC 7143 11.8.3)
@@ -485,16 +485,6 @@ export class Connection implements SessionMember {
       this.send(b);
       t.nextSolicit += length;
     }
-  }
-
-  private lunField(lun: number): Uint8Array {
-    const f = new Uint8Array(8);
-    if (lun < 256) f[1] = lun;
-    else {
-      f[0] = 0x40 | ((lun >> 8) & 0x3f);
-      f[1] = lun & 0xff;
-    }
-    return f;
   }
 
   private onDataOut(p: Pdu): void {
@@ -646,7 +636,7 @@ export class Connection implements SessionMember {
         this.stamp(b);
       } else this.stampCmdSN(b);
       b[Off.FLAGS] = flags;
-      b.set(this.lunField(lun), Off.LUN);
+      b.set(encodeLun(lun), Off.LUN);
       putBe32(b, Off.ITT, itt);
       putBe32(b, Off.TTT, RESERVED_TAG);
       putBe32(b, Data.OFF_DATASN, dataSN++);
@@ -696,156 +686,6 @@ export class Connection implements SessionMember {
       }
     }
     return n;
-  }
-
-  private onTmf(p: Pdu): void {
-    const bhs = p.bhs;
-    const fn = bhs[Off.FLAGS]! & Tmf.FUNCTION_MASK;
-    const lun = decodeLun(bhs);
-    const s = this.session!;
-    const target = s.target!;
-    const lunExists = lun >= 0 && target.luns.includes(lun) && !!target.array.lus[lun];
-    let response: number = TmfResponse.FUNCTION_COMPLETE;
-    const mine = [...s.connections];
-    switch (fn) {
-      case Tmf.ABORT_TASK: {
-        const ref = be32(bhs, Tmf.OFF_REFERENCED_TASK_TAG);
-        let found = 0;
-        for (const c of mine) found += c.abortTasks((_l, itt) => itt === ref);
-        // Already completed or never seen (RFC 7143 11.5.1): the task does not exist.
-        if (!found) response = TmfResponse.TASK_DOES_NOT_EXIST;
-        break;
-      }
-      case Tmf.ABORT_TASK_SET:
-      case Tmf.CLEAR_TASK_SET:
-        if (!lunExists) {
-          response = TmfResponse.LUN_DOES_NOT_EXIST;
-          break;
-        }
-        for (const c of mine) c.abortTasks((l) => l === lun);
-        break;
-      case Tmf.LOGICAL_UNIT_RESET:
-        if (!lunExists) {
-          response = TmfResponse.LUN_DOES_NOT_EXIST;
-          break;
-        }
-        for (const other of this.host.sessionsOf(target)) for (const c of other.connections) c.abortTasks((l) => l === lun);
-        target.array.logicalUnitReset(lun, [...this.host.sessionsOf(target)].map((o) => o.initiatorPort));
-        break;
-      case Tmf.TARGET_WARM_RESET:
-      case Tmf.TARGET_COLD_RESET:
-        for (const other of this.host.sessionsOf(target)) for (const c of other.connections) c.abortTasks(() => true);
-        break;
-      case Tmf.CLEAR_ACA:
-        response = TmfResponse.NOT_SUPPORTED;
-        break;
-      case Tmf.TASK_REASSIGN:
-        response = TmfResponse.REASSIGNMENT_NOT_SUPPORTED; // ErrorRecoveryLevel 0 (RFC 7143 11.5.1)
-        break;
-      default:
-        response = TmfResponse.REJECTED;
-    }
-    const b = newBhs(Op.TASK_MGMT_RESPONSE, FLAG_FINAL);
-    b[Tmf.OFF_RESPONSE] = response;
-    b.set(bhs.subarray(Off.ITT, Off.ITT + 4), Off.ITT);
-    this.stamp(b);
-    this.send(b);
-    if (fn === Tmf.TARGET_COLD_RESET && response === TmfResponse.FUNCTION_COMPLETE) {
-      // A cold reset also ends every connection to the target (RFC 7143 11.5.1).
-      for (const other of this.host.sessionsOf(target)) for (const c of other.connections) if (c !== this) c.close('target cold reset');
-      this.closeAfterFlush('target cold reset');
-    }
-  }
-
-  // ---------------------------------------------------------------- text, logout
-
-  private onText(p: Pdu): void {
-    const bhs = p.bhs;
-    const flags = bhs[Off.FLAGS]!;
-    const ttt = be32(bhs, Off.TTT);
-    const itt = be32(bhs, Off.ITT);
-    if (ttt !== RESERVED_TAG) {
-      // The initiator asks for the rest of a long answer (RFC 7143 11.10.4).
-      if (!this.textRest || this.textRest.ttt !== ttt) return this.reject(bhs, RejectReason.INVALID_PDU_FIELD);
-      return this.sendText(itt, this.textRest.data);
-    }
-    this.textInBytes += p.data.length;
-    if (this.textInBytes > ISCSI_LIMITS.maxTextBytes) {
-      this.textIn = [];
-      this.textInBytes = 0;
-      return this.reject(bhs, RejectReason.PROTOCOL_ERROR);
-    }
-    this.textIn.push(p.data.slice());
-    if (flags & Text.FLAG_CONTINUE) return this.sendText(itt, new Uint8Array(0), true);
-    const keys = parseText(Buffer.concat(this.textIn));
-    this.textIn = [];
-    this.textInBytes = 0;
-    if (!keys) return this.reject(bhs, RejectReason.PROTOCOL_ERROR);
-    const out: [string, string][] = [];
-    for (const [k, v] of keys) {
-      if (k === 'SendTargets') out.push(...this.sendTargets(v));
-      else out.push([k, 'NotUnderstood']); // no renegotiation in the full feature phase
-    }
-    this.sendText(itt, encodeText(out));
-  }
-
-  /** SendTargets (RFC 7143 appendix C). */
-  private sendTargets(v: string): [string, string][] {
-    const s = this.session!;
-    let list: ExportedTarget[];
-    if (s.discovery) {
-      // A target that wants CHAP for discovery is listed only to a session that proved its credentials (login.ts).
-      const listed = this.host.visibleTargets(s.initiatorName).filter((t) => discoveryListed(this.login, t));
-      list = v === 'All' ? listed : listed.filter((t) => t.iqn === v);
-    }
-    else list = v === '' || v === 'All' || v === s.target!.iqn ? [s.target!] : [];
-    const portal = this.host.portalOf(this.sock);
-    return list.flatMap((t) => [['TargetName', t.iqn], ['TargetAddress', portal]] as [string, string][]);
-  }
-
-  private sendText(itt: number, data: Uint8Array, ack = false): void {
-    const max = this.login.conn.initiatorMaxRecvDataSegmentLength;
-    const more = data.length > max;
-    const b = newBhs(Op.TEXT_RESPONSE, more || ack ? (more ? Text.FLAG_CONTINUE : 0) : FLAG_FINAL);
-    putBe32(b, Off.ITT, itt);
-    if (more) {
-      const ttt = nextTtt();
-      this.textRest = { ttt, data: data.subarray(max) };
-      putBe32(b, Off.TTT, ttt);
-    } else {
-      this.textRest = null;
-      putBe32(b, Off.TTT, ack ? nextTtt() : RESERVED_TAG);
-    }
-    this.stamp(b);
-    this.send(b, data.subarray(0, max));
-  }
-
-  private onLogout(p: Pdu): void {
-    const bhs = p.bhs;
-    const reason = bhs[Off.FLAGS]! & Logout.REASON_MASK;
-    const cid = be16(bhs, Logout.OFF_CID);
-    const s = this.session!;
-    let response: number = Logout.SUCCESS;
-    let closeSelf = false;
-    if (reason === Logout.CLOSE_SESSION) {
-      for (const c of [...s.connections]) if (c !== this) c.close('session logout');
-      closeSelf = true;
-    } else if (reason === Logout.CLOSE_CONNECTION) {
-      const c = [...s.connections].find((x) => x.cid === cid);
-      if (!c) response = Logout.CID_NOT_FOUND;
-      else if (c === this) closeSelf = true;
-      else c.close('connection logout');
-    } else if (reason === Logout.REMOVE_FOR_RECOVERY) {
-      response = Logout.RECOVERY_NOT_SUPPORTED;
-    } else return this.reject(bhs, RejectReason.INVALID_PDU_FIELD);
-    const b = newBhs(Op.LOGOUT_RESPONSE, FLAG_FINAL);
-    b[Logout.OFF_RESPONSE] = response;
-    b.set(bhs.subarray(Off.ITT, Off.ITT + 4), Off.ITT);
-    this.stamp(b);
-    putBe16(b, Logout.OFF_TIME2WAIT, 0);
-    putBe16(b, Logout.OFF_TIME2RETAIN, 0);
-    this.send(b);
-    if (closeSelf) this.closeAfterFlush('logout');
   }
 
   /** Graceful end (target shutdown): wait for tasks in flight, bounded, then close. */

@@ -7,6 +7,9 @@
 import { createHash } from 'node:crypto';
 import { checkGcOptions, type GcOptions } from '../gc/options.js';
 import { layoutOf } from '../gc/run.js';
+import { firstLine } from '../gc/failure.js';
+
+export { firstLine };
 
 /** Largest payload a worker takes, as JSON (a limit on everything). */
 export const POINT_MAX_PAYLOAD_BYTES = 4096;
@@ -102,12 +105,6 @@ export function checkPoint(data: unknown, maxSize: number): GcOptions {
   return opts;
 }
 
-/** An error's message as one bounded line. */
-export function firstLine(err: unknown, max = 300): string {
-  const m = err instanceof Error ? err.message : String(err);
-  const line = m.split('\n')[0]!.trim();
-  return line.length > max ? `${line.slice(0, max)}…` : line;
-}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

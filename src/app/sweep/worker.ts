@@ -9,6 +9,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { WorkPool } from '../../core/util/pool.js';
 import type { GcOptions } from '../gc/options.js';
 import type { GcResult } from '../gc/result.js';
+import { isFailedPoint, type SweepPoint, type SweepTask } from '../gc/sweep-point.js';
 import { checkPoint, firstLine } from './point.js';
 import { GC_QUEUE, KEY_PREFIX, redisOptions } from './queue.js';
 import type { QueueTarget } from './queue-url.js';
@@ -49,12 +50,13 @@ export async function startWorker(t: QueueTarget, s: WorkerSettings): Promise<Ru
     } catch (err) {
       throw new UnrecoverableError(firstLine(err));
     }
-    let r: GcResult;
+    let r: SweepPoint;
     try {
-      r = await pool.run<GcOptions, GcResult>('gc-sweep.task', o);
+      r = await pool.run<SweepTask, SweepPoint>('gc-sweep.task', { options: o });
     } catch (err) {
       throw new UnrecoverableError(firstLine(err));
     }
+    if (isFailedPoint(r)) throw new UnrecoverableError(r.error);
     const size = JSON.stringify(r).length;
     if (size > RESULT_MAX_BYTES) throw new UnrecoverableError(`the result is ${size} bytes; a worker stores at most ${RESULT_MAX_BYTES}`);
     return r;

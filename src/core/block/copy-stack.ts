@@ -95,20 +95,42 @@ function capReason(devs: readonly BlockDevice[]): EmulationReason {
   return { code: 'no_offload', detail: `${d?.name ?? 'a stacked device'} has copy offload disabled (copy_max_bytes = 0)` };
 }
 
+/** What stays the same through one vectored remap: where trace events and parts go, and its budget. */
+export interface PairWalk {
+  readonly trace: TraceLike;
+  readonly budget: RemapBudget;
+  readonly out: Part[];
+}
+
+/**
+ * Where a remap walk stands, carried one level down: `mirror` (a second raid1 leg: its bytes do
+ * not complete the request), the stacked devices above and their targets' end_io (`path`), the
+ * depth, and `cap`, the smallest user copy_max_bytes of the stacked devices above (userCopyCap),
+ * carried to the raw parts so their pieces are cut by it.
+ */
+export interface PairLevel {
+  readonly mirror: boolean;
+  readonly path: RemapPath;
+  readonly depth: number;
+  readonly cap: number;
+}
+
+const TOP_LEVEL: PairLevel = { mirror: false, path: TOP, depth: 0, cap: Infinity };
+
 /**
  * The vectored remap: source S at `a` and destination D at `b`, `length` bytes, walked down both
- * stacks together. Appends raw parts (bottom device to bottom device) and emulation parts, each
- * with the stacked devices above it and the innermost targets' end_io (`path`). `cap`: the
- * smallest user copy_max_bytes of the stacked devices above (userCopyCap), carried to the raw
- * parts so their pieces are cut by it.
+ * stacks together. Appends raw parts (bottom device to bottom device) and emulation parts to
+ * `walk.out`, each with the stacked devices above it and the innermost targets' end_io.
  */
-export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number, length: number, mirror: boolean, trace: TraceLike, budget: RemapBudget, out: Part[], path: RemapPath = TOP, depth = 0, cap = Infinity): void {
+export function resolvePair(walk: PairWalk, S: BlockDevice, a: number, D: BlockDevice, b: number, length: number, level: PairLevel = TOP_LEVEL): void {
+  const { trace, budget, out } = walk;
+  const { mirror, path, depth } = level;
   const { via } = path;
   const emulate = (pos: number, n: number, reason: EmulationReason, m: boolean): void => {
     out.push({ kind: 'emulate', src: { dev: S, offset: a + pos }, dst: { dev: D, offset: b + pos }, length: n, reason, mirror: m, via });
   };
   if (!isStacked(S) && !isStacked(D)) {
-    out.push({ kind: 'raw', src: { dev: S, offset: a }, dst: { dev: D, offset: b }, length, mirror, via, path, ...(Number.isFinite(cap) ? { cap } : {}) });
+    out.push({ kind: 'raw', src: { dev: S, offset: a }, dst: { dev: D, offset: b }, length, mirror, via, path, ...(Number.isFinite(level.cap) ? { cap: level.cap } : {}) });
     return;
   }
   const below = through(via, S, D);
@@ -118,8 +140,9 @@ export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number
     return { via: below, ...(dstFailed ? { dstFailed } : {}), ...(srcFailed ? { srcFailed } : {}) };
   };
   if (depth >= REMAP_MAX_DEPTH) return emulate(0, length, limitReason, mirror);
-  cap = Math.min(cap, userCopyCap(S, D));
+  const cap = Math.min(level.cap, userCopyCap(S, D));
   if (cap === 0) return emulate(0, length, capReason([S, D]), mirror);
+  const down = (d: LowerLocation, s: LowerLocation, m: boolean): PairLevel => ({ mirror: m, path: next(d, s), depth: depth + 1, cap });
   for (let pos = 0; pos < length; ) {
     if (!budget.spend()) return emulate(pos, length - pos, limitReason, mirror);
     const left = length - pos;
@@ -134,7 +157,7 @@ export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number
           const ss = sE.segments[i]!;
           traceRemap(trace, ReqOp.COPY, ds, ds.length, D, b + pos, `${dE.target} stripe ${i}`);
           traceRemap(trace, ReqOp.COPY_SRC, ss, ss.length, S, a + pos, `${sE.target} stripe ${i}`);
-          resolvePair(ss.dev, ss.offset, ds.dev, ds.offset, ds.length, mirror, trace, budget, out, next(ds, ss), depth + 1, cap);
+          resolvePair(walk, ss.dev, ss.offset, ds.dev, ds.offset, ds.length, down(ds, ss, mirror));
         });
       } else {
         emulate(pos, n, { code: 'target_refused', detail: `${dE.target}: a full-stripe copy needs a source stripe of the same geometry (parity is copied with it); otherwise parity must be recomputed` }, mirror);
@@ -148,11 +171,11 @@ export function resolvePair(S: BlockDevice, a: number, D: BlockDevice, b: number
         if (sE.copies.length === 1) {
           const sc = sE.copies[0]!;
           if (sE.target) traceRemap(trace, ReqOp.COPY_SRC, sc, n, S, a + pos, sE.target);
-          resolvePair(sc.dev, sc.offset, dc.dev, dc.offset, n, m, trace, budget, out, next(dc, sc), depth + 1, cap);
+          resolvePair(walk, sc.dev, sc.offset, dc.dev, dc.offset, n, down(dc, sc, m));
           return;
         }
         // Several copies of the source (raid1 legs): each tried; the one this destination can offload from wins.
-        const trials = preferenceOrder(sE.copies, dc.dev).map((sc) => trial<Part>(sc, (rec, parts) => resolvePair(sc.dev, sc.offset, dc.dev, dc.offset, n, m, rec, budget, parts, next(dc, sc), depth + 1, cap)));
+        const trials = preferenceOrder(sE.copies, dc.dev).map((sc) => trial<Part>(sc, (rec, parts) => resolvePair({ trace: rec, budget, out: parts }, sc.dev, sc.offset, dc.dev, dc.offset, n, down(dc, sc, m))));
         const chosen = best(trials);
         if (chosen.offloadable === 0) {
           const reason = noCopyReason(sE.target, trials, dc.dev);
@@ -188,15 +211,42 @@ export interface SideExtent {
   readonly failed?: () => void;
 }
 
+/** What stays the same through one side's remap: where events and extents go, its budget and strategy. */
+export interface SideWalk {
+  readonly trace: Trace;
+  readonly budget: RemapBudget;
+  readonly out: SideExtent[];
+  readonly role: 'src' | 'dst';
+  /** Paired strategy: only dm-linear passes, and an extent may not be split. */
+  readonly straight?: boolean;
+  /** Source side: every copy of a range (raid1 legs), for a reader to choose between. */
+  readonly alternatives?: boolean;
+  readonly strategy: string;
+}
+
+/** Where a side's remap stands, carried one level down (see PairLevel); `rel`: offset in the mapped range. */
+export interface SideLevel {
+  readonly rel: number;
+  readonly transforms: readonly DataTransform[];
+  readonly mirror: boolean;
+  readonly via: readonly StackedDevice[];
+  readonly depth: number;
+  readonly failed?: () => void;
+  readonly cap: number;
+}
+
+const SIDE_TOP: SideLevel = { rel: 0, transforms: [], mirror: false, via: [], depth: 0, cap: Infinity };
+
 /**
  * Maps [off, off+length) of `dev` to the bottom devices. For role 'dst' every copy (raid1
  * fan-out); for 'src' the first copy, or with `alternatives` every copy, extents of the same
  * range that a reader may choose between (a token naming each in-sync raid1 leg).
- * `straight` (paired strategy): only dm-linear passes, and an extent may not be split.
  */
-export function mapSide(dev: BlockDevice, off: number, length: number, role: 'src' | 'dst', trace: Trace, budget: RemapBudget, out: SideExtent[], opts: { straight?: boolean; alternatives?: boolean; strategy: string }, rel = 0, transforms: readonly DataTransform[] = [], mirror = false, via: readonly StackedDevice[] = [], depth = 0, failed?: () => void, cap = Infinity): void {
+export function mapSide(walk: SideWalk, dev: BlockDevice, off: number, length: number, level: SideLevel = SIDE_TOP): void {
+  const { trace, budget, out, role } = walk;
+  const { rel, transforms, mirror, via, depth, failed } = level;
   if (!isStacked(dev)) {
-    out.push({ rel, length, loc: { dev, offset: off }, transforms, mirror, via, ...(failed ? { failed } : {}), ...(Number.isFinite(cap) ? { cap } : {}) });
+    out.push({ rel, length, loc: { dev, offset: off }, transforms, mirror, via, ...(failed ? { failed } : {}), ...(Number.isFinite(level.cap) ? { cap: level.cap } : {}) });
     return;
   }
   const refuse = (pos: number, n: number, reason: EmulationReason): void => {
@@ -204,27 +254,28 @@ export function mapSide(dev: BlockDevice, off: number, length: number, role: 'sr
   };
   const below = through(via, dev);
   if (depth >= REMAP_MAX_DEPTH) return refuse(0, length, limitReason);
-  cap = Math.min(cap, userCopyCap(dev));
+  const cap = Math.min(level.cap, userCopyCap(dev));
   if (cap === 0) return refuse(0, length, capReason([dev]));
   for (let pos = 0; pos < length; ) {
     if (!budget.spend()) return refuse(pos, length - pos, limitReason);
     const e = dev.copyMap(off + pos, length - pos, role);
     const n = e.length;
-    if (e.kind === 'refuse' && !opts.straight) refuse(pos, n, e.reason);
-    else if (opts.straight && e.target !== 'linear') {
-      refuse(pos, n, { code: 'strategy_refused', detail: `${opts.strategy}: ${e.target} target does not pass copy bios (only dm-linear does in the 2024 series)` });
+    if (e.kind === 'refuse' && !walk.straight) refuse(pos, n, e.reason);
+    else if (walk.straight && e.target !== 'linear') {
+      refuse(pos, n, { code: 'strategy_refused', detail: `${walk.strategy}: ${e.target} target does not pass copy bios (only dm-linear does in the 2024 series)` });
     } else if (e.kind === 'refuse') refuse(pos, n, e.reason);
     else if (e.kind === 'stripe') {
-      refuse(pos, n, { code: 'strategy_refused', detail: `${opts.strategy}: ${e.target} full-stripe copy needs the source stripe alongside the destination (only the vectored strategy sees both)` });
-    } else if (opts.straight && n < length - pos) {
-      refuse(pos, length - pos, { code: 'strategy_refused', detail: `${opts.strategy}: the copy bio crosses a ${dev.name} target boundary and copy bios are not split` });
+      refuse(pos, n, { code: 'strategy_refused', detail: `${walk.strategy}: ${e.target} full-stripe copy needs the source stripe alongside the destination (only the vectored strategy sees both)` });
+    } else if (walk.straight && n < length - pos) {
+      refuse(pos, length - pos, { code: 'strategy_refused', detail: `${walk.strategy}: the copy bio crosses a ${dev.name} target boundary and copy bios are not split` });
       return;
     } else {
       const t = e.transform ? [...transforms, e.transform] : transforms;
-      const copies = role === 'src' && !opts.alternatives ? e.copies.slice(0, 1) : e.copies;
+      const copies = role === 'src' && !walk.alternatives ? e.copies.slice(0, 1) : e.copies;
       copies.forEach((c, k) => {
         traceRemap(trace, role === 'src' ? ReqOp.COPY_SRC : ReqOp.COPY_DST, c, n, dev, off + pos, e.target);
-        mapSide(c.dev, c.offset, n, role, trace, budget, out, opts, rel + pos, t, mirror || k > 0, below, depth + 1, c.failed ?? failed, cap);
+        const f = c.failed ?? failed;
+        mapSide(walk, c.dev, c.offset, n, { rel: rel + pos, transforms: t, mirror: mirror || k > 0, via: below, depth: depth + 1, ...(f ? { failed: f } : {}), cap });
       });
     }
     pos += n;

@@ -44,7 +44,7 @@ export function planVectored(D: BlockDevice, ranges: readonly CopyRange[], opts:
     const S = r.src ?? D;
     const top = topRefusal(D, S);
     if (top) parts.push({ kind: 'emulate', src: { dev: S, offset: r.srcOffset }, dst: { dev: D, offset: r.dstOffset }, length: r.length, reason: top, mirror: false, via: [] });
-    else resolvePair(S, r.srcOffset, D, r.dstOffset, r.length, false, trace, budget, parts);
+    else resolvePair({ trace, budget, out: parts }, S, r.srcOffset, D, r.dstOffset, r.length);
   }
   return partsToItems(parts, opts);
 }
@@ -78,8 +78,8 @@ export function planPaired(D: BlockDevice, ranges: readonly CopyRange[], opts: C
       trace.add('Q', S.name, ReqOp.COPY_SRC, a, n, { info: 'paired: COPY_SRC' });
       const dx: SideExtent[] = [];
       const sx: SideExtent[] = [];
-      mapSide(D, b, n, 'dst', trace, budget, dx, { straight: true, strategy: 'paired' });
-      mapSide(S, a, n, 'src', trace, budget, sx, { straight: true, strategy: 'paired' });
+      mapSide({ trace, budget, out: dx, role: 'dst', straight: true, strategy: 'paired' }, D, b, n);
+      mapSide({ trace, budget, out: sx, role: 'src', straight: true, strategy: 'paired' }, S, a, n);
       const refused = dx.find((e) => e.reason) ?? sx.find((e) => e.reason);
       if (refused) {
         items.push(...emulationItems(D, b, S, a, n, refused.reason!, opts, false));
@@ -206,10 +206,10 @@ export function planToken(D: BlockDevice, ranges: readonly CopyRange[], opts: Co
     }
     trace.add('Q', S.name, ReqOp.COPY_SRC, r.srcOffset, r.length, { info: 'token: READ_TOKEN' });
     const token: SideExtent[] = [];
-    mapSide(S, r.srcOffset, r.length, 'src', trace, budget, token, { strategy: 'token', alternatives: true });
+    mapSide({ trace, budget, out: token, role: 'src', strategy: 'token', alternatives: true }, S, r.srcOffset, r.length);
     trace.add('Q', D.name, ReqOp.COPY_DST, r.dstOffset, r.length, { info: `token: WRITE_TOKEN (${token.length} extent(s))` });
     const writes: SideExtent[] = [];
-    mapSide(D, r.dstOffset, r.length, 'dst', trace, budget, writes, { strategy: 'token' });
+    mapSide({ trace, budget, out: writes, role: 'dst', strategy: 'token' }, D, r.dstOffset, r.length);
     const bad: Interval[] = [];
     for (const e of writes) if (e.reason) bad.push({ start: e.rel, end: e.rel + e.length, reason: e.reason });
     const pairs: TokenPair[] = [];

@@ -16,12 +16,14 @@ import { BUFFER_ADDRESS_STRIDE, COPY_RANGE, CQE, HDR, MAX_REGISTERED_BUFFERS, MA
 import { IORING_ASYNC_CANCEL, IORING_OP, IOSQE, IOSQE_SUPPORTED, IORING_SQ } from './opcodes.js';
 import type { Ring } from './ring.js';
 import type { BlockDevice } from '../block/device.js';
-import type { CopyControl, CopyRange, CopyResult } from '../block/copy-types.js';
+import type { CopyControl, CopyOptions, CopyRange, CopyResult } from '../block/copy-types.js';
+import { blkdevCopy } from '../block/copy-engine.js';
 import { submitBio } from '../block/submit.js';
 import type { Trace } from '../block/trace.js';
 import { ReqOp } from '../block/ops.js';
 import { Errno, ErrnoError } from '../util/errno.js';
 import { le64, putLe64 } from '../util/bytes.js';
+import { ASSERTS, invariant } from '../util/invariants.js';
 
 /** What the consumer needs from the lab. */
 export interface RingHost {
@@ -29,8 +31,15 @@ export interface RingHost {
   fdDevice(fd: number): BlockDevice | undefined;
   /** Opens a device path and returns its lab fd. */
   open(path: string): number;
-  /** A copy request; `userData` is its SQE's user_data (a host may account results per request). */
-  copyRanges(dst: BlockDevice, ranges: readonly CopyRange[], control?: CopyControl, trace?: Trace, userData?: number): Promise<CopyResult>;
+  /** The copy engine's settings for the COPY opcode (the ring calls the block layer's copy with them). */
+  readonly copyOptions: CopyOptions;
+  /** A trace for a copy whose request the host does not trace (traceOf gave none). */
+  newTrace(): Trace;
+  /**
+   * Told of every COPY's result with its SQE's user_data, before its CQE is posted (a harness
+   * counting offloaded and emulated bytes per job, for the requests its figures count).
+   */
+  copied?(r: CopyResult, userData: number): void;
   /**
    * The trace a request's block-layer events go to (by its user_data), when the host traces
    * them: its bios then record their splits, issues and completions (X, D, C) and its copies
@@ -203,7 +212,18 @@ export class RingConsumer {
     }
     Atomics.store(hdr, HDR.SQ_HEAD, head);
     this.pump();
+    if (ASSERTS) this.checkIndices();
     return consumed;
+  }
+
+  /** The ring's indices and counts hold together (COPYLAB_ASSERT runs check them at each enter and CQE). */
+  private checkIndices(): void {
+    const hdr = this.ring.hdr;
+    const sq = Atomics.load(hdr, HDR.SQ_TAIL) - Atomics.load(hdr, HDR.SQ_HEAD);
+    const cq = Atomics.load(hdr, HDR.CQ_TAIL) - Atomics.load(hdr, HDR.CQ_HEAD);
+    invariant(sq >= 0 && sq <= this.ring.sqEntries, () => `ring: ${sq} SQEs between head and tail of ${this.ring.sqEntries}`);
+    invariant(cq >= 0 && cq <= this.ring.cqEntries, () => `ring: ${cq} CQEs between head and tail of ${this.ring.cqEntries}`);
+    invariant(this.inflight >= 0 && this.deferredMembers >= 0 && this.deferredMembers <= this.inflight && this.inflight <= RING_MAX_INFLIGHT, () => `ring: ${this.inflight} in flight, ${this.deferredMembers} deferred`);
   }
 
   /** Copies an SQE out of the ring (its slot is free again once the head moves). */
@@ -421,9 +441,10 @@ export class RingConsumer {
       l.splice(l.indexOf(control), 1);
       if (l.length === 0) this.copies.delete(req.userData);
     };
-    this.host.copyRanges(dst, ranges, control, trace, req.userData).then(
+    blkdevCopy(dst, ranges, this.host.copyOptions, trace ?? this.host.newTrace(), control).then(
       (r) => {
         forget();
+        this.host.copied?.(r, req.userData);
         // A cancelled copy: -ECANCELED, with the bytes done in big_cqe[0] on CQE32 rings.
         if (r.res === -Errno.ECANCELED) this.complete(req, r.res, BigInt(r.bytes), 0n);
         else done(r.res);
@@ -485,6 +506,7 @@ export class RingConsumer {
       this.overflow.push({ userData, res, flags, big0, big1 });
       Atomics.or(hdr, HDR.SQ_FLAGS, IORING_SQ.CQ_OVERFLOW);
     }
+    if (ASSERTS) this.checkIndices();
     if (this.wakers.length) this.wake();
   }
 

@@ -4,7 +4,9 @@
  * Each line is either one of copylab's own subcommands (`dmsetup suspend lin`, `scsi
  * populate-token /dev/sda --range 0:8`) or a scenario step written as YAML (`copy: { dev: …,
  * ranges: […] }`). Interactive on a terminal (node:readline: history kept in
- * ~/.copylab_history, Tab completes commands, subcommands, step kinds and device paths);
+ * ~/.copylab_history, Ctrl-R searches it, Tab completes commands, subcommands, step kinds and
+ * device paths; Ctrl-C clears the line being typed, or stops waiting for the line running, which
+ * goes on in the background as a job; Ctrl-D ends);
  * scriptable from stdin (`copylab shell < script`), where each line is echoed after `copylab> `.
  * Variables as in sh: `tok=$(scsi populate-token /dev/sda --range 0:8)` keeps a command's output
  * (trimmed), `$tok` or `${tok}` uses it (not inside single quotes); `name=value` sets one.
@@ -27,6 +29,7 @@ import type { Lab } from '../../lab.js';
 import type { StepResult } from '../../scenario/run.js';
 import type { ScenarioFileOptions } from '../../scenario/data-file.js';
 import { labDevices } from './lab.js';
+import { ReverseSearch } from '../reverse-search.js';
 import { cliInt } from '../numbers.js';
 import { allowOutsidePathsOption, EXIT_FAILED, EXIT_OK, EXIT_USAGE, scenarioFrom, setShellLab, UsageError, type SetExit } from '../common.js';
 
@@ -78,6 +81,8 @@ async function captureStdout(fn: () => Promise<number>): Promise<[string, number
   }
 }
 const PROMPT = 'copylab> ';
+/** A line's code when Ctrl-C stopped the wait for it: 128 + SIGINT, as shells give. */
+export const EXIT_INTERRUPTED = 130;
 /** Commands that make no sense inside a shell (a second shell; a server that would block it). */
 const NOT_IN_SHELL = new Set(['shell', 'serve']);
 
@@ -200,9 +205,22 @@ export function registerShell(program: Command, setExit: SetExit, cli: ShellCli)
       setShellLab({ lab, scenario, source });
       const tty = !!process.stdin.isTTY && !!process.stdout.isTTY;
       const helpProgram = makeProgram(() => {});
+      const history = tty ? loadHistory() : [];
+      const keyListeners = process.stdin.listeners('keypress');
       const rl: Interface = createInterface({
         input: process.stdin,
-        ...(tty ? { output: process.stdout, terminal: true, history: loadHistory(), historySize: SHELL_LIMITS.history, completer: completer(helpProgram, lab) } : { terminal: false }),
+        ...(tty ? { output: process.stdout, terminal: true, history: [...history], historySize: SHELL_LIMITS.history, completer: completer(helpProgram, lab) } : { terminal: false }),
+      });
+      if (tty) new ReverseSearch(rl, process.stdin, process.stdout, keyListeners, history);
+      /** Stops waiting for the line running in the foreground; null while none runs. */
+      let interrupt: (() => void) | null = null;
+      // Ctrl-C (readline's SIGINT on a terminal; without a listener it would close the shell and its lab).
+      rl.on('SIGINT', () => {
+        if (interrupt) return interrupt();
+        process.stdout.write('^C\n');
+        rl.write(null, { ctrl: true, name: 'e' });
+        rl.write(null, { ctrl: true, name: 'u' });
+        rl.prompt();
       });
       let worst = EXIT_OK;
       let n = 0;
@@ -234,6 +252,43 @@ export function registerShell(program: Command, setExit: SetExit, cli: ShellCli)
       if (tty) process.stdout.write(`copylab shell on the ${source}: \`lab\` shows it, \`help\` lists commands, Ctrl-D ends.\n`);
       const jobs = new Map<number, { line: string; done: Promise<number>; cancelled: boolean }>();
       let jobId = 0;
+      /** A line running in the background as job N: `[N] done (exit C)` when it finishes, `wait` waits for it. */
+      const startJob = (body: string, running: Promise<number>): number => {
+        const id = ++jobId;
+        const job = { line: body, done: Promise.resolve(EXIT_OK), cancelled: false };
+        job.done = running.catch((err: unknown) => {
+          if (!(err instanceof UsageError || err instanceof ScenarioError)) throw err;
+          if (!job.cancelled) process.stderr.write(`copylab: ${err.message}\n`);
+          return EXIT_USAGE;
+        }).then((c) => {
+          if (!job.cancelled) process.stdout.write(`[${id}] done (exit ${c}): ${body}\n`);
+          return c;
+        });
+        jobs.set(id, job);
+        return id;
+      };
+      /**
+       * Runs a line in the foreground. Ctrl-C stops the wait, not the line (a command inside the
+       * lab cannot be stopped halfway): it goes on as a background job, or when the jobs are
+       * full is left to the lab, its result no longer reported. The line's code is then 130.
+       */
+      const foreground = async (line: string): Promise<number> => {
+        const running = runLine(line);
+        const stopped = new Promise<'interrupted'>((resolve) => (interrupt = () => resolve('interrupted')));
+        try {
+          const r = await Promise.race([running, stopped]);
+          if (r !== 'interrupted') return r;
+          if (jobs.size < SHELL_LIMITS.jobs) {
+            process.stdout.write(`^C\n[${startJob(line, running)}] still running, now in the background (\`wait\` waits for it): ${line}\n`);
+          } else {
+            running.catch(() => {});
+            process.stdout.write(`^C\nstill running, left to the lab (${SHELL_LIMITS.jobs} background lines already; its result is not reported): ${line}\n`);
+          }
+          return EXIT_INTERRUPTED;
+        } finally {
+          interrupt = null;
+        }
+      };
       /** Waits for the background lines, at most waitSeconds; those still running then are cancelled. */
       const waitJobs = async (what: string): Promise<number> => {
         let code = EXIT_OK;
@@ -274,20 +329,10 @@ export function registerShell(program: Command, setExit: SetExit, cli: ShellCli)
             else if (line === 'wait') code = await waitJobs('wait');
             else if (line.endsWith('&')) {
               if (jobs.size >= SHELL_LIMITS.jobs) throw new UsageError(`at most ${SHELL_LIMITS.jobs} background lines; \`wait\` for them`);
-              const id = ++jobId;
               const body = line.slice(0, -1).trim();
-              const job = { line: body, done: Promise.resolve(EXIT_OK), cancelled: false };
-              job.done = runLine(body).catch((err: unknown) => {
-                if (!(err instanceof UsageError || err instanceof ScenarioError)) throw err;
-                if (!job.cancelled) process.stderr.write(`copylab: ${err.message}\n`);
-                return EXIT_USAGE;
-              }).then((c) => {
-                if (!job.cancelled) process.stdout.write(`[${id}] done (exit ${c}): ${body}\n`);
-                return c;
-              });
-              jobs.set(id, job);
+              const id = startJob(body, runLine(body));
               process.stdout.write(`[${id}] running in the background: ${body}\n`);
-            } else code = await runLine(line);
+            } else code = tty ? await foreground(line) : await runLine(line);
             if (tty && line) {
               try {
                 appendFileSync(HISTORY_FILE(), `${line}\n`);

@@ -26,6 +26,7 @@ const NAMESPACE_SPEC: ObjSpec = {
     read_only_zones: k.list(k.int(0, NVME_LIMITS.maxZones - 1, 'zone index'), NVME_LIMITS.maxZones, 'zones that start Read Only (null_blk\'s zone_readonly)'),
     timing: timingKey('the namespace (overrides the controller\'s)'),
     offline_zones: k.list(k.int(0, NVME_LIMITS.maxZones - 1, 'zone index'), NVME_LIMITS.maxZones, 'zones that start Offline (null_blk\'s zone_offline)'),
+    copy_offload_min_bytes: k.size('the size heuristic: shorter copies are emulated (also writable in sysfs)', { default: 'the timing preset\'s measured crossover, else 0', example: '4MiB' }),
   },
 };
 
@@ -60,6 +61,8 @@ export const nvmeDevice: DeviceDef = {
     const name = f.key('name').required().str();
     if (!/^nvme\d{1,3}$/.test(name)) f.key('name').fail('expected nvme<N> (nvme0, nvme1, …)');
     const used = new Set<number>();
+    /** copy_offload_min_bytes per namespace that sets it: written to its queue once the namespace exists. */
+    const minBytes = new Map<number, number>();
     const namespaces = f.key('namespaces').required().list(NVME_LIMITS.maxNamespaces).map((nf, i) => {
       nf.obj(NAMESPACE_SPEC);
       const k = (key: string) => nf.key(key);
@@ -83,6 +86,7 @@ export const nvmeDevice: DeviceDef = {
       if (k('read_only_zones').present) o.read_only_zones = k('read_only_zones').list(NVME_LIMITS.maxZones).map((z) => z.int(0, NVME_LIMITS.maxZones - 1));
       if (k('timing').present) o.timing = k('timing').timing();
       if (k('offline_zones').present) o.offline_zones = k('offline_zones').list(NVME_LIMITS.maxZones).map((z) => z.int(0, NVME_LIMITS.maxZones - 1));
+      if (k('copy_offload_min_bytes').present) minBytes.set(o.nsid, k('copy_offload_min_bytes').size());
       return o;
     });
     const opts: Mutable<NvmeControllerOptions> = { name, namespaces };
@@ -103,6 +107,10 @@ export const nvmeDevice: DeviceDef = {
       provides: namespaces.map((n) => `${name}n${n.nsid}`),
       create(lab) {
         lab.attach('nvme', opts);
+        for (const [nsid, bytes] of minBytes) {
+          const r = lab.writeSysfs(`/sys/block/${name}n${nsid}/queue/copy_offload_min_bytes`, String(bytes));
+          if (r.res < 0) throw new Error(`namespaces (nsid ${nsid}): copy_offload_min_bytes: ${r.message}`);
+        }
       },
     };
   },

@@ -10,7 +10,7 @@ import { GC_PATHS, type GcPathName } from '../../gc/paths.js';
 import { VICTIM_POLICIES, type VictimPolicyName } from '../../gc/policies.js';
 import { GC_LIMITS } from '../../gc/constants.js';
 import type { Field } from '../fields.js';
-import type { StepDef } from '../types.js';
+import type { ParsedStep, StepDef } from '../types.js';
 import { k as key, type ObjSpec } from '../keys.js';
 import { Errno } from '../../../core/util/errno.js';
 
@@ -51,6 +51,23 @@ function real(f: Field, min: number, max: number): number {
 }
 
 
+/** A parsed `gc` step: its device and run options, which `copylab gc --scenario F --dev D` takes as its defaults. */
+export interface GcStepOptions {
+  readonly dev: string;
+  readonly options: GcOptions;
+}
+
+interface GcParsedStep extends ParsedStep {
+  readonly gc: GcStepOptions;
+}
+
+const isGcStep = (s: ParsedStep): s is GcParsedStep => s.kind === 'gc' && 'gc' in s;
+
+/** The run options of the scenario's first `gc` step on `dev`, if it has one. */
+export function gcStepOn(steps: readonly ParsedStep[], dev: string): GcOptions | undefined {
+  return steps.find((s): s is GcParsedStep => isGcStep(s) && s.gc.dev === dev)?.gc.options;
+}
+
 export const gcStep: StepDef = {
   kind: 'gc',
   spec: GC_SPEC,
@@ -77,8 +94,9 @@ export const gcStep: StepDef = {
       if (e.key('host_bytes').present) expect.host_bytes = e.key('host_bytes').size();
       if (e.key('min_victims').present) expect.min_victims = e.key('min_victims').int(0, 2 ** 31);
     }
-    return {
+    const step: GcParsedStep = {
       kind: 'gc',
+      gc: { dev, options: o },
       async run(lab) {
         try {
           const r = await runGcOnLab({ lab, dev }, o);
@@ -86,7 +104,9 @@ export const gcStep: StepDef = {
           if (expect.waf_max !== undefined && r.waf > expect.waf_max) problems.push(`WAF ${r.waf.toFixed(3)} > ${expect.waf_max}`);
           if (expect.host_bytes !== undefined && r.host_bytes !== expect.host_bytes) problems.push(`host bytes ${r.host_bytes}, expected ${expect.host_bytes}`);
           if (expect.min_victims !== undefined && r.victims < expect.min_victims) problems.push(`${r.victims} victims, expected at least ${expect.min_victims}`);
-          const summary = `${o.policy} ${o.path}: WAF ${r.waf.toFixed(3)} (Desnoyers greedy ${r.waf_desnoyers_greedy.toFixed(3)}), ${r.victims} victims, ${r.commands} GC commands, ${r.verified_blocks} blocks verified`;
+          // A copy path the device emulated says so, and why (the run's note names the key that changes it).
+          const emulated = r.copy_emulated_bytes > 0 ? `; ${r.copy_emulated_bytes} bytes of GC copies emulated (${r.copy_emulation.map((e) => e.code).join(', ')})` : '';
+          const summary = `${o.policy} ${o.path}: WAF ${r.waf.toFixed(3)} (Desnoyers greedy ${r.waf_desnoyers_greedy.toFixed(3)}), ${r.victims} victims, ${r.commands} GC commands, ${r.verified_blocks} blocks verified${emulated}`;
           return {
             target: dev,
             ok: problems.length === 0,
@@ -94,7 +114,7 @@ export const gcStep: StepDef = {
             path: o.path,
             bytes: r.gc_moved_bytes,
             host_bytes: r.host_bytes,
-            message: problems.length ? problems.join('; ') : summary,
+            message: problems.length ? `${problems.join('; ')}${emulated}` : summary,
             details: { ...r, series: undefined },
           };
         } catch (err) {
@@ -102,5 +122,6 @@ export const gcStep: StepDef = {
         }
       },
     };
+    return step;
   },
 };
