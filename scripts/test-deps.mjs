@@ -3,7 +3,8 @@
 // libnvme peer, libiscsi-bin for iscsi-test-cu, sg3-utils for sg_vpd/sg_inq/sg_decode_sense, fio for
 // fio and its fio_jsonplus_clat2csv (a python3 script that imports six) and fio2gnuplot, blktrace
 // for blkparse and btt, redis-server and openssl for the distributed sweep tests, bsdutils for
-// script, the pseudo-terminal the lab shell's terminal test types at).
+// script, the pseudo-terminal the lab shell's terminal test types at, librsvg2-bin for
+// rsvg-convert, which renders the docs' SVG images).
 // Installs what is missing when it can (root with apt-get, as on a fresh Debian machine or in CI);
 // otherwise says exactly what to install.
 import { existsSync } from 'node:fs';
@@ -22,6 +23,7 @@ const needs = [
   { pkg: 'python3-six', ok: () => spawnSync('python3', ['-c', 'import six'], { stdio: 'ignore' }).status === 0 },
   { pkg: 'blktrace', ok: () => has('blkparse') && has('btt') },
   { pkg: 'bsdutils', ok: () => has('script') },
+  { pkg: 'librsvg2-bin', ok: () => has('rsvg-convert') },
 ];
 const missing = needs.filter((n) => !n.ok()).map((n) => n.pkg);
 if (missing.length === 0) process.exit(0);

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
+import { legendLabels } from '../svg-legends.js';
 
 function copylab(...args: string[]) {
   const r = spawnSync(process.execPath, ['bin/copylab.js', ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -15,6 +16,16 @@ function jobFile(name: string, text: string): string {
   const f = join(dir, name);
   writeFileSync(f, text);
   return f;
+}
+
+/**
+ * A shipped job file as it is, but its jobs run 150 ms without a ramp: the suite checks the files'
+ * jobs, not their figures (those take seconds a job: npm run bench, copylab bench --repeat).
+ */
+function shortened(file: string): string {
+  const text = readFileSync(file, 'utf8');
+  expect(text).toMatch(/^runtime=\d+$/m);
+  return jobFile(file.replace(/\W/g, '_'), text.replace(/^runtime=\d+$/m, 'runtime=150ms').replace(/^ramp_time=\d+$/m, 'ramp_time=0'));
 }
 
 /** What a script written for fio's JSON reads (fio 3.x field names, no copylab knowledge). */
@@ -29,14 +40,14 @@ interface FioDir {
 
 describe('copylab bench', () => {
   it('runs the repository\'s job files and prints JSON that fio\'s field names read, then plots it as SVG', () => {
-    const r = copylab('bench', 'bench/jobs/seq-bs.fio', '--scenario', 'bench/jobs/lab.yaml', '--output-format=json');
+    const r = copylab('bench', shortened('bench/jobs/seq-bs.fio'), '--scenario', 'bench/jobs/lab.yaml', '--output-format=json');
     expect(r.code).toBe(0);
     expect(r.err).toBe(''); // no progress line when stderr is not a terminal
     const json = JSON.parse(r.out) as FioJson;
     expect(json.jobs.map((j) => j.jobname)).toEqual(['read-4k', 'read-64k', 'read-1m', 'write-4k', 'write-64k', 'write-1m']);
     for (const j of json.jobs) {
       const d = j['job options'].rw === 'read' ? j.read : j.write;
-      expect(d.io_bytes).toBe(32 * 1024 * 1024);
+      expect(d.io_bytes).toBeGreaterThan(0);
       expect(d.bw).toBeGreaterThan(0);
       expect(d.iops).toBeGreaterThan(0);
       expect(d.runtime).toBeGreaterThanOrEqual(0);
@@ -51,10 +62,10 @@ describe('copylab bench', () => {
     const svg = readFileSync(svgFile, 'utf8');
     expect(XMLValidator.validate(svg)).toBe(true);
     expect(svg.startsWith('<svg')).toBe(true);
-    expect(svg).toContain('Bandwidth vs block size');
-    expect(svg).toContain('IOPS and latency percentiles vs queue depth');
-    // The legend names each series.
-    for (const series of ['read QD8', 'write QD8', 'read 4k p99', 'write 1M IOPS']) expect(svg).toContain(`>${series}<`);
+    // seq-bs.fio sweeps block sizes at QD 8: one chart, a curve per direction.
+    expect(svg).toContain('Bandwidth, IOPS and completion latency vs block size');
+    expect(svg).not.toContain('vs queue depth');
+    expect(legendLabels(svg)).toEqual(['read QD8', 'write QD8', 'mean', 'p99']);
   });
 
   it('normal output reads like fio\'s; terse is semicolon-separated v3', () => {
@@ -71,8 +82,8 @@ describe('copylab bench', () => {
     expect(fields[5]).toBe('512'); // read kB
   });
 
-  it('copies report the copy engine\'s account; plot draws offloaded vs emulated', () => {
-    const r = copylab('bench', 'bench/jobs/copy-offload.fio', '--scenario', 'bench/jobs/lab.yaml', '--output-format=json', '--plot', join(dir, 'copy.svg'));
+  it('copies report the copy engine\'s account; plot draws offloaded and emulated copies per size', () => {
+    const r = copylab('bench', shortened('bench/jobs/copy-offload.fio'), '--scenario', 'bench/jobs/lab.yaml', '--output-format=json', '--plot', join(dir, 'copy.svg'));
     expect(r.code).toBe(0);
     const jobs = JSON.parse(r.out).jobs as { jobname: string; copy: { offloaded_bytes: number; emulated_bytes: number; host_bytes: number; io_bytes: number } }[];
     for (const j of jobs) {
@@ -81,8 +92,7 @@ describe('copylab bench', () => {
     }
     const svg = readFileSync(join(dir, 'copy.svg'), 'utf8');
     expect(XMLValidator.validate(svg)).toBe(true);
-    expect(svg).toContain('offloaded vs emulated');
-    expect(svg).toContain('>emulated<');
+    expect(legendLabels(svg)).toEqual(['copy offloaded QD1', 'copy emulated QD1', 'mean', 'p99']);
   });
 
   it('a bad job file exits 2 naming the file, section and line', () => {

@@ -97,6 +97,13 @@ describe('bench engine', () => {
     expect(a.read.iops).toBe(b.read.iops);
   });
 
+  it.each(['copylab-ring', 'copylab-sync'])('%s: copies of ramp_time are not in the copy engine\'s account, as no I/O of the ramp is in fio\'s', async (engine) => {
+    const { result } = await bench(`[c]\nfilename=/dev/nullb0\nrw=copy\nbs=64k\nsize=8m\ntime_based\nramp_time=2ms\nruntime=4ms\nioengine=${engine}\n`, TIMED);
+    const c = result.jobs[0]!.copy;
+    expect(c.total_ios).toBeGreaterThan(0);
+    expect(c).toMatchObject({ requests: c.total_ios, offloaded_bytes: c.io_bytes, pieces: c.total_ios });
+  });
+
   it('rate_iops caps requests per second of modeled time', async () => {
     const { result } = await bench('[r]\nfilename=/dev/nullb0\nrw=randread\nsize=8m\ntime_based\nruntime=100ms\nrate_iops=1000\n', TIMED);
     const n = result.jobs[0]!.read.total_ios;

@@ -85,7 +85,7 @@ describe('copylab gc --scenario F --dev D', () => {
     r = copylab('gc', '--size', '64MiB', '--plot', svg);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--plot: nothing to plot: .*give --timing PRESET/);
-    r = copylab('gc', 'sweep', '--size', '64MiB', '--spare-factors', '0.2', '--plot', svg);
+    r = copylab('gc', 'sweep', '--size', '64MiB', '--spare-factors', '0.2', '--policies', 'greedy', '--plot', svg);
     expect(r.code).toBe(2);
     expect(existsSync(svg)).toBe(false);
   });

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { unpack } from 'msgpackr';
+import { pack, unpack } from 'msgpackr';
 
 // Runs the built command as a user would (npm test builds dist/ before vitest runs).
 function copylab(...args: string[]) {
@@ -29,9 +29,19 @@ describe('copylab gc', () => {
     expect(r.out).toMatch(/Desnoyers greedy/);
     expect(r.out).toMatch(/zoned, 64 sections of 4MiB/);
     expect(r.out).toMatch(/p99 [\d.]+ µs/);
-    const saved = unpack(readFileSync(f)) as { series: { modeled_s: number }[]; modeled_s: number };
+    const saved = unpack(readFileSync(f)) as { series: { modeled_s: number; p999_us: number; max_us: number }[]; modeled_s: number; max_us: number };
     expect(saved.series).toHaveLength(5);
     expect(saved.modeled_s).toBeGreaterThan(0);
+    // Each interval's longest write: at least its p99.9 (within the histogram's 3 significant
+    // digits), and the run's max is the longest of them.
+    for (const p of saved.series) expect(p.max_us).toBeGreaterThanOrEqual(p.p999_us * (1 - 1e-3));
+    expect(Math.max(...saved.series.map((p) => p.max_us))).toBe(saved.max_us);
+    // copylab plot draws the saved run: its spare factor's panel, the per-path summary and the series.
+    const svg = join(tmp(), 'one.svg');
+    const p = copylab('plot', f, '-o', svg);
+    expect(p.code, p.err).toBe(0);
+    const text = readFileSync(svg, 'utf8');
+    for (const t of ['spare factor 0.1', 'GC seconds', 'max write latency per interval (µs)']) expect(text).toContain(`>${t}<`);
   });
 
   it.each([
@@ -111,11 +121,23 @@ describe('copylab gc', () => {
     refused('empty.txt', '\n\n', /empty\.txt: no blkparse events \(the file is empty\)/);
   });
 
-  it('gc sweep runs a grid on the worker pool and prints a table', () => {
-    const r = copylab('gc', 'sweep', '--size', '64MiB', '--overwrites', '1', '--policies', 'greedy,cost-benefit', '--spare-factors', '0.2');
+  it('gc sweep runs a grid on the worker pool and prints a table; copylab plot draws its results file', () => {
+    const dir = tmp();
+    const r = copylab('gc', 'sweep', '--size', '64MiB', '--overwrites', '1', '--policies', 'greedy,cost-benefit', '--spare-factors', '0.2', '--results-out', join(dir, 'r.mpk'));
     expect(r.code).toBe(0);
     expect(r.out.match(/(greedy|cost-benefit)\s+│ copy/g)).toHaveLength(2);
     expect(r.out).toMatch(/Desnoyers greedy/);
+    // Untimed runs at one spare factor: the per-path summary of bytes and commands.
+    const p = copylab('plot', join(dir, 'r.mpk'), '-o', join(dir, 'r.svg'));
+    expect(p.code, p.err).toBe(0);
+    const svg = readFileSync(join(dir, 'r.svg'), 'utf8');
+    for (const t of ['spare factor 0.2', 'GC commands', 'host MiB']) expect(svg).toContain(`>${t}<`);
+    expect(svg).not.toContain('>GC seconds<');
+    // A MessagePack file of another shape names the first wrong field, exit 2.
+    writeFileSync(join(dir, 'bad.mpk'), pack({ results: [{ ...(unpack(readFileSync(join(dir, 'r.mpk'))) as { results: object[] }).results[0], path: 'teleport' }] }));
+    const bad = copylab('plot', join(dir, 'bad.mpk'), '-o', join(dir, 'bad.svg'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toBe(`copylab: ${join(dir, 'bad.mpk')}: results[0].path: not one of host, copy, append, izc\n`);
   });
 
   it('--trace-out on a lab device streams the run\'s block-layer events; copylab trace reads them back', () => {

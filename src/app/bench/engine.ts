@@ -6,7 +6,7 @@
  */
 import type { Lab } from '../lab.js';
 import type { BlockDevice } from '../../core/block/device.js';
-import type { CopyControl, CopyResult, CopyRange } from '../../core/block/copy-types.js';
+import type { CopyResult } from '../../core/block/copy-types.js';
 import { ReqOp } from '../../core/block/ops.js';
 import { Trace } from '../../core/block/trace.js';
 import { Ring, allocBuffer } from '../../core/ring/ring.js';
@@ -104,10 +104,12 @@ export function resolveJob(lab: Lab, spec: JobSpec): Resolved {
 }
 
 /**
- * The ring's host: the lab, with every copy's result counted for the job that issued it, and
- * (when the run is traced) each request's block-layer events going to its own trace.
+ * The ring's host: the lab, with every copy's result kept by its request (user_data) until the
+ * job reaps it and counts it in the copy engine's account if fio's figures count the request
+ * (copies submitted during ramp_time are not), and (when the run is traced) each request's
+ * block-layer events going to its own trace.
  */
-function accountingHost(lab: Lab, acc: CopyAccount, traceOf?: (userData: number) => Trace | undefined): RingHost {
+function accountingHost(lab: Lab, results: Map<number, CopyResult>, traceOf?: (userData: number) => Trace | undefined): RingHost {
   return {
     fdDevice: (fd) => lab.fdDevice(fd),
     open: (p) => lab.open(p),
@@ -115,7 +117,9 @@ function accountingHost(lab: Lab, acc: CopyAccount, traceOf?: (userData: number)
       return lab.copyOptions;
     },
     newTrace: () => lab.newTrace(),
-    copied: (r) => countCopy(acc, r),
+    copied: (r, userData) => {
+      results.set(userData, r);
+    },
     ...(traceOf ? { traceOf } : {}),
     poll: () => lab.poll(),
     waitEvent: () => lab.waitEvent(),
@@ -197,6 +201,11 @@ class JobLoop {
     return Math.max(0, Math.floor((this.primary.now() - this.t0) / 1e6));
   }
 
+  /** Whether fio's figures count an I/O submitted at (subW, subM): one submitted after ramp_time. */
+  counts(subW: number, subM: number): boolean {
+    return (this.modeled ? subM : subW) >= this.measureFrom;
+  }
+
   /** Whether the measured part of the job has begun (ramp_time over). */
   measuring(): boolean {
     return this.primary.now() >= this.measureFrom;
@@ -244,8 +253,7 @@ class JobLoop {
       }
       return;
     }
-    const subPrimary = this.modeled ? subM : subW;
-    if (subPrimary < this.measureFrom) return;
+    if (!this.counts(subW, subM)) return;
     const st = this.run.dirs[io.dir];
     st.ios++;
     st.bytes += io.len;
@@ -329,7 +337,8 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
   if (qd * maxBs > BENCH_MAX_BUFFER_BYTES) throw jobError(spec, 'iodepth', `iodepth × largest block (${qd} × ${maxBs}) exceeds the ${BENCH_MAX_BUFFER_BYTES}-byte buffer limit`);
   const sink = loop.opts.trace;
   const slotTrace: (Trace | undefined)[] = new Array(qd).fill(undefined);
-  const ring = new Ring(accountingHost(lab, loop.run.copy, sink ? (slot) => slotTrace[slot] : undefined), { entries: qd });
+  const copyResults = new Map<number, CopyResult>();
+  const ring = new Ring(accountingHost(lab, copyResults, sink ? (slot) => slotTrace[slot] : undefined), { entries: qd });
   const data = allocBuffer(Math.max(1, qd * maxBs));
   fillPattern(data, spec.randseed);
   const ranges = allocBuffer(Math.max(32, qd * spec.copy_ranges * 32));
@@ -410,6 +419,11 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
         inflight--;
         free.push(slot);
         loop.complete(io, slotSubW[slot]!, slotSubM[slot]!, slotIssueW[slot]!, slotIssueM[slot]!, res);
+        const copied = copyResults.get(slot);
+        if (copied) {
+          copyResults.delete(slot);
+          if (loop.counts(slotSubW[slot]!, slotSubM[slot]!)) countCopy(loop.run.copy, copied);
+        }
         if (sink) {
           loop.closeTrace(io, slotTrace[slot]!, sink, res);
           slotTrace[slot] = undefined;
@@ -446,7 +460,7 @@ async function runSync(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
     let res: number;
     if (io.dir === 'copy') {
       const r = await lab.copy(dev, io.ranges!.map((x) => ({ srcOffset: x.src, dstOffset: x.dst, length: x.len, ...(src ? { src } : {}) })), {}, trace);
-      countCopy(loop.run.copy, r);
+      if (loop.counts(iw, im)) countCopy(loop.run.copy, r);
       res = r.res;
     } else {
       res = await lab.submit(dev, { op: OP_OF[io.dir], offset: io.offset, length: io.len, ...(io.dir === 'trim' ? {} : { data: data.subarray(0, io.len) }) }, trace);

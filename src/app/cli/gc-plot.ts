@@ -1,6 +1,7 @@
 /**
  * `copylab gc --plot` and `gc sweep --plot`: refused before a run that would have nothing to draw
- * (no modeled time, one spare factor), and the SVG written after it (docs/gc.md, Output).
+ * (one run without modeled time: no series over time, nothing to compare), and the SVG written
+ * after it (docs/gc.md, Output).
  */
 import type { Lab } from '../lab.js';
 import { timingsOf } from '../gc/lab-target.js';
@@ -9,14 +10,22 @@ import type { GcResult } from '../gc/result.js';
 import { renderGcSvg } from '../plot/gc.js';
 import { writeOutput } from '../../core/util/output-file.js';
 
-const NO_PLOT = 'nothing to plot: throughput over the run needs a timing model, WAF against spare factor a sweep over two or more';
+const NO_PLOT = 'nothing to plot: one run without a timing model (throughput and latency over the run need one; a sweep compares its runs per path, and WAF against spare factor over two or more)';
+
+/** What a --plot would draw from: the spare factors and runs of the grid. */
+export interface PlotGrid {
+  readonly spareFactors: number;
+  readonly runs: number;
+}
+export const ONE_RUN: PlotGrid = { spareFactors: 1, runs: 1 };
 
 /**
- * Refuses (a GcOptionError, exit 2) a --plot that would draw nothing: a sweep over fewer than two
- * spare factors (or one run) on a device without modeled time. `lab`: the scenario device's lab.
+ * Refuses (a GcOptionError, exit 2) a --plot that would draw nothing: one run on a device without
+ * modeled time (runs to compare, or spare factors to draw WAF against, give a chart untimed).
+ * `lab`: the scenario device's lab.
  */
-export function checkPlot(o: GcOptions, spareFactors: number, lab?: { readonly lab: Lab; readonly dev: string }): void {
-  if (spareFactors >= 2) return;
+export function checkPlot(o: GcOptions, grid: PlotGrid, lab?: { readonly lab: Lab; readonly dev: string }): void {
+  if (grid.spareFactors >= 2 || grid.runs >= 2) return;
   if (!lab) {
     if (o.timing === 'none') throw new GcOptionError('--plot', `${NO_PLOT}: give --timing PRESET (copylab gc --timing nvmevirt-zns …)`);
     return;

@@ -119,6 +119,7 @@ export class RunRecorder {
       p50_us: interval.quantile(0.5) / 1e3,
       p99_us: interval.quantile(0.99) / 1e3,
       p999_us: interval.quantile(0.999) / 1e3,
+      max_us: interval.max / 1e3,
       free_sections: this.lfs.freeCount,
       victims: c.victims - this.last.victims,
     });

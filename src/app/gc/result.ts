@@ -16,6 +16,8 @@ export interface GcSeriesPoint {
   readonly p50_us: number;
   readonly p99_us: number;
   readonly p999_us: number;
+  /** The longest write of this interval (µs): the stall a foreground GC caused, which p99.9 of a short interval may not reach. */
+  readonly max_us: number;
   readonly free_sections: number;
   readonly victims: number;
 }

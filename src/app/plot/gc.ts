@@ -1,76 +1,67 @@
 /**
  * GC lab charts (docs/gc.md), Vega-Lite rendered to SVG like the bench charts:
- *  - WAF against spare factor, one line per policy (and workload), with Desnoyers' greedy and LRU
- *    curves drawn beside;
- *  - foreground throughput and p99.9 write latency over the run (modeled time), one line per
- *    path (and policy), so GC interference shows.
+ *  - steady-state WAF against spare factor with Desnoyers' greedy and LRU curves (gc-waf.ts),
+ *    for runs at two spare factors or more;
+ *  - per spare factor, a panel titled with it: the per-path summary (GC seconds, host bytes,
+ *    commands, max and p99.9 write latency; gc-summary.ts) beside the runs over time
+ *    (throughput, p99.9 and max write latency per interval; gc-series.ts).
+ * Every panel draws a run the same way (gc-encoding.ts): one colour legend, one dash per path.
  */
-import { wafGreedy, wafLru } from '../gc/desnoyers.js';
 import type { GcResult } from '../gc/result.js';
+import { formatSize } from '../../core/util/size.js';
+import { gcEncoding, spareFactors, type GcEncoding } from './gc-encoding.js';
+import { wafChart } from './gc-waf.js';
+import { summaryChart } from './gc-summary.js';
+import { seriesChart } from './gc-series.js';
 import { renderSvg } from './plot.js';
 
 type Spec = Record<string, unknown>;
 
-const label = (r: GcResult, parts: readonly ('policy' | 'path' | 'workload')[]): string => parts.map((p) => r[p]).join(' ');
+/** Spare factors given a panel of their own (a limit on the picture's size). */
+export const GC_PLOT_MAX_PANELS = 12;
 
-/** Which run fields differ across the results (to name lines by what varies). */
-function varying(results: readonly GcResult[], keys: readonly ('policy' | 'path' | 'workload')[]): ('policy' | 'path' | 'workload')[] {
-  const out = keys.filter((k) => new Set(results.map((r) => r[k])).size > 1);
-  return out.length ? out : [keys[0]!];
+/** The panel of the runs at one spare factor, or null when it has nothing to compare or show over time. */
+function spareFactorPanel(sf: number, runs: readonly GcResult[], enc: GcEncoding): Spec | null {
+  const series = seriesChart(runs, enc);
+  if (series === null && runs.length < 2) return null;
+  return { title: { text: `spare factor ${sf}`, anchor: 'start', fontSize: 14 }, hconcat: [summaryChart(runs, enc), ...(series ? [series] : [])] };
 }
 
-export function wafSpec(results: readonly GcResult[]): Spec | null {
-  const sfs = [...new Set(results.map((r) => r.spare_factor))];
-  if (sfs.length < 2) return null;
-  const by = varying(results, ['policy', 'workload', 'path']);
-  const values: Record<string, unknown>[] = results.map((r) => ({ sf: r.spare_factor, waf: r.waf_steady, line: label(r, by) }));
-  const lo = Math.min(...sfs);
-  const hi = Math.max(...sfs);
-  const np = results[0]!.section_bytes / 4096;
-  for (let i = 0; i <= 40; i++) {
-    const sf = lo + ((hi - lo) * i) / 40;
-    values.push({ sf, waf: wafGreedy(sf, np), line: `Desnoyers greedy (Np ${np})` }, { sf, waf: wafLru(sf), line: 'Desnoyers LRU' });
+/** What the runs are, for the title: device, layout and timing where all runs share them. */
+function describe(results: readonly GcResult[]): string {
+  const one = <T>(f: (r: GcResult) => T): T | undefined => (new Set(results.map(f)).size === 1 ? f(results[0]!) : undefined);
+  const device = one((r) => (r.device === 'tag-only' ? `tag-only ${formatSize(r.size)}` : r.device));
+  const zoned = one((r) => (r.zoned ? 'zoned' : 'conventional'));
+  const timing = one((r) => r.timing);
+  return ['GC lab', device, zoned, timing !== undefined ? (timing === 'none' ? 'untimed' : `timing ${timing}`) : undefined].filter(Boolean).join(', ');
+}
+
+/** Every chart the results have data for; null when there is nothing to draw. */
+export function gcSpec(results: readonly GcResult[], title?: string): Spec | null {
+  if (results.length === 0) return null;
+  const enc = gcEncoding(results);
+  const sfs = spareFactors(results);
+  const parts: Spec[] = [];
+  const waf = wafChart(results, enc);
+  if (waf) parts.push(waf);
+  for (const sf of sfs.slice(0, GC_PLOT_MAX_PANELS)) {
+    const panel = spareFactorPanel(sf, results.filter((r) => r.spare_factor === sf), enc);
+    if (panel) parts.push(panel);
   }
-  return {
-    title: 'Steady-state WAF vs spare factor',
-    width: 420,
-    height: 260,
-    data: { values },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'sf', type: 'quantitative', title: 'spare factor (T−U)/T' },
-      y: { field: 'waf', type: 'quantitative', scale: { type: 'log' }, title: 'write amplification' },
-      color: { field: 'line', type: 'nominal', title: null },
-      strokeDash: { condition: { test: "indexof(datum.line, 'Desnoyers') >= 0", value: [4, 3] }, value: [1, 0] },
-    },
-  };
-}
-
-export function seriesSpec(results: readonly GcResult[]): Spec | null {
-  const timed = results.filter((r) => r.series.some((p) => p.modeled_s > 0));
-  if (timed.length === 0) return null;
-  const by = varying(timed, ['path', 'policy', 'workload']);
-  const values = timed.flatMap((r) => r.series.map((p) => ({ gib: p.user_bytes / 1024 ** 3, mbps: p.mbps, p999: Math.max(p.p999_us, 1), line: label(r, by) })));
-  const x = { field: 'gib', type: 'quantitative', title: 'GiB written after the fill' };
-  const color = { field: 'line', type: 'nominal', title: null };
-  return {
-    title: 'Foreground writes over the run (modeled time)',
-    data: { values },
-    vconcat: [
-      { width: 420, height: 180, mark: 'line', encoding: { x, y: { field: 'mbps', type: 'quantitative', title: 'MB/s' }, color } },
-      { width: 420, height: 180, mark: 'line', encoding: { x, y: { field: 'p999', type: 'quantitative', scale: { type: 'log' }, title: 'p99.9 write latency (µs)' }, color } },
-    ],
-  };
-}
-
-/** Both charts the results have data for, stacked; null when there is nothing to draw. */
-export function gcSpec(results: readonly GcResult[]): Spec | null {
-  const parts = [wafSpec(results), seriesSpec(results)].filter((s): s is Spec => s !== null);
   if (parts.length === 0) return null;
-  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', vconcat: parts, config: { font: 'sans-serif' } };
+  const cut = sfs.length > GC_PLOT_MAX_PANELS ? ` (panels for the first ${GC_PLOT_MAX_PANELS} of ${sfs.length} spare factors)` : '';
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: (title ?? describe(results)) + cut, anchor: 'start' },
+    vconcat: parts,
+    spacing: 28,
+    // One legend for the picture: a run has one colour and one dash in every panel.
+    resolve: { scale: { color: 'shared', strokeDash: 'shared' } },
+    config: { font: 'sans-serif' },
+  };
 }
 
-export async function renderGcSvg(results: readonly GcResult[]): Promise<string | null> {
-  const spec = gcSpec(results);
+export async function renderGcSvg(results: readonly GcResult[], title?: string): Promise<string | null> {
+  const spec = gcSpec(results, title);
   return spec ? renderSvg(spec) : null;
 }

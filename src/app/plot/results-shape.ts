@@ -31,6 +31,7 @@ export function resultsShapeError(v: unknown): string | undefined {
       for (const k of ['total_ios', 'io_bytes', 'bw_bytes', 'iops'] as const) if (!isNum(d[k])) return `${at}.${dir}.${k}: not a number`;
       if (!isObj(d.clat_ns)) return `${at}.${dir}.clat_ns: not an object`;
       if (d.clat_ns.percentile !== undefined && !isObj(d.clat_ns.percentile)) return `${at}.${dir}.clat_ns.percentile: not an object`;
+      if (d.clat_ns.mean !== undefined && !isNum(d.clat_ns.mean)) return `${at}.${dir}.clat_ns.mean: not a number`;
       if (dir === 'copy') {
         for (const k of ['offloaded_bytes', 'emulated_bytes'] as const) if (!isNum(d[k])) return `${at}.copy.${k}: not a number`;
       } else if (d.total_ios !== 0 && !isNum(c.bs[dir])) return `${at}.copylab.bs.${dir}: not a number`;

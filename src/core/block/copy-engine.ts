@@ -224,7 +224,12 @@ export async function blkdevCopy(
       dst.stats.ios.copy++;
       dst.stats.bytes.copy += bytes;
     }
-    trace.add('C', dst.name, ReqOp.COPY, firstDst, requested, { res, info: `${path}, ${results.length} piece(s)` });
+    // One completion per request: when the device completed the whole request as one command
+    // (or the emulation's one write did), that C is the request's, as the kernel traces one
+    // block_rq_complete per request. A request carried out in pieces gets its own C here.
+    if (!trace.lastCompletionIs(dst.name, firstDst, requested, res)) {
+      trace.add('C', dst.name, ReqOp.COPY, firstDst, requested, { res, info: `${path}, ${results.length} piece(s)` });
+    }
     return { res, bytes, path, pieces: results, host_bytes: hostBytes, reasons, trace, strategy: opts.strategy, offloaded_bytes: offloadedBytes, emulated_bytes: emulatedBytes };
   }
 }

@@ -52,6 +52,8 @@ export class Trace {
   dropped = 0;
   /** C events recorded (whether the request reached a completion in the block layer). */
   completions = 0;
+  /** The last C recorded: its device, extent (sectors) and result. */
+  private lastC?: { readonly dev: string; readonly sector: number; readonly sectors: number; readonly res: number | undefined };
   private readonly t0 = process.hrtime.bigint();
   private readonly m0: number;
 
@@ -70,8 +72,13 @@ export class Trace {
   }
 
   add(action: TraceAction, dev: string, op: ReqOp, offset: number, length: number, extra?: TraceExtra): void {
-    this.sink?.event({ ...(this.req !== undefined ? { req: this.req } : {}), ...(this.clock ? { mns: this.clock.now() } : {}), dev, action, op, sector: Math.floor(offset / SECTOR_SIZE), sectors: Math.ceil(length / SECTOR_SIZE), ...extra });
-    if (action === 'C') this.completions++;
+    const sector = Math.floor(offset / SECTOR_SIZE);
+    const sectors = Math.ceil(length / SECTOR_SIZE);
+    this.sink?.event({ ...(this.req !== undefined ? { req: this.req } : {}), ...(this.clock ? { mns: this.clock.now() } : {}), dev, action, op, sector, sectors, ...extra });
+    if (action === 'C') {
+      this.completions++;
+      this.lastC = { dev, sector, sectors, res: extra?.res };
+    }
     if (!this.keep) return;
     if (this.events.length >= TRACE_MAX_EVENTS) {
       this.dropped++;
@@ -83,10 +90,20 @@ export class Trace {
       action,
       dev,
       op,
-      sector: Math.floor(offset / SECTOR_SIZE),
-      sectors: Math.ceil(length / SECTOR_SIZE),
+      sector,
+      sectors,
       ...extra,
     });
+  }
+
+  /**
+   * Whether the last completion recorded was `dev`'s of exactly this extent with result `res`:
+   * a request the device carried out as one command (or one emulated write) completed there, and
+   * a second C for it would count it twice (blkparse's "Writes Completed", btt's pairs).
+   */
+  lastCompletionIs(dev: string, offset: number, length: number, res: number): boolean {
+    const c = this.lastC;
+    return c !== undefined && c.dev === dev && c.sector === Math.floor(offset / SECTOR_SIZE) && c.sectors === Math.ceil(length / SECTOR_SIZE) && c.res === res;
   }
 
   /**

@@ -35,8 +35,11 @@ export interface RingHost {
   readonly copyOptions: CopyOptions;
   /** A trace for a copy whose request the host does not trace (traceOf gave none). */
   newTrace(): Trace;
-  /** Told of every COPY's result (a harness counting offloaded and emulated bytes per job). */
-  copied?(r: CopyResult): void;
+  /**
+   * Told of every COPY's result with its SQE's user_data, before its CQE is posted (a harness
+   * counting offloaded and emulated bytes per job, for the requests its figures count).
+   */
+  copied?(r: CopyResult, userData: number): void;
   /**
    * The trace a request's block-layer events go to (by its user_data), when the host traces
    * them: its bios then record their splits, issues and completions (X, D, C) and its copies
@@ -500,7 +503,7 @@ export class RingConsumer {
     blkdevCopy(dst, ranges, this.host.copyOptions, trace ?? this.host.newTrace(), control).then(
       (r) => {
         forget();
-        this.host.copied?.(r);
+        this.host.copied?.(r, req.userData);
         // A cancelled copy: -ECANCELED, with the bytes done in big_cqe[0] on CQE32 rings.
         if (r.res === -Errno.ECANCELED) this.complete(req, r.res, BigInt(r.bytes), 0n);
         else done(r.res);

@@ -2,8 +2,12 @@
  * A btt-like summary of a trace: events per action and device, Q→C latency per request (first
  * queue to last completion of the request), splits (X), remaps (A), emulations (E) with their
  * reasons, and failed completions; then btt's Q2D, D2C and Q2C per device (the device the
- * request was queued on), each with percentiles, on wall and modeled time. A request's Q2D runs
- * from its first Q to its first D, D2C from that D to its last C.
+ * request was queued on), each with percentiles, on wall and modeled time.
+ *
+ * D2C pairs as btt pairs it (trace_complete.c: the D on the C's device at the C's sector, of its
+ * size): a request's D2C runs from the issue of the extent its last C completes to that C, and
+ * its Q2D from its first Q to that issue. A request carried out in pieces (split, emulated in
+ * chunks, remapped through dm) has no issue of its own extent, so neither, as in btt.
  */
 import { LatencyStats } from '../util/latency.js';
 import { OP_RWBS } from '../block/ops.js';
@@ -13,17 +17,28 @@ import type { TraceRecord } from './record.js';
 export const SUMMARY_MAX_OPEN_REQUESTS = 1_000_000;
 /** Devices given their own latency rows; requests queued on others are counted under "(other)". */
 export const SUMMARY_MAX_DEVICES = 64;
+/** Issues (D) of one request waiting for their completion; past it the oldest is forgotten. */
+export const SUMMARY_MAX_ISSUES_PER_REQUEST = 1024;
+
+interface Stamp {
+  readonly w: number;
+  readonly m?: number;
+}
 
 interface OpenRequest {
   dev: string;
   w: number;
   m?: number;
-  dW?: number;
-  dM?: number;
+  /** Issues not yet completed, by device, sector and size. */
+  issued: Map<string, Stamp>;
+  /** The issue the last C completed (undefined: it completed no D of its own extent). */
+  d?: Stamp;
   lastW: number;
   lastM?: number;
   done: boolean;
 }
+
+const extentKey = (r: TraceRecord): string => `${r.dev} ${r.sector} ${r.sectors}`;
 
 /** btt's per-device latencies on one clock. */
 class DeviceLatency {
@@ -63,14 +78,17 @@ export class TraceSummary {
         this.dropped++;
         return;
       }
-      this.open.set(r.req, { dev: r.dev, w: r.wns, ...(r.mns !== undefined ? { m: r.mns } : {}), lastW: r.wns, done: false });
+      this.open.set(r.req, { dev: r.dev, w: r.wns, ...(r.mns !== undefined ? { m: r.mns } : {}), issued: new Map(), lastW: r.wns, done: false });
       return;
     }
-    if (r.action === 'D' && o.dW === undefined) {
-      o.dW = r.wns;
-      if (r.mns !== undefined) o.dM = r.mns;
+    if (r.action === 'D') {
+      if (o.issued.size >= SUMMARY_MAX_ISSUES_PER_REQUEST) o.issued.delete(o.issued.keys().next().value!);
+      o.issued.set(extentKey(r), { w: r.wns, ...(r.mns !== undefined ? { m: r.mns } : {}) });
     }
     if (r.action === 'C') {
+      const key = extentKey(r);
+      o.d = o.issued.get(key);
+      o.issued.delete(key);
       o.lastW = r.wns;
       if (r.mns !== undefined) o.lastM = r.mns;
       o.done = true;
@@ -85,15 +103,15 @@ export class TraceSummary {
       if (o.m !== undefined && o.lastM !== undefined) this.q2cModeled.record(o.lastM - o.m);
       const d = this.deviceOf(o.dev);
       d.wall.q2c.record(o.lastW - o.w);
-      if (o.dW !== undefined) {
-        d.wall.q2d.record(o.dW - o.w);
-        d.wall.d2c.record(o.lastW - o.dW);
+      if (o.d) {
+        d.wall.q2d.record(o.d.w - o.w);
+        d.wall.d2c.record(o.lastW - o.d.w);
       }
       if (o.m !== undefined && o.lastM !== undefined) {
         d.modeled.q2c.record(o.lastM - o.m);
-        if (o.dM !== undefined) {
-          d.modeled.q2d.record(o.dM - o.m);
-          d.modeled.d2c.record(o.lastM - o.dM);
+        if (o.d?.m !== undefined) {
+          d.modeled.q2d.record(o.d.m - o.m);
+          d.modeled.d2c.record(o.lastM - o.d.m);
         }
       }
     }

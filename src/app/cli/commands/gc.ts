@@ -13,7 +13,7 @@ import { openLabDevice } from '../../gc/lab-target.js';
 import { knownFailure } from '../../gc/failure.js';
 import { isFailedPoint, type SweepPoint } from '../../gc/sweep-point.js';
 import { RUN_STEP_KEYS, SWEEP_STEP_KEYS, withStepDefaults, type Given } from '../gc-step-defaults.js';
-import { checkPlot, writePlot } from '../gc-plot.js';
+import { checkPlot, ONE_RUN, writePlot, type PlotGrid } from '../gc-plot.js';
 import type { Scenario } from '../../scenario/parse.js';
 import { openTraceFile, type TraceWriter } from '../../../core/trace/writer.js';
 import { checkOutput, writeOutput } from '../../../core/util/output-file.js';
@@ -190,7 +190,7 @@ async function gcCommand(c0: GcCliOptions, given: Given): Promise<number> {
     }
     // Every output is checked before the run (which may take minutes), not after it.
     for (const f of [c.seriesOut, c.traceOut, c.plot]) if (f !== undefined) checkOutput(f);
-    if (c.plot !== undefined && !scenario) checkPlot(o, 1);
+    if (c.plot !== undefined && !scenario) checkPlot(o, ONE_RUN);
     const trace = loadTrace(o);
     const bar = progressBar(!c.json && process.stderr.isTTY === true);
     let r: GcResult;
@@ -198,7 +198,7 @@ async function gcCommand(c0: GcCliOptions, given: Given): Promise<number> {
     if (scenario) {
       const lab = buildLab(scenario);
       try {
-        if (c.plot !== undefined) checkPlot(o, 1, { lab, dev: c.dev! });
+        if (c.plot !== undefined) checkPlot(o, ONE_RUN, { lab, dev: c.dev! });
         sink = c.traceOut !== undefined ? openTraceFile(c.traceOut, `copylab gc --dev ${c.dev!}`, () => lab.clock.now()) : undefined;
         const onNote = (n: string): void => void process.stderr.write(`copylab gc: note: ${n}\n`);
         r = await runGcOnLab({ lab, dev: c.dev! }, o, { onProgress: bar.update, onNote, ...(trace ? { trace } : {}), ...(sink ? { traceSink: sink } : {}) });
@@ -252,13 +252,14 @@ async function checkLabPoints(scenario: Scenario, dev: string, runs: readonly Gc
   const lab = buildLab(scenario);
   try {
     for (const o of runs) await openLabDevice({ lab, dev }, o);
-    if (plot) checkPlot(runs[0]!, spareFactorsOf(runs), { lab, dev });
+    if (plot) checkPlot(runs[0]!, gridOfRuns(runs), { lab, dev });
   } finally {
     await lab.close();
   }
 }
 
-const spareFactorsOf = (runs: readonly GcOptions[]): number => new Set(runs.map((o) => o.spareFactor)).size;
+/** What a sweep's chart has to compare: its spare factors and runs. */
+const gridOfRuns = (runs: readonly GcOptions[]): PlotGrid => ({ spareFactors: new Set(runs.map((o) => o.spareFactor)).size, runs: runs.length });
 
 async function sweepCommand(c0: SweepCliOptions, given: Given): Promise<number> {
   try {
@@ -272,7 +273,7 @@ async function sweepCommand(c0: SweepCliOptions, given: Given): Promise<number> 
     for (const f of [c.plot, c.resultsOut]) if (f !== undefined) checkOutput(f);
     const runs = gridOf(c, base, scenario !== undefined);
     if (scenario) await checkLabPoints(scenario, c.dev!, runs, c.plot !== undefined);
-    else if (c.plot !== undefined) checkPlot(base, spareFactorsOf(runs));
+    else if (c.plot !== undefined) checkPlot(base, gridOfRuns(runs));
     const print = async (points: readonly SweepPoint[]): Promise<boolean> => {
       printSweep(points, c.json === true);
       if (c.resultsOut !== undefined) writeOutput(c.resultsOut, pack({ results: points }));
@@ -343,7 +344,7 @@ function runOptions(cmd: Command): Command {
     .option('--json', 'print one JSON object')
     .option('--series-out <file>', 'write the result with its time series (MessagePack, msgpackr)')
     .option('--trace-out <file>', 'lab devices: stream every block-layer trace event of the run to FILE (read with copylab trace)')
-    .option('--plot <file>', 'SVG chart: throughput and p99.9 over the run (with --timing); a sweep adds WAF vs spare factor with Desnoyers beside');
+    .option('--plot <file>', 'SVG chart: per spare factor, GC seconds, host bytes, commands and write latency per path beside throughput, p99.9 and max latency over the run (with --timing); a sweep adds WAF vs spare factor with Desnoyers beside');
 }
 
 export function registerGc(program: Command, setExit: SetExit): void {
