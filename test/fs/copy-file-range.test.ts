@@ -3,8 +3,9 @@ import { Lab } from '../../src/app/lab.js';
 import { CopyFs } from '../../src/app/fs/fs.js';
 import { copyFileRange, type FileRef } from '../../src/app/fs/copy-file-range.js';
 import { ReqOp } from '../../src/core/block/ops.js';
-import { Errno, ErrnoError } from '../../src/core/util/errno.js';
+import { Errno } from '../../src/core/util/errno.js';
 import { eq, labsClosedAfterEach, pattern } from '../helpers.js';
+import { errnoOf, readFile } from './files.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -20,23 +21,6 @@ async function writeFile(fs: CopyFs, path: string, data: Uint8Array, at = 0): Pr
   const fd = fs.open(path, { read: true, write: true, create: true });
   expect(await fs.writeAt(fs.fd(fd).inode, at, data)).toBe(data.length);
   return { fs, fd };
-}
-
-async function readFile(fs: CopyFs, path: string, offset: number, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  const n = await fs.readAt(fs.lookup(path), offset, out);
-  return out.subarray(0, n);
-}
-
-/** The errno a promise or call fails with (negative, as ErrnoError holds it). */
-async function errnoOf(p: Promise<unknown> | (() => unknown)): Promise<number> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (err) {
-    if (err instanceof ErrnoError) return err.errno;
-    throw err;
-  }
-  throw new Error('no error');
 }
 
 describe('copy_file_range over the page cache (src/app/fs)', () => {
