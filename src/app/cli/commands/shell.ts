@@ -152,13 +152,14 @@ function shellHelp(program: Command): string {
   ].join('\n');
 }
 
-/** Tab completion: commands, their subcommands, step kinds, device paths. */
-function completer(program: Command, lab: Lab) {
+/** Tab completion: commands, their subcommands, step kinds, device paths, sysfs paths. */
+export function completer(program: Command, lab: Lab) {
   return (line: string): [string[], string] => {
     const words = line.split(/\s+/);
     const last = words[words.length - 1] ?? '';
     let choices: string[];
     if (last.startsWith('/dev/')) choices = [...labNames(lab).keys()].map((n) => `/dev/${n}`);
+    else if (last.startsWith('/sys/')) choices = sysfsChoices(lab, last);
     else if (words.length <= 1) choices = [...program.commands.filter((c) => !NOT_IN_SHELL.has(c.name())).map((c) => c.name()), ...STEP_KINDS.map((s) => `${s.kind}:`), 'help', 'exit'];
     else {
       const cmd = program.commands.find((c) => c.name() === words[0]);
@@ -167,6 +168,13 @@ function completer(program: Command, lab: Lab) {
     const hits = choices.filter((c) => c.startsWith(last));
     return [hits.length ? hits : choices, last];
   };
+}
+
+/** The entries of the sysfs folder a partial path is in, as full paths (folders end in '/'). */
+function sysfsChoices(lab: Lab, partial: string): string[] {
+  const dir = partial.slice(0, partial.lastIndexOf('/') + 1);
+  const r = lab.sysfs.ls(dir === '/' ? '/' : dir.slice(0, -1));
+  return (r.entries ?? []).map((e) => `${dir}${e.name}${e.type === 'dir' ? '/' : ''}`);
 }
 
 const HISTORY_FILE = (): string => join(homedir(), '.copylab_history');
