@@ -12,7 +12,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../core/thread/entries.js';
@@ -141,19 +141,6 @@ export function countOf(results: readonly TestResult[], prefix = ''): Counts {
   const c: Counts = { passed: 0, failed: 0, skipped: 0 };
   for (const r of results) if (r.name.startsWith(prefix)) c[r.outcome]++;
   return c;
-}
-
-/** A free loopback port (bind to 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => res(port));
-    });
-  });
 }
 
 export interface RunningTarget {
