@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Backing } from '../backing/backing.js';
 import type { BlockDevice } from '../../src/core/block/device.js';
-import type { CopyRange, CopyResult } from '../../src/core/block/copy-types.js';
+import type { CopyRange, CopyResult } from '../../src/core/block/copy/types.js';
 import { SparseBacking } from '../backing/sparse.js';
 import { MemoryBacking } from '../backing/memory.js';
 import { Desig, type Asc } from './constants.js';

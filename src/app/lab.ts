@@ -4,9 +4,9 @@
  */
 import type { BlockDevice } from '../core/block/device.js';
 import type { Bio } from '../core/block/bio.js';
-import type { CopyControl, CopyOptions, CopyRange, CopyResult } from '../core/block/copy-types.js';
-import { COPY_DEFAULTS, COPY_OPTION_LIMITS } from '../core/block/copy-types.js';
-import { blkdevCopy } from '../core/block/copy-engine.js';
+import type { CopyControl, CopyOptions, CopyRange, CopyResult } from '../core/block/copy/types.js';
+import { COPY_DEFAULTS, COPY_OPTION_LIMITS } from '../core/block/copy/types.js';
+import { blkdevCopy } from '../core/block/copy/engine.js';
 import { submitBioWait } from '../core/block/submit.js';
 import { ReqOp } from '../core/block/ops.js';
 import { Trace } from '../core/block/trace.js';
@@ -21,7 +21,7 @@ import { Ring, type RingParams } from '../core/ring/ring.js';
 import type { FileCopyRequest, RingHost } from '../core/ring/consumer.js';
 import { ringCopyFileRange } from './fs/async-copy.js';
 import { DeviceMapper } from '../core/dm/control.js';
-import { COPY_STRATEGIES, type CopyStrategy } from '../core/block/copy-types.js';
+import { COPY_STRATEGIES, type CopyStrategy } from '../core/block/copy/types.js';
 import { nvmeController, type NvmeAttachment } from '../../devices/nvme/attach.js';
 import type { NvmeControllerOptions } from '../../devices/nvme/defaults.js';
 import type { ScsiLabOptions } from '../../devices/scsi/attach.js';
@@ -31,7 +31,7 @@ import type { ScsiArray } from '../../devices/scsi/array.js';
 import type { SdDevice } from '../../devices/scsi/sd.js';
 import { Clock, type ClockMode } from '../core/time/clock.js';
 
-/** How a copy travels through the stack (block/copy-strategies.ts): vectored, paired, token. */
+/** How a copy travels through the stack (block/copy/strategies.ts): vectored, paired, token. */
 export { COPY_STRATEGIES, type CopyStrategy };
 
 export interface LabOptions {

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { Lab, type CopyOperation } from '../../src/app/lab.js';
-import type { CopyStrategy } from '../../src/core/block/copy-types.js';
+import type { CopyStrategy } from '../../src/core/block/copy/types.js';
 import type { NullBlkOptions } from '../../devices/nullblk/nullblk.js';
 import { pattern, MiB } from '../helpers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { COPY_STRATEGIES } from '../../src/core/block/copy-types.js';
+import { COPY_STRATEGIES } from '../../src/core/block/copy/types.js';
 import { dmLab, create, XTS_KEY } from './helpers.js';
 import { pattern } from '../helpers.js';
 

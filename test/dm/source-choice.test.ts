@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Lab } from '../../src/app/lab.js';
-import type { CopyResult } from '../../src/core/block/copy-types.js';
+import type { CopyResult } from '../../src/core/block/copy/types.js';
 import { create, fill, expectCopied, MiB } from './helpers.js';
 
 /** A lab with NVMe controllers: nvme0 with `ns0` namespaces, nvme1 with one (another subsystem, another copy domain). */

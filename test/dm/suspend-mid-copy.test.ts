@@ -8,7 +8,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import type { Lab } from '../../src/app/lab.js';
-import { COPY_MAX_REPLANS } from '../../src/core/block/copy-engine.js';
+import { COPY_MAX_REPLANS } from '../../src/core/block/copy/engine.js';
 import { DM_MAX_SUSPENDED_BIOS } from '../../src/core/dm/device.js';
 import { Errno } from '../../src/core/util/errno.js';
 import { pattern, eq, KiB, MiB } from '../helpers.js';

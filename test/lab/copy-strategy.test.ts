@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Lab } from '../../src/app/lab.js';
-import { COPY_DEFAULTS } from '../../src/core/block/copy-types.js';
+import { COPY_DEFAULTS } from '../../src/core/block/copy/types.js';
 
 describe('Lab.copyStrategy', () => {
   it('reads the copy options (one source of truth): default, as given, and the strategy a copy reports', async () => {

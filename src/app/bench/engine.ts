@@ -6,7 +6,7 @@
  */
 import type { Lab } from '../lab.js';
 import type { BlockDevice } from '../../core/block/device.js';
-import type { CopyResult } from '../../core/block/copy-types.js';
+import type { CopyResult } from '../../core/block/copy/types.js';
 import { ReqOp } from '../../core/block/ops.js';
 import { Trace } from '../../core/block/trace.js';
 import { Ring, allocBuffer } from '../../core/ring/ring.js';

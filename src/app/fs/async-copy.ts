@@ -5,7 +5,7 @@
  * checks of copy_file_range run before the cookie is handed out, so a bad request throws its
  * errno and starts nothing. The ring's COPY_FILE_RANGE opcode runs here too.
  */
-import type { CopyControl } from '../../core/block/copy-types.js';
+import type { CopyControl } from '../../core/block/copy/types.js';
 import type { FileCopyRequest } from '../../core/ring/consumer.js';
 import { Errno, ErrnoError } from '../../core/util/errno.js';
 import type { Lab } from '../lab.js';

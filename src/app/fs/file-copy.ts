@@ -15,7 +15,7 @@
  * pinned (blocks they give up are freed when the copy ends) and the destination ranges locked
  * (readers and writers wait) while it runs.
  */
-import type { CopyControl, CopyPath } from '../../core/block/copy-types.js';
+import type { CopyControl, CopyPath } from '../../core/block/copy/types.js';
 import { ReqOp } from '../../core/block/ops.js';
 import type { Trace } from '../../core/block/trace.js';
 import { Errno, ErrnoError } from '../../core/util/errno.js';

@@ -1,13 +1,13 @@
 /**
  * The copy path on a lab device where the copy engine will not offload (docs/gc.md, On lab
- * devices). Before the run: what the device's queue limits make the planner do (copy-plan.ts:
+ * devices). Before the run: what the device's queue limits make the planner do (copy/plan.ts:
  * its refusal of a copy within the device, and copy_offload_min_bytes against the longest copy
  * the GC sends, one section), with the key that changes it. During the run: what the engine
  * did, bytes emulated per reason, from its results.
  */
 import type { BlockDevice } from '../../core/block/device.js';
-import { offloadRefusal } from '../../core/block/copy-plan.js';
-import type { CopyResult, EmulationReasonCode } from '../../core/block/copy-types.js';
+import { offloadRefusal } from '../../core/block/copy/plan.js';
+import type { CopyResult, EmulationReasonCode } from '../../core/block/copy/types.js';
 import { formatSize } from '../../core/util/size.js';
 
 /** Most distinct emulation reasons a result keeps (a limit on everything). */

@@ -19,7 +19,7 @@
 import type { Lab } from '../lab.js';
 import type { BlockDevice } from '../../core/block/device.js';
 import { ReqOp } from '../../core/block/ops.js';
-import { COPY_DEFAULTS, type CopyRange } from '../../core/block/copy-types.js';
+import { COPY_DEFAULTS, type CopyRange } from '../../core/block/copy/types.js';
 import { Trace } from '../../core/block/trace.js';
 import type { TraceSink } from '../../core/trace/record.js';
 import { errnoName } from '../../core/util/errno.js';

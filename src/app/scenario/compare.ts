@@ -4,7 +4,7 @@
  * rest was emulated. Copy steps that name a strategy keep it.
  */
 import Table from 'cli-table3';
-import { COPY_STRATEGIES, type CopyStrategy } from '../../core/block/copy-types.js';
+import { COPY_STRATEGIES, type CopyStrategy } from '../../core/block/copy/types.js';
 import type { Scenario } from './parse.js';
 import { runScenario } from './run.js';
 import { formatSize } from '../../core/util/size.js';

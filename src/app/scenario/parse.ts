@@ -13,7 +13,7 @@ import { dataFilePolicy, readDataFile, type ScenarioFileOptions } from './data-f
 import { parseStack, stackNames, STACK_ENTRY_SPEC, STACK_MAX_ENTRIES, type StackDef } from '../dm/scenario.js';
 import { parseIscsi, ISCSI_SPEC, type IscsiSpec } from '../iscsi/scenario.js';
 import { k, objectSchema, type ObjSpec } from './keys.js';
-import { COPY_DEFAULTS } from '../../core/block/copy-types.js';
+import { COPY_DEFAULTS } from '../../core/block/copy/types.js';
 import { formatSize } from '../../core/util/size.js';
 
 /** The `lab` section: copy engine settings. */

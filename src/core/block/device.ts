@@ -1,7 +1,7 @@
 /**
  * The block device a driver registers (the kernel's gendisk + request_queue, reduced). The
  * driver declares capability through its queue limits; the block layer (submit.ts) checks and
- * splits a bio before it reaches `queueBio`, and the copy engine (copy-engine.ts) decides
+ * splits a bio before it reaches `queueBio`, and the copy engine (copy/engine.ts) decides
  * whether a copy is offloaded (a COPY bio) or emulated (READ + WRITE bios).
  */
 import type { Bio } from './bio.js';

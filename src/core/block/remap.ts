@@ -13,7 +13,7 @@
  * - `refuse`: the target cannot pass a raw copy here (raid5 parity, degraded reconstruction).
  */
 import type { BlockDevice } from './device.js';
-import type { EmulationReason } from './copy-types.js';
+import type { EmulationReason } from './copy/types.js';
 
 export type CopyRole = 'src' | 'dst';
 

@@ -9,7 +9,7 @@ import type { BlockDevice, DeviceStats } from './device.js';
 import { ReqOp, OP_NAME, SECTOR_SIZE, type ReqOp as ReqOpT } from './ops.js';
 import { Errno } from '../util/errno.js';
 import type { Trace } from './trace.js';
-import { offloadRefusal } from './copy-plan.js';
+import { offloadRefusal } from './copy/plan.js';
 
 /** Why a bio is refused before it reaches the driver, or null when it may go. */
 export function checkBio(dev: BlockDevice, bio: Bio): number {

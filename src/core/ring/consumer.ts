@@ -16,8 +16,8 @@ import { BUFFER_ADDRESS_STRIDE, COPY_RANGE, CQE, HDR, MAX_REGISTERED_BUFFERS, MA
 import { IORING_ASYNC_CANCEL, IORING_OP, IOSQE, IOSQE_SUPPORTED, IORING_SQ } from './opcodes.js';
 import type { Ring } from './ring.js';
 import type { BlockDevice } from '../block/device.js';
-import type { CopyControl, CopyOptions, CopyRange, CopyResult } from '../block/copy-types.js';
-import { blkdevCopy } from '../block/copy-engine.js';
+import type { CopyControl, CopyOptions, CopyRange, CopyResult } from '../block/copy/types.js';
+import { blkdevCopy } from '../block/copy/engine.js';
 import { submitBio } from '../block/submit.js';
 import type { Trace } from '../block/trace.js';
 import { ReqOp } from '../block/ops.js';

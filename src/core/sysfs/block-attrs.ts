@@ -7,7 +7,7 @@
 import type { BlockDevice } from '../block/device.js';
 import { BLK_DEF_MAX_SECTORS_CAP, updateCopyLimit } from '../block/limits.js';
 import { SECTOR_SIZE } from '../block/ops.js';
-import { copyDomainOf } from '../block/copy-plan.js';
+import { copyDomainOf } from '../block/copy/plan.js';
 import { parseSysfsUnsigned, type Attribute, type Sysfs } from './tree.js';
 
 /** Largest copy_offload_min_bytes a user may set. */

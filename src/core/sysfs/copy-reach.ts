@@ -7,7 +7,7 @@
  * device's answer depends on the extent: its table says where each lives).
  */
 import type { BlockDevice } from '../block/device.js';
-import { copyDomainOf, offloadRefusal } from '../block/copy-plan.js';
+import { copyDomainOf, offloadRefusal } from '../block/copy/plan.js';
 import { isStacked } from '../block/remap.js';
 import type { Sysfs } from './tree.js';
 

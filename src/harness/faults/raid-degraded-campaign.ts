@@ -14,7 +14,7 @@
  */
 import { Lab } from '../../app/lab.js';
 import { ReqOp } from '../../core/block/ops.js';
-import { COPY_STRATEGIES, type CopyStrategy } from '../../core/block/copy-types.js';
+import { COPY_STRATEGIES, type CopyStrategy } from '../../core/block/copy/types.js';
 import { Errno, errnoName } from '../../core/util/errno.js';
 import { Prng } from '../../core/util/prng.js';
 import { ShadowDisk } from './shadow-disk.js';

@@ -14,7 +14,7 @@ import { SdDevice } from '../../../../devices/scsi/sd.js';
 import { DmDevice } from '../../../core/dm/device.js';
 import { formatSize } from '../../../core/util/size.js';
 import { isStacked } from '../../../core/block/remap.js';
-import { offloadRefusal } from '../../../core/block/copy-plan.js';
+import { offloadRefusal } from '../../../core/block/copy/plan.js';
 import { copyDomainMembers, copyOffloadTo } from '../../../core/sysfs/copy-reach.js';
 import { allowOutsidePathsOption, EXIT_OK, inShell, natural, openLab, type SetExit } from '../common.js';
 import type { Scenario } from '../../scenario/parse.js';

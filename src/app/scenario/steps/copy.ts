@@ -1,5 +1,5 @@
 /** The copy step: ranges onto one destination through the copy engine, with expectations on how it went. */
-import { COPY_STRATEGIES, type CopyPath, type CopyStrategy } from '../../../core/block/copy-types.js';
+import { COPY_STRATEGIES, type CopyPath, type CopyStrategy } from '../../../core/block/copy/types.js';
 import { errnoOk } from '../expect.js';
 import { spaceHint } from '../space-hint.js';
 import { Errno } from '../../../core/util/errno.js';

@@ -19,7 +19,7 @@
 import { ReqOp, SECTOR_SIZE } from '../../block/ops.js';
 import type { BlockDevice } from '../../block/device.js';
 import type { CopyExtent, CopyRole } from '../../block/remap.js';
-import { blkdevCopy } from '../../block/copy-engine.js';
+import { blkdevCopy } from '../../block/copy/engine.js';
 import { Errno } from '../../util/errno.js';
 import { devPath, lowerIo, type DmTarget, type TargetIo } from '../target.js';
 import { legIndex, type RaidLeg } from './raid-leg.js';

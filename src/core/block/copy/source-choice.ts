@@ -7,12 +7,12 @@
  * destination's own device (a leg copies from itself, nothing crosses devices), then table order.
  * Emulation is left only where no copy can be offloaded, with the reason of each.
  */
-import type { BlockDevice } from './device.js';
-import type { EmulationReason } from './copy-types.js';
-import type { LowerLocation } from './remap.js';
-import { offloadRefusal } from './copy-plan.js';
-import type { Trace } from './trace.js';
-import { formatSize } from '../util/size.js';
+import type { BlockDevice } from '../device.js';
+import type { EmulationReason } from './types.js';
+import type { LowerLocation } from '../remap.js';
+import { offloadRefusal } from './plan.js';
+import type { Trace } from '../trace.js';
+import { formatSize } from '../../util/size.js';
 
 /** What the remap walk needs of a trace: a place to add events. */
 export type TraceLike = Pick<Trace, 'add'>;

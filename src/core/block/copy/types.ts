@@ -1,7 +1,7 @@
 /** The shapes of a copy request and its result, shared by the engine, the Lab and the CLI. */
-import type { BlockDevice } from './device.js';
-import type { CopySource } from './bio.js';
-import type { Trace } from './trace.js';
+import type { BlockDevice } from '../device.js';
+import type { CopySource } from '../bio.js';
+import type { Trace } from '../trace.js';
 
 /**
  * One range of a copy: `length` bytes from `srcOffset` on `src` (default: the destination
@@ -16,7 +16,7 @@ export interface CopyRange {
 }
 
 /**
- * How a copy travels down a stack (docs/architecture.md, docs/dm.md, block/copy-strategies.ts):
+ * How a copy travels down a stack (docs/architecture.md, docs/dm.md, block/copy/strategies.ts):
  * - `vectored`: one request, many sources, one destination (NVMe Copy, GC; Keith Busch 2025);
  * - `paired`: REQ_OP_COPY_DST + REQ_OP_COPY_SRC matched at the bottom, one range per pair, no
  *   split (the 2024 v20 kernel series);

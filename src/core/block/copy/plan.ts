@@ -4,11 +4,11 @@
  * it can be offloaded, and cuts the result into pieces the devices take: offloaded pieces by
  * copy_max_bytes and copy_max_segments, emulated pieces by the bounce buffer.
  */
-import type { BlockDevice } from './device.js';
-import type { CopySource } from './bio.js';
-import type { CopyPiece, CopyRange, EmulationReason } from './copy-types.js';
-import { SECTOR_SIZE } from './ops.js';
-import { isStacked } from './remap.js';
+import type { BlockDevice } from '../device.js';
+import type { CopySource } from '../bio.js';
+import type { CopyPiece, CopyRange, EmulationReason } from './types.js';
+import { SECTOR_SIZE } from '../ops.js';
+import { isStacked } from '../remap.js';
 
 /** The domain a device copies in: its declared copy_domain, or a domain of its own. */
 export function copyDomainOf(dev: BlockDevice): string {

@@ -1,11 +1,11 @@
 /**
  * The three plumbing strategies (docs/architecture.md, docs/dm.md; facts in the block-copy reference): how a
  * copy request travels from the device it was issued on down to the devices that copy. Each
- * turns a validated request into work items; the engine (copy-engine.ts) runs them the same
+ * turns a validated request into work items; the engine (copy/engine.ts) runs them the same
  * way, so the same copy can be compared strategy by strategy.
  *
  * - vectored: one request, many sources, one destination. The engine remaps source and
- *   destination together (copy-stack.ts resolvePair) and gathers the bottom pieces per device.
+ *   destination together (copy/stack.ts resolvePair) and gathers the bottom pieces per device.
  * - paired (the v20 series, May 2024): per range, the caller loops in chunks of the top
  *   device's copy_max_bytes (blkdev_copy_offload); each chunk is a REQ_OP_COPY_DST bio and a
  *   REQ_OP_COPY_SRC bio, each remapped down its own stack. Only dm-linear passes them, neither
@@ -18,13 +18,13 @@
  *   the destination, so it names every in-sync raid1 leg of a range, and each destination
  *   device takes the one it can offload from.
  */
-import type { BlockDevice } from './device.js';
-import type { CopyOptions, CopyRange, EmulationReason } from './copy-types.js';
-import { offloadRefusal } from './copy-plan.js';
-import { emulationItems, mapSide, partsToItems, resolvePair, chainRefusal, through, RemapBudget, type Part, type SideExtent, type WorkItem } from './copy-stack.js';
-import { ReqOp, SECTOR_SIZE } from './ops.js';
-import type { Trace } from './trace.js';
-import { Errno } from '../util/errno.js';
+import type { BlockDevice } from '../device.js';
+import type { CopyOptions, CopyRange, EmulationReason } from './types.js';
+import { offloadRefusal } from './plan.js';
+import { emulationItems, mapSide, partsToItems, resolvePair, chainRefusal, through, RemapBudget, type Part, type SideExtent, type WorkItem } from './stack.js';
+import { ReqOp, SECTOR_SIZE } from '../ops.js';
+import type { Trace } from '../trace.js';
+import { Errno } from '../../util/errno.js';
 
 /** Most chunks the paired strategy issues per request (a limit on everything). */
 export const PAIRED_MAX_CHUNKS = 1 << 20;

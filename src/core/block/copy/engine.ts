@@ -9,19 +9,19 @@
  * is in flight on the stacked devices it was remapped through (a dm suspend waits for it and
  * holds the next); a table that went live under the copy makes it plan again.
  */
-import type { BlockDevice } from './device.js';
-import type { CopyControl, CopyOptions, CopyPiece, CopyRange, CopyResult, EmulationReason, PieceResult } from './copy-types.js';
-import { Errno } from '../util/errno.js';
-import { COPY_DEFAULTS } from './copy-types.js';
-import { validateCopy } from './copy-validate.js';
-import { planCopy } from './copy-plan.js';
-import { submitBioWait } from './submit.js';
-import { ReqOp } from './ops.js';
-import { Trace } from './trace.js';
-import { errnoName } from '../util/errno.js';
-import { isStacked, type StackedDevice } from './remap.js';
-import type { WorkItem } from './copy-stack.js';
-import { planPaired, planToken, planVectored } from './copy-strategies.js';
+import type { BlockDevice } from '../device.js';
+import type { CopyControl, CopyOptions, CopyPiece, CopyRange, CopyResult, EmulationReason, PieceResult } from './types.js';
+import { Errno } from '../../util/errno.js';
+import { COPY_DEFAULTS } from './types.js';
+import { validateCopy } from './validate.js';
+import { planCopy } from './plan.js';
+import { submitBioWait } from '../submit.js';
+import { ReqOp } from '../ops.js';
+import { Trace } from '../trace.js';
+import { errnoName } from '../../util/errno.js';
+import { isStacked, type StackedDevice } from '../remap.js';
+import type { WorkItem } from './stack.js';
+import { planPaired, planToken, planVectored } from './strategies.js';
 
 /** True when the copy must be remapped: a stacked device on either end. */
 function involvesStack(dst: BlockDevice, ranges: readonly CopyRange[]): boolean {
@@ -31,7 +31,7 @@ function involvesStack(dst: BlockDevice, ranges: readonly CopyRange[]): boolean 
 /**
  * The work for a validated request. Plain devices with the vectored strategy are planned on the
  * destination as they always were; stacks and the other strategies are remapped
- * (copy-strategies.ts) into pieces on the devices at the bottom and emulations where refused.
+ * (copy/strategies.ts) into pieces on the devices at the bottom and emulations where refused.
  */
 function planWork(dst: BlockDevice, ranges: readonly CopyRange[], opts: CopyOptions, trace: Trace): WorkItem[] {
   if (opts.strategy === 'paired') return planPaired(dst, ranges, opts, trace);

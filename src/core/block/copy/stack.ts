@@ -2,21 +2,21 @@
  * Copies through stacked devices: the part of the copy engine that remaps a copy down a dm
  * stack from what each target declares (remap.ts: copyMap), and turns the result into work
  * items the engine runs (offloaded COPY bios on the devices at the bottom, or emulation at
- * the level where a target refused). Nothing here moves data; copy-engine.ts does.
+ * the level where a target refused). Nothing here moves data; copy/engine.ts does.
  *
- * Shared by the three plumbing strategies (copy-strategies.ts). The `vectored` strategy remaps
+ * Shared by the three plumbing strategies (copy/strategies.ts). The `vectored` strategy remaps
  * source and destination together, level by level (resolvePair), so it can pick the raid1
- * source leg each destination leg can offload from (copy-source-choice.ts) and pair raid5 full
+ * source leg each destination leg can offload from (copy/source-choice.ts) and pair raid5 full
  * stripes.
  */
-import type { BlockDevice } from './device.js';
-import type { CopySource } from './bio.js';
-import type { CopyOptions, CopyPiece, CopyRange, EmulationReason } from './copy-types.js';
-import { emulationChunk, planCopy, userCopyCap } from './copy-plan.js';
-import { best, choiceInfo, noCopyReason, preferenceOrder, trial, type TraceLike } from './copy-source-choice.js';
-import { isStacked, REMAP_MAX_DEPTH, REMAP_MAX_EXTENTS, type CopyExtent, type DataTransform, type LowerLocation, type StackedDevice } from './remap.js';
-import { ReqOp, SECTOR_SIZE } from './ops.js';
-import type { Trace } from './trace.js';
+import type { BlockDevice } from '../device.js';
+import type { CopySource } from '../bio.js';
+import type { CopyOptions, CopyPiece, CopyRange, EmulationReason } from './types.js';
+import { emulationChunk, planCopy, userCopyCap } from './plan.js';
+import { best, choiceInfo, noCopyReason, preferenceOrder, trial, type TraceLike } from './source-choice.js';
+import { isStacked, REMAP_MAX_DEPTH, REMAP_MAX_EXTENTS, type CopyExtent, type DataTransform, type LowerLocation, type StackedDevice } from '../remap.js';
+import { ReqOp, SECTOR_SIZE } from '../ops.js';
+import type { Trace } from '../trace.js';
 
 /** A piece of work for the engine. */
 export interface WorkItem {

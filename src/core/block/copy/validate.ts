@@ -2,9 +2,9 @@
  * Checks a copy request before anything moves. Every failure is -EINVAL with a message, and a
  * rejected request writes nothing: the engine validates the whole request before planning it.
  */
-import type { BlockDevice } from './device.js';
-import type { CopyOptions, CopyRange } from './copy-types.js';
-import { Errno } from '../util/errno.js';
+import type { BlockDevice } from '../device.js';
+import type { CopyOptions, CopyRange } from './types.js';
+import { Errno } from '../../util/errno.js';
 
 export interface CopyCheck {
   readonly res: number;
