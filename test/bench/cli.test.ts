@@ -42,7 +42,10 @@ describe('copylab bench', () => {
   it('runs the repository\'s job files and prints JSON that fio\'s field names read, then plots it as SVG', () => {
     const r = copylab('bench', shortened('bench/jobs/seq-bs.fio'), '--scenario', 'bench/jobs/lab.yaml', '--output-format=json');
     expect(r.code).toBe(0);
-    expect(r.err).toBe(''); // no progress line when stderr is not a terminal
+    // No progress line when stderr is not a terminal; the 150 ms jobs are named as too short.
+    const warned = r.err.trim().split('\n');
+    expect(warned).toHaveLength(6);
+    for (const w of warned) expect(w).toMatch(/^copylab: warning: job '[\w-]+' measured \d+ ms of wall time and \d+ I\/Os \(under 1 s or 10,000 I\/Os\): too short to trust/);
     const json = JSON.parse(r.out) as FioJson;
     expect(json.jobs.map((j) => j.jobname)).toEqual(['read-4k', 'read-64k', 'read-1m', 'write-4k', 'write-64k', 'write-1m']);
     for (const j of json.jobs) {
@@ -93,6 +96,21 @@ describe('copylab bench', () => {
     const svg = readFileSync(join(dir, 'copy.svg'), 'utf8');
     expect(XMLValidator.validate(svg)).toBe(true);
     expect(legendLabels(svg)).toEqual(['copy offloaded QD1', 'copy emulated QD1', 'mean', 'p99']);
+  });
+
+  it('warns of a wall-clock job under 1 s or 10,000 I/Os, not of a long one or one on modeled time', () => {
+    const job = (extra: string): string => `[j]\nfilename=/dev/nullb0\nrw=randread\nbs=4k\nsize=32m\n${extra}`;
+    const short = copylab('bench', jobFile('short.fio', job('size=1m\n')), '--scenario', 'bench/jobs/lab.yaml', '--output-format=json');
+    expect(short.code).toBe(0);
+    expect(short.err).toMatch(/^copylab: warning: job 'j' measured \d+ ms of wall time and 256 I\/Os \(under 1 s or 10,000 I\/Os\)/);
+    const long = copylab('bench', jobFile('long.fio', job('time_based\nruntime=1100ms\n')), '--scenario', 'bench/jobs/lab.yaml', '--output-format=json');
+    expect(long.code).toBe(0);
+    expect(JSON.parse(long.out).jobs[0].read.total_ios).toBeGreaterThanOrEqual(10_000);
+    expect(long.err).toBe('');
+    const modeled = copylab('bench', jobFile('modeled.fio', job('size=1m\n')), '--scenario', 'bench/jobs/timed-lab.yaml');
+    expect(modeled.code).toBe(0);
+    expect(modeled.out).toMatch(/modeled time/);
+    expect(modeled.err).toBe('');
   });
 
   it('a bad job file exits 2 naming the file, section and line', () => {

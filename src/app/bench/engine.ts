@@ -296,6 +296,12 @@ class JobLoop {
     return this.run;
   }
 
+  /** Starts the job's clocks (run time, ramp, samplers, CPU use): after its setup, before its first I/O. */
+  begin(): void {
+    this.start();
+    this.markWallStart();
+  }
+
   private wallStart = this.wall.now();
   markWallStart(): void {
     this.wallStart = this.wall.now();
@@ -355,6 +361,7 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
   let inflight = 0;
   let pending: Io | null = null;
   const modeled = loop.modeled;
+  loop.begin();
   try {
     for (;;) {
       let prepared = 0;
@@ -448,6 +455,7 @@ async function runSync(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
   fillPattern(data, spec.randseed);
   const sink = loop.opts.trace;
   const modeled = loop.modeled;
+  loop.begin();
   while (loop.more()) {
     const io = loop.w.next();
     const wait = loop.rateWait(io);
@@ -557,10 +565,8 @@ export async function runJobs(jobs: readonly JobSpec[], opts: BenchOptions): Pro
       }
       if (!allModeled) await yieldNow();
     };
-    for (const l of loops) {
-      l.start();
-      l.markWallStart();
-    }
+    // Each loop starts its clocks itself once its ring and buffers are set up (fio allocates
+    // and fills its buffers before the job's clock starts): setup is not run time.
     await Promise.all(loops.map((l) => (l.r.spec.ioengine === 'copylab-sync' ? runSync(l, opts.lab, tick) : runRing(l, opts.lab, tick))));
     runs.push(...loops.map((l) => l.finish()));
   }

@@ -16,6 +16,7 @@ import { checkOutput, writeOutput } from '../../../core/util/output-file.js';
 import { LogSet, plannedLogPaths } from '../../bench/fio-logs.js';
 import { shippedJobHint, shippedJobsDir } from '../../bench/shipped-jobs.js';
 import { BENCH_MAX_REPEAT, formatRepeat, repeatRows } from '../../bench/repeat.js';
+import { shortRunWarnings } from '../../bench/short-run.js';
 
 export const OUTPUT_FORMATS = ['normal', 'json', 'json+', 'terse'] as const;
 
@@ -130,6 +131,7 @@ async function single(jobs: JobSpec[], scenario: Scenario, scenarioName: string,
     if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     else if (format === 'terse') process.stdout.write(formatTerse(result));
     else process.stdout.write(formatNormal(result, jobs));
+    for (const w of shortRunWarnings(result)) process.stderr.write(`copylab: ${w}\n`);
     if (opts.plot !== undefined) {
       const { renderResultsSvg } = await import('../../plot/plot.js');
       writeOutput(opts.plot, await renderResultsSvg(result));
@@ -169,6 +171,7 @@ async function repeated(jobs: JobSpec[], scenario: Scenario, scenarioName: strin
     }
   }
   if (tty) process.stderr.write('\r\x1b[K');
+  if (results[0]) for (const w of shortRunWarnings(results[0])) process.stderr.write(`copylab: ${w}\n`);
   const rows = repeatRows(results);
   const load = { start: load0, end: loadavg()[0]!, cpus: availableParallelism() };
   if (o.json) process.stdout.write(JSON.stringify({ repeat: n, loadavg: load, summary: rows, runs: results }, null, 2) + '\n');
