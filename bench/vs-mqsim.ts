@@ -22,7 +22,9 @@ import { resolveTiming } from '../devices/timing/params.js';
 import { table } from './common.js';
 
 type Figures = { iops: number; mean_us: number };
-type Recorded = { commit: string; results: Record<string, { shipped: Figures; ideal: Figures }> };
+/** MQSim's mapping counters for a shipped-config run (bench/peers/mqsim.json "mapping_fields" says which of its result fields each is). */
+type Mapping = { misses: number; misses_without_read: number; translation_reads: number; writebacks: number };
+type Recorded = { commit: string; results: Record<string, { shipped: Figures; ideal: Figures }>; mapping: Record<string, Mapping> };
 
 /** MQSim's logical capacity with its shipped config (bytes): 1% of it is the working set. */
 const MQSIM_LOGICAL_BYTES = 480e9;
@@ -70,7 +72,7 @@ function workloadXml(w: ClosedLoopWorkload, stopNs: number): string {
 }
 
 /** Builds MQSim in `dir` and runs every workload with both mapping-table settings. */
-function runMqsim(dir: string): Recorded['results'] {
+function runMqsim(dir: string): Pick<Recorded, 'results' | 'mapping'> {
   const tree = resolve(dir);
   if (!existsSync(join(tree, 'Makefile')) || !existsSync(join(tree, 'ssdconfig.xml'))) throw new Error(`MQSIM_DIR=${dir}: no Makefile and ssdconfig.xml there`);
   process.stdout.write(`building MQSim in ${tree} …\n`);
@@ -81,6 +83,8 @@ function runMqsim(dir: string): Recorded['results'] {
     const shipped = readFileSync(join(tree, 'ssdconfig.xml'), 'utf8');
     const configs = { shipped, ideal: shipped.replace(/<Ideal_Mapping_Table>\s*false\s*<\/Ideal_Mapping_Table>/, '<Ideal_Mapping_Table>true</Ideal_Mapping_Table>') };
     const out: Recorded['results'] = {};
+    const mapping: Recorded['mapping'] = {};
+    const attr = (x: string, k: string): number => Number(new RegExp(`${k}="([0-9]+)"`).exec(x)?.[1]);
     const stopNs = 5e9;
     for (const w of PEER_WORKLOADS) {
       const row: Partial<{ shipped: Figures; ideal: Figures }> = {};
@@ -99,18 +103,25 @@ function runMqsim(dir: string): Recorded['results'] {
         const delay = Number(/<End_to_End_Request_Delay>([^<]*)<\/End_to_End_Request_Delay>/.exec(x)?.[1]);
         if (!Number.isFinite(count) || !Number.isFinite(delay)) throw new Error(`${res}: no Request_Count / End_to_End_Request_Delay`);
         row[name] = { iops: count / (stopNs / 1e9), mean_us: delay };
+        if (name === 'shipped' && w.op === 'read' && w.pattern === 'random') {
+          mapping[w.name] = {
+            misses: attr(x, 'CMT_Misses_For_Read'), misses_without_read: attr(x, 'CMT_Misses'),
+            translation_reads: attr(x, 'Issued_Flash_Read_CMD_For_Mapping'), writebacks: attr(x, 'Issued_Flash_Program_CMD_For_Mapping'),
+          };
+        }
         process.stdout.write(`  ${w.name} ${name}: ${Math.round(count / 5)} IOPS (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
       }
       out[w.name] = row as { shipped: Figures; ideal: Figures };
     }
-    return out;
+    return { results: out, mapping };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
 const rec = recorded();
-const peer = process.env.MQSIM_DIR ? runMqsim(process.env.MQSIM_DIR) : rec.results;
+const ran = process.env.MQSIM_DIR ? runMqsim(process.env.MQSIM_DIR) : rec;
+const peer = ran.results;
 const source = process.env.MQSIM_DIR ? `MQSim run now from ${process.env.MQSIM_DIR}` : `MQSim ${rec.commit.slice(0, 7)}, figures recorded in bench/peers/mqsim.json (MQSIM_DIR=… runs it)`;
 const k = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
 console.log(`copylab's mqsim preset against ${source}`);
@@ -122,6 +133,7 @@ const t = table(
 );
 const mark = (r: number): string => `${r.toFixed(2)}×${Math.abs(r - 1) <= 0.15 ? '' : ' !'}`;
 let off = 0;
+const mapRows: string[][] = [];
 for (const w of PEER_WORKLOADS) {
   const p = peer[w.name]!;
   const w0 = performance.now();
@@ -131,6 +143,18 @@ for (const w of PEER_WORKLOADS) {
   const ri = ideal.iops / p.ideal.iops;
   off += Number(Math.abs(rs - 1) > 0.15) + Number(Math.abs(ri - 1) > 0.15);
   t.push([w.name, k(p.shipped.iops), k(shipped.iops), mark(rs), k(p.ideal.iops), k(ideal.iops), mark(ri), `${p.ideal.mean_us} / ${ideal.meanUs.toFixed(0)}`, `${(performance.now() - w0).toFixed(0)} ms`]);
+  const mp = ran.mapping?.[w.name];
+  if (mp) {
+    const s = shipped.stats;
+    const pair = (a: number, b: number): string => `${k(a)} / ${k(b)}`;
+    mapRows.push([w.name, pair(mp.misses, s.mapping_misses), pair(mp.translation_reads, s.mapping_reads), pair(mp.misses_without_read, s.mapping_held), pair(mp.writebacks, s.mapping_writebacks)]);
+  }
 }
 console.log(t.toString());
+if (mapRows.length) {
+  console.log('mapping cache, shipped (MQSim / copylab): misses, translation reads (write-backs\' included), misses served from a written-back page, write-backs');
+  const mt = table(['workload', 'misses', 'translation reads', 'without a read', 'write-backs'], ['left', 'right', 'right', 'right', 'right']);
+  for (const r of mapRows) mt.push(r);
+  console.log(mt.toString());
+}
 console.log(`${14 - off} of 14 within 15% ('!': off by more); docs/timing.md, "Against MQSim", says what differs where they are not`);

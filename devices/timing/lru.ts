@@ -1,25 +1,31 @@
 /**
  * A least-recently-used table of integer keys to numbers, bounded at `capacity` entries (the
- * cached mapping table of a page-mapped FTL: logical page → when its entry is known).
+ * cached mapping table of a page-mapped FTL: logical page → when its entry is known), each entry
+ * with a second number (`aux`: the mapping cache keeps when the entry was last changed, to tell a
+ * dirty entry from a clean one). `set` reports the entry it evicted (evictedKey, evictedAux).
  *
  * A Map from key to slot plus a doubly linked recency list in typed arrays that grow as entries
  * arrive. (A Map alone, deleting and re-inserting to refresh, is slow to evict from: V8 keeps the
  * deleted entries at the front of its insertion order and an iterator steps over each.)
  */
 
-/** Most entries any table holds (a limit on everything: 2^27 entries take about 3.5 GiB here, allocated as they arrive). */
+/** Most entries any table holds (a limit on everything: 2^27 entries take about 4.5 GiB here, allocated as they arrive). */
 export const LRU_MAX_ENTRIES = 1 << 27;
 
 export class Lru {
   private readonly slot = new Map<number, number>();
   private keys = new Float64Array(0);
   private vals = new Float64Array(0);
+  private auxs = new Float64Array(0);
   private prev = new Int32Array(0);
   private next = new Int32Array(0);
   /** Most recent and least recent slot (-1: empty). */
   private head = -1;
   private tail = -1;
   private used = 0;
+  /** The key the last set() evicted (NaN: none) and its aux. */
+  evictedKey = NaN;
+  evictedAux = 0;
 
   constructor(readonly capacity: number) {
     if (!(Number.isInteger(capacity) && capacity >= 1 && capacity <= LRU_MAX_ENTRIES)) {
@@ -39,11 +45,23 @@ export class Lru {
     return this.vals[s];
   }
 
-  /** Sets `key` (most recent), evicting the least recent entry when full. */
-  set(key: number, value: number): void {
+  /** The aux of `key` (recency unchanged); undefined when absent. */
+  auxOf(key: number): number | undefined {
+    const s = this.slot.get(key);
+    return s === undefined ? undefined : this.auxs[s];
+  }
+
+  /**
+   * Sets `key` (most recent), evicting the least recent entry when full (its key and aux in
+   * evictedKey / evictedAux; evictedKey NaN when nothing was evicted). `aux` undefined keeps an
+   * existing entry's aux (0 for a new one).
+   */
+  set(key: number, value: number, aux?: number): void {
+    this.evictedKey = NaN;
     let s = this.slot.get(key);
     if (s !== undefined) {
       this.vals[s] = value;
+      if (aux !== undefined) this.auxs[s] = aux;
       this.toFront(s);
       return;
     }
@@ -51,6 +69,8 @@ export class Lru {
       // Reuse the least recent entry's slot.
       s = this.tail;
       this.unlink(s);
+      this.evictedKey = this.keys[s]!;
+      this.evictedAux = this.auxs[s]!;
       this.slot.delete(this.keys[s]!);
     } else {
       if (this.used === this.keys.length) this.grow();
@@ -58,6 +78,7 @@ export class Lru {
     }
     this.keys[s] = key;
     this.vals[s] = value;
+    this.auxs[s] = aux ?? 0;
     this.slot.set(key, s);
     this.linkFront(s);
   }
@@ -70,6 +91,7 @@ export class Lru {
     };
     this.keys = copy(this.keys, new Float64Array(n));
     this.vals = copy(this.vals, new Float64Array(n));
+    this.auxs = copy(this.auxs, new Float64Array(n));
     this.prev = copy(this.prev, new Int32Array(n));
     this.next = copy(this.next, new Int32Array(n));
   }

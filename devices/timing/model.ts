@@ -75,8 +75,12 @@ export interface TimingStats {
   /** Reads whose mapping entry was cached / had to be read from a translation page (mapping_cache_bytes > 0). */
   mapping_hits: number;
   mapping_misses: number;
-  /** Translation pages read from flash (misses on one page in flight share its read). */
+  /** Translation pages read from flash (misses on one page in flight share its read), write-backs' reads included. */
   mapping_reads: number;
+  /** Translation pages written back (a changed entry evicted, mapping_writeback not none). */
+  mapping_writebacks: number;
+  /** Misses whose translation page was in controller memory after a write-back (no flash read). */
+  mapping_held: number;
 }
 
 export interface TimedSource {
@@ -125,6 +129,13 @@ const PLACE_CHUNK = 65536;
 
 /** Write-back buffer pages kept at most (a limit: past it the oldest is programmed first). */
 const BUFFER_MAX_ENTRIES = 1 << 16;
+
+/**
+ * Written-back translation pages remembered at most (in controller memory, or when last written
+ * back): a limit on everything; past it the oldest is forgotten (its page is read again on a miss,
+ * its entries count as changed: conservative).
+ */
+const TPAGES_MAX = 1 << 20;
 
 /** Commands between two prunes of the calendars. */
 const PRUNE_EVERY = 64;
@@ -190,6 +201,7 @@ export class TimingModel {
   readonly stats: TimingStats = {
     commands: 0, reads: 0, writes: 0, copies: 0, copyback_pages: 0, cross_die_pieces: 0, cross_device_pieces: 0,
     copy_source_pages: 0, link_bytes: 0, channel_bytes: 0, mapping_hits: 0, mapping_misses: 0, mapping_reads: 0,
+    mapping_writebacks: 0, mapping_held: 0,
   };
   readonly dies: number;
   /** Per die, the calendar of what it executes: with `issue: chip` the dies of one chip share one. */
@@ -234,6 +246,12 @@ export class TimingModel {
   private readonly entriesPerTPage: number;
   /** Translation pages being read: page → when read (dropped at prune once past). */
   private readonly mapReads = new Map<number, number>();
+  /** Mapping changes so far: a changed entry's aux is the change's number. */
+  private mapSeq = 0;
+  /** Translation page → the change number at its last write-back (its entries changed before then are clean). */
+  private readonly tpageCleanAt = new Map<number, number>();
+  /** Translation pages in controller memory after a write-back → their program (null: held for good). */
+  private readonly held = new Map<number, Program | null>();
   /** cwdp: the next free page of each plane (die × planes + plane). */
   private readonly planePages: Int32Array;
 
@@ -250,7 +268,7 @@ export class TimingModel {
     this.bufCap = params.write_window_bytes > 0 ? Math.min(params.dram_bytes, params.write_window_bytes) : params.dram_bytes;
     const entries = Math.floor(params.mapping_cache_bytes / params.mapping_entry_bytes);
     this.cmt = entries > 0 ? new Lru(entries) : null;
-    this.entriesPerTPage = Math.max(1, Math.floor(params.page_bytes / params.mapping_entry_bytes));
+    this.entriesPerTPage = Math.max(1, Math.floor(params.page_bytes / (params.translation_entry_bytes || params.mapping_entry_bytes)));
     this.planePages = new Int32Array(params.plane_allocation === 'cwdp' ? this.dies * params.planes : 0);
     this.ctrl = new Float64Array(params.ctrl_units);
     this.tR = params.tr_us * NS_PER_US;
@@ -358,6 +376,9 @@ export class TimingModel {
     this.floor = h;
     for (const c of this.units) c.prune(h);
     if (this.mapReads.size > 0) for (const [k, r] of this.mapReads) if (r <= h) this.mapReads.delete(k);
+    if (this.params.mapping_writeback === 'program' && this.held.size > 0) {
+      for (const [k, p] of this.held) if (p && released(p) <= h) this.held.delete(k);
+    }
     for (const c of this.ch) c.prune(h);
     this.linkUp.prune(h);
     this.linkDown.prune(h);
@@ -506,14 +527,82 @@ export class TimingModel {
     const tpage = Math.floor(lpage / this.entriesPerTPage);
     let r = this.mapReads.get(tpage);
     if (r === undefined || r < t) {
-      const d = this.stripedDie(tpage);
-      if (this.pendingCount > 0) this.settle(d, t);
-      r = this.senseOut(d, t, this.params.mapping_entry_bytes);
-      this.mapReads.set(tpage, r);
-      this.stats.mapping_reads++;
+      if (this.inMemory(tpage, t)) {
+        // Written back and still in controller memory (MQSim's DepartingMappingEntries): no read.
+        r = t;
+        this.stats.mapping_held++;
+      } else {
+        const d = this.stripedDie(tpage);
+        if (this.pendingCount > 0) this.settle(d, t);
+        r = this.senseOut(d, t, this.params.mapping_entry_bytes);
+        this.mapReads.set(tpage, r);
+        this.stats.mapping_reads++;
+      }
     }
-    this.cmt!.set(lpage, r);
+    // map_on_read: the first read of a page never written maps it now, a changed entry.
+    const maps = this.params.map_on_read === 1 && !this.isPlaced(lpage);
+    if (maps) this.record(lpage, this.stripedDie(lpage));
+    this.cmtSet(lpage, r, maps, t);
     return r;
+  }
+
+  /** Whether logical page p has been written (or mapped by a read with map_on_read). */
+  private isPlaced(p: number): boolean {
+    const chunk = this.placed.get(Math.floor(p / PLACE_CHUNK));
+    return chunk !== undefined && chunk[p % PLACE_CHUNK]! > 0;
+  }
+
+  /**
+   * Caches lpage's entry, known at `at`; `changed` marks it dirty (a write, a copy, a read that maps
+   * the page). An evicted changed entry has its translation page written back at `t`
+   * (mapping_writeback), unless a write-back since its change has cleaned it.
+   */
+  private cmtSet(lpage: number, at: number, changed: boolean, t: number): void {
+    const cmt = this.cmt!;
+    cmt.set(lpage, at, changed ? ++this.mapSeq : undefined);
+    if (Number.isNaN(cmt.evictedKey) || cmt.evictedAux === 0 || this.params.mapping_writeback === 'none') return;
+    const tpage = Math.floor(cmt.evictedKey / this.entriesPerTPage);
+    if (cmt.evictedAux > (this.tpageCleanAt.get(tpage) ?? 0)) this.writeBack(tpage, t);
+  }
+
+  /**
+   * Writes translation page `tpage` back from `t` (DFTL's batch update; MQSim's
+   * generate_flash_writeback_request_for_mapping_data): reads it (later misses in it share the
+   * read), merges every changed cached entry of it (all clean from now), and programs it on its
+   * die (`program`: queued as data programs are, the page in memory until programmed) or keeps it
+   * in memory for good (`held`).
+   */
+  private writeBack(tpage: number, t: number): void {
+    this.stats.mapping_writebacks++;
+    this.remember(this.tpageCleanAt, tpage, ++this.mapSeq);
+    const d = this.stripedDie(tpage);
+    if (this.pendingCount > 0) this.settle(d, t);
+    const r = this.senseOut(d, t, this.params.page_bytes);
+    this.stats.mapping_reads++;
+    const prev = this.mapReads.get(tpage);
+    if (prev === undefined || prev < r) this.mapReads.set(tpage, r);
+    let p: Program | null = null;
+    if (this.params.mapping_writeback === 'program') {
+      p = program(d, r, this.params.page_bytes, this.tProg, 0);
+      this.enqueue(p);
+    }
+    this.remember(this.held, tpage, p);
+  }
+
+  /** Sets k in a map of translation pages, forgetting the oldest past TPAGES_MAX. */
+  private remember<V>(m: Map<number, V>, k: number, v: V): void {
+    m.delete(k);
+    if (m.size >= TPAGES_MAX) m.delete(m.keys().next().value!);
+    m.set(k, v);
+  }
+
+  /** Whether translation page `tpage` is in controller memory at `t` after a write-back. */
+  private inMemory(tpage: number, t: number): boolean {
+    const p = this.held.get(tpage);
+    if (p === undefined) return false;
+    if (p === null) return true;
+    const rel = released(p);
+    return Number.isNaN(rel) || rel > t;
   }
 
   // ── the write-back buffer ──
@@ -613,7 +702,7 @@ export class TimingModel {
       for (let at = offset, end = offset + length; at < end; ) {
         const next = Math.min(end, (Math.floor(at / page) + 1) * page);
         const lpage = Math.floor(at / page);
-        this.cmt?.set(lpage, buffered); // a write makes its entry: no read
+        if (this.cmt) this.cmtSet(lpage, buffered, true, buffered); // a write makes its entry: no read
         if (perWrite) {
           // A page of its own, programmed whole (tPROG) however few bytes the write gives it.
           const p = program(this.nextPage(lpage), buffered, next - at, this.tProg, next - at, this.slotPlane, this.slotPage);
@@ -633,7 +722,7 @@ export class TimingModel {
       const perWrite = this.params.program_unit === 'write';
       const d = perWrite ? this.nextPage(Math.floor(at / page)) : this.writeThroughDie(Math.floor(at / page), bytes);
       this.record(Math.floor(at / page), d);
-      this.cmt?.set(Math.floor(at / page), inDevice);
+      if (this.cmt) this.cmtSet(Math.floor(at / page), inDevice, true, inDevice);
       const r = this.programNow(program(d, inDevice, bytes, perWrite ? this.tProg : (this.tProg * bytes) / page, 0));
       if (r > done) done = r;
       at = next;
@@ -753,7 +842,7 @@ export class TimingModel {
     if (copyback && aware && !writeThrough) placeOnSource = this.copybackChoice(all.map((a) => a.group), best, starts);
     all.forEach(({ group: g }, i) => {
       const b = best[i]!;
-      this.cmt?.set(g.dstPage, starts[all[i]!.cmd]!); // the copy makes its destination's entries, as a write does
+      if (this.cmt) this.cmtSet(g.dstPage, starts[all[i]!.cmd]!, true, starts[all[i]!.cmd]!); // the copy makes its destination's entries, as a write does
       if (placeOnSource?.[i]) {
         g.die = b.die;
         g.cbPage = b.page;

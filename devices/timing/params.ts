@@ -37,6 +37,20 @@ export type ProgramUnitName = (typeof PROGRAM_UNITS)[number];
 export const PLANE_ALLOCATIONS = ['dynamic', 'cwdp'] as const;
 export type PlaneAllocationName = (typeof PLANE_ALLOCATIONS)[number];
 
+/**
+ * What evicting a changed (dirty) entry from the cached mapping table does (docs/timing.md, "The
+ * mapping cache"): `none`, nothing is charged; `program`, its translation page is written back as
+ * DFTL does (ASPLOS'09; MQSim's generate_flash_writeback_request_for_mapping_data): the page is
+ * read (a translation read that later misses in the page share), every changed cached entry of the
+ * page is merged in and made clean, and the page is programmed; until the program is done the page
+ * is in controller memory and a miss in it reads no flash; `held`, the same without the program:
+ * the page stays in controller memory from then on (MQSim at 7ec40e3: its PRIORITY_OUT_OF_ORDER
+ * scheduler queues translation writes in a queue it never serves, TSU_Priority_OutOfOrder::
+ * service_write_transaction, so the page never leaves DepartingMappingEntries).
+ */
+export const MAPPING_WRITEBACKS = ['none', 'program', 'held'] as const;
+export type MappingWritebackName = (typeof MAPPING_WRITEBACKS)[number];
+
 /** The string keys and the values each takes. */
 export const TIMING_ENUMS = {
   link: Object.keys(LINKS) as readonly string[],
@@ -44,6 +58,7 @@ export const TIMING_ENUMS = {
   issue: ISSUES as readonly string[],
   program_unit: PROGRAM_UNITS as readonly string[],
   plane_allocation: PLANE_ALLOCATIONS as readonly string[],
+  mapping_writeback: MAPPING_WRITEBACKS as readonly string[],
 } as const;
 
 export type TimingParams = {
@@ -102,6 +117,20 @@ export type TimingParams = {
   readonly mapping_cache_bytes: number;
   /** Bytes one cached mapping entry takes (MQSim: ⌈(2·log2(physical pages) + sectors per page) / 8⌉). */
   readonly mapping_entry_bytes: number;
+  /**
+   * Bytes one entry takes in a translation page on flash, which need not hold the logical page
+   * number its place gives (page_bytes / this entries per translation page); 0: mapping_entry_bytes.
+   * MQSim: ⌈(log2(physical pages) + sectors per page) / 8⌉ (its GTD_entry_size).
+   */
+  readonly translation_entry_bytes: number;
+  /** What evicting a changed mapping entry does: nothing, a write-back of its translation page, or the same held in memory without its program. */
+  readonly mapping_writeback: MappingWritebackName;
+  /**
+   * 1: the first read of a logical page never written gives it a physical page there and then, so
+   * its new mapping entry is changed (dirty) and is written back when evicted (MQSim's
+   * online_create_entry_for_reads: its device's data predates the run); 0: such a read changes nothing.
+   */
+  readonly map_on_read: number;
   // ── host link ──
   readonly link: LinkName;
   /** Per direction, MB/s; the link's nominal rate unless overridden. */
@@ -147,6 +176,8 @@ export const TIMING_BOUNDS: Readonly<Record<NumericKey, readonly [number, number
   write_window_bytes: [0, 2 ** 40, 'int'],
   mapping_cache_bytes: [0, 2 ** 40, 'int'],
   mapping_entry_bytes: [1, 64, 'int'],
+  translation_entry_bytes: [0, 64, 'int'],
+  map_on_read: [0, 1, 'int'],
   link_mbps: [1, 1e6, 'real'],
   link_latency_us: [0, 1e6, 'real'],
   copyback: [0, 1, 'int'],

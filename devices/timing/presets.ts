@@ -39,6 +39,9 @@ const COMMON = {
   program_unit: 'page' as const,
   mapping_cache_bytes: 0,
   mapping_entry_bytes: 8,
+  translation_entry_bytes: 0,
+  mapping_writeback: 'none' as const,
+  map_on_read: 0,
   link: 'pcie3x4' as LinkName,
   link_mbps: LINKS.pcie3x4.mbps,
   link_latency_us: LINKS.pcie3x4.latency_us,
@@ -91,7 +94,12 @@ export const TIMING_PRESETS: Readonly<Record<string, TimingParams>> = {
   // through it, and it writes each cached write back as its own flash transaction (a page
   // program per write), at most one page per plane of the device in flight (its back-pressure
   // buffer: 8 × 4 × 2 × 2 pages × 8 KiB = 1 MiB). Its cached mapping table is 2 MiB of entries of
-  // ⌈(2·26 + 16) / 8⌉ = 9 bytes (2^26 physical pages, 16 sectors per page).
+  // ⌈(2·26 + 16) / 8⌉ = 9 bytes (2^26 physical pages, 16 sectors per page); a translation page
+  // holds 8192 / 6 = 1365 entries of ⌈(26 + 16) / 8⌉ = 6 bytes (no logical page number on flash;
+  // GTD_entry_size in Address_Mapping_Unit_Page_Level.cpp). Evicting a changed entry reads its
+  // translation page and queues its write, which its scheduler never issues, so the page stays in
+  // memory and later misses in it read no flash (mapping_writeback: held); and the first read of a
+  // page never written maps it then (online_create_entry_for_reads), a changed entry (map_on_read).
   mqsim: {
     ...COMMON, preset: 'mqsim', channels: 8, dies_per_channel: 8, dies_per_chip: 2, issue: 'chip', planes: 2, plane_allocation: 'cwdp',
     page_bytes: 8192, pages_per_block: 256,
@@ -99,6 +107,7 @@ export const TIMING_PRESETS: Readonly<Record<string, TimingParams>> = {
     link_mbps: 4000, link_latency_us: 0,
     dram_bytes: 256 << 20, dram_mbps: 413, dram_access_us: 10.6,
     write_window_bytes: 1 << 20, program_unit: 'write', mapping_cache_bytes: 2 << 20, mapping_entry_bytes: 9,
+    translation_entry_bytes: 6, mapping_writeback: 'held', map_on_read: 1,
     copyback: 0, // Use_Copyback_for_GC=false
   },
   // SimpleSSD: read 40 µs (LSB), program 500 µs (LSB), erase 3.5 ms; 8 ch × 4 packages assumed,

@@ -6,7 +6,7 @@
  */
 import { Clock } from '../core/time/clock.js';
 import { Prng } from '../core/util/prng.js';
-import { TimingModel } from '../../devices/timing/model.js';
+import { TimingModel, type TimingStats } from '../../devices/timing/model.js';
 import type { TimingParams } from '../../devices/timing/params.js';
 
 export interface ClosedLoopWorkload {
@@ -22,6 +22,8 @@ export interface ClosedLoopResult {
   /** Mean completion latency (µs). */
   readonly meanUs: number;
   readonly requests: number;
+  /** The model's counters over the whole run (warm-up included). */
+  readonly stats: TimingStats;
 }
 
 /** The seven workloads of the MQSim comparison (docs/timing.md, "Against MQSim"). */
@@ -78,5 +80,5 @@ export function runClosedLoop(
   for (let i = 0; i < w.qd; i++) issue();
   clock.runUntilIdle();
   const measured = done - warm;
-  return { iops: measured / ((clock.now() - t0) / 1e9), meanUs: latency / measured / 1000, requests: measured };
+  return { iops: measured / ((clock.now() - t0) / 1e9), meanUs: latency / measured / 1000, requests: measured, stats: m.stats };
 }

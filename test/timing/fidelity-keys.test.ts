@@ -111,6 +111,100 @@ describe('fidelity keys (docs/timing.md, "Parameters")', () => {
   });
 });
 
+describe('the mapping cache: translation pages and write-backs (docs/timing.md, "The mapping cache")', () => {
+  // SMALL's 4 KiB pages hold 512 entries of 8 bytes: logical pages 0..511 share translation page 0.
+  const CACHE = { ...SMALL, mapping_entry_bytes: 8 } as const;
+  const withClock = (spec: TimingSpec): { m: TimingModel; clock: Clock; to: (t: number) => void } => {
+    const clock = new Clock();
+    const m = new TimingModel(resolveTiming(spec)!, clock);
+    return { m, clock, to: (t) => { clock.at(t, () => undefined); clock.runUntilIdle(); } };
+  };
+
+  it('translation_entry_bytes sets the entries per translation page: two misses share a read only when one page holds both', () => {
+    const wide = model({ ...CACHE, mapping_cache_bytes: 64 * 8 });
+    wide.read(0, 4096);
+    wide.read(600 * 4096, 4096); // translation page 1 of 512-entry pages
+    expect(wide.stats.mapping_reads).toBe(2);
+    const narrow = model({ ...CACHE, mapping_cache_bytes: 64 * 8, translation_entry_bytes: 4 });
+    narrow.read(0, 4096);
+    narrow.read(600 * 4096, 4096); // the same 1024-entry page, its read in flight: shared
+    expect(narrow.stats.mapping_reads).toBe(1);
+    expect(narrow.stats.mapping_misses).toBe(2);
+  });
+
+  it('mapping_writeback: held writes a changed entry\'s page back once and serves later misses in it from memory; none reads it again', () => {
+    const run = (mapping_writeback: 'none' | 'held') => {
+      const { m, to } = withClock({ ...CACHE, mapping_cache_bytes: 2 * 8, mapping_writeback });
+      m.write(0, 4096); // a changed entry for logical page 0 (translation page 0)
+      m.read(1000 * 4096, 4096);
+      m.read(2000 * 4096, 4096); // evicts page 0's changed entry
+      to(m.idleAt());
+      const before = m.stats.mapping_reads;
+      m.read(5 * 4096, 4096); // a miss in translation page 0, after every read is done
+      return { s: m.stats, extra: m.stats.mapping_reads - before };
+    };
+    const held = run('held');
+    expect(held.s.mapping_writebacks).toBe(1);
+    expect(held.s.mapping_reads).toBe(3); // two misses and the write-back's read of page 0
+    expect(held.extra).toBe(0);
+    expect(held.s.mapping_held).toBe(1);
+    const none = run('none');
+    expect(none.s.mapping_writebacks).toBe(0);
+    expect(none.extra).toBe(1);
+    expect(none.s.mapping_held).toBe(0);
+  });
+
+  it('mapping_writeback: program keeps the page in memory until its program (tPROG on its die) is done, then reads it again', () => {
+    const { m, to } = withClock({ ...CACHE, mapping_cache_bytes: 2 * 8, mapping_writeback: 'program' });
+    m.write(0, 4096);
+    m.read(1000 * 4096, 4096);
+    const t = m.read(2000 * 4096, 4096); // evicts page 0's entry: read page 0, program it
+    to(t);
+    m.read(5 * 4096, 4096); // the program is still to come: from memory
+    expect(m.stats.mapping_held).toBe(1);
+    const idle = m.idleAt();
+    expect(idle).toBeGreaterThanOrEqual(500 * US); // the translation page's program
+    to(idle);
+    m.read(6 * 4096, 4096); // programmed and gone from memory: read from flash
+    expect(m.stats.mapping_held).toBe(1);
+    expect(m.stats.mapping_reads).toBe(4);
+    m.check();
+  });
+
+  it('a write-back cleans every changed entry of its page; an entry changed after it is written back again', () => {
+    const m = model({ ...CACHE, mapping_cache_bytes: 3 * 8, mapping_writeback: 'held' });
+    m.write(0, 4096);
+    m.write(4096, 4096); // two changed entries of translation page 0
+    m.read(1000 * 4096, 4096);
+    m.read(2000 * 4096, 4096); // evicts page 0's entry: page 0 written back, page 1's entry clean with it
+    m.read(3000 * 4096, 4096); // evicts page 1's entry: clean, nothing to write
+    expect(m.stats.mapping_writebacks).toBe(1);
+    m.write(2 * 4096, 4096); // changed after the write-back
+    m.read(4000 * 4096, 4096);
+    m.read(5000 * 4096, 4096);
+    m.read(6000 * 4096, 4096); // evicts it: written back again
+    expect(m.stats.mapping_writebacks).toBe(2);
+  });
+
+  it('map_on_read: 1 makes the first read of a page never written change its entry (written back when evicted); 0 does not', () => {
+    const run = (map_on_read: number) => {
+      const m = model({ ...CACHE, mapping_cache_bytes: 2 * 8, mapping_writeback: 'held', map_on_read });
+      for (const p of [0, 1000, 2000]) m.read(p * 4096, 4096); // page 0's entry evicted
+      m.read(0, 4096);
+      m.read(1000 * 4096, 4096);
+      m.read(2000 * 4096, 4096); // the same pages again: mapped now, their entries clean
+      return m.stats.mapping_writebacks;
+    };
+    expect(run(0)).toBe(0);
+    expect(run(1)).toBe(3); // pages 0, 1000, 2000: each evicted once while changed
+  });
+
+  it('refuses an unknown mapping_writeback and a translation entry out of bounds', () => {
+    expect(() => resolveTiming({ preset: 'femu', mapping_writeback: 'lazy' as never })).toThrow(/mapping_writeback must be one of none, program, held/);
+    expect(() => resolveTiming({ preset: 'femu', translation_entry_bytes: 65 })).toThrow(/translation_entry_bytes must be an integer in 0..64/);
+  });
+});
+
 describe('Lru (devices/timing/lru.ts)', () => {
   it('agrees with a reference LRU on random operations', () => {
     fc.assert(
@@ -120,12 +214,19 @@ describe('Lru (devices/timing/lru.ts)', () => {
         const vals = new Map<number, number>();
         ops.forEach(([isSet, key], i) => {
           if (isSet) {
-            lru.set(key, i);
+            lru.set(key, i, i + 1);
             const at = ref.indexOf(key);
+            let evicted = NaN;
             if (at >= 0) ref.splice(at, 1);
-            else if (ref.length >= cap) vals.delete(ref.shift()!);
+            else if (ref.length >= cap) {
+              evicted = ref.shift()!;
+              expect(lru.evictedAux).toBe(vals.get(evicted)! + 1); // the evicted entry's aux
+              vals.delete(evicted);
+            }
+            expect(lru.evictedKey).toEqual(evicted);
             ref.push(key);
             vals.set(key, i);
+            expect(lru.auxOf(key)).toBe(i + 1);
           } else {
             const at = ref.indexOf(key);
             expect(lru.get(key)).toBe(at >= 0 ? vals.get(key) : undefined);
