@@ -7,6 +7,7 @@
  *
  *   npm run bench:vs-fio                             # the read/write job files of bench/jobs
  *   npm run bench:vs-fio -- bench/jobs/seq-bs.fio    # chosen job files
+ *   npm run bench:vs-fio -- --rounds=5               # runs per side (default 3), alternating
  *
  * fio is installed with apt-get when it is missing and this runs as root.
  */
@@ -67,12 +68,28 @@ function jsonOf(out: string): Job[] {
   return (JSON.parse(out.slice(out.indexOf('{'))) as { jobs: Job[] }).jobs;
 }
 
+/** Runs of each side per job file, alternating (--rounds=N, 1-20). */
+const DEFAULT_ROUNDS = 3;
+const MAX_ROUNDS = 20;
+
+/** The run whose IOPS (over its directions) is the median of the runs. */
+function medianJob(runs: readonly Job[]): Job {
+  const iops = (j: Job): number => j.read.iops + j.write.iops + j.trim.iops;
+  return [...runs].sort((a, b) => iops(a) - iops(b))[runs.length >> 1]!;
+}
+
 function p(d: Dir, q: string): number {
   return (d.clat_ns.percentile?.[q] ?? 0) / 1000;
 }
 
 function main(): void {
   const files = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const roundsArg = process.argv.find((a) => a.startsWith('--rounds='));
+  const rounds = roundsArg === undefined ? DEFAULT_ROUNDS : Number(roundsArg.slice('--rounds='.length));
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > MAX_ROUNDS) {
+    process.stderr.write(`--rounds: expected a whole number of runs, 1 to ${MAX_ROUNDS}\n`);
+    process.exit(2);
+  }
   const jobs = files.length ? files : DEFAULT_JOBS;
   const version = haveFio();
   if (!version) {
@@ -85,18 +102,28 @@ function main(): void {
     for (const file of jobs) {
       const text = readFileSync(file, 'utf8');
       const fioFile = join(dir, 'job.fio');
-      const byEngine = new Map<FioEngine, Job[]>();
-      for (const engine of FIO_ENGINES) {
-        writeFileSync(fioFile, forFio(text, engine));
-        process.stderr.write(`${file}: fio ${engine} …\n`);
-        byEngine.set(engine, jsonOf(execFileSync('fio', ['--output-format=json', fioFile], { encoding: 'utf8', maxBuffer: 64 << 20 })));
-        rmSync(SHM_FILE, { force: true });
+      // Each side runs `rounds` times, taking turns (fio io_uring, fio psync, copylab, again), so a
+      // neighbour's burst of load falls on all three alike; each row keeps each side's median run.
+      const byEngine = new Map<FioEngine, Job[][]>(FIO_ENGINES.map((e) => [e, []]));
+      const labRuns: Job[][] = [];
+      for (let round = 0; round < rounds; round++) {
+        for (const engine of FIO_ENGINES) {
+          writeFileSync(fioFile, forFio(text, engine));
+          process.stderr.write(`${file}: round ${round + 1}/${rounds}: fio ${engine} …\n`);
+          byEngine.get(engine)!.push(jsonOf(execFileSync('fio', ['--output-format=json', fioFile], { encoding: 'utf8', maxBuffer: 64 << 20 })));
+          rmSync(SHM_FILE, { force: true });
+        }
+        process.stderr.write(`${file}: round ${round + 1}/${rounds}: copylab …\n`);
+        labRuns.push(jsonOf(execFileSync(process.execPath, ['bin/copylab.js', 'bench', file, '--scenario', 'bench/jobs/lab.yaml', '--output-format=json'], { encoding: 'utf8', maxBuffer: 64 << 20 })));
       }
-      process.stderr.write(`${file}: copylab …\n`);
-      const labJobs = jsonOf(execFileSync(process.execPath, ['bin/copylab.js', 'bench', file, '--scenario', 'bench/jobs/lab.yaml', '--output-format=json'], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+      const labJobs = labRuns[0]!.map((j, i) => medianJob(labRuns.map((r) => r[i]!)));
+      const medianOf = (engine: FioEngine, i: number): Job | undefined => {
+        const runs = byEngine.get(engine)!.map((r) => r[i]).filter((j): j is Job => j !== undefined);
+        return runs.length ? medianJob(runs) : undefined;
+      };
       for (const [i, lj] of labJobs.entries()) {
-        const uring = byEngine.get('io_uring')?.[i];
-        const psync = byEngine.get('psync')?.[i];
+        const uring = medianOf('io_uring', i);
+        const psync = medianOf('psync', i);
         if (!uring || !psync) continue;
         for (const d of ['read', 'write', 'trim'] as const) {
           const b = lj[d];
@@ -117,7 +144,7 @@ function main(): void {
     rmSync(dir, { recursive: true, force: true });
     rmSync(SHM_FILE, { force: true });
   }
-  console.log(`the same job files: ${version} (io_uring and psync, file in /dev/shm) vs copylab ring engine (memory nullblk), ${process.version}, one run`);
+  console.log(`the same job files: ${version} (io_uring and psync, file in /dev/shm) vs copylab ring engine (memory nullblk), ${process.version}, median of ${rounds} alternating runs per side`);
   console.log(t.toString());
   console.log('vs best fio = copylab IOPS / the faster fio engine\'s IOPS (its MiB/s and latencies are the fio columns); psync runs at depth 1 whatever iodepth says');
   console.log('lat = mean issue-to-completion latency; clat p99 = 99th percentile of submission to completion');
