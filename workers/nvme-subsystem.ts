@@ -11,6 +11,7 @@
 import { workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { AdaptiveSpin } from '../src/core/block/adaptive-spin.js';
 import { spinThenPark, type Parking } from '../src/core/thread/park.js';
+import { holdLifeline } from '../src/core/thread/lifeline.js';
 import { DOORBELL } from '../src/core/block/completion-poller.js';
 import { DmaArena } from '../devices/nvme/dma.js';
 import { NvmeSubsystem } from '../devices/nvme/subsystem.js';
@@ -148,6 +149,16 @@ class Port {
 }
 
 const ports: Port[] = [];
+
+// On the way out (process.exit, an uncaught exception): every controller reports fatal status
+// (CSTS.CFS, Base 3.1.3.6) and a host waiting at probe time wakes; the lifeline says the thread is gone.
+holdLifeline(data.lifeline, () => {
+  for (const p of ports) {
+    Atomics.store(p.regs, REG.CSTS, CSTS.FATAL);
+    Atomics.add(p.regs, REG.IRQ, 1);
+    Atomics.notify(p.regs, REG.IRQ);
+  }
+});
 
 /** Controllers posted on the port since the last look (each before its first register write). */
 function admit(): void {

@@ -8,12 +8,14 @@
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { ScsiFabric, type ScsiArray } from '../devices/scsi/array.js';
-import { ownResult, SYNC, type CommandArgs, type Request, type ArraySnapshot, type SyncAnswer, type WorkerEvent } from '../devices/scsi/worker-protocol.js';
+import { CRASH_EXIT_CODE, ownResult, SYNC, type CommandArgs, type CrashHow, type Request, type ArraySnapshot, type SyncAnswer, type WorkerEvent } from '../devices/scsi/worker-protocol.js';
+import { holdLifeline } from '../src/core/thread/lifeline.js';
 import { RemoteClock } from '../devices/scsi/worker-clock.js';
 import { failed, type ScsiResult } from '../devices/scsi/sense.js';
 
 interface ScsiWorkerData {
   readonly sync: SharedArrayBuffer;
+  readonly lifeline: SharedArrayBuffer;
   readonly requests: MessagePort;
   readonly syncAnswers: MessagePort;
   readonly asyncAnswers: MessagePort;
@@ -23,6 +25,23 @@ const data = workerData as ScsiWorkerData;
 const flag = new Int32Array(data.sync);
 const post = (e: WorkerEvent, transfer: ArrayBuffer[] = []): void => data.asyncAnswers.postMessage(e, transfer);
 const clock = new RemoteClock(post);
+// A lab thread waiting for a synchronous answer wakes when this thread exits, and sees why.
+holdLifeline(data.lifeline, () => {
+  Atomics.add(flag, SYNC.ANSWERED, 1);
+  Atomics.notify(flag, SYNC.ANSWERED);
+});
+/** An injected crash waiting for the next synchronous request (fault-injection tests). */
+let crashNext: CrashHow | null = null;
+
+/** Ends the thread as a defect would, in the middle of a request the lab waits for. */
+function crash(how: CrashHow): void {
+  if (how === 'exit') process.exit(CRASH_EXIT_CODE);
+  if (how === 'reject') {
+    void Promise.reject(new Error('injected crash (unhandled rejection)'));
+    return;
+  }
+  throw new Error('injected crash (uncaught exception)');
+}
 const fabric = new ScsiFabric(clock);
 
 function arrayOf(name: string): ScsiArray {
@@ -67,6 +86,10 @@ function handle(m: Request): void {
     });
     return idle();
   }
+  if (m.op === 'crashOnNextCall') {
+    crashNext = m.how;
+    return;
+  }
   if (m.op === 'fire') {
     try {
       clock.fire(m.id, m.now);
@@ -75,6 +98,8 @@ function handle(m: Request): void {
     }
     return;
   }
+  // Outside the try below: the crash must escape this handler as a defect would.
+  if (crashNext !== null) return crash(crashNext);
   try {
     switch (m.op) {
       case 'addArray':

@@ -135,13 +135,18 @@ export class NvmeWorkerBar implements NvmeBar, Pollable, ThreadMember {
     this.event();
   }
 
-  /** Probe time: blocks this thread until `done()` (the admin command completed), the worker fails, or the time runs out. */
+  /**
+   * Probe time: blocks this thread until `done()` (the admin command completed), the controller
+   * reports fatal status, its thread exits (its lifeline, read by `alive`: the exit event cannot
+   * arrive while this waits), or the time runs out. The admin command then completes with
+   * Internal Error (host.ts), as a SCSI fabric's synchronous call ends with INTERNAL TARGET FAILURE.
+   */
   runPending(done?: () => boolean): void {
     const until = Date.now() + PROBE_TIMEOUT_MS;
     for (;;) {
       const seen = Atomics.load(this.regs, REG.IRQ);
       this.reap();
-      if (!done || done() || Atomics.load(this.regs, REG.CSTS) === CSTS.FATAL || Date.now() >= until) return;
+      if (!done || done() || Atomics.load(this.regs, REG.CSTS) === CSTS.FATAL || !this.o.thread.alive || Date.now() >= until) return;
       Atomics.wait(this.regs, REG.IRQ, seen, PROBE_WAIT_SLICE_MS);
     }
   }

@@ -8,6 +8,7 @@
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { WorkerHandle } from '../../src/core/thread/handle.js';
+import { newLifeline } from '../../src/core/thread/lifeline.js';
 import { REG_FLAG, REG_STATE, THREAD, type NvmeWorkerController, type NvmeWorkerData } from './worker-regs.js';
 
 /** What the thread tells each of its controllers. */
@@ -27,9 +28,11 @@ export class NvmeSubsystemThread {
     this.words = new Int32Array(thread);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const workerData: NvmeWorkerData & { port: MessagePort } = { kind: 'nvme', subsystem, thread, arena, doorbell, idleMicros, port: port2 };
+    const lifeline = newLifeline();
+    const workerData: NvmeWorkerData & { port: MessagePort } = { kind: 'nvme', subsystem, thread, arena, doorbell, idleMicros, lifeline, port: port2 };
     this.thread = new WorkerHandle('nvme-subsystem', {
       workerData,
+      lifeline,
       transferList: [port2],
       name: `copylab-nvme-${subsystem}`,
       what: 'controller worker',

@@ -67,7 +67,18 @@ export type Request =
   | { readonly op: 'visibleLuns'; readonly array: string; readonly initiator: string; readonly exported: readonly number[] | null }
   | { readonly op: 'reaches'; readonly array: string; readonly target: string; readonly viaTransport: boolean }
   | { readonly op: 'nexusLoss'; readonly array: string; readonly initiator: string }
-  | { readonly op: 'logicalUnitReset'; readonly array: string; readonly lun: number; readonly nexuses: readonly string[] };
+  | { readonly op: 'logicalUnitReset'; readonly array: string; readonly lun: number; readonly nexuses: readonly string[] }
+  /** Fault injection (tests only): the thread dies, `how`, inside the next synchronous request it gets. */
+  | { readonly op: 'crashOnNextCall'; readonly how: CrashHow };
+
+/**
+ * How an injected crash ends the thread: process.exit(), an uncaught exception, or an unhandled
+ * rejection (each runs the thread's 'exit' event, which marks its lifeline).
+ */
+export type CrashHow = 'exit' | 'throw' | 'reject';
+
+/** The exit code an injected `exit` crash uses (EX_SOFTWARE, as an internal error). */
+export const CRASH_EXIT_CODE = 70;
 
 /** A synchronous answer: the value, or the message of the RangeError the thread threw. */
 export type SyncAnswer = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
