@@ -12,13 +12,14 @@ import { workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_
 import { AdaptiveSpin } from '../src/core/block/adaptive-spin.js';
 import { spinThenPark, type Parking } from '../src/core/thread/park.js';
 import { holdLifeline } from '../src/core/thread/lifeline.js';
+import { crashThread, type CrashHow } from '../src/core/thread/crash.js';
 import { DOORBELL } from '../src/core/block/completion-poller.js';
 import { DmaArena } from '../devices/nvme/dma.js';
 import { NvmeSubsystem } from '../devices/nvme/subsystem.js';
 import { NvmeNamespace } from '../devices/nvme/namespace.js';
 import { NvmeController } from '../devices/nvme/controller.js';
 import { NVME_LIMITS } from '../devices/nvme/defaults.js';
-import { CSTS, DOORBELL_QUEUES, DUE_STRIDE, REG, REG_FLAG, REG_STATE, STAT, STATS_OFFSET, THREAD, type NvmeWorkerController, type NvmeWorkerData } from '../devices/nvme/worker-regs.js';
+import { CSTS, DOORBELL_QUEUES, DUE_STRIDE, REG, REG_FLAG, REG_STATE, STAT, STATS_OFFSET, THREAD, type NvmeThreadFault, type NvmeWorkerController, type NvmeWorkerData } from '../devices/nvme/worker-regs.js';
 import { Clock } from '../src/core/time/clock.js';
 import { TimingModel } from '../devices/timing/model.js';
 import { resolveTiming } from '../devices/timing/params.js';
@@ -160,9 +161,19 @@ holdLifeline(data.lifeline, () => {
   }
 });
 
+/** An injected crash waiting for the next controller (fault-injection tests). */
+let crashNext: CrashHow | null = null;
+
 /** Controllers posted on the port since the last look (each before its first register write). */
 function admit(): void {
   for (let m = receiveMessageOnPort(data.port); m; m = receiveMessageOnPort(data.port)) {
+    const fault = m.message as Partial<NvmeThreadFault>;
+    if (fault.crash !== undefined) {
+      crashNext = fault.crash;
+      continue;
+    }
+    // Outside the try below: the crash must escape as a defect would.
+    if (crashNext !== null) crashThread(crashNext);
     const c = m.message as NvmeWorkerController;
     const regs = new Int32Array(c.regs);
     try {

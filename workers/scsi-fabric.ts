@@ -8,8 +8,9 @@
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { ScsiFabric, type ScsiArray } from '../devices/scsi/array.js';
-import { CRASH_EXIT_CODE, ownResult, SYNC, type CommandArgs, type CrashHow, type Request, type ArraySnapshot, type SyncAnswer, type WorkerEvent } from '../devices/scsi/worker-protocol.js';
+import { ownResult, SYNC, type CommandArgs, type Request, type ArraySnapshot, type SyncAnswer, type WorkerEvent } from '../devices/scsi/worker-protocol.js';
 import { holdLifeline } from '../src/core/thread/lifeline.js';
+import { crashThread, type CrashHow } from '../src/core/thread/crash.js';
 import { RemoteClock } from '../devices/scsi/worker-clock.js';
 import { failed, type ScsiResult } from '../devices/scsi/sense.js';
 
@@ -32,16 +33,6 @@ holdLifeline(data.lifeline, () => {
 });
 /** An injected crash waiting for the next synchronous request (fault-injection tests). */
 let crashNext: CrashHow | null = null;
-
-/** Ends the thread as a defect would, in the middle of a request the lab waits for. */
-function crash(how: CrashHow): void {
-  if (how === 'exit') process.exit(CRASH_EXIT_CODE);
-  if (how === 'reject') {
-    void Promise.reject(new Error('injected crash (unhandled rejection)'));
-    return;
-  }
-  throw new Error('injected crash (uncaught exception)');
-}
 const fabric = new ScsiFabric(clock);
 
 function arrayOf(name: string): ScsiArray {
@@ -99,7 +90,7 @@ function handle(m: Request): void {
     return;
   }
   // Outside the try below: the crash must escape this handler as a defect would.
-  if (crashNext !== null) return crash(crashNext);
+  if (crashNext !== null) return crashThread(crashNext);
   try {
     switch (m.op) {
       case 'addArray':

@@ -17,6 +17,7 @@ import type { NvmeBar } from './bar.js';
 import type { ControllerStats } from './controller.js';
 import type { NvmeControllerOptions } from './defaults.js';
 import type { NvmeSubsystemThread, ThreadMember } from './worker-thread.js';
+import type { CrashHow } from '../../src/core/thread/crash.js';
 import { CSTS, DOORBELL_QUEUES, DUE_STRIDE, REG, REGS_BYTES, STAT, STATS_OFFSET } from './worker-regs.js';
 
 /** Longest the host waits for one probe-time admin command (the worker starting included), ms. */
@@ -203,6 +204,11 @@ export class NvmeWorkerBar implements NvmeBar, Pollable, ThreadMember {
     }
     this.o.poller.remove(this);
     this.o.poller.kick();
+  }
+
+  /** Fault injection (tests only): the subsystem's thread dies when the next controller joins it (worker-thread.ts). */
+  crashOnNextController(how: CrashHow): void {
+    this.o.thread.crashOnNextController(how);
   }
 
   /** Kills the subsystem's thread as a crash would (for fault-injection tests). */

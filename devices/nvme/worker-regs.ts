@@ -6,6 +6,7 @@
  * NEED_WAKEUP while it sleeps, STOP). Controller statistics follow as doubles.
  * Host memory itself (queues, PRP lists, data) is the lab's DMA arena, shared as well.
  */
+import type { CrashHow } from '../../src/core/thread/crash.js';
 import { NVME_LIMITS, type NvmeControllerOptions } from './defaults.js';
 
 /**
@@ -83,6 +84,14 @@ export interface NvmeWorkerData {
   readonly idleMicros: number;
   /** The thread's lifeline (src/core/thread/lifeline.ts): marked as it exits. */
   readonly lifeline: SharedArrayBuffer;
+}
+
+/**
+ * Fault injection (tests only), posted on the controllers' port: the thread dies, `crash`, when it
+ * admits the next controller, in the middle of that controller's probe.
+ */
+export interface NvmeThreadFault {
+  readonly crash: CrashHow;
 }
 
 /** CIDs per queue in the due-time table (CAP.MQES + 1). */

@@ -9,7 +9,8 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { WorkerHandle } from '../../src/core/thread/handle.js';
 import { newLifeline } from '../../src/core/thread/lifeline.js';
-import { REG_FLAG, REG_STATE, THREAD, type NvmeWorkerController, type NvmeWorkerData } from './worker-regs.js';
+import { REG_FLAG, REG_STATE, THREAD, type NvmeThreadFault, type NvmeWorkerController, type NvmeWorkerData } from './worker-regs.js';
+import type { CrashHow } from '../../src/core/thread/crash.js';
 
 /** What the thread tells each of its controllers. */
 export interface ThreadMember {
@@ -68,6 +69,15 @@ export class NvmeSubsystemThread {
 
   get closed(): boolean {
     return this.thread.closing;
+  }
+
+  /**
+   * Fault injection (tests only): the thread dies, `how`, when it admits the next controller that
+   * joins, while that controller's probe waits for its first admin command. `reject` does not end
+   * this thread: its loop never returns to the event loop, so a rejection is never reported.
+   */
+  crashOnNextController(how: CrashHow): void {
+    if (this.thread.alive) this.port.postMessage({ crash: how } satisfies NvmeThreadFault);
   }
 
   /** Kills the thread as a crash would (for fault-injection tests). */

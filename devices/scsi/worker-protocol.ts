@@ -8,6 +8,7 @@
  */
 import type { ScsiResult } from './sense.js';
 import type { ScsiArrayOptions } from './array.js';
+import type { CrashHow } from '../../src/core/thread/crash.js';
 
 /** Words of the shared flag buffer. */
 export const SYNC = {
@@ -71,14 +72,6 @@ export type Request =
   /** Fault injection (tests only): the thread dies, `how`, inside the next synchronous request it gets. */
   | { readonly op: 'crashOnNextCall'; readonly how: CrashHow };
 
-/**
- * How an injected crash ends the thread: process.exit(), an uncaught exception, or an unhandled
- * rejection (each runs the thread's 'exit' event, which marks its lifeline).
- */
-export type CrashHow = 'exit' | 'throw' | 'reject';
-
-/** The exit code an injected `exit` crash uses (EX_SOFTWARE, as an internal error). */
-export const CRASH_EXIT_CODE = 70;
 
 /** A synchronous answer: the value, or the message of the RangeError the thread threw. */
 export type SyncAnswer = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };

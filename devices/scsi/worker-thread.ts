@@ -21,7 +21,8 @@ import { WorkerHandle } from '../../src/core/thread/handle.js';
 import { newLifeline } from '../../src/core/thread/lifeline.js';
 import { ASC, SenseKey, Status } from './constants.js';
 import { ScsiCheck, checkCondition, type ScsiResult } from './sense.js';
-import { SCSI_WORKER_LIMITS, SYNC, type CommandArgs, type CrashHow, type Request, type SyncAnswer, type WorkerEvent } from './worker-protocol.js';
+import { SCSI_WORKER_LIMITS, SYNC, type CommandArgs, type Request, type SyncAnswer, type WorkerEvent } from './worker-protocol.js';
+import type { CrashHow } from '../../src/core/thread/crash.js';
 import type { Clock } from '../../src/core/time/clock.js';
 
 /**

@@ -18,7 +18,7 @@ import { b2bSegment, e4Descriptor, rw16Cdb, tpcInCdb, tpcOutCdb, xcopyLid1, xcop
 import { TpcInSa, TpcOutSa } from '../../../devices/scsi/constants.js';
 import { be16, be64 } from '../../../src/core/util/bytes.js';
 import { WorkerScsiArray } from '../../../devices/scsi/worker-array.js';
-import { CRASH_EXIT_CODE } from '../../../devices/scsi/worker-protocol.js';
+import { CRASH_EXIT_CODE } from '../../../src/core/thread/crash.js';
 import type { SdDevice } from '../../../devices/scsi/sd.js';
 
 const docs = examplesWith('scsi');
