@@ -204,6 +204,18 @@ describe('SCSI arrays with execution: worker', () => {
     });
   }
 
+  it('the lab\'s reads of access lists on a thread that dies under them: no LU, reaches nothing, at once', () => {
+    const lab = newLab();
+    const { array } = lab.addScsiArray({ name: 'arr0', execution: 'worker', lus: [{ name: 'sda', size: 1 << 20 }] });
+    const thread = (array as unknown as WorkerScsiArray).thread;
+    thread.crashOnNextCall('throw');
+    const t0 = Date.now();
+    expect(array.visibleLuns(HOST)).toEqual([]);
+    expect(array.reaches('arr0')).toBe(false);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(thread.alive).toBe(false);
+  });
+
   it('sd\'s synchronous bio on a thread that dies under it ends with EIO at once', async () => {
     const lab = newLab();
     const { array } = lab.addScsiArray({ name: 'arr0', execution: 'worker', lus: [{ name: 'sda', size: 1 << 20 }] });
