@@ -11,13 +11,15 @@
 import { workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { AdaptiveSpin } from '../src/core/block/adaptive-spin.js';
 import { spinThenPark, type Parking } from '../src/core/thread/park.js';
+import { holdLifeline } from '../src/core/thread/lifeline.js';
+import { crashThread, type CrashHow } from '../src/core/thread/crash.js';
 import { DOORBELL } from '../src/core/block/completion-poller.js';
 import { DmaArena } from '../devices/nvme/dma.js';
 import { NvmeSubsystem } from '../devices/nvme/subsystem.js';
 import { NvmeNamespace } from '../devices/nvme/namespace.js';
 import { NvmeController } from '../devices/nvme/controller.js';
 import { NVME_LIMITS } from '../devices/nvme/defaults.js';
-import { CSTS, DOORBELL_QUEUES, DUE_STRIDE, REG, REG_FLAG, REG_STATE, STAT, STATS_OFFSET, THREAD, type NvmeWorkerController, type NvmeWorkerData } from '../devices/nvme/worker-regs.js';
+import { CSTS, DOORBELL_QUEUES, DUE_STRIDE, REG, REG_FLAG, REG_STATE, STAT, STATS_OFFSET, THREAD, type NvmeThreadFault, type NvmeWorkerController, type NvmeWorkerData } from '../devices/nvme/worker-regs.js';
 import { Clock } from '../src/core/time/clock.js';
 import { TimingModel } from '../devices/timing/model.js';
 import { resolveTiming } from '../devices/timing/params.js';
@@ -149,9 +151,29 @@ class Port {
 
 const ports: Port[] = [];
 
+// On the way out (process.exit, an uncaught exception): every controller reports fatal status
+// (CSTS.CFS, Base 3.1.3.6) and a host waiting at probe time wakes; the lifeline says the thread is gone.
+holdLifeline(data.lifeline, () => {
+  for (const p of ports) {
+    Atomics.store(p.regs, REG.CSTS, CSTS.FATAL);
+    Atomics.add(p.regs, REG.IRQ, 1);
+    Atomics.notify(p.regs, REG.IRQ);
+  }
+});
+
+/** An injected crash waiting for the next controller (fault-injection tests). */
+let crashNext: CrashHow | null = null;
+
 /** Controllers posted on the port since the last look (each before its first register write). */
 function admit(): void {
   for (let m = receiveMessageOnPort(data.port); m; m = receiveMessageOnPort(data.port)) {
+    const fault = m.message as Partial<NvmeThreadFault>;
+    if (fault.crash !== undefined) {
+      crashNext = fault.crash;
+      continue;
+    }
+    // Outside the try below: the crash must escape as a defect would.
+    if (crashNext !== null) crashThread(crashNext);
     const c = m.message as NvmeWorkerController;
     const regs = new Int32Array(c.regs);
     try {

@@ -9,11 +9,14 @@
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { ScsiFabric, type ScsiArray } from '../devices/scsi/array.js';
 import { ownResult, SYNC, type CommandArgs, type Request, type ArraySnapshot, type SyncAnswer, type WorkerEvent } from '../devices/scsi/worker-protocol.js';
+import { holdLifeline } from '../src/core/thread/lifeline.js';
+import { crashThread, type CrashHow } from '../src/core/thread/crash.js';
 import { RemoteClock } from '../devices/scsi/worker-clock.js';
 import { failed, type ScsiResult } from '../devices/scsi/sense.js';
 
 interface ScsiWorkerData {
   readonly sync: SharedArrayBuffer;
+  readonly lifeline: SharedArrayBuffer;
   readonly requests: MessagePort;
   readonly syncAnswers: MessagePort;
   readonly asyncAnswers: MessagePort;
@@ -23,6 +26,13 @@ const data = workerData as ScsiWorkerData;
 const flag = new Int32Array(data.sync);
 const post = (e: WorkerEvent, transfer: ArrayBuffer[] = []): void => data.asyncAnswers.postMessage(e, transfer);
 const clock = new RemoteClock(post);
+// A lab thread waiting for a synchronous answer wakes when this thread exits, and sees why.
+holdLifeline(data.lifeline, () => {
+  Atomics.add(flag, SYNC.ANSWERED, 1);
+  Atomics.notify(flag, SYNC.ANSWERED);
+});
+/** An injected crash waiting for the next synchronous request (fault-injection tests). */
+let crashNext: CrashHow | null = null;
 const fabric = new ScsiFabric(clock);
 
 function arrayOf(name: string): ScsiArray {
@@ -67,6 +77,10 @@ function handle(m: Request): void {
     });
     return idle();
   }
+  if (m.op === 'crashOnNextCall') {
+    crashNext = m.how;
+    return;
+  }
   if (m.op === 'fire') {
     try {
       clock.fire(m.id, m.now);
@@ -75,6 +89,8 @@ function handle(m: Request): void {
     }
     return;
   }
+  // Outside the try below: the crash must escape this handler as a defect would.
+  if (crashNext !== null) return crashThread(crashNext);
   try {
     switch (m.op) {
       case 'addArray':

@@ -17,6 +17,7 @@ import type { NvmeBar } from './bar.js';
 import type { ControllerStats } from './controller.js';
 import type { NvmeControllerOptions } from './defaults.js';
 import type { NvmeSubsystemThread, ThreadMember } from './worker-thread.js';
+import type { CrashHow } from '../../src/core/thread/crash.js';
 import { CSTS, DOORBELL_QUEUES, DUE_STRIDE, REG, REGS_BYTES, STAT, STATS_OFFSET } from './worker-regs.js';
 
 /** Longest the host waits for one probe-time admin command (the worker starting included), ms. */
@@ -135,13 +136,18 @@ export class NvmeWorkerBar implements NvmeBar, Pollable, ThreadMember {
     this.event();
   }
 
-  /** Probe time: blocks this thread until `done()` (the admin command completed), the worker fails, or the time runs out. */
+  /**
+   * Probe time: blocks this thread until `done()` (the admin command completed), the controller
+   * reports fatal status, its thread exits (its lifeline, read by `alive`: the exit event cannot
+   * arrive while this waits), or the time runs out. The admin command then completes with
+   * Internal Error (host.ts), as a SCSI fabric's synchronous call ends with INTERNAL TARGET FAILURE.
+   */
   runPending(done?: () => boolean): void {
     const until = Date.now() + PROBE_TIMEOUT_MS;
     for (;;) {
       const seen = Atomics.load(this.regs, REG.IRQ);
       this.reap();
-      if (!done || done() || Atomics.load(this.regs, REG.CSTS) === CSTS.FATAL || Date.now() >= until) return;
+      if (!done || done() || Atomics.load(this.regs, REG.CSTS) === CSTS.FATAL || !this.o.thread.alive || Date.now() >= until) return;
       Atomics.wait(this.regs, REG.IRQ, seen, PROBE_WAIT_SLICE_MS);
     }
   }
@@ -198,6 +204,11 @@ export class NvmeWorkerBar implements NvmeBar, Pollable, ThreadMember {
     }
     this.o.poller.remove(this);
     this.o.poller.kick();
+  }
+
+  /** Fault injection (tests only): the subsystem's thread dies when the next controller joins it (worker-thread.ts). */
+  crashOnNextController(how: CrashHow): void {
+    this.o.thread.crashOnNextController(how);
   }
 
   /** Kills the subsystem's thread as a crash would (for fault-injection tests). */

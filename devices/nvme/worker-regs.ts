@@ -6,6 +6,7 @@
  * NEED_WAKEUP while it sleeps, STOP). Controller statistics follow as doubles.
  * Host memory itself (queues, PRP lists, data) is the lab's DMA arena, shared as well.
  */
+import type { CrashHow } from '../../src/core/thread/crash.js';
 import { NVME_LIMITS, type NvmeControllerOptions } from './defaults.js';
 
 /**
@@ -31,7 +32,7 @@ export const REG = {
   ACQ_HI: 69,
   /** CC.EN (Base 3.1.3.5). */
   CC_EN: 70,
-  /** CSTS.RDY, or CSTS_FATAL when the controller could not be built (Base 3.1.3.6). */
+  /** CSTS.RDY, or CSTS_FATAL when the controller could not be built or its thread exited (Base 3.1.3.6). */
   CSTS: 71,
   /** Identify-independent facts the host's sysfs shows: CNTLID, Number of Queues (NSQR, 0-based). */
   CNTLID: 72,
@@ -81,6 +82,16 @@ export interface NvmeWorkerData {
   /** The lab's completion doorbell (CompletionPoller.doorbell). */
   readonly doorbell: SharedArrayBuffer;
   readonly idleMicros: number;
+  /** The thread's lifeline (src/core/thread/lifeline.ts): marked as it exits. */
+  readonly lifeline: SharedArrayBuffer;
+}
+
+/**
+ * Fault injection (tests only), posted on the controllers' port: the thread dies, `crash`, when it
+ * admits the next controller, in the middle of that controller's probe.
+ */
+export interface NvmeThreadFault {
+  readonly crash: CrashHow;
 }
 
 /** CIDs per queue in the due-time table (CAP.MQES + 1). */

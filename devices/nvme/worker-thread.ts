@@ -8,7 +8,9 @@
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { WorkerHandle } from '../../src/core/thread/handle.js';
-import { REG_FLAG, REG_STATE, THREAD, type NvmeWorkerController, type NvmeWorkerData } from './worker-regs.js';
+import { newLifeline } from '../../src/core/thread/lifeline.js';
+import { REG_FLAG, REG_STATE, THREAD, type NvmeThreadFault, type NvmeWorkerController, type NvmeWorkerData } from './worker-regs.js';
+import type { CrashHow } from '../../src/core/thread/crash.js';
 
 /** What the thread tells each of its controllers. */
 export interface ThreadMember {
@@ -27,9 +29,11 @@ export class NvmeSubsystemThread {
     this.words = new Int32Array(thread);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const workerData: NvmeWorkerData & { port: MessagePort } = { kind: 'nvme', subsystem, thread, arena, doorbell, idleMicros, port: port2 };
+    const lifeline = newLifeline();
+    const workerData: NvmeWorkerData & { port: MessagePort } = { kind: 'nvme', subsystem, thread, arena, doorbell, idleMicros, lifeline, port: port2 };
     this.thread = new WorkerHandle('nvme-subsystem', {
       workerData,
+      lifeline,
       transferList: [port2],
       name: `copylab-nvme-${subsystem}`,
       what: 'controller worker',
@@ -65,6 +69,15 @@ export class NvmeSubsystemThread {
 
   get closed(): boolean {
     return this.thread.closing;
+  }
+
+  /**
+   * Fault injection (tests only): the thread dies, `how`, when it admits the next controller that
+   * joins, while that controller's probe waits for its first admin command. `reject` does not end
+   * this thread: its loop never returns to the event loop, so a rejection is never reported.
+   */
+  crashOnNextController(how: CrashHow): void {
+    if (this.thread.alive) this.port.postMessage({ crash: how } satisfies NvmeThreadFault);
   }
 
   /** Kills the thread as a crash would (for fault-injection tests). */

@@ -5,6 +5,22 @@
  * is point in time and change vulnerable (a write to its ranges revokes it), expires after its
  * inactivity timeout and is known only to the array whose copy manager made it. The block
  * device zero ROD token (ROD type FFFF0001h) writes zeros wherever it is used.
+ *
+ * Lifetime (docs/scsi.md, "ROD token lifetime"):
+ * - POPULATE TOKEN's INACTIVITY TIMEOUT (SBC-3 5.9.2, parameter bytes 4-7) is how long the token
+ *   may go unused: 0 takes the DEFAULT INACTIVITY TIMEOUT and more than the MAXIMUM INACTIVITY
+ *   TIMEOUT is INVALID FIELD IN PARAMETER LIST, both as the Block Device ROD Token Limits
+ *   descriptor of VPD 8Fh reports them (SBC-3 6.5.5.2; tpc-limits.ts: 60 s, 600 s).
+ * - The time counts from the token's last use: its creation, or the end of a WRITE USING TOKEN
+ *   that used it; a token in use by a copy in progress does not expire under it (as FreeBSD CTL).
+ * - A token used after its inactivity timeout is refused with ILLEGAL REQUEST, INVALID TOKEN
+ *   OPERATION, TOKEN EXPIRED (23h/07h); after DEL_TKN deleted it, TOKEN DELETED (23h/09h); after a
+ *   write to its ranges, TOKEN REVOKED (23h/06h); a token the array never made, TOKEN UNKNOWN
+ *   (23h/04h) (SPC-4 5.17.6 and the T10 ASC list). The array remembers the last
+ *   TPC_LIMITS.maxEndedTokens ended tokens for this; an older one is TOKEN UNKNOWN.
+ * - A LOGICAL UNIT RESET and the loss of the I_T nexus that made a token leave it valid: a ROD
+ *   token belongs to the copy manager and is meant to be used through other I_T nexuses (SPC-4
+ *   5.17.6); what those events clear (SAM-5 6.3.3, 6.3.4) is per-nexus and per-task state.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { ASC, CopyStatus, Rod, SenseKey, Status, Token, TpcInSa, TpcOutSa, XcopyDesc } from './constants.js';
@@ -32,7 +48,12 @@ export interface RodToken {
   readonly timeoutMs: number;
   lastUse: number;
   revoked: boolean;
+  /** WRITE USING TOKEN commands using it now: it does not expire meanwhile. */
+  active: number;
 }
+
+/** Why an ended token is no longer valid (the sense a later use gets). */
+type Ended = 'expired' | 'deleted';
 
 /** Parses block device range descriptors (SBC-3 5.9.2, 5.35.2); an incomplete trailing one is ignored. */
 function parseRanges(p: Uint8Array, lenOff: number, listOff: number, lu: LogicalUnit): Range[] {
@@ -57,11 +78,18 @@ function parseRanges(p: Uint8Array, lenOff: number, listOff: number, lu: Logical
 
 export class TokenStore {
   private readonly tokens = new Map<string, RodToken>();
+  /** Tokens that ended by expiry or DEL_TKN, oldest first (at most TPC_LIMITS.maxEndedTokens). */
+  private readonly ended = new Map<string, Ended>();
 
   constructor(private readonly now: () => number) {}
 
   get size(): number {
     return this.tokens.size;
+  }
+
+  /** Ended tokens remembered (for their sense). */
+  get endedSize(): number {
+    return this.ended.size;
   }
 
   /** A write to blocks a token covers revokes the token (point in time, change vulnerable). */
@@ -72,9 +100,17 @@ export class TokenStore {
     }
   };
 
+  /** Tokens idle for their inactivity timeout end (SBC-3 5.9.2); one in use waits for its use to end. */
   private expire(): void {
     const now = this.now();
-    for (const [k, t] of this.tokens) if (now - t.lastUse >= t.timeoutMs) this.tokens.delete(k);
+    for (const [k, t] of this.tokens) if (t.active === 0 && now - t.lastUse >= t.timeoutMs) this.end(k, 'expired');
+  }
+
+  private end(key: string, why: Ended): void {
+    this.tokens.delete(key);
+    this.ended.delete(key);
+    this.ended.set(key, why);
+    if (this.ended.size > TPC_LIMITS.maxEndedTokens) this.ended.delete(this.ended.keys().next().value!);
   }
 
   create(lu: LogicalUnit, ranges: Range[], creator: string, timeoutS: number): RodToken {
@@ -97,23 +133,43 @@ export class TokenStore {
     b[47] = lu.lbs & 0xff;
     putBe64(b, 56, totalBytes); // NUMBER OF BYTES REPRESENTED (low 8 of 16 bytes)
     b.set(randomBytes(Rod.TOKEN_LENGTH - 64), 64);
-    const t: RodToken = { bytes: b, lu, ranges, totalBytes, creator, timeoutMs: timeoutS * 1000, lastUse: this.now(), revoked: false };
+    const t: RodToken = { bytes: b, lu, ranges, totalBytes, creator, timeoutMs: timeoutS * 1000, lastUse: this.now(), revoked: false, active: 0 };
     this.tokens.set(toHex(b), t);
     return t;
   }
 
-  /** The token with exactly these bytes, or a CHECK CONDITION saying why there is none. */
+  /**
+   * The token with exactly these bytes, or a CHECK CONDITION saying why there is none: expired,
+   * deleted, revoked or unknown (SPC-4 5.17.6; the ASCQs of ASC 23h, T10 ASC list).
+   */
   lookup(bytes: Uint8Array): RodToken {
     this.expire();
-    const t = this.tokens.get(toHex(bytes));
-    if (!t || !timingSafeEqual(t.bytes, bytes)) throw illegal(ASC.TOKEN_UNKNOWN);
+    const key = toHex(bytes);
+    const t = this.tokens.get(key);
+    if (!t || !timingSafeEqual(t.bytes, bytes)) {
+      const why = this.ended.get(key);
+      throw illegal(why === 'expired' ? ASC.TOKEN_EXPIRED : why === 'deleted' ? ASC.TOKEN_DELETED : ASC.TOKEN_UNKNOWN);
+    }
     if (t.revoked) throw illegal(ASC.TOKEN_REVOKED);
     t.lastUse = this.now();
     return t;
   }
 
+  /** A WRITE USING TOKEN begins using the token: it cannot expire until `release`. */
+  use(t: RodToken): void {
+    t.active++;
+  }
+
+  /** The use ended: its inactivity timeout counts from now. */
+  release(t: RodToken): void {
+    if (t.active > 0) t.active--;
+    t.lastUse = this.now();
+  }
+
+  /** DEL_TKN (SBC-3 5.35): the token ends; a later use is TOKEN DELETED. */
   delete(t: RodToken): void {
-    this.tokens.delete(toHex(t.bytes));
+    const key = toHex(t.bytes);
+    if (this.tokens.get(key) === t) this.end(key, 'deleted');
   }
 
   ownedBy(initiator: string): RodToken[] {
@@ -186,8 +242,14 @@ export function* writeUsingToken(c: CmdContext, cm: CopyManager, store: TokenSto
   if (token && offsetBytes >= token.totalBytes) throw invalidFieldInParam(Token.WUT_OFF_OFFSET_INTO_ROD);
 
   const rec: ListRecord = { sa: TpcOutSa.WRITE_USING_TOKEN, status: CopyStatus.LID4_IN_PROGRESS_FOREGROUND, commandStatus: Status.GOOD, segmentsProcessed: 0, transferCount: 0, units: 'blocks', sense: null };
-  // The record ends however the command does (copy-manager.ts operation).
-  yield* cm.operation(c, 4, listId, rec, immed, false, writeFromRod(lu, token, ranges, offsetBytes, rec));
+  // The record ends however the command does (copy-manager.ts operation); the token does not
+  // expire while the copy uses it, and its inactivity timeout starts again when the copy ends.
+  if (token) store.use(token);
+  try {
+    yield* cm.operation(c, 4, listId, rec, immed, false, writeFromRod(lu, token, ranges, offsetBytes, rec));
+  } finally {
+    if (token) store.release(token);
+  }
   if (delTkn && token) store.delete(token);
 }
 

@@ -41,4 +41,9 @@ export const TPC_LIMITS = {
   maxInactivityTimeout: 600,
   /** Live ROD tokens per array. */
   maxTokens: 1024,
+  /**
+   * Ended ROD tokens (expired or deleted) an array remembers per array, so that a later use answers
+   * TOKEN EXPIRED or TOKEN DELETED rather than TOKEN UNKNOWN; the oldest is forgotten first.
+   */
+  maxEndedTokens: 1024,
 } as const;

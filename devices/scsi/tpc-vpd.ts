@@ -40,6 +40,51 @@ export const SUPPORTED_ROD_TYPES: readonly { readonly type: number; readonly fla
   { type: Rod.TYPE_BLOCK_ZERO, flags: RodTypeFlag.TOKEN_IN },
 ];
 
+/**
+ * The ROD Token Features descriptor's body (SPC-4 7.8.17, type 0106h; offsets below are of the
+ * whole descriptor, as the standard numbers them): byte 4 REMOTE TOKENS (0: this copy manager
+ * neither makes nor takes tokens of other copy managers), 16-19 MINIMUM TOKEN LIFETIME, 20-23
+ * MAXIMUM TOKEN LIFETIME, 24-27 MAXIMUM TOKEN INACTIVITY TIMEOUT (seconds), 46-47 the length of
+ * the ROD device type specific features descriptors that follow: one for block devices (SBC-3
+ * 6.5.5.3), with its MAXIMUM BYTES IN BLOCK ROD and OPTIMAL BYTES IN BLOCK ROD TRANSFER.
+ */
+export const ROD_FEATURES = {
+  OFF_REMOTE_TOKENS: 4,
+  OFF_MIN_LIFETIME: 16,
+  OFF_MAX_LIFETIME: 20,
+  OFF_MAX_INACTIVITY: 24,
+  OFF_TYPE_SPECIFIC_LENGTH: 46,
+  OFF_TYPE_SPECIFIC: 48,
+  /** The block ROD device type specific features descriptor: 48 bytes, its length field 2Ch. */
+  BLOCK_DESCRIPTOR_LENGTH: 48,
+  /** Its offsets: peripheral device type, length, then the byte counts. */
+  BLOCK_OFF_LENGTH: 2,
+  BLOCK_OFF_MAX_BYTES: 8,
+  BLOCK_OFF_OPTIMAL_BYTES: 16,
+  /**
+   * MAXIMUM TOKEN LIFETIME: no bound beyond the inactivity timeout (a token in use lives on), as
+   * FreeBSD CTL reports it.
+   */
+  UNBOUNDED_LIFETIME: 0xffffffff,
+} as const;
+
+function rodTokenFeatures(): Uint8Array {
+  const F = ROD_FEATURES;
+  const at = (off: number): number => off - 4; // body offsets: the descriptor's type and length come first
+  const b = new Uint8Array(at(F.OFF_TYPE_SPECIFIC) + F.BLOCK_DESCRIPTOR_LENGTH);
+  b[at(F.OFF_REMOTE_TOKENS)] = 0;
+  putBe32(b, at(F.OFF_MIN_LIFETIME), TPC_LIMITS.minInactivityTimeout);
+  putBe32(b, at(F.OFF_MAX_LIFETIME), F.UNBOUNDED_LIFETIME);
+  putBe32(b, at(F.OFF_MAX_INACTIVITY), TPC_LIMITS.maxInactivityTimeout);
+  putBe16(b, at(F.OFF_TYPE_SPECIFIC_LENGTH), F.BLOCK_DESCRIPTOR_LENGTH);
+  const blk = at(F.OFF_TYPE_SPECIFIC);
+  b[blk] = 0x00; // peripheral device type: direct access block device
+  putBe16(b, blk + F.BLOCK_OFF_LENGTH, F.BLOCK_DESCRIPTOR_LENGTH - 4);
+  putBe64(b, blk + F.BLOCK_OFF_MAX_BYTES, TPC_LIMITS.maxTokenBytes);
+  putBe64(b, blk + F.BLOCK_OFF_OPTIMAL_BYTES, TPC_LIMITS.chunkBytes);
+  return b;
+}
+
 export function tpcVpdPage(lu: LogicalUnit): Uint8Array {
   const parts: Uint8Array[] = [];
   // Block Device ROD Token Limits (SBC-3 6.5.5.2).
@@ -71,6 +116,8 @@ export function tpcVpdPage(lu: LogicalUnit): Uint8Array {
   parts.push(desc(TpcVpdDesc.SUPPORTED_DESCRIPTORS, Uint8Array.from([2, XcopyDesc.SEG_BLOCK_TO_BLOCK, XcopyDesc.CSCD_IDENTIFICATION])));
   // Supported CSCD Descriptor IDs (SPC-4 7.8.17.6): none beyond list indexes.
   parts.push(desc(TpcVpdDesc.SUPPORTED_CSCD_IDS, new Uint8Array(2)));
+  // ROD Token Features (SPC-4 7.8.17, descriptor type 0106h): how long tokens live.
+  parts.push(desc(TpcVpdDesc.ROD_TOKEN_FEATURES, rodTokenFeatures()));
   // Supported ROD Types (SPC-4 7.8.17.7): one 64-byte ROD type descriptor per type.
   {
     const b = new Uint8Array(4 + ROD_TYPE_DESCRIPTOR_LENGTH * SUPPORTED_ROD_TYPES.length);

@@ -49,8 +49,18 @@ export class WorkerScsiArray {
 
   /** With the thread gone the array shows no LU (its commands fail with INTERNAL TARGET FAILURE). */
   visibleLuns(initiator: string, exported: readonly number[] | null = null): number[] {
-    if (!this.thread.alive) return [];
-    return this.thread.call({ op: 'visibleLuns', array: this.name, initiator, exported: exported ? [...exported] : null }) as number[];
+    return this.whileAlive([], () => this.thread.call({ op: 'visibleLuns', array: this.name, initiator, exported: exported ? [...exported] : null }) as number[]);
+  }
+
+  /** A read of the thread's state, or `gone` when the thread is dead or dies during the call. */
+  private whileAlive<T>(gone: T, read: () => T): T {
+    if (!this.thread.alive) return gone;
+    try {
+      return read();
+    } catch (err) {
+      if (!this.thread.alive) return gone;
+      throw err;
+    }
   }
 
   /**
@@ -59,8 +69,7 @@ export class WorkerScsiArray {
    * worker-kill fault campaign).
    */
   reaches(arrayName: string, viaTransport = false): boolean {
-    if (!this.thread.alive) return false;
-    return this.thread.call({ op: 'reaches', array: this.name, target: arrayName, viaTransport }) as boolean;
+    return this.whileAlive(false, () => this.thread.call({ op: 'reaches', array: this.name, target: arrayName, viaTransport }) as boolean);
   }
 
   /** Transport events: with the thread gone there is no state left to drop, so they never throw. */

@@ -8,6 +8,7 @@
  */
 import type { ScsiResult } from './sense.js';
 import type { ScsiArrayOptions } from './array.js';
+import type { CrashHow } from '../../src/core/thread/crash.js';
 
 /** Words of the shared flag buffer. */
 export const SYNC = {
@@ -67,7 +68,10 @@ export type Request =
   | { readonly op: 'visibleLuns'; readonly array: string; readonly initiator: string; readonly exported: readonly number[] | null }
   | { readonly op: 'reaches'; readonly array: string; readonly target: string; readonly viaTransport: boolean }
   | { readonly op: 'nexusLoss'; readonly array: string; readonly initiator: string }
-  | { readonly op: 'logicalUnitReset'; readonly array: string; readonly lun: number; readonly nexuses: readonly string[] };
+  | { readonly op: 'logicalUnitReset'; readonly array: string; readonly lun: number; readonly nexuses: readonly string[] }
+  /** Fault injection (tests only): the thread dies, `how`, inside the next synchronous request it gets. */
+  | { readonly op: 'crashOnNextCall'; readonly how: CrashHow };
+
 
 /** A synchronous answer: the value, or the message of the RangeError the thread threw. */
 export type SyncAnswer = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };

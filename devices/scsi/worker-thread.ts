@@ -10,15 +10,29 @@
  * keeps the process alive only while asynchronous work is out. When it dies,
  * every command, waiting or later, ends with CHECK CONDITION, HARDWARE ERROR / INTERNAL TARGET
  * FAILURE (sd: -EIO), and the host is told (a recorded failure) unless the lab closed it.
+ *
+ * A synchronous call waits in slices and wakes when the thread exits: the thread's exit marks its
+ * lifeline (src/core/thread/lifeline.ts) and bumps the answer flag, so a crash in the middle of a
+ * call (process.exit, an uncaught exception, an unhandled rejection) fails that call at once
+ * instead of after SCSI_WORKER_LIMITS.syncTimeoutMs; the timeout is left for a thread that hangs.
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { WorkerHandle } from '../../src/core/thread/handle.js';
+import { newLifeline } from '../../src/core/thread/lifeline.js';
 import { ASC, SenseKey, Status } from './constants.js';
 import { ScsiCheck, checkCondition, type ScsiResult } from './sense.js';
 import { SCSI_WORKER_LIMITS, SYNC, type CommandArgs, type Request, type SyncAnswer, type WorkerEvent } from './worker-protocol.js';
+import type { CrashHow } from '../../src/core/thread/crash.js';
 import type { Clock } from '../../src/core/time/clock.js';
 
-/** The answer of every command once the thread is gone. */
+/**
+ * The answer of every command once the thread is gone, including the one it died in: HARDWARE
+ * ERROR (SPC-4 4.5.6 table 48: the device server detected a failure of the hardware it runs on),
+ * INTERNAL TARGET FAILURE 44h/00h (SPC-4 4.5.6 table 49, the ASC and ASCQ assignments). The lab's
+ * target is the thread; LIO and FreeBSD CTL answer a backend that failed the same way. sd turns it
+ * into -EIO, as the NVMe worker's controllers end their commands when their thread dies (host side
+ * -EIO; a probe-time admin command completes with Internal Error, 06h, NVMe Base Figure 94).
+ */
 export const threadGone = (): ScsiResult => checkCondition(new ScsiCheck(SenseKey.HARDWARE_ERROR, ASC.INTERNAL_TARGET_FAILURE));
 
 const taskSetFull = (): ScsiResult => ({ status: Status.TASK_SET_FULL, senseData: new Uint8Array(0), dataIn: new Uint8Array(0) });
@@ -55,9 +69,11 @@ export class ScsiFabricThread {
     this.requests = req.port1;
     this.syncAnswers = syncCh.port1;
     this.asyncAnswers = asyncCh.port1;
-    const workerData = { sync, requests: req.port2, syncAnswers: syncCh.port2, asyncAnswers: asyncCh.port2 };
+    const lifeline = newLifeline();
+    const workerData = { sync, lifeline, requests: req.port2, syncAnswers: syncCh.port2, asyncAnswers: asyncCh.port2 };
     this.thread = new WorkerHandle('scsi-fabric', {
       workerData,
+      lifeline,
       transferList: [req.port2, syncCh.port2, asyncCh.port2],
       name: 'copylab-scsi-fabric',
       what: 'SCSI fabric worker',
@@ -169,6 +185,8 @@ export class ScsiFabricThread {
     for (;;) {
       const got = receiveMessageOnPort(this.syncAnswers);
       if (got) return got.message as SyncAnswer;
+      // The thread exited (its lifeline says so) without answering: the call fails now.
+      if (!this.thread.alive) return null;
       if (Date.now() > deadline) {
         this.thread.fail(`SCSI fabric worker did not answer within ${SCSI_WORKER_LIMITS.syncTimeoutMs} ms`);
         void this.thread.kill();
@@ -185,6 +203,14 @@ export class ScsiFabricThread {
     this.events.clear();
     while (this.holds > 0) this.release();
     this.keepAlive();
+  }
+
+  /**
+   * Fault injection (tests only): the thread dies inside the next synchronous request it gets,
+   * `how` (process.exit, an uncaught exception, an unhandled rejection), while the lab waits.
+   */
+  crashOnNextCall(how: CrashHow): void {
+    if (this.thread.alive) this.requests.postMessage({ op: 'crashOnNextCall', how } satisfies Request);
   }
 
   /** Kills the thread as a crash would (for fault-injection tests). */

@@ -123,6 +123,11 @@ describe('sg3_utils peer: INQUIRY and VPD pages decoded by sg_inq / sg_vpd --inh
       expect(l).toContain(`Maximum inline data length: ${TPC_LIMITS.maxInlineData}`);
       expect(l).toContain('block -> block [0x2]');
       expect(l).toContain('CSCD: Identification Descriptor [0xe4]');
+      // ROD Token Features: the lifetimes a token gets (rod-tokens.ts).
+      expect(l).toContain('Remote tokens: 0');
+      expect(l).toContain(`Minimum token lifetime: ${TPC_LIMITS.minInactivityTimeout} seconds`);
+      expect(l).toContain(`Maximum token inactivity timeout: ${TPC_LIMITS.maxInactivityTimeout}`);
+      expect(l).toContain(`Maximum Bytes in block ROD: ${TPC_LIMITS.maxTokenBytes}`);
       // The ROD types: the point-in-time token is made and taken, the zero token only taken.
       const rodTypes = o.slice(o.indexOf('Supported ROD token and ROD types:'), o.indexOf('General copy operations:'));
       expect(rodTypes).toMatch(/ROD type: point in time copy - change vulnerable \[0x800001\]\s+Internal: no\s+Token in: yes\s+Token out: yes/);

@@ -7,6 +7,7 @@
  */
 import { Worker, type Transferable } from 'node:worker_threads';
 import { workerScript, type WorkerEntry } from './entries.js';
+import { exitedWith } from './lifeline.js';
 
 export interface WorkerHandleOptions {
   readonly workerData: unknown;
@@ -17,6 +18,11 @@ export interface WorkerHandleOptions {
   readonly what: string;
   /** Told once when the thread is gone: the reason, and whether the owner closed it on purpose. */
   readonly onGone: (reason: string, closing: boolean) => void;
+  /**
+   * The thread's lifeline (lifeline.ts), when its entry holds one: `alive` then reads it, so an
+   * owner blocked in a synchronous wait sees an exit the event loop has not delivered yet.
+   */
+  readonly lifeline?: SharedArrayBuffer;
 }
 
 export class WorkerHandle {
@@ -26,8 +32,10 @@ export class WorkerHandle {
   private reason: string | null = null;
   private closingNow = false;
   private holds = 0;
+  private readonly life: Int32Array | null;
 
   constructor(entry: WorkerEntry, private readonly o: WorkerHandleOptions) {
+    this.life = o.lifeline ? new Int32Array(o.lifeline) : null;
     this.worker = new Worker(workerScript(entry), { workerData: o.workerData, transferList: o.transferList ? [...o.transferList] : [], name: o.name });
     this.worker.unref();
     this.exited = new Promise((resolve) => {
@@ -39,13 +47,23 @@ export class WorkerHandle {
     this.worker.on('error', (err) => this.fail(`${o.what} error: ${err.message}`));
   }
 
+  /** The thread runs: no exit seen, and (with a lifeline) none begun on the thread's side. */
   get alive(): boolean {
+    this.readLifeline();
     return this.reason === null;
   }
 
   /** Why the thread is gone ("device closed" when its owner closed it), or null while it runs. */
   get dead(): string | null {
+    this.readLifeline();
     return this.reason;
+  }
+
+  /** An exit the thread announced on its lifeline makes it gone now, before its exit event arrives. */
+  private readLifeline(): void {
+    if (this.reason !== null || this.life === null) return;
+    const code = exitedWith(this.life);
+    if (code !== null) this.fail(`${this.o.what} exited with code ${code}`);
   }
 
   /** The owner is closing it (a failure after this is not reported as one). */

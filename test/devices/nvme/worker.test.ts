@@ -5,6 +5,7 @@
  * bytes written through a worker-run namespace read back; errors keep their NVMe status and
  * errno; a dead worker fails commands with EIO; lab.close() ends the thread.
  */
+import { CRASH_EXIT_CODE } from '../../../src/core/thread/crash.js';
 import { describe, it, expect } from 'vitest';
 import { Lab } from '../../../src/app/lab.js';
 import { runScenario, ScenarioError } from '../../../src/app/scenario/run.js';
@@ -87,6 +88,24 @@ describe('NVMe controllers with execution: worker', () => {
     await expect(lab.read('/dev/nvme0n1', 0, 4096)).rejects.toMatchObject({ errno: -5 });
     expect(lab.failures.map((f) => f.device)).toContain('nvme0');
   });
+
+  // The thread dies while a controller's probe (synchronous admin commands) waits for it: the
+  // probe used to wait PROBE_TIMEOUT_MS (30 s); the thread's lifeline now ends it at once with
+  // Internal Error, as a SCSI fabric's synchronous call ends with INTERNAL TARGET FAILURE.
+  for (const [how, code] of [['exit', CRASH_EXIT_CODE], ['throw', 1]] as const) {
+    it(`a subsystem thread that dies (${how}) during a controller's probe fails the probe at once; the other controller's commands fail with EIO`, async () => {
+      const lab = newLab();
+      const a = lab.addNvmeController({ name: 'nvme0', subsystem: 's0', execution: 'worker', namespaces: [{ size: 1 << 20 }] });
+      await lab.write('/dev/nvme0n1', 0, pattern(4096, 6));
+      a.worker!.crashOnNextController(how);
+      const t0 = Date.now();
+      expect(() => lab.addNvmeController({ name: 'nvme1', subsystem: 's0', execution: 'worker', namespaces: [{ size: 1 << 20, nsid: 2 }] })).toThrow(/Identify Controller failed with status 0x6\b/);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(a.worker!.alive).toBe(false);
+      await expect(lab.read('/dev/nvme0n1', 0, 4096)).rejects.toMatchObject({ errno: -5 });
+      expect(lab.failures.map((f) => [f.device, f.reason])).toContainEqual(['nvme0', `controller worker exited with code ${code}`]);
+    });
+  }
 
   it('lab.close() stops the controller\'s thread; a command after it fails with EIO', async () => {
     const lab = new Lab();

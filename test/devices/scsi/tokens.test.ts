@@ -6,6 +6,11 @@ import { TPC_LIMITS } from '../../../devices/scsi/tpc-limits.js';
 import { eq } from '../../helpers.js';
 import { HOST, fill, ok, readBack, sense, twoArrays } from './helpers.js';
 import type { ScsiArray } from '../../../devices/scsi/array.js';
+import { ROD_FEATURES } from '../../../devices/scsi/tpc-vpd.js';
+import { decodeSense } from '../../../devices/scsi/sense.js';
+import { addScsiArray } from '../../../devices/scsi/attach.js';
+import { Lab } from '../../../src/app/lab.js';
+import { NS_PER_MS } from '../../../src/core/time/clock.js';
 
 function populate(a: ScsiArray, lun: number, ranges: { lba: number; blocks: number }[], listId: number, o: { timeout?: number } = {}): Uint8Array {
   const p = populateTokenList(ranges, o);
@@ -119,19 +124,20 @@ describe('ROD tokens', () => {
     expect(sense(wut(a0, 1, badLen, [{ lba: 0, blocks: 8 }])).ascq).toBe(0x0a);
     // Another array does not know the token.
     expect(sense(wut(a1, 0, token, [{ lba: 0, blocks: 8 }])).ascq).toBe(0x04);
-    // Inactivity timeout: used within 5 s it lives on; 5 s idle and it is gone.
+    // Inactivity timeout: used within 5 s it lives on; 5 s idle and it is gone: TOKEN EXPIRED.
     now += 4000;
     ok(wut(a0, 1, token, [{ lba: 0, blocks: 8 }]));
     now += 5000;
-    expect(sense(wut(a0, 1, token, [{ lba: 0, blocks: 8 }])).ascq).toBe(0x04);
+    const expired = sense(wut(a0, 1, token, [{ lba: 0, blocks: 8 }]));
+    expect([expired.key, expired.asc, expired.ascq]).toEqual([0x05, 0x23, 0x07]);
     // Change vulnerable: writing the source revokes the token.
     const t2 = populate(a0, 0, [{ lba: 0, blocks: 8 }], 3);
     fill(a0, 0, 4, 1, 9);
     expect(sense(wut(a0, 1, t2, [{ lba: 0, blocks: 8 }])).ascq).toBe(0x06);
-    // DEL_TKN frees it after use.
+    // DEL_TKN frees it after use: TOKEN DELETED.
     const t3 = populate(a0, 0, [{ lba: 0, blocks: 8 }], 4);
     ok(wut(a0, 1, t3, [{ lba: 0, blocks: 8 }], { delTkn: true }));
-    expect(sense(wut(a0, 1, t3, [{ lba: 0, blocks: 8 }])).ascq).toBe(0x04);
+    expect(sense(wut(a0, 1, t3, [{ lba: 0, blocks: 8 }])).ascq).toBe(0x09);
     // Timeouts outside 1..600 s and too many ranges are refused.
     const p = populateTokenList([{ lba: 0, blocks: 1 }], { timeout: TPC_LIMITS.maxInactivityTimeout + 1 });
     expect(sense(a0.execute(HOST, 0, tpcOutCdb(TpcOutSa.POPULATE_TOKEN, p.length, 5), p)).field).toBe(4);
@@ -144,6 +150,115 @@ describe('ROD tokens', () => {
     expect(t4).not.toEqualBytes(t5);
     const all = ok(a0.execute(HOST, 0, tpcInCdb(TpcInSa.REPORT_ALL_ROD_TOKENS), undefined, 8192)).dataIn;
     expect(all.length).toBe(8 + 2 * 512);
+  });
+
+  describe('lifetime (SBC-3 5.9.2, 5.35; SPC-4 5.17.6)', () => {
+    const expiredSense = (r: ReturnType<ScsiArray['execute']>) => {
+      const s = sense(r);
+      return [s.key, s.asc, s.ascq];
+    };
+    const EXPIRED = [0x05, 0x23, 0x07];
+
+    it('INACTIVITY TIMEOUT 0 takes the default (60 s), up to the maximum (600 s) is taken, beyond it is INVALID FIELD IN PARAMETER LIST at byte 4', () => {
+      const { fabric, a0 } = twoArrays();
+      let now = 5_000_000;
+      fabric.now = () => now;
+      fill(a0, 0, 0, 8, 1);
+      const byDefault = populate(a0, 0, [{ lba: 0, blocks: 8 }], 1);
+      const longest = populate(a0, 0, [{ lba: 0, blocks: 8 }], 2, { timeout: TPC_LIMITS.maxInactivityTimeout });
+      const shortest = populate(a0, 0, [{ lba: 0, blocks: 8 }], 3, { timeout: TPC_LIMITS.minInactivityTimeout });
+      now += TPC_LIMITS.minInactivityTimeout * 1000;
+      expect(expiredSense(wut(a0, 1, shortest, [{ lba: 0, blocks: 8 }]))).toEqual(EXPIRED);
+      now += TPC_LIMITS.defaultInactivityTimeout * 1000 - 1 - TPC_LIMITS.minInactivityTimeout * 1000;
+      ok(wut(a0, 1, byDefault, [{ lba: 0, blocks: 8 }])); // 1 ms before the default timeout
+      now += TPC_LIMITS.defaultInactivityTimeout * 1000;
+      expect(expiredSense(wut(a0, 1, byDefault, [{ lba: 0, blocks: 8 }]))).toEqual(EXPIRED);
+      now += (TPC_LIMITS.maxInactivityTimeout - 2 * TPC_LIMITS.defaultInactivityTimeout) * 1000 - 1;
+      ok(wut(a0, 1, longest, [{ lba: 0, blocks: 8 }]));
+      const p = populateTokenList([{ lba: 0, blocks: 1 }], { timeout: TPC_LIMITS.maxInactivityTimeout + 1 });
+      const s = sense(a0.execute(HOST, 0, tpcOutCdb(TpcOutSa.POPULATE_TOKEN, p.length, 4), p));
+      expect([s.key, s.asc, s.ascq, s.field, s.cd]).toEqual([0x05, 0x26, 0x00, Token.PT_OFF_INACTIVITY_TIMEOUT, false]);
+    });
+
+    it('VPD 8Fh reports the default and maximum inactivity timeout (Block Device ROD Token Limits) and the token lifetimes (ROD Token Features)', () => {
+      const { a0 } = twoArrays();
+      const page = ok(a0.execute(HOST, 0, inquiryCdb(Vpd.THIRD_PARTY_COPY, 4096), undefined, 4096)).dataIn;
+      const found = new Map<number, number>();
+      for (let at = 4; at + 4 <= page.length; at += 4 + be16(page, at + 2)) found.set(be16(page, at), at);
+      const limits = found.get(TpcVpdDesc.BLOCK_DEVICE_ROD_LIMITS)!;
+      expect([be32(page, limits + 12), be32(page, limits + 16)]).toEqual([TPC_LIMITS.maxInactivityTimeout, TPC_LIMITS.defaultInactivityTimeout]);
+      const f = found.get(TpcVpdDesc.ROD_TOKEN_FEATURES);
+      expect(f).toBeDefined();
+      expect(be16(page, f! + 2)).toBe(ROD_FEATURES.OFF_TYPE_SPECIFIC + ROD_FEATURES.BLOCK_DESCRIPTOR_LENGTH - 4);
+      expect([page[f! + 4], be32(page, f! + 16), be32(page, f! + 20), be32(page, f! + 24)]).toEqual([0, TPC_LIMITS.minInactivityTimeout, ROD_FEATURES.UNBOUNDED_LIFETIME, TPC_LIMITS.maxInactivityTimeout]);
+      expect(be16(page, f! + 46)).toBe(ROD_FEATURES.BLOCK_DESCRIPTOR_LENGTH);
+      // Descriptors in the order of their type codes (SPC-4 7.8.17.1).
+      expect([...found.keys()]).toEqual([...found.keys()].sort((x, y) => x - y));
+    });
+
+    it('the timeout counts from the end of the last use; an expired or deleted token keeps its sense until newer ended tokens push it out (then TOKEN UNKNOWN)', () => {
+      const { fabric, a0 } = twoArrays();
+      let now = 1_000_000;
+      fabric.now = () => now;
+      fill(a0, 0, 0, 8, 2);
+      const t = populate(a0, 0, [{ lba: 0, blocks: 8 }], 1, { timeout: 2 });
+      for (let i = 0; i < 5; i++) {
+        now += 1999;
+        ok(wut(a0, 1, t, [{ lba: 0, blocks: 8 }]));
+      }
+      now += 2000;
+      expect(expiredSense(wut(a0, 1, t, [{ lba: 0, blocks: 8 }]))).toEqual(EXPIRED);
+      expect(a0.tokens.size).toBe(0);
+      // More ended tokens than the array remembers: the oldest (t) is forgotten.
+      for (let i = 0; i < TPC_LIMITS.maxEndedTokens; i++) {
+        const d = populate(a0, 0, [{ lba: 0, blocks: 1 }], 100 + (i % 50));
+        ok(wut(a0, 1, d, [{ lba: 8, blocks: 1 }], { delTkn: true }));
+      }
+      expect(a0.tokens.endedSize).toBe(TPC_LIMITS.maxEndedTokens);
+      expect(sense(wut(a0, 1, t, [{ lba: 0, blocks: 8 }])).ascq).toBe(0x04);
+    });
+
+    it('a LOGICAL UNIT RESET and the loss of the maker\'s I_T nexus leave the token valid; REPORT ALL ROD TOKENS still lists it', () => {
+      const { a0 } = twoArrays();
+      fill(a0, 0, 0, 8, 3);
+      const t = populate(a0, 0, [{ lba: 0, blocks: 8 }], 1);
+      a0.logicalUnitReset(0, [HOST]);
+      a0.nexusLoss(HOST);
+      // The reset leaves a unit attention for the nexus (SAM-5 6.3.3); the token outlives both.
+      a0.execute(HOST, 1, inquiryCdb(Vpd.THIRD_PARTY_COPY, 8), undefined, 8);
+      const first = wut(a0, 1, t, [{ lba: 0, blocks: 8 }]);
+      if (first.status !== 0) expect(sense(first).key).toBe(0x06);
+      ok(wut(a0, 1, t, [{ lba: 0, blocks: 8 }]));
+      const all = ok(a0.execute(HOST, 0, tpcInCdb(TpcInSa.REPORT_ALL_ROD_TOKENS), undefined, 8192)).dataIn;
+      expect(all.subarray(8, 8 + 512)).toEqualBytes(t);
+    });
+  });
+
+  it('a token in use by a copy on the clock does not expire under it; its timeout counts from the copy\'s end', async () => {
+    const lab = new Lab();
+    const LBS = 4096;
+    // 16 MiB at 8 MB/s: the copy takes about 2 modeled seconds, the token's timeout is 1 s.
+    const { array } = addScsiArray(lab, { name: 'arr0', timing: { preset: 'sas-array', xcopy_mbps: 8 } as never, lus: [{ name: 'sda', size: 64 << 20, lbs: LBS }, { name: 'sdb', size: 64 << 20, lbs: LBS }] });
+    array.fabric.now = () => lab.clock.now() / NS_PER_MS;
+    const blocks = (16 << 20) / LBS;
+    const p = populateTokenList([{ lba: 0, blocks }], { timeout: 1 });
+    expect((await array.executeAsync(HOST, 0, tpcOutCdb(TpcOutSa.POPULATE_TOKEN, p.length, 1), p)).status).toBe(0);
+    const info = (await array.executeAsync(HOST, 0, tpcInCdb(TpcInSa.RECEIVE_ROD_TOKEN_INFORMATION, 1), undefined, 1024)).dataIn;
+    const token = tokenFromRrti(info)!;
+    const w = writeUsingTokenList(token, [{ lba: 0, blocks }]);
+    w[Token.WUT_OFF_FLAGS]! |= 0x01; // IMMED: the copy goes on in the background
+    expect((await array.executeAsync(HOST, 1, tpcOutCdb(TpcOutSa.WRITE_USING_TOKEN, w.length, 2), w)).status).toBe(0);
+    await lab.clock.sleep(1.5e9);
+    // 1.5 s after its last lookup, but in use: a short WRITE USING TOKEN still takes it.
+    const small = writeUsingTokenList(token, [{ lba: blocks, blocks: 1 }]);
+    expect((await array.executeAsync(HOST, 1, tpcOutCdb(TpcOutSa.WRITE_USING_TOKEN, small.length, 3), small)).status).toBe(0);
+    await lab.clock.sleep(2e9);
+    const st = await array.executeAsync(HOST, 1, tpcInCdb(TpcInSa.RECEIVE_ROD_TOKEN_INFORMATION, 2, 64), undefined, 64);
+    expect([st.status, decodeSense(st.senseData), st.dataIn[5]]).toEqual([0, null, 0x01]); // the background copy completed
+    // Idle for 2 s after the last use ended: expired.
+    const late = await array.executeAsync(HOST, 1, tpcOutCdb(TpcOutSa.WRITE_USING_TOKEN, small.length, 4), small);
+    expect(decodeSense(late.senseData)).toMatchObject({ key: 0x05, asc: 0x23, ascq: 0x07 });
+    await lab.close();
   });
 
   it('refuses a token to an initiator that may not read its LU', () => {

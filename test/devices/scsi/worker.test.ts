@@ -18,6 +18,7 @@ import { b2bSegment, e4Descriptor, rw16Cdb, tpcInCdb, tpcOutCdb, xcopyLid1, xcop
 import { TpcInSa, TpcOutSa } from '../../../devices/scsi/constants.js';
 import { be16, be64 } from '../../../src/core/util/bytes.js';
 import { WorkerScsiArray } from '../../../devices/scsi/worker-array.js';
+import { CRASH_EXIT_CODE } from '../../../src/core/thread/crash.js';
 import type { SdDevice } from '../../../devices/scsi/sd.js';
 
 const docs = examplesWith('scsi');
@@ -170,6 +171,60 @@ describe('SCSI arrays with execution: worker', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     await killed;
     expect(lab.failures.map((f) => [f.device, f.reason])).toEqual([['arr0', 'SCSI fabric worker killed']]);
+  });
+
+  // The thread dies inside a synchronous call the lab's thread is blocked in: its exit event cannot
+  // arrive, so the call used to wait SCSI_WORKER_LIMITS.syncTimeoutMs (30 s). The thread's lifeline
+  // now wakes the wait at once.
+  for (const [how, code] of [['exit', CRASH_EXIT_CODE], ['throw', 1], ['reject', 1]] as const) {
+    it(`a thread that dies (${how}) in the middle of a synchronous call fails it at once with INTERNAL TARGET FAILURE; later calls fail the same, the lab goes on`, async () => {
+      const lab = newLab();
+      const { array } = lab.addScsiArray({ name: 'arr0', execution: 'worker', lus: [{ name: 'sda', size: 1 << 20 }] });
+      await lab.write('/dev/sda', 0, pattern(4096, 4));
+      const thread = (array as unknown as WorkerScsiArray).thread;
+      thread.crashOnNextCall(how);
+      const t0 = Date.now();
+      const r = array.execute(HOST, 0, rw16Cdb(false, 0, 1), undefined, 512);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      const gone = [2, 0x4, 0x44, 0x00];
+      expect([r.status, decodeSense(r.senseData)?.key, decodeSense(r.senseData)?.asc, decodeSense(r.senseData)?.ascq]).toEqual(gone);
+      expect(thread.alive).toBe(false);
+      // Later calls, synchronous and not, and sd's bios: the same answer, no wait.
+      const t1 = Date.now();
+      const again = array.execute(HOST, 0, rw16Cdb(false, 0, 1), undefined, 512);
+      expect([again.status, decodeSense(again.senseData)?.key, decodeSense(again.senseData)?.asc, decodeSense(again.senseData)?.ascq]).toEqual(gone);
+      const later = await array.executeAsync(HOST, 0, rw16Cdb(false, 0, 1), undefined, 512);
+      expect([later.status, decodeSense(later.senseData)?.asc]).toEqual([2, 0x44]);
+      await expect(lab.read('/dev/sda', 0, 4096)).rejects.toMatchObject({ errno: -5 });
+      expect(array.reaches('arr0')).toBe(false);
+      expect(array.visibleLuns(HOST)).toEqual([]);
+      expect(Date.now() - t1).toBeLessThan(5000);
+      await thread.exited;
+      expect(lab.failures.map((f) => [f.device, f.reason])).toEqual([['arr0', `SCSI fabric worker exited with code ${code}`]]);
+    });
+  }
+
+  it('the lab\'s reads of access lists on a thread that dies under them: no LU, reaches nothing, at once', () => {
+    const lab = newLab();
+    const { array } = lab.addScsiArray({ name: 'arr0', execution: 'worker', lus: [{ name: 'sda', size: 1 << 20 }] });
+    const thread = (array as unknown as WorkerScsiArray).thread;
+    thread.crashOnNextCall('throw');
+    const t0 = Date.now();
+    expect(array.visibleLuns(HOST)).toEqual([]);
+    expect(array.reaches('arr0')).toBe(false);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(thread.alive).toBe(false);
+  });
+
+  it('sd\'s synchronous bio on a thread that dies under it ends with EIO at once', async () => {
+    const lab = newLab();
+    const { array } = lab.addScsiArray({ name: 'arr0', execution: 'worker', lus: [{ name: 'sda', size: 1 << 20 }] });
+    const thread = (array as unknown as WorkerScsiArray).thread;
+    thread.crashOnNextCall('exit');
+    const t0 = Date.now();
+    await expect(lab.write('/dev/sda', 0, pattern(4096, 5))).rejects.toMatchObject({ errno: -5 });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(lab.failures.map((f) => f.device)).toEqual(['arr0']);
   });
 
   it('lab.close() stops the thread without recording a failure; a command after it fails with EIO', async () => {
