@@ -146,6 +146,6 @@ describe('sysfs: /sys/fs/copyfs/<dev>/', () => {
     expect(['reflink', 'offload', 'splice'].map((p) => [cat(`copies/${p}/calls`), cat(`copies/${p}/bytes`)])).toEqual([['1', '2097152'], ['1', '2097152'], ['1', '2097152']]);
     expect(Number(cat('free_blocks'))).toBe(Number(cat('blocks')) - 3 * 512);
     expect(l.writeSysfs('/sys/fs/copyfs/nullb0/blocks', '1').res).toBeLessThan(0); // read-only
-    expect(l.sysfs.ls('/sys/fs/copyfs/nullb0').entries!.map((e) => e.name)).toEqual(['block_size', 'blocks', 'copies', 'files', 'free_blocks', 'page_cache', 'reflink', 'reserved_blocks', 'shared_blocks']);
+    expect(l.sysfs.ls('/sys/fs/copyfs/nullb0').entries!.map((e) => e.name)).toEqual(['block_size', 'blocks', 'copies', 'files', 'free_blocks', 'generation', 'held_blocks', 'metadata', 'page_cache', 'reflink', 'reserved_blocks', 'shared_blocks']);
   });
 });

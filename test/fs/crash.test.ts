@@ -10,6 +10,8 @@ import fc from 'fast-check';
 import { Lab } from '../../src/app/lab.js';
 import { CopyFs } from '../../src/app/fs/fs.js';
 import { copyFileRange } from '../../src/app/fs/copy-file-range.js';
+import { runScenario } from '../../src/app/scenario/run.js';
+import { parseScenarioText } from '../../src/app/scenario/parse.js';
 import { CK, EXT, INO, REF, SB, layoutFor } from '../../src/app/fs/ondisk.js';
 import { crc32c } from '../../src/app/iscsi/crc32c.js';
 import { Errno, ErrnoError } from '../../src/core/util/errno.js';
@@ -593,6 +595,28 @@ describe('a commit while data is in flight maps none of its blocks', () => {
 /** The device's own queueBio (the class's), past any hold installed on the instance. */
 const ownQueue = (dev: NullBlkDevice): BlockDevice['queueBio'] => Object.getPrototypeOf(dev).queueBio.bind(dev);
 
+
+describe('the mkfs and mount steps', () => {
+  const scenario = (files: number): string => `devices:
+  - { kind: nullblk, name: nullb0, size: 32MiB, lbs: 4096, backing: memory }
+  - { kind: nullblk, name: nullb1, size: 32MiB, lbs: 4096, backing: memory }
+steps:
+  - mkfs: { dev: /dev/nullb0, metadata: device }
+  - file: { dev: /dev/nullb0, op: write, path: /vm.img, length: 1MiB, seed: 7 }
+  - file: { dev: /dev/nullb0, op: fsync, path: /vm.img }
+  - copy_file_range: { dev: /dev/nullb0, src: /vm.img, dst: /clone.img, length: 1MiB, expect: { path: offload } }
+  - mount: { dev: /dev/nullb0, expect: { files: ${files} } }
+  - file: { dev: /dev/nullb0, op: verify, path: /vm.img, length: 1MiB, seed: 7 }
+  - file: { dev: /dev/nullb0, op: verify, path: /clone.img, length: 1MiB, seed: 7, expect: { errno: ENOENT } }
+  - mount: { dev: /dev/nullb1, expect: { errno: EINVAL } }
+`;
+  it('what no fsync committed is gone after a mount; the step checks the files it finds', async () => {
+    const ok = await runScenario(parseScenarioText(scenario(1), 'mount.yaml'));
+    expect(ok.steps.filter((s) => !s.ok).map((s) => `${s.step}: ${s.message}`)).toEqual([]);
+    const bad = await runScenario(parseScenarioText(scenario(2), 'mount.yaml'));
+    expect(bad.steps.filter((s) => !s.ok).map((s) => s.message)).toEqual(['1 files mounted, expected 2']);
+  });
+});
 describe('the layout', () => {
   it('checkpoint areas are 1/64 of the device within 256 KiB..64 MiB, after two superblock blocks', () => {
     expect(layoutFor(2048)).toEqual({ blocks: 2048, areaBlocks: 64, areaStart: [2, 66], dataStart: 130 });

@@ -7,7 +7,7 @@ import { fillPattern, findPatternMismatch } from '../../../core/util/pattern.js'
 import { Errno, ErrnoError } from '../../../core/util/errno.js';
 import { copyFileRange } from '../../fs/copy-file-range.js';
 import { FS_DEFAULT_CACHE_BYTES, type CopyFs } from '../../fs/fs.js';
-import { fsOn, mkfs } from '../../fs/mounts.js';
+import { format, fsOn, mkfs, mount } from '../../fs/mounts.js';
 import { errnoOk } from '../expect.js';
 import { k, type ObjSpec } from '../keys.js';
 import type { StepDef, StepOutcome } from '../types.js';
@@ -28,6 +28,7 @@ const MKFS_SPEC: ObjSpec = {
     cache: k.size('page cache bytes', { default: FS_DEFAULT_CACHE_BYTES }),
     dirty: k.size('dirty bytes past which writers wait for writeback (default: half the cache)'),
     reflink: k.bool('files may share blocks: copy_file_range clones (extents shared, copy-on-write), as mkfs.xfs -m reflink=1', { default: false }),
+    metadata: k.oneOf(['memory', 'device'], 'where the metadata lives: memory (gone with the lab) or device (committed at fsync and sync behind a superblock flip; the mount step reads it back)', { default: 'memory' }),
   },
 };
 
@@ -40,16 +41,75 @@ export const mkfsStep: StepDef = {
     const cacheBytes = body.key('cache').present ? body.key('cache').size() : undefined;
     const dirtyBytes = body.key('dirty').present ? body.key('dirty').size() : undefined;
     const reflink = body.key('reflink').present ? body.key('reflink').bool() : false;
+    const metadata = body.key('metadata').present ? body.key('metadata').oneOf<'memory' | 'device'>(['memory', 'device']) : 'memory';
     return {
       kind: 'mkfs',
-      async run(lab) {
+      async run(lab, trace) {
         try {
-          const fs = mkfs(lab, dev, { ...(cacheBytes !== undefined ? { cacheBytes } : {}), ...(dirtyBytes !== undefined ? { dirtyBytes } : {}), reflink });
-          return { target: dev, ok: true, res: 0, details: { blocks: fs.allocator.blocks, block_size: fs.blockSize, reflink } };
+          const o = { ...(cacheBytes !== undefined ? { cacheBytes } : {}), ...(dirtyBytes !== undefined ? { dirtyBytes } : {}), reflink };
+          const fs = metadata === 'device' ? await format(lab, dev, o, trace) : mkfs(lab, dev, o);
+          return { target: dev, ok: true, res: 0, details: { blocks: fs.allocator.blocks, block_size: fs.blockSize, reflink, metadata } };
         } catch (err) {
           const res = errnoOf(err);
           return { target: dev, ok: false, res, message: (err as Error).message };
         }
+      },
+    };
+  },
+};
+
+const MOUNT_EXPECT: ObjSpec = {
+  description: 'how the mount should go (default: success)',
+  keys: {
+    errno: k.errno('the errno the mount must fail with', { example: 'EUCLEAN' }),
+    files: k.int(0, 65536, 'files the mounted file system holds'),
+  },
+};
+const MOUNT_SPEC: ObjSpec = {
+  description: "mounts the file system whose metadata is on dev (mkfs with metadata: device) as its last commit left it, in place of the one in the lab's memory: what no fsync or sync committed is gone, as after a crash",
+  keys: {
+    dev: k.dev('the block device', { required: true, example: '/dev/nullb0' }),
+    cache: k.size('page cache bytes', { default: FS_DEFAULT_CACHE_BYTES }),
+    expect: k.obj(MOUNT_EXPECT),
+  },
+};
+
+export const mountStep: StepDef = {
+  kind: 'mount',
+  spec: MOUNT_SPEC,
+  parse(body, ctx) {
+    body.obj(MOUNT_SPEC);
+    const dev = ctx.devPath(body.key('dev'));
+    const cacheBytes = body.key('cache').present ? body.key('cache').size() : undefined;
+    const e = body.key('expect');
+    let wantErrno: number | undefined;
+    let wantFiles: number | undefined;
+    if (e.present) {
+      e.obj(MOUNT_EXPECT);
+      if (e.key('errno').present) wantErrno = e.key('errno').errno();
+      if (e.key('files').present) wantFiles = e.key('files').int(0, 65536);
+    }
+    return {
+      kind: 'mount',
+      async run(lab, trace): Promise<StepOutcome> {
+        let res = 0;
+        let message: string | undefined;
+        let files: number | undefined;
+        let generation: number | undefined;
+        try {
+          const fs = await mount(lab, dev, cacheBytes !== undefined ? { cacheBytes } : {}, trace);
+          files = fs.list().length;
+          generation = fs.generation;
+        } catch (err) {
+          res = errnoOf(err);
+          message = (err as Error).message;
+        }
+        const check = errnoOk(res, wantErrno);
+        const details = files !== undefined ? { files, generation } : undefined;
+        if (check.ok && wantFiles !== undefined && files !== wantFiles) {
+          return { target: dev, ok: false, res, message: `${files} files mounted, expected ${wantFiles}`, ...(details ? { details } : {}) };
+        }
+        return { target: dev, ok: check.ok, res, ...(details ? { details } : {}), ...(check.ok ? (message ? { message } : {}) : { message: message ? `${check.message}: ${message}` : check.message! }) };
       },
     };
   },
