@@ -241,6 +241,8 @@ const CFR_EXPECT: ObjSpec = {
     path: k.oneOf(['reflink', 'offload', 'splice', 'mixed', 'none'], 'reflink (extents shared), offload (whole blocks by REQ_OP_COPY), splice (through the page cache), mixed or none'),
     bytes: k.size('bytes copied'),
     host_bytes: k.size('bytes that crossed host memory'),
+    block_path: k.oneOf(['offload', 'emulated', 'mixed'], "what the block layer did with the offloaded parts: offload (the device copied), emulated (read and written by the host: another copy domain, a dm-crypt IV) or mixed"),
+    reason: k.str('words the parts\' reasons must contain (why each path was taken)', { example: 'not in one copy domain' }),
     errno: k.errno('the errno the copy must fail with', { example: 'EINVAL' }),
   },
 };
@@ -275,12 +277,14 @@ export const copyFileRangeStep: StepDef = {
     const offload = body.key('offload').present ? body.key('offload').oneOf<'auto' | 'never'>(['auto', 'never']) : 'auto';
     const reflink = body.key('reflink').present ? body.key('reflink').oneOf<'auto' | 'always' | 'never'>(['auto', 'always', 'never']) : 'auto';
     const e = body.key('expect');
-    const want: { path?: string; bytes?: number; host_bytes?: number; errno?: number } = {};
+    const want: { path?: string; bytes?: number; host_bytes?: number; block_path?: string; reason?: string; errno?: number } = {};
     if (e.present) {
       e.obj(CFR_EXPECT);
       if (e.key('path').present) want.path = e.key('path').oneOf(['reflink', 'offload', 'splice', 'mixed', 'none']);
       if (e.key('bytes').present) want.bytes = e.key('bytes').size();
       if (e.key('host_bytes').present) want.host_bytes = e.key('host_bytes').size();
+      if (e.key('block_path').present) want.block_path = e.key('block_path').oneOf(['offload', 'emulated', 'mixed']);
+      if (e.key('reason').present) want.reason = e.key('reason').str();
       if (e.key('errno').present) want.errno = e.key('errno').errno();
     }
     const target = `${dev}:${dst}`;
@@ -304,6 +308,10 @@ export const copyFileRangeStep: StepDef = {
           if (want.bytes !== undefined && r.bytes !== want.bytes) problems.push(`expected ${want.bytes} bytes, got ${r.bytes}`);
           if (want.host_bytes !== undefined && r.host_bytes !== want.host_bytes) problems.push(`expected ${want.host_bytes} host bytes, got ${r.host_bytes}`);
           const reason = r.parts.map((p) => p.reason).filter((x): x is string => x !== undefined).join('; ') || undefined;
+          const blockPaths = new Set(r.parts.flatMap((p) => (p.block_path ? [p.block_path] : [])));
+          const blockPath = blockPaths.size === 0 ? 'none' : blockPaths.size === 1 ? [...blockPaths][0]! : 'mixed';
+          if (want.block_path !== undefined && blockPath !== want.block_path) problems.push(`expected block path ${want.block_path}, got ${blockPath}`);
+          if (want.reason !== undefined && !(reason ?? '').includes(want.reason)) problems.push(`expected a reason saying "${want.reason}", got "${reason ?? ''}"`);
           return {
             target,
             ok: problems.length === 0,
