@@ -16,6 +16,7 @@ import { ReqOp } from '../../core/block/ops.js';
 import type { BlockDevice } from '../../core/block/device.js';
 import type { Trace } from '../../core/block/trace.js';
 import { Errno, ErrnoError } from '../../core/util/errno.js';
+import { ASSERTS, invariant } from '../../core/util/invariants.js';
 import type { Lab } from '../lab.js';
 import { BlockAllocator } from './allocator.js';
 import { ExtentList, FS_MAX_EXTENTS, type FileExtent } from './extents.js';
@@ -723,6 +724,8 @@ export class CopyFs {
       inodes.push({ ino, name, size: s.size, extents });
     }
     const { refs, refcounts, bitmap } = deriveAllocation(layout, inodes);
+    // Every block the commit maps must stay out of the allocator's hands until a later commit drops it.
+    if (ASSERTS) for (let b = layout.dataStart; b < layout.blocks; b++) if (refs[b]! > 0) invariant(this.allocator.isUsed(b), () => `commit ${generation} maps block ${b}, which the allocator has free`);
     const area = (generation & 1) as 0 | 1;
     const ck = encodeCheckpoint({ generation, nextIno: this.nextIno, inodes, refcounts, bitmap }, layout.blocks, layout.areaBlocks * FS_BLOCK);
     if (!ck) throw new ErrnoError(Errno.ENOSPC, `${this.dev.name}: the metadata does not fit its ${layout.areaBlocks * FS_BLOCK}-byte checkpoint area`);
