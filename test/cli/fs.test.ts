@@ -89,7 +89,7 @@ describe('copylab fs', () => {
     expect(JSON.parse(st.stdout)).toMatchObject({ size: 2097152, blocks: 512, extents: [{ file: 0, count: 512, shared: 512 }] });
     expect((await inLab(l, ['fs', 'stat', '--dev', '/dev/nullb0', '/clone.img'])).stdout).toMatch(/ 0: +0\.\.511: +\d+\.\.\d+: +512: shared\n$/);
     const mk = await inLab(l, ['fs', 'mkfs', '--dev', '/dev/nullb0']);
-    expect(mk.stdout).toBe('mkfs.copyfs: /dev/nullb0: 8192 blocks of 4096 bytes, reflink=0, page cache 64MiB\n');
+    expect(mk.stdout).toBe("mkfs.copyfs: /dev/nullb0: 8192 blocks of 4096 bytes, reflink=0, page cache 64MiB, metadata on the lab's memory\n");
     expect((await inLab(l, ['fs', 'ls', '--dev', '/dev/nullb0'])).stdout).toMatch(/total 0 files; 8192 of 8192 blocks free/);
   });
 
@@ -111,6 +111,26 @@ describe('copylab fs', () => {
     }
     expect((await inLab(l, ['fs', 'mkfs', '--dev', '/dev/nullb0'])).code).toBe(0); // now without reflink
     expect((await inLab(l, ['fs', 'cp', '--dev', '/dev/nullb0', '/vm.img', '/x'])).code).toBe(1); // the file system is empty again
+  });
+
+  it('mkfs --metadata=device, then mount finds what was committed: a file fsynced, not one written after (as after a crash)', async () => {
+    const l = await scenarioLab();
+    const mk = await inLab(l, ['fs', 'mkfs', '--dev', '/dev/nullb0', '--metadata=device']);
+    expect(mk.stdout).toBe('mkfs.copyfs: /dev/nullb0: 8192 blocks of 4096 bytes, reflink=0, page cache 64MiB, metadata on the device (258 blocks)\n');
+    const fs = fsOn(l, '/dev/nullb0');
+    const a = fs.open('/a', { write: true, create: true });
+    await fs.writeAt(fs.fd(a).inode, 0, new Uint8Array(8192).fill(1));
+    await fs.fsync(fs.fd(a).inode);
+    const b = fs.open('/b', { write: true, create: true });
+    await fs.writeAt(fs.fd(b).inode, 0, new Uint8Array(8192).fill(2));
+    const m = await inLab(l, ['fs', 'mount', '--dev', '/dev/nullb0', '--json']);
+    expect(m.code, m.stderr).toBe(0);
+    expect(JSON.parse(m.stdout)).toMatchObject({ generation: 2, files: 1 });
+    expect((await inLab(l, ['fs', 'ls', '--dev', '/dev/nullb0'])).stdout).toMatch(/8192 +2 +1 +0 +\/a\n/);
+    expect(await inLab(l, ['fs', 'mkfs', '--dev', '/dev/nullb0', '--metadata=disk'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--metadata: disk is not memory or device/) });
+    expect((await inLab(l, ['fs', 'mkfs', '--dev', '/dev/nullb0'])).code).toBe(0);
+    await l.write('/dev/nullb0', 0, new Uint8Array(8192)); // the superblocks gone
+    expect(await inLab(l, ['fs', 'mount', '--dev', '/dev/nullb0'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/no copyfs superblock .*\(EINVAL\)/) });
   });
 
   it('with --scenario, runs its steps first, then the command (a separate process, as a user types it)', async () => {
@@ -146,6 +166,6 @@ describe('sysfs: /sys/fs/copyfs/<dev>/', () => {
     expect(['reflink', 'offload', 'splice'].map((p) => [cat(`copies/${p}/calls`), cat(`copies/${p}/bytes`)])).toEqual([['1', '2097152'], ['1', '2097152'], ['1', '2097152']]);
     expect(Number(cat('free_blocks'))).toBe(Number(cat('blocks')) - 3 * 512);
     expect(l.writeSysfs('/sys/fs/copyfs/nullb0/blocks', '1').res).toBeLessThan(0); // read-only
-    expect(l.sysfs.ls('/sys/fs/copyfs/nullb0').entries!.map((e) => e.name)).toEqual(['block_size', 'blocks', 'copies', 'files', 'free_blocks', 'page_cache', 'reflink', 'reserved_blocks', 'shared_blocks']);
+    expect(l.sysfs.ls('/sys/fs/copyfs/nullb0').entries!.map((e) => e.name)).toEqual(['block_size', 'blocks', 'copies', 'files', 'free_blocks', 'generation', 'held_blocks', 'metadata', 'page_cache', 'reflink', 'reserved_blocks', 'shared_blocks']);
   });
 });

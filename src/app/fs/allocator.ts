@@ -17,6 +17,14 @@ export class BlockAllocator {
   private free: number;
   private reserved = 0;
   private hint = 0;
+  /**
+   * With metadata on the device: blocks freed since the last commit, not handed out again until
+   * a commit that no longer maps them is on the device (XFS's busy extents): the last commit may
+   * still map them, and a crash must find them holding what it mapped.
+   */
+  holdFreed = false;
+  private readonly pending: Extent[] = [];
+  private pendingCount = 0;
 
   constructor(readonly blocks: number) {
     this.used = new Uint8Array(Math.ceil(blocks / 8));
@@ -88,10 +96,55 @@ export class BlockAllocator {
   }
 
   release(start: number, count: number): void {
-    for (let b = start; b < start + count; b++) {
-      if (!this.isUsed(b)) throw new Error(`allocator: block ${b} freed twice`);
-      this.used[b >> 3]! &= ~(1 << (b & 7));
+    for (let b = start; b < start + count; b++) if (!this.isUsed(b)) throw new Error(`allocator: block ${b} freed twice`);
+    if (this.holdFreed) {
+      this.pending.push({ start, count });
+      this.pendingCount += count;
+      return;
     }
+    for (let b = start; b < start + count; b++) this.used[b >> 3]! &= ~(1 << (b & 7));
     this.free += count;
+  }
+
+  /** Marks [start, start + count) used (metadata blocks at mkfs, every mapped block at mount). */
+  markUsed(start: number, count: number): void {
+    if (start < 0 || count < 0 || start + count > this.blocks) throw new RangeError(`allocator: blocks ${start}+${count} past ${this.blocks}`);
+    for (let b = start; b < start + count; b++) {
+      if (this.isUsed(b)) continue;
+      this.used[b >> 3]! |= 1 << (b & 7);
+      this.free--;
+    }
+  }
+
+  /** Blocks freed and held until a commit (holdFreed). */
+  get heldBlocks(): number {
+    return this.pendingCount;
+  }
+
+  get heldRuns(): readonly Extent[] {
+    return this.pending;
+  }
+
+  /**
+   * A commit is on the device: held blocks it does not map are free now; those it maps (an
+   * inode whose copy was still running committed its earlier extents) wait for the next.
+   */
+  settle(mapped: (b: number) => boolean): void {
+    const keep: Extent[] = [];
+    for (const r of this.pending.splice(0)) {
+      for (let b = r.start; b < r.start + r.count; ) {
+        const m = mapped(b);
+        let e = b + 1;
+        while (e < r.start + r.count && mapped(e) === m) e++;
+        if (m) keep.push({ start: b, count: e - b });
+        else {
+          for (let x = b; x < e; x++) this.used[x >> 3]! &= ~(1 << (x & 7));
+          this.free += e - b;
+        }
+        b = e;
+      }
+    }
+    this.pending.push(...keep);
+    this.pendingCount = keep.reduce((n, r) => n + r.count, 0);
   }
 }

@@ -291,8 +291,20 @@ async function offloadSteps(input: OpenFile, output: OpenFile, steps: readonly S
     await fsIn.writeback(src, sb, sb + count, trace);
     fsOut.invalidate(dst, db, db + count);
   }
+  // With metadata on the device, commits meanwhile write the destination as it was: none maps a block before the copy has written it.
+  fsOut.beginUpdate(dst);
+  try {
+    return await offloadMapped(input, output, steps, trace, control, progress);
+  } finally {
+    fsOut.endUpdate(dst);
+  }
+}
+
+async function offloadMapped(input: OpenFile, output: OpenFile, steps: readonly Step[], trace: Trace, control: FileCopyControl | undefined, progress: (b: number) => void): Promise<StepResult> {
+  const { fs: fsIn } = input;
+  const { fs: fsOut } = output;
   const reasons: string[] = [];
-  const { ranges, covered, total } = mapForOffload(input, output, steps, reasons);
+  const { ranges, covered, total, fresh } = mapForOffload(input, output, steps, reasons);
   const srcDev = fsIn.dev === fsOut.dev ? undefined : fsIn.dev;
   const { maxRanges, maxBytes } = fsOut.lab.copyRequestLimits;
   const paths = new Set<CopyPath>();
@@ -332,7 +344,9 @@ async function offloadSteps(input: OpenFile, output: OpenFile, steps: readonly S
     for (const why of r.reasons) if (!reasons.includes(why)) reasons.push(why);
     if (r.res < 0) {
       if (r.message && !reasons.includes(r.message)) reasons.push(r.message);
-      return { bytes: batchBytes(group, Math.max(0, r.bytes)), host, reasons, blockPath: pathOf(paths), requests, commands, errno: -r.res };
+      const bytes = batchBytes(group, Math.max(0, r.bytes));
+      dropUncopied(output, fresh, bytes);
+      return { bytes, host, reasons, blockPath: pathOf(paths), requests, commands, errno: -r.res };
     }
   }
   if (covered < total) {
@@ -348,7 +362,8 @@ async function offloadSteps(input: OpenFile, output: OpenFile, steps: readonly S
  * copy never writes a block another file maps). A hole in the source becomes a hole in the
  * destination. Stops where no block is left (`covered` bytes of `total`).
  */
-function mapForOffload(input: OpenFile, output: OpenFile, steps: readonly Step[], reasons: string[]): { ranges: MappedRange[]; covered: number; total: number } {
+function mapForOffload(input: OpenFile, output: OpenFile, steps: readonly Step[], reasons: string[]): { ranges: MappedRange[]; covered: number; total: number; fresh: FreshRun[] } {
+  const fresh: FreshRun[] = [];
   const { inode: src } = input;
   const { fs: fsOut, inode: dst } = output;
   const ranges: MappedRange[] = [];
@@ -383,11 +398,12 @@ function mapForOffload(input: OpenFile, output: OpenFile, steps: readonly Step[]
           const want = Math.min(left, dst.extents.holeAt(db + k, left), fsOut.allocator.available);
           if (want === 0) {
             if (!reasons.length) reasons.push(`no space left on ${fsOut.dev.name}`);
-            return { ranges, covered: at + k * FS_BLOCK, total };
+            return { ranges, covered: at + k * FS_BLOCK, total, fresh };
           }
           let fb = db + k;
           for (const e of fsOut.allocator.allocate(want)) {
             dst.extents.map(fb, e.start, e.count);
+            fresh.push({ file: fb, count: e.count, at: at + (fb - db) * FS_BLOCK });
             fb += e.count;
           }
           d = dst.extents.runAt(db + k, left);
@@ -404,7 +420,26 @@ function mapForOffload(input: OpenFile, output: OpenFile, steps: readonly Step[]
     }
     at += s.len;
   }
-  return { ranges, covered: total, total };
+  return { ranges, covered: total, total, fresh };
+}
+
+/** Destination blocks an offload allocated: file block, count, and where they start in the batch's bytes. */
+interface FreshRun {
+  readonly file: number;
+  readonly count: number;
+  readonly at: number;
+}
+
+/**
+ * An offload that stopped after `bytes` of its batch gives back the blocks it allocated for the
+ * rest: they hold whatever they held before (another file's old bytes), never the file's.
+ */
+function dropUncopied(output: OpenFile, fresh: readonly FreshRun[], bytes: number): void {
+  const { fs, inode } = output;
+  for (const r of fresh) {
+    const keep = Math.max(0, Math.min(r.count, Math.ceil((bytes - r.at) / FS_BLOCK)));
+    if (keep < r.count) fs.releaseRuns(inode, inode.extents.unmap(r.file + keep, r.count - keep));
+  }
 }
 
 /** Where in the batch's bytes a request that did `done` bytes of `group` (in order) got to. */

@@ -7,15 +7,20 @@
  * source's blocks into the destination and counts them in the refcount table); writeback gives a
  * page whose block is shared a block of its own first (copy-on-write). File data lives on the
  * device; the metadata (inodes, the directory, the allocator's bitmap, the refcounts) lives in
- * the lab's memory, as tmpfs keeps it, and is gone when the lab closes.
+ * the lab's memory, as tmpfs keeps it, and is gone when the lab closes, or, made with
+ * `metadata: 'device'` (CopyFs.format, CopyFs.mount), on the device too: committed at fsync and
+ * sync as a checkpoint behind a superblock flip (ondisk.ts), so a crash leaves the last commit,
+ * and a copy interrupted by one leaves each destination block old or new.
  */
 import { ReqOp } from '../../core/block/ops.js';
 import type { BlockDevice } from '../../core/block/device.js';
 import type { Trace } from '../../core/block/trace.js';
 import { Errno, ErrnoError } from '../../core/util/errno.js';
+import { ASSERTS, invariant } from '../../core/util/invariants.js';
 import type { Lab } from '../lab.js';
 import { BlockAllocator } from './allocator.js';
-import { ExtentList, FS_MAX_EXTENTS } from './extents.js';
+import { ExtentList, FS_MAX_EXTENTS, type FileExtent } from './extents.js';
+import { CK, decodeCheckpoint, decodeSuperblock, deriveAllocation, encodeCheckpoint, encodeSuperblock, layoutFor, type DiskInode, type Layout, type Superblock } from './ondisk.js';
 import { FS_BLOCK, PageCache, type Page } from './page-cache.js';
 import { RefcountTable } from './refcount.js';
 import { registerFsSysfs } from './sysfs.js';
@@ -72,6 +77,14 @@ export interface Inode {
   readonly dirty: Set<number>;
   /** Byte ranges copies are writing: readers and writers of them wait (docs/files.md). */
   readonly locks: RangeLock[];
+  /**
+   * Metadata on the device: updates under way that map blocks whose data is not on the device
+   * yet (writeback, fallocate, an offload), and the inode as it was before the first of them,
+   * which a commit writes meanwhile (so no commit maps a block before its data is there).
+   */
+  unstable: number;
+  stable: { readonly size: number; readonly extents: readonly FileExtent[] } | null;
+  readonly stableWaiters: (() => void)[];
 }
 
 /** A byte range of a file a copy is writing, until `done` resolves. */
@@ -111,6 +124,11 @@ export interface FsOptions {
   readonly dirtyBytes?: number;
   /** Files may share blocks (copy_file_range and `cp --reflink` clone), as mkfs.xfs -m reflink=1. Default false. */
   readonly reflink?: boolean;
+  /**
+   * Where the metadata lives: `memory` (default; gone with the lab) or `device` (committed at
+   * fsync and sync, read back by CopyFs.mount; CopyFs.format makes such a file system).
+   */
+  readonly metadata?: 'memory' | 'device';
 }
 
 export class CopyFs {
@@ -129,14 +147,29 @@ export class CopyFs {
   private readonly fds = new Map<number, Fd>();
   private nextIno = 2;
   readonly root: Inode;
+  /** With metadata on the device: where the superblocks, checkpoint areas and data are; else null. */
+  readonly layout: Layout | null;
+  /** The generation of the last commit on the device (0: none). */
+  generation = 0;
+  /** Commits written since this file system was made or mounted. */
+  commits = 0;
+  private commitChain: Promise<void> = Promise.resolve();
 
-  private constructor(readonly lab: Lab, readonly dev: BlockDevice, o: FsOptions) {
+  private constructor(readonly lab: Lab, readonly dev: BlockDevice, o: FsOptions, layout?: Layout) {
     const lbs = dev.limits.logical_block_size;
     if (FS_BLOCK % lbs !== 0) throw new ErrnoError(Errno.EINVAL, `${dev.name}: a ${lbs}-byte logical block does not divide the file system's ${FS_BLOCK}-byte block`);
     if (dev.limits.zoned !== 'none') throw new ErrnoError(Errno.EINVAL, `${dev.name} is zoned: this file system writes in place (use the GC lab for zoned devices)`);
     const blocks = Math.floor(dev.capacity / FS_BLOCK);
     if (blocks < 16) throw new ErrnoError(Errno.ENOSPC, `${dev.name}: too small for a file system (${dev.capacity} bytes)`);
     this.allocator = new BlockAllocator(blocks);
+    if (o.metadata === 'device') {
+      this.layout = layout ?? layoutFor(blocks);
+      if (this.layout.dataStart + 16 > blocks) throw new ErrnoError(Errno.ENOSPC, `${dev.name}: too small for a file system with its metadata on the device (${dev.capacity} bytes)`);
+      this.allocator.markUsed(0, this.layout.dataStart);
+      this.allocator.holdFreed = true;
+    } else if (o.metadata !== undefined && o.metadata !== 'memory') {
+      throw new ErrnoError(Errno.EINVAL, `metadata is 'memory' or 'device', not ${String(o.metadata)}`);
+    } else this.layout = null;
     const cacheBytes = o.cacheBytes ?? FS_DEFAULT_CACHE_BYTES;
     this.cache = new PageCache(Math.max(4, Math.floor(cacheBytes / FS_BLOCK)));
     this.dirtyLimit = Math.max(1, Math.floor((o.dirtyBytes ?? cacheBytes / 2) / FS_BLOCK));
@@ -146,13 +179,95 @@ export class CopyFs {
     registerFsSysfs(lab.sysfs, this);
   }
 
-  /** mkfs: a new, empty file system on `dev` (its old contents are not read). */
+  /**
+   * mkfs: a new, empty file system on `dev` (its old contents are not read). With
+   * `metadata: 'device'` use format(), which writes the first commit.
+   */
   static mkfs(lab: Lab, dev: string | BlockDevice, o: FsOptions = {}): CopyFs {
+    if (o.metadata === 'device') throw new ErrnoError(Errno.EINVAL, 'a file system with its metadata on the device is made by CopyFs.format (it writes)');
     return new CopyFs(lab, lab.device(dev), o);
   }
 
+  /**
+   * mkfs with the metadata on the device: both superblock slots zeroed (an older file system's
+   * superblocks can no longer be found), then the first commit (generation 1).
+   */
+  static async format(lab: Lab, dev: string | BlockDevice, o: Omit<FsOptions, 'metadata'> = {}, trace?: Trace): Promise<CopyFs> {
+    const fs = new CopyFs(lab, lab.device(dev), { ...o, metadata: 'device' });
+    await fs.writeBlocks(0, new Uint8Array(2 * FS_BLOCK), trace);
+    await fs.flush(trace);
+    await fs.commit(trace);
+    return fs;
+  }
+
+  /**
+   * mount: the file system whose metadata is on `dev`, as its last commit left it. The newest
+   * superblock that checks names a checkpoint; every field and count is checked before anything
+   * is allocated, the bitmap and refcounts must be what the extents imply, and fsck must find
+   * nothing: EINVAL when the device holds no such file system, EUCLEAN when it does not check.
+   * `o` gives the page cache's size (the rest is the device's).
+   */
+  static async mount(lab: Lab, dev: string | BlockDevice, o: Pick<FsOptions, 'cacheBytes' | 'dirtyBytes'> = {}, trace?: Trace): Promise<CopyFs> {
+    const d = lab.device(dev);
+    const devBlocks = Math.floor(d.capacity / FS_BLOCK);
+    if (FS_BLOCK % d.limits.logical_block_size !== 0 || devBlocks < 2) throw new ErrnoError(Errno.EINVAL, `${d.name}: no copyfs here (too small or a block that does not divide ${FS_BLOCK})`);
+    const slots = await readBlocks(lab, d, 0, 2, trace);
+    const found: Superblock[] = [];
+    const why: string[] = [];
+    for (const k of [0, 1]) {
+      const r = decodeSuperblock(slots.subarray(k * FS_BLOCK, (k + 1) * FS_BLOCK), devBlocks);
+      if ('sb' in r) {
+        if ((r.sb.generation & 1) !== k) why.push(`slot ${k}: generation ${r.sb.generation} in the wrong slot`);
+        else found.push(r.sb);
+      } else if (r.magic) why.push(`slot ${k}: ${r.why}`);
+    }
+    if (found.length === 0) {
+      if (why.length === 0) throw new ErrnoError(Errno.EINVAL, `${d.name}: no copyfs superblock (wrong fs type or not made with metadata on the device)`);
+      throw new ErrnoError(Errno.EUCLEAN, `${d.name}: no superblock checks: ${why.join('; ')} (structure needs cleaning)`);
+    }
+    // The newest superblock wins; the older one's checkpoint is the commit before it.
+    const sb = found.sort((a, b) => b.generation - a.generation)[0]!;
+    const { layout } = sb;
+    const ckBlocks = Math.ceil(sb.ckBytes / FS_BLOCK);
+    const raw = await readBlocks(lab, d, layout.areaStart[sb.area], ckBlocks, trace);
+    const ck = decodeCheckpoint(d.name, raw, sb, FS_LIMITS);
+    const derived = deriveAllocation(layout, ck.inodes);
+    for (let k = 0; k < ck.bitmap.length; k++) {
+      if (ck.bitmap[k] !== derived.bitmap[k]) {
+        const bit = [0, 1, 2, 3, 4, 5, 6, 7].find((x) => ((ck.bitmap[k]! ^ derived.bitmap[k]!) >> x) & 1)!;
+        const b = k * 8 + bit;
+        throw new ErrnoError(Errno.EUCLEAN, `${d.name}: block ${b} is ${(ck.bitmap[k]! >> bit) & 1 ? 'used' : 'free'} in the bitmap and mapped ${derived.refs[b]} times (structure needs cleaning)`);
+      }
+    }
+    const same = ck.refcounts.length === derived.refcounts.length && ck.refcounts.every((r, k) => r.start === derived.refcounts[k]!.start && r.count === derived.refcounts[k]!.count && r.refs === derived.refcounts[k]!.refs);
+    if (!same) throw new ErrnoError(Errno.EUCLEAN, `${d.name}: the refcount records are not what the extents map (structure needs cleaning)`);
+    if (!sb.reflink && derived.refcounts.length > 0) throw new ErrnoError(Errno.EUCLEAN, `${d.name}: block ${derived.refcounts[0]!.start} is mapped ${derived.refcounts[0]!.refs} times on a file system made without reflink (structure needs cleaning)`);
+    const fs = new CopyFs(lab, d, { ...o, reflink: sb.reflink, metadata: 'device' }, layout);
+    fs.load(sb.generation, ck.nextIno, ck.inodes, derived.refcounts);
+    const problems = fs.fsck(1);
+    if (problems.length) throw new ErrnoError(Errno.EUCLEAN, `${d.name}: ${problems[0]} (structure needs cleaning)`);
+    return fs;
+  }
+
+  /** A mount's state, checked by the caller: inodes with their names and extents, the refcounts. */
+  private load(generation: number, nextIno: number, inodes: readonly DiskInode[], refcounts: Parameters<RefcountTable['load']>[0]): void {
+    this.generation = generation;
+    this.nextIno = nextIno;
+    for (const d of inodes) {
+      const inode = this.newInode('file', d.ino);
+      inode.links = 1;
+      inode.size = d.size;
+      for (const e of d.extents) {
+        inode.extents.map(e.file, e.dev, e.count);
+        this.allocator.markUsed(e.dev, e.count);
+      }
+      this.names.set(d.name, d.ino);
+    }
+    this.refcounts.load(refcounts);
+  }
+
   private newInode(kind: InodeKind, ino = this.nextIno++): Inode {
-    const inode: Inode = { ino, kind, size: 0, extents: new ExtentList(), links: 0, opens: 0, busy: 0, deferred: [], unmappedDirty: new Set(), cowReserved: new Set(), dirty: new Set(), locks: [] };
+    const inode: Inode = { ino, kind, size: 0, extents: new ExtentList(), links: 0, opens: 0, busy: 0, deferred: [], unmappedDirty: new Set(), cowReserved: new Set(), dirty: new Set(), locks: [], unstable: 0, stable: null, stableWaiters: [] };
     this.inodes.set(ino, inode);
     return inode;
   }
@@ -457,6 +572,15 @@ export class CopyFs {
       for (let i = from; i < to; i++) if (inode.dirty.has(i)) idx.push(i);
     } else idx = [...inode.dirty].filter((i) => i >= from && i < to).sort((a, b) => a - b);
     if (idx.length === 0) return;
+    this.beginUpdate(inode);
+    try {
+      await this.writePages(inode, idx, trace);
+    } finally {
+      this.endUpdate(inode);
+    }
+  }
+
+  private async writePages(inode: Inode, idx: readonly number[], trace?: Trace): Promise<void> {
     this.placeDirty(inode, idx);
     // One WRITE per run of pages on consecutive device blocks, WRITEBACK_QD of them in flight.
     const writes: { dev0: number; buf: Uint8Array; pages: Page[]; gens: number[] }[] = [];
@@ -536,16 +660,95 @@ export class CopyFs {
     }
   }
 
-  /** fsync(2): every dirty page of the inode on the device, then a cache FLUSH (as blkdev_issue_flush after writeback). */
+  /**
+   * fsync(2): every dirty page of the inode on the device, then a cache FLUSH (as
+   * blkdev_issue_flush after writeback). With metadata on the device, then a commit, after any
+   * update of the inode under way (an offload into it) has its data on the device.
+   */
   async fsync(inode: Inode, trace?: Trace): Promise<void> {
     await this.writeback(inode, 0, Infinity, trace);
     await this.flush(trace);
+    if (!this.layout) return;
+    while (inode.unstable > 0) await new Promise<void>((r) => inode.stableWaiters.push(r));
+    await this.commit(trace);
   }
 
-  /** sync(2) for this file system: every dirty page, then a cache FLUSH. */
+  /** sync(2) for this file system: every dirty page, then a cache FLUSH; with metadata on the device, a commit. */
   async sync(trace?: Trace): Promise<void> {
     for (const inode of [...this.inodes.values()]) await this.writeback(inode, 0, Infinity, trace);
     await this.flush(trace);
+    await this.commit(trace);
+  }
+
+  // ── metadata on the device (ondisk.ts) ──
+
+  /** An update that maps blocks before their data is on the device starts: commits write the inode as it was. */
+  beginUpdate(inode: Inode): void {
+    if (!this.layout) return;
+    if (inode.unstable++ === 0) inode.stable = { size: inode.size, extents: inode.extents.list.map((e) => ({ ...e })) };
+  }
+
+  /** Such an update ended (its data is on the device, or it failed). */
+  endUpdate(inode: Inode): void {
+    if (!this.layout) return;
+    if (--inode.unstable > 0) return;
+    inode.stable = null;
+    for (const w of inode.stableWaiters.splice(0)) w();
+  }
+
+  /**
+   * Writes the metadata to the device (a no-op with metadata in memory): the checkpoint of
+   * generation g + 1 into area (g + 1) & 1, FLUSH, the superblock into slot (g + 1) & 1, FLUSH.
+   * Each linked file is written as it is, or, while an update of it is under way, as it was
+   * before (so every block a commit maps holds its data); the bitmap and refcounts are derived
+   * from what is written. Blocks freed before it that it does not map are free once it is on
+   * the device. One commit at a time; ENOSPC when the metadata does not fit its area.
+   */
+  commit(trace?: Trace): Promise<void> {
+    if (!this.layout) return Promise.resolve();
+    const run = this.commitChain.then(() => this.commitNow(this.layout!, trace));
+    this.commitChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commitNow(layout: Layout, trace?: Trace): Promise<void> {
+    const generation = this.generation + 1;
+    const inodes: DiskInode[] = [];
+    for (const [name, ino] of this.names) {
+      const i = this.inodes.get(ino)!;
+      const s = i.stable ?? { size: i.size, extents: i.extents.list };
+      // Blocks past the end of the file are not the file's (an offload maps them before it sets the size).
+      const end = Math.ceil(s.size / FS_BLOCK);
+      const extents: FileExtent[] = [];
+      for (const e of s.extents) if (e.file < end) extents.push({ file: e.file, dev: e.dev, count: Math.min(e.count, end - e.file) });
+      inodes.push({ ino, name, size: s.size, extents });
+    }
+    const { refs, refcounts, bitmap } = deriveAllocation(layout, inodes);
+    // Every block the commit maps must stay out of the allocator's hands until a later commit drops it.
+    if (ASSERTS) for (let b = layout.dataStart; b < layout.blocks; b++) if (refs[b]! > 0) invariant(this.allocator.isUsed(b), () => `commit ${generation} maps block ${b}, which the allocator has free`);
+    const area = (generation & 1) as 0 | 1;
+    const ck = encodeCheckpoint({ generation, nextIno: this.nextIno, inodes, refcounts, bitmap }, layout.blocks, layout.areaBlocks * FS_BLOCK);
+    if (!ck) throw new ErrnoError(Errno.ENOSPC, `${this.dev.name}: the metadata does not fit its ${layout.areaBlocks * FS_BLOCK}-byte checkpoint area`);
+    await this.writeBlocks(layout.areaStart[area], ck, trace);
+    await this.flush(trace);
+    const ckCrc = new DataView(ck.buffer).getUint32(CK.crc, true);
+    await this.writeBlocks(area, encodeSuperblock({ generation, reflink: this.reflink, layout, area, ckBytes: ck.length, ckCrc }), trace);
+    await this.flush(trace);
+    this.generation = generation;
+    this.commits++;
+    this.allocator.settle((b) => refs[b]! > 0);
+  }
+
+  /** Writes `data` (padded to whole blocks) from block `first` on, 1 MiB per WRITE. */
+  private async writeBlocks(first: number, data: Uint8Array, trace?: Trace): Promise<void> {
+    const bytes = Math.ceil(data.length / FS_BLOCK) * FS_BLOCK;
+    const buf = bytes === data.length ? data : new Uint8Array(bytes);
+    if (buf !== data) buf.set(data);
+    for (let at = 0; at < bytes; at += MAX_BIO_BYTES) {
+      const n = Math.min(MAX_BIO_BYTES, bytes - at);
+      const res = await this.lab.submit(this.dev, { op: ReqOp.WRITE, offset: first * FS_BLOCK + at, length: n, data: buf.subarray(at, at + n) }, trace);
+      if (res < 0) throw new ErrnoError(-res, `metadata write to block ${first + at / FS_BLOCK} on ${this.dev.name}`);
+    }
   }
 
   /** The device's volatile write cache to its media (REQ_OP_FLUSH); a device without one has nothing to do. */
@@ -582,16 +785,21 @@ export class CopyFs {
     if (need > this.allocator.available) throw new ErrnoError(Errno.ENOSPC, `fallocate: ${need} blocks wanted, ${this.allocator.available} free`);
     if (inode.extents.length + need > FS_MAX_EXTENTS) throw new ErrnoError(Errno.EFBIG, `a file maps at most ${FS_MAX_EXTENTS} extents`);
     const runs: { dev: number; count: number }[] = [];
-    for (const h of holes) {
-      let fb = h.file;
-      for (const e of this.allocator.allocate(h.count)) {
-        inode.extents.map(fb, e.start, e.count);
-        runs.push({ dev: e.start, count: e.count });
-        fb += e.count;
+    this.beginUpdate(inode);
+    try {
+      for (const h of holes) {
+        let fb = h.file;
+        for (const e of this.allocator.allocate(h.count)) {
+          inode.extents.map(fb, e.start, e.count);
+          runs.push({ dev: e.start, count: e.count });
+          fb += e.count;
+        }
       }
+      for (const r of runs) await this.zeroBlocks(r.dev, r.count, trace);
+      if (offset + len > inode.size) inode.size = offset + len;
+    } finally {
+      this.endUpdate(inode);
     }
-    for (const r of runs) await this.zeroBlocks(r.dev, r.count, trace);
-    if (offset + len > inode.size) inode.size = offset + len;
   }
 
   /** Zeroes device blocks: WRITE_ZEROES, or WRITEs of a zero buffer where the device has none. */
@@ -757,6 +965,10 @@ export class CopyFs {
   fsck(max = 20): string[] {
     const problems: string[] = [];
     const refs = new Uint32Array(this.allocator.blocks);
+    // Metadata blocks and blocks freed since the last commit (held until the next) are used and unmapped.
+    const meta = this.layout?.dataStart ?? 0;
+    const held = new Uint8Array(this.allocator.blocks);
+    for (const r of this.allocator.heldRuns) held.fill(1, r.start, r.start + r.count);
     let promised = 0;
     for (const inode of this.inodes.values()) {
       for (const e of inode.extents.list) for (let b = e.dev; b < e.dev + e.count; b++) refs[b]!++;
@@ -767,7 +979,9 @@ export class CopyFs {
     for (let b = 0; b < refs.length && problems.length < max; b++) {
       const n = refs[b]!;
       if (this.allocator.isUsed(b)) used++;
-      if (n === 0 && this.allocator.isUsed(b)) problems.push(`block ${b} is allocated and no file maps it`);
+      if (b < meta || held[b]) {
+        if (n > 0 || !this.allocator.isUsed(b)) problems.push(`block ${b} is ${b < meta ? 'metadata' : 'freed and held for the next commit'} and ${n > 0 ? `mapped ${n} times` : 'free'}`);
+      } else if (n === 0 && this.allocator.isUsed(b)) problems.push(`block ${b} is allocated and no file maps it`);
       else if (n > 0 && !this.allocator.isUsed(b)) problems.push(`block ${b} is mapped ${n} times and free`);
       else if (n > 0 && this.refcounts.refsAt(b) !== n) problems.push(`block ${b} is mapped ${n} times, its refcount says ${this.refcounts.refsAt(b)}`);
     }
@@ -777,3 +991,13 @@ export class CopyFs {
   }
 }
 
+
+async function readBlocks(lab: Lab, dev: BlockDevice, first: number, count: number, trace?: Trace): Promise<Uint8Array> {
+  const buf = new Uint8Array(count * FS_BLOCK);
+  for (let at = 0; at < buf.length; at += MAX_BIO_BYTES) {
+    const n = Math.min(MAX_BIO_BYTES, buf.length - at);
+    const res = await lab.submit(dev, { op: ReqOp.READ, offset: first * FS_BLOCK + at, length: n, data: buf.subarray(at, at + n) }, trace);
+    if (res < 0) throw new ErrnoError(-res, `metadata read of block ${first + at / FS_BLOCK} on ${dev.name}`);
+  }
+  return buf;
+}

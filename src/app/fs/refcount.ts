@@ -61,6 +61,12 @@ export class RefcountTable {
     return { shared: false, count: Math.min(max, r ? r.start - b : max) };
   }
 
+  /** Replaces the table with `records` (sorted, non-overlapping, 2 or more each: a mount's, checked). */
+  load(records: readonly RefcountRecord[]): void {
+    if (records.length > FS_MAX_REFCOUNT_RECORDS) throw new ErrnoError(Errno.EUCLEAN, `${records.length} refcount records, at most ${FS_MAX_REFCOUNT_RECORDS}`);
+    this.list = records.map((r) => ({ ...r }));
+  }
+
   /** Whether `runs` more records fit (a clone checks before it changes anything). */
   roomFor(runs: number): boolean {
     return this.list.length + 2 * runs <= FS_MAX_REFCOUNT_RECORDS;

@@ -2,7 +2,8 @@
  * A file system's statistics in the lab's sysfs tree, as Linux file systems keep theirs under
  * /sys/fs/<type>/<device>/ (ext4's, xfs's): /sys/fs/copyfs/<dev>/…, all read-only:
  *   block_size, blocks, free_blocks, reserved_blocks (promised to dirty pages), shared_blocks,
- *   reflink (0/1), files;
+ *   reflink (0/1), files; metadata (memory/device), generation (of the last commit on the
+ *   device), held_blocks (freed, waiting for the next commit);
  *   page_cache/{pages, max_pages, dirty, hits, misses, holes, writebacks, invalidated, evicted};
  *   copies/{reflink,offload,splice}/{calls, bytes}: what copy_file_range and COPYCHUNK did.
  */
@@ -28,6 +29,9 @@ export function registerFsSysfs(sysfs: Sysfs, fs: CopyFs): void {
   ro('shared_blocks', () => fs.refcounts.sharedBlocks);
   ro('reflink', () => (fs.reflink ? 1 : 0));
   ro('files', () => fs.list().length);
+  ro('metadata', () => (fs.layout ? 'device' : 'memory'));
+  ro('generation', () => fs.generation);
+  ro('held_blocks', () => fs.allocator.heldBlocks);
   const c = fs.cache;
   ro('page_cache/pages', () => c.size);
   ro('page_cache/max_pages', () => c.maxPages);

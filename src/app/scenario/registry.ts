@@ -12,7 +12,7 @@ import { scsiDevice } from './devices/scsi.js';
 import { scsiStep } from './steps/scsi.js';
 import { dmsetupStep } from './steps/dmsetup.js';
 import { gcStep } from './steps/gc.js';
-import { mkfsStep, fileStep, copyFileRangeStep } from './steps/files.js';
+import { mkfsStep, mountStep, fileStep, copyFileRangeStep } from './steps/files.js';
 import { copychunkStep } from './steps/copychunk.js';
 
 export const DEVICE_KINDS: readonly DeviceDef[] = [nullblkDevice, nvmeDevice, scsiDevice];
@@ -33,6 +33,7 @@ export const STEP_KINDS: readonly StepDef[] = [
   dmsetupStep,
   gcStep,
   mkfsStep,
+  mountStep,
   fileStep,
   copyFileRangeStep,
   copychunkStep,

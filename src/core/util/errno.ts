@@ -41,6 +41,8 @@ export const Errno = {
   EREMOTEIO: 121,
   ECANCELED: 125,
   EALREADY: 114,
+  /** Structure needs cleaning: a file system's metadata on the device fails its checks (as ext4 and XFS answer). */
+  EUCLEAN: 117,
 } as const;
 
 export type ErrnoName = keyof typeof Errno;

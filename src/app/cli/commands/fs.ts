@@ -1,5 +1,5 @@
 /**
- * `copylab fs mkfs|ls|stat|cp` on a device of a scenario (docs/files.md): mkfs.copyfs, ls -ls,
+ * `copylab fs mkfs|mount|ls|stat|cp` on a device of a scenario (docs/files.md): mkfs.copyfs, ls -ls,
  * stat with filefrag's extents, and cp with coreutils' --reflink and an --offload switch. With
  * --scenario the scenario's steps run first (they make the file system and its files), then the
  * command; inside `copylab shell` the shell's lab is used as it is (no steps run).
@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { copyFileRange, type CopyFileRangeResult } from '../../fs/copy-file-range.js';
 import { FS_DEFAULT_CACHE_BYTES, type CopyFs } from '../../fs/fs.js';
-import { fsOn, mkfs } from '../../fs/mounts.js';
+import { format, fsOn, mkfs, mount } from '../../fs/mounts.js';
 import { runStep } from '../../scenario/run.js';
 import type { Lab } from '../../lab.js';
 import { ErrnoError } from '../../../core/util/errno.js';
@@ -69,17 +69,29 @@ function action<O extends FsOpts, A extends unknown[]>(setExit: SetExit, fn: (la
   };
 }
 
-function mkfsCommand(lab: Lab, dev: string, opts: FsOpts & { reflink?: boolean; cache?: string }): Promise<number> {
-  let cacheBytes = FS_DEFAULT_CACHE_BYTES;
-  if (opts.cache !== undefined) {
-    const n = parseSize(opts.cache);
-    if (n === undefined || n < 16 * 1024) throw new UsageError(`--cache: ${opts.cache} is not a size of at least 16KiB (write 64MiB, 1GiB…)`);
-    cacheBytes = n;
-  }
-  const fs = mkfs(lab, dev, { reflink: opts.reflink === true, cacheBytes });
-  const j = { dev, blocks: fs.allocator.blocks, block_size: fs.blockSize, reflink: fs.reflink, cache_bytes: cacheBytes };
-  out(opts, j, `mkfs.copyfs: ${dev}: ${j.blocks} blocks of ${j.block_size} bytes, reflink=${fs.reflink ? 1 : 0}, page cache ${formatSize(cacheBytes)}`);
-  return Promise.resolve(EXIT_OK);
+function cacheOption(cache: string | undefined): number {
+  if (cache === undefined) return FS_DEFAULT_CACHE_BYTES;
+  const n = parseSize(cache);
+  if (n === undefined || n < 16 * 1024) throw new UsageError(`--cache: ${cache} is not a size of at least 16KiB (write 64MiB, 1GiB…)`);
+  return n;
+}
+
+async function mkfsCommand(lab: Lab, dev: string, opts: FsOpts & { reflink?: boolean; cache?: string; metadata?: string }): Promise<number> {
+  const cacheBytes = cacheOption(opts.cache);
+  const metadata = opts.metadata ?? 'memory';
+  if (metadata !== 'memory' && metadata !== 'device') throw new UsageError(`--metadata: ${metadata} is not memory or device`);
+  const o = { reflink: opts.reflink === true, cacheBytes };
+  const fs = metadata === 'device' ? await format(lab, dev, o) : mkfs(lab, dev, o);
+  const j = { dev, blocks: fs.allocator.blocks, block_size: fs.blockSize, reflink: fs.reflink, cache_bytes: cacheBytes, metadata, ...(fs.layout ? { metadata_blocks: fs.layout.dataStart } : {}) };
+  out(opts, j, `mkfs.copyfs: ${dev}: ${j.blocks} blocks of ${j.block_size} bytes, reflink=${fs.reflink ? 1 : 0}, page cache ${formatSize(cacheBytes)}, metadata on the ${metadata === 'device' ? `device (${fs.layout!.dataStart} blocks)` : 'lab\'s memory'}`);
+  return EXIT_OK;
+}
+
+async function mountCommand(lab: Lab, dev: string, opts: FsOpts & { cache?: string }): Promise<number> {
+  const fs = await mount(lab, dev, { cacheBytes: cacheOption(opts.cache) });
+  const j = { dev, generation: fs.generation, files: fs.list().length, blocks: fs.allocator.blocks, free_blocks: fs.allocator.freeBlocks, reflink: fs.reflink };
+  out(opts, j, `mount.copyfs: ${dev}: generation ${j.generation}, ${j.files} files, ${j.free_blocks} of ${j.blocks} blocks free, reflink=${fs.reflink ? 1 : 0}`);
+  return EXIT_OK;
 }
 
 /** Blocks of a file that another file maps too. */
@@ -194,7 +206,11 @@ export function registerFs(program: Command, setExit: SetExit): void {
   common(fs.command('mkfs').description('make an empty file system on --dev (mkfs.copyfs)'))
     .option('--reflink', 'files may share blocks (cp --reflink, copy_file_range clones)')
     .option('--cache <bytes>', 'page cache size', '64MiB')
+    .option('--metadata <where>', "memory (gone with the lab) or device (committed at fsync and sync; fs mount reads it back)", 'memory')
     .action(action(setExit, mkfsCommand));
+  common(fs.command('mount').description("mount the file system whose metadata is on --dev as its last commit left it (what nothing committed is gone, as after a crash)"))
+    .option('--cache <bytes>', 'page cache size', '64MiB')
+    .action(action(setExit, mountCommand));
   common(fs.command('ls').description('list the files: size, blocks, extents, blocks shared with other files')).action(action(setExit, lsCommand));
   common(fs.command('stat <path>').description("a file's size, inode and extents (filefrag -v's columns, shared ones flagged)")).action(action(setExit, statCommand));
   common(fs.command('cp <src> <dst>').description("copy a file as coreutils cp does, by copy_file_range: reflink, then REQ_OP_COPY offload, then splice; says which path each part took and why"))

@@ -7,7 +7,7 @@ import { fillPattern, findPatternMismatch } from '../../../core/util/pattern.js'
 import { Errno, ErrnoError } from '../../../core/util/errno.js';
 import { copyFileRange } from '../../fs/copy-file-range.js';
 import { FS_DEFAULT_CACHE_BYTES, type CopyFs } from '../../fs/fs.js';
-import { fsOn, mkfs } from '../../fs/mounts.js';
+import { format, fsOn, mkfs, mount } from '../../fs/mounts.js';
 import { errnoOk } from '../expect.js';
 import { k, type ObjSpec } from '../keys.js';
 import type { StepDef, StepOutcome } from '../types.js';
@@ -28,6 +28,7 @@ const MKFS_SPEC: ObjSpec = {
     cache: k.size('page cache bytes', { default: FS_DEFAULT_CACHE_BYTES }),
     dirty: k.size('dirty bytes past which writers wait for writeback (default: half the cache)'),
     reflink: k.bool('files may share blocks: copy_file_range clones (extents shared, copy-on-write), as mkfs.xfs -m reflink=1', { default: false }),
+    metadata: k.oneOf(['memory', 'device'], 'where the metadata lives: memory (gone with the lab) or device (committed at fsync and sync behind a superblock flip; the mount step reads it back)', { default: 'memory' }),
   },
 };
 
@@ -40,16 +41,75 @@ export const mkfsStep: StepDef = {
     const cacheBytes = body.key('cache').present ? body.key('cache').size() : undefined;
     const dirtyBytes = body.key('dirty').present ? body.key('dirty').size() : undefined;
     const reflink = body.key('reflink').present ? body.key('reflink').bool() : false;
+    const metadata = body.key('metadata').present ? body.key('metadata').oneOf<'memory' | 'device'>(['memory', 'device']) : 'memory';
     return {
       kind: 'mkfs',
-      async run(lab) {
+      async run(lab, trace) {
         try {
-          const fs = mkfs(lab, dev, { ...(cacheBytes !== undefined ? { cacheBytes } : {}), ...(dirtyBytes !== undefined ? { dirtyBytes } : {}), reflink });
-          return { target: dev, ok: true, res: 0, details: { blocks: fs.allocator.blocks, block_size: fs.blockSize, reflink } };
+          const o = { ...(cacheBytes !== undefined ? { cacheBytes } : {}), ...(dirtyBytes !== undefined ? { dirtyBytes } : {}), reflink };
+          const fs = metadata === 'device' ? await format(lab, dev, o, trace) : mkfs(lab, dev, o);
+          return { target: dev, ok: true, res: 0, details: { blocks: fs.allocator.blocks, block_size: fs.blockSize, reflink, metadata } };
         } catch (err) {
           const res = errnoOf(err);
           return { target: dev, ok: false, res, message: (err as Error).message };
         }
+      },
+    };
+  },
+};
+
+const MOUNT_EXPECT: ObjSpec = {
+  description: 'how the mount should go (default: success)',
+  keys: {
+    errno: k.errno('the errno the mount must fail with', { example: 'EUCLEAN' }),
+    files: k.int(0, 65536, 'files the mounted file system holds'),
+  },
+};
+const MOUNT_SPEC: ObjSpec = {
+  description: "mounts the file system whose metadata is on dev (mkfs with metadata: device) as its last commit left it, in place of the one in the lab's memory: what no fsync or sync committed is gone, as after a crash",
+  keys: {
+    dev: k.dev('the block device', { required: true, example: '/dev/nullb0' }),
+    cache: k.size('page cache bytes', { default: FS_DEFAULT_CACHE_BYTES }),
+    expect: k.obj(MOUNT_EXPECT),
+  },
+};
+
+export const mountStep: StepDef = {
+  kind: 'mount',
+  spec: MOUNT_SPEC,
+  parse(body, ctx) {
+    body.obj(MOUNT_SPEC);
+    const dev = ctx.devPath(body.key('dev'));
+    const cacheBytes = body.key('cache').present ? body.key('cache').size() : undefined;
+    const e = body.key('expect');
+    let wantErrno: number | undefined;
+    let wantFiles: number | undefined;
+    if (e.present) {
+      e.obj(MOUNT_EXPECT);
+      if (e.key('errno').present) wantErrno = e.key('errno').errno();
+      if (e.key('files').present) wantFiles = e.key('files').int(0, 65536);
+    }
+    return {
+      kind: 'mount',
+      async run(lab, trace): Promise<StepOutcome> {
+        let res = 0;
+        let message: string | undefined;
+        let files: number | undefined;
+        let generation: number | undefined;
+        try {
+          const fs = await mount(lab, dev, cacheBytes !== undefined ? { cacheBytes } : {}, trace);
+          files = fs.list().length;
+          generation = fs.generation;
+        } catch (err) {
+          res = errnoOf(err);
+          message = (err as Error).message;
+        }
+        const check = errnoOk(res, wantErrno);
+        const details = files !== undefined ? { files, generation } : undefined;
+        if (check.ok && wantFiles !== undefined && files !== wantFiles) {
+          return { target: dev, ok: false, res, message: `${files} files mounted, expected ${wantFiles}`, ...(details ? { details } : {}) };
+        }
+        return { target: dev, ok: check.ok, res, ...(details ? { details } : {}), ...(check.ok ? (message ? { message } : {}) : { message: message ? `${check.message}: ${message}` : check.message! }) };
       },
     };
   },
@@ -181,6 +241,8 @@ const CFR_EXPECT: ObjSpec = {
     path: k.oneOf(['reflink', 'offload', 'splice', 'mixed', 'none'], 'reflink (extents shared), offload (whole blocks by REQ_OP_COPY), splice (through the page cache), mixed or none'),
     bytes: k.size('bytes copied'),
     host_bytes: k.size('bytes that crossed host memory'),
+    block_path: k.oneOf(['offload', 'emulated', 'mixed'], "what the block layer did with the offloaded parts: offload (the device copied), emulated (read and written by the host: another copy domain, a dm-crypt IV) or mixed"),
+    reason: k.str('words the parts\' reasons must contain (why each path was taken)', { example: 'not in one copy domain' }),
     errno: k.errno('the errno the copy must fail with', { example: 'EINVAL' }),
   },
 };
@@ -215,12 +277,14 @@ export const copyFileRangeStep: StepDef = {
     const offload = body.key('offload').present ? body.key('offload').oneOf<'auto' | 'never'>(['auto', 'never']) : 'auto';
     const reflink = body.key('reflink').present ? body.key('reflink').oneOf<'auto' | 'always' | 'never'>(['auto', 'always', 'never']) : 'auto';
     const e = body.key('expect');
-    const want: { path?: string; bytes?: number; host_bytes?: number; errno?: number } = {};
+    const want: { path?: string; bytes?: number; host_bytes?: number; block_path?: string; reason?: string; errno?: number } = {};
     if (e.present) {
       e.obj(CFR_EXPECT);
       if (e.key('path').present) want.path = e.key('path').oneOf(['reflink', 'offload', 'splice', 'mixed', 'none']);
       if (e.key('bytes').present) want.bytes = e.key('bytes').size();
       if (e.key('host_bytes').present) want.host_bytes = e.key('host_bytes').size();
+      if (e.key('block_path').present) want.block_path = e.key('block_path').oneOf(['offload', 'emulated', 'mixed']);
+      if (e.key('reason').present) want.reason = e.key('reason').str();
       if (e.key('errno').present) want.errno = e.key('errno').errno();
     }
     const target = `${dev}:${dst}`;
@@ -244,6 +308,10 @@ export const copyFileRangeStep: StepDef = {
           if (want.bytes !== undefined && r.bytes !== want.bytes) problems.push(`expected ${want.bytes} bytes, got ${r.bytes}`);
           if (want.host_bytes !== undefined && r.host_bytes !== want.host_bytes) problems.push(`expected ${want.host_bytes} host bytes, got ${r.host_bytes}`);
           const reason = r.parts.map((p) => p.reason).filter((x): x is string => x !== undefined).join('; ') || undefined;
+          const blockPaths = new Set(r.parts.flatMap((p) => (p.block_path ? [p.block_path] : [])));
+          const blockPath = blockPaths.size === 0 ? 'none' : blockPaths.size === 1 ? [...blockPaths][0]! : 'mixed';
+          if (want.block_path !== undefined && blockPath !== want.block_path) problems.push(`expected block path ${want.block_path}, got ${blockPath}`);
+          if (want.reason !== undefined && !(reason ?? '').includes(want.reason)) problems.push(`expected a reason saying "${want.reason}", got "${reason ?? ''}"`);
           return {
             target,
             ok: problems.length === 0,
