@@ -61,8 +61,10 @@ async function until<T>(what: string, f: () => Promise<T | undefined> | T | unde
   }
 }
 
-// A grid of 8 points on a 64 MiB zoned device with a timing model: each runs in well under a second.
-const GRID = ['--size', '64MiB', '--zone-size', '2MiB', '--overwrites', '1', '--timing', 'nvmevirt-zns', '--policies', 'greedy,cost-benefit', '--paths', 'copy,host', '--spare-factors', '0.2,0.3'];
+// A grid of 24 points (2 workloads x 2 policies x 2 paths x 3 spare factors) on a 32 MiB zoned
+// device with a timing model: each runs in a tenth of a second or so, the whole grid in a few.
+const GRID = ['--size', '32MiB', '--zone-size', '1MiB', '--overwrites', '1', '--timing', 'nvmevirt-zns', '--workloads', 'uniform,zipf:0.9', '--policies', 'greedy,cost-benefit', '--paths', 'copy,host', '--spare-factors', '0.25,0.3,0.4'];
+const POINTS = 24;
 /** Figures that depend on the run alone (not on the machine or the moment). */
 const FIGURES = ['policy', 'path', 'spare_factor', 'workload', 'waf', 'waf_steady', 'user_bytes', 'gc_moved_bytes', 'host_bytes', 'commands', 'gc', 'victims', 'resets', 'modeled_s', 'gc_modeled_s', 'p50_us', 'p99_us', 'p999_us', 'max_us', 'verified_blocks', 'victim_valid_histogram'];
 const figures = (r: Record<string, unknown>) => Object.fromEntries(FIGURES.map((k) => [k, r[k]]));
@@ -103,8 +105,8 @@ describe('copylab gc sweep --queue with copylab worker', () => {
     expect(held).toHaveLength(1);
     const sweep = await running;
     expect(sweep.code).toBe(0);
-    expect(sweep.err).toMatch(/^sweep sw-[0-9a-f]{16}: 8 points on redis:\/\/127\.0\.0\.1:\d+\n/);
-    expect(sweep.err).toMatch(/8\/8 points done, 0 failed/);
+    expect(sweep.err).toMatch(new RegExp(`^sweep sw-[0-9a-f]{16}: ${POINTS} points on redis://127\\.0\\.0\\.1:\\d+\\n`));
+    expect(sweep.err).toMatch(new RegExp(`${POINTS}/${POINTS} points done, 0 failed`));
     const remote = lines(sweep.out);
     // The point wA held was run again, by wB, after wA's lock expired.
     const job = (await queue.getJob(held[0]!))!;
@@ -117,7 +119,16 @@ describe('copylab gc sweep --queue with copylab worker', () => {
     expect(local.code).toBe(0);
     expect((unpack(readFileSync(file)) as { results: unknown[] }).results.map((r) => figures(r as Record<string, unknown>))).toEqual(remote.map(figures));
     expect(remote.map(figures)).toEqual(lines(local.out).map(figures));
-    expect(new Set(remote.map((r) => `${r.policy} ${r.path} ${r.spare_factor}`)).size).toBe(8);
+    expect(remote).toHaveLength(POINTS);
+    expect(new Set(remote.map((r) => `${r.workload} ${r.policy} ${r.path} ${r.spare_factor}`)).size).toBe(POINTS);
+    // Every point ran to completion exactly once, on one worker or the other: the killed worker's
+    // point only on wB (wA died before finishing it).
+    // (A worker logs a point after storing its result: its last line may still be on the way.)
+    const doneIn = (p: Proc) => [...p.err.matchAll(/: (gc-[0-9a-f]{32}) done/g)].map((m) => m[1]!);
+    const finished = await until('the workers\' logs', () => (doneIn(a).length + doneIn(b).length >= POINTS ? [...doneIn(a), ...doneIn(b)] : undefined), 5000);
+    expect(finished).toHaveLength(POINTS);
+    expect(new Set(finished).size).toBe(POINTS);
+    expect(a.err).not.toMatch(new RegExp(`${held[0]} done`));
     expect(remote[0]!.modeled_s).toBeGreaterThan(0);
   });
 
@@ -126,20 +137,20 @@ describe('copylab gc sweep --queue with copylab worker', () => {
     expect(d.code).toBe(0);
     const id = d.out.trim();
     expect(id).toMatch(/^sw-[0-9a-f]{16}$/);
-    expect(d.err).toMatch(/8 points on .*, 8 already done/);
+    expect(d.err).toMatch(new RegExp(`${POINTS} points on .*, ${POINTS} already done`));
     const st = await cli('sweep', 'status', id, '--queue', url, '--json');
     expect(st.code).toBe(0);
-    expect(JSON.parse(st.out)).toMatchObject({ id, points: 8, done: 8, failed: 0, cancelled: false });
+    expect(JSON.parse(st.out)).toMatchObject({ id, points: POINTS, done: POINTS, failed: 0, cancelled: false });
     expect(JSON.parse(st.out).expires_in_s).toBeGreaterThan(6 * 86400);
     const file = join(mkdtempSync(join(tmpdir(), 'copylab-sweep-')), 'r.mpk');
     const res = await cli('sweep', 'results', id, '--queue', url, '--results-out', file);
     expect(res.code).toBe(0);
-    expect(res.out.match(/(greedy|cost-benefit)\s+│ (copy|host)/g)).toHaveLength(8);
+    expect(res.out.match(/(greedy|cost-benefit)\s+│ (copy|host)/g)).toHaveLength(POINTS);
     const saved = unpack(readFileSync(file)) as { sweep: string; results: { series: unknown[] }[] };
     expect(saved.sweep).toBe(id);
-    expect(saved.results).toHaveLength(8);
+    expect(saved.results).toHaveLength(POINTS);
     expect(saved.results[0]!.series.length).toBeGreaterThan(0);
-    expect((await cli('sweep', 'cancel', id, '--queue', url)).out).toMatch(/0 queued points removed, 0 running \(they finish\), 8 finished before/);
+    expect((await cli('sweep', 'cancel', id, '--queue', url)).out).toMatch(new RegExp(`0 queued points removed, 0 running \\(they finish\\), ${POINTS} finished before`));
     expect(JSON.parse((await cli('sweep', 'status', id, '--queue', url, '--json')).out).cancelled).toBe(true);
   });
 
