@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue, Worker } from 'bullmq';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { unpack } from 'msgpackr';
 import { runCommand } from '../../src/app/cli/main.js';
@@ -154,16 +154,49 @@ describe('copylab gc sweep --queue with copylab worker', () => {
     expect(JSON.parse((await cli('sweep', 'status', id, '--queue', url, '--json')).out).cancelled).toBe(true);
   });
 
+  it('a refused point: the same rows, JSON lines, stderr lines and exit code (2) as the local sweep', async () => {
+    // Sf 0.15 passes the checks before the run and is refused by the run (no section left for GC).
+    const grid = ['gc', 'sweep', '--size', '64MiB', '--overwrites', '1', '--policies', 'greedy', '--paths', 'copy,host', '--spare-factors', '0.15,0.3'];
+    const messages = (err: string) => err.split('\n').filter((l) => l.startsWith('copylab gc sweep: ')).map((l) => l.replace(/ \(gc-[0-9a-f]{32}\)/, ''));
+    // What the machine and the moment decide (everything else is the run's).
+    const noWall = (r: Record<string, unknown>) => ({ ...r, wall_s: undefined, block_moves_per_s: undefined, peak_rss_bytes: undefined });
+    /** The table's cells, row by row, without the wall-clock column. */
+    const cells = (out: string) => {
+      const rows = out.split('\n').filter((l) => l.startsWith('│')).map((l) => l.split('│').slice(1, -1).map((c) => c.trim()));
+      const wall = rows[0]!.indexOf('wall s');
+      expect(wall).toBeGreaterThan(0);
+      return rows.map((r) => r.filter((_, i) => i !== wall));
+    };
+    for (const json of [true, false]) {
+      const args = json ? [...grid, '--json'] : grid;
+      const local = await cli(...args);
+      const queued = await cli(...args, '--queue', url);
+      expect(local.code).toBe(2);
+      expect(queued.code).toBe(2);
+      expect(messages(local.err)).toHaveLength(2);
+      expect(messages(queued.err)).toEqual(messages(local.err));
+      if (json) {
+        const rows = lines(queued.out);
+        expect(rows.map(noWall)).toEqual(lines(local.out).map(noWall));
+        expect(rows.filter((r) => r.error_kind === 'usage').map((r) => `${r.path} ${r.spare_factor}`)).toEqual(['copy 0.15', 'host 0.15']);
+        expect(rows[0]).toEqual({ workload: 'uniform', policy: 'greedy', path: 'copy', spare_factor: 0.15, error: expect.stringMatching(/^--spare-factor: 0\.15 leaves no room for GC/), error_kind: 'usage' });
+      } else {
+        expect(cells(queued.out)).toEqual(cells(local.out));
+        expect(queued.out).toMatch(/│ refused: --spare-factor: 0\.15 leaves no room for GC/);
+      }
+    }
+  });
+
   it('malformed tasks pushed onto the queue fail with a one-line reason; the worker goes on and stops on SIGTERM', async () => {
     const b = workers[1]!;
     const good = { size: 64 << 20, segsPerSection: 1, spareFactor: 0.2, policy: 'greedy', path: 'copy', workload: 'uniform', overwrites: 1, seed: 1, timing: 'none', allocation: 'frontier', ageThreshold: 0.5, seriesPoints: 10 };
     const bad: [string, unknown, RegExp][] = [
-      ['bad-size', { kind: 'gc', v: 1, options: { ...good, size: 'big' } }, /^malformed task: size must be an integer, not "big"$/],
-      ['bad-inject', { kind: 'gc', v: 1, options: { ...good, inject: { kind: 'drop', at: 1 } } }, /^malformed task: unknown option "inject"$/],
+      ['bad-size', { kind: 'gc', v: 1, options: { ...good, size: 'big' } }, /^refused: malformed task: size must be an integer, not "big"$/],
+      ['bad-inject', { kind: 'gc', v: 1, options: { ...good, inject: { kind: 'drop', at: 1 } } }, /^refused: malformed task: unknown option "inject"$/],
       ['bad-trace', { kind: 'gc', v: 1, options: { ...good, workload: 'trace:/etc/passwd' } }, /trace: workloads name a file/],
-      ['bad-text', 'rm -rf /', /^malformed task: the payload is not an object$/],
+      ['bad-text', 'rm -rf /', /^refused: malformed task: the payload is not an object$/],
       // Well-formed, but the run itself refuses it: the run's message is the reason.
-      ['bad-run', { kind: 'gc', v: 1, options: { ...good, spareFactor: 0.1 } }, /^--spare-factor: 0\.1 leaves no room for GC/],
+      ['bad-run', { kind: 'gc', v: 1, options: { ...good, spareFactor: 0.1 } }, /^refused: --spare-factor: 0\.1 leaves no room for GC/],
     ];
     for (const [id, data] of bad) await queue.add('gc', data, { jobId: id, attempts: 5 });
     for (const [id, , reason] of bad) {
@@ -175,11 +208,11 @@ describe('copylab gc sweep --queue with copylab worker', () => {
       expect(job.attemptsMade, id).toBe(1);
     }
     expect(b.child.exitCode).toBe(null);
-    expect(b.err).toMatch(/wB: bad-size failed: malformed task: size must be an integer/);
-    // A sweep whose point fails prints the reason (exit 1); submitted again, the failed point is queued again.
+    expect(b.err).toMatch(/wB: bad-size refused: malformed task: size must be an integer/);
+    // A sweep whose point is refused prints the reason (exit 2, as a local sweep); submitted again, the failed point is queued again.
     const failing = ['gc', 'sweep', '--size', '64MiB', '--overwrites', '1', '--policies', 'greedy', '--spare-factors', '0.1', '--queue', url];
     const f = await cli(...failing);
-    expect(f.code).toBe(1);
+    expect(f.code).toBe(2);
     expect(f.err).toMatch(/copylab gc sweep: uniform greedy copy Sf 0\.1 \(gc-[0-9a-f]{32}\): --spare-factor: 0\.1 leaves no room for GC/);
     const again = await cli(...failing, '--detach');
     expect(again.err).toMatch(/1 points on .*, 1 failed before and queued again/);
@@ -210,6 +243,19 @@ describe('copylab gc sweep --queue with copylab worker', () => {
     });
     await foreign.close();
     expect(odd.code).toBe(1);
+    // A point whose run failed (a lost block; stored as 'failed: ...') is a failed row (error_kind
+    // failed, exit 1); a reason of BullMQ's own (no kind) counts as a failed run.
+    const failer = new Worker('gc', async (job) => {
+      throw new UnrecoverableError(job.data.options.spareFactor === 0.5 ? 'failed: verify: lba 7 at physical 9 holds nothing' : 'job stalled more than allowable limit');
+    }, { connection: { host: '127.0.0.1', port: Number(new URL(url).port) }, prefix: 'copylab' });
+    const sub = await cli('gc', 'sweep', '--size', '64MiB', '--overwrites', '1', '--policies', 'greedy', '--spare-factors', '0.5,0.6', '--queue', url, '--json');
+    await failer.close();
+    expect(sub.code).toBe(1);
+    expect(lines(sub.out)).toEqual([
+      { workload: 'uniform', policy: 'greedy', path: 'copy', spare_factor: 0.5, error: 'verify: lba 7 at physical 9 holds nothing', error_kind: 'failed' },
+      { workload: 'uniform', policy: 'greedy', path: 'copy', spare_factor: 0.6, error: 'job stalled more than allowable limit', error_kind: 'failed' },
+    ]);
+    expect(sub.err).toMatch(/copylab gc sweep: uniform greedy copy Sf 0\.5 \(gc-[0-9a-f]{32}\): verify: lba 7 at physical 9 holds nothing\n/);
     // A record in Redis that is not one of ours is refused in one line.
     const redisKeys = new Redis({ host: '127.0.0.1', port: Number(new URL(url).port) });
     await redisKeys.set('copylab:sweeps:sw-00000000000000aa', 'not json');

@@ -6,7 +6,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { GcOptions } from '../gc/options.js';
-import type { GcResult } from '../gc/result.js';
+import type { SweepPoint } from '../gc/sweep-point.js';
 import { parseQueueUrl, QueueUrlError } from '../sweep/queue-url.js';
 import { connect, gcQueue, QueueUnreachableError } from '../sweep/queue.js';
 import { PointError } from '../sweep/point.js';
@@ -63,16 +63,28 @@ function progressLine(tty: boolean): { show: (p: Progress) => void; end: () => v
   };
 }
 
-/** Prints the results that exist and a line per failed or unfinished point; exit 1 if any. */
-export async function report(cmd: string, id: string, o: Outcome, print: (results: GcResult[]) => Promise<void>): Promise<number> {
-  await print(o.results.filter((r): r is GcResult => r !== undefined));
-  for (const f of o.failures) process.stderr.write(`copylab ${cmd}: ${f.label} (${f.id}): ${f.reason}\n`);
+/**
+ * Prints the points that ran (results and failed points, in grid order, as a local sweep prints
+ * them) and a line per failed or unfinished point. The exit code is a local sweep's: 2 if a point
+ * was refused, 1 if a run failed (or the printing did: a plot), 0 when every point ran; a point
+ * not finished or gone from the queue is 1 at least.
+ */
+export async function report(cmd: string, id: string, o: Outcome, print: (points: SweepPoint[]) => Promise<boolean>): Promise<number> {
+  const printed = await print(o.points.filter((p): p is SweepPoint => p !== undefined));
+  let code = EXIT_OK;
+  for (const f of o.failures) {
+    process.stderr.write(`copylab ${cmd}: ${f.label} (${f.id}): ${f.reason}\n`);
+    code = Math.max(code, f.kind === 'usage' ? EXIT_USAGE : EXIT_FAILED);
+  }
   const pending = o.counts.queued + o.counts.running;
-  if (pending) process.stderr.write(`copylab ${cmd}: ${pending} of ${o.total} points not finished (copylab sweep status ${id})\n`);
-  return o.failures.length || pending ? EXIT_FAILED : EXIT_OK;
+  if (pending) {
+    process.stderr.write(`copylab ${cmd}: ${pending} of ${o.total} points not finished (copylab sweep status ${id})\n`);
+    code = Math.max(code, EXIT_FAILED);
+  }
+  return code !== EXIT_OK ? code : printed ? EXIT_OK : EXIT_FAILED;
 }
 
-export async function queuedSweep(runs: readonly GcOptions[], c: QueueCliOptions, print: (results: GcResult[]) => Promise<void>): Promise<number> {
+export async function queuedSweep(runs: readonly GcOptions[], c: QueueCliOptions, print: (points: SweepPoint[]) => Promise<boolean>): Promise<number> {
   const cmd = 'gc sweep';
   let retention: number;
   let timeout: number;

@@ -3,8 +3,10 @@
  * waiting for them with progress, and cancelling what has not started.
  */
 import type { Queue } from 'bullmq';
+import type { GcFailureKind } from '../gc/failure.js';
 import type { GcResult } from '../gc/result.js';
-import { firstLine } from './point.js';
+import type { SweepPoint } from '../gc/sweep-point.js';
+import { failedPointOf, parseFailureReason } from './point.js';
 import type { SweepRecord } from './record.js';
 
 /** How often a waiting sweep asks for its points' states. */
@@ -15,12 +17,18 @@ export type PointState = 'done' | 'failed' | 'running' | 'queued' | 'gone';
 export interface Failure {
   readonly id: string;
   readonly label: string;
+  /** usage: the point was refused (its options, its layout); failed: its run failed, or it is gone. */
+  readonly kind: GcFailureKind;
   readonly reason: string;
 }
 
 export interface Outcome {
-  /** Results in grid order; undefined where a point has none (yet). */
-  readonly results: readonly (GcResult | undefined)[];
+  /**
+   * The points in grid order as a local sweep gives them: a result, or a failed point (its
+   * coordinates, one-line error and kind); undefined where a point has neither (not finished yet,
+   * gone from the queue, or a job not of ours).
+   */
+  readonly points: readonly (SweepPoint | undefined)[];
   readonly failures: readonly Failure[];
   readonly counts: Readonly<Record<PointState, number>>;
   /** Distinct points (a point given twice counts once). */
@@ -52,7 +60,7 @@ export async function outcome(queue: Queue, record: SweepRecord): Promise<Outcom
   const labelOf = new Map(record.points.map((id, i) => [id, record.labels[i]!]));
   const label = (id: string): string => labelOf.get(id) ?? 'unknown point';
   const states = await pointStates(queue, ids);
-  const results = new Map<string, GcResult>();
+  const points = new Map<string, SweepPoint>();
   const failures: Failure[] = [];
   const counts: Record<PointState, number> = { done: 0, failed: 0, running: 0, queued: 0, gone: 0 };
   await Promise.all(
@@ -60,18 +68,22 @@ export async function outcome(queue: Queue, record: SweepRecord): Promise<Outcom
       let s = states.get(id)!;
       if (s === 'done' || s === 'failed' || s === 'gone') {
         const job = await queue.getJob(id);
-        if (s === 'done' && isResult(job?.returnvalue)) results.set(id, job.returnvalue);
+        if (s === 'done' && isResult(job?.returnvalue)) points.set(id, job.returnvalue);
         else if (s === 'done') {
           s = 'failed';
-          failures.push({ id, label: label(id), reason: 'the stored result is not a GC result' });
-        } else if (s === 'failed') failures.push({ id, label: label(id), reason: firstLine(job?.failedReason ?? 'failed') });
-        else failures.push({ id, label: label(id), reason: 'not on the queue (cancelled, or expired after its retention)' });
+          failures.push({ id, label: label(id), kind: 'failed', reason: 'the stored result is not a GC result' });
+        } else if (s === 'failed') {
+          const f = parseFailureReason(job?.failedReason ?? 'failed');
+          failures.push({ id, label: label(id), kind: f.kind, reason: f.message });
+          const p = failedPointOf(job?.data, f.kind, f.message);
+          if (p) points.set(id, p);
+        } else failures.push({ id, label: label(id), kind: 'failed', reason: 'not on the queue (cancelled, or expired after its retention)' });
       }
       counts[s]++;
     }),
   );
   failures.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
-  return { results: record.points.map((id) => results.get(id)), failures, counts, total: ids.length };
+  return { points: record.points.map((id) => points.get(id)), failures, counts, total: ids.length };
 }
 
 export interface Progress {

@@ -10,7 +10,7 @@ import { WorkPool } from '../../core/util/pool.js';
 import type { GcOptions } from '../gc/options.js';
 import type { GcResult } from '../gc/result.js';
 import { isFailedPoint, type SweepPoint, type SweepTask } from '../gc/sweep-point.js';
-import { checkPoint, firstLine } from './point.js';
+import { checkPoint, failureReason, firstLine, parseFailureReason } from './point.js';
 import { GC_QUEUE, KEY_PREFIX, redisOptions } from './queue.js';
 import type { QueueTarget } from './queue-url.js';
 
@@ -43,22 +43,25 @@ export interface RunningWorker {
 
 export async function startWorker(t: QueueTarget, s: WorkerSettings): Promise<RunningWorker> {
   const pool = new WorkPool();
+  // A failure is stored as its kind and one-line message (failureReason), so a queued sweep
+  // reports refused and failed points as a local one does; none is tried again.
+  const fail = (kind: 'usage' | 'failed', err: unknown): UnrecoverableError => new UnrecoverableError(failureReason(kind, firstLine(err)));
   const runPoint = async (job: Job): Promise<GcResult> => {
     let o: GcOptions;
     try {
       o = checkPoint(job.data, s.maxSize);
     } catch (err) {
-      throw new UnrecoverableError(firstLine(err));
+      throw fail('usage', err);
     }
     let r: SweepPoint;
     try {
       r = await pool.run<SweepTask, SweepPoint>('gc-sweep.task', { options: o });
     } catch (err) {
-      throw new UnrecoverableError(firstLine(err));
+      throw fail('failed', err);
     }
-    if (isFailedPoint(r)) throw new UnrecoverableError(r.error);
+    if (isFailedPoint(r)) throw fail(r.error_kind, r.error);
     const size = JSON.stringify(r).length;
-    if (size > RESULT_MAX_BYTES) throw new UnrecoverableError(`the result is ${size} bytes; a worker stores at most ${RESULT_MAX_BYTES}`);
+    if (size > RESULT_MAX_BYTES) throw fail('failed', `the result is ${size} bytes; a worker stores at most ${RESULT_MAX_BYTES}`);
     return r;
   };
   const w = new Worker(GC_QUEUE, runPoint, {
@@ -77,7 +80,10 @@ export async function startWorker(t: QueueTarget, s: WorkerSettings): Promise<Ru
     if (line !== lastError) s.log(`queue error: ${line}`);
     lastError = line;
   });
-  w.on('failed', (job, err) => s.log(`${job?.id ?? '?'} failed: ${firstLine(err)}`));
+  w.on('failed', (job, err) => {
+    const f = parseFailureReason(firstLine(err));
+    s.log(`${job?.id ?? '?'} ${f.kind === 'usage' ? 'refused' : 'failed'}: ${f.message}`);
+  });
   w.on('completed', (job) => s.log(`${job.id} done (${((job.finishedOn ?? 0) - (job.processedOn ?? 0)) / 1000} s)`));
   w.on('stalled', (id) => s.log(`${id} stalled (its worker went away): queued again`));
   void w.run().catch((err: unknown) => s.log(`stopped: ${firstLine(err)}`));

@@ -27,7 +27,7 @@ async function status(id: string, c: SweepIdOptions): Promise<number> {
     if (c.json) process.stdout.write(JSON.stringify(s) + '\n');
     else {
       process.stdout.write(`sweep ${id}${s.cancelled ? ' (cancelled)' : ''}: ${o.total} points: ${o.counts.done} done, ${o.counts.failed + o.counts.gone} failed, ${o.counts.running} running, ${o.counts.queued} queued; submitted ${s.created}, kept ${Math.round(ttl / 3600)} h more\n`);
-      for (const f of o.failures) process.stdout.write(`  ${f.label} (${f.id}): ${f.reason}\n`);
+      for (const f of o.failures) process.stdout.write(`  ${f.label} (${f.id}): ${f.kind === 'usage' ? 'refused' : 'failed'}: ${f.reason}\n`);
     }
     return EXIT_OK;
   });
@@ -40,9 +40,10 @@ async function results(id: string, c: SweepIdOptions): Promise<number> {
   const { outcome } = await import('../../sweep/outcome.js');
   return withQueue('sweep results', c.queue, async (redis, queue) => {
     const o = await outcome(queue, await loadRecord(redis, id));
-    return report('sweep results', id, o, async (rs) => {
-      printSweep(rs, c.json === true);
-      if (c.resultsOut !== undefined) writeOutput(c.resultsOut, pack({ sweep: id, results: rs }));
+    return report('sweep results', id, o, async (points) => {
+      printSweep(points, c.json === true);
+      if (c.resultsOut !== undefined) writeOutput(c.resultsOut, pack({ sweep: id, results: points }));
+      return true;
     });
   });
 }
@@ -72,7 +73,7 @@ export function registerSweep(program: Command, setExit: SetExit): void {
     .action(async (id: string, c: SweepIdOptions) => setExit(await status(id, c)));
   sweep
     .command('results <id>')
-    .description('print the table (or --json lines) of the finished points, as copylab gc sweep does; exit 1 if some failed or are not finished')
+    .description('print the table (or --json lines) of the finished points, as copylab gc sweep does; exit 2 if a point was refused, 1 if one failed or is not finished')
     .requiredOption('--queue <url>', QUEUE_HELP)
     .option('--json', 'print one JSON object per point')
     .option('--results-out <file>', 'write the results with their time series to FILE (one MessagePack object, msgpackr)')
