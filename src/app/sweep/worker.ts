@@ -42,7 +42,10 @@ export interface RunningWorker {
 }
 
 export async function startWorker(t: QueueTarget, s: WorkerSettings): Promise<RunningWorker> {
-  const pool = new WorkPool();
+  // The threads stay up between points (a new one loads the GC modules again: a second or more
+  // on a busy machine, for every sweep that comes after a pause).
+  const pool = new WorkPool({ keepThreads: s.concurrency });
+  pool.start('gc-sweep.task');
   // A failure is stored as its kind and one-line message (failureReason), so a queued sweep
   // reports refused and failed points as a local one does; none is tried again.
   const fail = (kind: 'usage' | 'failed', err: unknown): UnrecoverableError => new UnrecoverableError(failureReason(kind, firstLine(err)));
