@@ -7,8 +7,8 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { GcOptions } from '../gc/options.js';
 import type { SweepPoint } from '../gc/sweep-point.js';
-import { parseQueueUrl, QueueUrlError } from '../sweep/queue-url.js';
-import { connect, gcQueue, QueueUnreachableError } from '../sweep/queue.js';
+import { parseQueueUrl, QueueUrlError, type QueueTarget } from '../sweep/queue-url.js';
+import { connect, gcQueue, gcQueueEvents, QueueUnreachableError } from '../sweep/queue.js';
 import { PointError } from '../sweep/point.js';
 import { parseDuration, parseRetention, RETENTION_DEFAULT_S, RETENTION_MAX_S, SweepRecordError } from '../sweep/record.js';
 import { submitSweep } from '../sweep/submit.js';
@@ -24,7 +24,7 @@ export interface QueueCliOptions {
 }
 
 /** Opens the queue named by --queue and runs `fn`; a refused URL, id or time exits 2, an unreachable queue 1, each one line. */
-export async function withQueue(cmd: string, url: string, fn: (redis: Redis, queue: Queue, display: string) => Promise<number>): Promise<number> {
+export async function withQueue(cmd: string, url: string, fn: (redis: Redis, queue: Queue, target: QueueTarget) => Promise<number>): Promise<number> {
   const fail = (code: number, message: string): number => {
     process.stderr.write(`copylab ${cmd}: ${message}\n`);
     return code;
@@ -34,7 +34,7 @@ export async function withQueue(cmd: string, url: string, fn: (redis: Redis, que
     const redis = await connect(target);
     const queue = gcQueue(target);
     try {
-      return await fn(redis, queue, target.display);
+      return await fn(redis, queue, target);
     } finally {
       await queue.close().catch(() => {});
       redis.disconnect();
@@ -96,17 +96,28 @@ export async function queuedSweep(runs: readonly GcOptions[], c: QueueCliOptions
     process.stderr.write(`copylab ${cmd}: ${err.message}\n`);
     return EXIT_USAGE;
   }
-  return withQueue(cmd, c.queue!, async (redis, queue, display) => {
+  return withQueue(cmd, c.queue!, async (redis, queue, target) => {
     const s = await submitSweep(redis, queue, runs, retention);
     const id = s.record.id;
     const total = new Set(s.record.points).size;
-    process.stderr.write(`sweep ${id}: ${total} points on ${display}${s.reused ? `, ${s.reused} already done` : ''}${s.retried ? `, ${s.retried} failed before and queued again` : ''}\n`);
+    process.stderr.write(`sweep ${id}: ${total} points on ${target.display}${s.reused ? `, ${s.reused} already done` : ''}${s.retried ? `, ${s.retried} failed before and queued again` : ''}\n`);
     if (c.detach) {
       process.stdout.write(`${id}\n`);
       return EXIT_OK;
     }
     const bar = progressLine(process.stderr.isTTY === true);
-    const o = await waitSweep(queue, s.record, bar.show, timeout * 1000);
+    const events = gcQueueEvents(target);
+    let o: Outcome;
+    try {
+      const finished = (wake: () => void): (() => void) => {
+        events.on('completed', wake);
+        events.on('failed', wake);
+        return () => void events.removeAllListeners('completed').removeAllListeners('failed');
+      };
+      o = await waitSweep(queue, s.record, bar.show, timeout * 1000, undefined, finished);
+    } finally {
+      await events.close().catch(() => {});
+    }
     bar.end();
     return report(cmd, id, o, print);
   });

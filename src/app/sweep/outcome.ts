@@ -94,36 +94,76 @@ export interface Progress {
   readonly eta_s: number;
 }
 
+/** How soon after one look at the points' states the next may be (a burst of finishes is one look). */
+export const MIN_LOOK_MS = 50;
+
+/**
+ * Says when a job on the queue finished (BullMQ's queue events): `wake` is called then, and the
+ * wait looks at its points at once instead of at its next poll. Returns the unsubscribe.
+ */
+export type FinishSignal = (wake: () => void) => () => void;
+
 /**
  * Waits until every point is done, failed or gone, calling `onProgress` when a count changes.
- * Gives up after `timeoutMs` (the outcome then has points still queued or running).
+ * It looks at the states of the points not yet finished when `finished` says a job finished (at
+ * most every MIN_LOOK_MS) and every POLL_MS in any case (an event can be missed: a connection
+ * lost, a job removed). Gives up after `timeoutMs` (the outcome then has points still queued or
+ * running).
  */
-export async function waitSweep(queue: Queue, record: SweepRecord, onProgress: (p: Progress) => void, timeoutMs: number, stop?: AbortSignal): Promise<Outcome> {
+export async function waitSweep(queue: Queue, record: SweepRecord, onProgress: (p: Progress) => void, timeoutMs: number, stop?: AbortSignal, finished?: FinishSignal): Promise<Outcome> {
   const ids = unique(record);
   const t0 = performance.now();
   let first: number | undefined;
   let last = '';
-  for (;;) {
-    const states = await pointStates(queue, ids);
-    let done = 0;
-    let failed = 0;
-    for (const s of states.values()) {
-      if (s === 'done') done++;
-      else if (s === 'failed' || s === 'gone') failed++;
+  // Points done, failed or gone are not looked at again until all are (a failed point queued
+  // again by another submission is then found by the outcome, and waited for).
+  const ended = new Map<string, PointState>();
+  let wake: (() => void) | undefined;
+  let woken = false;
+  const unsubscribe = finished?.(() => {
+    woken = true;
+    wake?.();
+  });
+  try {
+    for (;;) {
+      const lookAt = ids.filter((id) => !ended.has(id));
+      const looked = performance.now();
+      woken = false;
+      for (const [id, s] of await pointStates(queue, lookAt)) if (s === 'done' || s === 'failed' || s === 'gone') ended.set(id, s);
+      let done = 0;
+      for (const s of ended.values()) if (s === 'done') done++;
+      const failed = ended.size - done;
+      first ??= ended.size;
+      const now = performance.now();
+      const ran = ended.size - first;
+      const left = ids.length - ended.size;
+      const key = `${done}/${failed}`;
+      if (key !== last) {
+        last = key;
+        onProgress({ done, failed, total: ids.length, eta_s: ran > 0 ? ((now - t0) / ran) * left / 1000 : left === 0 ? 0 : NaN });
+      }
+      const out = now - t0 > timeoutMs || stop?.aborted === true;
+      if (left === 0 || out) {
+        const o = await outcome(queue, record);
+        if (out || o.counts.queued + o.counts.running === 0) return o;
+        // Some point was queued again meanwhile: wait for it too.
+        for (const [id, s] of await pointStates(queue, ids)) if (s === 'queued' || s === 'running') ended.delete(id);
+      }
+      // The next look: at the next poll, or as soon as a job finishes (not sooner than MIN_LOOK_MS after this one).
+      await new Promise<void>((resolve) => {
+        let timer = setTimeout(resolve, POLL_MS);
+        wake = () => {
+          wake = undefined;
+          clearTimeout(timer);
+          timer = setTimeout(resolve, Math.max(0, looked + MIN_LOOK_MS - performance.now()));
+        };
+        if (woken) wake();
+      });
+      wake = undefined;
     }
-    first ??= done + failed;
-    const now = performance.now();
-    const ran = done + failed - first;
-    const left = ids.length - done - failed;
-    const key = `${done}/${failed}`;
-    if (key !== last) {
-      last = key;
-      onProgress({ done, failed, total: ids.length, eta_s: ran > 0 ? ((now - t0) / ran) * left / 1000 : left === 0 ? 0 : NaN });
-    }
-    if (left === 0 || now - t0 > timeoutMs || stop?.aborted) break;
-    await new Promise((r) => setTimeout(r, POLL_MS));
+  } finally {
+    unsubscribe?.();
   }
-  return outcome(queue, record);
 }
 
 /** Removes the sweep's points that have not started; running ones finish. */
