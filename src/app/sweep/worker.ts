@@ -45,7 +45,9 @@ export async function startWorker(t: QueueTarget, s: WorkerSettings): Promise<Ru
   // The threads stay up between points (a new one loads the GC modules again: a second or more
   // on a busy machine, for every sweep that comes after a pause).
   const pool = new WorkPool({ keepThreads: s.concurrency });
-  pool.start('gc-sweep.task');
+  // Points are taken only when the threads are ready: a point taken before would wait for them
+  // while another worker's ready threads could run it.
+  await pool.start('gc-sweep.task');
   // A failure is stored as its kind and one-line message (failureReason), so a queued sweep
   // reports refused and failed points as a local one does; none is tried again.
   const fail = (kind: 'usage' | 'failed', err: unknown): UnrecoverableError => new UnrecoverableError(failureReason(kind, firstLine(err)));

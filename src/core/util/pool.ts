@@ -31,9 +31,33 @@ export class WorkPool {
     return Math.max(1, Math.min(POOL_MAX_THREADS, availableParallelism()));
   }
 
-  /** Starts the threads kept (keepThreads) now, loading the named worker script, instead of at the first task. */
-  start(script: WorkerEntry): void {
-    this.piscina(script);
+  /**
+   * Starts the threads kept (keepThreads) now, loading the named worker script, instead of at the
+   * first task; resolves when they are ready to run tasks (their modules loaded).
+   */
+  start(script: WorkerEntry): Promise<void> {
+    const keep = this.kept();
+    const started = this.pool !== null;
+    const p = this.piscina(script);
+    // (Threads started before, by a task or an earlier call, are not waited for.)
+    if (keep === 0 || started) return Promise.resolve();
+    // The threads say they are ready after this tick: the listeners are in time.
+    return new Promise((resolve, reject) => {
+      let ready = 0;
+      const created = (): void => {
+        if (++ready < keep) return;
+        p.off('workerCreate', created);
+        p.off('error', failed);
+        resolve();
+      };
+      const failed = (err: unknown): void => {
+        p.off('workerCreate', created);
+        p.off('error', failed);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      };
+      p.on('workerCreate', created);
+      p.on('error', failed);
+    });
   }
 
   /** Runs `task` in the named worker script's default export. */
@@ -41,10 +65,13 @@ export class WorkPool {
     return this.piscina(script).run(task) as Promise<R>;
   }
 
+  private kept(): number {
+    return Math.max(0, Math.min(this.threads, Math.floor(this.opts.keepThreads ?? 0)));
+  }
+
   private piscina(script: WorkerEntry): Piscina {
     if (!this.pool) {
-      const keep = Math.max(0, Math.min(this.threads, Math.floor(this.opts.keepThreads ?? 0)));
-      this.pool = new Piscina({ filename: workerScript(script), maxThreads: this.threads, minThreads: keep, idleTimeout: IDLE_MS });
+      this.pool = new Piscina({ filename: workerScript(script), maxThreads: this.threads, minThreads: this.kept(), idleTimeout: IDLE_MS });
     }
     return this.pool;
   }
