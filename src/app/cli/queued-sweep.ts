@@ -10,9 +10,9 @@ import type { SweepPoint } from '../gc/sweep-point.js';
 import { parseQueueUrl, QueueUrlError, type QueueTarget } from '../sweep/queue-url.js';
 import { connect, gcQueue, gcQueueEvents, QueueUnreachableError } from '../sweep/queue.js';
 import { PointError } from '../sweep/point.js';
-import { parseDuration, parseRetention, RETENTION_DEFAULT_S, RETENTION_MAX_S, SweepRecordError } from '../sweep/record.js';
-import { submitSweep } from '../sweep/submit.js';
-import { waitSweep, type Outcome, type Progress } from '../sweep/outcome.js';
+import { parseDuration, parseRetention, RETENTION_DEFAULT_S, RETENTION_MAX_S, SweepRecordError, type SweepRecord } from '../sweep/record.js';
+import { submitSweep, type Submitted } from '../sweep/submit.js';
+import { GC_RESULTS, waitSweep, type Outcome, type Progress, type ResultKind } from '../sweep/outcome.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './common.js';
 
 export interface QueueCliOptions {
@@ -84,41 +84,53 @@ export async function report(cmd: string, id: string, o: Outcome, print: (points
   return code !== EXIT_OK ? code : printed ? EXIT_OK : EXIT_FAILED;
 }
 
-export async function queuedSweep(runs: readonly GcOptions[], c: QueueCliOptions, print: (points: SweepPoint[]) => Promise<boolean>): Promise<number> {
-  const cmd = 'gc sweep';
-  let retention: number;
-  let timeout: number;
+/** --retention and --timeout in seconds, or a one-line refusal (exit 2). */
+export function queueTimes(cmd: string, c: QueueCliOptions): { retention: number; timeout: number } | number {
   try {
-    retention = c.retention !== undefined ? parseRetention(c.retention) : RETENTION_DEFAULT_S;
-    timeout = c.timeout !== undefined ? parseDuration(c.timeout, '--timeout', 1, RETENTION_MAX_S) : retention;
+    const retention = c.retention !== undefined ? parseRetention(c.retention) : RETENTION_DEFAULT_S;
+    const timeout = c.timeout !== undefined ? parseDuration(c.timeout, '--timeout', 1, RETENTION_MAX_S) : retention;
+    return { retention, timeout };
   } catch (err) {
     if (!(err instanceof SweepRecordError)) throw err;
     process.stderr.write(`copylab ${cmd}: ${err.message}\n`);
     return EXIT_USAGE;
   }
-  return withQueue(cmd, c.queue!, async (redis, queue, target) => {
-    const s = await submitSweep(redis, queue, runs, retention);
-    const id = s.record.id;
-    const total = new Set(s.record.points).size;
-    process.stderr.write(`sweep ${id}: ${total} points on ${target.display}${s.reused ? `, ${s.reused} already done` : ''}${s.retried ? `, ${s.retried} failed before and queued again` : ''}\n`);
-    if (c.detach) {
-      process.stdout.write(`${id}\n`);
-      return EXIT_OK;
-    }
-    const bar = progressLine(process.stderr.isTTY === true);
-    const events = gcQueueEvents(target);
-    let o: Outcome;
-    try {
-      const finished = (wake: () => void): (() => void) => {
-        events.on('completed', wake);
-        events.on('failed', wake);
-        return () => void events.removeAllListeners('completed').removeAllListeners('failed');
-      };
-      o = await waitSweep(queue, s.record, bar.show, timeout * 1000, undefined, finished);
-    } finally {
-      await events.close().catch(() => {});
-    }
+}
+
+/** Says what was submitted; with --detach prints the sweep id and returns true. */
+export function announce(s: Submitted, display: string, detach: boolean | undefined, what = 'points'): boolean {
+  const id = s.record.id;
+  const total = new Set(s.record.points).size;
+  process.stderr.write(`sweep ${id}: ${total} ${what} on ${display}${s.reused ? `, ${s.reused} already done` : ''}${s.retried ? `, ${s.retried} failed before and queued again` : ''}\n`);
+  if (detach) process.stdout.write(`${id}\n`);
+  return detach === true;
+}
+
+/** Waits for the sweep's points with a progress line, hearing of finished jobs through the queue's events. */
+export async function waitWithProgress<T>(target: QueueTarget, queue: Queue, record: SweepRecord, timeoutS: number, kind: ResultKind<T>): Promise<Outcome<T>> {
+  const bar = progressLine(process.stderr.isTTY === true);
+  const events = gcQueueEvents(target);
+  try {
+    const finished = (wake: () => void): (() => void) => {
+      events.on('completed', wake);
+      events.on('failed', wake);
+      return () => void events.removeAllListeners('completed').removeAllListeners('failed');
+    };
+    return await waitSweep(queue, record, bar.show, timeoutS * 1000, undefined, finished, kind);
+  } finally {
+    await events.close().catch(() => {});
     bar.end();
-    return report(cmd, id, o, print);
+  }
+}
+
+export async function queuedSweep(runs: readonly GcOptions[], c: QueueCliOptions, print: (points: SweepPoint[]) => Promise<boolean>): Promise<number> {
+  const cmd = 'gc sweep';
+  const times = queueTimes(cmd, c);
+  if (typeof times === 'number') return times;
+  return withQueue(cmd, c.queue!, async (redis, queue, target) => {
+    const s = await submitSweep(redis, queue, runs, times.retention);
+    if (announce(s, target.display, c.detach)) return EXIT_OK;
+    const o = await waitWithProgress(target, queue, s.record, times.timeout, GC_RESULTS);
+    return report(cmd, s.record.id, o, print);
   });
 }

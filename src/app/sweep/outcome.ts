@@ -3,6 +3,7 @@
  * waiting for them with progress, and cancelling what has not started.
  */
 import type { Queue } from 'bullmq';
+import type { BenchRun } from '../bench/task.js';
 import type { GcFailureKind } from '../gc/failure.js';
 import type { GcResult } from '../gc/result.js';
 import type { SweepPoint } from '../gc/sweep-point.js';
@@ -22,13 +23,13 @@ export interface Failure {
   readonly reason: string;
 }
 
-export interface Outcome {
+export interface Outcome<T = SweepPoint> {
   /**
    * The points in grid order as a local sweep gives them: a result, or a failed point (its
    * coordinates, one-line error and kind); undefined where a point has neither (not finished yet,
    * gone from the queue, or a job not of ours).
    */
-  readonly points: readonly (SweepPoint | undefined)[];
+  readonly points: readonly (T | undefined)[];
   readonly failures: readonly Failure[];
   readonly counts: Readonly<Record<PointState, number>>;
   /** Distinct points (a point given twice counts once). */
@@ -50,17 +51,38 @@ export async function pointStates(queue: Queue, ids: readonly string[]): Promise
   return new Map(ids.map((id, i) => [id, stateOf(states[i]!)]));
 }
 
-function isResult(v: unknown): v is GcResult {
-  return typeof v === 'object' && v !== null && typeof (v as GcResult).waf === 'number' && typeof (v as GcResult).policy === 'string';
+/** What a kind of task stores: how to tell its result, and the row of a failed one (if it has one). */
+export interface ResultKind<T> {
+  /** What a result is, in messages. */
+  readonly what: string;
+  isResult(v: unknown): v is T;
+  failedOf(data: unknown, kind: GcFailureKind, message: string): T | undefined;
 }
 
+/** GC points: a GcResult, or a failed point with its grid coordinates. */
+export const GC_RESULTS: ResultKind<SweepPoint> = {
+  what: 'a GC result',
+  isResult: (v): v is GcResult => typeof v === 'object' && v !== null && typeof (v as GcResult).waf === 'number' && typeof (v as GcResult).policy === 'string',
+  failedOf: failedPointOf,
+};
+
+/** Bench tasks (copylab bench --queue): fio's result and whether a job failed; a failed task has no row. */
+export const BENCH_RESULTS: ResultKind<BenchRun> = {
+  what: 'a bench result',
+  isResult: (v): v is BenchRun => {
+    const o = v as { result?: { jobs?: unknown }; failed?: unknown } | null;
+    return typeof o === 'object' && o !== null && typeof o.failed === 'boolean' && typeof o.result === 'object' && o.result !== null && Array.isArray(o.result.jobs);
+  },
+  failedOf: () => undefined,
+};
+
 /** The sweep's points as they are now: results of the finished ones, reasons of the failed ones. */
-export async function outcome(queue: Queue, record: SweepRecord): Promise<Outcome> {
+export async function outcome<T = SweepPoint>(queue: Queue, record: SweepRecord, kind: ResultKind<T> = GC_RESULTS as unknown as ResultKind<T>): Promise<Outcome<T>> {
   const ids = unique(record);
   const labelOf = new Map(record.points.map((id, i) => [id, record.labels[i]!]));
   const label = (id: string): string => labelOf.get(id) ?? 'unknown point';
   const states = await pointStates(queue, ids);
-  const points = new Map<string, SweepPoint>();
+  const points = new Map<string, T>();
   const failures: Failure[] = [];
   const counts: Record<PointState, number> = { done: 0, failed: 0, running: 0, queued: 0, gone: 0 };
   await Promise.all(
@@ -68,14 +90,14 @@ export async function outcome(queue: Queue, record: SweepRecord): Promise<Outcom
       let s = states.get(id)!;
       if (s === 'done' || s === 'failed' || s === 'gone') {
         const job = await queue.getJob(id);
-        if (s === 'done' && isResult(job?.returnvalue)) points.set(id, job.returnvalue);
+        if (s === 'done' && job && kind.isResult(job.returnvalue)) points.set(id, job.returnvalue);
         else if (s === 'done') {
           s = 'failed';
-          failures.push({ id, label: label(id), kind: 'failed', reason: 'the stored result is not a GC result' });
+          failures.push({ id, label: label(id), kind: 'failed', reason: `the stored result is not ${kind.what}` });
         } else if (s === 'failed') {
           const f = parseFailureReason(job?.failedReason ?? 'failed');
           failures.push({ id, label: label(id), kind: f.kind, reason: f.message });
-          const p = failedPointOf(job?.data, f.kind, f.message);
+          const p = kind.failedOf(job?.data, f.kind, f.message);
           if (p) points.set(id, p);
         } else failures.push({ id, label: label(id), kind: 'failed', reason: 'not on the queue (cancelled, or expired after its retention)' });
       }
@@ -110,7 +132,7 @@ export type FinishSignal = (wake: () => void) => () => void;
  * lost, a job removed). Gives up after `timeoutMs` (the outcome then has points still queued or
  * running).
  */
-export async function waitSweep(queue: Queue, record: SweepRecord, onProgress: (p: Progress) => void, timeoutMs: number, stop?: AbortSignal, finished?: FinishSignal): Promise<Outcome> {
+export async function waitSweep<T = SweepPoint>(queue: Queue, record: SweepRecord, onProgress: (p: Progress) => void, timeoutMs: number, stop?: AbortSignal, finished?: FinishSignal, kind: ResultKind<T> = GC_RESULTS as unknown as ResultKind<T>): Promise<Outcome<T>> {
   const ids = unique(record);
   const t0 = performance.now();
   let first: number | undefined;
@@ -144,7 +166,7 @@ export async function waitSweep(queue: Queue, record: SweepRecord, onProgress: (
       }
       const out = now - t0 > timeoutMs || stop?.aborted === true;
       if (left === 0 || out) {
-        const o = await outcome(queue, record);
+        const o = await outcome(queue, record, kind);
         if (out || o.counts.queued + o.counts.running === 0) return o;
         // Some point was queued again meanwhile: wait for it too.
         for (const [id, s] of await pointStates(queue, ids)) if (s === 'queued' || s === 'running') ended.delete(id);

@@ -1,6 +1,7 @@
 /**
  * `copylab worker`: takes GC points off the queue and runs each on this machine's thread pool
- * (the gc-sweep task a local sweep runs). A payload is checked before it runs; one that fails the
+ * (the gc-sweep task a local sweep runs), and bench tasks (a job file's and a scenario's text,
+ * copylab bench --queue), each in a lab of its own on a pool thread. A payload is checked before it runs; one that fails the
  * checks, or a run that fails, fails its job with a one-line reason and the worker goes on. A
  * worker that dies mid-run leaves its job locked until the lock expires; another worker's stalled
  * check then queues it again, a bounded number of times.
@@ -11,6 +12,7 @@ import type { GcOptions } from '../gc/options.js';
 import type { GcResult } from '../gc/result.js';
 import { isFailedPoint, type SweepPoint, type SweepTask } from '../gc/sweep-point.js';
 import { checkPoint, failureReason, firstLine, parseFailureReason } from './point.js';
+import { checkBenchTask, isBenchFailure, type BenchOutcome } from '../bench/task.js';
 import { GC_QUEUE, KEY_PREFIX, redisOptions } from './queue.js';
 import type { QueueTarget } from './queue-url.js';
 
@@ -51,7 +53,27 @@ export async function startWorker(t: QueueTarget, s: WorkerSettings): Promise<Ru
   // A failure is stored as its kind and one-line message (failureReason), so a queued sweep
   // reports refused and failed points as a local one does; none is tried again.
   const fail = (kind: 'usage' | 'failed', err: unknown): UnrecoverableError => new UnrecoverableError(failureReason(kind, firstLine(err)));
-  const runPoint = async (job: Job): Promise<GcResult> => {
+  const runBench = async (job: Job): Promise<BenchOutcome> => {
+    try {
+      checkBenchTask(job.data);
+    } catch (err) {
+      throw fail('usage', err);
+    }
+    let r: BenchOutcome;
+    try {
+      r = await pool.run<unknown, BenchOutcome>('bench.task', job.data);
+    } catch (err) {
+      throw fail('failed', err);
+    }
+    if (isBenchFailure(r)) throw fail(r.error_kind, r.error);
+    const size = JSON.stringify(r).length;
+    if (size > RESULT_MAX_BYTES) throw fail('failed', `the result is ${size} bytes; a worker stores at most ${RESULT_MAX_BYTES}`);
+    return r;
+  };
+  const runPoint = async (job: Job): Promise<GcResult | BenchOutcome> => {
+    // A bench task (copylab bench --queue) says so; anything else is checked as a GC point.
+    const d: unknown = job.data;
+    if (typeof d === 'object' && d !== null && (d as { kind?: unknown }).kind === 'bench') return runBench(job);
     let o: GcOptions;
     try {
       o = checkPoint(job.data, s.maxSize);

@@ -62,7 +62,8 @@ export class WorkPool {
 
   /** Runs `task` in the named worker script's default export. */
   run<T, R>(script: WorkerEntry, task: T): Promise<R> {
-    return this.piscina(script).run(task) as Promise<R>;
+    // The pool's threads load each script a task names (the first one when the pool starts).
+    return this.piscina(script).run(task, { filename: workerScript(script) }) as Promise<R>;
   }
 
   private kept(): number {
