@@ -104,6 +104,7 @@ describe('copylab bench --queue with copylab worker', () => {
     const q = await cli('bench', J, K, '--scenario', TIMED, '--scenario', PLAIN, '--queue', url, '--output-format=json');
     expect(q.code, q.err).toBe(0);
     expect(q.err).toMatch(/^sweep sw-[0-9a-f]{16}: 4 tasks on redis:\/\/127\.0\.0\.1:\d+\n/);
+    expect(q.err).toMatch(/ 4\/4 tasks done, 0 failed/);
     const docs = documents(q.out);
     expect(docs).toHaveLength(4);
     let i = 0;

@@ -56,7 +56,7 @@ export async function queuedBench(files: readonly string[], scenarios: readonly 
   return withQueue(cmd, c.queue!, async (redis, queue, target) => {
     const s = await submitTasks(redis, queue, tasks.map((t) => ({ id: benchTaskId(t.payload), name: 'bench', data: t.payload, label: benchTaskLabel(t.payload) })), times.retention, 'bench');
     if (announce(s, target.display, c.detach, 'tasks')) return EXIT_OK;
-    const o = await waitWithProgress(target, queue, s.record, times.timeout, BENCH_RESULTS);
+    const o = await waitWithProgress(target, queue, s.record, times.timeout, BENCH_RESULTS, 'tasks');
     let code = EXIT_OK;
     for (const [i, t] of tasks.entries()) {
       const r = o.points[i];

@@ -48,12 +48,12 @@ export async function withQueue(cmd: string, url: string, fn: (redis: Redis, que
 }
 
 /** A progress line on stderr: rewritten in place at a terminal, one line per change otherwise. */
-function progressLine(tty: boolean): { show: (p: Progress) => void; end: () => void } {
+function progressLine(tty: boolean, what: string): { show: (p: Progress) => void; end: () => void } {
   let shown = false;
   return {
     show(p) {
       const eta = Number.isFinite(p.eta_s) ? `, ETA ${Math.ceil(p.eta_s)} s` : '';
-      const line = `  ${p.done}/${p.total} points done, ${p.failed} failed${eta}`;
+      const line = `  ${p.done}/${p.total} ${what} done, ${p.failed} failed${eta}`;
       shown = true;
       process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
     },
@@ -107,8 +107,8 @@ export function announce(s: Submitted, display: string, detach: boolean | undefi
 }
 
 /** Waits for the sweep's points with a progress line, hearing of finished jobs through the queue's events. */
-export async function waitWithProgress<T>(target: QueueTarget, queue: Queue, record: SweepRecord, timeoutS: number, kind: ResultKind<T>): Promise<Outcome<T>> {
-  const bar = progressLine(process.stderr.isTTY === true);
+export async function waitWithProgress<T>(target: QueueTarget, queue: Queue, record: SweepRecord, timeoutS: number, kind: ResultKind<T>, what = 'points'): Promise<Outcome<T>> {
+  const bar = progressLine(process.stderr.isTTY === true, what);
   const events = gcQueueEvents(target);
   try {
     const finished = (wake: () => void): (() => void) => {
