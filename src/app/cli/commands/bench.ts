@@ -8,7 +8,6 @@ import { availableParallelism, loadavg } from 'node:os';
 import type { Lab } from '../../lab.js';
 import type { Scenario } from '../../scenario/parse.js';
 import type { JobSpec } from '../../bench/job.js';
-import { buildLab } from '../../scenario/run.js';
 import { loadJobFiles, JobFileError } from '../../bench/jobfile.js';
 import { modeledClockOf, runJobs, timedDevice } from '../../bench/engine.js';
 import { fioResult, type FioResult } from '../../bench/result.js';
