@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GC_DEFAULTS, type GcOptions } from '../../src/app/gc/options.js';
-import { checkPoint, firstLine, pointId, pointPayload, PointError, POINT_MAX_PAYLOAD_BYTES, POINT_MAX_SERIES_POINTS } from '../../src/app/sweep/point.js';
+import { checkPoint, failedPointOf, failureReason, firstLine, parseFailureReason, pointId, pointPayload, PointError, POINT_MAX_PAYLOAD_BYTES, POINT_MAX_SERIES_POINTS } from '../../src/app/sweep/point.js';
 import { parseQueueUrl, QueueUrlError, QUEUE_URL_MAX_CHARS } from '../../src/app/sweep/queue-url.js';
 import { parseDuration, parseRetention, sweepId, SweepRecordError } from '../../src/app/sweep/record.js';
 
@@ -54,6 +54,21 @@ describe('queued GC points', () => {
     expect((err as Error).message).toMatch(/^malformed task: /);
     expect((err as Error).message).toMatch(reason);
     expect((err as Error).message).not.toMatch(/\n/);
+  });
+
+  it('a failed job keeps its kind with its one-line message; a failed point is rebuilt from its payload', () => {
+    expect(failureReason('usage', '--spare-factor: 0.1 leaves no room\nmore')).toBe('refused: --spare-factor: 0.1 leaves no room');
+    expect(failureReason('failed', new Error('verify: lba 3').message)).toBe('failed: verify: lba 3');
+    expect(parseFailureReason('refused: --spare-factor: 0.1 leaves no room')).toEqual({ kind: 'usage', message: '--spare-factor: 0.1 leaves no room' });
+    expect(parseFailureReason('failed: refused: x')).toEqual({ kind: 'failed', message: 'refused: x' });
+    // BullMQ's own reasons (and a foreign worker's) have no kind: a failed run.
+    expect(parseFailureReason('job stalled more than allowable limit')).toEqual({ kind: 'failed', message: 'job stalled more than allowable limit' });
+    const long = 'x'.repeat(500);
+    expect(parseFailureReason(failureReason('usage', long)).message).toBe(firstLine(long));
+    expect(failedPointOf(pointPayload(base), 'usage', 'm')).toEqual({ workload: 'uniform', policy: 'greedy', path: base.path, spare_factor: 0.2, error: 'm', error_kind: 'usage' });
+    for (const junk of [null, 'x', { options: 1 }, { options: { ...pointPayload(base).options, spareFactor: '0.2' } }, { options: { ...pointPayload(base).options, workload: 'w'.repeat(300) } }]) {
+      expect(failedPointOf(junk, 'failed', 'm')).toBeUndefined();
+    }
   });
 
   it('firstLine keeps one bounded line of any error', () => {

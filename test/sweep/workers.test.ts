@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue, Worker } from 'bullmq';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { unpack } from 'msgpackr';
 import { runCommand } from '../../src/app/cli/main.js';
@@ -61,8 +61,10 @@ async function until<T>(what: string, f: () => Promise<T | undefined> | T | unde
   }
 }
 
-// A grid of 8 points on a 64 MiB zoned device with a timing model: each runs in well under a second.
-const GRID = ['--size', '64MiB', '--zone-size', '2MiB', '--overwrites', '1', '--timing', 'nvmevirt-zns', '--policies', 'greedy,cost-benefit', '--paths', 'copy,host', '--spare-factors', '0.2,0.3'];
+// A grid of 24 points (2 workloads x 2 policies x 2 paths x 3 spare factors) on a 32 MiB zoned
+// device with a timing model: each runs in a tenth of a second or so, the whole grid in a few.
+const GRID = ['--size', '32MiB', '--zone-size', '1MiB', '--overwrites', '1', '--timing', 'nvmevirt-zns', '--workloads', 'uniform,zipf:0.9', '--policies', 'greedy,cost-benefit', '--paths', 'copy,host', '--spare-factors', '0.25,0.3,0.4'];
+const POINTS = 24;
 /** Figures that depend on the run alone (not on the machine or the moment). */
 const FIGURES = ['policy', 'path', 'spare_factor', 'workload', 'waf', 'waf_steady', 'user_bytes', 'gc_moved_bytes', 'host_bytes', 'commands', 'gc', 'victims', 'resets', 'modeled_s', 'gc_modeled_s', 'p50_us', 'p99_us', 'p999_us', 'max_us', 'verified_blocks', 'victim_valid_histogram'];
 const figures = (r: Record<string, unknown>) => Object.fromEntries(FIGURES.map((k) => [k, r[k]]));
@@ -103,8 +105,8 @@ describe('copylab gc sweep --queue with copylab worker', () => {
     expect(held).toHaveLength(1);
     const sweep = await running;
     expect(sweep.code).toBe(0);
-    expect(sweep.err).toMatch(/^sweep sw-[0-9a-f]{16}: 8 points on redis:\/\/127\.0\.0\.1:\d+\n/);
-    expect(sweep.err).toMatch(/8\/8 points done, 0 failed/);
+    expect(sweep.err).toMatch(new RegExp(`^sweep sw-[0-9a-f]{16}: ${POINTS} points on redis://127\\.0\\.0\\.1:\\d+\\n`));
+    expect(sweep.err).toMatch(new RegExp(`${POINTS}/${POINTS} points done, 0 failed`));
     const remote = lines(sweep.out);
     // The point wA held was run again, by wB, after wA's lock expired.
     const job = (await queue.getJob(held[0]!))!;
@@ -117,7 +119,16 @@ describe('copylab gc sweep --queue with copylab worker', () => {
     expect(local.code).toBe(0);
     expect((unpack(readFileSync(file)) as { results: unknown[] }).results.map((r) => figures(r as Record<string, unknown>))).toEqual(remote.map(figures));
     expect(remote.map(figures)).toEqual(lines(local.out).map(figures));
-    expect(new Set(remote.map((r) => `${r.policy} ${r.path} ${r.spare_factor}`)).size).toBe(8);
+    expect(remote).toHaveLength(POINTS);
+    expect(new Set(remote.map((r) => `${r.workload} ${r.policy} ${r.path} ${r.spare_factor}`)).size).toBe(POINTS);
+    // Every point ran to completion exactly once, on one worker or the other: the killed worker's
+    // point only on wB (wA died before finishing it).
+    // (A worker logs a point after storing its result: its last line may still be on the way.)
+    const doneIn = (p: Proc) => [...p.err.matchAll(/: (gc-[0-9a-f]{32}) done/g)].map((m) => m[1]!);
+    const finished = await until('the workers\' logs', () => (doneIn(a).length + doneIn(b).length >= POINTS ? [...doneIn(a), ...doneIn(b)] : undefined), 5000);
+    expect(finished).toHaveLength(POINTS);
+    expect(new Set(finished).size).toBe(POINTS);
+    expect(a.err).not.toMatch(new RegExp(`${held[0]} done`));
     expect(remote[0]!.modeled_s).toBeGreaterThan(0);
   });
 
@@ -126,33 +137,66 @@ describe('copylab gc sweep --queue with copylab worker', () => {
     expect(d.code).toBe(0);
     const id = d.out.trim();
     expect(id).toMatch(/^sw-[0-9a-f]{16}$/);
-    expect(d.err).toMatch(/8 points on .*, 8 already done/);
+    expect(d.err).toMatch(new RegExp(`${POINTS} points on .*, ${POINTS} already done`));
     const st = await cli('sweep', 'status', id, '--queue', url, '--json');
     expect(st.code).toBe(0);
-    expect(JSON.parse(st.out)).toMatchObject({ id, points: 8, done: 8, failed: 0, cancelled: false });
+    expect(JSON.parse(st.out)).toMatchObject({ id, points: POINTS, done: POINTS, failed: 0, cancelled: false });
     expect(JSON.parse(st.out).expires_in_s).toBeGreaterThan(6 * 86400);
     const file = join(mkdtempSync(join(tmpdir(), 'copylab-sweep-')), 'r.mpk');
     const res = await cli('sweep', 'results', id, '--queue', url, '--results-out', file);
     expect(res.code).toBe(0);
-    expect(res.out.match(/(greedy|cost-benefit)\s+│ (copy|host)/g)).toHaveLength(8);
+    expect(res.out.match(/(greedy|cost-benefit)\s+│ (copy|host)/g)).toHaveLength(POINTS);
     const saved = unpack(readFileSync(file)) as { sweep: string; results: { series: unknown[] }[] };
     expect(saved.sweep).toBe(id);
-    expect(saved.results).toHaveLength(8);
+    expect(saved.results).toHaveLength(POINTS);
     expect(saved.results[0]!.series.length).toBeGreaterThan(0);
-    expect((await cli('sweep', 'cancel', id, '--queue', url)).out).toMatch(/0 queued points removed, 0 running \(they finish\), 8 finished before/);
+    expect((await cli('sweep', 'cancel', id, '--queue', url)).out).toMatch(new RegExp(`0 queued points removed, 0 running \\(they finish\\), ${POINTS} finished before`));
     expect(JSON.parse((await cli('sweep', 'status', id, '--queue', url, '--json')).out).cancelled).toBe(true);
+  });
+
+  it('a refused point: the same rows, JSON lines, stderr lines and exit code (2) as the local sweep', async () => {
+    // Sf 0.15 passes the checks before the run and is refused by the run (no section left for GC).
+    const grid = ['gc', 'sweep', '--size', '64MiB', '--overwrites', '1', '--policies', 'greedy', '--paths', 'copy,host', '--spare-factors', '0.15,0.3'];
+    const messages = (err: string) => err.split('\n').filter((l) => l.startsWith('copylab gc sweep: ')).map((l) => l.replace(/ \(gc-[0-9a-f]{32}\)/, ''));
+    // What the machine and the moment decide (everything else is the run's).
+    const noWall = (r: Record<string, unknown>) => ({ ...r, wall_s: undefined, block_moves_per_s: undefined, peak_rss_bytes: undefined });
+    /** The table's cells, row by row, without the wall-clock column. */
+    const cells = (out: string) => {
+      const rows = out.split('\n').filter((l) => l.startsWith('│')).map((l) => l.split('│').slice(1, -1).map((c) => c.trim()));
+      const wall = rows[0]!.indexOf('wall s');
+      expect(wall).toBeGreaterThan(0);
+      return rows.map((r) => r.filter((_, i) => i !== wall));
+    };
+    for (const json of [true, false]) {
+      const args = json ? [...grid, '--json'] : grid;
+      const local = await cli(...args);
+      const queued = await cli(...args, '--queue', url);
+      expect(local.code).toBe(2);
+      expect(queued.code).toBe(2);
+      expect(messages(local.err)).toHaveLength(2);
+      expect(messages(queued.err)).toEqual(messages(local.err));
+      if (json) {
+        const rows = lines(queued.out);
+        expect(rows.map(noWall)).toEqual(lines(local.out).map(noWall));
+        expect(rows.filter((r) => r.error_kind === 'usage').map((r) => `${r.path} ${r.spare_factor}`)).toEqual(['copy 0.15', 'host 0.15']);
+        expect(rows[0]).toEqual({ workload: 'uniform', policy: 'greedy', path: 'copy', spare_factor: 0.15, error: expect.stringMatching(/^--spare-factor: 0\.15 leaves no room for GC/), error_kind: 'usage' });
+      } else {
+        expect(cells(queued.out)).toEqual(cells(local.out));
+        expect(queued.out).toMatch(/│ refused: --spare-factor: 0\.15 leaves no room for GC/);
+      }
+    }
   });
 
   it('malformed tasks pushed onto the queue fail with a one-line reason; the worker goes on and stops on SIGTERM', async () => {
     const b = workers[1]!;
     const good = { size: 64 << 20, segsPerSection: 1, spareFactor: 0.2, policy: 'greedy', path: 'copy', workload: 'uniform', overwrites: 1, seed: 1, timing: 'none', allocation: 'frontier', ageThreshold: 0.5, seriesPoints: 10 };
     const bad: [string, unknown, RegExp][] = [
-      ['bad-size', { kind: 'gc', v: 1, options: { ...good, size: 'big' } }, /^malformed task: size must be an integer, not "big"$/],
-      ['bad-inject', { kind: 'gc', v: 1, options: { ...good, inject: { kind: 'drop', at: 1 } } }, /^malformed task: unknown option "inject"$/],
+      ['bad-size', { kind: 'gc', v: 1, options: { ...good, size: 'big' } }, /^refused: malformed task: size must be an integer, not "big"$/],
+      ['bad-inject', { kind: 'gc', v: 1, options: { ...good, inject: { kind: 'drop', at: 1 } } }, /^refused: malformed task: unknown option "inject"$/],
       ['bad-trace', { kind: 'gc', v: 1, options: { ...good, workload: 'trace:/etc/passwd' } }, /trace: workloads name a file/],
-      ['bad-text', 'rm -rf /', /^malformed task: the payload is not an object$/],
+      ['bad-text', 'rm -rf /', /^refused: malformed task: the payload is not an object$/],
       // Well-formed, but the run itself refuses it: the run's message is the reason.
-      ['bad-run', { kind: 'gc', v: 1, options: { ...good, spareFactor: 0.1 } }, /^--spare-factor: 0\.1 leaves no room for GC/],
+      ['bad-run', { kind: 'gc', v: 1, options: { ...good, spareFactor: 0.1 } }, /^refused: --spare-factor: 0\.1 leaves no room for GC/],
     ];
     for (const [id, data] of bad) await queue.add('gc', data, { jobId: id, attempts: 5 });
     for (const [id, , reason] of bad) {
@@ -164,11 +208,11 @@ describe('copylab gc sweep --queue with copylab worker', () => {
       expect(job.attemptsMade, id).toBe(1);
     }
     expect(b.child.exitCode).toBe(null);
-    expect(b.err).toMatch(/wB: bad-size failed: malformed task: size must be an integer/);
-    // A sweep whose point fails prints the reason (exit 1); submitted again, the failed point is queued again.
+    expect(b.err).toMatch(/wB: bad-size refused: malformed task: size must be an integer/);
+    // A sweep whose point is refused prints the reason (exit 2, as a local sweep); submitted again, the failed point is queued again.
     const failing = ['gc', 'sweep', '--size', '64MiB', '--overwrites', '1', '--policies', 'greedy', '--spare-factors', '0.1', '--queue', url];
     const f = await cli(...failing);
-    expect(f.code).toBe(1);
+    expect(f.code).toBe(2);
     expect(f.err).toMatch(/copylab gc sweep: uniform greedy copy Sf 0\.1 \(gc-[0-9a-f]{32}\): --spare-factor: 0\.1 leaves no room for GC/);
     const again = await cli(...failing, '--detach');
     expect(again.err).toMatch(/1 points on .*, 1 failed before and queued again/);
@@ -199,6 +243,19 @@ describe('copylab gc sweep --queue with copylab worker', () => {
     });
     await foreign.close();
     expect(odd.code).toBe(1);
+    // A point whose run failed (a lost block; stored as 'failed: ...') is a failed row (error_kind
+    // failed, exit 1); a reason of BullMQ's own (no kind) counts as a failed run.
+    const failer = new Worker('gc', async (job) => {
+      throw new UnrecoverableError(job.data.options.spareFactor === 0.5 ? 'failed: verify: lba 7 at physical 9 holds nothing' : 'job stalled more than allowable limit');
+    }, { connection: { host: '127.0.0.1', port: Number(new URL(url).port) }, prefix: 'copylab' });
+    const sub = await cli('gc', 'sweep', '--size', '64MiB', '--overwrites', '1', '--policies', 'greedy', '--spare-factors', '0.5,0.6', '--queue', url, '--json');
+    await failer.close();
+    expect(sub.code).toBe(1);
+    expect(lines(sub.out)).toEqual([
+      { workload: 'uniform', policy: 'greedy', path: 'copy', spare_factor: 0.5, error: 'verify: lba 7 at physical 9 holds nothing', error_kind: 'failed' },
+      { workload: 'uniform', policy: 'greedy', path: 'copy', spare_factor: 0.6, error: 'job stalled more than allowable limit', error_kind: 'failed' },
+    ]);
+    expect(sub.err).toMatch(/copylab gc sweep: uniform greedy copy Sf 0\.5 \(gc-[0-9a-f]{32}\): verify: lba 7 at physical 9 holds nothing\n/);
     // A record in Redis that is not one of ours is refused in one line.
     const redisKeys = new Redis({ host: '127.0.0.1', port: Number(new URL(url).port) });
     await redisKeys.set('copylab:sweeps:sw-00000000000000aa', 'not json');

@@ -16,6 +16,8 @@ export interface DataFilePolicy {
   readonly base: string;
   /** Let paths leave `base` (`--allow-outside-paths`). */
   readonly allowOutside: boolean;
+  /** Why no data file is read at all (a scenario that came off a queue names no file to read), or undefined. */
+  readonly refuse?: string;
 }
 
 /** How a scenario is loaded: where its files live, and whether they may lie elsewhere. */
@@ -23,10 +25,12 @@ export interface ScenarioFileOptions {
   /** The folder data_file paths resolve against (default: the working directory). */
   readonly baseDir?: string;
   readonly allowOutsidePaths?: boolean;
+  /** Refuse every data file, saying why (a scenario in a queued task: a worker reads no file a task names). */
+  readonly noDataFiles?: string;
 }
 
 export function dataFilePolicy(o: ScenarioFileOptions = {}): DataFilePolicy {
-  return { base: resolve(o.baseDir ?? process.cwd()), allowOutside: o.allowOutsidePaths === true };
+  return { base: resolve(o.baseDir ?? process.cwd()), allowOutside: o.allowOutsidePaths === true, ...(o.noDataFiles !== undefined ? { refuse: o.noDataFiles } : {}) };
 }
 
 /** The folder of a scenario file (the working directory for standard input). */
@@ -61,6 +65,7 @@ function confined(f: Field, name: string, policy: DataFilePolicy): string {
 /** The bytes of the file the field names, at most `maxBytes`; every problem fails the field. */
 export function readDataFile(f: Field, policy: DataFilePolicy, maxBytes: number): Uint8Array {
   const name = f.str();
+  if (policy.refuse !== undefined) return f.fail(`${name.slice(0, 100)}: ${policy.refuse}`);
   const path = confined(f, name, policy);
   try {
     return readFileBounded(path, maxBytes);

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { checkGcOptions, type GcOptions } from '../gc/options.js';
 import { layoutOf } from '../gc/run.js';
-import { firstLine } from '../gc/failure.js';
+import { firstLine, type GcFailureKind } from '../gc/failure.js';
+import type { FailedPoint } from '../gc/sweep-point.js';
 
 export { firstLine };
 
@@ -105,6 +106,35 @@ export function checkPoint(data: unknown, maxSize: number): GcOptions {
   return opts;
 }
 
+/**
+ * What a worker stores as a failed job's reason: the failure's kind and its one-line message,
+ * `refused: MESSAGE` (usage: the point's options or layout, exit 2 as a local sweep) or
+ * `failed: MESSAGE` (the run failed, exit 1). A job's failed reason is a string, the one thing
+ * BullMQ keeps of a failure.
+ */
+export function failureReason(kind: GcFailureKind, message: string): string {
+  return `${kind === 'usage' ? 'refused' : 'failed'}: ${firstLine(message)}`;
+}
+
+/** A failed job's kind and message; a reason of another form (BullMQ's own: a job stalled too often) is a failed run. */
+export function parseFailureReason(reason: string): { kind: GcFailureKind; message: string } {
+  const line = firstLine(reason, 400);
+  const m = /^(refused|failed): (.*)$/.exec(line);
+  if (!m) return { kind: 'failed', message: line };
+  return { kind: m[1] === 'refused' ? 'usage' : 'failed', message: m[2]! };
+}
+
+/**
+ * The failed point (grid coordinates, message, kind) of a failed job, as a local sweep reports it;
+ * undefined when the job's data does not hold a point's coordinates (a job not of ours).
+ */
+export function failedPointOf(data: unknown, kind: GcFailureKind, error: string): FailedPoint | undefined {
+  if (!isRecord(data) || !isRecord(data.options)) return undefined;
+  const { workload, policy, path, spareFactor } = data.options;
+  if (typeof workload !== 'string' || typeof policy !== 'string' || typeof path !== 'string' || typeof spareFactor !== 'number') return undefined;
+  if (workload.length > POINT_MAX_SPEC_CHARS || policy.length > POINT_MAX_SPEC_CHARS || path.length > POINT_MAX_SPEC_CHARS) return undefined;
+  return { workload, policy: policy as FailedPoint['policy'], path: path as FailedPoint['path'], spare_factor: spareFactor, error, error_kind: kind };
+}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

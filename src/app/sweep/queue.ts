@@ -2,7 +2,7 @@
  * The Redis side of distributed sweeps: the BullMQ queue of GC points (`copylab:gc:*` keys) and
  * the sweep records beside it (`copylab:sweeps:<id>`). Loaded only by commands given --queue.
  */
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { QueueTarget } from './queue-url.js';
 import { firstLine } from './point.js';
@@ -50,6 +50,16 @@ export function gcQueue(t: QueueTarget): Queue {
   const q = new Queue(GC_QUEUE, { connection: { ...redisOptions(t, { retry: true }), lazyConnect: false }, prefix: KEY_PREFIX });
   q.on('error', () => {});
   return q;
+}
+
+/**
+ * The events of the GC points queue (a connection of its own, blocked on Redis' event stream):
+ * a waiting sweep hears of each finished job at once instead of at its next poll.
+ */
+export function gcQueueEvents(t: QueueTarget): QueueEvents {
+  const e = new QueueEvents(GC_QUEUE, { connection: { ...redisOptions(t, { retry: true }), lazyConnect: false }, prefix: KEY_PREFIX });
+  e.on('error', () => {});
+  return e;
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -23,6 +23,8 @@ export interface SweepRecord {
   /** What each point is (workload, policy, path, spare factor), for messages about it. */
   readonly labels: readonly string[];
   readonly cancelled?: boolean;
+  /** What the points are: bench tasks (copylab bench --queue); GC points when absent. */
+  readonly kind?: 'bench';
 }
 
 export class SweepRecordError extends Error {}
@@ -67,7 +69,7 @@ export async function loadRecord(r: Redis, id: string): Promise<SweepRecord> {
   const o = rec as Partial<SweepRecord>;
   const points = o?.points;
   const labels = o?.labels;
-  if (o?.v !== 1 || o.id !== id || !Array.isArray(points) || !points.every((p) => typeof p === 'string' && /^gc-[0-9a-f]{32}$/.test(p)) || !Array.isArray(labels) || labels.length !== points.length || !labels.every((l) => typeof l === 'string')) {
+  if (o?.v !== 1 || o.id !== id || !Array.isArray(points) || !points.every((p) => typeof p === 'string' && /^(gc|bench)-[0-9a-f]{32}$/.test(p)) || (o.kind !== undefined && o.kind !== 'bench') || !Array.isArray(labels) || labels.length !== points.length || !labels.every((l) => typeof l === 'string')) {
     throw new SweepRecordError(`sweep ${id}: the record in Redis is not a sweep record of this version`);
   }
   return o as SweepRecord;

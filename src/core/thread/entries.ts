@@ -24,6 +24,8 @@ export const WORKER_ENTRIES = {
   'gc-mover': 'the GC mover',
   /** A piscina task: one GC run of a sweep's grid. */
   'gc-sweep.task': 'a GC sweep point',
+  /** A piscina task: one job file on one scenario, queued by copylab bench --queue. */
+  'bench.task': 'a queued bench task',
   /** A piscina task: one chunk of a large read compared with its pattern. */
   'verify.task': 'a verify chunk',
   /** An application thread of an SQPOLL ring (tests and benchmarks). */

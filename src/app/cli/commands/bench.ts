@@ -1,10 +1,13 @@
-/** `copylab bench JOBFILE… [--scenario F] [--output-format normal|json|json+|terse] [--trace-out FILE] [--plot FILE] [--repeat N]` */
+/**
+ * `copylab bench JOBFILE… [--scenario F] [--output-format normal|json|json+|terse] [--trace-out FILE] [--plot FILE] [--repeat N]`,
+ * or with `--queue URL` (and --scenario F as often as wanted) each job file on each scenario as a
+ * task for `copylab worker` processes (queued-bench.ts).
+ */
 import type { Command } from 'commander';
 import { availableParallelism, loadavg } from 'node:os';
 import type { Lab } from '../../lab.js';
 import type { Scenario } from '../../scenario/parse.js';
 import type { JobSpec } from '../../bench/job.js';
-import { buildLab } from '../../scenario/run.js';
 import { loadJobFiles, JobFileError } from '../../bench/jobfile.js';
 import { modeledClockOf, runJobs, timedDevice } from '../../bench/engine.js';
 import { fioResult, type FioResult } from '../../bench/result.js';
@@ -17,11 +20,14 @@ import { LogSet, plannedLogPaths } from '../../bench/fio-logs.js';
 import { shippedJobHint, shippedJobsDir } from '../../bench/shipped-jobs.js';
 import { BENCH_MAX_REPEAT, formatRepeat, repeatRows } from '../../bench/repeat.js';
 import { shortRunWarnings } from '../../bench/short-run.js';
+import { preparedLab } from '../../bench/task.js';
+import type { QueueCliOptions } from '../queued-sweep.js';
 
 export const OUTPUT_FORMATS = ['normal', 'json', 'json+', 'terse'] as const;
 
-interface BenchCliOptions {
-  scenario?: string;
+interface BenchCliOptions extends QueueCliOptions {
+  /** Given once, or (with --queue) as often as wanted. */
+  scenario?: string[];
   allowOutsidePaths?: boolean;
   outputFormat: string;
   traceOut?: string;
@@ -33,20 +39,6 @@ const usage = (message: string): number => {
   process.stderr.write(`copylab: ${message}\n`);
   return EXIT_USAGE;
 };
-
-/** A lab built from the scenario with its steps run, or why a step failed. */
-async function preparedLab(scenario: Scenario, name: string): Promise<Lab | string> {
-  const lab = buildLab(scenario);
-  // The scenario's steps prepare the lab (sysfs settings, fills) before the jobs run.
-  for (const [i, step] of scenario.steps.entries()) {
-    const o = await step.run(lab, lab.newTrace());
-    if (!o.ok) {
-      await lab.close();
-      return `${name}: step ${i + 1} (${step.kind}) failed: ${o.message ?? `res ${o.res}`}`;
-    }
-  }
-  return lab;
-}
 
 /** Runs the jobs once in `lab`: fio's JSON shape, and whether a job failed. */
 async function runOnce(lab: Lab, jobs: readonly JobSpec[], o: { trace?: TraceWriter; logs?: LogSet; progress: boolean; plus: boolean }): Promise<{ result: FioResult; failed: boolean }> {
@@ -80,11 +72,26 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
     const one = opts.traceOut !== undefined ? '--trace-out' : opts.plot !== undefined ? '--plot' : format === 'terse' ? '--output-format=terse' : undefined;
     if (one !== undefined) return usage(`--repeat: not with ${one} (it describes one run; run once for it)`);
   }
+  const scenarios = opts.scenario ?? [];
+  if (opts.queue !== undefined) {
+    const one = opts.traceOut !== undefined ? '--trace-out' : opts.plot !== undefined ? '--plot' : opts.repeat !== undefined ? '--repeat' : undefined;
+    if (one !== undefined) return usage(`--queue: not with ${one} (it runs here: run without --queue for it)`);
+    for (const f of [...files, ...scenarios]) {
+      const hint = shippedJobHint(f);
+      if (hint !== undefined) return usage(hint);
+    }
+    // Loaded only here: without --queue a bench needs no Redis and no queue code.
+    const { queuedBench } = await import('../queued-bench.js');
+    return queuedBench(files, scenarios, opts, format);
+  }
+  if (scenarios.length > 1) return usage('--scenario: given once without --queue (with --queue, each job file runs on each scenario)');
+  for (const [o, v] of [['--detach', opts.detach], ['--retention', opts.retention], ['--timeout', opts.timeout]] as const) if (v !== undefined) return usage(`${o}: needs --queue URL`);
+  const scenarioFile = scenarios[0];
   // Outputs are checked before anything runs (the trace file is opened once the lab is ready).
   if (opts.traceOut !== undefined) checkOutput(opts.traceOut);
   if (opts.plot !== undefined) checkOutput(opts.plot);
   // `bench/jobs/…` typed outside a checkout: name where copylab's own copy is.
-  for (const f of [...files, ...(opts.scenario !== undefined ? [opts.scenario] : [])]) {
+  for (const f of [...files, ...(scenarioFile !== undefined ? [scenarioFile] : [])]) {
     const hint = shippedJobHint(f);
     if (hint !== undefined) return usage(hint);
   }
@@ -99,8 +106,8 @@ async function bench(files: string[], opts: BenchCliOptions): Promise<number> {
   const logPaths = plannedLogPaths(jobs);
   if (repeat > 1 && logPaths.length) return usage(`--repeat: not with fio's log files (${logPaths[0]}: they describe one run; run once for them)`);
   for (const f of logPaths) checkOutput(f);
-  const scenario = scenarioFrom(opts.scenario, opts);
-  const scenarioName = opts.scenario ?? 'default lab';
+  const scenario = scenarioFrom(scenarioFile, opts);
+  const scenarioName = scenarioFile ?? 'default lab';
   const json = format === 'json' || format === 'json+';
   try {
     return repeat > 1 ? await repeated(jobs, scenario, scenarioName, repeat, { json, plus: format === 'json+' }) : await single(jobs, scenario, scenarioName, files, opts);
@@ -183,11 +190,15 @@ export function registerBench(program: Command, setExit: SetExit): void {
   allowOutsidePathsOption(program.command('bench'))
     .description('run fio job files against the lab; results in fio\'s formats (normal, json, json+, terse)')
     .argument('<jobfile...>', 'fio job files (INI)')
-    .option('--scenario <file>', 'the lab to run in (YAML); default: the built-in default lab')
+    .option('--scenario <file>', 'the lab to run in (YAML); default: the built-in default lab; with --queue, as often as wanted: each job file runs on each', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--output-format <format>', `one of ${OUTPUT_FORMATS.join(', ')}`, 'normal')
     .option('--trace-out <file>', 'stream every trace event to FILE (msgpack; read with copylab trace)')
     .option('--plot <file>', 'also render the results as an SVG chart')
     .option('--repeat <n>', `run the jobs n times (1-${BENCH_MAX_REPEAT}), each in a fresh lab, and print each figure's median, min, max and spread`)
+    .option('--queue <url>', 'run each job file on each scenario as a task of `copylab worker` processes through Redis: redis://[user:password@]HOST:PORT[/db], rediss:// for TLS (docs/sweeps.md)')
+    .option('--detach', 'with --queue: submit, print the sweep id and return (copylab sweep status|cancel ID)')
+    .option('--retention <time>', 'with --queue: how long Redis keeps the tasks and their results (12h, 7d; 60 s to 90 days; default 7d)')
+    .option('--timeout <time>', 'with --queue: stop waiting after this long (the tasks go on; default: the retention)')
     .addHelpText('after', () => {
       const dir = shippedJobsDir();
       return dir === undefined ? '' : `\nThe job files and labs copylab ships (bench/jobs) are in ${dir}\n`;

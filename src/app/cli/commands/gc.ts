@@ -282,7 +282,7 @@ async function sweepCommand(c0: SweepCliOptions, given: Given): Promise<number> 
     if (c.queue !== undefined) {
       // Loaded only here: without --queue a sweep needs no Redis and no queue code.
       const { queuedSweep } = await import('../queued-sweep.js');
-      return await queuedSweep(runs, c, async (results) => void (await print(results)));
+      return await queuedSweep(runs, c, print);
     }
     if (c.detach || c.retention !== undefined || c.timeout !== undefined) usage(c.detach ? '--detach' : c.retention !== undefined ? '--retention' : '--timeout', 'needs --queue URL');
     const tty = !c.json && process.stderr.isTTY === true;

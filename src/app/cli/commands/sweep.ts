@@ -18,16 +18,16 @@ interface SweepIdOptions {
 async function status(id: string, c: SweepIdOptions): Promise<number> {
   const { withQueue } = await import('../queued-sweep.js');
   const { loadRecord, sweepKey } = await import('../../sweep/record.js');
-  const { outcome } = await import('../../sweep/outcome.js');
+  const { outcome, BENCH_RESULTS, GC_RESULTS } = await import('../../sweep/outcome.js');
   return withQueue('sweep status', c.queue, async (redis, queue) => {
     const rec = await loadRecord(redis, id);
-    const o = await outcome(queue, rec);
+    const o = rec.kind === 'bench' ? await outcome(queue, rec, BENCH_RESULTS) : await outcome(queue, rec, GC_RESULTS);
     const ttl = await redis.ttl(sweepKey(id));
     const s = { id, points: o.total, ...o.counts, cancelled: rec.cancelled === true, created: new Date(rec.created_ms).toISOString(), expires_in_s: ttl, failures: o.failures };
     if (c.json) process.stdout.write(JSON.stringify(s) + '\n');
     else {
       process.stdout.write(`sweep ${id}${s.cancelled ? ' (cancelled)' : ''}: ${o.total} points: ${o.counts.done} done, ${o.counts.failed + o.counts.gone} failed, ${o.counts.running} running, ${o.counts.queued} queued; submitted ${s.created}, kept ${Math.round(ttl / 3600)} h more\n`);
-      for (const f of o.failures) process.stdout.write(`  ${f.label} (${f.id}): ${f.reason}\n`);
+      for (const f of o.failures) process.stdout.write(`  ${f.label} (${f.id}): ${f.kind === 'usage' ? 'refused' : 'failed'}: ${f.reason}\n`);
     }
     return EXIT_OK;
   });
@@ -36,13 +36,16 @@ async function status(id: string, c: SweepIdOptions): Promise<number> {
 async function results(id: string, c: SweepIdOptions): Promise<number> {
   if (c.resultsOut !== undefined) checkOutput(c.resultsOut);
   const { withQueue, report } = await import('../queued-sweep.js');
-  const { loadRecord } = await import('../../sweep/record.js');
+  const { loadRecord, SweepRecordError } = await import('../../sweep/record.js');
   const { outcome } = await import('../../sweep/outcome.js');
   return withQueue('sweep results', c.queue, async (redis, queue) => {
-    const o = await outcome(queue, await loadRecord(redis, id));
-    return report('sweep results', id, o, async (rs) => {
-      printSweep(rs, c.json === true);
-      if (c.resultsOut !== undefined) writeOutput(c.resultsOut, pack({ sweep: id, results: rs }));
+    const rec = await loadRecord(redis, id);
+    if (rec.kind === 'bench') throw new SweepRecordError(`sweep ${id} is a bench sweep: run the same copylab bench … --queue command again to print it (its finished tasks are reused)`);
+    const o = await outcome(queue, rec);
+    return report('sweep results', id, o, async (points) => {
+      printSweep(points, c.json === true);
+      if (c.resultsOut !== undefined) writeOutput(c.resultsOut, pack({ sweep: id, results: points }));
+      return true;
     });
   });
 }
@@ -63,7 +66,7 @@ async function cancel(id: string, c: SweepIdOptions): Promise<number> {
 const QUEUE_HELP = 'the queue the sweep was submitted to: redis://[user:password@]HOST:PORT[/db] or rediss://';
 
 export function registerSweep(program: Command, setExit: SetExit): void {
-  const sweep = program.command('sweep').description('a GC sweep submitted to a queue (copylab gc sweep --queue URL --detach): its status, results, or cancelling it (docs/sweeps.md)');
+  const sweep = program.command('sweep').description('a GC sweep or bench submitted to a queue (copylab gc sweep or copylab bench with --queue URL --detach): its status, results (GC sweeps), or cancelling it (docs/sweeps.md)');
   sweep
     .command('status <id>')
     .description("how many of the sweep's points are done, failed, running and queued, and why the failed ones failed")
@@ -72,7 +75,7 @@ export function registerSweep(program: Command, setExit: SetExit): void {
     .action(async (id: string, c: SweepIdOptions) => setExit(await status(id, c)));
   sweep
     .command('results <id>')
-    .description('print the table (or --json lines) of the finished points, as copylab gc sweep does; exit 1 if some failed or are not finished')
+    .description('print the table (or --json lines) of the finished points, as copylab gc sweep does; exit 2 if a point was refused, 1 if one failed or is not finished')
     .requiredOption('--queue <url>', QUEUE_HELP)
     .option('--json', 'print one JSON object per point')
     .option('--results-out <file>', 'write the results with their time series to FILE (one MessagePack object, msgpackr)')

@@ -52,7 +52,7 @@ async function workerCommand(c: WorkerCliOptions): Promise<number> {
     throw err;
   }
   const w = await startWorker(target, { concurrency, name, lockMs, maxSize, log });
-  log(`taking GC points from ${target.display}, ${concurrency} at a time`);
+  log(`taking GC points and bench tasks from ${target.display}, ${concurrency} at a time`);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (sig: string): void => {
@@ -75,7 +75,7 @@ async function workerCommand(c: WorkerCliOptions): Promise<number> {
 export function registerWorker(program: Command, setExit: SetExit): void {
   program
     .command('worker')
-    .description('run the GC points of sweeps queued with copylab gc sweep --queue, on this machine\'s thread pool, until SIGTERM or SIGINT (docs/sweeps.md)')
+    .description('run the GC points and bench tasks queued with copylab gc sweep --queue and copylab bench --queue, on this machine\'s thread pool, until SIGTERM or SIGINT (docs/sweeps.md)')
     .requiredOption('--queue <url>', 'the queue: redis://[user:password@]HOST:PORT[/db], rediss:// for TLS')
     .option('--concurrency <n>', 'points run at once (default: the thread pool\'s size)')
     .option('--name <name>', 'this worker\'s name in logs and on the jobs it runs (default: HOST-PID)')
