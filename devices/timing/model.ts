@@ -234,6 +234,8 @@ export class TimingModel {
   private readonly tBers: number;
   private readonly ctrlNs: number;
   private readonly linkLat: number;
+  /** A command's command and address cycles on its channel (command_cycle_ns). */
+  private readonly cmdNs: number;
   // Placement: die + 1 of each logical page last written (0 = never), in chunks of PLACE_CHUNK pages.
   private readonly placed = new Map<number, Uint16Array>();
   private frontierPage = 0;
@@ -276,6 +278,7 @@ export class TimingModel {
     this.tBers = params.tbers_us * NS_PER_US;
     this.ctrlNs = params.ctrl_overhead_us * NS_PER_US;
     this.linkLat = params.link_latency_us * NS_PER_US;
+    this.cmdNs = params.command_cycle_ns;
   }
 
   /** Die holding the logical page of byte `offset`: where it was last written, else its striped home. */
@@ -397,6 +400,7 @@ export class TimingModel {
     const ch = this.ch[this.channelOfDie(d)]!;
     const x = xferNs(bytes, this.params.channel_mbps);
     this.stats.channel_bytes += bytes;
+    if (this.cmdNs > 0) return this.commandThenSense(die, ch, ready, x);
     if (this.params.cache_read === 1) {
       // The die senses; its page leaves from the cache register while the die takes its next command.
       const s = die.fit(ready, this.tR);
@@ -406,6 +410,49 @@ export class TimingModel {
       return cs + x;
     }
     return this.dieThenChannel(die, ch, ready, this.tR, x, 0);
+  }
+
+  /**
+   * A read whose command crosses the channel (command_cycle_ns > 0). Its command and address
+   * cycles take the channel's first free slot at or after the die is free: a chip is commanded
+   * only in a gap of its channel, never in the middle of a stretch of transfers (so chips
+   * commanded in one gap sense together and then wait in turn for the channel). The die senses
+   * from the end of those cycles and its page leaves in the channel's first free slot after the
+   * sense, the die holding it until then (with cache_read, the die is free after tR): a die that
+   * has been commanded cannot put off its sense to meet the channel. As MQSim 7ec40e3 does:
+   * src/ssd/NVM_PHY_ONFI_NVDDR2.cpp, Send_command_to_chip (the channel busy for ReadCommandTime),
+   * handle_ready_signal_from_chip (a page sensed while the channel is busy waits in WaitingReadTX,
+   * its chip in WAIT_FOR_DATA_OUT) and Execute_simulator_event (a waiting page leaves before the
+   * channel is signalled idle, and only an idle channel is given a command:
+   * TSU_Base::handle_channel_idle_signal). Returns when the bytes are in the controller.
+   */
+  private commandThenSense(die: Calendar, ch: Calendar, ready: number, x: number): number {
+    const cmd = this.cmdNs;
+    const tR = this.tR;
+    const held = this.params.cache_read === 1 ? 0 : 1;
+    let r = ready;
+    let need = cmd + tR + held * x;
+    for (let k = 0; k < 8; k++) {
+      const s = die.fit(r, need);
+      const c0 = ch.fit(s, cmd);
+      const cs = ch.fit(c0 + cmd + tR, x);
+      const dieEnd = held ? cs + x : c0 + cmd + tR;
+      if (die.isFree(c0, dieEnd)) {
+        die.takeUntil(c0, dieEnd);
+        ch.take(c0, cmd);
+        ch.take(cs, x);
+        return cs + x;
+      }
+      r = c0;
+      need = dieEnd - c0;
+    }
+    // The die is free after its last reservation: the command in the channel's first slot from then.
+    const c0 = ch.fit(Math.max(ready, die.lastEnd), cmd);
+    const cs = ch.fit(c0 + cmd + tR, x);
+    die.takeUntil(c0, held ? cs + x : c0 + cmd + tR);
+    ch.take(c0, cmd);
+    ch.take(cs, x);
+    return cs + x;
   }
 
   /**
@@ -438,7 +485,8 @@ export class TimingModel {
   /** Places program p: its bytes over the channel from when they are ready, then tPROG on its die. */
   private place(p: Program): number {
     const ch = this.ch[this.channelOfDie(p.die)]!;
-    const x = xferNs(p.chBytes, this.params.channel_mbps);
+    // A program's command and address cycles cross the channel with its data (command_cycle_ns).
+    const x = xferNs(p.chBytes, this.params.channel_mbps) + this.cmdNs;
     const cs = ch.fit(Math.max(p.ready, this.floor), x);
     ch.take(cs, x);
     this.stats.channel_bytes += p.chBytes;
@@ -453,7 +501,7 @@ export class TimingModel {
   /** Would program p start before `before`? (Its channel and die slots as they stand.) */
   private startsBefore(p: Program, before: number): boolean {
     if (before === Infinity) return true;
-    const x = xferNs(p.chBytes, this.params.channel_mbps);
+    const x = xferNs(p.chBytes, this.params.channel_mbps) + this.cmdNs;
     const cs = this.ch[this.channelOfDie(p.die)]!.fit(Math.max(p.ready, this.floor), x);
     return this.die[p.die]!.fit(cs + x, p.dur) < before;
   }
@@ -761,7 +809,15 @@ export class TimingModel {
       if (seen.has(d)) continue;
       seen.add(d);
       if (this.pendingCount > 0) this.settle(d, t);
-      const s = this.die[d]!.fit(t, this.tBers);
+      let from = t;
+      if (this.cmdNs > 0) {
+        // The erase command's cycles cross the die's channel first.
+        const ch = this.ch[this.channelOfDie(d)]!;
+        const c0 = ch.fit(t, this.cmdNs);
+        ch.take(c0, this.cmdNs);
+        from = c0 + this.cmdNs;
+      }
+      const s = this.die[d]!.fit(from, this.tBers);
       this.die[d]!.take(s, this.tBers);
       if (s + this.tBers > done) done = s + this.tBers;
     }
@@ -902,7 +958,7 @@ export class TimingModel {
       if (g.cbPage >= 0) {
         // Copyback: the source page into the die's register (tR), the other pieces in over the channel, tPROG.
         if (this.pendingCount > 0) this.settle(g.die, ready);
-        end = this.dieThenChannel(this.die[g.die]!, this.ch[this.channelOfDie(g.die)]!, ready, this.tR, xferNs(chBytes, this.params.channel_mbps), dur);
+        end = this.dieThenChannel(this.die[g.die]!, this.ch[this.channelOfDie(g.die)]!, ready, this.tR, xferNs(chBytes, this.params.channel_mbps) + this.cmdNs, dur);
         this.stats.channel_bytes += chBytes;
         if (end > this.lastProgram) this.lastProgram = end;
         this.stats.copyback_pages++;

@@ -91,6 +91,14 @@ export type TimingParams = {
   readonly tbers_us: number;
   /** Per channel, MB/s (10^6 bytes per second). */
   readonly channel_mbps: number;
+  /**
+   * Channel time of one flash command's command and address cycles, ns (ONFI: the command and
+   * address latch cycles, then tWB and tRR before the die works). A read's cycles need a free slot
+   * on the channel, then the die senses at once and holds its page until the channel takes it; a
+   * program's and an erase's cross the channel with (before) its data. 0: commands take no channel
+   * time and a sense is timed to meet its channel slot (every preset but mqsim).
+   */
+  readonly command_cycle_ns: number;
   // ── controller ──
   /** Controller time per command (firmware, FTL lookup). */
   readonly ctrl_overhead_us: number;
@@ -168,6 +176,7 @@ export const TIMING_BOUNDS: Readonly<Record<NumericKey, readonly [number, number
   tprog_us: [0, 1e6, 'real'],
   tbers_us: [0, 1e7, 'real'],
   channel_mbps: [1, 1e6, 'real'],
+  command_cycle_ns: [0, 1e5, 'real'],
   ctrl_overhead_us: [0, 1e6, 'real'],
   ctrl_units: [1, 1024, 'int'],
   dram_bytes: [0, 2 ** 40, 'int'],

@@ -24,6 +24,14 @@ export const LINKS = {
 } as const;
 export type LinkName = keyof typeof LINKS;
 
+/**
+ * MQSim's read command on its ONFI NVDDR2 channel, ns: tCS + 6 × tWC (command, five address
+ * cycles, confirm) + tWB + tRR with its defaults tCS 20, tWC 25, tWB 100, tRR 20
+ * (src/ssd/ONFI_Channel_NVDDR2.h; ReadCommandTime[1] in ONFI_Channel_NVDDR2.cpp at 7ec40e3). Its
+ * program command is 361 ns (ProgramCommandTime[1]); one value serves both here.
+ */
+const MQSIM_COMMAND_NS = 20 + 6 * 25 + 100 + 20;
+
 /** What every preset shares unless it says otherwise. */
 const COMMON = {
   dies_per_chip: 1,
@@ -32,6 +40,7 @@ const COMMON = {
   plane_allocation: 'dynamic' as const,
   ctrl_overhead_us: 2,
   ctrl_units: 4,
+  command_cycle_ns: 0,
   dram_bytes: 64 << 20,
   dram_mbps: 0,
   dram_access_us: 0,
@@ -87,8 +96,9 @@ export const TIMING_PRESETS: Readonly<Record<string, TimingParams>> = {
   // data placed by logical page in CWDP order (a multi-plane program needs the same page number on
   // both planes: sequential writes get it, random ones rarely; multi-plane reads, 0.9% of its
   // random reads, are not modeled); its ONFI
-  // NVDDR2 channel at 333 MT/s × 8 bits = 333 MB/s; PCIe 4 lanes × 1.0 GB/s; no firmware time
-  // per command. Its scheduler issues a command to an idle chip, one die at a time (issue: chip).
+  // NVDDR2 channel at 333 MT/s × 8 bits = 333 MB/s, each command's cycles on it (MQSIM_COMMAND_NS:
+  // a chip is commanded only in a gap of its channel and holds its sensed page until the channel
+  // takes it); PCIe 4 lanes × 1.0 GB/s; no firmware time per command. Its scheduler issues a command to an idle chip, one die at a time (issue: chip).
   // Its data cache is 256 MiB of DRAM at 100 MT/s, which its model charges about 10.6 µs + 2.42 ns
   // per byte for each access (measured: 20.5 µs per 4 KiB, 328 µs per 128 KiB); host writes pass
   // through it, and it writes each cached write back as its own flash transaction (a page
@@ -103,7 +113,7 @@ export const TIMING_PRESETS: Readonly<Record<string, TimingParams>> = {
   mqsim: {
     ...COMMON, preset: 'mqsim', channels: 8, dies_per_channel: 8, dies_per_chip: 2, issue: 'chip', planes: 2, plane_allocation: 'cwdp',
     page_bytes: 8192, pages_per_block: 256,
-    tr_us: 75, tprog_us: 750, tbers_us: 3800, channel_mbps: 333, ctrl_overhead_us: 0,
+    tr_us: 75, tprog_us: 750, tbers_us: 3800, channel_mbps: 333, command_cycle_ns: MQSIM_COMMAND_NS, ctrl_overhead_us: 0,
     link_mbps: 4000, link_latency_us: 0,
     dram_bytes: 256 << 20, dram_mbps: 413, dram_access_us: 10.6,
     write_window_bytes: 1 << 20, program_unit: 'write', mapping_cache_bytes: 2 << 20, mapping_entry_bytes: 9,

@@ -91,6 +91,35 @@ describe('fidelity keys (docs/timing.md, "Parameters")', () => {
     expect(thirdNarrow).toBeGreaterThanOrEqual(500 * US); // after the first program ends
   });
 
+  it('command_cycle_ns: a command crosses the channel first; a chip is commanded only in a gap of its channel, then holds its page', () => {
+    // A slow channel (100 µs per page) and 1 µs of command cycles: the figures are plain.
+    const spec = { ...SMALL, channel_mbps: 40.96 } as const;
+    const link = 4096 / 1e6; // 4 ns on the link
+    const idle = model({ ...spec, command_cycle_ns: 1000 });
+    expect(idle.read(0, 4096)).toBeCloseTo((1 + 50 + 100 + link) * US, 0);
+    const writeThrough = model({ ...spec, command_cycle_ns: 1000, dram_bytes: 0 });
+    expect(writeThrough.write(0, 4096)).toBeCloseTo((link + 1 + 100 + 500) * US, 0);
+    // Three dies read at once, their pages leave back to back (51..351 µs); a fourth die's read
+    // comes at 60 µs. With command cycles its chip is commanded when that stretch ends (351 µs),
+    // then senses and moves its page: 502 µs. Without, its sense is timed to meet the channel at
+    // 350 µs: done at 450 µs.
+    const fourth = (cmd: number): number => {
+      const clock = new Clock();
+      const m = new TimingModel(resolveTiming({ ...spec, command_cycle_ns: cmd })!, clock);
+      for (const d of [0, 1, 2]) m.read(d * 4096, 4096); // dies 0, 1, 2 (striped page d)
+      let end = 0;
+      clock.at(60 * US, () => {
+        end = m.read(3 * 4096, 4096) - 60 * US;
+      });
+      clock.runUntilIdle();
+      m.check();
+      return end + 60 * US;
+    };
+    expect(fourth(1000)).toBeCloseTo((351 + 1 + 50 + 100 + link) * US, 0);
+    expect(fourth(0)).toBeCloseTo((350 + 100 + link) * US, 0);
+    expect(() => resolveTiming({ preset: 'femu', command_cycle_ns: -1 })).toThrow(/command_cycle_ns must be a number in 0\.\.100000/);
+  });
+
   it('refuses what cannot be: dies_per_chip not dividing dies_per_channel, unknown values, a cache past its limit', () => {
     expect(() => resolveTiming({ preset: 'femu', dies_per_chip: 3 })).toThrow(/dies_per_chip \(3\) must divide dies_per_channel \(8\)/);
     expect(() => resolveTiming({ preset: 'femu', issue: 'lun' as never })).toThrow(/timing.issue must be one of die, chip/);

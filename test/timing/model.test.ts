@@ -43,7 +43,15 @@ describe('closed forms', () => {
     for (const preset of ['femu', 'nvmevirt-zns', 'mqsim', 'confzns']) {
       const m = model(preset);
       const p = m.params;
-      const bound = Math.min(p.link_mbps, p.channels * p.channel_mbps, (m.dies * p.page_bytes) / p.tr_us); // MB/s = B/µs
+      let bound = Math.min(p.link_mbps, p.channels * p.channel_mbps, (m.dies * p.page_bytes) / p.tr_us); // MB/s = B/µs
+      if (p.command_cycle_ns > 0) {
+        // Commands only in the channel's gaps (mqsim): a channel's k chips are commanded together
+        // when its transfers end, sense together (its channel idle), then send their pages back
+        // to back, k pages per k commands + tR + k transfers (docs/timing.md, "How the device schedules").
+        const k = p.dies_per_channel / (p.issue === 'chip' ? p.dies_per_chip : 1);
+        const round = (k * p.command_cycle_ns) / 1000 + p.tr_us + (k * p.page_bytes) / p.channel_mbps; // µs
+        bound = Math.min(p.link_mbps, (p.channels * k * p.page_bytes) / round, (m.dies * p.page_bytes) / p.tr_us);
+      }
       const total = 1 << 30;
       const io = 128 << 10;
       let done = 0;

@@ -47,6 +47,20 @@ describe('NVMe with a timing model', () => {
     await lab.close();
   });
 
+  it('the mqsim preset (commands on the channel) gives the same modeled times inline and on a worker', async () => {
+    const times = async (execution: 'inline' | 'worker'): Promise<number[]> => {
+      const lab = timedLab({ timing: 'mqsim', execution });
+      const t0 = lab.clock.now();
+      const ends: number[] = [];
+      await Promise.all(Array.from({ length: 64 }, (_, i) => lab.read('/dev/nvme0n1', ((i * 7919) % 16384) * 4096, 4096).then(() => ends.push(lab.clock.now() - t0))));
+      await lab.close();
+      return ends;
+    };
+    const inline = await times('inline');
+    expect(await times('worker')).toEqual(inline);
+    expect(new Set(inline).size).toBeGreaterThan(8); // reads queued on chips and channels, not one time for all
+  });
+
   it('an NVMe Copy takes device time and no link time; data lands', async () => {
     const lab = timedLab();
     // 1 MiB is below femu's measured crossover (4 MiB): ask for offload anyway.

@@ -102,9 +102,9 @@ describe('the flash scheduler (devices/timing/model.ts)', () => {
     expect(m.stats.channel_bytes).toBe(0);
   });
 
-  it('is deterministic: the same commands give the same times', () => {
+  it.each(['nvmevirt-zns', 'mqsim'])('is deterministic: the same commands give the same times (%s)', (preset) => {
     const run = (): number[] => {
-      const m = model('nvmevirt-zns');
+      const m = model(preset);
       const out: number[] = [];
       for (let i = 0; i < 500; i++) {
         const off = ((i * 7919) % 4096) * 4096;
