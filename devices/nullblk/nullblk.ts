@@ -170,8 +170,20 @@ export class NullBlkDevice implements BlockDevice {
     if (timing) {
       // Modeled time: the command occupies the model's resources from now; the bytes move as
       // before and the completion is delivered at the modeled time (docs/timing.md).
-      const t = timedCost(timing, bio);
       const clock = timing.clock;
+      if (bio.op === ReqOp.READ && timing.params.read_dispatch === 'event') {
+        // The read's time is known once its chips get to it: the completion waits for both that and the bytes.
+        let at = NaN;
+        let res: number | undefined;
+        const both = (): void => void (res !== undefined && !Number.isNaN(at) && clock.at(at, () => bio.endIo(res!)));
+        if (this.queue) {
+          clock.hold();
+          this.queue.submit({ ...bio, endIo: (r) => { res = r; both(); clock.release(); } }, shared);
+        } else res = this.model.execute(bio.op, bio.offset, bio.length, bio.data, sources);
+        timing.readThen(bio.offset, bio.length, (t) => { at = t; both(); });
+        return;
+      }
+      const t = timedCost(timing, bio);
       if (this.queue) {
         clock.hold();
         return this.queue.submit({ ...bio, endIo: (res) => { clock.at(t, () => bio.endIo(res)); clock.release(); } }, shared);

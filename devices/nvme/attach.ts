@@ -131,8 +131,12 @@ function addWorkerController(lab: DeviceHost, st: HostNvme, subName: string, o: 
   // per namespace only to show its parameters (sysfs) and pick the offload crossover.
   const timingOf = new Map<number, TimingModel>();
   const ctrlTiming = resolveTiming(o.timing);
+  // A worker hands each completion time back with its CQE; an event-dispatched read's time is known only later, on the lab's clock.
+  const eventRefusal = `${o.name}: timing read_dispatch: event needs execution: inline (a worker gives each completion time with its CQE)`;
+  if (ctrlTiming?.read_dispatch === 'event') throw new RangeError(eventRefusal);
   for (const n of namespaces) {
     const params = resolveTiming(n.timing) ?? ctrlTiming;
+    if (params?.read_dispatch === 'event') throw new RangeError(eventRefusal);
     if (params) timingOf.set(n.nsid, new TimingModel(params, lab.clock));
   }
   let sub = existing;

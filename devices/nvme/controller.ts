@@ -211,18 +211,24 @@ export class NvmeController {
     const t = sq.qid === 0 ? null : commandTime(this, cmd, r);
     if (t === null) return this.post(sq, cq, cmd.cid, r);
     if (this.hostTimedCompletion) {
+      // A worker's completion time goes back with its CQE: an event-dispatched read has none yet (refused when the controller is built).
+      if (t.later) throw new Error(`${this.name}: read_dispatch: event needs the lab's clock (execution: inline)`);
       this.hostTimedCompletion(sq.qid, cmd.cid, t.at);
       return this.post(sq, cq, cmd.cid, r);
     }
     // Modeled time: the command's effects are done; its completion is posted when the model says.
     cq.reserved = (cq.reserved ?? 0) + 1;
-    t.clock.at(t.at, () => {
-      cq.reserved!--;
-      if (this.cqs.get(cq.qid) !== cq) return; // the queue was deleted meanwhile
-      this.post(sq, cq, cmd.cid, r);
-      this.irq.get(cq.qid)?.();
-      this.schedule(); // a full CQ may have held commands back
-    });
+    const deliver = (at: number): void => {
+      t.clock.at(at, () => {
+        cq.reserved!--;
+        if (this.cqs.get(cq.qid) !== cq) return; // the queue was deleted meanwhile
+        this.post(sq, cq, cmd.cid, r);
+        this.irq.get(cq.qid)?.();
+        this.schedule(); // a full CQ may have held commands back
+      });
+    };
+    if (t.later) t.later(deliver);
+    else deliver(t.at);
   }
 
   private post(sq: SubmissionQueue, cq: CompletionQueue, cid: number, r: CmdResult): void {

@@ -12,8 +12,10 @@ import { IoOpc, NSID_BROADCAST, RW_NLB_MASK, Status, ZMS_SELECT_ALL, ZSA } from 
 
 export interface CommandTime {
   readonly clock: Clock;
-  /** Modeled time at which the completion is posted. */
+  /** Modeled time at which the completion is posted (NaN when `later` gives it). */
   readonly at: number;
+  /** A read dispatched on events (read_dispatch: event): hands its time to `cb` once its chips have got to it. */
+  readonly later?: (cb: (at: number) => void) => void;
 }
 
 export function commandTime(ctrl: NvmeController, cmd: Sqe, r: CmdResult): CommandTime | null {
@@ -27,6 +29,10 @@ export function commandTime(ctrl: NvmeController, cmd: Sqe, r: CmdResult): Comma
   const nlb = (cmd.cdw12 & RW_NLB_MASK) + 1;
   switch (cmd.opcode) {
     case IoOpc.READ:
+      if (model.params.read_dispatch === 'event') {
+        const off = slbaOf(cmd) * lbs;
+        return { clock, at: NaN, later: (cb) => model.readThen(off, nlb * lbs, cb) };
+      }
       return { clock, at: model.read(slbaOf(cmd) * lbs, nlb * lbs) };
     case IoOpc.WRITE:
       return { clock, at: model.write(slbaOf(cmd) * lbs, nlb * lbs) };

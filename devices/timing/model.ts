@@ -46,6 +46,11 @@
  * - cross-device inside a copy domain: the source device's dies and channels read, the fabric
  *   carries the bytes, the destination device programs.
  * So a copy never does more flash, channel or link work than a host read + write of the same bytes.
+ *
+ * With read_dispatch: event, host reads submitted through readThen are not reserved at issue: they
+ * wait in per-chip queues and are dispatched on the clock's events by MQSim's channel rules
+ * (evKick, evCommand, evFreeze; docs/timing.md, "Reads dispatched on events"); calendar work
+ * placed on a chip first gives the read in flight there its remaining slots (dieCal).
  */
 import { NS_PER_US, type Clock } from '../../src/core/time/clock.js';
 import { Calendar } from './calendar.js';
@@ -196,6 +201,46 @@ class ProgramQueue {
   }
 }
 
+/** A simple FIFO (array with a head index, compacted when half consumed). */
+class Fifo<T> {
+  items: T[] = [];
+  head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(x: T): void {
+    this.items.push(x);
+  }
+  shift(): T | undefined {
+    const x = this.items[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return x;
+  }
+}
+
+/** A host read dispatched on events (read_dispatch: event): its pages left to time, when it is done so far, whom to tell. */
+interface EvRead {
+  left: number;
+  done: number;
+  readonly cb: (t: number) => void;
+}
+
+/** One page of an event read: its chip (unit), die and bytes; when commanded (c0); whether its slots are reserved (frozen). */
+interface EvPage {
+  readonly unit: number;
+  readonly die: number;
+  readonly bytes: number;
+  readonly read: EvRead;
+  c0: number;
+  frozen: boolean;
+}
+
+/** Event reads waiting in one model's chip queues at most (a limit on everything). */
+export const EVENT_READS_MAX = 1 << 20;
+
 export class TimingModel {
   readonly params: TimingParams;
   readonly stats: TimingStats = {
@@ -256,6 +301,15 @@ export class TimingModel {
   private readonly held = new Map<number, Program | null>();
   /** cwdp: the next free page of each plane (die × planes + plane). */
   private readonly planePages: Int32Array;
+  // read_dispatch: event: per unit (chip or die) its queue of reads and the page it works on; per channel its round-robin pointer and pending wake-up.
+  private readonly evQ: Fifo<EvPage>[] | null = null;
+  private readonly evBusy: (EvPage | null)[] = [];
+  private readonly evRr: Int32Array = new Int32Array(0);
+  private readonly evWake: Float64Array = new Float64Array(0);
+  private readonly unitsPerChannel: number;
+  private readonly diesPerUnit: number;
+  /** Event read pages queued or in flight. */
+  private evPages = 0;
 
   constructor(params: TimingParams, readonly clock: Clock) {
     this.params = params;
@@ -265,6 +319,14 @@ export class TimingModel {
     this.units = Array.from({ length: this.dies / perUnit }, () => new Calendar());
     this.unitQueues = this.units.map(() => new ProgramQueue());
     this.die = Array.from({ length: this.dies }, (_, d) => this.units[Math.floor(d / perUnit)]!);
+    this.diesPerUnit = perUnit;
+    this.unitsPerChannel = params.dies_per_channel / perUnit;
+    if (params.read_dispatch === 'event') {
+      this.evQ = this.units.map(() => new Fifo<EvPage>());
+      this.evBusy = this.units.map(() => null);
+      this.evRr = new Int32Array(params.channels);
+      this.evWake = new Float64Array(params.channels).fill(-1);
+    }
     this.pending = Array.from({ length: this.dies }, (_, d) => this.unitQueues[Math.floor(d / perUnit)]!);
     this.ch = Array.from({ length: params.channels }, () => new Calendar());
     this.bufCap = params.write_window_bytes > 0 ? Math.min(params.dram_bytes, params.write_window_bytes) : params.dram_bytes;
@@ -396,7 +458,7 @@ export class TimingModel {
    * bytes are in the controller.
    */
   private senseOut(d: number, ready: number, bytes: number): number {
-    const die = this.die[d]!;
+    const die = this.dieCal(d);
     const ch = this.ch[this.channelOfDie(d)]!;
     const x = xferNs(bytes, this.params.channel_mbps);
     this.stats.channel_bytes += bytes;
@@ -490,7 +552,7 @@ export class TimingModel {
     const cs = ch.fit(Math.max(p.ready, this.floor), x);
     ch.take(cs, x);
     this.stats.channel_bytes += p.chBytes;
-    const die = this.die[p.die]!;
+    const die = this.dieCal(p.die);
     const s = die.fit(cs + x, p.dur);
     die.take(s, p.dur);
     p.release = s + p.dur;
@@ -503,7 +565,7 @@ export class TimingModel {
     if (before === Infinity) return true;
     const x = xferNs(p.chBytes, this.params.channel_mbps) + this.cmdNs;
     const cs = this.ch[this.channelOfDie(p.die)]!.fit(Math.max(p.ready, this.floor), x);
-    return this.die[p.die]!.fit(cs + x, p.dur) < before;
+    return this.dieCal(p.die).fit(cs + x, p.dur) < before;
   }
 
   /** Places die d's waiting programs that start before `before` (all with Infinity), oldest first; stops after `until`. */
@@ -727,6 +789,135 @@ export class TimingModel {
     return done;
   }
 
+  /**
+   * READ whose completion time is handed to `cb` once it is known (a device then delivers the
+   * completion at that time on the clock). With `read_dispatch: reserve` that is at once, the time
+   * read() gives; with `event` the read's pages wait in their chips' queues and are dispatched on
+   * the clock's events (evKick), and `cb` runs when the last of its pages has been sensed and given
+   * its channel and link slots, at or before the time it is given. `cb` must only schedule work.
+   */
+  readThen(offset: number, length: number, cb: (t: number) => void): void {
+    if (!this.evQ) return cb(this.read(offset, length));
+    if (this.evPages >= EVENT_READS_MAX) throw new RangeError(`timing: more than ${EVENT_READS_MAX} event-dispatched read pages outstanding`);
+    const t = this.admit();
+    this.stats.reads++;
+    this.stats.link_bytes += length;
+    const page = this.params.page_bytes;
+    const r: EvRead = { left: 0, done: t, cb };
+    const pages: { p: EvPage; at: number }[] = [];
+    for (let at = offset, end = offset + length; at < end; ) {
+      const next = Math.min(end, (Math.floor(at / page) + 1) * page);
+      const d = this.dieOf(at);
+      // The mapping entry first (a translation read stays on the calendars), then the chip's queue.
+      const known = this.cmt ? this.lookup(Math.floor(at / page), t) : t;
+      pages.push({ p: { unit: Math.floor(d / this.diesPerUnit), die: d, bytes: next - at, read: r, c0: 0, frozen: false }, at: known });
+      at = next;
+    }
+    r.left = pages.length;
+    this.evPages += pages.length;
+    const now = this.clock.now();
+    for (const { p, at } of pages) {
+      if (at > now) this.clock.at(at, () => this.evArrive(p));
+      else this.evArrive(p);
+    }
+  }
+
+  /** An event read's page reaches its chip: programs that would have started by now go first (reads before programs), then it queues. */
+  private evArrive(p: EvPage): void {
+    if (this.pendingCount > 0) this.settle(p.die, this.clock.now());
+    this.evQ![p.unit]!.push(p);
+    this.evKick(Math.floor(p.unit / this.unitsPerChannel));
+  }
+
+  /**
+   * Channel `c` at now: if a command fits in its channel now (the pages already sensed and
+   * waiting hold their slots), its chips are offered a command in round robin, one command per
+   * free slot (with command_cycle_ns 0 every idle chip at once): a chip with reads queued that is
+   * idle (no event read in flight, nothing on its calendar after now) is commanded. Otherwise a
+   * wake-up when the channel, or a chip held by calendar work, is free.
+   */
+  private evKick(c: number): void {
+    const now = this.clock.now();
+    const free = this.ch[c]!.fit(now, this.cmdNs);
+    if (free > now) return this.evWakeAt(c, free);
+    const K = this.unitsPerChannel;
+    const base = c * K;
+    let blocked = Infinity;
+    for (let i = 0; i < K; i++) {
+      const k = this.evRr[c]!;
+      this.evRr[c] = k + 1 === K ? 0 : k + 1;
+      const u = base + k;
+      const q = this.evQ![u]!;
+      if (q.length === 0 || this.evBusy[u]) continue;
+      const cal = this.units[u]!;
+      if (cal.lastEnd > now) {
+        if (cal.lastEnd < blocked) blocked = cal.lastEnd;
+        continue;
+      }
+      this.evCommand(u, q.shift()!, now);
+      if (this.cmdNs > 0) return this.evWakeAt(c, now + this.cmdNs);
+    }
+    if (blocked < Infinity) this.evWakeAt(c, blocked);
+  }
+
+  private evWakeAt(c: number, t: number): void {
+    if (this.evWake[c] === t) return;
+    this.evWake[c] = t;
+    this.clock.at(t, () => {
+      if (this.evWake[c] === t) this.evWake[c] = -1;
+      this.evKick(c);
+    });
+  }
+
+  /** Commands chip (unit) u to read page p now: its command cycles on the channel, then tR; the page is timed when sensed. */
+  private evCommand(u: number, p: EvPage, now: number): void {
+    p.c0 = now;
+    this.evBusy[u] = p;
+    this.ch[Math.floor(u / this.unitsPerChannel)]!.take(now, this.cmdNs);
+    this.units[u]!.take(now, this.cmdNs + this.tR);
+    this.clock.at(now + this.cmdNs + this.tR, () => {
+      if (!p.frozen) this.evFreeze(p);
+    });
+  }
+
+  /**
+   * Reserves the rest of page p's read: its transfer in the channel's first free slot after its
+   * sense (after the pages sensed before it), its chip held until then (cache_read: free after
+   * tR), then the link; the chip is released (and its channel offered a command) when done. Runs
+   * when the sense ends, or earlier when calendar work is about to be placed on its chip (dieCal).
+   */
+  private evFreeze(p: EvPage): void {
+    p.frozen = true;
+    const senseEnd = p.c0 + this.cmdNs + this.tR;
+    const ch = this.ch[this.channelOfDie(p.die)]!;
+    const x = xferNs(p.bytes, this.params.channel_mbps);
+    this.stats.channel_bytes += p.bytes;
+    const cs = ch.fit(senseEnd, x);
+    ch.take(cs, x);
+    const release = this.params.cache_read === 1 ? senseEnd : cs + x;
+    this.units[p.unit]!.takeUntil(senseEnd, release);
+    const xl = xferNs(p.bytes, this.params.link_mbps);
+    const ls = this.linkDown.fit(cs + x, xl);
+    this.linkDown.take(ls, xl);
+    const r = p.read;
+    if (ls + xl > r.done) r.done = ls + xl;
+    this.clock.at(release, () => {
+      this.evBusy[p.unit] = null;
+      this.evPages--;
+      this.evKick(Math.floor(p.unit / this.unitsPerChannel));
+    });
+    if (--r.left === 0) r.cb(r.done);
+  }
+
+  /** Die d's calendar for calendar work: an event read in flight on its chip gets its remaining slots first. */
+  private dieCal(d: number): Calendar {
+    if (this.evQ) {
+      const p = this.evBusy[Math.floor(d / this.diesPerUnit)];
+      if (p && !p.frozen) this.evFreeze(p);
+    }
+    return this.die[d]!;
+  }
+
   /** WRITE: over the link into the write-back buffer (or programmed at once with dram_bytes 0). */
   write(offset: number, length: number): number {
     const t = this.admit();
@@ -817,7 +1008,7 @@ export class TimingModel {
         ch.take(c0, this.cmdNs);
         from = c0 + this.cmdNs;
       }
-      const s = this.die[d]!.fit(from, this.tBers);
+      const s = this.dieCal(d).fit(from, this.tBers);
       this.die[d]!.take(s, this.tBers);
       if (s + this.tBers > done) done = s + this.tBers;
     }
@@ -958,7 +1149,7 @@ export class TimingModel {
       if (g.cbPage >= 0) {
         // Copyback: the source page into the die's register (tR), the other pieces in over the channel, tPROG.
         if (this.pendingCount > 0) this.settle(g.die, ready);
-        end = this.dieThenChannel(this.die[g.die]!, this.ch[this.channelOfDie(g.die)]!, ready, this.tR, xferNs(chBytes, this.params.channel_mbps) + this.cmdNs, dur);
+        end = this.dieThenChannel(this.dieCal(g.die), this.ch[this.channelOfDie(g.die)]!, ready, this.tR, xferNs(chBytes, this.params.channel_mbps) + this.cmdNs, dur);
         this.stats.channel_bytes += chBytes;
         if (end > this.lastProgram) this.lastProgram = end;
         this.stats.copyback_pages++;
@@ -1029,7 +1220,7 @@ export class TimingModel {
       const other = g.bytes - b.bytes;
       const dur = this.tR + xferNs(other, rate) + (this.tProg * g.bytes) / this.params.page_bytes;
       const from = dieAt.get(b.die) ?? t0 + (this.pending[b.die]!.length > 0 ? this.tProg : 0) + (senses.get(b.die) ?? 0) * senseNs;
-      const fin = this.die[b.die]!.fit(from, dur) + dur;
+      const fin = this.dieCal(b.die).fit(from, dur) + dur;
       if (fin > end) return;
       out[i] = 1;
       dieAt.set(b.die, fin);
@@ -1061,6 +1252,7 @@ export class TimingModel {
 
   /** The time at which every resource is idle, every buffered page programmed (for tests and drains). */
   idleAt(): number {
+    if (this.evPages > 0) throw new Error('timing: event-dispatched reads outstanding; run the clock until they complete');
     this.closeOpen();
     this.settleAll();
     let t = Math.max(this.linkUp.lastEnd, this.linkDown.lastEnd, this.fabric.lastEnd, this.dram.lastEnd, this.lastProgram, this.cmFree);
@@ -1076,6 +1268,11 @@ export class TimingModel {
     let n = 0;
     for (const q of this.unitQueues) n += q.length;
     if (n !== this.pendingCount) throw new Error(`timing: ${n} programs waiting, counted ${this.pendingCount}`);
+    if (this.evQ) {
+      let q = 0;
+      for (let u = 0; u < this.units.length; u++) q += this.evQ[u]!.length + (this.evBusy[u] ? 1 : 0);
+      if (q > this.evPages) throw new Error(`timing: ${q} event read pages queued or in flight, counted ${this.evPages}`);
+    }
     if (this.cmt && this.cmt.size > this.cmt.capacity) throw new Error(`timing: ${this.cmt.size} mapping entries cached of ${this.cmt.capacity}`);
     if (this.bufBytes < 0 || (this.params.dram_bytes > 0 && this.bufBytes > this.params.dram_bytes + this.params.page_bytes)) {
       throw new Error(`timing: write-back buffer holds ${this.bufBytes} bytes of ${this.params.dram_bytes}`);

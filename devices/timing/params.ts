@@ -51,6 +51,22 @@ export type PlaneAllocationName = (typeof PLANE_ALLOCATIONS)[number];
 export const MAPPING_WRITEBACKS = ['none', 'program', 'held'] as const;
 export type MappingWritebackName = (typeof MAPPING_WRITEBACKS)[number];
 
+/**
+ * How host reads get their flash time (docs/timing.md, "Reads dispatched on events"): `reserve`,
+ * each read reserves its die and channel slots in their calendars when it is issued, its
+ * completion time fixed then; `event`, a read waits in its chip's (or die's) queue and is
+ * dispatched when its chip and channel get to it, by the rules of MQSim's flash back end (a page
+ * sensed takes the channel's first free slot, the pages already waiting first; an idle chip is
+ * commanded only when its channel is free, the channel's chips in round robin, one command per
+ * free slot: NVM_PHY_ONFI_NVDDR2 and TSU_Base at MQSim 7ec40e3), its completion time known when
+ * its page has been sensed. Reads a device submits through TimingModel.readThen are dispatched so;
+ * everything else (programs, erases, copies, translation reads, reads charged synchronously)
+ * keeps the calendars, and an event read in flight on a chip is given its remaining slots before
+ * any of that is placed there.
+ */
+export const READ_DISPATCHES = ['reserve', 'event'] as const;
+export type ReadDispatchName = (typeof READ_DISPATCHES)[number];
+
 /** The string keys and the values each takes. */
 export const TIMING_ENUMS = {
   link: Object.keys(LINKS) as readonly string[],
@@ -59,6 +75,7 @@ export const TIMING_ENUMS = {
   program_unit: PROGRAM_UNITS as readonly string[],
   plane_allocation: PLANE_ALLOCATIONS as readonly string[],
   mapping_writeback: MAPPING_WRITEBACKS as readonly string[],
+  read_dispatch: READ_DISPATCHES as readonly string[],
 } as const;
 
 export type TimingParams = {
@@ -73,6 +90,8 @@ export type TimingParams = {
   readonly issue: IssueName;
   /** Planes per die: pages of one page number on distinct planes are programmed together (multi-plane). */
   readonly planes: number;
+  /** How host reads get their flash time: reserved at issue, or dispatched on events (READ_DISPATCHES). */
+  readonly read_dispatch: ReadDispatchName;
   /** Where host data pages go: the write frontier, or statically by logical page (MQSim's CWDP). */
   readonly plane_allocation: PlaneAllocationName;
   /** Bytes of one plane's flash page: a read senses one (tR), a program writes one per plane (tPROG). */

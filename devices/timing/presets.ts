@@ -36,6 +36,7 @@ const MQSIM_COMMAND_NS = 20 + 6 * 25 + 100 + 20;
 const COMMON = {
   dies_per_chip: 1,
   issue: 'die' as const,
+  read_dispatch: 'reserve' as const,
   planes: 1,
   plane_allocation: 'dynamic' as const,
   ctrl_overhead_us: 2,

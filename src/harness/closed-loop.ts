@@ -69,13 +69,15 @@ export function runClosedLoop(
     issued++;
     const off = (w.pattern === 'sequential' ? next++ % slots : rng.below(slots)) * w.bs;
     const start = clock.now();
-    const end = w.op === 'read' ? m.read(off, w.bs) : m.write(off, w.bs);
-    clock.at(end, () => {
+    const complete = (): void => {
       done++;
       if (done > warm) latency += clock.now() - start;
       if (done === warm) t0 = clock.now();
       issue();
-    });
+    };
+    // A read's time may be known only once its chip gets to it (read_dispatch: event).
+    if (w.op === 'read') m.readThen(off, w.bs, (end) => clock.at(end, complete));
+    else clock.at(m.write(off, w.bs), complete);
   };
   for (let i = 0; i < w.qd; i++) issue();
   clock.runUntilIdle();
