@@ -53,12 +53,20 @@ describe('copylab gc', () => {
     [['--workload', 'zoned:50/10:10/90'], /zoned/],
     [['--path', 'izc'], /--path: izc needs a zoned layout/],
     [['--timing', 'warp-drive'], /--timing/],
+    [['--timing', 'mqsim,read_dispatch=sideways'], /--timing: timing\.read_dispatch must be one of reserve, event, not "sideways"/],
+    [['--timing', 'mqsim,issue=3'], /--timing: timing\.issue must be one of/],
     [['--dev', '/dev/nvme0n1'], /--scenario/],
     [['--workload', 'trace:/nonexistent'], /nonexistent/],
   ])('%j is a usage error (exit 2) naming the option', (args, msg) => {
     const r = copylab('gc', '--size', '128MiB', ...(args as string[]));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(msg as RegExp);
+  });
+
+  it('--timing takes the string keys as words (issue, read_dispatch, mapping_writeback), the rest as numbers', () => {
+    const r = copylab('gc', '--size', '1GiB', '--zone-size', '8MiB', '--overwrites', '0.2', '--timing', 'mqsim,read_dispatch=event,mapping_writeback=program,issue=die,dram_mbps=0', '--json');
+    expect(r.code, r.err).toBe(0);
+    expect((JSON.parse(r.out) as { modeled_s: number }).modeled_s).toBeGreaterThan(0);
   });
 
   it('runs on a scenario device (--scenario, --dev) with its bytes verified', () => {

@@ -1,5 +1,5 @@
 /** The tag-only device's timer from `--timing` (cost.ts, model-timer.ts). */
-import { resolveTiming, type AllocationName } from '../../../devices/timing/params.js';
+import { resolveTiming, TIMING_ENUMS, type AllocationName } from '../../../devices/timing/params.js';
 import { NoTimer, type GcTimer } from './cost.js';
 import type { Layout } from './layout.js';
 import { ModelTimer } from './model-timer.js';
@@ -18,7 +18,8 @@ export function makeTimer(spec: string, layout: Layout, limits: PathLimits, allo
     for (const p of kv) {
       const m = /^([a-z_]+)=(.+)$/.exec(p.trim());
       if (!m) throw new RangeError(`expected key=value after the preset, got "${p}"`);
-      o[m[1]!] = m[1] === 'link' || m[1] === 'allocation' ? m[2]! : Number(m[2]);
+      // The string keys (link, allocation, issue, read_dispatch, …) take their word; the rest a number.
+      o[m[1]!] = Object.hasOwn(TIMING_ENUMS, m[1]!) ? m[2]! : Number(m[2]);
     }
     if (allocation !== 'frontier') {
       if (o.allocation !== undefined && o.allocation !== allocation) throw new RangeError(`allocation=${o.allocation} contradicts --allocation ${allocation}`);
