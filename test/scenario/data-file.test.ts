@@ -2,19 +2,65 @@
  * A scenario's data_file stays in the scenario's folder: `..`, an absolute path elsewhere and a
  * symbolic link that leads out are refused (exit 2, one line) unless --allow-outside-paths; a
  * wrong data expectation describes the difference without printing the data.
+ * Command lines run in this process (runCommand, as bin/copylab.js calls it; an escaping exception
+ * counts as the binary's internal error, exit 70 with its stack), with standard output and error
+ * captured as through a pipe. The cases that need a working directory of their own or a real
+ * standard input (`run -`, shell lines) go through the built binary, each test's at once.
  */
-import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { describe, expect, it, vi } from 'vitest';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { makeProgram } from '../../src/app/cli/main.js';
+import { makeProgram, runCommand } from '../../src/app/cli/main.js';
 
-function copylab(args: string[], opts: { cwd?: string; input?: string } = {}) {
-  const cwd = opts.cwd ?? process.cwd();
-  const r = spawnSync(process.execPath, [join(process.cwd(), 'bin/copylab.js'), ...args], { encoding: 'utf8', timeout: 60_000, cwd, ...(opts.input !== undefined ? { input: opts.input } : {}) });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+interface Ran {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+/** Makes `stream` look like a pipe (no colours, no progress) until the returned function restores it. */
+function asPipe(stream: NodeJS.WriteStream): () => void {
+  const own = Object.getOwnPropertyDescriptor(stream, 'isTTY');
+  Object.defineProperty(stream, 'isTTY', { value: false, configurable: true, writable: true });
+  return () => {
+    if (own) Object.defineProperty(stream, 'isTTY', own);
+    else delete (stream as { isTTY?: boolean }).isTTY;
+  };
+}
+
+/** Runs the command line in this process, its standard output and error captured. */
+async function copylab(args: string[]): Promise<Ran> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  const restore = [asPipe(process.stdout), asPipe(process.stderr)];
+  try {
+    return { code: await runCommand(args), out, err };
+  } catch (x) {
+    return { code: 70, out, err: `${err}copylab: internal error: ${(x as Error)?.stack ?? String(x)}\n` };
+  } finally {
+    for (const r of restore) r();
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+/** Runs the built command in `cwd`, `input` (if any) piped to its standard input. The timeout guards a hang. */
+function spawned(args: string[], opts: { cwd: string; input?: string }): Promise<Ran> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(process.cwd(), 'bin/copylab.js'), ...args], { cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000 });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.stdin.on('error', () => {});
+    p.stdin.end(opts.input ?? '');
+    p.on('close', (code) => resolve({ code, out, err }));
+  });
 }
 
 function expectRefused(r: { code: number | null; err: string }, message: RegExp): void {
@@ -54,38 +100,48 @@ describe('data_file stays in the scenario folder', () => {
   it.each([
     ['nvme', nvmeStep],
     ['scsi', scsiStep],
-  ] as const)('%s step: ../, an absolute path and symbolic links out are refused; --allow-outside-paths allows them', (kind, step) => {
+  ] as const)('%s step: ../, an absolute path and symbolic links out are refused; --allow-outside-paths allows them', async (kind, step) => {
     const up = scenario(`${kind}-up.yaml`, step('../secret.bin'));
     const abs = scenario(`${kind}-abs.yaml`, step(join(root, 'secret.bin')));
     const link = scenario(`${kind}-link.yaml`, step('data/out-link.bin'));
     const dirLink = scenario(`${kind}-dirlink.yaml`, step('up/secret.bin'));
-    expectRefused(copylab(['run', up]), OUTSIDE);
-    expectRefused(copylab(['run', abs]), OUTSIDE);
-    expectRefused(copylab(['run', link]), LINK_OUT);
-    expectRefused(copylab(['run', dirLink]), LINK_OUT);
-    for (const f of [up, abs, link, dirLink]) expect(copylab(['run', '--allow-outside-paths', f]).code, f).toBe(0);
+    expectRefused(await copylab(['run', up]), OUTSIDE);
+    expectRefused(await copylab(['run', abs]), OUTSIDE);
+    expectRefused(await copylab(['run', link]), LINK_OUT);
+    expectRefused(await copylab(['run', dirLink]), LINK_OUT);
+    for (const f of [up, abs, link, dirLink]) expect((await copylab(['run', '--allow-outside-paths', f])).code, f).toBe(0);
     // Inside the folder, through a link that stays inside too: read.
-    expect(copylab(['run', scenario(`${kind}-in.yaml`, step('data/mine.bin'))]).code).toBe(0);
-    expect(copylab(['run', scenario(`${kind}-inlink.yaml`, step('data/in-link.bin'))]).code).toBe(0);
+    expect((await copylab(['run', scenario(`${kind}-in.yaml`, step('data/mine.bin'))])).code).toBe(0);
+    expect((await copylab(['run', scenario(`${kind}-inlink.yaml`, step('data/in-link.bin'))])).code).toBe(0);
   });
 
-  it('a relative data_file resolves against the scenario\'s folder, not the working directory', () => {
+  it('a relative data_file resolves against the scenario\'s folder, not the working directory (the built binary: a working directory of its own, a real standard input)', async () => {
     const f = scenario('rel.yaml', nvmeStep('data/mine.bin'));
-    expect(copylab(['run', f], { cwd: root }).code).toBe(0);
-    // From standard input, the working directory is the folder.
-    expect(copylab(['run', '-'], { cwd: lab, input: nvmeStep('data/mine.bin') }).code).toBe(0);
-    expectRefused(copylab(['run', '-'], { cwd: lab, input: nvmeStep('../secret.bin') }), OUTSIDE);
+    const [elsewhere, fromStdin, outside] = await Promise.all([
+      spawned(['run', f], { cwd: root }),
+      // From standard input, the working directory is the folder.
+      spawned(['run', '-'], { cwd: lab, input: nvmeStep('data/mine.bin') }),
+      spawned(['run', '-'], { cwd: lab, input: nvmeStep('../secret.bin') }),
+    ]);
+    expect(elsewhere.code).toBe(0);
+    expect(fromStdin.code).toBe(0);
+    expectRefused(outside, OUTSIDE);
   });
 
-  it('commands that load a scenario check it too (lab, --scenario), and a shell line checks against the working directory', () => {
+  it('commands that load a scenario check it too (lab, --scenario), and a shell line checks against the working directory (the shell through the built binary)', async () => {
     const up = scenario('lab-up.yaml', nvmeStep('../secret.bin'));
-    expectRefused(copylab(['lab', '--scenario', up]), OUTSIDE);
-    expect(copylab(['lab', '--scenario', up, '--allow-outside-paths']).code).toBe(0);
+    expectRefused(await copylab(['lab', '--scenario', up]), OUTSIDE);
+    expect((await copylab(['lab', '--scenario', up, '--allow-outside-paths'])).code).toBe(0);
     const line = 'nvme: { dev: /dev/nvme0n1, opcode: 0x01, cdw10: 0, cdw12: 0, data_file: ../secret.bin }\n';
-    const refused = copylab(['shell', '--scenario', join(lab, 'nvme-in.yaml')], { cwd: lab, input: line });
+    // The shell reads its lines from standard input and resolves them against the working directory.
+    const inside = scenario('shell-in.yaml', nvmeStep('data/mine.bin'));
+    const [refused, allowed] = await Promise.all([
+      spawned(['shell', '--scenario', inside], { cwd: lab, input: line }),
+      spawned(['shell', '--scenario', inside, '--allow-outside-paths'], { cwd: lab, input: line }),
+    ]);
     expect(refused.code).toBe(2);
     expect(refused.err).toMatch(OUTSIDE);
-    expect(copylab(['shell', '--scenario', join(lab, 'nvme-in.yaml'), '--allow-outside-paths'], { cwd: lab, input: line }).code).toBe(0);
+    expect(allowed.code).toBe(0);
   });
 
   it('every command that loads a scenario takes --allow-outside-paths (walked from the registrations)', () => {
@@ -101,7 +157,7 @@ describe('data_file stays in the scenario folder', () => {
 });
 
 describe('a wrong data expectation does not print the data', () => {
-  it('scsi data_in_hex: offset, lengths and a digest, in the table and in --json', () => {
+  it('scsi data_in_hex: offset, lengths and a digest, in the table and in --json', async () => {
     const f = scenario('expect.yaml', `${SCSI}steps:
   - scsi: { dev: /dev/sda, cdb: "2a 00 00 00 00 00 00 00 01 00", data_file: data/secret-copy.bin }
   - scsi: { dev: /dev/sda, cdb: "28 00 00 00 00 00 00 00 01 00", alloc_len: 512, expect: { data_in_hex: "54 4f 50 2d 00" } }
@@ -109,7 +165,7 @@ describe('a wrong data expectation does not print the data', () => {
     writeFileSync(join(lab, 'data', 'secret-copy.bin'), SECRET);
     const hex = Buffer.from(SECRET.slice(0, 16)).toString('hex');
     for (const args of [['run', f], ['run', '--json', f]]) {
-      const r = copylab(args);
+      const r = await copylab(args);
       expect(r.code).toBe(1);
       expect(r.out).toMatch(/Data-In first differs at byte 4: got 512 bytes \(sha256 [0-9a-f]{16}…\), expected 5 bytes/);
       expect(r.out).not.toContain('SECRET');
@@ -117,23 +173,23 @@ describe('a wrong data expectation does not print the data', () => {
     }
     // A matching expectation keeps the Data-In in the details, as before.
     const ok = scenario('expect-ok.yaml', `${SCSI}steps:\n  - scsi: { dev: /dev/sda, cdb: "28 00 00 00 00 00 00 00 01 00", alloc_len: 4, expect: { data_in_hex: "00000000" } }\n`);
-    const r = copylab(['run', '--json', ok]);
+    const r = await copylab(['run', '--json', ok]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).details.data_in_hex).toBe('00000000');
   });
 
-  it('nvme expect.data_hex (a prefix): where the data differs', () => {
+  it('nvme expect.data_hex (a prefix): where the data differs', async () => {
     // Identify Controller returns 4096 bytes; its first bytes are the PCI vendor ID.
     const step = (hex: string) => `${NVME}steps: [ { nvme: { dev: /dev/nvme0, admin: true, opcode: 0x06, cdw10: 1, data_len: 4096, expect: { data_hex: "${hex}" } } } ]\n`;
-    const r = copylab(['run', scenario('id.yaml', step('ffff'))]);
+    const r = await copylab(['run', scenario('id.yaml', step('ffff'))]);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/returned data first differs at byte 0: got 4096 bytes \(sha256 [0-9a-f]{16}…\), expected a prefix of 2 bytes/);
   });
 
-  it('scsi data_in_hex (the whole Data-In): shorter or longer than expected', () => {
+  it('scsi data_in_hex (the whole Data-In): shorter or longer than expected', async () => {
     // A fresh LU reads back zeros: 512 of them for one block.
     const read = (hex: string) => `${SCSI}steps: [ { scsi: { dev: /dev/sda, cdb: "28 00 00 00 00 00 00 00 01 00", alloc_len: 512, expect: { data_in_hex: "${hex}" } } } ]\n`;
-    expect(copylab(['run', scenario('short.yaml', read('00'.repeat(513)))]).out).toMatch(/Data-In shorter than expected: got 512 bytes \(sha256 [0-9a-f]{16}…\), expected 513 bytes/);
-    expect(copylab(['run', scenario('long.yaml', read('00'.repeat(4)))]).out).toMatch(/Data-In longer than expected: got 512 bytes \(sha256 [0-9a-f]{16}…\), expected 4 bytes/);
+    expect((await copylab(['run', scenario('short.yaml', read('00'.repeat(513)))])).out).toMatch(/Data-In shorter than expected: got 512 bytes \(sha256 [0-9a-f]{16}…\), expected 513 bytes/);
+    expect((await copylab(['run', scenario('long.yaml', read('00'.repeat(4)))])).out).toMatch(/Data-In longer than expected: got 512 bytes \(sha256 [0-9a-f]{16}…\), expected 4 bytes/);
   });
 });
