@@ -4,40 +4,15 @@
  * internal error, exit 70 with its stack), with standard output and error captured as through a
  * pipe; `gc sweep`'s pool threads run the built code (dist/), as the binary's do.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
-import { runCommand } from '../../src/app/cli/main.js';
+import { runInProcess, type Ran } from '../in-process.js';
 
-/** Makes `stream` look like a pipe (no progress bar) until the returned function restores it. */
-function asPipe(stream: NodeJS.WriteStream): () => void {
-  const own = Object.getOwnPropertyDescriptor(stream, 'isTTY');
-  Object.defineProperty(stream, 'isTTY', { value: false, configurable: true, writable: true });
-  return () => {
-    if (own) Object.defineProperty(stream, 'isTTY', own);
-    else delete (stream as { isTTY?: boolean }).isTTY;
-  };
-}
-
-/** Runs the command line in this process, its standard output and error captured. */
-async function copylab(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  const restore = [asPipe(process.stdout), asPipe(process.stderr)];
-  try {
-    return { code: await runCommand(args), out, err };
-  } catch (x) {
-    return { code: 70, out, err: `${err}copylab: internal error: ${(x as Error)?.stack ?? String(x)}\n` };
-  } finally {
-    for (const r of restore) r();
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+/** Runs the command line in this process (test/in-process.ts), its standard output and error captured. */
+const copylab = (...args: string[]): Promise<Ran> => runInProcess(args);
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'copylab-gc-'));
 
 describe('copylab gc', () => {

@@ -7,47 +7,17 @@
  * captured as through a pipe. The cases that need a working directory of their own or a real
  * standard input (`run -`, shell lines) go through the built binary, each test's at once.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { makeProgram, runCommand } from '../../src/app/cli/main.js';
+import { makeProgram } from '../../src/app/cli/main.js';
+import { runInProcess, type Ran } from '../in-process.js';
 
-interface Ran {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
-/** Makes `stream` look like a pipe (no colours, no progress) until the returned function restores it. */
-function asPipe(stream: NodeJS.WriteStream): () => void {
-  const own = Object.getOwnPropertyDescriptor(stream, 'isTTY');
-  Object.defineProperty(stream, 'isTTY', { value: false, configurable: true, writable: true });
-  return () => {
-    if (own) Object.defineProperty(stream, 'isTTY', own);
-    else delete (stream as { isTTY?: boolean }).isTTY;
-  };
-}
-
-/** Runs the command line in this process, its standard output and error captured. */
-async function copylab(args: string[]): Promise<Ran> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  const restore = [asPipe(process.stdout), asPipe(process.stderr)];
-  try {
-    return { code: await runCommand(args), out, err };
-  } catch (x) {
-    return { code: 70, out, err: `${err}copylab: internal error: ${(x as Error)?.stack ?? String(x)}\n` };
-  } finally {
-    for (const r of restore) r();
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+/** Runs the command line in this process (test/in-process.ts), its standard output and error captured. */
+const copylab = (args: string[]): Promise<Ran> => runInProcess(args);
 
 /** Runs the built command in `cwd`, `input` (if any) piped to its standard input. The timeout guards a hang. */
 function spawned(args: string[], opts: { cwd: string; input?: string }): Promise<Ran> {

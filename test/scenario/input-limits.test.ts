@@ -5,34 +5,15 @@
  * that need a real standard input (a pipe read to its cap, `-` and /dev/stdin) go through the
  * built binary, as a user runs it (npm test builds dist/ first), all at once.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCommand } from '../../src/app/cli/main.js';
+import { runInProcess, type Ran } from '../in-process.js';
 
-interface Ran {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
-/** Runs the command line in this process, its standard output and error captured. */
-async function copylab(args: string[]): Promise<Ran> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    return { code: await runCommand(args), out, err };
-  } catch (x) {
-    return { code: 70, out, err: `${err}copylab: internal error: ${(x as Error)?.stack ?? String(x)}\n` };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+/** Runs the command line in this process (test/in-process.ts), its standard output and error captured. */
+const copylab = (args: string[]): Promise<Ran> => runInProcess(args);
 
 /** Runs the built command with `input` piped to its standard input. The timeout guards a hang. */
 function spawned(args: string[], input: Buffer): Promise<Ran> {

@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { runCommand } from '../../src/app/cli/main.js';
+import { runInProcess, type Ran } from '../in-process.js';
 import { REPEAT_FIGURES } from '../../src/app/bench/repeat.js';
 import type { FioResult } from '../../src/app/bench/result.js';
 import { freePort } from '../../src/harness/free-port.js';
@@ -31,18 +31,8 @@ function start(cmd: string, args: string[]): Proc {
   return p;
 }
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const [out, err] = [process.stdout.write, process.stderr.write];
-  const r = { code: -1, out: '', err: '' };
-  process.stdout.write = ((s: string | Uint8Array) => ((r.out += String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => ((r.err += String(s)), true)) as typeof process.stderr.write;
-  try {
-    r.code = await runCommand(args);
-  } finally {
-    [process.stdout.write, process.stderr.write] = [out, err];
-  }
-  return r;
-}
+/** Runs the command line in this process (test/in-process.ts), its standard output and error captured. */
+const cli = (...args: string[]): Promise<Ran> => runInProcess(args);
 
 async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
   const t0 = Date.now();

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { unpack } from 'msgpackr';
-import { runCommand } from '../../src/app/cli/main.js';
+import { runInProcess, type Ran } from '../in-process.js';
 import { freePort } from '../../src/harness/free-port.js';
 
 interface Proc {
@@ -37,19 +37,8 @@ function start(cmd: string, args: string[]): Proc {
 
 const copylab = (...args: string[]): Proc => start(process.execPath, ['bin/copylab.js', ...args]);
 
-/** A command run in this process (a process each would cost seconds on a busy machine), its output captured. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const [out, err] = [process.stdout.write, process.stderr.write];
-  const r = { code: -1, out: '', err: '' };
-  process.stdout.write = ((s: string | Uint8Array) => ((r.out += String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => ((r.err += String(s)), true)) as typeof process.stderr.write;
-  try {
-    r.code = await runCommand(args);
-  } finally {
-    [process.stdout.write, process.stderr.write] = [out, err];
-  }
-  return r;
-}
+/** Runs the command line in this process (test/in-process.ts), its standard output and error captured. */
+const cli = (...args: string[]): Promise<Ran> => runInProcess(args);
 
 async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
   const t0 = Date.now();
