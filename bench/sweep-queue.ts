@@ -22,7 +22,7 @@
  *
  * Options: --repeat N (default 3), --tiny N, --short N (a multiple of 16, at most 256).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { QueueEvents } from 'bullmq';
 import { WorkPool } from '../src/core/util/pool.js';
@@ -32,6 +32,7 @@ import { parseQueueUrl } from '../src/app/sweep/queue-url.js';
 import { gcQueue, GC_QUEUE, KEY_PREFIX, redisOptions } from '../src/app/sweep/queue.js';
 import { pointId, pointPayload } from '../src/app/sweep/point.js';
 import { freePort } from '../src/harness/free-port.js';
+import { startProcess, until, type Proc } from '../src/harness/processes.js';
 import { table } from './common.js';
 
 const TARGET = { overheadMs: 50, ratio: 1.25 } as const;
@@ -53,30 +54,6 @@ const short = arg('--short', 64, 256);
 if (short % 16) {
   process.stderr.write('bench:sweep-queue: --short: expected a multiple of 16 (4 workloads x 2 policies x 2 paths x spare factors)\n');
   process.exit(2);
-}
-
-interface Proc {
-  readonly child: ChildProcess;
-  out: string;
-  err: string;
-  readonly exited: Promise<number | null>;
-}
-
-function start(cmd: string, args: string[]): Proc {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = { child, out: '', err: '', exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
-  child.stdout!.on('data', (d) => (p.out = (p.out + String(d)).slice(-KEEP_CHARS)));
-  child.stderr!.on('data', (d) => (p.err = (p.err + String(d)).slice(-KEEP_CHARS)));
-  child.once('error', () => {});
-  return p;
-}
-
-async function until(what: string, f: () => boolean, ms: number): Promise<void> {
-  const t0 = Date.now();
-  while (!f()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const median = (xs: number[]): number => {
@@ -142,12 +119,12 @@ async function main(): Promise<void> {
   if (tiny % 2) throw new Error('--tiny: expected an even number (two policies)');
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  const redis = start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  const redis = startProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], KEEP_CHARS);
   procs.push(redis);
-  await until('redis-server', () => /Ready to accept connections/.test(redis.out), 10_000);
-  const workers = ['bench-a', 'bench-b'].map((name) => start(process.execPath, ['bin/copylab.js', 'worker', '--queue', url, '--concurrency', '1', '--name', name]));
+  await until('redis-server', () => (/Ready to accept connections/.test(redis.out) ? true : undefined), 10_000);
+  const workers = ['bench-a', 'bench-b'].map((name) => startProcess(process.execPath, ['bin/copylab.js', 'worker', '--queue', url, '--concurrency', '1', '--name', name], KEEP_CHARS));
   procs.push(...workers);
-  await until('two workers', () => workers.every((w) => /taking GC points/.test(w.err)), 30_000);
+  await until('two workers', () => (workers.every((w) => /taking GC points/.test(w.err)) ? true : undefined), 30_000);
   process.stdout.write(`redis-server ${hasRedis.stdout.trim().match(/v=(\S+)/)?.[1] ?? ''} on ${url}; two copylab workers of one point at a time; ${repeat} runs of each; load average ${loadavg()[0]!.toFixed(2)}\n`);
 
   // The first sweep on the workers just started: their threads are up (copylab worker starts

@@ -6,7 +6,6 @@
  * logs) is refused before anything is queued, and again by the worker for a task pushed directly.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,34 +14,10 @@ import { runInProcess, type Ran } from '../in-process.js';
 import { REPEAT_FIGURES } from '../../src/app/bench/repeat.js';
 import type { FioResult } from '../../src/app/bench/result.js';
 import { freePort } from '../../src/harness/free-port.js';
-
-interface Proc {
-  readonly child: ChildProcess;
-  out: string;
-  err: string;
-  readonly exited: Promise<number | null>;
-}
-
-function start(cmd: string, args: string[]): Proc {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = { child, out: '', err: '', exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
-  child.stdout!.on('data', (d) => (p.out += String(d)));
-  child.stderr!.on('data', (d) => (p.err += String(d)));
-  return p;
-}
+import { startProcess as start, until, type Proc } from '../../src/harness/processes.js';
 
 /** Runs the command line in this process (test/in-process.ts), its standard output and error captured. */
 const cli = (...args: string[]): Promise<Ran> => runInProcess(args);
-
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'copylab-bench-queue-'));
 const file = (name: string, text: string): string => {

@@ -5,7 +5,6 @@
  * still ends with every point once and the same figures as the local sweep.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,41 +13,12 @@ import { Redis } from 'ioredis';
 import { unpack } from 'msgpackr';
 import { runInProcess, type Ran } from '../in-process.js';
 import { freePort } from '../../src/harness/free-port.js';
-
-interface Proc {
-  readonly child: ChildProcess;
-  out: string;
-  err: string;
-  readonly exited: Promise<number | null>;
-}
-
-function start(cmd: string, args: string[]): Proc {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = {
-    child,
-    out: '',
-    err: '',
-    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-  };
-  child.stdout!.on('data', (d) => (p.out += String(d)));
-  child.stderr!.on('data', (d) => (p.err += String(d)));
-  return p;
-}
+import { startProcess as start, until, type Proc } from '../../src/harness/processes.js';
 
 const copylab = (...args: string[]): Proc => start(process.execPath, ['bin/copylab.js', ...args]);
 
 /** Runs the command line in this process (test/in-process.ts), its standard output and error captured. */
 const cli = (...args: string[]): Promise<Ran> => runInProcess(args);
-
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 // A grid of 24 points (2 workloads x 2 policies x 2 paths x 3 spare factors) on a 32 MiB zoned
 // device with a timing model: each runs in a tenth of a second or so, the whole grid in a few.
