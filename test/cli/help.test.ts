@@ -1,26 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
-import { makeProgram, runCommand } from '../../src/app/cli/main.js';
+import { makeProgram } from '../../src/app/cli/main.js';
+import { runInProcess } from '../in-process.js';
 
 /** Every command path of the program (`nvme copy`, `dmsetup suspend`, …), walked from the registrations. */
 function paths(c: Command, prefix: string[] = []): string[][] {
   return c.commands.flatMap((sub) => [[...prefix, sub.name()], ...paths(sub, [...prefix, sub.name()])]);
-}
-
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
-  const write = process.stdout.write;
-  let out = '';
-  process.stdout.write = ((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    const code = await fn();
-    return { code, out };
-  } finally {
-    process.stdout.write = write;
-  }
 }
 
 const all = paths(makeProgram(() => {}));
@@ -34,7 +20,7 @@ describe('help for every command and subcommand', () => {
   it.each(all.map((p) => [p.join(' '), p]))('copylab %s --help exits 0 and describes it', async (_name, p) => {
     const cmd = (p as string[]).reduce<Command>((c, n) => c.commands.find((x) => x.name() === n)!, makeProgram(() => {}));
     expect(cmd.description().length, (p as string[]).join(' ')).toBeGreaterThan(10);
-    const r = await capture(() => runCommand([...(p as string[]), '--help']));
+    const r = await runInProcess([...(p as string[]), '--help']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^Usage: copylab /);
   });

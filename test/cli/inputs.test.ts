@@ -11,7 +11,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { makeProgram, runCommand } from '../../src/app/cli/main.js';
+import { makeProgram } from '../../src/app/cli/main.js';
+import { runInProcess, type Ran } from '../in-process.js';
 
 /** Runs the built command. */
 function spawned(args: string[]): Promise<{ code: number | null; err: string }> {
@@ -23,22 +24,8 @@ function spawned(args: string[]): Promise<{ code: number | null; err: string }> 
   });
 }
 
-/** Runs the command line in this process with its standard error captured (exit 70 and the stack if it throws, as the binary). */
-async function copylab(args: string[]): Promise<{ code: number | null; err: string }> {
-  const write = process.stderr.write;
-  let err = '';
-  process.stderr.write = ((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await runCommand(args), err };
-  } catch (e) {
-    return { code: 70, err: `${err}copylab: internal error: ${(e as Error)?.stack ?? String(e)}\n` };
-  } finally {
-    process.stderr.write = write;
-  }
-}
+/** Runs the command line in this process (test/in-process.ts): exit 70 and the stack if it throws, as the binary. */
+const copylab = (args: string[]): Promise<Ran> => runInProcess(args);
 
 const dir = mkdtempSync(join(tmpdir(), 'copylab-inputs-'));
 const missing = join(dir, 'missing.file');
