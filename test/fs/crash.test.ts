@@ -12,7 +12,7 @@ import { CopyFs } from '../../src/app/fs/fs.js';
 import { copyFileRange } from '../../src/app/fs/copy-file-range.js';
 import { runScenario } from '../../src/app/scenario/run.js';
 import { parseScenarioText } from '../../src/app/scenario/parse.js';
-import { CK, EXT, INO, REF, SB, layoutFor } from '../../src/app/fs/ondisk.js';
+import { AREA_MAX_BLOCKS, CK, EXT, INO, REF, SB, decodeSuperblock, encodeSuperblock, layoutFor } from '../../src/app/fs/ondisk.js';
 import { crc32c } from '../../src/app/iscsi/crc32c.js';
 import { Errno, ErrnoError } from '../../src/core/util/errno.js';
 import type { BlockDevice } from '../../src/core/block/device.js';
@@ -622,5 +622,12 @@ describe('the layout', () => {
     expect(layoutFor(2048)).toEqual({ blocks: 2048, areaBlocks: 64, areaStart: [2, 66], dataStart: 130 });
     expect(layoutFor(2 ** 20).areaBlocks).toBe(16384);
     expect(layoutFor(2 ** 30).areaBlocks).toBe(16384);
+  });
+
+  it('a superblock claiming a checkpoint area past the largest is refused before the area is read', () => {
+    const blocks = 2 ** 30; // a 4 TiB device, where a 4 GiB checkpoint would fit
+    const sb = (areaBlocks: number) => encodeSuperblock({ generation: 2, reflink: false, layout: layoutFor(blocks, areaBlocks), area: 0, ckBytes: areaBlocks * 4096, ckCrc: 0 });
+    expect(decodeSuperblock(sb(AREA_MAX_BLOCKS), blocks)).toHaveProperty('sb');
+    expect(decodeSuperblock(sb(AREA_MAX_BLOCKS + 1), blocks)).toMatchObject({ magic: true, why: `checkpoint areas of ${AREA_MAX_BLOCKS + 1} blocks, at most ${AREA_MAX_BLOCKS}` });
   });
 });

@@ -76,8 +76,12 @@ export interface Layout {
   readonly dataStart: number;
 }
 
-/** Checkpoint areas of 1/64 of the device each, at least 64 blocks (256 KiB), at most 16,384 (64 MiB). */
-export function layoutFor(blocks: number, areaBlocks = Math.min(16384, Math.max(64, Math.ceil(blocks / 64)))): Layout {
+/** Smallest and largest checkpoint area, blocks (256 KiB and 64 MiB): mount reads no more than the largest. */
+export const AREA_MIN_BLOCKS = 64;
+export const AREA_MAX_BLOCKS = 16384;
+
+/** Checkpoint areas of 1/64 of the device each, within AREA_MIN_BLOCKS..AREA_MAX_BLOCKS. */
+export function layoutFor(blocks: number, areaBlocks = Math.min(AREA_MAX_BLOCKS, Math.max(AREA_MIN_BLOCKS, Math.ceil(blocks / 64)))): Layout {
   return { blocks, areaBlocks, areaStart: [2, 2 + areaBlocks], dataStart: 2 + 2 * areaBlocks };
 }
 
@@ -151,6 +155,8 @@ export function decodeSuperblock(buf: Uint8Array, devBlocks: number): { sb: Supe
   if (blocks !== devBlocks) return { magic: true, why: `made on ${blocks} blocks, the device has ${devBlocks}` };
   const areaBlocks = v.getUint32(SB.areaBlocks, true);
   const layout = layoutFor(blocks, areaBlocks);
+  // Bounded before the area is read: a damaged superblock must not make mount read gigabytes.
+  if (areaBlocks > AREA_MAX_BLOCKS) return { magic: true, why: `checkpoint areas of ${areaBlocks} blocks, at most ${AREA_MAX_BLOCKS}` };
   if (areaBlocks < 1 || layout.dataStart + 1 > blocks) return { magic: true, why: `checkpoint areas of ${areaBlocks} blocks do not fit ${blocks} blocks` };
   const area = v.getUint32(SB.area, true);
   if (area !== (generation & 1)) return { magic: true, why: `area ${area} for generation ${generation}` };
