@@ -19,10 +19,7 @@ import { NvmeSubsystem } from '../devices/nvme/subsystem.js';
 import { NvmeNamespace } from '../devices/nvme/namespace.js';
 import { NvmeController } from '../devices/nvme/controller.js';
 import { NVME_LIMITS } from '../devices/nvme/defaults.js';
-import { CSTS, DOORBELL_QUEUES, DUE_STRIDE, REG, REG_FLAG, REG_STATE, STAT, STATS_OFFSET, THREAD, type NvmeThreadFault, type NvmeWorkerController, type NvmeWorkerData } from '../devices/nvme/worker-regs.js';
-import { Clock } from '../src/core/time/clock.js';
-import { TimingModel } from '../devices/timing/model.js';
-import { resolveTiming } from '../devices/timing/params.js';
+import { CSTS, DOORBELL_QUEUES, REG, REG_FLAG, REG_STATE, STAT, STATS_OFFSET, THREAD, type NvmeThreadFault, type NvmeWorkerController, type NvmeWorkerData } from '../devices/nvme/worker-regs.js';
 
 const data = workerData as NvmeWorkerData & { port: MessagePort };
 const thread = new Int32Array(data.thread);
@@ -35,20 +32,6 @@ const PARK_MS = 1000;
 const MAX_PASSES = 1024;
 /** Controllers one subsystem thread runs (a limit on everything: one per CNTLID the lab gives out). */
 const MAX_CONTROLLERS = 64;
-
-/**
- * Modeled time on this thread is the lab clock's time as the host published it with the doorbell
- * write of the commands being executed (the lab's virtual clock is held until they come back).
- */
-class PublishedClock extends Clock {
-  constructor(private readonly words: Float64Array) {
-    super();
-  }
-
-  override now(): number {
-    return this.words[STAT.NOW]!;
-  }
-}
 
 /** One controller on this thread: its registers as it last saw them. */
 class Port {
@@ -65,25 +48,14 @@ class Port {
     this.regs = new Int32Array(c.regs);
     this.statWords = new Float64Array(c.regs, STATS_OFFSET, STAT.COUNT);
     const o = c.options;
-    const clock = new PublishedClock(this.statWords);
     // The namespaces this controller entry defines join the subsystem, as inline (NSIDs fixed by the host).
     for (const nso of o.namespaces) {
       const nsid = nso.nsid ?? subsystem.nextNsid();
       if (!Number.isInteger(nsid) || nsid < 1 || nsid > NVME_LIMITS.maxNamespaces) throw new RangeError(`${o.name}: nsid must be 1..${NVME_LIMITS.maxNamespaces}`);
-      const ns = new NvmeNamespace(nsid, nso);
-      const nsTiming = resolveTiming(nso.timing);
-      if (nsTiming) ns.timing = new TimingModel(nsTiming, clock);
-      subsystem.addNamespace(ns);
+      subsystem.addNamespace(new NvmeNamespace(nsid, nso));
     }
+    // No timing model here: the host end times this controller's commands on the lab's thread (devices/nvme/host-timing.ts).
     const ctrl = new NvmeController(o.name, subsystem, arena, o);
-    const ctrlTiming = resolveTiming(o.timing);
-    if (ctrlTiming) ctrl.timing = new TimingModel(ctrlTiming, clock);
-    if (c.due) {
-      const due = new Float64Array(c.due);
-      ctrl.hostTimedCompletion = (sqid, cid, at) => {
-        if (sqid < DOORBELL_QUEUES && cid < DUE_STRIDE) due[sqid * DUE_STRIDE + cid] = at;
-      };
-    }
     for (let q = 0; q < DOORBELL_QUEUES; q++) ctrl.onInterrupt(q, () => void (this.raised = true));
     this.ctrl = ctrl;
     Atomics.store(this.regs, REG.CNTLID, ctrl.cntlid);

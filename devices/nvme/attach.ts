@@ -18,6 +18,8 @@ import { resolveTiming } from '../timing/params.js';
 import { TimingModel } from '../timing/model.js';
 import { NvmeWorkerBar } from './worker-bar.js';
 import { NvmeSubsystemThread } from './worker-thread.js';
+import { CommandTimer } from './command-timer.js';
+import { HostTiming, type SubsystemTiming } from './host-timing.js';
 
 export interface NvmeAttachment {
   readonly name: string;
@@ -34,7 +36,7 @@ interface HostNvme {
   readonly subsystems: Map<string, NvmeSubsystem>;
   readonly controllers: Map<string, NvmeAttachment>;
   /** Subsystems whose controllers run on a worker thread (execution: worker): the thread and the NSIDs in use. */
-  readonly workerSubsystems: Map<string, { readonly thread: NvmeSubsystemThread; readonly nsids: Set<number> }>;
+  readonly workerSubsystems: Map<string, { readonly thread: NvmeSubsystemThread; readonly nsids: Set<number>; readonly timing: SubsystemTiming }>;
 }
 
 const perHost = new WeakMap<DeviceHost, HostNvme>();
@@ -110,8 +112,9 @@ export function addNvmeController(lab: DeviceHost, o: NvmeControllerOptions): Nv
  * `execution: worker`: the controller is built on its subsystem's worker thread (workers/nvme-subsystem.ts,
  * one thread per subsystem, started by its first controller) from the same options, with the
  * namespaces its entry defines; the host driver here reaches it through shared registers and the
- * shared DMA arena. Timing models run there too, on the lab clock's time as published with each
- * doorbell write. A subsystem is all inline or all on its worker.
+ * shared DMA arena. Timing models stay on the lab's thread: the host end of the controller times
+ * each command the worker hands back (host-timing.ts), in the subsystem's doorbell order, as
+ * inline. A subsystem is all inline or all on its worker.
  */
 function addWorkerController(lab: DeviceHost, st: HostNvme, subName: string, o: NvmeControllerOptions): NvmeAttachment {
   if (st.subsystems.has(subName)) throw new RangeError(`${o.name}: subsystem ${subName} runs on the lab's thread; its controllers all need execution: inline`);
@@ -127,26 +130,23 @@ function addWorkerController(lab: DeviceHost, st: HostNvme, subName: string, o: 
     return { ...n, nsid };
   });
   const mine = namespaces.map((n) => n.nsid);
-  // Timing models run on the worker against the lab clock's published time; the lab keeps one
-  // per namespace only to show its parameters (sysfs) and pick the offload crossover.
-  const timingOf = new Map<number, TimingModel>();
-  const ctrlTiming = resolveTiming(o.timing);
-  // A worker hands each completion time back with its CQE; an event-dispatched read's time is known only later, on the lab's clock.
-  const eventRefusal = `${o.name}: timing read_dispatch: event needs execution: inline (a worker gives each completion time with its CQE)`;
-  if (ctrlTiming?.read_dispatch === 'event') throw new RangeError(eventRefusal);
-  for (const n of namespaces) {
-    const params = resolveTiming(n.timing) ?? ctrlTiming;
-    if (params?.read_dispatch === 'event') throw new RangeError(eventRefusal);
-    if (params) timingOf.set(n.nsid, new TimingModel(params, lab.clock));
-  }
+  // Timing models live here, as inline: a namespace's own model is the subsystem's (every
+  // controller reaches it), the controller's model times the rest (host-timing.ts).
   let sub = existing;
   if (!sub) {
     const thread = new NvmeSubsystemThread(subName, st.arena.buffer, lab.poller.doorbell.buffer as SharedArrayBuffer, o.idle_us ?? NVME_DEFAULTS.idle_us);
     lab.onClose(() => thread.close());
-    sub = { thread, nsids: new Set() };
+    sub = { thread, nsids: new Set(), timing: { timer: new CommandTimer(), namespaces: new Map() } };
   }
+  const ctrlTiming = resolveTiming(o.timing);
+  const ownModels = new Map<number, TimingModel>();
+  for (const n of namespaces) {
+    const params = resolveTiming(n.timing);
+    if (params) ownModels.set(n.nsid, new TimingModel(params, lab.clock));
+  }
+  const timing = new HostTiming(st.arena, sub.timing, ctrlTiming ? new TimingModel(ctrlTiming, lab.clock) : null);
   // The lab's clock always: a command may address a timed namespace another controller defined.
-  const bar = new NvmeWorkerBar({ options: { ...o, namespaces }, thread: sub.thread, poller: lab.poller, clock: lab.clock, onFailure: (r) => lab.reportFailure(o.name, r) });
+  const bar = new NvmeWorkerBar({ options: { ...o, namespaces }, thread: sub.thread, poller: lab.poller, clock: lab.clock, timing, onFailure: (r) => lab.reportFailure(o.name, r) });
   let host: NvmeHost;
   try {
     host = new NvmeHost(bar, st.arena, o.io_queues ?? NVME_DEFAULTS.io_queues, o.queue_depth ?? NVME_DEFAULTS.queue_depth);
@@ -161,8 +161,10 @@ function addWorkerController(lab: DeviceHost, st: HostNvme, subName: string, o: 
   }
   if (!existing) st.workerSubsystems.set(subName, sub);
   for (const n of mine) sub.nsids.add(n);
+  for (const [nsid, m] of ownModels) sub.timing.namespaces.set(nsid, m);
+  timing.bindNamespaces(() => host.namespaces);
   // Block devices for the namespaces this controller entry defines (a shared namespace gets one node).
-  const devices = host.namespaces.filter((n) => mine.includes(n.nsid)).map((n) => lab.addDevice(new NvmeNamespaceDevice(host, n, o.name, timingOf.get(n.nsid) ?? null)));
+  const devices = host.namespaces.filter((n) => mine.includes(n.nsid)).map((n) => lab.addDevice(new NvmeNamespaceDevice(host, n, o.name, timing.timingOf(n.nsid))));
   for (const d of devices) registerNamespaceAttrs(lab, d);
   registerControllerAttrs(lab, o.name, bar, host);
   const att: NvmeAttachment = { name: o.name, ctrl: null, worker: bar, host, devices };

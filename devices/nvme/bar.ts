@@ -3,6 +3,8 @@
  * An inline NvmeController is its own BAR; a controller on a worker thread is reached through
  * registers in shared memory (worker-bar.ts). The host driver (host.ts) sees only this.
  */
+import type { Cqe } from './codec.js';
+
 export interface NvmeBar {
   /** AQA/ASQ/ACQ and CC.EN (Base 3.1.3.8-10): places the admin queues and enables the controller. */
   setAdminQueues(asq: number, acq: number, sqEntries: number, cqEntries: number): void;
@@ -19,9 +21,14 @@ export interface NvmeBar {
    */
   runPending(done?: () => boolean): void;
   /**
-   * Optional: when the host may finish command `cid` of queue `qid` whose CQE it has reaped.
-   * A worker-run timed controller finishes it at its modeled completion time; without this hook
-   * (inline: the controller posts at that time itself) the host finishes it at once.
+   * Optional: the host wrote `sqe` (command `cid`) to queue `qid` and rings its doorbell next. A
+   * worker-run timed controller's host end notes the command's place in the timing order.
    */
-  finishAt?(qid: number, cid: number, finish: () => void): void;
+  submitted?(qid: number, cid: number, sqe: Uint8Array): void;
+  /**
+   * Optional: when the host may finish the command whose CQE it has reaped. A worker-run timed
+   * controller's host end finishes it at its modeled completion time; without this hook (inline:
+   * the controller posts at that time itself) the host finishes it at once.
+   */
+  finishAt?(qid: number, cqe: Cqe, finish: () => void): void;
 }

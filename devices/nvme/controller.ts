@@ -7,6 +7,8 @@
  *
  * Processing runs on a microtask after a doorbell write, so the commands a host queues in one
  * turn are arbitrated together, as a device that fetches several entries at a time would.
+ * Modeled time (docs/timing.md) is given to I/O commands in the order their doorbells were
+ * written, subsystem-wide (command-timer.ts), whatever order arbitration runs them in.
  */
 import type { DmaArena } from './dma.js';
 import { walkPrps, gather, scatter } from './dma.js';
@@ -19,8 +21,8 @@ import { NVME_DEFAULTS, NVME_LIMITS, type NvmeControllerOptions } from './defaul
 import { adminCommand } from './admin.js';
 import { ioCommand } from './io.js';
 import { fail, type CmdResult } from './command.js';
-import type { TimingModel, TimedSource } from '../timing/model.js';
-import { commandTime } from './timing.js';
+import type { TimingModel } from '../timing/model.js';
+import { commandTime, modelOf, type NsGeometry, type TimedController } from './timing.js';
 
 /** Commands executed per doorbell pass before yielding (a limit on loop counts). */
 const MAX_COMMANDS_PER_PASS = 4096;
@@ -42,7 +44,7 @@ export interface ControllerStats {
   copy_bytes: number;
 }
 
-export class NvmeController {
+export class NvmeController implements TimedController {
   readonly cntlid: number;
   readonly mdts: number;
   readonly zasl: number;
@@ -53,14 +55,11 @@ export class NvmeController {
   readonly stats: ControllerStats = { commands: 0, errors: 0, dma_bytes: 0, copy_bytes: 0 };
   /** Host Behavior Support CDFE (bit n enables descriptor format n). */
   cdfe = 0;
-  /** The controller's timing model (docs/timing.md): I/O commands complete at their modeled time. */
-  timing: TimingModel | null = null;
   /**
-   * Set when the controller runs on a worker thread: modeled time is kept on the lab's thread,
-   * so a timed command's completion is posted at once and its modeled completion time handed
-   * here; the host finishes the command at that time (worker-bar.ts).
+   * The controller's timing model (docs/timing.md): I/O commands complete at their modeled time.
+   * Inline only: a controller on a worker thread is timed by its host end (worker-bar.ts).
    */
-  hostTimedCompletion: ((sqid: number, cid: number, at: number) => void) | null = null;
+  timing: TimingModel | null = null;
   /** Number of Queues feature, as last set (0-based counts). */
   numQueues = { nsqr: 0, ncqr: 0 };
   private readonly sqs = new Map<number, SubmissionQueue>();
@@ -70,6 +69,8 @@ export class NvmeController {
   private errorCount = 0;
   private scheduled = false;
   private rr = 0;
+  /** Per I/O submission queue, each entry's number in the subsystem's timing order, stamped at its doorbell. */
+  private readonly order = new Map<number, Float64Array>();
 
   constructor(readonly name: string, readonly subsystem: NvmeSubsystem, readonly arena: DmaArena, o: NvmeControllerOptions) {
     this.cntlid = subsystem.allocCntlid();
@@ -122,12 +123,18 @@ export class NvmeController {
     if (cqid === 0 || !this.cqs.has(cqid)) return Status.INVALID_CQ;
     if (base % NVME_PAGE_SIZE || !this.arena.view(base, size * SQE_SIZE)) return Status.INVALID_FIELD;
     this.sqs.set(qid, { qid, base, size, cqid, head: 0, tail: 0 });
+    this.order.set(qid, new Float64Array(size));
     return Status.SUCCESS;
   }
 
   deleteSq(qid: number): number {
-    if (qid === 0 || !this.sqs.has(qid)) return Status.INVALID_QID;
+    const sq = this.sqs.get(qid);
+    if (qid === 0 || !sq) return Status.INVALID_QID;
+    // Entries rung but never fetched are gone (Base 3.3.1.3): later commands are not timed after them.
+    const order = this.order.get(qid)!;
+    for (let s = sq.head; s !== sq.tail; s = (s + 1) % sq.size) this.subsystem.timer.drop(order[s]!);
     this.sqs.delete(qid);
+    this.order.delete(qid);
     return Status.SUCCESS;
   }
 
@@ -142,6 +149,8 @@ export class NvmeController {
   ringSqDoorbell(qid: number, tail: number): void {
     const sq = this.sqs.get(qid);
     if (!sq || !Number.isInteger(tail) || tail < 0 || tail >= sq.size) return; // an invalid doorbell write is ignored (an asynchronous error on hardware)
+    const order = this.order.get(qid);
+    if (order) for (let s = sq.tail; s !== tail; s = (s + 1) % sq.size) order[s] = this.subsystem.timer.stamp();
     sq.tail = tail;
     this.schedule();
   }
@@ -195,7 +204,8 @@ export class NvmeController {
   }
 
   private runOne(sq: SubmissionQueue, cq: CompletionQueue): void {
-    const raw = this.arena.view(sq.base + sq.head * SQE_SIZE, SQE_SIZE);
+    const slot = sq.head;
+    const raw = this.arena.view(sq.base + slot * SQE_SIZE, SQE_SIZE);
     sq.head = (sq.head + 1) % sq.size;
     const cmd = parseSqe(raw ?? new Uint8Array(SQE_SIZE));
     let r: CmdResult;
@@ -208,27 +218,29 @@ export class NvmeController {
     }
     this.stats.commands++;
     if (r.status !== Status.SUCCESS) this.logError(sq.qid, cmd, r.status);
-    const t = sq.qid === 0 ? null : commandTime(this, cmd, r);
-    if (t === null) return this.post(sq, cq, cmd.cid, r);
-    if (this.hostTimedCompletion) {
-      // A worker's completion time goes back with its CQE: an event-dispatched read has none yet (refused when the controller is built).
-      if (t.later) throw new Error(`${this.name}: read_dispatch: event needs the lab's clock (execution: inline)`);
-      this.hostTimedCompletion(sq.qid, cmd.cid, t.at);
+    if (sq.qid === 0) return this.post(sq, cq, cmd.cid, r);
+    const seq = this.order.get(sq.qid)![slot]!;
+    if (!modelOf(this, cmd)) {
+      this.subsystem.timer.drop(seq);
       return this.post(sq, cq, cmd.cid, r);
     }
-    // Modeled time: the command's effects are done; its completion is posted when the model says.
+    // Modeled time: the command's effects are done; it is timed in doorbell order and its
+    // completion posted when the model says.
     cq.reserved = (cq.reserved ?? 0) + 1;
-    const deliver = (at: number): void => {
-      t.clock.at(at, () => {
-        cq.reserved!--;
-        if (this.cqs.get(cq.qid) !== cq) return; // the queue was deleted meanwhile
-        this.post(sq, cq, cmd.cid, r);
-        this.irq.get(cq.qid)?.();
-        this.schedule(); // a full CQ may have held commands back
-      });
-    };
-    if (t.later) t.later(deliver);
-    else deliver(t.at);
+    this.subsystem.timer.done(seq, () => {
+      const t = commandTime(this, cmd, r)!;
+      const deliver = (at: number): void => {
+        t.clock.at(at, () => {
+          cq.reserved!--;
+          if (this.cqs.get(cq.qid) !== cq) return; // the queue was deleted meanwhile
+          this.post(sq, cq, cmd.cid, r);
+          this.irq.get(cq.qid)?.();
+          this.schedule(); // a full CQ may have held commands back
+        });
+      };
+      if (t.later) t.later(deliver);
+      else deliver(t.at);
+    });
   }
 
   private post(sq: SubmissionQueue, cq: CompletionQueue, cid: number, r: CmdResult): void {
@@ -244,9 +256,10 @@ export class NvmeController {
     return this.namespace(nsid)?.timing ?? this.timing;
   }
 
-  /** Copy sources as the timing model takes them. */
-  timedSources(sources: NonNullable<CmdResult['copySources']>, fallback: TimingModel): TimedSource[] {
-    return sources.map((s) => ({ model: this.timingOf(s.nsid) ?? fallback, offset: s.offset, length: s.length }));
+  /** A namespace's size and zone size in logical blocks. */
+  geometry(nsid: number): NsGeometry | undefined {
+    const ns = this.namespace(nsid);
+    return ns ? { lbs: ns.lbs, nsze: ns.nsze, zsze: ns.zones?.cfg.zsze ?? 0 } : undefined;
   }
 
   private logError(sqid: number, cmd: Sqe, status: number): void {

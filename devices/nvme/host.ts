@@ -72,6 +72,7 @@ class HostQueuePair {
     dataView(sqe).setUint16(SQE.CID, cid, true);
     this.pending.set(cid, p);
     this.host.arena.view(this.sqBase + this.sqTail * SQE_SIZE, SQE_SIZE)!.set(sqe);
+    this.host.ctrl.submitted?.(this.qid, cid, sqe);
     this.sqTail = (this.sqTail + 1) % this.size;
     this.host.ctrl.ringSqDoorbell(this.qid, this.sqTail);
   }
@@ -104,7 +105,7 @@ class HostQueuePair {
       if (!p) continue; // a completion for no command: ignored, as the kernel warns and drops it
       const ctrl = this.host.ctrl;
       if (ctrl.finishAt) {
-        ctrl.finishAt(this.qid, cqe.cid, () => {
+        ctrl.finishAt(this.qid, cqe, () => {
           this.finish(cqe, p);
           this.submitWaiting();
         });

@@ -3,12 +3,15 @@
  * namespace is attached to every controller of its subsystem (QEMU's `shared=on`), so a Copy sent
  * to any controller may name any namespace of the subsystem as a source (formats 2 and 3).
  */
+import { CommandTimer } from './command-timer.js';
 import type { NvmeNamespace } from './namespace.js';
 import { NVME_LIMITS } from './defaults.js';
 
 export class NvmeSubsystem {
   readonly nqn: string;
   readonly namespaces = new Map<number, NvmeNamespace>();
+  /** The order its inline controllers' I/O commands are timed in (command-timer.ts). */
+  readonly timer = new CommandTimer();
   private nextCntlid = 1;
 
   constructor(readonly name: string) {

@@ -4,7 +4,7 @@
  * time. A failed command costs its controller time only.
  */
 import type { Clock } from '../../src/core/time/clock.js';
-import type { NvmeController } from './controller.js';
+import type { TimingModel } from '../timing/model.js';
 import type { CmdResult } from './command.js';
 import type { Sqe } from './codec.js';
 import { slbaOf } from './codec.js';
@@ -18,13 +18,36 @@ export interface CommandTime {
   readonly later?: (cb: (at: number) => void) => void;
 }
 
-export function commandTime(ctrl: NvmeController, cmd: Sqe, r: CmdResult): CommandTime | null {
+/** Size and zone size, in logical blocks, of a namespace. */
+export interface NsGeometry {
+  readonly lbs: number;
+  readonly nsze: number;
+  /** Zone size in logical blocks; 0: not zoned. */
+  readonly zsze: number;
+}
+
+/**
+ * What timing a command needs of its controller: the inline controller itself, or the host end
+ * of a controller on a worker thread (worker-bar.ts), which times the commands the worker runs.
+ */
+export interface TimedController {
+  /** The model a namespace's commands use: its own, else the controller's (nsid 0: the controller's); null: untimed. */
+  timingOf(nsid: number): TimingModel | null;
+  geometry(nsid: number): NsGeometry | undefined;
+}
+
+/** The model that times `cmd` (null: untimed). */
+export function modelOf(ctrl: TimedController, cmd: Sqe): TimingModel | null {
+  return ctrl.timingOf(cmd.nsid === NSID_BROADCAST ? 0 : cmd.nsid);
+}
+
+export function commandTime(ctrl: TimedController, cmd: Sqe, r: CmdResult): CommandTime | null {
   const nsid = cmd.nsid === NSID_BROADCAST ? 0 : cmd.nsid;
-  const model = nsid ? ctrl.timingOf(nsid) : ctrl.timing;
+  const model = ctrl.timingOf(nsid);
   if (!model) return null;
   const clock = model.clock;
   if (r.status !== Status.SUCCESS) return { clock, at: model.discard(0, 0) };
-  const ns = ctrl.namespace(nsid);
+  const ns = nsid ? ctrl.geometry(nsid) : undefined;
   const lbs = ns?.lbs ?? 512;
   const nlb = (cmd.cdw12 & RW_NLB_MASK) + 1;
   switch (cmd.opcode) {
@@ -44,15 +67,14 @@ export function commandTime(ctrl: NvmeController, cmd: Sqe, r: CmdResult): Comma
     case IoOpc.FLUSH:
       return { clock, at: model.flush() };
     case IoOpc.COPY: {
-      const sources = ctrl.timedSources(r.copySources ?? [], model);
+      const sources = (r.copySources ?? []).map((c) => ({ model: ctrl.timingOf(c.nsid) ?? model, offset: c.offset, length: c.length }));
       const dst = slbaOf(cmd) * lbs;
       return { clock, at: model.copy(sources, dst) };
     }
     case IoOpc.ZONE_MGMT_SEND: {
-      const z = ns?.zones;
-      if (z && (cmd.cdw13 & 0xff) === ZSA.RESET) {
-        const zoneBytes = z.cfg.zsze * lbs;
-        if (cmd.cdw13 & ZMS_SELECT_ALL) return { clock, at: model.erase(0, ns!.nsze * lbs) };
+      if (ns && ns.zsze > 0 && (cmd.cdw13 & 0xff) === ZSA.RESET) {
+        const zoneBytes = ns.zsze * lbs;
+        if (cmd.cdw13 & ZMS_SELECT_ALL) return { clock, at: model.erase(0, ns.nsze * lbs) };
         return { clock, at: model.erase(slbaOf(cmd) * lbs, zoneBytes) };
       }
       return { clock, at: model.discard(0, 0) };

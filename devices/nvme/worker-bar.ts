@@ -18,7 +18,9 @@ import type { ControllerStats } from './controller.js';
 import type { NvmeControllerOptions } from './defaults.js';
 import type { NvmeSubsystemThread, ThreadMember } from './worker-thread.js';
 import type { CrashHow } from '../../src/core/thread/crash.js';
-import { CSTS, DOORBELL_QUEUES, DUE_STRIDE, REG, REGS_BYTES, STAT, STATS_OFFSET } from './worker-regs.js';
+import type { Cqe } from './codec.js';
+import type { HostTiming } from './host-timing.js';
+import { CSTS, REG, REGS_BYTES, STAT, STATS_OFFSET } from './worker-regs.js';
 
 /** Longest the host waits for one probe-time admin command (the worker starting included), ms. */
 export const PROBE_TIMEOUT_MS = 30_000;
@@ -31,6 +33,8 @@ export interface NvmeWorkerBarOptions {
   readonly poller: CompletionPoller;
   /** The lab's clock when the controller or a namespace has a timing model; null: untimed. */
   readonly clock: Clock | null;
+  /** Timed: where the worker's commands are timed, on this thread (host-timing.ts). */
+  readonly timing: HostTiming | null;
   readonly onFailure: (reason: string) => void;
 }
 
@@ -47,18 +51,15 @@ export class NvmeWorkerBar implements NvmeBar, Pollable, ThreadMember {
   private client: BarClient | null = null;
   private dead: string | null = null;
   private referenced = false;
-  /** Timed: commands on the worker, each holding the lab's virtual clock; and the due-time table. */
+  /** Timed: commands on the worker, each holding the lab's virtual clock. */
   private holds = 0;
-  private readonly due: Float64Array | null;
 
   constructor(private readonly o: NvmeWorkerBarOptions) {
     const regs = new SharedArrayBuffer(REGS_BYTES);
     this.regs = new Int32Array(regs);
     this.statWords = new Float64Array(regs, STATS_OFFSET, STAT.COUNT);
-    const due = o.clock ? new SharedArrayBuffer(DOORBELL_QUEUES * DUE_STRIDE * 8) : null;
-    this.due = due ? new Float64Array(due).fill(NaN) : null;
     o.poller.add(this);
-    o.thread.join(this, { options: o.options, regs, due });
+    o.thread.join(this, { options: o.options, regs });
   }
 
   /** Binds the host driver (after its probe): the poller asks it what is outstanding. */
@@ -116,8 +117,7 @@ export class NvmeWorkerBar implements NvmeBar, Pollable, ThreadMember {
     }
     const clock = this.o.clock;
     if (clock) {
-      // The command arrives at this modeled instant; the virtual clock waits for it (docs/timing.md).
-      this.statWords[STAT.NOW] = clock.now();
+      // The command arrives at this modeled instant; the virtual clock waits until it is back and timed (docs/timing.md).
       clock.hold();
       this.holds++;
     }
@@ -165,14 +165,16 @@ export class NvmeWorkerBar implements NvmeBar, Pollable, ThreadMember {
     return n;
   }
 
-  /** Timed: the host finishes a reaped command at the modeled time the controller computed for it. */
-  finishAt(qid: number, cid: number, finish: () => void): void {
-    const clock = this.o.clock;
-    const i = qid * DUE_STRIDE + cid;
-    const at = this.due && i < this.due.length ? this.due[i]! : NaN;
-    if (!clock || Number.isNaN(at)) return finish();
-    this.due![i] = NaN;
-    clock.at(at, () => {
+  /** Timed: the host has written `sqe` and rings its doorbell next (its place in the timing order). */
+  submitted(qid: number, cid: number, sqe: Uint8Array): void {
+    this.o.timing?.submitted(qid, cid, sqe);
+  }
+
+  /** Timed: the host finishes a reaped command at its modeled completion time (host-timing.ts). */
+  finishAt(qid: number, cqe: Cqe, finish: () => void): void {
+    const timing = this.o.timing;
+    if (!timing) return finish();
+    timing.finishAt(qid, cqe, () => {
       finish();
       this.settle();
     });
@@ -197,6 +199,7 @@ export class NvmeWorkerBar implements NvmeBar, Pollable, ThreadMember {
     this.dead = reason;
     if (!this.o.thread.closed) this.o.onFailure(reason);
     this.client?.abortAll(Errno.EIO);
+    this.o.timing?.abandon();
     this.release(this.holds);
     if (this.referenced) {
       this.referenced = false;

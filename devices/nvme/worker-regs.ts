@@ -46,11 +46,10 @@ export const REG_FLAG = { NEED_WAKEUP: 1 } as const;
 export const REG_STATE = { RUN: 0, STOP: 1 } as const;
 
 /**
- * Doubles after the registers: controller statistics (ControllerStats), and NOW, the lab clock's
- * modeled time (ns) as the host last published it with a doorbell write: a timed controller's
- * commands arrive then (the lab's virtual clock is held while they are on the worker).
+ * Doubles after the registers: controller statistics (ControllerStats). Modeled time is not kept
+ * here: the host end of a timed controller times its commands on the lab's thread (host-timing.ts).
  */
-export const STAT = { COMMANDS: 0, ERRORS: 1, DMA_BYTES: 2, COPY_BYTES: 3, NOW: 4, COUNT: 5 } as const;
+export const STAT = { COMMANDS: 0, ERRORS: 1, DMA_BYTES: 2, COPY_BYTES: 3, COUNT: 4 } as const;
 
 /** Queues with doorbells: the admin queue and every I/O queue the controller may create. */
 export const DOORBELL_QUEUES = NVME_LIMITS.maxIoQueues + 1;
@@ -59,15 +58,10 @@ const REG_WORDS = REG.DB + 2 * DOORBELL_QUEUES;
 export const STATS_OFFSET = Math.ceil((REG_WORDS * 4) / 64) * 64;
 export const REGS_BYTES = STATS_OFFSET + STAT.COUNT * 8;
 
-/** One controller the subsystem's thread runs: its options (namespaces it adds), registers and due-time table. */
+/** One controller the subsystem's thread runs: its options (namespaces it adds) and registers. */
 export interface NvmeWorkerController {
   readonly options: NvmeControllerOptions;
   readonly regs: SharedArrayBuffer;
-  /**
-   * Timed controllers: modeled completion time (ns) per queue and CID, DUE_STRIDE entries per
-   * queue (NaN: none); the worker writes it before posting the CQE, the host reads and clears it.
-   */
-  readonly due: SharedArrayBuffer | null;
 }
 
 /** What the subsystem's worker is started with (workerData); later controllers arrive on its port. */
@@ -93,6 +87,3 @@ export interface NvmeWorkerData {
 export interface NvmeThreadFault {
   readonly crash: CrashHow;
 }
-
-/** CIDs per queue in the due-time table (CAP.MQES + 1). */
-export const DUE_STRIDE = NVME_LIMITS.maxQueueDepth;

@@ -98,7 +98,7 @@ export const TIMING_PRESETS: Readonly<Record<string, TimingParams>> = {
   // both planes: sequential writes get it, random ones rarely; multi-plane reads, 0.9% of its
   // random reads, are not modeled); its ONFI
   // NVDDR2 channel at 333 MT/s × 8 bits = 333 MB/s, each command's cycles on it (MQSIM_COMMAND_NS:
-  // a chip is commanded only in a gap of its channel and holds its sensed page until the channel
+  // a chip is commanded only when its channel is idle and holds its sensed page until the channel
   // takes it); PCIe 4 lanes × 1.0 GB/s; no firmware time per command. Its scheduler issues a command to an idle chip, one die at a time (issue: chip).
   // Its data cache is 256 MiB of DRAM at 100 MT/s, which its model charges about 10.6 µs + 2.42 ns
   // per byte for each access (measured: 20.5 µs per 4 KiB, 328 µs per 128 KiB); host writes pass
@@ -119,6 +119,9 @@ export const TIMING_PRESETS: Readonly<Record<string, TimingParams>> = {
     dram_bytes: 256 << 20, dram_mbps: 413, dram_access_us: 10.6,
     write_window_bytes: 1 << 20, program_unit: 'write', mapping_cache_bytes: 2 << 20, mapping_entry_bytes: 9,
     translation_entry_bytes: 6, mapping_writeback: 'held', map_on_read: 1,
+    // Reads wait in their chips' queues and are commanded on channel-idle events, waiting page
+    // transfers first, then round robin (TSU_Base::handle_channel_idle_signal; docs/timing.md).
+    read_dispatch: 'event',
     copyback: 0, // Use_Copyback_for_GC=false
   },
   // SimpleSSD: read 40 µs (LSB), program 500 µs (LSB), erase 3.5 ms; 8 ch × 4 packages assumed,

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { NullBlkDevice } from '../../devices/nullblk/nullblk.js';
 import { buildLab } from '../../src/app/scenario/run.js';
 import { parseScenarioText } from '../../src/app/scenario/parse.js';
 import { parseJobText, JobFileError } from '../../src/app/bench/jobfile.js';
@@ -115,5 +116,26 @@ describe('bench engine', () => {
     const { runs, result } = await bench('[z]\nfilename=/dev/nullb0\nrw=randwrite\nbs=64k\nzonemode=zbd\nzonesize=1m\nmax_open_zones=2\nsize=4m\nio_size=8m\n');
     expect(result.jobs[0]!.write.io_bytes).toBe(8 << 20);
     expect(runs[0]!.zoneResets).toBeGreaterThan(0);
+  });
+
+  it('zero_buffers writes zeros (a sparse device keeps no memory for them); the default writes the seeded pattern', async () => {
+    const SPARSE = 'devices:\n  - { kind: nullblk, name: nullb0, size: 64MiB, lbs: 4096, backing: sparse }\nsteps: []\n';
+    const job = (zero: boolean) => `[w]\nfilename=/dev/nullb0\nrw=randwrite\nbs=4k\niodepth=8\nio_size=2m\n${zero ? 'zero_buffers=1\n' : ''}`;
+    const zeros = await bench(job(true), SPARSE);
+    expect(zeros.result.jobs[0]!.write.io_bytes).toBe(2 << 20);
+    expect((zeros.lab.list()[0] as NullBlkDevice).backing.allocatedBytes).toBe(0);
+    expect(await zeros.lab.read('/dev/nullb0', 0, 1 << 20)).toEqualBytes(new Uint8Array(1 << 20));
+    await zeros.lab.close();
+    const pattern = await bench(job(false), SPARSE);
+    expect((pattern.lab.list()[0] as NullBlkDevice).backing.allocatedBytes).toBeGreaterThan(0);
+  });
+
+  it('a job on modeled time reads the device as it is (no layout); a wall-clock job lays its region out first', async () => {
+    const timed = await bench('[r]\nfilename=/dev/nullb0\nrw=randread\nbs=4k\nsize=1m\nio_size=64k\n', TIMED);
+    expect(timed.result.jobs[0]!.read.io_bytes).toBe(64 << 10);
+    expect(await timed.lab.read('/dev/nullb0', 0, 1 << 20)).toEqualBytes(new Uint8Array(1 << 20));
+    await timed.lab.close();
+    const wall = await bench('[r]\nfilename=/dev/nullb0\nrw=randread\nbs=4k\nsize=1m\nio_size=64k\n');
+    expect((await wall.lab.read('/dev/nullb0', 0, 1 << 20)).some((b) => b !== 0)).toBe(true);
   });
 });

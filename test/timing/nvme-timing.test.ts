@@ -37,31 +37,44 @@ describe('NVMe with a timing model', () => {
 
   it('completions of concurrent commands arrive in modeled-time order, not submission order', async () => {
     const lab = timedLab();
-    // Page 0's die is programming the write (tPROG 200 µs); page 1 is on another die and channel.
     await lab.write('/dev/nvme0n1', 0, pattern(4096, 5));
     const order: string[] = [];
-    const big = lab.read('/dev/nvme0n1', 0, 4096).then(() => order.push('big'));
+    // Six reads of page 0 queue on its die one tR after another; the read of page 1 after them
+    // goes to another die and completes long before the last of them.
+    const queued = Array.from({ length: 6 }, () => lab.read('/dev/nvme0n1', 0, 4096));
+    const big = Promise.all(queued).then(() => order.push('big'));
     const small = lab.read('/dev/nvme0n1', 4096, 4096).then(() => order.push('small'));
     await Promise.all([big, small]);
     expect(order).toEqual(['small', 'big']);
     await lab.close();
   });
 
-  it('the mqsim preset (commands on the channel) gives the same modeled times inline and on a worker', async () => {
-    // One I/O queue: with several, the worker arbitrates over the doorbells it has seen when it
-    // looks, which wall time decides, while inline arbitration runs once per microtask turn; the
-    // order of same-instant commands (and so their times) can then differ (docs/timing.md).
-    const times = async (execution: 'inline' | 'worker'): Promise<number[]> => {
-      const lab = timedLab({ timing: 'mqsim', execution, io_queues: 1 });
+  it('modeled times are the same inline and on a worker, with four I/O queues and event-dispatched reads', async () => {
+    // Commands are timed in doorbell order on the lab's thread (devices/nvme/command-timer.ts),
+    // whatever order round-robin arbitration or the worker's wall time runs them in.
+    const times = async (timing: string, execution: 'inline' | 'worker'): Promise<{ ends: string[]; data: Uint8Array }> => {
+      const lab = timedLab({ timing, execution, io_queues: 4 });
+      expect(lab.writeSysfs('/sys/block/nvme0n1/queue/copy_offload_min_bytes', '0').res).toBeGreaterThan(0);
+      await lab.write('/dev/nvme0n1', 0, pattern(256 << 10, 4));
       const t0 = lab.clock.now();
-      const ends: number[] = [];
-      await Promise.all(Array.from({ length: 64 }, (_, i) => lab.read('/dev/nvme0n1', ((i * 7919) % 16384) * 4096, 4096).then(() => ends.push(lab.clock.now() - t0))));
+      const ends: string[] = [];
+      const done = (what: string) => () => void ends.push(`${what}@${lab.clock.now() - t0}`);
+      await Promise.all([
+        ...Array.from({ length: 48 }, (_, i) => lab.read('/dev/nvme0n1', ((i * 7919) % 16384) * 4096, 4096).then(done(`r${i}`))),
+        ...Array.from({ length: 16 }, (_, i) => lab.write('/dev/nvme0n1', (1 << 20) + i * 8192, pattern(8192, i)).then(done(`w${i}`))),
+        lab.copy('/dev/nvme0n1', [{ srcOffset: 0, dstOffset: 32 << 20, length: 256 << 10 }]).then(done('copy')),
+      ]);
+      const data = await lab.read('/dev/nvme0n1', 32 << 20, 256 << 10);
       await lab.close();
-      return ends;
+      return { ends, data };
     };
-    const inline = await times('inline');
-    expect(await times('worker')).toEqual(inline);
-    expect(new Set(inline).size).toBeGreaterThan(8); // reads queued on chips and channels, not one time for all
+    for (const timing of ['mqsim', 'femu']) {
+      const inline = await times(timing, 'inline');
+      expect(inline.data).toEqualBytes(pattern(256 << 10, 4));
+      expect(new Set(inline.ends.map((e) => e.split('@')[1])).size).toBeGreaterThan(8); // queued on chips and channels, not one time for all
+      expect((await times(timing, 'inline')).ends).toEqual(inline.ends);
+      for (let run = 0; run < 2; run++) expect((await times(timing, 'worker')).ends).toEqual(inline.ends);
+    }
   });
 
   it('an NVMe Copy takes device time and no link time; data lands', async () => {

@@ -346,7 +346,7 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
   const copyResults = new Map<number, CopyResult>();
   const ring = new Ring(accountingHost(lab, copyResults, sink ? (slot) => slotTrace[slot] : undefined), { entries: qd });
   const data = allocBuffer(Math.max(1, qd * maxBs));
-  fillPattern(data, spec.randseed);
+  if (!spec.zero_buffers) fillPattern(data, spec.randseed);
   const ranges = allocBuffer(Math.max(32, qd * spec.copy_ranges * 32));
   const [dataBase, rangeBase] = ring.registerBuffers([data, ranges]) as [number, number];
   const fd = lab.open(`/dev/${dev.name}`);
@@ -452,7 +452,7 @@ async function runSync(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
   const { spec, dev, src } = loop.r;
   const copying = isCopy(spec.rw);
   const data = new Uint8Array(copying ? 0 : loop.w.maxBlock());
-  fillPattern(data, spec.randseed);
+  if (!spec.zero_buffers) fillPattern(data, spec.randseed);
   const sink = loop.opts.trace;
   const modeled = loop.modeled;
   loop.begin();
@@ -501,18 +501,24 @@ function fillPattern(buf: Uint8Array, seed: number): void {
 /** Layout chunk: regions a job reads are written once before it runs (fio lays out its files too). */
 const LAYOUT_CHUNK = 1024 * 1024;
 
-/** Writes the regions the jobs will read, so reads measure the device and not first-touch page faults. */
-async function layOut(lab: Lab, jobs: readonly Resolved[], done: Set<string>): Promise<void> {
+/**
+ * Writes the regions wall-clock jobs will read, so reads measure the device and not first-touch
+ * page faults. A job on modeled time reads the device as it is, as fio reads a block device: there
+ * are no page faults in modeled time, and writing the region first would change what the job
+ * measures (where the FTL placed each page, what its mapping cache holds, a fresh device).
+ */
+async function layOut(lab: Lab, jobs: readonly Resolved[], done: Set<string>, modeled: (dev: BlockDevice) => boolean): Promise<void> {
   for (const r of jobs) {
     const reads = r.spec.rw !== 'write' && r.spec.rw !== 'randwrite' && r.spec.rw !== 'trim' && r.spec.rw !== 'randtrim';
     if (!reads) continue;
     const dev = isCopy(r.spec.rw) ? (r.src ?? r.dev) : r.dev;
+    if (modeled(r.dev)) continue;
     const region = isCopy(r.spec.rw) ? r.layout.src! : r.layout.io;
     const key = `${dev.name}:${region.start}:${region.size}`;
     if (done.has(key)) continue;
     done.add(key);
     const chunk = new Uint8Array(Math.min(LAYOUT_CHUNK, region.size));
-    fillPattern(chunk, r.spec.randseed);
+    if (!r.spec.zero_buffers) fillPattern(chunk, r.spec.randseed);
     for (let off = 0; off < region.size; off += chunk.length) {
       const len = Math.min(chunk.length, region.size - off);
       const res = await lab.submit(dev, { op: ReqOp.WRITE, offset: region.start + off, length: len, data: chunk.subarray(0, len) });
@@ -542,11 +548,12 @@ export async function runJobs(jobs: readonly JobSpec[], opts: BenchOptions): Pro
   const groups = [...new Set(jobs.map((j) => j.group))];
   const runs: JobRun[] = [];
   const laidOut = new Set<string>();
+  const onModeledTime = (dev: BlockDevice): boolean => opts.modeled !== undefined && (opts.timed?.(dev) ?? false);
   for (const g of groups) {
-    await layOut(opts.lab, resolved.filter((x) => x.spec.group === g), laidOut);
+    await layOut(opts.lab, resolved.filter((x) => x.spec.group === g), laidOut, onModeledTime);
     const loops: JobLoop[] = [];
     for (const r of resolved.filter((x) => x.spec.group === g)) {
-      const timed = opts.modeled !== undefined && (opts.timed?.(r.dev) ?? false);
+      const timed = onModeledTime(r.dev);
       for (let c = 0; c < r.spec.numjobs; c++) loops.push(new JobLoop(r, c, opts, timed));
     }
     let lastYield = wallClock.now();

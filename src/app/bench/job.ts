@@ -45,6 +45,8 @@ export interface JobSpec {
   readonly runtime_ns: number | undefined;
   readonly time_based: boolean;
   readonly ramp_time_ns: number;
+  /** Write buffers hold zeros (fio's zero_buffers; default: a seeded random pattern). */
+  readonly zero_buffers: boolean;
   readonly random_distribution: Distribution;
   readonly zonemode: 'none' | 'zbd';
   readonly zonesize: number | undefined;

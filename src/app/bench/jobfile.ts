@@ -141,6 +141,7 @@ function finish(d: JobDraft, section: RawSection, file: string, group: number, o
     io_size: d.io_size,
     runtime_ns: d.runtime_ns,
     time_based: d.time_based,
+    zero_buffers: d.zero_buffers,
     ramp_time_ns: d.ramp_time_ns,
     random_distribution: d.random_distribution,
     zonemode: d.zonemode,

@@ -51,6 +51,7 @@ export interface JobDraft {
   runtime_ns?: number;
   time_based: boolean;
   ramp_time_ns: number;
+  zero_buffers: boolean;
   random_distribution: Distribution;
   zonemode: 'none' | 'zbd';
   zonesize?: number;
@@ -93,6 +94,7 @@ export function defaultDraft(): JobDraft {
     offset: 0,
     time_based: false,
     ramp_time_ns: 0,
+    zero_buffers: false,
     random_distribution: { kind: 'random' },
     zonemode: 'none',
     max_open_zones: 0,
@@ -290,6 +292,7 @@ const SETTERS: Readonly<Record<string, Setter>> = {
   io_size: set('io_size', size(1)),
   runtime: set('runtime_ns', time('s')),
   time_based: set('time_based', (_d, v) => parseFioBool(v)),
+  zero_buffers: set('zero_buffers', (_d, v) => parseFioBool(v)),
   ramp_time: set('ramp_time_ns', time('s')),
   random_distribution: set('random_distribution', (d, v) => {
     const s = need(v);
