@@ -203,7 +203,7 @@ if (!process.argv.includes('--closed-loop-only')) {
   let benchOff = 0;
   for (const w of PEER_WORKLOADS) {
     const p = peer[w.name]!;
-    process.stdout.write(`  ${w.name} …\r`);
+    if (process.stderr.isTTY) process.stderr.write(`  ${w.name} …\x1b[K\r`);
     const s = await viaBench(w.name, 'nullb0');
     const i = await viaBench(w.name, 'nullb1');
     const rs = s.iops / p.shipped.iops;
@@ -211,6 +211,7 @@ if (!process.argv.includes('--closed-loop-only')) {
     benchOff += Number(Math.abs(rs - 1) > 0.15) + Number(Math.abs(ri - 1) > 0.15);
     bt.push([w.name, k(p.shipped.iops), k(s.iops), mark(rs), k(p.ideal.iops), k(i.iops), mark(ri), `${(s.wallS + i.wallS).toFixed(1)} s`]);
   }
+  if (process.stderr.isTTY) process.stderr.write('\x1b[K');
   console.log(bt.toString());
   console.log(`${14 - benchOff} of 14 within 15% through copylab bench`);
 }
