@@ -29,7 +29,7 @@ import { COMMANDS, SA_OPCODES, type CommandDef } from './commands.js';
 import type { CmdContext } from './context.js';
 import { isMediaRun, runAsync, runSync } from './media.js';
 import type { TokenScope } from './copy-access.js';
-import type { Clock } from '../../src/core/time/clock.js';
+import { NS_PER_MS, type Clock } from '../../src/core/time/clock.js';
 import { resolveTiming, type TimingSpec } from '../timing/params.js';
 import { TimingModel } from '../timing/model.js';
 import { CopyOperations } from './copy-operations.js';
@@ -129,7 +129,9 @@ export class ScsiArray {
     this.copyManagerEnabled = o.copyManager ?? true;
     this.domain = o.domain ?? `scsi:${o.name}`;
     this.copyManager = new CopyManager(this);
-    this.tokens = new TokenStore(() => fabric.now());
+    // A token's inactivity timeout (SBC-3 5.9.2) runs on the array's time: modeled time on a timed
+    // array (its copies take modeled time; wall time would expire tokens by the host's speed).
+    this.tokens = new TokenStore(() => (this.timed && fabric.clock ? fabric.clock.now() / NS_PER_MS : fabric.now()));
     if (o.initiators) {
       const entries = Object.entries(o.initiators);
       if (entries.length > ARRAY_LIMITS.maxInitiators) throw new RangeError(`at most ${ARRAY_LIMITS.maxInitiators} initiators per array`);
