@@ -8,6 +8,7 @@
 import { workerData } from 'node:worker_threads';
 import { AdaptiveSpin } from '../src/core/block/adaptive-spin.js';
 import { spinThenPark, type Parking } from '../src/core/thread/park.js';
+import { holdLifeline } from '../src/core/thread/lifeline.js';
 import { MOVER, MOVER_CTRL, PREFAULT_STRIDE, verifyChunks, type MoverData, type MoverFailure } from '../src/app/gc/mover-protocol.js';
 import { makeJobRunner } from '../src/app/gc/job-runner.js';
 import { makeVerifier } from '../src/app/gc/read-back.js';
@@ -16,6 +17,11 @@ import { GcIntegrityError } from '../src/app/gc/tag.js';
 
 const data = workerData as MoverData;
 const ctrl = new Int32Array(data.ctrl);
+// An exit wakes the main thread wherever it waits (a job done, the read-back); it then reads the lifeline.
+holdLifeline(data.lifeline, () => {
+  Atomics.notify(ctrl, MOVER_CTRL.DONE);
+  Atomics.notify(ctrl, MOVER_CTRL.VERIFY_STATE);
+});
 const jobs = new Uint32Array(data.jobs);
 const shared = new Float64Array(data.counters);
 const l2p = new Uint32Array(data.l2p, 0, data.l2pLength);

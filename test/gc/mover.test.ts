@@ -179,6 +179,22 @@ describe('GC mover: victim jobs on a worker thread', () => {
     }
   });
 
+  it('a worker thread that dies fails the wait for its job at once, not after the stall timeout', async () => {
+    const { layout, mover } = bareMover();
+    const sb = layout.sectionBlocks;
+    await mover.kill();
+    const at = mover.slot();
+    mover.jobs.fill(0, at, at + jobWords(sb));
+    mover.jobs[at + JOB.VICTIM] = 0;
+    mover.jobs[at + JOB.COUNT] = 0;
+    expect(mover.dispatch(at)).toBeUndefined();
+    const t0 = performance.now();
+    expect(() => mover.drain()).toThrow(/GC mover thread is gone \(GC mover killed\)/);
+    expect(performance.now() - t0).toBeLessThan(5_000); // MOVER.stallMs is 60 s
+    expect(() => mover.verify(0, sb)).toThrow(/GC mover thread is gone/);
+    await mover.close();
+  });
+
   it('a user write of a block whose job is queued but not started takes the block from the job: its destination, by rank in the snapshot, and the move cancelled', async () => {
     const { layout, mover } = bareMover();
     const sb = layout.sectionBlocks;

@@ -85,6 +85,8 @@ export interface MoverData {
   readonly limits: PathLimits;
   readonly inject: GcOptions['inject'];
   readonly port: MessagePort;
+  /** The thread's lifeline (src/core/thread/lifeline.ts): the main thread, blocked waiting, sees an exit at once. */
+  readonly lifeline: SharedArrayBuffer;
 }
 
 /** A failure the worker found, as it posts it. */

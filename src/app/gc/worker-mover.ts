@@ -21,6 +21,7 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { AdaptiveSpin } from '../../core/block/adaptive-spin.js';
 import { WorkerHandle } from '../../core/thread/handle.js';
+import { newLifeline } from '../../core/thread/lifeline.js';
 import { makeJobRunner, type JobRunner } from './job-runner.js';
 import type { LogStructured, MovePlan } from './lfs.js';
 import type { GcMover, MoverSetup, MoverStats } from './mover.js';
@@ -108,12 +109,13 @@ export class WorkerMover implements GcMover, SectionFlight {
     const jobs = new SharedArrayBuffer(slots * slotWords * 4);
     const counters = new SharedArrayBuffer(PATH_COUNTER_FIELDS.length * 8);
     const { port1, port2 } = new MessageChannel();
-    const data: MoverData = { ctrl, jobs, slotWords, slots, counters, l2p: s.l2p.buffer as SharedArrayBuffer, l2pLength: s.l2p.length, tags: s.dev.tags.buffer as SharedArrayBuffer, sectionBlocks: sb, path: s.path, limits: s.limits, inject: s.inject, port: port2 };
+    const lifeline = newLifeline();
+    const data: MoverData = { ctrl, jobs, slotWords, slots, counters, l2p: s.l2p.buffer as SharedArrayBuffer, l2pLength: s.l2p.length, tags: s.dev.tags.buffer as SharedArrayBuffer, sectionBlocks: sb, path: s.path, limits: s.limits, inject: s.inject, port: port2, lifeline };
     const mover = new WorkerMover(s, { ctrl, jobs, counters, port: port1, lag: Math.floor(lfs.reserved / 2) });
-    // A bad move or a lost worker reaches the mover through its shared words and port (FAILED, the
-    // wait that sees no progress): this thread waits on shared memory, not on events, so the
-    // handle has nothing more to tell it.
-    mover.thread = new WorkerHandle('gc-mover', { workerData: data, transferList: [port2], name: 'copylab-gc-mover', what: 'GC mover', onGone: () => {} });
+    // A bad move or a lost worker reaches the mover through its shared words and port (FAILED), its
+    // lifeline (an exit: the waits below read it, as the exit event cannot reach a blocked thread),
+    // or a wait that sees no progress (a thread that died without running JavaScript: out of heap).
+    mover.thread = new WorkerHandle('gc-mover', { workerData: data, transferList: [port2], name: 'copylab-gc-mover', what: 'GC mover', onGone: () => {}, lifeline });
     lfs.flight = mover;
     return mover;
   }
@@ -202,6 +204,12 @@ export class WorkerMover implements GcMover, SectionFlight {
     if (Atomics.load(c, MOVER_CTRL.FAILED) !== 0) this.throwFailure();
   }
 
+  /** A wait's check that the worker still runs (its lifeline, or its owner's kill). */
+  private checkThread(): void {
+    const gone = this.thread?.dead;
+    if (gone) throw new Error(`GC mover thread is gone (${gone})`);
+  }
+
   private readonly reached = (): boolean => {
     this.poll();
     return this.done >= this.target;
@@ -219,6 +227,7 @@ export class WorkerMover implements GcMover, SectionFlight {
     let last = this.done;
     let since = start;
     try {
+      this.checkThread();
       while (!this.spin.spin(this.reached)) {
         Atomics.store(c, MOVER_CTRL.MAIN_PARKED, 1);
         const seen = Atomics.load(c, MOVER_CTRL.DONE);
@@ -230,6 +239,7 @@ export class WorkerMover implements GcMover, SectionFlight {
           this.spin.parked(t1 - t0);
           return;
         }
+        this.checkThread();
         if (this.done !== last) {
           last = this.done;
           since = t1;
@@ -264,6 +274,7 @@ export class WorkerMover implements GcMover, SectionFlight {
     const t0 = performance.now();
     while (Atomics.load(c, MOVER_CTRL.VERIFY_STATE) !== 2) {
       this.poll();
+      this.checkThread();
       Atomics.wait(c, MOVER_CTRL.VERIFY_STATE, 1, MOVER.parkMs);
       if (performance.now() - t0 > MOVER.stallMs) throw new Error(`GC mover did not finish its read-back in ${MOVER.stallMs / 1000} s`);
     }
@@ -280,6 +291,11 @@ export class WorkerMover implements GcMover, SectionFlight {
     const m = receiveMessageOnPort(this.port)?.message as MoverFailure | undefined;
     if (m === undefined) throw new GcIntegrityError('GC mover failed and did not say why', -1, -1);
     throw new GcIntegrityError(m.message, m.lba, m.physical);
+  }
+
+  /** Kills the worker thread as a crash would (fault-injection tests). */
+  kill(): Promise<void> {
+    return this.thread!.kill();
   }
 
   /** Tells the worker to stop (the STOP word and a wake-up), then ends its thread. */
