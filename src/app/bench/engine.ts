@@ -330,12 +330,15 @@ class JobLoop {
   }
 }
 
+/** The loops' turn-taking: a promise to await when it is time to yield to the event loop, else undefined. */
+type Tick = () => Promise<void> | undefined;
+
 async function yieldNow(): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 /** ioengine=copylab-ring: iodepth requests in flight on a ring of the job's own. */
-async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Promise<void> {
+async function runRing(loop: JobLoop, lab: Lab, tick: Tick): Promise<void> {
   const { spec, dev, src } = loop.r;
   const qd = spec.iodepth;
   const copying = isCopy(spec.rw);
@@ -438,7 +441,8 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
       }
       if (reaped && loop.measuring()) loop.run.dist.markComplete(reaped);
       loop.sample();
-      await tick();
+      const yielded = tick();
+      if (yielded) await yielded;
     }
   } finally {
     lab.closeFd(fd);
@@ -448,7 +452,7 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
 }
 
 /** ioengine=copylab-sync: one request at a time through the block layer (full block-layer traces). */
-async function runSync(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Promise<void> {
+async function runSync(loop: JobLoop, lab: Lab, tick: Tick): Promise<void> {
   const { spec, dev, src } = loop.r;
   const copying = isCopy(spec.rw);
   const data = new Uint8Array(copying ? 0 : loop.w.maxBlock());
@@ -482,7 +486,8 @@ async function runSync(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
       loop.run.dist.markComplete(1);
     }
     loop.sample();
-    await tick();
+    const yielded = tick();
+    if (yielded) await yielded;
   }
 }
 
@@ -555,15 +560,16 @@ export async function runJobs(jobs: readonly JobSpec[], opts: BenchOptions): Pro
     // On modeled time the lab's clock yields to the event loop itself; a yield here would let
     // modeled time run on while completions wait to be reaped, stamping them late.
     const allModeled = loops.every((l) => l.modeled !== undefined);
-    const tick = async (): Promise<void> => {
+    // Called after every reap: a promise only when it yields (loops skip the await otherwise).
+    const tick = (): Promise<void> | undefined => {
       const now = wallClock.now();
-      if (now - lastYield < YIELD_EVERY_NS) return;
+      if (now - lastYield < YIELD_EVERY_NS) return undefined;
       lastYield = now;
       if (opts.onProgress && now - lastProgress >= PROGRESS_EVERY_NS) {
         lastProgress = now;
         opts.onProgress(progressOf(loops, now - groupStart));
       }
-      if (!allModeled) await yieldNow();
+      return allModeled ? undefined : yieldNow();
     };
     // Each loop starts its clocks itself once its ring and buffers are set up (fio allocates
     // and fills its buffers before the job's clock starts): setup is not run time.

@@ -668,17 +668,11 @@ export class RingConsumer {
   /** Resolves at the next CQE posted, or when device work may have finished. */
   nextEvent(): Promise<void> {
     return new Promise<void>((resolve) => {
-      let settled = false;
-      const once = (): void => {
-        if (!settled) {
-          settled = true;
-          resolve();
-        }
-      };
-      this.wakers.push(once);
+      // A promise settles once: whichever of the two calls resolve first wins, the other is a no-op.
+      this.wakers.push(resolve);
       // Only device work on other threads needs the doorbell; inline and ASYNC work posts CQEs
       // through wake() on this thread.
-      if (this.host.deviceWorkPending) this.host.waitEvent().then(once, once);
+      if (this.host.deviceWorkPending) this.host.waitEvent().then(resolve, resolve);
     });
   }
 }
