@@ -244,8 +244,11 @@ class JobLoop {
     if (this.primary.now() >= this.measureFrom) this.issuedBytes += io.len;
   }
 
-  /** Records a completion: submission stamps on both clocks, result. */
-  complete(io: Io, subW: number, subM: number, issueW: number, issueM: number, res: number): void {
+  /**
+   * Records a completion: submission stamps on both clocks, result, and the wall time it was
+   * reaped at (one reading for a batch of completions, as fio stamps a batch it reaps).
+   */
+  complete(io: Io, subW: number, subM: number, issueW: number, issueM: number, res: number, cw: number): void {
     if (res < 0 || (res !== io.len && io.dir !== 'trim')) {
       if (!this.run.error) {
         this.run.error = res < 0 ? -res : 5;
@@ -257,7 +260,6 @@ class JobLoop {
     const st = this.run.dirs[io.dir];
     st.ios++;
     st.bytes += io.len;
-    const cw = this.wall.now();
     st.wall.record(subW - issueW, cw - subW, cw - issueW);
     let slat = subW - issueW;
     let clat = cw - subW;
@@ -330,8 +332,11 @@ class JobLoop {
   }
 }
 
-/** The loops' turn-taking: a promise to await when it is time to yield to the event loop, else undefined. */
-type Tick = () => Promise<void> | undefined;
+/**
+ * The loops' turn-taking, told the wall time of the completions just reaped: a promise to await
+ * when it is time to yield to the event loop, else undefined.
+ */
+type Tick = (wallNow: number) => Promise<void> | undefined;
 
 async function yieldNow(): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve));
@@ -361,6 +366,8 @@ async function runRing(loop: JobLoop, lab: Lab, tick: Tick): Promise<void> {
   const slotSubM = new Float64Array(qd);
   const free: number[] = [];
   for (let i = qd - 1; i >= 0; i--) free.push(i);
+  // The slots prepared for one submit call (the first `prepared` entries).
+  const batch = new Int32Array(qd);
   let inflight = 0;
   let pending: Io | null = null;
   const modeled = loop.modeled;
@@ -368,7 +375,6 @@ async function runRing(loop: JobLoop, lab: Lab, tick: Tick): Promise<void> {
   try {
     for (;;) {
       let prepared = 0;
-      const batch: number[] = [];
       while (free.length && loop.more()) {
         const io: Io = pending ?? loop.w.next();
         pending = null;
@@ -391,17 +397,16 @@ async function runRing(loop: JobLoop, lab: Lab, tick: Tick): Promise<void> {
         slotIssueM[slot] = modeled?.now() ?? 0;
         if (sink) slotTrace[slot] = loop.openTrace(io, sink, lab);
         loop.issued(io);
-        batch.push(slot);
-        prepared++;
+        batch[prepared++] = slot;
         inflight++;
       }
       if (prepared) {
         const ret = ring.submit();
         const sw = wallClock.now();
         const sm = modeled?.now() ?? 0;
-        for (const s of batch) {
-          slotSubW[s] = sw;
-          slotSubM[s] = sm;
+        for (let i = 0; i < prepared; i++) {
+          slotSubW[batch[i]!] = sw;
+          slotSubM[batch[i]!] = sm;
         }
         if (ret < 0) throw new Error(`ring submit failed: ${errnoName(ret)}`);
         // fio's io_u_mark_depth (the depth once the batch is queued) and io_u_mark_submit.
@@ -419,6 +424,7 @@ async function runRing(loop: JobLoop, lab: Lab, tick: Tick): Promise<void> {
       }
       if (ring.cqReady() === 0) await ring.submitAndWait(1);
       let reaped = 0;
+      const cw = wallClock.now();
       for (let c = ring.peekCqe(); c; c = ring.peekCqe()) {
         reaped++;
         const slot = c.user_data;
@@ -428,8 +434,8 @@ async function runRing(loop: JobLoop, lab: Lab, tick: Tick): Promise<void> {
         slotIo[slot] = null;
         inflight--;
         free.push(slot);
-        loop.complete(io, slotSubW[slot]!, slotSubM[slot]!, slotIssueW[slot]!, slotIssueM[slot]!, res);
-        const copied = copyResults.get(slot);
+        loop.complete(io, slotSubW[slot]!, slotSubM[slot]!, slotIssueW[slot]!, slotIssueM[slot]!, res, cw);
+        const copied = copying ? copyResults.get(slot) : undefined;
         if (copied) {
           copyResults.delete(slot);
           if (loop.counts(slotSubW[slot]!, slotSubM[slot]!)) countCopy(loop.run.copy, copied);
@@ -441,7 +447,7 @@ async function runRing(loop: JobLoop, lab: Lab, tick: Tick): Promise<void> {
       }
       if (reaped && loop.measuring()) loop.run.dist.markComplete(reaped);
       loop.sample();
-      const yielded = tick();
+      const yielded = tick(cw);
       if (yielded) await yielded;
     }
   } finally {
@@ -478,7 +484,8 @@ async function runSync(loop: JobLoop, lab: Lab, tick: Tick): Promise<void> {
       res = await lab.submit(dev, { op: OP_OF[io.dir], offset: io.offset, length: io.len, ...(io.dir === 'trim' ? {} : { data: data.subarray(0, io.len) }) }, trace);
     }
     if (trace) loop.closeTrace(io, trace, sink!, res);
-    loop.complete(io, iw, im, iw, im, res);
+    const cw = wallClock.now();
+    loop.complete(io, iw, im, iw, im, res, cw);
     // A synchronous engine: each I/O is submitted and reaped alone at depth 1 (fio's sync engines).
     if (measured) {
       loop.run.dist.markDepth(1, 1);
@@ -486,7 +493,7 @@ async function runSync(loop: JobLoop, lab: Lab, tick: Tick): Promise<void> {
       loop.run.dist.markComplete(1);
     }
     loop.sample();
-    const yielded = tick();
+    const yielded = tick(cw);
     if (yielded) await yielded;
   }
 }
@@ -561,8 +568,7 @@ export async function runJobs(jobs: readonly JobSpec[], opts: BenchOptions): Pro
     // modeled time run on while completions wait to be reaped, stamping them late.
     const allModeled = loops.every((l) => l.modeled !== undefined);
     // Called after every reap: a promise only when it yields (loops skip the await otherwise).
-    const tick = (): Promise<void> | undefined => {
-      const now = wallClock.now();
+    const tick = (now: number): Promise<void> | undefined => {
       if (now - lastYield < YIELD_EVERY_NS) return undefined;
       lastYield = now;
       if (opts.onProgress && now - lastProgress >= PROGRESS_EVERY_NS) {
