@@ -334,9 +334,17 @@ class JobLoop {
 
 /**
  * The loops' turn-taking, told the wall time of the completions just reaped: a promise to await
- * when it is time to yield to the event loop, else undefined.
+ * when it is time to yield to the event loop, else undefined (the loop awaits NEXT_TURN).
  */
 type Tick = (wallNow: number) => Promise<void> | undefined;
+
+/**
+ * A settled promise a loop awaits between reaping and issuing when it does not yield: one
+ * promise hop, so that jobs of a group whose requests complete at the same modeled instant issue
+ * their next requests in the order they always have (the hop counts of the two engines decide
+ * it, and the model sees that order).
+ */
+const NEXT_TURN = Promise.resolve();
 
 async function yieldNow(): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve));
@@ -447,8 +455,7 @@ async function runRing(loop: JobLoop, lab: Lab, tick: Tick): Promise<void> {
       }
       if (reaped && loop.measuring()) loop.run.dist.markComplete(reaped);
       loop.sample();
-      const yielded = tick(cw);
-      if (yielded) await yielded;
+      await (tick(cw) ?? NEXT_TURN);
     }
   } finally {
     lab.closeFd(fd);
@@ -493,8 +500,7 @@ async function runSync(loop: JobLoop, lab: Lab, tick: Tick): Promise<void> {
       loop.run.dist.markComplete(1);
     }
     loop.sample();
-    const yielded = tick(cw);
-    if (yielded) await yielded;
+    await (tick(cw) ?? NEXT_TURN);
   }
 }
 
@@ -567,7 +573,7 @@ export async function runJobs(jobs: readonly JobSpec[], opts: BenchOptions): Pro
     // On modeled time the lab's clock yields to the event loop itself; a yield here would let
     // modeled time run on while completions wait to be reaped, stamping them late.
     const allModeled = loops.every((l) => l.modeled !== undefined);
-    // Called after every reap: a promise only when it yields (loops skip the await otherwise).
+    // Called after every reap: a promise only when it yields.
     const tick = (now: number): Promise<void> | undefined => {
       if (now - lastYield < YIELD_EVERY_NS) return undefined;
       lastYield = now;

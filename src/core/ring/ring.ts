@@ -235,7 +235,7 @@ export class Ring {
   submitAndWait(waitNr: number): Promise<number> {
     const submitted = this.submit();
     if (submitted < 0 || this.cqReady() >= waitNr) return Promise.resolve(submitted);
-    return this.waitReady(waitNr, submitted);
+    return this.waitReady(waitNr).then(() => submitted);
   }
 
   // ── completion side ────────────────────────────────────────────────────────────────────
@@ -258,18 +258,19 @@ export class Ring {
   waitCqe(): Promise<Cqe> {
     const c = this.peekCqe();
     if (c) return Promise.resolve(c);
-    return this.waitReady(1, null).then(() => this.peekCqe()!);
+    return this.waitReady(1).then(() => this.peekCqe()!);
   }
 
   /**
-   * Resolves with `value` once `n` CQEs are ready. Callers hand in what they resolve with, so a
-   * wait costs one promise, not a second one chained on it (a completion-driven loop waits once
-   * per CQE).
+   * Resolves once `n` CQEs are ready. Its promise depth (a CQE's post, the loop resuming, then
+   * the caller's `then`) is part of the lab's behaviour: waiters on different rings and on
+   * lab.submit that complete at the same modeled instant resume, and submit again, in the order
+   * their depths give, and that order is what the model sees.
    */
-  private async waitReady<T>(n: number, value: T): Promise<T> {
+  private async waitReady(n: number): Promise<void> {
     if (!this._consumer) {
       this.waitCqeSync(n);
-      return value;
+      return;
     }
     while (this.cqReady() < n) {
       if (!this.consumer.busy) {
@@ -278,7 +279,7 @@ export class Ring {
       // Busy-poll device completions briefly before sleeping (io_uring's IOPOLL idea): a worker
       // device answers a small batch in microseconds, far less than a sleep and wake-up costs.
       const deviceWork = this.consumer.host.deviceWorkPending;
-      if (deviceWork && this.spin.spin(() => this.cqReady() >= n)) return value;
+      if (deviceWork && this.spin.spin(() => this.cqReady() >= n)) return;
       if (!deviceWork) {
         // Only device threads are spun for, so only a park that waited for one teaches the spin
         // anything; the others (the lab's clock, ASYNC punts) skip the two clock reads.
@@ -289,7 +290,6 @@ export class Ring {
       await this.consumer.nextEvent();
       if (this.cqReady() >= n) this.spin.parked(performance.now() - t0);
     }
-    return value;
   }
 
   /**
