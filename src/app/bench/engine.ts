@@ -244,8 +244,11 @@ class JobLoop {
     if (this.primary.now() >= this.measureFrom) this.issuedBytes += io.len;
   }
 
-  /** Records a completion: submission stamps on both clocks, result. */
-  complete(io: Io, subW: number, subM: number, issueW: number, issueM: number, res: number): void {
+  /**
+   * Records a completion: submission stamps on both clocks, result, and the wall time it was
+   * reaped at (one reading for a batch of completions, as fio stamps a batch it reaps).
+   */
+  complete(io: Io, subW: number, subM: number, issueW: number, issueM: number, res: number, cw: number): void {
     if (res < 0 || (res !== io.len && io.dir !== 'trim')) {
       if (!this.run.error) {
         this.run.error = res < 0 ? -res : 5;
@@ -257,7 +260,6 @@ class JobLoop {
     const st = this.run.dirs[io.dir];
     st.ios++;
     st.bytes += io.len;
-    const cw = this.wall.now();
     st.wall.record(subW - issueW, cw - subW, cw - issueW);
     let slat = subW - issueW;
     let clat = cw - subW;
@@ -330,12 +332,26 @@ class JobLoop {
   }
 }
 
+/**
+ * The loops' turn-taking, told the wall time of the completions just reaped: a promise to await
+ * when it is time to yield to the event loop, else undefined (the loop awaits NEXT_TURN).
+ */
+type Tick = (wallNow: number) => Promise<void> | undefined;
+
+/**
+ * A settled promise a loop awaits between reaping and issuing when it does not yield: one
+ * promise hop, so that jobs of a group whose requests complete at the same modeled instant issue
+ * their next requests in the order they always have (the hop counts of the two engines decide
+ * it, and the model sees that order).
+ */
+const NEXT_TURN = Promise.resolve();
+
 async function yieldNow(): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 /** ioengine=copylab-ring: iodepth requests in flight on a ring of the job's own. */
-async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Promise<void> {
+async function runRing(loop: JobLoop, lab: Lab, tick: Tick): Promise<void> {
   const { spec, dev, src } = loop.r;
   const qd = spec.iodepth;
   const copying = isCopy(spec.rw);
@@ -358,6 +374,8 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
   const slotSubM = new Float64Array(qd);
   const free: number[] = [];
   for (let i = qd - 1; i >= 0; i--) free.push(i);
+  // The slots prepared for one submit call (the first `prepared` entries).
+  const batch = new Int32Array(qd);
   let inflight = 0;
   let pending: Io | null = null;
   const modeled = loop.modeled;
@@ -365,7 +383,6 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
   try {
     for (;;) {
       let prepared = 0;
-      const batch: number[] = [];
       while (free.length && loop.more()) {
         const io: Io = pending ?? loop.w.next();
         pending = null;
@@ -388,17 +405,16 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
         slotIssueM[slot] = modeled?.now() ?? 0;
         if (sink) slotTrace[slot] = loop.openTrace(io, sink, lab);
         loop.issued(io);
-        batch.push(slot);
-        prepared++;
+        batch[prepared++] = slot;
         inflight++;
       }
       if (prepared) {
         const ret = ring.submit();
         const sw = wallClock.now();
         const sm = modeled?.now() ?? 0;
-        for (const s of batch) {
-          slotSubW[s] = sw;
-          slotSubM[s] = sm;
+        for (let i = 0; i < prepared; i++) {
+          slotSubW[batch[i]!] = sw;
+          slotSubM[batch[i]!] = sm;
         }
         if (ret < 0) throw new Error(`ring submit failed: ${errnoName(ret)}`);
         // fio's io_u_mark_depth (the depth once the batch is queued) and io_u_mark_submit.
@@ -416,6 +432,7 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
       }
       if (ring.cqReady() === 0) await ring.submitAndWait(1);
       let reaped = 0;
+      const cw = wallClock.now();
       for (let c = ring.peekCqe(); c; c = ring.peekCqe()) {
         reaped++;
         const slot = c.user_data;
@@ -425,8 +442,8 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
         slotIo[slot] = null;
         inflight--;
         free.push(slot);
-        loop.complete(io, slotSubW[slot]!, slotSubM[slot]!, slotIssueW[slot]!, slotIssueM[slot]!, res);
-        const copied = copyResults.get(slot);
+        loop.complete(io, slotSubW[slot]!, slotSubM[slot]!, slotIssueW[slot]!, slotIssueM[slot]!, res, cw);
+        const copied = copying ? copyResults.get(slot) : undefined;
         if (copied) {
           copyResults.delete(slot);
           if (loop.counts(slotSubW[slot]!, slotSubM[slot]!)) countCopy(loop.run.copy, copied);
@@ -438,7 +455,7 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
       }
       if (reaped && loop.measuring()) loop.run.dist.markComplete(reaped);
       loop.sample();
-      await tick();
+      await (tick(cw) ?? NEXT_TURN);
     }
   } finally {
     lab.closeFd(fd);
@@ -448,7 +465,7 @@ async function runRing(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
 }
 
 /** ioengine=copylab-sync: one request at a time through the block layer (full block-layer traces). */
-async function runSync(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Promise<void> {
+async function runSync(loop: JobLoop, lab: Lab, tick: Tick): Promise<void> {
   const { spec, dev, src } = loop.r;
   const copying = isCopy(spec.rw);
   const data = new Uint8Array(copying ? 0 : loop.w.maxBlock());
@@ -474,7 +491,8 @@ async function runSync(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
       res = await lab.submit(dev, { op: OP_OF[io.dir], offset: io.offset, length: io.len, ...(io.dir === 'trim' ? {} : { data: data.subarray(0, io.len) }) }, trace);
     }
     if (trace) loop.closeTrace(io, trace, sink!, res);
-    loop.complete(io, iw, im, iw, im, res);
+    const cw = wallClock.now();
+    loop.complete(io, iw, im, iw, im, res, cw);
     // A synchronous engine: each I/O is submitted and reaped alone at depth 1 (fio's sync engines).
     if (measured) {
       loop.run.dist.markDepth(1, 1);
@@ -482,7 +500,7 @@ async function runSync(loop: JobLoop, lab: Lab, tick: () => Promise<void>): Prom
       loop.run.dist.markComplete(1);
     }
     loop.sample();
-    await tick();
+    await (tick(cw) ?? NEXT_TURN);
   }
 }
 
@@ -562,15 +580,15 @@ export async function runJobs(jobs: readonly JobSpec[], opts: BenchOptions): Pro
     // On modeled time the lab's clock yields to the event loop itself; a yield here would let
     // modeled time run on while completions wait to be reaped, stamping them late.
     const allModeled = loops.every((l) => l.modeled !== undefined);
-    const tick = async (): Promise<void> => {
-      const now = wallClock.now();
-      if (now - lastYield < YIELD_EVERY_NS) return;
+    // Called after every reap: a promise only when it yields.
+    const tick = (now: number): Promise<void> | undefined => {
+      if (now - lastYield < YIELD_EVERY_NS) return undefined;
       lastYield = now;
       if (opts.onProgress && now - lastProgress >= PROGRESS_EVERY_NS) {
         lastProgress = now;
         opts.onProgress(progressOf(loops, now - groupStart));
       }
-      if (!allModeled) await yieldNow();
+      return allModeled ? undefined : yieldNow();
     };
     // Each loop starts its clocks itself once its ring and buffers are set up (fio allocates
     // and fills its buffers before the job's clock starts): setup is not run time.

@@ -39,9 +39,13 @@ export interface Layout {
 
 export class Workload {
   private readonly rng: Prng;
-  private readonly pos: Record<IoDir, number> = { read: 0, write: 0, trim: 0, copy: 0 };
+  /** Sequential positions per direction (bytes into the region), as cursors offsetIn moves. */
+  private readonly pos: Record<IoDir, { v: number }> = { read: { v: 0 }, write: { v: 0 }, trim: { v: 0 }, copy: { v: 0 } };
   private readonly pickers = new Map<string, BlockPicker>();
   private readonly srcPos = { v: 0 };
+  private readonly random: boolean;
+  /** minBlock per direction, worked out at the first request of each (the job does not change). */
+  private readonly minBlocks: Record<IoDir, number> = { read: 0, write: 0, trim: 0, copy: 0 };
   /** zonemode=zbd: write pointers (bytes into each zone) and the zones open for writing. */
   private readonly wp: Float64Array | null;
   private readonly open: number[] = [];
@@ -50,6 +54,7 @@ export class Workload {
 
   constructor(readonly job: JobSpec, readonly layout: Layout, clone: number, private readonly blockAlign: number) {
     this.rng = new Prng((job.randseed + clone * 0x9e3779b1) >>> 0);
+    this.random = isRandom(job.rw);
     this.wp = job.zonemode === 'zbd' ? new Float64Array(Math.max(1, Math.floor(layout.io.size / job.zonesize!))) : null;
   }
 
@@ -71,10 +76,12 @@ export class Workload {
 
   /** The smallest block size a direction may use (offset alignment for random I/O). */
   minBlock(dir: IoDir): number {
+    const known = this.minBlocks[dir];
+    if (known) return known;
     const d: Ddir = dir === 'copy' ? 'write' : dir;
     const split = this.job.bssplit?.[d];
     const min = split && split.length ? Math.min(...split.map((e) => e.bs)) : this.job.bs[d];
-    return Math.max(min, this.blockAlign);
+    return (this.minBlocks[dir] = Math.max(min, this.blockAlign));
   }
 
   /** The largest request size in bytes (for buffers). */
@@ -105,7 +112,7 @@ export class Workload {
 
   next(): Io {
     const dir = this.dir();
-    const random = isRandom(this.job.rw);
+    const random = this.random;
     if (dir === 'copy') {
       const len = this.blockSize('copy');
       const n = this.job.copy_ranges;
@@ -121,17 +128,16 @@ export class Workload {
     const len = this.blockSize(dir);
     if (this.wp && dir === 'write') return { dir, offset: this.zoneWrite(len, random), len };
     if (this.wp && dir === 'read') return { dir, offset: this.zoneRead(len, random), len };
-    const holder = { v: this.pos[dir] };
-    const off = this.offsetIn(this.layout.io, dir, len, this.minBlock(dir), random ? null : holder);
-    this.pos[dir] = holder.v;
+    const off = this.offsetIn(this.layout.io, dir, len, this.minBlock(dir), random ? null : this.pos[dir]);
     return { dir, offset: off, len };
   }
 
   private seqDst(total: number): number {
     const r = this.layout.io;
-    if (this.pos.copy + total > r.size) this.pos.copy = 0;
-    const off = r.start + this.pos.copy;
-    this.pos.copy += total;
+    const pos = this.pos.copy;
+    if (pos.v + total > r.size) pos.v = 0;
+    const off = r.start + pos.v;
+    pos.v += total;
     return off;
   }
 
@@ -168,7 +174,7 @@ export class Workload {
     const zs = this.job.zonesize!;
     const z = random ? this.rng.below(wp.length) : this.zoneCursor;
     const written = Math.floor(wp[z]! / len);
-    const off = written > 0 ? (random ? this.rng.below(written) : (this.pos.read++ % written)) * len : 0;
+    const off = written > 0 ? (random ? this.rng.below(written) : (this.pos.read.v++ % written)) * len : 0;
     return this.layout.io.start + z * zs + Math.min(off, zs - len);
   }
 }

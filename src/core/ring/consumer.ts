@@ -70,6 +70,14 @@ export interface FileCopyRequest {
   readonly flags: number;
 }
 
+/**
+ * A u64 field of ring memory as a number, the value le64 reads (low word + high word × 2^32),
+ * without its bounds checks: SQEs lie inside the ring by construction. Three per SQE.
+ */
+function u64(v: DataView, o: number): number {
+  return v.getUint32(o, true) + v.getUint32(o + 4, true) * 0x1_0000_0000;
+}
+
 /** An SQE offset at or past 2^63 is -1 in an s64 field: "use the file position". */
 const FILE_POSITION = 2 ** 63;
 
@@ -132,8 +140,10 @@ export class RingConsumer {
   private deferredMembers = 0;
   /** A started IO_DRAIN chain later SQEs wait behind. */
   private drainBarrier: Req | null = null;
-  private readonly ready: Req[] = [];
+  /** Requests to run, [readyHead, readyTail): slots are cleared as they run and reused, so the array keeps its storage. */
+  private readonly ready: (Req | undefined)[] = [];
   private readyHead = 0;
+  private readyTail = 0;
   private pumping = false;
   /** Requests submitted and not yet completed (chain members not yet started included). */
   inflight = 0;
@@ -167,15 +177,22 @@ export class RingConsumer {
     }
   }
 
+  /** The registered buffer holding [addr, addr+len) (io_import_fixed's check), or -1: -EFAULT. */
+  private bufferIndex(addr: number, len: number, bufIndex = -1): number {
+    const index = Math.floor(addr / BUFFER_ADDRESS_STRIDE) - 1;
+    if (index < 0 || (bufIndex >= 0 && index !== bufIndex)) return -1;
+    const b = this.buffers[index];
+    if (!b) return -1;
+    const off = addr - (index + 1) * BUFFER_ADDRESS_STRIDE;
+    return off + len > b.length ? -1 : index;
+  }
+
   /** Resolves [addr, addr+len) in the registered buffers (io_import_fixed); null is -EFAULT. */
   private buffer(addr: number, len: number, bufIndex = -1): Uint8Array | null {
-    const index = Math.floor(addr / BUFFER_ADDRESS_STRIDE) - 1;
-    if (index < 0 || (bufIndex >= 0 && index !== bufIndex)) return null;
-    const b = this.buffers[index];
-    if (!b) return null;
+    const index = this.bufferIndex(addr, len, bufIndex);
+    if (index < 0) return null;
     const off = addr - (index + 1) * BUFFER_ADDRESS_STRIDE;
-    if (off + len > b.length) return null;
-    return b.subarray(off, off + len);
+    return this.buffers[index]!.subarray(off, off + len);
   }
 
   readonly resolveBuffer: BufferResolver = (addr, len) => this.buffer(addr, len);
@@ -263,11 +280,11 @@ export class RingConsumer {
       op,
       flags,
       fd: v.getInt32(o + SQE.FD, true),
-      off: le64(this.ring.bytes, o + SQE.OFF),
-      addr: le64(this.ring.bytes, o + SQE.ADDR),
+      off: u64(v, o + SQE.OFF),
+      addr: u64(v, o + SQE.ADDR),
       len: v.getUint32(o + SQE.LEN, true),
       opFlags: v.getUint32(o + SQE.OP_FLAGS, true),
-      userData: le64(this.ring.bytes, o + SQE.USER_DATA),
+      userData: u64(v, o + SQE.USER_DATA),
       bufIndex: v.getUint16(o + SQE.BUF_INDEX, true),
       fdIn: v.getInt32(o + SQE.FILE_INDEX, true),
       cmdOp: v.getUint32(o + SQE.CMD_OP, true),
@@ -319,7 +336,7 @@ export class RingConsumer {
       });
       return;
     }
-    this.ready.push(req);
+    this.ready[this.readyTail++] = req;
     if (!this.pumping) this.pump();
   }
 
@@ -328,12 +345,12 @@ export class RingConsumer {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.readyHead < this.ready.length) {
-        const req = this.ready[this.readyHead++]!;
+      while (this.readyHead < this.readyTail) {
+        const req = this.ready[this.readyHead]!;
+        this.ready[this.readyHead++] = undefined;
         this.execute(req);
       }
-      this.ready.length = 0;
-      this.readyHead = 0;
+      this.readyHead = this.readyTail = 0;
     } finally {
       this.pumping = false;
     }
@@ -351,8 +368,7 @@ export class RingConsumer {
         if (!this.device(req)) return -Errno.EBADF;
         const fixed = req.op === IORING_OP.READ_FIXED || req.op === IORING_OP.WRITE_FIXED;
         // io_import_fixed: an address outside the registered buffer is -EFAULT.
-        if (!this.buffer(req.addr, req.len, fixed ? req.bufIndex : -1)) return -Errno.EFAULT;
-        return 0;
+        return this.bufferIndex(req.addr, req.len, fixed ? req.bufIndex : -1) < 0 ? -Errno.EFAULT : 0;
       }
       case IORING_OP.FSYNC:
       case IORING_OP.DISCARD:
@@ -361,7 +377,7 @@ export class RingConsumer {
       case IORING_OP.COPY:
         if (!this.device(req)) return -Errno.EBADF;
         if (req.len === 0) return 0;
-        return this.buffer(req.addr, req.len * COPY_RANGE.SIZE) ? 0 : -Errno.EFAULT;
+        return this.bufferIndex(req.addr, req.len * COPY_RANGE.SIZE) < 0 ? -Errno.EFAULT : 0;
       case IORING_OP.URING_CMD:
         return this.device(req) ? 0 : -Errno.EBADF;
       case IORING_OP.COPY_FILE_RANGE:
@@ -668,17 +684,11 @@ export class RingConsumer {
   /** Resolves at the next CQE posted, or when device work may have finished. */
   nextEvent(): Promise<void> {
     return new Promise<void>((resolve) => {
-      let settled = false;
-      const once = (): void => {
-        if (!settled) {
-          settled = true;
-          resolve();
-        }
-      };
-      this.wakers.push(once);
+      // A promise settles once: whichever of the two calls resolve first wins, the other is a no-op.
+      this.wakers.push(resolve);
       // Only device work on other threads needs the doorbell; inline and ASYNC work posts CQEs
       // through wake() on this thread.
-      if (this.host.deviceWorkPending) this.host.waitEvent().then(once, once);
+      if (this.host.deviceWorkPending) this.host.waitEvent().then(resolve, resolve);
     });
   }
 }

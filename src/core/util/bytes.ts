@@ -121,6 +121,10 @@ export function putLe24(b: Uint8Array, o: number, v: number): void {
 export function putLe32(b: Uint8Array, o: number, v: number): void {
   span(b, o, 4);
   fits(v, 32);
+  storeLe32(b, o, v);
+}
+/** The four byte stores of putLe32, for writers that have checked the span and value already. */
+function storeLe32(b: Uint8Array, o: number, v: number): void {
   b[o] = v & 0xff;
   b[o + 1] = (v >>> 8) & 0xff;
   b[o + 2] = (v >>> 16) & 0xff;
@@ -135,8 +139,9 @@ export function putLe48(b: Uint8Array, o: number, v: number): void {
 export function putLe64(b: Uint8Array, o: number, v: number): void {
   span(b, o, 8);
   fits(v, 64);
-  putLe32(b, o, v % TWO_32);
-  putLe32(b, o + 4, Math.floor(v / TWO_32));
+  // Both halves are whole and below 2^32 once v is (the ring writes three of these per request).
+  storeLe32(b, o, v % TWO_32);
+  storeLe32(b, o + 4, Math.floor(v / TWO_32));
 }
 
 // ── ASCII fields (SPC-4 4.3.1 and NVMe Identify SN/MN/FR: left-aligned, space-padded) ──
