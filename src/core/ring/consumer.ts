@@ -151,6 +151,7 @@ export class RingConsumer {
   /** Requests submitted and not yet completed (chain members not yet started included). */
   inflight = 0;
   private wakers: (() => void)[] = [];
+  private spareWakers: (() => void)[] | null = [];
 
   constructor(private readonly ring: Ring, readonly host: RingHost) {}
 
@@ -695,9 +696,26 @@ export class RingConsumer {
 
   private wake(): void {
     if (this.wakers.length === 0) return;
+    // Swap in the spare list (no new array per wake): a waker that waits again goes on the other
+    // one. A wake from inside a waker (none does today) takes a fresh list.
     const w = this.wakers;
-    this.wakers = [];
-    for (const fn of w) fn();
+    const spare = this.spareWakers;
+    this.wakers = spare ?? [];
+    this.spareWakers = null;
+    for (let i = 0; i < w.length; i++) {
+      const fn = w[i]!;
+      fn();
+    }
+    w.length = 0;
+    this.spareWakers = w;
+  }
+
+  /**
+   * Calls fn where nextEvent's promise is resolved by a CQE post (for a waiter that no device
+   * thread can wake: the caller checked deviceWorkPending).
+   */
+  onNextEvent(fn: () => void): void {
+    this.wakers.push(fn);
   }
 
   /** Resolves at the next CQE posted, or when device work may have finished. */
