@@ -14,6 +14,21 @@
 /** Most intervals one calendar keeps (a limit on everything). */
 export const MAX_INTERVALS = 8192;
 
+/** a.splice(i, 0, v) without splice's array of removed elements (an allocation per call). */
+function insertAt(a: number[], i: number, v: number): void {
+  let j = a.length;
+  a.push(v);
+  for (; j > i; j--) a[j] = a[j - 1]!;
+  a[i] = v;
+}
+
+/** a.splice(i, 1) without the array it returns. */
+function removeAt(a: number[], i: number): void {
+  const n = a.length - 1;
+  for (let j = i; j < n; j++) a[j] = a[j + 1]!;
+  a.pop();
+}
+
 export class Calendar {
   private s: number[] = [];
   private e: number[] = [];
@@ -78,20 +93,20 @@ export class Calendar {
       const joinNext = i < n && this.s[i] === end;
       if (joinPrev && joinNext) {
         this.e[i - 1] = this.e[i]!;
-        this.s.splice(i, 1);
-        this.e.splice(i, 1);
+        removeAt(this.s, i);
+        removeAt(this.e, i);
       } else if (joinPrev) this.e[i - 1] = end;
       else if (joinNext) this.s[i] = start;
       else {
-        this.s.splice(i, 0, start);
-        this.e.splice(i, 0, end);
+        insertAt(this.s, i, start);
+        insertAt(this.e, i, end);
       }
     }
     if (this.s.length - this.head > MAX_INTERVALS) {
       const h = this.head;
       this.e[h] = this.e[h + 1]!;
-      this.s.splice(h + 1, 1);
-      this.e.splice(h + 1, 1);
+      removeAt(this.s, h + 1);
+      removeAt(this.e, h + 1);
     }
   }
 

@@ -147,14 +147,39 @@ function issue(dev: BlockDevice, bio: Bio): void {
     bio.endIo(fault);
     return;
   }
-  dev.queueBio({
-    ...bio,
-    endIo: (res) => {
-      if (res >= 0) account(dev.stats, bio.op, bio.length);
-      trace?.add('C', dev.name, bio.op, bio.offset, bio.length, { res });
-      bio.endIo(res);
-    },
-  });
+  dev.queueBio(new IssuedBio(dev, bio));
+}
+
+/**
+ * The bio a driver receives: the submitted bio's fields, and a completion that accounts it on its
+ * device, traces it (C) and completes the submitted bio. One object per issue and no closure: the
+ * completion is a method (drivers call it as bio.endIo(res)).
+ */
+class IssuedBio implements Bio {
+  readonly op: ReqOpT;
+  readonly offset: number;
+  readonly length: number;
+  readonly data: Uint8Array | undefined;
+  readonly sources: Bio['sources'];
+  readonly flags: number;
+  readonly trace: Trace | undefined;
+
+  constructor(private readonly dev: BlockDevice, private readonly bio: Bio) {
+    this.op = bio.op;
+    this.offset = bio.offset;
+    this.length = bio.length;
+    this.data = bio.data;
+    this.sources = bio.sources;
+    this.flags = bio.flags;
+    this.trace = bio.trace;
+  }
+
+  endIo(res: number): void {
+    const bio = this.bio;
+    if (res >= 0) account(this.dev.stats, bio.op, bio.length);
+    bio.trace?.add('C', this.dev.name, bio.op, bio.offset, bio.length, { res });
+    bio.endIo(res);
+  }
 }
 
 /** Submits a bio and resolves with its result (never rejects). */

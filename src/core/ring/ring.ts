@@ -87,6 +87,9 @@ export function allocBuffer(size: number): Uint8Array {
   return new Uint8Array(new SharedArrayBuffer(size));
 }
 
+/** A settled promise: `.then` on it queues one microtask. */
+const SETTLED = Promise.resolve();
+
 export class Ring {
   readonly sab: SharedArrayBuffer;
   readonly hdr: Int32Array;
@@ -235,7 +238,61 @@ export class Ring {
   submitAndWait(waitNr: number): Promise<number> {
     const submitted = this.submit();
     if (submitted < 0 || this.cqReady() >= waitNr) return Promise.resolve(submitted);
-    return this.waitReady(waitNr).then(() => submitted);
+    const c = this._consumer;
+    if (!c || this.fastWaiting) return this.waitReady(waitNr).then(() => submitted);
+    // waitReady(waitNr).then(() => submitted), its first check made here: when it would wait for
+    // the next CQE on this thread (no device thread to spin for), the wait below takes its place.
+    const below = this.cqReady() < waitNr;
+    if (!below || !c.busy || c.host.deviceWorkPending) return this.waitReady(waitNr, below).then(() => submitted);
+    this.fastWaiting = true;
+    this.fastN = waitNr;
+    this.fastSubmitted = submitted;
+    const p = new Promise<number>(this.fastExecutor);
+    c.onNextEvent(this.fastWake);
+    return p;
+  }
+
+  // ── submitAndWait's wait for a CQE on this thread ──
+  //
+  // The same promise hops as waitReady(n).then(() => submitted) when that awaits nextEvent(): the
+  // wake queues one hop (where waitReady's loop resumes and checks), a second hop settles the
+  // promise (where the `then` ran), and the caller resumes one hop later. Its state lives in
+  // the ring and its callbacks are made once: no async frame, no promise per nextEvent, no
+  // closures per wait. One such wait at a time; another concurrent one takes waitReady.
+
+  private fastWaiting = false;
+  private fastN = 0;
+  private fastSubmitted = 0;
+  private fastResolve: ((v: number) => void) | null = null;
+  private fastReject: ((e: unknown) => void) | null = null;
+  private readonly fastExecutor = (resolve: (v: number) => void, reject: (e: unknown) => void): void => {
+    this.fastResolve = resolve;
+    this.fastReject = reject;
+  };
+  /** Called by the consumer where nextEvent's promise would have been resolved. */
+  private readonly fastWake = (): void => {
+    void SETTLED.then(this.fastStep);
+  };
+  /** Where waitReady's loop resumes after nextEvent: ready, or on with the loop's next turn. */
+  private readonly fastStep = (): void => {
+    const n = this.fastN;
+    if (this.cqReady() < n) this.waitReady(n, true).then(this.fastDone, this.fastFail);
+    else void SETTLED.then(this.fastDone);
+  };
+  private readonly fastDone = (): void => {
+    const resolve = this.fastResolve!;
+    const v = this.fastSubmitted;
+    this.fastClear();
+    resolve(v);
+  };
+  private readonly fastFail = (e: unknown): void => {
+    const reject = this.fastReject!;
+    this.fastClear();
+    reject(e);
+  };
+  private fastClear(): void {
+    this.fastWaiting = false;
+    this.fastResolve = this.fastReject = null;
   }
 
   // ── completion side ────────────────────────────────────────────────────────────────────
@@ -267,12 +324,13 @@ export class Ring {
    * lab.submit that complete at the same modeled instant resume, and submit again, in the order
    * their depths give, and that order is what the model sees.
    */
-  private async waitReady(n: number): Promise<void> {
+  private async waitReady(n: number, below?: boolean): Promise<void> {
     if (!this._consumer) {
       this.waitCqeSync(n);
       return;
     }
-    while (this.cqReady() < n) {
+    // `below`: the loop's first check (fewer than n ready), when the caller made it.
+    for (let wait = below ?? this.cqReady() < n; wait; wait = this.cqReady() < n) {
       if (!this.consumer.busy) {
         throw new ErrnoError(Errno.EAGAIN, `waiting for ${n} CQE(s) with ${this.cqReady()} ready and nothing in flight: it would wait forever`);
       }

@@ -60,8 +60,10 @@ export class Clock {
   private nextSeq = 0;
   private holds = 0;
   private armed = false;
-  /** The time of the event whose callback is running, or null. */
-  private firing: number | null = null;
+  /** Whether an event's callback is running, and that event's time. (Two fields rather than a
+   *  number-or-null: a field that may hold null boxes every time stored in it.) */
+  private firing = false;
+  private firingAt = 0;
   /** Realtime: the modeled time the pending timer was set for (an earlier event re-arms it). */
   private timerFor = Infinity;
   private firedSinceYield = 0;
@@ -83,7 +85,7 @@ export class Clock {
     // Inside an event's callback it is that event's time, in both modes: work an event starts
     // (the next step of a copy, a completion it schedules) is timed from when the event was due,
     // so in realtime the host's lateness (timer jitter, CPU) does not add up from step to step.
-    if (this.firing !== null) return this.firing;
+    if (this.firing) return this.firingAt;
     if (this.mode === 'realtime') {
       const wall = this.wallNs();
       if (wall > this.modeled) this.modeled = wall;
@@ -111,7 +113,7 @@ export class Clock {
     if (!Number.isFinite(t)) throw new RangeError(`event time must be finite, not ${t}`);
     if (this.times.length >= CLOCK_MAX_EVENTS) throw new RangeError(`at most ${CLOCK_MAX_EVENTS} events may be pending`);
     // Not before now: inside an event's callback that is the event's time (see now()).
-    const floor = this.firing ?? this.modeled;
+    const floor = this.firing ? this.firingAt : this.modeled;
     const when = t < floor ? floor : t;
     const id = ++this.nextSeq;
     this.push(when, id, fn);
@@ -235,11 +237,14 @@ export class Clock {
     if (t > this.modeled) this.modeled = t;
     this.fired++;
     const outer = this.firing;
-    this.firing = t;
+    const outerAt = this.firingAt;
+    this.firing = true;
+    this.firingAt = t;
     try {
       fn();
     } finally {
       this.firing = outer;
+      this.firingAt = outerAt;
     }
     return true;
   }
