@@ -138,4 +138,13 @@ describe('bench engine', () => {
     const wall = await bench('[r]\nfilename=/dev/nullb0\nrw=randread\nbs=4k\nsize=1m\nio_size=64k\n');
     expect((await wall.lab.read('/dev/nullb0', 0, 1 << 20)).some((b) => b !== 0)).toBe(true);
   });
+
+  it('a time_based job whose requests take no modeled time is stopped with the reason, not run forever', async () => {
+    // The mqsim preset gives a trim no controller time and no link latency: it completes at the instant it is issued.
+    const ZERO = 'devices:\n  - { kind: nullblk, name: nullb0, size: 64MiB, lbs: 4096, backing: sparse, timing: { preset: mqsim } }\nsteps: []\n';
+    await expect(bench('[t]\nfilename=/dev/nullb0\nrw=randtrim\nbs=16k\niodepth=4\ntime_based\nruntime=1\n', ZERO)).rejects.toThrow(/t\.fio:3: \[t\] modeled time stood still for 1000000 requests: nullb0 completes trim requests in no modeled time/);
+    // With io_size the same job ends.
+    const { result } = await bench('[t]\nfilename=/dev/nullb0\nrw=randtrim\nbs=16k\niodepth=4\nio_size=4m\n', ZERO);
+    expect(result.jobs[0]!.trim.io_bytes).toBe(4 << 20);
+  });
 });

@@ -26,6 +26,12 @@ import type { JobLogs, LogSet } from './fio-logs.js';
 
 /** Data buffer memory one job may pin (iodepth × largest block). */
 export const BENCH_MAX_BUFFER_BYTES = 1024 * 1024 * 1024;
+/**
+ * Requests a time_based job on modeled time may issue while modeled time stands still. A device
+ * whose timing gives a request no cost (a trim with no controller time and no link latency, as
+ * the mqsim preset's) completes it at the instant it was issued, and the job would run forever.
+ */
+export const BENCH_STANDSTILL_MAX_IOS = 1_000_000;
 /** The loop yields to the event loop at least this often (ns of wall time) so jobs interleave and progress prints. */
 const YIELD_EVERY_NS = 5e6;
 /** Progress callbacks at most this often (ns of wall time). */
@@ -167,6 +173,9 @@ class JobLoop {
   private readonly bytesOf = (d: IoDir): number => this.run.dirs[d].bytes;
   private readonly iosOf = (d: IoDir): number => this.run.dirs[d].ios;
   private cpu0: CpuSample | null = null;
+  /** Modeled time at the last issue, and requests issued since it last moved (time_based jobs). */
+  private stillAt = NaN;
+  private stillIos = 0;
 
   constructor(readonly r: Resolved, clone: number, readonly opts: BenchOptions, timed: boolean) {
     this.run = new JobRun(r.spec, clone);
@@ -239,9 +248,22 @@ class JobLoop {
   }
 
   issued(io: Io): void {
+    if (this.modeled && this.r.spec.time_based) this.standstill(io);
     this.rateBytes[io.dir] += io.len;
     this.rateIos[io.dir]++;
     if (this.primary.now() >= this.measureFrom) this.issuedBytes += io.len;
+  }
+
+  /** A time_based job on modeled time whose requests take no modeled time is stopped with the reason. */
+  private standstill(io: Io): void {
+    const m = this.modeled!.now();
+    if (m !== this.stillAt) {
+      this.stillAt = m;
+      this.stillIos = 0;
+      return;
+    }
+    if (++this.stillIos <= BENCH_STANDSTILL_MAX_IOS) return;
+    throw jobError(this.r.spec, 'rw', `modeled time stood still for ${BENCH_STANDSTILL_MAX_IOS} requests: ${this.r.dev.name} completes ${io.dir} requests in no modeled time (its timing gives them no cost), so time_based would never end; set io_size, or give the device controller time or link latency`);
   }
 
   /**
