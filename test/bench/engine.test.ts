@@ -147,4 +147,17 @@ describe('bench engine', () => {
     const { result } = await bench('[t]\nfilename=/dev/nullb0\nrw=randtrim\nbs=16k\niodepth=4\nio_size=4m\n', ZERO);
     expect(result.jobs[0]!.trim.io_bytes).toBe(4 << 20);
   });
+
+  it('jobs whose requests complete at one modeled instant issue again in the order the engines\' promise depths give (pinned)', async () => {
+    // Two controller units: trims of several jobs complete at the same modeled instants, and the
+    // order the jobs issue their next requests in (a ring job four promise hops after its
+    // completion event, a sync job two) decides each job's share. A change to the await structure
+    // of the ring wait, lab.submit or the bench loops changes these counts and so modeled results.
+    const TIES = 'devices:\n  - { kind: nullblk, name: nullb0, size: 64MiB, lbs: 4096, backing: memory, timing: { preset: femu, ctrl_units: 2 } }\nsteps: []\n';
+    const { result } = await bench(
+      '[global]\nfilename=/dev/nullb0\nsize=32m\ntime_based\nruntime=0.05\n[trim-ring]\nrw=randtrim\nbs=4k\niodepth=1\nnumjobs=2\n[trim-sync]\nioengine=copylab-sync\nrw=randtrim\nbs=4k\n[trim-ring2]\nrw=trim\nbs=8k\niodepth=2\n[read-ring]\nrw=randread\nbs=4k\niodepth=4\n',
+      TIES,
+    );
+    expect(result.jobs.map((j) => j.trim.total_ios + j.read.total_ios)).toEqual([8898, 8898, 10622, 17796, 3790]);
+  });
 });
