@@ -60,7 +60,8 @@ export class HostTiming implements TimedController {
 
   /** The host wrote `sqe` to I/O queue `qid` and rings its doorbell next: its place in the order. */
   submitted(qid: number, cid: number, sqe: Uint8Array): void {
-    if (qid === 0) return;
+    // Admin commands take no modeled time; nor does anything while no model exists (an untimed subsystem).
+    if (qid === 0 || (!this.ctrlModel && this.sub.namespaces.size === 0)) return;
     this.stamped.set(qid * CID_SPACE + cid, { seq: this.sub.timer.stamp(), cmd: parseSqe(sqe) });
   }
 
